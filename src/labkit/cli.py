@@ -1,0 +1,79 @@
+"""The `labkit` command: thin. Parse arguments, call the API, map LabkitError to exit 2.
+
+Subcommands live next to the code they drive and are imported only when used, so `labkit --help` is instant.
+Exit codes: 0 ok, 2 bad input (LabkitError), 1 failure (a check that failed, an unreachable robot).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from labkit import __version__
+from labkit.errors import LabkitError
+
+# name -> ("module", "attribute", "one-line help shown by `labkit --help`")
+SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
+    "layout": ("labkit.layout.cli", "layout", "Validate, show and describe plate layouts."),
+    "protocol": ("labkit.protocol.cli", "protocol", "Generate a standalone Opentrons protocol from a layout."),
+    "simulate": ("labkit.simulate.cli", "simulate", "Run the Opentrons analysis on a protocol and verify it."),
+    "import": ("labkit.readout.cli", "import_cmd", "Import a plate-reader / counter export as a tidy table."),
+    "fit": ("labkit.analysis.cli", "fit", "Fit 4PL/3PL dose-response curves to a long-form table."),
+    "analyze": ("labkit.analysis.cli", "analyze", "Normalise, fit and report a readout joined to its layout."),
+    "demo": ("labkit.demo", "demo", "Run the whole chain on the seed layouts with a virtual readout."),
+    "upload": ("labkit.upload", "upload", "Send a protocol to an Opentrons robot over its HTTP API."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(SUBCOMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in SUBCOMMANDS:
+            return None
+        module, attr, _ = SUBCOMMANDS[name]
+        return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, help_) for name, (_, _, help_) in SUBCOMMANDS.items()])
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="labkit")
+def cli() -> None:
+    """labkit: plate layout -> Opentrons protocol -> simulation -> reader import -> IC50 table.
+
+    \b
+    Example:
+      labkit layout validate layouts/*.yaml
+      labkit protocol layouts/kinase_panel_384.yaml --robot flex -o protocols/kinase_flex.py
+      labkit demo -o out
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    try:
+        rv = cli.main(args=argv, prog_name="labkit", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:  # usage errors: bad option, missing file
+        exc.show()
+        sys.exit(2)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except LabkitError as exc:
+        click.echo(f"labkit: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
