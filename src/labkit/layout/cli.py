@@ -1,0 +1,89 @@
+"""`labkit layout validate|show|schema`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from labkit.errors import LabkitError
+
+
+@click.group()
+def layout() -> None:
+    """Validate, show and describe plate layouts (experiment files in layouts/).
+
+    \b
+    Example:
+      labkit layout validate layouts/*.yaml
+      labkit layout show layouts/kinase_panel.yaml --png out/maps
+      labkit layout schema > layout.schema.json
+    """
+
+
+@layout.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+def validate(files: tuple[Path, ...]) -> int:
+    """Check experiment files; print every problem with its line and field path.
+
+    \b
+    Example:
+      labkit layout validate layouts/*.yaml
+    """
+    from labkit.layout.io import load_experiment
+
+    bad = []
+    for f in files:
+        try:
+            exp = load_experiment(f)
+        except LabkitError as exc:
+            click.echo(f"labkit: error: {exc}", err=True)
+            bad.append(f)
+            continue
+        n = {p.id: sum(1 for w in exp.wells[p.id] if w.role not in ("empty", "buffer")) for p in exp.plates}
+        click.echo(f"{f}: ok ({exp.assay}, {len(exp.plates)} plate(s), assay wells per plate: "
+                   + ", ".join(f"{k} {v}" for k, v in n.items()) + ")")
+    return 2 if bad else 0
+
+
+@layout.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--png", "png_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="also write one PNG plate map per plate into this folder")
+@click.option("--table", is_flag=True, help="print the wells table (CSV) instead of the map")
+def show(file: Path, png_dir: Path | None, table: bool) -> None:
+    """Print the plate maps (and dilution schemes) of an experiment file.
+
+    \b
+    Example:
+      labkit layout show layouts/viability_km12.yaml --png out/maps
+    """
+    from labkit.layout.io import load_experiment
+    from labkit.layout.render import plate_png, text_map
+
+    exp = load_experiment(file)
+    if table:
+        click.echo(exp.wells_table().to_csv(index=False), nl=False)
+        return
+    click.echo(f"{exp.name}: {exp.assay}")
+    for c in exp.compounds:
+        click.echo("  " + exp.scheme(c).describe())
+    for p in exp.plates:
+        click.echo("")
+        click.echo(text_map(exp, p.id))
+        if png_dir is not None:
+            out = plate_png(exp, p.id, png_dir / f"{file.stem}_{p.id}.png")
+            click.echo(f"wrote {out}")
+
+
+@layout.command()
+def schema() -> None:
+    """Print the JSON Schema of the experiment file format (for editor autocompletion).
+
+    \b
+    Example:
+      labkit layout schema > layout.schema.json
+    """
+    from labkit.layout.io import schema_text
+
+    click.echo(schema_text())

@@ -1,0 +1,289 @@
+"""The Experiment (assay file): assay kind, compounds, targets or cell lines, controls, volumes, plates.
+
+Cross-field rules (solvent limit, pipette minimum, stock strength, plate capacity…) are checked here and reported
+with the field path of the problem, e.g. 'compounds[0].dilution.top: …'.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal, Union
+
+import pandas as pd
+from pydantic import Field, model_validator
+
+from labkit.layout.models import (CellLine, Compound, Controls, DilutionVolumes, KinaseConditions, KinaseVolumes,
+                                  Name, Strict, Target, ViabilityConditions, ViabilityVolumes)
+from labkit.layout.plate import PlacementError, PlateSpec, SeriesRequest, Well, place_auto, place_explicit
+from labkit.tables import WELLS_COLUMNS, row_letters
+from labkit.units import si_conc
+
+AssayKind = Literal["kinase_radiometric", "cell_viability_ctg", "dilution_plate"]
+
+SOLVENT_LIMIT = {"kinase_radiometric": 0.01, "cell_viability_ctg": 0.005, "dilution_plate": 1.0}
+REQUIRED_CONTROLS = {"kinase_radiometric": ("vehicle", "positive"), "cell_viability_ctg": ("vehicle", "blank"),
+                     "dilution_plate": ()}
+_VOLUMES = {"kinase_radiometric": KinaseVolumes, "cell_viability_ctg": ViabilityVolumes,
+            "dilution_plate": DilutionVolumes}
+_CONDITIONS = {"kinase_radiometric": KinaseConditions, "cell_viability_ctg": ViabilityConditions,
+               "dilution_plate": None}
+
+
+@dataclass(frozen=True)
+class DilutionScheme:
+    """How one compound's series is made: source (solvent) plate -> intermediate plate -> assay well.
+
+    For the dilution_plate kind there is no intermediate: `final` is what sits in the plate.
+    """
+
+    compound: str
+    final: list[float]          # molar in the assay well, top first
+    intermediate: list[float]   # molar in the intermediate plate (assay buffer / medium)
+    source: list[float]         # molar in the serial-dilution plate (100 % solvent)
+    serial_transfer: float      # µL carried from one source well to the next
+    serial_diluent: float       # µL of solvent in each source well before the transfer
+    intermediate_solvent: float  # µL of the solvent series into each intermediate well
+    intermediate_diluent: float  # µL of buffer/medium in each intermediate well
+    compound_volume: float      # µL of intermediate into each assay well
+    solvent_fraction: float     # final solvent (DMSO) fraction in every assay well, vehicle included
+    top_from_stock: tuple[float, float]  # (µL stock, µL solvent) to make 100 µL of the top source solution
+
+    def describe(self) -> str:
+        """One line a scientist reads."""
+        return (f"{self.compound}: {len(self.final)} points {si_conc(self.final[0])} → {si_conc(self.final[-1])} "
+                f"final; source top {si_conc(self.source[0])} in solvent, {self.serial_transfer:g} µL into "
+                f"{self.serial_diluent:g} µL per step; final solvent {self.solvent_fraction:.2%}")
+
+
+class Experiment(Strict):
+    """An assay file: everything needed to make, run and analyse the plates."""
+
+    name: Name
+    assay: AssayKind
+    description: str = ""
+    compounds: list[Compound] = Field(min_length=1)
+    targets: list[Target] = Field(default_factory=list, description="kinases (kinase_radiometric)")
+    cell_lines: list[CellLine] = Field(default_factory=list, description="cell lines (cell_viability_ctg)")
+    controls: Controls = Field(default_factory=Controls)
+    volumes: Union[KinaseVolumes, ViabilityVolumes, DilutionVolumes, None] = None
+    conditions: Union[KinaseConditions, ViabilityConditions, None] = None
+    solvent_limit: float | None = Field(None, gt=0, le=1, description="max final solvent fraction (default: 1 % "
+                                        "kinase, 0.5 % cells)")
+    plates: list[PlateSpec] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _assay_defaults(cls, data: object) -> object:
+        """Pick the volume / condition models of the assay kind (so the file can leave them out)."""
+        if not isinstance(data, dict) or data.get("assay") not in _VOLUMES:
+            return data
+        data = dict(data)
+        kind = data["assay"]
+        vols = data.get("volumes")
+        if vols is None or isinstance(vols, dict):
+            data["volumes"] = _VOLUMES[kind].model_validate(vols or {})
+        cond_cls = _CONDITIONS[kind]
+        cond = data.get("conditions")
+        if cond_cls is not None and (cond is None or isinstance(cond, dict)):
+            data["conditions"] = cond_cls.model_validate(cond or {})
+        return data
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> "Experiment":
+        problems = self.problems()
+        if problems:
+            raise ValueError("\n".join(f"{path}: {msg}" for path, msg in problems))
+        return self
+
+    # -- derived -------------------------------------------------------------------------------------------------
+    @property
+    def limit(self) -> float:
+        """Maximum final solvent fraction for this assay."""
+        return self.solvent_limit if self.solvent_limit is not None else SOLVENT_LIMIT[self.assay]
+
+    @property
+    def group_kind(self) -> str:
+        """'target', 'cell_line' or '' — which wells-table column groups curves."""
+        return {"kinase_radiometric": "target", "cell_viability_ctg": "cell_line"}.get(self.assay, "")
+
+    def compound(self, name: str) -> Compound:
+        """The compound called name."""
+        for c in self.compounds:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def scheme(self, compound: Compound | str) -> DilutionScheme:
+        """The dilution arithmetic for one compound."""
+        c = self.compound(compound) if isinstance(compound, str) else compound
+        d, v = c.dilution, self.volumes
+        final = d.concentrations
+        if isinstance(v, DilutionVolumes):
+            transfer = v.diluent / (d.factor - 1)
+            source = [x * d.factor for x in final]  # what is added to the first well
+            return DilutionScheme(c.name, final, list(final), source, transfer, v.diluent, 0.0, 0.0, 0.0,
+                                  0.0 if c.solvent.upper() != "DMSO" else 1.0, _top_prep(source[0], c.stock))
+        inter_frac = v.intermediate_solvent / (v.intermediate_solvent + v.intermediate_diluent)
+        assay_frac = v.compound / v.well
+        frac = inter_frac * assay_frac
+        intermediate = [x / assay_frac for x in final]
+        source = [x / frac for x in final]
+        return DilutionScheme(c.name, final, intermediate, source, v.serial / (d.factor - 1), v.serial,
+                              v.intermediate_solvent, v.intermediate_diluent, v.compound, frac,
+                              _top_prep(source[0], c.stock))
+
+    def groups(self, plate: PlateSpec) -> list[str]:
+        """Targets or cell lines on a plate ('' for a dilution plate)."""
+        if self.assay == "kinase_radiometric":
+            return list(plate.targets)
+        if self.assay == "cell_viability_ctg":
+            return list(plate.cell_lines)
+        return [""]
+
+    @cached_property
+    def wells(self) -> dict[str, list[Well]]:
+        """plate id -> every well of that plate, row-major."""
+        return {p.id: self._place(i, p) for i, p in enumerate(self.plates)}
+
+    def _place(self, i: int, plate: PlateSpec) -> list[Well]:
+        concs_of = {c.name: c.dilution.concentrations for c in self.compounds}
+        if plate.wells is not None:
+            return place_explicit(plate, concs_of, f"plates[{i}]")
+        names = plate.compounds if plate.compounds is not None else [c.name for c in self.compounds]
+        series = [SeriesRequest(g, n, self.compound(n).role, r + 1, tuple(concs_of[n]))
+                  for g in self.groups(plate) for n in names
+                  for r in range(self.compound(n).dilution.replicates)]
+        ctrl = [(g, role, getattr(self.controls, role)) for g in self.groups(plate)
+                for role in ("vehicle", "positive", "blank") if self.assay != "dilution_plate"]
+        return place_auto(plate, series, ctrl, self.group_kind)
+
+    def wells_table(self) -> pd.DataFrame:
+        """One row per well of every plate (columns: labkit.tables.WELLS_COLUMNS)."""
+        rows = []
+        for plate in self.plates:
+            n_rows = plate.shape[0]
+            letters = row_letters(n_rows)
+            for w in self.wells[plate.id]:
+                rows.append((w.plate, f"{letters[w.row]}{w.col + 1}", letters[w.row], w.col + 1, w.role, w.compound,
+                             w.conc, w.point, w.replicate, w.target, w.cell_line))
+        df = pd.DataFrame(rows, columns=list(WELLS_COLUMNS))
+        return df.astype({"column": "int64", "point": "int64", "replicate": "int64", "conc_M": "float64"})
+
+    # -- checks --------------------------------------------------------------------------------------------------
+    def problems(self) -> list[tuple[str, str]]:
+        """Every cross-field problem as (field path, message)."""
+        out: list[tuple[str, str]] = []
+        out += self._check_names()
+        if out:
+            return out
+        out += self._check_dilutions()
+        out += self._check_plates()
+        return out
+
+    def _check_names(self) -> list[tuple[str, str]]:
+        out = []
+        for field, items in (("compounds", self.compounds), ("targets", self.targets),
+                             ("cell_lines", self.cell_lines)):
+            seen: set[str] = set()
+            for i, item in enumerate(items):
+                if item.name in seen:
+                    out.append((f"{field}[{i}].name", f"duplicate name {item.name!r}"))
+                seen.add(item.name)
+        seen_p: set[str] = set()
+        for i, p in enumerate(self.plates):
+            if p.id in seen_p:
+                out.append((f"plates[{i}].id", f"duplicate plate id {p.id!r}"))
+            seen_p.add(p.id)
+        if self.assay == "kinase_radiometric" and not self.targets:
+            out.append(("targets", "a kinase assay needs at least one target (kinase)"))
+        if self.assay == "cell_viability_ctg" and not self.cell_lines:
+            out.append(("cell_lines", "a viability assay needs at least one cell line"))
+        if self.assay != "kinase_radiometric" and self.targets:
+            out.append(("targets", f"targets belong to kinase_radiometric, not {self.assay}; use cell_lines"
+                        if self.assay == "cell_viability_ctg" else f"targets are not used by {self.assay}"))
+        if self.assay != "cell_viability_ctg" and self.cell_lines:
+            out.append(("cell_lines", f"cell lines belong to cell_viability_ctg, not {self.assay}"))
+        known = {"target": {t.name for t in self.targets}, "cell_line": {c.name for c in self.cell_lines}}
+        compounds = {c.name for c in self.compounds}
+        for i, p in enumerate(self.plates):
+            for field, kind in (("targets", "target"), ("cell_lines", "cell_line")):
+                for j, name in enumerate(getattr(p, field)):
+                    if name not in known[kind]:
+                        out.append((f"plates[{i}].{field}[{j}]", f"unknown {kind.replace('_', ' ')} {name!r}; "
+                                    f"expected one of {sorted(known[kind])}"))
+            for j, name in enumerate(p.compounds or []):
+                if name not in compounds:
+                    out.append((f"plates[{i}].compounds[{j}]", f"unknown compound {name!r}; expected one of "
+                                f"{sorted(compounds)}"))
+            if p.wells is None and self.assay != "dilution_plate" and not self.groups(p):
+                what = "targets" if self.assay == "kinase_radiometric" else "cell_lines"
+                out.append((f"plates[{i}].{what}", f"list the {what.replace('_', ' ')} on this plate (or give "
+                            "explicit wells)"))
+        return out
+
+    def _check_dilutions(self) -> list[tuple[str, str]]:
+        out = []
+        v = self.volumes
+        for i, c in enumerate(self.compounds):
+            s = self.scheme(c)
+            path = f"compounds[{i}]"
+            if not isinstance(v, DilutionVolumes) and s.solvent_fraction > self.limit + 1e-12:
+                out.append((f"{path}.dilution", f"final {c.solvent} would be {s.solvent_fraction:.2%}, above the "
+                            f"{self.limit:.2%} limit of {self.assay}; lower volumes.intermediate_solvent or "
+                            "volumes.compound"))
+            if s.serial_transfer < v.min_transfer:
+                out.append((f"{path}.dilution.factor", f"a 1:{c.dilution.factor:g} step needs a "
+                            f"{s.serial_transfer:.3g} µL transfer, below the {v.min_transfer:g} µL pipette minimum; "
+                            "use a smaller factor or a larger volumes.serial"))
+            if not isinstance(v, DilutionVolumes) and v.intermediate_solvent < v.min_transfer:
+                out.append(("volumes.intermediate_solvent", f"{v.intermediate_solvent:g} µL is below the "
+                            f"{v.min_transfer:g} µL pipette minimum"))
+            if not isinstance(v, DilutionVolumes) and v.compound < v.min_transfer:
+                out.append(("volumes.compound", f"{v.compound:g} µL is below the {v.min_transfer:g} µL pipette "
+                            "minimum"))
+            if s.source[0] > c.stock * (1 + 1e-9):
+                out.append((f"{path}.dilution.top", f"top {si_conc(c.dilution.top)} needs "
+                            f"{si_conc(s.source[0])} in {c.solvent} at the top of the serial dilution, but the "
+                            f"stock is only {si_conc(c.stock)}; lower the top or use a stronger stock"))
+        return out
+
+    def _check_plates(self) -> list[tuple[str, str]]:
+        out = []
+        for i, p in enumerate(self.plates):
+            try:
+                wells = self.wells[p.id]
+            except PlacementError as exc:
+                field = exc.field if exc.field != "plates" else f"plates[{i}]"
+                out.append((field, str(exc)))
+                self.__dict__.pop("wells", None)
+                continue
+            if self.assay == "dilution_plate":
+                continue
+            groups = self.groups(p) or sorted({getattr(w, self.group_kind) for w in wells
+                                               if w.role in ("sample", "reference")})
+            for role in REQUIRED_CONTROLS[self.assay]:
+                n_plate = sum(1 for w in wells if w.role == role)
+                if n_plate < max(self.controls.minimum, 1):
+                    out.append((f"plates[{i}]", f"plate {p.id!r} has {n_plate} {role} well(s); every plate needs "
+                                f"at least {max(self.controls.minimum, 1)} (controls.{role})"))
+                    continue
+                for g in groups:
+                    n = sum(1 for w in wells if w.role == role and getattr(w, self.group_kind) == g)
+                    if g and 0 < n < self.controls.minimum:
+                        out.append((f"plates[{i}]", f"plate {p.id!r}: {g} has {n} {role} well(s), fewer than "
+                                    f"controls.minimum = {self.controls.minimum}"))
+            if p.wells is not None:
+                groups_known = {t.name for t in self.targets} | {c.name for c in self.cell_lines}
+                for w in wells:
+                    g = getattr(w, self.group_kind) if self.group_kind else ""
+                    if w.role not in ("empty", "buffer") and g and g not in groups_known:
+                        out.append((f"plates[{i}].wells", f"well {w.name}: unknown "
+                                    f"{self.group_kind.replace('_', ' ')} {g!r}"))
+        return out
+
+
+def _top_prep(top_source: float, stock: float) -> tuple[float, float]:
+    """µL of stock and µL of solvent for 100 µL of the top source solution."""
+    stock_ul = 100.0 * top_source / stock if stock > 0 else float("nan")
+    return (stock_ul, 100.0 - stock_ul)
