@@ -147,7 +147,8 @@ def file_sha256(path: str | Path) -> str:
 
 def to_data(exp: Experiment) -> dict:
     """The experiment as plain data (units written out, defaults omitted)."""
-    return exp.model_dump(mode="json", exclude_defaults=True)
+    data = exp.model_dump(mode="json", exclude_defaults=True)
+    return {k: v for k, v in data.items() if v != {}}
 
 
 def dump_yaml(exp: Experiment) -> str:
