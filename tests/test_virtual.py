@@ -1,0 +1,40 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from labkit.virtual import KINASE_SIGNAL, VIABILITY_SIGNAL, simulate_readout, true_response
+
+
+def test_true_response_is_half_window_at_ic50():
+    mid = true_response(np.array([1.7e-9]), 1.7e-9, KINASE_SIGNAL)[0]
+    assert mid == pytest.approx((KINASE_SIGNAL.top + KINASE_SIGNAL.bottom) / 2)
+    assert true_response(np.array([0.0]), 1e-9, KINASE_SIGNAL)[0] == pytest.approx(KINASE_SIGNAL.top)
+    # residual viability floor at saturating dose
+    low = true_response(np.array([1e-3]), 1e-9, VIABILITY_SIGNAL)[0]
+    assert low == pytest.approx(VIABILITY_SIGNAL.bottom + 0.03 * (VIABILITY_SIGNAL.top - VIABILITY_SIGNAL.bottom),
+                                rel=1e-3)
+
+
+def frame():
+    return pd.DataFrame({"plate": ["P"] * 4, "well": ["A1", "A2", "A3", "A4"], "group": ["TRKA", "TRKA", "TRKA", ""],
+                         "conc_M": [0.0, 1.7e-9, np.nan, np.nan], "active": [True, True, False, False],
+                         "filled": [True, True, True, False]})
+
+
+def test_kinase_readout_is_poisson_counts_and_reproducible():
+    a = simulate_readout(frame(), "kinase_radiometric", seed=1)
+    b = simulate_readout(frame(), "kinase_radiometric", seed=1)
+    c = simulate_readout(frame(), "kinase_radiometric", seed=2)
+    assert a.equals(b) and not a.equals(c)
+    assert (a.value == a.value.round()).all()
+    v = a.value.to_numpy()
+    assert abs(v[0] - 24000) < 5 * np.sqrt(24000)   # vehicle
+    assert abs(v[1] - 12175) < 5 * np.sqrt(12175)   # at IC50: half the window
+    assert abs(v[2] - 350) < 5 * np.sqrt(350)       # no enzyme: background
+    assert v[3] < 60                                # empty well
+
+
+def test_unknown_group_is_refused():
+    f = frame().assign(group=["XYZ", "XYZ", "", ""])
+    with pytest.raises(KeyError, match="XYZ"):
+        simulate_readout(f, "kinase_radiometric")
