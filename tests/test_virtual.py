@@ -22,9 +22,9 @@ def frame():
 
 
 def test_kinase_readout_is_poisson_counts_and_reproducible():
-    a = simulate_readout(frame(), "kinase_radiometric", seed=1)
-    b = simulate_readout(frame(), "kinase_radiometric", seed=1)
-    c = simulate_readout(frame(), "kinase_radiometric", seed=2)
+    a = simulate_readout(frame(), "kinase_radiometric", seed=1, noise_cv=0.0)
+    b = simulate_readout(frame(), "kinase_radiometric", seed=1, noise_cv=0.0)
+    c = simulate_readout(frame(), "kinase_radiometric", seed=2, noise_cv=0.0)
     assert a.equals(b) and not a.equals(c)
     assert (a.value == a.value.round()).all()
     v = a.value.to_numpy()
@@ -38,3 +38,9 @@ def test_unknown_group_is_refused():
     f = frame().assign(group=["XYZ", "XYZ", "", ""])
     with pytest.raises(KeyError, match="XYZ"):
         simulate_readout(f, "kinase_radiometric")
+
+
+def test_process_noise_has_the_asked_cv():
+    big = pd.concat([frame().iloc[:1]] * 4000, ignore_index=True)
+    v = simulate_readout(big, "cell_viability_ctg", seed=3, noise_cv=0.08).value
+    assert v.std() / v.mean() == pytest.approx(0.08, rel=0.1)

@@ -1,7 +1,7 @@
 """A virtual plate reader: the true response of every well from its simulated final contents, plus noise.
 
-Truth is the seeds' entrectinib potencies. Kinase plates read as CPM with Poisson counting noise; viability
-plates read as RLU with multiplicative (log-normal) noise. Optional pipetting error perturbs each well's
+Truth is the seeds' entrectinib potencies. Kinase plates read as CPM with well-to-well log-normal noise and Poisson counting
+noise; viability plates read as RLU with multiplicative (log-normal) noise. Optional pipetting error perturbs each well's
 concentration. A fixed seed makes a readout reproducible.
 """
 
@@ -67,8 +67,10 @@ def simulate_readout(final: pd.DataFrame, assay: str, *, seed: int = 0, pipettin
             raise KeyError(f"no true IC50 for {group!r}; known: {sorted(truth)}")
         sel = active & (groups == group)
         mean[sel] = true_response(conc[sel], truth[group], signal)
+    # well-to-well process noise (capture, lysis, reader), then counting noise for CPM
+    mean = mean * rng.lognormal(0.0, noise_cv, size=mean.shape)
     if signal.unit == "CPM":
         value = rng.poisson(mean).astype(float)
     else:
-        value = np.round(mean * rng.lognormal(0.0, noise_cv, size=mean.shape))
+        value = np.round(mean)
     return pd.DataFrame({"plate": final["plate"].to_numpy(), "well": final["well"].to_numpy(), "value": value})

@@ -1,0 +1,183 @@
+"""Normalise a readout joined to its layout to the on-plate controls, per plate and per target / cell line.
+
+Kinase (radiometric):  % inhibition = 100 (vehicle_mean - x) / (vehicle_mean - positive_mean)
+                       % activity   = 100 - % inhibition            (vehicle = 100 %, no-enzyme = 0 %)
+Viability (CTG):       % viability  = 100 (x - blank_mean) / (vehicle_mean - blank_mean)
+
+The `response` column is what curves are fitted to: % activity (kinase) or % viability (cells). Both fall with
+dose (top = vehicle = 100, bottom = full effect = 0), so top/bottom mean the same for both assays and
+"fix top 100 / bottom 0" is one option. % inhibition = 100 - % activity, so the IC50 and |Hill| are identical.
+
+Controls are looked up per plate and per group (the well's target or cell line); a group with no control of
+its own on a plate uses the plate's shared controls (wells of that role with no target / cell line), and a note
+says so. Wells whose flag is not 'ok' (or whose value is NaN) are excluded from every mean and every fit, kept
+in the table with `excluded` = their flag, and counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from labkit.errors import LabkitError
+
+FIT_ROLES = ("sample", "reference")
+
+
+@dataclass(frozen=True)
+class AssaySpec:
+    """How an assay kind is normalised: its grouping column, controls and response name."""
+
+    assay: str
+    kind: str            # 'kinase' | 'viability'
+    group_col: str       # 'target' | 'cell_line'
+    low_role: str        # role of the 0 % activity / 0 % viability control: 'positive' | 'blank'
+    response_label: str  # axis label of the fitted response
+
+    @property
+    def group_label(self) -> str:
+        """'target' / 'cell line' for messages."""
+        return self.group_col.replace("_", " ")
+
+    @property
+    def low_label(self) -> str:
+        """Human name of the low control."""
+        return "positive (no-enzyme)" if self.low_role == "positive" else "blank (no-cell)"
+
+
+ASSAYS: dict[str, AssaySpec] = {
+    "kinase_radiometric": AssaySpec("kinase_radiometric", "kinase", "target", "positive", "% activity"),
+    "cell_viability_ctg": AssaySpec("cell_viability_ctg", "viability", "cell_line", "blank", "% viability"),
+}
+
+
+def assay_spec(assay: str) -> AssaySpec:
+    """The AssaySpec of an assay kind ('kinase_radiometric', 'cell_viability_ctg', or a kinase_* / *viability*)."""
+    key = str(getattr(assay, "value", assay)).strip()
+    if key in ASSAYS:
+        return ASSAYS[key]
+    low = key.lower()
+    if low.startswith("kinase"):
+        return AssaySpec(key, "kinase", "target", "positive", "% activity")
+    if "viability" in low:
+        return AssaySpec(key, "viability", "cell_line", "blank", "% viability")
+    raise LabkitError(f"unknown assay kind {key!r}; expected one of {', '.join(ASSAYS)}", field="assay")
+
+
+@dataclass
+class Normalised:
+    """The joined table with responses added, the control statistics used, and notes for the report."""
+
+    data: pd.DataFrame
+    controls: pd.DataFrame
+    spec: AssaySpec
+    notes: list[str] = field(default_factory=list)
+
+
+REQUIRED = ("plate", "well", "role", "compound", "conc_M", "value", "flag")
+
+CONTROL_COLUMNS = ["plate", "group", "role", "scope", "n", "n_excluded", "mean", "sd", "wells"]
+
+
+def _clean(joined: pd.DataFrame, spec: AssaySpec) -> pd.DataFrame:
+    missing = [c for c in REQUIRED if c not in joined.columns]
+    if missing:
+        raise LabkitError(f"the joined table lacks column(s) {', '.join(missing)}; expected a readout joined to its "
+                          "layout (labkit.readout.join.join_layout)", field=", ".join(missing))
+    df = joined.reset_index(drop=True).copy()
+    for col in ("plate", "well", "role", "compound", "target", "cell_line"):
+        if col not in df.columns:
+            df[col] = ""
+        df[col] = df[col].fillna("").astype(str)
+    df["value"] = pd.to_numeric(df["value"], errors="coerce").astype(float)
+    df["conc_M"] = pd.to_numeric(df["conc_M"], errors="coerce").astype(float)
+    df["flag"] = df["flag"].fillna("missing").astype(str)
+    ok = (df["flag"] == "ok") & np.isfinite(df["value"].to_numpy())
+    # a well is excluded for its flag; an 'ok' well without a value counts as missing
+    df["excluded"] = np.where(ok, "", np.where(df["flag"] == "ok", "missing", df["flag"]))
+    df["value"] = df["value"].where(ok)
+    return df
+
+
+def _control_stats(df: pd.DataFrame, plate: str, group: str, role: str) -> dict | None:
+    """Statistics of one control group, falling back to the plate's shared (group '') wells."""
+    on_plate = df[(df["plate"] == plate) & (df["role"] == role)]
+    scope, wells = "group", on_plate[on_plate["group"] == group]
+    if wells.empty and group != "":
+        scope, wells = "plate", on_plate[on_plate["group"] == ""]
+    if wells.empty:
+        return None
+    vals = wells["value"].dropna().to_numpy(float)
+    return {"plate": plate, "group": group, "role": role, "scope": scope, "n": int(vals.size),
+            "n_excluded": int((wells["excluded"] != "").sum()),
+            "mean": float(vals.mean()) if vals.size else float("nan"),
+            "sd": float(vals.std(ddof=1)) if vals.size > 1 else float("nan"),
+            "wells": " ".join(wells["well"].tolist())}
+
+
+def normalise(joined: pd.DataFrame, assay: str) -> Normalised:
+    """Add `response` (% activity or % viability) and the named percentage to every well, from on-plate controls."""
+    spec = assay_spec(assay)
+    df = _clean(joined, spec)
+    df["group"] = df[spec.group_col]
+    problems: list[str] = []
+    notes: list[str] = []
+    rows: list[dict] = []
+    high = np.full(len(df), np.nan)
+    low = np.full(len(df), np.nan)
+    for (plate, group), idx in df.groupby(["plate", "group"], sort=True).groups.items():
+        sub = df.loc[idx]
+        needed = bool(sub["role"].isin(FIT_ROLES).any())
+        what = f"plate {plate}, {spec.group_label} {group}" if group else f"plate {plate} (no {spec.group_label})"
+        stats = {}
+        for role, label in (("vehicle", "vehicle"), (spec.low_role, spec.low_label)):
+            st = _control_stats(df, plate, group, role)
+            if st is None:
+                if needed:
+                    problems.append(f"{what}: no {label} control wells, neither for this {spec.group_label} nor "
+                                    f"shared on the plate (role {role!r} with an empty {spec.group_col})")
+                continue
+            if st["n"] == 0:
+                if needed:
+                    problems.append(f"{what}: all {st['n_excluded']} {label} control wells are flagged "
+                                    f"(not 'ok'), so there is nothing to normalise to")
+                continue
+            stats[role] = st
+        if "vehicle" not in stats or spec.low_role not in stats:
+            continue
+        for role, st in stats.items():
+            if st["scope"] == "plate" and needed:
+                label = "vehicle" if role == "vehicle" else spec.low_label
+                notes.append(f"{what}: no {label} control of its own; used the plate's shared {role} wells "
+                             f"({st['n']} wells)")
+            rows.append(st)
+        hi, lo = stats["vehicle"]["mean"], stats[spec.low_role]["mean"]
+        if hi == lo:
+            if needed:
+                problems.append(f"{what}: vehicle and {spec.low_label} means are equal ({hi:g}); no assay window")
+            continue
+        pos = df.index.get_indexer(idx)
+        high[pos], low[pos] = hi, lo
+    if problems:
+        raise LabkitError("cannot normalise to the on-plate controls", problems=problems)
+    x = df["value"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = (x - low) / (high - low)
+    if spec.kind == "kinase":
+        df["pct_activity"] = 100.0 * frac
+        df["pct_inhibition"] = 100.0 - 100.0 * frac
+        df["response"] = df["pct_activity"]
+    else:
+        df["pct_viability"] = 100.0 * frac
+        df["response"] = df["pct_viability"]
+    n_exc = df["excluded"] != ""
+    if n_exc.any():
+        for (plate, why), sub in df[n_exc].groupby(["plate", "excluded"], sort=True):
+            wells = sub["well"].tolist()
+            shown = ", ".join(wells[:12]) + (f" and {len(wells) - 12} more" if len(wells) > 12 else "")
+            notes.append(f"plate {plate}: {len(wells)} well(s) excluded as {why}: {shown}")
+    df = df.drop(columns="group")
+    controls = pd.DataFrame(rows, columns=CONTROL_COLUMNS).rename(columns={"group": spec.group_col})
+    return Normalised(df, controls, spec, notes)

@@ -1,0 +1,273 @@
+"""The analysis pipeline: joined table -> normalise -> QC -> LL.4 fits -> results; and writing every output.
+
+analyze_joined(joined, assay)        -> AnalysisResult (data, results, qc, plates, controls, fits, notes)
+write_outputs(result, out_dir, ...)  -> {name: path}: data.csv, results.csv/.parquet, qc.csv, plates.csv,
+                                        controls.csv, curves/*.png, curves_grid.png, heatmaps/*.png, report.html
+analyze_files(readouts, layout, out) -> both, from files (labkit.readout + labkit.layout, imported lazily)
+
+Curves are one per (compound, target) for kinase assays and one per (compound, cell line) for viability,
+pooled over plates (each plate is normalised to its own controls first). Kinase curves are fitted to % activity
+(100 - % inhibition) so that, as for % viability, top = vehicle side and bottom = full-effect side; the IC50
+and |Hill| are the same as for a fit of % inhibition, and the Hill slope is reported as Prism's (-b, negative
+for an inhibitor).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from labkit.analysis.normalise import FIT_ROLES, AssaySpec, assay_spec, normalise
+from labkit.analysis.qc import Z_PRIME_MIN, control_qc, plate_summary
+from labkit.errors import LabkitError
+
+RESULT_COLUMNS = ["compound", "{group}", "role", "plates", "n", "n_excluded", "ic50_M", "ic50_nM",
+                  "ic50_ci_low_M", "ic50_ci_high_M", "ic50_ci_low_nM", "ic50_ci_high_nM", "pic50", "hill", "hill_se",
+                  "top", "top_se", "bottom", "bottom_se", "r2", "rse", "df", "converged", "z_prime", "flags"]
+
+
+@dataclass
+class AnalysisResult:
+    """Everything one analysis produced: the normalised per-well data, one result row per curve, and QC."""
+
+    assay: str
+    spec: AssaySpec
+    data: pd.DataFrame      # joined table + excluded, response (% activity / % viability), expected, deviation
+    results: pd.DataFrame   # one row per curve (RESULT_COLUMNS, {group} = target or cell_line)
+    qc: pd.DataFrame        # one row per plate x target / cell line (Z', S/B, CV %, n, flags)
+    plates: pd.DataFrame    # one row per plate (wells, excluded by flag, unassigned, worst Z', pass)
+    controls: pd.DataFrame  # the control wells' statistics each normalisation used
+    fits: pd.DataFrame      # fit_table's raw output
+    notes: list[str] = field(default_factory=list)
+    fix_top: float | None = None
+    fix_bottom: float | None = None
+
+    @property
+    def group_col(self) -> str:
+        """'target' (kinase) or 'cell_line' (viability)."""
+        return self.spec.group_col
+
+    def curve_points(self, compound: str, group: str) -> pd.DataFrame:
+        """The wells of one curve (fitted and excluded)."""
+        d = self.data
+        return d[d["role"].isin(FIT_ROLES) & (d["compound"] == compound) & (d[self.group_col] == group)]
+
+
+def analyze_joined(joined: pd.DataFrame, assay: str, *, fix_top: float | None = None,
+                   fix_bottom: float | None = None) -> AnalysisResult:
+    """Normalise a joined readout to its controls, run plate QC and fit LL.4 per compound x target / cell line."""
+    from labkit.analysis.fit import fit_table, ll4
+
+    spec = assay_spec(assay)
+    norm = normalise(joined, assay)
+    data, gcol = norm.data, spec.group_col
+    qc = control_qc(norm)
+    notes = list(norm.notes)
+    series = data[data["role"].isin(FIT_ROLES)]
+    if series.empty:
+        raise LabkitError("nothing to fit: no well has role 'sample' or 'reference' (is the layout the right one "
+                          "for this readout?)", field="role")
+    no_conc = (series["conc_M"].isna() | (series["conc_M"] < 0)).to_numpy()
+    if no_conc.any():
+        notes.append(f"{int(no_conc.sum())} sample/reference well(s) without a valid concentration were not fitted: "
+                     + ", ".join((series.loc[no_conc, "plate"] + ":" + series.loc[no_conc, "well"]).tolist()[:12]))
+    dropped = series[no_conc]
+    # a curve keeps its rows (NaN concentration = a missing point for the fitter), so it is never lost
+    series = series.assign(conc_M=series["conc_M"].where(~no_conc))
+    series = series.sort_values(["compound", gcol, "conc_M", "plate", "well"], kind="stable")
+    fits = fit_table(series, curve=["compound", gcol], conc="conc_M", response="response",
+                     fix_top=fix_top, fix_bottom=fix_bottom)
+    fits = fits.sort_values(["compound", gcol], kind="stable").reset_index(drop=True)
+    results = _results(series, fits, qc, spec, dropped)
+    data = _expected(data, fits, spec, ll4)
+    plates = plate_summary(data, qc)
+    return AnalysisResult(assay=spec.assay, spec=spec, data=data, results=results, qc=qc, plates=plates,
+                          controls=norm.controls, fits=fits, notes=notes, fix_top=fix_top, fix_bottom=fix_bottom)
+
+
+def _results(series: pd.DataFrame, fits: pd.DataFrame, qc: pd.DataFrame, spec: AssaySpec,
+             dropped: pd.DataFrame) -> pd.DataFrame:
+    gcol = spec.group_col
+    rows = []
+    for f in fits.to_dict("records"):
+        pts = series[(series["compound"] == f["compound"]) & (series[gcol] == f[gcol])]
+        plates = sorted(set(pts["plate"]))
+        zq = qc[qc["plate"].isin(plates) & (qc[gcol] == f[gcol])]["z_prime"].to_numpy(float)
+        zmin = float(np.nanmin(zq)) if zq.size and np.isfinite(zq).any() else float("nan")
+        n_exc = int((pts["excluded"] != "").sum())
+        flags = [s for s in str(f.get("flags") or "").split(";") if s]
+        if not (np.isfinite(zmin) and zmin >= Z_PRIME_MIN):
+            flags.append(f"plate_z_prime<{Z_PRIME_MIN:g}")
+        if n_exc:
+            flags.append(f"excluded_wells:{n_exc}")
+        n_noconc = int(((dropped["compound"] == f["compound"]) & (dropped[gcol] == f[gcol])).sum())
+        if n_noconc:
+            flags.append(f"no_concentration:{n_noconc}")
+        e, lo, hi = (float(f[k]) for k in ("ic50", "ic50_ci_low", "ic50_ci_high"))
+        roles = sorted(set(pts["role"]))
+        rows.append({"compound": f["compound"], gcol: f[gcol], "role": "+".join(roles), "plates": ";".join(plates),
+                     "n": int(f["n"]), "n_excluded": n_exc, "ic50_M": e, "ic50_nM": e * 1e9,
+                     "ic50_ci_low_M": lo, "ic50_ci_high_M": hi, "ic50_ci_low_nM": lo * 1e9,
+                     "ic50_ci_high_nM": hi * 1e9, "pic50": float(f["pic50"]), "hill": float(f["hill"]),
+                     "hill_se": float(f["b_se"]), "top": float(f["d"]), "top_se": float(f["d_se"]),
+                     "bottom": float(f["c"]), "bottom_se": float(f["c_se"]), "r2": float(f["r2"]),
+                     "rse": float(f["rse"]), "df": int(f["df"]) if np.isfinite(f["df"]) else -1,
+                     "converged": bool(f["converged"]), "z_prime": zmin, "flags": ";".join(flags)})
+    cols = [c.replace("{group}", gcol) for c in RESULT_COLUMNS]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _expected(data: pd.DataFrame, fits: pd.DataFrame, spec: AssaySpec, ll4) -> pd.DataFrame:
+    """Add `expected` (fitted curve for series wells, 100 / 0 for the controls) and `deviation` = response - it."""
+    gcol = spec.group_col
+    out = data.copy()
+    exp = np.full(len(out), np.nan)
+    exp[(out["role"] == "vehicle").to_numpy()] = 100.0
+    exp[(out["role"] == spec.low_role).to_numpy()] = 0.0
+    key = out["compound"] + "\x1f" + out[gcol]
+    for f in fits.to_dict("records"):
+        m = (out["role"].isin(FIT_ROLES) & (key == f["compound"] + "\x1f" + f[gcol])).to_numpy()
+        if m.any() and all(np.isfinite(float(f[k])) for k in ("b", "c", "d", "e")):
+            exp[m] = ll4(out.loc[m, "conc_M"].to_numpy(float), f["b"], f["c"], f["d"], f["e"])
+    # wells with no value (excluded) or not normalised have no expectation to compare with
+    exp[~np.isfinite(out["response"].to_numpy(float))] = np.nan
+    out["expected"] = exp
+    out["deviation"] = out["response"] - out["expected"]
+    return out
+
+
+# --- outputs ---------------------------------------------------------------------------------------------
+
+def _slug(text: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9.+-]+", "_", text).strip("_")
+    return s or "curve"
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _input_rows(inputs: dict) -> list[dict]:
+    rows = []
+    for kind, value in (inputs or {}).items():
+        items = value if isinstance(value, (list, tuple)) else [value]
+        for item in items:
+            p = Path(item)
+            if p.is_file():
+                rows.append({"kind": str(kind), "path": str(item), "bytes": p.stat().st_size,
+                             "sha256": sha256_file(p)})
+            else:
+                rows.append({"kind": str(kind), "path": str(item), "bytes": None, "sha256": ""})
+    return rows
+
+
+def write_outputs(result: AnalysisResult, out_dir: str | Path, *, title: str = "Dose-response analysis",
+                  inputs: dict | None = None) -> dict[str, Path]:
+    """Write the tidy data, results (CSV + Parquet), QC tables, PNGs and a self-contained report.html."""
+    from labkit.analysis import plots, report
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    tables = {"data": ("data.csv", result.data), "results_csv": ("results.csv", result.results),
+              "qc": ("qc.csv", result.qc), "plates": ("plates.csv", result.plates),
+              "controls": ("controls.csv", result.controls)}
+    for name, (fname, df) in tables.items():
+        df.to_csv(out / fname, index=False, lineterminator="\n")
+        paths[name] = out / fname
+    try:
+        result.results.to_parquet(out / "results.parquet", index=False)
+    except ImportError as exc:  # pyarrow missing or broken
+        raise LabkitError(f"cannot write results.parquet: {exc}; install a pyarrow that works with this numpy")
+    paths["results_parquet"] = out / "results.parquet"
+
+    gcol, ylabel = result.group_col, result.spec.response_label
+    fits = {(f["compound"], f[gcol]): f for f in result.fits.to_dict("records")}
+    curves, used = [], set()
+    for row in result.results.to_dict("records"):
+        key = (row["compound"], row[gcol])
+        pts = result.curve_points(*key)
+        fit = dict(fits.get(key, {}))
+        fit["flags"] = row["flags"]
+        title_c = f"{key[0]} · {key[1]}" if key[1] else key[0]
+        slug = _slug(f"{key[0]}_{key[1]}") if key[1] else _slug(key[0])
+        while slug in used:
+            slug += "_"
+        used.add(slug)
+        p = plots.curve_png(pts, fit, out / "curves" / f"{slug}.png", title=title_c, ylabel=ylabel)
+        paths[f"curve:{key[0]}|{key[1]}"] = p
+        curves.append((pts, fit, title_c, p))
+    paths["grid"] = plots.grid_png([(p, f, t) for p, f, t, _ in curves], out / "curves_grid.png", ylabel=ylabel)
+    heatmaps = []
+    raw_label = _raw_label(result.data)
+    for plate, sub in result.data.groupby("plate", sort=True):
+        p = plots.heatmap_png(sub, out / "heatmaps" / f"plate_{_slug(str(plate))}.png", title=f"plate {plate}",
+                              raw_label=raw_label, response_label=ylabel)
+        paths[f"heatmap:{plate}"] = p
+        heatmaps.append((str(plate), p))
+    html = report.render(result, title=title, grid=paths["grid"], curves=[(t, p) for _, _, t, p in curves],
+                         heatmaps=heatmaps, inputs=_input_rows(inputs or {}), layout_text=_layout_text(inputs))
+    (out / "report.html").write_text(html, encoding="utf-8")
+    paths["report"] = out / "report.html"
+    return paths
+
+
+def _raw_label(data: pd.DataFrame) -> str:
+    units = sorted(set(data.get("unit", pd.Series(dtype=str)).dropna().astype(str)) - {""})
+    return "/".join(units) if units else "signal"
+
+
+def _layout_text(inputs: dict | None) -> str | None:
+    layout = (inputs or {}).get("layout")
+    if isinstance(layout, (list, tuple)):
+        layout = layout[0] if layout else None
+    if layout is None or not Path(layout).is_file() or Path(layout).stat().st_size > 200_000:
+        return None
+    try:
+        return Path(layout).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: str | Path, *,
+                  fix_top: float | None = None, fix_bottom: float | None = None,
+                  title: str | None = None) -> tuple[AnalysisResult, dict[str, Path]]:
+    """Read instrument exports and a layout, join them, analyse and write all outputs to out_dir."""
+    from labkit.layout.io import load_experiment
+    from labkit.readout import read
+    from labkit.readout.join import join_layout
+
+    if not readouts:
+        raise LabkitError("no readout file given; expected one or more instrument exports")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        experiment = load_experiment(layout_path)
+        wells = experiment.wells_table()
+        layout_ids = set(wells["plate"].astype(str))
+        tables = []
+        for path in readouts:
+            t = read(path)
+            if len(readouts) > 1:  # plate '1' of two files are two plates: keep them apart, in file order
+                t = t.assign(plate=[p if p in layout_ids else f"{Path(path).name}#{p}" for p in t["plate"].astype(str)])
+            tables.append(t)
+        readout = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+        joined = join_layout(readout, wells, source=", ".join(str(p) for p in readouts))
+    assay = getattr(experiment, "assay", None)
+    assay = getattr(assay, "kind", assay)
+    result = analyze_joined(joined, str(getattr(assay, "value", assay)), fix_top=fix_top, fix_bottom=fix_bottom)
+    result.notes[:0] = list(dict.fromkeys(str(w.message) for w in caught))
+    name = getattr(experiment, "name", None) or Path(layout_path).stem
+    paths = write_outputs(result, out_dir, title=title or f"{name}: dose-response analysis",
+                          inputs={"readout": [str(p) for p in readouts], "layout": str(layout_path)})
+    return result, paths

@@ -1,0 +1,210 @@
+"""`labkit demo`: the whole chain on the seed layouts, with a virtual reader.
+
+layout -> plan -> protocol (OT-2 and Flex) -> Opentrons analysis -> ledger (verified against the layout)
+-> virtual readout from the ledger's final wells (seeds' IC50s as truth) -> instrument files -> import -> analyse
+-> report, and a table that says whether each true IC50 lies inside its fitted 95 % CI.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import click
+import pandas as pd
+
+from labkit.virtual import TRUE_IC50
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED_LAYOUTS = ("kinase_panel.yaml", "viability_km12.yaml", "viability_aml_384.yaml")
+ROBOTS = ("ot2", "flex")
+
+
+@dataclass
+class ProtocolRun:
+    """One generated protocol, its simulation figures and its verification."""
+
+    layout: str
+    robot: str
+    path: Path
+    ok: bool
+    summary: str
+    verify_summary: str
+    simulation: object = None
+
+
+@dataclass
+class DemoResult:
+    """What the demo made: protocol runs, per-experiment analyses, and the truth-vs-fit table."""
+
+    protocols: list[ProtocolRun] = field(default_factory=list)
+    analyses: dict[str, object] = field(default_factory=dict)
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    outputs: dict[str, dict[str, Path]] = field(default_factory=dict)
+
+
+def layouts_dir() -> Path:
+    """The seed layouts folder (repository checkout)."""
+    return ROOT / "layouts"
+
+
+def make_protocol(layout: Path, robot: str, out: Path) -> Path:
+    """Generate the standalone protocol of a layout for a robot into out."""
+    from labkit.layout.io import file_sha256, load_experiment
+    from labkit.plan import build_plan
+    from labkit.protocol.emit import emit
+
+    exp = load_experiment(layout)
+    text = emit(build_plan(exp, robot, sha256=file_sha256(layout)))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+def simulate_and_verify(layout: Path, robot: str, path: Path) -> ProtocolRun:
+    """Run the Opentrons analysis on a protocol, replay the ledger and verify it against the layout."""
+    from labkit.layout.io import load_experiment
+    from labkit.simulate import simulate, verify
+
+    exp = load_experiment(layout)
+    sim = simulate(path)
+    report = verify(sim.ledger, exp.wells_table(), {p.id: p.id for p in exp.plates}, dmso_limit=exp.limit)
+    errors = "; ".join(str(e) for e in sim.errors)
+    return ProtocolRun(layout.name, robot, path, sim.ok and report.ok,
+                       sim.cost.summary() + (f"; ENGINE ERRORS: {errors}" if errors else ""),
+                       report.summary(), sim)
+
+
+def final_wells(sim, exp) -> pd.DataFrame:
+    """Per assay well, what the ledger says it held during the assay: compound conc, enzyme / cells present."""
+    rows = []
+    kind = exp.group_kind
+    for w in exp.wells_table().itertuples(index=False):
+        state = sim.ledger.plate(w.plate).get(w.well)
+        comp = state.assay_composition if state is not None else {}
+        compounds = state.assay_compounds if state is not None else {}
+        active_prefix = "enzyme:" if exp.assay == "kinase_radiometric" else "cells:"
+        active = [s.split(":", 1)[1] for s, v in comp.items() if s.startswith(active_prefix) and v > 0]
+        conc = compounds.get(w.compound, 0.0) if w.compound else 0.0
+        group = active[0] if active else getattr(w, kind)
+        rows.append((w.plate, w.well, group, conc, bool(active), bool(state is not None and state.volume > 0)))
+    return pd.DataFrame(rows, columns=["plate", "well", "group", "conc_M", "active", "filled"])
+
+
+def write_virtual_readout(sim, exp, out: Path, *, seed: int, pipetting_cv: float) -> Path:
+    """Write the virtual reader's export of an experiment's plates in a real instrument format."""
+    from labkit.readout.writers import write_luminescence, write_microbeta
+    from labkit.virtual import simulate_readout
+
+    values = simulate_readout(final_wells(sim, exp), exp.assay, seed=seed, pipetting_cv=pipetting_cv)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fmt = exp.plates[0].format
+    if exp.assay == "kinase_radiometric":
+        return write_microbeta(values, out.with_suffix(".txt"), plate_format=fmt)
+    return write_luminescence(values, out.with_suffix(".csv"), plate_format=fmt)
+
+
+def truth_table(result, assay: str) -> pd.DataFrame:
+    """Fitted vs true IC50 per curve, with fold error and whether the truth lies inside the 95 % CI."""
+    gcol = "target" if assay == "kinase_radiometric" else "cell_line"
+    rows = []
+    for r in result.results.itertuples(index=False):
+        group = getattr(r, gcol)
+        true = TRUE_IC50.get(group, float("nan"))
+        fit = r.ic50_M
+        fold = max(fit / true, true / fit) if fit == fit and fit > 0 else float("nan")
+        inside = bool(r.ic50_ci_low_M <= true <= r.ic50_ci_high_M) if r.ic50_ci_low_M == r.ic50_ci_low_M else False
+        rows.append({"assay": assay, "group": group, "compound": r.compound, "true_nM": true * 1e9,
+                     "fit_nM": fit * 1e9, "ci_low_nM": r.ic50_ci_low_M * 1e9, "ci_high_nM": r.ic50_ci_high_M * 1e9,
+                     "fold_error": fold, "inside_ci": inside, "hill": r.hill, "z_prime": r.z_prime,
+                     "flags": r.flags})
+    return pd.DataFrame(rows)
+
+
+def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, ...] = SEED_LAYOUTS,
+             robots: tuple[str, ...] = ROBOTS, pipetting_cv: float = 0.02,
+             echo: Callable[[str], None] = print, workers: int = 2) -> DemoResult:
+    """Run the whole chain on seed layouts; write protocols, readouts and reports under out_dir."""
+    from labkit.analysis.pipeline import analyze_files
+    from labkit.layout.io import load_experiment
+    from labkit.layout.render import plate_png
+
+    out = Path(out_dir)
+    result = DemoResult()
+    t0 = time.perf_counter()
+    paths = [layouts_dir() / name if not Path(name).is_file() else Path(name) for name in layouts]
+    exps = {p: load_experiment(p) for p in paths}
+    echo(f"[1/4] layouts: {', '.join(p.name for p in paths)}")
+    for p, exp in exps.items():
+        for plate in exp.plates:
+            plate_png(exp, plate.id, out / "maps" / f"{p.stem}_{plate.id}.png")
+
+    echo(f"[2/4] protocols for {' and '.join(robots)}: generate, simulate (Opentrons analysis), verify ledger")
+    jobs = [(p, r, make_protocol(p, r, out / "protocols" / f"{p.stem}_{r}.py")) for p in paths for r in robots]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        runs = list(pool.map(lambda job: simulate_and_verify(*job), jobs))
+    for run in runs:
+        result.protocols.append(run)
+        echo(f"      {run.path.name:<34} {'ok  ' if run.ok else 'FAIL'} {run.summary}")
+        if not run.ok:
+            echo(f"      {'':<34}      {run.verify_summary}")
+
+    echo(f"[3/4] virtual readout (seed {seed}; Poisson CPM, log-normal RLU, pipetting CV {pipetting_cv:.0%})")
+    tables = []
+    for i, (p, exp) in enumerate(exps.items()):
+        # the readout comes from the ledger of the last robot's run (Flex by default)
+        run = [r for r in runs if r.layout == p.name][-1]
+        readout = write_virtual_readout(run.simulation, exp, out / "readouts" / p.stem, seed=seed * 1000 + i,
+                                        pipetting_cv=pipetting_cv)
+        echo(f"      {readout.relative_to(out) if readout.is_relative_to(out) else readout}")
+        echo(f"[4/4] import + analyse {p.name}")
+        analysis, outputs = analyze_files([readout], p, out / "reports" / p.stem, title=exp.name)
+        result.analyses[p.stem] = analysis
+        result.outputs[p.stem] = outputs
+        tables.append(truth_table(analysis, exp.assay))
+    result.table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    result.table.to_csv(out / "truth_vs_fit.csv", index=False)
+    echo("")
+    echo(format_table(result.table))
+    echo(f"\nreports: {', '.join(str(v.get('report', '')) for v in result.outputs.values())}")
+    echo(f"done in {time.perf_counter() - t0:.0f} s")
+    return result
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """The truth-vs-fit table as text."""
+    if table.empty:
+        return "(no curves)"
+    lines = [f"{'assay':<20} {'target/cell line':<16} {'true IC50':>10} {'fitted IC50 [95% CI]':>32} "
+             f"{'fold':>5} {'Z′':>5}  truth in CI"]
+    for r in table.itertuples(index=False):
+        ci = f"{r.fit_nM:.3g} nM [{r.ci_low_nM:.3g}, {r.ci_high_nM:.3g}]"
+        lines.append(f"{r.assay:<20} {r.group:<16} {r.true_nM:>7.3g} nM {ci:>32} {r.fold_error:>5.2f} "
+                     f"{r.z_prime:>5.2f}  {'yes' if r.inside_ci else 'NO'}{'  ' + r.flags if r.flags else ''}")
+    n_in = int(table.inside_ci.sum())
+    lines.append(f"{n_in}/{len(table)} true IC50s inside their 95 % CI; worst fold error "
+                 f"{table.fold_error.max():.2f}")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
+              show_default=True, help="folder for protocols, readouts and reports")
+@click.option("--seed", type=int, default=0, show_default=True, help="noise seed of the virtual reader")
+@click.option("--robot", "robots", type=click.Choice(ROBOTS), multiple=True, help="robots (default: both)")
+@click.option("--layout", "layouts", multiple=True, help="layout files (default: the seed layouts)")
+@click.option("--pipetting-cv", type=float, default=0.02, show_default=True, help="pipetting error, CV")
+def demo(out_dir: Path, seed: int, robots: tuple[str, ...], layouts: tuple[str, ...], pipetting_cv: float) -> int:
+    """Run the whole chain on the seed layouts with a virtual plate reader.
+
+    \b
+    Example:
+      labkit demo -o out --seed 3
+    """
+    res = run_demo(out_dir, seed=seed, robots=robots or ROBOTS, layouts=layouts or SEED_LAYOUTS,
+                   pipetting_cv=pipetting_cv, echo=lambda s: click.echo(s))
+    bad = [r for r in res.protocols if not r.ok]
+    return 1 if bad else 0

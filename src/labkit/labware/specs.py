@@ -1,0 +1,110 @@
+"""What the planner knows about pipettes, labware and the two robots: ranges, capacities, dead volumes, slots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PipetteSpec:
+    """An Opentrons pipette with the tips labkit gives it."""
+
+    name: str          # Opentrons instrument name
+    channels: int      # 1 or 8
+    min_ul: float      # smallest accurate volume
+    max_ul: float      # largest volume with its tips
+    tiprack: str       # tip rack load name
+    disposal_ul: float  # extra volume aspirated for a multi-dispense (blown out afterwards)
+
+
+@dataclass(frozen=True)
+class LabwareSpec:
+    """Labware the planner places: well grid, well capacity and the volume a pipette cannot get back out."""
+
+    load_name: str
+    rows: int
+    cols: int
+    capacity_ul: float
+    dead_ul: float
+    kind: str  # 'plate' | 'reservoir' | 'tubes' | 'tips' | 'filter'
+    custom: bool = False  # True: a labkit definition embedded in the protocol
+
+    @property
+    def wells(self) -> int:
+        """Number of wells."""
+        return self.rows * self.cols
+
+
+PIPETTES: dict[str, PipetteSpec] = {p.name: p for p in (
+    PipetteSpec("p20_single_gen2", 1, 1.0, 20.0, "opentrons_96_tiprack_20ul", 1.0),
+    PipetteSpec("p20_multi_gen2", 8, 1.0, 20.0, "opentrons_96_tiprack_20ul", 1.0),
+    PipetteSpec("p300_single_gen2", 1, 20.0, 300.0, "opentrons_96_tiprack_300ul", 20.0),
+    PipetteSpec("p300_multi_gen2", 8, 20.0, 300.0, "opentrons_96_tiprack_300ul", 20.0),
+    PipetteSpec("flex_1channel_50", 1, 1.0, 50.0, "opentrons_flex_96_tiprack_50ul", 5.0),
+    PipetteSpec("flex_8channel_50", 8, 1.0, 50.0, "opentrons_flex_96_tiprack_50ul", 5.0),
+    PipetteSpec("flex_1channel_1000", 1, 5.0, 1000.0, "opentrons_flex_96_tiprack_1000ul", 50.0),
+    PipetteSpec("flex_8channel_1000", 8, 5.0, 1000.0, "opentrons_flex_96_tiprack_1000ul", 50.0),
+)}
+
+FILTER_PLATE = "labkit_multiscreen_ph_p81_96_filterplate_300ul"
+
+LABWARE: dict[str, LabwareSpec] = {s.load_name: s for s in (
+    LabwareSpec("corning_96_wellplate_360ul_flat", 8, 12, 360.0, 10.0, "plate"),
+    LabwareSpec("corning_384_wellplate_112ul_flat", 16, 24, 112.0, 5.0, "plate"),
+    LabwareSpec("nest_96_wellplate_100ul_pcr_full_skirt", 8, 12, 100.0, 5.0, "plate"),
+    LabwareSpec("nest_12_reservoir_15ml", 1, 12, 15000.0, 500.0, "reservoir"),
+    LabwareSpec("opentrons_24_tuberack_nest_1.5ml_snapcap", 4, 6, 1500.0, 30.0, "tubes"),
+    LabwareSpec(FILTER_PLATE, 8, 12, 300.0, 0.0, "filter", custom=True),
+    LabwareSpec("opentrons_96_tiprack_20ul", 8, 12, 20.0, 0.0, "tips"),
+    LabwareSpec("opentrons_96_tiprack_300ul", 8, 12, 300.0, 0.0, "tips"),
+    LabwareSpec("opentrons_flex_96_tiprack_50ul", 8, 12, 50.0, 0.0, "tips"),
+    LabwareSpec("opentrons_flex_96_tiprack_1000ul", 8, 12, 1000.0, 0.0, "tips"),
+)}
+
+# assay plate per well format
+ASSAY_PLATE = {96: "corning_96_wellplate_360ul_flat", 384: "corning_384_wellplate_112ul_flat"}
+SOURCE_PLATE = "nest_96_wellplate_100ul_pcr_full_skirt"   # DMSO serial dilution
+INTERMEDIATE_PLATE = "corning_96_wellplate_360ul_flat"    # compound in assay buffer / medium
+RESERVOIR = "nest_12_reservoir_15ml"
+TUBES = "opentrons_24_tuberack_nest_1.5ml_snapcap"
+OVERAGE = 0.10  # fraction loaded on top of what the robot draws (plus the dead volume)
+
+
+@dataclass(frozen=True)
+class RobotSpec:
+    """A robot: API name, deck slots in the order labkit fills them, pipettes, module slots."""
+
+    key: str                 # 'ot2' | 'flex'
+    robot_type: str          # requirements['robotType']
+    slots: tuple[str, ...]   # labware fills from the front, tip racks from the back
+    trash: str | None        # Flex trash-bin slot (None: the OT-2 fixed trash)
+    small_single: str
+    small_multi: str
+    large_single: str
+    large_multi: str
+    temperature_slot: str
+    heater_shaker_slot: str | None
+    gripper: bool
+
+
+ROBOTS: dict[str, RobotSpec] = {
+    "ot2": RobotSpec("ot2", "OT-2", ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"), None,
+                     "p20_single_gen2", "p20_multi_gen2", "p300_single_gen2", "p300_multi_gen2", "1", None, False),
+    "flex": RobotSpec("flex", "Flex", ("D2", "C2", "B2", "D3", "C3", "B3", "A2", "A1", "B1", "C1", "D1"), "A3",
+                      "flex_1channel_50", "flex_8channel_50", "flex_1channel_1000", "flex_8channel_1000", "D1", "D1",
+                      True),
+}
+
+# heater-shaker adapters (Flex) per plate load name
+HS_ADAPTER = {"corning_96_wellplate_360ul_flat": "opentrons_universal_flat_adapter",
+              "corning_384_wellplate_112ul_flat": "opentrons_universal_flat_adapter"}
+
+
+def pipette(name: str) -> PipetteSpec:
+    """The spec of an Opentrons pipette name."""
+    return PIPETTES[name]
+
+
+def labware(load_name: str) -> LabwareSpec:
+    """The spec of a labware load name."""
+    return LABWARE[load_name]

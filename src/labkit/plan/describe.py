@@ -1,0 +1,55 @@
+"""The plan as text a person reads (`labkit protocol … --print-plan`)."""
+
+from __future__ import annotations
+
+from labkit.plan.steps import (Comment, Delay, Distribute, Latch, LoadLabware, MoveLabware, Pause, Plan, SetTemperature,
+                               Shake, Transfer)
+
+
+def describe(plan: Plan) -> str:
+    """Deck, pipettes, liquids to load, then the numbered steps with volumes, wells and tips."""
+    out = [f"# {plan.name} — {plan.robot_type}, tip policy {plan.tip_policy}", ""]
+    out.append("Deck:")
+    for m in plan.modules:
+        out.append(f"  slot {m.slot:>3}: {m.name} [{m.key}]")
+    for lw in plan.labware:
+        where = f"slot {lw.slot:>3}" if lw.slot and lw.slot != "offdeck" else (
+            "off deck" if lw.slot == "offdeck" else f"on {lw.module}")
+        later = "" if lw.initial else " (replacement, loaded during the run)"
+        out.append(f"  {where}: {lw.load_name} [{lw.key}]{' ' + repr(lw.label) if lw.label else ''}{later}")
+    out.append("Pipettes:")
+    tips = plan.tips_used()
+    for p in plan.pipettes:
+        out.append(f"  {p.mount}: {p.name} ({tips.get(p.key, 0)} tip pick-ups)")
+    out.append("Load before the run:")
+    for ld in plan.loads:
+        out.append(f"  {ld.volume:8.1f} µL  {ld.liquid}  -> {ld.loc.labware} {ld.loc.well}")
+    for note in plan.notes:
+        out.append(f"  note: {note}")
+    out.append("Steps:")
+    for i, s in enumerate(plan.steps, 1):
+        if isinstance(s, (Transfer, Distribute)):
+            kind = "transfer" if isinstance(s, Transfer) else "multi-dispense"
+            n_tips = sum(1 for st in s.strokes if st.tip is not None)
+            n_disp = sum(len(st.dispenses) for st in s.strokes)
+            first = s.strokes[0]
+            out.append(f"  {i:3}. {kind} [{s.pipette}] {s.text} — {len(s.strokes)} aspirate(s), {n_disp} "
+                       f"dispense(s), {n_tips} tip(s); first: {first.volume:g} µL from {first.source} -> "
+                       f"{', '.join(str(d.loc) for d in first.dispenses[:4])}{' …' if len(first.dispenses) > 4 else ''}")
+        elif isinstance(s, Comment):
+            out.append(f"  {i:3}. comment: {s.text}")
+        elif isinstance(s, Pause):
+            out.append(f"  {i:3}. PAUSE: {s.text}")
+        elif isinstance(s, Delay):
+            out.append(f"  {i:3}. delay {s.minutes:g} min: {s.text}")
+        elif isinstance(s, SetTemperature):
+            out.append(f"  {i:3}. {s.module}: " + (f"set {s.celsius:g} °C" if s.celsius is not None else "off"))
+        elif isinstance(s, Shake):
+            out.append(f"  {i:3}. {s.module}: shake {s.rpm} rpm for {s.minutes:g} min")
+        elif isinstance(s, Latch):
+            out.append(f"  {i:3}. {s.module}: {'open' if s.open else 'close'} latch")
+        elif isinstance(s, MoveLabware):
+            out.append(f"  {i:3}. move {s.labware} -> {s.to} ({'gripper' if s.gripper else 'by hand'}) {s.text}")
+        elif isinstance(s, LoadLabware):
+            out.append(f"  {i:3}. load {s.key}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,105 @@
+"""The dilution_plate job: diluent into every series well, the top solution, then the serial dilution."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from labkit.labware.specs import ASSAY_PLATE, RESERVOIR
+from labkit.plan.builder import Builder
+from labkit.plan.common import solvent_species, top_composition
+from labkit.plan.steps import Loc
+from labkit.units import si_conc
+
+
+def _series(exp, plate_id: str) -> list[list]:
+    """Each (compound, replicate) series of a plate as wells ordered by point."""
+    groups = defaultdict(list)
+    for w in exp.wells[plate_id]:
+        if w.role in ("sample", "reference") and w.compound:
+            groups[(w.compound, w.replicate)].append(w)
+    return [sorted(ws, key=lambda w: w.point) for _k, ws in sorted(groups.items(), key=lambda kv: (
+        min((w.col, w.row) for w in kv[1])))]
+
+
+def _column_series(exp, plate, series: list[list]) -> list[list[tuple[int, str]]] | None:
+    """Series as whole 8-row columns [(col, compound)…] if an 8-channel can do them, else None."""
+    if plate.format != 96:
+        return None
+    cells = {(w.row, w.col): w for s in series for w in s}
+    n_rows = 8
+    by_col: dict[int, set] = defaultdict(set)
+    for (r, c), w in cells.items():
+        by_col[c].add((w.compound, w.point))
+    for c, keys in by_col.items():
+        if len(keys) != 1 or sum(1 for r in range(n_rows) if (r, c) in cells) != n_rows:
+            return None
+    out = []
+    for s in series:
+        if s[0].row != 0:
+            continue
+        out.append([(w.col, w.compound) for w in s])
+    covered = sum(len(x) for x in out) * n_rows
+    return out if covered == len(cells) else None
+
+
+def plan_dilution(b: Builder, exp) -> None:
+    """Add the dilution-plate steps to the builder."""
+    v = exp.volumes
+    policy = b.plan.tip_policy
+    plates = []
+    for i, p in enumerate(exp.plates):
+        plates.append((p, b.labware(f"plate_{i + 1}", ASSAY_PLATE[p.format], label=p.id)))
+    res = b.labware("reservoir", RESERVOIR, label="reservoir")
+    diluents, solutions = {}, {}
+    for c in exp.compounds:
+        s = exp.scheme(c)
+        dname = f"Diluent ({c.solvent})"
+        diluents[c.name] = b.liquid(dname, f"{c.solvent}, the diluent of the series", solvent_species(c.solvent))
+        stock_ul, solvent_ul = s.top_from_stock
+        how = ("the stock as it is" if solvent_ul <= 1e-9 else
+               f"{stock_ul:.3g} µL of the {si_conc(c.stock)} stock + {solvent_ul:.3g} µL {c.solvent} per 100 µL")
+        sname = f"{c.name} solution {si_conc(s.source[0])}"
+        solutions[c.name] = b.liquid(sname, f"{c.name} at {si_conc(s.source[0])} in {c.solvent}: {how}",
+                                     top_composition(c, s))
+        b.plan.notes.append(f"{sname}: {how}")
+    for p, key in plates:
+        series = _series(exp, p.id)
+        if not series:
+            continue
+        cols = _column_series(exp, p, series)
+        multi = cols is not None
+        b.comment(f"Plate {p.id}: {len(series)} series, {'8-channel, whole columns' if multi else 'single channel'}")
+        # diluent: one multi-dispense per solvent, one tip
+        by_diluent = defaultdict(list)
+        if multi:
+            for col_series in cols:
+                for col, compound in col_series:
+                    by_diluent[diluents[compound]].append(Loc(key, f"A{col + 1}"))
+        else:
+            for s in series:
+                for w in s:
+                    by_diluent[diluents[w.compound]].append(Loc(key, w.name))
+        for liquid, dests in by_diluent.items():
+            first = exp.scheme(next(c for c in exp.compounds if diluents[c.name] == liquid))
+            vol = first.serial_diluent
+            pip = b.choose(vol, singles=not multi, per_aspirate=len(dests))
+            dests = sorted(set(dests), key=lambda loc: (int(loc.well[1:]), loc.well[0]))
+            b.distribute(f"{liquid}: {vol:g} µL into every well of the series", pip, b.reservoir_well(res, liquid),
+                         dests, vol)
+        # top solution and serial dilution, series by series
+        units = ([[Loc(key, f"A{col + 1}") for col, _c in cs] for cs in cols] if multi
+                 else [[Loc(key, w.name) for w in s] for s in series])
+        names = [cs[0][1] for cs in cols] if multi else [s[0].compound for s in series]
+        for locs, compound in zip(units, names):
+            sch = exp.scheme(compound)
+            pip = b.choose(sch.serial_transfer, singles=not multi)
+            mix = (v.mix_repetitions, min(v.mix_volume, b.spec(pip).max_ul)) if v.mix_repetitions else None
+            src = b.reservoir_well(res, solutions[compound])
+            b.transfer(f"{compound}: {sch.serial_transfer:g} µL of the solution into {locs[0].well}, mixed", pip,
+                       [(src, locs[0], sch.serial_transfer)], mix_after=mix)
+            moves = [(a, z, sch.serial_transfer) for a, z in zip(locs[:-1], locs[1:])]
+            b.transfer(f"{compound}: serial 1:{exp.compound(compound).dilution.factor:g} dilution "
+                       f"{locs[0].well} → {locs[-1].well} ({sch.serial_transfer:g} µL, "
+                       f"{'fresh tip every step' if policy == 'per_step' else 'one tip for the series'})", pip,
+                       moves, new_tip="always" if policy == "per_step" else "once", mix_after=mix)
+

@@ -1,0 +1,216 @@
+"""A liquid-handling plan as plain data: labware on the deck, liquids, and ordered steps with explicit tips."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+
+@dataclass(frozen=True)
+class Loc:
+    """A well of a labware (by plan key); for an 8-channel pipette the well of its first (back) channel."""
+
+    labware: str
+    well: str
+
+    def __str__(self) -> str:
+        return f"{self.labware}:{self.well}"
+
+
+@dataclass(frozen=True)
+class Disp:
+    """One dispense; top=True is a non-contact dispense at the top of the well."""
+
+    loc: Loc
+    volume: float
+    top: bool = False
+
+
+@dataclass(frozen=True)
+class Stroke:
+    """One aspirate and the dispenses it feeds (one for a transfer, several for a multi-dispense)."""
+
+    source: Loc
+    volume: float                        # aspirated per channel (dispenses + disposal)
+    dispenses: tuple[Disp, ...]
+    tip: Loc | None = None               # pick up a fresh tip here first; None keeps the tip in hand
+    mix_before: tuple[int, float] | None = None  # (repetitions, µL) in the source before aspirating
+    mix_after: tuple[int, float] | None = None   # in the last destination (contact dispenses only)
+    blow_out: bool = False               # blow the remainder (disposal volume) out into the trash
+    drop: bool = True                    # drop the tip afterwards (returned instead in a dry run)
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Liquid moved one aspirate -> one dispense per stroke."""
+
+    text: str
+    pipette: str
+    strokes: tuple[Stroke, ...]
+
+
+@dataclass(frozen=True)
+class Distribute:
+    """One liquid to many wells: each stroke aspirates for several non-contact dispenses."""
+
+    text: str
+    pipette: str
+    strokes: tuple[Stroke, ...]
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A line the person at the robot reads."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Stop until the operator resumes (skipped in a dry run)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Delay:
+    """Wait (skipped in a dry run)."""
+
+    minutes: float
+    text: str
+
+
+@dataclass(frozen=True)
+class SetTemperature:
+    """Set a temperature module and wait for it; celsius None deactivates it."""
+
+    module: str
+    celsius: float | None
+
+
+@dataclass(frozen=True)
+class Shake:
+    """Shake on a heater-shaker (latch closed), then stop."""
+
+    module: str
+    rpm: int
+    minutes: float
+
+
+@dataclass(frozen=True)
+class MoveLabware:
+    """Move a labware to a slot, a module or off the deck ('offdeck'); gripper or a manual move with a pause."""
+
+    labware: str
+    to: str            # slot name, module key or 'offdeck'
+    gripper: bool
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Latch:
+    """Open or close a heater-shaker labware latch."""
+
+    module: str
+    open: bool
+
+
+@dataclass(frozen=True)
+class LoadLabware:
+    """Load a (fresh) labware during the run, e.g. a full tip rack in the place of an empty one."""
+
+    key: str
+
+
+Step = Union[Transfer, Distribute, Comment, Pause, Delay, SetTemperature, Shake, MoveLabware, Latch, LoadLabware]
+
+
+@dataclass(frozen=True)
+class ModuleUse:
+    """A module on the deck."""
+
+    key: str
+    name: str   # Opentrons module name
+    slot: str
+
+
+@dataclass(frozen=True)
+class LabwareUse:
+    """A labware in the plan: where it sits at the start ('' = loaded later by a LoadLabware step)."""
+
+    key: str
+    load_name: str
+    slot: str            # deck slot, '' when on a module/adapter or loaded later
+    label: str = ""      # shown in the App; assay plates carry the layout plate id
+    module: str = ""     # module key it sits on (or the key of the adapter labware it sits on)
+    adapter: bool = False  # this labware is an adapter (loaded with load_adapter)
+    custom: bool = False  # embed the labkit definition
+    initial: bool = True  # loaded at the start
+
+
+@dataclass(frozen=True)
+class PipetteUse:
+    """A pipette on a mount."""
+
+    key: str
+    name: str
+    mount: str
+
+
+@dataclass(frozen=True)
+class Liquid:
+    """A reagent: display name, description (with how to prepare it), colour, composition for the ledger."""
+
+    name: str
+    description: str
+    color: str
+    composition: dict[str, float]
+
+
+@dataclass(frozen=True)
+class LiquidLoad:
+    """A volume of a liquid the operator puts in a well before the run."""
+
+    liquid: str
+    loc: Loc
+    volume: float
+
+
+@dataclass
+class Plan:
+    """Everything the emitter needs, and what a person reads with --print-plan."""
+
+    name: str
+    description: str
+    robot: str                  # 'ot2' | 'flex'
+    robot_type: str             # 'OT-2' | 'Flex'
+    assay: str
+    layout_sha256: str
+    tip_policy: str
+    trash: str | None
+    modules: list[ModuleUse] = field(default_factory=list)
+    labware: list[LabwareUse] = field(default_factory=list)
+    pipettes: list[PipetteUse] = field(default_factory=list)
+    liquids: list[Liquid] = field(default_factory=list)
+    loads: list[LiquidLoad] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)   # operator preparation, printed and put in comments
+
+    def labware_by_key(self) -> dict[str, LabwareUse]:
+        """key -> LabwareUse."""
+        return {lw.key: lw for lw in self.labware}
+
+    def pipette_by_key(self) -> dict[str, PipetteUse]:
+        """key -> PipetteUse."""
+        return {p.key: p for p in self.pipettes}
+
+    def liquid_steps(self) -> list[Transfer | Distribute]:
+        """The steps that move liquid."""
+        return [s for s in self.steps if isinstance(s, (Transfer, Distribute))]
+
+    def tips_used(self) -> dict[str, int]:
+        """pipette key -> tip pick-ups."""
+        out = {p.key: 0 for p in self.pipettes}
+        for s in self.liquid_steps():
+            out[s.pipette] += sum(1 for st in s.strokes if st.tip is not None)
+        return out

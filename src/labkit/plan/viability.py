@@ -1,0 +1,132 @@
+"""The CellTiter-Glo viability assay: seed -> (overnight) -> dose (vehicle-matched) -> 72 h -> CTG -> shake -> read."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from labkit.labware.specs import ASSAY_PLATE, HS_ADAPTER, RESERVOIR
+from labkit.plan.builder import Builder
+from labkit.plan.common import DmsoSeries, assay_wells, solvent_species, well_loc
+from labkit.plan.steps import Delay, Latch, MoveLabware, Pause, Shake
+
+COMPOUND_ROLES = ("sample", "reference")
+CELL_ROLES = ("sample", "reference", "vehicle")
+DOSED_ROLES = ("sample", "reference", "vehicle", "blank")
+REMIX_EVERY = 24  # dispenses between re-mixes of a cell suspension
+SHAKE_RPM = 500
+
+
+def plan_viability(b: Builder, exp) -> None:
+    """Add the viability-assay steps to the builder."""
+    v, cond = exp.volumes, exp.conditions
+    robot = b.robot
+    solvent = exp.compounds[0].solvent
+    hs = None
+    if robot.heater_shaker_slot:
+        hs = b.module("hs", "heaterShakerModuleV1", robot.heater_shaker_slot)
+    plates = []
+    for i, p in enumerate(exp.plates):
+        plates.append((p, b.labware(f"plate_{i + 1}", ASSAY_PLATE[p.format], label=p.id)))
+    adapters = {}
+    if hs:
+        for p, _k in plates:
+            name = HS_ADAPTER[ASSAY_PLATE[p.format]]
+            if name not in adapters:
+                adapters[name] = b.adapter(f"hs_adapter_{len(adapters) + 1}", name, hs) if not adapters else None
+        adapters = {name: key for name, key in adapters.items() if key}
+    res = b.labware("reservoir", RESERVOIR, label="medium, cells, DMSO, CellTiter-Glo")
+    series = DmsoSeries(b, exp, res, "Medium", "medium")
+
+    dmso = b.liquid(solvent, f"{solvent} (serial-dilution solvent and vehicle)", solvent_species(solvent))
+    medium = b.liquid("Medium", "complete growth medium, 37 °C", {"medium": 1.0})
+    ctg = b.liquid("CellTiter-Glo", "CellTiter-Glo 2.0 reagent at room temperature", {"ctg": 1.0})
+    cells = {}
+    for c in exp.cell_lines:
+        per_ul = c.cells_per_well / v.cells
+        cells[c.name] = b.liquid(f"{c.name} cells", f"{c.name} ({c.growth}) at {per_ul * 1000:.4g} cells/mL in "
+                                 f"medium ({c.cells_per_well} cells in {v.cells:g} µL); keep mixed",
+                                 {f"cells:{c.name}": per_ul, "medium": 1.0})
+    lines = {c.name: c for c in exp.cell_lines}
+    adherent = any(c.growth == "adherent" for c in exp.cell_lines)
+
+    needs: dict[tuple[str, int], float] = defaultdict(float)
+    for p, _k in plates:
+        for w in assay_wells(exp, p.id, DOSED_ROLES):
+            needs[(w.compound, w.point) if w.role in COMPOUND_ROLES else ("", 0)] += v.compound
+    series.plan_intermediates(dict(sorted(needs.items(), key=lambda kv: (kv[0][0] == "", kv[0]))))
+    series.top_loads()
+    for note in list(b.plan.notes):
+        b.comment(f"Before dosing: {note}")
+
+    # 1. seed: cells (re-mixed while dispensing), medium for blanks and edge wells
+    for p, key in plates:
+        for name, line in lines.items():
+            dests = [well_loc(key, w) for w in assay_wells(exp, p.id, CELL_ROLES) if w.cell_line == name]
+            if dests:
+                pip = b.choose(v.cells, per_aspirate=len(dests))
+                mixv = min(b.spec(pip).max_ul, 200.0)
+                b.distribute(f"{p.id}: seed {v.cells:g} µL {name} cells ({line.growth}), re-mixed every "
+                             f"{REMIX_EVERY} wells", pip, b.pool(res, cells[name]), dests, v.cells,
+                             mix=(3, mixv), remix_every=REMIX_EVERY)
+        blanks = [well_loc(key, w) for w in assay_wells(exp, p.id, ("blank",))]
+        if blanks:
+            pip = b.choose(v.cells, per_aspirate=len(blanks))
+            b.distribute(f"{p.id}: {v.cells:g} µL medium into the blank (no cells) wells", pip, b.pool(res, medium),
+                         blanks, v.cells)
+        edge = [well_loc(key, w) for w in assay_wells(exp, p.id, ("buffer",))]
+        if edge:
+            pip = b.choose(v.well, per_aspirate=len(edge))
+            b.distribute(f"{p.id}: {v.well:g} µL medium into the edge (buffer) wells", pip, b.pool(res, medium),
+                         edge, v.well)
+    if adherent:
+        b.add(Pause("Seeding done. Incubate the plate(s) overnight (37 °C, 5 % CO2) so the cells attach; then put "
+                    "them back in the same slots with fresh solvent and medium in the reservoir, and resume."))
+    else:
+        b.comment("Suspension cells: dosed the same day")
+
+    # 2. compound series and intermediates in medium
+    series.run(b.reservoir_well(res, dmso), b.plan.tip_policy)
+
+    # 3. dose: fresh tip every well
+    for p, key in plates:
+        wells = assay_wells(exp, p.id, DOSED_ROLES)
+        by_key = defaultdict(list)
+        for w in wells:
+            by_key[(w.compound, w.point) if w.role in COMPOUND_ROLES else ("", 0)].append(w)
+        moves = []
+        for k in sorted(by_key, key=lambda k: (k[0] == "", k)):
+            for src, w in zip(series.assign(k, len(by_key[k])), by_key[k]):
+                moves.append((src, well_loc(key, w), v.compound))
+        moves.sort(key=lambda m: (int(m[1].well[1:]), m[1].well[0]))
+        pip = b.choose(v.compound)
+        b.transfer(f"{p.id}: dose {v.compound:g} µL intermediate (vehicle and blank wells: {solvent} in medium), "
+                   "a fresh tip every well", pip, moves, new_tip="always")
+    b.add(Pause(f"Dosing done. Incubate {cond.incubation_h:g} h at 37 °C, 5 % CO2; then put the plate(s) back in "
+                "the same slots, with CellTiter-Glo at room temperature in the reservoir, and resume."))
+    if cond.equilibrate_min > 0:
+        b.add(Delay(cond.equilibrate_min, f"Equilibrate plate(s) and CellTiter-Glo to room temperature, "
+                                          f"{cond.equilibrate_min:g} min"))
+    for p, key in plates:
+        dests = [well_loc(key, w) for w in assay_wells(exp, p.id, DOSED_ROLES)]
+        pip = b.choose(v.ctg, per_aspirate=len(dests))
+        b.distribute(f"{p.id}: {v.ctg:g} µL CellTiter-Glo (= the medium volume), non-contact", pip,
+                     b.pool(res, ctg), dests, v.ctg)
+        if hs:
+            adapter = adapters.get(HS_ADAPTER[ASSAY_PLATE[p.format]])
+            if adapter is None:
+                b.add(Pause(f"{p.id}: shake on an orbital shaker for {cond.shake_min:g} min, then put it back"))
+                continue
+            slot = b.plan.labware_by_key()[key].slot
+            b.add(Latch(hs, True))
+            b.add(MoveLabware(key, adapter, True, f"{p.id} onto the heater-shaker"))
+            b.add(Latch(hs, False))
+            b.add(Shake(hs, SHAKE_RPM, cond.shake_min))
+            b.add(Latch(hs, True))
+            b.add(MoveLabware(key, slot, True, f"{p.id} back to slot {slot}"))
+            b.add(Latch(hs, False))
+        else:
+            b.add(Pause(f"{p.id}: shake on an orbital shaker for {cond.shake_min:g} min to lyse the cells, then put "
+                        "it back and resume"))
+    if cond.signal_delay_min > 0:
+        b.add(Delay(cond.signal_delay_min, f"Let the luminescence signal settle, {cond.signal_delay_min:g} min"))
+    b.add(Pause("Read luminescence (RLU) on the plate reader: " + ", ".join(p.id for p, _k in plates)))

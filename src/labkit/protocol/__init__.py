@@ -1,0 +1,1 @@
+"""Plan -> standalone Opentrons protocol source."""

@@ -1,0 +1,79 @@
+"""`labkit protocol`: layout -> checked plan -> standalone Opentrons protocol."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+ROBOT_CHOICES = ("ot2", "flex")
+
+
+def generate(layout: str | Path, robot: str, tip_policy: str = "per_step") -> str:
+    """The protocol text for a layout file and a robot (raises LayoutError / PlanError)."""
+    from labkit.layout.io import file_sha256, load_experiment
+    from labkit.plan import build_plan
+    from labkit.protocol.emit import emit
+
+    exp = load_experiment(layout)
+    return emit(build_plan(exp, robot, sha256=file_sha256(layout), tip_policy=tip_policy))
+
+
+def protocol_path(layout: str | Path, robot: str, out_dir: str | Path) -> Path:
+    """protocols/<layout stem>_<robot>.py."""
+    return Path(out_dir) / f"{Path(layout).stem}_{robot}.py"
+
+
+def regenerate_all(layouts_dir: str | Path = "layouts", out_dir: str | Path = "protocols") -> list[Path]:
+    """(Re)write the protocol of every layouts/*.yaml for both robots; returns the paths written."""
+    out = []
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    for layout in sorted(Path(layouts_dir).glob("*.yaml")):
+        for robot in ROBOT_CHOICES:
+            path = protocol_path(layout, robot, out_dir)
+            path.write_text(generate(layout, robot), encoding="utf-8")
+            out.append(path)
+    return out
+
+
+@click.command("protocol")
+@click.argument("layout", type=click.Path(dir_okay=False), required=False)
+@click.option("--robot", type=click.Choice(ROBOT_CHOICES), default="ot2", show_default=True, help="Target robot.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the protocol here (default: stdout).")
+@click.option("--tip-policy", type=click.Choice(["per_step", "per_series"]), default="per_step", show_default=True,
+              help="per_step: a fresh tip for every dilution step; per_series: one tip along a series.")
+@click.option("--print-plan", is_flag=True, help="Print the plan for a person instead of the protocol.")
+@click.option("--all", "all_", is_flag=True, help="Regenerate protocols/ for every layouts/*.yaml and both robots.")
+def protocol(layout: str | None, robot: str, output: str | None, tip_policy: str, print_plan: bool,
+             all_: bool) -> int:
+    """Generate a standalone Opentrons protocol (API 2.20) from a layout.
+
+    \b
+    Example:
+      labkit protocol layouts/kinase_panel.yaml --robot flex -o kinase_flex.py
+      labkit protocol layouts/dilution_tutorial.yaml --print-plan
+      labkit protocol --all            # rebuild protocols/ from layouts/
+    """
+    from labkit.errors import LabkitError
+
+    if all_:
+        for path in regenerate_all():
+            click.echo(f"wrote {path}")
+        return 0
+    if layout is None:
+        raise LabkitError("give a LAYOUT file (or --all)")
+    if print_plan:
+        from labkit.layout.io import file_sha256, load_experiment
+        from labkit.plan import build_plan
+        from labkit.plan.describe import describe
+
+        exp = load_experiment(layout)
+        click.echo(describe(build_plan(exp, robot, sha256=file_sha256(layout), tip_policy=tip_policy)), nl=False)
+        return 0
+    text = generate(layout, robot, tip_policy)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+    return 0

@@ -1,0 +1,408 @@
+"""Plate-shaped grids anywhere in a file: find them, name them, keep the measurement, drop the metadata.
+
+A grid is a header row of column numbers 1..N (N >= 3) followed by rows labelled A, B, ... (AA..AF or
+MARS' a..f for 1536) or, if unlabelled, rows taken in order from A. Several grids may share a file
+(raw vs calculated results, a counts grid then a read-time grid, a layout grid before the results,
+one grid per plate). Each grid is named by the nearest title line above it and belongs to the plate
+named by the last plate marker above it ('Plate: X', 'Barcode,X', 'ID1: X', an EnVision 'Plate
+information' table...). Blocks that hold no numbers (layouts, plate maps) are metadata; blocks titled
+like read times or temperatures are dropped; calculated blocks (ratios, normalised, blank-corrected,
+'Calculated results') are dropped when the file also has raw results.
+
+Unlabelled bare grids (8x12, 16x24, 32x48 numbers with no header) are read too, one after the other.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from labkit.errors import ReadoutError
+from labkit.readout.table import Record, plate_id, row_of, unit_from
+from labkit.readout.text import Doc, is_digits, is_marker, is_number, parse_value
+from labkit.tables import PLATE_FORMATS
+
+TIME_WORDS = re.compile(r"\btime\b|count(ing)?\s*time|read\s*time|\bsec(onds?)?\b|\(s\)|duration|"
+                        r"temperature|elapsed|\btemp\b", re.IGNORECASE)
+META_WORDS = re.compile(r"layout|plate\s*map|platemap|well\s*id|sample|group|concentration|\bconc\b|"
+                        r"dilution|\bnames\b|sample name|well name|\btype\b|standard|content", re.IGNORECASE)
+CALC_WORDS = re.compile(r"calc|ratio|normali[sz]|\bnorm|%|blank|\bmean\b|average|\bcv\b|\bsd\b|"
+                        r"\bstd\b|delta|difference|\bfit\b|reduced|crosstalk", re.IGNORECASE)
+WEAK_CALC = re.compile(r"corrected|\bsum\b|\bcorr\b", re.IGNORECASE)
+COUNT_WORDS = re.compile(r"\b(c?cpm|l?cps|dpm|rlu|rfu)\d?\b", re.IGNORECASE)
+_PLATE_KEYS = {"plate", "plate id", "plate name", "plate number", "plate no", "plate no.", "plate nr",
+               "plate barcode", "barcode", "plate#", "plate #", "assay plate", "platenumber", "plate_id",
+               "plateid", "plate label", "id1", "microplate", "plate bc"}
+_NOT_PLATE = {"information", "info", "type", "map", "layout", "format", "definition", "repeat", "reader",
+              "description", "count", "number", "name", "id", "barcode", "list", "results", "summary",
+              "data", "mode", "height", "size", "wells", "dimensions", "well", "position", "pos"}
+
+
+@dataclass
+class Block:
+    """One grid: its title, plate, header row (0-based) and cells as (row, col, text, sub, line)."""
+
+    title: str
+    plate: str | None
+    start: int
+    n_cols: int
+    cells: list[tuple[int, int, str, str, int]] = field(default_factory=list)
+    end: int = 0
+    labelled: bool = True
+
+
+def classify(title: str, sub: str = "") -> str:
+    """'raw', 'calc', 'time' or 'meta' for a read titled `title` (sub: a per-row read label)."""
+    text = f"{title} {sub}".strip()
+    if TIME_WORDS.search(text):
+        return "time"
+    if META_WORDS.search(text) and not re.search(r"result|raw|data|count|cpm|cps|rlu", text, re.IGNORECASE):
+        return "meta"
+    name = sub or title
+    if CALC_WORDS.search(name) or (not sub and CALC_WORDS.search(title)):
+        return "calc"
+    if COUNT_WORDS.search(name):
+        return "raw"
+    if WEAK_CALC.search(name):
+        return "calc"
+    return "raw"
+
+
+def _column_runs(row: list[str]) -> list[tuple[int, int]]:
+    """(start index, length) of each run of cells reading 1, 2, 3, ... (length >= 3)."""
+    runs = []
+    j = 0
+    n = len(row)
+    while j < n:
+        if _int(row[j]) == 1:
+            k = 1
+            while j + k < n and _int(row[j + k]) == k + 1:
+                k += 1
+            if k >= 3:
+                runs.append((j, k))
+                j += k
+                continue
+        j += 1
+    return runs
+
+
+def _int(text: str) -> int | None:
+    if is_digits(text) and len(text) <= 3:
+        return int(text)
+    if re.fullmatch(r"\d{1,2}\.0", text):
+        return int(text[:-2])
+    return None
+
+
+def plate_marker(row: list[str], nxt: list[str] | None) -> str | None:
+    """The plate id a metadata row announces, or None."""
+    cells = [c for c in row if c]
+    if not cells:
+        return None
+    key = cells[0].lower().rstrip(":").strip().lstrip("#").strip()
+    keyed = cells[0].rstrip().endswith(":") or len(cells) <= 3
+    if key in _PLATE_KEYS and len(cells) >= 2 and keyed:
+        value = cells[1]
+        if value.lower() not in _NOT_PLATE and len(value) <= 64 and value.count(" ") <= 3:
+            return plate_id(value)
+    for c in cells[:3]:
+        m = re.match(r"^(plate(?: id| name| number| barcode)?|barcode|id1)\s*[:=]\s*(\S.*)$", c, re.IGNORECASE)
+        if m and m.group(2).strip().lower() not in _NOT_PLATE and len(m.group(2)) <= 64:
+            return plate_id(m.group(2))
+    lowered = [c.lower() for c in row]
+    if "plate" in lowered and nxt and ("barcode" in lowered or "repeat" in lowered):
+        ip = lowered.index("plate")
+        bc = lowered.index("barcode") if "barcode" in lowered else -1
+        if not any(w in lowered for w in ("well", "pos", "position", "wells")):
+            barcode = nxt[bc] if 0 <= bc < len(nxt) else ""
+            if barcode:
+                return plate_id(barcode)
+            if ip < len(nxt) and nxt[ip]:
+                return plate_id(nxt[ip])
+    return None
+
+
+_STAMP = re.compile(r"^\s*(temperature|temp\.?|start time|end time|date|time)\s*[:=]\s*\S", re.IGNORECASE)
+
+
+def _title_above(rows: list[list[str]], r: int, floor: int) -> str:
+    """The nearest non-empty row above row r (within 4 rows, not below floor), as a title."""
+    for i in range(r - 1, max(floor, r - 5) - 1, -1):
+        cells = [c for c in rows[i] if c]
+        if cells and _STAMP.match(" ".join(cells[:2])):
+            continue  # 'Temperature: 24.6 °C', 'Start Time: ...' sit above grids but do not name them
+        if cells:
+            if len(cells) > 6:
+                return ""
+            return " ".join(cells[:3])
+    return ""
+
+
+def find_blocks(doc: Doc) -> list[Block]:
+    """Every labelled or numbered grid of the file, in file order."""
+    rows = doc.rows
+    blocks: list[Block] = []
+    plate: str | None = None
+    floor = 0
+    i = 0
+    n = len(rows)
+    while i < n:
+        row = rows[i]
+        marker = plate_marker(row, rows[i + 1] if i + 1 < n else None) if row else None
+        if marker is not None:
+            plate = marker
+        runs = _column_runs(row) if row else []
+        if not runs:
+            i += 1
+            continue
+        made = []
+        for start, k in runs:
+            b = _read_grid(rows, i, start, k, doc.decimal)
+            if b is not None:
+                b.title = _title_above(rows, i, floor) if start <= 2 or not made else made[0].title
+                b.plate = plate
+                made.append(b)
+        if made:
+            blocks.extend(made)
+            end = max(b.end for b in made)
+            floor = end + 1
+            i = end + 1
+        else:
+            i += 1
+    return blocks
+
+
+def _read_grid(rows: list[list[str]], r: int, start: int, k: int, decimal: str) -> Block | None:
+    """Read the grid whose column header (1..k) sits at rows[r][start:start+k]."""
+    label_at = start - 1
+    block = Block(title="", plate=None, start=r, n_cols=k)
+    last_row = -1
+    prev_label_row = -1
+    ordinal = 0
+    labelled: bool | None = None
+    j = r + 1
+    n = len(rows)
+    sub_count = 0
+    while j < n:
+        row = rows[j]
+        values = row[start:start + k]
+        label = row[label_at] if 0 <= label_at < len(row) else ""
+        ri = row_of(label, k) if label else None
+        if not any(values):
+            if ri is not None and labelled is not False and ri > prev_label_row and \
+                    len([c for c in row if c]) == 1:
+                labelled = True
+                prev_label_row = ri  # a labelled row left blank: not measured (partial plate)
+                last_row = j
+                j += 1
+                continue
+            break
+        trailing = row[start + k] if len(row) > start + k else ""
+        if labelled is None:
+            labelled = ri is not None
+        if labelled:
+            if ri is not None:
+                if ri <= prev_label_row:
+                    break
+                prev_label_row = ri
+                sub_count = 0
+                row_idx = ri
+            elif not label and prev_label_row >= 0:
+                sub_count += 1
+                row_idx = prev_label_row
+                if not trailing:
+                    trailing = f"#{sub_count + 1}"
+            else:
+                break
+        else:
+            if label and row_of(label, k) is not None and not is_number(label, decimal):
+                break
+            row_idx = ordinal
+            ordinal += 1
+            if ordinal > 32:
+                break
+        if ri is None and _int(values[0]) == 1 and _column_runs(values):
+            break  # the next grid's header
+        for c, text in enumerate(values, start=1):
+            if text:
+                block.cells.append((row_idx, c, text, trailing if not _looks_value(trailing, decimal) else "",
+                                    j + 1))
+        last_row = j
+        j += 1
+    if last_row < 0:
+        return None
+    block.end = last_row
+    block.labelled = bool(labelled)
+    return block
+
+
+def _looks_value(text: str, decimal: str) -> bool:
+    return bool(text) and (is_number(text, decimal) or is_marker(text))
+
+
+def is_data(block: Block, decimal: str) -> bool:
+    """True if the block holds measurements (numbers, or flag markers among numbers)."""
+    nums = marks = other = 0
+    for _, _, text, _, _ in block.cells:
+        if is_number(text, decimal):
+            nums += 1
+        elif is_marker(text):
+            marks += 1
+        else:
+            other += 1
+    return nums >= 1 and (nums + marks) >= 0.5 * (nums + marks + other)
+
+
+def find_bare_grids(doc: Doc) -> list[Block]:
+    """Runs of 8x12 / 16x24 / 32x48 numeric rows with no header (e.g. a copy-pasted plate)."""
+    shapes = {cols: rows for rows, cols in PLATE_FORMATS.values() if cols >= 12}
+    blocks = []
+    rows = doc.rows
+    i = 0
+    n = len(rows)
+    while i < n:
+        cells = [c for c in rows[i] if c != ""]
+        width = len(rows[i])
+        if width in shapes or len(cells) in shapes:
+            ncol = width if width in shapes else len(cells)
+            j = i
+            while j < n and _numeric_row(rows[j], ncol, doc.decimal):
+                j += 1
+            height = j - i
+            if height == shapes[ncol]:
+                b = Block(title=_title_above(rows, i, 0), plate=None, start=i, n_cols=ncol, labelled=False)
+                for r in range(height):
+                    vals = rows[i + r][:ncol] if len(rows[i + r]) == ncol else [c for c in rows[i + r] if c]
+                    for c, text in enumerate(vals, start=1):
+                        if text:
+                            b.cells.append((r, c, text, "", i + r + 1))
+                b.end = j - 1
+                blocks.append(b)
+                i = j
+                continue
+        i += 1
+    return blocks
+
+
+def _numeric_row(row: list[str], ncol: int, decimal: str) -> bool:
+    vals = row if len(row) == ncol else [c for c in row if c != ""]
+    if len(vals) != ncol:
+        return False
+    good = sum(1 for c in vals if is_number(c, decimal) or is_marker(c) or not c)
+    return good == ncol and any(is_number(c, decimal) for c in vals)
+
+
+Read = tuple[Block, str, str]  # (block, per-row read label or '', kind)
+
+
+def reads_of(blocks: list[Block]) -> list[Read]:
+    """Each (block, per-row label) pair of the blocks, classified raw / calc / time / meta."""
+    out: list[Read] = []
+    for b in blocks:
+        subs: list[str] = []
+        for *_, s, _ in b.cells:
+            if s not in subs:
+                subs.append(s)
+        for s in subs or [""]:
+            out.append((b, s, classify(b.title, s)))
+    return out
+
+
+def select(blocks: list[Block], decimal: str) -> list[Read]:
+    """The measurement reads: data blocks that are raw (or calculated when nothing raw exists)."""
+    data = [b for b in blocks if is_data(b, decimal)]
+    reads = reads_of(data)
+    raw = [r for r in reads if r[2] == "raw"]
+    return raw or [r for r in reads if r[2] == "calc"]
+
+
+def read_name(block: Block, sub: str = "") -> str:
+    """A short read name: the per-row label, else the block title without boilerplate."""
+    if sub:
+        return sub
+    t = block.title
+    t = re.sub(r"^(results?\s*(for)?|raw\s*data)\s*[:\-]?\s*", "", t, flags=re.IGNORECASE).strip()
+    return t or block.title
+
+
+def to_records(doc: Doc, reads: list[Read], *, default_unit: str, prefer: list[str] | None = None) -> list[Record]:
+    """Measurement reads -> records; read names only where a plate has several reads."""
+    per_plate: dict[str, list[Read]] = {}
+    for read in reads:
+        per_plate.setdefault(read[0].plate or "1", []).append(read)
+    if prefer:
+        per_plate = {p: _prefer(items, prefer) for p, items in per_plate.items()}
+    records: list[Record] = []
+    for plate, items in per_plate.items():
+        several = len(items) > 1
+        used: dict[str, int] = {}
+        for b, sub, _ in items:
+            base = read_name(b, sub)
+            name = ""
+            if several:
+                used[base] = used.get(base, 0) + 1
+                name = base if used[base] == 1 else f"{base} ({used[base]})"
+            unit = unit_from(sub, "") or unit_from(b.title, default_unit)
+            for row, col, text, s, line in b.cells:
+                if s != sub:
+                    continue
+                value, flag = parse_value(text, doc.decimal)
+                if flag is None:
+                    continue
+                records.append(Record(plate, row, col, value, unit, name, flag, line))
+    return records
+
+
+def _prefer(items: list[Read], prefer: list[str]) -> list[Read]:
+    """Keep only the reads matching the first preferred pattern that matches any (e.g. CCPM before CPM)."""
+    for pattern in prefer:
+        hit = [r for r in items if re.search(pattern, r[1] or r[0].title, re.IGNORECASE)]
+        if hit:
+            return hit
+    return items
+
+
+def read_grid(doc: Doc, *, default_unit: str = "", prefer: list[str] | None = None,
+              strict: bool = False, tail: bool = False) -> list[Record]:
+    """All measurement grids of a document -> records; ReadoutError if none."""
+    blocks = find_blocks(doc)
+    chosen = select(blocks, doc.decimal)
+    if not chosen:
+        chosen = [(b, "", "raw") for b in find_bare_grids(doc) if is_data(b, doc.decimal)]
+    if not chosen:
+        if blocks:
+            raise ReadoutError("found plate grids but none holds measurements (only layouts, names or "
+                               "times)", file=doc.path, line=blocks[0].start + 1)
+        raise ReadoutError("no plate grid found (a header row 1, 2, 3... with rows A, B, C... below)",
+                           file=doc.path)
+    check_truncated(doc, [r[0] for r in chosen], strict=strict, tail=tail)
+    return to_records(doc, chosen, default_unit=default_unit, prefer=prefer)
+
+
+def check_truncated(doc: Doc, blocks: list[Block], *, strict: bool = False, tail: bool = False) -> None:
+    """ReadoutError if the file stops in the middle of a grid.
+
+    A text file that does not end with a line break and whose last line is a grid row is cut short if
+    that row has fewer cells than the grid header, or (strict: instrument formats, which always end
+    their exports with a line break) whenever its last line is a grid row. With tail (formats that
+    always write something after each grid: EnVision, Gen5, SoftMax Pro), a grid that runs to the very
+    end of the file is cut short unless it has every row of its plate format.
+    """
+    if doc.kind != "text" or not doc.rows:
+        return
+    last = len(doc.rows) - 1
+    for b in blocks:
+        if b.end != last:
+            continue
+        header = doc.rows[b.start]
+        width = max((s + k for s, k in _column_runs(header) if k == b.n_cols), default=b.n_cols)
+        if not doc.ends_with_newline and (strict or len(doc.rows[last]) < width):
+            raise ReadoutError("the file ends in the middle of a plate grid; it looks truncated "
+                               "(re-export it from the instrument)", file=doc.path, line=last + 1)
+        if tail:
+            n_rows = {cols: rows for rows, cols in PLATE_FORMATS.values()}.get(b.n_cols)
+            have = max((c[0] for c in b.cells), default=-1) + 1
+            if n_rows is None or have < n_rows:
+                raise ReadoutError(f"the file ends inside a plate grid after {have} row(s); it looks "
+                                   "truncated (re-export it from the instrument)", file=doc.path,
+                                   line=last + 1)

@@ -1,0 +1,171 @@
+"""Join a readout table to a layout's wells table: every measured well gets its role, compound, conc...
+
+Plate mapping rule (readout plate id -> layout plate id):
+  1. an explicit `plate_map` {readout id: layout id} wins (every readout plate must be in it);
+  2. otherwise readout plates whose id is a layout plate id are joined by that id;
+  3. the remaining readout plates are joined, in file order, to the remaining layout plates in layout
+     order (readout plate '1' -> first layout plate...), with a warning saying so.
+More readout plates than layout plates is an error naming the extra plates.
+
+Checks: a measured well outside the layout plate's format is an error (plate-format mismatch, e.g. a
+384-well readout on a 96-well layout); a readout that fits a smaller format than the layout gets a
+warning; layout wells that should have been measured (any role but 'empty' / 'buffer') but are absent
+from the readout get a warning naming them. Measured wells with no layout entry are kept with role
+'unassigned' (compound '', conc_M NaN, point -1, replicate 0).
+
+Result columns: the readout columns (plate = the layout plate id), 'readout_plate' (the id in the
+file), then role, compound, conc_M, point, replicate, target, cell_line.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import pandas as pd
+
+from labkit.errors import ReadoutError
+from labkit.readout.table import fit_format
+from labkit.tables import PLATE_FORMATS, READOUT_COLUMNS, WELLS_COLUMNS, row_index, split_well
+
+UNASSIGNED = "unassigned"
+LAYOUT_EXTRA = [c for c in WELLS_COLUMNS if c not in ("plate", "well", "row", "column")]
+NOT_MEASURED_ROLES = ("empty", "buffer")
+
+
+class JoinWarning(UserWarning):
+    """A readout / layout mismatch worth telling the user about (the join still went ahead)."""
+
+
+def _short(items: list[str], n: int = 12) -> str:
+    return ", ".join(items[:n]) + (f" ... ({len(items)} in all)" if len(items) > n else "")
+
+
+def map_plates(readout_plates: list[str], layout_plates: list[str], plate_map: dict[str, str] | None = None,
+               *, source: str = "") -> dict[str, str]:
+    """Readout plate id -> layout plate id by the documented rule; ReadoutError if impossible."""
+    where = source or None
+    if plate_map:
+        missing = [p for p in readout_plates if p not in plate_map]
+        if missing:
+            raise ReadoutError(f"plate map gives no layout plate for readout plate(s) {_short(missing)}",
+                               file=where, field="plate_map")
+        unknown = [f"{k} -> {v}" for k, v in plate_map.items() if k in readout_plates and v not in layout_plates]
+        if unknown:
+            raise ReadoutError(f"plate map names layout plates that are not in the layout: {_short(unknown)}; "
+                               f"layout plates are {_short(layout_plates)}", file=where, field="plate_map")
+        return {p: str(plate_map[p]) for p in readout_plates}
+    if len(readout_plates) > len(layout_plates):
+        unmatched = [p for p in readout_plates if p not in layout_plates]
+        free = len(layout_plates) - (len(readout_plates) - len(unmatched))
+        extra = unmatched[free:]
+        raise ReadoutError(f"the readout has {len(readout_plates)} plates but the layout only "
+                           f"{len(layout_plates)} ({_short(layout_plates)}); no layout plate for readout "
+                           f"plate(s) {_short(extra)}; pass a plate map to choose", file=where)
+    mapping = {p: p for p in readout_plates if p in layout_plates}
+    free = [p for p in layout_plates if p not in mapping.values()]
+    by_order = []
+    for p in readout_plates:
+        if p not in mapping:
+            mapping[p] = free.pop(0)
+            by_order.append(f"{p} -> {mapping[p]}")
+    if by_order:
+        warnings.warn(f"readout plate(s) joined to layout plates by order: {_short(by_order)}", JoinWarning,
+                      stacklevel=3)
+    return mapping
+
+
+def _layout_format(wells: pd.DataFrame) -> int | None:
+    rows = [row_index(str(r)) for r in wells["row"]]
+    return fit_format(max(rows), int(wells["column"].max())) if rows else None
+
+
+def join_layout(readout: pd.DataFrame, wells: pd.DataFrame, *, source: str = "",
+                plate_map: dict[str, str] | None = None) -> pd.DataFrame:
+    """Readout table + layout wells table -> one row per measured well with its layout annotation."""
+    missing_cols = [c for c in READOUT_COLUMNS if c not in readout.columns]
+    if missing_cols:
+        raise ReadoutError(f"readout table lacks columns {missing_cols}", file=source or None)
+    missing_cols = [c for c in WELLS_COLUMNS if c not in wells.columns]
+    if missing_cols:
+        raise ReadoutError(f"layout wells table lacks columns {missing_cols}", file=source or None)
+    readout = readout.copy()
+    readout["plate"] = readout["plate"].astype(str)
+    wells = wells.copy()
+    wells["plate"] = wells["plate"].astype(str)
+    wells["well"] = [_canon(w) for w in wells["well"]]
+    layout_plates = list(dict.fromkeys(wells["plate"]))
+    readout_plates = list(dict.fromkeys(readout["plate"]))
+    mapping = map_plates(readout_plates, layout_plates, plate_map, source=source)
+
+    problems: list[str] = []
+    for rp in readout_plates:
+        lp = mapping[rp]
+        lw = wells[wells["plate"] == lp]
+        fmt = _layout_format(lw)
+        if fmt is None:
+            continue
+        n_rows, n_cols = PLATE_FORMATS[fmt]
+        rw = readout[readout["plate"] == rp]
+        outside = [w for w, r, c in zip(rw["well"], rw["row"], rw["column"])
+                   if row_index(str(r)) >= n_rows or int(c) > n_cols]
+        if outside:
+            problems.append(f"readout plate {rp} has wells {_short(sorted(set(outside), key=_key))} outside the "
+                            f"{fmt}-well layout plate {lp}")
+            continue
+        rfmt = fit_format(max(row_index(str(r)) for r in rw["row"]), int(rw["column"].max()))
+        if rfmt is not None and rfmt < fmt and rfmt >= 96:
+            warnings.warn(f"readout plate {rp} only covers a {rfmt}-well area but layout plate {lp} is "
+                          f"{fmt}-well: is it the right file?", JoinWarning, stacklevel=2)
+    if problems:
+        raise ReadoutError("plate format mismatch between readout and layout", file=source or None,
+                           problems=problems)
+
+    readout["readout_plate"] = readout["plate"]
+    readout["plate"] = readout["readout_plate"].map(mapping)
+    readout["well"] = [_canon(w) for w in readout["well"]]
+    extra = wells[["plate", "well", *LAYOUT_EXTRA]]
+    merged = readout.merge(extra, on=["plate", "well"], how="left", validate="many_to_one")
+    unassigned = merged["role"].isna()
+    if unassigned.any():
+        merged.loc[unassigned, "role"] = UNASSIGNED
+        merged.loc[unassigned, "compound"] = ""
+        merged.loc[unassigned, "conc_M"] = math.nan
+        merged.loc[unassigned, "point"] = -1
+        merged.loc[unassigned, "replicate"] = 0
+        merged.loc[unassigned, "target"] = ""
+        merged.loc[unassigned, "cell_line"] = ""
+    merged["point"] = merged["point"].astype(int)
+    merged["replicate"] = merged["replicate"].astype(int)
+    merged["conc_M"] = merged["conc_M"].astype(float)
+
+    measured = set(zip(merged["plate"], merged["well"]))
+    for lp in (mapping[rp] for rp in readout_plates):
+        lw = wells[(wells["plate"] == lp) & ~wells["role"].isin(NOT_MEASURED_ROLES)]
+        absent = [w for w in lw["well"] if (lp, w) not in measured]
+        if absent:
+            warnings.warn(f"layout plate {lp}: {len(absent)} well(s) with a role have no readout value: "
+                          f"{_short(sorted(absent, key=_key))}", JoinWarning, stacklevel=2)
+    unmapped = [lp for lp in layout_plates if lp not in mapping.values()]
+    if unmapped:
+        warnings.warn(f"layout plate(s) {_short(unmapped)} have no plate in the readout", JoinWarning,
+                      stacklevel=2)
+    if unassigned.any():
+        names = [f"{p}:{w}" for p, w in zip(merged.loc[unassigned, "plate"], merged.loc[unassigned, "well"])]
+        warnings.warn(f"{len(names)} measured well(s) have no layout entry (kept as role "
+                      f"'{UNASSIGNED}'): {_short(names)}", JoinWarning, stacklevel=2)
+    cols = [*READOUT_COLUMNS, "readout_plate", *LAYOUT_EXTRA]
+    return merged[cols]
+
+
+def _canon(well: object) -> str:
+    try:
+        letters, col = split_well(str(well))
+    except ValueError as exc:
+        raise ReadoutError(str(exc), field="well") from None
+    return f"{letters}{col}"
+
+
+def _key(well: str) -> tuple[int, int]:
+    letters, col = split_well(well)
+    return row_index(letters), col

@@ -1,0 +1,176 @@
+"""Long tables: one row per well, a well column (or row + column columns) and value column(s).
+
+The header row is the first row naming a well column ('Well', 'Well Position(s)', 'Position', 'Pos',
+'Well ID'...) or both 'Row' and 'Column'. The value column is the first present of the preferred names
+(counters: CCPM before CPM; then CPS, RLU, RFU, 'Value', 'Signal', ...) else the first mostly numeric
+column that is not a well / plate / time / index column. A plate column ('Plate', 'Barcode', 'Plate
+ID'...) gives the plate per row, else the last plate marker above the table. A numeric position
+(1..N, no letters) counts row-major: 1 = A1, 2 = A2, ..., 13 = B1 on a 96-well plate.
+Several tables (one per plate section) may follow each other; each ends at a blank row.
+"""
+
+from __future__ import annotations
+
+import re
+
+from labkit.errors import ReadoutError
+from labkit.readout.grid import plate_marker
+from labkit.readout.table import Record, plate_id, row_of, unit_from
+from labkit.readout.text import Doc, is_digits, is_marker, is_number, parse_value
+from labkit.tables import PLATE_FORMATS, split_well
+
+WELL_COLS = ("well", "wells", "well id", "wellid", "well position", "well positions", "wellposition",
+             "well name", "well_name", "well no", "well#", "position", "pos", "pos.", "location", "well pos")
+ROW_COLS = ("row", "well row")
+COL_COLS = ("column", "col", "col.", "well column")
+PLATE_COLS = ("plate", "plate id", "plateid", "plate_id", "plate no", "plate no.", "plate number",
+              "platenumber", "plate barcode", "barcode", "plate name", "assay plate", "plate#", "plate #")
+SKIP_WORDS = re.compile(r"time|date|temp|index|^#$|^no\.?$|sample|name|type|group|det|detector|label|"
+                        r"repeat|flag|comment|status|\bid\b|conc|dilution|content|^rep|cycle", re.IGNORECASE)
+VALUE_PREFS = (r"^ccpm\d?$", r"^cpm\d?$", r"^lcps\d?$", r"^cps\d?$", r"^rlu$", r"^rfu$", r"^dpm\d?$",
+               r"^counts?$", r"^(lum|luminescence)", r"^(value|values|signal|raw|raw data|result|measurement)$",
+               r"^(od|abs|absorbance|a\d{3})", r"^(fluorescence|fi)\b")
+
+
+def _norm(h: str) -> str:
+    return re.sub(r"\s+", " ", h.strip().lower()).rstrip(":")
+
+
+def find_header(rows: list[list[str]], start: int = 0) -> int | None:
+    """Index of the next long-table header row at or after start."""
+    for i in range(start, len(rows)):
+        names = [_norm(c) for c in rows[i]]
+        if not names:
+            continue
+        if any(n in WELL_COLS for n in names) or (any(n in ROW_COLS for n in names)
+                                                   and any(n in COL_COLS for n in names)):
+            if i + 1 < len(rows) and rows[i + 1]:
+                return i
+    return None
+
+
+def _value_column(header: list[str], body: list[list[str]], used: set[int], decimal: str,
+                  prefs: tuple[str, ...]) -> int | None:
+    names = [_norm(h) for h in header]
+    for pattern in prefs:
+        for j, n in enumerate(names):
+            if j not in used and re.search(pattern, n) and _numericish(body, j, decimal):
+                return j
+    for j, n in enumerate(names):
+        if j in used or SKIP_WORDS.search(n) or n in PLATE_COLS:
+            continue
+        if _numericish(body, j, decimal):
+            return j
+    return None
+
+
+def _numericish(body: list[list[str]], j: int, decimal: str) -> bool:
+    cells = [r[j] for r in body if j < len(r) and r[j]]
+    if not cells:
+        return False
+    nums = sum(1 for c in cells if is_number(c, decimal))
+    marks = sum(1 for c in cells if is_marker(c))
+    return nums >= 1 and nums + marks >= 0.8 * len(cells)
+
+
+def _position(text: str, n_positions: int) -> tuple[int, int] | None:
+    """'A01' / 'B7' / 'AA12' -> (row index, column); a bare number counts row-major."""
+    try:
+        letters, col = split_well(text.replace(" ", "").replace("-", "").replace("_", ""))
+    except ValueError:
+        letters = ""
+        col = 0
+    if letters:
+        r = row_of(letters, 48 if letters[0].islower() else None)
+        return (r, col) if r is not None else None
+    if is_digits(text) and int(text) >= 1:
+        p = int(text)
+        fmt = next((f for f in sorted(PLATE_FORMATS) if f >= n_positions and f >= 96), 1536)
+        cols = PLATE_FORMATS[fmt][1]
+        return (p - 1) // cols, (p - 1) % cols + 1
+    return None
+
+
+def read_long(doc: Doc, *, default_unit: str = "", prefs: tuple[str, ...] = VALUE_PREFS,
+              strict: bool = False) -> list[Record]:
+    """All long tables of a document -> records; ReadoutError if none or a well name is bad."""
+    rows = doc.rows
+    records: list[Record] = []
+    plate_ctx: str | None = None
+    i = 0
+    found = False
+    last_table: tuple[int, int] | None = None
+    while True:
+        h = find_header(rows, i)
+        if h is None:
+            break
+        for k in range(i, h):
+            m = plate_marker(rows[k], rows[k + 1] if k + 1 < len(rows) else None)
+            if m is not None:
+                plate_ctx = m
+        j = h + 1
+        while j < len(rows) and any(rows[j]):
+            j += 1
+        if _read_table(doc, rows[h], rows[h + 1:j], h + 1, plate_ctx, default_unit, prefs, records):
+            found = True
+            last_table = (h, j)
+        i = j
+    if not found:
+        raise ReadoutError("no table with a well column and a value column found", file=doc.path)
+    if last_table and doc.kind == "text" and not doc.ends_with_newline and last_table[1] == len(rows):
+        h, _ = last_table
+        if strict or len(rows[-1]) < len(rows[h]):
+            raise ReadoutError("the file ends in the middle of a table row; it looks truncated "
+                               "(re-export it from the instrument)", file=doc.path, line=len(rows))
+    return records
+
+
+def _read_table(doc: Doc, header: list[str], body: list[list[str]], header_line: int,
+                plate_ctx: str | None, default_unit: str, prefs: tuple[str, ...], out: list[Record]) -> bool:
+    names = [_norm(c) for c in header]
+    well_j = next((j for j, n in enumerate(names) if n in WELL_COLS), None)
+    row_j = next((j for j, n in enumerate(names) if n in ROW_COLS), None)
+    col_j = next((j for j, n in enumerate(names) if n in COL_COLS), None)
+    plate_js = [j for j, n in enumerate(names) if n in PLATE_COLS]
+    used = {j for j in (well_j, row_j, col_j) if j is not None} | set(plate_js)
+    value_j = _value_column(header, body, used, doc.decimal, prefs)
+    if value_j is None:
+        return False
+    barcode_j = next((j for j in plate_js if "barcode" in names[j]), None)
+    plate_j = next((j for j in plate_js if j != barcode_j), None)
+    unit = unit_from(header[value_j], default_unit)
+    n_positions = len(body)
+    if well_j is not None:
+        nums = [r[well_j] for r in body if well_j < len(r) and is_digits(r[well_j])]
+        if nums:
+            n_positions = max(int(x) for x in nums)
+    for k, row in enumerate(body):
+        line = header_line + 1 + k
+        if well_j is not None:
+            text = row[well_j] if well_j < len(row) else ""
+            pos = _position(text, n_positions) if text else None
+            if pos is None:
+                if not text or not any(row[j] for j in range(len(row)) if j != well_j):
+                    continue
+                raise ReadoutError(f"{text!r} in column {header[well_j]!r} is not a well (expected e.g. "
+                                   "A1, B07 or a position number)", file=doc.path, line=line)
+        else:
+            rt = row[row_j] if row_j is not None and row_j < len(row) else ""
+            ct = row[col_j] if col_j is not None and col_j < len(row) else ""
+            r = row_of(rt) if rt else None
+            if r is None and is_digits(rt):
+                r = int(rt) - 1
+            if r is None or not is_digits(ct):
+                raise ReadoutError(f"row {rt!r} / column {ct!r} do not name a well", file=doc.path, line=line)
+            pos = (r, int(ct))
+        text = row[value_j] if value_j < len(row) else ""
+        value, flag = parse_value(text, doc.decimal)
+        if flag is None:
+            continue
+        plate = plate_ctx or "1"
+        if barcode_j is not None and barcode_j < len(row) and row[barcode_j]:
+            plate = plate_id(row[barcode_j])
+        elif plate_j is not None and plate_j < len(row) and row[plate_j]:
+            plate = plate_id(row[plate_j])
+        out.append(Record(plate, pos[0], pos[1], value, unit, "", flag, line))
+    return True

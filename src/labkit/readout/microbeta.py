@@ -1,0 +1,46 @@
+"""PerkinElmer MicroBeta / MicroBeta² / TopCount scintillation and luminescence counter exports.
+
+No maintained parser exists for these, so labkit reads them itself. Two export styles:
+
+- plate grid: a metadata header (instrument, protocol, counting time, plate number / barcode), then
+  per plate a counts grid (CPM, CCPM, LCPS or CPS) and usually a per-well read-time grid. The counts
+  grid is the measurement; time grids are dropped.
+- list by position: a table with a well / position column and count columns (e.g. 'Well', 'CPM1',
+  'CCPM1', 'Time'); a position number counts row-major from A1.
+
+Where a file has both corrected and raw counts the corrected ones are taken (CCPM before CPM, then
+LCPS / CPS / DPM); the unit column says which.
+"""
+
+from __future__ import annotations
+
+import re
+
+from labkit.readout.grid import find_blocks, read_grid, select
+from labkit.readout.long import VALUE_PREFS, read_long
+from labkit.readout.table import Record
+from labkit.readout.text import Doc
+
+STRONG = re.compile(r"micro\s*beta|trilux|top\s*count|wallac|\b(1450|2450)\b", re.IGNORECASE)
+WEAK = re.compile(r"\bc?cpm\d?\b|\blcps\d?\b|counting\s*time|\bdpm\d?\b", re.IGNORECASE)
+GRID_PREFER = [r"\bccpm", r"\bcpm", r"\blcps", r"\bcps", r"\bdpm"]
+LONG_PREFS = (r"^ccpm\d?$", r"^cpm\d?$", r"^lcps\d?$", r"^cps\d?$", r"^dpm\d?$", *VALUE_PREFS)
+
+
+def sniff(doc: Doc) -> str | None:
+    """A reason this is a counter export, or None."""
+    head = doc.head(80)
+    m = STRONG.search(head)
+    if m:
+        return f"mentions {m.group(0)!r} near the top (PerkinElmer counter export)"
+    m = WEAK.search(head)
+    if m:
+        return f"has {m.group(0)!r} counts near the top (scintillation counter export)"
+    return None
+
+
+def read_microbeta(doc: Doc) -> list[Record]:
+    """Records of a MicroBeta / TopCount export (grid style if it has count grids, else list style)."""
+    if select(find_blocks(doc), doc.decimal):
+        return read_grid(doc, default_unit="CPM", prefer=GRID_PREFER, strict=True)
+    return read_long(doc, default_unit="CPM", prefs=LONG_PREFS, strict=True)

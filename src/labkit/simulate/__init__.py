@@ -1,0 +1,55 @@
+"""Simulation and verification: Opentrons analysis, per-well ledger, cost model, layout verification.
+
+    sim = simulate("protocols/kinase_flex.py")          # analysis + ledger + cost, never raises on engine errors
+    sim.ok, sim.errors, sim.cost.tips_used, sim.ledger.well("KIN-1", "A1").compounds
+    report = verify(sim.ledger, experiment.wells_table(), {"KIN-1": "KIN-1"}, dmso_limit=0.01)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from labkit.simulate.analysis import EngineError, analyze_protocol, engine_errors, simulate_protocol
+from labkit.simulate.cost import Cost, estimate
+from labkit.simulate.ledger import Ledger, WellState, read_liquids, replay
+from labkit.simulate.verify import Failure, VerifyReport, verify
+
+__all__ = ["Cost", "EngineError", "Failure", "Ledger", "Simulation", "VerifyReport", "WellState",
+           "analyze_protocol", "engine_errors", "estimate", "read_liquids", "replay", "simulate",
+           "simulate_protocol", "verify"]
+
+
+@dataclass
+class Simulation:
+    """One protocol run through the Opentrons analysis, replayed and costed."""
+
+    path: Path
+    analysis: dict
+    errors: list[EngineError]
+    liquids: dict
+    ledger: Ledger
+    cost: Cost
+
+    @property
+    def ok(self) -> bool:
+        """The engine accepted it and the ledger found no problem."""
+        return not self.errors and self.analysis.get("result", "ok") == "ok" and self.ledger.ok
+
+    @property
+    def api_level(self) -> str:
+        v = (self.analysis.get("config") or {}).get("apiVersion") or []
+        return ".".join(str(x) for x in v)
+
+    @property
+    def robot(self) -> str:
+        rt = str(self.analysis.get("robotType", ""))
+        return {"OT-2 Standard": "OT-2", "OT-3 Standard": "Flex"}.get(rt, rt)
+
+
+def simulate(path: str | Path, *, in_process: bool = False, rtp_values: dict | None = None) -> Simulation:
+    """Analyse a protocol file (engine errors kept, not raised), replay it into a ledger and estimate its cost."""
+    p = Path(path)
+    liquids = read_liquids(p)
+    analysis = analyze_protocol(p, check=False, in_process=in_process, rtp_values=rtp_values)
+    return Simulation(p, analysis, engine_errors(analysis), liquids, replay(analysis, liquids), estimate(analysis))

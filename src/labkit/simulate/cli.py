@@ -1,0 +1,149 @@
+"""`labkit simulate PROTOCOL [--json] [--layout LAYOUT]`: analysis, cost, per-well ledger and layout verification."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import click
+
+from labkit.errors import LayoutError, SimulationError
+
+
+def _param(values: tuple[str, ...]) -> dict:
+    """NAME=VALUE pairs -> runtime parameter values (true/false, numbers, else text)."""
+    out: dict = {}
+    for item in values:
+        name, sep, raw = item.partition("=")
+        if not sep or not name:
+            raise SimulationError(f"--param expects NAME=VALUE, got {item!r}", field="--param")
+        low = raw.strip().lower()
+        if low in ("true", "false"):
+            out[name] = low == "true"
+        else:
+            try:
+                out[name] = int(raw)
+            except ValueError:
+                try:
+                    out[name] = float(raw)
+                except ValueError:
+                    out[name] = raw
+    return out
+
+
+def _load_layout(path: str):
+    """(wells table, plate labels, dmso limit, match_dmso) from an experiment file, or None with a reason."""
+    try:
+        from labkit.layout.io import load_experiment
+    except ImportError as exc:  # pragma: no cover - the layout package is part of labkit
+        return None, f"layout support is not available ({exc}); verification skipped"
+    exp = load_experiment(path)
+    wells = exp.wells_table()
+    labels = {str(p): str(p) for p in wells["plate"].unique()}
+    limit = getattr(exp, "limit", None)
+    limit = float(limit) if limit is not None else 0.01
+    return (wells, labels, limit, getattr(exp, "assay", "") != "dilution_plate"), ""
+
+
+def _finite(x: object) -> object:
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_finite(v) for v in x]
+    return x
+
+
+@click.command("simulate")
+@click.argument("protocol", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (everything, incl. every well).")
+@click.option("--layout", type=click.Path(dir_okay=False, path_type=Path),
+              help="Experiment file the protocol was made from: also verify the plate against it.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Runtime parameter value for the analysis (repeatable), e.g. --param dry_run=true.")
+@click.option("--wells/--no-wells", default=True, show_default=True, help="Print the per-well ledger table.")
+@click.option("--in-process", is_flag=True, help="Run the analysis in this process (faster, less isolated).")
+def simulate(protocol: Path, as_json: bool, layout: Path | None, params: tuple[str, ...], wells: bool,
+             in_process: bool) -> int:
+    """Run the Opentrons analysis on PROTOCOL, replay it into a per-well ledger and estimate its cost.
+
+    Prints pass/fail with the engine's errors, tips used, aspirate/dispense counts, the estimated deck time and
+    the per-well ledger; with --layout also checks every well against the layout (concentration within 1 %,
+    equal DMSO within the limit, no overflow, no cross-contaminating tip). Exit 0 pass, 1 fail, 2 bad input.
+
+    \b
+    Example:
+      labkit simulate protocols/kinase_panel_flex.py --layout layouts/kinase_panel.yaml
+      labkit simulate protocols/kinase_panel_flex.py --json > kinase_flex.json
+    """
+    from labkit.simulate import simulate as run_simulation
+    from labkit.simulate.cost import format_duration
+    from labkit.simulate.verify import verify
+
+    if not protocol.is_file():
+        raise SimulationError("no such protocol file", file=protocol)
+    layout_info, skip_reason = (None, "")
+    if layout is not None:
+        if not layout.is_file():
+            raise LayoutError("no such layout file", file=layout)
+        layout_info, skip_reason = _load_layout(str(layout))
+    sim = run_simulation(protocol, in_process=in_process, rtp_values=_param(params) or None)
+    report = None
+    if layout_info is not None:
+        table, labels, limit, match = layout_info
+        report = verify(sim.ledger, table, labels, dmso_limit=limit, match_dmso=match)
+    ok = sim.ok and (report is None or report.ok)
+
+    if as_json:
+        doc = {
+            "protocol": str(protocol), "ok": ok,
+            "analysis": {"result": sim.analysis.get("result"), "robot": sim.robot, "api_level": sim.api_level,
+                         "commands": len(sim.analysis.get("commands", [])),
+                         "errors": [{"message": e.message, "type": e.error_type, "command_index": e.command_index,
+                                     "command_type": e.command_type, "line": e.line} for e in sim.errors]},
+            "cost": sim.cost.to_dict(),
+            "ledger": sim.ledger.to_dict(),
+            "verify": report.to_dict() if report is not None else None,
+        }
+        if skip_reason:
+            doc["verify_skipped"] = skip_reason
+        click.echo(json.dumps(_finite(doc), indent=2, ensure_ascii=False, allow_nan=False))
+        return 0 if ok else 1
+
+    c = sim.cost
+    head = "PASS" if not sim.errors and sim.analysis.get("result") == "ok" else "FAIL"
+    click.echo(f"{protocol}: Opentrons analysis {head} ({sim.robot}, apiLevel {sim.api_level}, "
+               f"{len(sim.analysis.get('commands', []))} commands)")
+    for e in sim.errors:
+        click.echo(f"  engine error: {e}")
+    click.echo(f"tips used: {c.tips_used}   aspirates: {c.aspirates}   dispenses: {c.dispenses}   "
+               f"mix cycles: {c.mix_cycles}   moves: {c.moves}")
+    click.echo(f"estimated deck time: {format_duration(c.time_s)} "
+               f"({format_duration(c.time_without_delays_s)} without delays)")
+    if c.pauses:
+        click.echo(f"manual steps ({len(c.pauses)}):")
+        for msg in c.pauses:
+            click.echo(f"  - {msg}")
+    if wells:
+        tab = sim.ledger.table()
+        if len(tab):
+            tab = tab.assign(dmso=tab["dmso"].map(lambda v: f"{v:.3%}"),
+                             hot=tab["hot"].map(lambda v: "hot" if v else ""),
+                             overflow=tab["overflow"].map(lambda v: "OVERFLOW" if v else ""))
+            tab = tab.drop(columns=["max_uL", "noncontact", "underflow_uL"])
+            click.echo("per-well ledger:")
+            click.echo(tab.to_string(index=False, max_colwidth=60))
+    problems = sim.ledger.problems
+    click.echo(f"ledger: {len(problems)} problem(s)")
+    for p in problems[:50]:
+        click.echo(f"  - {p}")
+    if len(problems) > 50:
+        click.echo(f"  … and {len(problems) - 50} more")
+    if skip_reason:
+        click.echo(skip_reason)
+    if report is not None:
+        click.echo(report.summary())
+    click.echo("result: " + ("PASS" if ok else "FAIL"))
+    return 0 if ok else 1

@@ -1,0 +1,158 @@
+"""Check a replayed ledger against the layout's wells table: the plate the protocol makes is the plate promised.
+
+Checks (each failure names its plate and well):
+All well contents are read as they were during the assay: before a stop / CellTiter-Glo reagent was added
+(`WellState.assay_composition`), else at the end.
+
+- conc: every well the layout gives a compound and a concentration (sample, reference, any control dosed with a
+  compound) ends at conc_M within `tolerance` (relative), read as `compound:<name>` in the ledger;
+- extra-compound: no layout well holds a compound the layout does not put there (vehicle wells hold none);
+- dmso: the DMSO fraction is equal (within `tolerance`, relative) across the assay wells of a plate — every role
+  in DMSO_MATCHED_ROLES, controls included — and at most `dmso_limit`;
+- contamination: no layout well was contacted by a tip that carried a compound other than the well's own;
+- ledger: no well anywhere overflowed or was over-aspirated, no tip broke the radiation rules (ledger problems).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from labkit.simulate.ledger import COMPOUND, DMSO, Ledger
+
+DMSO_MATCHED_ROLES = ("sample", "reference", "vehicle", "positive", "blank")
+SKIPPED_ROLES = ("empty",)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed check."""
+
+    check: str  # conc | extra-compound | dmso | contamination | missing-plate | overflow | underflow | ...
+    plate: str
+    well: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.plate} {self.well}".strip()
+        return f"[{self.check}] {where}: {self.message}" if where else f"[{self.check}] {self.message}"
+
+
+@dataclass
+class VerifyReport:
+    """Failures plus summary numbers of a verification."""
+
+    failures: list[Failure] = field(default_factory=list)
+    wells_checked: int = 0
+    conc_checked: int = 0
+    max_conc_error: float = 0.0  # largest relative concentration error seen
+    plates: dict[str, dict] = field(default_factory=dict)  # plate -> {label, wells, dmso_min, dmso_max, ...}
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def summary(self) -> str:
+        """A few lines for a person."""
+        lines = [f"verify: {'PASS' if self.ok else 'FAIL'} — {self.wells_checked} wells on {len(self.plates)} "
+                 f"plate(s), {self.conc_checked} concentrations, max error {self.max_conc_error:.3%}"]
+        for plate, s in self.plates.items():
+            lines.append(f"  {plate} ({s['label']}): DMSO {s['dmso_min']:.3%}..{s['dmso_max']:.3%}, "
+                         f"max conc error {s['max_conc_error']:.3%}, {s['failures']} failure(s)")
+        shown = self.failures[:25]
+        lines += [f"  - {f}" for f in shown]
+        if len(self.failures) > len(shown):
+            lines.append(f"  … and {len(self.failures) - len(shown)} more")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        """JSON-ready copy."""
+        return {"ok": self.ok, "wells_checked": self.wells_checked, "conc_checked": self.conc_checked,
+                "max_conc_error": self.max_conc_error, "plates": self.plates,
+                "failures": [{"check": f.check, "plate": f.plate, "well": f.well, "message": f.message}
+                             for f in self.failures]}
+
+
+def _str(v: object) -> str:
+    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+
+
+def verify(ledger: Ledger, wells: pd.DataFrame, plate_labels: dict[str, str], *, dmso_limit: float,
+           tolerance: float = 0.01, match_dmso: bool = True) -> VerifyReport:
+    """Check the ledger's wells against the layout's wells table (plate id -> labware label in the protocol).
+
+    match_dmso=False skips the equal-DMSO check (a plain dilution plate, where the solvent is diluted too).
+    """
+    rep = VerifyReport()
+    for p in ledger.problems:
+        rep.failures.append(Failure(p.kind, p.labware, p.well, p.message + (
+            f" (command {p.command_index})" if p.command_index is not None else "")))
+    for plate, rows in wells.groupby("plate", sort=False):
+        plate = str(plate)
+        label = plate_labels.get(plate, plate)
+        if label not in ledger.labware:
+            rep.failures.append(Failure("missing-plate", plate, "", f"no labware labelled {label!r} in the "
+                                        f"protocol (labels: {', '.join(sorted(ledger.labware))})"))
+            continue
+        states = ledger.plate(label)
+        stats = {"label": label, "wells": 0, "dmso_min": math.inf, "dmso_max": 0.0, "max_conc_error": 0.0,
+                 "failures": 0}
+        n_fail0 = len(rep.failures)
+        dmso_values: list[tuple[str, float]] = []
+        for row in rows.itertuples(index=False):
+            role, name = _str(getattr(row, "role", "")), _str(row.well)
+            if role in SKIPPED_ROLES:
+                continue
+            s = states.get(name)
+            if s is None:
+                rep.failures.append(Failure("missing-well", plate, name, f"{label} has no well {name}"))
+                continue
+            rep.wells_checked += 1
+            stats["wells"] += 1
+            compound = _str(getattr(row, "compound", ""))
+            conc = getattr(row, "conc_M", math.nan)
+            conc = float(conc) if conc is not None and _str(conc) != "" else math.nan
+            present = s.assay_compounds
+            if compound and math.isfinite(conc) and conc > 0:
+                got = present.get(compound, 0.0)
+                err = abs(got - conc) / conc
+                rep.conc_checked += 1
+                rep.max_conc_error = max(rep.max_conc_error, err)
+                stats["max_conc_error"] = max(stats["max_conc_error"], err)
+                if err > tolerance:
+                    rep.failures.append(Failure("conc", plate, name, f"{compound} is {got:.4g} M, layout says "
+                                                f"{conc:.4g} M ({err:.2%} off, tolerance {tolerance:.2%})"))
+            extra = sorted(set(present) - ({compound} if compound else set()))
+            if extra:
+                what = "vehicle well" if role == "vehicle" else f"{role} well"
+                rep.failures.append(Failure("extra-compound", plate, name, f"{what} holds " + ", ".join(
+                    f"{c} {present[c]:.3g} M" for c in extra) + (f" (layout: {compound} only)" if compound
+                                                                 else " (layout: no compound)")))
+            touched = sorted(c[len(COMPOUND):] for c in s.contacts if c.startswith(COMPOUND)
+                             and c[len(COMPOUND):] != compound)
+            if touched:
+                rep.failures.append(Failure("contamination", plate, name,
+                                            f"touched by a tip that carried {', '.join(touched)}"))
+            if role in DMSO_MATCHED_ROLES:
+                d = s.assay_composition.get(DMSO, 0.0)
+                dmso_values.append((name, d))
+                if d > dmso_limit * (1 + 1e-9):
+                    rep.failures.append(Failure("dmso", plate, name, f"DMSO {d:.3%} is above the "
+                                                f"{dmso_limit:.2%} limit"))
+        if dmso_values and match_dmso:
+            vals = [d for _, d in dmso_values]
+            stats["dmso_min"], stats["dmso_max"] = min(vals), max(vals)
+            ref = sorted(vals)[len(vals) // 2]  # the median well is the plate's intended DMSO
+            for name, d in dmso_values:
+                if abs(d - ref) > tolerance * max(ref, 1e-12):
+                    rep.failures.append(Failure("dmso", plate, name, f"DMSO {d:.3%} differs from the plate's "
+                                                f"{ref:.3%} (vehicle-matched wells must be equal)"))
+        elif dmso_values:
+            stats["dmso_min"], stats["dmso_max"] = min(d for _, d in dmso_values), max(d for _, d in dmso_values)
+        else:
+            stats["dmso_min"] = 0.0
+        stats["failures"] = len(rep.failures) - n_fail0
+        rep.plates[plate] = stats
+    return rep

@@ -1,0 +1,78 @@
+"""checks.py rejects plans that cannot run, with a message that names the problem."""
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from labkit.errors import PlanError
+from labkit.layout.io import load_experiment
+from labkit.plan import build_plan
+from labkit.plan.checks import channel_wells, check_plan
+from labkit.plan.steps import Disp, Loc, Stroke, Transfer
+
+ROOT = Path(__file__).resolve().parents[1]
+TUTORIAL = ROOT / "layouts" / "dilution_tutorial.yaml"
+
+
+def _plan():
+    return build_plan(load_experiment(TUTORIAL), "ot2")
+
+
+def test_seed_plans_pass():
+    check_plan(_plan())
+
+
+def test_volume_outside_pipette_range():
+    plan = _plan()
+    plan.steps.append(Transfer("too small", plan.pipettes[0].key, (Stroke(
+        Loc("plate_1", "A1"), 5.0, (Disp(Loc("plate_1", "A2"), 5.0),), Loc("tips_300ul_2", "A12")),)))
+    with pytest.raises(PlanError) as exc:
+        check_plan(plan)
+    assert "outside the p300_multi_gen2 range" in str(exc.value)
+
+
+def test_overflow():
+    plan = _plan()
+    plan.steps.append(Transfer("flood", plan.pipettes[0].key, (Stroke(
+        Loc("reservoir", "A1"), 300.0, (Disp(Loc("plate_1", "A12"), 300.0),), Loc("tips_300ul_2", "A12")),)))
+    with pytest.raises(PlanError, match="overflow"):
+        check_plan(plan)
+
+
+def test_reservoir_too_small_and_runs_dry():
+    plan = _plan()
+    plan.loads = [dataclasses.replace(ld, volume=ld.volume * 0.5) for ld in plan.loads]
+    with pytest.raises(PlanError, match="runs dry"):
+        check_plan(plan)
+    plan.loads = [dataclasses.replace(ld, volume=20000.0) for ld in plan.loads]
+    with pytest.raises(PlanError, match="reservoir too small"):
+        check_plan(plan)
+
+
+def test_tip_reused_and_deck_over_assigned():
+    plan = _plan()
+    plan.steps.append(plan.liquid_steps()[0])
+    with pytest.raises(PlanError, match="used twice"):
+        check_plan(plan)
+    plan = _plan()
+    plan.labware.append(dataclasses.replace(plan.labware[0], key="extra"))
+    with pytest.raises(PlanError, match="over-assigned"):
+        check_plan(plan)
+
+
+def test_deck_too_small_for_the_plates():
+    import yaml
+
+    from labkit.layout.io import parse_experiment
+
+    data = yaml.safe_load((ROOT / "layouts" / "kinase_panel.yaml").read_text())
+    data["plates"] = [{"id": f"K{i}", "format": 96, "targets": ["TRKA"]} for i in range(8)]
+    with pytest.raises(PlanError, match="over-assigned"):
+        build_plan(parse_experiment(yaml.safe_dump(data)), "ot2")
+
+
+def test_channel_wells_96_and_384():
+    assert channel_wells("corning_96_wellplate_360ul_flat", "A3", 8) == [f"{r}3" for r in "ABCDEFGH"]
+    assert channel_wells("corning_384_wellplate_112ul_flat", "B1", 8) == [f"{r}1" for r in "BDFHJLNP"]
+    assert channel_wells("nest_12_reservoir_15ml", "A2", 8) == ["A2"]
