@@ -22,40 +22,40 @@ LIQUIDS = {
 TRASH = 'A3'
 MODULES = []
 LABWARE = [
-    {'key': 'plate_1', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'D2', 'module': '', 'label': 'DIL-1', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'reservoir', 'load_name': 'nest_12_reservoir_15ml', 'slot': 'C2', 'module': '', 'label': 'reservoir', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tips_1000ul_1', 'load_name': 'opentrons_flex_96_tiprack_1000ul', 'slot': 'D1', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tips_1000ul_2', 'load_name': 'opentrons_flex_96_tiprack_1000ul', 'slot': 'C1', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'plate_1', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'B2', 'module': '', 'label': 'DIL-1', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'reservoir', 'load_name': 'nest_12_reservoir_15ml', 'slot': 'B3', 'module': '', 'label': 'reservoir', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tips_1000ul_1', 'load_name': 'opentrons_flex_96_tiprack_1000ul', 'slot': 'A2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tips_1000ul_2', 'load_name': 'opentrons_flex_96_tiprack_1000ul', 'slot': 'A1', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
 ]
 PIPETTES = [
     ['flex_8channel_1000', 'flex_8channel_1000', 'left'],
 ]
 LOADS = [
-    ['Diluent (water)', 'reservoir', 'A1', 11940.0],
+    ['Diluent (water)', 'reservoir', 'A1', 11500.0],
     ['dye solution 1 mM', 'reservoir', 'A2', 1380.0],
 ]
 # Each stroke: [tip, source, aspirate_uL, [[labware, well, uL, at_top], ...], mix_before, mix_after, blow_out, drop_tip]
 STEPS = [
     {'op': 'comment', 'text': 'Plate DIL-1: 8 series, 8-channel, whole columns'},
     {'op': 'distribute', 'text': 'Diluent (water): 100 µL into every well of the series', 'pipette': 'flex_8channel_1000', 'strokes': [
-        [['tips_1000ul_1', 'A1'], ['reservoir', 'A1'], 950.0, [['plate_1', 'A1', 100.0, True], ['plate_1', 'A2', 100.0, True], ['plate_1', 'A3', 100.0, True], ['plate_1', 'A4', 100.0, True], ['plate_1', 'A5', 100.0, True], ['plate_1', 'A6', 100.0, True], ['plate_1', 'A7', 100.0, True], ['plate_1', 'A8', 100.0, True], ['plate_1', 'A9', 100.0, True]], None, None, True, False],
-        [None, ['reservoir', 'A1'], 350.0, [['plate_1', 'A10', 100.0, True], ['plate_1', 'A11', 100.0, True], ['plate_1', 'A12', 100.0, True]], None, None, True, True],
+        [['tips_1000ul_1', 'A1'], ['reservoir', 'A1'], 950.0, [['plate_1', 'A1', 100.0, True], ['plate_1', 'A2', 100.0, True], ['plate_1', 'A3', 100.0, True], ['plate_1', 'A4', 100.0, True], ['plate_1', 'A5', 100.0, True], ['plate_1', 'A6', 100.0, True], ['plate_1', 'A7', 100.0, True], ['plate_1', 'A8', 100.0, True], ['plate_1', 'A9', 100.0, True]], None, None, '', False],
+        [None, ['reservoir', 'A1'], 300.0, [['plate_1', 'A10', 100.0, True], ['plate_1', 'A11', 100.0, True], ['plate_1', 'A12', 100.0, True]], None, None, 'source', True],
     ]},
     {'op': 'transfer', 'text': 'dye: 100 µL of the solution into A1, mixed', 'pipette': 'flex_8channel_1000', 'strokes': [
-        [['tips_1000ul_1', 'A2'], ['reservoir', 'A2'], 100.0, [['plate_1', 'A1', 100.0, False]], None, [3, 50.0], False, True],
+        [['tips_1000ul_1', 'A2'], ['reservoir', 'A2'], 100.0, [['plate_1', 'A1', 100.0, False]], None, [3, 50.0], '', True],
     ]},
-    {'op': 'transfer', 'text': 'dye: serial 1:2 dilution A1 → A12 (100 µL, fresh tip every step)', 'pipette': 'flex_8channel_1000', 'strokes': [
-        [['tips_1000ul_1', 'A3'], ['plate_1', 'A1'], 100.0, [['plate_1', 'A2', 100.0, False]], None, [3, 50.0], False, True],
-        [['tips_1000ul_1', 'A4'], ['plate_1', 'A2'], 100.0, [['plate_1', 'A3', 100.0, False]], None, [3, 50.0], False, True],
-        [['tips_1000ul_1', 'A5'], ['plate_1', 'A3'], 100.0, [['plate_1', 'A4', 100.0, False]], None, [3, 50.0], False, True],
-        [['tips_1000ul_1', 'A6'], ['plate_1', 'A4'], 100.0, [['plate_1', 'A5', 100.0, False]], None, [3, 50.0], False, True],
-        [['tips_1000ul_1', 'A7'], ['plate_1', 'A5'], 100.0, [['plate_1', 'A6', 100.0, False]], None, [3, 50.0], False, True],
-        [['tips_1000ul_1', 'A8'], ['plate_1', 'A6'], 100.0, [['plate_1', 'A7', 100.0, False]], None, [3, 50.0], False, True],
-        [['tips_1000ul_1', 'A9'], ['plate_1', 'A7'], 100.0, [['plate_1', 'A8', 100.0, False]], None, [3, 50.0], False, True],
-        [['tips_1000ul_1', 'A10'], ['plate_1', 'A8'], 100.0, [['plate_1', 'A9', 100.0, False]], None, [3, 50.0], False, True],
-        [['tips_1000ul_1', 'A11'], ['plate_1', 'A9'], 100.0, [['plate_1', 'A10', 100.0, False]], None, [3, 50.0], False, True],
-        [['tips_1000ul_1', 'A12'], ['plate_1', 'A10'], 100.0, [['plate_1', 'A11', 100.0, False]], None, [3, 50.0], False, True],
-        [['tips_1000ul_2', 'A1'], ['plate_1', 'A11'], 100.0, [['plate_1', 'A12', 100.0, False]], None, [3, 50.0], False, True],
+    {'op': 'transfer', 'text': 'dye: serial 1:2 dilution A1 → A12 (100 µL, a fresh tip every step)', 'pipette': 'flex_8channel_1000', 'strokes': [
+        [['tips_1000ul_1', 'A3'], ['plate_1', 'A1'], 100.0, [['plate_1', 'A2', 100.0, False]], None, [3, 50.0], '', True],
+        [['tips_1000ul_1', 'A4'], ['plate_1', 'A2'], 100.0, [['plate_1', 'A3', 100.0, False]], None, [3, 50.0], '', True],
+        [['tips_1000ul_1', 'A5'], ['plate_1', 'A3'], 100.0, [['plate_1', 'A4', 100.0, False]], None, [3, 50.0], '', True],
+        [['tips_1000ul_1', 'A6'], ['plate_1', 'A4'], 100.0, [['plate_1', 'A5', 100.0, False]], None, [3, 50.0], '', True],
+        [['tips_1000ul_1', 'A7'], ['plate_1', 'A5'], 100.0, [['plate_1', 'A6', 100.0, False]], None, [3, 50.0], '', True],
+        [['tips_1000ul_1', 'A8'], ['plate_1', 'A6'], 100.0, [['plate_1', 'A7', 100.0, False]], None, [3, 50.0], '', True],
+        [['tips_1000ul_1', 'A9'], ['plate_1', 'A7'], 100.0, [['plate_1', 'A8', 100.0, False]], None, [3, 50.0], '', True],
+        [['tips_1000ul_1', 'A10'], ['plate_1', 'A8'], 100.0, [['plate_1', 'A9', 100.0, False]], None, [3, 50.0], '', True],
+        [['tips_1000ul_1', 'A11'], ['plate_1', 'A9'], 100.0, [['plate_1', 'A10', 100.0, False]], None, [3, 50.0], '', True],
+        [['tips_1000ul_1', 'A12'], ['plate_1', 'A10'], 100.0, [['plate_1', 'A11', 100.0, False]], None, [3, 50.0], '', True],
+        [['tips_1000ul_2', 'A1'], ['plate_1', 'A11'], 100.0, [['plate_1', 'A12', 100.0, False]], None, [3, 50.0], '', True],
     ]},
 ]
 DEFINITIONS = {}
@@ -94,17 +94,20 @@ def _stroke(pipette, stroke, labware, trash, dry):
     tip, source, volume, dispenses, mix_before, mix_after, blow_out, drop = stroke
     if tip is not None:
         pipette.pick_up_tip(labware[tip[0]][tip[1]])
-    well = labware[source[0]][source[1]]
+    origin = labware[source[0]][source[1]]
     if mix_before is not None:
-        pipette.mix(mix_before[0], mix_before[1], well)
-    pipette.aspirate(volume, well)
+        pipette.mix(mix_before[0], mix_before[1], origin)
+    pipette.aspirate(volume, origin)
+    well = origin
     for key, name, vol, top in dispenses:
         well = labware[key][name]
         pipette.dispense(vol, well.top() if top else well)
     if mix_after is not None:
         pipette.mix(mix_after[0], mix_after[1], well)
-    if blow_out:
+    if blow_out == "trash":
         pipette.blow_out(trash)
+    elif blow_out == "source":
+        pipette.blow_out(origin.top())
     if drop:
         if dry:
             pipette.return_tip()

@@ -98,20 +98,24 @@ def test_nothing_to_fit_is_a_user_error():
         analyze_joined(df, KINASE)
 
 
-def test_write_outputs_tables(kinase, tmp_path):
-    _, res = kinase
+def test_write_outputs_tables(tmp_path):
+    df = joined_table(fmt=96, plates={"K1": ["TRKA"]}, compounds={"entrectinib": {"TRKA": 2e-9}, "b/2": {"TRKA": 3e-8}},
+                      n_vehicle=4, n_low=4, seed=8, flagged={("K1", "A5"): "overflow"})
+    res = analyze_joined(df, KINASE)
     paths = write_outputs(res, tmp_path, title="kinase", inputs={})
-    csv = pd.read_csv(paths["results_csv"], keep_default_na=False, na_values=[""])
+    csv = pd.read_csv(paths["results_csv"], keep_default_na=False, na_values=[""], float_precision="round_trip")
+    csv["flags"] = csv["flags"].fillna("")  # CSV cannot tell '' from missing
     pq = pd.read_parquet(paths["results_parquet"])
     assert list(csv.columns) == list(pq.columns) == list(res.results.columns)
-    pd.testing.assert_frame_equal(csv[["compound", "target", "n"]], pq[["compound", "target", "n"]],
-                                  check_dtype=False)
-    np.testing.assert_allclose(csv["ic50_M"], pq["ic50_M"], rtol=0)
+    pd.testing.assert_frame_equal(csv, pq, check_dtype=False)
+    pd.testing.assert_frame_equal(pq, res.results, check_dtype=False)
     data = pd.read_csv(paths["data"])
-    assert len(data) == 384 and data.loc[data["well"] == "A5", "response"].isna().all()
-    assert len([k for k in paths if k.startswith("curve:")]) == 5
-    assert (tmp_path / "curves" / "entrectinib_TRKA.png").is_file()
+    assert len(data) == 96 and data.loc[data["well"] == "A5", "response"].isna().all()
+    assert data.loc[data["well"] == "A5", "excluded"].tolist() == ["overflow"]
+    assert sorted(k for k in paths if k.startswith("curve:")) == ["curve:b/2|TRKA", "curve:entrectinib|TRKA"]
+    assert (tmp_path / "curves" / "entrectinib_TRKA.png").is_file() and (tmp_path / "curves" / "b_2_TRKA.png").is_file()
     assert (tmp_path / "heatmaps" / "plate_K1.png").is_file()
+    assert len(pd.read_csv(paths["qc"])) == 1 and len(pd.read_csv(paths["controls"])) == 2
 
 
 # --- end to end through real files: layout + instrument export -> labkit analyze ------------------------------

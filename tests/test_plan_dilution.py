@@ -27,10 +27,10 @@ def test_tutorial_uses_one_8_channel_and_multi_dispense(robot):
 
 def test_per_series_uses_one_tip_along_the_series():
     plan = build_plan(load_experiment(TUTORIAL), "ot2", tip_policy="per_series")
-    assert sum(plan.tips_used().values()) == 3
+    assert sum(plan.tips_used().values()) == 2
     serial = [s for s in plan.steps if isinstance(s, Transfer)][-1]
-    assert [st.tip is not None for st in serial.strokes] == [True] + [False] * 10
-    assert [st.drop for st in serial.strokes] == [False] * 10 + [True]
+    assert [st.tip is not None for st in serial.strokes] == [True] + [False] * 11
+    assert [st.drop for st in serial.strokes] == [False] * 11 + [True]
 
 
 def test_mixed_rows_fall_back_to_single_channel():

@@ -54,6 +54,8 @@ R2_POOR = 0.8  # poor_fit threshold
 FLAT_P = 0.05  # flat: F-test p-value above this
 PLATEAU = 0.2  # incomplete: an estimated asymptote must be approached to within this fraction
 E_DECADES = 3.0  # default bound: e within 1000x beyond the tested range (keeps hopeless fits finite)
+THREADS_MAX = 4  # worker threads for large batches (at most the CPUs available)
+CHUNK_MIN = 2048  # curves per thread at least
 MAX_ITER = 100  # Levenberg-Marquardt iterations before a curve counts as not converged
 B_MAX = 20.0  # default bound on |b| (|b| = 20: a 2-fold dilution step spans 99.9999 % of the transition)
 
@@ -134,7 +136,7 @@ class FitResults:
         theta = _to_internal(self.params)
         lx, zero = _log_conc(np.broadcast_to(x, (len(self), len(x))))
         with np.errstate(all="ignore"):
-            f, jac, _ = fit_lm.hessian_terms_e(theta, lx, zero)
+            f, jac = fit_lm.jacobian_e(theta, lx, zero)
             var = np.einsum("nmi,nij,nmj->nm", jac, np.nan_to_num(self.cov), jac)
             q = stats.t.ppf(0.5 + level / 2.0, np.where(self.df > 0, self.df, np.nan))
             half = q[:, None] * np.sqrt(np.maximum(var, 0.0))
@@ -207,9 +209,7 @@ def fit_curves(conc: np.ndarray, response: np.ndarray, *, model: str = "ll4", fi
 
     idx = np.flatnonzero(fit)
     if len(idx):
-        with np.errstate(all="ignore"):
-            res = _fit_subset(lx[idx], zero[idx], yz[idx], w[idx], conc_min[idx], conc_max[idx], fixed, free,
-                              bounds)
+        res = _fit_parallel(idx, lx, zero, yz, w, conc_min, conc_max, fixed, free, bounds)
         theta, conv[idx], n_iter[idx] = res["theta"], res["converged"], res["n_iter"]
         params[idx] = _from_internal(theta)
         se[idx], cov[idx], not_pd[idx] = res["se"], res["cov"], res["not_pd"]
@@ -360,6 +360,31 @@ def _from_internal(theta: np.ndarray) -> np.ndarray:
     return p
 
 
+def _fit_parallel(idx, lx, zero, y, w, conc_min, conc_max, fixed, free, bounds) -> dict:
+    """_fit_subset over chunks of curves in threads (NumPy releases the GIL); results do not depend on it."""
+    import os
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    threads = max(1, min(cores, THREADS_MAX, len(idx) // CHUNK_MIN))
+
+    def run(part):
+        with np.errstate(all="ignore"):
+            return _fit_subset(lx[part], zero[part], y[part], w[part], conc_min[part], conc_max[part], fixed, free,
+                               bounds)
+
+    if threads == 1:
+        return run(idx)
+    from concurrent.futures import ThreadPoolExecutor
+
+    parts = np.array_split(idx, 2 * threads)  # a few chunks per thread evens out slow ones
+    with ThreadPoolExecutor(threads) as pool:
+        outs = list(pool.map(run, parts))
+    return {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
+
+
 def _fit_subset(lx, zero, y, w, conc_min, conc_max, fixed, free, bounds) -> dict:
     """Fit curves that have enough points; all arrays restricted to those curves."""
     from scipy import stats
@@ -408,15 +433,11 @@ def _fit_subset(lx, zero, y, w, conc_min, conc_max, fixed, free, bounds) -> dict
         theta[swap, 0] *= -1.0
         theta[swap, 1], theta[swap, 2] = theta[swap, 2].copy(), theta[swap, 1].copy()
 
-    f, jac, hes = fit_lm.hessian_terms_e(theta, lx, zero)
-    r = y - f
-    rss = (w * r * r).sum(axis=1)
+    rss, m_full = fit_lm.rss_hessian_e(theta, lx, zero, y, w)
     p = len(free)
     df = (w > 0).sum(axis=1) - p
     fi = np.array(free)
-    jf = jac[..., fi]
-    kf = hes[..., fi[:, None], fi[None, :]]
-    m = np.einsum("nk,nki,nkj->nij", w, jf, jf) - np.einsum("nk,nkij->nij", w * r, kf)
+    m = m_full[:, fi[:, None], fi[None, :]]
     lo_f, hi_f, th_f = lower[:, fi], upper[:, fi], theta[:, fi]  # internal: e's bounds are on ln e
     at_bound = (th_f <= lo_f) | (th_f >= hi_f)
     minv, not_pd = _sym_inverse(m, at_bound)

@@ -53,14 +53,6 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def ll4_values(x: np.ndarray, b: float, c: float, d: float, e: float) -> np.ndarray:
-    """LL.4 evaluated at concentrations x (same units as e): c + (d - c) / (1 + exp(b (ln x - ln e)))."""
-    x = np.asarray(x, dtype=float)
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        z = b * (np.log(x) - math.log(e))
-        return c + (d - c) / (1.0 + np.exp(z))
-
-
 def _num(fit: Mapping, key: str) -> float:
     try:
         v = float(fit.get(key, float("nan")))
@@ -145,6 +137,8 @@ def _format_x(ax, left: float, right: float, x0: float | None, lo: float) -> Non
 
 def _draw_curve(ax, points: pd.DataFrame, fit: Mapping | None, ylabel: str, *, compact: bool,
                 ylim: tuple[float, float] | None = None) -> None:
+    from labkit.analysis.fit import ll4
+
     conc = points["conc_M"].to_numpy(float)
     resp = points["response"].to_numpy(float)
     lo, hi, left, right, x0 = _x_layout(conc)
@@ -166,7 +160,7 @@ def _draw_curve(ax, points: pd.DataFrame, fit: Mapping | None, ylabel: str, *, c
             if z > a:
                 ax.axvspan(a, z, color=BAND, alpha=0.35, lw=0, zorder=0.5, label="IC50 95% CI")
         xx = np.logspace(math.log10(lo) - 0.45, math.log10(right), 300)
-        ax.plot(xx, ll4_values(xx, b, c, d, e_nm), color=FIT, lw=1.6, zorder=3, label="LL.4 fit")
+        ax.plot(xx, ll4(xx, b, c, d, e_nm), color=FIT, lw=1.6, zorder=3, label="LL.4 fit")
         if show_ic50 and left < e_nm < right:
             y50 = (c + d) / 2
             ax.plot([e_nm, e_nm], [ylo, y50], color=IC50, lw=0.9, ls=(0, (4, 2)), zorder=2.5)
@@ -285,7 +279,7 @@ def edge_rings(plate: pd.DataFrame, shape: tuple[int, int]) -> np.ndarray:
     return np.minimum(np.minimum(r, nr - 1 - r), np.minimum(c, nc - 1 - c))
 
 
-def _heat(fig, ax, matplotlib, plate, col, label, cmap_name, lim, shape, big):
+def _heat(fig, ax, cax, matplotlib, plate, col, label, cmap_name, lim, shape, big):
     nr, nc = shape
     grid = _grid(plate, col, shape)
     cmap = matplotlib.colormaps[cmap_name].with_extremes(bad="#e6e6e6")
@@ -294,7 +288,7 @@ def _heat(fig, ax, matplotlib, plate, col, label, cmap_name, lim, shape, big):
         lim = (float(fin.min()), float(fin.max())) if fin.size else (0.0, 1.0)
     im = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=lim[0], vmax=lim[1], aspect="equal",
                    interpolation="nearest")
-    cb = fig.colorbar(im, ax=ax, shrink=0.9, pad=0.015, aspect=22)
+    cb = fig.colorbar(im, cax=cax)
     cb.ax.tick_params(labelsize=6.5, length=2)
     cb.outline.set_linewidth(0.5)
     step = 2 if big else 1
@@ -353,21 +347,31 @@ def heatmap_png(plate: pd.DataFrame, path: str | Path, *, title: str, raw_label:
     nr, nc = shape
     big = nr > 8
     cell = 0.215 if big else 0.34
-    pw = nc * cell + 0.9
-    ph = nr * cell + 0.55
+    hw, hh = nc * cell, nr * cell  # heatmap size in inches; fixed geometry (constrained layout is slow)
+    left, cb_gap, cb_w, cb_lab, col_gap = 0.35, 0.08, 0.12, 0.62, 0.3
+    top, head, row_gap, bottom = 0.32, 0.42, 0.22, 0.5
+    x0, x1 = left, left + hw + cb_gap + cb_w + cb_lab + col_gap
+    width = x1 + hw + cb_gap + cb_w + cb_lab
+    height = top + head + hh + row_gap + head + hh + bottom
+    y_top = height - top - head - hh
+    y_bot = y_top - row_gap - head - hh
+
+    def box(x, y, w, h):
+        return [x / width, y / height, w / width, h / height]
+
     with matplotlib.rc_context(RC):
-        fig = _figure(2 * pw, 2 * ph + 0.35)
-        (a1, a2), (a3, a4) = fig.subplots(2, 2)
-        _heat(fig, a1, matplotlib, plate, "value", f"raw {raw_label}", "viridis", None, shape, big)
-        _heat(fig, a2, matplotlib, plate, "response", f"normalised ({response_label})", "viridis", (0.0, 100.0),
-              shape, big)
+        fig = _figure(width, height, layout=None)
+        panels = [(x0, y_top, "value", f"raw {raw_label}", "viridis", None),
+                  (x1, y_top, "response", f"normalised ({response_label})", "viridis", (0.0, 100.0))]
         if "deviation" in plate:
-            _heat(fig, a3, matplotlib, plate, "deviation", "deviation from fit / control target (% points)",
-                  "RdBu_r", (-25.0, 25.0), shape, big)
-            _rings(a4, plate, shape)
-        else:
-            a3.set_visible(False)
-            a4.set_visible(False)
-        fig.suptitle(f"{title}   ·   V vehicle, P positive, B blank, R reference, × excluded, grey = no value",
-                     fontsize=9, x=0.01, ha="left")
+            panels.append((x0, y_bot, "deviation", "deviation from fit / control target (% points)", "RdBu_r",
+                           (-25.0, 25.0)))
+        for x, y, col, label, cmap, lim in panels:
+            ax = fig.add_axes(box(x, y, hw, hh))
+            cax = fig.add_axes(box(x + hw + cb_gap, y + 0.05 * hh, cb_w, 0.9 * hh))
+            _heat(fig, ax, cax, matplotlib, plate, col, label, cmap, lim, shape, big)
+        if "deviation" in plate:
+            _rings(fig.add_axes(box(x1 + 0.55, y_bot, hw + cb_gap + cb_w - 0.55, hh)), plate, shape)
+        fig.text(0.1 / width, 1 - 0.08 / height, f"{title}   ·   V vehicle, P positive, B blank, R reference, "
+                 "× excluded, grey = no value", fontsize=9, ha="left", va="top")
         return _save(fig, Path(path))

@@ -88,9 +88,9 @@ class RobotSpec:
 
 
 ROBOTS: dict[str, RobotSpec] = {
-    "ot2": RobotSpec("ot2", "OT-2", ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"), None,
+    "ot2": RobotSpec("ot2", "OT-2", ("9", "8", "6", "5", "3", "2", "4", "1", "7", "10", "11"), None,
                      "p20_single_gen2", "p20_multi_gen2", "p300_single_gen2", "p300_multi_gen2", "1", None, False),
-    "flex": RobotSpec("flex", "Flex", ("D2", "C2", "B2", "D3", "C3", "B3", "A2", "A1", "B1", "C1", "D1"), "A3",
+    "flex": RobotSpec("flex", "Flex", ("B2", "B3", "C2", "C3", "D2", "D3", "C1", "D1", "B1", "A1", "A2"), "A3",
                       "flex_1channel_50", "flex_8channel_50", "flex_1channel_1000", "flex_8channel_1000", "D1", "D1",
                       True),
 }

@@ -215,7 +215,7 @@ class Builder:
             strokes = self._flush(Transfer, text, pip, strokes)
             if isinstance(src, Pool):
                 src = src.take(vol * self.spec(pip).channels)
-            st = Stroke(src, vol, (Disp(dst, vol, top),), tip, mix_before, mix_after, False,
+            st = Stroke(src, vol, (Disp(dst, vol, top),), tip, mix_before, mix_after, "",
                         new_tip == "always" or last)
             strokes.append(st)
             self._count_draw(st, self.spec(pip).channels)
@@ -232,7 +232,7 @@ class Builder:
         n = max(1, int((spec.max_ul - disposal + 1e-9) // volume))
         if max_per_stroke:
             n = min(n, max_per_stroke)
-        if n == 1 or volume + disposal > spec.max_ul:
+        if n == 1 or volume + disposal > spec.max_ul or len(dests) == 1:
             n, disposal = 1, 0.0
         chunks = [dests[i:i + n] for i in range(0, len(dests), n)]
         strokes = []
@@ -245,10 +245,17 @@ class Builder:
             if mix is not None and (first or (remix_every and since_mix >= remix_every)):
                 mix_now, since_mix = mix, 0
             since_mix += len(chunk)
-            vol = volume * len(chunk) + (disposal if len(chunk) > 1 else 0.0)
+            # the disposal volume stays in the tip from one aspirate to the next (same liquid, non-contact
+            # dispenses); it is blown out at the end: back into the source, or into the trash for a fresh-tip-
+            # every-aspirate (hot) distribution
+            extra = disposal if (tip_per_stroke or first) and disposal else 0.0
+            vol = volume * len(chunk) + extra
             src = source.take(vol * spec.channels) if isinstance(source, Pool) else source
+            blow = ""
+            if disposal and (tip_per_stroke or last):
+                blow = "trash" if tip_per_stroke else "source"
             st = Stroke(src, round(vol, 6), tuple(Disp(d, volume, True) for d in chunk), tip, mix_now, None,
-                        len(chunk) > 1, tip_per_stroke or last)
+                        blow, tip_per_stroke or last)
             strokes.append(st)
             self._count_draw(st, spec.channels)
         self.add(Distribute(text, pip, tuple(strokes)))

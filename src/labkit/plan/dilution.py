@@ -95,11 +95,16 @@ def plan_dilution(b: Builder, exp) -> None:
             pip = b.choose(sch.serial_transfer, singles=not multi)
             mix = (v.mix_repetitions, min(v.mix_volume, b.spec(pip).max_ul)) if v.mix_repetitions else None
             src = b.reservoir_well(res, solutions[compound])
+            factor = exp.compound(compound).dilution.factor
+            moves = [(a, z, sch.serial_transfer) for a, z in zip(locs[:-1], locs[1:])]
+            if policy == "per_series":  # one tip for the series: the top is mixed, then carried down the series
+                b.transfer(f"{compound}: {sch.serial_transfer:g} µL of the solution into {locs[0].well}, mixed, then "
+                           f"serial 1:{factor:g} {locs[0].well} → {locs[-1].well}, one tip for the series", pip,
+                           [(src, locs[0], sch.serial_transfer)] + moves, new_tip="once", mix_after=mix)
+                continue
             b.transfer(f"{compound}: {sch.serial_transfer:g} µL of the solution into {locs[0].well}, mixed", pip,
                        [(src, locs[0], sch.serial_transfer)], mix_after=mix)
-            moves = [(a, z, sch.serial_transfer) for a, z in zip(locs[:-1], locs[1:])]
-            b.transfer(f"{compound}: serial 1:{exp.compound(compound).dilution.factor:g} dilution "
-                       f"{locs[0].well} → {locs[-1].well} ({sch.serial_transfer:g} µL, "
-                       f"{'fresh tip every step' if policy == 'per_step' else 'one tip for the series'})", pip,
-                       moves, new_tip="always" if policy == "per_step" else "once", mix_after=mix)
+            b.transfer(f"{compound}: serial 1:{factor:g} dilution {locs[0].well} → {locs[-1].well} "
+                       f"({sch.serial_transfer:g} µL, a fresh tip every step)", pip, moves, new_tip="always",
+                       mix_after=mix)
 

@@ -36,7 +36,7 @@ class Stroke:
     tip: Loc | None = None               # pick up a fresh tip here first; None keeps the tip in hand
     mix_before: tuple[int, float] | None = None  # (repetitions, µL) in the source before aspirating
     mix_after: tuple[int, float] | None = None   # in the last destination (contact dispenses only)
-    blow_out: bool = False               # blow the remainder (disposal volume) out into the trash
+    blow_out: str = ""                   # blow the remainder (disposal volume) out: '' | 'source' | 'trash'
     drop: bool = True                    # drop the tip afterwards (returned instead in a dry run)
 
 

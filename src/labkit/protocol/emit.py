@@ -49,17 +49,20 @@ def _stroke(pipette, stroke, labware, trash, dry):
     tip, source, volume, dispenses, mix_before, mix_after, blow_out, drop = stroke
     if tip is not None:
         pipette.pick_up_tip(labware[tip[0]][tip[1]])
-    well = labware[source[0]][source[1]]
+    origin = labware[source[0]][source[1]]
     if mix_before is not None:
-        pipette.mix(mix_before[0], mix_before[1], well)
-    pipette.aspirate(volume, well)
+        pipette.mix(mix_before[0], mix_before[1], origin)
+    pipette.aspirate(volume, origin)
+    well = origin
     for key, name, vol, top in dispenses:
         well = labware[key][name]
         pipette.dispense(vol, well.top() if top else well)
     if mix_after is not None:
         pipette.mix(mix_after[0], mix_after[1], well)
-    if blow_out:
+    if blow_out == "trash":
         pipette.blow_out(trash)
+    elif blow_out == "source":
+        pipette.blow_out(origin.top())
     if drop:
         if dry:
             pipette.return_tip()

@@ -65,14 +65,14 @@ def _plates(df: pd.DataFrame, plate_format: int | None) -> tuple[list[str], int,
     if not cells:
         raise ReadoutError("the table to write is empty")
     fmt = plate_format or fit_format(max_r, max_c)
-    if fmt is None or fmt not in PLATE_FORMATS or fmt < 96:
-        fmt = fit_format(max_r, max_c) if fmt is None else fmt
     if fmt is None or fmt not in PLATE_FORMATS:
-        raise ReadoutError(f"wells up to row {max_r + 1}, column {max_c} fit no plate format")
-    fmt = max(fmt, 96)
+        raise ReadoutError(f"wells up to row {max_r + 1}, column {max_c} fit no plate format"
+                           if fmt is None else f"unknown plate format {fmt}", field="plate_format")
+    fmt = max(fmt, 96)  # the instruments print at least a 96-well grid
     n_rows, n_cols = PLATE_FORMATS[fmt]
     if max_r >= n_rows or max_c > n_cols:
-        raise ReadoutError(f"wells up to {row_letters(max_r + 1)[max_r]}{max_c} do not fit a {fmt}-well plate")
+        raise ReadoutError(f"wells up to {row_letters(max_r + 1)[max_r]}{max_c} do not fit a {fmt}-well plate",
+                           field="plate_format")
     return list(cells), fmt, cells
 
 

@@ -103,6 +103,7 @@ def estimate(analysis: dict) -> Cost:
     last_pos: tuple[float, float] | None = None
     last_place = ""
     last_liquid: dict[str, tuple[str, str, str]] = {}  # pipette -> (kind, labware, well) of last liquid command
+    names: dict[str, str] = {}  # labware / module id -> what a person calls it
     for c in analysis.get("commands", []):
         if c.get("status", "succeeded") != "succeeded":
             continue
@@ -120,7 +121,11 @@ def estimate(analysis: dict) -> Cost:
                     cost.move_distance_mm += d
                     t["moves"] += (MOVE_BETWEEN_S if place != last_place else MOVE_WITHIN_S) + d / GANTRY_MM_S
             last_pos, last_place = pos, place
-        if kind == "loadPipette":
+        if kind == "loadLabware":
+            names[r.get("labwareId", "")] = str(p.get("displayName") or p.get("loadName", "labware"))
+        elif kind == "loadModule":
+            names[r.get("moduleId", "")] = f"the {p.get('model', 'module')} ({_where(p.get('location'), names)})"
+        elif kind == "loadPipette":
             channels[r.get("pipetteId", "")] = n = channel_count(p.get("pipetteName", ""))
             active[r.get("pipetteId", "")] = n
         elif kind == "configureNozzleLayout":
@@ -164,8 +169,9 @@ def estimate(analysis: dict) -> Cost:
         elif kind == "moveLabware":
             if p.get("strategy") == "usingGripper":
                 t["other"] += GRIPPER_MOVE_S
-            else:
-                cost.pauses.append(f"move labware by hand to {_where(p.get('newLocation'))}")
+            elif p.get("strategy", "manualMoveWithPause") == "manualMoveWithPause":
+                cost.pauses.append(f"move {names.get(p.get('labwareId', ''), 'labware')} by hand to "
+                                   f"{_where(p.get('newLocation'), names)}")
         elif kind in ("temperatureModule/setTargetTemperature", "heaterShaker/setTargetTemperature"):
             temps.setdefault(p.get("moduleId", ""), AMBIENT_C)
             temps[p.get("moduleId", "") + ":target"] = float(p.get("celsius", AMBIENT_C))
@@ -200,10 +206,20 @@ def _flow_time(p: dict) -> float:
     return float(p.get("volume", 0.0)) / rate if rate > 0 else 0.0
 
 
-def _where(loc: object) -> str:
+def _where(loc: object, names: dict[str, str] | None = None) -> str:
+    """A labware location as a person says it: 'slot 9', 'off deck', 'on <labware>'."""
+    names = names or {}
     if isinstance(loc, dict):
+        if "slotName" in loc:
+            return f"slot {loc['slotName']}"
+        if "moduleId" in loc:
+            return names.get(loc["moduleId"], "a module")
+        if "labwareId" in loc:
+            return f"on {names.get(loc['labwareId'], 'another labware')}"
+        if "addressableAreaName" in loc:
+            return str(loc["addressableAreaName"])
         return str(next(iter(loc.values()), "?"))
-    return str(loc)
+    return "off deck" if loc == "offDeck" else str(loc)
 
 
 def _profile_time(p: dict) -> float:

@@ -1,0 +1,83 @@
+"""`labkit simulate`: text and JSON reports, exit codes, --layout wiring."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from labkit.cli import main
+
+DATA = Path(__file__).parent / "data" / "simulate"
+ROOT = Path(__file__).parent.parent
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main(["simulate", *args])
+    out = capsys.readouterr()
+    return info.value.code, out.out, out.err
+
+
+def test_text_report(capsys):
+    code, out, _ = run_cli(capsys, str(DATA / "ot2_dilution.py"), "--in-process")
+    assert code == 0
+    assert "Opentrons analysis PASS (OT-2, apiLevel 2.20, 58 commands)" in out
+    assert "tips used: 10   aspirates: 17   dispenses: 17   mix cycles: 9" in out
+    assert "estimated deck time: 2 min 22 s (1 min 52 s without delays)" in out
+    assert "  - Seal the plate" in out
+    assert any(line.split()[:4] == ["P1", "A4", "200.0", "final"] and "X=1.25e-06 M" in line
+               for line in out.splitlines())
+    assert out.rstrip().endswith("result: PASS")
+
+
+def test_json_report(capsys):
+    code, out, _ = run_cli(capsys, str(DATA / "flex_kinase_mini.py"), "--json", "--in-process")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["ok"] is True and doc["analysis"]["robot"] == "Flex" and doc["analysis"]["api_level"] == "2.22"
+    assert doc["cost"]["tips_used"] == 185 and doc["ledger"]["tips"]["hot"] == 40
+    a1 = next(w for w in doc["ledger"]["wells"] if w["labware"] == "KIN-T" and w["well"] == "A1")
+    assert a1["assay_composition"]["compound:X"] == pytest.approx(1e-6)
+    assert a1["volume_uL"] == pytest.approx(35.0)
+    assert doc["verify"] is None
+
+
+def test_failures_exit_1(capsys):
+    code, out, _ = run_cli(capsys, str(DATA / "ot2_faults.py"), "--in-process", "--no-wells")
+    assert code == 1
+    assert "overflow: P1 B1: 450 µL exceeds the well's 360 µL" in out
+    assert "per-well ledger" not in out and out.rstrip().endswith("result: FAIL")
+
+
+def test_bad_input_exit_2(tmp_path, capsys):
+    code, _, err = run_cli(capsys, str(tmp_path / "missing.py"))
+    assert code == 2 and "no such protocol file" in err
+    bad = tmp_path / "bad.py"
+    bad.write_text("LIQUIDS = {\n")
+    code, _, err = run_cli(capsys, str(bad), "--in-process")
+    assert code == 2 and "not valid Python" in err and "Traceback" not in err
+    code, _, err = run_cli(capsys, str(DATA / "ot2_dilution.py"), "--param", "nonsense")
+    assert code == 2 and "NAME=VALUE" in err
+
+
+def test_layout_is_verified(capsys):
+    layout = ROOT / "layouts" / "kinase_panel.yaml"
+    if not layout.exists():
+        pytest.skip("no seed layout in this checkout")
+    code, out, _ = run_cli(capsys, str(DATA / "flex_kinase_mini.py"), "--layout", str(layout), "--in-process",
+                           "--no-wells")
+    assert code == 1  # the mini protocol does not make the seed plates
+    assert "[missing-plate] KIN-1" in out and "verify: FAIL" in out
+
+
+def test_real_command_line_with_subprocess_analysis():
+    exe = Path(sys.executable).with_name("labkit")
+    proc = subprocess.run([str(exe), "simulate", str(DATA / "ot2_dilution.py"), "--json"], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["cost"]["aspirates"] == 17 and doc["ok"] is True
