@@ -93,7 +93,7 @@ def test_fit_errors_name_file_column_and_line(tmp_path, capsys):
     src.write_text("\n".join(lines) + "\n")
     assert run(["fit", str(src), "--conc", "conc", "--response", "rootl", "-o", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "bad.csv:5: rootl: 'seven' is not a number" in err
+    assert "bad.csv:5: rootl: 'seven' is not a finite number" in err
     assert not out.exists()
     empty = tmp_path / "empty.csv"
     empty.write_text("")

@@ -227,6 +227,16 @@ def test_confidence_band_and_predict():
     assert (low < mid).all() and (mid < high).all()
 
 
+def test_empty_batch_and_constant_response():
+    empty = fit_curves(np.zeros((0, 6)), np.zeros((0, 6)))
+    assert len(empty) == 0 and empty.to_frame().shape == (0, len(TABLE_COLUMNS))
+    x = np.tile(np.r_[0, np.logspace(-9, -5, 5)], (2, 1))
+    res = fit_curves(x, np.array([[5.0] * 6, [100, 99, 80, 40, 10, 5]]))
+    assert res.flags[0] == "flat" and res.converged[0]
+    assert res.params[0, 1] == res.params[0, 2] == 5.0 and np.isnan(res.ic50[0])
+    assert res.flags[1] != "flat"
+
+
 def test_bad_input_is_a_fit_error():
     x, y, _ = simulate(2, seed=1)
     with pytest.raises(FitError, match="model"):
@@ -241,6 +251,34 @@ def test_bad_input_is_a_fit_error():
         fit_curves(x, y, model="ll3", fix_bottom=5.0)
     with pytest.raises(FitError, match="unknown parameter"):
         fit_curves(x, y, bounds={"slope": (0, 1)})
+    with pytest.raises(FitError, match="infinite response"):
+        fit_curves(x, np.where(x > 1e-6, np.inf, y))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6), st.none(),
+                          st.text("0123456789.-+eEinfax ", max_size=6)), min_size=1, max_size=12))
+def test_numeric_column_accepts_numbers_and_names_the_first_bad_line(values):
+    from labkit.analysis.fit import numeric_column
+
+    df = pd.DataFrame({"y": pd.Series(values, dtype=object)})
+
+    def parses(v):
+        if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
+            return True  # missing
+        try:
+            return bool(np.isfinite(float(v)))
+        except ValueError:
+            return False
+
+    bad = [i for i, v in enumerate(values) if not parses(v)]
+    if bad:
+        with pytest.raises(FitError) as err:
+            numeric_column(df, "y", file="t.csv")
+        assert err.value.line == bad[0] + 2 and err.value.field == "y" and err.value.file == "t.csv"
+    else:
+        out = numeric_column(df, "y")
+        assert out.shape == (len(values),) and not np.isinf(out).any()
 
 
 # --- flags: each one triggered by a curve --------------------------------------------------------------------

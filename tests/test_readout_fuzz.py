@@ -1,7 +1,11 @@
-"""Mangled fixtures: read() either returns a valid readout table or raises ReadoutError, nothing else."""
+"""Mangled fixtures: read() either returns a valid readout table or raises ReadoutError, nothing else.
+
+LABKIT_FUZZ_EXAMPLES=5000 runs a longer search (default 150 keeps the test suite fast).
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -57,8 +61,8 @@ def mangled(draw):
 
 
 @given(mangled())
-@settings(max_examples=int(__import__("os").environ.get("FUZZ_N", "150")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("LABKIT_FUZZ_EXAMPLES", "150")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 def test_mangled_fixture_reads_or_raises_readout_error(workdir, case):
     name, data = case
     path = workdir / name

@@ -8,6 +8,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "analysis"))
@@ -15,7 +16,7 @@ from analysis_synth import VIABILITY, joined_table  # noqa: E402
 
 from labkit.analysis.pipeline import analyze_joined, write_outputs  # noqa: E402
 
-COMPOUNDS = {"entrectinib": {"KM12": 17e-9}, "ref <larotrectinib> & co": {"KM12": 5e-9}}
+COMPOUNDS = {"entrectinib": {"KM12": 17e-9}, "ref <larotrectinib> & co": {"KM12": 5e-9}, "inactive": {"KM12": 1.0}}
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +94,11 @@ def test_report_tables_and_escaping(report_dir, result):
     text = (report_dir / "report.html").read_text(encoding="utf-8")
     assert "ref &lt;larotrectinib&gt; &amp; co" in text and "<larotrectinib>" not in text
     assert "<title>KM12 &lt;viability&gt;</title>" in text
-    assert "excluded as overflow: B4" in text  # the excluded well is reported, not silently dropped
+    assert "excluded as overflow: B4" in text
+    flat = result.results.set_index("compound").loc["inactive"]
+    assert "flat" in flat["flags"] and np.isfinite(flat["ic50_M"])  # the table keeps the fitted value ...
+    row = re.search(r"<tr[^>]*><td class=\"t\">inactive</td>.*?</tr>", text).group(0)
+    assert "<td>n.d.</td>" in row  # ... the report does not present it as an IC50  # the excluded well is reported, not silently dropped
     sha = hashlib.sha256((report_dir / "layout.yaml").read_bytes()).hexdigest()
     assert sha in text and "name: test layout" in text
 

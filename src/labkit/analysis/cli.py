@@ -108,8 +108,14 @@ def _g(x: object, spec: str = ".3g") -> str:
 def summary_text(result) -> str:
     """The results table, plate QC and notes of an AnalysisResult as terminal text."""
     gcol = result.group_col
-    rows = [[r["compound"], r[gcol], str(r["n"]), _g(r["ic50_nM"], "sig3"),
-             f"{_g(r['ic50_ci_low_nM'], 'sig3')}-{_g(r['ic50_ci_high_nM'], 'sig3')}", _g(r["hill"], ".2f"),
+    from labkit.analysis.plots import NO_IC50_FLAGS
+
+    def nd(r: dict) -> bool:
+        return bool(set(str(r["flags"] or "").split(";")) & set(NO_IC50_FLAGS))
+
+    rows = [[r["compound"], r[gcol], str(r["n"]), "n.d." if nd(r) else _g(r["ic50_nM"], "sig3"),
+             "-" if nd(r) else f"{_g(r['ic50_ci_low_nM'], 'sig3')}-{_g(r['ic50_ci_high_nM'], 'sig3')}",
+             _g(r["hill"], ".2f"),
              _g(r["top"], ".1f"), _g(r["bottom"], ".1f"), _g(r["r2"], ".3f"), _g(r["z_prime"], ".2f"),
              r["flags"] or ""] for r in result.results.to_dict("records")]
     out = [f"Results: IC50 in nM with 95 % CI; response = {result.spec.response_label}",

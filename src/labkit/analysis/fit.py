@@ -138,6 +138,7 @@ class FitResults:
         with np.errstate(all="ignore"):
             f, jac = fit_lm.jacobian_e(theta, lx, zero)
             var = np.einsum("nmi,nij,nmj->nm", jac, np.nan_to_num(self.cov), jac)
+            var[np.isnan(self.cov).any(axis=(1, 2))] = np.nan
             q = stats.t.ppf(0.5 + level / 2.0, np.where(self.df > 0, self.df, np.nan))
             half = q[:, None] * np.sqrt(np.maximum(var, 0.0))
         return f - half, f + half
@@ -168,6 +169,11 @@ def fit_curves(conc: np.ndarray, response: np.ndarray, *, model: str = "ll4", fi
             raise FitError(f"conc has shape {conc.shape} but response has shape {y.shape}; expected the same "
                            "(n_curves, n_points)", field="conc")
     fixed = _fixed(model, fix_top, fix_bottom)
+    user_bounds = _parse_bounds(bounds)
+    for name, arr in (("conc", conc), ("response", y)):
+        if np.isinf(arr).any():
+            raise FitError(f"infinite {name} value; expected finite numbers (NaN marks a missing point)",
+                           field=name)
     w = np.ones_like(y) if weights is None else np.broadcast_to(np.asarray(weights, dtype=float), y.shape)
     valid = np.isfinite(conc) & np.isfinite(y)
     if (conc[valid] < 0).any():
@@ -209,7 +215,7 @@ def fit_curves(conc: np.ndarray, response: np.ndarray, *, model: str = "ll4", fi
 
     idx = np.flatnonzero(fit)
     if len(idx):
-        res = _fit_parallel(idx, lx, zero, yz, w, conc_min, conc_max, fixed, free, bounds)
+        res = _fit_parallel(idx, lx, zero, yz, w, conc_min, conc_max, fixed, free, user_bounds)
         theta, conv[idx], n_iter[idx] = res["theta"], res["converged"], res["n_iter"]
         params[idx] = _from_internal(theta)
         se[idx], cov[idx], not_pd[idx] = res["se"], res["cov"], res["not_pd"]
@@ -293,10 +299,10 @@ def numeric_column(df: pd.DataFrame, col: str, file: str | None = None) -> np.nd
     if pd.api.types.is_bool_dtype(s) or not (pd.api.types.is_numeric_dtype(s) or s.dtype == object):
         raise FitError(f"column is {s.dtype}, expected numbers", file=file, field=col)
     num = pd.to_numeric(s, errors="coerce")
-    bad = num.isna() & s.notna() & (s.astype(str).str.strip() != "")
+    bad = (num.isna() & s.notna() & (s.astype(str).str.strip() != "")) | np.isinf(num.to_numpy(dtype=float))
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise FitError(f"{s.iloc[i]!r} is not a number", file=file, line=_line(i), field=col)
+        raise FitError(f"{s.iloc[i]!r} is not a finite number", file=file, line=_line(i), field=col)
     return num.to_numpy(dtype=float)
 
 
@@ -323,6 +329,26 @@ def _fixed(model: str, fix_top: float | None, fix_bottom: float | None) -> dict[
                 raise FitError(f"{name}={value!r}; expected a finite number", field=name)
             fixed[idx] = float(value)
     return fixed
+
+
+def _parse_bounds(bounds: dict[str, tuple[float, float]] | None) -> dict[int, tuple[float, float]]:
+    """User bounds by internal index, e's on ln e (they replace the defaults for that parameter)."""
+    out: dict[int, tuple[float, float]] = {}
+    for name, pair in (bounds or {}).items():
+        if name not in PARAMS:
+            raise FitError(f"bounds for unknown parameter {name!r}; expected some of {', '.join(PARAMS)}",
+                           field="bounds")
+        try:
+            lo, hi = (float(v) for v in pair)
+        except (TypeError, ValueError):
+            raise FitError(f"bounds for {name} are {pair!r}; expected (low, high) numbers", field="bounds") from None
+        if not lo <= hi:
+            raise FitError(f"bounds for {name} are ({lo}, {hi}); expected low <= high", field="bounds")
+        if name == "e":
+            lo = np.log(lo) if lo > 0 else -np.inf
+            hi = np.log(hi) if hi > 0 else -np.inf
+        out[PARAMS.index(name)] = (lo, hi)
+    return out
 
 
 def _log_conc(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -390,7 +416,6 @@ def _fit_subset(lx, zero, y, w, conc_min, conc_max, fixed, free, bounds) -> dict
     from scipy import stats
 
     ncur = len(y)
-    pos_lx = np.where(zero | (w == 0), np.nan, lx)
     lo_lx = np.log(conc_min)
     hi_lx = np.log(conc_max)
     lower = np.empty((ncur, 4))
@@ -399,19 +424,10 @@ def _fit_subset(lx, zero, y, w, conc_min, conc_max, fixed, free, bounds) -> dict
     lower[:, 1:3], upper[:, 1:3] = -np.inf, np.inf
     lower[:, 3] = lo_lx - E_DECADES * np.log(10.0)
     upper[:, 3] = hi_lx + E_DECADES * np.log(10.0)
-    for name, (lo, hi) in (bounds or {}).items():
-        if name not in PARAMS:
-            raise FitError(f"bounds for unknown parameter {name!r}; expected some of {', '.join(PARAMS)}",
-                           field="bounds")
-        k = PARAMS.index(name)
-        lo, hi = float(lo), float(hi)
-        if name == "e":
-            lo = np.log(lo) if lo > 0 else -np.inf
-            hi = np.log(hi) if hi > 0 else -np.inf
-        if not lo <= hi:
-            raise FitError(f"bounds for {name} are ({lo}, {hi}); expected low <= high", field="bounds")
+    for k, (lo, hi) in bounds.items():
         lower[:, k], upper[:, k] = lo, hi
-    del pos_lx
+    for k, v in fixed.items():
+        lower[:, k] = upper[:, k] = v
 
     theta0 = fit_lm.start_values(lx, zero, y, w, fixed, np.where(np.isfinite(lo_lx), lo_lx, hi_lx),
                                  np.where(np.isfinite(hi_lx), hi_lx, lo_lx), lower, upper)
@@ -458,6 +474,13 @@ def _fit_subset(lx, zero, y, w, conc_min, conc_max, fixed, free, bounds) -> dict
     fpv = np.where(rss0 <= 0, 1.0, fpv)  # a perfectly constant response shows no effect
     bad = ~np.isfinite(theta).all(axis=1)
     conv &= ~bad
+    # a constant response (free asymptotes): c = d = its mean, no slope, no IC50; flagged flat, nothing else
+    const = (rss0 <= 1e-24 * np.maximum((w * y * y).sum(axis=1), 1e-300)) & (len(fixed) == 0)
+    if const.any():
+        theta[const] = np.column_stack([np.full(ncur, np.nan), ybar, ybar, np.full(ncur, np.nan)])[const]
+        se[const], cov[const] = np.nan, np.nan
+        conv[const], bad[const], not_pd[const], at_bound[const] = True, False, False, False
+        rss[const] = 0.0
     return dict(theta=theta, converged=conv, n_iter=n_iter, se=se, cov=cov, not_pd=not_pd | bad, rss=rss,
                 r2=r2, f_pvalue=fpv, at_bound=at_bound.any(axis=1))
 
@@ -494,16 +517,14 @@ def _flags(res: FitResults, all_nan, too_few, not_pd, fixed: dict[int, float]) -
         extrap = fitted & np.isfinite(e) & ((e < res.conc_min) | (e > res.conc_max))
         q_lo = 1.0 / (1.0 + (res.conc_min / e) ** b)
         q_hi = 1.0 / (1.0 + (res.conc_max / e) ** b)
-        d_missing = fit_lm.D not in fixed and True
-        c_missing = fit_lm.C not in fixed and True
-        no_d = d_missing & ~(np.fmax(q_lo, q_hi) >= 1.0 - PLATEAU)
-        no_c = c_missing & ~(np.fmin(q_lo, q_hi) <= PLATEAU)
+        no_d = (fit_lm.D not in fixed) & ~(np.fmax(q_lo, q_hi) >= 1.0 - PLATEAU)
+        no_c = (fit_lm.C not in fixed) & ~(np.fmin(q_lo, q_hi) <= PLATEAU)
         incomplete = fitted & np.isfinite(e) & (no_d | no_c)
         poor = fitted & ~flat & (res.r2 < R2_POOR)
     cols = [("all_nan", all_nan), ("too_few_points", too_few), ("not_converged", not_conv), ("flat", flat),
             ("extrapolated", extrap), ("incomplete", incomplete), ("poor_fit", poor),
             ("at_bound", fitted & res.at_bound)]
-    out = []
-    for i in range(len(res)):
-        out.append(";".join(name for name, mask in cols if mask[i]))
+    out = [""] * len(res)
+    for i in np.flatnonzero(np.any([mask for _, mask in cols], axis=0)):
+        out[i] = ";".join(name for name, mask in cols if mask[i])
     return out

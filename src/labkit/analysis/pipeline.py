@@ -266,7 +266,11 @@ def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: 
     assay = getattr(experiment, "assay", None)
     assay = getattr(assay, "kind", assay)
     result = analyze_joined(joined, str(getattr(assay, "value", assay)), fix_top=fix_top, fix_bottom=fix_bottom)
-    result.notes[:0] = list(dict.fromkeys(str(w.message) for w in caught))
+    ours = [w for w in caught if w.category.__module__.startswith("labkit") or "/labkit/" in w.filename]
+    for w in caught:  # library warnings (deprecations ...) are not the user's business: pass them on
+        if w not in ours:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    result.notes[:0] = list(dict.fromkeys(str(w.message) for w in ours))
     name = getattr(experiment, "name", None) or Path(layout_path).stem
     paths = write_outputs(result, out_dir, title=title or f"{name}: dose-response analysis",
                           inputs={"readout": [str(p) for p in readouts], "layout": str(layout_path)})

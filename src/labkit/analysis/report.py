@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from labkit import __version__
+from labkit.analysis.plots import NO_IC50_FLAGS
 
 CSS = """
 :root { --ink:#1d2430; --muted:#5a6472; --line:#d9dee5; --bg:#ffffff; --soft:#f5f7fa; --bad:#fdecea;
@@ -117,6 +118,8 @@ def table_html(df: pd.DataFrame, columns: Sequence[tuple[str, str, str]], *, tab
                 cells.append(f'<td class="t">{flags_html(v)}</td>')
             elif f == "":
                 cells.append(f'<td class="t">{esc("" if v is None else v)}</td>')
+            elif f == "num":  # preformatted number
+                cells.append(f"<td>{esc(v)}</td>")
             elif f == "bool":
                 cells.append(f'<td>{"<span class=pass>pass</span>" if v else "<span class=failtxt>fail</span>"}</td>')
             else:
@@ -139,7 +142,9 @@ def render(result, *, title: str, grid: str | Path | None, curves: Sequence[tupl
     spec, gcol = result.spec, result.spec.group_col
     glabel = spec.group_label
     res = result.results.copy()
-    res["ci_text"] = [_ci(r) for r in res.to_dict("records")]
+    nd = [bool(set(str(f or "").split(";")) & set(NO_IC50_FLAGS)) for f in res["flags"]]
+    res["ic50_text"] = ["n.d." if x else fmt(v, "sig3") for x, v in zip(nd, res["ic50_nM"])]
+    res["ci_text"] = ["—" if x else _ci(r) for x, r in zip(nd, res.to_dict("records"))]
     qc, plates = result.qc, result.plates
     n_fail = int((~plates["qc_pass"]).sum()) if len(plates) else 0
     n_flagged_curves = int((res["flags"].fillna("") != "").sum())
@@ -166,7 +171,7 @@ def render(result, *, title: str, grid: str | Path | None, curves: Sequence[tupl
                   if result.notes else "")
 
     results_cols = [("compound", "compound", ""), (gcol, glabel, ""), ("plates", "plate(s)", ""), ("n", "n", "d"),
-                    ("ic50_nM", "IC50 (nM)", "sig3"), ("ci_text", "95 % CI (nM)", ""), ("pic50", "pIC50", ".2f"),
+                    ("ic50_text", "IC50 (nM)", "num"), ("ci_text", "95 % CI (nM)", ""), ("pic50", "pIC50", ".2f"),
                     ("hill", "Hill", ".2f"), ("top", "top", ".1f"), ("bottom", "bottom", ".1f"), ("r2", "R²", ".3f"),
                     ("z_prime", "Z′", ".2f"), ("flags", "flags", "flags")]
     results_html = table_html(res, results_cols, table_id="results",
@@ -228,8 +233,9 @@ def render(result, *, title: str, grid: str | Path | None, curves: Sequence[tupl
 </section>
 <section id="s-results"><h2>Results</h2>
 <p class="muted">One row per compound × {esc(glabel)}, pooled over plates; response = {esc(spec.response_label)}.
-IC50 in nM with its 95 % confidence interval; Z′ is the worst of the plate(s) the curve is on. Full precision is in
-results.csv / results.parquet.</p>
+IC50 in nM with its 95 % confidence interval (n.d. = not determined: no effect or nothing to fit); Z′ is the worst
+of the plate(s) the curve is on. Full precision, and the fitted values of flagged curves, are in results.csv /
+results.parquet.</p>
 {results_html}
 </section>
 <section id="s-qc"><h2>Plate QC</h2>

@@ -22,8 +22,9 @@ from labkit.readout.table import Record, plate_id, row_of, unit_from
 from labkit.readout.text import Doc, is_digits, is_marker, is_number, parse_value
 from labkit.tables import PLATE_FORMATS
 
-TIME_WORDS = re.compile(r"\btime\b|count(ing)?\s*time|read\s*time|\bsec(onds?)?\b|\(s\)|duration|"
-                        r"temperature|elapsed|\btemp\b", re.IGNORECASE)
+TIME_WORDS = re.compile(r"(count(ing)?|read|measurement|integration|acquisition)\s*time|^\s*time\b|\btime\s*\(|"
+                        r"\btime\s*$|\bsec(onds?)?\b|\(s\)|\(min\)|duration|temperature|elapsed|\btemp\b",
+                        re.IGNORECASE)
 META_WORDS = re.compile(r"layout|plate\s*map|platemap|well\s*id|sample|group|concentration|\bconc\b|"
                         r"dilution|\bnames\b|sample name|well name|\btype\b|standard|content", re.IGNORECASE)
 CALC_WORDS = re.compile(r"calc|ratio|normali[sz]|\bnorm|%|blank|\bmean\b|average|\bcv\b|\bsd\b|"
@@ -59,7 +60,7 @@ def classify(title: str, sub: str = "") -> str:
     if META_WORDS.search(text) and not re.search(r"result|raw|data|count|cpm|cps|rlu", text, re.IGNORECASE):
         return "meta"
     name = sub or title
-    if CALC_WORDS.search(name) or (not sub and CALC_WORDS.search(title)):
+    if CALC_WORDS.search(name):
         return "calc"
     if COUNT_WORDS.search(name):
         return "raw"
@@ -261,19 +262,16 @@ def find_bare_grids(doc: Doc) -> list[Block]:
     i = 0
     n = len(rows)
     while i < n:
-        cells = [c for c in rows[i] if c != ""]
-        width = len(rows[i])
-        if width in shapes or len(cells) in shapes:
-            ncol = width if width in shapes else len(cells)
+        ncol = _bare_width(rows[i], shapes)
+        if ncol is not None:
             j = i
-            while j < n and _numeric_row(rows[j], ncol, doc.decimal):
+            while j < n and _bare_width(rows[j], shapes) == ncol and _numeric_row(rows[j][:ncol], doc.decimal):
                 j += 1
             height = j - i
             if height == shapes[ncol]:
                 b = Block(title=_title_above(rows, i, 0), plate=None, start=i, n_cols=ncol, labelled=False)
                 for r in range(height):
-                    vals = rows[i + r][:ncol] if len(rows[i + r]) == ncol else [c for c in rows[i + r] if c]
-                    for c, text in enumerate(vals, start=1):
+                    for c, text in enumerate(rows[i + r][:ncol], start=1):
                         if text:
                             b.cells.append((r, c, text, "", i + r + 1))
                 b.end = j - 1
@@ -284,12 +282,17 @@ def find_bare_grids(doc: Doc) -> list[Block]:
     return blocks
 
 
-def _numeric_row(row: list[str], ncol: int, decimal: str) -> bool:
-    vals = row if len(row) == ncol else [c for c in row if c != ""]
-    if len(vals) != ncol:
-        return False
-    good = sum(1 for c in vals if is_number(c, decimal) or is_marker(c) or not c)
-    return good == ncol and any(is_number(c, decimal) for c in vals)
+def _bare_width(row: list[str], shapes: dict[int, int]) -> int | None:
+    """The plate width (12, 24, 48) of a header-less grid row, allowing trailing empty cells."""
+    w = len(row)
+    while w > 0 and w not in shapes and row[w - 1] == "":
+        w -= 1
+    return w if w in shapes else None
+
+
+def _numeric_row(vals: list[str], decimal: str) -> bool:
+    good = sum(1 for c in vals if not c or is_number(c, decimal) or is_marker(c))
+    return good == len(vals) and any(is_number(c, decimal) for c in vals)
 
 
 Read = tuple[Block, str, str]  # (block, per-row read label or '', kind)

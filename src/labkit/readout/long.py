@@ -32,6 +32,10 @@ VALUE_PREFS = (r"^ccpm\d?$", r"^cpm\d?$", r"^lcps\d?$", r"^cps\d?$", r"^rlu$", r
                r"^(od|abs|absorbance|a\d{3})", r"^(fluorescence|fi)\b")
 
 
+_SUMMARY = re.compile(r"^(mean|average|avg|sd|stdev|std|cv|cv%|%cv|total|sum|min|max|median|count|n)\b",
+                      re.IGNORECASE)
+
+
 def _norm(h: str) -> str:
     return re.sub(r"\s+", " ", h.strip().lower()).rstrip(":")
 
@@ -150,8 +154,8 @@ def _read_table(doc: Doc, header: list[str], body: list[list[str]], header_line:
             text = row[well_j] if well_j < len(row) else ""
             pos = _position(text, n_positions) if text else None
             if pos is None:
-                if not text or not any(row[j] for j in range(len(row)) if j != well_j):
-                    continue
+                if not text or _SUMMARY.match(text) or not any(row[j] for j in range(len(row)) if j != well_j):
+                    continue  # blank, a summary row (Mean, SD...) or a lone note
                 raise ReadoutError(f"{text!r} in column {header[well_j]!r} is not a well (expected e.g. "
                                    "A1, B07 or a position number)", file=doc.path, line=line)
         else:

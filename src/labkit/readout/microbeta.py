@@ -40,7 +40,12 @@ def sniff(doc: Doc) -> str | None:
 
 
 def read_microbeta(doc: Doc) -> list[Record]:
-    """Records of a MicroBeta / TopCount export (grid style if it has count grids, else list style)."""
+    """Records of a MicroBeta / TopCount export (grid style if it has count grids, else list style).
+
+    Files that name the instrument are held to instrument rules (an export always ends with a line
+    break, so a last line without one means the file was cut); files that merely have CPM columns are not.
+    """
+    strict = bool(STRONG.search(doc.head(80)))
     if select(find_blocks(doc), doc.decimal):
-        return read_grid(doc, default_unit="CPM", prefer=GRID_PREFER, strict=True)
-    return read_long(doc, default_unit="CPM", prefs=LONG_PREFS, strict=True)
+        return read_grid(doc, default_unit="CPM", prefer=GRID_PREFER, strict=strict)
+    return read_long(doc, default_unit="CPM", prefs=LONG_PREFS, strict=strict)

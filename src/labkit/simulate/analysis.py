@@ -128,7 +128,8 @@ def _run_in_process(path: Path, rtp_values: dict | None) -> dict | None:
     run_analysis, output = found
     buf = io.BytesIO()
     try:
-        with contextlib.redirect_stdout(sys.stderr):  # a protocol's print() must not corrupt our stdout
+        # a protocol's print() must not corrupt our stdout; opentrons' config chatter is not for the user
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             anyio.run(run_analysis, [path], json.dumps(rtp_values or {}), "{}", [output(to_file=buf, kind="json")],
                       False, False, False)
     except click.ClickException as exc:

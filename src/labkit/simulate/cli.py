@@ -136,11 +136,12 @@ def simulate(protocol: Path, as_json: bool, layout: Path | None, params: tuple[s
             click.echo("per-well ledger:")
             click.echo(tab.to_string(index=False, max_colwidth=60))
     problems = sim.ledger.problems
-    click.echo(f"ledger: {len(problems)} problem(s)")
-    for p in problems[:50]:
+    click.echo(f"ledger: {len(problems)} problem(s)" + (" (listed under verify)" if problems and report else ""))
+    shown = [] if report is not None else problems[:50]  # the verify report lists them too
+    for p in shown:
         click.echo(f"  - {p}")
-    if len(problems) > 50:
-        click.echo(f"  … and {len(problems) - 50} more")
+    if len(problems) > len(shown) and report is None:
+        click.echo(f"  … and {len(problems) - len(shown)} more")
     if skip_reason:
         click.echo(skip_reason)
     if report is not None:

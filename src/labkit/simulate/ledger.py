@@ -20,8 +20,9 @@ Model
   `carried` set (a tip that touched a compound carries it from then on).
 - Problems (make the ledger fail): overflow (a well above its max volume), underflow (aspirating more than a
   well holds, incl. a well never filled), contamination (a tip that carried a compound touches a well that holds
-  neither that compound nor receives it from that tip), outside (a nozzle over no well), hot-tip (a tip that
-  carried [γ-33P]ATP touched a second well after its first destination, or went back to a tip rack).
+  neither that compound nor receives it from that tip), outside (a nozzle over no well), hot-tip (radiation
+  hygiene: from the contact at which a tip meets [γ-33P]ATP it may touch one more well - its destination - and
+  nothing after that; a hot tip must go to the trash, not back to a tip rack).
 """
 
 from __future__ import annotations
@@ -289,7 +290,7 @@ class Ledger:
         }
 
 
-def _well_sort(name: str) -> tuple[int, int, str]:
+def _well_sort(name: str) -> tuple[int, str, int]:
     letters = name.rstrip("0123456789")
     digits = name[len(letters):]
     return len(letters), letters, int(digits) if digits else 0  # row-major: A1, A2, …, B1

@@ -24,6 +24,25 @@ def save(name: str, text: str, encoding: str = "utf-8", newline: str = "\n") -> 
     (HERE / name).write_bytes(data)
 
 
+def save_xlsx(name: str, wb) -> None:
+    """Save a workbook with fixed zip and document timestamps, so regenerating does not change the bytes."""
+    import re
+    import zipfile
+
+    buf = io.BytesIO()
+    wb.save(buf)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in sorted(src.infolist(), key=lambda i: i.filename):
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>2024-05-14T10:00:00Z", data)
+            dst.writestr(zipfile.ZipInfo(info.filename, date_time=(2024, 5, 14, 10, 0, 0)), data,
+                         compress_type=zipfile.ZIP_DEFLATED)
+    (HERE / name).write_bytes(out.getvalue())
+
+
 def grid(n_rows: int, n_cols: int, cell, sep: str = ",", two_digit: bool = False, trailing: str = "",
          labels: list[str] | None = None) -> list[str]:
     head = sep + sep.join(f"{c:02d}" if two_digit else str(c) for c in range(1, n_cols + 1)) + trailing
@@ -214,7 +233,8 @@ def gen5() -> None:
            "Protocol File Path:\tC:\\Users\\Public\\Documents\\Protocols\\CTG_lum.prt", "", "", "",
            "Plate Number\tPlate 1", "Date\t10/10/2022", "Time\t9:15:37 PM", "Reader Type:\tSynergy H1",
            "Reader Serial Number:\t21031516", "Reading Type\tReader", "", "Procedure Details", "",
-           "Plate Type\t96 WELL PLATE (Use plate lid)", "Eject plate on completion\t", "Set Temperature\tSetpoint 25°C",
+           "Plate Type\t96 WELL PLATE (Use plate lid)", "Eject plate on completion\t",
+           "Set Temperature\tSetpoint 25°C",
            "Read\tLUM", "\tLuminescence Endpoint", "\tFull Plate", "\tIntegration Time: 0:01.00 (MM:SS.ss)",
            "\tFilter Set 1", "\t    Emission: Full light", "\t    Optics: Top,  Gain: 135",
            "\tRead Speed: Normal,  Delay: 100 msec", "\tExtended Dynamic Range", "\tRead Height: 4.5 mm", "",
@@ -289,9 +309,7 @@ def tecan() -> None:
     rows += [[], ["End Time:", "2024-05-14 10:42:01"]]
     for row in rows:
         ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    (HERE / "tecan_spark_lum_96.xlsx").write_bytes(buf.getvalue())
+    save_xlsx("tecan_spark_lum_96.xlsx", wb)
 
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -304,9 +322,7 @@ def tecan() -> None:
                  "jdoe", "Infinite 200Pro", "Serial number: 1510004321", "Measurement mode: Luminescence",
                  "Integration time: 1000 ms", "Plate definition file: COR96fw.pdfx"]:
         ws.append([line])
-    buf = io.BytesIO()
-    wb.save(buf)
-    (HERE / "tecan_magellan_lum_96.xlsx").write_bytes(buf.getvalue())
+    save_xlsx("tecan_magellan_lum_96.xlsx", wb)
 
 
 # --- generic grids and long tables --------------------------------------------------------------------------
@@ -339,9 +355,7 @@ def generic() -> None:
     ws.append([None, *range(1, 13)])
     for r in range(8):
         ws.append([ROWS[r], *[v(r, c) for c in range(1, 13)]])
-    buf = io.BytesIO()
-    wb.save(buf)
-    (HERE / "grid_96.xlsx").write_bytes(buf.getvalue())
+    save_xlsx("grid_96.xlsx", wb)
     # long tables
     out = ["Plate,Well,Signal,Comment"]
     for r in range(8):
