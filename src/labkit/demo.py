@@ -64,14 +64,15 @@ def make_protocol(layout: Path, robot: str, out: Path) -> Path:
     return out
 
 
-def simulate_and_verify(layout: Path, robot: str, path: Path) -> ProtocolRun:
+def simulate_and_verify(layout: Path, robot: str, path: Path, in_process: bool = False) -> ProtocolRun:
     """Run the Opentrons analysis on a protocol, replay the ledger and verify it against the layout."""
     from labkit.layout.io import load_experiment
     from labkit.simulate import simulate, verify
 
     exp = load_experiment(layout)
-    sim = simulate(path)
-    report = verify(sim.ledger, exp.wells_table(), {p.id: p.id for p in exp.plates}, dmso_limit=exp.limit)
+    sim = simulate(path, in_process=in_process)
+    report = verify(sim.ledger, exp.wells_table(), {p.id: p.id for p in exp.plates}, dmso_limit=exp.limit,
+                    match_dmso=exp.assay != "dilution_plate")
     errors = "; ".join(str(e) for e in sim.errors)
     return ProtocolRun(layout.name, robot, path, sim.ok and report.ok,
                        sim.cost.summary() + (f"; ENGINE ERRORS: {errors}" if errors else ""),
@@ -107,6 +108,22 @@ def write_virtual_readout(sim, exp, out: Path, *, seed: int, pipetting_cv: float
     return write_luminescence(values, out.with_suffix(".csv"), plate_format=fmt)
 
 
+def readout_and_analyse(sim, exp, layout: Path, out: Path, *, seed: int, pipetting_cv: float = 0.02,
+                        echo: Callable[[str], None] = print, write_reports: bool = True):
+    """Virtual readout of one experiment's simulated plates -> instrument file -> import -> analysis (+ report)."""
+    from labkit.analysis.pipeline import analyze_files, analyze_joined
+    from labkit.readout import read
+    from labkit.readout.join import join_layout
+
+    readout = write_virtual_readout(sim, exp, out / "readouts" / layout.stem, seed=seed, pipetting_cv=pipetting_cv)
+    echo(f"      readout {readout.name} ({'MicroBeta2 CPM export' if readout.suffix == '.txt' else 'EnVision CSV'})")
+    if not write_reports:
+        joined = join_layout(read(readout), exp.wells_table(), source=str(readout))
+        return analyze_joined(joined, exp.assay), {}
+    echo(f"[4/4] import + analyse {layout.name}")
+    return analyze_files([readout], layout, out / "reports" / layout.stem, title=exp.name)
+
+
 def truth_table(result, assay: str) -> pd.DataFrame:
     """Fitted vs true IC50 per curve, with fold error and whether the truth lies inside the 95 % CI."""
     gcol = "target" if assay == "kinase_radiometric" else "cell_line"
@@ -126,9 +143,8 @@ def truth_table(result, assay: str) -> pd.DataFrame:
 
 def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, ...] = SEED_LAYOUTS,
              robots: tuple[str, ...] = ROBOTS, pipetting_cv: float = 0.02,
-             echo: Callable[[str], None] = print, workers: int = 2) -> DemoResult:
+             echo: Callable[[str], None] = print, workers: int = 2, in_process: bool = False) -> DemoResult:
     """Run the whole chain on seed layouts; write protocols, readouts and reports under out_dir."""
-    from labkit.analysis.pipeline import analyze_files
     from labkit.layout.io import load_experiment
     from labkit.layout.render import plate_png
 
@@ -145,7 +161,7 @@ def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, 
     echo(f"[2/4] protocols for {' and '.join(robots)}: generate, simulate (Opentrons analysis), verify ledger")
     jobs = [(p, r, make_protocol(p, r, out / "protocols" / f"{p.stem}_{r}.py")) for p in paths for r in robots]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        runs = list(pool.map(lambda job: simulate_and_verify(*job), jobs))
+        runs = list(pool.map(lambda job: simulate_and_verify(*job, in_process=in_process), jobs))
     for run in runs:
         result.protocols.append(run)
         echo(f"      {run.path.name:<34} {'ok  ' if run.ok else 'FAIL'} {run.summary}")
@@ -157,11 +173,8 @@ def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, 
     for i, (p, exp) in enumerate(exps.items()):
         # the readout comes from the ledger of the last robot's run (Flex by default)
         run = [r for r in runs if r.layout == p.name][-1]
-        readout = write_virtual_readout(run.simulation, exp, out / "readouts" / p.stem, seed=seed * 1000 + i,
-                                        pipetting_cv=pipetting_cv)
-        echo(f"      {readout.relative_to(out) if readout.is_relative_to(out) else readout}")
-        echo(f"[4/4] import + analyse {p.name}")
-        analysis, outputs = analyze_files([readout], p, out / "reports" / p.stem, title=exp.name)
+        analysis, outputs = readout_and_analyse(run.simulation, exp, p, out, seed=seed * 1000 + i,
+                                                pipetting_cv=pipetting_cv, echo=echo)
         result.analyses[p.stem] = analysis
         result.outputs[p.stem] = outputs
         tables.append(truth_table(analysis, exp.assay))
