@@ -143,30 +143,33 @@ def place_auto(spec: PlateSpec, series: list[SeriesRequest],
                               f"{n_needed} wells, the {spec.format}-well plate has {len(rows) * len(cols)} usable "
                               f"(edges: {spec.edges}); use a 384-well plate, fewer replicates or another plate")
 
-    # each group (target / cell line) gets its own block of rows: its series, then its controls beside them
+    # 1) each group (target / cell line) gets its own block of rows for its series
+    group_rows: dict[str, list[int]] = {g: [] for g in groups}
     for group in groups:
-        mine = [s for s in series if s.group == group]
-        group_rows: list[int] = []
-        for k, s in enumerate(mine):
+        for k, s in enumerate([s for s in series if s.group == group]):
             if k % per_row == 0:
                 if not free_rows:
                     raise too_many()
-                group_rows.append(free_rows.pop(0))
-            r, b = group_rows[-1], k % per_row
+                group_rows[group].append(free_rows.pop(0))
+            r, b = group_rows[group][-1], k % per_row
             for i, conc in enumerate(s.concs):
                 c = cols[b * points + i]
                 taken[(r, c)] = make(r, c, s.role, s.group, compound=s.compound, conc=conc, point=i,
                                      replicate=s.replicate)
-        for g, role, count in controls:
-            if g != group or count == 0:
-                continue
-            pool = [(r, c) for c in cols for r in group_rows if (r, c) not in taken]
-            while len(pool) < count:
-                if not free_rows:
-                    raise too_many()
-                group_rows.append(free_rows.pop(0))
-                pool = [(r, c) for c in cols for r in group_rows if (r, c) not in taken]
-            for r, c in pool[:count]:
+    # 2) controls: beside the group's series first (each role its own columns), the rest in the rows no series
+    #    uses, column by column, group after group
+    for group in groups:
+        mine = [(role, n) for g, role, n in controls if g == group and n > 0]
+        rows_g = group_rows[group]
+        spare_cols = [c for c in cols if all((r, c) not in taken for r in rows_g)] if rows_g else []
+        per_role = max(1, len(spare_cols) // max(1, len(mine))) if spare_cols else 0
+        for role, count in mine:
+            own = [(r, c) for c in cols for r in rows_g if (r, c) not in taken][:len(rows_g) * per_role]
+            spare = [(r, c) for c in cols for r in free_rows if (r, c) not in taken]
+            pool = (own + spare)[:count]
+            if len(pool) < count:
+                raise too_many()
+            for r, c in pool:
                 taken[(r, c)] = make(r, c, role, group)
     return _finish(spec, taken)
 
