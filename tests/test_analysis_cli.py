@@ -99,6 +99,11 @@ def test_fit_errors_name_file_column_and_line(tmp_path, capsys):
     empty.write_text("")
     assert run(["fit", str(empty), "--conc", "conc", "--response", "rootl", "-o", str(out)]) == 2
     assert "empty.csv" in capsys.readouterr().err
+    assert run(["fit", str(DATA / "fit" / "ryegrass.csv"), "--curve", "conc", "--conc", "conc", "--response",
+                "rootl", "-o", str(out)]) == 0  # a key may also be the concentration column
+    pd.read_csv(DATA / "fit" / "ryegrass.csv").assign(e=1).to_csv(src, index=False)
+    assert run(["fit", str(src), "--curve", "e", "--conc", "conc", "--response", "rootl", "-o", str(out)]) == 2
+    assert "'e' has the name of an output column" in capsys.readouterr().err
 
 
 def test_fit_flags_instead_of_crashing(tmp_path):
@@ -107,10 +112,10 @@ def test_fit_flags_instead_of_crashing(tmp_path):
     rows = [("good", x, 100 / (1 + (x / 1e-7) ** 1.2) + (1.5 if i % 2 else -1.5)) for i, x in enumerate(doses)]
     rows += [("blank", x, "") for x in doses]
     rows += [("two", x, 50.0) for x in doses[:2]]
-    pd.DataFrame(rows, columns=["c", "x", "y"]).to_csv(src, index=False)
+    pd.DataFrame(rows, columns=["cmpd", "x", "y"]).to_csv(src, index=False)
     out = tmp_path / "o.csv"
-    assert run(["fit", str(src), "--curve", "c", "--conc", "x", "--response", "y", "-o", str(out)]) == 0
-    res = pd.read_csv(out, keep_default_na=False).set_index("c")
+    assert run(["fit", str(src), "--curve", "cmpd", "--conc", "x", "--response", "y", "-o", str(out)]) == 0
+    res = pd.read_csv(out, keep_default_na=False).set_index("cmpd")
     assert res.loc["good", "flags"] == "" and res.loc["blank", "flags"] == "all_nan"
     assert res.loc["two", "flags"] == "too_few_points"
 

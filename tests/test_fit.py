@@ -195,6 +195,11 @@ def test_increasing_curve_gets_negative_b_and_d_as_top():
     assert b < 0 and d > c and res.hill[0] > 0
     assert e == pytest.approx(3e-7, rel=0.2)
     assert res.pic50[0] == pytest.approx(-np.log10(e))
+    # % inhibition (increasing) and % activity (decreasing) with top 100 and bottom 0 fixed: same IC50, -b
+    up = fit_curves(x, y, fix_top=100.0, fix_bottom=0.0)
+    down = fit_curves(x, 100.0 - y, fix_top=100.0, fix_bottom=0.0)
+    assert up.flags == down.flags == [""] and up.params[0, 0] < 0
+    assert up.ic50[0] == pytest.approx(down.ic50[0], rel=1e-7) and up.hill[0] == pytest.approx(-down.hill[0])
 
 
 def test_zero_dose_points_count():

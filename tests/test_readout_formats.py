@@ -153,6 +153,20 @@ def test_gen5_layout_grid_ignored_raw_read_taken():
     assert absent(df, "E6")
 
 
+def test_gen5_two_filters_calculated_rows_and_their_errors_do_not_touch_raw_reads():
+    df, info = read_with_info(DATA / "gen5_fl_96_two_filters.txt")
+    check_table(df)
+    assert "allotropy" in info["note"] and len(df) == 192
+    reads = sorted(set(df["read"]))
+    assert len(reads) == 2 and all("fluorescence" in r for r in reads)
+    assert set(df["flag"]) == {"ok"}  # '?????' in the Ratio row is a calculated value's problem
+    assert cell(df, "C5", read_=reads[0]) == (3005.0, "ok")
+    assert cell(df, "C5", read_=reads[1]) == (3505.0, "ok")
+    grid_df = read(DATA / "gen5_fl_96_two_filters.txt", format="grid")  # labkit's fallback agrees
+    assert sorted(set(grid_df["read"])) == ["Fluor:360/40,460/40", "Fluor:485/20,528/20"]
+    assert cell(grid_df, "H12", read_="Fluor:485/20,528/20") == (8512.0, "ok")
+
+
 def test_softmax_utf16_decimal_comma_saturated():
     df, info = read_with_info(DATA / "softmax_lum_96_utf16.txt")
     check_table(df)
@@ -265,3 +279,20 @@ def test_format_override_and_unknown_format():
     assert info["reason"] == "given with --format" and len(df) == 94
     with pytest.raises(Exception, match="unknown format"):
         read(DATA / "grid_96_labelled.csv", format="bogus")
+
+
+def test_grid_column_header_without_row_letters(tmp_path):
+    lines = ["Signal", "," + ",".join(str(c) for c in range(1, 13))]
+    lines += ["," + ",".join(str(1000 * (r + 1) + c) for c in range(1, 13)) for r in range(8)]
+    path = tmp_path / "nolabels.csv"
+    path.write_text("\n".join(lines) + "\n")
+    df = read(path)
+    assert len(df) == 96 and cell(df, "H12") == (8012.0, "ok") and cell(df, "B1") == (2001.0, "ok")
+
+
+def test_grid_row_letters_without_column_header(tmp_path):
+    lines = [f"{'ABCDEFGHIJKLMNOP'[r]}\t" + "\t".join(str(1000 * (r + 1) + c) for c in range(1, 25)) for r in range(16)]
+    path = tmp_path / "noheader.tsv"
+    path.write_text("\n".join(lines) + "\n")
+    df = read(path)
+    assert len(df) == 384 and cell(df, "P24") == (16024.0, "ok") and cell(df, "A1") == (1001.0, "ok")

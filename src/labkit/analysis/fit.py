@@ -10,8 +10,12 @@ parameterisation (-b, d, c, e) of the same curve is turned into this one), so a 
 an increasing one (e.g. % inhibition) b < 0. "top" = d, "bottom" = c. LL.3 is LL.4 with c fixed at 0.
 
 Fitting is least squares, sum_i w_i (y_i - f(x_i))^2 (w = 1 without weights; weights multiply the squared
-residuals, i.e. w = 1/variance, so "1/y" suits counts), by a batched Levenberg-Marquardt over all curves at
-once (ln e is optimised internally, starting values from a (b, e) grid with the asymptotes profiled out).
+residuals, i.e. w = 1/variance as in nls or curve_fit(sigma=1/sqrt(w)), so "1/y" suits Poisson counts; drc's
+newer `weights = s` divides the residuals by s, which is w = 1/s^2 here), by a batched damped Gauss-Newton /
+Newton (Levenberg-Marquardt) over all curves at once: ln e is optimised internally, starting values come from
+a (b, e) grid with the asymptotes profiled out by linear least squares, and default bounds |b| <= 20 and
+e within 1000x beyond the tested range keep hopeless curves finite (a step function has b -> inf; an effect
+only at the top dose has e -> inf with c -> -inf).
 
 Standard errors are drc's: the exact Hessian H of the residual sum of squares in (b, c, d, e) at the optimum,
 sigma^2 = RSS / df with df = n - p (p = free parameters), cov = 2 sigma^2 H^-1 (drc's vcov.drc:
@@ -20,10 +24,13 @@ solve(H / (2 sigma^2))), SE = sqrt(diag(cov)); CIs are Wald-t: est +- t(0.975, d
 Flags (';'-joined in `flags`, '' when clean; rules, applied per curve):
 - ``all_nan``: no point with a finite concentration and response (and a positive weight). Nothing is fitted.
 - ``too_few_points``: n < p + 1, or fewer than 3 distinct concentrations (zero counts as one). Not fitted.
-- ``not_converged``: the optimiser stopped without meeting its step criterion within the iteration limit,
-  or the Hessian at the solution is not positive definite / not finite (no standard errors).
+- ``not_converged``: the optimiser stopped without meeting its step criterion within the iteration limit
+  (also after refits with a drifting b or e pinned at its bound), or the Hessian at the solution is not
+  positive definite / not finite (no standard errors). Typically an effect only at the top dose or two of an
+  unbounded LL.4: fix the bottom or bound c to get an estimate.
 - ``flat``: the F-test of the model against a constant (weighted mean) model,
-  F = ((RSS0 - RSS) / (p - 1)) / (RSS / (n - p)), has p-value > 0.05 (drc's noEffect test): no effect shown.
+  F = ((RSS0 - RSS) / (p - 1)) / (RSS / (n - p)), has p-value > 0.05 (as drc's noEffect): no effect shown.
+  A response that is exactly constant gets c = d = its mean, b = e = NaN and only this flag.
 - ``extrapolated``: e lies outside [lowest, highest] positive concentration tested.
 - ``incomplete``: an asymptote that was estimated (not fixed) is not approached within the tested range:
   with q(x) = 1 / (1 + (x/e)^b), the fraction of the way from c to d, evaluated at the lowest and highest
@@ -31,6 +38,8 @@ Flags (';'-joined in `flags`, '' when clean; rules, applied per curve):
 - ``poor_fit``: not flat but R^2 < 0.8 (R^2 = 1 - RSS / RSS0, weighted): an effect the model does not describe.
 - ``at_bound``: an estimated parameter ended on a bound: a user bound, or the defaults |b| <= 20 (a step-like
   curve) and e within 1000x beyond the tested range. Its SE is NaN; the others' SEs treat it as fixed.
+
+Note for tables: read the column as df["flags"] (df.flags is a pandas attribute).
 """
 
 from __future__ import annotations
@@ -237,6 +246,10 @@ def fit_table(df: pd.DataFrame, *, curve: str | list[str], conc: str, response: 
     keys = [curve] if isinstance(curve, str) else list(curve)
     if not keys:
         raise FitError("no curve column given; expected at least one", field="curve")
+    clash = [k for k in keys if k in TABLE_COLUMNS]
+    if clash:
+        raise FitError(f"curve column {clash[0]!r} has the name of an output column; rename it "
+                       f"(output columns: {', '.join(TABLE_COLUMNS)})", field=clash[0])
     check_table(df, keys, conc, response, weights)
     x = numeric_column(df, conc)
     y = numeric_column(df, response)

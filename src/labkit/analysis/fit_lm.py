@@ -282,7 +282,8 @@ def pin_drifting(theta: np.ndarray, converged: np.ndarray, lx: np.ndarray, zero:
     Two least-squares limits lie at infinity and the optimiser creeps towards them along a flat, curved valley
     for thousands of iterations: a step-like curve (|b| > steep: b -> +-inf) and an effect that only starts at
     the edge of the tested range (e outside it: e -> 0 or inf, with the free asymptote running away). Such a
-    parameter is pinned at its bound (the refit is kept when its RSS is not worse). Updates in place.
+    parameter is pinned at its bound: b alone, e alone, then both; the converged refit with the lowest RSS is
+    kept when its RSS is not worse than where the curve stopped. Updates in place.
     """
     b, le = theta[:, B], theta[:, LE]
     pin = np.zeros(theta.shape, dtype=bool)
@@ -299,16 +300,27 @@ def pin_drifting(theta: np.ndarray, converged: np.ndarray, lx: np.ndarray, zero:
     idx = np.flatnonzero(~converged & pin.any(axis=1))
     if not len(idx):
         return
-    lo = np.where(pin[idx], target[idx], lower[idx])
-    hi = np.where(pin[idx], target[idx], upper[idx])
-    th, conv, it = levenberg_marquardt(target[idx], lx[idx], zero[idx], y[idx], w[idx], free, lo, hi,
-                                       scale[idx], max_iter=max_iter)
 
     def rss(t):
         r = y[idx] - predict(t, lx[idx], zero[idx])
         return (w[idx] * r * r).sum(axis=1)
 
-    better = conv & (rss(th) <= rss(theta[idx]) * (1 + 1e-12))
-    theta[idx[better]] = th[better]
-    converged[idx[better]] = True
-    n_iter[idx] += it
+    best, best_rss = theta[idx].copy(), rss(theta[idx]) * (1 + 1e-12)
+    found = np.zeros(len(idx), dtype=bool)
+    for which in ((B,), (LE,), (B, LE)):
+        sel = np.zeros(4, dtype=bool)
+        sel[list(which)] = True
+        pin_k = pin[idx] & sel
+        if not pin_k.any():
+            continue
+        start = np.where(pin_k, target[idx], theta[idx])
+        lo = np.where(pin_k, target[idx], lower[idx])
+        hi = np.where(pin_k, target[idx], upper[idx])
+        th, conv, it = levenberg_marquardt(start, lx[idx], zero[idx], y[idx], w[idx], free, lo, hi, scale[idx],
+                                           max_iter=max_iter)
+        n_iter[idx] += np.where(pin_k.any(axis=1), it, 0)
+        r_new = rss(th)
+        better = conv & pin_k.any(axis=1) & (r_new <= best_rss)
+        best[better], best_rss[better], found[better] = th[better], r_new[better], True
+    theta[idx[found]] = best[found]
+    converged[idx[found]] = True

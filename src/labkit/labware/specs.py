@@ -15,6 +15,15 @@ class PipetteSpec:
     max_ul: float      # largest volume with its tips
     tiprack: str       # tip rack load name
     disposal_ul: float  # extra volume aspirated for a multi-dispense (blown out afterwards)
+    flow_ul_s: float = 0.0      # default aspirate / dispense flow rate (µL/s, the larger one) at API 2.20
+    max_flow_ul_s: float = 0.0  # the highest flow rate Opentrons documents for it with this tip (uiMaxFlowRate)
+
+    @property
+    def aqueous_mix_rate(self) -> float:
+        """Flow-rate multiplier for mixing aqueous liquids: 2× the default, at most 80 % of the documented maximum."""
+        if self.flow_ul_s <= 0 or self.max_flow_ul_s <= 0:
+            return 1.0
+        return round(max(1.0, min(MIX_SPEEDUP, MIX_MAX_FRACTION * self.max_flow_ul_s / self.flow_ul_s)), 2)
 
 
 @dataclass(frozen=True)
@@ -35,15 +44,19 @@ class LabwareSpec:
         return self.rows * self.cols
 
 
+MIX_SPEEDUP = 2.0        # aqueous mixing at twice the default flow rate …
+MIX_MAX_FRACTION = 0.8   # … but never above 80 % of the pipette's documented maximum
+
+# flow rates: the API 2.20 defaults and `uiMaxFlowRate` of opentrons-shared-data's pipette definitions
 PIPETTES: dict[str, PipetteSpec] = {p.name: p for p in (
-    PipetteSpec("p20_single_gen2", 1, 1.0, 20.0, "opentrons_96_tiprack_20ul", 1.0),
-    PipetteSpec("p20_multi_gen2", 8, 1.0, 20.0, "opentrons_96_tiprack_20ul", 1.0),
-    PipetteSpec("p300_single_gen2", 1, 20.0, 300.0, "opentrons_96_tiprack_300ul", 20.0),
-    PipetteSpec("p300_multi_gen2", 8, 20.0, 300.0, "opentrons_96_tiprack_300ul", 20.0),
-    PipetteSpec("flex_1channel_50", 1, 1.0, 50.0, "opentrons_flex_96_tiprack_50ul", 5.0),
-    PipetteSpec("flex_8channel_50", 8, 1.0, 50.0, "opentrons_flex_96_tiprack_50ul", 5.0),
-    PipetteSpec("flex_1channel_1000", 1, 5.0, 1000.0, "opentrons_flex_96_tiprack_1000ul", 50.0),
-    PipetteSpec("flex_8channel_1000", 8, 5.0, 1000.0, "opentrons_flex_96_tiprack_1000ul", 50.0),
+    PipetteSpec("p20_single_gen2", 1, 1.0, 20.0, "opentrons_96_tiprack_20ul", 1.0, 7.56, 25.0),
+    PipetteSpec("p20_multi_gen2", 8, 1.0, 20.0, "opentrons_96_tiprack_20ul", 1.0, 7.6, 25.0),
+    PipetteSpec("p300_single_gen2", 1, 20.0, 300.0, "opentrons_96_tiprack_300ul", 20.0, 92.86, 329.3),
+    PipetteSpec("p300_multi_gen2", 8, 20.0, 300.0, "opentrons_96_tiprack_300ul", 20.0, 94.0, 335.3),
+    PipetteSpec("flex_1channel_50", 1, 1.0, 50.0, "opentrons_flex_96_tiprack_50ul", 5.0, 57.0, 57.0),
+    PipetteSpec("flex_8channel_50", 8, 1.0, 50.0, "opentrons_flex_96_tiprack_50ul", 5.0, 57.0, 57.0),
+    PipetteSpec("flex_1channel_1000", 1, 5.0, 1000.0, "opentrons_flex_96_tiprack_1000ul", 50.0, 716.0, 727.3),
+    PipetteSpec("flex_8channel_1000", 8, 5.0, 1000.0, "opentrons_flex_96_tiprack_1000ul", 50.0, 716.0, 744.6),
 )}
 
 FILTER_PLATE = "labkit_multiscreen_ph_p81_96_filterplate_300ul"

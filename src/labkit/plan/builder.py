@@ -204,8 +204,11 @@ class Builder:
 
     def transfer(self, text: str, pip: str, moves: list[tuple["Loc | Pool", Loc, float]], *, new_tip: str = "always",
                  mix_after: tuple[int, float] | None = None, mix_before: tuple[int, float] | None = None,
-                 top: bool = False) -> None:
-        """One aspirate + one dispense per move. new_tip: 'always' (fresh tip each) or 'once' (one tip for all)."""
+                 top: bool = False, mix_rate: float = 1.0) -> None:
+        """One aspirate + one dispense per move. new_tip: 'always' (fresh tip each) or 'once' (one tip for all).
+
+        mix_rate multiplies the default flow rate of the mixes and of a dispense that is mixed right after.
+        """
         if not moves:
             return
         strokes = []
@@ -216,7 +219,7 @@ class Builder:
             if isinstance(src, Pool):
                 src = src.take(vol * self.spec(pip).channels)
             st = Stroke(src, vol, (Disp(dst, vol, top),), tip, mix_before, mix_after, "",
-                        new_tip == "always" or last)
+                        new_tip == "always" or last, mix_rate if (mix_before or mix_after) else 1.0)
             strokes.append(st)
             self._count_draw(st, self.spec(pip).channels)
         self.add(Transfer(text, pip, tuple(strokes)))
@@ -246,14 +249,11 @@ class Builder:
                 mix_now, since_mix = mix, 0
             since_mix += len(chunk)
             # the disposal volume stays in the tip from one aspirate to the next (same liquid, non-contact
-            # dispenses); it is blown out at the end: back into the source, or into the trash for a fresh-tip-
-            # every-aspirate (hot) distribution
+            # dispenses); it is blown out into the trash where the tip is dropped anyway (no extra head move)
             extra = disposal if (tip_per_stroke or first) and disposal else 0.0
             vol = volume * len(chunk) + extra
             src = source.take(vol * spec.channels) if isinstance(source, Pool) else source
-            blow = ""
-            if disposal and (tip_per_stroke or last):
-                blow = "trash" if tip_per_stroke else "source"
+            blow = "trash" if disposal and (tip_per_stroke or last) else ""
             st = Stroke(src, round(vol, 6), tuple(Disp(d, volume, True) for d in chunk), tip, mix_now, None,
                         blow, tip_per_stroke or last)
             strokes.append(st)

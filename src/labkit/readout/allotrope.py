@@ -137,7 +137,10 @@ def _records(data: object, fmt: str) -> list[Record]:
         unit = {"luminescence": "CPS" if fmt == "envision" else "RLU", "fluorescence": "RFU",
                 "absorbance": "absorbance"}.get(kind, kind)
         raw = next((v for v in (m.luminescence, m.fluorescence, m.absorbance) if v is not None), None)
-        errors = [e.error for e in (m.error_document or []) if getattr(e, "error", None)]
+        # allotropy also hangs errors of calculated values (e.g. Gen5 'Ratio' = '?????') on the raw
+        # measurement; only errors about the measurement itself make its flag
+        errors = [e.error for e in (m.error_document or []) if getattr(e, "error", None) is not None
+                  and _about_measurement(getattr(e, "error_feature", ""))]
         if errors:
             text = str(errors[0]).strip()
             if text.lower() in ("nan", "", "none"):
@@ -158,6 +161,12 @@ def _records(data: object, fmt: str) -> list[Record]:
     if not out:
         raise AllotropyFailed("it found no measured wells")
     return out
+
+
+def _about_measurement(feature: object) -> bool:
+    """True if an allotropy error document's feature is the measurement (not a calculated value)."""
+    f = str(feature or "").lower()
+    return not f or any(w in f for w in ("luminescence", "fluorescence", "absorbance"))
 
 
 def _read_key(m: object) -> tuple:

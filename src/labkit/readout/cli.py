@@ -42,11 +42,16 @@ def import_cmd(readout: Path, fmt: str, plate: str | None, layout: Path | None, 
     \b
     Formats (auto-detected; the choice and the reason are printed):
       microbeta  PerkinElmer MicroBeta / MicroBeta2 / TopCount (grid or list)
-      envision   PerkinElmer EnVision CSV          mars   BMG MARS (CLARIOstar, PHERAstar)
-      gen5       Agilent/BioTek Gen5 text          softmax  Molecular Devices SoftMax Pro
-      tecan      Tecan Magellan / Spark            grid / long  generic plate grids / well tables
+      envision   PerkinElmer EnVision CSV
+      mars       BMG LABTECH MARS (CLARIOstar, PHERAstar)
+      gen5       Agilent / BioTek Gen5 text export
+      softmax    Molecular Devices SoftMax Pro text export
+      tecan      Tecan Magellan / Spark (i-control)
+      grid       generic plate grids (CSV, TSV, XLSX)
+      long       generic table with a well column
     Markers become flags (OVRFLW/SAT -> overflow, MISSED/- -> missing, * -> invalid), never numbers;
-    blank cells are not measured and are left out.
+    blank cells are not measured and are left out. Output columns: source, plate, well, row, column,
+    value, unit, read, flag (+ the layout columns with --layout).
 
     \b
     Example:
@@ -69,7 +74,10 @@ def import_cmd(readout: Path, fmt: str, plate: str | None, layout: Path | None, 
         elif plate_map:
             raise ReadoutError("--plate-map only makes sense with --layout", field="plate-map")
     for w in caught:
-        click.echo(f"warning: {w.message}", err=True)
+        if w.category.__module__.startswith("labkit"):
+            click.echo(f"warning: {w.message}", err=True)
+        else:  # library warnings (deprecations...) are not the user's business: normal filters decide
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     flags = df["flag"].value_counts().to_dict()
     plates = list(dict.fromkeys(df["plate"]))
     summary = ", ".join(f"{k} {flags[k]}" for k in ("ok", "overflow", "missing", "invalid") if k in flags)

@@ -9,7 +9,8 @@ information' table...). Blocks that hold no numbers (layouts, plate maps) are me
 like read times or temperatures are dropped; calculated blocks (ratios, normalised, blank-corrected,
 'Calculated results') are dropped when the file also has raw results.
 
-Unlabelled bare grids (8x12, 16x24, 32x48 numbers with no header) are read too, one after the other.
+Whole plates of numbers with no column header (8x12, 16x24, 32x48; with or without row letters) are
+read too, one after the other, when a file has no headed grid.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Block:
     cells: list[tuple[int, int, str, str, int]] = field(default_factory=list)
     end: int = 0
     labelled: bool = True
+    data: bool | None = None  # memo of is_data()
 
 
 def classify(title: str, sub: str = "") -> str:
@@ -140,7 +142,13 @@ def _title_above(rows: list[list[str]], r: int, floor: int) -> str:
 
 
 def find_blocks(doc: Doc) -> list[Block]:
-    """Every labelled or numbered grid of the file, in file order."""
+    """Every labelled or numbered grid of the file, in file order (computed once per document)."""
+    if "blocks" not in doc.cache:
+        doc.cache["blocks"] = _find_blocks(doc)
+    return doc.cache["blocks"]
+
+
+def _find_blocks(doc: Doc) -> list[Block]:
     rows = doc.rows
     blocks: list[Block] = []
     plate: str | None = None
@@ -243,6 +251,12 @@ def _looks_value(text: str, decimal: str) -> bool:
 
 def is_data(block: Block, decimal: str) -> bool:
     """True if the block holds measurements (numbers, or flag markers among numbers)."""
+    if block.data is None:
+        block.data = _is_data(block, decimal)
+    return block.data
+
+
+def _is_data(block: Block, decimal: str) -> bool:
     nums = marks = other = 0
     for _, _, text, _, _ in block.cells:
         if is_number(text, decimal):
@@ -255,23 +269,25 @@ def is_data(block: Block, decimal: str) -> bool:
 
 
 def find_bare_grids(doc: Doc) -> list[Block]:
-    """Runs of 8x12 / 16x24 / 32x48 numeric rows with no header (e.g. a copy-pasted plate)."""
+    """Whole 8x12 / 16x24 / 32x48 plates of numbers with no column header, with or without row letters."""
     shapes = {cols: rows for rows, cols in PLATE_FORMATS.values() if cols >= 12}
     blocks = []
     rows = doc.rows
     i = 0
     n = len(rows)
     while i < n:
-        ncol = _bare_width(rows[i], shapes)
-        if ncol is not None:
+        shape = _bare_shape(rows[i], shapes, 0)
+        if shape is not None:
+            off, ncol = shape
             j = i
-            while j < n and _bare_width(rows[j], shapes) == ncol and _numeric_row(rows[j][:ncol], doc.decimal):
+            while j < n and _bare_shape(rows[j], shapes, j - i) == shape and \
+                    _numeric_row(rows[j][off:off + ncol], doc.decimal):
                 j += 1
             height = j - i
             if height == shapes[ncol]:
-                b = Block(title=_title_above(rows, i, 0), plate=None, start=i, n_cols=ncol, labelled=False)
+                b = Block(title=_title_above(rows, i, 0), plate=None, start=i, n_cols=ncol, labelled=off == 1)
                 for r in range(height):
-                    for c, text in enumerate(rows[i + r][:ncol], start=1):
+                    for c, text in enumerate(rows[i + r][off:off + ncol], start=1):
                         if text:
                             b.cells.append((r, c, text, "", i + r + 1))
                 b.end = j - 1
@@ -282,12 +298,14 @@ def find_bare_grids(doc: Doc) -> list[Block]:
     return blocks
 
 
-def _bare_width(row: list[str], shapes: dict[int, int]) -> int | None:
-    """The plate width (12, 24, 48) of a header-less grid row, allowing trailing empty cells."""
-    w = len(row)
-    while w > 0 and w not in shapes and row[w - 1] == "":
+def _bare_shape(row: list[str], shapes: dict[int, int], index: int) -> tuple[int, int] | None:
+    """(offset, width) of a header-less grid row: width 12 / 24 / 48 after an optional row letter
+    (which must be the index-th row letter), allowing trailing empty cells."""
+    off = 1 if row and row_of(row[0], None if len(row) < 40 else 48) == index else 0
+    w = len(row) - off
+    while w > 0 and w not in shapes and row[off + w - 1] == "":
         w -= 1
-    return w if w in shapes else None
+    return (off, w) if w in shapes else None
 
 
 def _numeric_row(vals: list[str], decimal: str) -> bool:

@@ -233,6 +233,7 @@ class Doc:
     ends_with_newline: bool = True
     kind: str = "text"  # text | xlsx
     raw: bytes = b""
+    cache: dict = field(default_factory=dict, repr=False)  # parsers memoise work on the document here
 
     @property
     def text(self) -> str:

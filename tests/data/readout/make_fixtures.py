@@ -253,6 +253,24 @@ def gen5() -> None:
         out.append(ROWS[r] + "\t" + "\t".join(vals) + "\tLUM:Lum")
         out.append("\t" + "\t".join(f"{v(r, c) / 80:.3f}" for c in range(1, 13)) + "\tNormLum")
     save("gen5_lum_96.txt", "\n".join(out) + "\n\n", encoding="cp1252", newline="\r\n")
+    # two filter sets, each with blank-subtracted, ratio, delta and normalised rows under every well row
+    i = out.index("Procedure Details")
+    head = out[: i + 2] + ["Plate Type\t96 WELL PLATE (Use plate lid)", "Read\tFluor", "\tFluorescence Endpoint",
+                           "\tFull Plate", "\tFilter Set 1 (Blue)", "\t    Excitation: 360/40,  Emission: 460/40",
+                           "\t    Mirror: Top 400 nm,  Gain: 35", "\tFilter Set 2 (Green)",
+                           "\t    Excitation: 485/20,  Emission: 528/20", "\t    Mirror: Top 510 nm,  Gain: 35",
+                           "\tRead Height: 7 mm", ""]
+    res = ["Results", "\t" + "\t".join(str(c) for c in range(1, 13))]
+    for r in range(8):
+        ratio = ["1.000"] * 12
+        if r == 2:
+            ratio[4] = "?????"
+        res.append(ROWS[r] + "\t" + "\t".join(str(v(r, c)) for c in range(1, 13)) + "\tFluor:360/40,460/40")
+        res.append("\t" + "\t".join(str(v(r, c) + 500) for c in range(1, 13)) + "\tFluor:485/20,528/20")
+        res.append("\t" + "\t".join(str(v(r, c) - 900) for c in range(1, 13)) + "\tBlank Fluor:360/40,460/40")
+        res.append("\t" + "\t".join(ratio) + "\tRatio")
+        res.append("\t" + "\t".join("0.5" for _ in range(12)) + "\tNormalized Data")
+    save("gen5_fl_96_two_filters.txt", "\n".join(head + res) + "\n\n", newline="\r\n")
 
 
 # --- Molecular Devices SoftMax Pro ------------------------------------------------------------------------
