@@ -17,15 +17,15 @@ requirements = {'robotType': 'OT-2', 'apiLevel': '2.20'}
 
 LIQUIDS = {
     'Diluent (water)': {'description': 'water, the diluent of the series', 'color': '#1f77b4', 'composition': {'buffer': 1.0}},
-    'dye solution 1 mM': {'description': 'dye at 1 mM in water: the stock as it is', 'color': '#ff7f0e', 'composition': {'compound:dye': 0.001, 'buffer': 1.0}},
+    'dye solution 1 mM': {'description': 'dye at 1 mM in water: the 1 mM stock as it is', 'color': '#ff7f0e', 'composition': {'compound:dye': 0.001, 'buffer': 1.0}},
 }
 TRASH = None
 MODULES = []
 LABWARE = [
     {'key': 'plate_1', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '9', 'module': '', 'label': 'DIL-1', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'reservoir', 'load_name': 'nest_12_reservoir_15ml', 'slot': '8', 'module': '', 'label': 'reservoir', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'reservoir', 'load_name': 'nest_12_reservoir_15ml', 'slot': '6', 'module': '', 'label': 'reservoir', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'tips_300ul_1', 'load_name': 'opentrons_96_tiprack_300ul', 'slot': '11', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tips_300ul_2', 'load_name': 'opentrons_96_tiprack_300ul', 'slot': '10', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tips_300ul_2', 'load_name': 'opentrons_96_tiprack_300ul', 'slot': '8', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
 ]
 PIPETTES = [
     ['p300_multi_gen2', 'p300_multi_gen2', 'left'],
@@ -35,6 +35,7 @@ LOADS = [
     ['dye solution 1 mM', 'reservoir', 'A2', 1380.0],
 ]
 # Each stroke: [tip, source, aspirate_uL, [[labware, well, uL, at_top], ...], mix_before, mix_after, blow_out, drop_tip]
+# A mix: [repetitions, uL, flow-rate multiplier]
 STEPS = [
     {'op': 'comment', 'text': 'Plate DIL-1: 8 series, 8-channel, whole columns'},
     {'op': 'distribute', 'text': 'Diluent (water): 100 µL into every well of the series', 'pipette': 'p300_multi_gen2', 'strokes': [
@@ -43,23 +44,23 @@ STEPS = [
         [None, ['reservoir', 'A1'], 200.0, [['plate_1', 'A5', 100.0, True], ['plate_1', 'A6', 100.0, True]], None, None, '', False],
         [None, ['reservoir', 'A1'], 200.0, [['plate_1', 'A7', 100.0, True], ['plate_1', 'A8', 100.0, True]], None, None, '', False],
         [None, ['reservoir', 'A1'], 200.0, [['plate_1', 'A9', 100.0, True], ['plate_1', 'A10', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A1'], 200.0, [['plate_1', 'A11', 100.0, True], ['plate_1', 'A12', 100.0, True]], None, None, 'source', True],
+        [None, ['reservoir', 'A1'], 200.0, [['plate_1', 'A11', 100.0, True], ['plate_1', 'A12', 100.0, True]], None, None, 'trash', True],
     ]},
     {'op': 'transfer', 'text': 'dye: 100 µL of the solution into A1, mixed', 'pipette': 'p300_multi_gen2', 'strokes': [
-        [['tips_300ul_1', 'A2'], ['reservoir', 'A2'], 100.0, [['plate_1', 'A1', 100.0, False]], None, [3, 50.0], '', True],
+        [['tips_300ul_1', 'A2'], ['reservoir', 'A2'], 100.0, [['plate_1', 'A1', 100.0, False]], None, [3, 50.0, 2.0], '', True],
     ]},
     {'op': 'transfer', 'text': 'dye: serial 1:2 dilution A1 → A12 (100 µL, a fresh tip every step)', 'pipette': 'p300_multi_gen2', 'strokes': [
-        [['tips_300ul_1', 'A3'], ['plate_1', 'A1'], 100.0, [['plate_1', 'A2', 100.0, False]], None, [3, 50.0], '', True],
-        [['tips_300ul_1', 'A4'], ['plate_1', 'A2'], 100.0, [['plate_1', 'A3', 100.0, False]], None, [3, 50.0], '', True],
-        [['tips_300ul_1', 'A5'], ['plate_1', 'A3'], 100.0, [['plate_1', 'A4', 100.0, False]], None, [3, 50.0], '', True],
-        [['tips_300ul_1', 'A6'], ['plate_1', 'A4'], 100.0, [['plate_1', 'A5', 100.0, False]], None, [3, 50.0], '', True],
-        [['tips_300ul_1', 'A7'], ['plate_1', 'A5'], 100.0, [['plate_1', 'A6', 100.0, False]], None, [3, 50.0], '', True],
-        [['tips_300ul_1', 'A8'], ['plate_1', 'A6'], 100.0, [['plate_1', 'A7', 100.0, False]], None, [3, 50.0], '', True],
-        [['tips_300ul_1', 'A9'], ['plate_1', 'A7'], 100.0, [['plate_1', 'A8', 100.0, False]], None, [3, 50.0], '', True],
-        [['tips_300ul_1', 'A10'], ['plate_1', 'A8'], 100.0, [['plate_1', 'A9', 100.0, False]], None, [3, 50.0], '', True],
-        [['tips_300ul_1', 'A11'], ['plate_1', 'A9'], 100.0, [['plate_1', 'A10', 100.0, False]], None, [3, 50.0], '', True],
-        [['tips_300ul_1', 'A12'], ['plate_1', 'A10'], 100.0, [['plate_1', 'A11', 100.0, False]], None, [3, 50.0], '', True],
-        [['tips_300ul_2', 'A1'], ['plate_1', 'A11'], 100.0, [['plate_1', 'A12', 100.0, False]], None, [3, 50.0], '', True],
+        [['tips_300ul_1', 'A3'], ['plate_1', 'A1'], 100.0, [['plate_1', 'A2', 100.0, False]], None, [3, 50.0, 2.0], '', True],
+        [['tips_300ul_1', 'A4'], ['plate_1', 'A2'], 100.0, [['plate_1', 'A3', 100.0, False]], None, [3, 50.0, 2.0], '', True],
+        [['tips_300ul_1', 'A5'], ['plate_1', 'A3'], 100.0, [['plate_1', 'A4', 100.0, False]], None, [3, 50.0, 2.0], '', True],
+        [['tips_300ul_1', 'A6'], ['plate_1', 'A4'], 100.0, [['plate_1', 'A5', 100.0, False]], None, [3, 50.0, 2.0], '', True],
+        [['tips_300ul_1', 'A7'], ['plate_1', 'A5'], 100.0, [['plate_1', 'A6', 100.0, False]], None, [3, 50.0, 2.0], '', True],
+        [['tips_300ul_1', 'A8'], ['plate_1', 'A6'], 100.0, [['plate_1', 'A7', 100.0, False]], None, [3, 50.0, 2.0], '', True],
+        [['tips_300ul_1', 'A9'], ['plate_1', 'A7'], 100.0, [['plate_1', 'A8', 100.0, False]], None, [3, 50.0, 2.0], '', True],
+        [['tips_300ul_1', 'A10'], ['plate_1', 'A8'], 100.0, [['plate_1', 'A9', 100.0, False]], None, [3, 50.0, 2.0], '', True],
+        [['tips_300ul_1', 'A11'], ['plate_1', 'A9'], 100.0, [['plate_1', 'A10', 100.0, False]], None, [3, 50.0, 2.0], '', True],
+        [['tips_300ul_1', 'A12'], ['plate_1', 'A10'], 100.0, [['plate_1', 'A11', 100.0, False]], None, [3, 50.0, 2.0], '', True],
+        [['tips_300ul_2', 'A1'], ['plate_1', 'A11'], 100.0, [['plate_1', 'A12', 100.0, False]], None, [3, 50.0, 2.0], '', True],
     ]},
 ]
 DEFINITIONS = {}
@@ -94,20 +95,25 @@ def _load_labware(ctx, item, modules, labware):
 
 
 def _stroke(pipette, stroke, labware, trash, dry):
-    """One aspirate and its dispenses: [tip, source, volume, dispenses, mix_before, mix_after, blow_out, drop]."""
+    """One aspirate and its dispenses: [tip, source, volume, dispenses, mix_before, mix_after, blow_out, drop].
+
+    A mix is [repetitions, uL, rate]; the dispense a mix_after follows (same well, the tip stays in the liquid)
+    goes at the mix's rate too.
+    """
     tip, source, volume, dispenses, mix_before, mix_after, blow_out, drop = stroke
     if tip is not None:
         pipette.pick_up_tip(labware[tip[0]][tip[1]])
     origin = labware[source[0]][source[1]]
     if mix_before is not None:
-        pipette.mix(mix_before[0], mix_before[1], origin)
+        pipette.mix(mix_before[0], mix_before[1], origin, rate=mix_before[2])
     pipette.aspirate(volume, origin)
     well = origin
-    for key, name, vol, top in dispenses:
+    for i, (key, name, vol, top) in enumerate(dispenses):
         well = labware[key][name]
-        pipette.dispense(vol, well.top() if top else well)
+        mixed_next = mix_after is not None and not top and i == len(dispenses) - 1
+        pipette.dispense(vol, well.top() if top else well, rate=mix_after[2] if mixed_next else 1.0)
     if mix_after is not None:
-        pipette.mix(mix_after[0], mix_after[1], well)
+        pipette.mix(mix_after[0], mix_after[1], well, rate=mix_after[2])
     if blow_out == "trash":
         pipette.blow_out(trash)
     elif blow_out == "source":

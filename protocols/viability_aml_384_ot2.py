@@ -21,7 +21,7 @@ LIQUIDS = {
     'CellTiter-Glo': {'description': 'CellTiter-Glo 2.0 reagent at room temperature', 'color': '#2ca02c', 'composition': {'ctg': 1.0}},
     'IMS-M2 cells': {'description': 'IMS-M2 (suspension) at 5.556e+04 cells/mL in medium (2000 cells in 36 µL); keep mixed', 'color': '#d62728', 'composition': {'cells:IMS-M2': 55.5555555556, 'medium': 1.0}},
     'M0-91 cells': {'description': 'M0-91 (suspension) at 5.556e+04 cells/mL in medium (2000 cells in 36 µL); keep mixed', 'color': '#9467bd', 'composition': {'cells:M0-91': 55.5555555556, 'medium': 1.0}},
-    'entrectinib top 20 uM in DMSO': {'description': 'Prepare by hand: 0.2 µL of the 10 mM stock + 99.8 µL DMSO per 100 µL (= 20 uM); load 20 µL into source well A1', 'color': '#8c564b', 'composition': {'compound:entrectinib': 2e-05, 'solvent:DMSO': 1.0}},
+    'entrectinib top 20 uM in DMSO': {'description': 'Prepare by hand: 1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 20 µL of that + 80 µL DMSO = 20 uM; load 20 µL into source well A1', 'color': '#8c564b', 'composition': {'compound:entrectinib': 2e-05, 'solvent:DMSO': 1.0}},
 }
 TRASH = None
 MODULES = []
@@ -47,27 +47,28 @@ LOADS = [
     ['CellTiter-Glo', 'reservoir', 'A5', 4220.0],
 ]
 # Each stroke: [tip, source, aspirate_uL, [[labware, well, uL, at_top], ...], mix_before, mix_after, blow_out, drop_tip]
+# A mix: [repetitions, uL, flow-rate multiplier]
 STEPS = [
-    {'op': 'comment', 'text': 'Before dosing: entrectinib: make the top solution 20 uM in DMSO (0.2 µL of 10 mM stock + 99.8 µL DMSO per 100 µL; use an intermediate stock dilution if that volume is too small to pipette by hand) and load 20 µL into source-plate well A1'},
+    {'op': 'comment', 'text': 'Before dosing: entrectinib: make the top solution 20 uM in DMSO by hand (1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 20 µL of that + 80 µL DMSO = 20 uM) and load 20 µL into source-plate well A1'},
     {'op': 'distribute', 'text': 'AML-1: seed 36 µL IMS-M2 cells (suspension), re-mixed every 24 wells', 'pipette': 'p300_single_gen2', 'strokes': [
-        [['tips_300ul_1', 'A1'], ['reservoir', 'A1'], 272.0, [['plate_1', 'B2', 36.0, True], ['plate_1', 'C2', 36.0, True], ['plate_1', 'D2', 36.0, True], ['plate_1', 'B3', 36.0, True], ['plate_1', 'C3', 36.0, True], ['plate_1', 'D3', 36.0, True], ['plate_1', 'B4', 36.0, True]], [3, 200.0], None, '', False],
+        [['tips_300ul_1', 'A1'], ['reservoir', 'A1'], 272.0, [['plate_1', 'B2', 36.0, True], ['plate_1', 'C2', 36.0, True], ['plate_1', 'D2', 36.0, True], ['plate_1', 'B3', 36.0, True], ['plate_1', 'C3', 36.0, True], ['plate_1', 'D3', 36.0, True], ['plate_1', 'B4', 36.0, True]], [3, 200.0, 1.0], None, '', False],
         [None, ['reservoir', 'A1'], 252.0, [['plate_1', 'C4', 36.0, True], ['plate_1', 'D4', 36.0, True], ['plate_1', 'B5', 36.0, True], ['plate_1', 'C5', 36.0, True], ['plate_1', 'D5', 36.0, True], ['plate_1', 'B6', 36.0, True], ['plate_1', 'C6', 36.0, True]], None, None, '', False],
         [None, ['reservoir', 'A1'], 252.0, [['plate_1', 'D6', 36.0, True], ['plate_1', 'B7', 36.0, True], ['plate_1', 'C7', 36.0, True], ['plate_1', 'D7', 36.0, True], ['plate_1', 'B8', 36.0, True], ['plate_1', 'C8', 36.0, True], ['plate_1', 'D8', 36.0, True]], None, None, '', False],
         [None, ['reservoir', 'A1'], 252.0, [['plate_1', 'B9', 36.0, True], ['plate_1', 'C9', 36.0, True], ['plate_1', 'D9', 36.0, True], ['plate_1', 'B10', 36.0, True], ['plate_1', 'C10', 36.0, True], ['plate_1', 'D10', 36.0, True], ['plate_1', 'B11', 36.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A1'], 252.0, [['plate_1', 'C11', 36.0, True], ['plate_1', 'D11', 36.0, True], ['plate_1', 'B12', 36.0, True], ['plate_1', 'C12', 36.0, True], ['plate_1', 'D12', 36.0, True], ['plate_1', 'B13', 36.0, True], ['plate_1', 'C13', 36.0, True]], [3, 200.0], None, '', False],
-        [None, ['reservoir', 'A1'], 36.0, [['plate_1', 'D13', 36.0, True]], None, None, 'source', True],
+        [None, ['reservoir', 'A1'], 252.0, [['plate_1', 'C11', 36.0, True], ['plate_1', 'D11', 36.0, True], ['plate_1', 'B12', 36.0, True], ['plate_1', 'C12', 36.0, True], ['plate_1', 'D12', 36.0, True], ['plate_1', 'B13', 36.0, True], ['plate_1', 'C13', 36.0, True]], [3, 200.0, 1.0], None, '', False],
+        [None, ['reservoir', 'A1'], 36.0, [['plate_1', 'D13', 36.0, True]], None, None, 'trash', True],
     ]},
     {'op': 'distribute', 'text': 'AML-1: seed 36 µL M0-91 cells (suspension), re-mixed every 24 wells', 'pipette': 'p300_single_gen2', 'strokes': [
-        [['tips_300ul_1', 'B1'], ['reservoir', 'A2'], 272.0, [['plate_1', 'E2', 36.0, True], ['plate_1', 'F2', 36.0, True], ['plate_1', 'G2', 36.0, True], ['plate_1', 'E3', 36.0, True], ['plate_1', 'F3', 36.0, True], ['plate_1', 'G3', 36.0, True], ['plate_1', 'E4', 36.0, True]], [3, 200.0], None, '', False],
+        [['tips_300ul_1', 'B1'], ['reservoir', 'A2'], 272.0, [['plate_1', 'E2', 36.0, True], ['plate_1', 'F2', 36.0, True], ['plate_1', 'G2', 36.0, True], ['plate_1', 'E3', 36.0, True], ['plate_1', 'F3', 36.0, True], ['plate_1', 'G3', 36.0, True], ['plate_1', 'E4', 36.0, True]], [3, 200.0, 1.0], None, '', False],
         [None, ['reservoir', 'A2'], 252.0, [['plate_1', 'F4', 36.0, True], ['plate_1', 'G4', 36.0, True], ['plate_1', 'E5', 36.0, True], ['plate_1', 'F5', 36.0, True], ['plate_1', 'G5', 36.0, True], ['plate_1', 'E6', 36.0, True], ['plate_1', 'F6', 36.0, True]], None, None, '', False],
         [None, ['reservoir', 'A2'], 252.0, [['plate_1', 'G6', 36.0, True], ['plate_1', 'E7', 36.0, True], ['plate_1', 'F7', 36.0, True], ['plate_1', 'G7', 36.0, True], ['plate_1', 'E8', 36.0, True], ['plate_1', 'F8', 36.0, True], ['plate_1', 'G8', 36.0, True]], None, None, '', False],
         [None, ['reservoir', 'A2'], 252.0, [['plate_1', 'E9', 36.0, True], ['plate_1', 'F9', 36.0, True], ['plate_1', 'G9', 36.0, True], ['plate_1', 'E10', 36.0, True], ['plate_1', 'F10', 36.0, True], ['plate_1', 'G10', 36.0, True], ['plate_1', 'E11', 36.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 252.0, [['plate_1', 'F11', 36.0, True], ['plate_1', 'G11', 36.0, True], ['plate_1', 'E12', 36.0, True], ['plate_1', 'F12', 36.0, True], ['plate_1', 'G12', 36.0, True], ['plate_1', 'E13', 36.0, True], ['plate_1', 'F13', 36.0, True]], [3, 200.0], None, '', False],
-        [None, ['reservoir', 'A2'], 36.0, [['plate_1', 'G13', 36.0, True]], None, None, 'source', True],
+        [None, ['reservoir', 'A2'], 252.0, [['plate_1', 'F11', 36.0, True], ['plate_1', 'G11', 36.0, True], ['plate_1', 'E12', 36.0, True], ['plate_1', 'F12', 36.0, True], ['plate_1', 'G12', 36.0, True], ['plate_1', 'E13', 36.0, True], ['plate_1', 'F13', 36.0, True]], [3, 200.0, 1.0], None, '', False],
+        [None, ['reservoir', 'A2'], 36.0, [['plate_1', 'G13', 36.0, True]], None, None, 'trash', True],
     ]},
     {'op': 'distribute', 'text': 'AML-1: 36 µL medium into the blank (no cells) wells', 'pipette': 'p300_single_gen2', 'strokes': [
         [['tips_300ul_1', 'C1'], ['reservoir', 'A3'], 272.0, [['plate_1', 'B14', 36.0, True], ['plate_1', 'C14', 36.0, True], ['plate_1', 'D14', 36.0, True], ['plate_1', 'E14', 36.0, True], ['plate_1', 'F14', 36.0, True], ['plate_1', 'G14', 36.0, True], ['plate_1', 'B15', 36.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A3'], 180.0, [['plate_1', 'C15', 36.0, True], ['plate_1', 'D15', 36.0, True], ['plate_1', 'E15', 36.0, True], ['plate_1', 'F15', 36.0, True], ['plate_1', 'G15', 36.0, True]], None, None, 'source', True],
+        [None, ['reservoir', 'A3'], 180.0, [['plate_1', 'C15', 36.0, True], ['plate_1', 'D15', 36.0, True], ['plate_1', 'E15', 36.0, True], ['plate_1', 'F15', 36.0, True], ['plate_1', 'G15', 36.0, True]], None, None, 'trash', True],
     ]},
     {'op': 'distribute', 'text': 'AML-1: 40 µL medium into the edge (buffer) wells', 'pipette': 'p300_single_gen2', 'strokes': [
         [['tips_300ul_1', 'D1'], ['reservoir', 'A3'], 300.0, [['plate_1', 'A1', 40.0, True], ['plate_1', 'B1', 40.0, True], ['plate_1', 'C1', 40.0, True], ['plate_1', 'D1', 40.0, True], ['plate_1', 'E1', 40.0, True], ['plate_1', 'F1', 40.0, True], ['plate_1', 'G1', 40.0, True]], None, None, '', False],
@@ -80,62 +81,62 @@ STEPS = [
         [None, ['reservoir', 'A3'], 280.0, [['plate_1', 'P18', 40.0, True], ['plate_1', 'A19', 40.0, True], ['plate_1', 'P19', 40.0, True], ['plate_1', 'A20', 40.0, True], ['plate_1', 'P20', 40.0, True], ['plate_1', 'A21', 40.0, True], ['plate_1', 'P21', 40.0, True]], None, None, '', False],
         [None, ['reservoir', 'A3'], 280.0, [['plate_1', 'A22', 40.0, True], ['plate_1', 'P22', 40.0, True], ['plate_1', 'A23', 40.0, True], ['plate_1', 'P23', 40.0, True], ['plate_1', 'A24', 40.0, True], ['plate_1', 'B24', 40.0, True], ['plate_1', 'C24', 40.0, True]], None, None, '', False],
         [None, ['reservoir', 'A3'], 280.0, [['plate_1', 'D24', 40.0, True], ['plate_1', 'E24', 40.0, True], ['plate_1', 'F24', 40.0, True], ['plate_1', 'G24', 40.0, True], ['plate_1', 'H24', 40.0, True], ['plate_1', 'I24', 40.0, True], ['plate_1', 'J24', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A3'], 240.0, [['plate_1', 'K24', 40.0, True], ['plate_1', 'L24', 40.0, True], ['plate_1', 'M24', 40.0, True], ['plate_1', 'N24', 40.0, True], ['plate_1', 'O24', 40.0, True], ['plate_1', 'P24', 40.0, True]], None, None, 'source', True],
+        [None, ['reservoir', 'A3'], 240.0, [['plate_1', 'K24', 40.0, True], ['plate_1', 'L24', 40.0, True], ['plate_1', 'M24', 40.0, True], ['plate_1', 'N24', 40.0, True], ['plate_1', 'O24', 40.0, True], ['plate_1', 'P24', 40.0, True]], None, None, 'trash', True],
     ]},
     {'op': 'comment', 'text': 'Suspension cells: dosed the same day'},
     {'op': 'distribute', 'text': 'Solvent: 20 µL into the source-plate wells below each top', 'pipette': 'p300_single_gen2', 'strokes': [
-        [['tips_300ul_1', 'E1'], ['reservoir', 'A4'], 200.0, [['source', 'A2', 20.0, True], ['source', 'A3', 20.0, True], ['source', 'A4', 20.0, True], ['source', 'A5', 20.0, True], ['source', 'A6', 20.0, True], ['source', 'A7', 20.0, True], ['source', 'A8', 20.0, True], ['source', 'A9', 20.0, True], ['source', 'A10', 20.0, True]], None, None, 'source', True],
+        [['tips_300ul_1', 'E1'], ['reservoir', 'A4'], 200.0, [['source', 'A2', 20.0, True], ['source', 'A3', 20.0, True], ['source', 'A4', 20.0, True], ['source', 'A5', 20.0, True], ['source', 'A6', 20.0, True], ['source', 'A7', 20.0, True], ['source', 'A8', 20.0, True], ['source', 'A9', 20.0, True], ['source', 'A10', 20.0, True]], None, None, 'trash', True],
     ]},
     {'op': 'transfer', 'text': 'entrectinib: serial 1:3 dilution in DMSO (10 µL into 20 µL, mixed)', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'A1'], ['source', 'A1'], 10.0, [['source', 'A2', 10.0, False]], None, [3, 15.0], '', True],
-        [['tips_20ul_1', 'B1'], ['source', 'A2'], 10.0, [['source', 'A3', 10.0, False]], None, [3, 15.0], '', True],
-        [['tips_20ul_1', 'C1'], ['source', 'A3'], 10.0, [['source', 'A4', 10.0, False]], None, [3, 15.0], '', True],
-        [['tips_20ul_1', 'D1'], ['source', 'A4'], 10.0, [['source', 'A5', 10.0, False]], None, [3, 15.0], '', True],
-        [['tips_20ul_1', 'E1'], ['source', 'A5'], 10.0, [['source', 'A6', 10.0, False]], None, [3, 15.0], '', True],
-        [['tips_20ul_1', 'F1'], ['source', 'A6'], 10.0, [['source', 'A7', 10.0, False]], None, [3, 15.0], '', True],
-        [['tips_20ul_1', 'G1'], ['source', 'A7'], 10.0, [['source', 'A8', 10.0, False]], None, [3, 15.0], '', True],
-        [['tips_20ul_1', 'H1'], ['source', 'A8'], 10.0, [['source', 'A9', 10.0, False]], None, [3, 15.0], '', True],
-        [['tips_20ul_1', 'A2'], ['source', 'A9'], 10.0, [['source', 'A10', 10.0, False]], None, [3, 15.0], '', True],
+        [['tips_20ul_1', 'A1'], ['source', 'A1'], 10.0, [['source', 'A2', 10.0, False]], None, [3, 15.0, 1.0], '', True],
+        [['tips_20ul_1', 'B1'], ['source', 'A2'], 10.0, [['source', 'A3', 10.0, False]], None, [3, 15.0, 1.0], '', True],
+        [['tips_20ul_1', 'C1'], ['source', 'A3'], 10.0, [['source', 'A4', 10.0, False]], None, [3, 15.0, 1.0], '', True],
+        [['tips_20ul_1', 'D1'], ['source', 'A4'], 10.0, [['source', 'A5', 10.0, False]], None, [3, 15.0, 1.0], '', True],
+        [['tips_20ul_1', 'E1'], ['source', 'A5'], 10.0, [['source', 'A6', 10.0, False]], None, [3, 15.0, 1.0], '', True],
+        [['tips_20ul_1', 'F1'], ['source', 'A6'], 10.0, [['source', 'A7', 10.0, False]], None, [3, 15.0, 1.0], '', True],
+        [['tips_20ul_1', 'G1'], ['source', 'A7'], 10.0, [['source', 'A8', 10.0, False]], None, [3, 15.0, 1.0], '', True],
+        [['tips_20ul_1', 'H1'], ['source', 'A8'], 10.0, [['source', 'A9', 10.0, False]], None, [3, 15.0, 1.0], '', True],
+        [['tips_20ul_1', 'A2'], ['source', 'A9'], 10.0, [['source', 'A10', 10.0, False]], None, [3, 15.0, 1.0], '', True],
     ]},
     {'op': 'distribute', 'text': 'medium: 38 µL into the intermediate wells', 'pipette': 'p300_single_gen2', 'strokes': [
         [['tips_300ul_1', 'F1'], ['reservoir', 'A3'], 286.0, [['intermediate', 'A1', 38.0, True], ['intermediate', 'A2', 38.0, True], ['intermediate', 'A3', 38.0, True], ['intermediate', 'A4', 38.0, True], ['intermediate', 'A5', 38.0, True], ['intermediate', 'A6', 38.0, True], ['intermediate', 'A7', 38.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A3'], 114.0, [['intermediate', 'A8', 38.0, True], ['intermediate', 'A9', 38.0, True], ['intermediate', 'A10', 38.0, True]], None, None, 'source', True],
+        [None, ['reservoir', 'A3'], 114.0, [['intermediate', 'A8', 38.0, True], ['intermediate', 'A9', 38.0, True], ['intermediate', 'A10', 38.0, True]], None, None, 'trash', True],
     ]},
     {'op': 'distribute', 'text': 'medium: 114 µL into the intermediate wells', 'pipette': 'p300_single_gen2', 'strokes': [
         [['tips_300ul_1', 'G1'], ['reservoir', 'A3'], 114.0, [['intermediate', 'H1', 114.0, True]], None, None, '', True],
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 1: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'B2'], ['source', 'A1'], 2.0, [['intermediate', 'A1', 2.0, False]], None, [3, 20.0], '', True],
+        [['tips_20ul_1', 'B2'], ['source', 'A1'], 2.0, [['intermediate', 'A1', 2.0, False]], None, [3, 20.0, 1.0], '', True],
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 2: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'C2'], ['source', 'A2'], 2.0, [['intermediate', 'A2', 2.0, False]], None, [3, 20.0], '', True],
+        [['tips_20ul_1', 'C2'], ['source', 'A2'], 2.0, [['intermediate', 'A2', 2.0, False]], None, [3, 20.0, 1.0], '', True],
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 3: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'D2'], ['source', 'A3'], 2.0, [['intermediate', 'A3', 2.0, False]], None, [3, 20.0], '', True],
+        [['tips_20ul_1', 'D2'], ['source', 'A3'], 2.0, [['intermediate', 'A3', 2.0, False]], None, [3, 20.0, 1.0], '', True],
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 4: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'E2'], ['source', 'A4'], 2.0, [['intermediate', 'A4', 2.0, False]], None, [3, 20.0], '', True],
+        [['tips_20ul_1', 'E2'], ['source', 'A4'], 2.0, [['intermediate', 'A4', 2.0, False]], None, [3, 20.0, 1.0], '', True],
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 5: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'F2'], ['source', 'A5'], 2.0, [['intermediate', 'A5', 2.0, False]], None, [3, 20.0], '', True],
+        [['tips_20ul_1', 'F2'], ['source', 'A5'], 2.0, [['intermediate', 'A5', 2.0, False]], None, [3, 20.0, 1.0], '', True],
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 6: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'G2'], ['source', 'A6'], 2.0, [['intermediate', 'A6', 2.0, False]], None, [3, 20.0], '', True],
+        [['tips_20ul_1', 'G2'], ['source', 'A6'], 2.0, [['intermediate', 'A6', 2.0, False]], None, [3, 20.0, 1.0], '', True],
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 7: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'H2'], ['source', 'A7'], 2.0, [['intermediate', 'A7', 2.0, False]], None, [3, 20.0], '', True],
+        [['tips_20ul_1', 'H2'], ['source', 'A7'], 2.0, [['intermediate', 'A7', 2.0, False]], None, [3, 20.0, 1.0], '', True],
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 8: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'A3'], ['source', 'A8'], 2.0, [['intermediate', 'A8', 2.0, False]], None, [3, 20.0], '', True],
+        [['tips_20ul_1', 'A3'], ['source', 'A8'], 2.0, [['intermediate', 'A8', 2.0, False]], None, [3, 20.0, 1.0], '', True],
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 9: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'B3'], ['source', 'A9'], 2.0, [['intermediate', 'A9', 2.0, False]], None, [3, 20.0], '', True],
+        [['tips_20ul_1', 'B3'], ['source', 'A9'], 2.0, [['intermediate', 'A9', 2.0, False]], None, [3, 20.0, 1.0], '', True],
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 10: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'C3'], ['source', 'A10'], 2.0, [['intermediate', 'A10', 2.0, False]], None, [3, 20.0], '', True],
+        [['tips_20ul_1', 'C3'], ['source', 'A10'], 2.0, [['intermediate', 'A10', 2.0, False]], None, [3, 20.0, 1.0], '', True],
     ]},
     {'op': 'transfer', 'text': 'Vehicle: 6 µL solvent into 114 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'D3'], ['reservoir', 'A4'], 6.0, [['intermediate', 'H1', 6.0, False]], None, [3, 20.0], '', True],
+        [['tips_20ul_1', 'D3'], ['reservoir', 'A4'], 6.0, [['intermediate', 'H1', 6.0, False]], None, [3, 20.0, 1.0], '', True],
     ]},
     {'op': 'transfer', 'text': 'AML-1: dose 4 µL intermediate (vehicle and blank wells: DMSO in medium), a fresh tip every well', 'pipette': 'p20_single_gen2', 'strokes': [
         [['tips_20ul_1', 'E3'], ['intermediate', 'A1'], 4.0, [['plate_1', 'B2', 4.0, False]], None, None, '', True],
@@ -237,7 +238,7 @@ STEPS = [
         [None, ['reservoir', 'A5'], 280.0, [['plate_1', 'D11', 40.0, True], ['plate_1', 'E11', 40.0, True], ['plate_1', 'F11', 40.0, True], ['plate_1', 'G11', 40.0, True], ['plate_1', 'B12', 40.0, True], ['plate_1', 'C12', 40.0, True], ['plate_1', 'D12', 40.0, True]], None, None, '', False],
         [None, ['reservoir', 'A5'], 280.0, [['plate_1', 'E12', 40.0, True], ['plate_1', 'F12', 40.0, True], ['plate_1', 'G12', 40.0, True], ['plate_1', 'B13', 40.0, True], ['plate_1', 'C13', 40.0, True], ['plate_1', 'D13', 40.0, True], ['plate_1', 'E13', 40.0, True]], None, None, '', False],
         [None, ['reservoir', 'A5'], 280.0, [['plate_1', 'F13', 40.0, True], ['plate_1', 'G13', 40.0, True], ['plate_1', 'B14', 40.0, True], ['plate_1', 'C14', 40.0, True], ['plate_1', 'D14', 40.0, True], ['plate_1', 'E14', 40.0, True], ['plate_1', 'F14', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A5'], 280.0, [['plate_1', 'G14', 40.0, True], ['plate_1', 'B15', 40.0, True], ['plate_1', 'C15', 40.0, True], ['plate_1', 'D15', 40.0, True], ['plate_1', 'E15', 40.0, True], ['plate_1', 'F15', 40.0, True], ['plate_1', 'G15', 40.0, True]], None, None, 'source', True],
+        [None, ['reservoir', 'A5'], 280.0, [['plate_1', 'G14', 40.0, True], ['plate_1', 'B15', 40.0, True], ['plate_1', 'C15', 40.0, True], ['plate_1', 'D15', 40.0, True], ['plate_1', 'E15', 40.0, True], ['plate_1', 'F15', 40.0, True], ['plate_1', 'G15', 40.0, True]], None, None, 'trash', True],
     ]},
     {'op': 'pause', 'text': 'AML-1: shake on an orbital shaker for 2 min to lyse the cells, then put it back and resume'},
     {'op': 'delay', 'minutes': 10.0, 'text': 'Let the luminescence signal settle, 10 min'},
@@ -275,20 +276,25 @@ def _load_labware(ctx, item, modules, labware):
 
 
 def _stroke(pipette, stroke, labware, trash, dry):
-    """One aspirate and its dispenses: [tip, source, volume, dispenses, mix_before, mix_after, blow_out, drop]."""
+    """One aspirate and its dispenses: [tip, source, volume, dispenses, mix_before, mix_after, blow_out, drop].
+
+    A mix is [repetitions, uL, rate]; the dispense a mix_after follows (same well, the tip stays in the liquid)
+    goes at the mix's rate too.
+    """
     tip, source, volume, dispenses, mix_before, mix_after, blow_out, drop = stroke
     if tip is not None:
         pipette.pick_up_tip(labware[tip[0]][tip[1]])
     origin = labware[source[0]][source[1]]
     if mix_before is not None:
-        pipette.mix(mix_before[0], mix_before[1], origin)
+        pipette.mix(mix_before[0], mix_before[1], origin, rate=mix_before[2])
     pipette.aspirate(volume, origin)
     well = origin
-    for key, name, vol, top in dispenses:
+    for i, (key, name, vol, top) in enumerate(dispenses):
         well = labware[key][name]
-        pipette.dispense(vol, well.top() if top else well)
+        mixed_next = mix_after is not None and not top and i == len(dispenses) - 1
+        pipette.dispense(vol, well.top() if top else well, rate=mix_after[2] if mixed_next else 1.0)
     if mix_after is not None:
-        pipette.mix(mix_after[0], mix_after[1], well)
+        pipette.mix(mix_after[0], mix_after[1], well, rate=mix_after[2])
     if blow_out == "trash":
         pipette.blow_out(trash)
     elif blow_out == "source":

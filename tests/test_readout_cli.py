@@ -36,7 +36,7 @@ def test_import_to_stdout_with_plate_and_format(capsys):
                 "--format", "microbeta"]) == 0
     cap = capsys.readouterr()
     assert cap.out.startswith(",".join(READOUT_COLUMNS)) and "KIN-TRKA-01" not in cap.out
-    assert "given with --format" in cap.err
+    assert "chosen by the caller" in cap.err
 
 
 def test_import_errors_exit_2_without_traceback(capsys):

@@ -16,7 +16,8 @@ EXPECTED = {
     "topcount_list.csv": "microbeta", "trilux_list_positions.txt": "microbeta",
     "envision_lum_384_2plates.csv": "envision", "envision_lum_96_ovrflw.csv": "envision",
     "envision_lum_96_semicolon.csv": "envision", "mars_lum_96.csv": "mars", "mars_lum_1536_partial.csv": "mars",
-    "gen5_lum_96.txt": "gen5", "gen5_fl_96_two_filters.txt": "gen5", "softmax_lum_96_utf16.txt": "softmax", "softmax_abs_macroman.txt": "softmax",
+    "gen5_lum_96.txt": "gen5", "gen5_fl_96_two_filters.txt": "gen5",
+    "softmax_lum_96_utf16.txt": "softmax", "softmax_abs_macroman.txt": "softmax",
     "tecan_spark_lum_96.xlsx": "tecan", "tecan_magellan_lum_96.xlsx": "tecan",
     "grid_96_labelled.csv": "grid", "grid_384.tsv": "grid", "grid_bare_96.csv": "grid",
     "grid_1536_AA.csv": "grid", "grid_2plates_blocks.csv": "grid", "grid_96.xlsx": "grid",
@@ -48,6 +49,7 @@ def test_bad_input_gives_one_readout_error_naming_the_file(name, words):
     text = str(exc.value)
     assert name in text and words in text
     assert exc.value.file and exc.value.file.endswith(name)
+    assert "read as " in text or "labkit reads: " in text or "tried microbeta" in text  # formats tried
 
 
 def test_unrecognised_lists_formats_tried():

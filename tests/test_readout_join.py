@@ -130,3 +130,13 @@ def test_join_real_fixture_and_layout_if_available():
     assert len(out) == len(df)
     assert set(out.plate) == {wells.plate.iloc[0]}
     assert set(out.role) <= {*wells.role.unique(), "unassigned"}
+
+
+def test_bad_tables_are_readout_errors():
+    layout = wells_table(["KIN-1"])
+    with pytest.raises(ReadoutError, match="twice"):
+        join_layout(readout(["KIN-1"]), pd.concat([layout, layout.head(2)]))
+    with pytest.raises(ReadoutError, match="lacks columns"):
+        join_layout(readout(["KIN-1"]).drop(columns=["flag"]), layout)
+    with pytest.raises(ReadoutError, match="lacks columns"):
+        join_layout(readout(["KIN-1"]), layout.drop(columns=["role"]))

@@ -63,3 +63,38 @@ def test_opentrons_simulate_and_cli_check(robot, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "opentrons.cli", "analyze", "--check", "--json-output",
                            str(tmp_path / "a.json"), str(small)], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_dilution_mixes_run_at_the_planned_flow_rate(analyses):
+    """OT-2 water series: mixes (and the dispense they follow) at 2× the default, inside the documented range."""
+    from labkit.labware.specs import PIPETTES
+
+    spec = PIPETTES["p300_multi_gen2"]
+    analysis = analyses[(ROOT / "layouts" / "dilution_tutorial.yaml", "ot2")]
+    rates = [c["params"]["flowRate"] for c in analysis["commands"]
+             if c["commandType"] in ("aspirate", "dispense") and c["params"].get("volume") == 50.0]
+    assert len(rates) == 2 * 36 and set(rates) == {2 * spec.flow_ul_s}
+    assert max(rates) <= spec.max_flow_ul_s
+    # the transfers themselves aspirate at the default rate
+    big = [c["params"]["flowRate"] for c in analysis["commands"]
+           if c["commandType"] == "aspirate" and c["params"].get("volume") == 100.0]
+    assert big and set(big) == {spec.flow_ul_s}
+
+
+@pytest.mark.parametrize("robot", ROBOT_CHOICES)
+def test_dilution_per_series_verifies(robot, tmp_path):
+    """The per_series policy (one tip along a series, as the benchmark runs it) still makes every well right."""
+    from labkit.simulate.analysis import analyze_protocol
+    from labkit.simulate.ledger import read_liquids, replay
+    from labkit.simulate.verify import verify
+
+    layout = ROOT / "layouts" / "dilution_tutorial.yaml"
+    path = tmp_path / "per_series.py"
+    path.write_text(generate(layout, robot, "per_series"), encoding="utf-8")
+    analysis = analyze_protocol(path, in_process=True)
+    assert analysis.get("result") == "ok" and not analysis.get("errors")
+    exp = load_experiment(layout)
+    report = verify(replay(analysis, read_liquids(path)), exp.wells_table(), {p.id: p.id for p in exp.plates},
+                    dmso_limit=exp.limit, match_dmso=False)
+    assert report.ok, "\n".join(str(f) for f in report.failures[:20])
+    assert report.conc_checked == 96 and report.max_conc_error <= 0.01

@@ -19,6 +19,8 @@ ROLE_MEANING = {
     "buffer": "buffer only (edge fill), not analysed",
     "empty": "empty well",
 }
+# after a join (labkit.readout.join), a measured well with no layout entry has this role
+UNASSIGNED = "unassigned"
 
 WELLS_COLUMNS: dict[str, str] = {
     "plate": "plate id (str)",

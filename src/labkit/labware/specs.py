@@ -113,6 +113,20 @@ HS_ADAPTER = {"corning_96_wellplate_360ul_flat": "opentrons_universal_flat_adapt
               "corning_384_wellplate_112ul_flat": "opentrons_universal_flat_adapter"}
 
 
+def slot_xy(robot: RobotSpec, slot: str) -> tuple[float, float]:
+    """Approximate centre (mm) of a deck slot: OT-2 slots 1-12 (3 columns, 12 = the fixed trash), Flex A1-D4."""
+    if robot.key == "ot2":
+        n = int(slot) - 1
+        return (n % 3) * 132.5 + 64.0, (n // 3) * 90.5 + 43.0
+    col, row = int(slot[1:]) - 1, "DCBA".index(slot[0])
+    return col * 164.0 + 64.0, row * 107.0 + 43.0
+
+
+def trash_slot(robot: RobotSpec) -> str:
+    """The slot the trash stands in (OT-2: the fixed trash in 12)."""
+    return robot.trash or "12"
+
+
 def pipette(name: str) -> PipetteSpec:
     """The spec of an Opentrons pipette name."""
     return PIPETTES[name]

@@ -64,6 +64,7 @@ class Builder:
         self._mounts = ["left", "right"]
         self._pools: dict[tuple[str, str], Pool] = {}
         self._pending: list[Step] = []            # tip-rack replacements waiting to go between strokes
+        self.tips_near: tuple[str, ...] = ()      # new tip racks go to the free slot closest to these (else the back)
 
     # -- deck ----------------------------------------------------------------------------------------------------
     def module(self, key: str, name: str, slot: str) -> str:
@@ -72,10 +73,11 @@ class Builder:
         self.plan.modules.append(ModuleUse(key, name, slot))
         return key
 
-    def labware(self, key: str, load_name: str, label: str = "", module: str = "", slot: str | None = None) -> str:
-        """Place a labware on the next free slot (or on a module)."""
+    def labware(self, key: str, load_name: str, label: str = "", module: str = "", slot: str | None = None,
+                near: tuple[str, ...] = ()) -> str:
+        """Place a labware on a slot (the next free one, or the free one closest to `near`), or on a module."""
         spec = LABWARE[load_name]
-        where = "" if module else self.deck.take(key, slot)
+        where = "" if module else self.deck.take(key, slot, near=near)
         self.plan.labware.append(LabwareUse(key, load_name, where, label, module, False, spec.custom))
         return key
 
@@ -162,7 +164,7 @@ class Builder:
         box["n"] += 1
         key = f"tips_{tiprack.rsplit('_', 1)[-1]}_{box['n']}"
         if self.deck.has_free():
-            slot = self.deck.take(key, from_back=True)
+            slot = self.deck.take(key, from_back=True, near=self.tips_near)
             self.plan.labware.append(LabwareUse(key, tiprack, slot))
         elif box["racks"]:
             old = box["racks"][-1]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from labkit.errors import PlanError
 from labkit.labware.specs import INTERMEDIATE_PLATE, LABWARE, SOURCE_PLATE
 from labkit.plan.builder import Builder, round_up
+from labkit.plan.prep import describe_predilution
 from labkit.plan.steps import Loc
 from labkit.tables import row_letters
 from labkit.units import si_conc
@@ -17,6 +18,16 @@ from labkit.units import si_conc
 def solvent_species(solvent: str) -> dict[str, float]:
     """Ledger species of a pure solvent: DMSO is tracked as a volume fraction, others count as buffer."""
     return {"solvent:DMSO": 1.0} if solvent.strip().upper() == "DMSO" else {"buffer": 1.0}
+
+
+AQUEOUS_WORDS = ("water", "h2o", "pbs", "saline", "tris", "hepes")  # not medium (serum foams) or
+# "buffer" (may hold detergent): those keep the default flow rate
+
+
+def is_aqueous(solvent: str) -> bool:
+    """True for a water-like solvent (safe to mix faster); DMSO, ethanol and unknown solvents are not."""
+    s = solvent.strip().lower()
+    return any(w in s for w in AQUEOUS_WORDS) and "dmso" not in s
 
 
 def mix_volume(b: Builder, pip: str, well_volume: float) -> float:
@@ -160,17 +171,13 @@ class DmsoSeries:
             cap = LABWARE[SOURCE_PLATE].capacity_ul
             if vol > cap:
                 raise PlanError(f"{c.name}: the top well needs {vol:g} µL, more than the {cap:g} µL source well")
-            stock_ul, solvent_ul = s.top_from_stock
+            how = describe_predilution(c.stock, s.source[0], c.solvent)
             name = top_liquid_name(c, s)
-            b.liquid(name, f"Prepare by hand: {stock_ul:.3g} µL of the {si_conc(c.stock)} stock + "
-                     f"{solvent_ul:.3g} µL {c.solvent} per 100 µL (= {si_conc(s.source[0])}); load {vol:g} µL "
-                     f"into source well {loc.well}", top_composition(c, s))
+            b.liquid(name, f"Prepare by hand: {how}; load {vol:g} µL into source well {loc.well}",
+                     top_composition(c, s))
             b.load(name, loc, vol)
-            b.plan.notes.append(f"{c.name}: make the top solution {si_conc(s.source[0])} in {c.solvent} "
-                                f"({stock_ul:.3g} µL of {si_conc(c.stock)} stock + {solvent_ul:.3g} µL "
-                                f"{c.solvent} per 100 µL; use an intermediate stock dilution if that volume is "
-                                f"too small to pipette by hand) and load {vol:g} µL into source-plate well "
-                                f"{loc.well}")
+            b.plan.notes.append(f"{c.name}: make the top solution {si_conc(s.source[0])} in {c.solvent} by hand "
+                                f"({how}) and load {vol:g} µL into source-plate well {loc.well}")
 
 
 def top_liquid_name(c, s) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 from labkit.errors import PlanError
-from labkit.labware.specs import RobotSpec
+from labkit.labware.specs import RobotSpec, slot_xy
 
 
 class Deck:
@@ -14,8 +16,11 @@ class Deck:
         self.free = list(robot.slots)
         self.owner: dict[str, str] = {}
 
-    def take(self, key: str, slot: str | None = None, from_back: bool = False) -> str:
-        """Reserve a slot (a given one, or the next free one) for key."""
+    def take(self, key: str, slot: str | None = None, from_back: bool = False, near: tuple[str, ...] = ()) -> str:
+        """Reserve a slot for key: a given one, the free one closest to the `near` slots, or the next free one."""
+        if slot is None and near and self.free:
+            order = self.free[::-1] if from_back else self.free
+            slot = min(order, key=lambda s: round(self.distance(s, near), 3))
         if slot is not None:
             if slot not in self.free:
                 raise PlanError(f"deck slot {slot} of the {self.robot.robot_type} is already taken by "
@@ -29,6 +34,11 @@ class Deck:
             slot = self.free.pop(-1 if from_back else 0)
         self.owner[slot] = key
         return slot
+
+    def distance(self, slot: str, near: tuple[str, ...]) -> float:
+        """Sum of the centre-to-centre distances (mm) from a slot to the given slots."""
+        x, y = slot_xy(self.robot, slot)
+        return sum(math.dist((x, y), slot_xy(self.robot, other)) for other in near)
 
     def has_free(self) -> bool:
         """True while a slot is free."""

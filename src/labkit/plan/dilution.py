@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from labkit.labware.specs import ASSAY_PLATE, RESERVOIR
+from labkit.labware.specs import ASSAY_PLATE, RESERVOIR, trash_slot
 from labkit.plan.builder import Builder
-from labkit.plan.common import solvent_species, top_composition
+from labkit.plan.common import is_aqueous, solvent_species, top_composition
+from labkit.plan.prep import describe_predilution, hand_predilution
 from labkit.plan.steps import Loc
 from labkit.units import si_conc
 
@@ -46,18 +47,22 @@ def plan_dilution(b: Builder, exp) -> None:
     """Add the dilution-plate steps to the builder."""
     v = exp.volumes
     policy = b.plan.tip_policy
+    # a compact deck: the plate(s) next to the trash, the reservoir next to the plate(s), tip racks close to both
+    trash = trash_slot(b.robot)
     plates = []
     for i, p in enumerate(exp.plates):
-        plates.append((p, b.labware(f"plate_{i + 1}", ASSAY_PLATE[p.format], label=p.id)))
-    res = b.labware("reservoir", RESERVOIR, label="reservoir")
+        plates.append((p, b.labware(f"plate_{i + 1}", ASSAY_PLATE[p.format], label=p.id, near=(trash,))))
+    plate_slots = tuple(b.plan.labware_by_key()[key].slot for _p, key in plates)
+    res = b.labware("reservoir", RESERVOIR, label="reservoir", near=plate_slots)
+    b.tips_near = (trash, plate_slots[0])
     diluents, solutions = {}, {}
     for c in exp.compounds:
         s = exp.scheme(c)
         dname = f"Diluent ({c.solvent})"
         diluents[c.name] = b.liquid(dname, f"{c.solvent}, the diluent of the series", solvent_species(c.solvent))
-        stock_ul, solvent_ul = s.top_from_stock
-        how = ("the stock as it is" if solvent_ul <= 1e-9 else
-               f"{stock_ul:.3g} µL of the {si_conc(c.stock)} stock + {solvent_ul:.3g} µL {c.solvent} per 100 µL")
+        how = describe_predilution(c.stock, s.source[0], c.solvent)
+        if hand_predilution(c.stock, s.source[0]):
+            how += " (the last step per 100 µL: scale it to the volume loaded)"
         sname = f"{c.name} solution {si_conc(s.source[0])}"
         solutions[c.name] = b.liquid(sname, f"{c.name} at {si_conc(s.source[0])} in {c.solvent}: {how}",
                                      top_composition(c, s))
@@ -94,17 +99,19 @@ def plan_dilution(b: Builder, exp) -> None:
             sch = exp.scheme(compound)
             pip = b.choose(sch.serial_transfer, singles=not multi)
             mix = (v.mix_repetitions, min(v.mix_volume, b.spec(pip).max_ul)) if v.mix_repetitions else None
+            # water-like series are mixed (and dispensed into the well they are mixed in) faster than the default
+            rate = b.spec(pip).aqueous_mix_rate if is_aqueous(exp.compound(compound).solvent) else 1.0
             src = b.reservoir_well(res, solutions[compound])
             factor = exp.compound(compound).dilution.factor
             moves = [(a, z, sch.serial_transfer) for a, z in zip(locs[:-1], locs[1:])]
             if policy == "per_series":  # one tip for the series: the top is mixed, then carried down the series
                 b.transfer(f"{compound}: {sch.serial_transfer:g} µL of the solution into {locs[0].well}, mixed, then "
                            f"serial 1:{factor:g} {locs[0].well} → {locs[-1].well}, one tip for the series", pip,
-                           [(src, locs[0], sch.serial_transfer)] + moves, new_tip="once", mix_after=mix)
+                           [(src, locs[0], sch.serial_transfer)] + moves, new_tip="once", mix_after=mix, mix_rate=rate)
                 continue
             b.transfer(f"{compound}: {sch.serial_transfer:g} µL of the solution into {locs[0].well}, mixed", pip,
-                       [(src, locs[0], sch.serial_transfer)], mix_after=mix)
+                       [(src, locs[0], sch.serial_transfer)], mix_after=mix, mix_rate=rate)
             b.transfer(f"{compound}: serial 1:{factor:g} dilution {locs[0].well} → {locs[-1].well} "
                        f"({sch.serial_transfer:g} µL, a fresh tip every step)", pip, moves, new_tip="always",
-                       mix_after=mix)
+                       mix_after=mix, mix_rate=rate)
 

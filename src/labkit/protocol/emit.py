@@ -45,20 +45,25 @@ def _load_labware(ctx, item, modules, labware):
 
 
 def _stroke(pipette, stroke, labware, trash, dry):
-    """One aspirate and its dispenses: [tip, source, volume, dispenses, mix_before, mix_after, blow_out, drop]."""
+    """One aspirate and its dispenses: [tip, source, volume, dispenses, mix_before, mix_after, blow_out, drop].
+
+    A mix is [repetitions, uL, rate]; the dispense a mix_after follows (same well, the tip stays in the liquid)
+    goes at the mix's rate too.
+    """
     tip, source, volume, dispenses, mix_before, mix_after, blow_out, drop = stroke
     if tip is not None:
         pipette.pick_up_tip(labware[tip[0]][tip[1]])
     origin = labware[source[0]][source[1]]
     if mix_before is not None:
-        pipette.mix(mix_before[0], mix_before[1], origin)
+        pipette.mix(mix_before[0], mix_before[1], origin, rate=mix_before[2])
     pipette.aspirate(volume, origin)
     well = origin
-    for key, name, vol, top in dispenses:
+    for i, (key, name, vol, top) in enumerate(dispenses):
         well = labware[key][name]
-        pipette.dispense(vol, well.top() if top else well)
+        mixed_next = mix_after is not None and not top and i == len(dispenses) - 1
+        pipette.dispense(vol, well.top() if top else well, rate=mix_after[2] if mixed_next else 1.0)
     if mix_after is not None:
-        pipette.mix(mix_after[0], mix_after[1], well)
+        pipette.mix(mix_after[0], mix_after[1], well, rate=mix_after[2])
     if blow_out == "trash":
         pipette.blow_out(trash)
     elif blow_out == "source":
@@ -168,7 +173,8 @@ def lit(x: object) -> str:
 def _stroke(st: Stroke) -> list:
     return [[st.tip.labware, st.tip.well] if st.tip else None, [st.source.labware, st.source.well], st.volume,
             [[d.loc.labware, d.loc.well, d.volume, d.top] for d in st.dispenses],
-            list(st.mix_before) if st.mix_before else None, list(st.mix_after) if st.mix_after else None,
+            [*st.mix_before, st.mix_rate] if st.mix_before else None,
+            [*st.mix_after, st.mix_rate] if st.mix_after else None,
             st.blow_out, st.drop]
 
 
@@ -253,7 +259,7 @@ def emit(plan: Plan) -> str:
         _assign_list("PIPETTES", [[p.key, p.name, p.mount] for p in plan.pipettes]),
         _assign_list("LOADS", [[ld.liquid, ld.loc.labware, ld.loc.well, ld.volume] for ld in plan.loads]),
         "# Each stroke: [tip, source, aspirate_uL, [[labware, well, uL, at_top], ...], mix_before, mix_after, "
-        "blow_out, drop_tip]\n",
+        "blow_out, drop_tip]\n# A mix: [repetitions, uL, flow-rate multiplier]\n",
         _assign_list("STEPS", [step_data(s) for s in plan.steps], inner=True),
         _assign("DEFINITIONS", defs),
         RUNNER,

@@ -14,7 +14,8 @@ One row per measured well: source, plate, well, row, column, value, unit, read, 
   plate-map and read-time grids are never taken as measurements.
 - `plate` is the plate id / barcode as the file gives it ('Plate 2' becomes '2'), else '1'.
 - Vendor formats (EnVision, MARS, Gen5, SoftMax Pro, Tecan Magellan) go through allotropy, with labkit's
-  own grid / long parsers as the fallback when allotropy cannot read a file; MicroBeta / TopCount,
+  own grid / long parsers as the fallback when allotropy cannot read a file (a ReadoutWarning says
+  why); MicroBeta / TopCount,
   Tecan Spark, generic grids and long tables are read by labkit.
 - A file that is empty, binary, truncated or unrecognised raises ReadoutError naming the file (and line)
   and the formats tried.
@@ -22,22 +23,23 @@ One row per measured well: source, plate, well, row, column, value, unit, read, 
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
 from labkit.errors import ReadoutError
-from labkit.readout.detect import FORMATS, detect, detect_doc
-from labkit.readout.table import Record, to_frame
-from labkit.readout.text import Doc, is_digits, load_doc
+from labkit.readout.detect import FORMATS, detect, detect_doc, load
+from labkit.readout.table import Record, ReadoutWarning, to_frame
+from labkit.readout.text import Doc, is_digits
 
-__all__ = ["FORMATS", "SUPPORTED_FORMATS", "read", "read_with_info", "detect", "ReadoutError"]
+__all__ = ["FORMATS", "SUPPORTED_FORMATS", "read", "read_with_info", "detect", "ReadoutError", "ReadoutWarning"]
 
 SUPPORTED_FORMATS: list[str] = list(FORMATS)
 
 
-def _parse(doc: Doc, fmt: str) -> tuple[list[Record], str]:
-    """Records of a document read as `fmt`, and a note on how it was read."""
+def _parse(doc: Doc, fmt: str) -> tuple[list[Record], str, bool]:
+    """Records of a document read as `fmt`, a note on how, and whether a fallback parser was used."""
     if fmt in ("envision", "mars", "gen5", "softmax", "tecan"):
         from labkit.readout.allotrope import read_vendor
 
@@ -45,42 +47,48 @@ def _parse(doc: Doc, fmt: str) -> tuple[list[Record], str]:
     if fmt == "microbeta":
         from labkit.readout.microbeta import read_microbeta
 
-        return read_microbeta(doc), "read by labkit's MicroBeta/TopCount parser"
+        return read_microbeta(doc), "read by labkit's MicroBeta/TopCount parser", False
     if fmt == "grid":
         from labkit.readout.grid import read_grid
 
-        return read_grid(doc), "read by labkit's grid parser"
+        return read_grid(doc), "read by labkit's grid parser", False
     from labkit.readout.long import read_long
 
-    return read_long(doc), "read by labkit's long-table parser"
+    return read_long(doc), "read by labkit's long-table parser", False
 
 
 def read_with_info(path: str | Path, format: str = "auto", plate: str | None = None
                    ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Like read(), also returning {'format', 'reason', 'note', 'encoding'} of how the file was read."""
-    doc = load_doc(path)
-    if format == "auto":
-        fmt, reason = detect_doc(doc)
-    elif format in FORMATS:
-        fmt, reason = format, "given with --format"
-    else:
+    if format != "auto" and format not in FORMATS:
         raise ReadoutError(f"unknown format {format!r}; expected one of: auto, {', '.join(FORMATS)}",
                            file=path, field="format")
+    doc = load(path)
+    if format == "auto":
+        fmt, reason = detect_doc(doc)
+    else:
+        fmt, reason = format, "chosen by the caller (format= / --format), not detected"
     try:
-        records, note = _parse(doc, fmt)
+        records, note, fell_back = _parse(doc, fmt)
     except ReadoutError as err:
         problems = list(err.problems)
         problems.append(f"read as {fmt}: {reason}")
-        raise ReadoutError(err.message, file=err.file or path, line=err.line, field=err.field,
-                           problems=problems) from None
+        raise type(err)(err.message, file=err.file or path, line=err.line, field=err.field,
+                        problems=problems) from None
     df = to_frame(records, source=Path(path).name, path=str(path))
+    if fell_back:
+        warnings.warn(f"{Path(path).name}: {note}", ReadoutWarning, stacklevel=2)
     if plate is not None:
         df = _pick_plate(df, str(plate), path)
     return df.reset_index(drop=True), {"format": fmt, "reason": reason, "note": note, "encoding": doc.encoding}
 
 
 def read(path: str | Path, format: str = "auto", plate: str | None = None) -> pd.DataFrame:
-    """Read a reader / counter export into the readout table (columns of labkit.tables.READOUT_COLUMNS)."""
+    """Read a reader / counter export into the readout table (columns of labkit.tables.READOUT_COLUMNS).
+
+    format: 'auto' (detect) or one of SUPPORTED_FORMATS. plate: keep only this plate (its id / barcode,
+    else its 1-based position in the file); a one-plate file is relabelled with it.
+    """
     return read_with_info(path, format=format, plate=plate)[0]
 
 

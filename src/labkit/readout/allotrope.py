@@ -19,7 +19,7 @@ from pathlib import Path
 from labkit.errors import ReadoutError
 from labkit.readout.grid import check_truncated, find_blocks, read_grid
 from labkit.readout.long import read_long
-from labkit.readout.table import Record, plate_id, row_of
+from labkit.readout.table import Record, TruncatedError, plate_id, row_of
 from labkit.readout.text import MARKERS, Doc, is_digits, parse_value
 
 # labkit format name -> (allotropy Vendor name, file extension allotropy expects, display name)
@@ -48,14 +48,17 @@ def mode_unit(doc: Doc, default: str = "RLU") -> str:
     return default
 
 
-def read_vendor(doc: Doc, fmt: str) -> tuple[list[Record], str]:
-    """Read a vendor export: allotropy first, labkit's own parsers if it fails. Returns (records, note)."""
+def read_vendor(doc: Doc, fmt: str) -> tuple[list[Record], str, bool]:
+    """Read a vendor export: allotropy first, labkit's own parsers if it fails.
+
+    Returns (records, note on how it was read, whether labkit's fallback was used).
+    """
     strict, tail = STRICT[fmt]
     display = VENDORS[fmt][2]
     try:
         records = via_allotropy(doc, fmt)
         check_truncated(doc, find_blocks(doc), strict=strict, tail=tail)
-        return records, f"read by allotropy's {display} parser"
+        return records, f"read by allotropy's {display} parser", False
     except AllotropyFailed as exc:
         why = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
     unit = "CPS" if fmt == "envision" and mode_unit(doc) == "RLU" else mode_unit(doc)
@@ -66,14 +69,14 @@ def read_vendor(doc: Doc, fmt: str) -> tuple[list[Record], str]:
             continue
         try:
             records = parse()
+        except TruncatedError as err:
+            raise TruncatedError(err.message, file=doc.path, line=err.line,
+                                 problems=[f"allotropy {display} parser: {why}"]) from None
         except ReadoutError as err:
             errors.append(f"labkit {name} parser: {err.message}" + (f" (line {err.line})" if err.line else ""))
-            if "truncated" in err.message:
-                raise ReadoutError(err.message, file=doc.path, line=err.line,
-                                   problems=[f"allotropy {display} parser: {why}"]) from None
             continue
         return records, (f"allotropy's {display} parser could not read this file ({why}); "
-                         f"read with labkit's {name} parser instead")
+                         f"read with labkit's {name} parser instead"), True
     raise ReadoutError(f"cannot read this {display} export", file=doc.path,
                        problems=[f"allotropy {display} parser: {why}", *errors])
 

@@ -74,6 +74,8 @@ def import_cmd(readout: Path, fmt: str, plate: str | None, layout: Path | None, 
         elif plate_map:
             raise ReadoutError("--plate-map only makes sense with --layout", field="plate-map")
     for w in caught:
+        if issubclass(w.category, Warning) and str(w.message).endswith(info["note"]):
+            continue  # already printed as 'how:'
         if w.category.__module__.startswith("labkit"):
             click.echo(f"warning: {w.message}", err=True)
         else:  # library warnings (deprecations...) are not the user's business: normal filters decide

@@ -85,6 +85,16 @@ def detect_doc(doc: Doc) -> tuple[str, str]:
     return found
 
 
+def load(path: str | Path) -> Doc:
+    """load_doc(), with the formats labkit reads listed on its errors (empty, binary, .xls...)."""
+    try:
+        return load_doc(path)
+    except ReadoutError as err:
+        raise ReadoutError(err.message, file=err.file or path, line=err.line, field=err.field,
+                           problems=[*err.problems, f"no format can read it; labkit reads: {', '.join(FORMATS)}"]
+                           ) from None
+
+
 def detect(path: str | Path) -> tuple[str, str]:
     """(format name, reason) for a readout file."""
-    return detect_doc(load_doc(path))
+    return detect_doc(load(path))

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from labkit.errors import ReadoutError
-from labkit.readout.table import Record, plate_id, row_of, unit_from
+from labkit.readout.table import Record, TruncatedError, plate_id, row_of, unit_from
 from labkit.readout.text import Doc, is_digits, is_marker, is_number, parse_value
 from labkit.tables import PLATE_FORMATS
 
@@ -106,7 +106,8 @@ def plate_marker(row: list[str], nxt: list[str] | None) -> str | None:
     keyed = cells[0].rstrip().endswith(":") or len(cells) <= 3
     if key in _PLATE_KEYS and len(cells) >= 2 and keyed:
         value = cells[1]
-        if value.lower() not in _NOT_PLATE and len(value) <= 64 and value.count(" ") <= 3:
+        if value.lower() not in _NOT_PLATE and len(value) <= 64 and value.count(" ") <= 3 and \
+                not value.endswith(":"):
             return plate_id(value)
     for c in cells[:3]:
         m = re.match(r"^(plate(?: id| name| number| barcode)?|barcode|id1)\s*[:=]\s*(\S.*)$", c, re.IGNORECASE)
@@ -418,12 +419,12 @@ def check_truncated(doc: Doc, blocks: list[Block], *, strict: bool = False, tail
         header = doc.rows[b.start]
         width = max((s + k for s, k in _column_runs(header) if k == b.n_cols), default=b.n_cols)
         if not doc.ends_with_newline and (strict or len(doc.rows[last]) < width):
-            raise ReadoutError("the file ends in the middle of a plate grid; it looks truncated "
+            raise TruncatedError("the file ends in the middle of a plate grid; it looks truncated "
                                "(re-export it from the instrument)", file=doc.path, line=last + 1)
         if tail:
             n_rows = {cols: rows for rows, cols in PLATE_FORMATS.values()}.get(b.n_cols)
             have = max((c[0] for c in b.cells), default=-1) + 1
             if n_rows is None or have < n_rows:
-                raise ReadoutError(f"the file ends inside a plate grid after {have} row(s); it looks "
+                raise TruncatedError(f"the file ends inside a plate grid after {have} row(s); it looks "
                                    "truncated (re-export it from the instrument)", file=doc.path,
                                    line=last + 1)

@@ -25,7 +25,7 @@ import warnings
 import pandas as pd
 
 from labkit.errors import ReadoutError
-from labkit.readout.table import fit_format
+from labkit.readout.table import ReadoutWarning, fit_format
 from labkit.tables import PLATE_FORMATS, READOUT_COLUMNS, WELLS_COLUMNS, row_index, split_well
 
 UNASSIGNED = "unassigned"
@@ -33,7 +33,7 @@ LAYOUT_EXTRA = [c for c in WELLS_COLUMNS if c not in ("plate", "well", "row", "c
 NOT_MEASURED_ROLES = ("empty", "buffer")
 
 
-class JoinWarning(UserWarning):
+class JoinWarning(ReadoutWarning):
     """A readout / layout mismatch worth telling the user about (the join still went ahead)."""
 
 
@@ -94,6 +94,10 @@ def join_layout(readout: pd.DataFrame, wells: pd.DataFrame, *, source: str = "",
     wells = wells.copy()
     wells["plate"] = wells["plate"].astype(str)
     wells["well"] = [_canon(w) for w in wells["well"]]
+    dup = wells[wells.duplicated(["plate", "well"], keep=False)]
+    if not dup.empty:
+        twice = [f"plate {p} well {w}" for p, w in dict.fromkeys(zip(dup["plate"], dup["well"]))]
+        raise ReadoutError("the layout lists some wells twice", file=source or None, problems=twice[:10])
     layout_plates = list(dict.fromkeys(wells["plate"]))
     readout_plates = list(dict.fromkeys(readout["plate"]))
     mapping = map_plates(readout_plates, layout_plates, plate_map, source=source)

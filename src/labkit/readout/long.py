@@ -15,7 +15,7 @@ import re
 
 from labkit.errors import ReadoutError
 from labkit.readout.grid import plate_marker
-from labkit.readout.table import Record, plate_id, row_of, unit_from
+from labkit.readout.table import Record, TruncatedError, plate_id, row_of, unit_from
 from labkit.readout.text import Doc, is_digits, is_marker, is_number, parse_value
 from labkit.tables import PLATE_FORMATS, split_well
 
@@ -124,7 +124,7 @@ def read_long(doc: Doc, *, default_unit: str = "", prefs: tuple[str, ...] = VALU
     if last_table and doc.kind == "text" and not doc.ends_with_newline and last_table[1] == len(rows):
         h, _ = last_table
         if strict or len(rows[-1]) < len(rows[h]):
-            raise ReadoutError("the file ends in the middle of a table row; it looks truncated "
+            raise TruncatedError("the file ends in the middle of a table row; it looks truncated "
                                "(re-export it from the instrument)", file=doc.path, line=len(rows))
     return records
 

@@ -17,6 +17,15 @@ import pandas as pd
 from labkit.errors import ReadoutError
 from labkit.tables import FLAGS, PLATE_FORMATS, READOUT_COLUMNS, row_index, row_letters
 
+
+class ReadoutWarning(UserWarning):
+    """Something about an import the user should know (e.g. allotropy could not read it, labkit did)."""
+
+
+class TruncatedError(ReadoutError):
+    """A file that stops in the middle of its data (cut short by a copy or a full disk)."""
+
+
 UNIT_WORDS: tuple[tuple[str, str], ...] = (
     (r"\bCCPM\d?\b", "CCPM"), (r"\bCPM\d?\b", "CPM"), (r"\bLCPS\d?\b", "LCPS"), (r"\bDPM\d?\b", "DPM"),
     (r"\bCPS\b", "CPS"), (r"\bRLU\b", "RLU"), (r"\bRFU\b", "RFU"), (r"\bmAU\b", "absorbance"),
@@ -110,7 +119,8 @@ def to_frame(records: list[Record], source: str, path: str) -> pd.DataFrame:
         "read": [r.read for r in order],
         "flag": [r.flag for r in order],
     })
-    return df[list(READOUT_COLUMNS)]
+    assert list(df.columns) == list(READOUT_COLUMNS)
+    return df
 
 
 def row_of(label: str, n_cols: int | None = None) -> int | None:
