@@ -2,7 +2,15 @@
 
 Both protocols run through the real Opentrons analysis and labkit's cost model (labkit.simulate.cost); same robot,
 same 8-channel pipette, same tip policy. Goal: >= 20 % less estimated deck time with no more tips.
-Run: .venv/bin/python benchmarks/bench_plan.py
+
+The plain protocol is the tutorial as written (its deck, default flow rates, `transfer` with mix_after). labkit
+saves time by: multi-dispensing the diluent (non-contact, one tip); a compact deck (plate beside the trash,
+reservoir beside the plate, tip racks next to both); mixing a water series at 2× the default flow rate (within
+80 % of the pipette's documented maximum; the dispense that precedes the mix too, as the mix rinses the tip
+into that well); blowing the disposal volume out at the trash where the tip is dropped anyway. Transfers still
+aspirate at the default rate, per_step still takes a fresh tip for every step (tests/test_seed_protocols.py
+verifies both policies with the ledger).
+Run: .venv/bin/python benchmarks/bench_plan.py   (exit 1 when a row misses the goal)
 """
 
 from __future__ import annotations

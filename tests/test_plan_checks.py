@@ -76,3 +76,13 @@ def test_channel_wells_96_and_384():
     assert channel_wells("corning_96_wellplate_360ul_flat", "A3", 8) == [f"{r}3" for r in "ABCDEFGH"]
     assert channel_wells("corning_384_wellplate_112ul_flat", "B1", 8) == [f"{r}1" for r in "BDFHJLNP"]
     assert channel_wells("nest_12_reservoir_15ml", "A2", 8) == ["A2"]
+
+
+def test_mix_faster_than_the_pipette_allows():
+    plan = _plan()
+    plan.steps.append(Transfer("whirl", plan.pipettes[0].key, (Stroke(
+        Loc("plate_1", "A1"), 50.0, (Disp(Loc("plate_1", "A2"), 50.0),), Loc("tips_300ul_2", "A12"),
+        mix_after=(3, 50.0), mix_rate=4.0),)))
+    with pytest.raises(PlanError) as exc:
+        check_plan(plan)
+    assert "flow rate" in str(exc.value.problems)

@@ -69,6 +69,9 @@ def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: st
         if exc.file is None:
             exc.file = str(table)
         raise
+    from labkit.safety import guard_output
+
+    guard_output(output, [table])
     output.parent.mkdir(parents=True, exist_ok=True)
     out.to_csv(output, index=False)
     flagged = int((out["flags"] != "").sum())
@@ -162,6 +165,9 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
     """
     from labkit.analysis.pipeline import analyze_files
 
+    from labkit.safety import guard_output_dir
+
+    guard_output_dir(out_dir, [*readouts, layout])
     result, paths = analyze_files(list(readouts), layout, out_dir, fix_top=fix_top, fix_bottom=fix_bottom,
                                   title=title)
     click.echo(summary_text(result))

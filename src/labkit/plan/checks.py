@@ -1,4 +1,4 @@
-"""Checks a plan before it is emitted: pipette ranges, overflow, reservoir volumes, tips, deck."""
+"""Checks a plan before it is emitted: pipette ranges and flow rates, overflow, reservoir volumes, tips, deck."""
 
 from __future__ import annotations
 
@@ -61,6 +61,10 @@ def check_plan(plan: Plan) -> None:
             if not spec.min_ul - 1e-9 <= st.volume <= spec.max_ul + 1e-9:
                 problems.append(f"step {step.text!r}: {st.volume:g} µL is outside the {spec.name} range "
                                 f"({spec.min_ul:g}–{spec.max_ul:g} µL)")
+            if st.mix_rate <= 0 or (spec.max_flow_ul_s and st.mix_rate * spec.flow_ul_s > spec.max_flow_ul_s + 1e-6):
+                problems.append(f"step {step.text!r}: mixing at {st.mix_rate:g}× the default flow rate "
+                                f"({st.mix_rate * spec.flow_ul_s:g} µL/s) is outside the {spec.name} range "
+                                f"(up to {spec.max_flow_ul_s:g} µL/s)")
             for d in st.dispenses:
                 if d.volume < spec.min_ul - 1e-9:
                     problems.append(f"step {step.text!r}: a {d.volume:g} µL dispense is below the {spec.name} "

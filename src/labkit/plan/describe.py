@@ -33,9 +33,12 @@ def describe(plan: Plan) -> str:
             n_tips = sum(1 for st in s.strokes if st.tip is not None)
             n_disp = sum(len(st.dispenses) for st in s.strokes)
             first = s.strokes[0]
+            mix = first.mix_after or first.mix_before
+            how = f"; mixes {mix[0]} × {mix[1]:g} µL at {first.mix_rate:g}× the default flow rate" if mix else ""
             out.append(f"  {i:3}. {kind} [{s.pipette}] {s.text} — {len(s.strokes)} aspirate(s), {n_disp} "
                        f"dispense(s), {n_tips} tip(s); first: {first.volume:g} µL from {first.source} -> "
-                       f"{', '.join(str(d.loc) for d in first.dispenses[:4])}{' …' if len(first.dispenses) > 4 else ''}")
+                       f"{', '.join(str(d.loc) for d in first.dispenses[:4])}{' …' if len(first.dispenses) > 4 else ''}"
+                       f"{how}")
         elif isinstance(s, Comment):
             out.append(f"  {i:3}. comment: {s.text}")
         elif isinstance(s, Pause):

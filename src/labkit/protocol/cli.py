@@ -72,6 +72,9 @@ def protocol(layout: str | None, robot: str, output: str | None, tip_policy: str
         return 0
     text = generate(layout, robot, tip_policy)
     if output:
+        from labkit.safety import guard_output
+
+        guard_output(output, [layout] if layout else [])
         Path(output).write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
     else:

@@ -86,6 +86,9 @@ def import_cmd(readout: Path, fmt: str, plate: str | None, layout: Path | None, 
     if output is None:
         df.to_csv(sys.stdout, index=False, lineterminator="\n")
     else:
+        from labkit.safety import guard_output
+
+        guard_output(output, [readout] + ([layout] if layout else []))
         output.parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(output, index=False, lineterminator="\n")
     click.echo(f"{len(df)} wells on {len(plates)} plate(s) ({', '.join(plates)}): {summary}"

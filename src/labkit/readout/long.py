@@ -17,7 +17,7 @@ from labkit.errors import ReadoutError
 from labkit.readout.grid import plate_marker
 from labkit.readout.table import Record, TruncatedError, plate_id, row_of, unit_from
 from labkit.readout.text import Doc, is_digits, is_marker, is_number, parse_value
-from labkit.tables import PLATE_FORMATS, split_well
+from labkit.tables import FLAGS, PLATE_FORMATS, split_well
 
 WELL_COLS = ("well", "wells", "well id", "wellid", "well position", "well positions", "wellposition",
              "well name", "well_name", "well no", "well#", "position", "pos", "pos.", "location", "well pos")
@@ -140,6 +140,10 @@ def _read_table(doc: Doc, header: list[str], body: list[list[str]], header_line:
     value_j = _value_column(header, body, used, doc.decimal, prefs)
     if value_j is None:
         return False
+    # a 'flag' column with labkit's flags (e.g. labkit's own import output read back) is kept, not dropped
+    flag_j = next((j for j, n in enumerate(names) if n == "flag"), None)
+    if flag_j is not None and not all((r[flag_j] if flag_j < len(r) else "") in FLAGS for r in body if any(r)):
+        flag_j = None
     barcode_j = next((j for j in plate_js if "barcode" in names[j]), None)
     plate_j = next((j for j in plate_js if j != barcode_j), None)
     unit = unit_from(header[value_j], default_unit)
@@ -169,6 +173,8 @@ def _read_table(doc: Doc, header: list[str], body: list[list[str]], header_line:
             pos = (r, int(ct))
         text = row[value_j] if value_j < len(row) else ""
         value, flag = parse_value(text, doc.decimal)
+        if flag_j is not None and flag_j < len(row) and row[flag_j] != "ok":
+            value, flag = float("nan"), row[flag_j]
         if flag is None:
             continue
         plate = plate_ctx or "1"
