@@ -1,6 +1,5 @@
 """Property tests: any valid generated spec lays out without overlap and round-trips through YAML."""
 
-import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from labkit.errors import LayoutError

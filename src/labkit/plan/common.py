@@ -190,3 +190,23 @@ def top_composition(c, s) -> dict[str, float]:
     comp = {f"compound:{c.name}": s.source[0]}
     comp.update(solvent_species(c.solvent))
     return comp
+
+
+COMPOUND_ROLES = ("sample", "reference")
+
+
+def dosing_moves(series: "DmsoSeries", key: str, wells: list, volume: float) -> list:
+    """(source, destination, µL) for every dosed well: each well from its compound point's intermediate (vehicle
+    wells from the solvent-in-buffer well), ordered column by column for short head moves."""
+    from collections import defaultdict
+
+    by_key = defaultdict(list)
+    for w in wells:
+        by_key[(w.compound, w.point) if w.role in COMPOUND_ROLES else ("", 0)].append(w)
+    moves = []
+    for k in sorted(by_key, key=lambda k: (k[0] == "", k)):
+        for src, w in zip(series.assign(k, len(by_key[k])), by_key[k]):
+            moves.append((src, well_loc(key, w), volume))
+    moves.sort(key=lambda m: (int(m[1].well[1:]), m[1].well[0]))
+    return moves
+

@@ -6,11 +6,10 @@ from collections import defaultdict
 
 from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE, RESERVOIR, TUBES
 from labkit.plan.builder import Builder
-from labkit.plan.common import DmsoSeries, assay_wells, solvent_species, well_loc
+from labkit.plan.common import COMPOUND_ROLES, DmsoSeries, assay_wells, dosing_moves, solvent_species, well_loc
 from labkit.plan.steps import Delay, Loc, MoveLabware, Pause, SetTemperature
 from labkit.units import si_conc
 
-COMPOUND_ROLES = ("sample", "reference")
 CONTROL_ROLES = ("vehicle", "positive", "blank")
 ASSAY_ROLES = COMPOUND_ROLES + CONTROL_ROLES
 HOT = "HOT [γ-33P]ATP mix (radioactive)"
@@ -82,15 +81,7 @@ def plan_kinase(b: Builder, exp) -> None:
         b.add(MoveLabware(key, temp, robot.gripper, f"Put reaction plate {p.id} on the temperature module"))
         wells = assay_wells(exp, p.id, ASSAY_ROLES)
         # compound / vehicle: fresh tip for every well (contact)
-        by_key = defaultdict(list)
-        for w in wells:
-            by_key[(w.compound, w.point) if w.role in COMPOUND_ROLES else ("", 0)].append(w)
-        moves = []
-        for k in sorted(by_key, key=lambda k: (k[0] == "", k)):
-            ws = by_key[k]
-            for src, w in zip(series.assign(k, len(ws)), ws):
-                moves.append((src, well_loc(key, w), v.compound))
-        moves.sort(key=lambda m: (int(m[1].well[1:]), m[1].well[0]))
+        moves = dosing_moves(series, key, wells, v.compound)
         pip = b.choose(v.compound)
         b.transfer(f"{p.id}: {v.compound:g} µL compound intermediate (vehicle wells: {solvent} in buffer) into "
                    f"every assay well, a fresh tip each", pip, moves, new_tip="always")

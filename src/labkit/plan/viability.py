@@ -6,10 +6,9 @@ from collections import defaultdict
 
 from labkit.labware.specs import ASSAY_PLATE, HS_ADAPTER, RESERVOIR
 from labkit.plan.builder import Builder
-from labkit.plan.common import DmsoSeries, assay_wells, solvent_species, well_loc
+from labkit.plan.common import COMPOUND_ROLES, DmsoSeries, assay_wells, dosing_moves, solvent_species, well_loc
 from labkit.plan.steps import Delay, Latch, MoveLabware, Pause, Shake
 
-COMPOUND_ROLES = ("sample", "reference")
 CELL_ROLES = ("sample", "reference", "vehicle")
 DOSED_ROLES = ("sample", "reference", "vehicle", "blank")
 REMIX_EVERY = 24  # dispenses between re-mixes of a cell suspension
@@ -90,14 +89,7 @@ def plan_viability(b: Builder, exp) -> None:
     # 3. dose: fresh tip every well
     for p, key in plates:
         wells = assay_wells(exp, p.id, DOSED_ROLES)
-        by_key = defaultdict(list)
-        for w in wells:
-            by_key[(w.compound, w.point) if w.role in COMPOUND_ROLES else ("", 0)].append(w)
-        moves = []
-        for k in sorted(by_key, key=lambda k: (k[0] == "", k)):
-            for src, w in zip(series.assign(k, len(by_key[k])), by_key[k]):
-                moves.append((src, well_loc(key, w), v.compound))
-        moves.sort(key=lambda m: (int(m[1].well[1:]), m[1].well[0]))
+        moves = dosing_moves(series, key, wells, v.compound)
         pip = b.choose(v.compound)
         b.transfer(f"{p.id}: dose {v.compound:g} µL intermediate (vehicle and blank wells: {solvent} in medium), "
                    "a fresh tip every well", pip, moves, new_tip="always")
