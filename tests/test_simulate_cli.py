@@ -81,3 +81,12 @@ def test_real_command_line_with_subprocess_analysis():
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["cost"]["aspirates"] == 17 and doc["ok"] is True
+
+
+@pytest.mark.parametrize("content", [bytes(range(256)), b"x = 1\x00\n"])
+def test_binary_file_is_bad_input_not_a_crash(tmp_path, capsys, content):
+    bad = tmp_path / "protocol.py"
+    bad.write_bytes(content)
+    code, _out, err = run_cli(capsys, "simulate", str(bad))
+    assert code == 2
+    assert str(bad) in err and "Traceback" not in err

@@ -57,6 +57,11 @@ def read_literal(path: str | Path, name: str) -> object | None:
         tree = ast.parse(p.read_text(encoding="utf-8"), filename=str(p))
     except SyntaxError as exc:
         raise SimulationError(f"not valid Python: {exc.msg}", file=p, line=exc.lineno) from None
+    except UnicodeDecodeError as exc:
+        raise SimulationError(f"not a Python protocol (not UTF-8 text: {exc.reason} at byte {exc.start})",
+                              file=p) from None
+    except ValueError as exc:  # e.g. NUL bytes
+        raise SimulationError(f"not a Python protocol ({exc})", file=p) from None
     for node in tree.body:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
             node, ast.AnnAssign) and node.value is not None else []
