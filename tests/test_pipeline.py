@@ -166,3 +166,14 @@ def test_labkit_analyze_cli_end_to_end(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "labkit.cli", "analyze", str(export), "--layout",
                           str(tmp_path / "nope.yaml"), "-o", str(out)], capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_a_luminescence_file_against_a_kinase_layout_earns_a_note():
+    import pandas as pd
+
+    from labkit.analysis.pipeline import unit_notes
+
+    joined = pd.DataFrame({"unit": ["CPS", "CPS"]})
+    assert "not what a kinase_radiometric read-out gives" in unit_notes(joined, "kinase_radiometric")[0]
+    assert unit_notes(joined, "cell_viability_ctg") == []
+    assert unit_notes(pd.DataFrame({"unit": ["CPM"]}), "kinase_radiometric") == []

@@ -59,6 +59,24 @@ class AnalysisResult:
         return d[d["role"].isin(FIT_ROLES) & (d["compound"] == compound) & (d[self.group_col] == group)]
 
 
+# measurement kinds each assay's reader gives; anything else earns a note (wrong file or wrong layout?)
+EXPECTED_UNITS = {"kinase_radiometric": {"cpm", "ccpm", "dpm", "counts", "count"},
+                  "cell_viability_ctg": {"rlu", "cps", "lcps", "luminescence", "lum", "counts", "rfu"}}
+
+
+def unit_notes(joined: pd.DataFrame, assay: str) -> list[str]:
+    """A note when the readout's measurement kind is not what the assay's reader gives (e.g. RLU for 33P)."""
+    expected = EXPECTED_UNITS.get(assay)
+    if not expected or "unit" not in joined.columns:
+        return []
+    units = sorted({str(u) for u in joined["unit"].dropna() if str(u).strip()})
+    odd = [u for u in units if u.strip().lower() not in expected]
+    if not odd:
+        return []
+    return [f"the readout is in {', '.join(odd)}, not what a {assay} read-out gives "
+            f"({', '.join(sorted(expected))}): is this the right file for this layout?"]
+
+
 def analyze_joined(joined: pd.DataFrame, assay: str, *, fix_top: float | None = None,
                    fix_bottom: float | None = None) -> AnalysisResult:
     """Normalise a joined readout to its controls, run plate QC and fit LL.4 per compound x target / cell line."""
@@ -68,7 +86,7 @@ def analyze_joined(joined: pd.DataFrame, assay: str, *, fix_top: float | None = 
     norm = normalise(joined, assay)
     data, gcol = norm.data, spec.group_col
     qc = control_qc(norm)
-    notes = list(norm.notes)
+    notes = list(norm.notes) + unit_notes(joined, assay)
     series = data[data["role"].isin(FIT_ROLES)]
     if series.empty:
         raise LabkitError("nothing to fit: no well has role 'sample' or 'reference' (is the layout the right one "
