@@ -1,5 +1,6 @@
 # Two commands: `make demo` and `make test`. Both set up .venv on a machine with only python3 and make.
-PYTHON ?= python3
+# opentrons 8.8 needs Python 3.10 or 3.11: prefer those if python3 is another version
+PYTHON ?= $(shell for p in python3.11 python3.10 python3; do command -v $$p >/dev/null 2>&1 && echo $$p && break; done)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
