@@ -14,6 +14,8 @@ DATA = Path(__file__).parent / "data" / "readout"
 EXPECTED = {
     "microbeta2_grid_2plates.csv": "microbeta", "microbeta2_384_semicolon.csv": "microbeta",
     "topcount_list.csv": "microbeta", "trilux_list_positions.txt": "microbeta",
+    "topcount_plate_96.001": "microbeta", "topcount_plate_kinetic.txt": "microbeta",
+    "topcount_columns.001": "microbeta",
     "envision_lum_384_2plates.csv": "envision", "envision_lum_96_ovrflw.csv": "envision",
     "envision_lum_96_semicolon.csv": "envision", "mars_lum_96.csv": "mars", "mars_lum_1536_partial.csv": "mars",
     "gen5_lum_96.txt": "gen5", "gen5_fl_96_two_filters.txt": "gen5",
@@ -33,7 +35,7 @@ def test_detect_names_format_and_reason(name, fmt):
 
 
 def test_every_fixture_is_covered():
-    fixtures = {p.name for p in DATA.iterdir() if p.suffix != ".py" and not p.name.startswith("bad_")}
+    fixtures = {p.name for p in DATA.iterdir() if p.suffix not in (".py", ".md") and not p.name.startswith("bad_")}
     assert fixtures == set(EXPECTED)
 
 

@@ -17,7 +17,7 @@ from labkit.readout import read
 from labkit.tables import FLAGS, READOUT_COLUMNS
 
 DATA = Path(__file__).parent / "data" / "readout"
-FIXTURES = sorted(p.name for p in DATA.iterdir() if p.suffix != ".py")
+FIXTURES = sorted(p.name for p in DATA.iterdir() if p.suffix not in (".py", ".md"))
 CONTENT = {name: (DATA / name).read_bytes() for name in FIXTURES}
 
 

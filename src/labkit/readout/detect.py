@@ -18,7 +18,8 @@ FORMATS: dict[str, str] = {
     "gen5": "Agilent/BioTek Gen5 text export (Software Version, Plate Number, Results grid)",
     "mars": "BMG LABTECH MARS CSV export (CLARIOstar / PHERAstar: User:, Test name:, Raw Data)",
     "tecan": "Tecan Magellan / Spark (i-control) export, Excel or text",
-    "microbeta": "PerkinElmer MicroBeta / MicroBeta2 / TopCount counter export (grid or list)",
+    "microbeta": "PerkinElmer MicroBeta / MicroBeta2 / TopCount counter export (grid or list; TopCount "
+                 "plate / column output)",
     "grid": "generic plate grids (8x12, 16x24, 32x48; labelled or bare; CSV, TSV, XLSX)",
     "long": "generic long table (a well column and a value column)",
 }

@@ -7,6 +7,8 @@ No maintained parser exists for these, so labkit reads them itself. Two export s
   grid is the measurement; time grids are dropped.
 - list by position: a table with a well / position column and count columns (e.g. 'Well', 'CPM1',
   'CCPM1', 'Time'); a position number counts row-major from A1.
+- TopCount's own per-plate output files (plate output: counts grid + read-time grid, no header; column
+  output: 'position ,counts ,time' lines), read by labkit.readout.topcount.
 
 Where a file has both corrected and raw counts the corrected ones are taken (CCPM before CPM, then
 LCPS / CPS / DPM); the unit column says which.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+from labkit.readout import topcount
 from labkit.readout.grid import find_blocks, read_grid, select
 from labkit.readout.long import VALUE_PREFS, read_long
 from labkit.readout.table import Record
@@ -36,7 +39,7 @@ def sniff(doc: Doc) -> str | None:
     m = WEAK.search(head)
     if m:
         return f"has {m.group(0)!r} counts near the top (scintillation counter export)"
-    return None
+    return topcount.sniff(doc)
 
 
 def read_microbeta(doc: Doc) -> list[Record]:
@@ -46,6 +49,8 @@ def read_microbeta(doc: Doc) -> list[Record]:
     break, so a last line without one means the file was cut); files that merely have CPM columns are not.
     """
     strict = bool(STRONG.search(doc.head(80)))
+    if not strict and topcount.kind(doc):
+        return topcount.read_topcount(doc)
     if select(find_blocks(doc), doc.decimal):
         return read_grid(doc, default_unit="CPM", prefer=GRID_PREFER, strict=strict)
     return read_long(doc, default_unit="CPM", prefs=LONG_PREFS, strict=strict)

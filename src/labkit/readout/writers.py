@@ -2,6 +2,9 @@
 
 - write_microbeta: a PerkinElmer MicroBeta2 plate-grid CPM export (instrument / protocol header, per
   plate a 'Plate' / 'Barcode' header, the counts grid and the per-well counting-time grid), CRLF.
+  This layout is written from memory: no real MicroBeta / MicroBeta2 export was found to check it
+  against (tests/data/readout/README.md). The counter layouts that were checked against real files are
+  TopCount's plate / column output (labkit.readout.topcount), which carry no plate id and no markers.
 - write_luminescence: a PerkinElmer EnVision luminescence CSV export (per plate a 'Plate information'
   block, 'Background information' and 'Results for ... (CPS)' grid; then assay, protocol, plate type,
   plate map, label and instrument sections, ending 'Exported with EnVision Workstation version ...').

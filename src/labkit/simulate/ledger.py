@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ast
 import math
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,11 +51,15 @@ Key = tuple[str, str]  # (labware label, well name)
 
 # ---------------------------------------------------------------- protocol literals
 
+_AST_LOCK = threading.Lock()
+
+
 def read_literal(path: str | Path, name: str) -> object | None:
     """The value of a module-level literal assignment `NAME = {...}` in a Python file (None if absent)."""
     p = Path(path)
     try:
-        tree = ast.parse(p.read_text(encoding="utf-8"), filename=str(p))
+        with _AST_LOCK:  # CPython < 3.11.8 can fail ast.parse in concurrent threads (python/cpython#106905)
+            tree = ast.parse(p.read_text(encoding="utf-8"), filename=str(p))
     except SyntaxError as exc:
         raise SimulationError(f"not valid Python: {exc.msg}", file=p, line=exc.lineno) from None
     except UnicodeDecodeError as exc:

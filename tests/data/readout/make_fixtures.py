@@ -105,6 +105,55 @@ def topcount_list() -> None:
     save("topcount_list.csv", "\n".join(out) + "\n", newline="\r\n")
 
 
+# --- TopCount NXT native output files (layouts of the real files in github.com/tzielins/BioDare2-topcount,
+#     src/test/resources/ed/biodare/data/topcount/: no header, no plate id; see README.md) ------------------
+def _tc_grid(cell, pad: bool) -> list[str]:
+    """One TopCount plate-output grid: tab-separated, row labels '  A ', unread wells blank."""
+    if pad:  # plate output as in 20150401a/0074.001: every cell 11 wide, last header cell '    12 '
+        head = "    \t" + "\t".join(f"{c:>6}     " if c < 12 else f"{c:>6} " for c in range(1, 13))
+        fmt = lambda text: f"{text:>10} "  # noqa: E731
+    else:  # kinetic output as in ed/bd/parser/topcount/090211plate1236.txt: unpadded, blanks of spaces
+        head = "    \t" + "\t".join(str(c) for c in range(1, 13))
+        fmt = lambda text: text  # noqa: E731
+    out = [head]
+    for r in range(8):
+        cells = [cell(r, c) for c in range(1, 13)]
+        out.append(f"  {ROWS[r]} \t" + "\t".join(fmt(t) if t else (" " * 11 if pad else " " * (3 if c < 10 else 4))
+                                                 for c, t in enumerate(cells, start=1)))
+    return out
+
+
+def topcount_plate() -> None:
+    # rows B, D, F, H not counted (blank); counts grid, two '    ' lines, grid of read times of day (24 h)
+    read = lambda r: r % 2 == 0  # noqa: E731
+    counts = _tc_grid(lambda r, c: str(v(r, c)) if read(r) else "", pad=True)
+    times = _tc_grid(lambda r, c: f"13:{8 + (c + r) // 6:02d}:{(11 + 5 * c + 7 * r) % 60:02d}" if read(r) else "",
+                     pad=True)
+    save("topcount_plate_96.001", "\n".join(counts + ["    ", "    "] + times) + "\n\n", newline="\r\n")
+
+
+def topcount_kinetic() -> None:
+    # 3 cycles of the same plate; odd columns counted; tab-only filler lines; 12 h times with AM/PM
+    out: list[str] = []
+    for k in range(3):
+        counts = _tc_grid(lambda r, c: str(v(r, c) + 10000 * k) if c % 2 == 1 else "", pad=False)
+        times = _tc_grid(lambda r, c: f"{11 + k}:{(50 + c + r) % 60:02d}:{(4 * r + 3 * c) % 60:02d} "
+                                      f"{'AM' if k == 0 else 'PM'}" if c % 2 == 1 else "", pad=False)
+        out += counts + ["    " + "\t" * 12, "    " + "\t" * 12] + times + [""]
+    save("topcount_plate_kinetic.txt", "\n".join(out) + "\n", newline="\r\n")
+
+
+def topcount_columns() -> None:
+    # column output as in TopCountColumnParserTest.java: ' pos ,counts ,time '; 2 cycles, positions restart at 1
+    out = []
+    for k in range(2):
+        for pos in range(1, 97):
+            r, c = (pos - 1) // 12, (pos - 1) % 12 + 1
+            t = 15 * 60 + 21 + 7 * (pos - 1) + 1800 * k
+            out.append(f"{pos:>3} ,{v(r, c) + 10000 * k:>4} ,10:{t // 60 % 60:02d}:{t % 60:02d} AM ")
+    save("topcount_columns.001", "\n".join(out) + "\n", newline="\r\n")
+
+
 # --- MicroBeta TriLux list by position (tab separated, numeric positions) ---------------------------------
 def trilux_positions() -> None:
     out = ["Wallac 1450 MicroBeta TriLux", "Protocol\t7\t3H SPA", "", "Plate\tPos\tDet\tCCPM1\tCPM1\tTime(s)"]
@@ -413,6 +462,9 @@ if __name__ == "__main__":
     microbeta2_grid()
     microbeta_eu()
     topcount_list()
+    topcount_plate()
+    topcount_kinetic()
+    topcount_columns()
     trilux_positions()
     envision_384()
     envision_quirks()
