@@ -14,7 +14,7 @@ HOSTILE = ['x"); import os #', "it's '''\"\"\" \\ done", "__import__('os').syste
            "line\nbreak {0} %s", "ümlaut—γ"]
 DATA_NAMES = ["metadata", "requirements", "LIQUIDS", "TRASH", "MODULES", "LABWARE", "PIPETTES", "LOADS", "STEPS",
               "DEFINITIONS"]
-FUNCS = ["add_parameters", "_load_labware", "_stroke", "run"]
+FUNCS = ["add_parameters", "_load_labware", "_nozzles", "_stroke", "run"]
 
 
 def _hostile_kinase():
@@ -91,3 +91,14 @@ def test_clean_rounds_and_rejects():
 
     with pytest.raises(ValueError):
         clean(math.nan)
+
+
+def test_nozzle_layouts_only_on_8_channel_steps():
+    exp = load_experiment(ROOT / "layouts" / "kinase_panel.yaml")
+    text = emit(build_plan(exp, "ot2"))
+    steps = ast.literal_eval(next(n.value for n in ast.parse(text).body if isinstance(n, ast.Assign)
+                                  and n.targets[0].id == "STEPS"))
+    noz = {(s["pipette"], s.get("nozzles", 0)) for s in steps if "strokes" in s}
+    assert noz >= {("p20_multi_gen2", 0), ("p20_multi_gen2", 1), ("p20_multi_gen2", 6), ("p300_multi_gen2", 4)}
+    single = emit(build_plan(exp, "ot2", multichannel=False))
+    assert "'nozzles'" not in single

@@ -86,3 +86,45 @@ def test_mix_faster_than_the_pipette_allows():
     with pytest.raises(PlanError) as exc:
         check_plan(plan)
     assert "flow rate" in str(exc.value.problems)
+
+
+def test_channel_wells_of_partial_layouts():
+    plate, p384 = "corning_96_wellplate_360ul_flat", "corning_384_wellplate_112ul_flat"
+    assert channel_wells(plate, "F7", 8, 6) == [f"{r}7" for r in "ABCDEF"]  # the front nozzle on F7
+    assert channel_wells(plate, "D7", 8, 1) == ["D7"]
+    assert channel_wells(p384, "F3", 8, 3) == ["B3", "D3", "F3"]
+    assert channel_wells("nest_12_reservoir_15ml", "A1", 8, 4) == ["A1"]
+    with pytest.raises(PlanError, match="first row"):
+        channel_wells(plate, "C1", 8, 4)
+
+
+def test_partial_layouts_next_to_tall_labware_or_in_the_back_row_are_rejected():
+    from labkit.labware.specs import ROBOTS, slot_behind
+
+    plan = build_plan(load_experiment(ROOT / "layouts" / "kinase_panel.yaml"), "ot2")
+    lw = plan.labware_by_key()
+    inter = lw["intermediate"].slot
+    behind = slot_behind(ROBOTS["ot2"], inter)
+    swapped = {"tubes": behind, next(k for k, u in lw.items() if u.slot == behind and u.initial): lw["tubes"].slot}
+    bad = dataclasses.replace(plan, labware=[dataclasses.replace(u, slot=swapped.get(u.key, u.slot))
+                                             for u in plan.labware])
+    with pytest.raises(PlanError) as exc:
+        check_plan(bad)
+    assert any("would hit the opentrons_24_tuberack" in p and "intermediate" in p for p in exc.value.problems)
+    back = dataclasses.replace(plan, labware=[dataclasses.replace(u, slot="10") if u.key == "source" else u
+                                              for u in plan.labware])
+    with pytest.raises(PlanError) as exc:
+        check_plan(back)
+    assert any("back row" in p for p in exc.value.problems)
+
+
+def test_labware_heights_match_opentrons():
+    import json
+
+    from labkit.labware.specs import LABWARE
+
+    defs = Path(__import__("opentrons_shared_data").__file__).parent / "data" / "labware" / "definitions" / "2"
+    for name, spec in LABWARE.items():
+        if not spec.custom:
+            d = json.loads(sorted((defs / name).glob("*.json"))[-1].read_text())
+            assert spec.height_mm == pytest.approx(d["dimensions"]["zDimension"], abs=0.2), name

@@ -57,3 +57,105 @@ def test_temperature_move_filter_and_final_pause(plan):
     pause = [s for s in plan.steps if isinstance(s, Pause)][-1]
     assert "wash" in pause.text and "scintillant" in pause.text and "count" in pause.text.lower()
     assert any(lw.custom and lw.label == "P1 P81 filter" for lw in plan.labware)
+
+
+# ---------------------------------------------------------------- 8-channel work
+
+PANEL = ROOT / "layouts" / "kinase_panel.yaml"
+
+
+def _well_hits(plan, step_filter):
+    """Well -> times a matching step's dispenses reach it (8-channel strokes counted per working nozzle)."""
+    from collections import Counter
+
+    from labkit.labware.specs import PIPETTES
+    from labkit.plan.checks import channel_wells
+
+    lw, pips = plan.labware_by_key(), {p.key: PIPETTES[p.name] for p in plan.pipettes}
+    hits = Counter()
+    for s in plan.liquid_steps():
+        if step_filter(s):
+            for st in s.strokes:
+                for d in st.dispenses:
+                    for w in channel_wells(lw[d.loc.labware].load_name, d.loc.well, pips[s.pipette].channels,
+                                           s.nozzles):
+                        hits[(d.loc.labware, w)] += 1
+    return hits
+
+
+@pytest.mark.parametrize("robot", ["ot2", "flex"])
+def test_panel_uses_8_channels_for_columns_without_more_tips(robot):
+    exp = load_experiment(PANEL)
+    multi = build_plan(exp, robot)
+    single = build_plan(exp, robot, multichannel=False)
+    assert any(p.name in ("p300_multi_gen2", "flex_8channel_50") for p in multi.pipettes)
+    assert all("multi" not in p.name and "8channel" not in p.name for p in single.pipettes)
+    assert multi.tips() <= single.tips()
+    assert sum(multi.tips_used().values()) < sum(single.tips_used().values()) * 0.7  # far fewer pick-ups
+    filt = [s for s in multi.liquid_steps() if "filter plate" in s.text]
+    assert {s.nozzles for s in filt} == {0, 6, 4}  # whole columns, A–F of KIN-1, A–D of KIN-2
+
+
+@pytest.mark.parametrize("robot", ["ot2", "flex"])
+def test_every_assay_well_started_stopped_and_filtered_once(robot):
+    exp = load_experiment(PANEL)
+    plan = build_plan(exp, robot)
+    keys = {lw.label: lw.key for lw in plan.labware}
+    for what in ("start", "stop", "filter plate"):
+        hits = _well_hits(plan, lambda s: what in s.text)
+        for p in exp.plates:
+            key = keys[p.id] if what != "filter plate" else keys[f"{p.id} P81 filter"]
+            assay = {w.name for w in exp.wells[p.id] if w.role in ("sample", "vehicle", "positive")}
+            got = {w: n for (k, w), n in hits.items() if k == key}
+            assert got == {w: 1 for w in assay}, (what, p.id)  # nothing into the layout's empty wells
+
+
+def test_ot2_hot_atp_from_a_well_per_row_by_columns_with_a_fresh_tip_each():
+    plan = build_plan(load_experiment(PANEL), "ot2")
+    hot = plan.labware_by_key()["hot"]
+    assert hot.load_name == "corning_96_wellplate_360ul_flat" and "HOT" in hot.label
+    loads = {ld.loc.well: ld.volume for ld in plan.loads if ld.loc.labware == "hot"}
+    assert sorted(loads) == [f"{r}1" for r in "ABCDEFGH"]
+    # each row's share (10 µL per well of that row on both plates) + overage + dead volume: no more hot mix than
+    # single-channel work from a tube takes (a reservoir trough would need ~0.4 mL more)
+    single = build_plan(load_experiment(PANEL), "ot2", multichannel=False)
+    tube = sum(ld.volume for ld in single.loads if ld.loc.labware == "hot")
+    assert loads["A1"] >= 24 * 10 and loads["H1"] >= 8 * 10 and sum(loads.values()) <= tube + 80
+    start = [s for s in plan.liquid_steps() if "start" in s.text]
+    assert {s.pipette for s in start} == {"p20_multi_gen2"} and {s.nozzles for s in start} == {0, 6, 4}
+    assert all(st.tip is not None and st.drop and len(st.dispenses) == 1 for s in start for st in s.strokes)
+
+
+def test_single_wells_on_an_8_channel_use_its_front_nozzle():
+    plan = build_plan(load_experiment(PANEL), "ot2")
+    dose = [s for s in plan.liquid_steps() if "compound intermediate" in s.text]
+    assert dose and all(s.pipette == "p20_multi_gen2" and s.nozzles == 1 for s in dose)
+    assert sum(len(s.strokes) for s in dose) == 140  # a fresh tip for every well, as before
+
+
+@pytest.mark.parametrize("robot", ["ot2", "flex"])
+def test_deck_keeps_tall_labware_from_behind_partial_work(robot):
+    from labkit.plan.checks import partial_layout_problems, partial_touches
+
+    plan = build_plan(load_experiment(PANEL), robot)
+    assert partial_touches(plan)
+    assert partial_layout_problems(plan) == []
+
+
+def test_two_atp_mixes_never_share_an_8_channel_stroke():
+    plan = build_plan(load_experiment(SMALL), "ot2")  # rows A (TRKA, 10 µM) and B (ALK, 20 µM)
+    start = [s for s in plan.liquid_steps() if "start" in s.text]
+    assert all(s.nozzles == 0 and "multi" not in s.pipette for s in start)
+    filt = [s for s in plan.liquid_steps() if "filter plate" in s.text]
+    assert any(s.nozzles == 2 for s in filt)  # but the filter transfer takes A and B together
+
+
+def test_a_deck_too_full_for_partial_layouts_falls_back_to_single_channels():
+    import yaml
+
+    from labkit.layout.io import parse_experiment
+
+    data = yaml.safe_load(PANEL.read_text())
+    data["plates"].append({"id": "KIN-3", "format": 96, "targets": ["TRKA"]})
+    plan = build_plan(parse_experiment(yaml.safe_dump(data)), "ot2")
+    assert [p.name for p in plan.pipettes] == ["p20_single_gen2", "p300_single_gen2"]

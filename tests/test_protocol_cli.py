@@ -54,3 +54,11 @@ def test_plan_error_is_exit_2(tmp_path, capsys):
     p.write_text(yaml.safe_dump(data))
     code, _o, err = _run(["protocol", str(p)], capsys)
     assert code == 2 and "over-assigned" in err
+
+
+def test_single_channel_option(capsys):
+    kinase = str(ROOT / "layouts" / "kinase_panel.yaml")
+    code, text, _e = _run(["protocol", kinase, "--print-plan"], capsys)
+    assert code == 0 and "p300_multi_gen2" in text and "nozzles, part columns" in text
+    code, text, _e = _run(["protocol", kinase, "--single-channel", "--print-plan"], capsys)
+    assert code == 0 and "multi_gen2" not in text and "467 tips in all" in text

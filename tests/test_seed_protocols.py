@@ -98,3 +98,49 @@ def test_dilution_per_series_verifies(robot, tmp_path):
                     dmso_limit=exp.limit, match_dmso=False)
     assert report.ok, "\n".join(str(f) for f in report.failures[:20])
     assert report.conc_checked == 96 and report.max_conc_error <= 0.01
+
+
+@pytest.mark.parametrize("layout,robot", CASES, ids=IDS)
+def test_nothing_goes_into_the_layouts_empty_wells(analyses, layout, robot):
+    """No liquid and no tip enters a well the layout leaves empty (8-channel strokes stay within the layout)."""
+    from labkit.simulate.ledger import read_liquids, replay
+
+    path = protocol_path(layout, robot, ROOT / "protocols")
+    ledger = replay(analyses[(layout, robot)], read_liquids(path))
+    exp = load_experiment(layout)
+    for plate in exp.plates:
+        empty = {w.name for w in exp.wells[plate.id] if w.role == "empty"}
+        touched = sorted(w for w, s in ledger.plate(plate.id).items()
+                         if w in empty and (s.peak_volume > 0 or s.n_contacts or s.n_noncontact))
+        assert not touched, f"{plate.id}: {touched[:10]}"
+
+
+@pytest.mark.parametrize("robot", ROBOT_CHOICES)
+def test_kinase_8_channel_layouts_run_in_the_analysis(analyses, robot):
+    """Whole columns, part columns and single wells of one 8-channel pass the engine's partial-layout checks, and
+    the ledger counts the tips the plan says."""
+    from labkit.plan import build_plan
+    from labkit.simulate.cost import estimate
+
+    layout = ROOT / "layouts" / "kinase_panel.yaml"
+    analysis = analyses[(layout, robot)]
+    styles = {c["params"]["configurationParams"]["style"] for c in analysis["commands"]
+              if c["commandType"] == "configureNozzleLayout"}
+    assert styles == {"ALL", "SINGLE", "QUADRANT"}  # PARTIAL_COLUMN is a QUADRANT of one column to the engine
+    assert estimate(analysis).tips_used == build_plan(load_experiment(layout), robot).tips()
+
+
+def test_kinase_dry_run_passes_with_partial_layouts():
+    """A dry run returns tips to the rack, which the robot refuses under a partial nozzle layout: those go to the
+    trash, the others back to the rack."""
+    from labkit.simulate.analysis import analyze_protocol
+
+    path = protocol_path(ROOT / "layouts" / "kinase_panel.yaml", "ot2", ROOT / "protocols")
+    analysis = analyze_protocol(path, in_process=True, rtp_values={"dry_run": True})
+    assert analysis.get("result") == "ok" and not analysis.get("errors")
+    racks = {c["result"]["labwareId"] for c in analysis["commands"] if c["commandType"] == "loadLabware"
+             and c["result"]["definition"]["parameters"].get("isTiprack")}
+    kinds = [c["commandType"] for c in analysis["commands"]]
+    returned = [c for c in analysis["commands"] if c["commandType"] == "dropTip" and c["params"]["labwareId"] in racks]
+    assert returned and "dropTipInPlace" in kinds  # returned to the rack (all nozzles) and trashed (partial)
+    assert "waitForDuration" not in kinds

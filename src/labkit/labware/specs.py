@@ -37,11 +37,17 @@ class LabwareSpec:
     dead_ul: float
     kind: str  # 'plate' | 'reservoir' | 'tubes' | 'tips' | 'filter'
     custom: bool = False  # True: a labkit definition embedded in the protocol
+    height_mm: float = 0.0  # overall height (the definition's zDimension)
 
     @property
     def wells(self) -> int:
         """Number of wells."""
         return self.rows * self.cols
+
+    @property
+    def tall(self) -> bool:
+        """Taller than LOW_MM: an 8-channel with a partial nozzle layout cannot reach over it (see `partial_safe`)."""
+        return self.height_mm > LOW_MM
 
 
 MIX_SPEEDUP = 2.0        # aqueous mixing at twice the default flow rate …
@@ -61,17 +67,22 @@ PIPETTES: dict[str, PipetteSpec] = {p.name: p for p in (
 
 FILTER_PLATE = "labkit_multiscreen_ph_p81_96_filterplate_300ul"
 
+# A partially configured 8-channel (H1 nozzle in front, the other seven behind it) reaches ~80 mm behind the well
+# it works in: over the slot behind, whose labware must stay below the pipette (its tip length above the well).
+# Plates and reservoirs are LOW_MM or less; tip racks, tube racks and modules are taller.
+LOW_MM = 32.0
+
 LABWARE: dict[str, LabwareSpec] = {s.load_name: s for s in (
-    LabwareSpec("corning_96_wellplate_360ul_flat", 8, 12, 360.0, 10.0, "plate"),
-    LabwareSpec("corning_384_wellplate_112ul_flat", 16, 24, 112.0, 5.0, "plate"),
-    LabwareSpec("nest_96_wellplate_100ul_pcr_full_skirt", 8, 12, 100.0, 5.0, "plate"),
-    LabwareSpec("nest_12_reservoir_15ml", 1, 12, 15000.0, 500.0, "reservoir"),
-    LabwareSpec("opentrons_24_tuberack_nest_1.5ml_snapcap", 4, 6, 1500.0, 30.0, "tubes"),
-    LabwareSpec(FILTER_PLATE, 8, 12, 300.0, 0.0, "filter", custom=True),
-    LabwareSpec("opentrons_96_tiprack_20ul", 8, 12, 20.0, 0.0, "tips"),
-    LabwareSpec("opentrons_96_tiprack_300ul", 8, 12, 300.0, 0.0, "tips"),
-    LabwareSpec("opentrons_flex_96_tiprack_50ul", 8, 12, 50.0, 0.0, "tips"),
-    LabwareSpec("opentrons_flex_96_tiprack_1000ul", 8, 12, 1000.0, 0.0, "tips"),
+    LabwareSpec("corning_96_wellplate_360ul_flat", 8, 12, 360.0, 10.0, "plate", height_mm=14.22),
+    LabwareSpec("corning_384_wellplate_112ul_flat", 16, 24, 112.0, 5.0, "plate", height_mm=14.22),
+    LabwareSpec("nest_96_wellplate_100ul_pcr_full_skirt", 8, 12, 100.0, 5.0, "plate", height_mm=15.7),
+    LabwareSpec("nest_12_reservoir_15ml", 1, 12, 15000.0, 500.0, "reservoir", height_mm=31.4),
+    LabwareSpec("opentrons_24_tuberack_nest_1.5ml_snapcap", 4, 6, 1500.0, 30.0, "tubes", height_mm=79.55),
+    LabwareSpec(FILTER_PLATE, 8, 12, 300.0, 0.0, "filter", custom=True, height_mm=14.6),
+    LabwareSpec("opentrons_96_tiprack_20ul", 8, 12, 20.0, 0.0, "tips", height_mm=64.69),
+    LabwareSpec("opentrons_96_tiprack_300ul", 8, 12, 300.0, 0.0, "tips", height_mm=64.49),
+    LabwareSpec("opentrons_flex_96_tiprack_50ul", 8, 12, 50.0, 0.0, "tips", height_mm=99.0),
+    LabwareSpec("opentrons_flex_96_tiprack_1000ul", 8, 12, 1000.0, 0.0, "tips", height_mm=99.0),
 )}
 
 # assay plate per well format
@@ -120,6 +131,30 @@ def slot_xy(robot: RobotSpec, slot: str) -> tuple[float, float]:
         return (n % 3) * 132.5 + 64.0, (n // 3) * 90.5 + 43.0
     col, row = int(slot[1:]) - 1, "DCBA".index(slot[0])
     return col * 164.0 + 64.0, row * 107.0 + 43.0
+
+
+# modules that hold labware so high that a partial nozzle layout working there clears any labware behind the module
+# (the OT-2 Temperature Module stands on the deck; the Flex one sits down in a caddy)
+HIGH_MODULES = {("ot2", "temperature module gen2")}
+
+
+def slot_behind(robot: RobotSpec, slot: str) -> str | None:
+    """The deck slot right behind a slot (OT-2 n -> n+3, 9 -> the fixed trash in 12; Flex B2 -> A2); None for the
+    back row."""
+    if robot.key == "ot2":
+        n = int(slot)
+        return str(n + 3) if n + 3 <= 12 else None
+    row = "ABCD".index(slot[0])
+    return f"{'ABCD'[row - 1]}{slot[1:]}" if row > 0 else None
+
+
+def slot_in_front(robot: RobotSpec, slot: str) -> str | None:
+    """The deck slot right in front of a slot (None for the front row)."""
+    if robot.key == "ot2":
+        n = int(slot)
+        return str(n - 3) if n > 3 else None
+    row = "ABCD".index(slot[0])
+    return f"{'ABCD'[row + 1]}{slot[1:]}" if row < 3 else None
 
 
 def trash_slot(robot: RobotSpec) -> str:

@@ -60,7 +60,8 @@ class Intermediate:
 class DmsoSeries:
     """Source plate (serial dilution in solvent) and intermediate plate (into buffer / medium) for every compound."""
 
-    def __init__(self, b: Builder, exp, reservoir: str, diluent_liquid: str, diluent_name: str):
+    def __init__(self, b: Builder, exp, reservoir: str, diluent_liquid: str, diluent_name: str,
+                 slots: dict[str, str] | None = None):
         self.b, self.exp, self.reservoir = b, exp, reservoir
         self.diluent = diluent_liquid
         self.diluent_name = diluent_name
@@ -71,8 +72,10 @@ class DmsoSeries:
             if c.dilution.points > 12:
                 raise PlanError(f"compound {c.name!r}: {c.dilution.points} points do not fit a 12-column source "
                                 "plate", field="compounds")
-        self.source = b.labware("source", SOURCE_PLATE, label="serial dilution (solvent)")
-        self.inter = b.labware("intermediate", INTERMEDIATE_PLATE, label=f"intermediate (in {diluent_name})")
+        at = (slots or {}).get
+        self.source = b.labware("source", SOURCE_PLATE, label="serial dilution (solvent)", slot=at("source"))
+        self.inter = b.labware("intermediate", INTERMEDIATE_PLATE, label=f"intermediate (in {diluent_name})",
+                               slot=at("intermediate"))
         self.rows = row_letters(8)
         self.inter_of: dict[tuple[str, int], Intermediate] = {}
 

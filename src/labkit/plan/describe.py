@@ -21,6 +21,7 @@ def describe(plan: Plan) -> str:
     tips = plan.tips_used()
     for p in plan.pipettes:
         out.append(f"  {p.mount}: {p.name} ({tips.get(p.key, 0)} tip pick-ups)")
+    out.append(f"  {plan.tips()} tips in all")
     out.append("Load before the run:")
     for ld in plan.loads:
         out.append(f"  {ld.volume:8.1f} µL  {ld.liquid}  -> {ld.loc.labware} {ld.loc.well}")
@@ -30,6 +31,8 @@ def describe(plan: Plan) -> str:
     for i, s in enumerate(plan.steps, 1):
         if isinstance(s, (Transfer, Distribute)):
             kind = "transfer" if isinstance(s, Transfer) else "multi-dispense"
+            if s.nozzles:
+                kind += " (front nozzle only)" if s.nozzles == 1 else f" ({s.nozzles} nozzles, part columns)"
             n_tips = sum(1 for st in s.strokes if st.tip is not None)
             n_disp = sum(len(st.dispenses) for st in s.strokes)
             first = s.strokes[0]

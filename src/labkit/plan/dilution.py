@@ -71,7 +71,7 @@ def plan_dilution(b: Builder, exp) -> None:
         series = _series(exp, p.id)
         if not series:
             continue
-        cols = _column_series(exp, p, series)
+        cols = _column_series(exp, p, series) if b.allow_multi else None
         multi = cols is not None
         b.comment(f"Plate {p.id}: {len(series)} series, {'8-channel, whole columns' if multi else 'single channel'}")
         # diluent: one multi-dispense per solvent, one tip
@@ -90,11 +90,12 @@ def plan_dilution(b: Builder, exp) -> None:
             pip = b.choose(vol, singles=not multi, per_aspirate=len(dests))
             dests = sorted(set(dests), key=lambda loc: (int(loc.well[1:]), loc.well[0]))
             b.distribute(f"{liquid}: {vol:g} µL into every well of the series", pip, b.reservoir_well(res, liquid),
-                         dests, vol)
+                         dests, vol, nozzles=8 if multi else 1)
         # top solution and serial dilution, series by series
         units = ([[Loc(key, f"A{col + 1}") for col, _c in cs] for cs in cols] if multi
                  else [[Loc(key, w.name) for w in s] for s in series])
         names = [cs[0][1] for cs in cols] if multi else [s[0].compound for s in series]
+        nozzles = 8 if multi else 1
         for locs, compound in zip(units, names):
             sch = exp.scheme(compound)
             pip = b.choose(sch.serial_transfer, singles=not multi)
@@ -107,11 +108,12 @@ def plan_dilution(b: Builder, exp) -> None:
             if policy == "per_series":  # one tip for the series: the top is mixed, then carried down the series
                 b.transfer(f"{compound}: {sch.serial_transfer:g} µL of the solution into {locs[0].well}, mixed, then "
                            f"serial 1:{factor:g} {locs[0].well} → {locs[-1].well}, one tip for the series", pip,
-                           [(src, locs[0], sch.serial_transfer)] + moves, new_tip="once", mix_after=mix, mix_rate=rate)
+                           [(src, locs[0], sch.serial_transfer)] + moves, new_tip="once", mix_after=mix, mix_rate=rate,
+                           nozzles=nozzles)
                 continue
             b.transfer(f"{compound}: {sch.serial_transfer:g} µL of the solution into {locs[0].well}, mixed", pip,
-                       [(src, locs[0], sch.serial_transfer)], mix_after=mix, mix_rate=rate)
+                       [(src, locs[0], sch.serial_transfer)], mix_after=mix, mix_rate=rate, nozzles=nozzles)
             b.transfer(f"{compound}: serial 1:{factor:g} dilution {locs[0].well} → {locs[-1].well} "
                        f"({sch.serial_transfer:g} µL, a fresh tip every step)", pip, moves, new_tip="always",
-                       mix_after=mix, mix_rate=rate)
+                       mix_after=mix, mix_rate=rate, nozzles=nozzles)
 

@@ -1,11 +1,22 @@
-"""The radiometric kinase assay: DMSO series -> buffer intermediate -> reaction plate -> ATP start -> stop -> filter."""
+"""The radiometric kinase assay: DMSO series -> buffer intermediate -> reaction plate -> ATP start -> stop -> filter.
+
+8-channel work: the hot-ATP start and the transfer of the stopped reactions onto the filter plate go column by
+column (all eight nozzles, or a partial column) wherever that takes no more tips than single wells; the
+pipette class (small / large) doing that work is then mounted as an 8-channel, which works single wells with its
+front nozzle alone. A partially configured 8-channel needs a deck without tall labware behind what it works
+(plan.deck), so the deck is arranged from a first, unconstrained build of the same plan.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE, RESERVOIR, TUBES
-from labkit.plan.builder import Builder
+from labkit.errors import PlanError
+from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE, INTERMEDIATE_PLATE, PIPETTES, RESERVOIR, TUBES
+from labkit.plan.arrange import arrange_deck, moved_in_slot
+from labkit.plan.builder import Builder, per_stroke
+from labkit.plan.columns import runs, split
+from labkit.plan.deck import Deck
 from labkit.plan.common import COMPOUND_ROLES, DmsoSeries, assay_wells, dosing_moves, solvent_species, well_loc
 from labkit.plan.steps import Delay, Loc, MoveLabware, Pause, SetTemperature
 from labkit.units import si_conc
@@ -13,24 +24,111 @@ from labkit.units import si_conc
 CONTROL_ROLES = ("vehicle", "positive", "blank")
 ASSAY_ROLES = COMPOUND_ROLES + CONTROL_ROLES
 HOT = "HOT [γ-33P]ATP mix (radioactive)"
+HOT_PLATE = INTERMEDIATE_PLATE  # hot mix for an 8-channel: a column of this plate, a well per row
+
+
+def _hot_name(exp, t) -> str:
+    """Display name of a target's hot ATP mix (one per ATP concentration)."""
+    return HOT if len({x.atp for x in exp.targets}) == 1 else f"{HOT} {si_conc(t.atp)} ATP"
+
+
+def _atp_groups(exp, plate) -> dict[str, str]:
+    """Well -> hot-mix name for every assay well of a plate (wells without a target take the first mix)."""
+    targets = {t.name: t for t in exp.targets}
+    first = _hot_name(exp, exp.targets[0])
+    return {w.name: _hot_name(exp, targets[w.target]) if w.target else first
+            for w in assay_wells(exp, plate.id, ASSAY_ROLES)}
+
+
+def _steps(strokes: list[list]) -> list[list]:
+    """Consecutive strokes with the same nozzles and group merged into the runs of one step, in column order."""
+    out: list[list] = []
+    for stroke in strokes:
+        if out and (out[-1][0].nozzles, out[-1][0].group) == (stroke[0].nozzles, stroke[0].group):
+            out[-1] += stroke
+        else:
+            out.append(list(stroke))
+    return out
+
+
+def _where(runs_: list) -> str:
+    """'columns 7–12 rows A–F (6 nozzles)' for the runs of one step."""
+    first, last, k = runs_[0], runs_[-1], runs_[0].nozzles
+    cols = f"columns {first.column}–{last.column}" if len(runs_) > 1 else f"column {first.column}"
+    rows = "" if k == 8 else f" rows {first.wells[0].rstrip('0123456789')}–{first.wells[-1].rstrip('0123456789')}"
+    return f"{cols}{rows} ({'8-channel' if k == 8 else f'{k} nozzles'})"
+
+
+def _atp_work(b: Builder, pip: str, found: list, volume: float) -> tuple[list, dict[str, list[str]], list[int]]:
+    """The ATP start of one plate: 8-channel strokes (runs of a liquid), single wells per liquid, and the nozzles
+    of every tip pick-up it takes (for `Builder.prepare_tips`)."""
+    per = b.per_stroke(pip, volume)
+    strokes, rest = split(found, per) if b.spec(pip).channels == 8 else ([], found)
+    single: dict[str, list[str]] = defaultdict(list)
+    for run in rest:
+        single[run.group] += list(run.wells)
+    pickups = [b.nozzles(pip, s[0].nozzles) for s in strokes]
+    pickups += [b.nozzles(pip, 1)] * sum(-(-len(w) // per) for w in single.values())
+    return strokes, dict(single), pickups
+
+
+def multi_classes(b: Builder, exp) -> set[str]:
+    """Pipette classes whose 8-channel column work (ATP start, filter transfer) saves pick-ups at no tip cost."""
+    v = exp.volumes
+    out = set()
+    for p in exp.plates:
+        n_rows = 16 if p.format == 384 else 8
+        groups = _atp_groups(exp, p)
+        cls = b.pipette_class(v.atp_mix, per_aspirate=len(groups))
+        spec = PIPETTES[b.robot.small_multi if cls == "small" else b.robot.large_multi]
+        if split(runs(n_rows, groups), per_stroke(spec, v.atp_mix))[0]:
+            out.add(cls)
+        if p.format == 96 and split(runs(8, {w: True for w in groups}))[0]:
+            out.add(b.pipette_class(v.filter_transfer))
+    return out
 
 
 def plan_kinase(b: Builder, exp) -> None:
-    """Add the kinase-assay steps to the builder."""
+    """Add the kinase-assay steps to the builder (8-channels where column work pays and the deck allows)."""
+    multi = multi_classes(b, exp) if b.allow_multi else set()
+    slots = None
+    if multi:
+        probe = Builder(b.robot.key, b.plan.name, b.plan.description, b.plan.assay, b.plan.layout_sha256,
+                        b.plan.tip_policy)
+        probe.use_multi(multi)
+        try:
+            _plan(probe, exp, None)
+            slots = arrange_deck(b, probe)
+        except PlanError:  # no deck for partial layouts (or no plan at all: the single-channel build says why)
+            multi, slots = set(), None
+            b.deck = Deck(b.robot)
+    b.use_multi(multi)
+    _plan(b, exp, slots)
+
+
+def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
+    """The kinase steps; slots: an arranged deck (plan.arrange; the filter plates share one slot) or None."""
     v, cond = exp.volumes, exp.conditions
     robot = b.robot
     well_vol = v.well
     scale = well_vol / v.enzyme_mix
     atp_scale = well_vol / v.atp_mix
     solvent = exp.compounds[0].solvent
+    at = (slots or {}).get
     temp = b.module("temp", "temperature module gen2", robot.temperature_slot)
     plates = []
     for i, p in enumerate(exp.plates):
-        plates.append((p, b.labware(f"plate_{i + 1}", ASSAY_PLATE[p.format], label=p.id)))
-    res = b.labware("reservoir", RESERVOIR, label="DMSO, assay buffer, stop")
-    tubes = b.labware("tubes", TUBES, label="kinase and control mixes")
-    hot = b.labware("hot", TUBES, label="HOT: [γ-33P]ATP (radioactive)")
-    series = DmsoSeries(b, exp, res, "Assay buffer", "assay buffer")
+        plates.append((p, b.labware(f"plate_{i + 1}", ASSAY_PLATE[p.format], label=p.id, slot=at(f"plate_{i + 1}"))))
+    atp_class = b.pipette_class(v.atp_mix, per_aspirate=2)
+    res = b.labware("reservoir", RESERVOIR, label="DMSO, assay buffer, stop", slot=at("reservoir"))
+    tubes = b.labware("tubes", TUBES, label="kinase and control mixes", slot=at("tubes"))
+    # an 8-channel draws the hot mix from a column of a plate, a well per row (little dead volume, like an 8-tube
+    # strip); single channels from a tube
+    if atp_class in b.multi:
+        hot = b.labware("hot", HOT_PLATE, label="HOT: [γ-33P]ATP (radioactive), a well per row", slot=at("hot"))
+    else:
+        hot = b.labware("hot", TUBES, label="HOT: [γ-33P]ATP (radioactive)", slot=at("hot"))
+    series = DmsoSeries(b, exp, res, "Assay buffer", "assay buffer", slots)
     filters = [b.offdeck(f"filter_{i + 1}", FILTER_PLATE, label=f"{p.id} P81 filter") for i, (p, _k) in
                enumerate(plates)]
 
@@ -53,9 +151,8 @@ def plan_kinase(b: Builder, exp) -> None:
             f"No-enzyme control: {t.substrate} {si_conc(t.substrate_conc * scale)}",
             f"{t.substrate} {si_conc(t.substrate_conc * scale)} in assay buffer, no kinase (100 % inhibition "
             "control)", {"substrate": key[1] * scale, "buffer": 1.0})
-    atps = sorted({t.atp for t in exp.targets})
     for t in exp.targets:
-        name = HOT if len(atps) == 1 else f"{HOT} {si_conc(t.atp)} ATP"
+        name = _hot_name(exp, t)
         hot_mix[t.name] = b.liquid(
             name, f"RADIOACTIVE. ATP {si_conc(t.atp * atp_scale)} with {cond.hot_atp_uci_per_well / v.atp_mix:.3g} "
             f"µCi/µL [γ-33P]ATP ({cond.hot_atp_uci_per_well:g} µCi per well) in assay buffer; "
@@ -75,11 +172,13 @@ def plan_kinase(b: Builder, exp) -> None:
     res_dmso = b.reservoir_well(res, dmso)
     series.run(res_dmso, b.plan.tip_policy)
 
-    for (p, key), filt in zip(plates, filters):
+    for n_plate, ((p, key), filt) in enumerate(zip(plates, filters)):
         slot = b.plan.labware_by_key()[key].slot
+        filter_slot = slots[moved_in_slot(FILTER_PLATE)] if slots else slot
         b.comment(f"Plate {p.id}: reaction at {cond.temperature_c:g} °C on the temperature module")
         b.add(MoveLabware(key, temp, robot.gripper, f"Put reaction plate {p.id} on the temperature module"))
         wells = assay_wells(exp, p.id, ASSAY_ROLES)
+        n_rows = 16 if p.format == 384 else 8
         # compound / vehicle: fresh tip for every well (contact)
         moves = dosing_moves(series, key, wells, v.compound)
         pip = b.choose(v.compound)
@@ -105,38 +204,57 @@ def plan_kinase(b: Builder, exp) -> None:
             pip = b.choose(well_vol, per_aspirate=len(buf))
             b.distribute(f"{p.id}: {well_vol:g} µL assay buffer into the buffer wells", pip, b.pool(res, buffer),
                          buf, well_vol)
+        # the timed part (ATP start ... stop) must not stop for a tip-rack change: change racks before it
+        pip = b.choose(v.atp_mix, per_aspirate=len(wells))
+        strokes, single, pickups = _atp_work(b, pip, runs(n_rows, _atp_groups(exp, p)), v.atp_mix)
+        stop_pip = b.choose(v.stop, per_aspirate=len(wells))
+        b.prepare_tips(pip, pickups, "the ATP start")
+        b.prepare_tips(stop_pip, [b.nozzles(stop_pip, 1)] * -(-len(wells) // b.per_stroke(stop_pip, v.stop)),
+                       "the stop")
         if cond.preincubation_min > 0:
             b.add(Delay(cond.preincubation_min, f"{p.id}: pre-incubation of compound and kinase, "
                                                 f"{cond.preincubation_min:g} min"))
-        # start: hot ATP, fresh tip every aspirate, straight to the trash
+        # start: hot ATP, non-contact, a fresh tip every aspirate, straight to the trash; whole and part columns
+        # with an 8-channel where that takes no more tips, single wells for the rest
         b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the trash")
-        for tname in targets:
-            dests = [well_loc(key, w) for w in wells if w.target == tname]
-            if dests:
-                pip = b.choose(v.atp_mix, per_aspirate=len(dests))
-                b.distribute(f"{p.id}: start — {v.atp_mix:g} µL {hot_mix[tname]} ({tname} wells), non-contact, "
-                             "a fresh tip every aspirate", pip, b.pool(hot, hot_mix[tname]), dests, v.atp_mix,
-                             tip_per_stroke=True)
-        rest = [well_loc(key, w) for w in wells if not w.target]
-        if rest:
-            first_hot = hot_mix[next(iter(targets))]
-            pip = b.choose(v.atp_mix, per_aspirate=len(rest))
-            b.distribute(f"{p.id}: start — {v.atp_mix:g} µL {first_hot}", pip, b.pool(hot, first_hot), rest,
-                         v.atp_mix, tip_per_stroke=True)
+        for cols in _steps(strokes):
+            liquid, k = cols[0].group, cols[0].nozzles
+            b.distribute(f"{p.id}: start — {v.atp_mix:g} µL {liquid} into {_where(cols)}, non-contact, a fresh tip "
+                         "every aspirate", pip, b.pool(hot, liquid), [Loc(key, c.primary) for c in cols], v.atp_mix,
+                         tip_per_stroke=True, nozzles=k)
+        for liquid, names in single.items():
+            b.distribute(f"{p.id}: start — {v.atp_mix:g} µL {liquid} ({len(names)} wells), non-contact, a fresh "
+                         "tip every aspirate", pip, b.pool(hot, liquid), [Loc(key, w) for w in names], v.atp_mix,
+                         tip_per_stroke=True)
         b.add(Delay(cond.reaction_min, f"{p.id}: kinase reaction, {cond.reaction_min:g} min at "
                                        f"{cond.temperature_c:g} °C"))
         dests = [well_loc(key, w) for w in wells]
         pip = b.choose(v.stop, per_aspirate=len(dests))
         b.distribute(f"{p.id}: stop — {v.stop:g} µL phosphoric acid, non-contact, a fresh tip every aspirate", pip,
                      b.pool(res, stop), dests, v.stop, tip_per_stroke=True)
-        b.add(MoveLabware(filt, slot, False, f"Put the P81 filter plate for {p.id} in slot {slot}"))
-        pip = b.choose(v.filter_transfer)
-        b.transfer(f"{p.id}: {v.filter_transfer:g} µL of each stopped reaction onto the P81 filter plate, a fresh "
-                   "tip every well", pip, [(well_loc(key, w), Loc(filt, w.name), v.filter_transfer)
-                                           for w in wells if p.format == 96], new_tip="always")
+        b.add(MoveLabware(filt, filter_slot, False, f"Put the P81 filter plate for {p.id} in slot {filter_slot}"))
+        # each stopped reaction onto the same well of the filter plate, a fresh tip every well: whole and part
+        # columns with an 8-channel
+        if p.format == 96:
+            pip = b.choose(v.filter_transfer)
+            found = runs(8, {w.name: True for w in wells})
+            cols, rest = split(found) if b.spec(pip).channels == 8 else ([], found)
+            for group in _steps(cols):
+                b.transfer(f"{p.id}: {v.filter_transfer:g} µL of each stopped reaction in {_where(group)} onto the "
+                           "same wells of the P81 filter plate, a fresh tip every well", pip,
+                           [(Loc(key, c.primary), Loc(filt, c.primary), v.filter_transfer) for c in group],
+                           new_tip="always", nozzles=group[0].nozzles)
+            singles = [w for run in rest for w in run.wells]
+            b.transfer(f"{p.id}: {v.filter_transfer:g} µL of each stopped reaction onto the P81 filter plate, a "
+                       "fresh tip every well", pip, [(Loc(key, w), Loc(filt, w), v.filter_transfer) for w in singles],
+                       new_tip="always")
         b.add(MoveLabware(key, "offdeck", robot.gripper and False, f"Take reaction plate {p.id} off the "
                                                                    "temperature module (radioactive waste)"))
-        b.add(Pause(f"{p.id}: take the P81 filter plate from slot {slot}; wash it 3-4× with 0.75 % phosphoric "
-                    "acid on a vacuum manifold, rinse with acetone, dry, add scintillant and count (CPM) on the "
-                    "MicroBeta2 / TopCount. Resume to continue."))
+        wash = (f"{p.id}: take the P81 filter plate from slot {filter_slot}; wash it 3-4× with 0.75 % phosphoric "
+                "acid on a vacuum manifold, rinse with acetone, dry, add scintillant and count (CPM) on the "
+                "MicroBeta2 / TopCount. Resume to continue.")
+        if filter_slot != slot and n_plate < len(plates) - 1:  # the next filter plate goes in the same slot
+            b.add(MoveLabware(filt, "offdeck", False, wash))
+        else:
+            b.add(Pause(wash))
     b.add(SetTemperature(temp, None))

@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
+from labkit.labware.specs import PIPETTES
+
 
 @dataclass(frozen=True)
 class Loc:
-    """A well of a labware (by plan key); for an 8-channel pipette the well of its first (back) channel."""
+    """A well of a labware (by plan key). For an 8-channel pipette the well of its primary nozzle: the back one
+    (A1) when all eight work, the front one (H1) with a partial layout (the working nozzles behind it take the
+    wells behind that well)."""
 
     labware: str
     well: str
@@ -49,6 +53,7 @@ class Transfer:
     text: str
     pipette: str
     strokes: tuple[Stroke, ...]
+    nozzles: int = 0   # 8-channel: 0 = all eight; 1 = the front nozzle (H1) alone; 2-7 = H1 and the ones behind it
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class Distribute:
     text: str
     pipette: str
     strokes: tuple[Stroke, ...]
+    nozzles: int = 0   # as for Transfer
 
 
 @dataclass(frozen=True)
@@ -216,3 +222,9 @@ class Plan:
         for s in self.liquid_steps():
             out[s.pipette] += sum(1 for st in s.strokes if st.tip is not None)
         return out
+
+    def tips(self) -> int:
+        """Tips used (an 8-channel pick-up counts its working nozzles)."""
+        channels = {p.key: PIPETTES[p.name].channels for p in self.pipettes}
+        return sum((s.nozzles or channels[s.pipette]) * sum(1 for st in s.strokes if st.tip is not None)
+                   for s in self.liquid_steps())

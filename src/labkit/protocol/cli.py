@@ -9,14 +9,15 @@ import click
 ROBOT_CHOICES = ("ot2", "flex")
 
 
-def generate(layout: str | Path, robot: str, tip_policy: str = "per_step") -> str:
+def generate(layout: str | Path, robot: str, tip_policy: str = "per_step", multichannel: bool = True) -> str:
     """The protocol text for a layout file and a robot (raises LayoutError / PlanError)."""
     from labkit.layout.io import file_sha256, load_experiment
     from labkit.plan import build_plan
     from labkit.protocol.emit import emit
 
     exp = load_experiment(layout)
-    return emit(build_plan(exp, robot, sha256=file_sha256(layout), tip_policy=tip_policy))
+    return emit(build_plan(exp, robot, sha256=file_sha256(layout), tip_policy=tip_policy,
+                           multichannel=multichannel))
 
 
 def protocol_path(layout: str | Path, robot: str, out_dir: str | Path) -> Path:
@@ -42,16 +43,20 @@ def regenerate_all(layouts_dir: str | Path = "layouts", out_dir: str | Path = "p
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the protocol here (default: stdout).")
 @click.option("--tip-policy", type=click.Choice(["per_step", "per_series"]), default="per_step", show_default=True,
               help="per_step: a fresh tip for every dilution step; per_series: one tip along a series.")
+@click.option("--multichannel/--single-channel", default=True, show_default=True,
+              help="Use 8-channel pipettes for whole and part columns where that saves time at no tip cost "
+                   "(--single-channel: single-channel pipettes only).")
 @click.option("--print-plan", is_flag=True, help="Print the plan for a person instead of the protocol.")
 @click.option("--all", "all_", is_flag=True, help="Regenerate protocols/ for every layouts/*.yaml and both robots.")
-def protocol(layout: str | None, robot: str, output: str | None, tip_policy: str, print_plan: bool,
-             all_: bool) -> int:
+def protocol(layout: str | None, robot: str, output: str | None, tip_policy: str, multichannel: bool,
+             print_plan: bool, all_: bool) -> int:
     """Generate a standalone Opentrons protocol (API 2.20) from a layout.
 
     \b
     Example:
       labkit protocol layouts/kinase_panel.yaml --robot flex -o kinase_flex.py
       labkit protocol layouts/dilution_tutorial.yaml --print-plan
+      labkit protocol layouts/kinase_panel.yaml --single-channel -o kinase_1ch.py
       labkit protocol --all            # rebuild protocols/ from layouts/
     """
     from labkit.errors import LabkitError
@@ -68,9 +73,10 @@ def protocol(layout: str | None, robot: str, output: str | None, tip_policy: str
         from labkit.plan.describe import describe
 
         exp = load_experiment(layout)
-        click.echo(describe(build_plan(exp, robot, sha256=file_sha256(layout), tip_policy=tip_policy)), nl=False)
+        click.echo(describe(build_plan(exp, robot, sha256=file_sha256(layout), tip_policy=tip_policy,
+                                       multichannel=multichannel)), nl=False)
         return 0
-    text = generate(layout, robot, tip_policy)
+    text = generate(layout, robot, tip_policy, multichannel)
     if output:
         from labkit.safety import guard_output
 

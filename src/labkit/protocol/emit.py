@@ -21,7 +21,7 @@ def add_parameters(parameters):
     parameters.add_bool(
         variable_name="dry_run",
         display_name="Dry run",
-        description="Skip delays and pauses and return tips to their racks (no reagents).",
+        description="Skip delays and pauses; return tips to their racks (part-column tips: trash). No reagents.",
         default=False,
     )
 
@@ -44,8 +44,19 @@ def _load_labware(ctx, item, modules, labware):
     return parent.load_labware(item["load_name"], label=label)
 
 
+def _nozzles(pipette, nozzles):
+    """Work with all nozzles (0), the front nozzle H1 alone (1), or H1 and the nozzles behind it (2-7)."""
+    if nozzles == 0:
+        pipette.configure_nozzle_layout(style=protocol_api.ALL)
+    elif nozzles == 1:
+        pipette.configure_nozzle_layout(style=protocol_api.SINGLE, start="H1")
+    else:
+        pipette.configure_nozzle_layout(style=protocol_api.PARTIAL_COLUMN, start="H1", end="HGFEDCB"[nozzles - 1] + "1")
+
+
 def _stroke(pipette, stroke, labware, trash, dry):
     """One aspirate and its dispenses: [tip, source, volume, dispenses, mix_before, mix_after, blow_out, drop].
+    dry: return the tip to its rack instead of dropping it (the robot cannot with a partial nozzle layout).
 
     A mix is [repetitions, uL, rate]; the dispense a mix_after follows (same well, the tip stays in the liquid)
     goes at the mix's rate too.
@@ -92,8 +103,10 @@ def run(ctx):
         if item["initial"]:
             labware[item["key"]] = _load_labware(ctx, item, modules, labware)
     pipettes = {}
+    nozzles = {}
     for key, name, mount in PIPETTES:
         pipettes[key] = ctx.load_instrument(name, mount)
+        nozzles[key] = 0
     for name, key, well, volume in LOADS:
         labware[key][well].load_liquid(liquid=liquids[name], volume=volume)
     for step in STEPS:
@@ -140,8 +153,12 @@ def run(ctx):
             labware[step["labware"]] = _load_labware(ctx, items[step["labware"]], modules, labware)
         else:
             ctx.comment(step["text"])
+            key = step["pipette"]
+            if step.get("nozzles", 0) != nozzles[key]:
+                nozzles[key] = step.get("nozzles", 0)
+                _nozzles(pipettes[key], nozzles[key])
             for stroke in step["strokes"]:
-                _stroke(pipettes[step["pipette"]], stroke, labware, trash, dry)
+                _stroke(pipettes[key], stroke, labware, trash, dry and nozzles[key] == 0)
 '''
 
 
@@ -198,7 +215,11 @@ def step_data(step: object) -> dict:
         return {"op": "load", "labware": step.key}
     if isinstance(step, (Transfer, Distribute)):
         op = "transfer" if isinstance(step, Transfer) else "distribute"
-        return {"op": op, "text": step.text, "pipette": step.pipette, "strokes": [_stroke(s) for s in step.strokes]}
+        out = {"op": op, "text": step.text, "pipette": step.pipette}
+        if step.nozzles:
+            out["nozzles"] = step.nozzles  # 8-channel: 1 = the front nozzle H1 alone, 2-7 = H1 and those behind it
+        out["strokes"] = [_stroke(s) for s in step.strokes]
+        return out
     raise TypeError(f"unknown step {type(step).__name__}")
 
 

@@ -1,0 +1,86 @@
+"""A deck for partial nozzle layouts, arranged from a first build of the same plan on an unconstrained deck.
+
+The probe build says which labware an 8-channel works with a partial layout (plan.checks.partial_touches) and how
+often the head travels between deck places (`traffic`); plan.deck.Deck.arrange then finds the slots. Labware
+that starts off the deck and is put on it during the run (a filter plate per assay plate) shares one reserved
+slot per kind (`moved_in_slot`), emptied before the next one comes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from labkit.labware.specs import LABWARE
+from labkit.plan.builder import Builder
+from labkit.plan.checks import partial_touches
+from labkit.plan.steps import MoveLabware, Plan
+
+
+def moved_in_slot(load_name: str) -> str:
+    """The arrangement's key of the slot reserved for labware of a kind moved onto the deck during the run."""
+    return f"slot for {load_name}"
+
+
+def arrange_deck(b: Builder, probe: Builder) -> dict[str, str]:
+    """Take slots on b's deck for the probe's labware (labware key, tip rack load name, or `moved_in_slot` key ->
+    slot) so every partial nozzle layout of the probe can run, with the shortest head travel; PlanError if none."""
+    touched = partial_touches(probe.plan)
+    module_slots = {m.slot for m in probe.plan.modules}
+    keys = {key for _text, key, slot in touched if slot not in module_slots}
+    lw = probe.plan.labware_by_key()
+    partial_racks = {lw[k].load_name for k in keys if LABWARE[lw[k].load_name].kind == "tips"}
+    items: list[tuple[str, bool, bool]] = []
+    racks: list[str] = []
+    moved = _moved_in(probe.plan)
+    for u in probe.plan.labware:
+        spec = LABWARE[u.load_name]
+        if u.key in moved:
+            name = moved_in_slot(u.load_name)
+            if name not in [i[0] for i in items]:
+                items.append((name, False, any(k in keys for k, n in moved.items() if n == u.load_name)))
+        elif not u.initial or not u.slot or u.slot == "offdeck":
+            continue
+        elif spec.kind == "tips":
+            if u.load_name not in racks:
+                racks.append(u.load_name)
+                items.append((u.load_name, spec.tall, u.load_name in partial_racks))
+        else:
+            items.append((u.key, spec.tall, u.key in keys))
+    for m in probe.plan.modules:  # a module whose labware is worked with a partial layout counts as worked itself
+        b.deck.take(m.key, m.slot, tall=True, partial=m.slot in {slot for _t, _k, slot in touched})
+    fixed = {m.key: m.slot for m in probe.plan.modules}
+    fixed["trash"] = b.robot.trash or "12"
+    slots = b.deck.arrange(items, traffic(probe.plan, moved), fixed)
+    b.rack_slots = {name: slots[name] for name in racks}
+    b.partial_racks = partial_racks
+    return slots
+
+
+def _moved_in(plan: Plan) -> dict[str, str]:
+    """Labware that starts off the deck and is moved into a deck slot: key -> load name."""
+    lw = plan.labware_by_key()
+    modules = {m.key for m in plan.modules}
+    return {s.labware: lw[s.labware].load_name for s in plan.steps if isinstance(s, MoveLabware)
+            and lw[s.labware].slot == "offdeck" and s.to not in modules and s.to not in lw and s.to != "offdeck"}
+
+
+def traffic(plan: Plan, moved: dict[str, str] | None = None) -> dict[tuple[str, str], int]:
+    """Head moves between deck places over a plan's strokes: (place, place) -> count. A place is a labware key, a
+    tip rack's load name, a module key (for labware standing on it), a `moved_in_slot` key or 'trash'."""
+    lw = plan.labware_by_key()
+    moved = moved or {}
+    modules = {m.key for m in plan.modules}
+    place = {k: (u.load_name if LABWARE[u.load_name].kind == "tips" else u.module or k) for k, u in lw.items()}
+    out: dict[tuple[str, str], int] = defaultdict(int)
+    for step in plan.steps:
+        if isinstance(step, MoveLabware):
+            place[step.labware] = (step.to if step.to in modules else moved_in_slot(moved[step.labware])
+                                   if step.labware in moved else step.labware)
+            continue
+        for st in getattr(step, "strokes", ()):
+            seq = ([place[st.tip.labware]] if st.tip else []) + [place[st.source.labware]]
+            seq += [place[d.loc.labware] for d in st.dispenses] + (["trash"] if st.drop else [])
+            for a, z in zip(seq, seq[1:]):
+                if a != z:
+                    out[(a, z)] += 1
+    return dict(out)
