@@ -198,6 +198,27 @@ def top_composition(c, s) -> dict[str, float]:
 COMPOUND_ROLES = ("sample", "reference")
 
 
+def source_key(w) -> tuple[str, int]:
+    """The intermediate a dosed well draws from: (compound, point), or ('', 0) for the solvent-in-buffer well."""
+    return (w.compound, w.point) if w.role in COMPOUND_ROLES else ("", 0)
+
+
+def _compounds_first(k: tuple[str, int]) -> tuple:
+    return (k[0] == "", k)
+
+
+def plan_series(series: "DmsoSeries", exp, plates: list, roles: tuple[str, ...], volume: float) -> None:
+    """Size the intermediate plate for every dosed well of the plates, then load the top solutions."""
+    from collections import defaultdict
+
+    needs: dict[tuple[str, int], float] = defaultdict(float)
+    for p, _k in plates:
+        for w in assay_wells(exp, p.id, roles):
+            needs[source_key(w)] += volume
+    series.plan_intermediates(dict(sorted(needs.items(), key=lambda kv: _compounds_first(kv[0]))))
+    series.top_loads()
+
+
 def dosing_moves(series: "DmsoSeries", key: str, wells: list, volume: float) -> list:
     """(source, destination, µL) for every dosed well: each well from its compound point's intermediate (vehicle
     wells from the solvent-in-buffer well), ordered column by column for short head moves."""
@@ -205,9 +226,9 @@ def dosing_moves(series: "DmsoSeries", key: str, wells: list, volume: float) -> 
 
     by_key = defaultdict(list)
     for w in wells:
-        by_key[(w.compound, w.point) if w.role in COMPOUND_ROLES else ("", 0)].append(w)
+        by_key[source_key(w)].append(w)
     moves = []
-    for k in sorted(by_key, key=lambda k: (k[0] == "", k)):
+    for k in sorted(by_key, key=_compounds_first):
         for src, w in zip(series.assign(k, len(by_key[k])), by_key[k]):
             moves.append((src, well_loc(key, w), volume))
     moves.sort(key=lambda m: (int(m[1].well[1:]), m[1].well[0]))

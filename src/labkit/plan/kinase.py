@@ -17,7 +17,8 @@ from labkit.plan.arrange import arrange_deck, moved_in_slot
 from labkit.plan.builder import Builder, per_stroke
 from labkit.plan.columns import runs, split
 from labkit.plan.deck import Deck
-from labkit.plan.common import COMPOUND_ROLES, DmsoSeries, assay_wells, dosing_moves, solvent_species, well_loc
+from labkit.plan.common import (COMPOUND_ROLES, DmsoSeries, assay_wells, dosing_moves, plan_series, solvent_species,
+                                 well_loc)
 from labkit.plan.steps import Delay, Loc, MoveLabware, Pause, SetTemperature
 from labkit.units import si_conc
 
@@ -160,12 +161,7 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
             {"atp": t.atp * atp_scale, "atp33": cond.hot_atp_uci_per_well / v.atp_mix, "buffer": 1.0})
 
     # what each assay well draws from the intermediate plate
-    needs: dict[tuple[str, int], float] = defaultdict(float)
-    for p, _k in plates:
-        for w in assay_wells(exp, p.id, ASSAY_ROLES):
-            needs[(w.compound, w.point) if w.role in COMPOUND_ROLES else ("", 0)] += v.compound
-    series.plan_intermediates(dict(sorted(needs.items(), key=lambda kv: (kv[0][0] == "", kv[0]))))
-    series.top_loads()
+    plan_series(series, exp, plates, ASSAY_ROLES, v.compound)
     for note in b.plan.notes:
         b.comment(f"Before the run: {note}")
     b.add(SetTemperature(temp, cond.temperature_c))

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from labkit.labware.specs import ASSAY_PLATE, HS_ADAPTER, RESERVOIR
 from labkit.plan.builder import Builder
-from labkit.plan.common import COMPOUND_ROLES, DmsoSeries, assay_wells, dosing_moves, solvent_species, well_loc
+from labkit.plan.common import DmsoSeries, assay_wells, dosing_moves, plan_series, solvent_species, well_loc
 from labkit.plan.steps import Delay, Latch, MoveLabware, Pause, Shake
 
 CELL_ROLES = ("sample", "reference", "vehicle")
@@ -48,12 +46,7 @@ def plan_viability(b: Builder, exp) -> None:
     lines = {c.name: c for c in exp.cell_lines}
     adherent = any(c.growth == "adherent" for c in exp.cell_lines)
 
-    needs: dict[tuple[str, int], float] = defaultdict(float)
-    for p, _k in plates:
-        for w in assay_wells(exp, p.id, DOSED_ROLES):
-            needs[(w.compound, w.point) if w.role in COMPOUND_ROLES else ("", 0)] += v.compound
-    series.plan_intermediates(dict(sorted(needs.items(), key=lambda kv: (kv[0][0] == "", kv[0]))))
-    series.top_loads()
+    plan_series(series, exp, plates, DOSED_ROLES, v.compound)
     for note in list(b.plan.notes):
         b.comment(f"Before dosing: {note}")
 
