@@ -22,6 +22,22 @@ def test_checked_in_protocol_is_current(layout, robot):
         f"{path.name} is stale: run `labkit protocol --all`"
 
 
+def test_protocols_folder_holds_only_standalone_generated_protocols():
+    """Everything in protocols/ is an uploadable protocol: one per layout and robot, importing only opentrons."""
+    import ast
+
+    expected = {protocol_path(layout, robot, ROOT / "protocols").name for layout, robot in CASES}
+    files = sorted(p.name for p in (ROOT / "protocols").iterdir() if p.is_file())
+    assert files == sorted(expected)
+    for name in files:
+        tree = ast.parse((ROOT / "protocols" / name).read_text(encoding="utf-8"))
+        imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                    for alias in node.names}
+        imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                     if isinstance(node, ast.ImportFrom) and node.module}
+        assert imported <= {"opentrons", "json"}, (name, imported)
+
+
 @pytest.fixture(scope="module")
 def analyses():
     """One in-process analysis per checked-in protocol (the expensive part, shared by the tests below)."""
