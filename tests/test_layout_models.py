@@ -175,3 +175,14 @@ def test_edges_empty_and_buffer():
     edge = t[(t.row.isin(["A", "H"])) | (t.column.isin([1, 12]))]
     assert set(edge.role) == {"buffer"}
     assert (t.role == "sample").sum() == 16
+
+
+def test_a_plate_problem_is_reported_once_against_its_own_plate():
+    text = KINASE.replace("replicates: 2", "replicates: 9").replace(
+        "  - {id: P1, format: 96, targets: [TRKA]}",
+        "  - {id: P1, format: 96, targets: [TRKA]}\n  - {id: P2, format: 384, targets: [TRKA]}")
+    with pytest.raises(LayoutError) as info:
+        parse_experiment(text)
+    assert len(info.value.problems) == 1
+    assert "plates[0]: plate 'P1': too many wells for the plate: 9 dilution series need 9 rows" \
+        in info.value.problems[0]

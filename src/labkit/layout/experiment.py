@@ -250,13 +250,13 @@ class Experiment(Strict):
 
     def _check_plates(self) -> list[tuple[str, str]]:
         out = []
+        placed: dict[str, list[Well]] = {}
         for i, p in enumerate(self.plates):
-            try:
-                wells = self.wells[p.id]
+            try:  # each plate on its own, so a problem is reported once, against its own plate
+                wells = placed[p.id] = self._place(i, p)
             except PlacementError as exc:
                 field = exc.field if exc.field != "plates" else f"plates[{i}]"
                 out.append((field, str(exc)))
-                self.__dict__.pop("wells", None)
                 continue
             if self.assay == "dilution_plate":
                 continue
@@ -280,6 +280,8 @@ class Experiment(Strict):
                     if w.role not in ("empty", "buffer") and g and g not in groups_known:
                         out.append((f"plates[{i}].wells", f"well {w.name}: unknown "
                                     f"{self.group_kind.replace('_', ' ')} {g!r}"))
+        if len(placed) == len(self.plates):
+            self.__dict__["wells"] = placed  # the `wells` cached property: no second placement
         return out
 
 

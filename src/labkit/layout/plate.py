@@ -137,10 +137,11 @@ def place_auto(spec: PlateSpec, series: list[SeriesRequest],
     groups = list(dict.fromkeys([s.group for s in series] + [g for g, _r, n in controls if n]))
     free_rows = list(rows)
 
-    def too_many() -> PlacementError:
+    def too_many(what: str = "") -> PlacementError:
         n_needed = sum(len(s.concs) for s in series) + sum(n for _g, _r, n in controls)
-        return PlacementError("plates", f"plate {spec.id!r}: too many wells for the plate: the layout needs "
-                              f"{n_needed} wells, the {spec.format}-well plate has {len(rows) * len(cols)} usable "
+        need = what or f"the layout needs {n_needed} wells"
+        return PlacementError("plates", f"plate {spec.id!r}: too many wells for the plate: {need}, the "
+                              f"{spec.format}-well plate has {len(rows) * len(cols)} usable in {len(rows)} rows "
                               f"(edges: {spec.edges}); use a 384-well plate, fewer replicates or another plate")
 
     # 1) each group (target / cell line) gets its own block of rows for its series
@@ -149,7 +150,8 @@ def place_auto(spec: PlateSpec, series: list[SeriesRequest],
         for k, s in enumerate([s for s in series if s.group == group]):
             if k % per_row == 0:
                 if not free_rows:
-                    raise too_many()
+                    n_rows = sum(-(-sum(1 for s in series if s.group == g) // per_row) for g in groups)
+                    raise too_many(f"{len(series)} dilution series need {n_rows} rows at {per_row} per row")
                 group_rows[group].append(free_rows.pop(0))
             r, b = group_rows[group][-1], k % per_row
             for i, conc in enumerate(s.concs):
