@@ -51,25 +51,22 @@ def layouts_dir() -> Path:
     return ROOT / "layouts"
 
 
-def make_protocol(layout: Path, robot: str, out: Path) -> Path:
-    """Generate the standalone protocol of a layout for a robot into out."""
-    from labkit.layout.io import file_sha256, load_experiment
+def make_protocol(layout: Path, exp, robot: str, out: Path) -> Path:
+    """Generate the standalone protocol of a loaded layout for a robot into out."""
+    from labkit.layout.io import file_sha256
     from labkit.plan import build_plan
     from labkit.protocol.emit import emit
 
-    exp = load_experiment(layout)
     text = emit(build_plan(exp, robot, sha256=file_sha256(layout)))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     return out
 
 
-def simulate_and_verify(layout: Path, robot: str, path: Path, in_process: bool = False) -> ProtocolRun:
+def simulate_and_verify(layout: Path, exp, robot: str, path: Path, in_process: bool = False) -> ProtocolRun:
     """Run the Opentrons analysis on a protocol, replay the ledger and verify it against the layout."""
-    from labkit.layout.io import load_experiment
     from labkit.simulate import simulate, verify
 
-    exp = load_experiment(layout)
     sim = simulate(path, in_process=in_process)
     report = verify(sim.ledger, exp.wells_table(), {p.id: p.id for p in exp.plates}, dmso_limit=exp.limit,
                     match_dmso=exp.assay != "dilution_plate")
@@ -159,7 +156,8 @@ def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, 
             plate_png(exp, plate.id, out / "maps" / f"{p.stem}_{plate.id}.png")
 
     echo(f"[2/4] protocols for {' and '.join(robots)}: generate, simulate (Opentrons analysis), verify ledger")
-    jobs = [(p, r, make_protocol(p, r, out / "protocols" / f"{p.stem}_{r}.py")) for p in paths for r in robots]
+    jobs = [(p, exps[p], r, make_protocol(p, exps[p], r, out / "protocols" / f"{p.stem}_{r}.py"))
+            for p in paths for r in robots]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         runs = list(pool.map(lambda job: simulate_and_verify(*job, in_process=in_process), jobs))
     for run in runs:
