@@ -3,13 +3,13 @@
 import pytest
 
 from labkit.errors import PlanError
-from labkit.plan.builder import Builder
+from labkit.plan.builder import BuildConfig, Builder
 from labkit.plan.checks import check_plan
 from labkit.plan.steps import Loc
 
 
-def _builder(robot="ot2"):
-    b = Builder(robot, "t", "t", "kinase_radiometric", "", "per_step")
+def _builder(robot="ot2", multi=frozenset()):
+    b = Builder(BuildConfig(robot, "t", "t", "kinase_radiometric", "", "per_step"), multi=multi)
     b.labware("plate", "corning_96_wellplate_360ul_flat")
     return b
 
@@ -57,7 +57,6 @@ def test_nozzles_stored_as_0_for_all_or_single_channel_pipettes():
 
 
 def test_choose_mounts_the_8_channel_of_a_multi_class():
-    b = _builder("flex")
-    b.use_multi({"small"})
+    b = _builder("flex", multi={"small"})
     assert b.choose(4.0) == "flex_8channel_50" and b.choose(500.0) == "flex_1channel_1000"
     assert b.pipette_class(10.0, per_aspirate=20) == "large"  # many wells per aspirate: the larger pipette

@@ -6,7 +6,7 @@ import pytest
 
 from labkit.layout.io import load_experiment
 from labkit.plan import build_plan
-from labkit.plan.kinase import HOT
+from labkit.assays.kinase_radiometric.plan import HOT
 from labkit.plan.steps import Distribute, MoveLabware, Pause, SetTemperature, Transfer
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,7 +2,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from labkit.virtual import KINASE_SIGNAL, VIABILITY_SIGNAL, simulate_readout, true_response
+from labkit.assays import get
+from labkit.virtual import simulate_readout, true_response
+
+KINASE_SIGNAL = get("kinase_radiometric").signal
+VIABILITY_SIGNAL = get("cell_viability_ctg").signal
 
 
 def test_true_response_is_half_window_at_ic50():

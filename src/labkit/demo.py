@@ -69,7 +69,7 @@ def simulate_and_verify(layout: Path, exp, robot: str, path: Path, in_process: b
 
     sim = simulate(path, in_process=in_process)
     report = verify(sim.ledger, exp.wells_table(), {p.id: p.id for p in exp.plates}, dmso_limit=exp.limit,
-                    match_dmso=exp.assay != "dilution_plate")
+                    match_dmso=exp.assay_kind.match_solvent)
     errors = "; ".join(str(e) for e in sim.errors)
     return ProtocolRun(layout.name, robot, path, sim.ok and report.ok,
                        sim.cost.summary() + (f"; ENGINE ERRORS: {errors}" if errors else ""),
@@ -80,11 +80,11 @@ def final_wells(sim, exp) -> pd.DataFrame:
     """Per assay well, what the ledger says it held during the assay: compound conc, enzyme / cells present."""
     rows = []
     kind = exp.group_kind
+    active_prefix = exp.assay_kind.active_species
     for w in exp.wells_table().itertuples(index=False):
         state = sim.ledger.plate(w.plate).get(w.well)
         comp = state.assay_composition if state is not None else {}
         compounds = state.assay_compounds if state is not None else {}
-        active_prefix = "enzyme:" if exp.assay == "kinase_radiometric" else "cells:"
         active = [s.split(":", 1)[1] for s, v in comp.items() if s.startswith(active_prefix) and v > 0]
         conc = compounds.get(w.compound, 0.0) if w.compound else 0.0
         group = active[0] if active else getattr(w, kind)
@@ -94,15 +94,11 @@ def final_wells(sim, exp) -> pd.DataFrame:
 
 def write_virtual_readout(sim, exp, out: Path, *, seed: int, pipetting_cv: float) -> Path:
     """Write the virtual reader's export of an experiment's plates in a real instrument format."""
-    from labkit.readout.writers import write_luminescence, write_microbeta
     from labkit.virtual import simulate_readout
 
     values = simulate_readout(final_wells(sim, exp), exp.assay, seed=seed, pipetting_cv=pipetting_cv)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fmt = exp.plates[0].format
-    if exp.assay == "kinase_radiometric":
-        return write_microbeta(values, out.with_suffix(".txt"), plate_format=fmt)
-    return write_luminescence(values, out.with_suffix(".csv"), plate_format=fmt)
+    return exp.assay_kind.write_readout(values, out, exp.plates[0].format)
 
 
 def readout_and_analyse(sim, exp, layout: Path, out: Path, *, seed: int, pipetting_cv: float = 0.02,
@@ -113,7 +109,7 @@ def readout_and_analyse(sim, exp, layout: Path, out: Path, *, seed: int, pipetti
     from labkit.readout.join import join_layout
 
     readout = write_virtual_readout(sim, exp, out / "readouts" / layout.stem, seed=seed, pipetting_cv=pipetting_cv)
-    echo(f"      readout {readout.name} ({'MicroBeta2 CPM export' if readout.suffix == '.txt' else 'EnVision CSV'})")
+    echo(f"      readout {readout.name} ({exp.assay_kind.readout_format})")
     if not write_reports:
         joined = join_layout(read(readout), exp.wells_table(), source=str(readout))
         return analyze_joined(joined, exp.assay), {}
@@ -123,7 +119,7 @@ def readout_and_analyse(sim, exp, layout: Path, out: Path, *, seed: int, pipetti
 
 def truth_table(result, assay: str) -> pd.DataFrame:
     """Fitted vs true IC50 per curve, with fold error and whether the truth lies inside the 95 % CI."""
-    gcol = "target" if assay == "kinase_radiometric" else "cell_line"
+    gcol = result.group_col
     rows = []
     for r in result.results.itertuples(index=False):
         group = getattr(r, gcol)

@@ -1,38 +1,23 @@
 """A virtual plate reader: the true response of every well from its simulated final contents, plus noise.
 
-Truth is the seeds' entrectinib potencies. Kinase plates read as CPM with well-to-well log-normal noise and Poisson counting
+Truth is the seeds' entrectinib potencies; each assay kind gives its signal window (labkit.assays, `signal`).
+Kinase plates read as CPM with well-to-well log-normal noise and Poisson counting
 noise; viability plates read as RLU with multiplicative (log-normal) noise. Optional pipetting error perturbs each well's
 concentration. A fixed seed makes a readout reproducible.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
+
+from labkit.assays.base import Signal
 
 # Seeds: biochemical IC50s (Table 1, first column) and antiproliferative IC50s (Table 2), molar.
 TRUE_IC50: dict[str, float] = {
     "TRKA": 1.7e-9, "TRKB": 0.1e-9, "TRKC": 0.1e-9, "ROS1": 0.2e-9, "ALK": 1.6e-9,
     "KM12": 17e-9, "IMS-M2": 0.47e-9, "M0-91": 0.65e-9,
 }
-
-
-@dataclass(frozen=True)
-class Signal:
-    """Signal window of an assay read-out."""
-
-    top: float          # vehicle (uninhibited / fully viable) signal
-    bottom: float       # background: no enzyme / no cells
-    empty: float        # a well with nothing in it
-    hill: float         # true Hill slope (positive = decreasing curve)
-    floor: float        # fraction of the window left at full inhibition (residual viability)
-    unit: str
-
-
-KINASE_SIGNAL = Signal(top=24000.0, bottom=350.0, empty=25.0, hill=1.0, floor=0.0, unit="CPM")
-VIABILITY_SIGNAL = Signal(top=180000.0, bottom=400.0, empty=60.0, hill=1.2, floor=0.03, unit="RLU")
 
 
 def true_response(conc: np.ndarray, ic50: float, signal: Signal) -> np.ndarray:
@@ -43,17 +28,25 @@ def true_response(conc: np.ndarray, ic50: float, signal: Signal) -> np.ndarray:
     return signal.bottom + (signal.top - signal.bottom) * frac
 
 
-def simulate_readout(final: pd.DataFrame, assay: str, *, seed: int = 0, pipetting_cv: float = 0.0,
+def simulate_readout(final: pd.DataFrame, assay: str | Signal, *, seed: int = 0, pipetting_cv: float = 0.0,
                      truth: dict[str, float] | None = None, noise_cv: float = 0.06) -> pd.DataFrame:
     """Readout values for every well of `final`.
 
     `final` has one row per well: plate, well, group (target or cell line, '' for none), conc_M (final compound
     concentration the ledger found, NaN/0 for none), active (bool: enzyme or cells present), filled (bool: the
-    well holds liquid). Returns plate, well, value.
+    well holds liquid). `assay` is an assay kind's name (its `signal`) or a Signal. Returns plate, well, value.
     """
     truth = TRUE_IC50 if truth is None else truth
     rng = np.random.default_rng(seed)
-    signal = KINASE_SIGNAL if assay == "kinase_radiometric" else VIABILITY_SIGNAL
+    if isinstance(assay, Signal):
+        signal = assay
+    else:
+        from labkit.assays import get
+
+        kind_signal = get(assay).signal
+        if kind_signal is None:
+            raise ValueError(f"assay kind {assay!r} has no virtual reader (no signal window)")
+        signal = kind_signal
     conc = final["conc_M"].to_numpy(dtype=float, na_value=np.nan)
     if pipetting_cv > 0:
         conc = conc * rng.normal(1.0, pipetting_cv, size=conc.shape).clip(0.5, 1.5)
@@ -69,7 +62,7 @@ def simulate_readout(final: pd.DataFrame, assay: str, *, seed: int = 0, pipettin
         mean[sel] = true_response(conc[sel], truth[group], signal)
     # well-to-well process noise (capture, lysis, reader), then counting noise for CPM
     mean = mean * rng.lognormal(0.0, noise_cv, size=mean.shape)
-    if signal.unit == "CPM":
+    if signal.counting:
         value = rng.poisson(mean).astype(float)
     else:
         value = np.round(mean)

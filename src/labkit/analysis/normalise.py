@@ -1,4 +1,6 @@
-"""Normalise a readout joined to its layout to the on-plate controls, per plate and per target / cell line.
+"""Normalize a readout joined to its layout to the on-plate controls, per plate and per target / cell line.
+
+Each assay kind says how (labkit.assays, `normalization`); for the built-in kinds:
 
 Kinase (radiometric):  % inhibition = 100 (vehicle_mean - x) / (vehicle_mean - positive_mean)
                        % activity   = 100 - % inhibition            (vehicle = 100 %, no-enzyme = 0 %)
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from labkit.assays.base import Normalization
 from labkit.errors import LabkitError
 
 FIT_ROLES = ("sample", "reference")
@@ -28,42 +31,47 @@ FIT_ROLES = ("sample", "reference")
 
 @dataclass(frozen=True)
 class AssaySpec:
-    """How an assay kind is normalised: its grouping column, controls and response name."""
+    """How an assay kind is normalized: its name and its Normalization (grouping column, controls, response)."""
 
     assay: str
-    kind: str            # 'kinase' | 'viability'
-    group_col: str       # 'target' | 'cell_line'
-    low_role: str        # role of the 0 % activity / 0 % viability control: 'positive' | 'blank'
-    response_label: str  # axis label of the fitted response
+    norm: Normalization
 
     @property
-    def group_label(self) -> str:
-        """'target' / 'cell line' for messages."""
-        return self.group_col.replace("_", " ")
+    def group_col(self) -> str:
+        """'target' | 'cell_line': the column that groups curves."""
+        return self.norm.group_col
+
+    @property
+    def low_role(self) -> str:
+        """Role of the 0 % activity / 0 % viability control: 'positive' | 'blank'."""
+        return self.norm.low_role
 
     @property
     def low_label(self) -> str:
         """Human name of the low control."""
-        return "positive (no-enzyme)" if self.low_role == "positive" else "blank (no-cell)"
+        return self.norm.low_label
 
+    @property
+    def response_label(self) -> str:
+        """Axis label of the fitted response."""
+        return self.norm.response_label
 
-ASSAYS: dict[str, AssaySpec] = {
-    "kinase_radiometric": AssaySpec("kinase_radiometric", "kinase", "target", "positive", "% activity"),
-    "cell_viability_ctg": AssaySpec("cell_viability_ctg", "viability", "cell_line", "blank", "% viability"),
-}
+    @property
+    def group_label(self) -> str:
+        """'target' / 'cell line' for messages."""
+        return self.norm.group_label
 
 
 def assay_spec(assay: str) -> AssaySpec:
-    """The AssaySpec of an assay kind ('kinase_radiometric', 'cell_viability_ctg', or a kinase_* / *viability*)."""
-    key = str(getattr(assay, "value", assay)).strip()
-    if key in ASSAYS:
-        return ASSAYS[key]
-    low = key.lower()
-    if low.startswith("kinase"):
-        return AssaySpec(key, "kinase", "target", "positive", "% activity")
-    if "viability" in low:
-        return AssaySpec(key, "viability", "cell_line", "blank", "% viability")
-    raise LabkitError(f"unknown assay kind {key!r}; expected one of {', '.join(ASSAYS)}", field="assay")
+    """The AssaySpec of a registered assay kind that is analyzed (it has a normalization); LabkitError otherwise."""
+    from labkit.assays import get, kinds
+
+    kind = get(assay)
+    if kind.normalization is None:
+        analyzed = [k for k in kinds() if get(k).normalization is not None]
+        raise LabkitError(f"unknown assay kind {kind.name!r} for analysis (it has no normalization); expected one "
+                          f"of {', '.join(analyzed)}", field="assay")
+    return AssaySpec(kind.name, kind.normalization)
 
 
 @dataclass
@@ -165,13 +173,10 @@ def normalise(joined: pd.DataFrame, assay: str) -> Normalised:
     x = df["value"].to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         frac = (x - low) / (high - low)
-    if spec.kind == "kinase":
-        df["pct_activity"] = 100.0 * frac
-        df["pct_inhibition"] = 100.0 - 100.0 * frac
-        df["response"] = df["pct_activity"]
-    else:
-        df["pct_viability"] = 100.0 * frac
-        df["response"] = df["pct_viability"]
+    df[spec.norm.response_column] = 100.0 * frac
+    if spec.norm.complement_column:
+        df[spec.norm.complement_column] = 100.0 - 100.0 * frac
+    df["response"] = df[spec.norm.response_column]
     n_exc = df["excluded"] != ""
     if n_exc.any():
         for (plate, why), sub in df[n_exc].groupby(["plate", "excluded"], sort=True):

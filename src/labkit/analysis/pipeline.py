@@ -59,14 +59,12 @@ class AnalysisResult:
         return d[d["role"].isin(FIT_ROLES) & (d["compound"] == compound) & (d[self.group_col] == group)]
 
 
-# measurement kinds each assay's reader gives; anything else earns a note (wrong file or wrong layout?)
-EXPECTED_UNITS = {"kinase_radiometric": {"cpm", "ccpm", "dpm", "counts", "count"},
-                  "cell_viability_ctg": {"rlu", "cps", "lcps", "luminescence", "lum", "counts", "rfu"}}
-
-
 def unit_notes(joined: pd.DataFrame, assay: str) -> list[str]:
-    """A note when the readout's measurement kind is not what the assay's reader gives (e.g. RLU for 33P)."""
-    expected = EXPECTED_UNITS.get(assay)
+    """A note when the readout's measurement kind is not what the assay's reader gives (e.g. RLU for 33P); each
+    assay kind lists its units (labkit.assays, `readout_units`)."""
+    from labkit.assays import get
+
+    expected = get(assay).readout_units
     if not expected or "unit" not in joined.columns:
         return []
     units = sorted({str(u) for u in joined["unit"].dropna() if str(u).strip()})
@@ -281,9 +279,7 @@ def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: 
             tables.append(t)
         readout = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
         joined = join_layout(readout, wells, source=", ".join(str(p) for p in readouts))
-    assay = getattr(experiment, "assay", None)
-    assay = getattr(assay, "kind", assay)
-    result = analyze_joined(joined, str(getattr(assay, "value", assay)), fix_top=fix_top, fix_bottom=fix_bottom)
+    result = analyze_joined(joined, experiment.assay, fix_top=fix_top, fix_bottom=fix_bottom)
     ours = [w for w in caught if w.category.__module__.startswith("labkit") or "/labkit/" in w.filename]
     for w in caught:  # library warnings (deprecations ...) are not the user's business: pass them on
         if w not in ours:

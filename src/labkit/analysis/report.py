@@ -149,7 +149,6 @@ def render(result, *, title: str, grid: str | Path | None, curves: Sequence[tupl
     n_fail = int((~plates["qc_pass"]).sum()) if len(plates) else 0
     n_flagged_curves = int((res["flags"].fillna("") != "").sum())
     n_excluded = int((result.data["excluded"] != "").sum())
-    kinase = spec.kind == "kinase"
     fixed = ", ".join(f"{k} fixed at {v:g}" for k, v in (("top", result.fix_top), ("bottom", result.fix_bottom))
                       if v is not None) or "none (top, bottom, Hill and IC50 all estimated)"
     cards = [(len(res), "curves"), (res["compound"].nunique(), "compounds"), (res[gcol].nunique(), f"{glabel}s"),
@@ -157,9 +156,7 @@ def render(result, *, title: str, grid: str | Path | None, curves: Sequence[tupl
              (n_fail, "plates failing QC")]
     card_html = "".join(f'<div class="card{" bad" if (lab == "plates failing QC" and n) else ""}"><b>{n}</b>'
                         f'<span>{esc(lab)}</span></div>' for n, lab in cards)
-    norm_text = ("% inhibition = 100·(vehicle − x)/(vehicle − no-enzyme); curves are fitted to % activity "
-                 "= 100 − % inhibition (same IC50)" if kinase else
-                 "% viability = 100·(x − blank)/(vehicle − blank)")
+    norm_text = spec.norm.formula or f"{spec.response_label} = 100·(x − {spec.low_role})/(vehicle − {spec.low_role})"
     meta = [("assay", spec.assay), ("normalisation", norm_text + f", per plate and {glabel}"),
             ("model", "LL.4: f(x) = c + (d − c)/(1 + exp(b(ln x − ln e))); IC50 = e, Hill = −b, "
                       "top = d, bottom = c; 95 % CI Wald-t (drc)"),

@@ -1,8 +1,11 @@
-"""Layouts: compounds, serial dilutions, controls and plate layouts as validated data."""
+"""Layouts: compounds, serial dilutions, controls and plate layouts as validated data.
 
-from labkit.layout.experiment import DilutionScheme, Experiment
-from labkit.layout.models import CellLine, Compound, Controls, SerialDilution, Target
+Each assay kind's own models (targets, cell lines, volumes …) live in labkit.assays.<kind>.models.
+"""
+
+from labkit.layout.experiment import DilutionScheme, Experiment, ExperimentBase
+from labkit.layout.models import Compound, Controls, SerialDilution
 from labkit.layout.plate import PlateSpec, Well, WellAssignment
 
-__all__ = ["CellLine", "Compound", "Controls", "DilutionScheme", "Experiment", "PlateSpec", "SerialDilution",
-           "Target", "Well", "WellAssignment"]
+__all__ = ["Compound", "Controls", "DilutionScheme", "Experiment", "ExperimentBase", "PlateSpec", "SerialDilution",
+           "Well", "WellAssignment"]

@@ -1,4 +1,8 @@
-"""The Experiment (assay file): assay kind, compounds, targets or cell lines, controls, volumes, plates.
+"""The Experiment (assay file): the fields and checks every assay kind shares.
+
+Each assay kind (labkit.assays.<kind>) subclasses ExperimentBase with `assay: Literal["<kind>"]`, its group items
+(targets, cell lines…), volumes and conditions; a layout file validates into the subclass its `assay` names (a
+discriminated union built from the registry, labkit.assays.validate_experiment).
 
 Cross-field rules (solvent limit, pipette minimum, stock strength, plate capacity…) are checked here and reported
 with the field path of the problem, e.g. 'compounds[0].dilution.top: …'.
@@ -8,33 +12,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
 import pandas as pd
 from pydantic import Field, model_validator
 
-from labkit.layout.models import (CellLine, Compound, Controls, DilutionVolumes, KinaseConditions, KinaseVolumes,
-                                  Name, Strict, Target, ViabilityConditions, ViabilityVolumes)
+from labkit.layout.models import Compound, Controls, Name, Strict
 from labkit.layout.plate import PlacementError, PlateSpec, SeriesRequest, Well, place_auto, place_explicit
 from labkit.tables import WELLS_COLUMNS, row_letters
 from labkit.units import si_conc
 
-AssayKind = Literal["kinase_radiometric", "cell_viability_ctg", "dilution_plate"]
-
-SOLVENT_LIMIT = {"kinase_radiometric": 0.01, "cell_viability_ctg": 0.005, "dilution_plate": 1.0}
-REQUIRED_CONTROLS = {"kinase_radiometric": ("vehicle", "positive"), "cell_viability_ctg": ("vehicle", "blank"),
-                     "dilution_plate": ()}
-_VOLUMES = {"kinase_radiometric": KinaseVolumes, "cell_viability_ctg": ViabilityVolumes,
-            "dilution_plate": DilutionVolumes}
-_CONDITIONS = {"kinase_radiometric": KinaseConditions, "cell_viability_ctg": ViabilityConditions,
-               "dilution_plate": None}
-
+if TYPE_CHECKING:  # pragma: no cover
+    from labkit.assays.base import AssayKind
 
 @dataclass(frozen=True)
 class DilutionScheme:
     """How one compound's series is made: source (solvent) plate -> intermediate plate -> assay well.
 
-    For the dilution_plate kind there is no intermediate: `final` is what sits in the plate.
+    For a kind without an intermediate plate (a plain dilution plate), `final` is what sits in the plate.
     """
 
     compound: str
@@ -56,41 +51,29 @@ class DilutionScheme:
                 f"{self.serial_diluent:g} µL per step; final solvent {self.solvent_fraction:.2%}")
 
 
-class Experiment(Strict):
-    """An assay file: everything needed to make, run and analyse the plates."""
+class ExperimentBase(Strict):
+    """An assay file: everything needed to make, run and analyze the plates (the fields every kind shares).
+
+    A kind's subclass adds `assay: Literal[...]`, `volumes`, its group items (the field named by `group_field`)
+    and anything else it needs; `group_kind` is the wells-table column its groups fill ('target', 'cell_line',
+    or '' for none).
+    """
+
+    group_field: ClassVar[str] = ""   # 'targets' | 'cell_lines' | '' : the field listing the groups
+    group_kind: ClassVar[str] = ""    # 'target' | 'cell_line' | '' : the wells-table column of a group
 
     name: Name
-    assay: AssayKind
+    assay: str
     description: str = ""
     compounds: list[Compound] = Field(min_length=1)
-    targets: list[Target] = Field(default_factory=list, description="kinases (kinase_radiometric)")
-    cell_lines: list[CellLine] = Field(default_factory=list, description="cell lines (cell_viability_ctg)")
     controls: Controls = Field(default_factory=Controls)
-    volumes: Union[KinaseVolumes, ViabilityVolumes, DilutionVolumes, None] = None
-    conditions: Union[KinaseConditions, ViabilityConditions, None] = None
-    solvent_limit: float | None = Field(None, gt=0, le=1, description="max final solvent fraction (default: 1 % "
-                                        "kinase, 0.5 % cells)")
+    solvent_limit: float | None = Field(None, gt=0, le=1, description="max final solvent fraction (default: the "
+                                        "assay kind's, e.g. 1 % kinase, 0.5 % cells)")
     plates: list[PlateSpec] = Field(min_length=1)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _assay_defaults(cls, data: object) -> object:
-        """Pick the volume / condition models of the assay kind (so the file can leave them out)."""
-        if not isinstance(data, dict) or data.get("assay") not in _VOLUMES:
-            return data
-        data = dict(data)
-        kind = data["assay"]
-        vols = data.get("volumes")
-        if vols is None or isinstance(vols, dict):
-            data["volumes"] = _VOLUMES[kind].model_validate(vols or {})
-        cond_cls = _CONDITIONS[kind]
-        cond = data.get("conditions")
-        if cond_cls is not None and (cond is None or isinstance(cond, dict)):
-            data["conditions"] = cond_cls.model_validate(cond or {})
-        return data
+    volumes: Any = None  # each kind declares its volumes model
 
     @model_validator(mode="after")
-    def _cross_checks(self) -> "Experiment":
+    def _cross_checks(self) -> "ExperimentBase":
         problems = self.problems()
         if problems:
             raise ValueError("\n".join(f"{path}: {msg}" for path, msg in problems))
@@ -98,14 +81,30 @@ class Experiment(Strict):
 
     # -- derived -------------------------------------------------------------------------------------------------
     @property
-    def limit(self) -> float:
-        """Maximum final solvent fraction for this assay."""
-        return self.solvent_limit if self.solvent_limit is not None else SOLVENT_LIMIT[self.assay]
+    def assay_kind(self) -> AssayKind:
+        """The registered assay kind of this experiment (plan, normalization, virtual reader …)."""
+        from labkit.assays import get
+
+        return get(self.assay)
 
     @property
-    def group_kind(self) -> str:
-        """'target', 'cell_line' or '' — which wells-table column groups curves."""
-        return {"kinase_radiometric": "target", "cell_viability_ctg": "cell_line"}.get(self.assay, "")
+    def limit(self) -> float:
+        """Maximum final solvent fraction for this assay."""
+        return self.solvent_limit if self.solvent_limit is not None else self.assay_kind.solvent_limit
+
+    @property
+    def group_items(self) -> Sequence[Any]:
+        """The named groups of the assay (targets, cell lines …; each has a `name`), [] for none."""
+        return list(getattr(self, self.group_field)) if self.group_field else []
+
+    def protocol(self, robot: str = "flex", **options: Any) -> Any:
+        """The standalone Opentrons protocol of this experiment for a robot (labkit.api.Protocol).
+
+        See labkit.api.Protocol for the options (tip_policy, multichannel, source).
+        """
+        from labkit.api import make_protocol
+
+        return make_protocol(self, robot, **options)
 
     def compound(self, name: str) -> Compound:
         """The compound called name."""
@@ -119,11 +118,6 @@ class Experiment(Strict):
         c = self.compound(compound) if isinstance(compound, str) else compound
         d, v = c.dilution, self.volumes
         final = d.concentrations
-        if isinstance(v, DilutionVolumes):
-            transfer = v.diluent / (d.factor - 1)
-            source = [x * d.factor for x in final]  # what is added to the first well
-            return DilutionScheme(c.name, final, list(final), source, transfer, v.diluent, 0.0, 0.0, 0.0,
-                                  0.0 if c.solvent.upper() != "DMSO" else 1.0, _top_prep(source[0], c.stock))
         inter_frac = v.intermediate_solvent / (v.intermediate_solvent + v.intermediate_diluent)
         assay_frac = v.compound / v.well
         frac = inter_frac * assay_frac
@@ -131,15 +125,11 @@ class Experiment(Strict):
         source = [x / frac for x in final]
         return DilutionScheme(c.name, final, intermediate, source, v.serial / (d.factor - 1), v.serial,
                               v.intermediate_solvent, v.intermediate_diluent, v.compound, frac,
-                              _top_prep(source[0], c.stock))
+                              top_prep(source[0], c.stock))
 
     def groups(self, plate: PlateSpec) -> list[str]:
-        """Targets or cell lines on a plate ('' for a dilution plate)."""
-        if self.assay == "kinase_radiometric":
-            return list(plate.targets)
-        if self.assay == "cell_viability_ctg":
-            return list(plate.cell_lines)
-        return [""]
+        """The groups (targets, cell lines …) on a plate; [''] for a kind without groups."""
+        return list(getattr(plate, self.group_field)) if self.group_field else [""]
 
     @cached_property
     def wells(self) -> dict[str, list[Well]]:
@@ -155,7 +145,7 @@ class Experiment(Strict):
                   for g in self.groups(plate) for n in names
                   for r in range(self.compound(n).dilution.replicates)]
         ctrl = [(g, role, getattr(self.controls, role)) for g in self.groups(plate)
-                for role in ("vehicle", "positive", "blank") if self.assay != "dilution_plate"]
+                for role in ("vehicle", "positive", "blank") if self.assay_kind.required_controls]
         return place_auto(plate, series, ctrl, self.group_kind)
 
     def wells_table(self) -> pd.DataFrame:
@@ -181,10 +171,20 @@ class Experiment(Strict):
         out += self._check_plates()
         return out
 
+    def _kind_problems(self) -> list[tuple[str, str]]:
+        """Problems only this kind knows about, as (field path, message); a kind's model overrides it."""
+        return []
+
+    def _pipetted_volumes(self) -> list[tuple[str, float]]:
+        """(field path, µL) of the per-well volumes the robot pipettes that must reach the pipette minimum (besides
+        the serial transfer): the solvent series into the intermediate, the intermediate into the assay well."""
+        v = self.volumes
+        return [("volumes.intermediate_solvent", v.intermediate_solvent), ("volumes.compound", v.compound)]
+
     def _check_names(self) -> list[tuple[str, str]]:
         out = []
-        for field, items in (("compounds", self.compounds), ("targets", self.targets),
-                             ("cell_lines", self.cell_lines)):
+        lists = [("compounds", self.compounds)] + ([(self.group_field, self.group_items)] if self.group_field else [])
+        for field, items in lists:
             seen: set[str] = set()
             for i, item in enumerate(items):
                 if item.name in seen:
@@ -195,16 +195,9 @@ class Experiment(Strict):
             if p.id in seen_p:
                 out.append((f"plates[{i}].id", f"duplicate plate id {p.id!r}"))
             seen_p.add(p.id)
-        if self.assay == "kinase_radiometric" and not self.targets:
-            out.append(("targets", "a kinase assay needs at least one target (kinase)"))
-        if self.assay == "cell_viability_ctg" and not self.cell_lines:
-            out.append(("cell_lines", "a viability assay needs at least one cell line"))
-        if self.assay != "kinase_radiometric" and self.targets:
-            out.append(("targets", f"targets belong to kinase_radiometric, not {self.assay}; use cell_lines"
-                        if self.assay == "cell_viability_ctg" else f"targets are not used by {self.assay}"))
-        if self.assay != "cell_viability_ctg" and self.cell_lines:
-            out.append(("cell_lines", f"cell lines belong to cell_viability_ctg, not {self.assay}"))
-        known = {"target": {t.name for t in self.targets}, "cell_line": {c.name for c in self.cell_lines}}
+        out += self._kind_problems()
+        names = {g.name for g in self.group_items}
+        known = {kind: names if kind == self.group_kind else set() for kind in ("target", "cell_line")}
         compounds = {c.name for c in self.compounds}
         for i, p in enumerate(self.plates):
             for field, kind in (("targets", "target"), ("cell_lines", "cell_line")):
@@ -216,8 +209,8 @@ class Experiment(Strict):
                 if name not in compounds:
                     out.append((f"plates[{i}].compounds[{j}]", f"unknown compound {name!r}; expected one of "
                                 f"{sorted(compounds)}"))
-            if p.wells is None and self.assay != "dilution_plate" and not self.groups(p):
-                what = "targets" if self.assay == "kinase_radiometric" else "cell_lines"
+            if p.wells is None and self.group_field and not self.groups(p):
+                what = self.group_field
                 out.append((f"plates[{i}].{what}", f"list the {what.replace('_', ' ')} on this plate (or give "
                             "explicit wells)"))
         return out
@@ -228,7 +221,7 @@ class Experiment(Strict):
         for i, c in enumerate(self.compounds):
             s = self.scheme(c)
             path = f"compounds[{i}]"
-            if not isinstance(v, DilutionVolumes) and s.solvent_fraction > self.limit + 1e-12:
+            if s.solvent_fraction > self.limit + 1e-12:
                 out.append((f"{path}.dilution", f"final {c.solvent} would be {s.solvent_fraction:.2%}, above the "
                             f"{self.limit:.2%} limit of {self.assay}; lower volumes.intermediate_solvent or "
                             "volumes.compound"))
@@ -236,12 +229,9 @@ class Experiment(Strict):
                 out.append((f"{path}.dilution.factor", f"a 1:{c.dilution.factor:g} step needs a "
                             f"{s.serial_transfer:.3g} µL transfer, below the {v.min_transfer:g} µL pipette minimum; "
                             "use a smaller factor or a larger volumes.serial"))
-            if not isinstance(v, DilutionVolumes) and v.intermediate_solvent < v.min_transfer:
-                out.append(("volumes.intermediate_solvent", f"{v.intermediate_solvent:g} µL is below the "
-                            f"{v.min_transfer:g} µL pipette minimum"))
-            if not isinstance(v, DilutionVolumes) and v.compound < v.min_transfer:
-                out.append(("volumes.compound", f"{v.compound:g} µL is below the {v.min_transfer:g} µL pipette "
-                            "minimum"))
+            for field, volume in self._pipetted_volumes():
+                if volume < v.min_transfer:
+                    out.append((field, f"{volume:g} µL is below the {v.min_transfer:g} µL pipette minimum"))
             if s.source[0] > c.stock * (1 + 1e-9):
                 out.append((f"{path}.dilution.top", f"top {si_conc(c.dilution.top)} needs "
                             f"{si_conc(s.source[0])} in {c.solvent} at the top of the serial dilution, but the "
@@ -258,11 +248,11 @@ class Experiment(Strict):
                 field = exc.field if exc.field != "plates" else f"plates[{i}]"
                 out.append((field, str(exc)))
                 continue
-            if self.assay == "dilution_plate":
+            if not self.assay_kind.required_controls:
                 continue
             groups = self.groups(p) or sorted({getattr(w, self.group_kind) for w in wells
                                                if w.role in ("sample", "reference")})
-            for role in REQUIRED_CONTROLS[self.assay]:
+            for role in self.assay_kind.required_controls:
                 n_plate = sum(1 for w in wells if w.role == role)
                 if n_plate < max(self.controls.minimum, 1):
                     out.append((f"plates[{i}]", f"plate {p.id!r} has {n_plate} {role} well(s); every plate needs "
@@ -274,7 +264,7 @@ class Experiment(Strict):
                         out.append((f"plates[{i}]", f"plate {p.id!r}: {g} has {n} {role} well(s), fewer than "
                                     f"controls.minimum = {self.controls.minimum}"))
             if p.wells is not None:
-                groups_known = {t.name for t in self.targets} | {c.name for c in self.cell_lines}
+                groups_known = {g.name for g in self.group_items}
                 for w in wells:
                     g = getattr(w, self.group_kind) if self.group_kind else ""
                     if w.role not in ("empty", "buffer") and g and g not in groups_known:
@@ -285,7 +275,10 @@ class Experiment(Strict):
         return out
 
 
-def _top_prep(top_source: float, stock: float) -> tuple[float, float]:
+Experiment = ExperimentBase  # the type of any validated layout (each kind's model subclasses it)
+
+
+def top_prep(top_source: float, stock: float) -> tuple[float, float]:
     """µL of stock and µL of solvent for 100 µL of the top source solution."""
     stock_ul = 100.0 * top_source / stock if stock > 0 else float("nan")
     return (stock_ul, 100.0 - stock_ul)

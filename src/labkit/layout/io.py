@@ -11,7 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from labkit.errors import LayoutError
-from labkit.layout.experiment import Experiment
+from labkit.layout.experiment import ExperimentBase as Experiment
 
 _MESSAGES = {
     "greater_than_equal": "must be at least {ge}",
@@ -27,13 +27,17 @@ _MESSAGES = {
 
 
 def _path(loc: tuple) -> str:
-    """('compounds', 0, 'dilution', 'points') -> 'compounds[0].dilution.points' (union branch names dropped)."""
+    """('<assay kind>', 'compounds', 0, 'dilution', 'points') -> 'compounds[0].dilution.points' (the assay
+    kind that picked the model, and union branch names, dropped)."""
+    from labkit.assays import kinds
+
     out = ""
+    if loc and loc[0] in kinds():
+        loc = loc[1:]
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("KinaseVolumes", "ViabilityVolumes", "DilutionVolumes", "KinaseConditions",
-                      "ViabilityConditions") or "[" in str(part) or str(part).startswith("function-"):
+        elif "[" in str(part) or str(part).startswith("function-"):
             continue
         else:
             out += ("." if out else "") + str(part)
@@ -50,6 +54,10 @@ def _message(err: dict) -> str:
             pass
     if kind == "extra_forbidden":
         return "unknown field (check the spelling; `labkit layout schema` lists the fields)"
+    if kind == "union_tag_invalid":
+        from labkit.assays import kinds
+
+        return f"expected one of {', '.join(repr(k) for k in kinds())}, got {ctx.get('tag', err.get('input'))!r}"
     if kind == "literal_error":
         return f"expected {ctx.get('expected', 'one of the allowed values')}, got {err.get('input')!r}"
     msg = err.get("msg", "invalid")
@@ -62,6 +70,10 @@ def problems_from(exc: ValidationError) -> list[tuple[str, str]]:
     seen = set()
     for err in exc.errors(include_url=False):
         path, msg = _path(tuple(err.get("loc", ()))), _message(err)
+        if err.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+            path = "assay"  # the discriminator: which assay kind the file is
+            if err.get("type") == "union_tag_not_found":
+                msg = _MESSAGES["missing"]
         if not path and ": " in msg:  # cross-field checks carry their own paths, one per line
             for line in msg.splitlines():
                 p, _, m = line.partition(": ")
@@ -112,7 +124,9 @@ def parse_experiment(text: str, source: str = "<string>") -> Experiment:
         raise LayoutError("expected a mapping with name, assay, compounds, plates … at the top level",
                           file=source)
     try:
-        return Experiment.model_validate(data)
+        from labkit.assays import validate_experiment
+
+        return validate_experiment(data)
     except ValidationError as exc:
         try:
             root = yaml.compose(text)
@@ -158,7 +172,21 @@ def dump_yaml(exp: Experiment) -> str:
 
 def json_schema() -> dict:
     """JSON Schema of the experiment file format (for editor autocompletion)."""
-    schema = Experiment.model_json_schema(mode="validation")
+    from labkit.assays import experiment_adapter
+
+    schema = experiment_adapter().json_schema(mode="validation")
+    # one branch per assay kind (oneOf, picked by `assay`); the top level also lists every field any kind takes, so
+    # an editor completes field names before the file names its assay
+    branches = [schema["$defs"][ref["$ref"].rsplit("/", 1)[-1]] for ref in schema.get("oneOf", [])] or [schema]
+    props: dict[str, Any] = {}
+    for branch in branches:
+        for key, value in branch.get("properties", {}).items():
+            props.setdefault(key, value)
+    if "assay" in props:
+        props["assay"] = {"title": "Assay", "description": "the assay kind (labkit.assays)",
+                          "enum": [b["properties"]["assay"].get("const") for b in branches]}
+    required = [k for k in branches[0].get("required", []) if all(k in b.get("required", []) for b in branches)]
+    schema = {"type": "object", "properties": props, "required": required, **schema}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "labkit experiment"
     return schema

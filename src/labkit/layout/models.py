@@ -1,4 +1,5 @@
-"""The parts of an experiment: compounds, their serial dilutions, targets, cell lines, controls, volumes.
+"""The parts every experiment shares: compounds, their serial dilutions, controls (each assay kind adds its own
+models in labkit.assays.<kind>.models).
 
 Quantities are written with units in files ('10 mM', '25 uL') and held in molar / microlitres.
 """
@@ -92,24 +93,6 @@ class Compound(Strict):
         return v
 
 
-class Target(Strict):
-    """A kinase target of the radiometric assay."""
-
-    name: Name
-    enzyme: Molar = Field(5e-9, description="final kinase concentration (keep below the IC50s you want to resolve)")
-    substrate: Name = "peptide substrate"
-    substrate_conc: Molar = Field(2e-5, description="final peptide substrate concentration")
-    atp: Molar = Field(1e-5, description="final ATP concentration (near Km(ATP))")
-
-
-class CellLine(Strict):
-    """A cell line of the viability assay."""
-
-    name: Name
-    growth: Literal["adherent", "suspension"]
-    cells_per_well: int = Field(3000, ge=1, description="cells seeded per well")
-
-
 class Controls(Strict):
     """Control wells per target / cell line on every plate, and the minimum a plate must carry."""
 
@@ -117,66 +100,3 @@ class Controls(Strict):
     positive: int = Field(0, ge=0, description="no-enzyme / positive-control wells: 100 % inhibition")
     blank: int = Field(0, ge=0, description="background wells (no cells): 0 % viability")
     minimum: int = Field(2, ge=0, description="each required control role must have at least this many wells")
-
-
-class KinaseVolumes(Strict):
-    """Per-well volumes of the radiometric kinase assay (final reaction = compound + enzyme mix + ATP mix)."""
-
-    compound: Microlitres = Field(5.0, description="compound from the intermediate plate into the reaction")
-    enzyme_mix: Microlitres = Field(10.0, description="kinase + peptide substrate mix")
-    atp_mix: Microlitres = Field(10.0, description="ATP / [γ-33P]ATP start mix")
-    stop: Microlitres = Field(25.0, description="phosphoric acid stop")
-    filter_transfer: Microlitres = Field(40.0, description="stopped reaction onto the phosphocellulose filter plate")
-    serial: Microlitres = Field(20.0, description="solvent in each source well of the serial dilution")
-    intermediate_solvent: Microlitres = Field(2.0, description="solvent series into the intermediate plate")
-    intermediate_diluent: Microlitres = Field(38.0, description="assay buffer in each intermediate well")
-    min_transfer: Microlitres = Field(1.0, description="smallest transfer the pipettes can make accurately")
-
-    @property
-    def well(self) -> float:
-        """Reaction volume before the stop."""
-        return self.compound + self.enzyme_mix + self.atp_mix
-
-
-class ViabilityVolumes(Strict):
-    """Per-well volumes of the CellTiter-Glo assay."""
-
-    cells: Microlitres = Field(90.0, description="cell suspension seeded per well")
-    compound: Microlitres = Field(10.0, description="compound from the intermediate plate onto the cells")
-    ctg: Microlitres = Field(100.0, description="CellTiter-Glo reagent (equal to the medium volume)")
-    serial: Microlitres = Field(20.0, description="solvent in each source well of the serial dilution")
-    intermediate_solvent: Microlitres = Field(2.0, description="solvent series into the intermediate plate")
-    intermediate_diluent: Microlitres = Field(38.0, description="medium in each intermediate well")
-    min_transfer: Microlitres = Field(1.0, description="smallest transfer the pipettes can make accurately")
-
-    @property
-    def well(self) -> float:
-        """Medium volume per well after dosing."""
-        return self.cells + self.compound
-
-
-class DilutionVolumes(Strict):
-    """Volumes of a plain serial-dilution plate (the Opentrons tutorial job)."""
-
-    diluent: Microlitres = Field(100.0, description="diluent in every well before the dilution")
-    mix_volume: Microlitres = Field(50.0, description="volume of each mix stroke")
-    mix_repetitions: int = Field(3, ge=0)
-    min_transfer: Microlitres = Field(1.0)
-
-
-class KinaseConditions(Strict):
-    """Timing and temperature of the kinase reaction."""
-
-    preincubation_min: float = Field(10.0, ge=0, description="compound + kinase before the ATP start")
-    reaction_min: float = Field(40.0, gt=0, description="reaction time after the ATP start")
-    temperature_c: float = Field(30.0, ge=4, le=40, description="reaction temperature (temperature module)")
-    hot_atp_uci_per_well: float = Field(0.5, gt=0, description="[γ-33P]ATP activity per well, µCi")
-
-
-class ViabilityConditions(Strict):
-    """Timing of the viability assay."""
-
-    incubation_h: float = Field(72.0, gt=0)
-    equilibrate_min: float = Field(30.0, ge=0, description="plate and reagent to room temperature")
-    shake_min: float = Field(2.0, ge=0, description="orbital shake to lyse")
-    signal_delay_min: float = Field(10.0, ge=0, description="signal stabilisation before reading")

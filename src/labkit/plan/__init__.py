@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from labkit.plan.steps import Plan
 
 
-def build_plan(exp, robot: str, *, sha256: str = "", tip_policy: str = "per_step", check: bool = True,
+def build_plan(exp: Any, robot: str, *, sha256: str = "", tip_policy: str = "per_step", check: bool = True,
                multichannel: bool = True) -> Plan:
     """The checked liquid-handling plan of an experiment for a robot ('ot2' | 'flex'); multichannel=False keeps
-    to single-channel pipettes."""
-    from labkit.plan.builder import Builder
+    to single-channel pipettes. The experiment's assay kind builds it (labkit.assays)."""
+    from labkit.plan.builder import BuildConfig
     from labkit.plan.checks import check_plan
 
-    b = Builder(robot, exp.name, exp.description or exp.name, exp.assay, sha256, tip_policy)
-    b.allow_multi = multichannel
-    if exp.assay == "dilution_plate":
-        from labkit.plan.dilution import plan_dilution
-        plan_dilution(b, exp)
-    elif exp.assay == "kinase_radiometric":
-        from labkit.plan.kinase import plan_kinase
-        plan_kinase(b, exp)
-    elif exp.assay == "cell_viability_ctg":
-        from labkit.plan.viability import plan_viability
-        plan_viability(b, exp)
-    else:  # pragma: no cover - the layout model restricts assay kinds
-        raise ValueError(exp.assay)
-    plan = b.finish()
+    config = BuildConfig(robot, exp.name, exp.description or exp.name, exp.assay, sha256, tip_policy, multichannel)
+    plan = exp.assay_kind.build(config, exp)
     if check:
         check_plan(plan)
     return plan

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from labkit.labware.specs import LABWARE
-from labkit.plan.builder import Builder
+from labkit.labware.specs import LABWARE, RobotSpec
+from labkit.plan.builder import Arrangement, Builder
+from labkit.plan.deck import Deck
 from labkit.plan.checks import partial_touches
 from labkit.plan.steps import MoveLabware, Plan
 
@@ -21,9 +22,10 @@ def moved_in_slot(load_name: str) -> str:
     return f"slot for {load_name}"
 
 
-def arrange_deck(b: Builder, probe: Builder) -> dict[str, str]:
-    """Take slots on b's deck for the probe's labware (labware key, tip rack load name, or `moved_in_slot` key ->
-    slot) so every partial nozzle layout of the probe can run, with the shortest head travel; PlanError if none."""
+def arrange_deck(robot: RobotSpec, probe: Builder) -> Arrangement:
+    """A deck for the probe's labware (slots of labware keys, tip rack load names and `moved_in_slot` keys) on
+    which every partial nozzle layout of the probe can run, with the shortest head travel; PlanError if none."""
+    deck = Deck(robot)
     touched = partial_touches(probe.plan)
     module_slots = {m.slot for m in probe.plan.modules}
     keys = {key for _text, key, slot in touched if slot not in module_slots}
@@ -47,13 +49,11 @@ def arrange_deck(b: Builder, probe: Builder) -> dict[str, str]:
         else:
             items.append((u.key, spec.tall, u.key in keys))
     for m in probe.plan.modules:  # a module whose labware is worked with a partial layout counts as worked itself
-        b.deck.take(m.key, m.slot, tall=True, partial=m.slot in {slot for _t, _k, slot in touched})
+        deck.take(m.key, m.slot, tall=True, partial=m.slot in {slot for _t, _k, slot in touched})
     fixed = {m.key: m.slot for m in probe.plan.modules}
-    fixed["trash"] = b.robot.trash or "12"
-    slots = b.deck.arrange(items, traffic(probe.plan, moved), fixed)
-    b.rack_slots = {name: slots[name] for name in racks}
-    b.partial_racks = partial_racks
-    return slots
+    fixed["trash"] = robot.trash or "12"
+    slots = deck.arrange(items, traffic(probe.plan, moved), fixed)
+    return Arrangement(deck, slots, {name: slots[name] for name in racks}, frozenset(partial_racks))
 
 
 def _moved_in(plan: Plan) -> dict[str, str]:

@@ -1,38 +1,66 @@
-"""Builds a Plan: deck, pipettes, explicit tips, strokes, and the volumes the operator must load."""
+"""Builds a Plan: deck, pipettes, explicit tips, strokes, and the volumes the operator must load.
+
+A Builder is made for one build: `Builder(BuildConfig(...))`, plus, for a second pass on an arranged deck, the
+8-channel classes and the `Arrangement` a first (probe) build found. Its state lives in small objects: the
+deck (plan.deck.Deck), the tip racks (plan.tips.TipRacks) and the reagents (plan.reagents.Reagents).
+"""
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
+from dataclasses import dataclass, field
 
 from labkit.errors import PlanError
 from labkit.labware.specs import LABWARE, OVERAGE, PIPETTES, ROBOTS, PipetteSpec
 from labkit.plan.checks import channel_wells
 from labkit.plan.deck import Deck
-from labkit.plan.steps import (Comment, Disp, Distribute, LabwareUse, Liquid, LiquidLoad, LoadLabware, Loc, ModuleUse,
-                               MoveLabware, Plan, PipetteUse, Step, Stroke, Transfer)
+from labkit.plan.reagents import Reagents, round_up, well_names
+from labkit.plan.steps import (Comment, Disp, Distribute, LabwareUse, Liquid, LiquidLoad, Loc, ModuleUse, Plan,
+                               PipetteUse, Step, Stroke, Transfer)
+from labkit.plan.tips import TipRacks
 from labkit.tables import row_letters
+
+__all__ = ["Arrangement", "BuildConfig", "Builder", "Pool", "RowPool", "per_stroke", "round_up", "well_names"]
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94")
+TIP_POLICIES = ("per_step", "per_series")
 
 
-def well_names(load_name: str) -> list[str]:
-    """Wells of a labware in column order (A1, B1, … H1, A2 …)."""
-    spec = LABWARE[load_name]
-    letters = row_letters(spec.rows)
-    return [f"{r}{c}" for c in range(1, spec.cols + 1) for r in letters]
+@dataclass(frozen=True)
+class BuildConfig:
+    """What a plan is built for: robot, names recorded in the protocol, tip policy, and whether 8-channel
+    pipettes may be used. Raises PlanError for an unknown robot or tip policy."""
+
+    robot: str
+    name: str
+    description: str = ""
+    assay: str = ""
+    layout_sha256: str = ""
+    tip_policy: str = "per_step"
+    multichannel: bool = True   # False: single-channel pipettes only
+
+    def __post_init__(self) -> None:
+        if self.robot not in ROBOTS:
+            raise PlanError(f"unknown robot {self.robot!r}; expected one of {sorted(ROBOTS)}")
+        if self.tip_policy not in TIP_POLICIES:
+            raise PlanError(f"unknown tip policy {self.tip_policy!r}; expected per_step or per_series")
+
+
+@dataclass(frozen=True)
+class Arrangement:
+    """A deck arranged for partial nozzle layouts (plan.arrange): the deck with its modules and slots taken, the
+    slot of every arranged key, the slot kept for each tip-rack kind, and the racks worked with partial layouts."""
+
+    deck: Deck
+    slots: dict[str, str] = field(default_factory=dict)
+    rack_slots: dict[str, str] = field(default_factory=dict)
+    partial_racks: frozenset[str] = frozenset()
 
 
 def per_stroke(spec: PipetteSpec, volume: float) -> int:
     """Wells one aspirate of a pipette's multi-dispense feeds (volume each, plus its disposal volume)."""
     n = max(1, int((spec.max_ul - spec.disposal_ul + 1e-9) // volume))
     return 1 if volume + spec.disposal_ul > spec.max_ul else n
-
-
-def round_up(x: float, step: float = 10.0) -> float:
-    """Round a volume up to a convenient multiple."""
-    return float(math.ceil(x / step - 1e-9) * step)
 
 
 class Pool:
@@ -70,32 +98,39 @@ class RowPool(Pool):
 
 
 class Builder:
-    """Accumulates labware, liquids and steps; tracks reservoir draws; assigns tips."""
+    """Accumulates labware, liquids and steps for one plan; tracks reagent draws; assigns tips.
 
-    def __init__(self, robot: str, name: str, description: str, assay: str, sha: str, tip_policy: str):
-        if robot not in ROBOTS:
-            raise PlanError(f"unknown robot {robot!r}; expected one of {sorted(ROBOTS)}")
-        if tip_policy not in ("per_step", "per_series"):
-            raise PlanError(f"unknown tip policy {tip_policy!r}; expected per_step or per_series")
-        self.robot = ROBOTS[robot]
-        self.deck = Deck(self.robot)
-        self.plan = Plan(name=name, description=description, robot=robot, robot_type=self.robot.robot_type,
-                         assay=assay, layout_sha256=sha, tip_policy=tip_policy, trash=self.robot.trash)
-        self._tips: dict[str, dict] = {}          # tip rack load name -> {'racks': [keys], 'rows': [next row per
-                                                  # column of the current rack], 'n': racks so far}
-        self._draw: dict[Loc, float] = defaultdict(float)   # µL drawn from operator-loaded wells
-        self._reagent: dict[Loc, str] = {}        # reservoir well -> liquid name (volume computed at the end)
-        self._fixed: list[LiquidLoad] = []        # loads with a fixed volume
-        self._res_next: dict[str, int] = defaultdict(int)
-        self._col_next: dict[str, int] = defaultdict(int)  # reagent plate -> columns handed out
+    Args:
+        config: robot, names, tip policy, multichannel.
+        multi: pipette classes ('small', 'large') mounted as 8-channels (they work single wells with one nozzle).
+        arrangement: a deck arranged for partial nozzle layouts (plan.arrange.arrange_deck), else a fresh deck.
+    """
+
+    def __init__(self, config: BuildConfig, *, multi: frozenset[str] | set[str] = frozenset(),
+                 arrangement: Arrangement | None = None):
+        self.config = config
+        self.robot = ROBOTS[config.robot]
+        self.multi: frozenset[str] = frozenset(multi)
+        self.slots: dict[str, str] = dict(arrangement.slots) if arrangement else {}
+        self.deck = arrangement.deck if arrangement else Deck(self.robot)
+        self.plan = Plan(name=config.name, description=config.description, robot=config.robot,
+                         robot_type=self.robot.robot_type, assay=config.assay, layout_sha256=config.layout_sha256,
+                         tip_policy=config.tip_policy, trash=self.robot.trash)
+        self.tips = TipRacks(self.robot, self.deck, self.plan,
+                             rack_slots=arrangement.rack_slots if arrangement else None,
+                             partial_racks=arrangement.partial_racks if arrangement else frozenset())
+        self.reagents = Reagents()
         self._mounts = ["left", "right"]
         self._pools: dict[tuple[str, str], Pool] = {}
-        self._pending: list[Step] = []            # tip-rack replacements waiting to go between strokes
-        self.tips_near: tuple[str, ...] = ()      # new tip racks go to the free slot closest to these (else the back)
-        self.allow_multi = True                   # False: single-channel pipettes only
-        self.multi: frozenset[str] = frozenset()  # pipette classes ('small', 'large') mounted as 8-channels
-        self.rack_slots: dict[str, str] = {}      # tip rack load name -> the slot arranged for its racks
-        self.partial_racks: set[str] = set()      # tip racks picked from with a partial nozzle layout
+
+    @property
+    def allow_multi(self) -> bool:
+        """Whether 8-channel pipettes may be used at all (BuildConfig.multichannel)."""
+        return self.config.multichannel
+
+    def keep_tips_near(self, *slots: str) -> None:
+        """New tip racks go to the free slots closest to these (default: the back of the deck)."""
+        self.tips.near = tuple(slots)
 
     # -- deck ----------------------------------------------------------------------------------------------------
     def module(self, key: str, name: str, slot: str) -> str:
@@ -159,13 +194,7 @@ class Builder:
 
     def plate_column(self, labware: str, liquid: str) -> int:
         """The next free column of a reagent plate, every well of it holding the liquid (1-based)."""
-        spec = LABWARE[self.plan.labware_by_key()[labware].load_name]
-        col = self._col_next[labware] = self._col_next[labware] + 1
-        if col > spec.cols:
-            raise PlanError(f"{labware} ({spec.load_name}) has no free column left for {liquid!r}")
-        for r in row_letters(spec.rows):
-            self._reagent[Loc(labware, f"{r}{col}")] = liquid
-        return col
+        return self.reagents.column(labware, self.plan.labware_by_key()[labware].load_name, liquid)
 
     def _source(self, source: "Loc | Pool", volume: float, dest: Loc, pip: str, noz: int) -> Loc:
         """The well a stroke draws from: a pool's current well (volume per channel), else the given one."""
@@ -183,102 +212,26 @@ class Builder:
         return source
 
     def reservoir_well(self, labware: str, liquid: str, new: bool = False) -> Loc:
-        """The next free well of a reservoir / tube rack for a reagent (volume to load computed at finish)."""
-        for loc, name in self._reagent.items():
-            if loc.labware == labware and name == liquid and not new:
-                return loc
-        load_name = self.plan.labware_by_key()[labware].load_name
-        wells = well_names(load_name)
-        i = self._res_next[labware]
-        if i >= len(wells):
-            raise PlanError(f"{labware} ({load_name}) has no free well left for {liquid!r}")
-        self._res_next[labware] = i + 1
-        loc = Loc(labware, wells[i])
-        self._reagent[loc] = liquid
-        return loc
+        """The well of a reservoir / tube rack for a reagent (the next free one if new or none yet); the volume to
+        load is computed at finish."""
+        return self.reagents.well(labware, self.plan.labware_by_key()[labware].load_name, liquid, new)
 
     def load(self, liquid: str, loc: Loc, volume: float) -> None:
         """The operator loads a fixed volume of a liquid into a well."""
-        self._fixed.append(LiquidLoad(liquid, loc, float(volume)))
+        self.reagents.fixed.append(LiquidLoad(liquid, loc, float(volume)))
 
     # -- tips ----------------------------------------------------------------------------------------------------
     def tip(self, pip: str, nozzles: int = 0) -> Loc:
         """The next unused tip(s) for a pipette with `nozzles` active (0 = all): the rack well under its primary
-        nozzle. Every rack column is used from the back (row A) forward, so a partial layout (H1 in front, the
-        rest behind it) never lands on a tip; whole-column pick-ups take untouched columns from the left, partial
-        and single ones the open column that fits best, else an untouched column from the right."""
+        nozzle (see TipRacks.take)."""
         spec = self.spec(pip)
-        n = nozzles or spec.channels
-        box = self._tips.setdefault(spec.tiprack, {"racks": [], "rows": [], "n": 0})
-        col = self._free_column(spec.tiprack, box, n)
-        if col is None:
-            self._new_rack(spec.tiprack, box)
-            col = self._free_column(spec.tiprack, box, n)
-        rack, first = box["racks"][-1], box["rows"][col]
-        box["rows"][col] = first + n
-        row = first if spec.channels == 1 or n == 8 else first + n - 1  # the primary nozzle: A1, or H1 in front
-        return Loc(rack, f"{'ABCDEFGH'[row]}{col + 1}")
-
-    def _free_column(self, tiprack: str, box: dict, n: int) -> int | None:
-        """The rack column to take n tips from (None: the rack is used up for n)."""
-        rows = box["rows"]
-        if not rows:
-            return None
-        untouched = [c for c, r in enumerate(rows) if r == 0]
-        if n == 8:
-            return untouched[0] if untouched else None
-        open_ = [c for c, r in enumerate(rows) if 0 < r and r + n <= 8]
-        if open_:
-            return min(open_, key=lambda c: (8 - rows[c] - n, c))
-        if not untouched:
-            return None
-        shared = any(PIPETTES[p.name].tiprack == tiprack and PIPETTES[p.name].channels == 8
-                     for p in self.plan.pipettes)
-        return untouched[-1] if shared else untouched[0]
+        return self.tips.take(spec, nozzles or spec.channels)
 
     def prepare_tips(self, pip: str, pickups: list[int], why: str) -> None:
         """Put a full rack in place now if the pipette's current rack cannot serve these pick-ups (nozzles each), so
         no rack change interrupts timed work (`why` says which) — the change goes here, before it."""
-        spec = self.spec(pip)
-        box = self._tips.get(spec.tiprack)
-        if not box or not box["racks"]:
-            return  # the first rack is put in place without stopping
-        trial = {"racks": box["racks"], "rows": list(box["rows"]), "n": box["n"]}
-        for n in pickups:
-            col = self._free_column(spec.tiprack, trial, n or spec.channels)
-            if col is None:
-                left = sum(8 - r for r in box["rows"])
-                self._new_rack(spec.tiprack, box, f"has {left} tips left, too few for {why} (keep them)")
-                self.plan.steps.extend(self._pending)
-                self._pending = []
-                return
-            trial["rows"][col] += n or spec.channels
-
-    def _new_rack(self, tiprack: str, box: dict, reason: str = "") -> None:
-        box["n"] += 1
-        key = f"tips_{tiprack.rsplit('_', 1)[-1]}_{box['n']}"
-        arranged = self.rack_slots.get(tiprack)
-        taken = {lw.slot for lw in self.plan.labware if lw.load_name == tiprack}
-        free = [s for s in self.deck.free if self.deck.fits(s, LABWARE[tiprack].tall, tiprack in self.partial_racks)]
-        if arranged and arranged not in taken:
-            slot = arranged
-            self.plan.labware.append(LabwareUse(key, tiprack, slot))
-        elif free:
-            slot = self.deck.take(key, from_back=True, near=self.tips_near, among=free, tall=LABWARE[tiprack].tall,
-                                  partial=tiprack in self.partial_racks)
-            self.plan.labware.append(LabwareUse(key, tiprack, slot))
-        elif box["racks"]:
-            old = box["racks"][-1]
-            slot = self.plan.labware_by_key()[old].slot
-            self._pending.append(MoveLabware(old, "offdeck", False, f"Tip rack in slot {slot} {reason or 'is empty'}: "
-                                               f"take it away and put a full {tiprack} rack in slot {slot}"))
-            self.plan.labware.append(LabwareUse(key, tiprack, slot, initial=False))
-            self._pending.append(LoadLabware(key))
-        else:
-            raise PlanError(f"the {self.robot.robot_type} deck is over-assigned: no slot left for a {tiprack} "
-                            "tip rack; use fewer plates per run")
-        box["racks"].append(key)
-        box["rows"] = [0] * 12
+        if self.tips.prepare(self.spec(pip), pickups, why):
+            self.plan.steps.extend(self.tips.take_pending())
 
     # -- steps ---------------------------------------------------------------------------------------------------
     def add(self, step: Step) -> None:
@@ -291,23 +244,22 @@ class Builder:
 
     def _count_draw(self, stroke: Stroke, channels: int, pip: str = "", noz: int = 0) -> None:
         if self._is_reservoir(stroke.source):
-            self._draw[stroke.source] += stroke.volume * channels
+            self.reagents.drawn[stroke.source] += stroke.volume * channels
             return
         load = self.plan.labware_by_key()[stroke.source.labware].load_name
         for w in channel_wells(load, stroke.source.well, self.spec(pip).channels if pip else 1, noz):
-            self._draw[Loc(stroke.source.labware, w)] += stroke.volume
+            self.reagents.drawn[Loc(stroke.source.labware, w)] += stroke.volume
 
     def _is_reservoir(self, loc: Loc) -> bool:
         return LABWARE[self.plan.labware_by_key()[loc.labware].load_name].kind in ("reservoir",)
 
     def _flush(self, cls, text: str, pip: str, strokes: list[Stroke], nozzles: int = 0) -> list[Stroke]:
         """Put pending tip-rack replacements between strokes (splitting the step); returns the strokes to go on."""
-        if not self._pending:
+        if not self.tips.pending:
             return strokes
         if strokes:
             self.add(cls(text, pip, tuple(strokes), nozzles))
-        self.plan.steps.extend(self._pending)
-        self._pending = []
+        self.plan.steps.extend(self.tips.take_pending())
         return []
 
     def nozzles(self, pip: str, n: int) -> int:
@@ -386,10 +338,6 @@ class Builder:
         """Wells one aspirate of a multi-dispense feeds (volume each, plus the pipette's disposal volume)."""
         return per_stroke(self.spec(pip), volume)
 
-    def use_multi(self, classes: set[str] | frozenset[str]) -> None:
-        """Mount 8-channel pipettes for these classes ('small', 'large'); they work single wells with one nozzle."""
-        self.multi = frozenset(classes)
-
     def pipette_class(self, volume: float, per_aspirate: int = 1) -> str:
         """'small' or 'large': which pipette `choose` takes for a volume."""
         s, lg = PIPETTES[self.robot.small_single], PIPETTES[self.robot.large_single]
@@ -414,21 +362,13 @@ class Builder:
     # -- finish --------------------------------------------------------------------------------------------------
     def reagent_volumes(self) -> list[LiquidLoad]:
         """Volume to load per reagent well: drawn + overage + dead volume."""
-        out = []
-        by_key = self.plan.labware_by_key()
-        for loc, liquid in self._reagent.items():
-            spec = LABWARE[by_key[loc.labware].load_name]
-            drawn = self._draw.get(loc, 0.0)
-            if drawn == 0:
-                continue
-            out.append(LiquidLoad(liquid, loc, round_up(drawn * (1 + OVERAGE) + spec.dead_ul, 10.0)))
-        return out
+        return self.reagents.volumes({k: u.load_name for k, u in self.plan.labware_by_key().items()})
 
     def finish(self) -> Plan:
         """The finished plan with every liquid load (fixed + reagents)."""
-        self.plan.loads = list(self._fixed) + self.reagent_volumes()
+        self.plan.loads = list(self.reagents.fixed) + self.reagent_volumes()
         return self.plan
 
     def drawn(self, loc: Loc) -> float:
         """µL drawn so far from a well."""
-        return self._draw.get(loc, 0.0)
+        return self.reagents.drawn.get(loc, 0.0)

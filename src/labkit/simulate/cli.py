@@ -43,7 +43,7 @@ def _load_layout(path: str):
     labels = {str(p): str(p) for p in wells["plate"].unique()}
     limit = getattr(exp, "limit", None)
     limit = float(limit) if limit is not None else 0.01
-    return (wells, labels, limit, getattr(exp, "assay", "") != "dilution_plate"), ""
+    return (wells, labels, limit, exp.assay_kind.match_solvent), ""
 
 
 def _finite(x: object) -> object:

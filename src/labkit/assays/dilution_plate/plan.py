@@ -54,7 +54,7 @@ def plan_dilution(b: Builder, exp) -> None:
         plates.append((p, b.labware(f"plate_{i + 1}", ASSAY_PLATE[p.format], label=p.id, near=(trash,))))
     plate_slots = tuple(b.plan.labware_by_key()[key].slot for _p, key in plates)
     res = b.labware("reservoir", RESERVOIR, label="reservoir", near=plate_slots)
-    b.tips_near = (trash, plate_slots[0])
+    b.keep_tips_near(trash, plate_slots[0])
     diluents, solutions = {}, {}
     for c in exp.compounds:
         s = exp.scheme(c)

@@ -14,12 +14,11 @@ from collections import defaultdict
 from labkit.errors import PlanError
 from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE, INTERMEDIATE_PLATE, PIPETTES, RESERVOIR, TUBES
 from labkit.plan.arrange import arrange_deck, moved_in_slot
-from labkit.plan.builder import Builder, per_stroke
+from labkit.plan.builder import BuildConfig, Builder, per_stroke
 from labkit.plan.columns import runs, split
-from labkit.plan.deck import Deck
 from labkit.plan.common import (COMPOUND_ROLES, DmsoSeries, assay_wells, dosing_moves, plan_series, solvent_species,
                                  well_loc)
-from labkit.plan.steps import Delay, Loc, MoveLabware, Pause, SetTemperature
+from labkit.plan.steps import Delay, Loc, MoveLabware, Pause, Plan, SetTemperature
 from labkit.units import si_conc
 
 CONTROL_ROLES = ("vehicle", "positive", "blank")
@@ -89,22 +88,22 @@ def multi_classes(b: Builder, exp) -> set[str]:
     return out
 
 
-def plan_kinase(b: Builder, exp) -> None:
-    """Add the kinase-assay steps to the builder (8-channels where column work pays and the deck allows)."""
-    multi = multi_classes(b, exp) if b.allow_multi else set()
-    slots = None
+def build_kinase(config: BuildConfig, exp) -> Plan:
+    """The kinase-assay plan: 8-channels where column work pays and the deck allows. A first (probe) build with
+    those 8-channels says which labware they work with partial layouts; the final build runs on a deck arranged
+    for that (or, when no such deck exists, with single-channel pipettes only)."""
+    multi = multi_classes(Builder(config), exp) if config.multichannel else set()
+    arrangement = None
     if multi:
-        probe = Builder(b.robot.key, b.plan.name, b.plan.description, b.plan.assay, b.plan.layout_sha256,
-                        b.plan.tip_policy)
-        probe.use_multi(multi)
+        probe = Builder(config, multi=multi)
         try:
             _plan(probe, exp, None)
-            slots = arrange_deck(b, probe)
+            arrangement = arrange_deck(probe.robot, probe)
         except PlanError:  # no deck for partial layouts (or no plan at all: the single-channel build says why)
-            multi, slots = set(), None
-            b.deck = Deck(b.robot)
-    b.use_multi(multi)
-    _plan(b, exp, slots)
+            multi, arrangement = set(), None
+    b = Builder(config, multi=multi, arrangement=arrangement)
+    _plan(b, exp, arrangement.slots if arrangement else None)
+    return b.finish()
 
 
 def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:

@@ -1,0 +1,42 @@
+"""The CellTiter-Glo cell viability assay (luminescence) as an assay kind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from labkit.assays.base import AssayKind, Normalization, Signal
+from labkit.assays.cell_viability_ctg.models import ViabilityExperiment
+
+
+class CellViabilityCTG(AssayKind):
+    """Cells seeded, dosed, incubated, lysed with CellTiter-Glo and read as luminescence (RLU)."""
+
+    name = "cell_viability_ctg"
+    title = "CellTiter-Glo cell viability assay"
+    experiment = ViabilityExperiment
+    solvent_limit = 0.005  # ≤ 0.5 % DMSO on cells (NCBI Assay Guidance Manual, cell viability assays)
+    required_controls = ("vehicle", "blank")
+    normalization = Normalization(
+        group_col="cell_line", low_role="blank", low_label="blank (no-cell)",
+        response_column="pct_viability", response_label="% viability",
+        formula="% viability = 100·(x − blank)/(vehicle − blank)")
+    readout_units = frozenset({"rlu", "cps", "lcps", "luminescence", "lum", "counts", "rfu"})
+    signal = Signal(top=180000.0, bottom=400.0, empty=60.0, hill=1.2, floor=0.03, unit="RLU")
+    active_species = "cells:"
+    readout_format = "EnVision CSV"
+
+    def plan(self, b: Any, exp: Any) -> None:
+        """Seed, dose, incubate, CellTiter-Glo, shake, read."""
+        from labkit.assays.cell_viability_ctg.plan import plan_viability
+
+        plan_viability(b, exp)
+
+    def write_readout(self, values: Any, out: Path, plate_format: int) -> Path:
+        """An EnVision-style luminescence CSV."""
+        from labkit.readout.writers import write_luminescence
+
+        return write_luminescence(values, out.with_suffix(".csv"), plate_format=plate_format)
+
+
+KIND = CellViabilityCTG()

@@ -1,0 +1,43 @@
+"""The radiometric kinase assay ([γ-33P]ATP, P81 filter, scintillation counts) as an assay kind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from labkit.assays.base import AssayKind, Normalization, Signal
+from labkit.assays.kinase_radiometric.models import KinaseExperiment
+
+
+class KinaseRadiometric(AssayKind):
+    """[γ-33P]ATP kinase assay on P81 phosphocellulose, counted on a MicroBeta2 / TopCount (CPM)."""
+
+    name = "kinase_radiometric"
+    title = "radiometric kinase assay (33P, P81 filter)"
+    experiment = KinaseExperiment
+    solvent_limit = 0.01  # ≤ 1 % DMSO in the reaction (NCBI Assay Guidance Manual, kinase assays)
+    required_controls = ("vehicle", "positive")
+    normalization = Normalization(
+        group_col="target", low_role="positive", low_label="positive (no-enzyme)",
+        response_column="pct_activity", response_label="% activity", complement_column="pct_inhibition",
+        formula="% inhibition = 100·(vehicle − x)/(vehicle − no-enzyme); curves are fitted to % activity "
+                "= 100 − % inhibition (same IC50)")
+    readout_units = frozenset({"cpm", "ccpm", "dpm", "counts", "count"})
+    signal = Signal(top=24000.0, bottom=350.0, empty=25.0, hill=1.0, floor=0.0, unit="CPM", counting=True)
+    active_species = "enzyme:"
+    readout_format = "MicroBeta2 CPM export"
+
+    def build(self, config: Any, exp: Any) -> Any:
+        """Two passes: a probe build finds the 8-channel work, the final one runs on a deck arranged for it."""
+        from labkit.assays.kinase_radiometric.plan import build_kinase
+
+        return build_kinase(config, exp)
+
+    def write_readout(self, values: Any, out: Path, plate_format: int) -> Path:
+        """A MicroBeta2 CPM export (.txt)."""
+        from labkit.readout.writers import write_microbeta
+
+        return write_microbeta(values, out.with_suffix(".txt"), plate_format=plate_format)
+
+
+KIND = KinaseRadiometric()
