@@ -53,23 +53,18 @@ def layouts_dir() -> Path:
 
 def make_protocol(layout: Path, exp, robot: str, out: Path) -> Path:
     """Generate the standalone protocol of a loaded layout for a robot into out."""
-    from labkit.layout.io import file_sha256
-    from labkit.plan import build_plan
-    from labkit.protocol.emit import emit
+    from labkit.api import make_protocol as protocol_of
 
-    text = emit(build_plan(exp, robot, sha256=file_sha256(layout)))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
-    return out
+    return protocol_of(exp, robot).write(out)
 
 
 def simulate_and_verify(layout: Path, exp, robot: str, path: Path, in_process: bool = False) -> ProtocolRun:
     """Run the Opentrons analysis on a protocol, replay the ledger and verify it against the layout."""
-    from labkit.simulate import simulate, verify
+    from labkit.api import verify
+    from labkit.simulate import simulate
 
     sim = simulate(path, in_process=in_process)
-    report = verify(sim.ledger, exp.wells_table(), {p.id: p.id for p in exp.plates}, dmso_limit=exp.limit,
-                    match_dmso=exp.assay_kind.match_solvent)
+    report = verify(sim, exp)
     errors = "; ".join(str(e) for e in sim.errors)
     return ProtocolRun(layout.name, robot, path, sim.ok and report.ok,
                        sim.cost.summary() + (f"; ENGINE ERRORS: {errors}" if errors else ""),

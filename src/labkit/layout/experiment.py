@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
 import pandas as pd
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from labkit.layout.models import Compound, Controls, Name, Strict
 from labkit.layout.plate import PlacementError, PlateSpec, SeriesRequest, Well, place_auto, place_explicit
@@ -71,6 +71,8 @@ class ExperimentBase(Strict):
                                         "assay kind's, e.g. 1 % kinase, 0.5 % cells)")
     plates: list[PlateSpec] = Field(min_length=1)
     volumes: Any = None  # each kind declares its volumes model
+    _source: str | None = PrivateAttr(None)   # the file it was loaded from (labkit.layout.io.load_experiment)
+    _sha256: str = PrivateAttr("")            # sha256 of that file's bytes (recorded in protocols and reports)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> "ExperimentBase":
@@ -86,6 +88,16 @@ class ExperimentBase(Strict):
         from labkit.assays import get
 
         return get(self.assay)
+
+    @property
+    def source(self) -> str | None:
+        """The file this experiment was loaded from (None when it was parsed from text)."""
+        return self._source
+
+    @property
+    def layout_sha256(self) -> str:
+        """sha256 of the layout file's bytes ('' when it was parsed from text)."""
+        return self._sha256
 
     @property
     def limit(self) -> float:

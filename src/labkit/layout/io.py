@@ -146,12 +146,15 @@ def load_experiment(path: str | Path) -> Experiment:
     """Read and validate an experiment file (.yaml/.yml/.json)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        raw = p.read_bytes()
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text does
     except FileNotFoundError:
         raise LayoutError("no such file", file=p) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise LayoutError(f"cannot read the file: {exc}", file=p) from None
-    return parse_experiment(text, str(p))
+    exp = parse_experiment(text, str(p))
+    exp._source, exp._sha256 = str(p), hashlib.sha256(raw).hexdigest()
+    return exp
 
 
 def file_sha256(path: str | Path) -> str:

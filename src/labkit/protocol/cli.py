@@ -6,18 +6,10 @@ from pathlib import Path
 
 import click
 
+from labkit.api import generate, make_protocol, write_atomic
+
 ROBOT_CHOICES = ("ot2", "flex")
-
-
-def generate(layout: str | Path, robot: str, tip_policy: str = "per_step", multichannel: bool = True) -> str:
-    """The protocol text for a layout file and a robot (raises LayoutError / PlanError)."""
-    from labkit.layout.io import file_sha256, load_experiment
-    from labkit.plan import build_plan
-    from labkit.protocol.emit import emit
-
-    exp = load_experiment(layout)
-    return emit(build_plan(exp, robot, sha256=file_sha256(layout), tip_policy=tip_policy,
-                           multichannel=multichannel))
+__all__ = ["ROBOT_CHOICES", "generate", "protocol", "protocol_path", "regenerate_all"]
 
 
 def protocol_path(layout: str | Path, robot: str, out_dir: str | Path) -> Path:
@@ -32,8 +24,7 @@ def regenerate_all(layouts_dir: str | Path = "layouts", out_dir: str | Path = "p
     for layout in sorted(Path(layouts_dir).glob("*.yaml")):
         for robot in ROBOT_CHOICES:
             path = protocol_path(layout, robot, out_dir)
-            path.write_text(generate(layout, robot), encoding="utf-8")
-            out.append(path)
+            out.append(write_atomic(path, generate(layout, robot)))
     return out
 
 
@@ -67,22 +58,14 @@ def protocol(layout: str | None, robot: str, output: str | None, tip_policy: str
         return 0
     if layout is None:
         raise LabkitError("give a LAYOUT file (or --all)")
+    from labkit.api import load
+
+    made = make_protocol(load(layout), robot, tip_policy=tip_policy, multichannel=multichannel)
     if print_plan:
-        from labkit.layout.io import file_sha256, load_experiment
-        from labkit.plan import build_plan
-        from labkit.plan.describe import describe
-
-        exp = load_experiment(layout)
-        click.echo(describe(build_plan(exp, robot, sha256=file_sha256(layout), tip_policy=tip_policy,
-                                       multichannel=multichannel)), nl=False)
-        return 0
-    text = generate(layout, robot, tip_policy, multichannel)
-    if output:
-        from labkit.safety import guard_output
-
-        guard_output(output, [layout] if layout else [])
-        Path(output).write_text(text, encoding="utf-8")
+        click.echo(made.describe(), nl=False)
+    elif output:
+        made.write(output)
         click.echo(f"wrote {output}", err=True)
     else:
-        click.echo(text, nl=False)
+        click.echo(made.text, nl=False)
     return 0
