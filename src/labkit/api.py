@@ -82,8 +82,8 @@ def load(path: PathLike) -> ExperimentBase:
     Example:
         >>> import labkit
         >>> exp = labkit.load("layouts/kinase_panel.yaml")
-        >>> exp.assay, [p.id for p in exp.plates]
-        ('kinase_radiometric', ['KIN-1', 'KIN-2'])
+        >>> type(exp).__name__, [p.id for p in exp.plates], exp.limit
+        ('KinaseExperiment', ['KIN-1', 'KIN-2'], 0.01)
     """
     from labkit.layout.io import load_experiment
 
@@ -105,14 +105,11 @@ def parse(text: str, source: str = "<string>") -> ExperimentBase:
 
     Example:
         >>> import labkit
-        >>> exp = labkit.parse('''
-        ... name: tutorial
-        ... assay: dilution_plate
-        ... compounds: [{name: dye, stock: 1 mM, solvent: water, dilution: {top: 100 uM, factor: 2, points: 8, replicates: 1}}]
-        ... plates: [{id: P1}]
-        ... ''')
-        >>> exp.scheme("dye").serial_transfer
-        100.0
+        >>> from pathlib import Path
+        >>> text = Path("layouts/dilution_tutorial.yaml").read_text()
+        >>> exp = labkit.parse(text.replace("top: 500 uM, factor: 2", "top: 300 uM, factor: 3"), "tutorial 1:3")
+        >>> exp.scheme("dye").serial_transfer   # 100 µL diluent per well, 1:3 -> 50 µL carried
+        50.0
     """
     from labkit.layout.io import parse_experiment
 

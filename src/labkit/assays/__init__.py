@@ -79,6 +79,14 @@ def register(kind: AssayKind, *, replace: bool = False) -> AssayKind:
     return kind
 
 
+def unregister(name: str) -> None:
+    """Remove a registered kind (for tests and plug-in development); unknown names are ignored."""
+    global _adapter
+    _load()
+    _KINDS.pop(name, None)
+    _adapter = None
+
+
 def get(name: str) -> AssayKind:
     """The registered assay kind called name.
 
@@ -124,4 +132,4 @@ def validate_experiment(data: Any) -> ExperimentBase:
 
 
 __all__ = ["AssayKind", "BUILTINS", "Normalization", "Signal", "experiment_adapter", "get", "kinds", "register",
-           "validate_experiment"]
+           "unregister", "validate_experiment"]

@@ -109,6 +109,8 @@ class AssayKind:
     # -- verification --------------------------------------------------------------------------------------------
     def recipe(self, exp: Any) -> Any:
         """The verification recipe of this kind (its package's `recipe` module), or None if it has none."""
+        if not self.package:
+            return None
         module = f"{self.package}.recipe"
         try:
             mod = importlib.import_module(module)
