@@ -48,7 +48,7 @@ class Simulation:
 
 
 def simulate(path: str | Path, *, in_process: bool = False, rtp_values: dict | None = None) -> Simulation:
-    """Analyse a protocol file (engine errors kept, not raised), replay it into a ledger and estimate its cost."""
+    """Analyze a protocol file (engine errors kept, not raised), replay it into a ledger and estimate its cost."""
     p = Path(path)
     liquids = read_liquids(p)
     analysis = analyze_protocol(p, check=False, in_process=in_process, rtp_values=rtp_values)
