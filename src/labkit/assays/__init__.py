@@ -108,6 +108,12 @@ def kinds() -> list[str]:
     return list(_KINDS)
 
 
+def readout_species() -> tuple[str, ...]:
+    """Ledger species that end an assay in any registered kind (stop solution, detection reagents …)."""
+    _load()
+    return tuple(dict.fromkeys(s for k in _KINDS.values() for s in k.readout_species))
+
+
 def experiment_adapter() -> Any:
     """A pydantic TypeAdapter of the discriminated union (on `assay`) of every registered kind's layout model."""
     global _adapter
@@ -131,5 +137,5 @@ def validate_experiment(data: Any) -> ExperimentBase:
     return experiment_adapter().validate_python(data)
 
 
-__all__ = ["AssayKind", "BUILTINS", "Normalization", "Signal", "experiment_adapter", "get", "kinds", "register",
-           "unregister", "validate_experiment"]
+__all__ = ["AssayKind", "BUILTINS", "Normalization", "Signal", "experiment_adapter", "get", "kinds", "readout_species",
+           "register", "unregister", "validate_experiment"]

@@ -72,6 +72,8 @@ class AssayKind:
         readout_units: measurement units its reader gives (lower case); others earn a note in the analysis.
         signal: the virtual reader's signal window (None: no virtual readout).
         active_species: ledger species prefix that makes a well respond ('enzyme:' / 'cells:').
+        readout_species: ledger species of the reagents that end the assay (stop, detection reagent): a well's
+            assay-time contents are taken just before the first of them.
         readout_format: a short name of the instrument export the demo writes.
     """
 
@@ -85,6 +87,7 @@ class AssayKind:
     readout_units: ClassVar[frozenset[str]] = frozenset()
     signal: ClassVar[Signal | None] = None
     active_species: ClassVar[str] = ""
+    readout_species: ClassVar[tuple[str, ...]] = ()
     readout_format: ClassVar[str] = ""
 
     # -- plan ----------------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ class CellViabilityCTG(AssayKind):
     readout_units = frozenset({"rlu", "cps", "lcps", "luminescence", "lum", "counts", "rfu"})
     signal = Signal(top=180000.0, bottom=400.0, empty=60.0, hill=1.2, floor=0.03, unit="RLU")
     active_species = "cells:"
+    readout_species = ("ctg",)
     readout_format = "EnVision CSV"
 
     def plan(self, b: Any, exp: Any) -> None:

@@ -25,6 +25,7 @@ class KinaseRadiometric(AssayKind):
     readout_units = frozenset({"cpm", "ccpm", "dpm", "counts", "count"})
     signal = Signal(top=24000.0, bottom=350.0, empty=25.0, hill=1.0, floor=0.0, unit="CPM", counting=True)
     active_species = "enzyme:"
+    readout_species = ("stop",)
     readout_format = "MicroBeta2 CPM export"
 
     def build(self, config: Any, exp: Any) -> Any:
