@@ -84,3 +84,61 @@ def test_analyze_refuses_a_kind_without_normalization(tmp_path):
     table = labkit.read(ROOT / "tests" / "data" / "readout" / "long_wells.csv")
     with pytest.raises(LabkitError, match="no normalization"):
         labkit.analyze(table, exp)
+
+
+# --- the package: example layouts inside it, `labkit init`, and a wheel that runs the demo outside the checkout ---
+
+def test_packaged_examples_equal_the_repository_layouts():
+    from labkit.examples import example_layouts
+
+    packaged = {p.name: p.read_bytes() for p in example_layouts()}
+    repo = {p.name: p.read_bytes() for p in sorted((ROOT / "layouts").glob("*.yaml"))}
+    assert packaged == repo, "copy layouts/*.yaml to src/labkit/examples/ (the wheel ships those copies)"
+
+
+def test_init_writes_the_examples_and_never_overwrites(tmp_path):
+    from labkit.cli import main
+
+    def run(*args):
+        with pytest.raises(SystemExit) as info:
+            main(list(args))
+        return info.value.code
+
+    assert run("init", str(tmp_path / "proj")) == 0
+    written = sorted(p.name for p in (tmp_path / "proj" / "layouts").glob("*.yaml"))
+    assert written == sorted(p.name for p in (ROOT / "layouts").glob("*.yaml"))
+    mine = tmp_path / "proj" / "layouts" / "kinase_panel.yaml"
+    mine.write_text("# my edits\n", encoding="utf-8")
+    assert run("init", str(tmp_path / "proj")) == 2
+    assert mine.read_text(encoding="utf-8") == "# my edits\n"
+    assert run("init", str(tmp_path / "proj"), "--force") == 0
+    assert mine.read_bytes() == (ROOT / "layouts" / "kinase_panel.yaml").read_bytes()
+
+
+def test_wheel_installs_and_runs_init_and_demo_outside_the_checkout(tmp_path):
+    import zipfile
+
+    dist, site, work = tmp_path / "dist", tmp_path / "site", tmp_path / "work"
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run(pip + ["wheel", "--no-deps", str(ROOT), "-w", str(dist)], check=True, capture_output=True,
+                   cwd=tmp_path)
+    wheel = next(dist.glob("labkit-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "labkit/py.typed" in names and "labkit/examples/kinase_panel.yaml" in names
+    subprocess.run(pip + ["install", "--no-deps", "--target", str(site), str(wheel)], check=True,
+                   capture_output=True)
+    work.mkdir()
+    env = {"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "MPLBACKEND": "Agg"}
+    cli = "import sys, labkit, labkit.cli; print('FROM', labkit.__file__, file=sys.stderr); labkit.cli.main()"
+
+    def labkit_cmd(*args):
+        return subprocess.run([sys.executable, "-c", cli, *args], cwd=work, env=env, capture_output=True, text=True)
+
+    init = labkit_cmd("init", ".")
+    assert init.returncode == 0, init.stderr
+    assert f"FROM {site}" in init.stderr  # the installed wheel, not the checkout
+    assert (work / "layouts" / "viability_km12.yaml").is_file()
+    demo = labkit_cmd("demo", "--layout", "viability_km12.yaml", "--robot", "flex", "-o", "out")
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "viability_km12_flex.py" in demo.stdout and "KM12" in demo.stdout
+    assert (work / "out" / "reports" / "viability_km12" / "report.html").is_file()

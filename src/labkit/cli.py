@@ -16,6 +16,7 @@ from labkit.errors import LabkitError
 
 # name -> ("module", "attribute", "one-line help shown by `labkit --help`")
 SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("labkit.examples.cli", "init", "Write the example layouts into a folder to start from."),
     "layout": ("labkit.layout.cli", "layout", "Validate, show and describe plate layouts."),
     "protocol": ("labkit.protocol.cli", "protocol", "Generate a standalone Opentrons protocol from a layout."),
     "simulate": ("labkit.simulate.cli", "simulate", "Run the Opentrons analysis on a protocol and verify it."),

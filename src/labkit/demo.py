@@ -47,8 +47,12 @@ class DemoResult:
 
 
 def layouts_dir() -> Path:
-    """The seed layouts folder (repository checkout)."""
-    return ROOT / "layouts"
+    """The seed layouts folder: the checkout's layouts/, else the example layouts installed with labkit."""
+    if (ROOT / "layouts").is_dir():
+        return ROOT / "layouts"
+    from labkit.examples import examples_dir
+
+    return examples_dir()
 
 
 def make_protocol(layout: Path, exp, robot: str, out: Path) -> Path:
