@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from labkit.analysis.pipeline import AnalysisResult
     from labkit.layout.experiment import ExperimentBase
     from labkit.plan.steps import Plan
-    from labkit.simulate import Simulation
+    from labkit.simulate import Cost, Ledger, Simulation
     from labkit.simulate.verify import VerifyReport
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -87,7 +87,7 @@ def load(path: PathLike) -> ExperimentBase:
     """
     from labkit.layout.io import load_experiment
 
-    return load_experiment(path)
+    return load_experiment(Path(path))
 
 
 def parse(text: str, source: str = "<string>") -> ExperimentBase:
@@ -136,7 +136,7 @@ class Protocol:
         """
         from labkit.safety import guard_output
 
-        guard_output(path, [self.experiment.source] if self.experiment.source else [])
+        guard_output(Path(path), [self.experiment.source] if self.experiment.source else [])
         self.path = write_atomic(path, self.text)
         return self.path
 
@@ -211,7 +211,8 @@ def generate(layout: PathLike, robot: str, tip_policy: str = "per_step", multich
         >>> "'robotType': 'Flex'" in text
         True
     """
-    return make_protocol(load(layout), robot, tip_policy=tip_policy, multichannel=multichannel).text
+    text: str = make_protocol(load(layout), robot, tip_policy=tip_policy, multichannel=multichannel).text
+    return text
 
 
 # --- simulation and verification ---------------------------------------------------------------------------------
@@ -231,12 +232,12 @@ class Run:
         return self.protocol.experiment
 
     @property
-    def ledger(self) -> Any:
+    def ledger(self) -> Ledger:
         """The per-well ledger (labkit.simulate.Ledger)."""
         return self.simulation.ledger
 
     @property
-    def cost(self) -> Any:
+    def cost(self) -> Cost:
         """Tips, aspirates, dispenses and estimated deck time (labkit.simulate.Cost)."""
         return self.simulation.cost
 
@@ -255,8 +256,8 @@ class Run:
     def summary(self) -> str:
         """One paragraph: cost, engine errors, verification."""
         errors = "; ".join(str(e) for e in self.simulation.errors)
-        return (self.cost.summary() + (f"; ENGINE ERRORS: {errors}" if errors else "") + "\n"
-                + self.verify().summary())
+        cost: str = self.cost.summary()
+        return cost + (f"; ENGINE ERRORS: {errors}" if errors else "") + "\n" + self.verify().summary()
 
     def virtual_readout(self, out: PathLike, *, seed: int = 0, pipetting_cv: float = 0.02) -> Path:
         """Write what a plate reader would export for the simulated plates (the assay kind's virtual reader, the
@@ -317,7 +318,7 @@ def read(path: PathLike, format: str = "auto", plate: str | None = None) -> pd.D
     """
     from labkit.readout import read as read_readout
 
-    df = read_readout(path, format=format, plate=plate)
+    df = read_readout(Path(path), format=format, plate=plate)
     df.attrs["labkit_source"] = str(path)
     return df
 
@@ -369,11 +370,11 @@ class Results:
         from labkit.safety import guard_output_dir
 
         layout = self.experiment.source
-        guard_output_dir(out_dir, [*self.sources, *([layout] if layout else [])])
+        guard_output_dir(Path(out_dir), [*self.sources, *([layout] if layout else [])])
         inputs: dict[str, Any] = {"readout": list(self.sources)}
         if layout:
             inputs["layout"] = layout
-        return write_outputs(self.analysis, out_dir, title=title or f"{self.experiment.name}: dose-response "
+        return write_outputs(self.analysis, Path(out_dir), title=title or f"{self.experiment.name}: dose-response "
                              "analysis", inputs=inputs)
 
 
@@ -409,7 +410,9 @@ def analyze(readout: pd.DataFrame | PathLike | Sequence[PathLike], exp: Experime
     from labkit.analysis.pipeline import analyze_joined
     from labkit.readout.join import join_layout
 
-    experiment = exp if hasattr(exp, "wells_table") else load(exp)  # type: ignore[arg-type]
+    from labkit.layout.experiment import ExperimentBase
+
+    experiment = exp if isinstance(exp, ExperimentBase) else load(exp)
     wells = experiment.wells_table()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -1,9 +1,8 @@
 """A virtual plate reader: the true response of every well from its simulated final contents, plus noise.
 
 Truth is the seeds' entrectinib potencies; each assay kind gives its signal window (labkit.assays, `signal`).
-Kinase plates read as CPM with well-to-well log-normal noise and Poisson counting
-noise; viability plates read as RLU with multiplicative (log-normal) noise. Optional pipetting error perturbs each well's
-concentration. A fixed seed makes a readout reproducible.
+Kinase plates read as CPM with well-to-well log-normal noise and Poisson counting noise; viability plates read as
+RLU with multiplicative (log-normal) noise. Optional pipetting error perturbs each well's concentration. A fixed seed makes a readout reproducible.
 """
 
 from __future__ import annotations

@@ -36,7 +36,8 @@ _adapter: Any = None
 def _resolve(target: str) -> AssayKind:
     module, _, attr = target.partition(":")
     obj = getattr(importlib.import_module(module), attr)
-    return obj() if isinstance(obj, type) else obj
+    kind: AssayKind = obj() if isinstance(obj, type) else obj
+    return kind
 
 
 def _load() -> None:
@@ -127,14 +128,15 @@ def experiment_adapter() -> Any:
         if len(models) == 1:
             _adapter = TypeAdapter(models[0])
         else:
-            union: Any = Union[models]  # type: ignore[valid-type]
+            union: Any = Union[models]
             _adapter = TypeAdapter(Annotated[union, Field(discriminator="assay")])
     return _adapter
 
 
 def validate_experiment(data: Any) -> ExperimentBase:
     """Validate layout data (a mapping) into the Experiment model of its assay kind (pydantic ValidationError)."""
-    return experiment_adapter().validate_python(data)
+    exp: ExperimentBase = experiment_adapter().validate_python(data)
+    return exp
 
 
 __all__ = ["AssayKind", "BUILTINS", "Normalization", "Signal", "experiment_adapter", "get", "kinds", "readout_species",

@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from labkit.layout.experiment import ExperimentBase
-from labkit.layout.models import Microlitres, Molar, Name, Strict
+from labkit.layout.models import Microlitres, Name, Strict
 
 
 class CellLine(Strict):
