@@ -412,19 +412,20 @@ def analyze(readout: pd.DataFrame | PathLike | Sequence[PathLike], exp: Experime
 
     from labkit.layout.experiment import ExperimentBase
 
-    experiment = exp if isinstance(exp, ExperimentBase) else load(exp)
-    wells = experiment.wells_table()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if isinstance(readout, pd.DataFrame):
-            table = readout
-            sources = [str(readout.attrs["labkit_source"])] if "labkit_source" in readout.attrs else []
-        else:
+        if not isinstance(readout, pd.DataFrame):
             paths = [readout] if isinstance(readout, (str, os.PathLike)) else list(readout)
             if not paths:
                 from labkit.errors import LabkitError
 
                 raise LabkitError("no readout file given; expected one or more instrument exports")
+        experiment = exp if isinstance(exp, ExperimentBase) else load(exp)
+        wells = experiment.wells_table()
+        if isinstance(readout, pd.DataFrame):
+            table = readout
+            sources = [str(readout.attrs["labkit_source"])] if "labkit_source" in readout.attrs else []
+        else:
             ids = set(wells["plate"].astype(str))
             tables = []
             for path in paths:
@@ -437,7 +438,7 @@ def analyze(readout: pd.DataFrame | PathLike | Sequence[PathLike], exp: Experime
         joined = join_layout(table, wells, source=", ".join(sources))
     result = analyze_joined(joined, experiment.assay, fix_top=fix_top, fix_bottom=fix_bottom)
     ours = [w for w in caught if w.category.__module__.startswith("labkit") or "/labkit/" in w.filename]
-    for w in caught:  # library warnings are not the user's business: pass them on
+    for w in caught:  # library warnings (deprecations ...) are not the user's business: pass them on
         if w not in ours:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     result.notes[:0] = list(dict.fromkeys(str(w.message) for w in ours))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -259,33 +258,9 @@ def _layout_text(inputs: dict | None) -> str | None:
 def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: str | Path, *,
                   fix_top: float | None = None, fix_bottom: float | None = None,
                   title: str | None = None) -> tuple[AnalysisResult, dict[str, Path]]:
-    """Read instrument exports and a layout, join them, analyze and write all outputs to out_dir."""
-    from labkit.layout.io import load_experiment
-    from labkit.readout import read
-    from labkit.readout.join import join_layout
+    """Read instrument exports and a layout, join them, analyze and write all outputs to out_dir (labkit.analyze
+    and Results.report)."""
+    from labkit.api import analyze
 
-    if not readouts:
-        raise LabkitError("no readout file given; expected one or more instrument exports")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        experiment = load_experiment(layout_path)
-        wells = experiment.wells_table()
-        layout_ids = set(wells["plate"].astype(str))
-        tables = []
-        for path in readouts:
-            t = read(path)
-            if len(readouts) > 1:  # plate '1' of two files are two plates: keep them apart, in file order
-                t = t.assign(plate=[p if p in layout_ids else f"{Path(path).name}#{p}" for p in t["plate"].astype(str)])
-            tables.append(t)
-        readout = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
-        joined = join_layout(readout, wells, source=", ".join(str(p) for p in readouts))
-    result = analyze_joined(joined, experiment.assay, fix_top=fix_top, fix_bottom=fix_bottom)
-    ours = [w for w in caught if w.category.__module__.startswith("labkit") or "/labkit/" in w.filename]
-    for w in caught:  # library warnings (deprecations ...) are not the user's business: pass them on
-        if w not in ours:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    result.notes[:0] = list(dict.fromkeys(str(w.message) for w in ours))
-    name = getattr(experiment, "name", None) or Path(layout_path).stem
-    paths = write_outputs(result, out_dir, title=title or f"{name}: dose-response analysis",
-                          inputs={"readout": [str(p) for p in readouts], "layout": str(layout_path)})
-    return result, paths
+    results = analyze(list(readouts), layout_path, fix_top=fix_top, fix_bottom=fix_bottom)
+    return results.analysis, results.report(out_dir, title=title)
