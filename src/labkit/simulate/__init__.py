@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from labkit.simulate.analysis import EngineError, analyze_protocol, engine_errors, simulate_protocol
+from labkit.simulate.opentrons_run import EngineError, analyze_protocol, engine_errors, simulate_protocol
 from labkit.simulate.cost import Cost, estimate
 from labkit.simulate.ledger import Ledger, WellState, read_liquids, replay
 from labkit.simulate.verify import Failure, VerifyReport, verify
