@@ -174,7 +174,7 @@ def upload_protocol(path: str | Path, host: str, *, port: int = DEFAULT_PORT, ru
 def upload(protocol: Path, host: str, port: int, create_run: bool, timeout: float) -> int:
     """Send PROTOCOL to an Opentrons robot, wait for its analysis and print the result and the protocol id.
 
-    Exit 0 when the robot analyzed the protocol without errors, 1 when the robot cannot be reached, refuses the
+    Exit 0 when the robot analysed the protocol without errors, 1 when the robot cannot be reached, refuses the
     protocol or its analysis fails.
 
     \b

@@ -152,7 +152,7 @@ def summary_text(result) -> str:
 @click.option("--title", default=None, help="Report title (default: the experiment name).")
 def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: float | None,
             fix_bottom: float | None, title: str | None) -> int:
-    """Normalize reader exports to the on-plate controls, fit LL.4 per compound x target / cell line, and
+    """Normalise reader exports to the on-plate controls, fit LL.4 per compound x target / cell line, and
     write data.csv, results.csv/.parquet, qc.csv, PNGs and a self-contained report.html.
 
     Kinase curves are fitted to % activity (100 - % inhibition), viability curves to % viability; both have

@@ -1,4 +1,4 @@
-"""The analysis pipeline: joined table -> normalize -> QC -> LL.4 fits -> results; and writing every output.
+"""The analysis pipeline: joined table -> normalise -> QC -> LL.4 fits -> results; and writing every output.
 
 analyze_joined(joined, assay)        -> AnalysisResult (data, results, qc, plates, controls, fits, notes)
 write_outputs(result, out_dir, ...)  -> {name: path}: data.csv, results.csv/.parquet, qc.csv, plates.csv,
@@ -6,7 +6,7 @@ write_outputs(result, out_dir, ...)  -> {name: path}: data.csv, results.csv/.par
 analyze_files(readouts, layout, out) -> both, from files (labkit.readout + labkit.layout, imported lazily)
 
 Curves are one per (compound, target) for kinase assays and one per (compound, cell line) for viability,
-pooled over plates (each plate is normalized to its own controls first). Kinase curves are fitted to % activity
+pooled over plates (each plate is normalised to its own controls first). Kinase curves are fitted to % activity
 (100 - % inhibition) so that, as for % viability, top = vehicle side and bottom = full-effect side; the IC50
 and |Hill| are the same as for a fit of % inhibition, and the Hill slope is reported as Prism's (-b, negative
 for an inhibitor).
@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from labkit.analysis.normalize import FIT_ROLES, AssaySpec, assay_spec, normalize
+from labkit.analysis.normalise import FIT_ROLES, AssaySpec, assay_spec, normalise
 from labkit.analysis.qc import Z_PRIME_MIN, control_qc, plate_summary
 from labkit.errors import LabkitError
 
@@ -33,7 +34,7 @@ RESULT_COLUMNS = ["compound", "{group}", "role", "plates", "n", "n_excluded", "i
 
 @dataclass
 class AnalysisResult:
-    """Everything one analysis produced: the normalized per-well data, one result row per curve, and QC."""
+    """Everything one analysis produced: the normalised per-well data, one result row per curve, and QC."""
 
     assay: str
     spec: AssaySpec
@@ -41,7 +42,7 @@ class AnalysisResult:
     results: pd.DataFrame   # one row per curve (RESULT_COLUMNS, {group} = target or cell_line)
     qc: pd.DataFrame        # one row per plate x target / cell line (Z', S/B, CV %, n, flags)
     plates: pd.DataFrame    # one row per plate (wells, excluded by flag, unassigned, worst Z', pass)
-    controls: pd.DataFrame  # the control wells' statistics each normalization used
+    controls: pd.DataFrame  # the control wells' statistics each normalisation used
     fits: pd.DataFrame      # fit_table's raw output
     notes: list[str] = field(default_factory=list)
     fix_top: float | None = None
@@ -76,11 +77,11 @@ def unit_notes(joined: pd.DataFrame, assay: str) -> list[str]:
 
 def analyze_joined(joined: pd.DataFrame, assay: str, *, fix_top: float | None = None,
                    fix_bottom: float | None = None) -> AnalysisResult:
-    """Normalize a joined readout to its controls, run plate QC and fit LL.4 per compound x target / cell line."""
+    """Normalise a joined readout to its controls, run plate QC and fit LL.4 per compound x target / cell line."""
     from labkit.analysis.fit import fit_table, ll4
 
     spec = assay_spec(assay)
-    norm = normalize(joined, assay)
+    norm = normalise(joined, assay)
     data, gcol = norm.data, spec.group_col
     qc = control_qc(norm)
     notes = list(norm.notes) + unit_notes(joined, assay)
@@ -150,7 +151,7 @@ def _expected(data: pd.DataFrame, fits: pd.DataFrame, spec: AssaySpec, ll4) -> p
         m = (out["role"].isin(FIT_ROLES) & (key == f["compound"] + "\x1f" + f[gcol])).to_numpy()
         if m.any() and all(np.isfinite(float(f[k])) for k in ("b", "c", "d", "e")):
             exp[m] = ll4(out.loc[m, "conc_M"].to_numpy(float), f["b"], f["c"], f["d"], f["e"])
-    # wells with no value (excluded) or not normalized have no expectation to compare with
+    # wells with no value (excluded) or not normalised have no expectation to compare with
     exp[~np.isfinite(out["response"].to_numpy(float))] = np.nan
     out["expected"] = exp
     out["deviation"] = out["response"] - out["expected"]
@@ -258,9 +259,33 @@ def _layout_text(inputs: dict | None) -> str | None:
 def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: str | Path, *,
                   fix_top: float | None = None, fix_bottom: float | None = None,
                   title: str | None = None) -> tuple[AnalysisResult, dict[str, Path]]:
-    """Read instrument exports and a layout, join them, analyze and write all outputs to out_dir (labkit.analyze
-    and Results.report)."""
-    from labkit.api import analyze
+    """Read instrument exports and a layout, join them, analyse and write all outputs to out_dir."""
+    from labkit.layout.io import load_experiment
+    from labkit.readout import read
+    from labkit.readout.join import join_layout
 
-    results = analyze(list(readouts), layout_path, fix_top=fix_top, fix_bottom=fix_bottom)
-    return results.analysis, results.report(out_dir, title=title)
+    if not readouts:
+        raise LabkitError("no readout file given; expected one or more instrument exports")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        experiment = load_experiment(layout_path)
+        wells = experiment.wells_table()
+        layout_ids = set(wells["plate"].astype(str))
+        tables = []
+        for path in readouts:
+            t = read(path)
+            if len(readouts) > 1:  # plate '1' of two files are two plates: keep them apart, in file order
+                t = t.assign(plate=[p if p in layout_ids else f"{Path(path).name}#{p}" for p in t["plate"].astype(str)])
+            tables.append(t)
+        readout = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+        joined = join_layout(readout, wells, source=", ".join(str(p) for p in readouts))
+    result = analyze_joined(joined, experiment.assay, fix_top=fix_top, fix_bottom=fix_bottom)
+    ours = [w for w in caught if w.category.__module__.startswith("labkit") or "/labkit/" in w.filename]
+    for w in caught:  # library warnings (deprecations ...) are not the user's business: pass them on
+        if w not in ours:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    result.notes[:0] = list(dict.fromkeys(str(w.message) for w in ours))
+    name = getattr(experiment, "name", None) or Path(layout_path).stem
+    paths = write_outputs(result, out_dir, title=title or f"{name}: dose-response analysis",
+                          inputs={"readout": [str(p) for p in readouts], "layout": str(layout_path)})
+    return result, paths

@@ -157,7 +157,7 @@ def render(result, *, title: str, grid: str | Path | None, curves: Sequence[tupl
     card_html = "".join(f'<div class="card{" bad" if (lab == "plates failing QC" and n) else ""}"><b>{n}</b>'
                         f'<span>{esc(lab)}</span></div>' for n, lab in cards)
     norm_text = spec.norm.formula or f"{spec.response_label} = 100·(x − {spec.low_role})/(vehicle − {spec.low_role})"
-    meta = [("assay", spec.assay), ("normalization", norm_text + f", per plate and {glabel}"),
+    meta = [("assay", spec.assay), ("normalisation", norm_text + f", per plate and {glabel}"),
             ("model", "LL.4: f(x) = c + (d − c)/(1 + exp(b(ln x − ln e))); IC50 = e, Hill = −b, "
                       "top = d, bottom = c; 95 % CI Wald-t (drc)"),
             ("fixed parameters", fixed),
@@ -195,7 +195,7 @@ def render(result, *, title: str, grid: str | Path | None, curves: Sequence[tupl
                 "and its 95 % CI (band); a \"0\" tick, where present, is the zero-dose position. Excluded wells "
                 "are marked × on the x axis.")
     grid_html = f'<figure>{img_tag(grid, "all curves")}<figcaption>{grid_cap}</figcaption></figure>' if grid else ""
-    heat_cap = ("raw signal, normalized response, and the deviation of each well from its fitted curve (series) or "
+    heat_cap = ("raw signal, normalised response, and the deviation of each well from its fitted curve (series) or "
                 "its control target (100 / 0), summarised by distance from the plate edge: a rim of one colour in "
                 "the deviation panel, or an 'edge' bar far from 0, is an edge effect.")
     heat_html = "".join(f'<figure class="heat">{img_tag(p, f"plate {name} heatmaps")}<figcaption>Plate '
@@ -239,7 +239,7 @@ results.parquet.</p>
 {qc_html}
 <h3>Wells per plate</h3>
 {plates_html}
-<details><summary>control wells used for normalization</summary>{ctl_html}</details>
+<details><summary>control wells used for normalisation</summary>{ctl_html}</details>
 </section>
 <section id="s-grid"><h2>Curves</h2>
 {grid_html}

@@ -10,7 +10,7 @@ One row per measured well: source, plate, well, row, column, value, unit, read, 
   Saturated give 'overflow'; '*', '?', Range?, ERR and other text in a value cell give 'invalid'.
   Values of non-'ok' rows are NaN.
 - `read` names the read / channel only where a plate has several raw reads (else '').
-  Calculated blocks (ratios, normalized, blank-corrected) are dropped when raw results exist; layout,
+  Calculated blocks (ratios, normalised, blank-corrected) are dropped when raw results exist; layout,
   plate-map and read-time grids are never taken as measurements.
 - `plate` is the plate id / barcode as the file gives it ('Plate 2' becomes '2'), else '1'.
 - Vendor formats (EnVision, MARS, Gen5, SoftMax Pro, Tecan Magellan) go through allotropy, with labkit's
@@ -30,7 +30,7 @@ import pandas as pd
 
 from labkit.errors import ReadoutError
 from labkit.readout.detect import FORMATS, detect, detect_doc, load
-from labkit.readout.records import Record, ReadoutWarning, to_frame
+from labkit.readout.table import Record, ReadoutWarning, to_frame
 from labkit.readout.text import Doc, is_digits
 
 __all__ = ["FORMATS", "SUPPORTED_FORMATS", "read", "read_with_info", "detect", "ReadoutError", "ReadoutWarning"]

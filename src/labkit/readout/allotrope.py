@@ -19,7 +19,7 @@ from pathlib import Path
 from labkit.errors import ReadoutError
 from labkit.readout.grid import check_truncated, find_blocks, read_grid
 from labkit.readout.long import read_long
-from labkit.readout.records import Record, TruncatedError, plate_id, row_of
+from labkit.readout.table import Record, TruncatedError, plate_id, row_of
 from labkit.readout.text import MARKERS, Doc, is_digits, parse_value
 
 # labkit format name -> (allotropy Vendor name, file extension allotropy expects, display name)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from labkit.errors import ReadoutError
-from labkit.readout.records import fit_format
+from labkit.readout.table import fit_format
 from labkit.tables import PLATE_FORMATS, row_index, row_letters, split_well
 
 MARKER_OF_FLAG = {"overflow": "OVRFLW", "missing": "-", "invalid": "*"}

@@ -75,7 +75,7 @@ def assay_spec(assay: str) -> AssaySpec:
 
 
 @dataclass
-class Normalized:
+class Normalised:
     """The joined table with responses added, the control statistics used, and notes for the report."""
 
     data: pd.DataFrame
@@ -125,7 +125,7 @@ def _control_stats(df: pd.DataFrame, plate: str, group: str, role: str) -> dict 
             "wells": " ".join(wells["well"].tolist())}
 
 
-def normalize(joined: pd.DataFrame, assay: str) -> Normalized:
+def normalise(joined: pd.DataFrame, assay: str) -> Normalised:
     """Add `response` (% activity or % viability) and the named percentage to every well, from on-plate controls."""
     spec = assay_spec(assay)
     df = _clean(joined, spec)
@@ -150,7 +150,7 @@ def normalize(joined: pd.DataFrame, assay: str) -> Normalized:
             if st["n"] == 0:
                 if needed:
                     problems.append(f"{what}: all {st['n_excluded']} {label} control wells are flagged "
-                                    f"(not 'ok'), so there is nothing to normalize to")
+                                    f"(not 'ok'), so there is nothing to normalise to")
                 continue
             stats[role] = st
         if "vehicle" not in stats or spec.low_role not in stats:
@@ -169,7 +169,7 @@ def normalize(joined: pd.DataFrame, assay: str) -> Normalized:
         pos = df.index.get_indexer(idx)
         high[pos], low[pos] = hi, lo
     if problems:
-        raise LabkitError("cannot normalize to the on-plate controls", problems=problems)
+        raise LabkitError("cannot normalise to the on-plate controls", problems=problems)
     x = df["value"].to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         frac = (x - low) / (high - low)
@@ -185,4 +185,4 @@ def normalize(joined: pd.DataFrame, assay: str) -> Normalized:
             notes.append(f"plate {plate}: {len(wells)} well(s) excluded as {why}: {shown}")
     df = df.drop(columns="group")
     controls = pd.DataFrame(rows, columns=CONTROL_COLUMNS).rename(columns={"group": spec.group_col})
-    return Normalized(df, controls, spec, notes)
+    return Normalised(df, controls, spec, notes)
