@@ -54,6 +54,9 @@ def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: st
     from labkit.analysis.fit import check_table, fit_table
 
     df = _read_table(table)
+    if df.empty:
+        raise FitError(f"the table has no rows (columns: {', '.join(map(str, df.columns)) or 'none'}); "
+                       "expected one row per dose-response point", file=table)
     keys = list(curve)
     if not keys:
         keys = ["curve"]
@@ -69,11 +72,10 @@ def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: st
         if exc.file is None:
             exc.file = str(table)
         raise
-    from labkit.safety import guard_output
+    from labkit.safety import atomic_write_text, guard_output
 
     guard_output(output, [table])
-    output.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(output, index=False)
+    atomic_write_text(output, out.to_csv(index=False))
     flagged = int((out["flags"] != "").sum())
     click.echo(f"fitted {len(out)} curve(s) from {table}, {flagged} flagged -> {output}", err=True)
     return 0

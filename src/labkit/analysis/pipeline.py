@@ -290,6 +290,10 @@ def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: 
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     result.notes[:0] = list(dict.fromkeys(str(w.message) for w in ours))
     name = getattr(experiment, "name", None) or Path(layout_path).stem
-    paths = write_outputs(result, out_dir, title=title or f"{name}: dose-response analysis",
-                          inputs={"readout": [str(p) for p in readouts], "layout": str(layout_path)})
+    from labkit.safety import staged_dir
+
+    with staged_dir(out_dir) as stage:  # all outputs or none: written to a staging folder, then moved in
+        staged = write_outputs(result, stage, title=title or f"{name}: dose-response analysis",
+                               inputs={"readout": [str(p) for p in readouts], "layout": str(layout_path)})
+    paths = {k: Path(out_dir) / p.relative_to(stage) for k, p in staged.items()}
     return result, paths

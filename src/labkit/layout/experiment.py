@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import Literal, Union
 
 import pandas as pd
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from labkit.layout.models import (CellLine, Compound, Controls, DilutionVolumes, KinaseConditions, KinaseVolumes,
                                   Name, Strict, Target, ViabilityConditions, ViabilityVolumes)
@@ -82,11 +82,11 @@ class Experiment(Strict):
         kind = data["assay"]
         vols = data.get("volumes")
         if vols is None or isinstance(vols, dict):
-            data["volumes"] = _VOLUMES[kind].model_validate(vols or {})
+            data["volumes"] = _validate_at("volumes", _VOLUMES[kind], vols or {})
         cond_cls = _CONDITIONS[kind]
         cond = data.get("conditions")
         if cond_cls is not None and (cond is None or isinstance(cond, dict)):
-            data["conditions"] = cond_cls.model_validate(cond or {})
+            data["conditions"] = _validate_at("conditions", cond_cls, cond or {})
         return data
 
     @model_validator(mode="after")
@@ -175,6 +175,7 @@ class Experiment(Strict):
         """Every cross-field problem as (field path, message)."""
         out: list[tuple[str, str]] = []
         out += self._check_names()
+        out += self._check_volumes()
         if out:
             return out
         out += self._check_dilutions()
@@ -221,6 +222,15 @@ class Experiment(Strict):
                 out.append((f"plates[{i}].{what}", f"list the {what.replace('_', ' ')} on this plate (or give "
                             "explicit wells)"))
         return out
+
+    def _check_volumes(self) -> list[tuple[str, str]]:
+        """Every volume the plan divides by or dispenses is more than 0 µL (mix_volume may be 0: no mixing)."""
+        v = self.volumes
+        if v is None:  # pragma: no cover - the before-validator always sets it
+            return []
+        return [(f"volumes.{name}", f"must be more than 0 µL, got {getattr(v, name):g} µL")
+                for name in type(v).model_fields
+                if name != "mix_volume" and isinstance(getattr(v, name), float) and not getattr(v, name) > 0]
 
     def _check_dilutions(self) -> list[tuple[str, str]]:
         out = []
@@ -283,6 +293,15 @@ class Experiment(Strict):
         if len(placed) == len(self.plates):
             self.__dict__["wells"] = placed  # the `wells` cached property: no second placement
         return out
+
+
+def _validate_at(field: str, model: type[Strict], value: dict) -> Strict:
+    """model.model_validate(value), with errors located under `field` (so 'volumes.stop', not 'stop')."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        errors = [{**e, "loc": (field, *e["loc"])} for e in exc.errors(include_url=False)]
+        raise ValidationError.from_exception_data(exc.title, errors) from None  # type: ignore[arg-type]
 
 
 def _top_prep(top_source: float, stock: float) -> tuple[float, float]:

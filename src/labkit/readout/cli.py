@@ -86,11 +86,10 @@ def import_cmd(readout: Path, fmt: str, plate: str | None, layout: Path | None, 
     if output is None:
         df.to_csv(sys.stdout, index=False, lineterminator="\n")
     else:
-        from labkit.safety import guard_output
+        from labkit.safety import atomic_write_text, guard_output
 
         guard_output(output, [readout] + ([layout] if layout else []))
-        output.parent.mkdir(parents=True, exist_ok=True)
-        df.to_csv(output, index=False, lineterminator="\n")
+        atomic_write_text(output, df.to_csv(index=False, lineterminator="\n"))
     click.echo(f"{len(df)} wells on {len(plates)} plate(s) ({', '.join(plates)}): {summary}"
                + (f" -> {output}" if output else ""), err=True)
     return 0
