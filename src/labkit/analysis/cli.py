@@ -152,8 +152,15 @@ def summary_text(result) -> str:
 @click.option("--fix-bottom", type=float, default=None, is_flag=False, flag_value=0.0, metavar="[V]",
               help="Fix the bottom asymptote (full-effect side) at V; a bare --fix-bottom fixes it at 0.")
 @click.option("--title", default=None, help="Report title (default: the experiment name).")
+@click.option("--partial", is_flag=True,
+              help="Accept counter grids with fewer rows than their plate format (plates read in part).")
+@click.option("--read", "read_name", default=None, metavar="NAME",
+              help="Analyze only this read (a file with several reads of a plate: 'CCPM1', 'repeat 2' ...).")
+@click.option("--force", is_flag=True,
+              help="Analyze even a readout whose unit cannot come from the layout's assay (e.g. RLU for 33P).")
 def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: float | None,
-            fix_bottom: float | None, title: str | None) -> int:
+            fix_bottom: float | None, title: str | None, partial: bool, read_name: str | None,
+            force: bool) -> int:
     """Normalise reader exports to the on-plate controls, fit LL.4 per compound x target / cell line, and
     write data.csv, results.csv/.parquet, qc.csv, PNGs and a self-contained report.html.
 
@@ -171,7 +178,7 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
 
     guard_output_dir(out_dir, [*readouts, layout])
     result, paths = analyze_files(list(readouts), layout, out_dir, fix_top=fix_top, fix_bottom=fix_bottom,
-                                  title=title)
+                                  title=title, partial=partial, read_name=read_name, force=force)
     click.echo(summary_text(result))
     click.echo(f"\nwrote {len(paths)} files to {out_dir}; open {paths['report']}")
     return 0

@@ -25,7 +25,7 @@ import pandas as pd
 
 from labkit.analysis.normalise import FIT_ROLES, AssaySpec, assay_spec, normalise
 from labkit.analysis.qc import Z_PRIME_MIN, control_qc, plate_summary
-from labkit.errors import LabkitError
+from labkit.errors import LabkitError, ReadoutError
 
 RESULT_COLUMNS = ["compound", "{group}", "role", "plates", "n", "n_excluded", "ic50_M", "ic50_nM",
                   "ic50_ci_low_M", "ic50_ci_high_M", "ic50_ci_low_nM", "ic50_ci_high_nM", "pic50", "hill", "hill_se",
@@ -258,10 +258,57 @@ def _layout_text(inputs: dict | None) -> str | None:
         return None
 
 
+def duplicate_readings(readout: pd.DataFrame) -> list[str]:
+    """One line per plate with wells read more than once: how many wells, and which reads / files."""
+    dup = readout[readout.duplicated(["plate", "well"], keep=False)]
+    out = []
+    for plate, sub in dup.groupby("plate", sort=False):
+        how = sorted({f"read {r!r} in {s}" if r else f"{s}" for r, s in zip(sub["read"], sub["source"])})
+        out.append(f"plate {plate}: {sub['well'].nunique()} well(s) read more than once ({'; '.join(how)})")
+    return out
+
+
+def pick_read(t: pd.DataFrame, read_name: str, path: str | Path) -> pd.DataFrame:
+    """Keep read `read_name` of every plate that has several reads (plates with one read keep it)."""
+    keep = []
+    found = False
+    for plate, sub in t.groupby("plate", sort=False):
+        reads = list(dict.fromkeys(sub["read"].astype(str)))
+        if len(reads) == 1:
+            keep.append(sub)
+        elif read_name in reads:
+            keep.append(sub[sub["read"] == read_name])
+            found = True
+        else:
+            raise ReadoutError(f"plate {plate} has no read {read_name!r}; its reads are "
+                               f"{', '.join(repr(r) for r in reads)}", file=path, field="--read")
+    if not found and read_name not in set(t["read"].astype(str)):
+        raise ReadoutError(f"no read {read_name!r} in the file; it has "
+                           f"{', '.join(repr(r) for r in sorted(set(t['read'].astype(str))))}", file=path,
+                           field="--read")
+    return pd.concat(keep) if keep else t.iloc[:0]
+
+
+def check_readout_fits(joined: pd.DataFrame, assay: str, readouts: list[str | Path], force: bool) -> list[str]:
+    """Refuse (exit 2) a readout whose measurement kind cannot come from this assay, unless forced (then a note)."""
+    notes = unit_notes(joined, assay)
+    if notes and not force:
+        raise ReadoutError(notes[0] + " Refusing to analyze it; pass --force if it really is",
+                           file=", ".join(str(p) for p in readouts), field="unit")
+    return notes
+
+
 def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: str | Path, *,
                   fix_top: float | None = None, fix_bottom: float | None = None,
-                  title: str | None = None) -> tuple[AnalysisResult, dict[str, Path]]:
-    """Read instrument exports and a layout, join them, analyse and write all outputs to out_dir."""
+                  title: str | None = None, partial: bool = False, read_name: str | None = None,
+                  force: bool = False) -> tuple[AnalysisResult, dict[str, Path]]:
+    """Read instrument exports and a layout, join them, analyse and write all outputs to out_dir.
+
+    Bad input is refused (ReadoutError, exit 2): a well read more than once (the same plate pasted twice, two
+    files with the same plate, several reads) unless `read_name` picks one read; a readout whose unit cannot
+    come from the layout's assay (RLU for a radiometric kinase layout) unless `force`. `partial` accepts a
+    counter grid short of its plate format's rows. Outputs are written all together or not at all.
+    """
     from labkit.layout.io import load_experiment
     from labkit.readout import read
     from labkit.readout.join import join_layout
@@ -275,15 +322,25 @@ def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: 
         layout_ids = set(wells["plate"].astype(str))
         tables = []
         for path in readouts:
-            t = read(path)
+            t = read(path, partial=partial)
+            if read_name is not None:
+                t = pick_read(t, read_name, path)
             if len(readouts) > 1:  # plate '1' of two files are two plates: keep them apart, in file order
                 t = t.assign(plate=[p if p in layout_ids else f"{Path(path).name}#{p}" for p in t["plate"].astype(str)])
             tables.append(t)
         readout = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+        twice = duplicate_readings(readout)
+        if twice:
+            raise ReadoutError("wells with more than one reading (the same plate pasted twice, "
+                               "the same plate in two files, or several reads); analyze one reading per well: "
+                               "choose a read with --read NAME, or drop the duplicate file",
+                               file=", ".join(str(p) for p in readouts), problems=twice[:10])
         joined = join_layout(readout, wells, source=", ".join(str(p) for p in readouts))
     assay = getattr(experiment, "assay", None)
     assay = getattr(assay, "kind", assay)
-    result = analyze_joined(joined, str(getattr(assay, "value", assay)), fix_top=fix_top, fix_bottom=fix_bottom)
+    assay = str(getattr(assay, "value", assay))
+    check_readout_fits(joined, assay, readouts, force)
+    result = analyze_joined(joined, assay, fix_top=fix_top, fix_bottom=fix_bottom)
     ours = [w for w in caught if w.category.__module__.startswith("labkit") or "/labkit/" in w.filename]
     for w in caught:  # library warnings (deprecations ...) are not the user's business: pass them on
         if w not in ours:

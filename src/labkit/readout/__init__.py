@@ -17,6 +17,8 @@ One row per measured well: source, plate, well, row, column, value, unit, read, 
   own grid / long parsers as the fallback when allotropy cannot read a file (a ReadoutWarning says
   why); MicroBeta / TopCount,
   Tecan Spark, generic grids and long tables are read by labkit.
+- A MicroBeta / TopCount counts grid short of its plate format's rows is an error unless partial=True; a
+  plate whose counts grid is entirely blank keeps every well, flagged 'missing' (it does not vanish).
 - A file that is empty, binary, truncated or unrecognised raises ReadoutError naming the file (and line)
   and the formats tried.
 """
@@ -38,7 +40,7 @@ __all__ = ["FORMATS", "SUPPORTED_FORMATS", "read", "read_with_info", "detect", "
 SUPPORTED_FORMATS: list[str] = list(FORMATS)
 
 
-def _parse(doc: Doc, fmt: str) -> tuple[list[Record], str, bool]:
+def _parse(doc: Doc, fmt: str, partial: bool = False) -> tuple[list[Record], str, bool]:
     """Records of a document read as `fmt`, a note on how, and whether a fallback parser was used."""
     if fmt in ("envision", "mars", "gen5", "softmax", "tecan"):
         from labkit.readout.allotrope import read_vendor
@@ -47,7 +49,7 @@ def _parse(doc: Doc, fmt: str) -> tuple[list[Record], str, bool]:
     if fmt == "microbeta":
         from labkit.readout.microbeta import read_microbeta
 
-        return read_microbeta(doc), "read by labkit's MicroBeta/TopCount parser", False
+        return read_microbeta(doc, partial=partial), "read by labkit's MicroBeta/TopCount parser", False
     if fmt == "grid":
         from labkit.readout.grid import read_grid
 
@@ -57,7 +59,7 @@ def _parse(doc: Doc, fmt: str) -> tuple[list[Record], str, bool]:
     return read_long(doc), "read by labkit's long-table parser", False
 
 
-def read_with_info(path: str | Path, format: str = "auto", plate: str | None = None
+def read_with_info(path: str | Path, format: str = "auto", plate: str | None = None, partial: bool = False
                    ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Like read(), also returning {'format', 'reason', 'note', 'encoding'} of how the file was read."""
     if format != "auto" and format not in FORMATS:
@@ -69,7 +71,7 @@ def read_with_info(path: str | Path, format: str = "auto", plate: str | None = N
     else:
         fmt, reason = format, "chosen by the caller (format= / --format), not detected"
     try:
-        records, note, fell_back = _parse(doc, fmt)
+        records, note, fell_back = _parse(doc, fmt, partial)
     except ReadoutError as err:
         problems = list(err.problems)
         problems.append(f"read as {fmt}: {reason}")
@@ -83,13 +85,15 @@ def read_with_info(path: str | Path, format: str = "auto", plate: str | None = N
     return df.reset_index(drop=True), {"format": fmt, "reason": reason, "note": note, "encoding": doc.encoding}
 
 
-def read(path: str | Path, format: str = "auto", plate: str | None = None) -> pd.DataFrame:
+def read(path: str | Path, format: str = "auto", plate: str | None = None, partial: bool = False
+         ) -> pd.DataFrame:
     """Read a reader / counter export into the readout table (columns of labkit.tables.READOUT_COLUMNS).
 
     format: 'auto' (detect) or one of SUPPORTED_FORMATS. plate: keep only this plate (its id / barcode,
-    else its 1-based position in the file); a one-plate file is relabelled with it.
+    else its 1-based position in the file); a one-plate file is relabelled with it. partial: accept a
+    MicroBeta / TopCount grid with fewer rows than its plate format (a plate read in part).
     """
-    return read_with_info(path, format=format, plate=plate)[0]
+    return read_with_info(path, format=format, plate=plate, partial=partial)[0]
 
 
 def _pick_plate(df: pd.DataFrame, plate: str, path: str | Path) -> pd.DataFrame:

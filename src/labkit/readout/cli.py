@@ -35,8 +35,10 @@ def _plate_map(items: tuple[str, ...]) -> dict[str, str] | None:
                    "by order.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Output CSV (default: standard output).")
+@click.option("--partial", is_flag=True,
+              help="Accept counter grids with fewer rows than their plate format (plates read in part).")
 def import_cmd(readout: Path, fmt: str, plate: str | None, layout: Path | None, plate_map: tuple[str, ...],
-               output: Path | None) -> int:
+               output: Path | None, partial: bool) -> int:
     """Import a plate-reader / scintillation-counter export as a tidy table (one row per well).
 
     \b
@@ -50,7 +52,8 @@ def import_cmd(readout: Path, fmt: str, plate: str | None, layout: Path | None, 
       grid       generic plate grids (CSV, TSV, XLSX)
       long       generic table with a well column
     Markers become flags (OVRFLW/SAT -> overflow, MISSED/- -> missing, * -> invalid), never numbers;
-    blank cells are not measured and are left out. Output columns: source, plate, well, row, column,
+    blank cells are not measured and are left out (a counter plate that is blank throughout keeps its wells,
+    flagged missing; a counter grid short of its format's rows is refused unless --partial). Output columns: source, plate, well, row, column,
     value, unit, read, flag (+ the layout columns with --layout).
 
     \b
@@ -62,7 +65,7 @@ def import_cmd(readout: Path, fmt: str, plate: str | None, layout: Path | None, 
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        df, info = read_with_info(readout, format=fmt, plate=plate)
+        df, info = read_with_info(readout, format=fmt, plate=plate, partial=partial)
         click.echo(f"format: {info['format']} ({info['reason']})", err=True)
         click.echo(f"how: {info['note']}", err=True)
         if layout is not None:
