@@ -29,6 +29,7 @@ from labkit.errors import LabkitError
 ANALYSIS_OUTPUTS = ("data.csv", "results.csv", "results.parquet", "qc.csv", "plates.csv", "controls.csv",
                     "report.html", "curves_grid.png")
 
+ANALYSIS_FOLDERS = ("curves", "heatmaps")
 _STAGING_PREFIX = ".labkit-staging-"
 
 
@@ -65,14 +66,23 @@ def guard_output(output: str | Path, inputs: list[str | Path] | tuple[str | Path
 
 
 def guard_output_dir(out_dir: str | Path, inputs: list[str | Path] | tuple[str | Path, ...],
-                     names: tuple[str, ...] = ANALYSIS_OUTPUTS) -> Path:
-    """Refuse an output folder where writing `names` would replace one of the input files."""
+                     names: tuple[str, ...] = ANALYSIS_OUTPUTS, folders: tuple[str, ...] = ANALYSIS_FOLDERS) -> Path:
+    """Refuse an output folder where writing `names` would replace an input file, or where a file name labkit
+    writes is a folder (or a sub-folder it writes is a file): checked before any work is done."""
     out = Path(out_dir)
     for inp in inputs:
         p = Path(inp)
         if any(same_file(out / name, p) for name in names):
             raise LabkitError(f"the output folder {out} would overwrite the input {p} (labkit writes "
                               f"{', '.join(names)} there); choose another -o folder", file=p)
+    if out.exists() and not out.is_dir():
+        raise LabkitError("is a file, not a folder; choose another output folder", file=out)
+    clash = [f"{out / n} is a folder, but labkit writes a file of that name there" for n in names
+             if (out / n).is_dir()]
+    clash += [f"{out / n} is a file, but labkit writes a folder of that name there" for n in folders
+              if (out / n).exists() and not (out / n).is_dir()]
+    if clash:
+        raise LabkitError("cannot write the outputs here; nothing was written", file=out, problems=clash)
     return out
 
 
