@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import Literal, Union
 
 import pandas as pd
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from labkit.layout.models import (CellLine, Compound, Controls, DilutionVolumes, KinaseConditions, KinaseVolumes,
                                   Name, Strict, Target, ViabilityConditions, ViabilityVolumes)
@@ -66,28 +66,27 @@ class Experiment(Strict):
     targets: list[Target] = Field(default_factory=list, description="kinases (kinase_radiometric)")
     cell_lines: list[CellLine] = Field(default_factory=list, description="cell lines (cell_viability_ctg)")
     controls: Controls = Field(default_factory=Controls)
-    volumes: Union[KinaseVolumes, ViabilityVolumes, DilutionVolumes, None] = None
-    conditions: Union[KinaseConditions, ViabilityConditions, None] = None
+    volumes: Union[KinaseVolumes, ViabilityVolumes, DilutionVolumes, None] = Field(None, validate_default=True)
+    conditions: Union[KinaseConditions, ViabilityConditions, None] = Field(None, validate_default=True)
     solvent_limit: float | None = Field(None, gt=0, le=1, description="max final solvent fraction (default: 1 % "
                                         "kinase, 0.5 % cells)")
     plates: list[PlateSpec] = Field(min_length=1)
 
-    @model_validator(mode="before")
+    @field_validator("volumes", "conditions", mode="before")
     @classmethod
-    def _assay_defaults(cls, data: object) -> object:
-        """Pick the volume / condition models of the assay kind (so the file can leave them out)."""
-        if not isinstance(data, dict) or data.get("assay") not in _VOLUMES:
-            return data
-        data = dict(data)
-        kind = data["assay"]
-        vols = data.get("volumes")
-        if vols is None or isinstance(vols, dict):
-            data["volumes"] = _validate_at("volumes", _VOLUMES[kind], vols or {})
-        cond_cls = _CONDITIONS[kind]
-        cond = data.get("conditions")
-        if cond_cls is not None and (cond is None or isinstance(cond, dict)):
-            data["conditions"] = _validate_at("conditions", cond_cls, cond or {})
-        return data
+    def _assay_models(cls, value: object, info: ValidationInfo) -> object:
+        """Validate volumes / conditions with the model of the assay kind (so the file can leave them out).
+
+        A field validator, not a model one: its errors carry their full path ('volumes.stop') and do not stop
+        the other fields from being checked.
+        """
+        kind = info.data.get("assay")
+        if kind not in _VOLUMES:
+            return None  # the assay itself is wrong: that is the error to report
+        model = _VOLUMES[kind] if info.field_name == "volumes" else _CONDITIONS[kind]
+        if model is None or not (value is None or isinstance(value, dict)):
+            return value
+        return model.model_validate(value or {})
 
     @model_validator(mode="after")
     def _cross_checks(self) -> "Experiment":
@@ -293,15 +292,6 @@ class Experiment(Strict):
         if len(placed) == len(self.plates):
             self.__dict__["wells"] = placed  # the `wells` cached property: no second placement
         return out
-
-
-def _validate_at(field: str, model: type[Strict], value: dict) -> Strict:
-    """model.model_validate(value), with errors located under `field` (so 'volumes.stop', not 'stop')."""
-    try:
-        return model.model_validate(value)
-    except ValidationError as exc:
-        errors = [{**e, "loc": (field, *e["loc"])} for e in exc.errors(include_url=False)]
-        raise ValidationError.from_exception_data(exc.title, errors) from None  # type: ignore[arg-type]
 
 
 def _top_prep(top_source: float, stock: float) -> tuple[float, float]:
