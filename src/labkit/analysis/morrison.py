@@ -56,8 +56,8 @@ LINEAR_MAX = 0.15  # atp_conversion: vehicle wells above 15 % ATP conversion are
 R2_POOR = 0.8
 FLAT_P = 0.05
 GRID = 121  # ln Ki_app grid points per curve
-GOLDEN_ITER = 40
-BISECT_ITER = 40
+GOLDEN_ITER = 32
+BISECT_ITER = 32
 K_DECADES = 3.0  # search range: Ki_app within 1000x beyond the tested concentrations and [E]
 
 
