@@ -146,25 +146,32 @@ def test_morrison_fit_recovers_ki_within_1_5x_at_the_revised_design_over_200_see
 
 
 def test_uncertain_active_enzyme_breaks_the_old_design_but_not_the_revised_one():
-    """With the active enzyme known to +-20 %, Morrison CIs at 2 nM claim a precision they do not have."""
+    """With the active enzyme known to +-20 %, Morrison CIs at 2 nM claim a precision they do not have, unless the
+    fit is told the enzyme's uncertainty (enzyme_error), and then they are honest and wide."""
     old = {t: OLD_ENZYME for t in SEED_KI_APP}
-    cover = {}
+    cover, width = {}, {}
     for name, design, t_react in (("old", old, 360.0), ("new", NEW_ENZYME, 3600.0)):  # both < 15 % conversion
         rng = np.random.default_rng(11)
         x, cpm, e, ki_true, atp, km, rows = _simulate_panel(design, 200, rng, time_s=t_react, enzyme_error=0.2)
-        res = fit_morrison(x, cpm, e, weights=1.0 / (np.maximum(cpm, 1.0) + (0.05 * cpm) ** 2))
-        ki, lo, hi = res.ki(atp, km)
         tight = np.isin(rows, [1, 2, 3])  # TRKB, TRKC, ROS1: Ki_app 0.1-0.2 nM
-        cover[name] = ((lo < ki_true) & (hi > ki_true))[tight].mean()
-        if name == "new":
-            ratio = ki / ki_true
-            assert ((ratio < 1.5) & (ratio > 1 / 1.5)).mean() >= 0.95
-        else:  # the LL.4 fits of the same wells are flagged tight_binding
+        w = 1.0 / (np.maximum(cpm, 1.0) + (0.05 * cpm) ** 2)
+        for err in (0.0, 0.2):
+            res = fit_morrison(x, cpm, e, weights=w, enzyme_error=err)
+            ki, lo, hi = res.ki(atp, km)
+            cover[name, err] = ((lo < ki_true) & (hi > ki_true))[tight].mean()
+            width[name, err] = np.median(np.where(np.isfinite(hi / lo), hi / lo, np.inf)[tight])
+            if name == "new":
+                ratio = ki / ki_true
+                assert ((ratio < 1.5) & (ratio > 1 / 1.5)).mean() >= 0.95
+        if name == "old":  # the LL.4 fits of the same wells are flagged tight_binding
             ll = fit_curves(x[tight], cpm[tight])
             assert tight_binding(ll.ic50, ll.hill, OLD_ENZYME).all()
-    assert cover["new"] >= 0.85
-    assert cover["old"] < 0.8
-    assert cover["old"] < cover["new"] - 0.1
+    assert cover["new", 0.0] >= 0.85
+    assert cover["old", 0.0] < 0.8 and cover["old", 0.0] < cover["new", 0.0] - 0.1
+    # told the enzyme's uncertainty, both designs' CIs cover the truth; the old design's are much wider
+    assert cover["old", 0.2] >= 0.9 and cover["new", 0.2] >= 0.9
+    assert width["old", 0.2] > 2 * width["new", 0.2]
+    assert width["new", 0.2] < 1.5
 
 
 def test_old_design_60_min_is_outside_the_linear_range_and_the_revised_one_is_not():
@@ -226,6 +233,10 @@ def test_fit_errors_name_the_field():
         fit_morrison(-x, x, 1e-9)
     with pytest.raises(FitError, match="ki_bounds"):
         fit_morrison(x, x, 1e-9, ki_bounds=(1.0, 0.5))
+    with pytest.raises(FitError, match="one per curve"):
+        fit_morrison(np.vstack([x, x]), np.vstack([x, x]), [1e-9, 1e-9, 1e-9])
+    with pytest.raises(FitError, match="enzyme_error"):
+        fit_morrison(x, x, 1e-9, enzyme_error=-0.1)
 
 
 # --- checks ------------------------------------------------------------------------------------------------

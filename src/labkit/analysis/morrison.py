@@ -55,9 +55,11 @@ POTENCY_FACTOR = 2.0  # potency_check: warn when the expected potency is below 2
 LINEAR_MAX = 0.15  # atp_conversion: vehicle wells above 15 % ATP conversion are outside the linear range
 R2_POOR = 0.8
 FLAT_P = 0.05
-GRID = 121  # ln Ki_app grid points per curve
-GOLDEN_ITER = 32
-BISECT_ITER = 32
+GRID = 81  # ln Ki_app grid points per curve
+GOLDEN_ITER = 28  # the bracket (2 grid steps) shrinks 0.618^28 ~ 1e-6-fold
+ROOT_ITER = 12  # Illinois steps for each CI limit (from a bracket one grid step wide)
+CHUNK = 512  # curves per block (the grid step holds CHUNK x GRID x points floats)
+THREADS_MAX = 4
 K_DECADES = 3.0  # search range: Ki_app within 1000x beyond the tested concentrations and [E]
 
 
@@ -233,12 +235,15 @@ class MorrisonResults:
 def fit_morrison(conc, response, enzyme, *, weights=None, fix_top: float | None = None,
                  fix_bottom: float | None = None, top_bounds: tuple[float, float] | None = None,
                  bottom_bounds: tuple[float, float] | None = None,
-                 ki_bounds: tuple[float, float] | None = None, level: float = 0.95) -> MorrisonResults:
+                 ki_bounds: tuple[float, float] | None = None, level: float = 0.95,
+                 enzyme_error: float = 0.0) -> MorrisonResults:
     """Fit Morrison's model (Ki_app; top and bottom free, fixed or bounded) to every row of (n_curves, n_points).
 
     enzyme: active enzyme concentration, scalar or one per curve, in the unit of conc. NaN marks a missing point;
     zero concentration (vehicle) counts. ki_bounds replaces the default search range (1000x beyond the tested
-    concentrations and [E]).
+    concentrations and [E]). enzyme_error: uncertainty of the active [E] as a log-scale SD (0.2 ~ +-20 %); the CI
+    then spans the profile CIs at [E] x exp(+-z enzyme_error) too (z of the level), since under tight binding
+    Ki_app leans on [E].
     """
     from scipy import stats
 
@@ -251,7 +256,14 @@ def fit_morrison(conc, response, enzyme, *, weights=None, fix_top: float | None 
             raise FitError(f"conc has shape {x.shape} but response has shape {y.shape}; expected the same "
                            "(n_curves, n_points)", field="conc")
     ncur = len(y)
-    e = np.broadcast_to(np.asarray(enzyme, dtype=float), (ncur,)).copy()
+    e_in = np.asarray(enzyme, dtype=float)
+    if e_in.ndim > 1 or (e_in.ndim == 1 and len(e_in) not in (1, ncur)):
+        raise FitError(f"enzyme has shape {e_in.shape}; expected one value or one per curve ({ncur})",
+                       field="enzyme")
+    e = np.broadcast_to(e_in.reshape(-1) if e_in.ndim else e_in, (ncur,)).copy()
+    if not (np.isfinite(enzyme_error) and enzyme_error >= 0):
+        raise FitError(f"enzyme_error={enzyme_error!r}; expected a log-scale SD >= 0 (0.2 ~ +-20 %)",
+                       field="enzyme_error")
     if np.any(~np.isfinite(e) | (e < 0)):
         raise FitError(f"enzyme concentration {e[~np.isfinite(e) | (e < 0)][0]!r}; expected the active enzyme "
                        "concentration >= 0, in the unit of conc", field="enzyme")
@@ -294,7 +306,13 @@ def fit_morrison(conc, response, enzyme, *, weights=None, fix_top: float | None 
             ref_lo = np.where(e[idx] > 0, np.fmin(cmin[idx], e[idx]), cmin[idx])
             lk_lo = np.log(ref_lo) - K_DECADES * np.log(10.0)
             lk_hi = np.log(np.fmax(cmax[idx], e[idx])) + K_DECADES * np.log(10.0)
-        res = _fit(xz[idx], yz[idx], w[idx], e[idx], lk_lo, lk_hi, lin, n[idx] - p, level)
+        res = _fit_chunks(idx, xz, yz, w, e, lk_lo, lk_hi, lin, n - p, level)
+        if enzyme_error > 0:
+            z = stats.norm.ppf(0.5 + level / 2.0)
+            for factor in (np.exp(-z * enzyme_error), np.exp(z * enzyme_error)):
+                alt = _fit_chunks(idx, xz, yz, w, e * factor, lk_lo, lk_hi, lin, n - p, level)
+                res["lo"] = np.fmin(res["lo"], alt["lo"]) + 0 * alt["lo"]  # NaN (open) stays open
+                res["hi"] = np.fmax(res["hi"], alt["hi"]) + 0 * alt["hi"]
         for k in res:
             out[k][idx] = res[k]
     df = np.where(ok, n - p, 0)
@@ -404,6 +422,31 @@ def _rss2(a, b, y, w, top, bot) -> np.ndarray:
     return (w * r * r).sum(-1)
 
 
+def _fit_chunks(idx, x, y, w, e, lk_lo, lk_hi, lin: _Linear, df, level) -> dict:
+    """_fit over chunks of curves (bounded memory), in threads for large batches; results do not depend on it."""
+    import os
+
+    parts = [np.arange(i, min(i + CHUNK, len(idx))) for i in range(0, len(idx), CHUNK)]
+
+    def run(part):
+        sel = idx[part]
+        return _fit(x[sel], y[sel], w[sel], e[sel], lk_lo[part], lk_hi[part], lin, df[sel], level)
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    threads = max(1, min(cores, THREADS_MAX, len(parts)))
+    if threads == 1:
+        outs = [run(part) for part in parts]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(threads) as pool:
+            outs = list(pool.map(run, parts))
+    return {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
+
+
 def _fit(x, y, w, e, lk_lo, lk_hi, lin: _Linear, df, level) -> dict:
     """Grid + golden section on ln Ki_app with the linear parameters profiled out; profile CI by bisection."""
     from scipy import stats
@@ -456,8 +499,8 @@ def _fit(x, y, w, e, lk_lo, lk_hi, lin: _Linear, df, level) -> dict:
         se = np.where(np.isfinite(se) & (curv > 0), se, np.nan)
         fq = stats.f.ppf(level, 1, np.where(df > 0, df, np.nan))
         thresh = rss_min * (1.0 + fq / np.where(df > 0, df, np.nan)) + 1e-300
-    lo = _crossing(prof, grid, rss_grid, lk, thresh, side=-1)
-    hi = _crossing(prof, grid, rss_grid, lk, thresh, side=+1)
+    lo = _crossing(prof, grid, rss_grid, lk, rss_min, thresh, side=-1)
+    hi = _crossing(prof, grid, rss_grid, lk, rss_min, thresh, side=+1)
     at_lo = lk <= lk_lo + 1e-9 * np.abs(lk_lo)
     at_hi = lk >= lk_hi - 1e-9 * np.abs(lk_hi)
     lo = np.where(at_lo, np.nan, lo)
@@ -466,7 +509,7 @@ def _fit(x, y, w, e, lk_lo, lk_hi, lin: _Linear, df, level) -> dict:
                 klo=lk_lo, khi=lk_hi)
 
 
-def _crossing(prof, grid, rss_grid, lk, thresh, side: int) -> np.ndarray:
+def _crossing(prof, grid, rss_grid, lk, rss_min, thresh, side: int) -> np.ndarray:
     """ln K where the profile RSS crosses thresh on one side of the minimum lk; NaN if it does not within range."""
     ncur, ng = grid.shape
     rows = np.arange(ncur)
@@ -481,14 +524,25 @@ def _crossing(prof, grid, rss_grid, lk, thresh, side: int) -> np.ndarray:
     outer = grid[rows, kk]
     prev = grid[rows, np.clip(kk - side, 0, ng - 1)]
     inner = np.where((prev - lk) * side > 0, prev, lk)  # between the minimum and the first grid point above
-    lo_, hi_ = inner.copy(), outer.copy()  # profile(lo_) <= thresh < profile(hi_)
+    f_in = np.where((prev - lk) * side > 0, rss_grid[rows, np.clip(kk - side, 0, ng - 1)], rss_min) - thresh
+    f_out = rss_grid[rows, kk] - thresh
+    # Illinois (modified regula falsi): a stays below the threshold, b above; superlinear and bracketed
+    a, b, fa, fb = inner, outer, np.minimum(f_in, 0.0), f_out
+    last = np.zeros(ncur, dtype=int)
+    c = 0.5 * (a + b)
     with np.errstate(all="ignore"):
-        for _ in range(BISECT_ITER):
-            mid = 0.5 * (lo_ + hi_)
-            up = prof(mid) > thresh
-            hi_ = np.where(up, mid, hi_)
-            lo_ = np.where(up, lo_, mid)
-    return np.where(found, 0.5 * (lo_ + hi_), np.nan)
+        for _ in range(ROOT_ITER):
+            denom = fb - fa
+            c = np.where(np.isfinite(denom) & (denom > 0), b - fb * (b - a) / denom, 0.5 * (a + b))
+            c = np.clip(c, np.minimum(a, b), np.maximum(a, b))
+            fc = prof(c) - thresh
+            up = fc > 0
+            fa = np.where(up & (last == 1), 0.5 * fa, fa)
+            fb = np.where(~up & (last == -1), 0.5 * fb, fb)
+            b, fb = np.where(up, c, b), np.where(up, fc, fb)
+            a, fa = np.where(up, a, c), np.where(up, fa, fc)
+            last = np.where(up, 1, -1)
+    return np.where(found, c, np.nan)
 
 
 def _count_distinct(x: np.ndarray) -> np.ndarray:
