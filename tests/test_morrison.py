@@ -7,8 +7,9 @@ import pytest
 
 from labkit.analysis import kinetics
 from labkit.analysis.fit import fit_curves, ll4
-from labkit.analysis.morrison import (LINEAR_MAX, atp_conversion, cheng_prusoff, fit_morrison, fractional_activity,
-                                      morrison_ic50, potency_check, tight_binding, tight_binding_reason)
+from labkit.analysis.morrison import (LINEAR_MAX, atp_conversion, cheng_prusoff, fit_morrison, fit_morrison_table,
+                                      fractional_activity, morrison_ic50, potency_check, tight_binding,
+                                      tight_binding_reason)
 from labkit.errors import FitError, LabkitError
 
 nM = 1e-9
@@ -277,3 +278,47 @@ def test_kinetic_model_conversion_matches_the_total_counts_arithmetic():
     assert not conv.over
     with pytest.raises(LabkitError):
         kinetics.specific_activity(1.0, 0.0)
+
+
+def test_fit_morrison_table_long_form_with_ki_and_clear_errors():
+    import pandas as pd
+
+    x = plate_conc()
+    rows = []
+    for target, (e, ki_app) in {"TRKB": (0.05 * nM, 0.1 * nM), "TRKA": (0.2 * nM, 1.7 * nM)}.items():
+        y = 150 + 8000 * fractional_activity(x, e, ki_app)
+        rows += [{"target": target, "conc_M": c, "cpm": v, "enzyme_M": e, "atp_M": 20e-6, "km_M": 20e-6}
+                 for c, v in zip(x, y)]
+    df = pd.DataFrame(rows)
+    out = fit_morrison_table(df, curve="target", conc="conc_M", response="cpm", enzyme="enzyme_M",
+                             weights="1/y", atp="atp_M", km_atp="km_M")
+    assert list(out["target"]) == ["TRKB", "TRKA"]
+    np.testing.assert_allclose(out["ki_app"], [0.1 * nM, 1.7 * nM], rtol=1e-5)
+    np.testing.assert_allclose(out["ki"], [0.05 * nM, 0.85 * nM], rtol=1e-5)  # ATP at Km halves Ki_app
+    np.testing.assert_allclose(out["ic50"], [0.125 * nM, 1.8 * nM], rtol=1e-5)
+    assert {"ki_ci_low", "ki_ci_high", "enzyme", "flags"} <= set(out.columns)
+    bad = df.copy()
+    bad.loc[3, "enzyme_M"] = 1 * nM
+    with pytest.raises(FitError, match="one enzyme per curve") as err:
+        fit_morrison_table(bad, curve="target", conc="conc_M", response="cpm", enzyme="enzyme_M")
+    assert err.value.line == 5 and err.value.field == "enzyme_M"
+    with pytest.raises(FitError, match="both atp and km_atp"):
+        fit_morrison_table(df, curve="target", conc="conc_M", response="cpm", enzyme=1e-10, atp="atp_M")
+    with pytest.raises(FitError, match="not found"):
+        fit_morrison_table(df, curve="target", conc="conc_M", response="cpm", enzyme="E")
+
+
+def test_an_inactive_compound_ends_at_the_upper_bound_with_an_open_ci():
+    x = plate_conc()
+    rng = np.random.default_rng(4)
+    y = 150 + 8000 * fractional_activity(x, 0.05 * nM, 1e-3) + rng.normal(0, 100, x.shape)  # Ki_app 1 mM: inactive
+    # bottom fixed at the no-enzyme background (as the pipeline will): Ki_app runs to the top of its range
+    res = fit_morrison(x, y, 0.05 * nM, fix_bottom=150.0)
+    assert res.at_bound[0] and np.isnan(res.ki_app_ci_high[0]) and res.ki_app[0] == pytest.approx(res.k_upper[0])
+    assert "at_bound" in res.flags[0] and "ci_open" in res.flags[0] and "flat" in res.flags[0]
+    # the data still bound Ki_app from below: a 'Ki_app > low' statement
+    assert res.ki_app_ci_low[0] > 100 * nM
+    # with top and bottom both free nothing is identifiable: both CI sides open, no number to trust
+    free = fit_morrison(x, y, 0.05 * nM)
+    assert np.isnan(free.ki_app_ci_low[0]) and np.isnan(free.ki_app_ci_high[0])
+    assert "flat" in free.flags[0] and "ci_open" in free.flags[0]

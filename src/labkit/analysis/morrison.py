@@ -202,6 +202,7 @@ class MorrisonResults:
     f_pvalue: np.ndarray
     k_lower: np.ndarray  # the search range of Ki_app
     k_upper: np.ndarray
+    at_bound: np.ndarray  # bool: the estimate is on the search range's edge (that CI side is NaN)
     level: float = 0.95
     flags: list[str] = field(default_factory=list)
 
@@ -243,7 +244,8 @@ def fit_morrison(conc, response, enzyme, *, weights=None, fix_top: float | None 
     zero concentration (vehicle) counts. ki_bounds replaces the default search range (1000x beyond the tested
     concentrations and [E]). enzyme_error: uncertainty of the active [E] as a log-scale SD (0.2 ~ +-20 %); the CI
     then spans the profile CIs at [E] x exp(+-z enzyme_error) too (z of the level), since under tight binding
-    Ki_app leans on [E].
+    Ki_app leans on [E]. Fix (or bound) the bottom at the no-enzyme background when a compound may be inactive:
+    with top and bottom both free a flat curve identifies nothing (both CI sides NaN, flags flat;ci_open).
     """
     from scipy import stats
 
@@ -294,7 +296,7 @@ def fit_morrison(conc, response, enzyme, *, weights=None, fix_top: float | None 
     too_few = ~all_nan & ((n < p + 1) | (distinct < 3) | ~np.isfinite(cmin))
     ok = ~all_nan & ~too_few
 
-    out = {k: np.full(ncur, np.nan) for k in ("ki", "lo", "hi", "se", "top", "bottom", "rss", "klo", "khi")}
+    out = {k: np.full(ncur, np.nan) for k in ("ki", "lo", "hi", "se", "top", "bottom", "rss", "klo", "khi", "atb")}
     idx = np.flatnonzero(ok)
     if len(idx):
         if ki_bounds is not None:
@@ -329,9 +331,80 @@ def fit_morrison(conc, response, enzyme, *, weights=None, fix_top: float | None 
     results = MorrisonResults(enzyme=e, ki_app=out["ki"], ki_app_ci_low=out["lo"], ki_app_ci_high=out["hi"],
                               ki_app_log_se=out["se"], top=out["top"], bottom=out["bottom"], n=n, df=df,
                               rss=out["rss"], rse=rse, r2=r2, f_pvalue=fpv, k_lower=np.exp(out["klo"]),
-                              k_upper=np.exp(out["khi"]), level=level)
+                              k_upper=np.exp(out["khi"]), at_bound=out["atb"] == 1.0, level=level)
     results.flags = _flags(results, all_nan, too_few, ok, p)
     return results
+
+
+KI_COLUMNS = ("atp", "km_atp", "ki", "ki_ci_low", "ki_ci_high")
+
+
+def fit_morrison_table(df: pd.DataFrame, *, curve: str | list[str], conc: str, response: str,
+                       enzyme: str | float, weights: str | None = None, atp: str | float | None = None,
+                       km_atp: str | float | None = None, **options) -> pd.DataFrame:
+    """Fit a long-form table (one row per point): one row per curve with keys + TABLE_COLUMNS (+ Ki columns).
+
+    enzyme, atp, km_atp: a column (constant within each curve) or one number for all; with atp and km_atp the
+    Cheng–Prusoff Ki and its CI are added. weights: a column or "1/y". options go to fit_morrison.
+    """
+    from labkit.analysis.fit import check_table, numeric_column
+
+    keys = [curve] if isinstance(curve, str) else list(curve)
+    if not keys:
+        raise FitError("no curve column given; expected at least one", field="curve")
+    clash = [k for k in keys if k in TABLE_COLUMNS + KI_COLUMNS]
+    if clash:
+        raise FitError(f"curve column {clash[0]!r} has the name of an output column; rename it", field=clash[0])
+    if (atp is None) != (km_atp is None):
+        raise FitError("give both atp and km_atp for Ki (Cheng–Prusoff), or neither", field="atp" if atp is None
+                       else "km_atp")
+    check_table(df, keys, conc, response, weights)
+    x, y = numeric_column(df, conc), numeric_column(df, response)
+    grouped = df.groupby(keys, sort=False, dropna=False)
+    gid = grouped.ngroup().to_numpy()
+    pos = grouped.cumcount().to_numpy()
+    ncur = int(gid.max()) + 1 if len(gid) else 0
+    width = int(pos.max()) + 1 if len(pos) else 1
+
+    def per_curve(value, name):
+        if isinstance(value, str):
+            if value not in df.columns:
+                raise FitError(f"column {value!r} not found; the table has columns {list(map(str, df.columns))}",
+                               field=value)
+            v = numeric_column(df, value)
+            first = np.full(ncur, np.nan)
+            first[gid[::-1]] = v[::-1]  # the first row of each curve
+            differs = np.flatnonzero(~np.isclose(v, first[gid], rtol=1e-12, atol=0.0, equal_nan=True))
+            if len(differs):
+                i = int(differs[0])
+                raise FitError(f"{name} {v[i]!r} differs from {first[gid[i]]!r} earlier in the same curve; "
+                               f"expected one {name} per curve", field=value, line=i + 2)
+            return first
+        return np.full(ncur, float(value))
+
+    e = per_curve(enzyme, "enzyme")
+    cx, cy = np.full((ncur, width), np.nan), np.full((ncur, width), np.nan)
+    cx[gid, pos], cy[gid, pos] = x, y
+    cw = None
+    if weights is not None:
+        cw = np.zeros((ncur, width))
+        if weights.lower().replace(" ", "") == "1/y":
+            ok = np.isfinite(x) & np.isfinite(y)
+            bad = ok & ~(y > 0)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise FitError(f"weights 1/y need a positive response, found {y[i]!r}", field=response, line=i + 2)
+            cw[gid, pos] = np.where(ok, 1.0 / np.where(y > 0, y, 1.0), 0.0)
+        else:
+            cw[gid, pos] = np.nan_to_num(numeric_column(df, weights), nan=0.0)
+    res = fit_morrison(cx, cy, e, weights=cw, **options)
+    first = df.drop_duplicates(subset=keys)[keys] if ncur else pd.DataFrame(columns=keys)
+    out = pd.concat([first.reset_index(drop=True), res.to_frame()], axis=1)
+    if atp is not None:
+        a, k = per_curve(atp, "atp"), per_curve(km_atp, "km_atp")
+        ki, lo, hi = res.ki(a, k)
+        out = out.assign(atp=a, km_atp=k, ki=ki, ki_ci_low=lo, ki_ci_high=hi)
+    return out
 
 
 class _Linear:
@@ -448,7 +521,7 @@ def _fit_chunks(idx, x, y, w, e, lk_lo, lk_hi, lin: _Linear, df, level) -> dict:
 
 
 def _fit(x, y, w, e, lk_lo, lk_hi, lin: _Linear, df, level) -> dict:
-    """Grid + golden section on ln Ki_app with the linear parameters profiled out; profile CI by bisection."""
+    """Grid + golden section on ln Ki_app with the linear parameters profiled out; profile CI by regula falsi."""
     from scipy import stats
 
     def prof(lk):  # lk: (n,) or (n, g) -> rss of the same shape
@@ -501,12 +574,12 @@ def _fit(x, y, w, e, lk_lo, lk_hi, lin: _Linear, df, level) -> dict:
         thresh = rss_min * (1.0 + fq / np.where(df > 0, df, np.nan)) + 1e-300
     lo = _crossing(prof, grid, rss_grid, lk, rss_min, thresh, side=-1)
     hi = _crossing(prof, grid, rss_grid, lk, rss_min, thresh, side=+1)
-    at_lo = lk <= lk_lo + 1e-9 * np.abs(lk_lo)
-    at_hi = lk >= lk_hi - 1e-9 * np.abs(lk_hi)
+    tol = 1e-3 * (lk_hi - lk_lo) / (GRID - 1)  # the golden search ends within ~1e-6 grid steps of a bound
+    at_lo, at_hi = lk <= lk_lo + tol, lk >= lk_hi - tol
     lo = np.where(at_lo, np.nan, lo)
     hi = np.where(at_hi, np.nan, hi)
     return dict(ki=np.exp(lk), lo=np.exp(lo), hi=np.exp(hi), se=se, top=top, bottom=bot, rss=rss_min,
-                klo=lk_lo, khi=lk_hi)
+                klo=lk_lo, khi=lk_hi, atb=(at_lo | at_hi).astype(float))
 
 
 def _crossing(prof, grid, rss_grid, lk, rss_min, thresh, side: int) -> np.ndarray:
@@ -557,8 +630,7 @@ def _flags(res: MorrisonResults, all_nan, too_few, ok, p) -> list[str]:
     with np.errstate(invalid="ignore"):
         flat = ok & ~(res.f_pvalue <= FLAT_P)
         poor = ok & ~flat & (res.r2 < R2_POOR)
-        lk = np.log(res.ki_app)
-        at_bound = ok & ((lk <= np.log(res.k_lower) + 1e-9) | (lk >= np.log(res.k_upper) - 1e-9))
+        at_bound = ok & res.at_bound
         ci_open = ok & (np.isnan(res.ki_app_ci_low) | np.isnan(res.ki_app_ci_high))
     cols = [("all_nan", all_nan), ("too_few_points", too_few), ("flat", flat), ("poor_fit", poor),
             ("at_bound", at_bound), ("ci_open", ci_open)]
