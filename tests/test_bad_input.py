@@ -60,7 +60,7 @@ def refused(args: list, capsys, inputs: list[Path], out_dir: Path | None, *expec
     before, files = digest(inputs), listing(out_dir) if out_dir is not None else None
     rc, _, err = run(args, capsys)
     assert rc == code, err
-    assert "Traceback" not in err and "Error:" not in err.replace("labkit: error:", ""), err
+    assert "Traceback" not in err and not re.search(r"\w+(Error|Exception):", err), err  # no Python exception
     for part in expected:
         assert part in err, f"{part!r} not in {err!r}"
     assert digest(inputs) == before, "an input file changed"
@@ -324,7 +324,8 @@ def test_an_all_blank_plate_is_kept_as_missing_and_analyze_reports_it_failed(tmp
     df = read(raw)
     plate2 = df[df["plate"] == "KIN-TRKA-02"]
     assert len(plate2) == 96 and (plate2["flag"] == "missing").all() and plate2["value"].isna().all()
-    rc, out, err = run(["analyze", raw, "--layout", LAYOUTS / "kinase_panel.yaml", "-o", tmp_path / "out"], capsys)
+    rc, out, err = run(["analyze", raw, "--layout", LAYOUTS / "kinase_panel.yaml", "-o", tmp_path / "out",
+                        "--plate-map", "KIN-TRKA-01=KIN-1", "--plate-map", "KIN-TRKA-02=KIN-2"], capsys)
     assert rc == 0, err
     assert "plate KIN-2: 96 wells read, 96 excluded" in out and "QC FAIL" in out
     assert "plate KIN-2 FAILED" in out
@@ -361,8 +362,16 @@ def test_a_luminescence_export_on_a_radiometric_layout_is_refused_unless_forced(
     raw = tmp_path / "ctg.csv"
     shutil.copy(READOUTS / "envision_lum_96_ovrflw.csv", raw)
     out = tmp_path / "out"
+    refused(["analyze", raw, "--layout", LAYOUTS / "kinase_panel.yaml", "--plate-map", "CTG-96-A=KIN-1", "-o", out],
+            capsys, [raw], out, str(raw), "unit", "not what a kinase_radiometric read-out gives", "--force")
+
+
+def test_plate_barcodes_that_name_no_layout_plate_are_refused(tmp_path, capsys):
+    raw = tmp_path / "counts.csv"
+    raw.write_text(MICROBETA, encoding="utf-8")
+    out = tmp_path / "out"
     refused(["analyze", raw, "--layout", LAYOUTS / "kinase_panel.yaml", "-o", out], capsys, [raw], out, str(raw),
-            "unit", "not what a kinase_radiometric read-out gives", "--force")
+            "KIN-TRKA-01 (counts.csv)", "not plates of this layout", "--plate-map", "--force")
 
 
 def test_force_turns_the_unit_refusal_into_a_note():
@@ -430,3 +439,19 @@ def test_staged_outputs_move_in_all_together_or_not_at_all(tmp_path):
         (stage / "b.txt").write_text("b")
     assert listing(out / "fresh")[0] == "b.txt:" + hashlib.sha256(b"b").hexdigest()[:12]
     assert sorted(p.name for p in (out / "fresh").iterdir()) == ["b.txt", "sub"]
+
+
+@pytest.mark.parametrize("command", ["import", "fit"])
+def test_an_output_path_through_a_file_or_onto_a_folder_is_refused(command, tmp_path, capsys):
+    raw = tmp_path / "in.csv"
+    if command == "import":
+        raw.write_text(MICROBETA, encoding="utf-8")
+        base = ["import", raw]
+    else:
+        raw.write_text("conc,resp\n0,100\n1,90\n10,50\n100,10\n1000,2\n")
+        base = ["fit", raw, "--conc", "conc", "--response", "resp"]
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    refused([*base, "-o", blocker / "out.csv"], capsys, [raw, blocker], tmp_path, "is a file, not a folder")
+    (tmp_path / "folder").mkdir()
+    refused([*base, "-o", tmp_path / "folder"], capsys, [raw, blocker], tmp_path, "is a directory")

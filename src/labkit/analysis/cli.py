@@ -157,10 +157,13 @@ def summary_text(result) -> str:
 @click.option("--read", "read_name", default=None, metavar="NAME",
               help="Analyze only this read (a file with several reads of a plate: 'CCPM1', 'repeat 2' ...).")
 @click.option("--force", is_flag=True,
-              help="Analyze even a readout whose unit cannot come from the layout's assay (e.g. RLU for 33P).")
+              help="Analyze even a readout whose unit cannot come from the layout's assay (e.g. RLU for 33P) "
+                   "or whose plate barcodes name no layout plate (joined in order).")
+@click.option("--plate-map", "plate_map", multiple=True, metavar="READOUT=LAYOUT",
+              help="Readout plate READOUT is layout plate LAYOUT (repeatable).")
 def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: float | None,
             fix_bottom: float | None, title: str | None, partial: bool, read_name: str | None,
-            force: bool) -> int:
+            force: bool, plate_map: tuple[str, ...]) -> int:
     """Normalise reader exports to the on-plate controls, fit LL.4 per compound x target / cell line, and
     write data.csv, results.csv/.parquet, qc.csv, PNGs and a self-contained report.html.
 
@@ -173,12 +176,14 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
       labkit analyze ctg.csv --layout layouts/viability_km12.yaml -o out/ctg --fix-top --fix-bottom
     """
     from labkit.analysis.pipeline import analyze_files
+    from labkit.readout.cli import _plate_map
 
     from labkit.safety import guard_output_dir
 
     guard_output_dir(out_dir, [*readouts, layout])
     result, paths = analyze_files(list(readouts), layout, out_dir, fix_top=fix_top, fix_bottom=fix_bottom,
-                                  title=title, partial=partial, read_name=read_name, force=force)
+                                  title=title, partial=partial, read_name=read_name, force=force,
+                                  plate_map=_plate_map(plate_map))
     click.echo(summary_text(result))
     click.echo(f"\nwrote {len(paths)} files to {out_dir}; open {paths['report']}")
     return 0

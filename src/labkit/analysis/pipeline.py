@@ -301,12 +301,14 @@ def check_readout_fits(joined: pd.DataFrame, assay: str, readouts: list[str | Pa
 def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: str | Path, *,
                   fix_top: float | None = None, fix_bottom: float | None = None,
                   title: str | None = None, partial: bool = False, read_name: str | None = None,
-                  force: bool = False) -> tuple[AnalysisResult, dict[str, Path]]:
+                  force: bool = False, plate_map: dict[str, str] | None = None
+                  ) -> tuple[AnalysisResult, dict[str, Path]]:
     """Read instrument exports and a layout, join them, analyse and write all outputs to out_dir.
 
     Bad input is refused (ReadoutError, exit 2): a well read more than once (the same plate pasted twice, two
     files with the same plate, several reads) unless `read_name` picks one read; a readout whose unit cannot
-    come from the layout's assay (RLU for a radiometric kinase layout) unless `force`. `partial` accepts a
+    come from the layout's assay (RLU for a radiometric kinase layout), or plate barcodes that name no layout
+    plate, unless `force` (or `plate_map` {readout id: layout id}). `partial` accepts a
     counter grid short of its plate format's rows. Outputs are written all together or not at all.
     """
     from labkit.layout.io import load_experiment
@@ -321,10 +323,15 @@ def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: 
         wells = experiment.wells_table()
         layout_ids = set(wells["plate"].astype(str))
         tables = []
+        strangers: list[str] = []
         for path in readouts:
             t = read(path, partial=partial)
             if read_name is not None:
                 t = pick_read(t, read_name, path)
+            if plate_map:
+                t = t.assign(plate=[plate_map.get(p, p) for p in t["plate"].astype(str)])
+            strangers += [f"{p} ({Path(path).name})" for p in dict.fromkeys(t["plate"].astype(str))
+                          if p not in layout_ids and not p.isdigit()]
             if len(readouts) > 1:  # plate '1' of two files are two plates: keep them apart, in file order
                 t = t.assign(plate=[p if p in layout_ids else f"{Path(path).name}#{p}" for p in t["plate"].astype(str)])
             tables.append(t)
@@ -335,6 +342,11 @@ def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: 
                                "the same plate in two files, or several reads); analyze one reading per well: "
                                "choose a read with --read NAME, or drop the duplicate file",
                                file=", ".join(str(p) for p in readouts), problems=twice[:10])
+        if strangers and not force:  # a barcode that names no layout plate: another experiment's file?
+            raise ReadoutError(f"the readout's plate(s) {', '.join(strangers)} are not plates of this layout "
+                               f"({', '.join(sorted(layout_ids))}): is it the right file for this layout? Map "
+                               "them with --plate-map READOUT=LAYOUT, or pass --force to join them in order",
+                               file=", ".join(str(p) for p in readouts), field="plate")
         joined = join_layout(readout, wells, source=", ".join(str(p) for p in readouts))
     assay = getattr(experiment, "assay", None)
     assay = getattr(assay, "kind", assay)
