@@ -338,6 +338,19 @@ def test_an_all_blank_plate_is_kept_as_missing_and_analyze_reports_it_failed(tmp
     assert {"ROS1", "ALK"} <= set(results["target"])  # its curves are reported (with no points), not absent
 
 
+def test_an_all_blank_plate_of_a_generic_grid_file_is_kept_as_missing(tmp_path):
+    from labkit.readout import read
+
+    text = (READOUTS / "grid_2plates_blocks.csv").read_text(encoding="utf-8")
+    head, tail = text.split("Plate: P2", 1)
+    raw = tmp_path / "two.csv"
+    raw.write_text(head + "Plate: P2" + re.sub(r"^([A-H]),[0-9.,]+$", lambda m: m.group(1) + "," * 12, tail,
+                                               flags=re.M), encoding="utf-8")
+    df = read(raw)
+    assert df.groupby("plate")["flag"].agg(lambda f: sorted(set(f))).to_dict() == {"P1": ["ok"], "P2": ["missing"]}
+    assert (df["plate"] == "P2").sum() == 96
+
+
 def test_the_same_plate_pasted_twice_is_an_error_unless_a_read_is_chosen(tmp_path, capsys):
     raw = tmp_path / "counts.csv"
     raw.write_text(_plate_1_twice(MICROBETA), encoding="utf-8")

@@ -53,7 +53,7 @@ def _parse(doc: Doc, fmt: str, partial: bool = False) -> tuple[list[Record], str
     if fmt == "grid":
         from labkit.readout.grid import read_grid
 
-        return read_grid(doc), "read by labkit's grid parser", False
+        return read_grid(doc, blank=True), "read by labkit's grid parser", False
     from labkit.readout.long import read_long
 
     return read_long(doc), "read by labkit's long-table parser", False
