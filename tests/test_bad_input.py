@@ -468,3 +468,13 @@ def test_an_output_path_through_a_file_or_onto_a_folder_is_refused(command, tmp_
     refused([*base, "-o", blocker / "out.csv"], capsys, [raw, blocker], tmp_path, "is a file, not a folder")
     (tmp_path / "folder").mkdir()
     refused([*base, "-o", tmp_path / "folder"], capsys, [raw, blocker], tmp_path, "is a directory")
+
+
+def test_a_plan_error_names_the_layout_file(tmp_path, capsys):
+    plates = "".join(f"  - {{id: K{i}, format: 96, targets: [TRKA]}}\n" for i in range(8))
+    layout = tmp_path / "big.yaml"
+    layout.write_text(KINASE[:KINASE.index("plates:\n")] + "plates:\n" + plates, encoding="utf-8")
+    out = tmp_path / "out"
+    refused(["protocol", layout, "-o", out / "p.py"], capsys, [layout], out, f"labkit: error: {layout}",
+            "over-assigned")
+    refused(["protocol", layout, "--print-plan"], capsys, [layout], out, f"labkit: error: {layout}")

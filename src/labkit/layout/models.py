@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator
 
 from labkit.units import format_microlitres, format_molar, parse_microlitres, parse_molar
 
@@ -46,7 +46,8 @@ class SerialDilution(Strict):
     """A serial dilution: top final concentration, fold step, number of points, replicate series."""
 
     top: Molar = Field(description="highest FINAL concentration in the assay well")
-    factor: Annotated[float, BeforeValidator(_fold)] = Field(
+    factor: Annotated[float, BeforeValidator(_fold), WithJsonSchema(
+        {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*1\s*[:/]\s*[0-9.]+\s*$"}]})] = Field(
         3.0, description="fold dilution between neighbouring points: 3, '1:3' and '1/3' all mean a 3-fold step")
     points: int = Field(10, description="number of concentrations (>= 2)")
     replicates: int = Field(2, description="replicate series per target / cell line")
