@@ -478,3 +478,16 @@ def test_a_plan_error_names_the_layout_file(tmp_path, capsys):
     refused(["protocol", layout, "-o", out / "p.py"], capsys, [layout], out, f"labkit: error: {layout}",
             "over-assigned")
     refused(["protocol", layout, "--print-plan"], capsys, [layout], out, f"labkit: error: {layout}")
+
+
+@settings(max_examples=200, deadline=None)
+@given(host=st.text(max_size=40), port=st.one_of(st.none(), st.integers(-10, 100_000)))
+def test_any_address_text_is_parsed_or_refused_never_crashes(host, port):
+    from labkit.upload import parse_address
+
+    try:
+        name, p = parse_address(host, port)
+    except LabkitError as exc:
+        assert exc.exit_code == 2 and exc.field in ("--host", "--port")
+        return
+    assert 1 <= p <= 65535 and name and not any(c in name for c in "/?#@ ")
