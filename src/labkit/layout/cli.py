@@ -78,7 +78,7 @@ def show(file: Path, png_dir: Path | None, table: bool) -> None:
         for i, p in enumerate(exp.plates):
             name = f"{safe_name(file.stem)}_{safe_name(p.id, 'plate')}"
             names[p.id] = f"{name}_{i + 1}.png" if f"{name}.png" in names.values() else f"{name}.png"
-        guard_output_dir(png_dir, [file], tuple(names.values()))
+        guard_output_dir(png_dir, [file], tuple(names.values()), folders=())
         with staged_dir(png_dir) as stage:
             for p in exp.plates:
                 plate_png(exp, p.id, inside(stage, names[p.id]))

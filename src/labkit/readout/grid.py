@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from labkit.errors import ReadoutError
 from labkit.readout.table import Record, TruncatedError, plate_id, row_of, unit_from
 from labkit.readout.text import Doc, is_digits, is_marker, is_number, parse_value
-from labkit.tables import PLATE_FORMATS
+from labkit.tables import PLATE_FORMATS, row_letters
 
 TIME_WORDS = re.compile(r"(count(ing)?|read|measurement|integration|acquisition)\s*time|^\s*time\b|\btime\s*\(|"
                         r"\btime\s*$|\bsec(onds?)?\b|\(s\)|\(min\)|duration|temperature|elapsed|\btemp\b",
@@ -430,8 +430,7 @@ def check_complete(doc: Doc, blocks: list[Block]) -> None:
     for b in blocks:
         rows, fmt = formats.get(b.n_cols, (0, 0))
         if rows and b.rows_seen < rows:
-            letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-            last = letters[b.rows_seen - 1] if 0 < b.rows_seen <= 26 else str(b.rows_seen)
+            last = row_letters(b.rows_seen)[-1] if b.rows_seen else "?"
             problems.append(f"plate {b.plate or '1'}, grid {b.title or '(untitled)'!r} (line {b.start + 1}): rows "
                             f"A-{last} only, a {fmt}-well plate has {rows}")
     if problems:
