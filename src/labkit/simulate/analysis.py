@@ -21,7 +21,7 @@ from pathlib import Path
 
 from labkit.errors import SimulationError, SimulationTimeout
 
-DEFAULT_TIMEOUT = 300.0  # seconds; the seed protocols analyse in under 30 s
+DEFAULT_TIMEOUT = 300.0  # seconds; the largest seed protocol (kinase_panel_ot2.py) analyses in about 20 s
 
 _LINE = re.compile(r"\[line (\d+)\]|line (\d+)\)")
 
