@@ -12,15 +12,15 @@ from __future__ import annotations
 import gc
 import io
 import math
-import re
 import warnings
 from pathlib import Path
 
 from labkit.errors import ReadoutError
 from labkit.readout.grid import check_truncated, find_blocks, read_grid
 from labkit.readout.long import read_long
-from labkit.readout.table import Record, TruncatedError, plate_id, row_of
-from labkit.readout.text import MARKERS, Doc, is_digits, parse_value
+from labkit.readout.table import Record, TruncatedError, plate_id
+from labkit.readout.text import MARKERS, Doc, parse_value
+from labkit.wells import WellNameError, parse_well
 
 # labkit format name -> (allotropy Vendor name, file extension allotropy expects, display name)
 VENDORS: dict[str, tuple[str, str, str]] = {
@@ -118,8 +118,8 @@ def _records(data: object, fmt: str) -> list[Record]:
         wide = wide or (isinstance(wells, (int, float)) and wells > 384)
         for m in group.measurements:
             items.append(m)
-            col = re.sub(r"^[A-Za-z]+0*", "", str(m.location_identifier or ""))
-            wide = wide or (is_digits(col) and int(col) > 24)
+            pos = _well(m.location_identifier, None)
+            wide = wide or (pos is not None and pos[1] > 24)
     if not items:
         raise AllotropyFailed("it found no measurements")
     keys: dict[str, list[tuple]] = {}
@@ -195,8 +195,7 @@ def _read_name(key: tuple) -> str:
 
 
 def _well(text: str | None, n_cols: int | None) -> tuple[int, int] | None:
-    m = re.match(r"^([A-Za-z]{1,2})0*(\d{1,2})$", str(text or "").strip())
-    if not m:
+    try:
+        return parse_well(str(text or ""), lowercase_after_z=n_cols == 48)
+    except WellNameError:
         return None
-    r = row_of(m.group(1), n_cols)
-    return None if r is None else (r, int(m.group(2)))

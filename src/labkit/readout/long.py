@@ -17,7 +17,8 @@ from labkit.errors import ReadoutError
 from labkit.readout.grid import plate_marker
 from labkit.readout.table import Record, TruncatedError, plate_id, row_of, unit_from
 from labkit.readout.text import Doc, is_digits, is_marker, is_number, parse_value
-from labkit.tables import FLAGS, PLATE_FORMATS, split_well
+from labkit.tables import FLAGS
+from labkit.wells import PLATE_FORMATS, WellNameError, format_for, index_to_well, parse_well
 
 WELL_COLS = ("well", "wells", "well id", "wellid", "well position", "well positions", "wellposition",
              "well name", "well_name", "well no", "well#", "position", "pos", "pos.", "location", "well pos")
@@ -79,20 +80,19 @@ def _numericish(body: list[list[str]], j: int, decimal: str) -> bool:
 
 def _position(text: str, n_positions: int) -> tuple[int, int] | None:
     """'A01' / 'B7' / 'AA12' -> (row index, column); a bare number counts row-major."""
+    name = text.replace(" ", "").replace("-", "").replace("_", "")
+    if is_digits(text):
+        if int(text) < 1:
+            return None
+        fmt = format_for(0, 1, tuple(f for f in PLATE_FORMATS if f >= max(n_positions, 96))) or 1536
+        try:
+            return parse_well(index_to_well(int(text) - 1, fmt))
+        except WellNameError:
+            return None
     try:
-        letters, col = split_well(text.replace(" ", "").replace("-", "").replace("_", ""))
-    except ValueError:
-        letters = ""
-        col = 0
-    if letters:
-        r = row_of(letters, 48 if letters[0].islower() else None)
-        return (r, col) if r is not None else None
-    if is_digits(text) and int(text) >= 1:
-        p = int(text)
-        fmt = next((f for f in sorted(PLATE_FORMATS) if f >= n_positions and f >= 96), 1536)
-        cols = PLATE_FORMATS[fmt][1]
-        return (p - 1) // cols, (p - 1) % cols + 1
-    return None
+        return parse_well(name)
+    except WellNameError:
+        return None
 
 
 def read_long(doc: Doc, *, default_unit: str = "", prefs: tuple[str, ...] = VALUE_PREFS,
