@@ -23,7 +23,8 @@ EXPECTED = {
     "tecan_spark_lum_96.xlsx": "tecan", "tecan_magellan_lum_96.xlsx": "tecan",
     "grid_96_labelled.csv": "grid", "grid_384.tsv": "grid", "grid_bare_96.csv": "grid",
     "grid_1536_AA.csv": "grid", "grid_2plates_blocks.csv": "grid", "grid_96.xlsx": "grid",
-    "long_wells.csv": "long", "long_rowcol_semicolon.csv": "long",
+    "long_wells.csv": "long", "long_rowcol_semicolon.csv": "long", "long_scan_intensity.csv": "long",
+    "long_1536_quadrant.csv": "long", "tecan_icontrol_lum_96.xls": "tecan",
 }
 
 

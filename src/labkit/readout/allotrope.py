@@ -106,6 +106,10 @@ def via_allotropy(doc: Doc, fmt: str) -> list[Record]:
         raise AllotropyFailed(f"{type(exc).__name__}: {exc}") from None
     finally:
         gc.unfreeze()
+    calculated = sorted({str(getattr(c, "name", "")) for c in getattr(data, "calculated_data", None) or []} - {""})
+    if calculated:
+        doc.cache.setdefault("unused_reads", []).extend(
+            f"{name!r} (calculated by the reader software)" for name in calculated)
     return _records(data, fmt)
 
 

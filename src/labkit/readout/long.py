@@ -1,9 +1,11 @@
 """Long tables: one row per well, a well column (or row + column columns) and value column(s).
 
 The header row is the first row naming a well column ('Well', 'Well Position(s)', 'Position', 'Pos',
-'Well ID'...) or both 'Row' and 'Column'. The value column is the first present of the preferred names
-(counters: CCPM before CPM; then CPS, RLU, RFU, 'Value', 'Signal', ...) else the first mostly numeric
-column that is not a well / plate / time / index column. A plate column ('Plate', 'Barcode', 'Plate
+'Well ID'...) or both 'Row' and 'Column'. The value column is never guessed: it is the column given
+(`--value`), else the one numeric column with the best-ranked preferred name (counters: CCPM before CPM;
+then CPS, RLU, RFU, 'Value', 'Signal', ...), else the one numeric column that is not a well / plate /
+time / index column; two equally good candidates (e.g. 'scan_id' and 'intensity') are an error that
+lists them. The columns used are noted (doc.cache['long_columns']) and printed by `labkit import`. A plate column ('Plate', 'Barcode', 'Plate
 ID'...) gives the plate per row, else the last plate marker above the table. A numeric position
 (1..N, no letters) counts row-major: 1 = A1, 2 = A2, ..., 13 = B1 on a 96-well plate.
 Several tables (one per plate section) may follow each other; each ends at a blank row.
@@ -25,7 +27,7 @@ WELL_COLS = ("well", "wells", "well id", "wellid", "well position", "well positi
 ROW_COLS = ("row", "well row")
 COL_COLS = ("column", "col", "col.", "well column")
 PLATE_COLS = ("plate", "plate id", "plateid", "plate_id", "plate no", "plate no.", "plate number",
-              "platenumber", "plate barcode", "barcode", "plate name", "assay plate", "plate#", "plate #")
+              "platenumber", "plate barcode", "plate_barcode", "barcode", "plate name", "assay plate", "plate#", "plate #")
 SKIP_WORDS = re.compile(r"time|date|temp|index|^#$|^no\.?$|sample|name|type|group|det|detector|label|"
                         r"repeat|flag|comment|status|\bid\b|conc|dilution|content|^rep|cycle", re.IGNORECASE)
 VALUE_PREFS = (r"^ccpm\d?$", r"^cpm\d?$", r"^lcps\d?$", r"^cps\d?$", r"^rlu$", r"^rfu$", r"^dpm\d?$",
@@ -55,18 +57,53 @@ def find_header(rows: list[list[str]], start: int = 0) -> int | None:
 
 
 def _value_column(header: list[str], body: list[list[str]], used: set[int], decimal: str,
-                  prefs: tuple[str, ...]) -> int | None:
+                  prefs: tuple[str, ...], chosen: str | None = None, *, path: str = "",
+                  line: int = 0) -> tuple[int | None, list[int]]:
+    """(the value column, the other numeric columns that were candidates); never a silent guess.
+
+    With `chosen` (--value), that column. Else a column with a preferred name (CCPM before CPM, RLU,
+    Signal...), if exactly one has the best-ranked name; else the one numeric column that is not a well /
+    plate / time / index column. Two or more equally good candidates -> ReadoutError listing them.
+    """
     names = [_norm(h) for h in header]
+    numeric = [j for j in range(len(names)) if j not in used and _numericish(body, j, decimal)]
+    if chosen is not None:
+        want = _norm(chosen)
+        hits = [j for j, n in enumerate(names) if n == want]
+        if not hits:
+            raise ReadoutError(f"no column {chosen!r} in the table (--value); its columns are "
+                               f"{', '.join(repr(h) for h in header if h)}", file=path, line=line, field="value")
+        j = hits[0]
+        if j not in numeric:
+            raise ReadoutError(f"column {header[j]!r} (--value) holds no numbers; numeric columns: "
+                               f"{', '.join(repr(header[k]) for k in numeric) or 'none'}", file=path, line=line,
+                               field="value")
+        return j, [k for k in numeric if k != j]
     for pattern in prefs:
-        for j, n in enumerate(names):
-            if j not in used and re.search(pattern, n) and _numericish(body, j, decimal):
-                return j
-    for j, n in enumerate(names):
-        if j in used or SKIP_WORDS.search(n) or n in PLATE_COLS:
-            continue
-        if _numericish(body, j, decimal):
-            return j
-    return None
+        hits = [j for j in numeric if re.search(pattern, names[j])]
+        if len(hits) == 1:
+            return hits[0], [k for k in numeric if k != hits[0]]
+        if len(hits) > 1:
+            _ambiguous(header, hits, path, line)
+    plain = [j for j in numeric if not SKIP_WORDS.search(names[j]) and names[j] not in PLATE_COLS]
+    if len(plain) > 1:
+        _ambiguous(header, plain, path, line)
+    if not plain:
+        return None, numeric
+    return plain[0], [k for k in numeric if k != plain[0]]
+
+
+def _shell(name: str) -> str:
+    """A column name as it would be typed on a command line."""
+    return name if re.fullmatch(r"[\w.%()-]+", name) else '"' + name.replace('"', '\\"') + '"'
+
+
+def _ambiguous(header: list[str], cols: list[int], path: str, line: int) -> None:
+    listed = ", ".join(repr(header[j]) for j in cols)
+    raise ReadoutError(f"more than one column could be the value: {listed}; labkit does not guess - "
+                       f"choose one with --value COLUMN (e.g. --value {_shell(header[cols[-1]])})",
+                       file=path, line=line, field="value",
+                       problems=[f"candidate value column {header[j]!r}" for j in cols])
 
 
 def _numericish(body: list[list[str]], j: int, decimal: str) -> bool:
@@ -129,6 +166,22 @@ def read_long(doc: Doc, *, default_unit: str = "", prefs: tuple[str, ...] = VALU
     return records
 
 
+def _columns_note(header: list[str], plate_js: list[int], well_j: int | None, row_j: int | None,
+                  col_j: int | None, value_j: int, others: list[int], plate_ctx: str | None) -> str:
+    """'plate from 'Plate', well from 'Well', value from 'Signal' (not used: 'Time')'."""
+    if plate_js:
+        plate = "plate from " + " + ".join(repr(header[j]) for j in plate_js)
+    elif plate_ctx:
+        plate = f"plate {plate_ctx!r} (from the line above the table)"
+    else:
+        plate = "plate '1' (no plate column)"
+    well = repr(header[well_j]) if well_j is not None else f"{header[row_j or 0]!r} + {header[col_j or 0]!r}"
+    text = f"{plate}, well from {well}, value from {header[value_j]!r}"
+    if others:
+        text += f" (other numeric columns, not used: {', '.join(repr(header[j]) for j in others)})"
+    return text
+
+
 def _read_table(doc: Doc, header: list[str], body: list[list[str]], header_line: int,
                 plate_ctx: str | None, default_unit: str, prefs: tuple[str, ...], out: list[Record]) -> bool:
     names = [_norm(c) for c in header]
@@ -137,9 +190,12 @@ def _read_table(doc: Doc, header: list[str], body: list[list[str]], header_line:
     col_j = next((j for j, n in enumerate(names) if n in COL_COLS), None)
     plate_js = [j for j, n in enumerate(names) if n in PLATE_COLS]
     used = {j for j in (well_j, row_j, col_j) if j is not None} | set(plate_js)
-    value_j = _value_column(header, body, used, doc.decimal, prefs)
+    value_j, others = _value_column(header, body, used, doc.decimal, prefs, doc.cache.get("value_column"),
+                                    path=doc.path, line=header_line)
     if value_j is None:
         return False
+    doc.cache.setdefault("long_columns", []).append(_columns_note(header, plate_js, well_j, row_j, col_j,
+                                                                  value_j, others, plate_ctx))
     # a 'flag' column with labkit's flags (e.g. labkit's own import output read back) is kept, not dropped
     flag_j = next((j for j, n in enumerate(names) if n == "flag"), None)
     if flag_j is not None and not all((r[flag_j] if flag_j < len(r) else "") in FLAGS for r in body if any(r)):

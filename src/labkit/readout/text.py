@@ -231,7 +231,7 @@ class Doc:
     sep: str = ","
     decimal: str = "."
     ends_with_newline: bool = True
-    kind: str = "text"  # text | xlsx
+    kind: str = "text"  # text | xlsx | xls
     raw: bytes = b""
     cache: dict = field(default_factory=dict, repr=False)  # parsers memoise work on the document here
 
@@ -281,6 +281,7 @@ def load_doc(path: str | Path) -> Doc:
 
         return xlsx_doc(p, data)
     if data.startswith(_OLE):
-        raise ReadoutError("this is an old binary Excel (.xls) workbook; save it as .xlsx or CSV "
-                           "from Excel and import that", file=p)
+        from labkit.readout.xlsx import xls_doc
+
+        return xls_doc(p, data)
     return text_doc(p, data)

@@ -1,4 +1,5 @@
-"""Excel workbooks (.xlsx) as rows of cleaned cells, so they go through the same parsers as text."""
+"""Excel workbooks (.xlsx, and old binary .xls) as rows of cleaned cells, so they go through the same parsers
+as text. .xlsx is read with openpyxl, .xls with python-calamine (installed with allotropy)."""
 
 from __future__ import annotations
 
@@ -54,3 +55,28 @@ def xlsx_doc(path: str | Path, data: bytes) -> Doc:
         wb.close()
     return Doc(path=str(path), rows=rows, lines=[], encoding="xlsx", sep="\t", decimal=sniff_decimal(rows, "\t"),
                ends_with_newline=True, kind="xlsx", raw=data)
+
+
+def xls_doc(path: str | Path, data: bytes) -> Doc:
+    """All sheets of an old binary Excel (.xls, BIFF) workbook, one after another (a blank row between)."""
+    try:
+        from python_calamine import CalamineWorkbook
+
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheets = [wb.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wb.sheet_names]
+    except Exception as exc:  # calamine raises CalamineError / ValueError... for damaged or non-Excel OLE files
+        raise ReadoutError(f"this is an old binary Excel (.xls) file but it cannot be read ({exc}); open it in "
+                           "Excel and save it as .xlsx or CSV", file=path) from None
+    rows: list[list[str]] = []
+    for values in sheets:
+        if rows:
+            rows.append([])
+        for line in values:
+            row = [cell_text(None if v == "" else v) for v in line]
+            while row and not row[-1]:
+                row.pop()
+            rows.append(row)
+    while rows and not rows[-1]:
+        rows.pop()
+    return Doc(path=str(path), rows=rows, lines=[], encoding="xls", sep="\t", decimal=sniff_decimal(rows, "\t"),
+               ends_with_newline=True, kind="xls", raw=data)

@@ -392,6 +392,33 @@ def tecan() -> None:
     save_xlsx("tecan_magellan_lum_96.xlsx", wb)
 
 
+def tecan_xls() -> None:
+    """Tecan i-control 1.x on an Infinite M200 saved its results as an old binary Excel (.xls) workbook."""
+    import xlwt  # only to write the fixture; labkit reads .xls with python-calamine
+
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("Sheet1")
+    rows = [["Application: Tecan i-control"], ["Tecan i-control ", None, None, None, "1.10.4.0"],
+            ["Device: infinite 200", None, None, None, "Serial number: 1006005678"], ["Firmware: V_3.37_07/12"],
+            [], ["Date:", "14/05/2024"], ["Time:", "10:41:22"], [], ["Mode", "Luminescence"],
+            ["Integration Time", 1000, "ms"], ["Name", "Label1"], [], ["<>", *range(1, 13)]]
+    for r in range(8):
+        vals: list[object] = [float(v(r, c)) for c in range(1, 13)]
+        if r == 0:
+            vals[0] = "OVER"
+        if r == 6:
+            vals[6] = None
+        rows.append([ROWS[r], *vals])
+    rows += [[], ["End Time:", "14/05/2024 10:42:01"]]
+    for i, row in enumerate(rows):
+        for j, val in enumerate(row):
+            if val is not None:
+                ws.write(i, j, val)
+    buf = io.BytesIO()
+    wb.save(buf)
+    (HERE / "tecan_icontrol_lum_96.xls").write_bytes(buf.getvalue())
+
+
 # --- generic grids and long tables --------------------------------------------------------------------------
 def generic() -> None:
     def blanks(r, c):
@@ -438,6 +465,16 @@ def generic() -> None:
     save("long_wells.csv", "\n".join(out) + "\n")
     out = ["Row;Column;RLU"] + [f"{ROWS[r]};{c};{v(r, c)},25" for r in range(8) for c in range(1, 13)]
     save("long_rowcol_semicolon.csv", "\n".join(out) + "\n")
+    # a long table with two numeric columns that could each be the value: labkit must not guess
+    out = ["plate_barcode,well,scan_id,intensity,read_time"]
+    out += [f"SCAN-7,{ROWS[r]}{c},{r * 12 + c},{v(r, c)}.5,2024-05-14T10:{r:02d}:{c:02d}"
+            for r in range(8) for c in range(1, 13)]
+    save("long_scan_intensity.csv", "\n".join(out) + "\n")
+    # a 1536-well long table (rows A..AF, zero-padded columns), one measured quadrant only
+    labels = list(ROWS) + ["AA", "AB", "AC", "AD", "AE", "AF"]
+    out = ["Plate,Well,RLU"] + [f"HTS-1536-01,{labels[r]}{c:02d},{v(r, c)}" for r in range(32) for c in range(1, 49)
+                                if r % 2 == 1 and c % 2 == 0]
+    save("long_1536_quadrant.csv", "\n".join(out) + "\n")
 
 
 # --- bad input -----------------------------------------------------------------------------------------------
@@ -472,5 +509,6 @@ if __name__ == "__main__":
     gen5()
     softmax()
     tecan()
+    tecan_xls()
     generic()
     bad()
