@@ -30,7 +30,7 @@ MAX_ROWS, MAX_COLS = PLATE_FORMATS[1536]
 _LETTERS = [chr(ord("A") + i) for i in range(26)]
 _LABELS = _LETTERS + ["A" + c for c in _LETTERS[:MAX_ROWS - 26]]  # A..Z, AA..AF
 _INDEX = {label: i for i, label in enumerate(_LABELS)}
-_WELL = re.compile(r"^([A-Za-z]{1,2})0*(\d{1,3})$")
+_WELL = re.compile(r"^([A-Za-z]{1,2})0*([0-9]{1,3})$")
 
 
 class WellNameError(ValueError):

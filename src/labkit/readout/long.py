@@ -157,6 +157,11 @@ def read_long(doc: Doc, *, default_unit: str = "", prefs: tuple[str, ...] = VALU
             last_table = (h, j)
         i = j
     if not found:
+        ignored = list(dict.fromkeys(doc.cache.get("ignored_numeric", [])))
+        if ignored:
+            raise ReadoutError(f"no value column: the numeric column(s) {', '.join(map(repr, ignored))} look like "
+                               "times, indices or ids; if one of them holds the measurements, choose it with "
+                               "--value COLUMN", file=doc.path, field="value")
         raise ReadoutError("no table with a well column and a value column found", file=doc.path)
     if last_table and doc.kind == "text" and not doc.ends_with_newline and last_table[1] == len(rows):
         h, _ = last_table
@@ -193,6 +198,7 @@ def _read_table(doc: Doc, header: list[str], body: list[list[str]], header_line:
     value_j, others = _value_column(header, body, used, doc.decimal, prefs, doc.cache.get("value_column"),
                                     path=doc.path, line=header_line)
     if value_j is None:
+        doc.cache.setdefault("ignored_numeric", []).extend(header[j] for j in others)
         return False
     doc.cache.setdefault("long_columns", []).append(_columns_note(header, plate_js, well_j, row_j, col_j,
                                                                   value_j, others, plate_ctx))
