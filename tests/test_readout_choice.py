@@ -248,3 +248,16 @@ def test_1536_plate_imports_joins_and_analyses(tmp_path):
         assert ic50 / 1.5 < got < ic50 * 1.5, (line, got)
     heatmaps = list((tmp_path / "out" / "heatmaps").glob("*.png"))
     assert len(heatmaps) == 1 and heatmaps[0].stat().st_size > 20_000
+
+
+def test_protocol_all_skips_analysis_only_1536_layouts(tmp_path):
+    import shutil
+
+    from labkit.protocol.cli import regenerate_all
+
+    layouts = tmp_path / "layouts"
+    layouts.mkdir()
+    shutil.copy(LAYOUTS / "viability_1536.yaml", layouts)
+    shutil.copy(Path(__file__).parent.parent / "layouts" / "dilution_tutorial.yaml", layouts)
+    written = regenerate_all(layouts, tmp_path / "protocols")
+    assert sorted(p.name for p in written) == ["dilution_tutorial_flex.py", "dilution_tutorial_ot2.py"]
