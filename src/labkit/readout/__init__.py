@@ -9,9 +9,14 @@ One row per measured well: source, plate, well, row, column, value, unit, read, 
   not-measured markers (MISSED, -, N/A) give a row with flag 'missing'; OVRFLW / OVER / SAT / #Sat /
   Saturated give 'overflow'; '*', '?', Range?, ERR and other text in a value cell give 'invalid'.
   Values of non-'ok' rows are NaN.
-- `read` names the read / channel only where a plate has several raw reads (else '').
-  Calculated blocks (ratios, normalised, blank-corrected) are dropped when raw results exist; layout,
-  plate-map and read-time grids are never taken as measurements.
+- `read` names the read / channel only where a plate has several raw reads (else ''); read(read=NAME)
+  keeps one. Calculated blocks (ratios, normalised, blank-corrected) are not taken when raw results exist;
+  layout, plate-map and read-time grids are never taken as measurements; read_with_info() lists both
+  (info['reads'], info['unused']), so nothing is dropped without a message.
+- Long tables: the value column is never guessed (see labkit.readout.long); read(value=COLUMN) chooses it,
+  info['columns'] says which columns gave plate, well and value.
+- .xlsx (openpyxl) and old .xls (xlrd) workbooks are read like text; text encodings without a BOM are
+  detected by chardet among the encodings reader PCs write.
 - `plate` is the plate id / barcode as the file gives it ('Plate 2' becomes '2'), else '1'.
 - Vendor formats (EnVision, MARS, Gen5, SoftMax Pro, Tecan Magellan) go through allotropy, with labkit's
   own grid / long parsers as the fallback when allotropy cannot read a file (a ReadoutWarning says
