@@ -84,7 +84,7 @@ def read_vendor(doc: Doc, fmt: str) -> tuple[list[Record], str, bool]:
 def via_allotropy(doc: Doc, fmt: str) -> list[Record]:
     """Records from allotropy's parser for this format; AllotropyFailed if it cannot."""
     vendor_name, ext, _ = VENDORS[fmt]
-    if (ext == "xlsx") != (doc.kind == "xlsx"):
+    if (ext == "xlsx") != (doc.kind == "xlsx") or doc.kind not in ("text", "xlsx"):
         raise AllotropyFailed(f"it reads .{ext} files only")
     try:
         from allotropy.named_file_contents import NamedFileContents

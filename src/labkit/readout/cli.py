@@ -86,6 +86,8 @@ def import_cmd(readout: Path, fmt: str, plate: str | None, layout: Path | None, 
         click.echo(f"how: {info['note']}", err=True)
         for line in how_read(info):
             click.echo(line, err=True)
+        if read is not None and not info["read"]:
+            click.echo(f"reads: the file has one read; --read {read!r} changed nothing", err=True)
         if layout is not None:
             from labkit.layout.io import load_experiment
             from labkit.readout.join import join_layout
