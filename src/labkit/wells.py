@@ -133,7 +133,7 @@ def plate_wells(fmt: int) -> list[str]:
 
 def format_for(max_row: int, max_col: int, formats: tuple[int, ...] | None = None) -> int | None:
     """The smallest plate format (of `formats`, default all) holding a 0-based row and 1-based column."""
-    for fmt in sorted(formats or PLATE_FORMATS):
+    for fmt in sorted(PLATE_FORMATS if formats is None else formats):
         rows, cols = PLATE_FORMATS[fmt]
         if max_row < rows and max_col <= cols:
             return fmt

@@ -20,7 +20,7 @@ from labkit.readout.grid import plate_marker
 from labkit.readout.table import Record, TruncatedError, plate_id, row_of, unit_from
 from labkit.readout.text import Doc, is_digits, is_marker, is_number, parse_value
 from labkit.tables import FLAGS
-from labkit.wells import PLATE_FORMATS, WellNameError, format_for, index_to_well, parse_well
+from labkit.wells import PLATE_FORMATS, WellNameError, index_to_well, parse_well
 
 WELL_COLS = ("well", "wells", "well id", "wellid", "well position", "well positions", "wellposition",
              "well name", "well_name", "well no", "well#", "position", "pos", "pos.", "location", "well pos")
@@ -121,7 +121,7 @@ def _position(text: str, n_positions: int) -> tuple[int, int] | None:
     if is_digits(text):
         if int(text) < 1:
             return None
-        fmt = format_for(0, 1, tuple(f for f in PLATE_FORMATS if f >= max(n_positions, 96))) or 1536
+        fmt = min((f for f in PLATE_FORMATS if f >= max(n_positions, 96)), default=1536)
         try:
             return parse_well(index_to_well(int(text) - 1, fmt))
         except WellNameError:
