@@ -141,6 +141,15 @@ def test_gen5_two_filters_lists_every_read_and_what_was_not_used(capsys, tmp_pat
     assert len(df) == 96 and df.set_index("well").loc["A1", "value"] == 1501.0
 
 
+def test_envision_plate_read_twice_gives_two_reads_not_duplicates():
+    df, info = read_with_info(DATA / "envision_lum_96_2repeats.csv")
+    assert info["reads"] == ["repeat 1", "repeat 2"] and len(df) == 192
+    w = df.set_index(["read", "well"])["value"]
+    assert w[("repeat 1", "H12")] == v(7, 12) and w[("repeat 2", "H12")] == round(v(7, 12) * 0.9)
+    one = read(DATA / "envision_lum_96_2repeats.csv", read="2")
+    assert len(one) == 96 and set(one["read"]) == {"repeat 2"}
+
+
 def test_read_choice_by_name_number_or_part():
     reads = ["absorbance 450 nm", "absorbance 650 nm"]
     assert pick_read(reads, "Absorbance 650 nm") == reads[1]

@@ -98,8 +98,8 @@ def read_with_info(path: str | Path, format: str = "auto", plate: str | None = N
     chosen = ""
     if read is not None:
         chosen = pick_read(reads, read, path)
-        if chosen:
-            df = df[df["read"] == chosen]
+        if chosen:  # plates read once have read '' (nothing to choose): they stay
+            df = df[(df["read"] == chosen) | (df["read"] == "")]
     if plate is not None:
         df = _pick_plate(df, str(plate), path)
     info = {"format": fmt, "reason": reason, "note": note, "encoding": doc.encoding, "columns": columns,

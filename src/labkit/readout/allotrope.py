@@ -132,14 +132,24 @@ def _records(data: object, fmt: str) -> list[Record]:
         k = _read_key(m)
         if k not in keys[plate_id(m.well_plate_identifier or "1")]:
             keys[plate_id(m.well_plate_identifier or "1")].append(k)
-    out: list[Record] = []
+    # the same well read again with the same settings (EnVision repeats, a label used twice): repeat 1, 2...
+    seen: dict[tuple, int] = {}
+    repeat: list[int] = []
     for m in items:
+        k = (plate_id(m.well_plate_identifier or "1"), _read_key(m), str(m.location_identifier).upper())
+        seen[k] = seen.get(k, 0) + 1
+        repeat.append(seen[k])
+    repeated = {(p, key) for (p, key, _), n in seen.items() if n > 1}
+    out: list[Record] = []
+    for m, n in zip(items, repeat):
         plate = plate_id(m.well_plate_identifier or "1")
         pos = _well(m.location_identifier, 48 if wide else None)
         if pos is None:
             raise AllotropyFailed(f"it returned a well position {m.location_identifier!r}")
         key = _read_key(m)
         read = _read_name(key) if len(keys[plate]) > 1 else ""
+        if (plate, key) in repeated:
+            read = f"{read} repeat {n}".strip()
         kind = key[0]
         unit = {"luminescence": "CPS" if fmt == "envision" else "RLU", "fluorescence": "RFU",
                 "absorbance": "absorbance"}.get(kind, kind)

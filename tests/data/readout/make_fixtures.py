@@ -248,6 +248,19 @@ def envision_quirks() -> None:
         return f"{v(r, c)},{c}" if c % 2 else str(v(r, c))
     envision_96("envision_lum_96_semicolon.csv", ";", eu, encoding="cp1252", newline="\r\n")
 
+    # a plate read twice (assay repeats: 'Repeat' 1 and 2 in Plate information), glow decaying ~10 %
+    out = []
+    for rep, f in ((1, 1.0), (2, 0.9)):
+        out += ["Plate information ", ENV_INFO,
+                f'1,{rep},"=""CTG-96-R""",14.67,23.47,23.56,46.9,47.5,23.87,23.97,1,US LUM 96(1),0,0,'
+                f"De=USLum Ex=N/A Em=N/A Wdw=N/A (12),0,8/22/2023 12:{16 + 5 * rep}:31 PM,", "",
+                "Background information", "Plate,Label,Result,Signal,Flashes/Time,Meastime,MeasInfo,",
+                "1,US LUM 96,0,4,0.1,00:00:00.000,De=USLum Ex=N/A Em=N/A Wdw=N/A (12),", "",
+                "Results for US LUM 96(1) - channel 0 (CPS)"]
+        out += grid(8, 12, lambda r, c, f=f: str(round(v(r, c) * f)), two_digit=True, trailing=",") + [""]
+    tail = envision_tail(1, 96).replace("Number of assay repeats,,,,1", "Number of assay repeats,,,,2")
+    save("envision_lum_96_2repeats.csv", "\n".join(out) + "\n" + tail)
+
 
 # --- BMG LABTECH MARS (CLARIOstar / PHERAstar) ------------------------------------------------------------
 def mars_header(n: int, id1: str, mode: str = "Luminescence", raw: str = "Raw Data (No filter)") -> list[str]:
