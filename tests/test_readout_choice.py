@@ -270,3 +270,11 @@ def test_protocol_all_skips_analysis_only_1536_layouts(tmp_path):
     shutil.copy(Path(__file__).parent.parent / "layouts" / "dilution_tutorial.yaml", layouts)
     written = regenerate_all(layouts, tmp_path / "protocols")
     assert sorted(p.name for p in written) == ["dilution_tutorial_flex.py", "dilution_tutorial_ot2.py"]
+
+
+def test_analyze_refuses_an_ambiguous_long_table_and_names_value(tmp_path, capsys):
+    layout = Path(__file__).parent / "data" / "analysis" / "kinase_96.yaml"
+    assert run(["analyze", str(DATA / "long_scan_intensity.csv"), "--layout", str(layout), "-o",
+                str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "'scan_id', 'intensity'" in err and "--value" in err
