@@ -278,3 +278,10 @@ def test_analyze_refuses_an_ambiguous_long_table_and_names_value(tmp_path, capsy
                 str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "'scan_id', 'intensity'" in err and "--value" in err
+
+
+def test_summary_rows_of_a_long_table_are_named_not_dropped_silently(tmp_path):
+    (tmp_path / "s.csv").write_text("Well,RLU\nA1,100\nA2,200\nMean,150\nSD,70\n")
+    df, info = read_with_info(tmp_path / "s.csv")
+    assert len(df) == 2
+    assert info["unused"] == ["summary rows of the table, not wells: 'Mean' (line 4), 'SD' (line 5)"]

@@ -214,6 +214,7 @@ def _read_table(doc: Doc, header: list[str], body: list[list[str]], header_line:
         nums = [r[well_j] for r in body if well_j < len(r) and is_digits(r[well_j])]
         if nums:
             n_positions = max(int(x) for x in nums)
+    skipped: list[str] = []
     for k, row in enumerate(body):
         line = header_line + 1 + k
         if well_j is not None:
@@ -221,6 +222,8 @@ def _read_table(doc: Doc, header: list[str], body: list[list[str]], header_line:
             pos = _position(text, n_positions) if text else None
             if pos is None:
                 if not text or _SUMMARY.match(text) or not any(row[j] for j in range(len(row)) if j != well_j):
+                    if text and any(row[j] for j in range(len(row)) if j != well_j):
+                        skipped.append(f"{text!r} (line {line})")
                     continue  # blank, a summary row (Mean, SD...) or a lone note
                 raise ReadoutError(f"{text!r} in column {header[well_j]!r} is not a well (expected e.g. "
                                    "A1, B07 or a position number)", file=doc.path, line=line)
@@ -245,4 +248,7 @@ def _read_table(doc: Doc, header: list[str], body: list[list[str]], header_line:
         elif plate_j is not None and plate_j < len(row) and row[plate_j]:
             plate = plate_id(row[plate_j])
         out.append(Record(plate, pos[0], pos[1], value, unit, "", flag, line))
+    if skipped:
+        doc.cache.setdefault("unused_reads", []).append(
+            f"summary rows of the table, not wells: {', '.join(skipped[:6])}{' ...' if len(skipped) > 6 else ''}")
     return True
