@@ -218,7 +218,8 @@ def test_encodings_without_bom_are_detected(encoding):
 def test_long_1536_table_rows_aa_to_af():
     df = read(DATA / "long_1536_quadrant.csv")
     w = df.set_index("well")
-    assert len(df) == 384 and w.loc["AF48", "value"] == v(31, 48) and w.loc["AB2", "value"] == v(27, 2) and "AA2" not in w.index
+    assert len(df) == 384 and w.loc["AF48", "value"] == v(31, 48) and w.loc["AB2", "value"] == v(27, 2)
+    assert "AA2" not in w.index
     assert set(df["row"]) >= {"B", "Z", "AB", "AD", "AF"}
 
 

@@ -38,7 +38,8 @@ from labkit.readout.detect import FORMATS, detect, detect_doc, load
 from labkit.readout.table import Record, ReadoutWarning, to_frame
 from labkit.readout.text import Doc, is_digits
 
-__all__ = ["FORMATS", "SUPPORTED_FORMATS", "read", "read_with_info", "read_for_analysis", "pick_read", "detect", "ReadoutError",
+__all__ = ["FORMATS", "SUPPORTED_FORMATS", "read", "read_with_info", "read_for_analysis", "pick_read", "detect",
+           "ReadoutError",
            "ReadoutWarning"]
 
 SUPPORTED_FORMATS: list[str] = list(FORMATS)

@@ -141,7 +141,7 @@ def _records(data: object, fmt: str) -> list[Record]:
         repeat.append(seen[k])
     repeated = {(p, key) for (p, key, _), n in seen.items() if n > 1}
     out: list[Record] = []
-    for m, n in zip(items, repeat):
+    for m, n in zip(items, repeat, strict=True):
         plate = plate_id(m.well_plate_identifier or "1")
         pos = _well(m.location_identifier, 48 if wide else None)
         if pos is None:

@@ -5,8 +5,9 @@ The header row is the first row naming a well column ('Well', 'Well Position(s)'
 (`--value`), else the one numeric column with the best-ranked preferred name (counters: CCPM before CPM;
 then CPS, RLU, RFU, 'Value', 'Signal', ...), else the one numeric column that is not a well / plate /
 time / index column; two equally good candidates (e.g. 'scan_id' and 'intensity') are an error that
-lists them. The columns used are noted (doc.cache['long_columns']) and printed by `labkit import`. A plate column ('Plate', 'Barcode', 'Plate
-ID'...) gives the plate per row, else the last plate marker above the table. A numeric position
+lists them. The columns used are noted (doc.cache['long_columns']) and printed by `labkit import`.
+A plate column ('Plate', 'Barcode', 'Plate ID'...) gives the plate per row, else the last plate marker
+above the table. A numeric position
 (1..N, no letters) counts row-major: 1 = A1, 2 = A2, ..., 13 = B1 on a 96-well plate.
 Several tables (one per plate section) may follow each other; each ends at a blank row.
 """
@@ -27,7 +28,8 @@ WELL_COLS = ("well", "wells", "well id", "wellid", "well position", "well positi
 ROW_COLS = ("row", "well row")
 COL_COLS = ("column", "col", "col.", "well column")
 PLATE_COLS = ("plate", "plate id", "plateid", "plate_id", "plate no", "plate no.", "plate number",
-              "platenumber", "plate barcode", "plate_barcode", "barcode", "plate name", "assay plate", "plate#", "plate #")
+              "platenumber", "plate barcode", "plate_barcode", "barcode", "plate name", "assay plate", "plate#",
+              "plate #")
 SKIP_WORDS = re.compile(r"time|date|temp|index|^#$|^no\.?$|sample|name|type|group|det|detector|label|"
                         r"repeat|flag|comment|status|\bid\b|conc|dilution|content|^rep|cycle", re.IGNORECASE)
 VALUE_PREFS = (r"^ccpm\d?$", r"^cpm\d?$", r"^lcps\d?$", r"^cps\d?$", r"^rlu$", r"^rfu$", r"^dpm\d?$",
