@@ -356,9 +356,9 @@ def test_the_same_plate_pasted_twice_is_an_error_unless_a_read_is_chosen(tmp_pat
     raw.write_text(_plate_1_twice(MICROBETA), encoding="utf-8")
     out = tmp_path / "out"
     refused(["analyze", raw, "--layout", LAYOUTS / "kinase_panel.yaml", "-o", out], capsys, [raw], out, str(raw),
-            "more than one reading", "plate KIN-TRKA-01: 96 well(s)", "--read")
+            "2 reads", "'CCPM1 (2)'", "--read")
     refused(["analyze", raw, "--read", "CCPM9", "--layout", LAYOUTS / "kinase_panel.yaml", "-o", out], capsys,
-            [raw], out, str(raw), "--read", "no read 'CCPM9'")
+            [raw], out, str(raw), "--read 'CCPM9' is not a read of this file")
 
 
 def test_the_same_plate_in_two_files_is_an_error(tmp_path, capsys):

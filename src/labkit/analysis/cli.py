@@ -152,17 +152,20 @@ def summary_text(result) -> str:
 @click.option("--fix-bottom", type=float, default=None, is_flag=False, flag_value=0.0, metavar="[V]",
               help="Fix the bottom asymptote (full-effect side) at V; a bare --fix-bottom fixes it at 0.")
 @click.option("--title", default=None, help="Report title (default: the experiment name).")
+@click.option("--value", "value", default=None, metavar="COLUMN",
+              help="Long tables: the value column, when several numeric columns could be it.")
+@click.option("--read", "read", default=None, metavar="NAME",
+              help="Multi-read files (e.g. two filters, a plate pasted twice): the read to analyse (name, number "
+                   "or a unique part).")
 @click.option("--partial", is_flag=True,
               help="Accept counter grids with fewer rows than their plate format (plates read in part).")
-@click.option("--read", "read_name", default=None, metavar="NAME",
-              help="Analyze only this read (a file with several reads of a plate: 'CCPM1', 'repeat 2' ...).")
 @click.option("--force", is_flag=True,
               help="Analyze even a readout whose unit cannot come from the layout's assay (e.g. RLU for 33P) "
                    "or whose plate barcodes name no layout plate (joined in order).")
 @click.option("--plate-map", "plate_map", multiple=True, metavar="READOUT=LAYOUT",
               help="Readout plate READOUT is layout plate LAYOUT (repeatable).")
 def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: float | None,
-            fix_bottom: float | None, title: str | None, partial: bool, read_name: str | None,
+            fix_bottom: float | None, title: str | None, value: str | None, read: str | None, partial: bool,
             force: bool, plate_map: tuple[str, ...]) -> int:
     """Normalise reader exports to the on-plate controls, fit LL.4 per compound x target / cell line, and
     write data.csv, results.csv/.parquet, qc.csv, PNGs and a self-contained report.html.
@@ -182,7 +185,7 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
 
     guard_output_dir(out_dir, [*readouts, layout])
     result, paths = analyze_files(list(readouts), layout, out_dir, fix_top=fix_top, fix_bottom=fix_bottom,
-                                  title=title, partial=partial, read_name=read_name, force=force,
+                                  title=title, value=value, read=read, partial=partial, force=force,
                                   plate_map=_plate_map(plate_map))
     click.echo(summary_text(result))
     click.echo(f"\nwrote {len(paths)} files to {out_dir}; open {paths['report']}")

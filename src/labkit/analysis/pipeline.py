@@ -268,27 +268,6 @@ def duplicate_readings(readout: pd.DataFrame) -> list[str]:
     return out
 
 
-def pick_read(t: pd.DataFrame, read_name: str, path: str | Path) -> pd.DataFrame:
-    """Keep read `read_name` of every plate that has several reads (plates with one read keep it)."""
-    keep = []
-    found = False
-    for plate, sub in t.groupby("plate", sort=False):
-        reads = list(dict.fromkeys(sub["read"].astype(str)))
-        if len(reads) == 1:
-            keep.append(sub)
-        elif read_name in reads:
-            keep.append(sub[sub["read"] == read_name])
-            found = True
-        else:
-            raise ReadoutError(f"plate {plate} has no read {read_name!r}; its reads are "
-                               f"{', '.join(repr(r) for r in reads)}", file=path, field="--read")
-    if not found and read_name not in set(t["read"].astype(str)):
-        raise ReadoutError(f"no read {read_name!r} in the file; it has "
-                           f"{', '.join(repr(r) for r in sorted(set(t['read'].astype(str))))}", file=path,
-                           field="--read")
-    return pd.concat(keep) if keep else t.iloc[:0]
-
-
 def check_readout_fits(joined: pd.DataFrame, assay: str, readouts: list[str | Path], force: bool) -> list[str]:
     """Refuse (exit 2) a readout whose measurement kind cannot come from this assay, unless forced (then a note)."""
     notes = unit_notes(joined, assay)
@@ -300,19 +279,20 @@ def check_readout_fits(joined: pd.DataFrame, assay: str, readouts: list[str | Pa
 
 def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: str | Path, *,
                   fix_top: float | None = None, fix_bottom: float | None = None,
-                  title: str | None = None, partial: bool = False, read_name: str | None = None,
-                  force: bool = False, plate_map: dict[str, str] | None = None
+                  title: str | None = None, value: str | None = None, read: str | None = None,
+                  partial: bool = False, force: bool = False, plate_map: dict[str, str] | None = None
                   ) -> tuple[AnalysisResult, dict[str, Path]]:
     """Read instrument exports and a layout, join them, analyse and write all outputs to out_dir.
 
-    Bad input is refused (ReadoutError, exit 2): a well read more than once (the same plate pasted twice, two
-    files with the same plate, several reads) unless `read_name` picks one read; a readout whose unit cannot
-    come from the layout's assay (RLU for a radiometric kinase layout), or plate barcodes that name no layout
-    plate, unless `force` (or `plate_map` {readout id: layout id}). `partial` accepts a
-    counter grid short of its plate format's rows. Outputs are written all together or not at all.
+    value: the value column of long tables (--value); read: the read of multi-read files (--read).
+    Bad input is refused (ReadoutError, exit 2): a file with several reads unless `read` picks one; a well read
+    more than once (the same plate in two files); a readout whose unit cannot come from the layout's assay
+    (RLU for a radiometric kinase layout), or plate barcodes that name no layout plate, unless `force` (or
+    `plate_map` {readout id: layout id}). `partial` accepts a counter grid short of its plate format's rows.
+    Outputs are written all together or not at all.
     """
     from labkit.layout.io import load_experiment
-    from labkit.readout import read
+    from labkit.readout import read_for_analysis
     from labkit.readout.join import join_layout
 
     if not readouts:
@@ -325,9 +305,7 @@ def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: 
         tables = []
         strangers: list[str] = []
         for path in readouts:
-            t = read(path, partial=partial)
-            if read_name is not None:
-                t = pick_read(t, read_name, path)
+            t = read_for_analysis(path, value=value, read=read, partial=partial)
             if plate_map:
                 t = t.assign(plate=[plate_map.get(p, p) for p in t["plate"].astype(str)])
             strangers += [f"{p} ({Path(path).name})" for p in dict.fromkeys(t["plate"].astype(str))
@@ -338,9 +316,9 @@ def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: 
         readout = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
         twice = duplicate_readings(readout)
         if twice:
-            raise ReadoutError("wells with more than one reading (the same plate pasted twice, "
-                               "the same plate in two files, or several reads); analyze one reading per well: "
-                               "choose a read with --read NAME, or drop the duplicate file",
+            raise ReadoutError("wells with more than one reading (the same plate in two files, or several "
+                               "reads); analyze one reading per well: drop the duplicate file, or choose a read "
+                               "with --read NAME",
                                file=", ".join(str(p) for p in readouts), problems=twice[:10])
         if strangers and not force:  # a barcode that names no layout plate: another experiment's file?
             raise ReadoutError(f"the readout's plate(s) {', '.join(strangers)} are not plates of this layout "

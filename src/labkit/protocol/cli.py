@@ -38,12 +38,15 @@ def protocol_path(layout: str | Path, robot: str, out_dir: str | Path) -> Path:
 
 
 def regenerate_all(layouts_dir: str | Path = "layouts", out_dir: str | Path = "protocols") -> list[Path]:
-    """(Re)write the protocol of every layouts/*.yaml for both robots; returns the paths written.
+    """(Re)write the protocol of every layouts/*.yaml for both robots (layouts with 1536-well plates, which are
+    analysis-only, are skipped); returns the paths written.
 
     All or nothing: every layout is validated and every protocol generated before the first file is written;
     if any layout fails, the error lists every failing file and protocols/ is left as it was.
     """
     from labkit.errors import LabkitError
+    from labkit.layout.io import load_experiment
+    from labkit.plan import PROTOCOL_FORMATS
     from labkit.safety import atomic_write_text, output_dir, staged_dir
 
     layouts = sorted(Path(layouts_dir).glob("*.yaml"))
@@ -52,6 +55,12 @@ def regenerate_all(layouts_dir: str | Path = "layouts", out_dir: str | Path = "p
     texts: dict[Path, str] = {}
     failed: list[str] = []
     for layout in layouts:
+        try:
+            if any(p.format not in PROTOCOL_FORMATS for p in load_experiment(layout).plates):
+                continue  # an analysis-only layout (1536-well): no protocol, by design
+        except LabkitError as exc:
+            failed.append(str(exc))
+            continue
         for robot in ROBOT_CHOICES:
             try:
                 texts[protocol_path(layout, robot, out_dir)] = generate(layout, robot)
