@@ -36,7 +36,7 @@ __all__ = ["Protocol", "Results", "Run", "analyze", "generate", "load", "make_pr
 
 
 def write_atomic(path: PathLike, text: str) -> Path:
-    """Write text to path atomically (a temporary file in the same folder, then renamed over it).
+    """Write text to path atomically (a temporary file in the same folder, fsync, then renamed over it).
 
     Args:
         path: the file to write; its folder is created if needed.
@@ -51,17 +51,9 @@ def write_atomic(path: PathLike, text: str) -> Path:
         >>> out.read_text()
         'hi'
     """
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return p
+    from labkit.safety import atomic_write_text
+
+    return atomic_write_text(Path(path), text)
 
 
 # --- layouts -----------------------------------------------------------------------------------------------------
@@ -175,7 +167,7 @@ def make_protocol(exp: ExperimentBase, robot: str = "flex", *, tip_policy: str =
         A Protocol (text, plan; .write, .simulate, .describe).
 
     Raises:
-        PlanError: the experiment cannot be planned on that robot (the message says why).
+        PlanError: the experiment cannot be planned on that robot (the message says why and names its file).
 
     Example:
         >>> import labkit
@@ -186,7 +178,14 @@ def make_protocol(exp: ExperimentBase, robot: str = "flex", *, tip_policy: str =
     from labkit.plan import build_plan
     from labkit.protocol.emit import emit
 
-    plan = build_plan(exp, robot, sha256=exp.layout_sha256, tip_policy=tip_policy, multichannel=multichannel)
+    from labkit.errors import PlanError
+
+    try:
+        plan = build_plan(exp, robot, sha256=exp.layout_sha256, tip_policy=tip_policy, multichannel=multichannel)
+    except PlanError as exc:
+        if exc.file is None and exp.source:
+            exc.file = exp.source  # name the layout file the problem is in
+        raise
     return Protocol(exp, robot, plan, emit(plan))
 
 

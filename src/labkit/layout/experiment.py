@@ -177,6 +177,7 @@ class ExperimentBase(Strict):
         """Every cross-field problem as (field path, message)."""
         out: list[tuple[str, str]] = []
         out += self._check_names()
+        out += self._check_volumes()
         if out:
             return out
         out += self._check_dilutions()
@@ -226,6 +227,15 @@ class ExperimentBase(Strict):
                 out.append((f"plates[{i}].{what}", f"list the {what.replace('_', ' ')} on this plate (or give "
                             "explicit wells)"))
         return out
+
+    def _check_volumes(self) -> list[tuple[str, str]]:
+        """Every volume the plan divides by or dispenses is more than 0 µL (mix_volume may be 0: no mixing)."""
+        v = self.volumes
+        if v is None:  # pragma: no cover - the before-validator always sets it
+            return []
+        return [(f"volumes.{name}", f"must be more than 0 µL, got {getattr(v, name):g} µL")
+                for name in type(v).model_fields
+                if name != "mix_volume" and isinstance(getattr(v, name), float) and not getattr(v, name) > 0]
 
     def _check_dilutions(self) -> list[tuple[str, str]]:
         out = []

@@ -18,6 +18,7 @@ from labkit.plan.steps import (Comment, Disp, Distribute, LabwareUse, Liquid, Li
                                PipetteUse, Step, Stroke, Transfer)
 from labkit.plan.tips import TipRacks
 from labkit.tables import row_letters
+from labkit.wells import parse_well
 
 __all__ = ["Arrangement", "BuildConfig", "Builder", "Pool", "RowPool", "per_stroke", "round_up", "well_names"]
 
@@ -201,7 +202,7 @@ class Builder:
         spec = self.spec(pip)
         if isinstance(source, RowPool):
             rows = LABWARE[self.plan.labware_by_key()[dest.labware].load_name].rows
-            r = row_letters(rows).index(dest.well.rstrip("0123456789"))
+            r = parse_well(dest.well)[0]
             if spec.channels == 8 and not noz:
                 return source.take_rows(volume, list(range(8)), 0)
             k = noz or 1

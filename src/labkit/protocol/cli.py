@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from labkit.api import generate, make_protocol, write_atomic
+from labkit.api import generate, make_protocol
 
 ROBOT_CHOICES = ("ot2", "flex")
 __all__ = ["ROBOT_CHOICES", "generate", "protocol", "protocol_path", "regenerate_all"]
@@ -18,14 +18,43 @@ def protocol_path(layout: str | Path, robot: str, out_dir: str | Path) -> Path:
 
 
 def regenerate_all(layouts_dir: str | Path = "layouts", out_dir: str | Path = "protocols") -> list[Path]:
-    """(Re)write the protocol of every layouts/*.yaml for both robots; returns the paths written."""
-    out = []
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    for layout in sorted(Path(layouts_dir).glob("*.yaml")):
+    """(Re)write the protocol of every layouts/*.yaml for both robots (layouts with 1536-well plates, which are
+    analysis-only, are skipped); returns the paths written.
+
+    All or nothing: every layout is validated and every protocol generated before the first file is written;
+    if any layout fails, the error lists every failing file and protocols/ is left as it was.
+    """
+    from labkit.errors import LabkitError
+    from labkit.layout.io import load_experiment
+    from labkit.plan import PROTOCOL_FORMATS
+    from labkit.safety import atomic_write_text, output_dir, staged_dir
+
+    layouts = sorted(Path(layouts_dir).glob("*.yaml"))
+    if not layouts:
+        raise LabkitError("no *.yaml layouts in this folder; run --all from the project folder", file=layouts_dir)
+    texts: dict[Path, str] = {}
+    failed: list[str] = []
+    for layout in layouts:
+        try:
+            if any(p.format not in PROTOCOL_FORMATS for p in load_experiment(layout).plates):
+                continue  # an analysis-only layout (1536-well): no protocol, by design
+        except LabkitError as exc:
+            failed.append(str(exc))
+            continue
         for robot in ROBOT_CHOICES:
-            path = protocol_path(layout, robot, out_dir)
-            out.append(write_atomic(path, generate(layout, robot)))
-    return out
+            try:
+                texts[protocol_path(layout, robot, out_dir)] = generate(layout, robot)
+            except LabkitError as exc:
+                failed.append(f"{layout} ({robot}): {exc}" if exc.file is None else f"{exc} [{robot}]")
+                break
+    if failed:
+        raise LabkitError(f"{len(failed)} of {len(layouts)} layout(s) failed; no protocol was written",
+                          file=layouts_dir, problems=failed)
+    out = output_dir(out_dir)
+    with staged_dir(out) as stage:
+        for path, text in texts.items():
+            atomic_write_text(stage / path.name, text)
+    return list(texts)
 
 
 @click.command("protocol")
