@@ -357,7 +357,8 @@ class Results:
         return summary_text(self.analysis)
 
     def report(self, out_dir: PathLike, *, title: str | None = None) -> dict[str, Path]:
-        """Write data.csv, results.csv/.parquet, qc.csv, curve PNGs and a self-contained report.html to out_dir.
+        """Write data.csv, results.csv/.parquet, qc.csv, curve PNGs and a self-contained report.html to out_dir
+        (all of them or none).
 
         Returns:
             name -> path of every file written ('report' is the HTML).
@@ -365,7 +366,7 @@ class Results:
         Raises:
             LabkitError: out_dir would overwrite one of the inputs.
         """
-        from labkit.analysis.pipeline import write_outputs
+        from labkit.analysis.pipeline import write_outputs_staged
         from labkit.safety import guard_output_dir
 
         layout = self.experiment.source
@@ -373,12 +374,13 @@ class Results:
         inputs: dict[str, Any] = {"readout": list(self.sources)}
         if layout:
             inputs["layout"] = layout
-        return write_outputs(self.analysis, Path(out_dir), title=title or f"{self.experiment.name}: dose-response "
-                             "analysis", inputs=inputs)
+        title = title or f"{self.experiment.name}: dose-response analysis"
+        return write_outputs_staged(self.analysis, Path(out_dir), title=title, inputs=inputs)
 
 
 def analyze(readout: pd.DataFrame | PathLike | Sequence[PathLike], exp: ExperimentBase | PathLike, *,
-            fix_top: float | None = None, fix_bottom: float | None = None) -> Results:
+            fix_top: float | None = None, fix_bottom: float | None = None, force: bool = False,
+            **options: Any) -> Results:
     """Join a readout to its layout, normalize to the on-plate controls, check plate QC and fit LL.4 per curve.
 
     Args:
@@ -387,13 +389,17 @@ def analyze(readout: pd.DataFrame | PathLike | Sequence[PathLike], exp: Experime
         exp: the experiment (labkit.load) or its layout file.
         fix_top: fix the top asymptote (vehicle side), e.g. 100.
         fix_bottom: fix the bottom asymptote (full-effect side), e.g. 0.
+        force: analyze a readout whose unit this assay's reader does not give (or, for files, plates the layout
+            does not name) instead of refusing it.
+        **options: for files, as `labkit analyze`: value (long tables' value column), read (which read of a
+            multi-read file), partial (a counter grid short of rows), plate_map ({readout id: layout id}).
 
     Returns:
         Results (.results, .qc, .data, .notes, .summary(), .report(folder)).
 
     Raises:
-        LabkitError: the readout does not fit the layout, controls are missing, or the assay kind is not analyzed
-            (a dilution plate).
+        LabkitError: the readout does not fit the layout (a well read twice, a unit its reader cannot give, an
+            unknown plate), controls are missing, or the assay kind is not analyzed (a dilution plate).
 
     Example:
         >>> import labkit, tempfile
@@ -406,35 +412,33 @@ def analyze(readout: pd.DataFrame | PathLike | Sequence[PathLike], exp: Experime
     """
     import pandas as pd
 
-    from labkit.analysis.pipeline import analyze_joined
+    from labkit.analysis.pipeline import (analyze_joined, analyze_readouts, check_readout_fits,
+                                          duplicate_readings)
+    from labkit.errors import ReadoutError
     from labkit.readout.join import join_layout
 
+    if not isinstance(readout, pd.DataFrame):
+        items = [readout] if isinstance(readout, (str, os.PathLike)) else list(readout)
+        paths: list[str | Path] = [p if isinstance(p, str) else Path(p) for p in items]
+        result, experiment = analyze_readouts(paths, exp, fix_top=fix_top, fix_bottom=fix_bottom, force=force,
+                                              **options)
+        return Results(result, experiment, [str(p) for p in paths])  # type: ignore[arg-type]
+    if options:
+        raise TypeError(f"{', '.join(options)}: options for reading files; this readout is already a table")
     from labkit.layout.experiment import ExperimentBase
 
+    sources = [str(readout.attrs["labkit_source"])] if "labkit_source" in readout.attrs else []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if not isinstance(readout, pd.DataFrame):
-            paths = [readout] if isinstance(readout, (str, os.PathLike)) else list(readout)
-            if not paths:
-                from labkit.errors import LabkitError
-
-                raise LabkitError("no readout file given; expected one or more instrument exports")
         experiment = exp if isinstance(exp, ExperimentBase) else load(exp)
-        wells = experiment.wells_table()
-        if isinstance(readout, pd.DataFrame):
-            table = readout
-            sources = [str(readout.attrs["labkit_source"])] if "labkit_source" in readout.attrs else []
-        else:
-            ids = set(wells["plate"].astype(str))
-            tables = []
-            for path in paths:
-                t = read(path)
-                if len(paths) > 1:  # plate '1' of two files are two plates: keep them apart, in file order
-                    t = t.assign(plate=[p if p in ids else f"{Path(path).name}#{p}" for p in t["plate"].astype(str)])
-                tables.append(t)
-            table = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
-            sources = [str(p) for p in paths]
-        joined = join_layout(table, wells, source=", ".join(sources))
+        twice = duplicate_readings(readout)
+        if twice:
+            raise ReadoutError("wells with more than one reading; analyze one reading per well (labkit.read "
+                               "with a plate, or pick a read)", file=", ".join(sources) or None,
+                               problems=twice[:10])
+        joined = join_layout(readout, experiment.wells_table(), source=", ".join(sources))
+    named: list[str | Path] = list(sources)
+    check_readout_fits(joined, experiment.assay, named, force)
     result = analyze_joined(joined, experiment.assay, fix_top=fix_top, fix_bottom=fix_bottom)
     ours = [w for w in caught if w.category.__module__.startswith("labkit") or "/labkit/" in w.filename]
     for w in caught:  # library warnings (deprecations ...) are not the user's business: pass them on

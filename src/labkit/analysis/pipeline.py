@@ -275,19 +275,18 @@ def check_readout_fits(joined: pd.DataFrame, assay: str, readouts: list[str | Pa
     return notes
 
 
-def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: str | Path, *,
-                  fix_top: float | None = None, fix_bottom: float | None = None,
-                  title: str | None = None, value: str | None = None, read: str | None = None,
-                  partial: bool = False, force: bool = False, plate_map: dict[str, str] | None = None
-                  ) -> tuple[AnalysisResult, dict[str, Path]]:
-    """Read instrument exports and a layout, join them, analyse and write all outputs to out_dir.
+def analyze_readouts(readouts: list[str | Path], experiment, *, fix_top: float | None = None,
+                     fix_bottom: float | None = None, value: str | None = None, read: str | None = None,
+                     partial: bool = False, force: bool = False, plate_map: dict[str, str] | None = None
+                     ) -> tuple[AnalysisResult, object]:
+    """Read instrument exports, join them to an experiment (an Experiment, or its layout file) and analyze them;
+    returns (result, experiment). Nothing is written.
 
     value: the value column of long tables (--value); read: the read of multi-read files (--read).
     Bad input is refused (ReadoutError, exit 2): a file with several reads unless `read` picks one; a well read
     more than once (the same plate in two files); a readout whose unit cannot come from the layout's assay
     (RLU for a radiometric kinase layout), or plate barcodes that name no layout plate, unless `force` (or
     `plate_map` {readout id: layout id}). `partial` accepts a counter grid short of its plate format's rows.
-    Outputs are written all together or not at all.
     """
     from labkit.layout.io import load_experiment
     from labkit.readout import read_for_analysis
@@ -297,7 +296,8 @@ def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: 
         raise LabkitError("no readout file given; expected one or more instrument exports")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        experiment = load_experiment(layout_path)
+        if not hasattr(experiment, "wells_table"):
+            experiment = load_experiment(experiment)
         wells = experiment.wells_table()
         layout_ids = set(wells["plate"].astype(str))
         tables = []
@@ -331,11 +331,26 @@ def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: 
         if w not in ours:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     result.notes[:0] = list(dict.fromkeys(str(w.message) for w in ours))
-    name = getattr(experiment, "name", None) or Path(layout_path).stem
+    return result, experiment
+
+
+def write_outputs_staged(result: AnalysisResult, out_dir: str | Path, *, title: str,
+                         inputs: dict | None = None) -> dict[str, Path]:
+    """write_outputs, all outputs or none: written to a staging folder, then moved into out_dir."""
     from labkit.safety import staged_dir
 
-    with staged_dir(out_dir) as stage:  # all outputs or none: written to a staging folder, then moved in
-        staged = write_outputs(result, stage, title=title or f"{name}: dose-response analysis",
-                               inputs={"readout": [str(p) for p in readouts], "layout": str(layout_path)})
-    paths = {k: Path(out_dir) / p.relative_to(stage) for k, p in staged.items()}
+    with staged_dir(out_dir) as stage:
+        staged = write_outputs(result, stage, title=title, inputs=inputs)
+    return {k: Path(out_dir) / p.relative_to(stage) for k, p in staged.items()}
+
+
+def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: str | Path, *,
+                  fix_top: float | None = None, fix_bottom: float | None = None,
+                  title: str | None = None, **options) -> tuple[AnalysisResult, dict[str, Path]]:
+    """Read instrument exports and a layout, join them, analyze and write all outputs to out_dir (all or none);
+    options as analyze_readouts (value, read, partial, force, plate_map)."""
+    result, experiment = analyze_readouts(readouts, layout_path, fix_top=fix_top, fix_bottom=fix_bottom, **options)
+    name = getattr(experiment, "name", None) or Path(layout_path).stem
+    paths = write_outputs_staged(result, out_dir, title=title or f"{name}: dose-response analysis",
+                                 inputs={"readout": [str(p) for p in readouts], "layout": str(layout_path)})
     return result, paths
