@@ -33,17 +33,12 @@ def _param(values: tuple[str, ...]) -> dict:
 
 
 def _load_layout(path: str):
-    """(wells table, plate labels, dmso limit, match_dmso) from an experiment file, or None with a reason."""
+    """The Experiment of a layout file, or None with a reason."""
     try:
         from labkit.layout.io import load_experiment
     except ImportError as exc:  # pragma: no cover - the layout package is part of labkit
         return None, f"layout support is not available ({exc}); verification skipped"
-    exp = load_experiment(path)
-    wells = exp.wells_table()
-    labels = {str(p): str(p) for p in wells["plate"].unique()}
-    limit = getattr(exp, "limit", None)
-    limit = float(limit) if limit is not None else 0.01
-    return (wells, labels, limit, getattr(exp, "assay", "") != "dilution_plate"), ""
+    return load_experiment(path), ""
 
 
 def _finite(x: object) -> object:
@@ -71,7 +66,9 @@ def simulate(protocol: Path, as_json: bool, layout: Path | None, params: tuple[s
 
     Prints pass/fail with the engine's errors, tips used, aspirate/dispense counts, the estimated deck time and
     the per-well ledger; with --layout also checks every well against the layout (concentration within 1 %,
-    equal DMSO within the limit, no overflow, no cross-contaminating tip). Exit 0 pass, 1 fail, 2 bad input.
+    equal DMSO within the limit, no overflow, no cross-contaminating tip) and against its assay's recipe (every
+    component, the reagents after, the plate that is read, the timing), each check with its count, and says
+    what was not checked. Exit 0 pass, 1 fail, 2 bad input.
 
     \b
     Example:
@@ -80,7 +77,7 @@ def simulate(protocol: Path, as_json: bool, layout: Path | None, params: tuple[s
     """
     from labkit.simulate import simulate as run_simulation
     from labkit.simulate.cost import format_duration
-    from labkit.simulate.verify import verify
+    from labkit.simulate.verify import verify_experiment
 
     if not protocol.is_file():
         raise SimulationError("no such protocol file", file=protocol)
@@ -92,8 +89,7 @@ def simulate(protocol: Path, as_json: bool, layout: Path | None, params: tuple[s
     sim = run_simulation(protocol, in_process=in_process, rtp_values=_param(params) or None)
     report = None
     if layout_info is not None:
-        table, labels, limit, match = layout_info
-        report = verify(sim.ledger, table, labels, dmso_limit=limit, match_dmso=match)
+        report = verify_experiment(sim.ledger, layout_info, sim.timeline)
     ok = sim.ok and (report is None or report.ok)
 
     if as_json:

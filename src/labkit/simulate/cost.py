@@ -119,6 +119,11 @@ def timeline(analysis: dict) -> Timeline:
     return _walk(analysis)[1]
 
 
+def estimate_with_timeline(analysis: dict) -> tuple[Cost, Timeline]:
+    """`estimate` and `timeline` in one pass."""
+    return _walk(analysis)
+
+
 def _walk(analysis: dict) -> tuple[Cost, Timeline]:
     cost = Cost()
     clock: list[float] = []

@@ -361,7 +361,7 @@ class _Replay:
             else:
                 s.n_noncontact += 1
             if s.snapshot is None and s.volume > EPS_UL and any(moved.get(k, 0.0) > 0 for k in READOUT_SPECIES):
-                s.snapshot = s.composition
+                s.snapshot, s.snapshot_volume = s.composition, s.volume
             if give > 0:
                 s.additions.append(Addition(self.i, give, delivered, tip.source))
             for k, a in moved.items():

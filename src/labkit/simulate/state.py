@@ -56,6 +56,7 @@ class WellState:
     n_noncontact: int = 0  # non-contact dispenses received
     underflow: float = 0.0  # µL asked for but not there
     snapshot: dict[str, float] | None = None  # composition just before the first stop / CellTiter-Glo addition
+    snapshot_volume: float = 0.0  # µL just before the first stop / CellTiter-Glo addition
     additions: list[Addition] = field(default_factory=list, repr=False)  # every dispense into it, in order
     withdrawals: list[int] = field(default_factory=list, repr=False)  # command index of every aspirate from it
 
@@ -83,6 +84,11 @@ class WellState:
     def assay_composition(self) -> dict[str, float]:
         """The composition during the assay: before the stop / CellTiter-Glo reagent if one was added."""
         return dict(self.snapshot) if self.snapshot is not None else self.composition
+
+    @property
+    def assay_volume(self) -> float:
+        """µL during the assay: before the stop / CellTiter-Glo reagent if one was added."""
+        return self.snapshot_volume if self.snapshot is not None else self.volume
 
     @property
     def assay_compounds(self) -> dict[str, float]:
