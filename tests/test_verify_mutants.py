@@ -1,0 +1,193 @@
+"""Mutation tests: delete or alter one step of a generated protocol and verify must FAIL, naming the step and wells.
+
+Each mutant edits the protocol's data tables (STEPS, LIQUIDS) in the source text, runs the real Opentrons analysis
+in-process and verifies the ledger against the layout with the assay's recipe and the time model. A mutant passes
+this test when verify reports a failure of the expected check that the unmutated protocol does not have, naming
+wells. Kinase: the one-plate layout of the demo (ROS1, ALK on KIN-2), OT-2; CellTiter-Glo: the checked-in
+KM12 OT-2 protocol.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from pathlib import Path
+
+import pytest
+
+from labkit.layout.io import load_experiment
+from labkit.protocol.cli import generate
+
+ROOT = Path(__file__).resolve().parents[1]
+KINASE = ROOT / "tests" / "data" / "demo" / "kinase_one_plate.yaml"
+VIABILITY = ROOT / "layouts" / "viability_km12.yaml"
+
+
+def mutate(text: str, name: str, change) -> str:
+    """The source with the module-level literal `name` replaced by change(copy of its value)."""
+    tree = ast.parse(text)
+    node = next(n for n in tree.body if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == name)
+    value = change(copy.deepcopy(ast.literal_eval(node.value)))
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[:node.lineno - 1]) + f"{name} = {value!r}\n" + "".join(lines[node.end_lineno:])
+
+
+def _index(steps: list, needle: str, op: str = "") -> int:
+    hits = [i for i, s in enumerate(steps) if needle in s.get("text", "") and (not op or s["op"] == op)]
+    assert hits, f"no step with {needle!r}"
+    return hits[0]
+
+
+def drop_step(needle: str, op: str = ""):
+    def change(steps):
+        del steps[_index(steps, needle, op)]
+        return steps
+    return "STEPS", change
+
+
+def edit_step(needle: str, edit, op: str = ""):
+    def change(steps):
+        edit(steps[_index(steps, needle, op)])
+        return steps
+    return "STEPS", change
+
+
+def scale_volume(factor: float, first_only: bool = False):
+    def edit(step):
+        for stroke in step["strokes"][:1] if first_only else step["strokes"]:
+            stroke[2] *= factor
+            for d in stroke[3]:
+                d[2] *= factor
+    return edit
+
+
+def drop_first_stroke(step):
+    del step["strokes"][0]
+
+
+def shift_destination(step):
+    """The first stroke's aliquot lands one column to the right on the read plate."""
+    d = step["strokes"][0][3][0]
+    row, col = d[1][0], int(d[1][1:])
+    d[1] = f"{row}{col % 12 + 1}"
+
+
+def liquid(name_part: str, species: str, factor: float):
+    def change(liquids):
+        for name, spec in liquids.items():
+            if name_part in name:
+                spec["composition"][species] *= factor
+        return liquids
+    return "LIQUIDS", change
+
+
+def source_of(needle: str, target: str):
+    """The `target` step draws from the source of the `needle` step (the wrong liquid goes in)."""
+    def change(steps):
+        src = steps[_index(steps, needle)]["strokes"][0][1]
+        for stroke in steps[_index(steps, target)]["strokes"]:
+            stroke[1] = list(src)
+        return steps
+    return "STEPS", change
+
+
+def no_remix(step):
+    for stroke in step["strokes"]:
+        stroke[4] = None
+
+
+KINASE_MUTANTS = {
+    "no stop": (drop_step("stop —"), "stop"),
+    "stop 15 µL instead of 25": (edit_step("stop —", scale_volume(0.6)), "stop"),
+    "no ROS1 enzyme mix": (drop_step("ROS1 kinase + IGF1Rtide mix"), "enzyme"),
+    "ROS1 mix at 2× the kinase": (liquid("ROS1 kinase", "enzyme:ROS1", 2.0), "enzyme"),
+    "kinase mix into the no-enzyme wells": (source_of("ROS1 kinase + IGF1Rtide mix", "No-enzyme control"),
+                                            "enzyme"),
+    "no filter transfer": (drop_step("onto the same wells of the P81"), "read plate"),
+    "filter aliquot in the wrong well": (edit_step("onto the same wells of the P81", shift_destination),
+                                         "read plate"),
+    "one dose missing": (edit_step("compound intermediate", drop_first_stroke), "conc"),
+    "no ATP start": (drop_step("start —"), "ATP"),
+    "half the ATP in one column": (edit_step("start —", scale_volume(0.5, first_only=True)), "ATP"),
+    "reaction 20 min": (edit_step("kinase reaction", lambda s: s.update(minutes=20.0)), "reaction time"),
+    "no pre-incubation": (drop_step("pre-incubation", op="delay"), "pre-incubation"),
+}
+
+VIABILITY_MUTANTS = {
+    "no CellTiter-Glo": (drop_step("CellTiter-Glo (= the medium volume)"), "CellTiter-Glo"),
+    "half the CellTiter-Glo": (edit_step("CellTiter-Glo (= the medium volume)", scale_volume(0.5)),
+                               "CellTiter-Glo"),
+    "no cells seeded": (drop_step("KM12 cells"), "cells"),
+    "cells into the blank wells": (source_of("KM12 cells", "blank (no cells)"), "cells"),
+    "one dose missing": (edit_step("dose 10 µL", drop_first_stroke), "conc"),
+    "seed 80 µL instead of 90": (edit_step("KM12 cells", scale_volume(8 / 9)), "medium volume"),
+    "suspension never re-mixed": (edit_step("KM12 cells", no_remix), "suspension re-mix"),
+}
+
+
+def _verify(text: str, layout: Path, tmp_path: Path, name: str):
+    from labkit.simulate import simulate, verify_experiment
+
+    path = tmp_path / f"{name}.py"
+    path.write_text(text, encoding="utf-8")
+    sim = simulate(path, in_process=True)
+    assert not sim.errors, f"the engine rejected the mutant: {sim.errors[:2]}"
+    return verify_experiment(sim.ledger, load_experiment(layout), sim.timeline)
+
+
+@pytest.fixture(scope="module")
+def kinase_text():
+    return generate(KINASE, "ot2")
+
+
+@pytest.fixture(scope="module")
+def viability_text():
+    return (ROOT / "protocols" / "viability_km12_ot2.py").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def baselines(kinase_text, viability_text, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("base")
+    return {"kinase": _verify(kinase_text, KINASE, tmp, "kinase"),
+            "viability": _verify(viability_text, VIABILITY, tmp, "viability")}
+
+
+def test_unmutated_viability_passes_every_check(baselines):
+    rep = baselines["viability"]
+    assert rep.ok, rep.summary()
+    names = [c.name for c in rep.checks]
+    assert {"cells", "medium volume", "CellTiter-Glo", "suspension re-mix"} <= set(names)
+    assert all(c.total > 0 and c.passed == c.total for c in rep.checks)
+
+
+def test_unmutated_kinase_passes_the_recipe_without_timing(baselines):
+    """Every component, the stop and the read plate pass (the timed checks are reported, see the README)."""
+    rep = baselines["kinase"]
+    by_name = {c.name: c for c in rep.checks}
+    assert by_name["compound"].ok and by_name["compound"].total == 40  # sample wells; vehicle / no-enzyme: none
+    for name in ("enzyme", "substrate", "ATP", "[γ-33P]ATP", "stop", "read plate"):
+        assert by_name[name].ok and by_name[name].total == 48, by_name[name].line()
+    assert by_name["reaction time"].low is not None and by_name["reaction time"].low > 39.0
+
+
+def _assert_caught(rep, base, check: str) -> None:
+    known = {(f.check, f.plate, f.well, f.message) for f in base.failures}
+    new = [f for f in rep.failures if (f.check, f.plate, f.well, f.message) not in known]
+    assert not rep.ok
+    hits = [f for f in new if f.check == check]
+    assert hits, f"expected a new [{check}] failure; got:\n" + "\n".join(str(f) for f in new[:10])
+    assert all(f.well and ": " in f.message for f in hits), [str(f) for f in hits]  # names wells and the step
+
+
+@pytest.mark.parametrize("mutant", list(KINASE_MUTANTS))
+def test_kinase_mutant_fails(mutant, kinase_text, baselines, tmp_path):
+    (name, change), check = KINASE_MUTANTS[mutant]
+    rep = _verify(mutate(kinase_text, name, change), KINASE, tmp_path, "mutant")
+    _assert_caught(rep, baselines["kinase"], check)
+
+
+@pytest.mark.parametrize("mutant", list(VIABILITY_MUTANTS))
+def test_viability_mutant_fails(mutant, viability_text, baselines, tmp_path):
+    (name, change), check = VIABILITY_MUTANTS[mutant]
+    rep = _verify(mutate(viability_text, name, change), VIABILITY, tmp_path, "mutant")
+    _assert_caught(rep, baselines["viability"], check)
