@@ -164,6 +164,8 @@ def run(ctx):
                 ctx.comment("(dry run, not pausing) " + step["text"])
             else:
                 ctx.pause(step["text"])
+            for name, key, well, volume in step.get("loads", []):
+                labware[key][well].load_liquid(liquid=liquids[name], volume=volume)
         elif op == "delay":
             ctx.comment(step["text"])
             if not dry:

@@ -59,22 +59,9 @@ LOADS = [
     ['entrectinib top 10 uM in DMSO', 'source', 'A1', 20.0],
     ['DMSO', 'reservoir', 'A1', 740.0],
     ['Assay buffer', 'reservoir', 'A2', 1610.0],
-    ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'A1', 300.0],
     ['No-enzyme control: poly(Glu4-Tyr) 50 uM', 'tubes', 'B1', 170.0],
-    ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'C1', 300.0],
-    ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'D1', 300.0],
-    ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 280.0],
-    ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 280.0],
-    ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 280.0],
-    ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 280.0],
-    ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 170.0],
-    ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 170.0],
-    ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 100.0],
-    ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 100.0],
     ['Stop: 3 % phosphoric acid', 'reservoir', 'A3', 4660.0],
-    ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'A2', 300.0],
     ['No-enzyme control: IGF1Rtide 50 uM', 'tubes', 'B2', 120.0],
-    ['ALK kinase + IGF1Rtide mix', 'tubes', 'C2', 300.0],
 ]
 # Each stroke: [tip, source, aspirate_uL, [[labware, well, uL, at_top], ...], mix_before, mix_after, blow_out, drop_tip]
 # A mix: [repetitions, uL, flow-rate multiplier]
@@ -229,6 +216,7 @@ STEPS = [
         [['tips_20ul_2', 'G12'], ['intermediate', 'H1'], 5.0, [['plate_1', 'E12', 5.0, False]], None, None, '', True],
         [['tips_20ul_2', 'H12'], ['intermediate', 'H1'], 5.0, [['plate_1', 'F12', 5.0, False]], None, None, '', True],
     ]},
+    {'op': 'pause', 'text': "KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC kinase + poly(Glu4-Tyr) mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume", 'loads': [['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'A1', 300.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'C1', 300.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'D1', 300.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 280.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 280.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 280.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 280.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 170.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 170.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 100.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 100.0]]},
     {'op': 'distribute', 'text': 'KIN-1: 10 µL TRKA kinase + poly(Glu4-Tyr) mix', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
         [['tips_20ul_2', 'A11'], ['tubes', 'A1'], 10.0, [['plate_1', 'A1', 10.0, True]], None, None, '', False],
         [None, ['tubes', 'A1'], 10.0, [['plate_1', 'B1', 10.0, True]], None, None, '', False],
@@ -345,7 +333,7 @@ STEPS = [
         [['tips_20ul_3', 'F8'], ['hot', 'F1'], 10.0, [['plate_1', 'F11', 10.0, True]], None, None, '', True],
         [['tips_20ul_3', 'F7'], ['hot', 'F1'], 10.0, [['plate_1', 'F12', 10.0, True]], None, None, '', True],
     ]},
-    {'op': 'delay', 'minutes': 40.0, 'text': 'KIN-1: kinase reaction, 40 min at 30 °C'},
+    {'op': 'delay', 'minutes': 36.0, 'text': 'KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 36 min + about 4 min of start and stop work)'},
     {'op': 'distribute', 'text': 'KIN-1: stop — 25 µL phosphoric acid, non-contact, a fresh tip every aspirate', 'pipette': 'p300_multi_gen2', 'nozzles': 1, 'strokes': [
         [['tips_300ul_1', 'D12'], ['reservoir', 'A3'], 295.0, [['plate_1', 'A1', 25.0, True], ['plate_1', 'B1', 25.0, True], ['plate_1', 'C1', 25.0, True], ['plate_1', 'D1', 25.0, True], ['plate_1', 'E1', 25.0, True], ['plate_1', 'F1', 25.0, True], ['plate_1', 'G1', 25.0, True], ['plate_1', 'H1', 25.0, True], ['plate_1', 'A2', 25.0, True], ['plate_1', 'B2', 25.0, True], ['plate_1', 'C2', 25.0, True]], None, None, 'trash', True],
         [['tips_300ul_1', 'E12'], ['reservoir', 'A3'], 295.0, [['plate_1', 'D2', 25.0, True], ['plate_1', 'E2', 25.0, True], ['plate_1', 'F2', 25.0, True], ['plate_1', 'G2', 25.0, True], ['plate_1', 'H2', 25.0, True], ['plate_1', 'A3', 25.0, True], ['plate_1', 'B3', 25.0, True], ['plate_1', 'C3', 25.0, True], ['plate_1', 'D3', 25.0, True], ['plate_1', 'E3', 25.0, True], ['plate_1', 'F3', 25.0, True]], None, None, 'trash', True],
@@ -443,6 +431,7 @@ STEPS = [
         [['tips_20ul_4', 'C7'], ['intermediate', 'H1'], 5.0, [['plate_2', 'C12', 5.0, False]], None, None, '', True],
         [['tips_20ul_4', 'D7'], ['intermediate', 'H1'], 5.0, [['plate_2', 'D12', 5.0, False]], None, None, '', True],
     ]},
+    {'op': 'pause', 'text': "KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume", 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 280.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 280.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 280.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 280.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 170.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 170.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 100.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 100.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'A2', 300.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'C2', 300.0]]},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL ROS1 kinase + IGF1Rtide mix', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
         [['tips_20ul_4', 'E7'], ['tubes', 'A2'], 10.0, [['plate_2', 'A1', 10.0, True]], None, None, '', False],
         [None, ['tubes', 'A2'], 10.0, [['plate_2', 'B1', 10.0, True]], None, None, '', False],
@@ -527,7 +516,7 @@ STEPS = [
         [['tips_20ul_5', 'D8'], ['hot', 'D1'], 10.0, [['plate_2', 'D11', 10.0, True]], None, None, '', True],
         [['tips_20ul_5', 'H8'], ['hot', 'D1'], 10.0, [['plate_2', 'D12', 10.0, True]], None, None, '', True],
     ]},
-    {'op': 'delay', 'minutes': 40.0, 'text': 'KIN-2: kinase reaction, 40 min at 30 °C'},
+    {'op': 'delay', 'minutes': 36.6, 'text': 'KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 36.6 min + about 3.4 min of start and stop work)'},
     {'op': 'distribute', 'text': 'KIN-2: stop — 25 µL phosphoric acid, non-contact, a fresh tip every aspirate', 'pipette': 'p300_multi_gen2', 'nozzles': 1, 'strokes': [
         [['tips_300ul_2', 'G11'], ['reservoir', 'A3'], 295.0, [['plate_2', 'A1', 25.0, True], ['plate_2', 'B1', 25.0, True], ['plate_2', 'C1', 25.0, True], ['plate_2', 'D1', 25.0, True], ['plate_2', 'E1', 25.0, True], ['plate_2', 'F1', 25.0, True], ['plate_2', 'G1', 25.0, True], ['plate_2', 'H1', 25.0, True], ['plate_2', 'A2', 25.0, True], ['plate_2', 'B2', 25.0, True], ['plate_2', 'C2', 25.0, True]], None, None, 'trash', True],
         [['tips_300ul_2', 'H11'], ['reservoir', 'A3'], 295.0, [['plate_2', 'D2', 25.0, True], ['plate_2', 'E2', 25.0, True], ['plate_2', 'F2', 25.0, True], ['plate_2', 'G2', 25.0, True], ['plate_2', 'H2', 25.0, True], ['plate_2', 'A3', 25.0, True], ['plate_2', 'B3', 25.0, True], ['plate_2', 'C3', 25.0, True], ['plate_2', 'D3', 25.0, True], ['plate_2', 'A4', 25.0, True], ['plate_2', 'B4', 25.0, True]], None, None, 'trash', True],
@@ -662,6 +651,8 @@ def run(ctx):
                 ctx.comment("(dry run, not pausing) " + step["text"])
             else:
                 ctx.pause(step["text"])
+            for name, key, well, volume in step.get("loads", []):
+                labware[key][well].load_liquid(liquid=liquids[name], volume=volume)
         elif op == "delay":
             ctx.comment(step["text"])
             if not dry:

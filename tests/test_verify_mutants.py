@@ -1,9 +1,9 @@
 """Mutation tests: delete or alter one step of a generated protocol and verify must FAIL, naming the step and wells.
 
 Each mutant edits the protocol's data tables (STEPS, LIQUIDS) in the source text, runs the real Opentrons analysis
-in-process and verifies the ledger against the layout with the assay's recipe and the time model. A mutant passes
-this test when verify reports a failure of the expected check that the unmutated protocol does not have, naming
-wells. Kinase: the one-plate layout of the demo (ROS1, ALK on KIN-2), OT-2; CellTiter-Glo: the checked-in
+in-process and verifies the ledger against the layout with the assay's recipe and the time model. The unmutated
+protocols pass every check; a mutant passes this test when verify reports a failure of the expected check, naming
+the step and the wells. Kinase: the one-plate layout of the demo (ROS1, ALK on KIN-2), OT-2; CellTiter-Glo: the checked-in
 KM12 OT-2 protocol.
 """
 
@@ -84,11 +84,23 @@ def liquid(name_part: str, species: str, factor: float):
 def source_of(needle: str, target: str):
     """The `target` step draws from the source of the `needle` step (the wrong liquid goes in)."""
     def change(steps):
-        src = steps[_index(steps, needle)]["strokes"][0][1]
-        for stroke in steps[_index(steps, target)]["strokes"]:
+        src = steps[_index(steps, needle, "distribute")]["strokes"][0][1]
+        for stroke in steps[_index(steps, target, "distribute")]["strokes"]:
             stroke[1] = list(src)
         return steps
     return "STEPS", change
+
+
+def loads_at_start(text: str) -> str:
+    """Every reagent the protocol brings at a pause is loaded before the run instead (it stands on the deck)."""
+    late = [ld for step in ast.literal_eval(_literal(text, "STEPS")) for ld in step.get("loads", [])]
+    text = mutate(text, "STEPS", lambda steps: [{k: v for k, v in s.items() if k != "loads"} for s in steps])
+    return mutate(text, "LOADS", lambda loads: loads + late)
+
+
+def _literal(text: str, name: str) -> str:
+    node = next(n for n in ast.parse(text).body if isinstance(n, ast.Assign) and n.targets[0].id == name)
+    return ast.get_source_segment(text, node.value)
 
 
 def no_remix(step):
@@ -99,7 +111,7 @@ def no_remix(step):
 KINASE_MUTANTS = {
     "no stop": (drop_step("stop —"), "stop"),
     "stop 15 µL instead of 25": (edit_step("stop —", scale_volume(0.6)), "stop"),
-    "no ROS1 enzyme mix": (drop_step("ROS1 kinase + IGF1Rtide mix"), "enzyme"),
+    "no ROS1 enzyme mix": (drop_step("ROS1 kinase + IGF1Rtide mix", op="distribute"), "enzyme"),
     "ROS1 mix at 2× the kinase": (liquid("ROS1 kinase", "enzyme:ROS1", 2.0), "enzyme"),
     "kinase mix into the no-enzyme wells": (source_of("ROS1 kinase + IGF1Rtide mix", "No-enzyme control"),
                                             "enzyme"),
@@ -111,13 +123,14 @@ KINASE_MUTANTS = {
     "half the ATP in one column": (edit_step("start —", scale_volume(0.5, first_only=True)), "ATP"),
     "reaction 20 min": (edit_step("kinase reaction", lambda s: s.update(minutes=20.0)), "reaction time"),
     "no pre-incubation": (drop_step("pre-incubation", op="delay"), "pre-incubation"),
+    "kinase mixes and hot ATP loaded before the run": (loads_at_start, "hot ATP on deck"),
 }
 
 VIABILITY_MUTANTS = {
     "no CellTiter-Glo": (drop_step("CellTiter-Glo (= the medium volume)"), "CellTiter-Glo"),
     "half the CellTiter-Glo": (edit_step("CellTiter-Glo (= the medium volume)", scale_volume(0.5)),
                                "CellTiter-Glo"),
-    "no cells seeded": (drop_step("KM12 cells"), "cells"),
+    "no cells seeded": (drop_step("KM12 cells", op="distribute"), "cells"),
     "cells into the blank wells": (source_of("KM12 cells", "blank (no cells)"), "cells"),
     "one dose missing": (edit_step("dose 10 µL", drop_first_stroke), "conc"),
     "seed 80 µL instead of 90": (edit_step("KM12 cells", scale_volume(8 / 9)), "medium volume"),
@@ -160,29 +173,29 @@ def test_unmutated_viability_passes_every_check(baselines):
     assert all(c.total > 0 and c.passed == c.total for c in rep.checks)
 
 
-def test_unmutated_kinase_passes_the_recipe_without_timing(baselines):
-    """Every component, the stop and the read plate pass (the timed checks are reported, see the README)."""
+def test_unmutated_kinase_passes_every_check(baselines):
     rep = baselines["kinase"]
+    assert rep.ok, rep.summary()
     by_name = {c.name: c for c in rep.checks}
     assert by_name["compound"].ok and by_name["compound"].total == 40  # sample wells; vehicle / no-enzyme: none
     for name in ("enzyme", "substrate", "ATP", "[γ-33P]ATP", "stop", "read plate"):
         assert by_name[name].ok and by_name[name].total == 48, by_name[name].line()
-    assert by_name["reaction time"].low is not None and by_name["reaction time"].low > 39.0
+    assert 38.0 <= by_name["reaction time"].low <= by_name["reaction time"].high <= 42.0
+    assert by_name["hot ATP on deck"].total > 0 and by_name["kinase mix on deck"].total == 2
 
 
 def _assert_caught(rep, base, check: str) -> None:
-    known = {(f.check, f.plate, f.well, f.message) for f in base.failures}
-    new = [f for f in rep.failures if (f.check, f.plate, f.well, f.message) not in known]
-    assert not rep.ok
-    hits = [f for f in new if f.check == check]
-    assert hits, f"expected a new [{check}] failure; got:\n" + "\n".join(str(f) for f in new[:10])
+    assert base.ok and not rep.ok
+    hits = [f for f in rep.failures if f.check == check]
+    assert hits, f"expected a [{check}] failure; got:\n" + "\n".join(str(f) for f in rep.failures[:10])
     assert all(f.well and ": " in f.message for f in hits), [str(f) for f in hits]  # names wells and the step
 
 
 @pytest.mark.parametrize("mutant", list(KINASE_MUTANTS))
 def test_kinase_mutant_fails(mutant, kinase_text, baselines, tmp_path):
-    (name, change), check = KINASE_MUTANTS[mutant]
-    rep = _verify(mutate(kinase_text, name, change), KINASE, tmp_path, "mutant")
+    change, check = KINASE_MUTANTS[mutant]
+    text = change(kinase_text) if callable(change) else mutate(kinase_text, *change)
+    rep = _verify(text, KINASE, tmp_path, "mutant")
     _assert_caught(rep, baselines["kinase"], check)
 
 

@@ -75,9 +75,11 @@ class Comment:
 
 @dataclass(frozen=True)
 class Pause:
-    """Stop until the operator resumes (skipped in a dry run)."""
+    """Stop until the operator resumes (skipped in a dry run); `loads`: liquids the operator puts on the deck now
+    (fresh, at the volumes of the plan's loads) instead of before the run — reagents that must not stand long."""
 
     text: str
+    loads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

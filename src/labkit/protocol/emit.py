@@ -118,6 +118,8 @@ def run(ctx):
                 ctx.comment("(dry run, not pausing) " + step["text"])
             else:
                 ctx.pause(step["text"])
+            for name, key, well, volume in step.get("loads", []):
+                labware[key][well].load_liquid(liquid=liquids[name], volume=volume)
         elif op == "delay":
             ctx.comment(step["text"])
             if not dry:
@@ -223,6 +225,34 @@ def step_data(step: object) -> dict:
     raise TypeError(f"unknown step {type(step).__name__}")
 
 
+def _late_loads(plan: Plan) -> dict[int, list]:
+    """Step index of a pause -> the loads [liquid, labware, well, uL] the operator puts on the deck then: of the
+    pause's liquids, the wells the steps after it draw from (until another pause brings the liquid again)."""
+    from labkit.labware.specs import PIPETTES
+    from labkit.plan.checks import channel_wells
+
+    lw, pips = plan.labware_by_key(), plan.pipette_by_key()
+
+    def reached(step) -> set[tuple[str, str]]:
+        channels = PIPETTES[pips[step.pipette].name].channels
+        return {(st.source.labware, w) for st in step.strokes for w in
+                channel_wells(lw[st.source.labware].load_name, st.source.well, channels, step.nozzles or 0)}
+
+    out: dict[int, list] = {}
+    for i, step in enumerate(plan.steps):
+        if not (isinstance(step, Pause) and step.loads):
+            continue
+        drawn: set[tuple[str, str]] = set()
+        for later in plan.steps[i + 1:]:
+            if isinstance(later, Pause) and set(later.loads) & set(step.loads):
+                break
+            if hasattr(later, "strokes"):
+                drawn |= reached(later)
+        out[i] = [[ld.liquid, ld.loc.labware, ld.loc.well, ld.volume] for ld in plan.loads
+                  if ld.liquid in step.loads and (ld.loc.labware, ld.loc.well) in drawn]
+    return out
+
+
 def _assign(name: str, value: object) -> str:
     return f"{name} = {lit(value)}\n"
 
@@ -267,6 +297,8 @@ def emit(plan: Plan) -> str:
             defs[lw.load_name] = definition(lw.load_name)
     labware = [{"key": lw.key, "load_name": lw.load_name, "slot": lw.slot, "module": lw.module, "label": lw.label,
                 "adapter": lw.adapter, "custom": lw.custom, "initial": lw.initial} for lw in plan.labware]
+    late = {name for s in plan.steps if isinstance(s, Pause) for name in s.loads}  # loaded at a pause instead
+    late_loads = _late_loads(plan)
     parts = [
         DOCSTRING, "\n\n",
         "from opentrons import protocol_api\n\n",
@@ -278,10 +310,12 @@ def emit(plan: Plan) -> str:
         _assign_list("MODULES", [[m.key, m.name, m.slot] for m in plan.modules]),
         _assign_list("LABWARE", labware),
         _assign_list("PIPETTES", [[p.key, p.name, p.mount] for p in plan.pipettes]),
-        _assign_list("LOADS", [[ld.liquid, ld.loc.labware, ld.loc.well, ld.volume] for ld in plan.loads]),
+        _assign_list("LOADS", [[ld.liquid, ld.loc.labware, ld.loc.well, ld.volume] for ld in plan.loads
+                               if ld.liquid not in late]),
         "# Each stroke: [tip, source, aspirate_uL, [[labware, well, uL, at_top], ...], mix_before, mix_after, "
         "blow_out, drop_tip]\n# A mix: [repetitions, uL, flow-rate multiplier]\n",
-        _assign_list("STEPS", [step_data(s) for s in plan.steps], inner=True),
+        _assign_list("STEPS", [dict(step_data(s), **({"loads": late_loads[i]} if i in late_loads else {}))
+                               for i, s in enumerate(plan.steps)], inner=True),
         _assign("DEFINITIONS", defs),
         RUNNER,
     ]

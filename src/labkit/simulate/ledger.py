@@ -159,6 +159,7 @@ class _Replay:
             v = 0.0 if c.liquid_id == EMPTY_LIQUID else float(vol)
             s.volume, s.amounts = v, {k: x * v for k, x in comp.items() if x > 0}
             s.loaded += v
+            s.loaded_at = self.i
             s.liquids.append(name)
             self.check_overflow(s)
 

@@ -56,7 +56,7 @@ class Volume:
 
 @dataclass(frozen=True)
 class Added:
-    """Each well receives `volume` µL carrying `species` (None: equal to the well's volume before it), after `after`."""
+    """Each well receives `volume` µL carrying `species` (None: the well's volume before it), after `after`."""
 
     name: str
     step: str
@@ -312,24 +312,24 @@ def _interval(c: Interval, ledger: Ledger, tl: Timeline, res: CheckResult) -> No
 
 def _sources(ledger: Ledger, prefix: str) -> list[tuple[Key, WellState]]:
     return [(k, s) for k, s in sorted(ledger.wells.items()) if s.loaded > 0 and s.withdrawals and s.liquids
-            and any(sp.startswith(prefix) for sp in ledger.liquids.get(s.liquids[0], {}))]
+            and any(sp.startswith(prefix) for sp in ledger.liquids.get(s.liquids[-1], {}))]
 
 
 def _on_deck(c: OnDeck, ledger: Ledger, tl: Timeline, res: CheckResult) -> None:
     res.measure, res.limit = "min", f"limit {c.limit_min:g} min"
     for (lab, w), s in _sources(ledger, c.prefix):
+        if s.withdrawals[-1] <= s.loaded_at:
+            continue  # loaded again after its last use: nothing stands waiting
         res.total += 1
         end = s.withdrawals[-1]
-        minutes = tl.at(end) / 60
+        minutes = (tl.at(end) - (tl.at(s.loaded_at) if s.loaded_at >= 0 else 0.0)) / 60
         res.spread(minutes)
-        pauses = tl.pauses_between(-1, end)
-        what = f"{s.liquids[0]} on the deck {minutes:.1f} min at room temperature"
         if minutes > c.limit_min:
-            res.failures.append((c.step, lab, [w], f"{what} (+{len(pauses)} operator pause(s)), over the "
-                                 f"{c.limit_min:g} min limit"))
-        elif pauses:
-            res.failures.append((c.step, lab, [w], f"{what} plus {len(pauses)} operator pause(s) of unknown "
-                                 "length before its last use"))
+            pauses = tl.pauses_between(s.loaded_at, end)
+            res.failures.append((c.step, lab, [w], f"{s.liquids[-1]} stands {minutes:.1f} min on the deck at room "
+                                 f"temperature from loading to its last use" + (
+                                     f" (+{len(pauses)} operator pause(s))" if pauses else "")
+                                 + f", over the {c.limit_min:g} min limit"))
         else:
             res.passed += 1
 

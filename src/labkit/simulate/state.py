@@ -49,6 +49,7 @@ class WellState:
     amounts: dict[str, float] = field(default_factory=dict)  # species -> value × µL
     peak_volume: float = 0.0
     loaded: float = 0.0  # µL set by loadLiquid
+    loaded_at: int = -1  # command index of the last loadLiquid into it (-1: never loaded)
     liquids: list[str] = field(default_factory=list)  # display names loaded
     contacts: set[str] = field(default_factory=set)  # species carried by tips that contacted this well
     foreign: set[str] = field(default_factory=set)  # compounds brought by a tip that had no business here

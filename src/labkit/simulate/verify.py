@@ -149,8 +149,8 @@ def verify(ledger: Ledger, wells: pd.DataFrame, plate_labels: dict[str, str], *,
                 rep.max_conc_error = max(rep.max_conc_error, err)
                 stats["max_conc_error"] = max(stats["max_conc_error"], err)
                 if err > tolerance:
-                    rep.failures.append(Failure("conc", plate, name, f"compound dose: {compound} is {got:.4g} M, layout says "
-                                                f"{conc:.4g} M ({err:.2%} off, tolerance {tolerance:.2%})"))
+                    rep.failures.append(Failure("conc", plate, name, f"compound dose: {compound} is {got:.4g} M, "
+                                                f"layout says {conc:.4g} M ({err:.2%} off, tolerance {tolerance:.2%})"))
             extra = sorted(set(present) - ({compound} if compound else set()))
             if extra:
                 what = "vehicle well" if role == "vehicle" else f"{role} well"
@@ -174,8 +174,8 @@ def verify(ledger: Ledger, wells: pd.DataFrame, plate_labels: dict[str, str], *,
             ref = sorted(vals)[len(vals) // 2]  # the median well is the plate's intended DMSO
             for name, d in dmso_values:
                 if abs(d - ref) > tolerance * max(ref, 1e-12):
-                    rep.failures.append(Failure("dmso", plate, name, f"compound dose: DMSO {d:.3%} differs from the plate's "
-                                                f"{ref:.3%} (vehicle-matched wells must be equal)"))
+                    rep.failures.append(Failure("dmso", plate, name, f"compound dose: DMSO {d:.3%} differs from "
+                                                f"the plate's {ref:.3%} (vehicle-matched wells must be equal)"))
         elif dmso_values:
             stats["dmso_min"], stats["dmso_max"] = min(d for _, d in dmso_values), max(d for _, d in dmso_values)
         else:
