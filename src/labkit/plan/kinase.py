@@ -123,6 +123,11 @@ def multi_classes(b: Builder, exp) -> set[str]:
 
 def plan_kinase(b: Builder, exp) -> None:
     """Add the kinase-assay steps to the builder (8-channels where column work pays and the deck allows)."""
+    for i, p in enumerate(exp.plates):
+        if p.format != 96:
+            raise PlanError(f"plate {p.id} is a {p.format}-well plate: the radiometric kinase assay runs on 96-well "
+                            "plates only, because each reaction goes well by well onto a 96-well P81 filter plate "
+                            "(MultiScreen-PH); use format: 96", field=f"plates[{i}].format")
     multi = multi_classes(b, exp) if b.allow_multi else set()
     slots = None
     if multi:

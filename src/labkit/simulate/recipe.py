@@ -273,7 +273,7 @@ def _aliquot(c: Aliquot, ledger: Ledger, res: CheckResult) -> None:
             res.passed += 1
         else:
             others = sorted({a.source[1] for a in read[w].additions if a.source and a.source != (c.plate, w)})
-            why = f"{got:g} µL of {c.plate} {w} reached {c.read_plate} {w} (should be {c.volume:g} µL)"
+            why = f"{got:g} µL of the reaction reached the same well of {c.read_plate} (should be {c.volume:g} µL)"
             bad.setdefault(why + (" — it got other wells' liquid" if others else ""), []).append(w)
     _fail(res, c.step, c.plate, bad)
 
