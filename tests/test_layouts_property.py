@@ -32,7 +32,8 @@ def layouts(draw) -> dict:
     replicates = draw(st.integers(1, 2 if SMALL else 4))
     points = draw(st.integers(4, 10))
     edges = draw(st.sampled_from(["use", "empty", "buffer"]))
-    explicit = draw(st.booleans())
+    rows_free = (16 if fmt == 384 else 8) - (2 if edges != "use" else 0)
+    explicit = draw(st.booleans()) and n_groups * n_compounds <= rows_free
     vehicle, other = draw(st.integers(1, 4)), draw(st.integers(1, 4))
     kinase = assay == "kinase_radiometric"
     groups = [f"K{i + 1}" if kinase else f"L{i + 1}" for i in range(n_groups)]

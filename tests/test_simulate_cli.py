@@ -107,3 +107,23 @@ def test_recipe_checks_with_counts_in_text_and_json(capsys):
     assert (checks["cells"]["passed"], checks["cells"]["total"]) == (42, 42)
     assert checks["suspension re-mix"]["high"] <= 5.0 and checks["suspension re-mix"]["measure"] == "min"
     assert json.loads(out)["verify"]["not_checked"]
+
+
+def test_planner_warning_reaches_the_protocol_and_the_simulate_output(tmp_path, capsys):
+    """No silent fallback: a plan's warning is a comment in the protocol, and `labkit simulate` prints it."""
+    from labkit.layout.io import load_experiment
+    from labkit.plan import build_plan
+    from labkit.plan.describe import describe
+    from labkit.protocol.emit import emit
+
+    plan = build_plan(load_experiment(ROOT / "layouts" / "dilution_tutorial.yaml"), "flex")
+    plan.warnings.append("8-channel not used (no deck): every well is worked one at a time, 96 tip pick-ups "
+                         "instead of 12")
+    assert "PLANNER WARNING: 8-channel not used" in describe(plan)
+    path = tmp_path / "p.py"
+    path.write_text(emit(plan), encoding="utf-8")
+    code, out, _ = run_cli(capsys, str(path), "--no-wells", "--in-process")
+    assert code == 0
+    assert "PLANNER WARNING (the protocol does less than it could): 8-channel not used" in out
+    code, out, _ = run_cli(capsys, str(path), "--json", "--in-process")
+    assert json.loads(out)["planner_warnings"] == ["Planner warning: " + plan.warnings[0]]

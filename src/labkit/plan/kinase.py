@@ -134,12 +134,21 @@ def plan_kinase(b: Builder, exp) -> None:
         probe = Builder(b.robot.key, b.plan.name, b.plan.description, b.plan.assay, b.plan.layout_sha256,
                         b.plan.tip_policy)
         probe.use_multi(multi)
+        probe_pickups = None
         try:
             _plan(probe, exp, None)
+            probe_pickups = sum(probe.plan.tips_used().values())
             slots = arrange_deck(b, probe)
-        except PlanError:  # no deck for partial layouts (or no plan at all: the single-channel build says why)
+        except PlanError as exc:  # no deck for partial layouts (or no plan at all: the single-channel build says why)
             multi, slots = set(), None
             b.deck = Deck(b.robot)
+            b.use_multi(multi)
+            _plan(b, exp, slots)
+            pickups = sum(b.plan.tips_used().values())
+            b.plan.warnings.append(
+                f"8-channel not used ({exc.message}): every well is worked one at a time, {pickups} tip pick-ups"
+                + (f" instead of {probe_pickups}" if probe_pickups is not None else ""))
+            return
     b.use_multi(multi)
     _plan(b, exp, slots)
 

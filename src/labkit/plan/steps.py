@@ -205,6 +205,7 @@ class Plan:
     loads: list[LiquidLoad] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)   # operator preparation, printed and put in comments
+    warnings: list[str] = field(default_factory=list)  # where the planner did less than it could, and by how much
 
     def labware_by_key(self) -> dict[str, LabwareUse]:
         """key -> LabwareUse."""

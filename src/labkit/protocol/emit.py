@@ -225,6 +225,9 @@ def step_data(step: object) -> dict:
     raise TypeError(f"unknown step {type(step).__name__}")
 
 
+PLANNER_WARNING = "Planner warning:"  # a comment the simulator reports (labkit simulate)
+
+
 def _late_loads(plan: Plan) -> dict[int, list]:
     """Step index of a pause -> the loads [liquid, labware, well, uL] the operator puts on the deck then: of the
     pause's liquids, the wells the steps after it draw from (until another pause brings the liquid again)."""
@@ -314,8 +317,9 @@ def emit(plan: Plan) -> str:
                                if ld.liquid not in late]),
         "# Each stroke: [tip, source, aspirate_uL, [[labware, well, uL, at_top], ...], mix_before, mix_after, "
         "blow_out, drop_tip]\n# A mix: [repetitions, uL, flow-rate multiplier]\n",
-        _assign_list("STEPS", [dict(step_data(s), **({"loads": late_loads[i]} if i in late_loads else {}))
-                               for i, s in enumerate(plan.steps)], inner=True),
+        _assign_list("STEPS", [{"op": "comment", "text": f"{PLANNER_WARNING} {w}"} for w in plan.warnings]
+                     + [dict(step_data(s), **({"loads": late_loads[i]} if i in late_loads else {}))
+                        for i, s in enumerate(plan.steps)], inner=True),
         _assign("DEFINITIONS", defs),
         RUNNER,
     ]

@@ -92,8 +92,12 @@ def simulate(protocol: Path, as_json: bool, layout: Path | None, params: tuple[s
         report = verify_experiment(sim.ledger, layout_info, sim.timeline)
     ok = sim.ok and (report is None or report.ok)
 
+    warnings = [str((c.get("params") or {}).get("message", "")) for c in sim.analysis.get("commands", [])
+                if c.get("commandType") == "comment"
+                and str((c.get("params") or {}).get("message", "")).startswith("Planner warning:")]
     if as_json:
         doc = {
+            "planner_warnings": warnings,
             "protocol": str(protocol), "ok": ok,
             "analysis": {"result": sim.analysis.get("result"), "robot": sim.robot, "api_level": sim.api_level,
                          "commands": len(sim.analysis.get("commands", [])),
@@ -114,6 +118,8 @@ def simulate(protocol: Path, as_json: bool, layout: Path | None, params: tuple[s
                f"{len(sim.analysis.get('commands', []))} commands)")
     for e in sim.errors:
         click.echo(f"  engine error: {e}")
+    for w in warnings:
+        click.echo(w.replace("Planner warning:", "PLANNER WARNING (the protocol does less than it could):", 1))
     click.echo(f"tips used: {c.tips_used}   aspirates: {c.aspirates}   dispenses: {c.dispenses}   "
                f"mix cycles: {c.mix_cycles}   moves: {c.moves}")
     click.echo(f"estimated deck time: {format_duration(c.time_s)} "
