@@ -24,49 +24,52 @@ SMALL = not LONG  # CI: small plates' worth of work per example
 
 @st.composite
 def layouts(draw) -> dict:
-    """An experiment file's data (it may or may not pass validation)."""
+    """An experiment file's data: mostly runnable sizes (one plate per target / cell line), some that are not."""
     assay = draw(st.sampled_from(["kinase_radiometric", "cell_viability_ctg"]))
+    kinase = assay == "kinase_radiometric"
     fmt = draw(st.sampled_from([96, 384]))
-    n_compounds = draw(st.integers(1, 2 if SMALL else 8))
-    n_groups = draw(st.integers(1, 2 if SMALL else 5))
-    replicates = draw(st.integers(1, 2 if SMALL else 4))
-    points = draw(st.integers(4, 10))
     edges = draw(st.sampled_from(["use", "empty", "buffer"]))
     rows_free = (16 if fmt == 384 else 8) - (2 if edges != "use" else 0)
-    explicit = draw(st.booleans()) and n_groups * n_compounds <= rows_free
+    n_compounds = draw(st.integers(1, 2 if SMALL else 8))
+    n_groups = draw(st.integers(1, 2 if SMALL else 5))
+    replicates = draw(st.integers(1, max(1, min(2 if SMALL else 4, rows_free // n_compounds))))
+    points = draw(st.integers(4, 10 if edges == "use" else 8))
+    explicit = draw(st.booleans()) and n_compounds <= rows_free
     vehicle, other = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    kinase = assay == "kinase_radiometric"
     groups = [f"K{i + 1}" if kinase else f"L{i + 1}" for i in range(n_groups)]
     compounds = [{"name": f"cpd{i + 1}", "stock": "10 mM",
                   "dilution": {"top": "100 nM" if kinase else "1 uM", "factor": 3, "points": points,
                                "replicates": replicates}} for i in range(n_compounds)]
     data: dict = {"name": "property", "assay": assay, "compounds": compounds}
-    plate: dict = {"id": "P-1", "format": fmt, "edges": edges}
+    key = "targets" if kinase else "cell_lines"
     if kinase:
         data["targets"] = [{"name": g, "enzyme": "2 nM", "substrate": "IGF1Rtide", "atp": "10 uM"} for g in groups]
         data["controls"] = {"vehicle": vehicle, "positive": other, "minimum": 1}
-        plate["targets"] = groups
     else:
         growth = draw(st.sampled_from(["adherent", "suspension"]))
         data["cell_lines"] = [{"name": g, "growth": growth, "cells_per_well": 2000} for g in groups]
         data["controls"] = {"vehicle": vehicle, "blank": other, "minimum": 1}
-        plate["cell_lines"] = groups
-    if explicit:  # one series per group and compound along a row, then its controls
-        rows = "ABCDEFGHIJKLMNOP"
-        wells, r = [], 1 if edges != "use" else 0
-        key = "target" if kinase else "cell_line"
-        ctrl = "positive" if kinase else "blank"
-        for g in groups:
-            for c in compounds:
-                c0 = 2 if edges != "use" else 1
-                wells.append({"well": f"{rows[r]}{c0}:{rows[r]}{c0 + points - 1}", "role": "sample",
-                              "compound": c["name"], key: g})
-                wells.append({"well": f"{rows[r]}{c0 + points}", "role": "vehicle", key: g})
-                wells.append({"well": f"{rows[r]}{c0 + points + 1}", "role": ctrl, key: g})
-                r += 1
-        plate = {k: v for k, v in plate.items() if k not in ("targets", "cell_lines")} | {"wells": wells}
+        if fmt == 384:  # the 96-well defaults (90 + 10 + 100 µL) do not fit a 384-well plate
+            data["volumes"] = {"cells": "36 uL", "compound": "4 uL", "ctg": "40 uL"}
+    plates = []
+    for i, g in enumerate(groups):  # one plate per target / cell line
+        plate: dict = {"id": f"P-{i + 1}", "format": fmt, "edges": edges, key: [g]}
+        if explicit:  # each compound's series along a row, then its controls
+            rows, c0 = "ABCDEFGHIJKLMNOP", 2 if edges != "use" else 1
+            r0 = 1 if edges != "use" else 0
+            column = "target" if kinase else "cell_line"
+            ctrl = "positive" if kinase else "blank"
+            wells = []
+            for r, c in enumerate(compounds, start=r0):
+                wells += [{"well": f"{rows[r]}{c0}:{rows[r]}{c0 + points - 1}", "role": "sample",
+                           "compound": c["name"], column: g},
+                          {"well": f"{rows[r]}{c0 + points}", "role": "vehicle", column: g},
+                          {"well": f"{rows[r]}{c0 + points + 1}", "role": ctrl, column: g}]
+            plate = {"id": plate["id"], "format": fmt, "edges": edges, "wells": wells}
+        plates.append(plate)
+    if explicit:
         data["controls"] = {"minimum": 1}
-    data["plates"] = [plate]
+    data["plates"] = plates
     return data
 
 
