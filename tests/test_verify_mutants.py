@@ -55,8 +55,8 @@ def edit_step(needle: str, edit, op: str = ""):
 def scale_volume(factor: float, first_only: bool = False):
     def edit(step):
         for stroke in step["strokes"][:1] if first_only else step["strokes"]:
-            stroke[2] *= factor
-            for d in stroke[3]:
+            stroke["aspirate_uL"] *= factor
+            for d in stroke["dispense"]:
                 d[2] *= factor
     return edit
 
@@ -67,7 +67,7 @@ def drop_first_stroke(step):
 
 def shift_destination(step):
     """The first stroke's aliquot lands one column to the right on the read plate."""
-    d = step["strokes"][0][3][0]
+    d = step["strokes"][0]["dispense"][0]
     row, col = d[1][0], int(d[1][1:])
     d[1] = f"{row}{col % 12 + 1}"
 
@@ -84,9 +84,9 @@ def liquid(name_part: str, species: str, factor: float):
 def source_of(needle: str, target: str):
     """The `target` step draws from the source of the `needle` step (the wrong liquid goes in)."""
     def change(steps):
-        src = steps[_index(steps, needle, "distribute")]["strokes"][0][1]
+        src = steps[_index(steps, needle, "distribute")]["strokes"][0]["source"]
         for stroke in steps[_index(steps, target, "distribute")]["strokes"]:
-            stroke[1] = list(src)
+            stroke["source"] = list(src)
         return steps
     return "STEPS", change
 
@@ -105,7 +105,7 @@ def _literal(text: str, name: str) -> str:
 
 def no_remix(step):
     for stroke in step["strokes"]:
-        stroke[4] = None
+        stroke.pop("mix_before", None)
 
 
 KINASE_MUTANTS = {
