@@ -4,8 +4,7 @@ front by `labkit layout validate` with exit 2 and a message.
 Hypothesis draws layouts across the schema — both assays, 96 and 384, 1–8 compounds, 1–5 targets or cell lines,
 1–4 replicates, control counts, edge policies, explicit wells, both robots, both tip policies — generates the
 protocol, runs the real Opentrons analysis in-process and verifies it. CI runs a few derandomized examples;
-LABKIT_LONG=N runs N random examples with the full ranges (`LABKIT_LONG=200 .venv/bin/python -m pytest
-tests/test_layouts_property.py`).
+LABKIT_LONG=N runs N random examples with the full ranges (`make test-long N=200`).
 """
 
 from __future__ import annotations

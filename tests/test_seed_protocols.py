@@ -49,19 +49,23 @@ def analyses():
 
 @pytest.mark.parametrize("layout,robot", CASES, ids=IDS)
 def test_analysis_passes_and_ledger_verifies(analyses, layout, robot):
+    from labkit.simulate.cost import timeline
     from labkit.simulate.ledger import read_liquids, replay
-    from labkit.simulate.verify import verify
+    from labkit.simulate.verify import verify_experiment
 
     analysis = analyses[(layout, robot)]
     assert analysis.get("result") == "ok" and not analysis.get("errors")
     exp = load_experiment(layout)
     path = protocol_path(layout, robot, ROOT / "protocols")
     ledger = replay(analysis, read_liquids(path))
-    report = verify(ledger, exp.wells_table(), {p.id: p.id for p in exp.plates}, dmso_limit=exp.limit,
-                    match_dmso=exp.assay != "dilution_plate")
-    assert report.ok, "\n".join(str(f) for f in report.failures[:20])
+    report = verify_experiment(ledger, exp, timeline(analysis))  # the whole recipe, timing included
+    assert report.ok, report.summary()
     assert report.conc_checked > 0
     assert report.max_conc_error <= 0.01
+    assert all(c.total > 0 for c in report.checks), [c.line() for c in report.checks]
+    expected = {"kinase_radiometric": {"enzyme", "read plate", "reaction time", "hot ATP on deck"},
+                "cell_viability_ctg": {"cells", "CellTiter-Glo", "suspension re-mix"}}.get(exp.assay, set())
+    assert expected <= {c.name for c in report.checks}
 
 
 @pytest.mark.parametrize("robot", ROBOT_CHOICES)
