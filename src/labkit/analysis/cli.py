@@ -150,8 +150,12 @@ def summary_text(result) -> str:
 @click.option("--fix-bottom", type=float, default=None, is_flag=False, flag_value=0.0, metavar="[V]",
               help="Fix the bottom asymptote (full-effect side) at V; a bare --fix-bottom fixes it at 0.")
 @click.option("--title", default=None, help="Report title (default: the experiment name).")
+@click.option("--value", "value", default=None, metavar="COLUMN",
+              help="Long tables: the value column, when several numeric columns could be it.")
+@click.option("--read", "read", default=None, metavar="NAME",
+              help="Multi-read files (e.g. two filters): the read to analyse (name, number or a unique part).")
 def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: float | None,
-            fix_bottom: float | None, title: str | None) -> int:
+            fix_bottom: float | None, title: str | None, value: str | None, read: str | None) -> int:
     """Normalise reader exports to the on-plate controls, fit LL.4 per compound x target / cell line, and
     write data.csv, results.csv/.parquet, qc.csv, PNGs and a self-contained report.html.
 
@@ -169,7 +173,7 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
 
     guard_output_dir(out_dir, [*readouts, layout])
     result, paths = analyze_files(list(readouts), layout, out_dir, fix_top=fix_top, fix_bottom=fix_bottom,
-                                  title=title)
+                                  title=title, value=value, read=read)
     click.echo(summary_text(result))
     click.echo(f"\nwrote {len(paths)} files to {out_dir}; open {paths['report']}")
     return 0

@@ -36,13 +36,14 @@ def validate(files: tuple[Path, ...], robots: tuple[str, ...]) -> int:
       labkit layout validate layouts/*.yaml
     """
     from labkit.layout.io import load_experiment
-    from labkit.plan import build_plan
+    from labkit.plan import PROTOCOL_FORMATS, build_plan
 
     bad = []
     for f in files:
         try:
             exp = load_experiment(f)
-            for robot in robots or ("ot2", "flex"):
+            analysis_only = any(p.format not in PROTOCOL_FORMATS for p in exp.plates)
+            for robot in () if analysis_only else robots or ("ot2", "flex"):
                 try:
                     build_plan(exp, robot)
                 except LabkitError as exc:
@@ -54,7 +55,8 @@ def validate(files: tuple[Path, ...], robots: tuple[str, ...]) -> int:
             continue
         n = {p.id: sum(1 for w in exp.wells[p.id] if w.role not in ("empty", "buffer")) for p in exp.plates}
         click.echo(f"{f}: ok ({exp.assay}, {len(exp.plates)} plate(s), assay wells per plate: "
-                   + ", ".join(f"{k} {v}" for k, v in n.items()) + ")")
+                   + ", ".join(f"{k} {v}" for k, v in n.items()) + ")"
+                   + ("; analysis only: no protocol for 1536-well plates" if analysis_only else ""))
     return 2 if bad else 0
 
 

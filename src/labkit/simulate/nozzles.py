@@ -12,6 +12,7 @@ A `WellGrid` wraps one labware definition and remembers its answers; the replay 
 from __future__ import annotations
 
 from labkit.errors import SimulationError
+from labkit.wells import parse_well
 
 NOZZLE_PITCH_MM = 9.0
 
@@ -29,7 +30,8 @@ def channel_count(pipette_name: str) -> int:
 
 
 def _nozzle(name: str) -> Nozzle:
-    return ord(name[0].upper()) - ord("A"), int(name[1:]) - 1
+    r, c = parse_well(name)
+    return r, c - 1
 
 
 def active_nozzles(channels: int, config: dict | None) -> tuple[Nozzle, list[Nozzle]]:

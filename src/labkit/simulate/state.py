@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from labkit.wells import WellNameError, parse_well
+
 COMPOUND = "compound:"
 DMSO = "solvent:DMSO"
 HOT = "atp33"
@@ -242,9 +244,11 @@ class Ledger:
 
 
 def _well_sort(name: str) -> tuple[int, str, int]:
-    letters = name.rstrip("0123456789")
-    digits = name[len(letters):]
-    return len(letters), letters, int(digits) if digits else 0  # row-major: A1, A2, …, B1
+    try:
+        r, c = parse_well(name)
+    except WellNameError:  # not a plate-style name: after the wells that are, by name
+        return 1, name, 0
+    return 0, f"{r:02d}", c  # row-major: A1, A2, …, B1
 
 
 def _new_well(info: LabwareInfo, name: str) -> WellState:
