@@ -143,9 +143,11 @@ class CheckResult:
 
     @property
     def ok(self) -> bool:
+        """Every counted item passed and nothing failed."""
         return self.passed == self.total and not self.failures
 
     def spread(self, value: float) -> None:
+        """Widen the measured range to include value."""
         self.low = value if self.low is None else min(self.low, value)
         self.high = value if self.high is None else max(self.high, value)
 
