@@ -271,9 +271,9 @@ def verify(simulation: Any, exp: ExperimentBase, *, tolerance: float = 0.01) -> 
     """Verify a simulated protocol (a Run's simulation, or anything with a `.ledger`) against an experiment.
 
     Args:
-        simulation: labkit.simulate.Simulation (or a Ledger).
-        exp: the experiment the protocol was made from; its wells, plate ids, solvent limit and assay kind say
-            what to check.
+        simulation: labkit.simulate.Simulation (or a Ledger: then the recipe's timed checks are not made).
+        exp: the experiment the protocol was made from; its wells, plate ids, solvent limit and assay kind (its
+            verification recipe: components, reagents after, the plate that is read, timing) say what to check.
         tolerance: relative tolerance of concentrations and DMSO fractions.
 
     Returns:
@@ -286,11 +286,10 @@ def verify(simulation: Any, exp: ExperimentBase, *, tolerance: float = 0.01) -> 
         >>> labkit.verify(run.simulation, exp).ok
         True
     """
-    from labkit.simulate.verify import verify as verify_ledger
+    from labkit.simulate.verify import verify_experiment
 
     ledger = getattr(simulation, "ledger", simulation)
-    return verify_ledger(ledger, exp.wells_table(), {p.id: p.id for p in exp.plates}, dmso_limit=exp.limit,
-                         tolerance=tolerance, match_dmso=exp.assay_kind.match_solvent)
+    return verify_experiment(ledger, exp, getattr(simulation, "timeline", None), tolerance=tolerance)
 
 
 # --- readouts and analysis ---------------------------------------------------------------------------------------
