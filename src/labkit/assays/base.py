@@ -75,6 +75,7 @@ class AssayKind:
         readout_species: ledger species of the reagents that end the assay (stop, detection reagent): a well's
             assay-time contents are taken just before the first of them.
         readout_format: a short name of the instrument export the demo writes.
+        readout_suffix: the file suffix of that export ('.txt', '.csv').
     """
 
     name: ClassVar[str] = ""
@@ -89,6 +90,7 @@ class AssayKind:
     active_species: ClassVar[str] = ""
     readout_species: ClassVar[tuple[str, ...]] = ()
     readout_format: ClassVar[str] = ""
+    readout_suffix: ClassVar[str] = ""
 
     # -- plan ----------------------------------------------------------------------------------------------------
     def plan(self, b: Builder, exp: Any) -> None:

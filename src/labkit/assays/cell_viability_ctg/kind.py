@@ -26,6 +26,7 @@ class CellViabilityCTG(AssayKind):
     active_species = "cells:"
     readout_species = ("ctg",)
     readout_format = "EnVision CSV"
+    readout_suffix = ".csv"
 
     def plan(self, b: Any, exp: Any) -> None:
         """Seed, dose, incubate, CellTiter-Glo, shake, read."""
@@ -37,7 +38,7 @@ class CellViabilityCTG(AssayKind):
         """An EnVision-style luminescence CSV."""
         from labkit.readout.writers import write_luminescence
 
-        return write_luminescence(values, out.with_suffix(".csv"), plate_format=plate_format)
+        return write_luminescence(values, out.with_suffix(self.readout_suffix), plate_format=plate_format)
 
 
 KIND = CellViabilityCTG()

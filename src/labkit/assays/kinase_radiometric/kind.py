@@ -27,6 +27,7 @@ class KinaseRadiometric(AssayKind):
     active_species = "enzyme:"
     readout_species = ("stop",)
     readout_format = "MicroBeta2 CPM export"
+    readout_suffix = ".txt"
 
     def build(self, config: Any, exp: Any) -> Any:
         """Two passes: a probe build finds the 8-channel work, the final one runs on a deck arranged for it."""
@@ -38,7 +39,7 @@ class KinaseRadiometric(AssayKind):
         """A MicroBeta2 CPM export (.txt)."""
         from labkit.readout.writers import write_microbeta
 
-        return write_microbeta(values, out.with_suffix(".txt"), plate_format=plate_format)
+        return write_microbeta(values, out.with_suffix(self.readout_suffix), plate_format=plate_format)
 
 
 KIND = KinaseRadiometric()
