@@ -13,6 +13,9 @@ import hashlib
 import os
 import re
 import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -193,16 +196,57 @@ def test_protocol_through_a_file_is_refused(tmp_path, capsys):
             str(blocker), "is a file, not a folder")
 
 
-@pytest.mark.skipif(AS_ROOT, reason="root writes into read-only folders; permissions cannot be tested as root")
-def test_protocol_into_a_read_only_folder_is_refused(tmp_path, capsys):
-    ro = tmp_path / "ro"
+def _unprivileged() -> list[str] | None:
+    """A command prefix that runs a program as an unprivileged user, or None when there is no way to."""
+    if not AS_ROOT:
+        return []  # already unprivileged: permissions apply
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return None
+    probe = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "true"],
+                           capture_output=True)
+    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"] if probe.returncode == 0 else None
+
+
+RUN_AS = _unprivileged()
+
+
+@pytest.fixture
+def shared_tmp():
+    """A temporary folder the unprivileged user can read (pytest's tmp_path is private to root)."""
+    folder = Path(tempfile.mkdtemp(prefix="labkit-ro-"))
+    folder.chmod(0o755)
+    yield folder
+    for p in [folder, *folder.rglob("*")]:
+        if p.is_dir():
+            p.chmod(0o755)
+    shutil.rmtree(folder)
+
+
+@pytest.mark.skipif(RUN_AS is None, reason="tests run as root and setpriv cannot drop to uid 65534 here, so a "
+                                           "read-only folder cannot be made read-only for the test")
+@pytest.mark.parametrize("command", ["protocol", "import", "analyze"])
+def test_output_into_a_read_only_folder_is_refused(command, shared_tmp):
+    """The real CLI, run as an unprivileged user (setpriv) into a folder it may not write: exit 2, no files."""
+    layout = shared_tmp / "kinase.yaml"
+    shutil.copy(LAYOUTS / "kinase_panel.yaml", layout)
+    raw = shared_tmp / "counts.csv"
+    raw.write_text(MICROBETA, encoding="utf-8")
+    ro = shared_tmp / "ro"
     ro.mkdir()
-    ro.chmod(0o555)
-    try:
-        refused(["protocol", LAYOUTS / "dilution_tutorial.yaml", "-o", ro / "p.py"], capsys, [], ro,
-                "read-only")
-    finally:
-        ro.chmod(0o755)
+    (ro / "results.csv").write_text("previous results\n")
+    ro.chmod(0o555)  # owned by root: read-only for uid 65534
+    args = {"protocol": ["protocol", layout, "-o", ro / "p.py"],
+            "import": ["import", raw, "-o", ro / "t.csv"],
+            "analyze": ["analyze", raw, "--layout", layout, "--plate-map", "KIN-TRKA-01=KIN-1", "--plate-map",
+                        "KIN-TRKA-02=KIN-2", "-o", ro / "sub"]}[command]
+    before, files = digest([layout, raw]), listing(ro)
+    env = {**os.environ, "HOME": str(shared_tmp), "MPLCONFIGDIR": str(shared_tmp / "mpl")}
+    proc = subprocess.run([*RUN_AS, sys.executable, "-c", "import sys; from labkit.cli import main; main(sys.argv[1:])",
+                           *map(str, args)], capture_output=True, text=True, cwd=shared_tmp, env=env, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and str(ro) in proc.stderr and "read-only" in proc.stderr, proc.stderr
+    assert digest([layout, raw]) == before and listing(ro) == files
 
 
 def test_protocol_over_a_hard_link_to_the_layout_is_refused(tmp_path, capsys):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from labkit.readout import topcount
-from labkit.readout.grid import find_blocks, read_grid, select
+from labkit.readout.grid import check_list_complete, find_blocks, read_grid, select
 from labkit.readout.long import VALUE_PREFS, read_long
 from labkit.readout.table import Record
 from labkit.readout.text import Doc
@@ -47,8 +47,9 @@ def read_microbeta(doc: Doc, partial: bool = False) -> list[Record]:
 
     Files that name the instrument are held to instrument rules (an export always ends with a line
     break, so a last line without one means the file was cut); files that merely have CPM columns are not.
-    A counts grid short of its plate format's rows is an error unless partial; a plate whose counts grid is
-    entirely blank keeps its wells, flagged 'missing'.
+    A counts grid short of its plate format's rows, or a well list that stops before its format's last well
+    (grid.check_list_complete), is an error unless partial; a plate whose counts grid is entirely blank keeps
+    its wells, flagged 'missing'.
     """
     strict = bool(STRONG.search(doc.head(80)))
     if not strict and topcount.kind(doc):
@@ -56,4 +57,7 @@ def read_microbeta(doc: Doc, partial: bool = False) -> list[Record]:
     if select(find_blocks(doc), doc.decimal):
         return read_grid(doc, default_unit="CPM", prefer=GRID_PREFER, strict=strict, complete=not partial,
                          blank=True)
-    return read_long(doc, default_unit="CPM", prefs=LONG_PREFS, strict=strict)
+    records = read_long(doc, default_unit="CPM", prefs=LONG_PREFS, strict=strict)
+    if not partial:
+        check_list_complete(doc, records)
+    return records
