@@ -272,7 +272,7 @@ def check_readout_fits(joined: pd.DataFrame, assay: str, readouts: list[str | Pa
     """Refuse (exit 2) a readout whose measurement kind cannot come from this assay, unless forced (then a note)."""
     notes = unit_notes(joined, assay)
     if notes and not force:
-        raise ReadoutError(notes[0] + " Refusing to analyze it; pass --force if it really is",
+        raise ReadoutError(notes[0] + " Refusing to use it with this layout; pass --force if it really is",
                            file=", ".join(str(p) for p in readouts), field="unit")
     return notes
 
