@@ -352,6 +352,32 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
     assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["r.csv"]
 
 
+def test_demo_into_a_path_through_a_file_is_refused_before_any_work(tmp_path, capsys):
+    blocker = tmp_path / "out"
+    blocker.write_text("a file where the demo's folder would go")
+    refused(["demo", "-o", blocker / "demo"], capsys, [blocker], tmp_path, str(blocker), "is a file, not a folder")
+
+
+def test_demo_files_are_written_atomically(tmp_path):
+    """The demo's own writers (plate maps, virtual instrument files) replace a file in one rename or not at all."""
+    import pandas as pd
+
+    from labkit.layout.io import load_experiment
+    from labkit.layout.render import plate_png
+    from labkit.readout.writers import write_microbeta
+
+    exp = load_experiment(LAYOUTS / "kinase_panel.yaml")
+    (tmp_path / "map.png").mkdir()  # a folder where the file goes: the final rename fails
+    with pytest.raises(LabkitError, match="cannot write the file"):
+        plate_png(exp, "KIN-1", tmp_path / "map.png")
+    values = pd.DataFrame({"plate": "P1", "well": ["A1", "H12"], "value": [10.0, 20.0]})
+    (tmp_path / "counts.txt").mkdir()
+    with pytest.raises(LabkitError, match="cannot write the file"):
+        write_microbeta(values, tmp_path / "counts.txt", plate_format=96)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["counts.txt", "map.png"]  # no temporary file left
+    assert write_microbeta(values, tmp_path / "ok.txt", plate_format=96).read_text().startswith("PerkinElmer")
+
+
 def test_fit_on_a_header_only_table_is_bad_input(tmp_path, capsys):
     table = tmp_path / "doses.csv"
     table.write_text("conc,resp\n")
