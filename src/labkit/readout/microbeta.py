@@ -47,8 +47,8 @@ def read_microbeta(doc: Doc, partial: bool = False) -> list[Record]:
 
     Files that name the instrument are held to instrument rules (an export always ends with a line
     break, so a last line without one means the file was cut); files that merely have CPM columns are not.
-    A counts grid short of its plate format's rows, or a well list that stops before its format's last well
-    (grid.check_list_complete), is an error unless partial; a plate whose counts grid is entirely blank keeps
+    A counts grid short of its plate format's rows, or an instrument's well list that stops before its format's
+    last well (grid.check_list_complete; not labkit's own tidy tables), is an error unless partial; a plate whose counts grid is entirely blank keeps
     its wells, flagged 'missing'.
     """
     strict = bool(STRONG.search(doc.head(80)))
@@ -58,6 +58,14 @@ def read_microbeta(doc: Doc, partial: bool = False) -> list[Record]:
         return read_grid(doc, default_unit="CPM", prefer=GRID_PREFER, strict=strict, complete=not partial,
                          blank=True)
     records = read_long(doc, default_unit="CPM", prefs=LONG_PREFS, strict=strict)
-    if not partial:
+    if strict and not partial and not _labkit_table(doc):  # an instrument's list, not one a person or labkit cut
         check_list_complete(doc, records)
     return records
+
+
+def _labkit_table(doc: Doc) -> bool:
+    """True for labkit's own tidy readout table (it lists the measured wells only), e.g. `labkit import`'s CSV."""
+    from labkit.tables import READOUT_COLUMNS
+
+    first = next((row for row in doc.rows if any(cell.strip() for cell in row)), [])
+    return [cell.strip() for cell in first[:len(READOUT_COLUMNS)]] == list(READOUT_COLUMNS)
