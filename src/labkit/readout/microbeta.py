@@ -48,8 +48,8 @@ def read_microbeta(doc: Doc, partial: bool = False) -> list[Record]:
     Files that name the instrument are held to instrument rules (an export always ends with a line
     break, so a last line without one means the file was cut); files that merely have CPM columns are not.
     A counts grid short of its plate format's rows, or an instrument's well list that stops before its format's
-    last well (grid.check_list_complete; not labkit's own tidy tables), is an error unless partial; a plate whose counts grid is entirely blank keeps
-    its wells, flagged 'missing'.
+    last well (grid.check_list_complete; not labkit's own tidy tables), is an error unless partial; a plate
+    whose counts grid is entirely blank keeps its wells, flagged 'missing'.
     """
     strict = bool(STRONG.search(doc.head(80)))
     if not strict and topcount.kind(doc):
