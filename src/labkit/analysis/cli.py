@@ -31,25 +31,44 @@ def _read_table(path: Path):
                    "without it the whole table is one curve, named after the file.")
 @click.option("--conc", required=True, help="Concentration column (any unit; 0 = vehicle, counts as a point).")
 @click.option("--response", required=True, help="Response column.")
-@click.option("--model", type=click.Choice(["ll4", "ll3"], case_sensitive=False), default="ll4", show_default=True,
-              help="ll4: b, c, d, e; ll3: bottom c fixed at 0.")
+@click.option("--model", type=click.Choice(["auto", "ll4", "ll3", "ll2"], case_sensitive=False), default="auto",
+              show_default=True,
+              help="auto: per curve LL.4 / LL.3 (top fixed) / LL.2 by AICc, bottom fixed when there is no lower "
+                   "plateau (for data normalised to --top/--bottom); ll4: b, c, d, e; ll3: bottom fixed at 0; "
+                   "ll2: top and bottom fixed.")
+@click.option("--unbounded", is_flag=True,
+              help="No bounds on the asymptotes and drc's |b| <= 20 (with --model ll4: drc's LL.4, for raw data).")
+@click.option("--top", "top_ref", type=float, default=100.0, show_default=True,
+              help="Response of the vehicle control (100 %% of control): bounds, fixed top, absolute IC50, AUC.")
+@click.option("--bottom", "bottom_ref", type=float, default=0.0, show_default=True,
+              help="Response of the full-effect control (0 %% of control).")
+@click.option("--outliers", "outlier_q", type=float, default=None, metavar="Q",
+              help="ROUT outlier detection at false-discovery rate Q (e.g. 0.01): outliers left out of the fit, "
+                   "counted in n_outliers and flagged.")
 @click.option("--fix-top", type=float, default=None, help="Fix the upper asymptote d at this value.")
 @click.option("--fix-bottom", type=float, default=None, help="Fix the lower asymptote c at this value.")
 @click.option("--weights", default=None, help="'1/y' (e.g. for counts) or a column of weights.")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Output CSV: one row per curve.")
-def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: str, fix_top: float | None,
+def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: str, unbounded: bool,
+        top_ref: float, bottom_ref: float, outlier_q: float | None, fix_top: float | None,
         fix_bottom: float | None, weights: str | None, output: Path) -> int:
     """Fit log-logistic dose-response curves (drc's LL.4 / LL.3) to a long-form table, one row per point.
 
-    Writes one row per curve: the curve key(s), n, b, c, d, e with standard errors (drc's, from the exact
-    Hessian), ic50 (= e) with its 95 % CI, hill (= -b), pic50 (-log10 e), rse, df, r2, converged and flags
-    (all_nan, too_few_points, not_converged, flat, extrapolated, incomplete, poor_fit, at_bound).
+    Default: data normalised to % of control (vehicle 100, full effect 0), bounded asymptotes (0-150 %) and
+    |Hill| <= 10, and per curve the model its data support (model, model_reason). Raw signals (or drc
+    parity): --model ll4 --unbounded.
+
+    Writes one row per curve: the curve key(s), n, model, b, c, d, e with standard errors (drc's, from the exact
+    Hessian), ic50 (= e, relative IC50) with its 95 % CI (on the log scale), pic50 (-log10 e) and its SE,
+    abs_ic50 (where the curve crosses 50 % of control), emax (response at the top dose), auc (normalised,
+    log dose), hill (= -b), rse, df, r2, converged, n_outliers, flags (all_nan, too_few_points, not_converged,
+    flat, extrapolated, incomplete, poor_fit, at_bound, outliers:k) and model_reason.
 
     \b
     Example:
-      labkit fit doses.csv --curve compound --curve target --conc conc_M --response inhibition \\
-          --fix-top 100 --fix-bottom 0 -o ic50.csv
+      labkit fit doses.csv --curve compound --curve target --conc conc_M --response pct_activity -o ic50.csv
+      labkit fit rye.csv --conc conc --response rootl --model ll4 --unbounded -o drc.csv
     """
     from labkit.analysis.fit import check_table, fit_table
 
@@ -64,7 +83,8 @@ def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: st
     check_table(df, keys, conc, response, weights, file=str(table))
     try:
         out = fit_table(df, curve=keys, conc=conc, response=response, model=model.lower(), fix_top=fix_top,
-                        fix_bottom=fix_bottom, weights=weights)
+                        fix_bottom=fix_bottom, weights=weights, unbounded=unbounded, top=top_ref,
+                        bottom=bottom_ref, outlier_q=outlier_q)
     except FitError as exc:
         if exc.file is None:
             exc.file = str(table)
@@ -172,4 +192,47 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
                                   title=title)
     click.echo(summary_text(result))
     click.echo(f"\nwrote {len(paths)} files to {out_dir}; open {paths['report']}")
+    return 0
+
+
+# --- labkit combine ----------------------------------------------------------------------------------------
+
+@click.command("combine", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("tables", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key", "keys", multiple=True, required=True,
+              help="Column identifying a compound x target (repeat for a composite key).")
+@click.option("--ic50", "ic50", default="ic50_M", show_default=True, help="IC50 column (any unit; > 0).")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Output CSV: one row per key.")
+def combine(tables: tuple[Path, ...], keys: tuple[str, ...], ic50: str, output: Path) -> int:
+    """Combine independent runs (results.csv of several `labkit analyze` / `labkit fit` runs, or one table with
+    a row per run): geometric-mean IC50 with its 95 % CI per compound x target, and the minimum significant
+    ratio MSR = 10^(2 sqrt(2) s), s the pooled SD of log10 IC50 (NCBI Assay Guidance Manual).
+
+    \b
+    Example:
+      labkit combine run1/results.csv run2/results.csv run3/results.csv --key compound --key target -o msr.csv
+    """
+    import pandas as pd
+
+    from labkit.analysis.combine import combine_runs
+    from labkit.safety import guard_output
+
+    frames = [_read_table(t).assign(_run=str(t)) for t in tables]
+    df = pd.concat(frames, ignore_index=True)
+    from labkit.errors import LabkitError
+
+    try:
+        out, summary = combine_runs(df, keys=list(keys), ic50=ic50)
+    except LabkitError as exc:  # it names the column; add the files
+        if exc.file is None:
+            exc.file = ", ".join(map(str, tables))
+        raise
+    guard_output(output, list(tables))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    out.to_csv(output, index=False)
+    msr_text = (f"MSR {summary['msr']:.2f} (pooled SD of log10 IC50 {summary['pooled_sd_log10']:.3f} on "
+                f"{summary['pooled_df']} df)" if summary["pooled_df"] else
+                "MSR not estimable: no compound x target has >= 2 runs with an IC50")
+    click.echo(f"combined {len(df)} run result(s) into {len(out)} compound(s); {msr_text} -> {output}", err=True)
     return 0

@@ -56,8 +56,9 @@ PARAMS = ("b", "c", "d", "e")
 MODELS = ("ll4", "ll3")
 FLAGS = ("all_nan", "too_few_points", "not_converged", "flat", "extrapolated", "incomplete", "poor_fit",
          "at_bound")
-TABLE_COLUMNS = ("n", "b", "b_se", "c", "c_se", "d", "d_se", "e", "e_se", "ic50", "ic50_ci_low", "ic50_ci_high",
-                 "hill", "pic50", "rse", "df", "r2", "converged", "flags")
+TABLE_COLUMNS = ("n", "model", "b", "b_se", "c", "c_se", "d", "d_se", "e", "e_se", "ic50", "ic50_ci_low",
+                 "ic50_ci_high", "pic50", "pic50_se", "abs_ic50", "emax", "auc", "hill", "rse", "df", "r2",
+                 "converged", "n_outliers", "flags", "model_reason")
 
 R2_POOR = 0.8  # poor_fit threshold
 FLAT_P = 0.05  # flat: F-test p-value above this
@@ -98,6 +99,12 @@ class FitResults:
     conc_max: np.ndarray  # highest concentration tested
     at_bound: np.ndarray  # bool: an estimated parameter ended on a bound (its SE is NaN)
     flags: list[str] = field(default_factory=list)  # ';'-joined per curve
+    models: np.ndarray | None = None  # per-curve model label (labkit.analysis.models); None: `model` for all
+    reasons: np.ndarray | None = None  # per-curve reason for that model
+    n_outliers: np.ndarray | None = None  # points flagged as outliers and left out of the fit (outliers.py)
+    outlier: np.ndarray | None = None  # (n_curves, n_points) bool: that point is an outlier
+    top_ref: float = 100.0  # control levels the derived metrics refer to (abs IC50 at their half-way point)
+    bottom_ref: float = 0.0
 
     def __len__(self) -> int:
         return len(self.params)
@@ -137,6 +144,36 @@ class FitResults:
         p = self.params
         return ll4(x, p[:, 0:1], p[:, 1:2], p[:, 2:3], p[:, 3:4])
 
+    def predict_at(self, x: np.ndarray) -> np.ndarray:
+        """Fitted values at per-curve concentrations x (n_curves, n_points); NaN where a curve has no fit."""
+        p = self.params
+        y = ll4(x, p[:, 0:1], p[:, 1:2], p[:, 2:3], p[:, 3:4])
+        const = ~np.isfinite(p[:, 3]) & np.isfinite(p[:, 1])  # a constant response: c = d, no e
+        return np.where(const[:, None], p[:, 1:2], y)
+
+    _ROW_FIELDS = ("params", "se", "cov", "n", "df", "rss", "rse", "r2", "f_pvalue", "converged", "n_iter",
+                   "conc_min", "conc_max", "at_bound")
+
+    def take(self, idx: np.ndarray) -> FitResults:
+        """The results of curves idx (a new FitResults)."""
+        out = FitResults(model=self.model, free=self.free, flags=[self.flags[i] for i in idx],
+                         **{k: getattr(self, k)[idx] for k in self._ROW_FIELDS})
+        for k in ("models", "reasons", "n_outliers", "outlier"):
+            v = getattr(self, k)
+            setattr(out, k, None if v is None else v[idx])
+        out.top_ref, out.bottom_ref = self.top_ref, self.bottom_ref
+        return out
+
+    def put(self, idx: np.ndarray, other: FitResults) -> None:
+        """Replace the results of curves idx by other's (same length as idx), in place."""
+        for k in self._ROW_FIELDS:
+            getattr(self, k)[idx] = getattr(other, k)
+        for j, i in enumerate(idx):
+            self.flags[i] = other.flags[j]
+        for k in ("models", "reasons"):
+            if getattr(self, k) is not None and getattr(other, k) is not None:
+                getattr(self, k)[idx] = getattr(other, k)
+
     def band(self, x, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Pointwise confidence band of the fitted curve at x (delta method, Wald-t), each (n_curves, len(x))."""
         from scipy import stats
@@ -153,15 +190,23 @@ class FitResults:
         return f - half, f + half
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per curve with TABLE_COLUMNS."""
-        low, high = self.ci()
-        out = {"n": self.n.astype(int)}
+        """One row per curve with TABLE_COLUMNS; ic50's CI on the log scale (labkit.analysis.models.derived)."""
+        from labkit.analysis.models import derived
+
+        der = derived(self, top=self.top_ref, bottom=self.bottom_ref)
+        n_out = self.n_outliers if self.n_outliers is not None else np.zeros(len(self), dtype=int)
+        out = {"n": (self.n + n_out).astype(int),  # points measured; n_outliers of them left out of the fit
+               "model": list(self.models) if self.models is not None else [self.model] * len(self)}
         for i, name in enumerate(PARAMS):
             out[name] = self.params[:, i]
             out[f"{name}_se"] = self.se[:, i]
-        out.update(ic50=self.ic50, ic50_ci_low=low[:, 3], ic50_ci_high=high[:, 3], hill=self.hill,
-                   pic50=self.pic50, rse=self.rse, df=self.df.astype(int), r2=self.r2,
-                   converged=self.converged.astype(bool), flags=list(self.flags))
+        out.update(ic50=self.ic50, ic50_ci_low=der["ic50_ci_low"], ic50_ci_high=der["ic50_ci_high"],
+                   pic50=self.pic50, pic50_se=der["pic50_se"], abs_ic50=der["abs_ic50"], emax=der["emax"],
+                   auc=der["auc"], hill=self.hill, rse=self.rse, df=self.df.astype(int), r2=self.r2,
+                   converged=self.converged.astype(bool),
+                   n_outliers=(self.n_outliers if self.n_outliers is not None else np.zeros(len(self))).astype(int),
+                   flags=list(self.flags),
+                   model_reason=list(self.reasons) if self.reasons is not None else [""] * len(self))
         return pd.DataFrame(out, columns=list(TABLE_COLUMNS))
 
 
@@ -240,9 +285,19 @@ def fit_curves(conc: np.ndarray, response: np.ndarray, *, model: str = "ll4", fi
     return results
 
 
-def fit_table(df: pd.DataFrame, *, curve: str | list[str], conc: str, response: str, model="ll4",
-              fix_top=None, fix_bottom=None, weights: str | None = None) -> pd.DataFrame:
-    """Fit a long-form table (one row per point) and return one row per curve: keys + TABLE_COLUMNS."""
+def fit_table(df: pd.DataFrame, *, curve: str | list[str], conc: str, response: str, model: str = "auto",
+              fix_top: float | None = None, fix_bottom: float | None = None, weights: str | None = None,
+              unbounded: bool = False, top: float = 100.0, bottom: float = 0.0,
+              outlier_q: float | None = None, outlier_column: str | None = None) -> pd.DataFrame:
+    """Fit a long-form table (one row per point) and return one row per curve: keys + TABLE_COLUMNS.
+
+    model / unbounded / top / bottom as labkit.analysis.models.fit_model (default: model selection with bounded
+    asymptotes for data normalised to top = 100, bottom = 0; model="ll4", unbounded=True is drc's LL.4).
+    outlier_q: ROUT outlier detection at this false-discovery rate (labkit.analysis.outliers); with
+    outlier_column, df gets a bool column of that name marking each outlier point (nothing is dropped).
+    """
+    from labkit.analysis.models import fit_model
+
     keys = [curve] if isinstance(curve, str) else list(curve)
     if not keys:
         raise FitError("no curve column given; expected at least one", field="curve")
@@ -286,7 +341,13 @@ def fit_table(df: pd.DataFrame, *, curve: str | list[str], conc: str, response: 
     if w is not None:
         cw = np.zeros((ncur, width))
         cw[gid, pos] = np.nan_to_num(w, nan=0.0)
-    res = fit_curves(cx, cy, model=model, fix_top=fix_top, fix_bottom=fix_bottom, weights=cw)
+    res = fit_model(cx, cy, model=model, fix_top=fix_top, fix_bottom=fix_bottom, weights=cw, unbounded=unbounded,
+                    top=top, bottom=bottom, outlier_q=outlier_q)
+    if outlier_column is not None:
+        flag = np.zeros(len(df), dtype=bool)
+        if res.outlier is not None and len(gid):
+            flag = res.outlier[gid, pos]
+        df[outlier_column] = flag
     first = df.drop_duplicates(subset=keys)[keys] if ncur else pd.DataFrame(columns=keys)
     key_frame = first.reset_index(drop=True)
     return pd.concat([key_frame, res.to_frame()], axis=1)
