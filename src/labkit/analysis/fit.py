@@ -212,8 +212,12 @@ class FitResults:
 
 def fit_curves(conc: np.ndarray, response: np.ndarray, *, model: str = "ll4", fix_top: float | None = None,
                fix_bottom: float | None = None, weights: np.ndarray | None = None,
-               bounds: dict[str, tuple[float, float]] | None = None) -> FitResults:
-    """Fit LL.4 / LL.3 to every row of (n_curves, n_points) arrays at once; NaN marks a missing point."""
+               bounds: dict[str, tuple[float, float]] | None = None, start: np.ndarray | None = None) -> FitResults:
+    """Fit LL.4 / LL.3 to every row of (n_curves, n_points) arrays at once; NaN marks a missing point.
+
+    start: optional (n_curves, 4) starting values in (b, c, d, e) (e.g. another model's fit); rows with a
+    non-finite value get the grid search's start.
+    """
     conc = np.atleast_2d(np.asarray(conc, dtype=float))
     y = np.atleast_2d(np.asarray(response, dtype=float))
     if conc.shape != y.shape:
@@ -269,7 +273,10 @@ def fit_curves(conc: np.ndarray, response: np.ndarray, *, model: str = "ll4", fi
 
     idx = np.flatnonzero(fit)
     if len(idx):
-        res = _fit_parallel(idx, lx, zero, yz, w, conc_min, conc_max, fixed, free, user_bounds)
+        st = None
+        if start is not None:
+            st = _to_internal(np.broadcast_to(np.asarray(start, dtype=float), (ncur, 4)).copy())
+        res = _fit_parallel(idx, lx, zero, yz, w, conc_min, conc_max, fixed, free, user_bounds, st)
         theta, conv[idx], n_iter[idx] = res["theta"], res["converged"], res["n_iter"]
         params[idx] = _from_internal(theta)
         se[idx], cov[idx], not_pd[idx] = res["se"], res["cov"], res["not_pd"]
@@ -460,7 +467,7 @@ def _from_internal(theta: np.ndarray) -> np.ndarray:
     return p
 
 
-def _fit_parallel(idx, lx, zero, y, w, conc_min, conc_max, fixed, free, bounds) -> dict:
+def _fit_parallel(idx, lx, zero, y, w, conc_min, conc_max, fixed, free, bounds, start=None) -> dict:
     """_fit_subset over chunks of curves in threads (NumPy releases the GIL); results do not depend on it."""
     import os
 
@@ -473,7 +480,7 @@ def _fit_parallel(idx, lx, zero, y, w, conc_min, conc_max, fixed, free, bounds) 
     def run(part):
         with np.errstate(all="ignore"):
             return _fit_subset(lx[part], zero[part], y[part], w[part], conc_min[part], conc_max[part], fixed, free,
-                               bounds)
+                               bounds, None if start is None else start[part])
 
     if threads == 1:
         return run(idx)
@@ -485,7 +492,7 @@ def _fit_parallel(idx, lx, zero, y, w, conc_min, conc_max, fixed, free, bounds) 
     return {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
 
 
-def _fit_subset(lx, zero, y, w, conc_min, conc_max, fixed, free, bounds) -> dict:
+def _fit_subset(lx, zero, y, w, conc_min, conc_max, fixed, free, bounds, start=None) -> dict:
     """Fit curves that have enough points; all arrays restricted to those curves."""
     from scipy import stats
 
@@ -503,8 +510,14 @@ def _fit_subset(lx, zero, y, w, conc_min, conc_max, fixed, free, bounds) -> dict
     for k, v in fixed.items():
         lower[:, k] = upper[:, k] = v
 
-    theta0 = fit_lm.start_values(lx, zero, y, w, fixed, np.where(np.isfinite(lo_lx), lo_lx, hi_lx),
-                                 np.where(np.isfinite(hi_lx), hi_lx, lo_lx), lower, upper)
+    grid = np.ones(ncur, dtype=bool) if start is None else ~np.isfinite(start).all(axis=1)
+    theta0 = np.empty((ncur, 4))
+    if start is not None:
+        theta0[~grid] = start[~grid]
+    if grid.any():
+        theta0[grid] = fit_lm.start_values(lx[grid], zero[grid], y[grid], w[grid], fixed,
+                                           np.where(np.isfinite(lo_lx), lo_lx, hi_lx)[grid],
+                                           np.where(np.isfinite(hi_lx), hi_lx, lo_lx)[grid], lower[grid], upper[grid])
     for k, v in fixed.items():
         theta0[:, k] = v
     theta0 = np.clip(theta0, lower, upper)

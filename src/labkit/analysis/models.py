@@ -97,11 +97,21 @@ def _remove_outliers(res: FitResults, conc, y, weights, q: float, kw: dict) -> F
         return res
     cx, cy, cw, cv = conc[idx], y[idx], np.where(valid[idx], w[idx], 0.0), valid[idx]
     sub = res.take(idx)
-    for _ in range(rout.ROBUST_ITER):
+    labels = sub.models if sub.models is not None else np.array([res.model] * len(idx), dtype=object)
+    bounds = None if kw["unbounded"] else default_bounds(kw["top"], kw["bottom"])
+    for _ in range(rout.ROBUST_ITER):  # IRLS on each curve's chosen model, warm-started
         rr = np.where(cv, np.sqrt(cw) * (cy - sub.predict_at(cx)), 0.0)
         scale = rout.robust_sd(rr, cv, k[idx])
         scale = np.where(scale > 0, scale, 1.0)
-        sub = _fit_model(cx, cy, weights=cw / (1.0 + (rr / scale[:, None]) ** 2), **kw)
+        rw = cw / (1.0 + (rr / scale[:, None]) ** 2)
+        for lab in sorted(set(labels)):
+            g = np.flatnonzero(labels == lab)
+            ft, fb = _parse_label(lab)
+            part = fit_curves(cx[g], cy[g], fix_top=ft, fix_bottom=fb, weights=rw[g], start=sub.params[g],
+                              bounds=_drop_fixed(bounds, ft, fb))
+            ok = np.isfinite(part.params[:, 0]) | np.isfinite(part.params[:, 1])
+            if ok.any():
+                sub.put(g[ok], part.take(np.flatnonzero(ok)))
     rr = np.where(cv, np.sqrt(cw) * (cy - sub.predict_at(cx)), 0.0)
     mask = rout.rout_mask(rr, cv, k[idx], q)
     hit = mask.any(axis=1)
@@ -115,6 +125,57 @@ def _remove_outliers(res: FitResults, conc, y, weights, q: float, kw: dict) -> F
     for i in rows:
         res.flags[i] = ";".join([f for f in res.flags[i].split(";") if f] + [f"outliers:{res.n_outliers[i]}"])
     return res
+
+
+def _fallback_needed(cands: list[FitResults], specs: list, first: FitResults) -> np.ndarray:
+    """Curves for which a fixed-bottom fallback may be chosen: the free-bottom fits so far failed or do not reach
+    their bottom, or LL.4 is not a candidate (too few points) -- a cheap superset of what _fit_model uses."""
+    out = np.zeros(len(first), dtype=bool)
+    for (ft, fb), res in zip(specs, cands):
+        if fb is None:
+            out |= ~res.converged | _bottom_not_reached(res) | np.array(["not_converged" in f for f in res.flags], dtype=bool)
+    n = first.n
+    return out | (n < LL4_MIN_POINTS + 2)
+
+
+def _fit_rows(conc, response, need: np.ndarray, *, start, **kw) -> FitResults:
+    """fit_curves on the rows `need` only (from `start`; from the grid search where that does not converge); the
+    other rows are left unfitted (not converged, RSS NaN)."""
+    if need.all():
+        res = fit_curves(conc, response, start=start, **kw)
+        bad = ~res.converged | np.array(["not_converged" in f for f in res.flags], dtype=bool)
+        redo = np.flatnonzero(bad & (res.n > 0))
+        if len(redo):
+            kw2 = {k: (v[redo] if (k == "weights" and v is not None and np.ndim(v) == 2) else v)
+                   for k, v in kw.items()}
+            again = fit_curves(conc[redo], response[redo], **kw2)
+            better = again.converged & ~(again.rss > res.rss[redo] * (1 + 1e-9))
+            better |= again.converged & ~res.converged[redo]
+            if better.any():
+                res.put(redo[better], again.take(np.flatnonzero(better)))
+        return res
+    idx = np.flatnonzero(need)
+    part = _fit_rows(conc[idx], response[idx], np.ones(len(idx), dtype=bool), start=start[idx],
+                     **{k: (v[idx] if (k == "weights" and v is not None and np.ndim(v) == 2) else v)
+                        for k, v in kw.items()})
+    n = len(need)
+    full = FitResults(model=part.model, free=part.free, params=np.full((n, 4), np.nan),
+                      se=np.full((n, 4), np.nan), cov=np.full((n, 4, 4), np.nan), n=np.zeros(n, dtype=int),
+                      df=np.zeros(n, dtype=int), rss=np.full(n, np.nan), rse=np.full(n, np.nan),
+                      r2=np.full(n, np.nan), f_pvalue=np.full(n, np.nan), converged=np.zeros(n, dtype=bool),
+                      n_iter=np.zeros(n, dtype=int), conc_min=np.full(n, np.nan), conc_max=np.full(n, np.nan),
+                      at_bound=np.zeros(n, dtype=bool), flags=["not_fitted"] * n)
+    full.put(idx, part)
+    return full
+
+
+def _parse_label(label: str) -> tuple[float | None, float | None]:
+    """(fix_top, fix_bottom) of a model label made by _label."""
+    import re
+
+    top = re.search(r"top=([^,)]+)", label)
+    bot = re.search(r"bottom=([^,)]+)", label)
+    return (float(top.group(1)) if top else None, float(bot.group(1)) if bot else None)
 
 
 def _n_free(label: str) -> int:
@@ -147,22 +208,36 @@ def _fit_model(conc, response, *, model, top, bottom, weights, unbounded, fix_to
     b0 = bottom if fix_bottom is None else fix_bottom
     specs = [(fix_top, fix_bottom), (t, fix_bottom), (fix_top, b0), (t, b0)]
     specs = list(dict.fromkeys(specs))  # a user-fixed asymptote merges candidates
-    cands = [fit_curves(conc, response, fix_top=ft, fix_bottom=fb, weights=weights,
-                        bounds=_drop_fixed(bounds, ft, fb)) for ft, fb in specs]
+    fixed_b = np.array([fb is not None for _, fb in specs])
+    # the first candidate gets the grid search; the others start from its fit (asymptotes set to their fixed
+    # values); the fixed-bottom fallbacks are fitted only for curves that may need them (below)
+    first = fit_curves(conc, response, fix_top=specs[0][0], fix_bottom=specs[0][1], weights=weights,
+                       bounds=_drop_fixed(bounds, *specs[0]))
+    cands = [first]
+    for ft, fb in specs[1:]:
+        st = first.params.copy()
+        if ft is not None:
+            st[:, 2] = ft
+        if fb is not None:
+            st[:, 1] = fb
+        need = np.ones(len(first), dtype=bool)
+        if fb is not None and not fixed_b[0]:
+            need = _fallback_needed(cands, specs, first)
+        cands.append(_fit_rows(conc, response, need, fix_top=ft, fix_bottom=fb, weights=weights,
+                               bounds=_drop_fixed(bounds, ft, fb), start=st))
     n = cands[0].n
     nc = len(n)
     distinct = _distinct_doses(conc, response, nc)
     enough = (n >= LL4_MIN_POINTS) & (distinct >= LL4_MIN_DOSES)
     scores = []
     for (ft, fb), res in zip(specs, cands):
-        ok = res.converged & np.isfinite(res.rss)
+        ok = res.converged & np.isfinite(res.rss) & np.array(["not_converged" not in f for f in res.flags], dtype=bool)
         if ft is None and fb is None:
             ok &= enough
         scores.append(np.where(ok, aicc(res.rss, res.n, len(res.free)), np.inf))
     scores = np.array(scores)
     # no lower plateau: a free bottom that the curve does not approach cannot be estimated -> only fixed bottoms
     no_plateau = np.zeros(nc, dtype=bool)
-    fixed_b = np.array([fb is not None for _, fb in specs])
     if not fixed_b.all():
         free_scores = np.where(fixed_b[:, None], np.inf, scores)  # the best model with a free bottom
         first = _select(cands, np.argmin(free_scores, axis=0))
@@ -228,10 +303,10 @@ def _label(fix_top: float | None, fix_bottom: float | None) -> str:
     if fix_top is None and fix_bottom is None:
         return "ll4"
     if fix_top is not None and fix_bottom is not None:
-        return f"ll2(top={fix_top:g},bottom={fix_bottom:g})"
+        return f"ll2(top={fix_top:.12g},bottom={fix_bottom:.12g})"
     if fix_top is not None:
-        return f"ll3(top={fix_top:g})"
-    return f"ll3(bottom={fix_bottom:g})"
+        return f"ll3(top={fix_top:.12g})"
+    return f"ll3(bottom={fix_bottom:.12g})"
 
 
 def _drop_fixed(bounds, fix_top, fix_bottom):
