@@ -109,3 +109,69 @@ def test_combine_runs_geomean_and_msr():
     assert summary["msr"] == pytest.approx(10 ** (2 * np.sqrt(2) * summary["pooled_sd_log10"]))
     c = out.set_index("compound").loc["c"]
     assert c["runs"] == 0 and c["runs_not_determined"] == 1 and np.isnan(c["geomean_ic50"])
+
+
+def test_pipeline_outliers_are_flagged_kept_and_drawn(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent / "data" / "analysis"))
+    from analysis_synth import VIABILITY, joined_table
+
+    from labkit.analysis.pipeline import analyze_joined, write_outputs
+
+    df = joined_table(VIABILITY, fmt=96, plates={"V1": ["KM12"]}, compounds={"e": {"KM12": 17e-9}},
+                      n_vehicle=6, n_low=6, top_conc=10e-6, seed=5)
+    samples = df[df["role"] == "sample"]
+    low_dose = samples["conc_M"].idxmin()  # a well on the top plateau
+    well = df.loc[low_dose, "well"]
+    ref = analyze_joined(df, VIABILITY)
+    assert "outlier" in ref.data and not ref.data["outlier"].any() and ref.results["n_outliers"].iloc[0] == 0
+    bad = df.copy()
+    bad.loc[low_dose, "value"] = bad.loc[low_dose, "value"] * 0.3  # one well reads 30 % of what it should
+    res = analyze_joined(bad, VIABILITY, outlier_q=0.01)
+    rec = res.results.iloc[0]
+    assert rec["n_outliers"] >= 1 and "outliers:" in rec["flags"]
+    flagged = res.data[res.data["outlier"]]
+    assert well in set(flagged["well"])  # the well stays in the data table, flagged
+    assert rec["n"] == ref.results["n"].iloc[0]  # n counts it: nothing silently dropped
+    paths = write_outputs(res, tmp_path, title="outliers")
+    assert "ROUT" in paths["report"].read_text(encoding="utf-8")
+    data = pd.read_csv(paths["data"])
+    assert data["outlier"].sum() == rec["n_outliers"]
+
+
+def test_poisson_weights_follow_the_unit_not_the_assay():
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent / "data" / "analysis"))
+    from analysis_synth import KINASE, joined_table
+
+    from labkit.analysis.pipeline import analyze_joined
+
+    truth = {"entrectinib": {"TRKA": 1.7e-9}}
+    df = joined_table(plates={"K1": ["TRKA"]}, compounds=truth, seed=21)
+    assert set(df["unit"]) == {"CPM"}
+    counted = analyze_joined(df, KINASE)
+    assert set(counted.results["weights"]) == {"1/signal (Poisson)"}
+    assert any("Poisson" in n for n in counted.notes)
+    lum = analyze_joined(df.assign(unit="RLU"), KINASE)  # same numbers, luminescence unit: unweighted
+    assert set(lum.results["weights"]) == {"none"}
+    assert lum.results["ic50_M"].iloc[0] != pytest.approx(counted.results["ic50_M"].iloc[0], rel=1e-9)
+
+
+def test_labkit_combine_cli(tmp_path):
+    from labkit.cli import main
+
+    for i, f in enumerate((1.0, 2.0, 0.5)):
+        pd.DataFrame({"compound": ["a", "b"], "target": ["T", "T"], "ic50_M": [1e-8 * f, 3e-7 * f ** 0.5]}
+                     ).to_csv(tmp_path / f"run{i}.csv", index=False)
+    out = tmp_path / "combined.csv"
+    with pytest.raises(SystemExit) as exc:
+        main(["combine", *(str(tmp_path / f"run{i}.csv") for i in range(3)), "--key", "compound", "--key",
+              "target", "-o", str(out)])
+    assert exc.value.code == 0
+    res = pd.read_csv(out).set_index("compound")
+    assert res.loc["a", "runs"] == 3 and res.loc["a", "geomean_ic50"] == pytest.approx(1e-8)
+    with pytest.raises(SystemExit) as exc:
+        main(["combine", str(tmp_path / "run0.csv"), "--key", "cmpd", "-o", str(tmp_path / "x.csv")])
+    assert exc.value.code == 2

@@ -169,11 +169,19 @@ def summary_text(result) -> str:
               help="Fix the top asymptote (vehicle side) at V; a bare --fix-top (after the files) fixes it at 100.")
 @click.option("--fix-bottom", type=float, default=None, is_flag=False, flag_value=0.0, metavar="[V]",
               help="Fix the bottom asymptote (full-effect side) at V; a bare --fix-bottom fixes it at 0.")
+@click.option("--model", type=click.Choice(["auto", "ll4", "ll3", "ll2"], case_sensitive=False), default="auto",
+              show_default=True, help="auto: per curve the model its data support (see labkit fit --help).")
+@click.option("--unbounded", is_flag=True, help="No bounds on the asymptotes (with --model ll4: drc's LL.4).")
+@click.option("--outliers", "outlier_q", type=float, default=None, is_flag=False, flag_value=0.01, metavar="[Q]",
+              help="ROUT outlier detection at false-discovery rate Q (a bare --outliers: 1 %%); outliers are "
+                   "flagged in data.csv, drawn in the plots and left out of the fits.")
 @click.option("--title", default=None, help="Report title (default: the experiment name).")
 def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: float | None,
-            fix_bottom: float | None, title: str | None) -> int:
-    """Normalise reader exports to the on-plate controls, fit LL.4 per compound x target / cell line, and
-    write data.csv, results.csv/.parquet, qc.csv, PNGs and a self-contained report.html.
+            fix_bottom: float | None, model: str, unbounded: bool, outlier_q: float | None,
+            title: str | None) -> int:
+    """Normalise reader exports to the on-plate controls, fit each compound x target / cell line (by default the
+    model its data support, asymptotes bounded to 0-150 %), and write data.csv, results.csv/.parquet, qc.csv,
+    PNGs and a self-contained report.html.
 
     Kinase curves are fitted to % activity (100 - % inhibition), viability curves to % viability; both have
     top = vehicle side, so --fix-top --fix-bottom fixes them at 100 and 0.
@@ -189,7 +197,7 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
 
     guard_output_dir(out_dir, [*readouts, layout])
     result, paths = analyze_files(list(readouts), layout, out_dir, fix_top=fix_top, fix_bottom=fix_bottom,
-                                  title=title)
+                                  title=title, model=model.lower(), unbounded=unbounded, outlier_q=outlier_q)
     click.echo(summary_text(result))
     click.echo(f"\nwrote {len(paths)} files to {out_dir}; open {paths['report']}")
     return 0

@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from labkit.analysis import fit_lm
-from labkit.analysis.fit import PLATEAU, FitResults, fit_curves
+from labkit.analysis.fit import E_DECADES, PLATEAU, FitResults, fit_curves
 
 AUTO_MODELS = ("auto", "ll4", "ll3", "ll2")
 HILL_MAX = 10.0  # |b| bound of the bounded models (CurveCurator's)
@@ -169,6 +169,26 @@ def _fit_rows(conc, response, need: np.ndarray, *, start, **kw) -> FitResults:
     return full
 
 
+def _bottom_at_control(res: FitResults, bounds: dict, bottom: float) -> None:
+    """A free bottom held at its lower bound = the full-effect control level is that control's value, not a fit
+    stuck on a limit: drop `at_bound` there (when nothing else is on a bound) and say so in the reason."""
+    lo = bounds["c"][0]
+    if lo != bottom:
+        return
+    b, c, d, e = (res.params[:, k] for k in range(4))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        other = (np.abs(b) >= HILL_MAX * (1 - 1e-9)) | (d >= bounds["d"][1] * (1 - 1e-12)) | (c >= bounds["c"][1])
+        other |= (e <= res.conc_min / 10 ** E_DECADES * (1 + 1e-9)) | (e >= res.conc_max * 10 ** E_DECADES * (1 - 1e-9))
+    held = (c == lo) & ~other
+    if res.models is not None:
+        held &= np.array(["bottom=" not in m for m in res.models], dtype=bool)
+    for i in np.flatnonzero(held):
+        if "at_bound" in res.flags[i]:
+            res.flags[i] = ";".join(f for f in res.flags[i].split(";") if f and f != "at_bound")
+            if res.reasons is not None:
+                res.reasons[i] = f"{res.reasons[i]}; bottom held at the full-effect control ({bottom:g})"
+
+
 def _parse_label(label: str) -> tuple[float | None, float | None]:
     """(fix_top, fix_bottom) of a model label made by _label."""
     import re
@@ -201,6 +221,8 @@ def _fit_model(conc, response, *, model, top, bottom, weights, unbounded, fix_to
         res.reasons = np.array(["chosen by the user"] * len(res), dtype=object)
         res.model = label
         res.top_ref, res.bottom_ref = top, bottom
+        if bounds is not None:
+            _bottom_at_control(res, bounds, bottom)
         return res
 
     # auto: candidates keep what the user fixed; (label, fix_top, fix_bottom)
@@ -264,6 +286,8 @@ def _fit_model(conc, response, *, model, top, bottom, weights, unbounded, fix_to
             reasons[i] = f"AICc prefers {k} parameters"
     sel.models = np.array([_label(*specs[c]) for c in choice], dtype=object)
     sel.reasons = reasons
+    if bounds is not None:
+        _bottom_at_control(sel, bounds, b0)
     sel.model = "auto"
     sel.top_ref, sel.bottom_ref = top, bottom
     return sel

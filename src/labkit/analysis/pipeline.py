@@ -32,7 +32,7 @@ RESULT_COLUMNS = ["compound", "{group}", "role", "plates", "n", "n_excluded", "n
                   "pic50_se", "abs_ic50_M", "abs_ic50_nM", "emax", "auc", "hill", "hill_se", "top", "top_se",
                   "bottom", "bottom_se", "r2", "rse", "df", "converged", "z_prime", "weights", "flags",
                   "model_reason"]
-OUTLIER_Q = 0.01  # ROUT false-discovery rate of the analysis (labkit.analysis.outliers)
+OUTLIER_Q = 0.01  # ROUT false-discovery rate when outlier detection is asked for (labkit.analysis.outliers)
 # readout units whose noise is Poisson (variance = mean): their curves are fitted with weights 1 / signal.
 # Chosen by the unit the reader reports, not by the assay: luminescence (RLU) noise is not count-like.
 POISSON_UNITS = {"cpm", "ccpm", "dpm", "counts", "count"}
@@ -53,6 +53,9 @@ class AnalysisResult:
     notes: list[str] = field(default_factory=list)
     fix_top: float | None = None
     fix_bottom: float | None = None
+    model: str = "auto"
+    unbounded: bool = False
+    outlier_q: float | None = None
 
     @property
     def group_col(self) -> str:
@@ -84,8 +87,13 @@ def unit_notes(joined: pd.DataFrame, assay: str) -> list[str]:
 
 
 def analyze_joined(joined: pd.DataFrame, assay: str, *, fix_top: float | None = None,
-                   fix_bottom: float | None = None) -> AnalysisResult:
-    """Normalise a joined readout to its controls, run plate QC and fit LL.4 per compound x target / cell line."""
+                   fix_bottom: float | None = None, model: str = "auto", unbounded: bool = False,
+                   outlier_q: float | None = None) -> AnalysisResult:
+    """Normalise a joined readout to its controls, run plate QC and fit per compound x target / cell line.
+
+    model / unbounded as labkit.analysis.models.fit_model (default: per-curve model selection, bounded);
+    outlier_q: ROUT outlier detection at this false-discovery rate (None: off). Counts are Poisson-weighted.
+    """
     from labkit.analysis.fit import fit_table, ll4
 
     spec = assay_spec(assay)
@@ -111,7 +119,7 @@ def analyze_joined(joined: pd.DataFrame, assay: str, *, fix_top: float | None = 
     series = series.assign(_w=weights) if weights is not None else series
     fits = fit_table(series, curve=["compound", gcol], conc="conc_M", response="response",
                      fix_top=fix_top, fix_bottom=fix_bottom, weights="_w" if weights is not None else None,
-                     outlier_q=OUTLIER_Q, outlier_column="_outlier")
+                     outlier_q=outlier_q, outlier_column="_outlier", model=model, unbounded=unbounded)
     fits = fits.sort_values(["compound", gcol], kind="stable").reset_index(drop=True)
     fits["weights"] = "1/signal (Poisson)" if weights is not None else "none"
     data = data.assign(outlier=False)
@@ -120,7 +128,8 @@ def analyze_joined(joined: pd.DataFrame, assay: str, *, fix_top: float | None = 
     data = _expected(data, fits, spec, ll4)
     plates = plate_summary(data, qc)
     return AnalysisResult(assay=spec.assay, spec=spec, data=data, results=results, qc=qc, plates=plates,
-                          controls=norm.controls, fits=fits, notes=notes, fix_top=fix_top, fix_bottom=fix_bottom)
+                          controls=norm.controls, fits=fits, notes=notes, fix_top=fix_top, fix_bottom=fix_bottom,
+                          model=model, unbounded=unbounded, outlier_q=outlier_q)
 
 
 def _weights(series: pd.DataFrame) -> tuple[np.ndarray | None, str]:
@@ -291,7 +300,8 @@ def _layout_text(inputs: dict | None) -> str | None:
 
 def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: str | Path, *,
                   fix_top: float | None = None, fix_bottom: float | None = None,
-                  title: str | None = None) -> tuple[AnalysisResult, dict[str, Path]]:
+                  title: str | None = None, model: str = "auto", unbounded: bool = False,
+                  outlier_q: float | None = None) -> tuple[AnalysisResult, dict[str, Path]]:
     """Read instrument exports and a layout, join them, analyse and write all outputs to out_dir."""
     from labkit.layout.io import load_experiment
     from labkit.readout import read
@@ -314,7 +324,8 @@ def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: 
         joined = join_layout(readout, wells, source=", ".join(str(p) for p in readouts))
     assay = getattr(experiment, "assay", None)
     assay = getattr(assay, "kind", assay)
-    result = analyze_joined(joined, str(getattr(assay, "value", assay)), fix_top=fix_top, fix_bottom=fix_bottom)
+    result = analyze_joined(joined, str(getattr(assay, "value", assay)), fix_top=fix_top, fix_bottom=fix_bottom,
+                            model=model, unbounded=unbounded, outlier_q=outlier_q)
     ours = [w for w in caught if w.category.__module__.startswith("labkit") or "/labkit/" in w.filename]
     for w in caught:  # library warnings (deprecations ...) are not the user's business: pass them on
         if w not in ours:
