@@ -379,6 +379,13 @@ def numeric_column(df: pd.DataFrame, col: str, file: str | None = None) -> np.nd
     s = df[col]
     if pd.api.types.is_bool_dtype(s) or not (pd.api.types.is_numeric_dtype(s) or s.dtype == object):
         raise FitError(f"column is {s.dtype}, expected numbers", file=file, field=col)
+    if pd.api.types.is_numeric_dtype(s):  # fast path: only infinities can be wrong
+        arr = s.to_numpy(dtype=float)
+        bad_inf = np.isinf(arr)
+        if bad_inf.any():
+            i = int(np.flatnonzero(bad_inf)[0])
+            raise FitError(f"{s.iloc[i]!r} is not a finite number", file=file, line=_line(i), field=col)
+        return arr
     num = pd.to_numeric(s, errors="coerce")
     bad = (num.isna() & s.notna() & (s.astype(str).str.strip() != "")) | np.isinf(num.to_numpy(dtype=float))
     if bad.any():
