@@ -136,14 +136,19 @@ def summary_text(result) -> str:
     def nd(r: dict) -> bool:
         return bool(set(str(r["flags"] or "").split(";")) & set(NO_IC50_FLAGS))
 
+    def absolute(r: dict) -> str:
+        v = r.get("abs_ic50_nM", float("nan"))
+        return "n.d." if nd(r) or not v == v else _g(v, "sig3")
+
     rows = [[r["compound"], r[gcol], str(r["n"]), "n.d." if nd(r) else _g(r["ic50_nM"], "sig3"),
              "-" if nd(r) else f"{_g(r['ic50_ci_low_nM'], 'sig3')}-{_g(r['ic50_ci_high_nM'], 'sig3')}",
-             _g(r["hill"], ".2f"),
+             absolute(r), _g(r["hill"], ".2f"),
              _g(r["top"], ".1f"), _g(r["bottom"], ".1f"), _g(r["r2"], ".3f"), _g(r["z_prime"], ".2f"),
-             r["flags"] or ""] for r in result.results.to_dict("records")]
-    out = [f"Results: IC50 in nM with 95 % CI; response = {result.spec.response_label}",
-           _text_table(rows, ["compound", gcol, "n", "IC50", "95% CI", "Hill", "top", "bottom", "R2", "Z'",
-                              "flags"], right={2, 3, 5, 6, 7, 8, 9}), ""]
+             str(r.get("model", "")), r["flags"] or ""] for r in result.results.to_dict("records")]
+    out = [f"Results: IC50 (relative) and absolute IC50 (50 % of control) in nM, 95 % CI; "
+           f"response = {result.spec.response_label}",
+           _text_table(rows, ["compound", gcol, "n", "IC50", "95% CI", "abs IC50", "Hill", "top", "bottom", "R2",
+                              "Z'", "model", "flags"], right={2, 3, 5, 6, 7, 8, 9, 10}), ""]
     low = result.spec.low_role
     qrows = [[q["plate"], q[gcol], str(q["vehicle_n"]), _g(q["vehicle_cv_pct"], ".1f"), str(q[f"{low}_n"]),
               _g(q[f"{low}_cv_pct"], ".1f"), _g(q["signal_background"], ".1f"), _g(q["z_prime"], ".3f"),
