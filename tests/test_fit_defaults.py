@@ -175,3 +175,29 @@ def test_labkit_combine_cli(tmp_path):
     with pytest.raises(SystemExit) as exc:
         main(["combine", str(tmp_path / "run0.csv"), "--key", "cmpd", "-o", str(tmp_path / "x.csv")])
     assert exc.value.code == 2
+
+
+def test_labkit_fit_defaults_outliers_and_points_out(tmp_path):
+    from labkit.cli import main
+
+    rng = np.random.default_rng(5)
+    x = np.repeat(np.r_[0, 1e-9 * 3.0 ** np.arange(10)], 2)
+    rows = []
+    for cmpd, e in (("a", 30e-9), ("b", 3e-9)):
+        y = ll4(x, 1.0, 0.0, 100.0, e) + rng.normal(0, 3, x.shape)
+        if cmpd == "a":
+            y[8] += 60.0
+        rows += [{"compound": cmpd, "conc": xv, "pct": yv} for xv, yv in zip(x, y)]
+    src = tmp_path / "t.csv"
+    pd.DataFrame(rows).to_csv(src, index=False)
+    out, pts = tmp_path / "fit.csv", tmp_path / "points.csv"
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", str(src), "--curve", "compound", "--conc", "conc", "--response", "pct", "--outliers", "0.01",
+              "-o", str(out), "--points-out", str(pts)])
+    assert exc.value.code == 0
+    res = pd.read_csv(out, keep_default_na=False).set_index("compound")
+    assert res.loc["a", "n_outliers"] == 1 and res.loc["b", "n_outliers"] == 0
+    assert res.loc["a", "n"] == len(x) and res.loc["a", "model"] and res.loc["a", "model_reason"]
+    points = pd.read_csv(pts)
+    assert len(points) == 2 * len(x) and points["outlier"].sum() == 1
+    assert bool(points[points["compound"] == "a"]["outlier"].iloc[8])

@@ -50,9 +50,11 @@ def _read_table(path: Path):
 @click.option("--weights", default=None, help="'1/y' (e.g. for counts) or a column of weights.")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Output CSV: one row per curve.")
+@click.option("--points-out", "points_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the input table with an 'outlier' column (True for points --outliers left out).")
 def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: str, unbounded: bool,
         top_ref: float, bottom_ref: float, outlier_q: float | None, fix_top: float | None,
-        fix_bottom: float | None, weights: str | None, output: Path) -> int:
+        fix_bottom: float | None, weights: str | None, output: Path, points_out: Path | None) -> int:
     """Fit log-logistic dose-response curves (drc's LL.4 / LL.3) to a long-form table, one row per point.
 
     Default: data normalised to % of control (vehicle 100, full effect 0), bounded asymptotes (0-150 %) and
@@ -84,7 +86,8 @@ def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: st
     try:
         out = fit_table(df, curve=keys, conc=conc, response=response, model=model.lower(), fix_top=fix_top,
                         fix_bottom=fix_bottom, weights=weights, unbounded=unbounded, top=top_ref,
-                        bottom=bottom_ref, outlier_q=outlier_q)
+                        bottom=bottom_ref, outlier_q=outlier_q,
+                        outlier_column="outlier" if points_out is not None else None)
     except FitError as exc:
         if exc.file is None:
             exc.file = str(table)
@@ -92,8 +95,13 @@ def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: st
     from labkit.safety import guard_output
 
     guard_output(output, [table])
+    if points_out is not None:
+        guard_output(points_out, [table, output])
     output.parent.mkdir(parents=True, exist_ok=True)
     out.to_csv(output, index=False)
+    if points_out is not None:
+        points_out.parent.mkdir(parents=True, exist_ok=True)
+        df.to_csv(points_out, index=False)
     flagged = int((out["flags"] != "").sum())
     click.echo(f"fitted {len(out)} curve(s) from {table}, {flagged} flagged -> {output}", err=True)
     return 0
