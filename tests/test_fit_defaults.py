@@ -201,3 +201,10 @@ def test_labkit_fit_defaults_outliers_and_points_out(tmp_path):
     points = pd.read_csv(pts)
     assert len(points) == 2 * len(x) and points["outlier"].sum() == 1
     assert bool(points[points["compound"] == "a"]["outlier"].iloc[8])
+
+
+def test_rout_false_outlier_rate_is_about_q_under_gaussian_noise():
+    """Clean curves: ~1 % get a false outlier at Q = 1 % (benchmark: 1.2 % of 2,000). 500 curves: expected ~6,
+    binomial SD ~2.5; <= 4 % (20 curves) fails by chance with negligible probability."""
+    bench = _bench("bench_coverage")
+    assert bench.false_outliers(n=500, seed=3) <= 0.04

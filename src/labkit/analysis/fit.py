@@ -103,6 +103,8 @@ class FitResults:
     reasons: np.ndarray | None = None  # per-curve reason for that model
     n_outliers: np.ndarray | None = None  # points flagged as outliers and left out of the fit (outliers.py)
     outlier: np.ndarray | None = None  # (n_curves, n_points) bool: that point is an outlier
+    ci_low: np.ndarray | None = None  # IC50 CI set by the model selection (union over well-supported models)
+    ci_high: np.ndarray | None = None
     top_ref: float = 100.0  # control levels the derived metrics refer to (abs IC50 at their half-way point)
     bottom_ref: float = 0.0
 
@@ -158,7 +160,7 @@ class FitResults:
         """The results of curves idx (a new FitResults)."""
         out = FitResults(model=self.model, free=self.free, flags=[self.flags[i] for i in idx],
                          **{k: getattr(self, k)[idx] for k in self._ROW_FIELDS})
-        for k in ("models", "reasons", "n_outliers", "outlier"):
+        for k in ("models", "reasons", "n_outliers", "outlier", "ci_low", "ci_high"):
             v = getattr(self, k)
             setattr(out, k, None if v is None else v[idx])
         out.top_ref, out.bottom_ref = self.top_ref, self.bottom_ref
@@ -173,6 +175,9 @@ class FitResults:
         for k in ("models", "reasons"):
             if getattr(self, k) is not None and getattr(other, k) is not None:
                 getattr(self, k)[idx] = getattr(other, k)
+        for k in ("ci_low", "ci_high"):  # the selection's interval belongs to the fit it came with
+            if getattr(self, k) is not None:
+                getattr(self, k)[idx] = getattr(other, k) if getattr(other, k) is not None else np.nan
 
     def band(self, x, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Pointwise confidence band of the fitted curve at x (delta method, Wald-t), each (n_curves, len(x))."""
