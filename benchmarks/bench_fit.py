@@ -75,7 +75,8 @@ def curve_fit_loop(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def ctrp_check() -> None:
-    """pIC50 vs CurveCurator's pEC50 on the CTRP curves it calls regulated."""
+    """pIC50 vs CurveCurator's pEC50 on the CTRP curves it calls regulated (fit_curves only: labkit's default
+    fit on these curves is benchmarks/bench_ctrp.py)."""
     curves = pd.read_csv(CTRP / "dose_responses_40.0.tsv", sep="\t")
     published = pd.read_csv(CTRP / "curvecurator_published_curves.tsv", sep="\t").set_index("Name")
     y = curves[[f"Raw {i}" for i in range(17)]].to_numpy(float)
@@ -83,7 +84,7 @@ def ctrp_check() -> None:
     merged = published.reindex(curves["Name"])
     regulated = merged["Curve Regulation"].isin(["down", "up"]).to_numpy()
     print(f"\nCTRP v2 40 uM subset: {len(y)} curves x 17 points, {regulated.sum()} called regulated by CurveCurator")
-    for label, kw in (("labkit default LL.4 (unbounded)", {}),
+    for label, kw in (("drc-style LL.4 (unbounded; labkit fit --model ll4 --unbounded)", {}),
                       ("CurveCurator's bounds (bottom >= 1e-4, |b| <= 10)",
                        {"bounds": {"c": (1e-4, np.inf), "b": (-10.0, 10.0)}})):
         res, t = best_of(lambda kw=kw: fit_curves(x, y, **kw), repeat=2)

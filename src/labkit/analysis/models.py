@@ -293,10 +293,10 @@ def _fit_model(conc, response, *, model, top, bottom, weights, unbounded, fix_to
     lows, highs = [], []
     best = scores[choice, np.arange(nc)]
     for k, res_k in enumerate(cands):
-        d_k = derived(res_k, top=top, bottom=bottom)
-        near = np.isfinite(scores[k]) & (scores[k] <= best + AICC_SUPPORT) & np.isfinite(d_k["ic50_ci_low"])
-        lows.append(np.where(near, d_k["ic50_ci_low"], np.inf))
-        highs.append(np.where(near, d_k["ic50_ci_high"], -np.inf))
+        lo_k, hi_k = log_ci(res_k)
+        near = np.isfinite(scores[k]) & (scores[k] <= best + AICC_SUPPORT) & np.isfinite(lo_k)
+        lows.append(np.where(near, lo_k, np.inf))
+        highs.append(np.where(near, hi_k, -np.inf))
     lo_u, hi_u = np.min(lows, axis=0), np.max(highs, axis=0)
     ok_u = np.isfinite(lo_u) & np.isfinite(hi_u)
     sel.ci_low, sel.ci_high = np.where(ok_u, lo_u, np.nan), np.where(ok_u, hi_u, np.nan)
@@ -305,6 +305,17 @@ def _fit_model(conc, response, *, model, top, bottom, weights, unbounded, fix_to
     sel.model = "auto"
     sel.top_ref, sel.bottom_ref = top, bottom
     return sel
+
+
+def log_ci(res: FitResults, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """The IC50's Wald-t interval on ln e: exp(ln e +- t(df) se(e)/e), per curve."""
+    from scipy import stats
+
+    e = res.params[:, 3]
+    with np.errstate(all="ignore"):
+        se_le = res.se[:, 3] / e
+        q = stats.t.ppf(0.5 + level / 2.0, np.where(res.df > 0, res.df, np.nan))
+        return e * np.exp(-q * se_le), e * np.exp(q * se_le)
 
 
 def derived(res: FitResults, *, top: float = 100.0, bottom: float = 0.0, level: float = 0.95) -> dict:
