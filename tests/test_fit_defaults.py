@@ -208,3 +208,30 @@ def test_rout_false_outlier_rate_is_about_q_under_gaussian_noise():
     binomial SD ~2.5; <= 4 % (20 curves) fails by chance with negligible probability."""
     bench = _bench("bench_coverage")
     assert bench.false_outliers(n=500, seed=3) <= 0.04
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+
+@settings(max_examples=30, deadline=None)
+@given(hnp.arrays(np.float64, (4, 11), elements=st.one_of(st.floats(-200, 300), st.just(np.nan))),
+       st.sampled_from(["auto", "ll4", "ll3", "ll2"]), st.booleans())
+def test_default_fit_never_crashes(y, model, outliers):
+    """Any responses (NaN = missing, constant, one point ...): one labelled row per curve, known flags only."""
+    from labkit.analysis.fit import FLAGS, TABLE_COLUMNS
+
+    x = np.tile(np.r_[0, np.logspace(-9, -5, 10)], (4, 1))
+    res = fit_model(x, y, model=model, outlier_q=0.01 if outliers else None)
+    frame = res.to_frame()
+    assert list(frame.columns) == list(TABLE_COLUMNS) and len(frame) == 4
+    assert all(isinstance(m, str) and m for m in frame["model"])
+    for flags in frame["flags"]:
+        assert all(f in FLAGS or f.startswith("outliers:") for f in flags.split(";") if f), flags
+    fitted = np.isfinite(res.params[:, 1:3])
+    assert ((res.params[:, 1:3][fitted] >= 0) & (res.params[:, 1:3][fitted] <= 150)).all() or \
+        np.isnan(res.params[:, 3]).any()  # bounded asymptotes (a constant response has c = d = its mean)
+    ok = np.isfinite(frame["ic50_ci_low"]) & np.isfinite(frame["ic50"])
+    assert (frame["ic50_ci_low"][ok] <= frame["ic50"][ok] * (1 + 1e-9)).all()
+    assert (frame["ic50_ci_high"][ok] >= frame["ic50"][ok] * (1 - 1e-9)).all()
