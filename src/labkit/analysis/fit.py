@@ -133,10 +133,10 @@ class FitResults:
 
     def ci(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Wald-t confidence limits (low, high), each (n_curves, 4), as drc's confint()."""
-        from scipy import stats
+        from scipy import special  # not scipy.stats: its import costs ~1 s of CLI start-up
 
         with np.errstate(invalid="ignore"):
-            q = stats.t.ppf(0.5 + level / 2.0, np.where(self.df > 0, self.df, np.nan))
+            q = special.stdtrit(np.where(self.df > 0, self.df, np.nan), 0.5 + level / 2.0)
         half = q[:, None] * self.se
         return self.params - half, self.params + half
 
@@ -181,7 +181,7 @@ class FitResults:
 
     def band(self, x, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Pointwise confidence band of the fitted curve at x (delta method, Wald-t), each (n_curves, len(x))."""
-        from scipy import stats
+        from scipy import special  # not scipy.stats: its import costs ~1 s of CLI start-up
 
         x = np.asarray(x, dtype=float)
         theta = _to_internal(self.params)
@@ -190,7 +190,7 @@ class FitResults:
             f, jac = fit_lm.jacobian_e(theta, lx, zero)
             var = np.einsum("nmi,nij,nmj->nm", jac, np.nan_to_num(self.cov), jac)
             var[np.isnan(self.cov).any(axis=(1, 2))] = np.nan
-            q = stats.t.ppf(0.5 + level / 2.0, np.where(self.df > 0, self.df, np.nan))
+            q = special.stdtrit(np.where(self.df > 0, self.df, np.nan), 0.5 + level / 2.0)
             half = q[:, None] * np.sqrt(np.maximum(var, 0.0))
         return f - half, f + half
 
@@ -506,7 +506,7 @@ def _fit_parallel(idx, lx, zero, y, w, conc_min, conc_max, fixed, free, bounds, 
 
 def _fit_subset(lx, zero, y, w, conc_min, conc_max, fixed, free, bounds, start=None) -> dict:
     """Fit curves that have enough points; all arrays restricted to those curves."""
-    from scipy import stats
+    from scipy import special  # not scipy.stats: its import costs ~1 s of CLI start-up
 
     ncur = len(y)
     lo_lx = np.log(conc_min)
@@ -569,7 +569,7 @@ def _fit_subset(lx, zero, y, w, conc_min, conc_max, fixed, free, bounds, start=N
     r2 = np.where(rss0 > 0, 1.0 - rss / np.where(rss0 > 0, rss0, 1.0), np.nan)
     fstat = ((rss0 - rss) / max(p - 1, 1)) / (rss / df)
     fstat = np.where(rss <= 0, np.inf, np.maximum(fstat, 0.0))
-    fpv = stats.f.sf(fstat, max(p - 1, 1), df)
+    fpv = np.where(df > 0, special.fdtrc(max(p - 1, 1), np.where(df > 0, df, 1), fstat), np.nan)
     fpv = np.where(rss0 <= 0, 1.0, fpv)  # a perfectly constant response shows no effect
     bad = ~np.isfinite(theta).all(axis=1)
     conv &= ~bad

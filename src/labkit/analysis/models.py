@@ -309,18 +309,18 @@ def _fit_model(conc, response, *, model, top, bottom, weights, unbounded, fix_to
 
 def log_ci(res: FitResults, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """The IC50's Wald-t interval on ln e: exp(ln e +- t(df) se(e)/e), per curve."""
-    from scipy import stats
+    from scipy import special  # not scipy.stats: its import costs ~1 s of CLI start-up
 
     e = res.params[:, 3]
     with np.errstate(all="ignore"):
         se_le = res.se[:, 3] / e
-        q = stats.t.ppf(0.5 + level / 2.0, np.where(res.df > 0, res.df, np.nan))
+        q = special.stdtrit(np.where(res.df > 0, res.df, np.nan), 0.5 + level / 2.0)
         return e * np.exp(-q * se_le), e * np.exp(q * se_le)
 
 
 def derived(res: FitResults, *, top: float = 100.0, bottom: float = 0.0, level: float = 0.95) -> dict:
     """abs_ic50, emax, auc and the log-scale IC50 CI (ic50_ci_low/high, pic50_se) per curve (module docstring)."""
-    from scipy import stats
+    from scipy import special  # not scipy.stats: its import costs ~1 s of CLI start-up
 
     b, c, d, e = (res.params[:, k] for k in range(4))
     half = bottom + 0.5 * (top - bottom)
@@ -340,7 +340,7 @@ def derived(res: FitResults, *, top: float = 100.0, bottom: float = 0.0, level: 
         auc = np.trapz((f - bottom) / (top - bottom), dx=1.0 / (AUC_GRID - 1), axis=1)
         auc = np.where(hi > lo, auc, np.nan)
         se_le = res.se[:, 3] / e
-        q = stats.t.ppf(0.5 + level / 2.0, np.where(res.df > 0, res.df, np.nan))
+        q = special.stdtrit(np.where(res.df > 0, res.df, np.nan), 0.5 + level / 2.0)
         ci_lo, ci_hi = e * np.exp(-q * se_le), e * np.exp(q * se_le)
         if res.ci_low is not None and res.ci_high is not None:  # model selection's (wider) interval
             have = np.isfinite(res.ci_low) & np.isfinite(res.ci_high)
