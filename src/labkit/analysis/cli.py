@@ -92,16 +92,14 @@ def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: st
         if exc.file is None:
             exc.file = str(table)
         raise
-    from labkit.safety import guard_output
+    from labkit.safety import atomic_write_text, guard_output
 
     guard_output(output, [table])
     if points_out is not None:
         guard_output(points_out, [table, output])
-    output.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(output, index=False)
+    atomic_write_text(output, out.to_csv(index=False))
     if points_out is not None:
-        points_out.parent.mkdir(parents=True, exist_ok=True)
-        df.to_csv(points_out, index=False)
+        atomic_write_text(points_out, df.to_csv(index=False))
     flagged = int((out["flags"] != "").sum())
     click.echo(f"fitted {len(out)} curve(s) from {table}, {flagged} flagged -> {output}", err=True)
     return 0
@@ -189,9 +187,13 @@ def summary_text(result) -> str:
               help="ROUT outlier detection at false-discovery rate Q (a bare --outliers: 1 %%); outliers are "
                    "flagged in data.csv, drawn in the plots and left out of the fits.")
 @click.option("--title", default=None, help="Report title (default: the experiment name).")
+@click.option("--value", "value", default=None, metavar="COLUMN",
+              help="Long tables: the value column, when several numeric columns could be it.")
+@click.option("--read", "read", default=None, metavar="NAME",
+              help="Multi-read files (e.g. two filters): the read to analyse (name, number or a unique part).")
 def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: float | None,
             fix_bottom: float | None, model: str, unbounded: bool, outlier_q: float | None,
-            title: str | None) -> int:
+            title: str | None, value: str | None, read: str | None) -> int:
     """Normalise reader exports to the on-plate controls, fit each compound x target / cell line (by default the
     model its data support, asymptotes bounded to 0-150 %), and write data.csv, results.csv/.parquet, qc.csv,
     PNGs and a self-contained report.html.
@@ -210,7 +212,8 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
 
     guard_output_dir(out_dir, [*readouts, layout])
     result, paths = analyze_files(list(readouts), layout, out_dir, fix_top=fix_top, fix_bottom=fix_bottom,
-                                  title=title, model=model.lower(), unbounded=unbounded, outlier_q=outlier_q)
+                                  title=title, model=model.lower(), unbounded=unbounded, outlier_q=outlier_q,
+                                  value=value, read=read)
     click.echo(summary_text(result))
     click.echo(f"\nwrote {len(paths)} files to {out_dir}; open {paths['report']}")
     return 0
@@ -237,7 +240,7 @@ def combine(tables: tuple[Path, ...], keys: tuple[str, ...], ic50: str, output: 
     import pandas as pd
 
     from labkit.analysis.combine import combine_runs
-    from labkit.safety import guard_output
+    from labkit.safety import atomic_write_text, guard_output
 
     frames = [_read_table(t).assign(_run=str(t)) for t in tables]
     df = pd.concat(frames, ignore_index=True)
@@ -250,8 +253,7 @@ def combine(tables: tuple[Path, ...], keys: tuple[str, ...], ic50: str, output: 
             exc.file = ", ".join(map(str, tables))
         raise
     guard_output(output, list(tables))
-    output.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(output, index=False)
+    atomic_write_text(output, out.to_csv(index=False))
     msr_text = (f"MSR {summary['msr']:.2f} (pooled SD of log10 IC50 {summary['pooled_sd_log10']:.3f} on "
                 f"{summary['pooled_df']} df)" if summary["pooled_df"] else
                 "MSR not estimable: no compound x target has >= 2 runs with an IC50")
