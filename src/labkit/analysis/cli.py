@@ -75,6 +75,9 @@ def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: st
     from labkit.analysis.fit import check_table, fit_table
 
     df = _read_table(table)
+    if df.empty:
+        raise FitError(f"the table has no rows (columns: {', '.join(map(str, df.columns)) or 'none'}); "
+                       "expected one row per dose-response point", file=table)
     keys = list(curve)
     if not keys:
         keys = ["curve"]
@@ -190,10 +193,19 @@ def summary_text(result) -> str:
 @click.option("--value", "value", default=None, metavar="COLUMN",
               help="Long tables: the value column, when several numeric columns could be it.")
 @click.option("--read", "read", default=None, metavar="NAME",
-              help="Multi-read files (e.g. two filters): the read to analyse (name, number or a unique part).")
+              help="Multi-read files (e.g. two filters, a plate pasted twice): the read to analyse (name, number "
+                   "or a unique part).")
+@click.option("--partial", is_flag=True,
+              help="Accept counter grids with fewer rows than their plate format (plates read in part).")
+@click.option("--force", is_flag=True,
+              help="Analyze even a readout whose unit cannot come from the layout's assay (e.g. RLU for 33P) "
+                   "or whose plate barcodes name no layout plate (joined in order).")
+@click.option("--plate-map", "plate_map", multiple=True, metavar="READOUT=LAYOUT",
+              help="Readout plate READOUT is layout plate LAYOUT (repeatable).")
 def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: float | None,
             fix_bottom: float | None, model: str, unbounded: bool, outlier_q: float | None,
-            title: str | None, value: str | None, read: str | None) -> int:
+            title: str | None, value: str | None, read: str | None, partial: bool, force: bool,
+            plate_map: tuple[str, ...]) -> int:
     """Normalise reader exports to the on-plate controls, fit each compound x target / cell line (by default the
     model its data support, asymptotes bounded to 0-150 %), and write data.csv, results.csv/.parquet, qc.csv,
     PNGs and a self-contained report.html.
@@ -207,13 +219,15 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
       labkit analyze ctg.csv --layout layouts/viability_km12.yaml -o out/ctg --fix-top --fix-bottom
     """
     from labkit.analysis.pipeline import analyze_files
+    from labkit.readout.cli import _plate_map
 
     from labkit.safety import guard_output_dir
 
     guard_output_dir(out_dir, [*readouts, layout])
     result, paths = analyze_files(list(readouts), layout, out_dir, fix_top=fix_top, fix_bottom=fix_bottom,
                                   title=title, model=model.lower(), unbounded=unbounded, outlier_q=outlier_q,
-                                  value=value, read=read)
+                                  value=value, read=read, partial=partial, force=force,
+                                  plate_map=_plate_map(plate_map))
     click.echo(summary_text(result))
     click.echo(f"\nwrote {len(paths)} files to {out_dir}; open {paths['report']}")
     return 0
