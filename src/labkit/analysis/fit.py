@@ -391,8 +391,14 @@ def numeric_column(df: pd.DataFrame, col: str, file: str | None = None) -> np.nd
             i = int(np.flatnonzero(bad_inf)[0])
             raise FitError(f"{s.iloc[i]!r} is not a finite number", file=file, line=_line(i), field=col)
         return arr
-    num = pd.to_numeric(s, errors="coerce")
-    bad = (num.isna() & s.notna() & (s.astype(str).str.strip() != "")) | np.isinf(num.to_numpy(dtype=float))
+    num = pd.to_numeric(s, errors="coerce").astype(float)
+    retry = num.isna() & s.notna() & (s.astype(str).str.strip() != "")
+    for i in np.flatnonzero(retry.to_numpy()):  # pandas refuses some texts Python reads ('0E400' = 0.0)
+        try:
+            num.iloc[i] = float(str(s.iloc[i]).strip())
+        except ValueError:
+            pass
+    bad = (num.isna() & retry) | np.isinf(num.to_numpy(dtype=float))
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise FitError(f"{s.iloc[i]!r} is not a finite number", file=file, line=_line(i), field=col)
