@@ -2,8 +2,8 @@
 # Rebuild the README's pictures from a fresh `labkit demo` run (needs chromium for the report screenshot).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=$(mktemp -d)
-.venv/bin/labkit demo -o "$out" > docs/img/demo_output.txt
+out=${DEMO_OUT:-$(mktemp -d)}
+if [ -z "${DEMO_OUT:-}" ]; then .venv/bin/labkit demo -o "$out" > docs/img/demo_output.txt; fi
 cp "$out/maps/kinase_panel_KIN-1.png" docs/img/plate_map_kinase.png
 cp "$out/maps/viability_aml_384_AML-1.png" docs/img/plate_map_aml_384.png
 cp "$out/reports/kinase_panel/curves_grid.png" docs/img/curves_kinase.png

@@ -16,6 +16,7 @@ from typing import Callable
 import click
 import pandas as pd
 
+from labkit.safety import atomic_write_text
 from labkit.virtual import TRUE_IC50
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -173,7 +174,7 @@ def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, 
         result.outputs[p.stem] = outputs
         tables.append(truth_table(analysis, exp.assay))
     result.table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
-    result.table.to_csv(out / "truth_vs_fit.csv", index=False)
+    atomic_write_text(out / "truth_vs_fit.csv", result.table.to_csv(index=False))
     echo("")
     echo(format_table(result.table))
     echo(f"\nreports: {', '.join(str(v.get('report', '')) for v in result.outputs.values())}")
@@ -207,10 +208,16 @@ def format_table(table: pd.DataFrame) -> str:
 def demo(out_dir: Path, seed: int, robots: tuple[str, ...], layouts: tuple[str, ...], pipetting_cv: float) -> int:
     """Run the whole chain on the seed layouts with a virtual plate reader.
 
+    Every file is written atomically (temporary file + rename; each report folder all at once), so a failed
+    run leaves no half-written file, though files of the steps that finished are kept.
+
     \b
     Example:
       labkit demo -o out --seed 3
     """
+    from labkit.safety import output_dir
+
+    output_dir(out_dir)  # a path through a file or a read-only folder: exit 2 before any work
     res = run_demo(out_dir, seed=seed, robots=robots or ROBOTS, layouts=layouts or SEED_LAYOUTS,
                    pipetting_cv=pipetting_cv, echo=lambda s: click.echo(s))
     bad = [r for r in res.protocols if not r.ok]
