@@ -82,8 +82,10 @@ def test_protocol_write_simulate_and_verify_against_the_experiment(tmp_path):
 def test_analyze_refuses_a_kind_without_normalization(tmp_path):
     exp = labkit.load(ROOT / "layouts" / "dilution_tutorial.yaml")
     table = labkit.read(ROOT / "tests" / "data" / "readout" / "long_wells.csv")
-    with pytest.raises(LabkitError, match="no normalization"):
+    with pytest.raises(LabkitError, match="not plates of this layout"):  # the same refusals as `labkit analyze`
         labkit.analyze(table, exp)
+    with pytest.raises(LabkitError, match="no normalization"):
+        labkit.analyze(table, exp, plate_map={"LT-1": "DIL-1"})
 
 
 # --- the package: example layouts inside it, `labkit init`, and a wheel that runs the demo outside the checkout ---

@@ -388,10 +388,11 @@ def analyze(readout: pd.DataFrame | PathLike | Sequence[PathLike], exp: Experime
         exp: the experiment (labkit.load) or its layout file.
         fix_top: fix the top asymptote (vehicle side), e.g. 100.
         fix_bottom: fix the bottom asymptote (full-effect side), e.g. 0.
-        force: analyze a readout whose unit this assay's reader does not give (or, for files, plates the layout
-            does not name) instead of refusing it.
-        **options: for files, as `labkit analyze`: value (long tables' value column), read (which read of a
-            multi-read file), partial (a counter grid short of rows), plate_map ({readout id: layout id}).
+        force: analyze a readout whose unit this assay's reader does not give, or whose plates the layout does
+            not name, instead of refusing it.
+        **options: as `labkit analyze`: model, unbounded, outlier_q (the fit), plate_map ({readout id: layout
+            id}); for files also value (long tables' value column), read (which read of a multi-read file),
+            partial (a counter grid short of rows).
 
     Returns:
         Results (.results, .qc, .data, .notes, .summary(), .report(folder)).
@@ -411,40 +412,34 @@ def analyze(readout: pd.DataFrame | PathLike | Sequence[PathLike], exp: Experime
     """
     import pandas as pd
 
-    from labkit.analysis.pipeline import (analyze_joined, analyze_readouts, check_readout_fits,
-                                          duplicate_readings)
-    from labkit.errors import ReadoutError
-    from labkit.readout.join import join_layout
+    from labkit.analysis.pipeline import analyze_joined, analyze_readouts
+    from labkit.readout.join import join_checked
 
+    fit_options = {k: options.pop(k) for k in ("model", "unbounded", "outlier_q") if k in options}
     if not isinstance(readout, pd.DataFrame):
         items = [readout] if isinstance(readout, (str, os.PathLike)) else list(readout)
         paths: list[str | Path] = [p if isinstance(p, str) else Path(p) for p in items]
         result, experiment = analyze_readouts(paths, exp, fix_top=fix_top, fix_bottom=fix_bottom, force=force,
-                                              **options)
+                                              **fit_options, **options)
         return Results(result, experiment, [str(p) for p in paths])  # type: ignore[arg-type]
+    plate_map = options.pop("plate_map", None)
     if options:
         raise TypeError(f"{', '.join(options)}: options for reading files; this readout is already a table")
     from labkit.layout.experiment import ExperimentBase
 
-    sources = [str(readout.attrs["labkit_source"])] if "labkit_source" in readout.attrs else []
+    source = str(readout.attrs.get("labkit_source", "readout table"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         experiment = exp if isinstance(exp, ExperimentBase) else load(exp)
-        twice = duplicate_readings(readout)
-        if twice:
-            raise ReadoutError("wells with more than one reading; analyze one reading per well (labkit.read "
-                               "with a plate, or pick a read)", file=", ".join(sources) or None,
-                               problems=twice[:10])
-        joined = join_layout(readout, experiment.wells_table(), source=", ".join(sources))
-    named: list[str | Path] = list(sources)
-    check_readout_fits(joined, experiment.assay, named, force)
-    result = analyze_joined(joined, experiment.assay, fix_top=fix_top, fix_bottom=fix_bottom)
+        joined, _ = join_checked([(source, readout)], experiment.wells_table(), experiment.assay,
+                                 plate_map=plate_map, force=force)
+    result = analyze_joined(joined, experiment.assay, fix_top=fix_top, fix_bottom=fix_bottom, **fit_options)
     ours = [w for w in caught if w.category.__module__.startswith("labkit") or "/labkit/" in w.filename]
     for w in caught:  # library warnings (deprecations ...) are not the user's business: pass them on
         if w not in ours:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     result.notes[:0] = list(dict.fromkeys(str(w.message) for w in ours))
-    return Results(result, experiment, sources)
+    return Results(result, experiment, [source] if "labkit_source" in readout.attrs else [])
 
 
 def _slug(text: str) -> str:
