@@ -41,7 +41,7 @@ def plain_protocol(robot: str, policy: str) -> str:
 
 def measure(path: Path):
     """labkit's cost (tips, counts, estimated seconds with a breakdown) of a protocol file."""
-    from labkit.simulate.analysis import analyze_protocol
+    from labkit.simulate.opentrons_run import analyze_protocol
     from labkit.simulate.cost import estimate
 
     return estimate(analyze_protocol(path, in_process=True))

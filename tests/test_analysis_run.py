@@ -1,4 +1,4 @@
-"""labkit.simulate.analysis: the real Opentrons analysis (CLI subprocess and in-process) and simulate runlog."""
+"""labkit.simulate.opentrons_run: the real Opentrons analysis (CLI subprocess and in-process) and simulate runlog."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from labkit.errors import SimulationError
-from labkit.simulate.analysis import analyze_protocol, check_analysis, engine_errors, simulate_protocol
+from labkit.simulate.opentrons_run import analyze_protocol, check_analysis, engine_errors, simulate_protocol
 
 DATA = Path(__file__).parent / "data" / "simulate"
 OT2 = DATA / "ot2_dilution.py"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from labkit.simulate import cost as C
-from labkit.simulate.analysis import analyze_protocol
+from labkit.simulate.opentrons_run import analyze_protocol
 from labkit.simulate.cost import estimate, format_duration
 
 DATA = Path(__file__).parent / "data" / "simulate"

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from labkit.demo import readout_and_analyse, run_demo, truth_table
+from labkit.demo import readout_and_analyze, run_demo, truth_table
 from labkit.layout.io import load_experiment
 
 ROOT = Path(__file__).parent.parent
@@ -55,7 +55,7 @@ def test_confidence_intervals_cover_the_truth_in_most_seeds(demo, tmp_path):
         exp = load_experiment(layout)
         sim = next(r.simulation for r in res.protocols if r.layout == layout.name)
         for seed in range(1, 9):
-            analysis, _ = readout_and_analyse(sim, exp, layout, tmp_path, seed=seed, echo=lambda s: None,
+            analysis, _ = readout_and_analyze(sim, exp, layout, tmp_path, seed=seed, echo=lambda s: None,
                                               write_reports=False)
             t = truth_table(analysis, exp.assay)
             assert (t.fold_error < 2.0).all(), t.to_string()

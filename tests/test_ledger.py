@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from opentrons_shared_data.labware import load_definition
 
 from labkit.errors import SimulationError
-from labkit.simulate.analysis import analyze_protocol
+from labkit.simulate.opentrons_run import analyze_protocol
 from labkit.simulate.ledger import (DMSO, active_nozzles, channel_count, nozzle_wells, read_liquids,
                                     replay)
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 sys.path.insert(0, str(Path(__file__).parent / "data" / "analysis"))
 from analysis_synth import KINASE, VIABILITY, joined_table  # noqa: E402
 
-from labkit.analysis.normalise import assay_spec, normalise  # noqa: E402
+from labkit.analysis.normalize import assay_spec, normalize  # noqa: E402
 from labkit.errors import LabkitError  # noqa: E402
 
 
@@ -50,7 +50,7 @@ def tiny(assay=KINASE, values=None, groups=("TRKA",), low="positive", shared_low
 def test_kinase_formula_by_hand():
     # vehicle 10000/12000 (mean 11000), no-enzyme 900/1100 (mean 1000); samples 11000, 6000, 1000
     df = tiny(values=[10000, 12000, 900, 1100, 11000, 6000, 1000])
-    out = normalise(df, KINASE).data
+    out = normalize(df, KINASE).data
     s = out[out["role"] == "sample"]
     assert s["pct_inhibition"].tolist() == pytest.approx([0.0, 50.0, 100.0])
     assert s["pct_activity"].tolist() == pytest.approx([100.0, 50.0, 0.0])
@@ -62,7 +62,7 @@ def test_kinase_formula_by_hand():
 def test_viability_formula_by_hand():
     # vehicle 200000/220000 (mean 210000), blank 900/1100 (mean 1000); sample 105500 -> 50 %
     df = tiny(VIABILITY, values=[200000, 220000, 900, 1100, 105500, 1000, 210000], low="blank", groups=("KM12",))
-    out = normalise(df, VIABILITY).data
+    out = normalize(df, VIABILITY).data
     assert out.loc[out["role"] == "sample", "pct_viability"].tolist() == pytest.approx([50.0, 0.0, 100.0])
     assert "pct_inhibition" not in out
 
@@ -71,7 +71,7 @@ def test_each_target_uses_its_own_controls():
     # TRKA window 20000 -> 400, ROS1 window 5000 -> 200: a shared normalisation would be wrong for both
     df = tiny(values=[20000, 20000, 400, 400, 10200, 10200, 10200, 5000, 5000, 200, 200, 2600, 2600, 2600],
               groups=("TRKA", "ROS1"))
-    norm = normalise(df, KINASE)
+    norm = normalize(df, KINASE)
     s = norm.data[norm.data["role"] == "sample"]
     assert s["pct_inhibition"].tolist() == pytest.approx([50.0] * 6)
     assert set(norm.controls["scope"]) == {"group"}
@@ -81,7 +81,7 @@ def test_each_target_uses_its_own_controls():
 def test_shared_plate_blank_is_used_and_said():
     df = tiny(VIABILITY, groups=("KM12", "IMS-M2"), low="blank", shared_low=True,
               values=[100000, 100000, 50500, 50500, 50500, 200000, 200000, 100500, 100500, 100500, 1000, 1000])
-    norm = normalise(df, VIABILITY)
+    norm = normalize(df, VIABILITY)
     s = norm.data[norm.data["role"] == "sample"]
     assert s["pct_viability"].tolist() == pytest.approx([50.0] * 6)
     blank = norm.controls[norm.controls["role"] == "blank"]
@@ -94,7 +94,7 @@ def test_missing_control_names_plate_and_group():
     df = tiny(groups=("TRKA", "ALK"), values=[9000, 9000, 300, 300, 5000, 5000, 5000] * 2)
     df = df[~((df["target"] == "ALK") & (df["role"] == "positive"))]
     with pytest.raises(LabkitError) as exc:
-        normalise(df, KINASE)
+        normalize(df, KINASE)
     text = str(exc.value)
     assert "P1" in text and "ALK" in text and "positive" in text and "TRKA" not in text
 
@@ -102,13 +102,13 @@ def test_missing_control_names_plate_and_group():
 def test_all_controls_flagged_is_an_error_not_a_zero():
     df = tiny(values=[10000, 12000, 900, 1100, 11000, 6000, 1000], flags={0: "overflow", 1: "overflow"})
     with pytest.raises(LabkitError, match="all 2 vehicle control wells are flagged"):
-        normalise(df, KINASE)
+        normalize(df, KINASE)
 
 
 def test_flagged_wells_are_excluded_and_counted_never_zero():
     df = tiny(values=[10000, 12000, 900, 1100, 11000, 6000, 1000], flags={5: "overflow", 2: "missing"})
     df.loc[3, "value"] = 1000.0  # the remaining no-enzyme well
-    norm = normalise(df, KINASE)
+    norm = normalize(df, KINASE)
     out = norm.data
     assert len(out) == len(df)  # nothing dropped
     assert out.loc[5, "excluded"] == "overflow" and np.isnan(out.loc[5, "response"])
@@ -121,7 +121,7 @@ def test_flagged_wells_are_excluded_and_counted_never_zero():
 
 def test_ok_flag_with_nan_value_counts_as_missing():
     df = tiny(values=[10000, 12000, 900, 1100, np.nan, 6000, 1000])
-    out = normalise(df, KINASE).data
+    out = normalize(df, KINASE).data
     assert out.loc[4, "excluded"] == "missing" and np.isnan(out.loc[4, "response"])
 
 
@@ -131,12 +131,12 @@ def test_assay_spec_and_errors():
     with pytest.raises(LabkitError, match="unknown assay kind"):
         assay_spec("dilution_plate")
     with pytest.raises(LabkitError, match="lacks column"):
-        normalise(tiny().drop(columns=["flag"]), KINASE)
+        normalize(tiny().drop(columns=["flag"]), KINASE)
 
 
 def test_realistic_384_plate_controls_normalise_to_100_and_0():
     df = joined_table(plates={"P1": ["TRKA", "TRKB", "ROS1"]}, seed=4)
-    norm = normalise(df, KINASE)
+    norm = normalize(df, KINASE)
     d = norm.data
     for g in ("TRKA", "TRKB", "ROS1"):
         assert d[(d["role"] == "vehicle") & (d["target"] == g)]["response"].mean() == pytest.approx(100.0)
@@ -148,7 +148,7 @@ def test_realistic_384_plate_controls_normalise_to_100_and_0():
 @given(scale=st.floats(0.01, 1000.0), offset=st.floats(-1e4, 1e4), seed=st.integers(0, 1000))
 def test_response_is_invariant_to_the_instrument_gain_and_offset(scale, offset, seed):
     df = joined_table(fmt=96, plates={"P1": ["TRKA"]}, n_vehicle=4, n_low=4, seed=seed)
-    base = normalise(df, KINASE).data["response"].to_numpy()
+    base = normalize(df, KINASE).data["response"].to_numpy()
     moved = df.assign(value=df["value"] * scale + offset)
-    again = normalise(moved, KINASE).data["response"].to_numpy()
+    again = normalize(moved, KINASE).data["response"].to_numpy()
     np.testing.assert_allclose(again, base, rtol=1e-7, atol=1e-7 * 100)

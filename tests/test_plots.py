@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).parent / "data" / "analysis"))
 from analysis_synth import KINASE, VIABILITY, joined_table  # noqa: E402
 
 from labkit.analysis import plots  # noqa: E402
-from labkit.analysis.normalise import normalise  # noqa: E402
+from labkit.analysis.normalize import normalize  # noqa: E402
 
 IC50_RGB = np.array([0xC0, 0x39, 0x2B]) / 255
 BAND_RGB = np.array([0xF0, 0xB2, 0x7A]) / 255
@@ -108,7 +108,7 @@ def test_heatmap_edge_rings_and_shape(tmp_path, fmt, shape):
     plates = {"P1": ["TRKA"]} if fmt == 384 else {"P1": ["KM12"]}
     df = joined_table(assay, fmt=fmt, plates=plates, n_vehicle=4, n_low=4, edge=0.8, seed=1,
                       flagged={("P1", "B5"): "overflow"})
-    data = normalise(df, assay).data
+    data = normalize(df, assay).data
     assert plots.plate_shape(data["row"], data["column"]) == shape
     rings = plots.edge_rings(data, shape)
     assert rings.min() == 0 and rings.max() == min(shape) // 2 - 1

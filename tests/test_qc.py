@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "data" / "analysis"))
 from analysis_synth import KINASE, VIABILITY, joined_table  # noqa: E402
 
-from labkit.analysis.normalise import normalise  # noqa: E402
+from labkit.analysis.normalize import normalize  # noqa: E402
 from labkit.analysis.qc import control_qc, plate_summary, z_prime  # noqa: E402
 
 
@@ -24,7 +24,7 @@ def test_z_prime_formula():
 
 def test_control_qc_matches_hand_computation_per_target():
     df = joined_table(plates={"P1": ["TRKA", "ROS1"]}, seed=2)
-    qc = control_qc(normalise(df, KINASE))
+    qc = control_qc(normalize(df, KINASE))
     assert list(qc["target"]) == ["ROS1", "TRKA"]
     for rec in qc.to_dict("records"):
         sub = df[df["target"] == rec["target"]]
@@ -42,7 +42,7 @@ def test_noisy_controls_are_flagged_below_half():
     good = joined_table(plates={"P1": ["TRKA"]}, noise=0.03, seed=1)
     bad = joined_table(plates={"P2": ["TRKA"]}, noise=0.35, seed=1)
     df = pd.concat([good, bad], ignore_index=True)
-    norm = normalise(df, KINASE)
+    norm = normalize(df, KINASE)
     qc = control_qc(norm).set_index("plate")
     assert qc.loc["P1", "z_prime"] >= 0.5 and qc.loc["P1", "flags"] == ""
     assert qc.loc["P2", "z_prime"] < 0.5 and "z_prime<0.5" in qc.loc["P2", "flags"]
@@ -53,7 +53,7 @@ def test_noisy_controls_are_flagged_below_half():
 def test_viability_shared_blank_scope_and_few_controls_flag():
     df = joined_table(VIABILITY, fmt=96, plates={"V1": ["KM12", "IMS-M2"]}, compounds={"e": {"KM12": 1e-8}},
                       shared_low=True, n_vehicle=2, n_low=4, seed=3)
-    qc = control_qc(normalise(df, VIABILITY))
+    qc = control_qc(normalize(df, VIABILITY))
     assert set(qc["controls"]) == {"plate-shared blank"}
     assert (qc["blank_n"] == 4).all() and (qc["vehicle_n"] == 2).all()
     assert all("too_few_controls" in f for f in qc["flags"])
@@ -63,7 +63,7 @@ def test_viability_shared_blank_scope_and_few_controls_flag():
 def test_flagged_controls_and_wells_are_counted():
     flagged = {("P1", "A1"): "overflow", ("P1", "B1"): "overflow", ("P1", "C5"): "missing", ("P1", "P20"): "invalid"}
     df = joined_table(plates={"P1": ["TRKA"]}, flagged=flagged, seed=5)
-    norm = normalise(df, KINASE)
+    norm = normalize(df, KINASE)
     qc = control_qc(norm)
     assert qc.loc[0, "vehicle_n"] == 6 and qc.loc[0, "controls_excluded"] == 2
     assert "controls_excluded:2" in qc.loc[0, "flags"]
@@ -76,6 +76,6 @@ def test_inverted_window_is_flagged():
     df = joined_table(plates={"P1": ["TRKA"]}, seed=6)
     swap = {"vehicle": "positive", "positive": "vehicle"}
     df["role"] = df["role"].map(lambda r: swap.get(r, r))
-    qc = control_qc(normalise(df, KINASE))
+    qc = control_qc(normalize(df, KINASE))
     assert "inverted_window" in qc.loc[0, "flags"]
     assert np.isfinite(qc.loc[0, "z_prime"])  # Z' itself uses |window|

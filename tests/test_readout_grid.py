@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from labkit.readout.grid import classify, find_blocks, plate_marker, read_grid
-from labkit.readout.table import TruncatedError, plate_id, row_of, unit_from
+from labkit.readout.records import TruncatedError, plate_id, row_of, unit_from
 from labkit.readout.text import text_doc
 
 

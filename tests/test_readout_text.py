@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labkit.errors import ReadoutError
-from labkit.readout.text import (clean_cell, decode, load_doc, parse_value, sniff_decimal, sniff_separator,
-                                 split_cells, split_lines, text_doc)
+from labkit.readout.load import load_doc
+from labkit.readout.text import (clean_cell, decode, parse_value, sniff_decimal, sniff_separator, split_cells,
+                                 split_lines, text_doc)
 from labkit.tables import FLAGS
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from labkit.cli import main
 from labkit.errors import ReadoutError
 from labkit.readout import detect, read, read_with_info
-from labkit.readout.table import TruncatedError
+from labkit.readout.records import TruncatedError
 
 DATA = Path(__file__).parent / "data" / "readout"
 

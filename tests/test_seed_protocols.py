@@ -41,7 +41,7 @@ def test_protocols_folder_holds_only_standalone_generated_protocols():
 @pytest.fixture(scope="module")
 def analyses():
     """One in-process analysis per checked-in protocol (the expensive part, shared by the tests below)."""
-    from labkit.simulate.analysis import analyze_protocol
+    from labkit.simulate.opentrons_run import analyze_protocol
 
     return {(layout, robot): analyze_protocol(protocol_path(layout, robot, ROOT / "protocols"), in_process=True)
             for layout, robot in CASES}
@@ -74,7 +74,7 @@ def test_opentrons_simulate_and_cli_check(robot, tmp_path):
     import subprocess
     import sys
 
-    from labkit.simulate.analysis import simulate_protocol
+    from labkit.simulate.opentrons_run import simulate_protocol
 
     for layout in LAYOUTS:
         runlog = simulate_protocol(protocol_path(layout, robot, ROOT / "protocols"))
@@ -104,7 +104,7 @@ def test_dilution_mixes_run_at_the_planned_flow_rate(analyses):
 @pytest.mark.parametrize("robot", ROBOT_CHOICES)
 def test_dilution_per_series_verifies(robot, tmp_path):
     """The per_series policy (one tip along a series, as the benchmark runs it) still makes every well right."""
-    from labkit.simulate.analysis import analyze_protocol
+    from labkit.simulate.opentrons_run import analyze_protocol
     from labkit.simulate.ledger import read_liquids, replay
     from labkit.simulate.verify import verify
 
@@ -153,7 +153,7 @@ def test_kinase_8_channel_layouts_run_in_the_analysis(analyses, robot):
 def test_kinase_dry_run_passes_with_partial_layouts():
     """A dry run returns tips to the rack, which the robot refuses under a partial nozzle layout: those go to the
     trash, the others back to the rack."""
-    from labkit.simulate.analysis import analyze_protocol
+    from labkit.simulate.opentrons_run import analyze_protocol
 
     path = protocol_path(ROOT / "layouts" / "kinase_panel.yaml", "ot2", ROOT / "protocols")
     analysis = analyze_protocol(path, in_process=True, rtp_values={"dry_run": True})

@@ -19,7 +19,7 @@ import pytest
 
 from labkit.cli import main
 from labkit.errors import SimulationError, UploadError
-from labkit.simulate.analysis import analyze_protocol
+from labkit.simulate.opentrons_run import analyze_protocol
 from labkit.upload import upload_protocol
 
 DATA = Path(__file__).parent / "data" / "simulate"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from labkit.simulate.analysis import analyze_protocol
+from labkit.simulate.opentrons_run import analyze_protocol
 from labkit.simulate.ledger import read_liquids, replay
 from labkit.simulate.verify import verify
 from labkit.tables import WELLS_COLUMNS, plate_wells, split_well

@@ -22,7 +22,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "simulate": ("labkit.simulate.cli", "simulate", "Run the Opentrons analysis on a protocol and verify it."),
     "import": ("labkit.readout.cli", "import_cmd", "Import a plate-reader / counter export as a tidy table."),
     "fit": ("labkit.analysis.cli", "fit", "Fit dose-response curves (model selection, bounds, outliers) to a long-form table."),
-    "analyze": ("labkit.analysis.cli", "analyze", "Normalise, fit and report a readout joined to its layout."),
+    "analyze": ("labkit.analysis.cli", "analyze", "Normalize, fit and report a readout joined to its layout."),
     "combine": ("labkit.analysis.cli", "combine", "Combine independent runs: geometric-mean IC50, CI and MSR."),
     "demo": ("labkit.demo", "demo", "Run the whole chain on the seed layouts with a virtual readout."),
     "upload": ("labkit.upload", "upload", "Send a protocol to an Opentrons robot over its HTTP API."),

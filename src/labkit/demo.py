@@ -1,7 +1,7 @@
 """`labkit demo`: the whole chain on the seed layouts, with a virtual reader.
 
 layout -> plan -> protocol (OT-2 and Flex) -> Opentrons analysis -> ledger (verified against the layout)
--> virtual readout from the ledger's final wells (seeds' IC50s as truth) -> instrument files -> import -> analyse
+-> virtual readout from the ledger's final wells (seeds' IC50s as truth) -> instrument files -> import -> analyze
 -> report, and a table that says whether each true IC50 lies inside its fitted 95 % CI.
 """
 
@@ -101,7 +101,7 @@ def write_virtual_readout(sim, exp, out: Path, *, seed: int, pipetting_cv: float
     return exp.assay_kind.write_readout(values, out, exp.plates[0].format)
 
 
-def readout_and_analyse(sim, exp, layout: Path, out: Path, *, seed: int, pipetting_cv: float = 0.02,
+def readout_and_analyze(sim, exp, layout: Path, out: Path, *, seed: int, pipetting_cv: float = 0.02,
                         echo: Callable[[str], None] = print, write_reports: bool = True):
     """Virtual readout of one experiment's simulated plates -> instrument file -> import -> analysis (+ report)."""
     from labkit.analysis.pipeline import analyze_files, analyze_joined
@@ -113,7 +113,7 @@ def readout_and_analyse(sim, exp, layout: Path, out: Path, *, seed: int, pipetti
     if not write_reports:
         joined = join_layout(read(readout), exp.wells_table(), source=str(readout))
         return analyze_joined(joined, exp.assay), {}
-    echo(f"[4/4] import + analyse {layout.name}")
+    echo(f"[4/4] import + analyze {layout.name}")
     return analyze_files([readout], layout, out / "reports" / layout.stem, title=exp.name)
 
 
@@ -168,7 +168,7 @@ def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, 
     for i, (p, exp) in enumerate(exps.items()):
         # the readout comes from the ledger of the last robot's run (Flex by default)
         run = [r for r in runs if r.layout == p.name][-1]
-        analysis, outputs = readout_and_analyse(run.simulation, exp, p, out, seed=seed * 1000 + i,
+        analysis, outputs = readout_and_analyze(run.simulation, exp, p, out, seed=seed * 1000 + i,
                                                 pipetting_cv=pipetting_cv, echo=echo)
         result.analyses[p.stem] = analysis
         result.outputs[p.stem] = outputs

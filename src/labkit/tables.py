@@ -18,7 +18,7 @@ ROLE_MEANING = {
     "vehicle": "vehicle (solvent-matched): 0 % inhibition / 100 % viability",
     "positive": "positive / no-enzyme control: 100 % inhibition",
     "blank": "background / blank (no cells): 0 % viability",
-    "buffer": "buffer only (edge fill), not analysed",
+    "buffer": "buffer only (edge fill), not analyzed",
     "empty": "empty well",
 }
 # after a join (labkit.readout.join), a measured well with no layout entry has this role

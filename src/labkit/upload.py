@@ -241,7 +241,7 @@ def _upload(client: RobotClient, p: Path, *, run: bool, timeout: float, poll: fl
 def upload(protocol: Path, host: str, port: int | None, create_run: bool, timeout: float) -> int:
     """Send PROTOCOL to an Opentrons robot, wait for its analysis and print the result and the protocol id.
 
-    Exit 0 when the robot analysed the protocol without errors, 1 when the robot cannot be reached, refuses the
+    Exit 0 when the robot analyzed the protocol without errors, 1 when the robot cannot be reached, refuses the
     protocol or its analysis fails.
 
     \b

@@ -34,7 +34,7 @@ def _read_table(path: Path):
 @click.option("--model", type=click.Choice(["auto", "ll4", "ll3", "ll2"], case_sensitive=False), default="auto",
               show_default=True,
               help="auto: per curve LL.4 / LL.3 (top fixed) / LL.2 by AICc, bottom fixed when there is no lower "
-                   "plateau (for data normalised to --top/--bottom); ll4: b, c, d, e; ll3: bottom fixed at 0; "
+                   "plateau (for data normalized to --top/--bottom); ll4: b, c, d, e; ll3: bottom fixed at 0; "
                    "ll2: top and bottom fixed.")
 @click.option("--unbounded", is_flag=True,
               help="No bounds on the asymptotes and drc's |b| <= 20 (with --model ll4: drc's LL.4, for raw data).")
@@ -57,13 +57,13 @@ def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: st
         fix_bottom: float | None, weights: str | None, output: Path, points_out: Path | None) -> int:
     """Fit log-logistic dose-response curves (drc's LL.4 / LL.3) to a long-form table, one row per point.
 
-    Default: data normalised to % of control (vehicle 100, full effect 0), bounded asymptotes (0-150 %) and
+    Default: data normalized to % of control (vehicle 100, full effect 0), bounded asymptotes (0-150 %) and
     |Hill| <= 10, and per curve the model its data support (model, model_reason). Raw signals (or drc
     parity): --model ll4 --unbounded.
 
     Writes one row per curve: the curve key(s), n, model, b, c, d, e with standard errors (drc's, from the exact
     Hessian), ic50 (= e, relative IC50) with its 95 % CI (on the log scale), pic50 (-log10 e) and its SE,
-    abs_ic50 (where the curve crosses 50 % of control), emax (response at the top dose), auc (normalised,
+    abs_ic50 (where the curve crosses 50 % of control), emax (response at the top dose), auc (normalized,
     log dose), hill (= -b), rse, df, r2, converged, n_outliers, flags (all_nan, too_few_points, not_converged,
     flat, extrapolated, incomplete, poor_fit, at_bound, outliers:k) and model_reason.
 
@@ -193,7 +193,7 @@ def summary_text(result) -> str:
 @click.option("--value", "value", default=None, metavar="COLUMN",
               help="Long tables: the value column, when several numeric columns could be it.")
 @click.option("--read", "read", default=None, metavar="NAME",
-              help="Multi-read files (e.g. two filters, a plate pasted twice): the read to analyse (name, number "
+              help="Multi-read files (e.g. two filters, a plate pasted twice): the read to analyze (name, number "
                    "or a unique part).")
 @click.option("--partial", is_flag=True,
               help="Accept counter grids with fewer rows than their plate format (plates read in part).")
@@ -208,7 +208,7 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
             fix_bottom: float | None, model: str, unbounded: bool, outlier_q: float | None,
             title: str | None, value: str | None, read: str | None, partial: bool, force: bool,
             plate_map: tuple[str, ...]) -> int:
-    """Normalise reader exports to the on-plate controls, fit each compound x target / cell line (by default the
+    """Normalize reader exports to the on-plate controls, fit each compound x target / cell line (by default the
     model its data support, asymptotes bounded to 0-150 %), and write data.csv, results.csv/.parquet, qc.csv,
     PNGs and a self-contained report.html.
 

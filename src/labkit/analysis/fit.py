@@ -304,7 +304,7 @@ def fit_table(df: pd.DataFrame, *, curve: str | list[str], conc: str, response: 
     """Fit a long-form table (one row per point) and return one row per curve: keys + TABLE_COLUMNS.
 
     model / unbounded / top / bottom as labkit.analysis.models.fit_model (default: model selection with bounded
-    asymptotes for data normalised to top = 100, bottom = 0; model="ll4", unbounded=True is drc's LL.4).
+    asymptotes for data normalized to top = 100, bottom = 0; model="ll4", unbounded=True is drc's LL.4).
     outlier_q: ROUT outlier detection at this false-discovery rate (labkit.analysis.outliers); with
     outlier_column, df gets a bool column of that name marking each outlier point (nothing is dropped).
     """

@@ -1,6 +1,6 @@
-"""Default fits for normalised dose-response data: bounded asymptotes, per-curve model selection, derived metrics.
+"""Default fits for normalized dose-response data: bounded asymptotes, per-curve model selection, derived metrics.
 
-Normalised data (% activity, % viability) have a control window: vehicle = ``top`` (100 %) and full effect =
+Normalized data (% activity, % viability) have a control window: vehicle = ``top`` (100 %) and full effect =
 ``bottom`` (0 %). A screening scientist does not let a curve's asymptotes run to +-10^6 % because five points
 cannot pin them, so the defaults here are:
 
@@ -22,7 +22,7 @@ Derived metrics (all from the fitted curve of the chosen model, `derived`):
 - ``abs_ic50``: the *absolute* IC50, where the fitted curve crosses bottom + (top - bottom)/2 (50 % of control);
   NaN ("n.d.") when it does not cross it within the tested range;
 - ``emax``: the fitted response at the highest tested concentration;
-- ``auc``: area under the fitted curve over the tested range on a log10-dose axis, normalised by the range width and
+- ``auc``: area under the fitted curve over the tested range on a log10-dose axis, normalized by the range width and
   the control window, (1 / (log10 hi - log10 lo)) * integral (f - bottom)/(top - bottom) dlog10 x: 1 = no effect,
   0 = full effect over the whole range.
 """
@@ -44,7 +44,7 @@ AUC_GRID = 65  # points of the trapezoid rule over the tested log-dose range
 
 
 def default_bounds(top: float = 100.0, bottom: float = 0.0) -> dict[str, tuple[float, float]]:
-    """The bounded models' bounds for data normalised to (top, bottom) controls."""
+    """The bounded models' bounds for data normalized to (top, bottom) controls."""
     span = top - bottom
     lo, hi = sorted((bottom + ASYMPTOTE_RANGE[0] * span, bottom + ASYMPTOTE_RANGE[1] * span))
     return {"b": (-HILL_MAX, HILL_MAX), "c": (lo, hi), "d": (lo, hi)}
@@ -62,7 +62,7 @@ def fit_model(conc: np.ndarray, response: np.ndarray, *, model: str = "auto", to
               bottom: float = 0.0, weights: np.ndarray | None = None, unbounded: bool = False,
               fix_top: float | None = None, fix_bottom: float | None = None,
               outlier_q: float | None = None) -> FitResults:
-    """Fit normalised curves with labkit's defaults (see the module docstring); `model` one of AUTO_MODELS.
+    """Fit normalized curves with labkit's defaults (see the module docstring); `model` one of AUTO_MODELS.
 
     ``unbounded=True`` with ``model="ll4"`` is drc's LL.4 (the parity option). fix_top / fix_bottom fix an
     asymptote in any model (auto then chooses among the models that keep it). outlier_q: ROUT outlier removal

@@ -1,4 +1,4 @@
-"""The analysis pipeline: joined table -> normalise -> QC -> LL.4 fits -> results; and writing every output.
+"""The analysis pipeline: joined table -> normalize -> QC -> LL.4 fits -> results; and writing every output.
 
 analyze_joined(joined, assay)        -> AnalysisResult (data, results, qc, plates, controls, fits, notes)
 write_outputs(result, out_dir, ...)  -> {name: path}: data.csv, results.csv/.parquet, qc.csv, plates.csv,
@@ -6,7 +6,7 @@ write_outputs(result, out_dir, ...)  -> {name: path}: data.csv, results.csv/.par
 analyze_files(readouts, layout, out) -> both, from files (labkit.readout + labkit.layout, imported lazily)
 
 Curves are one per (compound, target) for kinase assays and one per (compound, cell line) for viability,
-pooled over plates (each plate is normalised to its own controls first). Kinase curves are fitted to % activity
+pooled over plates (each plate is normalized to its own controls first). Kinase curves are fitted to % activity
 (100 - % inhibition) so that, as for % viability, top = vehicle side and bottom = full-effect side; the IC50
 and |Hill| are the same as for a fit of % inhibition, and the Hill slope is reported as Prism's (-b, negative
 for an inhibitor).
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from labkit.analysis.normalise import FIT_ROLES, AssaySpec, assay_spec, normalise
+from labkit.analysis.normalize import FIT_ROLES, AssaySpec, assay_spec, normalize
 from labkit.analysis.qc import Z_PRIME_MIN, control_qc, plate_summary
 from labkit.errors import LabkitError, ReadoutError
 
@@ -40,7 +40,7 @@ POISSON_UNITS = {"cpm", "ccpm", "dpm", "counts", "count"}
 
 @dataclass
 class AnalysisResult:
-    """Everything one analysis produced: the normalised per-well data, one result row per curve, and QC."""
+    """Everything one analysis produced: the normalized per-well data, one result row per curve, and QC."""
 
     assay: str
     spec: AssaySpec
@@ -48,7 +48,7 @@ class AnalysisResult:
     results: pd.DataFrame   # one row per curve (RESULT_COLUMNS, {group} = target or cell_line)
     qc: pd.DataFrame        # one row per plate x target / cell line (Z', S/B, CV %, n, flags)
     plates: pd.DataFrame    # one row per plate (wells, excluded by flag, unassigned, worst Z', pass)
-    controls: pd.DataFrame  # the control wells' statistics each normalisation used
+    controls: pd.DataFrame  # the control wells' statistics each normalization used
     fits: pd.DataFrame      # fit_table's raw output
     notes: list[str] = field(default_factory=list)
     fix_top: float | None = None
@@ -87,7 +87,7 @@ def unit_notes(joined: pd.DataFrame, assay: str) -> list[str]:
 def analyze_joined(joined: pd.DataFrame, assay: str, *, fix_top: float | None = None,
                    fix_bottom: float | None = None, model: str = "auto", unbounded: bool = False,
                    outlier_q: float | None = None) -> AnalysisResult:
-    """Normalise a joined readout to its controls, run plate QC and fit per compound x target / cell line.
+    """Normalize a joined readout to its controls, run plate QC and fit per compound x target / cell line.
 
     model / unbounded as labkit.analysis.models.fit_model (default: per-curve model selection, bounded);
     outlier_q: ROUT outlier detection at this false-discovery rate (None: off). Counts are Poisson-weighted.
@@ -95,7 +95,7 @@ def analyze_joined(joined: pd.DataFrame, assay: str, *, fix_top: float | None = 
     from labkit.analysis.fit import fit_table, ll4
 
     spec = assay_spec(assay)
-    norm = normalise(joined, assay)
+    norm = normalize(joined, assay)
     data, gcol = norm.data, spec.group_col
     qc = control_qc(norm)
     notes = list(norm.notes) + unit_notes(joined, assay)
@@ -191,7 +191,7 @@ def _expected(data: pd.DataFrame, fits: pd.DataFrame, spec: AssaySpec, ll4) -> p
         m = (out["role"].isin(FIT_ROLES) & (key == f["compound"] + "\x1f" + f[gcol])).to_numpy()
         if m.any() and all(np.isfinite(float(f[k])) for k in ("b", "c", "d", "e")):
             exp[m] = ll4(out.loc[m, "conc_M"].to_numpy(float), f["b"], f["c"], f["d"], f["e"])
-    # wells with no value (excluded) or not normalised have no expectation to compare with
+    # wells with no value (excluded) or not normalized have no expectation to compare with
     exp[~np.isfinite(out["response"].to_numpy(float))] = np.nan
     out["expected"] = exp
     out["deviation"] = out["response"] - out["expected"]

@@ -3,7 +3,7 @@
 curve_png:   one curve — replicate points, mean ± SD, fitted LL.4, IC50 marker and its 95 % CI band,
              log concentration axis in nM with zero-dose points on a broken-axis stub labelled 0.
 grid_png:    all curves as small multiples with a shared y axis.
-heatmap_png: one plate — raw signal, normalised response and deviation from expectation (fit for series
+heatmap_png: one plate — raw signal, normalized response and deviation from expectation (fit for series
              wells, 100 / 0 for the controls) side by side; the deviation panel shows edge effects.
 """
 
@@ -344,7 +344,7 @@ def _rings(ax, plate: pd.DataFrame, shape: tuple[int, int]) -> None:
 
 def heatmap_png(plate: pd.DataFrame, path: str | Path, *, title: str, raw_label: str = "signal",
                 response_label: str = "% activity") -> Path:
-    """Plate figure: raw, normalised and deviation heatmaps plus the deviation by distance from the edge.
+    """Plate figure: raw, normalized and deviation heatmaps plus the deviation by distance from the edge.
 
     plate has columns row, column, role, value, response, deviation, excluded; deviation is the well's
     response minus its expectation (fitted curve for series wells, 100 / 0 for the controls).
@@ -370,7 +370,7 @@ def heatmap_png(plate: pd.DataFrame, path: str | Path, *, title: str, raw_label:
     with matplotlib.rc_context(RC):
         fig = _figure(width, height, layout=None)
         panels = [(x0, y_top, "value", f"raw {raw_label}", "viridis", None),
-                  (x1, y_top, "response", f"normalised ({response_label})", "viridis", (0.0, 100.0))]
+                  (x1, y_top, "response", f"normalized ({response_label})", "viridis", (0.0, 100.0))]
         if "deviation" in plate:
             panels.append((x0, y_bot, "deviation", "deviation from fit / control target (% points)", "RdBu_r",
                            (-25.0, 25.0)))

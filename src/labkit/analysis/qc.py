@@ -2,7 +2,7 @@
 
 Z' = 1 - 3 (sd_vehicle + sd_low) / |mean_vehicle - mean_low|, where the low control is the no-enzyme
 (positive) well of a kinase assay or the no-cell blank of a viability assay. One row per plate and target /
-cell line, computed from exactly the control wells that normalisation used; a plate is flagged when Z' < 0.5.
+cell line, computed from exactly the control wells that normalization used; a plate is flagged when Z' < 0.5.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from labkit.analysis.normalise import Normalised
+from labkit.analysis.normalize import Normalized
 
 Z_PRIME_MIN = 0.5
 MIN_CONTROLS = 3
@@ -28,7 +28,7 @@ def _cv(mean: float, sd: float) -> float:
     return float(100.0 * sd / abs(mean)) if np.isfinite(sd) and mean else float("nan")
 
 
-def control_qc(norm: Normalised) -> pd.DataFrame:
+def control_qc(norm: Normalized) -> pd.DataFrame:
     """One QC row per plate x target / cell line: n, mean, CV % of each control, S/B, Z', scope and flags."""
     gcol, low = norm.spec.group_col, norm.spec.low_role
     ctl = norm.controls

@@ -161,7 +161,7 @@ def render(result, *, title: str, grid: str | Path | None, curves: Sequence[tupl
     norm_text = spec.norm.formula or f"{spec.response_label} = 100·(x − {spec.low_role})/(vehicle − {spec.low_role})"
     weights = sorted(set(res["weights"].astype(str))) if "weights" in res else ["none"]
     chosen = getattr(result, "model", "auto")
-    meta = [("assay", spec.assay), ("normalisation", norm_text + f", per plate and {glabel}"),
+    meta = [("assay", spec.assay), ("normalization", norm_text + f", per plate and {glabel}"),
             ("model", "log-logistic f(x) = c + (d − c)/(1 + exp(b(ln x − ln e))); IC50 = e, Hill = −b, top = d, "
                       "bottom = c. " + ("Per curve LL.4, LL.3 (top fixed at 100) or, without a lower plateau, the "
                                         "bottom fixed at 0, chosen by AICc" if chosen == "auto" else
@@ -215,7 +215,7 @@ def render(result, *, title: str, grid: str | Path | None, curves: Sequence[tupl
                          "Excluded wells are marked × on the x axis; ROUT outliers are drawn as a filled ✕ and are "
                          "not part of the fit."),
         "heatmaps": [(name, data_uri(p)) for name, p in heatmaps],
-        "heat_caption": ("raw signal, normalised response, and the deviation of each well from its fitted curve "
+        "heat_caption": ("raw signal, normalized response, and the deviation of each well from its fitted curve "
                          "(series) or its control target (100 / 0), summarised by distance from the plate edge: a "
                          "rim of one colour in the deviation panel, or an 'edge' bar far from 0, is an edge effect."),
         "curves": [(t, data_uri(p)) for t, p in curves],

@@ -10,7 +10,7 @@ One row per measured well: source, plate, well, row, column, value, unit, read, 
   Saturated give 'overflow'; '*', '?', Range?, ERR and other text in a value cell give 'invalid'.
   Values of non-'ok' rows are NaN.
 - `read` names the read / channel only where a plate has several raw reads (else ''); read(read=NAME)
-  keeps one. Calculated blocks (ratios, normalised, blank-corrected) are not taken when raw results exist;
+  keeps one. Calculated blocks (ratios, normalized, blank-corrected) are not taken when raw results exist;
   layout, plate-map and read-time grids are never taken as measurements; read_with_info() lists both
   (info['reads'], info['unused']), so nothing is dropped without a message.
 - Long tables: the value column is never guessed (see labkit.readout.long); read(value=COLUMN) chooses it,
@@ -37,7 +37,7 @@ import pandas as pd
 
 from labkit.errors import ReadoutError
 from labkit.readout.detect import FORMATS, detect, detect_doc, load
-from labkit.readout.table import Record, ReadoutWarning, to_frame
+from labkit.readout.records import Record, ReadoutWarning, to_frame
 from labkit.readout.text import Doc, is_digits
 
 __all__ = ["FORMATS", "SUPPORTED_FORMATS", "read", "read_with_info", "read_for_analysis", "pick_read", "detect",

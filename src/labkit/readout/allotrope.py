@@ -18,7 +18,7 @@ from pathlib import Path
 from labkit.errors import ReadoutError
 from labkit.readout.grid import check_truncated, find_blocks, read_grid
 from labkit.readout.long import read_long
-from labkit.readout.table import Record, TruncatedError, plate_id
+from labkit.readout.records import Record, TruncatedError, plate_id
 from labkit.readout.text import MARKERS, Doc, parse_value
 from labkit.wells import WellNameError, parse_well
 

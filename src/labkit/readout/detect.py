@@ -9,7 +9,8 @@ from labkit.errors import ReadoutError
 from labkit.readout import microbeta
 from labkit.readout.grid import find_bare_grids, find_blocks, is_data, select
 from labkit.readout.long import find_header
-from labkit.readout.text import Doc, load_doc
+from labkit.readout.load import load_doc
+from labkit.readout.text import Doc
 
 # name -> one-line description (also the order auto-detection tries them in)
 FORMATS: dict[str, str] = {

@@ -6,7 +6,7 @@ MARS' a..f for 1536) or, if unlabelled, rows taken in order from A. Several grid
 one grid per plate). Each grid is named by the nearest title line above it and belongs to the plate
 named by the last plate marker above it ('Plate: X', 'Barcode,X', 'ID1: X', an EnVision 'Plate
 information' table...). Blocks that hold no numbers (layouts, plate maps) are metadata; blocks titled
-like read times or temperatures are dropped; calculated blocks (ratios, normalised, blank-corrected,
+like read times or temperatures are dropped; calculated blocks (ratios, normalized, blank-corrected,
 'Calculated results') are dropped when the file also has raw results.
 
 Whole plates of numbers with no column header (8x12, 16x24, 32x48; with or without row letters) are
@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from labkit.errors import ReadoutError
-from labkit.readout.table import Record, TruncatedError, fit_format, plate_id, row_of, unit_from
+from labkit.readout.records import Record, TruncatedError, fit_format, plate_id, row_of, unit_from
 from labkit.readout.text import Doc, is_digits, is_marker, is_number, parse_value
 from labkit.tables import PLATE_FORMATS, row_letters
 

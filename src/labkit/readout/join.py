@@ -25,7 +25,7 @@ import warnings
 import pandas as pd
 
 from labkit.errors import ReadoutError
-from labkit.readout.table import ReadoutWarning, fit_format
+from labkit.readout.records import ReadoutWarning, fit_format
 from labkit.tables import PLATE_FORMATS, READOUT_COLUMNS, WELLS_COLUMNS, row_index, split_well
 
 UNASSIGNED = "unassigned"

@@ -18,7 +18,7 @@ import re
 
 from labkit.errors import ReadoutError
 from labkit.readout.grid import plate_marker
-from labkit.readout.table import Record, TruncatedError, plate_id, row_of, unit_from
+from labkit.readout.records import Record, TruncatedError, plate_id, row_of, unit_from
 from labkit.readout.text import Doc, is_digits, is_marker, is_number, parse_value
 from labkit.tables import FLAGS
 from labkit.wells import PLATE_FORMATS, WellNameError, index_to_well, parse_well

@@ -21,7 +21,7 @@ import re
 from labkit.readout import topcount
 from labkit.readout.grid import check_list_complete, find_blocks, read_grid, select
 from labkit.readout.long import VALUE_PREFS, read_long
-from labkit.readout.table import Record
+from labkit.readout.records import Record
 from labkit.readout.text import Doc
 
 STRONG = re.compile(r"micro\s*beta|trilux|top\s*count|wallac|\b(1450|2450)\b", re.IGNORECASE)

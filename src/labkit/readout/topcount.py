@@ -22,7 +22,7 @@ import re
 from labkit.errors import ReadoutError
 from labkit.readout.grid import Block, check_complete, check_list_complete, check_truncated, find_blocks, is_data
 from labkit.readout.long import _position
-from labkit.readout.table import Record, TruncatedError
+from labkit.readout.records import Record, TruncatedError
 from labkit.readout.text import Doc, parse_value
 
 UNIT = "counts"

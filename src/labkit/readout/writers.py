@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from labkit.errors import ReadoutError
-from labkit.readout.table import fit_format
+from labkit.readout.records import fit_format
 from labkit.tables import PLATE_FORMATS, row_letters
 from labkit.wells import WellNameError, parse_well
 

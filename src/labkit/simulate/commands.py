@@ -1,4 +1,4 @@
-"""The analysed Opentrons commands the ledger understands, parsed from the analysis JSON into typed records.
+"""The analyzed Opentrons commands the ledger understands, parsed from the analysis JSON into typed records.
 
 `parse(raw)` turns one command dict into one of the records below (None for a command that did not succeed or
 that the ledger does not need); the replay has one handler per record type. Only the fields the ledger uses are
@@ -204,7 +204,7 @@ KINDS = frozenset(_PARSERS)  # the command types the ledger replays
 
 
 def parse(raw: dict) -> Command | None:
-    """The typed record of one analysed command (None: failed, or not a command the ledger needs)."""
+    """The typed record of one analyzed command (None: failed, or not a command the ledger needs)."""
     if raw.get("status", "succeeded") != "succeeded":
         return None
     parser = _PARSERS.get(raw.get("commandType", ""))

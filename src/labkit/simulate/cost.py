@@ -1,6 +1,6 @@
 """What a protocol costs: tips, liquid-handling counts, head moves, manual steps and an estimated run time.
 
-Opentrons' own estimator reports 0 s for apiLevel >= 2.14, so the time is our model of the analysed commands,
+Opentrons' own estimator reports 0 s for apiLevel >= 2.14, so the time is our model of the analyzed commands,
 deliberately simple and documented here so plans can be compared with each other (not a promise to the minute):
 
 - Head moves use the engine's resolved positions (`result.position`, deck mm) of consecutive positioned
@@ -52,7 +52,7 @@ _POSITIONED = {"pickUpTip", "aspirate", "dispense", "blowout", "touchTip", "move
 
 @dataclass
 class Cost:
-    """Counts and estimated time of an analysed protocol."""
+    """Counts and estimated time of an analyzed protocol."""
 
     tips_used: int = 0
     aspirates: int = 0  # aspirate commands (a multichannel aspirate counts once)

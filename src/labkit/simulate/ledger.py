@@ -1,6 +1,6 @@
 """Replay an Opentrons analysis into a per-well ledger: volume, composition and tip contacts of every well.
 
-The ledger is built from what the engine says the robot did (the analysed commands), never from the plan.
+The ledger is built from what the engine says the robot did (the analyzed commands), never from the plan.
 
 Model
 - Liquids: `loadLiquid` *sets* a well's contents (the engine's semantics); the composition of each liquid comes
@@ -403,5 +403,5 @@ class _Replay:
 
 
 def replay(analysis: dict, liquids: dict | None = None) -> Ledger:
-    """Replay the analysed commands into a Ledger (liquids: the protocol's LIQUIDS literal, by display name)."""
+    """Replay the analyzed commands into a Ledger (liquids: the protocol's LIQUIDS literal, by display name)."""
     return _Replay(analysis, liquids or {}).run()

@@ -1,6 +1,6 @@
 """Nozzle geometry: which well lies under each active nozzle of a multichannel pipette.
 
-Every analysed command names one well (the primary nozzle's). Each active nozzle is placed 9 mm apart from the
+Every analyzed command names one well (the primary nozzle's). Each active nozzle is placed 9 mm apart from the
 primary one and mapped to the well of the labware definition under it, so an 8-channel at A1 of a 96-well plate
 works A1..H1, at B3 of a 384-well plate B3, D3 … P3, and all 8 channels of a 12-well reservoir trough work the
 same well. `configureNozzleLayout` (SINGLE, COLUMN, ROW, QUADRANT, ALL) sets the active nozzles.

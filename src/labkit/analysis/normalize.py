@@ -75,7 +75,7 @@ def assay_spec(assay: str) -> AssaySpec:
 
 
 @dataclass
-class Normalised:
+class Normalized:
     """The joined table with responses added, the control statistics used, and notes for the report."""
 
     data: pd.DataFrame
@@ -125,7 +125,7 @@ def _control_stats(df: pd.DataFrame, plate: str, group: str, role: str) -> dict 
             "wells": " ".join(wells["well"].tolist())}
 
 
-def normalise(joined: pd.DataFrame, assay: str) -> Normalised:
+def normalize(joined: pd.DataFrame, assay: str) -> Normalized:
     """Add `response` (% activity or % viability) and the named percentage to every well, from on-plate controls."""
     spec = assay_spec(assay)
     df = _clean(joined, spec)
@@ -141,7 +141,7 @@ def normalise(joined: pd.DataFrame, assay: str) -> Normalised:
     for p in failed:
         why = ", ".join(f"{n} {k}" for k, n in df.loc[df["plate"] == p, "excluded"].value_counts().items())
         notes.append(f"plate {p} FAILED: none of its {int((df['plate'] == p).sum())} wells has a value ({why}); "
-                     "it is kept in the tables, not normalised or fitted")
+                     "it is kept in the tables, not normalized or fitted")
     for (plate, group), idx in df.groupby(["plate", "group"], sort=True).groups.items():
         if plate in failed:
             continue
@@ -159,7 +159,7 @@ def normalise(joined: pd.DataFrame, assay: str) -> Normalised:
             if st["n"] == 0:
                 if needed:
                     problems.append(f"{what}: all {st['n_excluded']} {label} control wells are flagged "
-                                    f"(not 'ok'), so there is nothing to normalise to")
+                                    f"(not 'ok'), so there is nothing to normalize to")
                 continue
             stats[role] = st
         if "vehicle" not in stats or spec.low_role not in stats:
@@ -178,7 +178,7 @@ def normalise(joined: pd.DataFrame, assay: str) -> Normalised:
         pos = df.index.get_indexer(idx)
         high[pos], low[pos] = hi, lo
     if problems:
-        raise LabkitError("cannot normalise to the on-plate controls", problems=problems)
+        raise LabkitError("cannot normalize to the on-plate controls", problems=problems)
     x = df["value"].to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         frac = (x - low) / (high - low)
@@ -194,4 +194,4 @@ def normalise(joined: pd.DataFrame, assay: str) -> Normalised:
             notes.append(f"plate {plate}: {len(wells)} well(s) excluded as {why}: {shown}")
     df = df.drop(columns="group")
     controls = pd.DataFrame(rows, columns=CONTROL_COLUMNS).rename(columns={"group": spec.group_col})
-    return Normalised(df, controls, spec, notes)
+    return Normalized(df, controls, spec, notes)

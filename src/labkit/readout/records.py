@@ -47,7 +47,7 @@ _PLATE_N = re.compile(r"^plate\s*[#_-]?\s*(\d+)$", re.IGNORECASE)
 
 
 def plate_id(text: str) -> str:
-    """Normalise a plate id as a file gives it: 'Plate 2' -> '2'; barcodes stay as they are."""
+    """Normalize a plate id as a file gives it: 'Plate 2' -> '2'; barcodes stay as they are."""
     s = str(text).strip()
     m = _PLATE_N.match(s)
     if m:
