@@ -24,6 +24,8 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "analyze": ("labkit.analysis.cli", "analyze", "Normalise, fit and report a readout joined to its layout."),
     "demo": ("labkit.demo", "demo", "Run the whole chain on the seed layouts with a virtual readout."),
     "upload": ("labkit.upload", "upload", "Send a protocol to an Opentrons robot over its HTTP API."),
+    "runs": ("labkit.store.cli", "runs", "List, show and export the analyses recorded in the run store."),
+    "history": ("labkit.store.cli", "history", "Control charts and potency across the recorded runs of an assay."),
 }
 
 

@@ -150,8 +150,12 @@ def summary_text(result) -> str:
 @click.option("--fix-bottom", type=float, default=None, is_flag=False, flag_value=0.0, metavar="[V]",
               help="Fix the bottom asymptote (full-effect side) at V; a bare --fix-bottom fixes it at 0.")
 @click.option("--title", default=None, help="Report title (default: the experiment name).")
+@click.option("--db", default=None, metavar="PATH|URL",
+              help="Run store to record the analysis in: a SQLite file or postgresql://… URL "
+                   "(default: $LABKIT_DB, else labkit.sqlite in your data directory).")
+@click.option("--no-store", is_flag=True, help="Do not record the analysis in the run store.")
 def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: float | None,
-            fix_bottom: float | None, title: str | None) -> int:
+            fix_bottom: float | None, title: str | None, db: str | None, no_store: bool) -> int:
     """Normalise reader exports to the on-plate controls, fit LL.4 per compound x target / cell line, and
     write data.csv, results.csv/.parquet, qc.csv, PNGs and a self-contained report.html.
 
@@ -172,4 +176,8 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
                                   title=title)
     click.echo(summary_text(result))
     click.echo(f"\nwrote {len(paths)} files to {out_dir}; open {paths['report']}")
+    if not no_store:  # the run store (labkit.store): one transaction, after every output is written
+        from labkit.store.record import record_result
+
+        click.echo(record_result(result, layout=layout, readouts=list(readouts), db=db).message())
     return 0

@@ -38,9 +38,9 @@ QC_TYPED = {"plate": "plate", "vehicle_n": "vehicle_n", "vehicle_mean": "vehicle
             "vehicle_cv_pct": "vehicle_cv_pct", "signal_background": "signal_background", "z_prime": "z_prime",
             "flags": "flags"}
 GROUP_COLUMNS = ("target", "cell_line", "group")
-META_KEYS = re.compile(r"^\s*(instrument|reader|device|serial|serial number|date|time|read date|measurement date|"
-                       r"protocol|protocol name|software|software version|version|barcode|plate id|plate barcode|"
-                       r"operator|user|technician|counter|assay|label)\s*[:=,\t;]\s*(.+?)\s*$", re.I)
+META_KEY = re.compile(r"instrument|reader|device|serial|serial number|serial no\.?|date|time|read date|"
+                      r"measurement date|protocol|protocol name|software|software version|version|barcode|"
+                      r"plate id|plate barcode|operator|user|technician|counter|label", re.I)
 
 
 @dataclass(frozen=True)
@@ -132,13 +132,41 @@ def readout_meta(path: Path) -> tuple[str | None, dict[str, Any]]:
     if path.suffix.lower() not in (".xlsx", ".xls", ".parquet"):
         try:
             with open(path, encoding="utf-8", errors="replace") as fh:
-                for _i, line in zip(range(80), fh):
-                    m = META_KEYS.match(line.replace('"', ""))
-                    if m and m.group(2).strip(" ,;\t"):
-                        meta.setdefault(m.group(1).strip().lower(), m.group(2).strip(" ,;\t")[:200])
+                lines = [_cells(line) for _i, line in zip(range(80), fh)]
         except OSError:
-            pass
+            lines = []
+        for i, cells in enumerate(lines):
+            nxt = lines[i + 1] if i + 1 < len(lines) else []
+            if len(cells) >= 3 and all(cells) and len(nxt) == len(cells) and not any(re.search(r"\d", c) for c in cells if c):
+                pairs = [(k.lower(), v[:200]) for k, v in zip(cells, nxt) if k and v and META_KEY.fullmatch(k)]
+            else:
+                pairs = _pairs(cells)
+            for key, value in pairs:
+                meta.setdefault(key, value)
     return fmt, meta
+
+
+def _cells(line: str) -> list[str]:
+    """A header line's cells (CSV, TSV or ';'), unquoted, Excel's ="text" unwrapped, trailing empties dropped."""
+    cells = [c.strip().strip('"').lstrip("=").strip('"').strip() for c in re.split(r"[,;\t]", line.rstrip("\r\n"))]
+    while cells and not cells[-1]:
+        cells.pop()
+    if len(cells) == 1 and ":" in cells[0]:
+        cells = [c.strip() for c in cells[0].split(":", 1)]
+    return cells
+
+
+def _pairs(cells: list[str]) -> list[tuple[str, str]]:
+    """Key/value pairs of a header line's cells: key,value[,key,value]."""
+    out = []
+    for j, cell in enumerate(cells):
+        key = cell.rstrip(":").strip()
+        if not key or not META_KEY.fullmatch(key):
+            continue
+        value = next((c for c in cells[j + 1:] if c), "")
+        if value and not META_KEY.fullmatch(value.rstrip(":")):
+            out.append((key.lower(), value[:200]))
+    return out
 
 
 def _extra(row: Mapping[str, Any], typed: Iterable[str]) -> dict[str, Any]:

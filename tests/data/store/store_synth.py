@@ -45,9 +45,12 @@ def write_readout(layout: Path, out: Path, seed: int, *, shift: float = 1.0) -> 
 
 
 def analysis(layout: Path, out: Path, seed: int, *, shift: float = 1.0):
-    """(AnalysisResult, readout path) of one virtual run, analysed from its file with all outputs written."""
-    from labkit.analysis.pipeline import analyze_files
+    """(AnalysisResult, readout path) of one virtual run: the file read, joined to the layout and analyzed."""
+    from labkit.analysis.pipeline import analyze_joined
+    from labkit.layout.io import load_experiment
+    from labkit.readout import read
+    from labkit.readout.join import join_layout
 
-    readout = write_readout(layout, out / f"readout_{seed}", seed, shift=shift)
-    result, _paths = analyze_files([readout], layout, out / f"analysis_{seed}")
-    return result, readout
+    readout = write_readout(layout, out / f"{layout.stem}_seed{seed}_x{shift:g}", seed, shift=shift)
+    exp = load_experiment(layout)
+    return analyze_joined(join_layout(read(readout), exp.wells_table(), source=str(readout)), exp.assay), readout
