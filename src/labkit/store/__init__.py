@@ -10,7 +10,16 @@ history (control charts, potency across runs, HTML), cli (`labkit runs`, `labkit
 
 from __future__ import annotations
 
-from labkit.store.db import ENV, StoreError, open_store, resolve_url
-from labkit.store.record import Recorded, record_analysis, record_result
+import importlib
+from typing import Any
 
-__all__ = ["ENV", "Recorded", "StoreError", "open_store", "record_analysis", "record_result", "resolve_url"]
+# imported on first use, so `labkit runs --help` does not load SQLAlchemy
+_EXPORTS = {"ENV": "db", "StoreError": "db", "open_store": "db", "resolve_url": "db", "Recorded": "record",
+            "record_analysis": "record", "record_result": "record"}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"labkit.store.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'labkit.store' has no attribute {name!r}")

@@ -11,7 +11,6 @@ labkit processes recording at once both land; PostgreSQL serialises the schema m
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,8 +25,6 @@ from labkit.errors import LabkitError
 ENV = "LABKIT_DB"
 MIGRATIONS = Path(__file__).parent / "migrations"
 _ADVISORY_LOCK = 0x6C61626B  # 'labk': serialises schema migrations of one PostgreSQL database
-_migrated: set[str] = set()
-_lock = threading.Lock()
 
 
 class StoreError(LabkitError):
@@ -93,7 +90,11 @@ def make_engine(url: str) -> Engine:
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
-            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the run store's folder {Path(u.database).parent}: "
+                                 f"{exc.strerror} (--db PATH chooses another place)", field="--db") from None
         engine = create_engine(url, connect_args={"timeout": 60})
         _sqlite_begin_immediate(engine)
         return engine
@@ -154,14 +155,12 @@ class Store:
         self.url = resolve_url(db)
         self.engine = make_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        with _lock:
-            if self.url not in _migrated:
-                try:
-                    migrate(self.engine)
-                except OperationalError as exc:
-                    raise StoreError(f"cannot open the run store {redact(self.url)}: {exc.orig}",
-                                     field="--db") from None
-                _migrated.add(self.url)
+        try:  # cheap when already at head: one short transaction reading alembic_version
+            migrate(self.engine)
+        except OperationalError as exc:
+            self.engine.dispose()
+            raise StoreError(f"cannot open the run store {redact(self.url)}: {str(exc.orig).strip()} "
+                             "(--no-store skips recording)", field="--db") from None
 
     @property
     def display(self) -> str:

@@ -290,7 +290,9 @@ def _chart(ax, pts: pd.DataFrame, title: str, *, z_line: bool = False) -> None:
         ax.text(1.0, mean - 3 * sd, " −3 SD", fontsize=7, color="0.35", va="top", ha="right",
                 transform=ax.get_yaxis_transform())
     seqs = sorted(set(pts["seq"]))
-    ax.set_xticks(seqs if len(seqs) <= 25 else seqs[:: max(1, len(seqs) // 12)])
+    ticks = seqs if len(seqs) <= 25 else seqs[:: max(1, len(seqs) // 12)]
+    run_of = dict(zip(pts["seq"], pts["run_id"]))
+    ax.set_xticks(ticks, [str(run_of[t]) for t in ticks])
     ax.set_xlim(min(seqs) - 0.5, max(seqs) + 0.5)
     ax.tick_params(labelsize=7)
     if pts["plate"].nunique() > 1 or z_line or len(bad):
@@ -311,7 +313,7 @@ def charts_png(h: AssayHistory, out_dir: Path) -> dict[str, Path]:
                 pts = h.points[(h.points["metric"] == metric) & (h.points["group"] == g)]
                 _chart(axes[r][c], pts, f"{g}: {METRICS[metric].format(low=low_label)}", z_line=metric == "z_prime")
                 if r == len(groups) - 1:
-                    axes[r][c].set_xlabel("run (in recorded order)", fontsize=8)
+                    axes[r][c].set_xlabel("run id (in recorded order)", fontsize=8)
         fig.suptitle(f"{h.assay}: plate controls per run (mean, ±2 SD dotted, ±3 SD dashed)", fontsize=10)
         paths["controls"] = out_dir / f"history_{h.assay}_controls.png"
         fig.savefig(paths["controls"], metadata={"Software": None}, facecolor="white")
@@ -325,7 +327,7 @@ def charts_png(h: AssayHistory, out_dir: Path) -> dict[str, Path]:
         for k, g in enumerate(rgroups):
             ax = axes[k // ncol][k % ncol]
             _chart(ax, ref[ref["group"] == g], f"{h.reference} · {g}: pIC50")
-            ax.set_xlabel("run", fontsize=8)
+            ax.set_xlabel("run id", fontsize=8)
         for k in range(len(rgroups), nrow * ncol):
             axes[k // ncol][k % ncol].set_visible(False)
         fig.suptitle(f"{h.assay}: reference {h.reference} pIC50 per run (mean ± 3 SD)", fontsize=10)
