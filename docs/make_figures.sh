@@ -6,7 +6,6 @@ out=$(mktemp -d)
 export LABKIT_DB="$out/store.sqlite"  # the demo's runs go to a scratch run store, not your own
 .venv/bin/labkit demo -o "$out" > docs/img/demo_output.txt
 .venv/bin/labkit history -o "$out/history" > docs/img/history_output.txt
-cp "$out/history/history_kinase_radiometric_controls.png" docs/img/history_kinase_controls.png
 cp "$out/history/history_kinase_radiometric_reference.png" docs/img/history_kinase_reference.png
 cp "$out/maps/kinase_panel_KIN-1.png" docs/img/plate_map_kinase.png
 cp "$out/maps/viability_aml_384_AML-1.png" docs/img/plate_map_aml_384.png

@@ -241,7 +241,7 @@ def _frames(tmp_path, name, result):
 
 
 def test_concurrent_writers_all_land_once(db_url, runs, tmp_path):
-    """Four processes record at once: each its own readout, and all four the same shared one."""
+    """Four processes open a new store and record at once: each its own readout, and all four a shared one."""
     layout, result, _readout = runs["v1"]
     frames = _frames(tmp_path, "v1", result)
     shared = tmp_path / "shared.csv"
@@ -251,8 +251,7 @@ def test_concurrent_writers_all_land_once(db_url, runs, tmp_path):
         p = tmp_path / f"own{k}.csv"
         p.write_bytes(runs["v1"][2].read_bytes() + f"\nrun {k}\n".encode())
         own.append(p)
-    open_store(db_url).close()  # schema in place (racing first-time migrations are tested by the children too)
-    go = tmp_path / "go"
+    go = tmp_path / "go"  # the database is empty: the four also race to create the schema
     script = CHILD.format(src=str(SRC))
     procs = [subprocess.Popen([sys.executable, "-c", script, db_url, str(go), str(layout), result.assay,
                                f"{frames}|{own[k]}", f"{frames}|{shared}"], stdout=subprocess.PIPE,

@@ -151,11 +151,13 @@ class AssayHistory:
 
 
 def _series_points(df: pd.DataFrame, metric: str, seq: dict[int, int], **judge_kw) -> list[pd.DataFrame]:
+    """One judged series per target / cell line, in run order (plates of a run in their order): plate ids
+    may change from run to run (barcodes), the target / cell line does not."""
     out = []
-    for (group, plate), sub in df.groupby(["group_name", "plate"], sort=True):
-        sub = sub.assign(seq=sub["run_id"].map(seq)).sort_values(["seq", "id"], kind="stable")
+    for group, sub in df.groupby("group_name", sort=True):
+        sub = sub.assign(seq=sub["run_id"].map(seq)).sort_values(["seq", "plate", "id"], kind="stable")
         j = judge(sub[metric].to_numpy(float), **judge_kw)
-        out.append(pd.DataFrame({"metric": metric, "group": group, "plate": plate,
+        out.append(pd.DataFrame({"metric": metric, "group": group, "plate": sub["plate"].to_numpy(str),
                                  "run_id": sub["run_id"].to_numpy(int), "seq": sub["seq"].to_numpy(int)})
                    .join(j))
     return out
@@ -268,10 +270,7 @@ def _chart(ax, pts: pd.DataFrame, title: str, *, z_line: bool = False) -> None:
     if pts.empty:
         ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, color="0.5")
         return
-    colors = ["#1f4e79", "#2a9d8f", "#8d6cab", "#e9c46a", "#6c757d", "#264653"]
-    for k, (plate, sub) in enumerate(pts.groupby("plate", sort=True)):
-        ax.plot(sub["seq"], sub["value"], "-o", ms=4, lw=1, color=colors[k % len(colors)],
-                label=str(plate) if plate else None)
+    ax.plot(pts["seq"], pts["value"], "-o", ms=4, lw=1, color="#1f4e79")
     bad = pts[pts["rules"] != ""]
     if z_line:
         bad = pd.concat([bad, pts[~(pts["value"] >= Z_PRIME_MIN)]])
@@ -295,7 +294,7 @@ def _chart(ax, pts: pd.DataFrame, title: str, *, z_line: bool = False) -> None:
     ax.set_xticks(ticks, [str(run_of[t]) for t in ticks])
     ax.set_xlim(min(seqs) - 0.5, max(seqs) + 0.5)
     ax.tick_params(labelsize=7)
-    if pts["plate"].nunique() > 1 or z_line or len(bad):
+    if z_line or len(bad):
         ax.legend(fontsize=6, loc="best")
 
 
