@@ -226,9 +226,10 @@ CHILD = textwrap.dedent("""
     jobs = [tuple(a.split("|")) for a in args[4:]]
     while not Path(go).exists():
         time.sleep(0.01)
-    for results, qc, readout in jobs:
+    for results, qc, readout, fix_top in jobs:
         rec = record_analysis(layout=layout, readouts=[readout], results=pd.read_pickle(results),
-                              qc=pd.read_pickle(qc), assay=assay, db=db)
+                              qc=pd.read_pickle(qc), assay=assay, db=db,
+                              options={{"fix_top": float(fix_top) if fix_top else None}})
         print(rec.run_id, rec.version, rec.created, flush=True)
 """)
 
@@ -253,23 +254,33 @@ def test_concurrent_writers_all_land_once(db_url, runs, tmp_path):
         own.append(p)
     go = tmp_path / "go"  # the database is empty: the four also race to create the schema
     script = CHILD.format(src=str(SRC))
+    reanalysed = tmp_path / "reanalysed.csv"  # four different analyses (options) of one readout at once
+    reanalysed.write_bytes(runs["v1"][2].read_bytes() + b"\nreanalysed\n")
     procs = [subprocess.Popen([sys.executable, "-c", script, db_url, str(go), str(layout), result.assay,
-                               f"{frames}|{own[k]}", f"{frames}|{shared}"], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for k in range(4)]
+                               f"{frames}|{own[k]}|", f"{frames}|{shared}|", f"{frames}|{reanalysed}|{90 + k}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for k in range(4)]
     time.sleep(0.5)
     go.touch()
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[1][-2000:] for o in outs]
     lines = [ln.split() for o in outs for ln in o[0].splitlines()]
-    assert len(lines) == 8
+    assert len(lines) == 12
     created = [ln for ln in lines if ln[2] == "True"]
-    assert len(created) == 5                                  # 4 own + the shared one exactly once
-    assert len({ln[0] for ln in lines}) == 5                  # the 3 others got the shared run's id back
+    assert len(created) == 9                                  # 4 own + the shared one once + 4 re-analyses
+    assert len({ln[0] for ln in lines}) == 9                  # the 3 others got the shared run's id back
     store = open_store(db_url)
-    assert _count(store, Run) == 5
-    assert _count(store, Fit) == 5 * len(result.results)      # every run whole
-    assert _count(store, PlateQC) == 5 * len(result.qc)
-    assert _count(store, Readout) == 5
+    assert _count(store, Run) == 9
+    assert _count(store, Fit) == 9 * len(result.results)      # every run whole
+    assert _count(store, PlateQC) == 9 * len(result.qc)
+    assert _count(store, Readout) == 9
+    from sqlalchemy import select
+
+    with store.session() as s:
+        key = s.scalar(select(Readout.run_id).where(Readout.path == str(reanalysed)).limit(1))
+        chain = s.scalars(select(Run).where(Run.readout_key == s.get(Run, key).readout_key)
+                          .order_by(Run.version)).all()
+        assert [r.version for r in chain] == [1, 2, 3, 4]     # one version each, linked in order
+        assert [r.previous_id for r in chain] == [None] + [r.id for r in chain[:-1]]
     store.close()
 
 
