@@ -20,7 +20,7 @@ from test_store import db_url  # noqa: E402,F401  (the SQLite / PostgreSQL fixtu
 
 from labkit.cli import main  # noqa: E402
 from labkit.store import open_store, record_result  # noqa: E402
-from labkit.store.history import judge, potency_table, write_history  # noqa: E402
+from labkit.store.history import judge, pick_reference, potency_table, write_history  # noqa: E402
 
 SHIFT = 5.0  # the out-of-control run: every true IC50 five-fold higher (pIC50 0.7 lower)
 
@@ -81,6 +81,16 @@ def test_potency_table_geometric_mean_ci_and_msr():
     assert row["ci_low_nM"] == pytest.approx(20.0 / 10 ** half) and row["ci_high_nM"] == pytest.approx(20.0 * 10 ** half)
     two = potency_table(fits.iloc[:2]).iloc[0]
     assert two["n"] == 2 and np.isnan(two["msr"])              # MSR only once n >= 3
+
+
+def test_reference_is_the_layouts_reference_else_the_most_run_compound():
+    fits = pd.DataFrame({"compound": ["a", "a", "b", "staurosporine"], "run_id": [1, 2, 1, 2],
+                         "role": ["sample", "sample", "sample", "reference"]})
+    assert pick_reference(fits, None) == ("staurosporine", None)
+    ref, note = pick_reference(fits[fits["compound"] != "staurosporine"], None)
+    assert ref == "a" and "most runs (2)" in note
+    assert pick_reference(fits, "b") == ("b", None)
+    assert "no recorded fit of 'zz'" in pick_reference(fits, "zz")[1]
 
 
 # --- history from a real store -----------------------------------------------------------------------------

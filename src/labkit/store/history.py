@@ -240,9 +240,10 @@ def assay_history(tables: dict[str, pd.DataFrame], assay: str, *, reference: str
             reasons.setdefault(int(p.run_id), []).append(f"Z′ {where} = {p.value:.2f} < {Z_PRIME_MIN}")
     flagged = pd.DataFrame([{"run_id": r, "seq": seq[r], "reasons": "; ".join(v)} for r, v in sorted(reasons.items())],
                            columns=["run_id", "seq", "reasons"])
-    if len(runs) < MIN_OTHERS + 1:
-        notes.append(f"{len(runs)} run(s): a run is judged against the others once there are {MIN_OTHERS + 1}; "
-                     f"stable limits need about {baseline} runs (Westgard)")
+    shortest = int(points.groupby(["metric", "group"]).size().min()) if len(points) else 0
+    if shortest < MIN_OTHERS + 1:
+        notes.append(f"some charts have {shortest} run(s): a run is judged against the others once there are "
+                     f"{MIN_OTHERS + 1}; stable limits need about {baseline} runs (Westgard)")
     return AssayHistory(assay=assay, group_col=group_col, low_role=low, runs=runs, points=points,
                         potency=potency_table(fits), flagged=flagged, reference=ref, notes=notes)
 
