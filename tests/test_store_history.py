@@ -132,6 +132,21 @@ def test_history_flags_the_shifted_run_and_draws_charts(db_url, history_runs, tm
     assert pd.read_csv(paths["out_of_control"])["run_id"].tolist() == [ids[-1]]
 
 
+def test_history_and_runs_commands_on_the_store(db_url, history_runs, tmp_path, capsys):
+    _fill(db_url, history_runs[:4])[0].close()
+    assert run(["history", "--db", db_url, "--assay", "cell_viability_ctg", "--reference", "entrectinib",
+                "-o", str(tmp_path / "h")]) == 0
+    out = capsys.readouterr().out
+    assert "cell_viability_ctg: 4 run(s); reference entrectinib" in out and "no run out of control" in out
+    assert (tmp_path / "h" / "history.html").is_file()
+    assert run(["runs", "list", "--db", db_url]) == 0
+    out = capsys.readouterr().out
+    assert out.count("cell_viability_ctg") == 4
+    if db_url.startswith("postgresql"):  # the password never reaches the terminal
+        password = db_url.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
+        assert f":{password}@" not in out and ":***@" in out
+
+
 def test_history_html_escapes_names_and_renders_in_headless_chromium(history_runs, tmp_path):
     """A compound called '<b>x</b> & co' stays text; the page renders with its charts in Chromium."""
     db = tmp_path / "esc.sqlite"
