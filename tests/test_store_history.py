@@ -187,7 +187,7 @@ def test_history_html_escapes_names_and_renders_in_headless_chromium(history_run
 
 def test_analyze_records_and_runs_history_commands(tmp_path, capsys):
     db = tmp_path / "cli.sqlite"
-    readouts = [write_readout(KINASE, tmp_path / f"k{seed}", seed) for seed in (1, 2, 3)]
+    readouts = [write_readout(KINASE, tmp_path / f"k{seed}", seed) for seed in (1, 2)]
     for k, ro in enumerate(readouts):
         args = ["analyze", str(ro), "--layout", str(KINASE), "-o", str(tmp_path / f"out{k}"), "--db", str(db)]
         assert run(args) == 0
@@ -200,18 +200,18 @@ def test_analyze_records_and_runs_history_commands(tmp_path, capsys):
     assert "recorded" not in capsys.readouterr().out
     assert run(["runs", "list", "--db", str(db)]) == 0
     out = capsys.readouterr().out
-    assert out.count("kinase_radiometric") == 3 and "kinase_one_plate" in out
+    assert out.count("kinase_radiometric") == 2 and "kinase_one_plate" in out
     assert run(["runs", "show", "2", "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert "microbeta" in out and "entrectinib" in out and "KIN-2" in out and str(readouts[1]) in out
     assert run(["runs", "export", "fits", "--db", str(db), "-o", str(tmp_path / "fits.parquet")]) == 0
     fits = pd.read_parquet(tmp_path / "fits.parquet")
-    assert len(fits) == 6 and {"ic50_m", "ic50_nM", "hill_se", "group_name"} <= set(fits.columns)
-    assert run(["runs", "export", "plate_qc", "--db", str(db), "--run", "3", "-o", str(tmp_path / "qc.csv")]) == 0
-    assert set(pd.read_csv(tmp_path / "qc.csv")["run_id"]) == {3}
+    assert len(fits) == 4 and {"ic50_m", "ic50_nM", "hill_se", "group_name"} <= set(fits.columns)
+    assert run(["runs", "export", "plate_qc", "--db", str(db), "--run", "2", "-o", str(tmp_path / "qc.csv")]) == 0
+    assert set(pd.read_csv(tmp_path / "qc.csv")["run_id"]) == {2}
     assert run(["history", "--db", str(db), "-o", str(tmp_path / "hist")]) == 0
     out = capsys.readouterr().out
-    assert "kinase_radiometric: 3 run(s)" in out and "ALK" in out and "ROS1" in out
+    assert "kinase_radiometric: 2 run(s)" in out and "ALK" in out and "ROS1" in out
     assert (tmp_path / "hist" / "history.html").is_file()
     assert (tmp_path / "hist" / "history_kinase_radiometric_reference.png").stat().st_size > 10_000
 
