@@ -224,6 +224,10 @@ def test_store_errors_are_clear(tmp_path, capsys):
     assert run(["runs", "list", "--db", "postgresql://nobody:secret@127.0.0.1:1/none"]) == 2
     err = capsys.readouterr().err
     assert "cannot open the run store" in err and "secret" not in err and "Traceback" not in err
+    (tmp_path / "notes.txt").write_text("not a database\n" * 100, encoding="utf-8")
+    assert run(["runs", "list", "--db", str(tmp_path / "notes.txt")]) == 2
+    assert "file is not a database" in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "not a database\n" * 100  # left untouched
 
 
 def test_default_store_is_labkit_db_not_the_user_directory(tmp_path, capsys, monkeypatch):

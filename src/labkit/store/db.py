@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from labkit.errors import LabkitError
@@ -157,7 +157,7 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         try:  # cheap when already at head: one short transaction reading alembic_version
             migrate(self.engine)
-        except OperationalError as exc:
+        except DBAPIError as exc:  # unreachable server, bad password, a file that is not a database
             self.engine.dispose()
             raise StoreError(f"cannot open the run store {redact(self.url)}: {str(exc.orig).strip()} "
                              "(--no-store skips recording)", field="--db") from None
