@@ -128,6 +128,17 @@ def test_migrations_create_the_models_schema(db_url):
         diff = compare_metadata(ctx, Base.metadata)
     assert diff == [], diff
     open_store(db_url).close()  # opening again (already at head) changes nothing
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from labkit.store.db import alembic_config
+
+    with store.engine.begin() as conn:  # the migration reverses cleanly, and applies again on the next open
+        command.downgrade(alembic_config(conn), "base")
+    assert set(inspect(store.engine).get_table_names()) <= {"alembic_version"}
+    store.close()
+    store = open_store(db_url)
+    assert {"runs", "readouts", "plate_qc", "fits"} <= set(inspect(store.engine).get_table_names())
     store.close()
 
 

@@ -4,6 +4,7 @@ and the `labkit runs` / `labkit history` / `labkit analyze` commands."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from labkit.cli import main  # noqa: E402
 from labkit.store import open_store, record_result  # noqa: E402
 from labkit.store.history import judge, pick_reference, potency_table, write_history  # noqa: E402
 
+PROTOCOL = Path(__file__).resolve().parents[1] / "protocols" / "kinase_panel_flex.py"
 SHIFT = 5.0  # the out-of-control run: every true IC50 five-fold higher (pIC50 0.7 lower)
 
 
@@ -190,6 +192,7 @@ def test_analyze_records_and_runs_history_commands(tmp_path, capsys):
     readouts = [write_readout(KINASE, tmp_path / f"k{seed}", seed) for seed in (1, 2)]
     for k, ro in enumerate(readouts):
         args = ["analyze", str(ro), "--layout", str(KINASE), "-o", str(tmp_path / f"out{k}"), "--db", str(db)]
+        args += ["--protocol", str(PROTOCOL)] if k == 1 else []
         assert run(args) == 0
         assert f"recorded run {k + 1} (version 1)" in capsys.readouterr().out
     assert run(["analyze", str(readouts[0]), "--layout", str(KINASE), "-o", str(tmp_path / "again"),
@@ -204,6 +207,8 @@ def test_analyze_records_and_runs_history_commands(tmp_path, capsys):
     assert run(["runs", "show", "2", "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert "microbeta" in out and "entrectinib" in out and "KIN-2" in out and str(readouts[1]) in out
+    sha = hashlib.sha256(PROTOCOL.read_bytes()).hexdigest()
+    assert f"{PROTOCOL} (flex, sha256 {sha[:12]}" in out
     assert run(["runs", "export", "fits", "--db", str(db), "-o", str(tmp_path / "fits.parquet")]) == 0
     fits = pd.read_parquet(tmp_path / "fits.parquet")
     assert len(fits) == 4 and {"ic50_m", "ic50_nM", "hill_se", "group_name"} <= set(fits.columns)

@@ -154,8 +154,11 @@ def summary_text(result) -> str:
               help="Run store to record the analysis in: a SQLite file or postgresql://… URL "
                    "(default: $LABKIT_DB, else labkit.sqlite in your data directory).")
 @click.option("--no-store", is_flag=True, help="Do not record the analysis in the run store.")
+@click.option("--protocol", "protocol", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The Opentrons protocol the plates were made with: its SHA-256 and robot go into the run store.")
 def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: float | None,
-            fix_bottom: float | None, title: str | None, db: str | None, no_store: bool) -> int:
+            fix_bottom: float | None, title: str | None, db: str | None, no_store: bool,
+            protocol: Path | None) -> int:
     """Normalise reader exports to the on-plate controls, fit LL.4 per compound x target / cell line, and
     write data.csv, results.csv/.parquet, qc.csv, PNGs and a self-contained report.html.
 
@@ -179,5 +182,8 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
     if not no_store:  # the run store (labkit.store): one transaction, after every output is written
         from labkit.store.record import record_result
 
-        click.echo(record_result(result, layout=layout, readouts=list(readouts), db=db).message())
+        from labkit.store.record import protocol_info
+
+        click.echo(record_result(result, layout=layout, readouts=list(readouts), db=db,
+                                 protocol=protocol_info(protocol) if protocol else None).message())
     return 0

@@ -169,6 +169,20 @@ def _pairs(cells: list[str]) -> list[tuple[str, str]]:
     return out
 
 
+def protocol_info(path: str | Path) -> dict[str, Any]:
+    """Path, SHA-256 and robot ('flex' / 'ot2', from the protocol's robotType) of an Opentrons protocol file."""
+    path = Path(path)
+    data = path.read_bytes()
+    text = data.decode("utf-8", errors="replace")
+    m = re.search(r"""["']robotType["']\s*:\s*["']([^"']+)["']""", text)
+    robot = None
+    if m:
+        robot = "flex" if "flex" in m.group(1).lower() else "ot2" if "ot" in m.group(1).lower() else m.group(1)
+    elif "protocol_api" in text:
+        robot = "ot2"  # no robotType: the Python API's default robot
+    return {"path": str(path), "sha256": sha256_bytes(data), "robot": robot}
+
+
 def _extra(row: Mapping[str, Any], typed: Iterable[str]) -> dict[str, Any]:
     skip = set(typed)
     return {str(k): plain(v) for k, v in row.items() if k not in skip}
