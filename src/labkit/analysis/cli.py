@@ -180,9 +180,7 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
     click.echo(summary_text(result))
     click.echo(f"\nwrote {len(paths)} files to {out_dir}; open {paths['report']}")
     if not no_store:  # the run store (labkit.store): one transaction, after every output is written
-        from labkit.store.record import record_result
-
-        from labkit.store.record import protocol_info
+        from labkit.store.record import protocol_info, record_result
 
         click.echo(record_result(result, layout=layout, readouts=list(readouts), db=db,
                                  protocol=protocol_info(protocol) if protocol else None).message())
