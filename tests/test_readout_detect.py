@@ -17,13 +17,14 @@ EXPECTED = {
     "topcount_plate_96.001": "microbeta", "topcount_plate_kinetic.txt": "microbeta",
     "topcount_columns.001": "microbeta",
     "envision_lum_384_2plates.csv": "envision", "envision_lum_96_ovrflw.csv": "envision",
-    "envision_lum_96_semicolon.csv": "envision", "mars_lum_96.csv": "mars", "mars_lum_1536_partial.csv": "mars",
+    "envision_lum_96_semicolon.csv": "envision", "envision_lum_96_2repeats.csv": "envision", "mars_lum_96.csv": "mars", "mars_lum_1536_partial.csv": "mars",
     "gen5_lum_96.txt": "gen5", "gen5_fl_96_two_filters.txt": "gen5",
     "softmax_lum_96_utf16.txt": "softmax", "softmax_abs_macroman.txt": "softmax",
     "tecan_spark_lum_96.xlsx": "tecan", "tecan_magellan_lum_96.xlsx": "tecan",
     "grid_96_labelled.csv": "grid", "grid_384.tsv": "grid", "grid_bare_96.csv": "grid",
     "grid_1536_AA.csv": "grid", "grid_2plates_blocks.csv": "grid", "grid_96.xlsx": "grid",
-    "long_wells.csv": "long", "long_rowcol_semicolon.csv": "long",
+    "long_wells.csv": "long", "long_rowcol_semicolon.csv": "long", "long_scan_intensity.csv": "long",
+    "long_1536_quadrant.csv": "long", "tecan_icontrol_lum_96.xls": "tecan",
 }
 
 

@@ -6,7 +6,9 @@ READOUT_COLUMNS: one row per measured well of an instrument export (labkit.reado
 
 from __future__ import annotations
 
-import re
+# well names and plate formats live in labkit.wells (one parser for the whole package); re-exported here
+from labkit.wells import PLATE_FORMATS, plate_wells, row_index, row_letters, split_well  # noqa: F401
+from labkit.wells import well_name as _well_name
 
 # role vocabulary of a layout well
 ROLES = ("sample", "reference", "vehicle", "positive", "blank", "buffer", "empty")
@@ -50,40 +52,8 @@ READOUT_COLUMNS: dict[str, str] = {
 
 FLAGS = ("ok", "overflow", "missing", "invalid")
 
-PLATE_FORMATS: dict[int, tuple[int, int]] = {6: (2, 3), 12: (3, 4), 24: (4, 6), 48: (6, 8), 96: (8, 12),
-                                              384: (16, 24), 1536: (32, 48)}
-
-_WELL = re.compile(r"^([A-Z]{1,2})0*(\d{1,2})$")
-
-
-def row_letters(n_rows: int) -> list[str]:
-    """Row labels for a plate with n_rows rows: A..Z, then AA..AF (1536-well)."""
-    letters = [chr(ord("A") + i) for i in range(26)]
-    return (letters + ["A" + c for c in letters])[:n_rows]
-
-
-def row_index(label: str) -> int:
-    """0-based index of a row label ('A' -> 0, 'P' -> 15, 'AA' -> 26)."""
-    label = label.upper()
-    if len(label) == 1:
-        return ord(label) - ord("A")
-    return 26 + ord(label[1]) - ord("A")
-
-
-def split_well(name: str) -> tuple[str, int]:
-    """'B07' -> ('B', 7); raises ValueError for something that is not a well name."""
-    m = _WELL.match(str(name).strip().upper())
-    if not m:
-        raise ValueError(f"not a well name: {name!r} (expected e.g. 'A1' or 'P24')")
-    return m.group(1), int(m.group(2))
 
 
 def well_name(row: int, col: int) -> str:
     """(0-based row, 0-based column) -> 'A1'."""
-    return f"{row_letters(max(row + 1, 1))[row]}{col + 1}"
-
-
-def plate_wells(fmt: int) -> list[str]:
-    """All well names of a plate format, row-major."""
-    rows, cols = PLATE_FORMATS[fmt]
-    return [f"{r}{c}" for r in row_letters(rows) for c in range(1, cols + 1)]
+    return _well_name(row, col + 1)

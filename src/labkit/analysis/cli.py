@@ -150,6 +150,10 @@ def summary_text(result) -> str:
 @click.option("--fix-bottom", type=float, default=None, is_flag=False, flag_value=0.0, metavar="[V]",
               help="Fix the bottom asymptote (full-effect side) at V; a bare --fix-bottom fixes it at 0.")
 @click.option("--title", default=None, help="Report title (default: the experiment name).")
+@click.option("--value", "value", default=None, metavar="COLUMN",
+              help="Long tables: the value column, when several numeric columns could be it.")
+@click.option("--read", "read", default=None, metavar="NAME",
+              help="Multi-read files (e.g. two filters): the read to analyse (name, number or a unique part).")
 @click.option("--db", default=None, metavar="PATH|URL",
               help="Run store to record the analysis in: a SQLite file or postgresql://… URL "
                    "(default: $LABKIT_DB, else labkit.sqlite in your data directory).")
@@ -157,8 +161,8 @@ def summary_text(result) -> str:
 @click.option("--protocol", "protocol", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="The Opentrons protocol the plates were made with: its SHA-256 and robot go into the run store.")
 def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: float | None,
-            fix_bottom: float | None, title: str | None, db: str | None, no_store: bool,
-            protocol: Path | None) -> int:
+            fix_bottom: float | None, title: str | None, value: str | None, read: str | None, db: str | None,
+            no_store: bool, protocol: Path | None) -> int:
     """Normalise reader exports to the on-plate controls, fit LL.4 per compound x target / cell line, and
     write data.csv, results.csv/.parquet, qc.csv, PNGs and a self-contained report.html.
 
@@ -176,7 +180,7 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
 
     guard_output_dir(out_dir, [*readouts, layout])
     result, paths = analyze_files(list(readouts), layout, out_dir, fix_top=fix_top, fix_bottom=fix_bottom,
-                                  title=title)
+                                  title=title, value=value, read=read)
     click.echo(summary_text(result))
     click.echo(f"\nwrote {len(paths)} files to {out_dir}; open {paths['report']}")
     if not no_store:  # the run store (labkit.store): one transaction, after every output is written

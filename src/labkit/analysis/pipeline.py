@@ -260,10 +260,14 @@ def _layout_text(inputs: dict | None) -> str | None:
 
 def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: str | Path, *,
                   fix_top: float | None = None, fix_bottom: float | None = None,
-                  title: str | None = None) -> tuple[AnalysisResult, dict[str, Path]]:
-    """Read instrument exports and a layout, join them, analyse and write all outputs to out_dir."""
+                  title: str | None = None, value: str | None = None,
+                  read: str | None = None) -> tuple[AnalysisResult, dict[str, Path]]:
+    """Read instrument exports and a layout, join them, analyse and write all outputs to out_dir.
+
+    value: the value column of long tables (--value); read: the read of multi-read files (--read).
+    """
     from labkit.layout.io import load_experiment
-    from labkit.readout import read
+    from labkit.readout import read_for_analysis
     from labkit.readout.join import join_layout
 
     if not readouts:
@@ -275,7 +279,7 @@ def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: 
         layout_ids = set(wells["plate"].astype(str))
         tables = []
         for path in readouts:
-            t = read(path)
+            t = read_for_analysis(path, value=value, read=read)
             if len(readouts) > 1:  # plate '1' of two files are two plates: keep them apart, in file order
                 t = t.assign(plate=[p if p in layout_ids else f"{Path(path).name}#{p}" for p in t["plate"].astype(str)])
             tables.append(t)

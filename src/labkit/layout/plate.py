@@ -8,7 +8,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from labkit.layout.models import Name, Strict
-from labkit.tables import PLATE_FORMATS, row_index, row_letters, split_well, well_name
+from labkit.tables import PLATE_FORMATS, row_letters
+from labkit.wells import parse_well, well_name
 
 Role = Literal["sample", "reference", "vehicle", "positive", "blank", "buffer", "empty"]
 
@@ -28,7 +29,7 @@ class WellAssignment(Strict):
     @classmethod
     def _well(cls, v: str) -> str:
         for part in v.split(":"):
-            split_well(part)  # raises ValueError with a clear message
+            parse_well(part)  # raises WellNameError (a ValueError) with a clear message
         if v.count(":") > 1:
             raise ValueError(f"not a well or range: {v!r} (expected e.g. 'A1' or 'A1:A10')")
         return v.upper()
@@ -38,7 +39,8 @@ class PlateSpec(Strict):
     """One plate: its format and either a high-level spec (auto placement) or explicit wells."""
 
     id: Name = Field(description="plate id / barcode, the join key with reader exports")
-    format: Literal[96, 384] = 96
+    format: Literal[96, 384, 1536] = Field(96, description="96, 384 or 1536 wells (1536: analysis only, "
+                                                             "no protocol is generated)")
     edges: Literal["use", "empty", "buffer"] = Field("use", description="leave edge wells empty or fill with buffer")
     targets: list[str] = Field(default_factory=list, description="kinases on this plate (kinase assay)")
     cell_lines: list[str] = Field(default_factory=list, description="cell lines on this plate (viability assay)")
@@ -82,7 +84,7 @@ class Well:
     @property
     def name(self) -> str:
         """'A1'."""
-        return f"{row_letters(self.row + 1)[self.row]}{self.col + 1}"
+        return well_name(self.row, self.col + 1)
 
 
 @dataclass(frozen=True)
@@ -99,9 +101,9 @@ class SeriesRequest:
 def expand_range(spec: str, n_cols: int) -> list[tuple[int, int]]:
     """'A1:B3' -> [(0,0),(0,1),(0,2),(1,0),(1,1),(1,2)] (row by row, inclusive)."""
     parts = spec.split(":")
-    r0, c0 = split_well(parts[0])
-    r1, c1 = split_well(parts[-1])
-    ra, rb = sorted((row_index(r0), row_index(r1)))
+    ra, c0 = parse_well(parts[0])
+    rb, c1 = parse_well(parts[-1])
+    ra, rb = sorted((ra, rb))
     ca, cb = sorted((c0 - 1, c1 - 1))
     return [(r, c) for r in range(ra, rb + 1) for c in range(ca, cb + 1)]
 
@@ -199,7 +201,7 @@ def place_explicit(spec: PlateSpec, concs_of: dict[str, list[float]], path: str)
         cells = expand_range(a.well, n_cols)
         for r, c in cells:
             if r >= n_rows or c >= n_cols:
-                raise PlacementError(f"{field}.well", f"well {well_name(r, c)} is off "
+                raise PlacementError(f"{field}.well", f"well {well_name(r, c + 1)} is off "
                                      f"the {spec.format}-well plate (rows A–{row_letters(n_rows)[-1]}, columns 1–{n_cols})")
         if a.role in ("sample", "reference"):
             if a.compound not in concs_of:
@@ -216,7 +218,7 @@ def place_explicit(spec: PlateSpec, concs_of: dict[str, list[float]], path: str)
             raise PlacementError(f"{field}.compound", f"a {a.role!r} well holds no compound; remove 'compound'")
         for k, (r, c) in enumerate(cells):
             if (r, c) in taken:
-                raise PlacementError(f"{field}.well", f"well {well_name(r, c)} is assigned twice "
+                raise PlacementError(f"{field}.well", f"well {well_name(r, c + 1)} is assigned twice "
                                      f"(already {taken[(r, c)].role})")
             kw = {}
             if a.role in ("sample", "reference"):

@@ -5,6 +5,21 @@ from __future__ import annotations
 from labkit.plan.steps import Plan
 
 
+PROTOCOL_FORMATS = (96, 384)  # plate formats labkit generates protocols for; analysis also reads 1536
+
+
+def check_protocol_formats(exp) -> None:
+    """PlanError (exit 2) if a plate of the experiment has a format no protocol is generated for (1536)."""
+    from labkit.errors import PlanError
+
+    bad = [f"{p.id} ({p.format}-well)" for p in exp.plates if p.format not in PROTOCOL_FORMATS]
+    first = next((i for i, p in enumerate(exp.plates) if p.format not in PROTOCOL_FORMATS), 0)
+    if bad:
+        raise PlanError(f"no protocol for plate(s) {', '.join(bad)}: protocols support 96- and 384-well plates; "
+                        "1536-well layouts are for analysis (labkit import, analyze, heatmaps), dispensed by other "
+                        "instruments", field=f"plates[{first}].format")
+
+
 def build_plan(exp, robot: str, *, sha256: str = "", tip_policy: str = "per_step", check: bool = True,
                multichannel: bool = True) -> Plan:
     """The checked liquid-handling plan of an experiment for a robot ('ot2' | 'flex'); multichannel=False keeps
@@ -12,6 +27,7 @@ def build_plan(exp, robot: str, *, sha256: str = "", tip_policy: str = "per_step
     from labkit.plan.builder import Builder
     from labkit.plan.checks import check_plan
 
+    check_protocol_formats(exp)
     b = Builder(robot, exp.name, exp.description or exp.name, exp.assay, sha256, tip_policy)
     b.allow_multi = multichannel
     if exp.assay == "dilution_plate":
@@ -31,4 +47,4 @@ def build_plan(exp, robot: str, *, sha256: str = "", tip_policy: str = "per_step
     return plan
 
 
-__all__ = ["Plan", "build_plan"]
+__all__ = ["PROTOCOL_FORMATS", "Plan", "build_plan", "check_protocol_formats"]

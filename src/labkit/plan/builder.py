@@ -12,6 +12,7 @@ from labkit.plan.deck import Deck
 from labkit.plan.steps import (Comment, Disp, Distribute, LabwareUse, Liquid, LiquidLoad, LoadLabware, Loc, ModuleUse,
                                MoveLabware, Plan, PipetteUse, Step, Stroke, Transfer)
 from labkit.tables import row_letters
+from labkit.wells import parse_well
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94")
@@ -172,7 +173,7 @@ class Builder:
         spec = self.spec(pip)
         if isinstance(source, RowPool):
             rows = LABWARE[self.plan.labware_by_key()[dest.labware].load_name].rows
-            r = row_letters(rows).index(dest.well.rstrip("0123456789"))
+            r = parse_well(dest.well)[0]
             if spec.channels == 8 and not noz:
                 return source.take_rows(volume, list(range(8)), 0)
             k = noz or 1

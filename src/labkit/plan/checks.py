@@ -8,6 +8,7 @@ from labkit.errors import PlanError
 from labkit.labware.specs import HIGH_MODULES, LABWARE, PIPETTES, ROBOTS, slot_behind
 from labkit.plan.steps import LoadLabware, Loc, MoveLabware, Plan
 from labkit.tables import row_letters
+from labkit.wells import parse_well
 
 
 def channel_wells(load_name: str, well: str, channels: int, nozzles: int = 0) -> list[str]:
@@ -19,7 +20,7 @@ def channel_wells(load_name: str, well: str, channels: int, nozzles: int = 0) ->
     if channels == 1 or spec.rows == 1 or nozzles == 1:
         return [well]
     letters = row_letters(spec.rows)
-    r, c = letters.index(well.rstrip("0123456789")), int(well.lstrip("ABCDEFGHIJKLMNOP"))
+    r, c = parse_well(well)
     step = 2 if spec.rows == 16 else 1
     if nozzles:
         rows = [r - step * i for i in range(nozzles)][::-1]

@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from labkit.tables import row_letters
+from labkit.wells import parse_well
 
 ALL = 8
 
@@ -43,8 +44,8 @@ def runs(n_rows: int, groups: dict[str, object]) -> list[Run]:
     step = 2 if n_rows == 16 else 1
     by_col: dict[int, dict[int, object]] = defaultdict(dict)
     for well, group in groups.items():
-        r = letters.index(well.rstrip("0123456789"))
-        by_col[int(well[len(letters[r]):])][r] = group
+        r, c = parse_well(well)
+        by_col[c][r] = group
     out = []
     for col in sorted(by_col):
         rows = by_col[col]

@@ -21,6 +21,7 @@ from labkit.plan.common import (COMPOUND_ROLES, DmsoSeries, assay_wells, dosing_
                                  well_loc)
 from labkit.plan.steps import Delay, Loc, MoveLabware, Pause, SetTemperature
 from labkit.units import si_conc
+from labkit.wells import split_well
 
 CONTROL_ROLES = ("vehicle", "positive", "blank")
 ASSAY_ROLES = COMPOUND_ROLES + CONTROL_ROLES
@@ -56,7 +57,7 @@ def _where(runs_: list) -> str:
     """'columns 7–12 rows A–F (6 nozzles)' for the runs of one step."""
     first, last, k = runs_[0], runs_[-1], runs_[0].nozzles
     cols = f"columns {first.column}–{last.column}" if len(runs_) > 1 else f"column {first.column}"
-    rows = "" if k == 8 else f" rows {first.wells[0].rstrip('0123456789')}–{first.wells[-1].rstrip('0123456789')}"
+    rows = "" if k == 8 else f" rows {split_well(first.wells[0])[0]}–{split_well(first.wells[-1])[0]}"
     return f"{cols}{rows} ({'8-channel' if k == 8 else f'{k} nozzles'})"
 
 

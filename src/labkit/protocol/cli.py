@@ -26,10 +26,16 @@ def protocol_path(layout: str | Path, robot: str, out_dir: str | Path) -> Path:
 
 
 def regenerate_all(layouts_dir: str | Path = "layouts", out_dir: str | Path = "protocols") -> list[Path]:
-    """(Re)write the protocol of every layouts/*.yaml for both robots; returns the paths written."""
+    """(Re)write the protocol of every layouts/*.yaml for both robots (layouts with 1536-well plates, which are
+    analysis-only, are skipped); returns the paths written."""
+    from labkit.layout.io import load_experiment
+    from labkit.plan import PROTOCOL_FORMATS
+
     out = []
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     for layout in sorted(Path(layouts_dir).glob("*.yaml")):
+        if any(p.format not in PROTOCOL_FORMATS for p in load_experiment(layout).plates):
+            continue  # an analysis-only layout (1536-well): no protocol, by design
         for robot in ROBOT_CHOICES:
             path = protocol_path(layout, robot, out_dir)
             path.write_text(generate(layout, robot), encoding="utf-8")

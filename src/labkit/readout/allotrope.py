@@ -12,15 +12,15 @@ from __future__ import annotations
 import gc
 import io
 import math
-import re
 import warnings
 from pathlib import Path
 
 from labkit.errors import ReadoutError
 from labkit.readout.grid import check_truncated, find_blocks, read_grid
 from labkit.readout.long import read_long
-from labkit.readout.table import Record, TruncatedError, plate_id, row_of
-from labkit.readout.text import MARKERS, Doc, is_digits, parse_value
+from labkit.readout.table import Record, TruncatedError, plate_id
+from labkit.readout.text import MARKERS, Doc, parse_value
+from labkit.wells import WellNameError, parse_well
 
 # labkit format name -> (allotropy Vendor name, file extension allotropy expects, display name)
 VENDORS: dict[str, tuple[str, str, str]] = {
@@ -84,7 +84,7 @@ def read_vendor(doc: Doc, fmt: str) -> tuple[list[Record], str, bool]:
 def via_allotropy(doc: Doc, fmt: str) -> list[Record]:
     """Records from allotropy's parser for this format; AllotropyFailed if it cannot."""
     vendor_name, ext, _ = VENDORS[fmt]
-    if (ext == "xlsx") != (doc.kind == "xlsx"):
+    if (ext == "xlsx") != (doc.kind == "xlsx") or doc.kind not in ("text", "xlsx"):
         raise AllotropyFailed(f"it reads .{ext} files only")
     try:
         from allotropy.named_file_contents import NamedFileContents
@@ -106,6 +106,10 @@ def via_allotropy(doc: Doc, fmt: str) -> list[Record]:
         raise AllotropyFailed(f"{type(exc).__name__}: {exc}") from None
     finally:
         gc.unfreeze()
+    calculated = sorted({str(getattr(c, "name", "")) for c in getattr(data, "calculated_data", None) or []} - {""})
+    if calculated:
+        doc.cache.setdefault("unused_reads", []).extend(
+            f"{name!r} (calculated by the reader software)" for name in calculated)
     return _records(data, fmt)
 
 
@@ -118,8 +122,8 @@ def _records(data: object, fmt: str) -> list[Record]:
         wide = wide or (isinstance(wells, (int, float)) and wells > 384)
         for m in group.measurements:
             items.append(m)
-            col = re.sub(r"^[A-Za-z]+0*", "", str(m.location_identifier or ""))
-            wide = wide or (is_digits(col) and int(col) > 24)
+            pos = _well(m.location_identifier, None)
+            wide = wide or (pos is not None and pos[1] > 24)
     if not items:
         raise AllotropyFailed("it found no measurements")
     keys: dict[str, list[tuple]] = {}
@@ -128,14 +132,24 @@ def _records(data: object, fmt: str) -> list[Record]:
         k = _read_key(m)
         if k not in keys[plate_id(m.well_plate_identifier or "1")]:
             keys[plate_id(m.well_plate_identifier or "1")].append(k)
-    out: list[Record] = []
+    # the same well read again with the same settings (EnVision repeats, a label used twice): repeat 1, 2...
+    seen: dict[tuple, int] = {}
+    repeat: list[int] = []
     for m in items:
+        k = (plate_id(m.well_plate_identifier or "1"), _read_key(m), str(m.location_identifier).upper())
+        seen[k] = seen.get(k, 0) + 1
+        repeat.append(seen[k])
+    repeated = {(p, key) for (p, key, _), n in seen.items() if n > 1}
+    out: list[Record] = []
+    for m, n in zip(items, repeat, strict=True):
         plate = plate_id(m.well_plate_identifier or "1")
         pos = _well(m.location_identifier, 48 if wide else None)
         if pos is None:
             raise AllotropyFailed(f"it returned a well position {m.location_identifier!r}")
         key = _read_key(m)
         read = _read_name(key) if len(keys[plate]) > 1 else ""
+        if (plate, key) in repeated:
+            read = f"{read} repeat {n}".strip()
         kind = key[0]
         unit = {"luminescence": "CPS" if fmt == "envision" else "RLU", "fluorescence": "RFU",
                 "absorbance": "absorbance"}.get(kind, kind)
@@ -195,8 +209,7 @@ def _read_name(key: tuple) -> str:
 
 
 def _well(text: str | None, n_cols: int | None) -> tuple[int, int] | None:
-    m = re.match(r"^([A-Za-z]{1,2})0*(\d{1,2})$", str(text or "").strip())
-    if not m:
+    try:
+        return parse_well(str(text or ""), lowercase_after_z=n_cols == 48)
+    except WellNameError:
         return None
-    r = row_of(m.group(1), n_cols)
-    return None if r is None else (r, int(m.group(2)))

@@ -22,6 +22,19 @@ def _plate_map(items: tuple[str, ...]) -> dict[str, str] | None:
     return out or None
 
 
+def how_read(info: dict) -> list[str]:
+    """The lines that say which columns / reads of a file were used and what was found but not used."""
+    out = [f"columns: {c}" for c in info.get("columns", [])]
+    reads = info.get("reads", [])
+    if len(reads) > 1:
+        listed = ", ".join(f"{r!r}" + (" (used)" if r == info.get("read") else "") for r in reads)
+        tail = "" if info.get("read") else "; all kept (column 'read'), choose one with --read NAME"
+        out.append(f"reads: {len(reads)} found: {listed}{tail}")
+    if info.get("unused"):
+        out.append(f"not used: {', '.join(info['unused'])}")
+    return out
+
+
 @click.command("import", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("readout", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", default="auto", show_default=True,
@@ -33,10 +46,16 @@ def _plate_map(items: tuple[str, ...]) -> dict[str, str] | None:
 @click.option("--plate-map", "plate_map", multiple=True, metavar="READOUT=LAYOUT",
               help="Join readout plate READOUT to layout plate LAYOUT (repeatable); default: by id, else "
                    "by order.")
+@click.option("--value", "value", default=None, metavar="COLUMN",
+              help="Long tables: the value column, when several numeric columns could be it (labkit never "
+                   "guesses).")
+@click.option("--read", "read", default=None, metavar="NAME",
+              help="Multi-read files (e.g. two filters): keep only this read (name, number, or a unique part "
+                   "of the name); default: keep every read, in the 'read' column.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Output CSV (default: standard output).")
 def import_cmd(readout: Path, fmt: str, plate: str | None, layout: Path | None, plate_map: tuple[str, ...],
-               output: Path | None) -> int:
+               value: str | None, read: str | None, output: Path | None) -> int:
     """Import a plate-reader / scintillation-counter export as a tidy table (one row per well).
 
     \b
@@ -62,9 +81,13 @@ def import_cmd(readout: Path, fmt: str, plate: str | None, layout: Path | None, 
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        df, info = read_with_info(readout, format=fmt, plate=plate)
+        df, info = read_with_info(readout, format=fmt, plate=plate, value=value, read=read)
         click.echo(f"format: {info['format']} ({info['reason']})", err=True)
         click.echo(f"how: {info['note']}", err=True)
+        for line in how_read(info):
+            click.echo(line, err=True)
+        if read is not None and not info["read"]:
+            click.echo(f"reads: the file has one read; --read {read!r} changed nothing", err=True)
         if layout is not None:
             from labkit.layout.io import load_experiment
             from labkit.readout.join import join_layout

@@ -353,7 +353,10 @@ def to_records(doc: Doc, reads: list[Read], *, default_unit: str, prefer: list[s
     for read in reads:
         per_plate.setdefault(read[0].plate or "1", []).append(read)
     if prefer:
-        per_plate = {p: _prefer(items, prefer) for p, items in per_plate.items()}
+        kept = {p: _prefer(items, prefer) for p, items in per_plate.items()}
+        note_unused(doc, [(b, s, "raw") for p, items in per_plate.items() for b, s, _ in items
+                          if not any(b is k[0] and s == k[1] for k in kept[p])])
+        per_plate = kept
     records: list[Record] = []
     for plate, items in per_plate.items():
         several = len(items) > 1
@@ -398,7 +401,22 @@ def read_grid(doc: Doc, *, default_unit: str = "", prefer: list[str] | None = No
         raise ReadoutError("no plate grid found (a header row 1, 2, 3... with rows A, B, C... below)",
                            file=doc.path)
     check_truncated(doc, [r[0] for r in chosen], strict=strict, tail=tail)
+    taken = {(id(r[0]), r[1]) for r in chosen}
+    note_unused(doc, [r for r in reads_of([b for b in blocks if is_data(b, doc.decimal)])
+                      if (id(r[0]), r[1]) not in taken])
     return to_records(doc, chosen, default_unit=default_unit, prefer=prefer)
+
+
+_KIND_WORDS = {"calc": "calculated", "time": "read times", "meta": "not a measurement", "raw": "raw, not preferred"}
+
+
+def note_unused(doc: Doc, reads: list[Read]) -> None:
+    """Remember the grids that were found but not taken as measurements (labkit import lists them)."""
+    notes = doc.cache.setdefault("unused_reads", [])
+    for b, sub, kind in reads:
+        text = f"{read_name(b, sub)!r} ({_KIND_WORDS.get(kind, kind)}, line {b.start + 1})"
+        if text not in notes:
+            notes.append(text)
 
 
 def check_truncated(doc: Doc, blocks: list[Block], *, strict: bool = False, tail: bool = False) -> None:

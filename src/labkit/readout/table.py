@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from labkit.errors import ReadoutError
-from labkit.tables import FLAGS, PLATE_FORMATS, READOUT_COLUMNS, row_index, row_letters
+from labkit.tables import FLAGS, READOUT_COLUMNS, row_letters
+from labkit.wells import format_for, parse_row
 
 
 class ReadoutWarning(UserWarning):
@@ -72,11 +73,7 @@ class Record:
 
 def fit_format(max_row: int, max_col: int) -> int | None:
     """The smallest plate format that holds a 0-based row index and 1-based column."""
-    for fmt in sorted(PLATE_FORMATS):
-        rows, cols = PLATE_FORMATS[fmt]
-        if max_row < rows and max_col <= cols:
-            return fmt
-    return None
+    return format_for(max_row, max_col)
 
 
 def to_frame(records: list[Record], source: str, path: str) -> pd.DataFrame:
@@ -125,16 +122,4 @@ def to_frame(records: list[Record], source: str, path: str) -> pd.DataFrame:
 
 def row_of(label: str, n_cols: int | None = None) -> int | None:
     """A grid row label -> 0-based row index: A..Z, AA..AF, and MARS' lowercase a..f after Z (1536)."""
-    s = label.strip()
-    if not s or len(s) > 2 or not s.isalpha() or not s.isascii():
-        return None
-    if len(s) == 1 and s.islower():
-        if n_cols == 48 and s <= "f":
-            return 26 + ord(s) - ord("a")
-        s = s.upper()
-    if len(s) == 2:
-        s = s.upper()
-        if s[0] != "A" or s[1] > "F":
-            return None
-    i = row_index(s)
-    return i if 0 <= i < 32 else None
+    return parse_row(label, lowercase_after_z=n_cols == 48)

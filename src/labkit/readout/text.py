@@ -98,6 +98,10 @@ def is_marker(text: str) -> bool:
 
 
 # --- decoding -----------------------------------------------------------------------------------------
+# Encodings reader PCs write: Unicode, and the Windows / Mac Western code pages. Detection is chardet's
+# (installed with allotropy), restricted to these; labkit only breaks chardet's ties between code pages
+# that fit the bytes equally well (typical for one '°' in a header) by the characters exports contain.
+CANDIDATE_ENCODINGS = ("ascii", "utf-8", "utf-16-le", "utf-16-be", "cp1252", "mac_roman")
 _GOOD_CHARS = set("°µéèàüöäßçñ²³±×ÄÖÜÉ")
 _MAC_HINTS = set("¡∞√ƒ∂†‡Ω∑◊ÊÂÛÙÈËÎÏÌÓÔ˝˛ˇ¬")
 
@@ -108,34 +112,58 @@ def _score(text: str) -> int:
     return good - 2 * bad
 
 
+def detect_encoding(data: bytes) -> str | None:
+    """The encoding of a text export without a byte-order mark (chardet among CANDIDATE_ENCODINGS), or None
+    when no candidate decodes it."""
+    import chardet
+
+    found = chardet.detect_all(data[:65536], include_encodings=CANDIDATE_ENCODINGS, compat_names=False,
+                               ignore_threshold=True)
+    names = [(str(f["encoding"] or "").lower().replace("-", "_"), float(f["confidence"] or 0.0)) for f in found]
+    names = [(n, c) for n, c in names if n and _decodes(data, n)]
+    if not names:
+        return None
+    best, conf = names[0]
+    ties = [n for n, c in names if c >= conf * 0.9 and n in ("cp1252", "mac_roman")]
+    if best in ("cp1252", "mac_roman") and len(ties) > 1:
+        decoded = {}
+        for n in ties:
+            try:
+                decoded[n] = _score(data.decode(n))
+            except UnicodeDecodeError:
+                continue
+        if decoded:
+            best = max(ties, key=lambda n: (decoded.get(n, -10**9), n == "cp1252"))
+    return {"ascii": "utf-8", "utf_8": "utf-8", "utf_16_le": "utf-16-le", "utf_16_be": "utf-16-be"}.get(best, best)
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
+
+
 def decode(data: bytes, path: str | Path) -> tuple[str, str]:
     """Bytes of a text export -> (text, encoding name); ReadoutError for binary data."""
     if data.startswith(b"\xef\xbb\xbf"):
         return _strict(data[3:], "utf-8", path), "utf-8-sig"
     if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
         return _strict(data, "utf-16", path), "utf-16"
-    sample = data[:4000]
-    if len(sample) >= 4:
-        odd_nul = sample[1::2].count(0) / max(1, len(sample[1::2]))
-        even_nul = sample[0::2].count(0) / max(1, len(sample[0::2]))
-        if odd_nul > 0.4 and even_nul < 0.05:
-            return _strict(data[: len(data) // 2 * 2], "utf-16-le", path), "utf-16-le"
-        if even_nul > 0.4 and odd_nul < 0.05:
-            return _strict(data[: len(data) // 2 * 2], "utf-16-be", path), "utf-16-be"
-    if b"\x00" in data:
-        raise ReadoutError("this is a binary file, not a text or Excel export of a reader", file=path)
     try:
-        text, enc = data.decode("utf-8"), "utf-8"
+        text, enc = data.decode("utf-8"), "utf-8"  # valid UTF-8 is UTF-8 (ASCII included)
     except UnicodeDecodeError:
-        try:
-            cp = data.decode("cp1252")
-        except UnicodeDecodeError:
-            cp = None
-        mac = data.decode("mac_roman")
-        if cp is not None and _score(cp) >= _score(mac):
-            text, enc = cp, "cp1252"
-        else:
-            text, enc = mac, "mac_roman"
+        text, enc = "", ""
+    if enc and "\x00" not in text:
+        _reject_binary(text, path)
+        return text, enc
+    enc = detect_encoding(data) or ""
+    if enc.startswith("utf-16"):
+        return _strict(data[: len(data) // 2 * 2], enc, path), enc
+    if b"\x00" in data or not enc:
+        raise ReadoutError("this is a binary file, not a text or Excel export of a reader", file=path)
+    text = data.decode(enc, errors="replace")
     _reject_binary(text, path)
     return text, enc
 
@@ -231,7 +259,7 @@ class Doc:
     sep: str = ","
     decimal: str = "."
     ends_with_newline: bool = True
-    kind: str = "text"  # text | xlsx
+    kind: str = "text"  # text | xlsx | xls
     raw: bytes = b""
     cache: dict = field(default_factory=dict, repr=False)  # parsers memoise work on the document here
 
@@ -281,6 +309,7 @@ def load_doc(path: str | Path) -> Doc:
 
         return xlsx_doc(p, data)
     if data.startswith(_OLE):
-        raise ReadoutError("this is an old binary Excel (.xls) workbook; save it as .xlsx or CSV "
-                           "from Excel and import that", file=p)
+        from labkit.readout.xlsx import xls_doc
+
+        return xls_doc(p, data)
     return text_doc(p, data)

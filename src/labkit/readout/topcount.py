@@ -108,6 +108,9 @@ def read_plates(doc: Doc) -> list[Record]:
     if not pairs:
         raise ReadoutError("no counts grid found", file=doc.path)
     check_truncated(doc, [blocks[-1]], strict=True)
+    times = [b for b in blocks if _is_time_block(b)]
+    doc.cache.setdefault("unused_reads", []).extend(
+        f"times of day the wells were counted (read times, line {b.start + 1})" for b in times)
     records: list[Record] = []
     for k, b in enumerate(pairs, start=1):
         name = f"repeat {k}" if len(pairs) > 1 else ""

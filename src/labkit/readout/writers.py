@@ -24,7 +24,8 @@ import pandas as pd
 
 from labkit.errors import ReadoutError
 from labkit.readout.table import fit_format
-from labkit.tables import PLATE_FORMATS, row_index, row_letters, split_well
+from labkit.tables import PLATE_FORMATS, row_letters
+from labkit.wells import WellNameError, parse_well
 
 MARKER_OF_FLAG = {"overflow": "OVRFLW", "missing": "-", "invalid": "*"}
 
@@ -48,10 +49,9 @@ def _plates(df: pd.DataFrame, plate_format: int | None) -> tuple[list[str], int,
     for rec in df.itertuples(index=False):
         plate = str(rec.plate)
         try:
-            letters, col = split_well(str(rec.well))
-        except ValueError as exc:
+            r, col = parse_well(str(rec.well))
+        except WellNameError as exc:
             raise ReadoutError(str(exc), field="well") from None
-        r = row_index(letters)
         flag = str(getattr(rec, "flag", "ok") or "ok")
         value = float(rec.value)
         if flag == "ok":

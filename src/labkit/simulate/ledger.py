@@ -36,6 +36,7 @@ from pathlib import Path
 import pandas as pd
 
 from labkit.errors import SimulationError
+from labkit.wells import WellNameError, parse_well
 
 COMPOUND = "compound:"
 DMSO = "solvent:DMSO"
@@ -301,9 +302,11 @@ class Ledger:
 
 
 def _well_sort(name: str) -> tuple[int, str, int]:
-    letters = name.rstrip("0123456789")
-    digits = name[len(letters):]
-    return len(letters), letters, int(digits) if digits else 0  # row-major: A1, A2, …, B1
+    try:
+        r, c = parse_well(name)
+    except WellNameError:  # not a plate-style name: after the wells that are, by name
+        return 1, name, 0
+    return 0, f"{r:02d}", c  # row-major: A1, A2, …, B1
 
 
 def _new_well(info: LabwareInfo, name: str) -> WellState:
@@ -328,7 +331,8 @@ def channel_count(pipette_name: str) -> int:
 
 
 def _nozzle(name: str) -> tuple[int, int]:
-    return ord(name[0].upper()) - ord("A"), int(name[1:]) - 1
+    r, c = parse_well(name)
+    return r, c - 1
 
 
 def active_nozzles(channels: int, config: dict | None) -> tuple[tuple[int, int], list[tuple[int, int]]]:

@@ -248,6 +248,19 @@ def envision_quirks() -> None:
         return f"{v(r, c)},{c}" if c % 2 else str(v(r, c))
     envision_96("envision_lum_96_semicolon.csv", ";", eu, encoding="cp1252", newline="\r\n")
 
+    # a plate read twice (assay repeats: 'Repeat' 1 and 2 in Plate information), glow decaying ~10 %
+    out = []
+    for rep, f in ((1, 1.0), (2, 0.9)):
+        out += ["Plate information ", ENV_INFO,
+                f'1,{rep},"=""CTG-96-R""",14.67,23.47,23.56,46.9,47.5,23.87,23.97,1,US LUM 96(1),0,0,'
+                f"De=USLum Ex=N/A Em=N/A Wdw=N/A (12),0,8/22/2023 12:{16 + 5 * rep}:31 PM,", "",
+                "Background information", "Plate,Label,Result,Signal,Flashes/Time,Meastime,MeasInfo,",
+                "1,US LUM 96,0,4,0.1,00:00:00.000,De=USLum Ex=N/A Em=N/A Wdw=N/A (12),", "",
+                "Results for US LUM 96(1) - channel 0 (CPS)"]
+        out += grid(8, 12, lambda r, c, f=f: str(round(v(r, c) * f)), two_digit=True, trailing=",") + [""]
+    tail = envision_tail(1, 96).replace("Number of assay repeats,,,,1", "Number of assay repeats,,,,2")
+    save("envision_lum_96_2repeats.csv", "\n".join(out) + "\n" + tail)
+
 
 # --- BMG LABTECH MARS (CLARIOstar / PHERAstar) ------------------------------------------------------------
 def mars_header(n: int, id1: str, mode: str = "Luminescence", raw: str = "Raw Data (No filter)") -> list[str]:
@@ -392,6 +405,37 @@ def tecan() -> None:
     save_xlsx("tecan_magellan_lum_96.xlsx", wb)
 
 
+def tecan_xls() -> None:
+    """Tecan i-control 1.x on an Infinite M200 saved its results as an old binary Excel (.xls) workbook."""
+    try:
+        import xlwt  # only to write this fixture (labkit reads .xls with xlrd); not a labkit dependency
+    except ImportError:
+        print("tecan_icontrol_lum_96.xls not rewritten: xlwt is not installed (see README.md)")
+        return
+
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("Sheet1")
+    rows = [["Application: Tecan i-control"], ["Tecan i-control ", None, None, None, "1.10.4.0"],
+            ["Device: infinite 200", None, None, None, "Serial number: 1006005678"], ["Firmware: V_3.37_07/12"],
+            [], ["Date:", "14/05/2024"], ["Time:", "10:41:22"], [], ["Mode", "Luminescence"],
+            ["Integration Time", 1000, "ms"], ["Name", "Label1"], [], ["<>", *range(1, 13)]]
+    for r in range(8):
+        vals: list[object] = [float(v(r, c)) for c in range(1, 13)]
+        if r == 0:
+            vals[0] = "OVER"
+        if r == 6:
+            vals[6] = None
+        rows.append([ROWS[r], *vals])
+    rows += [[], ["End Time:", "14/05/2024 10:42:01"]]
+    for i, row in enumerate(rows):
+        for j, val in enumerate(row):
+            if val is not None:
+                ws.write(i, j, val)
+    buf = io.BytesIO()
+    wb.save(buf)
+    (HERE / "tecan_icontrol_lum_96.xls").write_bytes(buf.getvalue())
+
+
 # --- generic grids and long tables --------------------------------------------------------------------------
 def generic() -> None:
     def blanks(r, c):
@@ -438,6 +482,16 @@ def generic() -> None:
     save("long_wells.csv", "\n".join(out) + "\n")
     out = ["Row;Column;RLU"] + [f"{ROWS[r]};{c};{v(r, c)},25" for r in range(8) for c in range(1, 13)]
     save("long_rowcol_semicolon.csv", "\n".join(out) + "\n")
+    # a long table with two numeric columns that could each be the value: labkit must not guess
+    out = ["plate_barcode,well,scan_id,intensity,read_time"]
+    out += [f"SCAN-7,{ROWS[r]}{c},{r * 12 + c},{v(r, c)}.5,2024-05-14T10:{r:02d}:{c:02d}"
+            for r in range(8) for c in range(1, 13)]
+    save("long_scan_intensity.csv", "\n".join(out) + "\n")
+    # a 1536-well long table (rows A..AF, zero-padded columns), one measured quadrant only
+    labels = list(ROWS) + ["AA", "AB", "AC", "AD", "AE", "AF"]
+    out = ["Plate,Well,RLU"] + [f"HTS-1536-01,{labels[r]}{c:02d},{v(r, c)}" for r in range(32) for c in range(1, 49)
+                                if r % 2 == 1 and c % 2 == 0]
+    save("long_1536_quadrant.csv", "\n".join(out) + "\n")
 
 
 # --- bad input -----------------------------------------------------------------------------------------------
@@ -472,5 +526,6 @@ if __name__ == "__main__":
     gen5()
     softmax()
     tecan()
+    tecan_xls()
     generic()
     bad()
