@@ -115,6 +115,13 @@ def test_resolve_url(tmp_path, monkeypatch):
         resolve_url("mysql://u@h/db")
 
 
+def test_tests_never_use_the_users_own_store():
+    from labkit.store.db import default_path
+
+    assert resolve_url(None) != f"sqlite:///{default_path()}"  # conftest points LABKIT_DB at a temporary file
+    assert "labkit_db" in os.environ["LABKIT_DB"]
+
+
 def test_migrations_create_the_models_schema(db_url):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
