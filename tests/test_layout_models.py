@@ -88,7 +88,8 @@ def test_wells_table_columns_and_counts():
 @pytest.mark.parametrize("patch,expected", [
     (dict(compounds__0__dilution__points=1), "compounds[0].dilution.points: must be at least 2"),
     (dict(compounds__0__dilution__factor=1), "compounds[0].dilution.factor: must be greater than 1"),
-    (dict(compounds__0__dilution__top="-1 nM"), "compounds[0].dilution.top: must be a positive concentration"),
+    (dict(compounds__0__dilution__top="-1 nM"), "compounds[0].dilution.top: a concentration cannot be negative"),
+    (dict(compounds__0__dilution__top="0 nM"), "compounds[0].dilution.top: must be a positive concentration"),
     (dict(compounds__0__stock="ten mM"), "compounds[0].stock: expected a concentration"),
     (dict(compounds__0__colour="red"), "compounds[0].colour: unknown field"),
     (dict(assay="elisa"), "assay: expected"),

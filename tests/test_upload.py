@@ -206,3 +206,52 @@ def test_upload_cli(tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
         main(["upload", str(tmp_path / "missing.py"), "--host", "127.0.0.1"])
     assert info.value.code == 2
+
+
+@pytest.mark.parametrize("host, port, expected", [
+    ("127.0.0.1/robot", None, "no path"),
+    ("", None, "empty"),
+    ("   ", None, "empty"),
+    ("[::1", None, "closing ']'"),
+    ("127.0.0.1", 70000, "not a TCP port"),
+    ("127.0.0.1", 0, "not a TCP port"),
+    ("127.0.0.1:99999", None, "not a TCP port"),
+    ("127.0.0.1:abc", None, "must be a number"),
+    ("127.0.0.1:31950:31950", None, "not an IPv6 address"),
+    ("https://127.0.0.1", None, "plain http"),
+    ("http://127.0.0.1/protocols", None, "no path"),
+    ("user@127.0.0.1", None, "user name"),
+    ("bad_host!", None, "not a host name"),
+    ("-robot.local", None, "not a host name"),
+    ("127.0.0.1:5000", 6000, "give the port once"),
+])
+def test_bad_addresses_are_refused_before_any_connection(host, port, expected, tmp_path, capsys):
+    with FakeRobot("OT-2 Standard", tmp_path) as robot:
+        args = ["upload", str(DATA / "ot2_dilution.py"), "--host", host.replace("PORT", str(robot.port))]
+        if port is not None:
+            args += ["--port", str(port)]
+        with pytest.raises(SystemExit) as info:
+            main(args)
+        err = capsys.readouterr().err
+        assert info.value.code == 2 and expected in err and ("--host" in err or "--port" in err), err
+        assert "Traceback" not in err
+        assert robot.requests == []
+
+
+def test_a_path_after_the_port_never_reaches_the_robot(tmp_path, capsys):
+    with FakeRobot("OT-2 Standard", tmp_path) as robot:
+        with pytest.raises(SystemExit) as info:
+            main(["upload", str(DATA / "ot2_dilution.py"), "--host", f"127.0.0.1:{robot.port}/robot"])
+        assert info.value.code == 2 and robot.requests == []
+
+
+@pytest.mark.parametrize("form", ["127.0.0.1:{port}", "http://127.0.0.1:{port}", "localhost:{port}"])
+def test_host_with_port_means_that_port(form, tmp_path):
+    from labkit.upload import parse_address
+
+    assert parse_address("127.0.0.1:31950") == ("127.0.0.1", 31950)
+    assert parse_address("[::1]:8080") == ("::1", 8080)
+    assert parse_address("ot2.local") == ("ot2.local", 31950)
+    with FakeRobot("OT-2 Standard", tmp_path) as robot:
+        res = upload_protocol(DATA / "ot2_dilution.py", form.format(port=robot.port), poll=0.01)
+    assert res.ok and robot.requests[0] == ("POST", "/protocols")

@@ -145,6 +145,7 @@ def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, 
     """Run the whole chain on seed layouts; write protocols, readouts and reports under out_dir."""
     from labkit.layout.io import load_experiment
     from labkit.layout.render import plate_png
+    from labkit.safety import safe_name
 
     out = Path(out_dir)
     result = DemoResult()
@@ -154,7 +155,7 @@ def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, 
     echo(f"[1/4] layouts: {', '.join(p.name for p in paths)}")
     for p, exp in exps.items():
         for plate in exp.plates:
-            plate_png(exp, plate.id, out / "maps" / f"{p.stem}_{plate.id}.png")
+            plate_png(exp, plate.id, out / "maps" / f"{safe_name(p.stem)}_{safe_name(plate.id, 'plate')}.png")
 
     echo(f"[2/4] protocols for {' and '.join(robots)}: generate, simulate (Opentrons analysis), verify ledger")
     jobs = [(p, exps[p], r, make_protocol(p, exps[p], r, out / "protocols" / f"{p.stem}_{r}.py"))

@@ -50,6 +50,12 @@ class SimulationError(LabkitError):
     """A protocol the Opentrons analysis rejects, or a ledger check that fails."""
 
 
+class SimulationTimeout(SimulationError):
+    """A protocol whose analysis did not finish in time (it sleeps or loops forever, or is very long)."""
+
+    exit_code = 1
+
+
 class ReadoutError(LabkitError):
     """An instrument export that cannot be read."""
 

@@ -5,6 +5,7 @@ Parsing and formatting go through Decimal so that format(parse(s)) and parse(for
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -21,11 +22,24 @@ _VOL_ORDER = ["mL", "uL", "nL"]
 _QTY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµμ]+)?\s*$")
 
 
+def _checked(x: float, value: object, kind: str, default_unit: str) -> float:
+    """Every quantity in a layout is finite and not negative: NaN, inf, 1e400 or -5 uL is a typo, not a plan."""
+    if math.isnan(x) or math.isinf(x):
+        raise ValueError(f"expected a finite {kind} such as '10 {default_unit}', got {value!r}")
+    if x < 0:
+        raise ValueError(f"a {kind} cannot be negative, got {value!r}")
+    return x
+
+
 def _parse(value: object, units: dict[str, Decimal], default_unit: str, kind: str) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a {kind} such as '10 {default_unit}', got {value!r}")
     if isinstance(value, (int, float)):
-        return float(value)
+        try:
+            x = float(value)
+        except OverflowError:  # an int beyond float range
+            x = math.inf
+        return _checked(x, value, kind, default_unit)
     if not isinstance(value, str):
         raise ValueError(f"expected a {kind} such as '10 {default_unit}', got {value!r}")
     m = _QTY.match(value)
@@ -35,7 +49,7 @@ def _parse(value: object, units: dict[str, Decimal], default_unit: str, kind: st
     if unit not in units:
         raise ValueError(f"unknown {kind} unit {unit!r} in {value!r}; use one of {', '.join(sorted(set(units)))}")
     try:
-        return float(Decimal(number) * units[unit])
+        return _checked(float(Decimal(number) * units[unit]), value, kind, default_unit)
     except InvalidOperation as exc:  # pragma: no cover - regex guards this
         raise ValueError(f"not a number: {value!r}") from exc
 
@@ -53,12 +67,12 @@ def _format(x: float, units: dict[str, Decimal], order: list[str]) -> str:
 
 
 def parse_molar(value: object) -> float:
-    """'10 mM' -> 0.01 (molar); a bare number is taken as molar."""
+    """'10 mM' -> 0.01 (molar); a bare number is taken as molar; NaN, infinite or negative -> ValueError."""
     return _parse(value, CONC_UNITS, "M", "concentration")
 
 
 def parse_microlitres(value: object) -> float:
-    """'50 uL' -> 50.0 (microlitres); a bare number is taken as µL."""
+    """'50 uL' -> 50.0 (microlitres); a bare number is taken as µL; NaN, infinite or negative -> ValueError."""
     return _parse(value, VOLUME_UNITS, "uL", "volume")
 
 

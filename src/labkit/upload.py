@@ -4,27 +4,30 @@ The robot server (port 31950) wants every request to carry an `Opentrons-Version
     POST /protocols                 multipart/form-data, one `files` part per file   -> 201 (200 if known)
     GET  /protocols/{id}/analyses   data[-1].status: pending -> completed; result ok | not-ok | ...
     POST /runs                      {"data": {"protocolId": id}}                     -> 201
-Errors come back as {"errors": [{"id", "title", "detail", ...}]}. Standard library only (urllib).
+Errors come back as {"errors": [{"id", "title", "detail", ...}]}. HTTP goes through httpx (imported on use):
+timeouts on every request, and connection attempts retried (a request that never reached the robot is safe to
+resend). The address is parsed and checked before any connection: only `host`, `host:port`, `[IPv6]:port` and
+an optional `http://` in front are accepted.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
-import socket
+import re
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
-from urllib import error as urlerror
-from urllib import request as urlrequest
 
 import click
 
-from labkit.errors import UploadError
+from labkit.errors import LabkitError, UploadError
 
 DEFAULT_PORT = 31950
 VERSION_HEADER = {"Opentrons-Version": "*"}
+CONNECT_RETRIES = 2  # extra connection attempts (httpx transport retries: connect errors only)
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 
 
 @dataclass
@@ -45,15 +48,59 @@ class UploadResult:
         return self.status == "completed" and self.result == "ok" and not self.errors
 
 
-def _multipart(path: Path) -> tuple[bytes, str]:
-    """A multipart/form-data body with the file as the `files` part, and its content type."""
-    boundary = "labkit-" + uuid.uuid4().hex
-    name = path.name.replace("\\", "_").replace('"', "_").replace("\r", "_").replace("\n", "_")
-    ctype = "text/x-python" if path.suffix == ".py" else "application/json"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\n"
-            f"Content-Type: {ctype}\r\n\r\n").encode("utf-8")
-    body = head + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode("ascii")
-    return body, f"multipart/form-data; boundary={boundary}"
+def _bad_address(text: str, why: str) -> LabkitError:
+    return LabkitError(f"{why}; expected HOST or HOST:PORT, e.g. 192.168.1.42, ot2.local or 192.168.1.42:31950 "
+                       f"(got {text!r})", field="--host")
+
+
+def parse_address(host: str, port: int | None = None) -> tuple[str, int]:
+    """Check a robot address before any connection: (host, port) from 'host', 'host:port' or '[v6]:port'.
+
+    A port in the host and a different --port is an error; the port must be 1-65535; a path, query, user name
+    or a scheme other than http is refused. Raises LabkitError (exit 2) naming --host or --port.
+    """
+    text = host.strip()
+    if not text:
+        raise _bad_address(host, "the robot address is empty")
+    scheme, sep, rest = text.partition("://")
+    if sep:
+        if scheme.lower() != "http":
+            raise _bad_address(host, f"the robot API speaks plain http, not {scheme}")
+        text = rest
+    if any(c in text for c in "/?#@ \t"):
+        raise _bad_address(host, "a robot address has no path, query, user name or spaces")
+    in_host: str | None = None
+    if text.startswith("["):
+        name, close, tail = text[1:].partition("]")
+        if not close:
+            raise _bad_address(host, "an IPv6 address in brackets needs its closing ']'")
+        if tail:
+            if not tail.startswith(":"):
+                raise _bad_address(host, f"unexpected {tail!r} after the IPv6 address")
+            in_host = tail[1:]
+    elif text.count(":") == 1:
+        name, _, in_host = text.partition(":")
+    else:
+        name = text
+    if ":" in name:
+        try:
+            name = str(ipaddress.IPv6Address(name))
+        except ValueError:
+            raise _bad_address(host, f"{name!r} is not an IPv6 address (write [addr]:port)") from None
+    elif not name or len(name) > 253 or not all(_HOST_LABEL.match(p) for p in name.rstrip(".").split(".")):
+        raise _bad_address(host, f"{name!r} is not a host name or IP address")
+    if in_host is not None:
+        if not in_host.isdigit():
+            raise _bad_address(host, f"the port must be a number, got {in_host!r}")
+        if port is not None and port != int(in_host):
+            raise LabkitError(f"--host says port {int(in_host)} but --port says {port}; give the port once",
+                              field="--port")
+        port = int(in_host)
+    port = DEFAULT_PORT if port is None else port
+    if not 1 <= port <= 65535:
+        raise LabkitError(f"port {port} is not a TCP port; expected 1-65535 (the robot API listens on "
+                          f"{DEFAULT_PORT})", field="--port")
+    return name, port
 
 
 def _error_text(body: bytes) -> str:
@@ -75,65 +122,86 @@ def _error_text(body: bytes) -> str:
 
 
 class RobotClient:
-    """Minimal JSON client for one robot (host, port)."""
+    """Minimal JSON client for one robot (host, port), over httpx with timeouts and connection retries."""
 
-    def __init__(self, host: str, port: int = DEFAULT_PORT, timeout: float = 10.0):
-        self.host, self.port, self.timeout = host, port, timeout
-        self.base = f"http://{host}:{port}"
+    def __init__(self, host: str, port: int | None = None, timeout: float = 10.0):
+        import httpx
 
-    def request(self, method: str, path: str, *, data: bytes | None = None, content_type: str | None = None,
-                what: str = "") -> tuple[int, dict]:
+        self.host, self.port = parse_address(host, port)
+        self.timeout = timeout
+        netloc = f"[{self.host}]" if ":" in self.host else self.host
+        self.where = f"{netloc}:{self.port}"
+        self.base = f"http://{self.where}"
+        # trust_env=False: a robot on the lab network is never reached through the environment's HTTP proxy
+        self._client = httpx.Client(base_url=self.base, timeout=httpx.Timeout(timeout), trust_env=False,
+                                    headers=dict(VERSION_HEADER, Accept="application/json"),
+                                    transport=httpx.HTTPTransport(retries=CONNECT_RETRIES))
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+    def request(self, method: str, path: str, *, json_body: dict | None = None,
+                files: dict | None = None, what: str = "") -> tuple[int, dict]:
         """Send one request; return (status, JSON body); raise UploadError for transport and HTTP errors."""
-        headers = dict(VERSION_HEADER, Accept="application/json")
-        if content_type:
-            headers["Content-Type"] = content_type
-        req = urlrequest.Request(self.base + path, data=data, headers=headers, method=method)
+        import httpx
+
         try:
-            with urlrequest.urlopen(req, timeout=self.timeout) as resp:
-                status, body = resp.status, resp.read()
-        except urlerror.HTTPError as exc:
-            detail = _error_text(exc.read() or b"")
-            raise UploadError(f"the robot at {self.host}:{self.port} refused {what or method + ' ' + path} "
-                              f"(HTTP {exc.code}): {detail}") from None
-        except urlerror.URLError as exc:
-            raise UploadError(self._unreachable(exc.reason)) from None
-        except (socket.timeout, TimeoutError, ConnectionError) as exc:
-            raise UploadError(self._unreachable(exc)) from None
+            resp = self._client.request(method, path, json=json_body, files=files)
+        except httpx.TimeoutException:
+            raise UploadError(self._unreachable(f"no answer within {self.timeout:g} s")) from None
+        except httpx.ConnectError as exc:
+            text = str(exc).lower()
+            if "refused" in text:
+                why = "connection refused (is the robot on and is this its address?)"
+            elif "name or service" in text or "nodename" in text or "getaddrinfo" in text or "resolution" in text:
+                why = "unknown host name"
+            else:
+                why = str(exc) or type(exc).__name__
+            raise UploadError(self._unreachable(why)) from None
+        except httpx.HTTPError as exc:
+            raise UploadError(self._unreachable(str(exc) or type(exc).__name__)) from None
+        if resp.status_code >= 400:
+            raise UploadError(f"the robot at {self.where} refused {what or method + ' ' + path} "
+                              f"(HTTP {resp.status_code}): {_error_text(resp.content)}") from None
         try:
-            return status, json.loads(body.decode("utf-8")) if body else {}
+            return resp.status_code, resp.json() if resp.content else {}
         except (UnicodeDecodeError, json.JSONDecodeError):
-            raise UploadError(f"{self.host}:{self.port} answered {path} with something that is not JSON; "
+            raise UploadError(f"{self.where} answered {path} with something that is not JSON; "
                               "is it an Opentrons robot?") from None
 
-    def _unreachable(self, reason: object) -> str:
-        if isinstance(reason, (socket.timeout, TimeoutError)):
-            why = f"no answer within {self.timeout:g} s"
-        elif isinstance(reason, ConnectionRefusedError):
-            why = "connection refused (is the robot on and is this its address?)"
-        elif isinstance(reason, socket.gaierror):
-            why = "unknown host name"
-        else:
-            why = str(reason)
-        return f"cannot reach the robot at {self.host}:{self.port}: {why}"
+    def _unreachable(self, why: str) -> str:
+        return f"cannot reach the robot at {self.where}: {why}"
 
 
-def upload_protocol(path: str | Path, host: str, *, port: int = DEFAULT_PORT, run: bool = False,
+def upload_protocol(path: str | Path, host: str, *, port: int | None = None, run: bool = False,
                     timeout: float = 300.0, poll: float = 1.0,
                     echo: Callable[[str], None] | None = None) -> UploadResult:
     """Upload a protocol, wait for the robot's analysis, create a run if asked; UploadError if any step fails."""
     p = Path(path)
+    parse_address(host, port)  # bad input (exit 2) before anything else, and before any connection
     if not p.is_file():
         raise UploadError("no such protocol file", file=p)
     say = echo or (lambda _msg: None)
     client = RobotClient(host, port, timeout=min(max(timeout, 0.1), 30.0))
-    body, ctype = _multipart(p)
-    status, doc = client.request("POST", "/protocols", data=body, content_type=ctype, what="the protocol")
+    try:
+        return _upload(client, p, run=run, timeout=timeout, poll=poll, say=say)
+    finally:
+        client.close()
+
+
+def _upload(client: RobotClient, p: Path, *, run: bool, timeout: float, poll: float,
+            say: Callable[[str], None]) -> UploadResult:
+    """The upload conversation on an open client."""
+    ctype = "text/x-python" if p.suffix == ".py" else "application/json"
+    status, doc = client.request("POST", "/protocols", files={"files": (p.name, p.read_bytes(), ctype)},
+                                 what="the protocol")
     data = doc.get("data") or {}
     pid = str(data.get("id", ""))
     if not pid:
-        raise UploadError(f"the robot at {host}:{port} accepted the upload but returned no protocol id")
+        raise UploadError(f"the robot at {client.where} accepted the upload but returned no protocol id")
     res = UploadResult(pid, robot_type=str(data.get("robotType", "")), created=status == 201)
-    say(f"uploaded {p.name} to {host}:{port}: protocol id {pid}" + ("" if res.created else " (already there)"))
+    say(f"uploaded {p.name} to {client.where}: protocol id {pid}" + ("" if res.created else " (already there)"))
 
     deadline = time.monotonic() + timeout
     analysis: dict = {}
@@ -157,8 +225,7 @@ def upload_protocol(path: str | Path, host: str, *, port: int = DEFAULT_PORT, ru
                           file=p, problems=res.errors or [f"result: {res.result}"])
     say(f"robot analysis: ok ({len(analysis.get('commands') or [])} commands)")
     if run:
-        _, doc = client.request("POST", "/runs", data=json.dumps({"data": {"protocolId": pid}}).encode(),
-                                content_type="application/json", what="the new run")
+        _, doc = client.request("POST", "/runs", json_body={"data": {"protocolId": pid}}, what="the new run")
         res.run_id = str((doc.get("data") or {}).get("id", "")) or None
         say(f"run created: {res.run_id} (start it from the robot or the Opentrons App)")
     return res
@@ -166,12 +233,12 @@ def upload_protocol(path: str | Path, host: str, *, port: int = DEFAULT_PORT, ru
 
 @click.command("upload")
 @click.argument("protocol", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--host", required=True, help="Robot IP address or host name.")
-@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int, help="Robot HTTP API port.")
+@click.option("--host", required=True, help="Robot IP address or host name, optionally with :PORT.")
+@click.option("--port", default=None, type=int, help=f"Robot HTTP API port  [default: {DEFAULT_PORT}]")
 @click.option("--run", "create_run", is_flag=True, help="Also create a run of the protocol (not started).")
 @click.option("--timeout", default=300.0, show_default=True, type=float,
               help="Seconds to wait for the robot's analysis.")
-def upload(protocol: Path, host: str, port: int, create_run: bool, timeout: float) -> int:
+def upload(protocol: Path, host: str, port: int | None, create_run: bool, timeout: float) -> int:
     """Send PROTOCOL to an Opentrons robot, wait for its analysis and print the result and the protocol id.
 
     Exit 0 when the robot analysed the protocol without errors, 1 when the robot cannot be reached, refuses the

@@ -54,6 +54,9 @@ def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: st
     from labkit.analysis.fit import check_table, fit_table
 
     df = _read_table(table)
+    if df.empty:
+        raise FitError(f"the table has no rows (columns: {', '.join(map(str, df.columns)) or 'none'}); "
+                       "expected one row per dose-response point", file=table)
     keys = list(curve)
     if not keys:
         keys = ["curve"]
@@ -69,11 +72,10 @@ def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: st
         if exc.file is None:
             exc.file = str(table)
         raise
-    from labkit.safety import guard_output
+    from labkit.safety import atomic_write_text, guard_output
 
     guard_output(output, [table])
-    output.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(output, index=False)
+    atomic_write_text(output, out.to_csv(index=False))
     flagged = int((out["flags"] != "").sum())
     click.echo(f"fitted {len(out)} curve(s) from {table}, {flagged} flagged -> {output}", err=True)
     return 0
@@ -153,7 +155,15 @@ def summary_text(result) -> str:
 @click.option("--value", "value", default=None, metavar="COLUMN",
               help="Long tables: the value column, when several numeric columns could be it.")
 @click.option("--read", "read", default=None, metavar="NAME",
-              help="Multi-read files (e.g. two filters): the read to analyse (name, number or a unique part).")
+              help="Multi-read files (e.g. two filters, a plate pasted twice): the read to analyse (name, number "
+                   "or a unique part).")
+@click.option("--partial", is_flag=True,
+              help="Accept counter grids with fewer rows than their plate format (plates read in part).")
+@click.option("--force", is_flag=True,
+              help="Analyze even a readout whose unit cannot come from the layout's assay (e.g. RLU for 33P) "
+                   "or whose plate barcodes name no layout plate (joined in order).")
+@click.option("--plate-map", "plate_map", multiple=True, metavar="READOUT=LAYOUT",
+              help="Readout plate READOUT is layout plate LAYOUT (repeatable).")
 @click.option("--db", default=None, metavar="PATH|URL",
               help="Run store to record the analysis in: a SQLite file or postgresql://… URL "
                    "(default: $LABKIT_DB, else labkit.sqlite in your data directory).")
@@ -161,8 +171,8 @@ def summary_text(result) -> str:
 @click.option("--protocol", "protocol", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="The Opentrons protocol the plates were made with: its SHA-256 and robot go into the run store.")
 def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: float | None,
-            fix_bottom: float | None, title: str | None, value: str | None, read: str | None, db: str | None,
-            no_store: bool, protocol: Path | None) -> int:
+            fix_bottom: float | None, title: str | None, value: str | None, read: str | None, partial: bool,
+            force: bool, plate_map: tuple[str, ...], db: str | None, no_store: bool, protocol: Path | None) -> int:
     """Normalise reader exports to the on-plate controls, fit LL.4 per compound x target / cell line, and
     write data.csv, results.csv/.parquet, qc.csv, PNGs and a self-contained report.html.
 
@@ -175,17 +185,21 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
       labkit analyze ctg.csv --layout layouts/viability_km12.yaml -o out/ctg --fix-top --fix-bottom
     """
     from labkit.analysis.pipeline import analyze_files
+    from labkit.readout.cli import _plate_map
 
     from labkit.safety import guard_output_dir
 
     guard_output_dir(out_dir, [*readouts, layout])
     result, paths = analyze_files(list(readouts), layout, out_dir, fix_top=fix_top, fix_bottom=fix_bottom,
-                                  title=title, value=value, read=read)
+                                  title=title, value=value, read=read, partial=partial, force=force,
+                                  plate_map=_plate_map(plate_map))
     click.echo(summary_text(result))
     click.echo(f"\nwrote {len(paths)} files to {out_dir}; open {paths['report']}")
     if not no_store:  # the run store (labkit.store): one transaction, after every output is written
         from labkit.store.record import protocol_info, record_result
 
         click.echo(record_result(result, layout=layout, readouts=list(readouts), db=db,
-                                 protocol=protocol_info(protocol) if protocol else None).message())
+                                 protocol=protocol_info(protocol) if protocol else None,
+                                 options={"value": value, "read": read, "partial": partial, "force": force,
+                                          "plate_map": list(plate_map)}).message())
     return 0

@@ -127,7 +127,16 @@ def normalise(joined: pd.DataFrame, assay: str) -> Normalised:
     rows: list[dict] = []
     high = np.full(len(df), np.nan)
     low = np.full(len(df), np.nan)
+    # a plate with no usable well at all (an all-blank export: every well 'missing') failed as a whole: it stays in
+    # the tables with no response (its curves get no points from it, its QC fails) instead of stopping the run
+    failed = [p for p, sub in df.groupby("plate", sort=True) if (sub["excluded"] != "").all()]
+    for p in failed:
+        why = ", ".join(f"{n} {k}" for k, n in df.loc[df["plate"] == p, "excluded"].value_counts().items())
+        notes.append(f"plate {p} FAILED: none of its {int((df['plate'] == p).sum())} wells has a value ({why}); "
+                     "it is kept in the tables, not normalised or fitted")
     for (plate, group), idx in df.groupby(["plate", "group"], sort=True).groups.items():
+        if plate in failed:
+            continue
         sub = df.loc[idx]
         needed = bool(sub["role"].isin(FIT_ROLES).any())
         what = f"plate {plate}, {spec.group_label} {group}" if group else f"plate {plate} (no {spec.group_label})"

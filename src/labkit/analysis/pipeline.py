@@ -25,7 +25,7 @@ import pandas as pd
 
 from labkit.analysis.normalise import FIT_ROLES, AssaySpec, assay_spec, normalise
 from labkit.analysis.qc import Z_PRIME_MIN, control_qc, plate_summary
-from labkit.errors import LabkitError
+from labkit.errors import LabkitError, ReadoutError
 
 RESULT_COLUMNS = ["compound", "{group}", "role", "plates", "n", "n_excluded", "ic50_M", "ic50_nM",
                   "ic50_ci_low_M", "ic50_ci_high_M", "ic50_ci_low_nM", "ic50_ci_high_nM", "pic50", "hill", "hill_se",
@@ -258,13 +258,38 @@ def _layout_text(inputs: dict | None) -> str | None:
         return None
 
 
+def duplicate_readings(readout: pd.DataFrame) -> list[str]:
+    """One line per plate with wells read more than once: how many wells, and which reads / files."""
+    dup = readout[readout.duplicated(["plate", "well"], keep=False)]
+    out = []
+    for plate, sub in dup.groupby("plate", sort=False):
+        how = sorted({f"read {r!r} in {s}" if r else f"{s}" for r, s in zip(sub["read"], sub["source"])})
+        out.append(f"plate {plate}: {sub['well'].nunique()} well(s) read more than once ({'; '.join(how)})")
+    return out
+
+
+def check_readout_fits(joined: pd.DataFrame, assay: str, readouts: list[str | Path], force: bool) -> list[str]:
+    """Refuse (exit 2) a readout whose measurement kind cannot come from this assay, unless forced (then a note)."""
+    notes = unit_notes(joined, assay)
+    if notes and not force:
+        raise ReadoutError(notes[0] + " Refusing to analyze it; pass --force if it really is",
+                           file=", ".join(str(p) for p in readouts), field="unit")
+    return notes
+
+
 def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: str | Path, *,
                   fix_top: float | None = None, fix_bottom: float | None = None,
-                  title: str | None = None, value: str | None = None,
-                  read: str | None = None) -> tuple[AnalysisResult, dict[str, Path]]:
+                  title: str | None = None, value: str | None = None, read: str | None = None,
+                  partial: bool = False, force: bool = False, plate_map: dict[str, str] | None = None
+                  ) -> tuple[AnalysisResult, dict[str, Path]]:
     """Read instrument exports and a layout, join them, analyse and write all outputs to out_dir.
 
     value: the value column of long tables (--value); read: the read of multi-read files (--read).
+    Bad input is refused (ReadoutError, exit 2): a file with several reads unless `read` picks one; a well read
+    more than once (the same plate in two files); a readout whose unit cannot come from the layout's assay
+    (RLU for a radiometric kinase layout), or plate barcodes that name no layout plate, unless `force` (or
+    `plate_map` {readout id: layout id}). `partial` accepts a counter grid short of its plate format's rows.
+    Outputs are written all together or not at all.
     """
     from labkit.layout.io import load_experiment
     from labkit.readout import read_for_analysis
@@ -278,22 +303,44 @@ def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: 
         wells = experiment.wells_table()
         layout_ids = set(wells["plate"].astype(str))
         tables = []
+        strangers: list[str] = []
         for path in readouts:
-            t = read_for_analysis(path, value=value, read=read)
+            t = read_for_analysis(path, value=value, read=read, partial=partial)
+            if plate_map:
+                t = t.assign(plate=[plate_map.get(p, p) for p in t["plate"].astype(str)])
+            strangers += [f"{p} ({Path(path).name})" for p in dict.fromkeys(t["plate"].astype(str))
+                          if p not in layout_ids and not p.isdigit()]
             if len(readouts) > 1:  # plate '1' of two files are two plates: keep them apart, in file order
                 t = t.assign(plate=[p if p in layout_ids else f"{Path(path).name}#{p}" for p in t["plate"].astype(str)])
             tables.append(t)
         readout = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+        twice = duplicate_readings(readout)
+        if twice:
+            raise ReadoutError("wells with more than one reading (the same plate in two files, or several "
+                               "reads); analyze one reading per well: drop the duplicate file, or choose a read "
+                               "with --read NAME",
+                               file=", ".join(str(p) for p in readouts), problems=twice[:10])
+        if strangers and not force:  # a barcode that names no layout plate: another experiment's file?
+            raise ReadoutError(f"the readout's plate(s) {', '.join(strangers)} are not plates of this layout "
+                               f"({', '.join(sorted(layout_ids))}): is it the right file for this layout? Map "
+                               "them with --plate-map READOUT=LAYOUT, or pass --force to join them in order",
+                               file=", ".join(str(p) for p in readouts), field="plate")
         joined = join_layout(readout, wells, source=", ".join(str(p) for p in readouts))
     assay = getattr(experiment, "assay", None)
     assay = getattr(assay, "kind", assay)
-    result = analyze_joined(joined, str(getattr(assay, "value", assay)), fix_top=fix_top, fix_bottom=fix_bottom)
+    assay = str(getattr(assay, "value", assay))
+    check_readout_fits(joined, assay, readouts, force)
+    result = analyze_joined(joined, assay, fix_top=fix_top, fix_bottom=fix_bottom)
     ours = [w for w in caught if w.category.__module__.startswith("labkit") or "/labkit/" in w.filename]
     for w in caught:  # library warnings (deprecations ...) are not the user's business: pass them on
         if w not in ours:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     result.notes[:0] = list(dict.fromkeys(str(w.message) for w in ours))
     name = getattr(experiment, "name", None) or Path(layout_path).stem
-    paths = write_outputs(result, out_dir, title=title or f"{name}: dose-response analysis",
-                          inputs={"readout": [str(p) for p in readouts], "layout": str(layout_path)})
+    from labkit.safety import staged_dir
+
+    with staged_dir(out_dir) as stage:  # all outputs or none: written to a staging folder, then moved in
+        staged = write_outputs(result, stage, title=title or f"{name}: dose-response analysis",
+                               inputs={"readout": [str(p) for p in readouts], "layout": str(layout_path)})
+    paths = {k: Path(out_dir) / p.relative_to(stage) for k, p in staged.items()}
     return result, paths

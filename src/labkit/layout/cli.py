@@ -71,9 +71,19 @@ def show(file: Path, png_dir: Path | None, table: bool) -> None:
     for p in exp.plates:
         click.echo("")
         click.echo(text_map(exp, p.id))
-        if png_dir is not None:
-            out = plate_png(exp, p.id, png_dir / f"{file.stem}_{p.id}.png")
-            click.echo(f"wrote {out}")
+    if png_dir is not None:  # all maps or none; a plate id never leaves the folder ('x/../y' -> 'x_.._y')
+        from labkit.safety import guard_output_dir, inside, safe_name, staged_dir
+
+        names: dict[str, str] = {}
+        for i, p in enumerate(exp.plates):
+            name = f"{safe_name(file.stem)}_{safe_name(p.id, 'plate')}"
+            names[p.id] = f"{name}_{i + 1}.png" if f"{name}.png" in names.values() else f"{name}.png"
+        guard_output_dir(png_dir, [file], tuple(names.values()), folders=())
+        with staged_dir(png_dir) as stage:
+            for p in exp.plates:
+                plate_png(exp, p.id, inside(stage, names[p.id]))
+        for p in exp.plates:
+            click.echo(f"wrote {png_dir / names[p.id]}")
 
 
 @layout.command()

@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import Literal, Union
 
 import pandas as pd
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from labkit.layout.models import (CellLine, Compound, Controls, DilutionVolumes, KinaseConditions, KinaseVolumes,
                                   Name, Strict, Target, ViabilityConditions, ViabilityVolumes)
@@ -66,28 +66,27 @@ class Experiment(Strict):
     targets: list[Target] = Field(default_factory=list, description="kinases (kinase_radiometric)")
     cell_lines: list[CellLine] = Field(default_factory=list, description="cell lines (cell_viability_ctg)")
     controls: Controls = Field(default_factory=Controls)
-    volumes: Union[KinaseVolumes, ViabilityVolumes, DilutionVolumes, None] = None
-    conditions: Union[KinaseConditions, ViabilityConditions, None] = None
+    volumes: Union[KinaseVolumes, ViabilityVolumes, DilutionVolumes, None] = Field(None, validate_default=True)
+    conditions: Union[KinaseConditions, ViabilityConditions, None] = Field(None, validate_default=True)
     solvent_limit: float | None = Field(None, gt=0, le=1, description="max final solvent fraction (default: 1 % "
                                         "kinase, 0.5 % cells)")
     plates: list[PlateSpec] = Field(min_length=1)
 
-    @model_validator(mode="before")
+    @field_validator("volumes", "conditions", mode="before")
     @classmethod
-    def _assay_defaults(cls, data: object) -> object:
-        """Pick the volume / condition models of the assay kind (so the file can leave them out)."""
-        if not isinstance(data, dict) or data.get("assay") not in _VOLUMES:
-            return data
-        data = dict(data)
-        kind = data["assay"]
-        vols = data.get("volumes")
-        if vols is None or isinstance(vols, dict):
-            data["volumes"] = _VOLUMES[kind].model_validate(vols or {})
-        cond_cls = _CONDITIONS[kind]
-        cond = data.get("conditions")
-        if cond_cls is not None and (cond is None or isinstance(cond, dict)):
-            data["conditions"] = cond_cls.model_validate(cond or {})
-        return data
+    def _assay_models(cls, value: object, info: ValidationInfo) -> object:
+        """Validate volumes / conditions with the model of the assay kind (so the file can leave them out).
+
+        A field validator, not a model one: its errors carry their full path ('volumes.stop') and do not stop
+        the other fields from being checked.
+        """
+        kind = info.data.get("assay")
+        if kind not in _VOLUMES:
+            return None  # the assay itself is wrong: that is the error to report
+        model = _VOLUMES[kind] if info.field_name == "volumes" else _CONDITIONS[kind]
+        if model is None or not (value is None or isinstance(value, dict)):
+            return value
+        return model.model_validate(value or {})
 
     @model_validator(mode="after")
     def _cross_checks(self) -> "Experiment":
@@ -175,6 +174,7 @@ class Experiment(Strict):
         """Every cross-field problem as (field path, message)."""
         out: list[tuple[str, str]] = []
         out += self._check_names()
+        out += self._check_volumes()
         if out:
             return out
         out += self._check_dilutions()
@@ -221,6 +221,15 @@ class Experiment(Strict):
                 out.append((f"plates[{i}].{what}", f"list the {what.replace('_', ' ')} on this plate (or give "
                             "explicit wells)"))
         return out
+
+    def _check_volumes(self) -> list[tuple[str, str]]:
+        """Every volume the plan divides by or dispenses is more than 0 µL (mix_volume may be 0: no mixing)."""
+        v = self.volumes
+        if v is None:  # pragma: no cover - the before-validator always sets it
+            return []
+        return [(f"volumes.{name}", f"must be more than 0 µL, got {getattr(v, name):g} µL")
+                for name in type(v).model_fields
+                if name != "mix_volume" and isinstance(getattr(v, name), float) and not getattr(v, name) > 0]
 
     def _check_dilutions(self) -> list[tuple[str, str]]:
         out = []

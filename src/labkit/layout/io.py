@@ -102,8 +102,13 @@ def _line_of(node: Any, path: str) -> int | None:
 
 def parse_experiment(text: str, source: str = "<string>") -> Experiment:
     """Validate an experiment from YAML/JSON text; LayoutError lists every problem with its line and field."""
+    from labkit import yaml_safe
+
     try:
-        data = yaml.safe_load(text)
+        data = yaml_safe.load(text)
+    except yaml_safe.DuplicateKeyError as exc:
+        mark = exc.problem_mark
+        raise LayoutError(str(exc.problem), file=source, line=mark.line + 1 if mark else None) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise LayoutError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=source,
@@ -115,7 +120,7 @@ def parse_experiment(text: str, source: str = "<string>") -> Experiment:
         return Experiment.model_validate(data)
     except ValidationError as exc:
         try:
-            root = yaml.compose(text)
+            root = yaml_safe.compose(text)
         except yaml.YAMLError:  # pragma: no cover - it parsed above
             root = None
         problems = []
@@ -153,7 +158,9 @@ def to_data(exp: Experiment) -> dict:
 
 def dump_yaml(exp: Experiment) -> str:
     """The experiment as YAML text; parse_experiment(dump_yaml(e)) == e."""
-    return yaml.safe_dump(to_data(exp), sort_keys=False, allow_unicode=True)
+    from labkit import yaml_safe
+
+    return yaml_safe.dump(to_data(exp))
 
 
 def json_schema() -> dict:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator
 
 from labkit.units import format_microlitres, format_molar, parse_microlitres, parse_molar
 
@@ -21,14 +21,34 @@ Name = Annotated[str, Field(min_length=1, max_length=80)]
 class Strict(BaseModel):
     """Base: unknown fields are errors, models are immutable once validated."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: `.nan` / `.inf` in any plain number field is refused with its field path
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _fold(value: object) -> object:
+    """'1:3' and '1/3' (how a lab writes a 3-fold series) -> 3.0; numbers and other text pass through."""
+    if isinstance(value, str):
+        head, sep, tail = value.replace(" ", "").partition(":")
+        if not sep:
+            head, sep, tail = value.replace(" ", "").partition("/")
+        if sep:
+            try:
+                one, fold = float(head), float(tail)
+            except ValueError:
+                raise ValueError(f"expected a fold such as 3, '1:3' or '1/3', got {value!r}") from None
+            if one != 1:
+                raise ValueError(f"write a dilution step as 1:N (e.g. '1:3' for a 3-fold step), got {value!r}")
+            return fold
+    return value
 
 
 class SerialDilution(Strict):
     """A serial dilution: top final concentration, fold step, number of points, replicate series."""
 
     top: Molar = Field(description="highest FINAL concentration in the assay well")
-    factor: float = Field(3.0, description="fold dilution between neighbouring points (e.g. 3 for 1:3)")
+    factor: Annotated[float, BeforeValidator(_fold), WithJsonSchema(
+        {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*1\s*[:/]\s*[0-9.]+\s*$"}]})] = Field(
+        3.0, description="fold dilution between neighbouring points: 3, '1:3' and '1/3' all mean a 3-fold step")
     points: int = Field(10, description="number of concentrations (>= 2)")
     replicates: int = Field(2, description="replicate series per target / cell line")
 

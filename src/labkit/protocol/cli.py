@@ -10,14 +10,26 @@ ROBOT_CHOICES = ("ot2", "flex")
 
 
 def generate(layout: str | Path, robot: str, tip_policy: str = "per_step", multichannel: bool = True) -> str:
-    """The protocol text for a layout file and a robot (raises LayoutError / PlanError)."""
+    """The protocol text for a layout file and a robot (raises LayoutError / PlanError naming the file)."""
     from labkit.layout.io import file_sha256, load_experiment
     from labkit.plan import build_plan
     from labkit.protocol.emit import emit
 
     exp = load_experiment(layout)
-    return emit(build_plan(exp, robot, sha256=file_sha256(layout), tip_policy=tip_policy,
-                           multichannel=multichannel))
+    return emit(_plan(exp, layout, robot, tip_policy, multichannel, file_sha256(layout)))
+
+
+def _plan(exp, layout: str | Path, robot: str, tip_policy: str, multichannel: bool, sha256: str):
+    """build_plan, with a PlanError that names the layout file it came from."""
+    from labkit.errors import PlanError
+    from labkit.plan import build_plan
+
+    try:
+        return build_plan(exp, robot, sha256=sha256, tip_policy=tip_policy, multichannel=multichannel)
+    except PlanError as exc:
+        if exc.file is None:
+            exc.file = str(layout)
+        raise
 
 
 def protocol_path(layout: str | Path, robot: str, out_dir: str | Path) -> Path:
@@ -27,20 +39,42 @@ def protocol_path(layout: str | Path, robot: str, out_dir: str | Path) -> Path:
 
 def regenerate_all(layouts_dir: str | Path = "layouts", out_dir: str | Path = "protocols") -> list[Path]:
     """(Re)write the protocol of every layouts/*.yaml for both robots (layouts with 1536-well plates, which are
-    analysis-only, are skipped); returns the paths written."""
+    analysis-only, are skipped); returns the paths written.
+
+    All or nothing: every layout is validated and every protocol generated before the first file is written;
+    if any layout fails, the error lists every failing file and protocols/ is left as it was.
+    """
+    from labkit.errors import LabkitError
     from labkit.layout.io import load_experiment
     from labkit.plan import PROTOCOL_FORMATS
+    from labkit.safety import atomic_write_text, output_dir, staged_dir
 
-    out = []
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    for layout in sorted(Path(layouts_dir).glob("*.yaml")):
-        if any(p.format not in PROTOCOL_FORMATS for p in load_experiment(layout).plates):
-            continue  # an analysis-only layout (1536-well): no protocol, by design
+    layouts = sorted(Path(layouts_dir).glob("*.yaml"))
+    if not layouts:
+        raise LabkitError("no *.yaml layouts in this folder; run --all from the project folder", file=layouts_dir)
+    texts: dict[Path, str] = {}
+    failed: list[str] = []
+    for layout in layouts:
+        try:
+            if any(p.format not in PROTOCOL_FORMATS for p in load_experiment(layout).plates):
+                continue  # an analysis-only layout (1536-well): no protocol, by design
+        except LabkitError as exc:
+            failed.append(str(exc))
+            continue
         for robot in ROBOT_CHOICES:
-            path = protocol_path(layout, robot, out_dir)
-            path.write_text(generate(layout, robot), encoding="utf-8")
-            out.append(path)
-    return out
+            try:
+                texts[protocol_path(layout, robot, out_dir)] = generate(layout, robot)
+            except LabkitError as exc:
+                failed.append(f"{layout} ({robot}): {exc}" if exc.file is None else f"{exc} [{robot}]")
+                break
+    if failed:
+        raise LabkitError(f"{len(failed)} of {len(layouts)} layout(s) failed; no protocol was written",
+                          file=layouts_dir, problems=failed)
+    out = output_dir(out_dir)
+    with staged_dir(out) as stage:
+        for path, text in texts.items():
+            atomic_write_text(stage / path.name, text)
+    return list(texts)
 
 
 @click.command("protocol")
@@ -75,19 +109,17 @@ def protocol(layout: str | None, robot: str, output: str | None, tip_policy: str
         raise LabkitError("give a LAYOUT file (or --all)")
     if print_plan:
         from labkit.layout.io import file_sha256, load_experiment
-        from labkit.plan import build_plan
         from labkit.plan.describe import describe
 
         exp = load_experiment(layout)
-        click.echo(describe(build_plan(exp, robot, sha256=file_sha256(layout), tip_policy=tip_policy,
-                                       multichannel=multichannel)), nl=False)
+        click.echo(describe(_plan(exp, layout, robot, tip_policy, multichannel, file_sha256(layout))), nl=False)
         return 0
     text = generate(layout, robot, tip_policy, multichannel)
     if output:
-        from labkit.safety import guard_output
+        from labkit.safety import atomic_write_text, guard_output
 
         guard_output(output, [layout] if layout else [])
-        Path(output).write_text(text, encoding="utf-8")
+        atomic_write_text(output, text)
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)

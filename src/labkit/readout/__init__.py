@@ -22,6 +22,8 @@ One row per measured well: source, plate, well, row, column, value, unit, read, 
   own grid / long parsers as the fallback when allotropy cannot read a file (a ReadoutWarning says
   why); MicroBeta / TopCount,
   Tecan Spark, generic grids and long tables are read by labkit.
+- A MicroBeta / TopCount counts grid short of its plate format's rows is an error unless partial=True; a
+  plate whose counts grid is entirely blank keeps every well, flagged 'missing' (it does not vanish).
 - A file that is empty, binary, truncated or unrecognised raises ReadoutError naming the file (and line)
   and the formats tried.
 """
@@ -45,7 +47,7 @@ __all__ = ["FORMATS", "SUPPORTED_FORMATS", "read", "read_with_info", "read_for_a
 SUPPORTED_FORMATS: list[str] = list(FORMATS)
 
 
-def _parse(doc: Doc, fmt: str) -> tuple[list[Record], str, bool]:
+def _parse(doc: Doc, fmt: str, partial: bool = False) -> tuple[list[Record], str, bool]:
     """Records of a document read as `fmt`, a note on how, and whether a fallback parser was used."""
     if fmt in ("envision", "mars", "gen5", "softmax", "tecan"):
         from labkit.readout.allotrope import read_vendor
@@ -54,18 +56,18 @@ def _parse(doc: Doc, fmt: str) -> tuple[list[Record], str, bool]:
     if fmt == "microbeta":
         from labkit.readout.microbeta import read_microbeta
 
-        return read_microbeta(doc), "read by labkit's MicroBeta/TopCount parser", False
+        return read_microbeta(doc, partial=partial), "read by labkit's MicroBeta/TopCount parser", False
     if fmt == "grid":
         from labkit.readout.grid import read_grid
 
-        return read_grid(doc), "read by labkit's grid parser", False
+        return read_grid(doc, blank=True), "read by labkit's grid parser", False
     from labkit.readout.long import read_long
 
     return read_long(doc), "read by labkit's long-table parser", False
 
 
 def read_with_info(path: str | Path, format: str = "auto", plate: str | None = None, *,
-                   value: str | None = None, read: str | None = None,
+                   value: str | None = None, read: str | None = None, partial: bool = False,
                    ) -> tuple[pd.DataFrame, dict]:
     """Like read(), also returning how the file was read: {'format', 'reason', 'note', 'encoding',
     'columns' (long tables: which columns gave plate, well, value), 'reads' (every read found),
@@ -81,7 +83,7 @@ def read_with_info(path: str | Path, format: str = "auto", plate: str | None = N
     else:
         fmt, reason = format, "chosen by the caller (format= / --format), not detected"
     try:
-        records, note, fell_back = _parse(doc, fmt)
+        records, note, fell_back = _parse(doc, fmt, partial)
     except ReadoutError as err:
         problems = list(err.problems)
         problems.append(f"read as {fmt}: {reason}")
@@ -129,22 +131,24 @@ def pick_read(reads: list[str], wanted: str, path: str | Path = "") -> str:
 
 
 def read(path: str | Path, format: str = "auto", plate: str | None = None, *, value: str | None = None,
-         read: str | None = None) -> pd.DataFrame:
+         read: str | None = None, partial: bool = False) -> pd.DataFrame:
     """Read a reader / counter export into the readout table (columns of labkit.tables.READOUT_COLUMNS).
 
     format: 'auto' (detect) or one of SUPPORTED_FORMATS. plate: keep only this plate (its id / barcode,
     else its 1-based position in the file); a one-plate file is relabelled with it. value: the value
     column of a long table (needed when several numeric columns could be it). read: keep only this read
-    of a multi-read file (name, 1-based number or a unique part of the name).
+    of a multi-read file (name, 1-based number or a unique part of the name). partial: accept a MicroBeta /
+    TopCount grid with fewer rows than its plate format (a plate read in part).
     """
-    return read_with_info(path, format=format, plate=plate, value=value, read=read)[0]
+    return read_with_info(path, format=format, plate=plate, value=value, read=read, partial=partial)[0]
 
 
-def read_for_analysis(path: str | Path, *, value: str | None = None, read: str | None = None) -> pd.DataFrame:
+def read_for_analysis(path: str | Path, *, value: str | None = None, read: str | None = None,
+                      partial: bool = False) -> pd.DataFrame:
     """read() for an analysis: one read per well (ReadoutError listing the reads of a multi-read file
     when `read` does not choose one); which columns / read were used and what was not is warned
     (ReadoutWarning), so it reaches the report's notes."""
-    df, info = read_with_info(path, value=value, read=read)
+    df, info = read_with_info(path, value=value, read=read, partial=partial)
     name = Path(path).name
     if len(info["reads"]) > 1 and not info["read"]:
         listed = ", ".join(f"{i}: {r!r}" for i, r in enumerate(info["reads"], 1))

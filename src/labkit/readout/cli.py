@@ -54,8 +54,10 @@ def how_read(info: dict) -> list[str]:
                    "of the name); default: keep every read, in the 'read' column.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Output CSV (default: standard output).")
+@click.option("--partial", is_flag=True,
+              help="Accept counter grids with fewer rows than their plate format (plates read in part).")
 def import_cmd(readout: Path, fmt: str, plate: str | None, layout: Path | None, plate_map: tuple[str, ...],
-               value: str | None, read: str | None, output: Path | None) -> int:
+               value: str | None, read: str | None, output: Path | None, partial: bool) -> int:
     """Import a plate-reader / scintillation-counter export as a tidy table (one row per well).
 
     \b
@@ -69,8 +71,9 @@ def import_cmd(readout: Path, fmt: str, plate: str | None, layout: Path | None, 
       grid       generic plate grids (CSV, TSV, XLSX)
       long       generic table with a well column
     Markers become flags (OVRFLW/SAT -> overflow, MISSED/- -> missing, * -> invalid), never numbers;
-    blank cells are not measured and are left out. Output columns: source, plate, well, row, column,
-    value, unit, read, flag (+ the layout columns with --layout).
+    blank cells are not measured and are left out (a counter plate that is blank throughout keeps its wells,
+    flagged missing; a counter grid short of its format's rows is refused unless --partial). Output
+    columns: source, plate, well, row, column, value, unit, read, flag (+ the layout columns with --layout).
 
     \b
     Example:
@@ -81,7 +84,7 @@ def import_cmd(readout: Path, fmt: str, plate: str | None, layout: Path | None, 
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        df, info = read_with_info(readout, format=fmt, plate=plate, value=value, read=read)
+        df, info = read_with_info(readout, format=fmt, plate=plate, value=value, read=read, partial=partial)
         click.echo(f"format: {info['format']} ({info['reason']})", err=True)
         click.echo(f"how: {info['note']}", err=True)
         for line in how_read(info):
@@ -109,11 +112,10 @@ def import_cmd(readout: Path, fmt: str, plate: str | None, layout: Path | None, 
     if output is None:
         df.to_csv(sys.stdout, index=False, lineterminator="\n")
     else:
-        from labkit.safety import guard_output
+        from labkit.safety import atomic_write_text, guard_output
 
         guard_output(output, [readout] + ([layout] if layout else []))
-        output.parent.mkdir(parents=True, exist_ok=True)
-        df.to_csv(output, index=False, lineterminator="\n")
+        atomic_write_text(output, df.to_csv(index=False, lineterminator="\n"))
     click.echo(f"{len(df)} wells on {len(plates)} plate(s) ({', '.join(plates)}): {summary}"
                + (f" -> {output}" if output else ""), err=True)
     return 0

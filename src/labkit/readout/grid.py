@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from labkit.errors import ReadoutError
 from labkit.readout.table import Record, TruncatedError, plate_id, row_of, unit_from
 from labkit.readout.text import Doc, is_digits, is_marker, is_number, parse_value
-from labkit.tables import PLATE_FORMATS
+from labkit.tables import PLATE_FORMATS, row_letters
 
 TIME_WORDS = re.compile(r"(count(ing)?|read|measurement|integration|acquisition)\s*time|^\s*time\b|\btime\s*\(|"
                         r"\btime\s*$|\bsec(onds?)?\b|\(s\)|\(min\)|duration|temperature|elapsed|\btemp\b",
@@ -52,6 +52,7 @@ class Block:
     end: int = 0
     labelled: bool = True
     data: bool | None = None  # memo of is_data()
+    rows_seen: int = 0  # rows the grid has, blank labelled rows included (A..D -> 4)
 
 
 def classify(title: str, sub: str = "") -> str:
@@ -203,6 +204,7 @@ def _read_grid(rows: list[list[str]], r: int, start: int, k: int, decimal: str) 
                     len([c for c in row if c]) == 1:
                 labelled = True
                 prev_label_row = ri  # a labelled row left blank: not measured (partial plate)
+                block.rows_seen = max(block.rows_seen, ri + 1)
                 last_row = j
                 j += 1
                 continue
@@ -233,6 +235,7 @@ def _read_grid(rows: list[list[str]], r: int, start: int, k: int, decimal: str) 
                 break
         if ri is None and _int(values[0]) == 1 and _column_runs(values):
             break  # the next grid's header
+        block.rows_seen = max(block.rows_seen, row_idx + 1)
         for c, text in enumerate(values, start=1):
             if text:
                 block.cells.append((row_idx, c, text, trailing if not _looks_value(trailing, decimal) else "",
@@ -388,8 +391,14 @@ def _prefer(items: list[Read], prefer: list[str]) -> list[Read]:
 
 
 def read_grid(doc: Doc, *, default_unit: str = "", prefer: list[str] | None = None,
-              strict: bool = False, tail: bool = False) -> list[Record]:
-    """All measurement grids of a document -> records; ReadoutError if none."""
+              strict: bool = False, tail: bool = False, complete: bool = False,
+              blank: bool = False) -> list[Record]:
+    """All measurement grids of a document -> records; ReadoutError if none.
+
+    complete (instrument exports, which always write every row of the plate format): a grid short of its
+    format's rows is an error (check_complete). blank: a plate whose measurement grid is entirely blank keeps
+    its wells as 'missing' rows instead of vanishing.
+    """
     blocks = find_blocks(doc)
     chosen = select(blocks, doc.decimal)
     if not chosen:
@@ -401,10 +410,55 @@ def read_grid(doc: Doc, *, default_unit: str = "", prefer: list[str] | None = No
         raise ReadoutError("no plate grid found (a header row 1, 2, 3... with rows A, B, C... below)",
                            file=doc.path)
     check_truncated(doc, [r[0] for r in chosen], strict=strict, tail=tail)
+    if complete:
+        check_complete(doc, [r[0] for r in chosen])
     taken = {(id(r[0]), r[1]) for r in chosen}
     note_unused(doc, [r for r in reads_of([b for b in blocks if is_data(b, doc.decimal)])
                       if (id(r[0]), r[1]) not in taken])
-    return to_records(doc, chosen, default_unit=default_unit, prefer=prefer)
+    records = to_records(doc, chosen, default_unit=default_unit, prefer=prefer)
+    if blank:
+        records += blank_plates(blocks, records, default_unit)
+    return records
+
+
+class PartialPlateError(ReadoutError):
+    """An instrument grid with fewer rows than its plate format (cut short, or read in part)."""
+
+
+def check_complete(doc: Doc, blocks: list[Block]) -> None:
+    """PartialPlateError if a grid has fewer rows than its plate format (96: A-H, 384: A-P, 1536: A-AF).
+
+    The instrument writes every row of the format (rows it did not read are labelled and left blank), so a
+    grid that stops early was cut short. `read(..., partial=True)` / `--partial` accepts it.
+    """
+    formats = {cols: (rows, fmt) for fmt, (rows, cols) in PLATE_FORMATS.items()}
+    problems = []
+    for b in blocks:
+        rows, fmt = formats.get(b.n_cols, (0, 0))
+        if rows and b.rows_seen < rows:
+            last = row_letters(b.rows_seen)[-1] if b.rows_seen else "?"
+            problems.append(f"plate {b.plate or '1'}, grid {b.title or '(untitled)'!r} (line {b.start + 1}): rows "
+                            f"A-{last} only, a {fmt}-well plate has {rows}")
+    if problems:
+        raise PartialPlateError("a plate grid is short of its format's rows: the export looks cut short; "
+                                "re-export it, or pass --partial if the plate was read only in part",
+                                file=doc.path, line=blocks[0].start + 1 if len(problems) == 1 else None,
+                                problems=problems)
+
+
+def blank_plates(blocks: list[Block], records: list[Record], default_unit: str) -> list[Record]:
+    """'missing' records for every well of a plate whose raw grid is entirely blank (it was not read)."""
+    have = {r.plate for r in records}
+    out: list[Record] = []
+    for b in blocks:
+        plate = b.plate or "1"
+        if plate in have or b.cells or not b.rows_seen or classify(b.title) != "raw":
+            continue
+        have.add(plate)
+        unit = unit_from(b.title, default_unit)
+        out += [Record(plate, r, c, float("nan"), unit, "", "missing", b.start + 2 + r)
+                for r in range(b.rows_seen) for c in range(1, b.n_cols + 1)]
+    return out
 
 
 _KIND_WORDS = {"calc": "calculated", "time": "read times", "meta": "not a measurement", "raw": "raw, not preferred"}

@@ -42,15 +42,18 @@ def sniff(doc: Doc) -> str | None:
     return topcount.sniff(doc)
 
 
-def read_microbeta(doc: Doc) -> list[Record]:
+def read_microbeta(doc: Doc, partial: bool = False) -> list[Record]:
     """Records of a MicroBeta / TopCount export (grid style if it has count grids, else list style).
 
     Files that name the instrument are held to instrument rules (an export always ends with a line
     break, so a last line without one means the file was cut); files that merely have CPM columns are not.
+    A counts grid short of its plate format's rows is an error unless partial; a plate whose counts grid is
+    entirely blank keeps its wells, flagged 'missing'.
     """
     strict = bool(STRONG.search(doc.head(80)))
     if not strict and topcount.kind(doc):
-        return topcount.read_topcount(doc)
+        return topcount.read_topcount(doc, partial=partial)
     if select(find_blocks(doc), doc.decimal):
-        return read_grid(doc, default_unit="CPM", prefer=GRID_PREFER, strict=strict)
+        return read_grid(doc, default_unit="CPM", prefer=GRID_PREFER, strict=strict, complete=not partial,
+                         blank=True)
     return read_long(doc, default_unit="CPM", prefs=LONG_PREFS, strict=strict)

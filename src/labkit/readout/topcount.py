@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 
 from labkit.errors import ReadoutError
-from labkit.readout.grid import Block, check_truncated, find_blocks, is_data
+from labkit.readout.grid import Block, check_complete, check_truncated, find_blocks, is_data
 from labkit.readout.long import _position
 from labkit.readout.table import Record, TruncatedError
 from labkit.readout.text import Doc, parse_value
@@ -75,18 +75,21 @@ def sniff(doc: Doc) -> str | None:
     return None
 
 
-def read_topcount(doc: Doc) -> list[Record]:
+def read_topcount(doc: Doc, partial: bool = False) -> list[Record]:
     """Records of a TopCount plate or column output file; ReadoutError if it is neither."""
     found = kind(doc)
     if found == "columns":
         return read_columns(doc)
     if found == "plates":
-        return read_plates(doc)
+        return read_plates(doc, partial=partial)
     raise ReadoutError("not a TopCount plate or column output file", file=doc.path)
 
 
-def read_plates(doc: Doc) -> list[Record]:
-    """Counts grids (each followed by its read-time grid) -> records; cycles are reads 'repeat N'."""
+def read_plates(doc: Doc, partial: bool = False) -> list[Record]:
+    """Counts grids (each followed by its read-time grid) -> records; cycles are reads 'repeat N'.
+
+    A counts grid short of its format's rows is an error unless partial (check_complete).
+    """
     blocks = find_blocks(doc)
     pairs: list[Block] = []
     for i, b in enumerate(blocks):
@@ -108,6 +111,8 @@ def read_plates(doc: Doc) -> list[Record]:
     if not pairs:
         raise ReadoutError("no counts grid found", file=doc.path)
     check_truncated(doc, [blocks[-1]], strict=True)
+    if not partial:
+        check_complete(doc, pairs)
     times = [b for b in blocks if _is_time_block(b)]
     doc.cache.setdefault("unused_reads", []).extend(
         f"times of day the wells were counted (read times, line {b.start + 1})" for b in times)

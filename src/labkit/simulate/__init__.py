@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from labkit.simulate.analysis import EngineError, analyze_protocol, engine_errors, simulate_protocol
+from labkit.simulate.analysis import DEFAULT_TIMEOUT, EngineError, analyze_protocol, engine_errors, simulate_protocol
 from labkit.simulate.cost import Cost, estimate
 from labkit.simulate.ledger import Ledger, WellState, read_liquids, replay
 from labkit.simulate.verify import Failure, VerifyReport, verify
@@ -47,9 +47,10 @@ class Simulation:
         return {"OT-2 Standard": "OT-2", "OT-3 Standard": "Flex"}.get(rt, rt)
 
 
-def simulate(path: str | Path, *, in_process: bool = False, rtp_values: dict | None = None) -> Simulation:
+def simulate(path: str | Path, *, in_process: bool = False, rtp_values: dict | None = None,
+             timeout: float = DEFAULT_TIMEOUT) -> Simulation:
     """Analyse a protocol file (engine errors kept, not raised), replay it into a ledger and estimate its cost."""
     p = Path(path)
     liquids = read_liquids(p)
-    analysis = analyze_protocol(p, check=False, in_process=in_process, rtp_values=rtp_values)
+    analysis = analyze_protocol(p, check=False, in_process=in_process, rtp_values=rtp_values, timeout=timeout)
     return Simulation(p, analysis, engine_errors(analysis), liquids, replay(analysis, liquids), estimate(analysis))

@@ -19,7 +19,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from labkit.errors import SimulationError
+from labkit.errors import SimulationError, SimulationTimeout
+
+DEFAULT_TIMEOUT = 300.0  # seconds; the largest seed protocol (kinase_panel_ot2.py) analyses in about 20 s
 
 _LINE = re.compile(r"\[line (\d+)\]|line (\d+)\)")
 
@@ -95,9 +97,8 @@ def _run_subprocess(path: Path, timeout: float, rtp_values: dict | None) -> dict
         cmd.append(str(path.resolve()))
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=tmp)
-        except subprocess.TimeoutExpired:
-            raise SimulationError(f"the Opentrons analysis did not finish within {timeout:g} s",
-                                  file=path) from None
+        except subprocess.TimeoutExpired:  # subprocess.run has killed the analysis
+            raise _timeout(path, timeout) from None
         if out.exists() and out.stat().st_size:
             return json.loads(out.read_text(encoding="utf-8"))
     # no JSON: the protocol could not even be loaded (syntax error, missing apiLevel, ...)
@@ -105,6 +106,39 @@ def _run_subprocess(path: Path, timeout: float, rtp_values: dict | None) -> dict
     msg = (err_lines[-1].removeprefix("Error:").strip() if err_lines
            else (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1])
     raise SimulationError(f"Opentrons could not load the protocol: {msg}", file=path, line=_line_of(msg))
+
+
+def _timeout(path: Path, timeout: float) -> SimulationTimeout:
+    return SimulationTimeout(f"the Opentrons analysis did not finish within {timeout:g} s and was stopped; the "
+                             "protocol may wait or loop forever (time.sleep, while True); if it is only slow, "
+                             "give a longer --timeout", file=path)
+
+
+@contextlib.contextmanager
+def _alarm(path: Path, timeout: float | None):
+    """Interrupt the block after `timeout` seconds (SIGALRM; only in the main thread on Unix, else no limit)."""
+    import signal
+    import threading
+
+    if not timeout or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    class _Expired(BaseException):  # BaseException: a protocol's `except Exception` cannot swallow it
+        pass
+
+    def fire(_sig, _frame):
+        raise _Expired()
+
+    old = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        yield
+    except _Expired:
+        raise _timeout(path, timeout) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 def _in_process_analyzer():
@@ -118,7 +152,7 @@ def _in_process_analyzer():
         return None
 
 
-def _run_in_process(path: Path, rtp_values: dict | None) -> dict | None:
+def _run_in_process(path: Path, rtp_values: dict | None, timeout: float | None = None) -> dict | None:
     import anyio
     import click
 
@@ -129,7 +163,8 @@ def _run_in_process(path: Path, rtp_values: dict | None) -> dict | None:
     buf = io.BytesIO()
     try:
         # a protocol's print() must not corrupt our stdout; opentrons' config chatter is not for the user
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        with _alarm(path, timeout), contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()):
             anyio.run(run_analysis, [path], json.dumps(rtp_values or {}), "{}", [output(to_file=buf, kind="json")],
                       False, False, False)
     except click.ClickException as exc:
@@ -139,15 +174,20 @@ def _run_in_process(path: Path, rtp_values: dict | None) -> dict | None:
     return json.loads(buf.getvalue().decode("utf-8"))
 
 
-def analyze_protocol(path: str | Path, *, check: bool = True, in_process: bool = False, timeout: float = 600.0,
-                     rtp_values: dict | None = None) -> dict:
-    """Run the Opentrons analysis on a protocol file and return its JSON (raise SimulationError if it fails)."""
+def analyze_protocol(path: str | Path, *, check: bool = True, in_process: bool = False,
+                     timeout: float = DEFAULT_TIMEOUT, rtp_values: dict | None = None) -> dict:
+    """Run the Opentrons analysis on a protocol file and return its JSON (raise SimulationError if it fails).
+
+    The analysis executes the protocol's Python. After `timeout` seconds it is stopped (the subprocess is
+    killed; in-process, SIGALRM interrupts the wait when called from the main thread, but the protocol's own
+    thread cannot be stopped, so `labkit simulate --in-process` ends the process) and SimulationTimeout raised.
+    """
     p = Path(path)
     if not p.is_file():
         raise SimulationError("no such protocol file", file=p)
     analysis = None
     if in_process:
-        analysis = _run_in_process(p, rtp_values)  # None if opentrons moved its private API: use the CLI
+        analysis = _run_in_process(p, rtp_values, timeout)  # None if opentrons moved its private API: use the CLI
     if analysis is None:
         analysis = _run_subprocess(p, timeout, rtp_values)
     if check:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from labkit.errors import LayoutError, SimulationError
+from labkit.errors import LayoutError, SimulationError, SimulationTimeout
 
 
 def _param(values: tuple[str, ...]) -> dict:
@@ -65,13 +65,19 @@ def _finite(x: object) -> object:
               help="Runtime parameter value for the analysis (repeatable), e.g. --param dry_run=true.")
 @click.option("--wells/--no-wells", default=True, show_default=True, help="Print the per-well ledger table.")
 @click.option("--in-process", is_flag=True, help="Run the analysis in this process (faster, less isolated).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=300.0, show_default=True,
+              help="Stop the analysis after this many seconds (a protocol that sleeps or loops forever).")
 def simulate(protocol: Path, as_json: bool, layout: Path | None, params: tuple[str, ...], wells: bool,
-             in_process: bool) -> int:
+             in_process: bool, timeout: float) -> int:
     """Run the Opentrons analysis on PROTOCOL, replay it into a per-well ledger and estimate its cost.
 
     Prints pass/fail with the engine's errors, tips used, aspirate/dispense counts, the estimated deck time and
     the per-well ledger; with --layout also checks every well against the layout (concentration within 1 %,
-    equal DMSO within the limit, no overflow, no cross-contaminating tip). Exit 0 pass, 1 fail, 2 bad input.
+    equal DMSO within the limit, no overflow, no cross-contaminating tip). Exit 0 pass, 1 fail (or the analysis
+    did not finish within --timeout), 2 bad input.
+
+    The analysis executes the protocol's Python, as the Opentrons App and robot do: run protocols you did not
+    write in a sandbox (a container or VM without your files or network).
 
     \b
     Example:
@@ -89,7 +95,18 @@ def simulate(protocol: Path, as_json: bool, layout: Path | None, params: tuple[s
         if not layout.is_file():
             raise LayoutError("no such layout file", file=layout)
         layout_info, skip_reason = _load_layout(str(layout))
-    sim = run_simulation(protocol, in_process=in_process, rtp_values=_param(params) or None)
+    try:
+        sim = run_simulation(protocol, in_process=in_process, rtp_values=_param(params) or None, timeout=timeout)
+    except SimulationTimeout as exc:
+        if in_process:  # the protocol's thread cannot be stopped from Python: end the process, not hang in it
+            import os
+            import sys
+
+            click.echo(f"labkit: error: {exc}", err=True)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(exc.exit_code)
+        raise
     report = None
     if layout_info is not None:
         table, labels, limit, match = layout_info

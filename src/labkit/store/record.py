@@ -347,12 +347,13 @@ def _copy(run: Run) -> Run:
 
 def record_result(result, *, layout: str | Path, readouts: Sequence[str | Path], db: str | os.PathLike | None = None,
                   protocol: Mapping[str, Any] | None = None, experiment: str | None = None,
-                  store: Store | None = None) -> Recorded:
-    """Record a labkit.analysis AnalysisResult (results, QC, notes, fix options) analysed from these files."""
+                  store: Store | None = None, options: Mapping[str, Any] | None = None) -> Recorded:
+    """Record a labkit.analysis AnalysisResult (results, QC, notes, fix and other options) analysed from these files."""
     spec = getattr(result, "spec", None)
     return record_analysis(
         layout=layout, readouts=readouts, results=result.results, qc=result.qc, assay=result.assay, db=db,
         store=store, experiment=experiment, group_col=getattr(spec, "group_col", None),
         low_role=getattr(spec, "low_role", None), notes=list(getattr(result, "notes", []) or []),
-        options={"fix_top": getattr(result, "fix_top", None), "fix_bottom": getattr(result, "fix_bottom", None)},
+        options={"fix_top": getattr(result, "fix_top", None), "fix_bottom": getattr(result, "fix_bottom", None),
+                 **dict(options or {})},
         protocol=protocol, plates=getattr(result, "plates", None))
