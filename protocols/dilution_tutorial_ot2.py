@@ -3,6 +3,11 @@
 The data below (liquids, labware, steps) drives the fixed `run` function at the end of the file.
 """
 
+# Steps, in order (volumes per well):
+#   1. Diluent (water): 100 µL into every well of the series
+#   2. dye: 100 µL of the solution into A1, mixed
+#   3. dye: serial 1:2 dilution A1 → A12 (100 µL, a fresh tip every step)
+
 from opentrons import protocol_api
 
 metadata = {
@@ -34,33 +39,34 @@ LOADS = [
     ['Diluent (water)', 'reservoir', 'A1', 11240.0],
     ['dye solution 1 mM', 'reservoir', 'A2', 1380.0],
 ]
-# Each stroke: [tip, source, aspirate_uL, [[labware, well, uL, at_top], ...], mix_before, mix_after, blow_out, drop_tip]
-# A mix: [repetitions, uL, flow-rate multiplier]
+# Each stroke: one aspirate from `source` (after a fresh `tip` unless None) and its dispenses, each
+# [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is
+# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.
 STEPS = [
     {'op': 'comment', 'text': 'Plate DIL-1: 8 series, 8-channel, whole columns'},
     {'op': 'distribute', 'text': 'Diluent (water): 100 µL into every well of the series', 'pipette': 'p300_multi_gen2', 'strokes': [
-        [['tips_300ul_1', 'A1'], ['reservoir', 'A1'], 220.0, [['plate_1', 'A1', 100.0, True], ['plate_1', 'A2', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A1'], 200.0, [['plate_1', 'A3', 100.0, True], ['plate_1', 'A4', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A1'], 200.0, [['plate_1', 'A5', 100.0, True], ['plate_1', 'A6', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A1'], 200.0, [['plate_1', 'A7', 100.0, True], ['plate_1', 'A8', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A1'], 200.0, [['plate_1', 'A9', 100.0, True], ['plate_1', 'A10', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A1'], 200.0, [['plate_1', 'A11', 100.0, True], ['plate_1', 'A12', 100.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_300ul_1', 'A1'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 220.0, 'dispense': [['plate_1', 'A1', 100.0, True], ['plate_1', 'A2', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A3', 100.0, True], ['plate_1', 'A4', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A5', 100.0, True], ['plate_1', 'A6', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A7', 100.0, True], ['plate_1', 'A8', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A9', 100.0, True], ['plate_1', 'A10', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A11', 100.0, True], ['plate_1', 'A12', 100.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'dye: 100 µL of the solution into A1, mixed', 'pipette': 'p300_multi_gen2', 'strokes': [
-        [['tips_300ul_1', 'A2'], ['reservoir', 'A2'], 100.0, [['plate_1', 'A1', 100.0, False]], None, [3, 50.0, 2.0], '', True],
+        {'tip': ['tips_300ul_1', 'A2'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 100.0, 'dispense': [['plate_1', 'A1', 100.0, False]], 'mix_after': [3, 50.0, 2.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'dye: serial 1:2 dilution A1 → A12 (100 µL, a fresh tip every step)', 'pipette': 'p300_multi_gen2', 'strokes': [
-        [['tips_300ul_1', 'A3'], ['plate_1', 'A1'], 100.0, [['plate_1', 'A2', 100.0, False]], None, [3, 50.0, 2.0], '', True],
-        [['tips_300ul_1', 'A4'], ['plate_1', 'A2'], 100.0, [['plate_1', 'A3', 100.0, False]], None, [3, 50.0, 2.0], '', True],
-        [['tips_300ul_1', 'A5'], ['plate_1', 'A3'], 100.0, [['plate_1', 'A4', 100.0, False]], None, [3, 50.0, 2.0], '', True],
-        [['tips_300ul_1', 'A6'], ['plate_1', 'A4'], 100.0, [['plate_1', 'A5', 100.0, False]], None, [3, 50.0, 2.0], '', True],
-        [['tips_300ul_1', 'A7'], ['plate_1', 'A5'], 100.0, [['plate_1', 'A6', 100.0, False]], None, [3, 50.0, 2.0], '', True],
-        [['tips_300ul_1', 'A8'], ['plate_1', 'A6'], 100.0, [['plate_1', 'A7', 100.0, False]], None, [3, 50.0, 2.0], '', True],
-        [['tips_300ul_1', 'A9'], ['plate_1', 'A7'], 100.0, [['plate_1', 'A8', 100.0, False]], None, [3, 50.0, 2.0], '', True],
-        [['tips_300ul_1', 'A10'], ['plate_1', 'A8'], 100.0, [['plate_1', 'A9', 100.0, False]], None, [3, 50.0, 2.0], '', True],
-        [['tips_300ul_1', 'A11'], ['plate_1', 'A9'], 100.0, [['plate_1', 'A10', 100.0, False]], None, [3, 50.0, 2.0], '', True],
-        [['tips_300ul_1', 'A12'], ['plate_1', 'A10'], 100.0, [['plate_1', 'A11', 100.0, False]], None, [3, 50.0, 2.0], '', True],
-        [['tips_300ul_2', 'A1'], ['plate_1', 'A11'], 100.0, [['plate_1', 'A12', 100.0, False]], None, [3, 50.0, 2.0], '', True],
+        {'tip': ['tips_300ul_1', 'A3'], 'source': ['plate_1', 'A1'], 'aspirate_uL': 100.0, 'dispense': [['plate_1', 'A2', 100.0, False]], 'mix_after': [3, 50.0, 2.0], 'drop': True},
+        {'tip': ['tips_300ul_1', 'A4'], 'source': ['plate_1', 'A2'], 'aspirate_uL': 100.0, 'dispense': [['plate_1', 'A3', 100.0, False]], 'mix_after': [3, 50.0, 2.0], 'drop': True},
+        {'tip': ['tips_300ul_1', 'A5'], 'source': ['plate_1', 'A3'], 'aspirate_uL': 100.0, 'dispense': [['plate_1', 'A4', 100.0, False]], 'mix_after': [3, 50.0, 2.0], 'drop': True},
+        {'tip': ['tips_300ul_1', 'A6'], 'source': ['plate_1', 'A4'], 'aspirate_uL': 100.0, 'dispense': [['plate_1', 'A5', 100.0, False]], 'mix_after': [3, 50.0, 2.0], 'drop': True},
+        {'tip': ['tips_300ul_1', 'A7'], 'source': ['plate_1', 'A5'], 'aspirate_uL': 100.0, 'dispense': [['plate_1', 'A6', 100.0, False]], 'mix_after': [3, 50.0, 2.0], 'drop': True},
+        {'tip': ['tips_300ul_1', 'A8'], 'source': ['plate_1', 'A6'], 'aspirate_uL': 100.0, 'dispense': [['plate_1', 'A7', 100.0, False]], 'mix_after': [3, 50.0, 2.0], 'drop': True},
+        {'tip': ['tips_300ul_1', 'A9'], 'source': ['plate_1', 'A7'], 'aspirate_uL': 100.0, 'dispense': [['plate_1', 'A8', 100.0, False]], 'mix_after': [3, 50.0, 2.0], 'drop': True},
+        {'tip': ['tips_300ul_1', 'A10'], 'source': ['plate_1', 'A8'], 'aspirate_uL': 100.0, 'dispense': [['plate_1', 'A9', 100.0, False]], 'mix_after': [3, 50.0, 2.0], 'drop': True},
+        {'tip': ['tips_300ul_1', 'A11'], 'source': ['plate_1', 'A9'], 'aspirate_uL': 100.0, 'dispense': [['plate_1', 'A10', 100.0, False]], 'mix_after': [3, 50.0, 2.0], 'drop': True},
+        {'tip': ['tips_300ul_1', 'A12'], 'source': ['plate_1', 'A10'], 'aspirate_uL': 100.0, 'dispense': [['plate_1', 'A11', 100.0, False]], 'mix_after': [3, 50.0, 2.0], 'drop': True},
+        {'tip': ['tips_300ul_2', 'A1'], 'source': ['plate_1', 'A11'], 'aspirate_uL': 100.0, 'dispense': [['plate_1', 'A12', 100.0, False]], 'mix_after': [3, 50.0, 2.0], 'drop': True},
     ]},
 ]
 DEFINITIONS = {}
@@ -105,13 +111,15 @@ def _nozzles(pipette, nozzles):
 
 
 def _stroke(pipette, stroke, labware, trash, dry):
-    """One aspirate and its dispenses: [tip, source, volume, dispenses, mix_before, mix_after, blow_out, drop].
-    dry: return the tip to its rack instead of dropping it (the robot cannot with a partial nozzle layout).
+    """One aspirate and its dispenses (a dict: tip, source, aspirate_uL, dispense, drop; optional mix_before,
+    mix_after, blow_out). dry: return the tip to its rack instead of dropping it (the robot cannot with a partial
+    nozzle layout).
 
     A mix is [repetitions, uL, rate]; the dispense a mix_after follows (same well, the tip stays in the liquid)
     goes at the mix's rate too.
     """
-    tip, source, volume, dispenses, mix_before, mix_after, blow_out, drop = stroke
+    tip, source, volume = stroke["tip"], stroke["source"], stroke["aspirate_uL"]
+    mix_before, mix_after = stroke.get("mix_before"), stroke.get("mix_after")
     if tip is not None:
         pipette.pick_up_tip(labware[tip[0]][tip[1]])
     origin = labware[source[0]][source[1]]
@@ -119,17 +127,18 @@ def _stroke(pipette, stroke, labware, trash, dry):
         pipette.mix(mix_before[0], mix_before[1], origin, rate=mix_before[2])
     pipette.aspirate(volume, origin)
     well = origin
+    dispenses = stroke["dispense"]
     for i, (key, name, vol, top) in enumerate(dispenses):
         well = labware[key][name]
         mixed_next = mix_after is not None and not top and i == len(dispenses) - 1
         pipette.dispense(vol, well.top() if top else well, rate=mix_after[2] if mixed_next else 1.0)
     if mix_after is not None:
         pipette.mix(mix_after[0], mix_after[1], well, rate=mix_after[2])
-    if blow_out == "trash":
+    if stroke.get("blow_out") == "trash":
         pipette.blow_out(trash)
-    elif blow_out == "source":
+    elif stroke.get("blow_out") == "source":
         pipette.blow_out(origin.top())
-    if drop:
+    if stroke["drop"]:
         if dry:
             pipette.return_tip()
         else:
@@ -168,6 +177,8 @@ def run(ctx):
                 ctx.comment("(dry run, not pausing) " + step["text"])
             else:
                 ctx.pause(step["text"])
+            for name, key, well, volume in step.get("loads", []):
+                labware[key][well].load_liquid(liquid=liquids[name], volume=volume)
         elif op == "delay":
             ctx.comment(step["text"])
             if not dry:

@@ -3,6 +3,82 @@
 The data below (liquids, labware, steps) drives the fixed `run` function at the end of the file.
 """
 
+# Steps, in order (volumes per well):
+#   1. Solvent: 20 µL into the source-plate wells below each top
+#   2. entrectinib: serial 1:3 dilution in DMSO (10 µL into 20 µL, mixed)
+#   3. assay buffer: 76 µL into the intermediate wells
+#   4. assay buffer: 228 µL into the intermediate wells
+#   5. entrectinib point 1: 4 µL of the solvent series into 76 µL assay buffer, mixed
+#   6. entrectinib point 2: 4 µL of the solvent series into 76 µL assay buffer, mixed
+#   7. entrectinib point 3: 4 µL of the solvent series into 76 µL assay buffer, mixed
+#   8. entrectinib point 4: 4 µL of the solvent series into 76 µL assay buffer, mixed
+#   9. entrectinib point 5: 4 µL of the solvent series into 76 µL assay buffer, mixed
+#  10. entrectinib point 6: 4 µL of the solvent series into 76 µL assay buffer, mixed
+#  11. entrectinib point 7: 4 µL of the solvent series into 76 µL assay buffer, mixed
+#  12. entrectinib point 8: 4 µL of the solvent series into 76 µL assay buffer, mixed
+#  13. entrectinib point 9: 4 µL of the solvent series into 76 µL assay buffer, mixed
+#  14. entrectinib point 10: 4 µL of the solvent series into 76 µL assay buffer, mixed
+#  15. Vehicle: 12 µL solvent into 228 µL assay buffer, mixed
+#  16. move — Put reaction plate KIN-1 on the temperature module
+#  17. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip each
+#  18. move — Tip rack in slot C2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
+#      C2
+#  19. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip each
+#  20. PAUSE — KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC
+#      kinase + poly(Glu4-Tyr) mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from
+#      ice (see the deck's liquids for wells and volumes), and resume
+#  21. KIN-1: 10 µL TRKA kinase + poly(Glu4-Tyr) mix
+#  22. KIN-1: 10 µL No-enzyme control: poly(Glu4-Tyr) 50 uM
+#  23. KIN-1: 10 µL TRKB kinase + poly(Glu4-Tyr) mix
+#  24. KIN-1: 10 µL No-enzyme control: poly(Glu4-Tyr) 50 uM
+#  25. KIN-1: 10 µL TRKC kinase + poly(Glu4-Tyr) mix
+#  26. KIN-1: 10 µL No-enzyme control: poly(Glu4-Tyr) 50 uM
+#  27. wait 10 min — KIN-1: pre-incubation of compound and kinase, 10 min
+#  28. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) (84 wells), non-contact, a fresh tip every aspirate
+#  29. wait 38.1 min — KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 38.1 min +
+#      about 1.9 min of start and stop work)
+#  30. KIN-1: stop — 25 µL phosphoric acid, non-contact, a fresh tip every aspirate
+#  31. move — Put the P81 filter plate for KIN-1 in slot B3
+#  32. KIN-1: 40 µL of each stopped reaction in columns 1–6 (8-channel) onto the same wells of the P81 filter plate,
+#      a fresh tip every well
+#  33. KIN-1: 40 µL of each stopped reaction in columns 7–12 rows A–F (6 nozzles) onto the same wells of the P81
+#      filter plate, a fresh tip every well
+#  34. move — Tip rack in slot C2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
+#      C2
+#  35. KIN-1: 40 µL of each stopped reaction in columns 7–12 rows A–F (6 nozzles) onto the same wells of the P81
+#      filter plate, a fresh tip every well
+#  36. move — Take reaction plate KIN-1 off the temperature module (radioactive waste)
+#  37. move — KIN-1: take the P81 filter plate from slot B3; wash it 3-4× with 0.75 % phosphoric acid on a vacuum
+#      manifold, rinse with acetone, dry, add scintillant and count (CPM) on the MicroBeta2 / TopCount. Resume to
+#      continue.
+#  38. move — Put reaction plate KIN-2 on the temperature module
+#  39. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip each
+#  40. PAUSE — KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP
+#      (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and
+#      volumes), and resume
+#  41. KIN-2: 10 µL ROS1 kinase + IGF1Rtide mix
+#  42. KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM
+#  43. KIN-2: 10 µL ALK kinase + IGF1Rtide mix
+#  44. KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM
+#  45. wait 10 min — KIN-2: pre-incubation of compound and kinase, 10 min
+#  46. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) (56 wells), non-contact, a fresh tip every aspirate
+#  47. wait 38.7 min — KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 38.7 min +
+#      about 1.3 min of start and stop work)
+#  48. KIN-2: stop — 25 µL phosphoric acid, non-contact, a fresh tip every aspirate
+#  49. move — Put the P81 filter plate for KIN-2 in slot B3
+#  50. KIN-2: 40 µL of each stopped reaction in columns 1–2 (8-channel) onto the same wells of the P81 filter plate,
+#      a fresh tip every well
+#  51. KIN-2: 40 µL of each stopped reaction in columns 3–12 rows A–D (4 nozzles) onto the same wells of the P81
+#      filter plate, a fresh tip every well
+#  52. move — Tip rack in slot C2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
+#      C2
+#  53. KIN-2: 40 µL of each stopped reaction in columns 3–12 rows A–D (4 nozzles) onto the same wells of the P81
+#      filter plate, a fresh tip every well
+#  54. move — Take reaction plate KIN-2 off the temperature module (radioactive waste)
+#  55. PAUSE — KIN-2: take the P81 filter plate from slot B3; wash it 3-4× with 0.75 % phosphoric acid on a vacuum
+#      manifold, rinse with acetone, dry, add scintillant and count (CPM) on the MicroBeta2 / TopCount. Resume to
+#      continue.
+
 from opentrons import protocol_api
 
 metadata = {
@@ -57,327 +133,434 @@ LOADS = [
     ['entrectinib top 10 uM in DMSO', 'source', 'A1', 20.0],
     ['DMSO', 'reservoir', 'A1', 770.0],
     ['Assay buffer', 'reservoir', 'A2', 1650.0],
-    ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'A1', 350.0],
     ['No-enzyme control: poly(Glu4-Tyr) 50 uM', 'tubes', 'B1', 330.0],
-    ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'C1', 350.0],
-    ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'D1', 350.0],
-    ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 1010.0],
     ['Stop: 3 % phosphoric acid', 'reservoir', 'A3', 4630.0],
-    ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'A2', 350.0],
     ['No-enzyme control: IGF1Rtide 50 uM', 'tubes', 'B2', 230.0],
-    ['ALK kinase + IGF1Rtide mix', 'tubes', 'C2', 350.0],
-    ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 710.0],
 ]
-# Each stroke: [tip, source, aspirate_uL, [[labware, well, uL, at_top], ...], mix_before, mix_after, blow_out, drop_tip]
-# A mix: [repetitions, uL, flow-rate multiplier]
+# Each stroke: one aspirate from `source` (after a fresh `tip` unless None) and its dispenses, each
+# [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is
+# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.
 STEPS = [
     {'op': 'comment', 'text': 'Before the run: entrectinib: make the top solution 10 uM in DMSO by hand (1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 10 µL of that + 90 µL DMSO = 10 uM) and load 20 µL into source-plate well A1'},
     {'op': 'temperature', 'module': 'temp', 'celsius': 30.0},
     {'op': 'distribute', 'text': 'Solvent: 20 µL into the source-plate wells below each top', 'pipette': 'flex_1channel_1000', 'strokes': [
-        [['tips_1000ul_1', 'A1'], ['reservoir', 'A1'], 230.0, [['source', 'A2', 20.0, True], ['source', 'A3', 20.0, True], ['source', 'A4', 20.0, True], ['source', 'A5', 20.0, True], ['source', 'A6', 20.0, True], ['source', 'A7', 20.0, True], ['source', 'A8', 20.0, True], ['source', 'A9', 20.0, True], ['source', 'A10', 20.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_1000ul_1', 'A1'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 230.0, 'dispense': [['source', 'A2', 20.0, True], ['source', 'A3', 20.0, True], ['source', 'A4', 20.0, True], ['source', 'A5', 20.0, True], ['source', 'A6', 20.0, True], ['source', 'A7', 20.0, True], ['source', 'A8', 20.0, True], ['source', 'A9', 20.0, True], ['source', 'A10', 20.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib: serial 1:3 dilution in DMSO (10 µL into 20 µL, mixed)', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        [['tips_50ul_1', 'A12'], ['source', 'A1'], 10.0, [['source', 'A2', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_50ul_1', 'B12'], ['source', 'A2'], 10.0, [['source', 'A3', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_50ul_1', 'C12'], ['source', 'A3'], 10.0, [['source', 'A4', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_50ul_1', 'D12'], ['source', 'A4'], 10.0, [['source', 'A5', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_50ul_1', 'E12'], ['source', 'A5'], 10.0, [['source', 'A6', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_50ul_1', 'F12'], ['source', 'A6'], 10.0, [['source', 'A7', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_50ul_1', 'G12'], ['source', 'A7'], 10.0, [['source', 'A8', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_50ul_1', 'H12'], ['source', 'A8'], 10.0, [['source', 'A9', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_50ul_1', 'A11'], ['source', 'A9'], 10.0, [['source', 'A10', 10.0, False]], None, [3, 15.0, 1.0], '', True],
+        {'tip': ['tips_50ul_1', 'A12'], 'source': ['source', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A2', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'B12'], 'source': ['source', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A3', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'C12'], 'source': ['source', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A4', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'D12'], 'source': ['source', 'A4'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A5', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'E12'], 'source': ['source', 'A5'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A6', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'F12'], 'source': ['source', 'A6'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A7', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'G12'], 'source': ['source', 'A7'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A8', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'H12'], 'source': ['source', 'A8'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A9', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'A11'], 'source': ['source', 'A9'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A10', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'assay buffer: 76 µL into the intermediate wells', 'pipette': 'flex_1channel_1000', 'strokes': [
-        [['tips_1000ul_1', 'B1'], ['reservoir', 'A2'], 810.0, [['intermediate', 'A1', 76.0, True], ['intermediate', 'A2', 76.0, True], ['intermediate', 'A3', 76.0, True], ['intermediate', 'A4', 76.0, True], ['intermediate', 'A5', 76.0, True], ['intermediate', 'A6', 76.0, True], ['intermediate', 'A7', 76.0, True], ['intermediate', 'A8', 76.0, True], ['intermediate', 'A9', 76.0, True], ['intermediate', 'A10', 76.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_1000ul_1', 'B1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 810.0, 'dispense': [['intermediate', 'A1', 76.0, True], ['intermediate', 'A2', 76.0, True], ['intermediate', 'A3', 76.0, True], ['intermediate', 'A4', 76.0, True], ['intermediate', 'A5', 76.0, True], ['intermediate', 'A6', 76.0, True], ['intermediate', 'A7', 76.0, True], ['intermediate', 'A8', 76.0, True], ['intermediate', 'A9', 76.0, True], ['intermediate', 'A10', 76.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'assay buffer: 228 µL into the intermediate wells', 'pipette': 'flex_1channel_1000', 'strokes': [
-        [['tips_1000ul_1', 'C1'], ['reservoir', 'A2'], 228.0, [['intermediate', 'H1', 228.0, True]], None, None, '', True],
+        {'tip': ['tips_1000ul_1', 'C1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 228.0, 'dispense': [['intermediate', 'H1', 228.0, True]], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 1: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        [['tips_50ul_1', 'B11'], ['source', 'A1'], 4.0, [['intermediate', 'A1', 4.0, False]], None, [3, 40.0, 1.0], '', True],
+        {'tip': ['tips_50ul_1', 'B11'], 'source': ['source', 'A1'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A1', 4.0, False]], 'mix_after': [3, 40.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 2: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        [['tips_50ul_1', 'C11'], ['source', 'A2'], 4.0, [['intermediate', 'A2', 4.0, False]], None, [3, 40.0, 1.0], '', True],
+        {'tip': ['tips_50ul_1', 'C11'], 'source': ['source', 'A2'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A2', 4.0, False]], 'mix_after': [3, 40.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 3: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        [['tips_50ul_1', 'D11'], ['source', 'A3'], 4.0, [['intermediate', 'A3', 4.0, False]], None, [3, 40.0, 1.0], '', True],
+        {'tip': ['tips_50ul_1', 'D11'], 'source': ['source', 'A3'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A3', 4.0, False]], 'mix_after': [3, 40.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 4: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        [['tips_50ul_1', 'E11'], ['source', 'A4'], 4.0, [['intermediate', 'A4', 4.0, False]], None, [3, 40.0, 1.0], '', True],
+        {'tip': ['tips_50ul_1', 'E11'], 'source': ['source', 'A4'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A4', 4.0, False]], 'mix_after': [3, 40.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 5: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        [['tips_50ul_1', 'F11'], ['source', 'A5'], 4.0, [['intermediate', 'A5', 4.0, False]], None, [3, 40.0, 1.0], '', True],
+        {'tip': ['tips_50ul_1', 'F11'], 'source': ['source', 'A5'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A5', 4.0, False]], 'mix_after': [3, 40.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 6: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        [['tips_50ul_1', 'G11'], ['source', 'A6'], 4.0, [['intermediate', 'A6', 4.0, False]], None, [3, 40.0, 1.0], '', True],
+        {'tip': ['tips_50ul_1', 'G11'], 'source': ['source', 'A6'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A6', 4.0, False]], 'mix_after': [3, 40.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 7: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        [['tips_50ul_1', 'H11'], ['source', 'A7'], 4.0, [['intermediate', 'A7', 4.0, False]], None, [3, 40.0, 1.0], '', True],
+        {'tip': ['tips_50ul_1', 'H11'], 'source': ['source', 'A7'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A7', 4.0, False]], 'mix_after': [3, 40.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 8: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        [['tips_50ul_1', 'A10'], ['source', 'A8'], 4.0, [['intermediate', 'A8', 4.0, False]], None, [3, 40.0, 1.0], '', True],
+        {'tip': ['tips_50ul_1', 'A10'], 'source': ['source', 'A8'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A8', 4.0, False]], 'mix_after': [3, 40.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 9: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        [['tips_50ul_1', 'B10'], ['source', 'A9'], 4.0, [['intermediate', 'A9', 4.0, False]], None, [3, 40.0, 1.0], '', True],
+        {'tip': ['tips_50ul_1', 'B10'], 'source': ['source', 'A9'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A9', 4.0, False]], 'mix_after': [3, 40.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 10: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        [['tips_50ul_1', 'C10'], ['source', 'A10'], 4.0, [['intermediate', 'A10', 4.0, False]], None, [3, 40.0, 1.0], '', True],
+        {'tip': ['tips_50ul_1', 'C10'], 'source': ['source', 'A10'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A10', 4.0, False]], 'mix_after': [3, 40.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'Vehicle: 12 µL solvent into 228 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        [['tips_50ul_1', 'D10'], ['reservoir', 'A1'], 12.0, [['intermediate', 'H1', 12.0, False]], None, [3, 50.0, 1.0], '', True],
+        {'tip': ['tips_50ul_1', 'D10'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 12.0, 'dispense': [['intermediate', 'H1', 12.0, False]], 'mix_after': [3, 50.0, 1.0], 'drop': True},
     ]},
     {'op': 'comment', 'text': 'Plate KIN-1: reaction at 30 °C on the temperature module'},
     {'op': 'move', 'labware': 'plate_1', 'to': 'temp', 'gripper': True, 'text': 'Put reaction plate KIN-1 on the temperature module'},
     {'op': 'transfer', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip each', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        [['tips_50ul_1', 'E10'], ['intermediate', 'A1'], 5.0, [['plate_1', 'A1', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'F10'], ['intermediate', 'A1'], 5.0, [['plate_1', 'B1', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'G10'], ['intermediate', 'A1'], 5.0, [['plate_1', 'C1', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'H10'], ['intermediate', 'A1'], 5.0, [['plate_1', 'D1', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'A9'], ['intermediate', 'A1'], 5.0, [['plate_1', 'E1', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'B9'], ['intermediate', 'A1'], 5.0, [['plate_1', 'F1', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'C9'], ['intermediate', 'H1'], 5.0, [['plate_1', 'G1', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'D9'], ['intermediate', 'H1'], 5.0, [['plate_1', 'H1', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'E9'], ['intermediate', 'A2'], 5.0, [['plate_1', 'A2', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'F9'], ['intermediate', 'A2'], 5.0, [['plate_1', 'B2', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'G9'], ['intermediate', 'A2'], 5.0, [['plate_1', 'C2', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'H9'], ['intermediate', 'A2'], 5.0, [['plate_1', 'D2', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'A8'], ['intermediate', 'A2'], 5.0, [['plate_1', 'E2', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'B8'], ['intermediate', 'A2'], 5.0, [['plate_1', 'F2', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'C8'], ['intermediate', 'H1'], 5.0, [['plate_1', 'G2', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'D8'], ['intermediate', 'H1'], 5.0, [['plate_1', 'H2', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'E8'], ['intermediate', 'A3'], 5.0, [['plate_1', 'A3', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'F8'], ['intermediate', 'A3'], 5.0, [['plate_1', 'B3', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'G8'], ['intermediate', 'A3'], 5.0, [['plate_1', 'C3', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'H8'], ['intermediate', 'A3'], 5.0, [['plate_1', 'D3', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'A7'], ['intermediate', 'A3'], 5.0, [['plate_1', 'E3', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'B7'], ['intermediate', 'A3'], 5.0, [['plate_1', 'F3', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'C7'], ['intermediate', 'H1'], 5.0, [['plate_1', 'G3', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'D7'], ['intermediate', 'H1'], 5.0, [['plate_1', 'H3', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'E7'], ['intermediate', 'A4'], 5.0, [['plate_1', 'A4', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'F7'], ['intermediate', 'A4'], 5.0, [['plate_1', 'B4', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'G7'], ['intermediate', 'A4'], 5.0, [['plate_1', 'C4', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'H7'], ['intermediate', 'A4'], 5.0, [['plate_1', 'D4', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'A6'], ['intermediate', 'A4'], 5.0, [['plate_1', 'E4', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'B6'], ['intermediate', 'A4'], 5.0, [['plate_1', 'F4', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'C6'], ['intermediate', 'H1'], 5.0, [['plate_1', 'G4', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'D6'], ['intermediate', 'H1'], 5.0, [['plate_1', 'H4', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'E6'], ['intermediate', 'A5'], 5.0, [['plate_1', 'A5', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'F6'], ['intermediate', 'A5'], 5.0, [['plate_1', 'B5', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'G6'], ['intermediate', 'A5'], 5.0, [['plate_1', 'C5', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'H6'], ['intermediate', 'A5'], 5.0, [['plate_1', 'D5', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'A5'], ['intermediate', 'A5'], 5.0, [['plate_1', 'E5', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'B5'], ['intermediate', 'A5'], 5.0, [['plate_1', 'F5', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'C5'], ['intermediate', 'H1'], 5.0, [['plate_1', 'G5', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'D5'], ['intermediate', 'H1'], 5.0, [['plate_1', 'H5', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'E5'], ['intermediate', 'A6'], 5.0, [['plate_1', 'A6', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'F5'], ['intermediate', 'A6'], 5.0, [['plate_1', 'B6', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'G5'], ['intermediate', 'A6'], 5.0, [['plate_1', 'C6', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'H5'], ['intermediate', 'A6'], 5.0, [['plate_1', 'D6', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'A4'], ['intermediate', 'A6'], 5.0, [['plate_1', 'E6', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'B4'], ['intermediate', 'A6'], 5.0, [['plate_1', 'F6', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'C4'], ['intermediate', 'H1'], 5.0, [['plate_1', 'G6', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'D4'], ['intermediate', 'H1'], 5.0, [['plate_1', 'H6', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'E4'], ['intermediate', 'A7'], 5.0, [['plate_1', 'A7', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'F4'], ['intermediate', 'A7'], 5.0, [['plate_1', 'B7', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'G4'], ['intermediate', 'A7'], 5.0, [['plate_1', 'C7', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'H4'], ['intermediate', 'A7'], 5.0, [['plate_1', 'D7', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'A3'], ['intermediate', 'A7'], 5.0, [['plate_1', 'E7', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'B3'], ['intermediate', 'A7'], 5.0, [['plate_1', 'F7', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'C3'], ['intermediate', 'A8'], 5.0, [['plate_1', 'A8', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'D3'], ['intermediate', 'A8'], 5.0, [['plate_1', 'B8', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'E3'], ['intermediate', 'A8'], 5.0, [['plate_1', 'C8', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'F3'], ['intermediate', 'A8'], 5.0, [['plate_1', 'D8', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'G3'], ['intermediate', 'A8'], 5.0, [['plate_1', 'E8', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'H3'], ['intermediate', 'A8'], 5.0, [['plate_1', 'F8', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'A2'], ['intermediate', 'A9'], 5.0, [['plate_1', 'A9', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'B2'], ['intermediate', 'A9'], 5.0, [['plate_1', 'B9', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'C2'], ['intermediate', 'A9'], 5.0, [['plate_1', 'C9', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'D2'], ['intermediate', 'A9'], 5.0, [['plate_1', 'D9', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'E2'], ['intermediate', 'A9'], 5.0, [['plate_1', 'E9', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'F2'], ['intermediate', 'A9'], 5.0, [['plate_1', 'F9', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'G2'], ['intermediate', 'A10'], 5.0, [['plate_1', 'A10', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'H2'], ['intermediate', 'A10'], 5.0, [['plate_1', 'B10', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'A1'], ['intermediate', 'A10'], 5.0, [['plate_1', 'C10', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'B1'], ['intermediate', 'A10'], 5.0, [['plate_1', 'D10', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'C1'], ['intermediate', 'A10'], 5.0, [['plate_1', 'E10', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'D1'], ['intermediate', 'A10'], 5.0, [['plate_1', 'F10', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'E1'], ['intermediate', 'H1'], 5.0, [['plate_1', 'A11', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'F1'], ['intermediate', 'H1'], 5.0, [['plate_1', 'B11', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'G1'], ['intermediate', 'H1'], 5.0, [['plate_1', 'C11', 5.0, False]], None, None, '', True],
-        [['tips_50ul_1', 'H1'], ['intermediate', 'H1'], 5.0, [['plate_1', 'D11', 5.0, False]], None, None, '', True],
+        {'tip': ['tips_50ul_1', 'E10'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A1', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'F10'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B1', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'G10'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C1', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'H10'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D1', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'A9'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E1', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'B9'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F1', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'C9'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G1', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'D9'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'H1', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'E9'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A2', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'F9'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B2', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'G9'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C2', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'H9'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D2', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'A8'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E2', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'B8'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F2', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'C8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G2', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'D8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'H2', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'E8'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A3', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'F8'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B3', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'G8'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C3', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'H8'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D3', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'A7'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E3', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'B7'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F3', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'C7'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G3', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'D7'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'H3', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'E7'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A4', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'F7'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B4', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'G7'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C4', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'H7'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D4', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'A6'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E4', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'B6'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F4', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'C6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G4', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'D6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'H4', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'E6'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A5', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'F6'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B5', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'G6'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C5', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'H6'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D5', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'A5'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E5', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'B5'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F5', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'C5'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G5', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'D5'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'H5', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'E5'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A6', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'F5'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B6', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'G5'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C6', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'H5'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D6', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'A4'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E6', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'B4'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F6', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'C4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G6', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'D4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'H6', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'E4'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A7', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'F4'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B7', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'G4'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C7', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'H4'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D7', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'A3'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E7', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'B3'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F7', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'C3'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A8', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'D3'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B8', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'E3'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C8', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'F3'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D8', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'G3'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E8', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'H3'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F8', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'A2'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A9', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'B2'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B9', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'C2'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C9', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'D2'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D9', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'E2'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E9', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'F2'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F9', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'G2'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A10', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'H2'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B10', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'A1'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C10', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'B1'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D10', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'C1'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E10', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'D1'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F10', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'E1'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A11', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'F1'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B11', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'G1'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C11', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'H1'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D11', 5.0, False]], 'drop': True},
     ]},
     {'op': 'move', 'labware': 'tips_50ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot C2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot C2'},
     {'op': 'load', 'labware': 'tips_50ul_2'},
     {'op': 'transfer', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip each', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        [['tips_50ul_2', 'A12'], ['intermediate', 'H1'], 5.0, [['plate_1', 'E11', 5.0, False]], None, None, '', True],
-        [['tips_50ul_2', 'B12'], ['intermediate', 'H1'], 5.0, [['plate_1', 'F11', 5.0, False]], None, None, '', True],
-        [['tips_50ul_2', 'C12'], ['intermediate', 'H1'], 5.0, [['plate_1', 'A12', 5.0, False]], None, None, '', True],
-        [['tips_50ul_2', 'D12'], ['intermediate', 'H1'], 5.0, [['plate_1', 'B12', 5.0, False]], None, None, '', True],
-        [['tips_50ul_2', 'E12'], ['intermediate', 'H1'], 5.0, [['plate_1', 'C12', 5.0, False]], None, None, '', True],
-        [['tips_50ul_2', 'F12'], ['intermediate', 'H1'], 5.0, [['plate_1', 'D12', 5.0, False]], None, None, '', True],
-        [['tips_50ul_2', 'G12'], ['intermediate', 'H1'], 5.0, [['plate_1', 'E12', 5.0, False]], None, None, '', True],
-        [['tips_50ul_2', 'H12'], ['intermediate', 'H1'], 5.0, [['plate_1', 'F12', 5.0, False]], None, None, '', True],
+        {'tip': ['tips_50ul_2', 'A12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E11', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'B12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F11', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'C12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A12', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'D12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B12', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'E12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C12', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'F12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D12', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'G12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E12', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'H12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F12', 5.0, False]], 'drop': True},
     ]},
+    {'op': 'pause', 'text': "KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC kinase + poly(Glu4-Tyr) mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume", 'loads': [['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'A1', 350.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'C1', 350.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'D1', 350.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 1010.0]]},
     {'op': 'distribute', 'text': 'KIN-1: 10 µL TRKA kinase + poly(Glu4-Tyr) mix', 'pipette': 'flex_1channel_1000', 'strokes': [
-        [['tips_1000ul_1', 'D1'], ['tubes', 'A1'], 290.0, [['plate_1', 'A1', 10.0, True], ['plate_1', 'B1', 10.0, True], ['plate_1', 'G1', 10.0, True], ['plate_1', 'H1', 10.0, True], ['plate_1', 'A2', 10.0, True], ['plate_1', 'B2', 10.0, True], ['plate_1', 'A3', 10.0, True], ['plate_1', 'B3', 10.0, True], ['plate_1', 'A4', 10.0, True], ['plate_1', 'B4', 10.0, True], ['plate_1', 'A5', 10.0, True], ['plate_1', 'B5', 10.0, True], ['plate_1', 'A6', 10.0, True], ['plate_1', 'B6', 10.0, True], ['plate_1', 'A7', 10.0, True], ['plate_1', 'B7', 10.0, True], ['plate_1', 'A8', 10.0, True], ['plate_1', 'B8', 10.0, True], ['plate_1', 'A9', 10.0, True], ['plate_1', 'B9', 10.0, True], ['plate_1', 'A10', 10.0, True], ['plate_1', 'B10', 10.0, True], ['plate_1', 'A11', 10.0, True], ['plate_1', 'B11', 10.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_1000ul_1', 'D1'], 'source': ['tubes', 'A1'], 'aspirate_uL': 290.0, 'dispense': [['plate_1', 'A1', 10.0, True], ['plate_1', 'B1', 10.0, True], ['plate_1', 'G1', 10.0, True], ['plate_1', 'H1', 10.0, True], ['plate_1', 'A2', 10.0, True], ['plate_1', 'B2', 10.0, True], ['plate_1', 'A3', 10.0, True], ['plate_1', 'B3', 10.0, True], ['plate_1', 'A4', 10.0, True], ['plate_1', 'B4', 10.0, True], ['plate_1', 'A5', 10.0, True], ['plate_1', 'B5', 10.0, True], ['plate_1', 'A6', 10.0, True], ['plate_1', 'B6', 10.0, True], ['plate_1', 'A7', 10.0, True], ['plate_1', 'B7', 10.0, True], ['plate_1', 'A8', 10.0, True], ['plate_1', 'B8', 10.0, True], ['plate_1', 'A9', 10.0, True], ['plate_1', 'B9', 10.0, True], ['plate_1', 'A10', 10.0, True], ['plate_1', 'B10', 10.0, True], ['plate_1', 'A11', 10.0, True], ['plate_1', 'B11', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-1: 10 µL No-enzyme control: poly(Glu4-Tyr) 50 uM', 'pipette': 'flex_1channel_1000', 'strokes': [
-        [['tips_1000ul_1', 'E1'], ['tubes', 'B1'], 90.0, [['plate_1', 'G2', 10.0, True], ['plate_1', 'H2', 10.0, True], ['plate_1', 'A12', 10.0, True], ['plate_1', 'B12', 10.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_1000ul_1', 'E1'], 'source': ['tubes', 'B1'], 'aspirate_uL': 90.0, 'dispense': [['plate_1', 'G2', 10.0, True], ['plate_1', 'H2', 10.0, True], ['plate_1', 'A12', 10.0, True], ['plate_1', 'B12', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-1: 10 µL TRKB kinase + poly(Glu4-Tyr) mix', 'pipette': 'flex_1channel_1000', 'strokes': [
-        [['tips_1000ul_1', 'F1'], ['tubes', 'C1'], 290.0, [['plate_1', 'C1', 10.0, True], ['plate_1', 'D1', 10.0, True], ['plate_1', 'C2', 10.0, True], ['plate_1', 'D2', 10.0, True], ['plate_1', 'C3', 10.0, True], ['plate_1', 'D3', 10.0, True], ['plate_1', 'G3', 10.0, True], ['plate_1', 'H3', 10.0, True], ['plate_1', 'C4', 10.0, True], ['plate_1', 'D4', 10.0, True], ['plate_1', 'C5', 10.0, True], ['plate_1', 'D5', 10.0, True], ['plate_1', 'C6', 10.0, True], ['plate_1', 'D6', 10.0, True], ['plate_1', 'C7', 10.0, True], ['plate_1', 'D7', 10.0, True], ['plate_1', 'C8', 10.0, True], ['plate_1', 'D8', 10.0, True], ['plate_1', 'C9', 10.0, True], ['plate_1', 'D9', 10.0, True], ['plate_1', 'C10', 10.0, True], ['plate_1', 'D10', 10.0, True], ['plate_1', 'C11', 10.0, True], ['plate_1', 'D11', 10.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_1000ul_1', 'F1'], 'source': ['tubes', 'C1'], 'aspirate_uL': 290.0, 'dispense': [['plate_1', 'C1', 10.0, True], ['plate_1', 'D1', 10.0, True], ['plate_1', 'C2', 10.0, True], ['plate_1', 'D2', 10.0, True], ['plate_1', 'C3', 10.0, True], ['plate_1', 'D3', 10.0, True], ['plate_1', 'G3', 10.0, True], ['plate_1', 'H3', 10.0, True], ['plate_1', 'C4', 10.0, True], ['plate_1', 'D4', 10.0, True], ['plate_1', 'C5', 10.0, True], ['plate_1', 'D5', 10.0, True], ['plate_1', 'C6', 10.0, True], ['plate_1', 'D6', 10.0, True], ['plate_1', 'C7', 10.0, True], ['plate_1', 'D7', 10.0, True], ['plate_1', 'C8', 10.0, True], ['plate_1', 'D8', 10.0, True], ['plate_1', 'C9', 10.0, True], ['plate_1', 'D9', 10.0, True], ['plate_1', 'C10', 10.0, True], ['plate_1', 'D10', 10.0, True], ['plate_1', 'C11', 10.0, True], ['plate_1', 'D11', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-1: 10 µL No-enzyme control: poly(Glu4-Tyr) 50 uM', 'pipette': 'flex_1channel_1000', 'strokes': [
-        [['tips_1000ul_1', 'G1'], ['tubes', 'B1'], 90.0, [['plate_1', 'G4', 10.0, True], ['plate_1', 'H4', 10.0, True], ['plate_1', 'C12', 10.0, True], ['plate_1', 'D12', 10.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_1000ul_1', 'G1'], 'source': ['tubes', 'B1'], 'aspirate_uL': 90.0, 'dispense': [['plate_1', 'G4', 10.0, True], ['plate_1', 'H4', 10.0, True], ['plate_1', 'C12', 10.0, True], ['plate_1', 'D12', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-1: 10 µL TRKC kinase + poly(Glu4-Tyr) mix', 'pipette': 'flex_1channel_1000', 'strokes': [
-        [['tips_1000ul_1', 'H1'], ['tubes', 'D1'], 290.0, [['plate_1', 'E1', 10.0, True], ['plate_1', 'F1', 10.0, True], ['plate_1', 'E2', 10.0, True], ['plate_1', 'F2', 10.0, True], ['plate_1', 'E3', 10.0, True], ['plate_1', 'F3', 10.0, True], ['plate_1', 'E4', 10.0, True], ['plate_1', 'F4', 10.0, True], ['plate_1', 'E5', 10.0, True], ['plate_1', 'F5', 10.0, True], ['plate_1', 'G5', 10.0, True], ['plate_1', 'H5', 10.0, True], ['plate_1', 'E6', 10.0, True], ['plate_1', 'F6', 10.0, True], ['plate_1', 'E7', 10.0, True], ['plate_1', 'F7', 10.0, True], ['plate_1', 'E8', 10.0, True], ['plate_1', 'F8', 10.0, True], ['plate_1', 'E9', 10.0, True], ['plate_1', 'F9', 10.0, True], ['plate_1', 'E10', 10.0, True], ['plate_1', 'F10', 10.0, True], ['plate_1', 'E11', 10.0, True], ['plate_1', 'F11', 10.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_1000ul_1', 'H1'], 'source': ['tubes', 'D1'], 'aspirate_uL': 290.0, 'dispense': [['plate_1', 'E1', 10.0, True], ['plate_1', 'F1', 10.0, True], ['plate_1', 'E2', 10.0, True], ['plate_1', 'F2', 10.0, True], ['plate_1', 'E3', 10.0, True], ['plate_1', 'F3', 10.0, True], ['plate_1', 'E4', 10.0, True], ['plate_1', 'F4', 10.0, True], ['plate_1', 'E5', 10.0, True], ['plate_1', 'F5', 10.0, True], ['plate_1', 'G5', 10.0, True], ['plate_1', 'H5', 10.0, True], ['plate_1', 'E6', 10.0, True], ['plate_1', 'F6', 10.0, True], ['plate_1', 'E7', 10.0, True], ['plate_1', 'F7', 10.0, True], ['plate_1', 'E8', 10.0, True], ['plate_1', 'F8', 10.0, True], ['plate_1', 'E9', 10.0, True], ['plate_1', 'F9', 10.0, True], ['plate_1', 'E10', 10.0, True], ['plate_1', 'F10', 10.0, True], ['plate_1', 'E11', 10.0, True], ['plate_1', 'F11', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-1: 10 µL No-enzyme control: poly(Glu4-Tyr) 50 uM', 'pipette': 'flex_1channel_1000', 'strokes': [
-        [['tips_1000ul_1', 'A2'], ['tubes', 'B1'], 90.0, [['plate_1', 'G6', 10.0, True], ['plate_1', 'H6', 10.0, True], ['plate_1', 'E12', 10.0, True], ['plate_1', 'F12', 10.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_1000ul_1', 'A2'], 'source': ['tubes', 'B1'], 'aspirate_uL': 90.0, 'dispense': [['plate_1', 'G6', 10.0, True], ['plate_1', 'H6', 10.0, True], ['plate_1', 'E12', 10.0, True], ['plate_1', 'F12', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'delay', 'minutes': 10.0, 'text': 'KIN-1: pre-incubation of compound and kinase, 10 min'},
     {'op': 'comment', 'text': 'KIN-1: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the trash'},
     {'op': 'distribute', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) (84 wells), non-contact, a fresh tip every aspirate', 'pipette': 'flex_1channel_1000', 'strokes': [
-        [['tips_1000ul_1', 'B2'], ['hot', 'A1'], 890.0, [['plate_1', 'A1', 10.0, True], ['plate_1', 'B1', 10.0, True], ['plate_1', 'C1', 10.0, True], ['plate_1', 'D1', 10.0, True], ['plate_1', 'E1', 10.0, True], ['plate_1', 'F1', 10.0, True], ['plate_1', 'G1', 10.0, True], ['plate_1', 'H1', 10.0, True], ['plate_1', 'A2', 10.0, True], ['plate_1', 'B2', 10.0, True], ['plate_1', 'C2', 10.0, True], ['plate_1', 'D2', 10.0, True], ['plate_1', 'E2', 10.0, True], ['plate_1', 'F2', 10.0, True], ['plate_1', 'G2', 10.0, True], ['plate_1', 'H2', 10.0, True], ['plate_1', 'A3', 10.0, True], ['plate_1', 'B3', 10.0, True], ['plate_1', 'C3', 10.0, True], ['plate_1', 'D3', 10.0, True], ['plate_1', 'E3', 10.0, True], ['plate_1', 'F3', 10.0, True], ['plate_1', 'G3', 10.0, True], ['plate_1', 'H3', 10.0, True], ['plate_1', 'A4', 10.0, True], ['plate_1', 'B4', 10.0, True], ['plate_1', 'C4', 10.0, True], ['plate_1', 'D4', 10.0, True], ['plate_1', 'E4', 10.0, True], ['plate_1', 'F4', 10.0, True], ['plate_1', 'G4', 10.0, True], ['plate_1', 'H4', 10.0, True], ['plate_1', 'A5', 10.0, True], ['plate_1', 'B5', 10.0, True], ['plate_1', 'C5', 10.0, True], ['plate_1', 'D5', 10.0, True], ['plate_1', 'E5', 10.0, True], ['plate_1', 'F5', 10.0, True], ['plate_1', 'G5', 10.0, True], ['plate_1', 'H5', 10.0, True], ['plate_1', 'A6', 10.0, True], ['plate_1', 'B6', 10.0, True], ['plate_1', 'C6', 10.0, True], ['plate_1', 'D6', 10.0, True], ['plate_1', 'E6', 10.0, True], ['plate_1', 'F6', 10.0, True], ['plate_1', 'G6', 10.0, True], ['plate_1', 'H6', 10.0, True], ['plate_1', 'A7', 10.0, True], ['plate_1', 'B7', 10.0, True], ['plate_1', 'C7', 10.0, True], ['plate_1', 'D7', 10.0, True], ['plate_1', 'E7', 10.0, True], ['plate_1', 'F7', 10.0, True], ['plate_1', 'A8', 10.0, True], ['plate_1', 'B8', 10.0, True], ['plate_1', 'C8', 10.0, True], ['plate_1', 'D8', 10.0, True], ['plate_1', 'E8', 10.0, True], ['plate_1', 'F8', 10.0, True], ['plate_1', 'A9', 10.0, True], ['plate_1', 'B9', 10.0, True], ['plate_1', 'C9', 10.0, True], ['plate_1', 'D9', 10.0, True], ['plate_1', 'E9', 10.0, True], ['plate_1', 'F9', 10.0, True], ['plate_1', 'A10', 10.0, True], ['plate_1', 'B10', 10.0, True], ['plate_1', 'C10', 10.0, True], ['plate_1', 'D10', 10.0, True], ['plate_1', 'E10', 10.0, True], ['plate_1', 'F10', 10.0, True], ['plate_1', 'A11', 10.0, True], ['plate_1', 'B11', 10.0, True], ['plate_1', 'C11', 10.0, True], ['plate_1', 'D11', 10.0, True], ['plate_1', 'E11', 10.0, True], ['plate_1', 'F11', 10.0, True], ['plate_1', 'A12', 10.0, True], ['plate_1', 'B12', 10.0, True], ['plate_1', 'C12', 10.0, True], ['plate_1', 'D12', 10.0, True], ['plate_1', 'E12', 10.0, True], ['plate_1', 'F12', 10.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_1000ul_1', 'B2'], 'source': ['hot', 'A1'], 'aspirate_uL': 890.0, 'dispense': [['plate_1', 'A1', 10.0, True], ['plate_1', 'B1', 10.0, True], ['plate_1', 'C1', 10.0, True], ['plate_1', 'D1', 10.0, True], ['plate_1', 'E1', 10.0, True], ['plate_1', 'F1', 10.0, True], ['plate_1', 'G1', 10.0, True], ['plate_1', 'H1', 10.0, True], ['plate_1', 'A2', 10.0, True], ['plate_1', 'B2', 10.0, True], ['plate_1', 'C2', 10.0, True], ['plate_1', 'D2', 10.0, True], ['plate_1', 'E2', 10.0, True], ['plate_1', 'F2', 10.0, True], ['plate_1', 'G2', 10.0, True], ['plate_1', 'H2', 10.0, True], ['plate_1', 'A3', 10.0, True], ['plate_1', 'B3', 10.0, True], ['plate_1', 'C3', 10.0, True], ['plate_1', 'D3', 10.0, True], ['plate_1', 'E3', 10.0, True], ['plate_1', 'F3', 10.0, True], ['plate_1', 'G3', 10.0, True], ['plate_1', 'H3', 10.0, True], ['plate_1', 'A4', 10.0, True], ['plate_1', 'B4', 10.0, True], ['plate_1', 'C4', 10.0, True], ['plate_1', 'D4', 10.0, True], ['plate_1', 'E4', 10.0, True], ['plate_1', 'F4', 10.0, True], ['plate_1', 'G4', 10.0, True], ['plate_1', 'H4', 10.0, True], ['plate_1', 'A5', 10.0, True], ['plate_1', 'B5', 10.0, True], ['plate_1', 'C5', 10.0, True], ['plate_1', 'D5', 10.0, True], ['plate_1', 'E5', 10.0, True], ['plate_1', 'F5', 10.0, True], ['plate_1', 'G5', 10.0, True], ['plate_1', 'H5', 10.0, True], ['plate_1', 'A6', 10.0, True], ['plate_1', 'B6', 10.0, True], ['plate_1', 'C6', 10.0, True], ['plate_1', 'D6', 10.0, True], ['plate_1', 'E6', 10.0, True], ['plate_1', 'F6', 10.0, True], ['plate_1', 'G6', 10.0, True], ['plate_1', 'H6', 10.0, True], ['plate_1', 'A7', 10.0, True], ['plate_1', 'B7', 10.0, True], ['plate_1', 'C7', 10.0, True], ['plate_1', 'D7', 10.0, True], ['plate_1', 'E7', 10.0, True], ['plate_1', 'F7', 10.0, True], ['plate_1', 'A8', 10.0, True], ['plate_1', 'B8', 10.0, True], ['plate_1', 'C8', 10.0, True], ['plate_1', 'D8', 10.0, True], ['plate_1', 'E8', 10.0, True], ['plate_1', 'F8', 10.0, True], ['plate_1', 'A9', 10.0, True], ['plate_1', 'B9', 10.0, True], ['plate_1', 'C9', 10.0, True], ['plate_1', 'D9', 10.0, True], ['plate_1', 'E9', 10.0, True], ['plate_1', 'F9', 10.0, True], ['plate_1', 'A10', 10.0, True], ['plate_1', 'B10', 10.0, True], ['plate_1', 'C10', 10.0, True], ['plate_1', 'D10', 10.0, True], ['plate_1', 'E10', 10.0, True], ['plate_1', 'F10', 10.0, True], ['plate_1', 'A11', 10.0, True], ['plate_1', 'B11', 10.0, True], ['plate_1', 'C11', 10.0, True], ['plate_1', 'D11', 10.0, True], ['plate_1', 'E11', 10.0, True], ['plate_1', 'F11', 10.0, True], ['plate_1', 'A12', 10.0, True], ['plate_1', 'B12', 10.0, True], ['plate_1', 'C12', 10.0, True], ['plate_1', 'D12', 10.0, True], ['plate_1', 'E12', 10.0, True], ['plate_1', 'F12', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'delay', 'minutes': 40.0, 'text': 'KIN-1: kinase reaction, 40 min at 30 °C'},
+    {'op': 'delay', 'minutes': 38.1, 'text': 'KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 38.1 min + about 1.9 min of start and stop work)'},
     {'op': 'distribute', 'text': 'KIN-1: stop — 25 µL phosphoric acid, non-contact, a fresh tip every aspirate', 'pipette': 'flex_1channel_1000', 'strokes': [
-        [['tips_1000ul_1', 'C2'], ['reservoir', 'A3'], 1000.0, [['plate_1', 'A1', 25.0, True], ['plate_1', 'B1', 25.0, True], ['plate_1', 'C1', 25.0, True], ['plate_1', 'D1', 25.0, True], ['plate_1', 'E1', 25.0, True], ['plate_1', 'F1', 25.0, True], ['plate_1', 'G1', 25.0, True], ['plate_1', 'H1', 25.0, True], ['plate_1', 'A2', 25.0, True], ['plate_1', 'B2', 25.0, True], ['plate_1', 'C2', 25.0, True], ['plate_1', 'D2', 25.0, True], ['plate_1', 'E2', 25.0, True], ['plate_1', 'F2', 25.0, True], ['plate_1', 'G2', 25.0, True], ['plate_1', 'H2', 25.0, True], ['plate_1', 'A3', 25.0, True], ['plate_1', 'B3', 25.0, True], ['plate_1', 'C3', 25.0, True], ['plate_1', 'D3', 25.0, True], ['plate_1', 'E3', 25.0, True], ['plate_1', 'F3', 25.0, True], ['plate_1', 'G3', 25.0, True], ['plate_1', 'H3', 25.0, True], ['plate_1', 'A4', 25.0, True], ['plate_1', 'B4', 25.0, True], ['plate_1', 'C4', 25.0, True], ['plate_1', 'D4', 25.0, True], ['plate_1', 'E4', 25.0, True], ['plate_1', 'F4', 25.0, True], ['plate_1', 'G4', 25.0, True], ['plate_1', 'H4', 25.0, True], ['plate_1', 'A5', 25.0, True], ['plate_1', 'B5', 25.0, True], ['plate_1', 'C5', 25.0, True], ['plate_1', 'D5', 25.0, True], ['plate_1', 'E5', 25.0, True], ['plate_1', 'F5', 25.0, True]], None, None, 'trash', True],
-        [['tips_1000ul_1', 'D2'], ['reservoir', 'A3'], 1000.0, [['plate_1', 'G5', 25.0, True], ['plate_1', 'H5', 25.0, True], ['plate_1', 'A6', 25.0, True], ['plate_1', 'B6', 25.0, True], ['plate_1', 'C6', 25.0, True], ['plate_1', 'D6', 25.0, True], ['plate_1', 'E6', 25.0, True], ['plate_1', 'F6', 25.0, True], ['plate_1', 'G6', 25.0, True], ['plate_1', 'H6', 25.0, True], ['plate_1', 'A7', 25.0, True], ['plate_1', 'B7', 25.0, True], ['plate_1', 'C7', 25.0, True], ['plate_1', 'D7', 25.0, True], ['plate_1', 'E7', 25.0, True], ['plate_1', 'F7', 25.0, True], ['plate_1', 'A8', 25.0, True], ['plate_1', 'B8', 25.0, True], ['plate_1', 'C8', 25.0, True], ['plate_1', 'D8', 25.0, True], ['plate_1', 'E8', 25.0, True], ['plate_1', 'F8', 25.0, True], ['plate_1', 'A9', 25.0, True], ['plate_1', 'B9', 25.0, True], ['plate_1', 'C9', 25.0, True], ['plate_1', 'D9', 25.0, True], ['plate_1', 'E9', 25.0, True], ['plate_1', 'F9', 25.0, True], ['plate_1', 'A10', 25.0, True], ['plate_1', 'B10', 25.0, True], ['plate_1', 'C10', 25.0, True], ['plate_1', 'D10', 25.0, True], ['plate_1', 'E10', 25.0, True], ['plate_1', 'F10', 25.0, True], ['plate_1', 'A11', 25.0, True], ['plate_1', 'B11', 25.0, True], ['plate_1', 'C11', 25.0, True], ['plate_1', 'D11', 25.0, True]], None, None, 'trash', True],
-        [['tips_1000ul_1', 'E2'], ['reservoir', 'A3'], 250.0, [['plate_1', 'E11', 25.0, True], ['plate_1', 'F11', 25.0, True], ['plate_1', 'A12', 25.0, True], ['plate_1', 'B12', 25.0, True], ['plate_1', 'C12', 25.0, True], ['plate_1', 'D12', 25.0, True], ['plate_1', 'E12', 25.0, True], ['plate_1', 'F12', 25.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_1000ul_1', 'C2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 1000.0, 'dispense': [['plate_1', 'A1', 25.0, True], ['plate_1', 'B1', 25.0, True], ['plate_1', 'C1', 25.0, True], ['plate_1', 'D1', 25.0, True], ['plate_1', 'E1', 25.0, True], ['plate_1', 'F1', 25.0, True], ['plate_1', 'G1', 25.0, True], ['plate_1', 'H1', 25.0, True], ['plate_1', 'A2', 25.0, True], ['plate_1', 'B2', 25.0, True], ['plate_1', 'C2', 25.0, True], ['plate_1', 'D2', 25.0, True], ['plate_1', 'E2', 25.0, True], ['plate_1', 'F2', 25.0, True], ['plate_1', 'G2', 25.0, True], ['plate_1', 'H2', 25.0, True], ['plate_1', 'A3', 25.0, True], ['plate_1', 'B3', 25.0, True], ['plate_1', 'C3', 25.0, True], ['plate_1', 'D3', 25.0, True], ['plate_1', 'E3', 25.0, True], ['plate_1', 'F3', 25.0, True], ['plate_1', 'G3', 25.0, True], ['plate_1', 'H3', 25.0, True], ['plate_1', 'A4', 25.0, True], ['plate_1', 'B4', 25.0, True], ['plate_1', 'C4', 25.0, True], ['plate_1', 'D4', 25.0, True], ['plate_1', 'E4', 25.0, True], ['plate_1', 'F4', 25.0, True], ['plate_1', 'G4', 25.0, True], ['plate_1', 'H4', 25.0, True], ['plate_1', 'A5', 25.0, True], ['plate_1', 'B5', 25.0, True], ['plate_1', 'C5', 25.0, True], ['plate_1', 'D5', 25.0, True], ['plate_1', 'E5', 25.0, True], ['plate_1', 'F5', 25.0, True]], 'blow_out': 'trash', 'drop': True},
+        {'tip': ['tips_1000ul_1', 'D2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 1000.0, 'dispense': [['plate_1', 'G5', 25.0, True], ['plate_1', 'H5', 25.0, True], ['plate_1', 'A6', 25.0, True], ['plate_1', 'B6', 25.0, True], ['plate_1', 'C6', 25.0, True], ['plate_1', 'D6', 25.0, True], ['plate_1', 'E6', 25.0, True], ['plate_1', 'F6', 25.0, True], ['plate_1', 'G6', 25.0, True], ['plate_1', 'H6', 25.0, True], ['plate_1', 'A7', 25.0, True], ['plate_1', 'B7', 25.0, True], ['plate_1', 'C7', 25.0, True], ['plate_1', 'D7', 25.0, True], ['plate_1', 'E7', 25.0, True], ['plate_1', 'F7', 25.0, True], ['plate_1', 'A8', 25.0, True], ['plate_1', 'B8', 25.0, True], ['plate_1', 'C8', 25.0, True], ['plate_1', 'D8', 25.0, True], ['plate_1', 'E8', 25.0, True], ['plate_1', 'F8', 25.0, True], ['plate_1', 'A9', 25.0, True], ['plate_1', 'B9', 25.0, True], ['plate_1', 'C9', 25.0, True], ['plate_1', 'D9', 25.0, True], ['plate_1', 'E9', 25.0, True], ['plate_1', 'F9', 25.0, True], ['plate_1', 'A10', 25.0, True], ['plate_1', 'B10', 25.0, True], ['plate_1', 'C10', 25.0, True], ['plate_1', 'D10', 25.0, True], ['plate_1', 'E10', 25.0, True], ['plate_1', 'F10', 25.0, True], ['plate_1', 'A11', 25.0, True], ['plate_1', 'B11', 25.0, True], ['plate_1', 'C11', 25.0, True], ['plate_1', 'D11', 25.0, True]], 'blow_out': 'trash', 'drop': True},
+        {'tip': ['tips_1000ul_1', 'E2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 250.0, 'dispense': [['plate_1', 'E11', 25.0, True], ['plate_1', 'F11', 25.0, True], ['plate_1', 'A12', 25.0, True], ['plate_1', 'B12', 25.0, True], ['plate_1', 'C12', 25.0, True], ['plate_1', 'D12', 25.0, True], ['plate_1', 'E12', 25.0, True], ['plate_1', 'F12', 25.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'move', 'labware': 'filter_1', 'to': 'B3', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-1 in slot B3'},
     {'op': 'transfer', 'text': 'KIN-1: 40 µL of each stopped reaction in columns 1–6 (8-channel) onto the same wells of the P81 filter plate, a fresh tip every well', 'pipette': 'flex_8channel_50', 'strokes': [
-        [['tips_50ul_2', 'A1'], ['plate_1', 'A1'], 40.0, [['filter_1', 'A1', 40.0, False]], None, None, '', True],
-        [['tips_50ul_2', 'A2'], ['plate_1', 'A2'], 40.0, [['filter_1', 'A2', 40.0, False]], None, None, '', True],
-        [['tips_50ul_2', 'A3'], ['plate_1', 'A3'], 40.0, [['filter_1', 'A3', 40.0, False]], None, None, '', True],
-        [['tips_50ul_2', 'A4'], ['plate_1', 'A4'], 40.0, [['filter_1', 'A4', 40.0, False]], None, None, '', True],
-        [['tips_50ul_2', 'A5'], ['plate_1', 'A5'], 40.0, [['filter_1', 'A5', 40.0, False]], None, None, '', True],
-        [['tips_50ul_2', 'A6'], ['plate_1', 'A6'], 40.0, [['filter_1', 'A6', 40.0, False]], None, None, '', True],
+        {'tip': ['tips_50ul_2', 'A1'], 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'A2'], 'source': ['plate_1', 'A2'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A2', 40.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'A3'], 'source': ['plate_1', 'A3'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A3', 40.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'A4'], 'source': ['plate_1', 'A4'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A4', 40.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'A5'], 'source': ['plate_1', 'A5'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A5', 40.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'A6'], 'source': ['plate_1', 'A6'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A6', 40.0, False]], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-1: 40 µL of each stopped reaction in columns 7–12 rows A–F (6 nozzles) onto the same wells of the P81 filter plate, a fresh tip every well', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
-        [['tips_50ul_2', 'F11'], ['plate_1', 'F7'], 40.0, [['filter_1', 'F7', 40.0, False]], None, None, '', True],
-        [['tips_50ul_2', 'F10'], ['plate_1', 'F8'], 40.0, [['filter_1', 'F8', 40.0, False]], None, None, '', True],
-        [['tips_50ul_2', 'F9'], ['plate_1', 'F9'], 40.0, [['filter_1', 'F9', 40.0, False]], None, None, '', True],
-        [['tips_50ul_2', 'F8'], ['plate_1', 'F10'], 40.0, [['filter_1', 'F10', 40.0, False]], None, None, '', True],
-        [['tips_50ul_2', 'F7'], ['plate_1', 'F11'], 40.0, [['filter_1', 'F11', 40.0, False]], None, None, '', True],
+        {'tip': ['tips_50ul_2', 'F11'], 'source': ['plate_1', 'F7'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F7', 40.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'F10'], 'source': ['plate_1', 'F8'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F8', 40.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'F9'], 'source': ['plate_1', 'F9'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F9', 40.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'F8'], 'source': ['plate_1', 'F10'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F10', 40.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'F7'], 'source': ['plate_1', 'F11'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F11', 40.0, False]], 'drop': True},
     ]},
     {'op': 'move', 'labware': 'tips_50ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot C2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot C2'},
     {'op': 'load', 'labware': 'tips_50ul_3'},
     {'op': 'transfer', 'text': 'KIN-1: 40 µL of each stopped reaction in columns 7–12 rows A–F (6 nozzles) onto the same wells of the P81 filter plate, a fresh tip every well', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
-        [['tips_50ul_3', 'F12'], ['plate_1', 'F12'], 40.0, [['filter_1', 'F12', 40.0, False]], None, None, '', True],
+        {'tip': ['tips_50ul_3', 'F12'], 'source': ['plate_1', 'F12'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F12', 40.0, False]], 'drop': True},
     ]},
     {'op': 'move', 'labware': 'plate_1', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-1 off the temperature module (radioactive waste)'},
     {'op': 'move', 'labware': 'filter_1', 'to': 'offdeck', 'gripper': False, 'text': 'KIN-1: take the P81 filter plate from slot B3; wash it 3-4× with 0.75 % phosphoric acid on a vacuum manifold, rinse with acetone, dry, add scintillant and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
     {'op': 'comment', 'text': 'Plate KIN-2: reaction at 30 °C on the temperature module'},
     {'op': 'move', 'labware': 'plate_2', 'to': 'temp', 'gripper': True, 'text': 'Put reaction plate KIN-2 on the temperature module'},
     {'op': 'transfer', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip each', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        [['tips_50ul_3', 'G12'], ['intermediate', 'A1'], 5.0, [['plate_2', 'A1', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'H12'], ['intermediate', 'A1'], 5.0, [['plate_2', 'B1', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'A11'], ['intermediate', 'A1'], 5.0, [['plate_2', 'C1', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'B11'], ['intermediate', 'A1'], 5.0, [['plate_2', 'D1', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'C11'], ['intermediate', 'H1'], 5.0, [['plate_2', 'E1', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'D11'], ['intermediate', 'H1'], 5.0, [['plate_2', 'F1', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'E11'], ['intermediate', 'H1'], 5.0, [['plate_2', 'G1', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'F11'], ['intermediate', 'H1'], 5.0, [['plate_2', 'H1', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'G11'], ['intermediate', 'A2'], 5.0, [['plate_2', 'A2', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'H11'], ['intermediate', 'A2'], 5.0, [['plate_2', 'B2', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'A10'], ['intermediate', 'A2'], 5.0, [['plate_2', 'C2', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'B10'], ['intermediate', 'A2'], 5.0, [['plate_2', 'D2', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'C10'], ['intermediate', 'H1'], 5.0, [['plate_2', 'E2', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'D10'], ['intermediate', 'H1'], 5.0, [['plate_2', 'F2', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'E10'], ['intermediate', 'H1'], 5.0, [['plate_2', 'G2', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'F10'], ['intermediate', 'H1'], 5.0, [['plate_2', 'H2', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'G10'], ['intermediate', 'A3'], 5.0, [['plate_2', 'A3', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'H10'], ['intermediate', 'A3'], 5.0, [['plate_2', 'B3', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'A9'], ['intermediate', 'A3'], 5.0, [['plate_2', 'C3', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'B9'], ['intermediate', 'A3'], 5.0, [['plate_2', 'D3', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'C9'], ['intermediate', 'A4'], 5.0, [['plate_2', 'A4', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'D9'], ['intermediate', 'A4'], 5.0, [['plate_2', 'B4', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'E9'], ['intermediate', 'A4'], 5.0, [['plate_2', 'C4', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'F9'], ['intermediate', 'A4'], 5.0, [['plate_2', 'D4', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'G9'], ['intermediate', 'A5'], 5.0, [['plate_2', 'A5', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'H9'], ['intermediate', 'A5'], 5.0, [['plate_2', 'B5', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'A8'], ['intermediate', 'A5'], 5.0, [['plate_2', 'C5', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'B8'], ['intermediate', 'A5'], 5.0, [['plate_2', 'D5', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'C8'], ['intermediate', 'A6'], 5.0, [['plate_2', 'A6', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'D8'], ['intermediate', 'A6'], 5.0, [['plate_2', 'B6', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'E8'], ['intermediate', 'A6'], 5.0, [['plate_2', 'C6', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'F8'], ['intermediate', 'A6'], 5.0, [['plate_2', 'D6', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'G8'], ['intermediate', 'A7'], 5.0, [['plate_2', 'A7', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'H8'], ['intermediate', 'A7'], 5.0, [['plate_2', 'B7', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'A7'], ['intermediate', 'A7'], 5.0, [['plate_2', 'C7', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'B7'], ['intermediate', 'A7'], 5.0, [['plate_2', 'D7', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'C7'], ['intermediate', 'A8'], 5.0, [['plate_2', 'A8', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'D7'], ['intermediate', 'A8'], 5.0, [['plate_2', 'B8', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'E7'], ['intermediate', 'A8'], 5.0, [['plate_2', 'C8', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'F7'], ['intermediate', 'A8'], 5.0, [['plate_2', 'D8', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'G7'], ['intermediate', 'A9'], 5.0, [['plate_2', 'A9', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'H7'], ['intermediate', 'A9'], 5.0, [['plate_2', 'B9', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'A6'], ['intermediate', 'A9'], 5.0, [['plate_2', 'C9', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'B6'], ['intermediate', 'A9'], 5.0, [['plate_2', 'D9', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'C6'], ['intermediate', 'A10'], 5.0, [['plate_2', 'A10', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'D6'], ['intermediate', 'A10'], 5.0, [['plate_2', 'B10', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'E6'], ['intermediate', 'A10'], 5.0, [['plate_2', 'C10', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'F6'], ['intermediate', 'A10'], 5.0, [['plate_2', 'D10', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'G6'], ['intermediate', 'H1'], 5.0, [['plate_2', 'A11', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'H6'], ['intermediate', 'H1'], 5.0, [['plate_2', 'B11', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'A5'], ['intermediate', 'H1'], 5.0, [['plate_2', 'C11', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'B5'], ['intermediate', 'H1'], 5.0, [['plate_2', 'D11', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'C5'], ['intermediate', 'H1'], 5.0, [['plate_2', 'A12', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'D5'], ['intermediate', 'H1'], 5.0, [['plate_2', 'B12', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'E5'], ['intermediate', 'H1'], 5.0, [['plate_2', 'C12', 5.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'F5'], ['intermediate', 'H1'], 5.0, [['plate_2', 'D12', 5.0, False]], None, None, '', True],
+        {'tip': ['tips_50ul_3', 'G12'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A1', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'H12'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B1', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'A11'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C1', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'B11'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D1', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'C11'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'E1', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'D11'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F1', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'E11'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'G1', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'F11'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'H1', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'G11'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A2', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'H11'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B2', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'A10'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C2', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'B10'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D2', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'C10'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'E2', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'D10'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F2', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'E10'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'G2', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'F10'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'H2', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'G10'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A3', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'H10'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B3', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'A9'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C3', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'B9'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D3', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'C9'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A4', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'D9'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B4', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'E9'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C4', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'F9'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D4', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'G9'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A5', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'H9'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B5', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'A8'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C5', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'B8'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D5', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'C8'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A6', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'D8'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B6', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'E8'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C6', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'F8'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D6', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'G8'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A7', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'H8'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B7', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'A7'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C7', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'B7'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D7', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'C7'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A8', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'D7'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B8', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'E7'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C8', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'F7'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D8', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'G7'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A9', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'H7'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B9', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'A6'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C9', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'B6'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D9', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'C6'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A10', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'D6'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B10', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'E6'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C10', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'F6'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D10', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'G6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A11', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'H6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B11', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'A5'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C11', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'B5'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D11', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'C5'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A12', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'D5'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B12', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'E5'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C12', 5.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'F5'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D12', 5.0, False]], 'drop': True},
     ]},
+    {'op': 'pause', 'text': "KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume", 'loads': [['ROS1 kinase + IGF1Rtide mix', 'tubes', 'A2', 350.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'C2', 350.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 710.0]]},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL ROS1 kinase + IGF1Rtide mix', 'pipette': 'flex_1channel_1000', 'strokes': [
-        [['tips_1000ul_1', 'F2'], ['tubes', 'A2'], 290.0, [['plate_2', 'A1', 10.0, True], ['plate_2', 'B1', 10.0, True], ['plate_2', 'E1', 10.0, True], ['plate_2', 'F1', 10.0, True], ['plate_2', 'A2', 10.0, True], ['plate_2', 'B2', 10.0, True], ['plate_2', 'A3', 10.0, True], ['plate_2', 'B3', 10.0, True], ['plate_2', 'A4', 10.0, True], ['plate_2', 'B4', 10.0, True], ['plate_2', 'A5', 10.0, True], ['plate_2', 'B5', 10.0, True], ['plate_2', 'A6', 10.0, True], ['plate_2', 'B6', 10.0, True], ['plate_2', 'A7', 10.0, True], ['plate_2', 'B7', 10.0, True], ['plate_2', 'A8', 10.0, True], ['plate_2', 'B8', 10.0, True], ['plate_2', 'A9', 10.0, True], ['plate_2', 'B9', 10.0, True], ['plate_2', 'A10', 10.0, True], ['plate_2', 'B10', 10.0, True], ['plate_2', 'A11', 10.0, True], ['plate_2', 'B11', 10.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_1000ul_1', 'F2'], 'source': ['tubes', 'A2'], 'aspirate_uL': 290.0, 'dispense': [['plate_2', 'A1', 10.0, True], ['plate_2', 'B1', 10.0, True], ['plate_2', 'E1', 10.0, True], ['plate_2', 'F1', 10.0, True], ['plate_2', 'A2', 10.0, True], ['plate_2', 'B2', 10.0, True], ['plate_2', 'A3', 10.0, True], ['plate_2', 'B3', 10.0, True], ['plate_2', 'A4', 10.0, True], ['plate_2', 'B4', 10.0, True], ['plate_2', 'A5', 10.0, True], ['plate_2', 'B5', 10.0, True], ['plate_2', 'A6', 10.0, True], ['plate_2', 'B6', 10.0, True], ['plate_2', 'A7', 10.0, True], ['plate_2', 'B7', 10.0, True], ['plate_2', 'A8', 10.0, True], ['plate_2', 'B8', 10.0, True], ['plate_2', 'A9', 10.0, True], ['plate_2', 'B9', 10.0, True], ['plate_2', 'A10', 10.0, True], ['plate_2', 'B10', 10.0, True], ['plate_2', 'A11', 10.0, True], ['plate_2', 'B11', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM', 'pipette': 'flex_1channel_1000', 'strokes': [
-        [['tips_1000ul_1', 'G2'], ['tubes', 'B2'], 90.0, [['plate_2', 'G1', 10.0, True], ['plate_2', 'H1', 10.0, True], ['plate_2', 'A12', 10.0, True], ['plate_2', 'B12', 10.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_1000ul_1', 'G2'], 'source': ['tubes', 'B2'], 'aspirate_uL': 90.0, 'dispense': [['plate_2', 'G1', 10.0, True], ['plate_2', 'H1', 10.0, True], ['plate_2', 'A12', 10.0, True], ['plate_2', 'B12', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL ALK kinase + IGF1Rtide mix', 'pipette': 'flex_1channel_1000', 'strokes': [
-        [['tips_1000ul_1', 'H2'], ['tubes', 'C2'], 290.0, [['plate_2', 'C1', 10.0, True], ['plate_2', 'D1', 10.0, True], ['plate_2', 'C2', 10.0, True], ['plate_2', 'D2', 10.0, True], ['plate_2', 'E2', 10.0, True], ['plate_2', 'F2', 10.0, True], ['plate_2', 'C3', 10.0, True], ['plate_2', 'D3', 10.0, True], ['plate_2', 'C4', 10.0, True], ['plate_2', 'D4', 10.0, True], ['plate_2', 'C5', 10.0, True], ['plate_2', 'D5', 10.0, True], ['plate_2', 'C6', 10.0, True], ['plate_2', 'D6', 10.0, True], ['plate_2', 'C7', 10.0, True], ['plate_2', 'D7', 10.0, True], ['plate_2', 'C8', 10.0, True], ['plate_2', 'D8', 10.0, True], ['plate_2', 'C9', 10.0, True], ['plate_2', 'D9', 10.0, True], ['plate_2', 'C10', 10.0, True], ['plate_2', 'D10', 10.0, True], ['plate_2', 'C11', 10.0, True], ['plate_2', 'D11', 10.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_1000ul_1', 'H2'], 'source': ['tubes', 'C2'], 'aspirate_uL': 290.0, 'dispense': [['plate_2', 'C1', 10.0, True], ['plate_2', 'D1', 10.0, True], ['plate_2', 'C2', 10.0, True], ['plate_2', 'D2', 10.0, True], ['plate_2', 'E2', 10.0, True], ['plate_2', 'F2', 10.0, True], ['plate_2', 'C3', 10.0, True], ['plate_2', 'D3', 10.0, True], ['plate_2', 'C4', 10.0, True], ['plate_2', 'D4', 10.0, True], ['plate_2', 'C5', 10.0, True], ['plate_2', 'D5', 10.0, True], ['plate_2', 'C6', 10.0, True], ['plate_2', 'D6', 10.0, True], ['plate_2', 'C7', 10.0, True], ['plate_2', 'D7', 10.0, True], ['plate_2', 'C8', 10.0, True], ['plate_2', 'D8', 10.0, True], ['plate_2', 'C9', 10.0, True], ['plate_2', 'D9', 10.0, True], ['plate_2', 'C10', 10.0, True], ['plate_2', 'D10', 10.0, True], ['plate_2', 'C11', 10.0, True], ['plate_2', 'D11', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM', 'pipette': 'flex_1channel_1000', 'strokes': [
-        [['tips_1000ul_1', 'A3'], ['tubes', 'B2'], 90.0, [['plate_2', 'G2', 10.0, True], ['plate_2', 'H2', 10.0, True], ['plate_2', 'C12', 10.0, True], ['plate_2', 'D12', 10.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_1000ul_1', 'A3'], 'source': ['tubes', 'B2'], 'aspirate_uL': 90.0, 'dispense': [['plate_2', 'G2', 10.0, True], ['plate_2', 'H2', 10.0, True], ['plate_2', 'C12', 10.0, True], ['plate_2', 'D12', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'delay', 'minutes': 10.0, 'text': 'KIN-2: pre-incubation of compound and kinase, 10 min'},
     {'op': 'comment', 'text': 'KIN-2: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the trash'},
     {'op': 'distribute', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) (56 wells), non-contact, a fresh tip every aspirate', 'pipette': 'flex_1channel_1000', 'strokes': [
-        [['tips_1000ul_1', 'B3'], ['hot', 'B1'], 610.0, [['plate_2', 'A1', 10.0, True], ['plate_2', 'B1', 10.0, True], ['plate_2', 'C1', 10.0, True], ['plate_2', 'D1', 10.0, True], ['plate_2', 'E1', 10.0, True], ['plate_2', 'F1', 10.0, True], ['plate_2', 'G1', 10.0, True], ['plate_2', 'H1', 10.0, True], ['plate_2', 'A2', 10.0, True], ['plate_2', 'B2', 10.0, True], ['plate_2', 'C2', 10.0, True], ['plate_2', 'D2', 10.0, True], ['plate_2', 'E2', 10.0, True], ['plate_2', 'F2', 10.0, True], ['plate_2', 'G2', 10.0, True], ['plate_2', 'H2', 10.0, True], ['plate_2', 'A3', 10.0, True], ['plate_2', 'B3', 10.0, True], ['plate_2', 'C3', 10.0, True], ['plate_2', 'D3', 10.0, True], ['plate_2', 'A4', 10.0, True], ['plate_2', 'B4', 10.0, True], ['plate_2', 'C4', 10.0, True], ['plate_2', 'D4', 10.0, True], ['plate_2', 'A5', 10.0, True], ['plate_2', 'B5', 10.0, True], ['plate_2', 'C5', 10.0, True], ['plate_2', 'D5', 10.0, True], ['plate_2', 'A6', 10.0, True], ['plate_2', 'B6', 10.0, True], ['plate_2', 'C6', 10.0, True], ['plate_2', 'D6', 10.0, True], ['plate_2', 'A7', 10.0, True], ['plate_2', 'B7', 10.0, True], ['plate_2', 'C7', 10.0, True], ['plate_2', 'D7', 10.0, True], ['plate_2', 'A8', 10.0, True], ['plate_2', 'B8', 10.0, True], ['plate_2', 'C8', 10.0, True], ['plate_2', 'D8', 10.0, True], ['plate_2', 'A9', 10.0, True], ['plate_2', 'B9', 10.0, True], ['plate_2', 'C9', 10.0, True], ['plate_2', 'D9', 10.0, True], ['plate_2', 'A10', 10.0, True], ['plate_2', 'B10', 10.0, True], ['plate_2', 'C10', 10.0, True], ['plate_2', 'D10', 10.0, True], ['plate_2', 'A11', 10.0, True], ['plate_2', 'B11', 10.0, True], ['plate_2', 'C11', 10.0, True], ['plate_2', 'D11', 10.0, True], ['plate_2', 'A12', 10.0, True], ['plate_2', 'B12', 10.0, True], ['plate_2', 'C12', 10.0, True], ['plate_2', 'D12', 10.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_1000ul_1', 'B3'], 'source': ['hot', 'B1'], 'aspirate_uL': 610.0, 'dispense': [['plate_2', 'A1', 10.0, True], ['plate_2', 'B1', 10.0, True], ['plate_2', 'C1', 10.0, True], ['plate_2', 'D1', 10.0, True], ['plate_2', 'E1', 10.0, True], ['plate_2', 'F1', 10.0, True], ['plate_2', 'G1', 10.0, True], ['plate_2', 'H1', 10.0, True], ['plate_2', 'A2', 10.0, True], ['plate_2', 'B2', 10.0, True], ['plate_2', 'C2', 10.0, True], ['plate_2', 'D2', 10.0, True], ['plate_2', 'E2', 10.0, True], ['plate_2', 'F2', 10.0, True], ['plate_2', 'G2', 10.0, True], ['plate_2', 'H2', 10.0, True], ['plate_2', 'A3', 10.0, True], ['plate_2', 'B3', 10.0, True], ['plate_2', 'C3', 10.0, True], ['plate_2', 'D3', 10.0, True], ['plate_2', 'A4', 10.0, True], ['plate_2', 'B4', 10.0, True], ['plate_2', 'C4', 10.0, True], ['plate_2', 'D4', 10.0, True], ['plate_2', 'A5', 10.0, True], ['plate_2', 'B5', 10.0, True], ['plate_2', 'C5', 10.0, True], ['plate_2', 'D5', 10.0, True], ['plate_2', 'A6', 10.0, True], ['plate_2', 'B6', 10.0, True], ['plate_2', 'C6', 10.0, True], ['plate_2', 'D6', 10.0, True], ['plate_2', 'A7', 10.0, True], ['plate_2', 'B7', 10.0, True], ['plate_2', 'C7', 10.0, True], ['plate_2', 'D7', 10.0, True], ['plate_2', 'A8', 10.0, True], ['plate_2', 'B8', 10.0, True], ['plate_2', 'C8', 10.0, True], ['plate_2', 'D8', 10.0, True], ['plate_2', 'A9', 10.0, True], ['plate_2', 'B9', 10.0, True], ['plate_2', 'C9', 10.0, True], ['plate_2', 'D9', 10.0, True], ['plate_2', 'A10', 10.0, True], ['plate_2', 'B10', 10.0, True], ['plate_2', 'C10', 10.0, True], ['plate_2', 'D10', 10.0, True], ['plate_2', 'A11', 10.0, True], ['plate_2', 'B11', 10.0, True], ['plate_2', 'C11', 10.0, True], ['plate_2', 'D11', 10.0, True], ['plate_2', 'A12', 10.0, True], ['plate_2', 'B12', 10.0, True], ['plate_2', 'C12', 10.0, True], ['plate_2', 'D12', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'delay', 'minutes': 40.0, 'text': 'KIN-2: kinase reaction, 40 min at 30 °C'},
+    {'op': 'delay', 'minutes': 38.7, 'text': 'KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 38.7 min + about 1.3 min of start and stop work)'},
     {'op': 'distribute', 'text': 'KIN-2: stop — 25 µL phosphoric acid, non-contact, a fresh tip every aspirate', 'pipette': 'flex_1channel_1000', 'strokes': [
-        [['tips_1000ul_1', 'C3'], ['reservoir', 'A3'], 1000.0, [['plate_2', 'A1', 25.0, True], ['plate_2', 'B1', 25.0, True], ['plate_2', 'C1', 25.0, True], ['plate_2', 'D1', 25.0, True], ['plate_2', 'E1', 25.0, True], ['plate_2', 'F1', 25.0, True], ['plate_2', 'G1', 25.0, True], ['plate_2', 'H1', 25.0, True], ['plate_2', 'A2', 25.0, True], ['plate_2', 'B2', 25.0, True], ['plate_2', 'C2', 25.0, True], ['plate_2', 'D2', 25.0, True], ['plate_2', 'E2', 25.0, True], ['plate_2', 'F2', 25.0, True], ['plate_2', 'G2', 25.0, True], ['plate_2', 'H2', 25.0, True], ['plate_2', 'A3', 25.0, True], ['plate_2', 'B3', 25.0, True], ['plate_2', 'C3', 25.0, True], ['plate_2', 'D3', 25.0, True], ['plate_2', 'A4', 25.0, True], ['plate_2', 'B4', 25.0, True], ['plate_2', 'C4', 25.0, True], ['plate_2', 'D4', 25.0, True], ['plate_2', 'A5', 25.0, True], ['plate_2', 'B5', 25.0, True], ['plate_2', 'C5', 25.0, True], ['plate_2', 'D5', 25.0, True], ['plate_2', 'A6', 25.0, True], ['plate_2', 'B6', 25.0, True], ['plate_2', 'C6', 25.0, True], ['plate_2', 'D6', 25.0, True], ['plate_2', 'A7', 25.0, True], ['plate_2', 'B7', 25.0, True], ['plate_2', 'C7', 25.0, True], ['plate_2', 'D7', 25.0, True], ['plate_2', 'A8', 25.0, True], ['plate_2', 'B8', 25.0, True]], None, None, 'trash', True],
-        [['tips_1000ul_1', 'D3'], ['reservoir', 'A3'], 500.0, [['plate_2', 'C8', 25.0, True], ['plate_2', 'D8', 25.0, True], ['plate_2', 'A9', 25.0, True], ['plate_2', 'B9', 25.0, True], ['plate_2', 'C9', 25.0, True], ['plate_2', 'D9', 25.0, True], ['plate_2', 'A10', 25.0, True], ['plate_2', 'B10', 25.0, True], ['plate_2', 'C10', 25.0, True], ['plate_2', 'D10', 25.0, True], ['plate_2', 'A11', 25.0, True], ['plate_2', 'B11', 25.0, True], ['plate_2', 'C11', 25.0, True], ['plate_2', 'D11', 25.0, True], ['plate_2', 'A12', 25.0, True], ['plate_2', 'B12', 25.0, True], ['plate_2', 'C12', 25.0, True], ['plate_2', 'D12', 25.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_1000ul_1', 'C3'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 1000.0, 'dispense': [['plate_2', 'A1', 25.0, True], ['plate_2', 'B1', 25.0, True], ['plate_2', 'C1', 25.0, True], ['plate_2', 'D1', 25.0, True], ['plate_2', 'E1', 25.0, True], ['plate_2', 'F1', 25.0, True], ['plate_2', 'G1', 25.0, True], ['plate_2', 'H1', 25.0, True], ['plate_2', 'A2', 25.0, True], ['plate_2', 'B2', 25.0, True], ['plate_2', 'C2', 25.0, True], ['plate_2', 'D2', 25.0, True], ['plate_2', 'E2', 25.0, True], ['plate_2', 'F2', 25.0, True], ['plate_2', 'G2', 25.0, True], ['plate_2', 'H2', 25.0, True], ['plate_2', 'A3', 25.0, True], ['plate_2', 'B3', 25.0, True], ['plate_2', 'C3', 25.0, True], ['plate_2', 'D3', 25.0, True], ['plate_2', 'A4', 25.0, True], ['plate_2', 'B4', 25.0, True], ['plate_2', 'C4', 25.0, True], ['plate_2', 'D4', 25.0, True], ['plate_2', 'A5', 25.0, True], ['plate_2', 'B5', 25.0, True], ['plate_2', 'C5', 25.0, True], ['plate_2', 'D5', 25.0, True], ['plate_2', 'A6', 25.0, True], ['plate_2', 'B6', 25.0, True], ['plate_2', 'C6', 25.0, True], ['plate_2', 'D6', 25.0, True], ['plate_2', 'A7', 25.0, True], ['plate_2', 'B7', 25.0, True], ['plate_2', 'C7', 25.0, True], ['plate_2', 'D7', 25.0, True], ['plate_2', 'A8', 25.0, True], ['plate_2', 'B8', 25.0, True]], 'blow_out': 'trash', 'drop': True},
+        {'tip': ['tips_1000ul_1', 'D3'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 500.0, 'dispense': [['plate_2', 'C8', 25.0, True], ['plate_2', 'D8', 25.0, True], ['plate_2', 'A9', 25.0, True], ['plate_2', 'B9', 25.0, True], ['plate_2', 'C9', 25.0, True], ['plate_2', 'D9', 25.0, True], ['plate_2', 'A10', 25.0, True], ['plate_2', 'B10', 25.0, True], ['plate_2', 'C10', 25.0, True], ['plate_2', 'D10', 25.0, True], ['plate_2', 'A11', 25.0, True], ['plate_2', 'B11', 25.0, True], ['plate_2', 'C11', 25.0, True], ['plate_2', 'D11', 25.0, True], ['plate_2', 'A12', 25.0, True], ['plate_2', 'B12', 25.0, True], ['plate_2', 'C12', 25.0, True], ['plate_2', 'D12', 25.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'move', 'labware': 'filter_2', 'to': 'B3', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-2 in slot B3'},
     {'op': 'transfer', 'text': 'KIN-2: 40 µL of each stopped reaction in columns 1–2 (8-channel) onto the same wells of the P81 filter plate, a fresh tip every well', 'pipette': 'flex_8channel_50', 'strokes': [
-        [['tips_50ul_3', 'A1'], ['plate_2', 'A1'], 40.0, [['filter_2', 'A1', 40.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'A2'], ['plate_2', 'A2'], 40.0, [['filter_2', 'A2', 40.0, False]], None, None, '', True],
+        {'tip': ['tips_50ul_3', 'A1'], 'source': ['plate_2', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'A1', 40.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'A2'], 'source': ['plate_2', 'A2'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'A2', 40.0, False]], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: 40 µL of each stopped reaction in columns 3–12 rows A–D (4 nozzles) onto the same wells of the P81 filter plate, a fresh tip every well', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
-        [['tips_50ul_3', 'D4'], ['plate_2', 'D3'], 40.0, [['filter_2', 'D3', 40.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'H4'], ['plate_2', 'D4'], 40.0, [['filter_2', 'D4', 40.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'D3'], ['plate_2', 'D5'], 40.0, [['filter_2', 'D5', 40.0, False]], None, None, '', True],
-        [['tips_50ul_3', 'H3'], ['plate_2', 'D6'], 40.0, [['filter_2', 'D6', 40.0, False]], None, None, '', True],
+        {'tip': ['tips_50ul_3', 'D4'], 'source': ['plate_2', 'D3'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D3', 40.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'H4'], 'source': ['plate_2', 'D4'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D4', 40.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'D3'], 'source': ['plate_2', 'D5'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D5', 40.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'H3'], 'source': ['plate_2', 'D6'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D6', 40.0, False]], 'drop': True},
     ]},
     {'op': 'move', 'labware': 'tips_50ul_3', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot C2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot C2'},
     {'op': 'load', 'labware': 'tips_50ul_4'},
     {'op': 'transfer', 'text': 'KIN-2: 40 µL of each stopped reaction in columns 3–12 rows A–D (4 nozzles) onto the same wells of the P81 filter plate, a fresh tip every well', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
-        [['tips_50ul_4', 'D12'], ['plate_2', 'D7'], 40.0, [['filter_2', 'D7', 40.0, False]], None, None, '', True],
-        [['tips_50ul_4', 'H12'], ['plate_2', 'D8'], 40.0, [['filter_2', 'D8', 40.0, False]], None, None, '', True],
-        [['tips_50ul_4', 'D11'], ['plate_2', 'D9'], 40.0, [['filter_2', 'D9', 40.0, False]], None, None, '', True],
-        [['tips_50ul_4', 'H11'], ['plate_2', 'D10'], 40.0, [['filter_2', 'D10', 40.0, False]], None, None, '', True],
-        [['tips_50ul_4', 'D10'], ['plate_2', 'D11'], 40.0, [['filter_2', 'D11', 40.0, False]], None, None, '', True],
-        [['tips_50ul_4', 'H10'], ['plate_2', 'D12'], 40.0, [['filter_2', 'D12', 40.0, False]], None, None, '', True],
+        {'tip': ['tips_50ul_4', 'D12'], 'source': ['plate_2', 'D7'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D7', 40.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_4', 'H12'], 'source': ['plate_2', 'D8'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D8', 40.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_4', 'D11'], 'source': ['plate_2', 'D9'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D9', 40.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_4', 'H11'], 'source': ['plate_2', 'D10'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D10', 40.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_4', 'D10'], 'source': ['plate_2', 'D11'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D11', 40.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_4', 'H10'], 'source': ['plate_2', 'D12'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D12', 40.0, False]], 'drop': True},
     ]},
     {'op': 'move', 'labware': 'plate_2', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-2 off the temperature module (radioactive waste)'},
     {'op': 'pause', 'text': 'KIN-2: take the P81 filter plate from slot B3; wash it 3-4× with 0.75 % phosphoric acid on a vacuum manifold, rinse with acetone, dry, add scintillant and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
     {'op': 'temperature', 'module': 'temp', 'celsius': None},
 ]
-DEFINITIONS = {'labkit_multiscreen_ph_p81_96_filterplate_300ul': {'ordering': [['A1', 'B1', 'C1', 'D1', 'E1', 'F1', 'G1', 'H1'], ['A2', 'B2', 'C2', 'D2', 'E2', 'F2', 'G2', 'H2'], ['A3', 'B3', 'C3', 'D3', 'E3', 'F3', 'G3', 'H3'], ['A4', 'B4', 'C4', 'D4', 'E4', 'F4', 'G4', 'H4'], ['A5', 'B5', 'C5', 'D5', 'E5', 'F5', 'G5', 'H5'], ['A6', 'B6', 'C6', 'D6', 'E6', 'F6', 'G6', 'H6'], ['A7', 'B7', 'C7', 'D7', 'E7', 'F7', 'G7', 'H7'], ['A8', 'B8', 'C8', 'D8', 'E8', 'F8', 'G8', 'H8'], ['A9', 'B9', 'C9', 'D9', 'E9', 'F9', 'G9', 'H9'], ['A10', 'B10', 'C10', 'D10', 'E10', 'F10', 'G10', 'H10'], ['A11', 'B11', 'C11', 'D11', 'E11', 'F11', 'G11', 'H11'], ['A12', 'B12', 'C12', 'D12', 'E12', 'F12', 'G12', 'H12']], 'brand': {'brand': 'Millipore', 'brandId': ['MSPHN6B10', 'MSPHN6B50']}, 'metadata': {'displayName': 'MultiScreen-PH 96 P81 Phosphocellulose Filter Plate 300 µL', 'displayCategory': 'wellPlate', 'displayVolumeUnits': 'µL', 'tags': []}, 'dimensions': {'xDimension': 127.76, 'yDimension': 85.48, 'zDimension': 14.6}, 'wells': {'A1': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 14.38, 'y': 74.24, 'z': 4.4}, 'B1': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 14.38, 'y': 65.24, 'z': 4.4}, 'C1': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 14.38, 'y': 56.24, 'z': 4.4}, 'D1': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 14.38, 'y': 47.24, 'z': 4.4}, 'E1': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 14.38, 'y': 38.24, 'z': 4.4}, 'F1': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 14.38, 'y': 29.24, 'z': 4.4}, 'G1': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 14.38, 'y': 20.24, 'z': 4.4}, 'H1': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 14.38, 'y': 11.24, 'z': 4.4}, 'A2': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 23.38, 'y': 74.24, 'z': 4.4}, 'B2': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 23.38, 'y': 65.24, 'z': 4.4}, 'C2': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 23.38, 'y': 56.24, 'z': 4.4}, 'D2': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 23.38, 'y': 47.24, 'z': 4.4}, 'E2': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 23.38, 'y': 38.24, 'z': 4.4}, 'F2': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 23.38, 'y': 29.24, 'z': 4.4}, 'G2': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 23.38, 'y': 20.24, 'z': 4.4}, 'H2': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 23.38, 'y': 11.24, 'z': 4.4}, 'A3': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 32.38, 'y': 74.24, 'z': 4.4}, 'B3': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 32.38, 'y': 65.24, 'z': 4.4}, 'C3': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 32.38, 'y': 56.24, 'z': 4.4}, 'D3': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 32.38, 'y': 47.24, 'z': 4.4}, 'E3': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 32.38, 'y': 38.24, 'z': 4.4}, 'F3': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 32.38, 'y': 29.24, 'z': 4.4}, 'G3': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 32.38, 'y': 20.24, 'z': 4.4}, 'H3': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 32.38, 'y': 11.24, 'z': 4.4}, 'A4': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 41.38, 'y': 74.24, 'z': 4.4}, 'B4': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 41.38, 'y': 65.24, 'z': 4.4}, 'C4': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 41.38, 'y': 56.24, 'z': 4.4}, 'D4': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 41.38, 'y': 47.24, 'z': 4.4}, 'E4': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 41.38, 'y': 38.24, 'z': 4.4}, 'F4': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 41.38, 'y': 29.24, 'z': 4.4}, 'G4': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 41.38, 'y': 20.24, 'z': 4.4}, 'H4': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 41.38, 'y': 11.24, 'z': 4.4}, 'A5': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 50.38, 'y': 74.24, 'z': 4.4}, 'B5': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 50.38, 'y': 65.24, 'z': 4.4}, 'C5': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 50.38, 'y': 56.24, 'z': 4.4}, 'D5': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 50.38, 'y': 47.24, 'z': 4.4}, 'E5': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 50.38, 'y': 38.24, 'z': 4.4}, 'F5': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 50.38, 'y': 29.24, 'z': 4.4}, 'G5': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 50.38, 'y': 20.24, 'z': 4.4}, 'H5': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 50.38, 'y': 11.24, 'z': 4.4}, 'A6': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 59.38, 'y': 74.24, 'z': 4.4}, 'B6': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 59.38, 'y': 65.24, 'z': 4.4}, 'C6': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 59.38, 'y': 56.24, 'z': 4.4}, 'D6': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 59.38, 'y': 47.24, 'z': 4.4}, 'E6': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 59.38, 'y': 38.24, 'z': 4.4}, 'F6': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 59.38, 'y': 29.24, 'z': 4.4}, 'G6': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 59.38, 'y': 20.24, 'z': 4.4}, 'H6': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 59.38, 'y': 11.24, 'z': 4.4}, 'A7': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 68.38, 'y': 74.24, 'z': 4.4}, 'B7': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 68.38, 'y': 65.24, 'z': 4.4}, 'C7': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 68.38, 'y': 56.24, 'z': 4.4}, 'D7': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 68.38, 'y': 47.24, 'z': 4.4}, 'E7': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 68.38, 'y': 38.24, 'z': 4.4}, 'F7': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 68.38, 'y': 29.24, 'z': 4.4}, 'G7': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 68.38, 'y': 20.24, 'z': 4.4}, 'H7': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 68.38, 'y': 11.24, 'z': 4.4}, 'A8': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 77.38, 'y': 74.24, 'z': 4.4}, 'B8': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 77.38, 'y': 65.24, 'z': 4.4}, 'C8': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 77.38, 'y': 56.24, 'z': 4.4}, 'D8': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 77.38, 'y': 47.24, 'z': 4.4}, 'E8': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 77.38, 'y': 38.24, 'z': 4.4}, 'F8': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 77.38, 'y': 29.24, 'z': 4.4}, 'G8': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 77.38, 'y': 20.24, 'z': 4.4}, 'H8': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 77.38, 'y': 11.24, 'z': 4.4}, 'A9': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 86.38, 'y': 74.24, 'z': 4.4}, 'B9': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 86.38, 'y': 65.24, 'z': 4.4}, 'C9': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 86.38, 'y': 56.24, 'z': 4.4}, 'D9': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 86.38, 'y': 47.24, 'z': 4.4}, 'E9': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 86.38, 'y': 38.24, 'z': 4.4}, 'F9': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 86.38, 'y': 29.24, 'z': 4.4}, 'G9': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 86.38, 'y': 20.24, 'z': 4.4}, 'H9': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 86.38, 'y': 11.24, 'z': 4.4}, 'A10': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 95.38, 'y': 74.24, 'z': 4.4}, 'B10': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 95.38, 'y': 65.24, 'z': 4.4}, 'C10': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 95.38, 'y': 56.24, 'z': 4.4}, 'D10': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 95.38, 'y': 47.24, 'z': 4.4}, 'E10': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 95.38, 'y': 38.24, 'z': 4.4}, 'F10': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 95.38, 'y': 29.24, 'z': 4.4}, 'G10': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 95.38, 'y': 20.24, 'z': 4.4}, 'H10': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 95.38, 'y': 11.24, 'z': 4.4}, 'A11': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 104.38, 'y': 74.24, 'z': 4.4}, 'B11': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 104.38, 'y': 65.24, 'z': 4.4}, 'C11': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 104.38, 'y': 56.24, 'z': 4.4}, 'D11': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 104.38, 'y': 47.24, 'z': 4.4}, 'E11': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 104.38, 'y': 38.24, 'z': 4.4}, 'F11': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 104.38, 'y': 29.24, 'z': 4.4}, 'G11': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 104.38, 'y': 20.24, 'z': 4.4}, 'H11': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 104.38, 'y': 11.24, 'z': 4.4}, 'A12': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 113.38, 'y': 74.24, 'z': 4.4}, 'B12': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 113.38, 'y': 65.24, 'z': 4.4}, 'C12': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 113.38, 'y': 56.24, 'z': 4.4}, 'D12': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 113.38, 'y': 47.24, 'z': 4.4}, 'E12': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 113.38, 'y': 38.24, 'z': 4.4}, 'F12': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 113.38, 'y': 29.24, 'z': 4.4}, 'G12': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 113.38, 'y': 20.24, 'z': 4.4}, 'H12': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 113.38, 'y': 11.24, 'z': 4.4}}, 'groups': [{'metadata': {'wellBottomShape': 'flat'}, 'wells': ['A1', 'B1', 'C1', 'D1', 'E1', 'F1', 'G1', 'H1', 'A2', 'B2', 'C2', 'D2', 'E2', 'F2', 'G2', 'H2', 'A3', 'B3', 'C3', 'D3', 'E3', 'F3', 'G3', 'H3', 'A4', 'B4', 'C4', 'D4', 'E4', 'F4', 'G4', 'H4', 'A5', 'B5', 'C5', 'D5', 'E5', 'F5', 'G5', 'H5', 'A6', 'B6', 'C6', 'D6', 'E6', 'F6', 'G6', 'H6', 'A7', 'B7', 'C7', 'D7', 'E7', 'F7', 'G7', 'H7', 'A8', 'B8', 'C8', 'D8', 'E8', 'F8', 'G8', 'H8', 'A9', 'B9', 'C9', 'D9', 'E9', 'F9', 'G9', 'H9', 'A10', 'B10', 'C10', 'D10', 'E10', 'F10', 'G10', 'H10', 'A11', 'B11', 'C11', 'D11', 'E11', 'F11', 'G11', 'H11', 'A12', 'B12', 'C12', 'D12', 'E12', 'F12', 'G12', 'H12']}], 'parameters': {'format': 'irregular', 'quirks': [], 'isTiprack': False, 'isMagneticModuleCompatible': False, 'loadName': 'labkit_multiscreen_ph_p81_96_filterplate_300ul'}, 'namespace': 'labkit', 'version': 1, 'schemaVersion': 2, 'cornerOffsetFromSlot': {'x': 0, 'y': 0, 'z': 0}}}
+DEFINITIONS = {
+    'labkit_multiscreen_ph_p81_96_filterplate_300ul': {
+        'ordering': [['A1', 'B1', 'C1', 'D1', 'E1', 'F1', 'G1', 'H1'], ['A2', 'B2', 'C2', 'D2', 'E2', 'F2', 'G2', 'H2'], ['A3', 'B3', 'C3', 'D3', 'E3', 'F3', 'G3', 'H3'], ['A4', 'B4', 'C4', 'D4', 'E4', 'F4', 'G4', 'H4'], ['A5', 'B5', 'C5', 'D5', 'E5', 'F5', 'G5', 'H5'], ['A6', 'B6', 'C6', 'D6', 'E6', 'F6', 'G6', 'H6'], ['A7', 'B7', 'C7', 'D7', 'E7', 'F7', 'G7', 'H7'], ['A8', 'B8', 'C8', 'D8', 'E8', 'F8', 'G8', 'H8'], ['A9', 'B9', 'C9', 'D9', 'E9', 'F9', 'G9', 'H9'], ['A10', 'B10', 'C10', 'D10', 'E10', 'F10', 'G10', 'H10'], ['A11', 'B11', 'C11', 'D11', 'E11', 'F11', 'G11', 'H11'], ['A12', 'B12', 'C12', 'D12', 'E12', 'F12', 'G12', 'H12']],
+        'brand': {'brand': 'Millipore', 'brandId': ['MSPHN6B10', 'MSPHN6B50']},
+        'metadata': {'displayName': 'MultiScreen-PH 96 P81 Phosphocellulose Filter Plate 300 µL', 'displayCategory': 'wellPlate', 'displayVolumeUnits': 'µL', 'tags': []},
+        'dimensions': {'xDimension': 127.76, 'yDimension': 85.48, 'zDimension': 14.6},
+        'wells': {
+            'A1': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 14.38, 'y': 74.24, 'z': 4.4},
+            'B1': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 14.38, 'y': 65.24, 'z': 4.4},
+            'C1': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 14.38, 'y': 56.24, 'z': 4.4},
+            'D1': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 14.38, 'y': 47.24, 'z': 4.4},
+            'E1': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 14.38, 'y': 38.24, 'z': 4.4},
+            'F1': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 14.38, 'y': 29.24, 'z': 4.4},
+            'G1': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 14.38, 'y': 20.24, 'z': 4.4},
+            'H1': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 14.38, 'y': 11.24, 'z': 4.4},
+            'A2': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 23.38, 'y': 74.24, 'z': 4.4},
+            'B2': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 23.38, 'y': 65.24, 'z': 4.4},
+            'C2': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 23.38, 'y': 56.24, 'z': 4.4},
+            'D2': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 23.38, 'y': 47.24, 'z': 4.4},
+            'E2': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 23.38, 'y': 38.24, 'z': 4.4},
+            'F2': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 23.38, 'y': 29.24, 'z': 4.4},
+            'G2': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 23.38, 'y': 20.24, 'z': 4.4},
+            'H2': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 23.38, 'y': 11.24, 'z': 4.4},
+            'A3': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 32.38, 'y': 74.24, 'z': 4.4},
+            'B3': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 32.38, 'y': 65.24, 'z': 4.4},
+            'C3': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 32.38, 'y': 56.24, 'z': 4.4},
+            'D3': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 32.38, 'y': 47.24, 'z': 4.4},
+            'E3': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 32.38, 'y': 38.24, 'z': 4.4},
+            'F3': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 32.38, 'y': 29.24, 'z': 4.4},
+            'G3': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 32.38, 'y': 20.24, 'z': 4.4},
+            'H3': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 32.38, 'y': 11.24, 'z': 4.4},
+            'A4': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 41.38, 'y': 74.24, 'z': 4.4},
+            'B4': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 41.38, 'y': 65.24, 'z': 4.4},
+            'C4': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 41.38, 'y': 56.24, 'z': 4.4},
+            'D4': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 41.38, 'y': 47.24, 'z': 4.4},
+            'E4': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 41.38, 'y': 38.24, 'z': 4.4},
+            'F4': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 41.38, 'y': 29.24, 'z': 4.4},
+            'G4': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 41.38, 'y': 20.24, 'z': 4.4},
+            'H4': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 41.38, 'y': 11.24, 'z': 4.4},
+            'A5': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 50.38, 'y': 74.24, 'z': 4.4},
+            'B5': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 50.38, 'y': 65.24, 'z': 4.4},
+            'C5': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 50.38, 'y': 56.24, 'z': 4.4},
+            'D5': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 50.38, 'y': 47.24, 'z': 4.4},
+            'E5': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 50.38, 'y': 38.24, 'z': 4.4},
+            'F5': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 50.38, 'y': 29.24, 'z': 4.4},
+            'G5': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 50.38, 'y': 20.24, 'z': 4.4},
+            'H5': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 50.38, 'y': 11.24, 'z': 4.4},
+            'A6': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 59.38, 'y': 74.24, 'z': 4.4},
+            'B6': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 59.38, 'y': 65.24, 'z': 4.4},
+            'C6': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 59.38, 'y': 56.24, 'z': 4.4},
+            'D6': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 59.38, 'y': 47.24, 'z': 4.4},
+            'E6': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 59.38, 'y': 38.24, 'z': 4.4},
+            'F6': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 59.38, 'y': 29.24, 'z': 4.4},
+            'G6': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 59.38, 'y': 20.24, 'z': 4.4},
+            'H6': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 59.38, 'y': 11.24, 'z': 4.4},
+            'A7': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 68.38, 'y': 74.24, 'z': 4.4},
+            'B7': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 68.38, 'y': 65.24, 'z': 4.4},
+            'C7': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 68.38, 'y': 56.24, 'z': 4.4},
+            'D7': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 68.38, 'y': 47.24, 'z': 4.4},
+            'E7': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 68.38, 'y': 38.24, 'z': 4.4},
+            'F7': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 68.38, 'y': 29.24, 'z': 4.4},
+            'G7': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 68.38, 'y': 20.24, 'z': 4.4},
+            'H7': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 68.38, 'y': 11.24, 'z': 4.4},
+            'A8': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 77.38, 'y': 74.24, 'z': 4.4},
+            'B8': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 77.38, 'y': 65.24, 'z': 4.4},
+            'C8': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 77.38, 'y': 56.24, 'z': 4.4},
+            'D8': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 77.38, 'y': 47.24, 'z': 4.4},
+            'E8': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 77.38, 'y': 38.24, 'z': 4.4},
+            'F8': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 77.38, 'y': 29.24, 'z': 4.4},
+            'G8': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 77.38, 'y': 20.24, 'z': 4.4},
+            'H8': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 77.38, 'y': 11.24, 'z': 4.4},
+            'A9': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 86.38, 'y': 74.24, 'z': 4.4},
+            'B9': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 86.38, 'y': 65.24, 'z': 4.4},
+            'C9': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 86.38, 'y': 56.24, 'z': 4.4},
+            'D9': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 86.38, 'y': 47.24, 'z': 4.4},
+            'E9': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 86.38, 'y': 38.24, 'z': 4.4},
+            'F9': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 86.38, 'y': 29.24, 'z': 4.4},
+            'G9': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 86.38, 'y': 20.24, 'z': 4.4},
+            'H9': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 86.38, 'y': 11.24, 'z': 4.4},
+            'A10': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 95.38, 'y': 74.24, 'z': 4.4},
+            'B10': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 95.38, 'y': 65.24, 'z': 4.4},
+            'C10': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 95.38, 'y': 56.24, 'z': 4.4},
+            'D10': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 95.38, 'y': 47.24, 'z': 4.4},
+            'E10': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 95.38, 'y': 38.24, 'z': 4.4},
+            'F10': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 95.38, 'y': 29.24, 'z': 4.4},
+            'G10': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 95.38, 'y': 20.24, 'z': 4.4},
+            'H10': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 95.38, 'y': 11.24, 'z': 4.4},
+            'A11': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 104.38, 'y': 74.24, 'z': 4.4},
+            'B11': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 104.38, 'y': 65.24, 'z': 4.4},
+            'C11': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 104.38, 'y': 56.24, 'z': 4.4},
+            'D11': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 104.38, 'y': 47.24, 'z': 4.4},
+            'E11': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 104.38, 'y': 38.24, 'z': 4.4},
+            'F11': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 104.38, 'y': 29.24, 'z': 4.4},
+            'G11': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 104.38, 'y': 20.24, 'z': 4.4},
+            'H11': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 104.38, 'y': 11.24, 'z': 4.4},
+            'A12': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 113.38, 'y': 74.24, 'z': 4.4},
+            'B12': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 113.38, 'y': 65.24, 'z': 4.4},
+            'C12': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 113.38, 'y': 56.24, 'z': 4.4},
+            'D12': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 113.38, 'y': 47.24, 'z': 4.4},
+            'E12': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 113.38, 'y': 38.24, 'z': 4.4},
+            'F12': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 113.38, 'y': 29.24, 'z': 4.4},
+            'G12': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 113.38, 'y': 20.24, 'z': 4.4},
+            'H12': {'depth': 10.2, 'shape': 'circular', 'diameter': 6.4, 'totalLiquidVolume': 300, 'x': 113.38, 'y': 11.24, 'z': 4.4},
+        },
+        'groups': [{'metadata': {'wellBottomShape': 'flat'}, 'wells': ['A1', 'B1', 'C1', 'D1', 'E1', 'F1', 'G1', 'H1', 'A2', 'B2', 'C2', 'D2', 'E2', 'F2', 'G2', 'H2', 'A3', 'B3', 'C3', 'D3', 'E3', 'F3', 'G3', 'H3', 'A4', 'B4', 'C4', 'D4', 'E4', 'F4', 'G4', 'H4', 'A5', 'B5', 'C5', 'D5', 'E5', 'F5', 'G5', 'H5', 'A6', 'B6', 'C6', 'D6', 'E6', 'F6', 'G6', 'H6', 'A7', 'B7', 'C7', 'D7', 'E7', 'F7', 'G7', 'H7', 'A8', 'B8', 'C8', 'D8', 'E8', 'F8', 'G8', 'H8', 'A9', 'B9', 'C9', 'D9', 'E9', 'F9', 'G9', 'H9', 'A10', 'B10', 'C10', 'D10', 'E10', 'F10', 'G10', 'H10', 'A11', 'B11', 'C11', 'D11', 'E11', 'F11', 'G11', 'H11', 'A12', 'B12', 'C12', 'D12', 'E12', 'F12', 'G12', 'H12']}],
+        'parameters': {'format': 'irregular', 'quirks': [], 'isTiprack': False, 'isMagneticModuleCompatible': False, 'loadName': 'labkit_multiscreen_ph_p81_96_filterplate_300ul'},
+        'namespace': 'labkit',
+        'version': 1,
+        'schemaVersion': 2,
+        'cornerOffsetFromSlot': {'x': 0, 'y': 0, 'z': 0},
+    },
+}
 
 
 def add_parameters(parameters):
@@ -419,13 +602,15 @@ def _nozzles(pipette, nozzles):
 
 
 def _stroke(pipette, stroke, labware, trash, dry):
-    """One aspirate and its dispenses: [tip, source, volume, dispenses, mix_before, mix_after, blow_out, drop].
-    dry: return the tip to its rack instead of dropping it (the robot cannot with a partial nozzle layout).
+    """One aspirate and its dispenses (a dict: tip, source, aspirate_uL, dispense, drop; optional mix_before,
+    mix_after, blow_out). dry: return the tip to its rack instead of dropping it (the robot cannot with a partial
+    nozzle layout).
 
     A mix is [repetitions, uL, rate]; the dispense a mix_after follows (same well, the tip stays in the liquid)
     goes at the mix's rate too.
     """
-    tip, source, volume, dispenses, mix_before, mix_after, blow_out, drop = stroke
+    tip, source, volume = stroke["tip"], stroke["source"], stroke["aspirate_uL"]
+    mix_before, mix_after = stroke.get("mix_before"), stroke.get("mix_after")
     if tip is not None:
         pipette.pick_up_tip(labware[tip[0]][tip[1]])
     origin = labware[source[0]][source[1]]
@@ -433,17 +618,18 @@ def _stroke(pipette, stroke, labware, trash, dry):
         pipette.mix(mix_before[0], mix_before[1], origin, rate=mix_before[2])
     pipette.aspirate(volume, origin)
     well = origin
+    dispenses = stroke["dispense"]
     for i, (key, name, vol, top) in enumerate(dispenses):
         well = labware[key][name]
         mixed_next = mix_after is not None and not top and i == len(dispenses) - 1
         pipette.dispense(vol, well.top() if top else well, rate=mix_after[2] if mixed_next else 1.0)
     if mix_after is not None:
         pipette.mix(mix_after[0], mix_after[1], well, rate=mix_after[2])
-    if blow_out == "trash":
+    if stroke.get("blow_out") == "trash":
         pipette.blow_out(trash)
-    elif blow_out == "source":
+    elif stroke.get("blow_out") == "source":
         pipette.blow_out(origin.top())
-    if drop:
+    if stroke["drop"]:
         if dry:
             pipette.return_tip()
         else:
@@ -482,6 +668,8 @@ def run(ctx):
                 ctx.comment("(dry run, not pausing) " + step["text"])
             else:
                 ctx.pause(step["text"])
+            for name, key, well, volume in step.get("loads", []):
+                labware[key][well].load_liquid(liquid=liquids[name], volume=volume)
         elif op == "delay":
             ctx.comment(step["text"])
             if not dry:

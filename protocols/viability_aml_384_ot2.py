@@ -3,6 +3,35 @@
 The data below (liquids, labware, steps) drives the fixed `run` function at the end of the file.
 """
 
+# Steps, in order (volumes per well):
+#   1. AML-1: seed 36 µL IMS-M2 cells (suspension), re-mixed every 24 wells
+#   2. AML-1: seed 36 µL M0-91 cells (suspension), re-mixed every 24 wells
+#   3. AML-1: 36 µL medium into the blank (no cells) wells
+#   4. AML-1: 40 µL medium into the edge (buffer) wells
+#   5. Solvent: 20 µL into the source-plate wells below each top
+#   6. entrectinib: serial 1:3 dilution in DMSO (10 µL into 20 µL, mixed)
+#   7. medium: 38 µL into the intermediate wells
+#   8. medium: 114 µL into the intermediate wells
+#   9. entrectinib point 1: 2 µL of the solvent series into 38 µL medium, mixed
+#  10. entrectinib point 2: 2 µL of the solvent series into 38 µL medium, mixed
+#  11. entrectinib point 3: 2 µL of the solvent series into 38 µL medium, mixed
+#  12. entrectinib point 4: 2 µL of the solvent series into 38 µL medium, mixed
+#  13. entrectinib point 5: 2 µL of the solvent series into 38 µL medium, mixed
+#  14. entrectinib point 6: 2 µL of the solvent series into 38 µL medium, mixed
+#  15. entrectinib point 7: 2 µL of the solvent series into 38 µL medium, mixed
+#  16. entrectinib point 8: 2 µL of the solvent series into 38 µL medium, mixed
+#  17. entrectinib point 9: 2 µL of the solvent series into 38 µL medium, mixed
+#  18. entrectinib point 10: 2 µL of the solvent series into 38 µL medium, mixed
+#  19. Vehicle: 6 µL solvent into 114 µL medium, mixed
+#  20. AML-1: dose 4 µL intermediate (vehicle and blank wells: DMSO in medium), a fresh tip every well
+#  21. PAUSE — Dosing done. Incubate 72 h at 37 °C, 5 % CO2; then put the plate(s) back in the same slots, with
+#      CellTiter-Glo at room temperature in the reservoir, and resume.
+#  22. wait 30 min — Equilibrate plate(s) and CellTiter-Glo to room temperature, 30 min
+#  23. AML-1: 40 µL CellTiter-Glo (= the medium volume), non-contact
+#  24. PAUSE — AML-1: shake on an orbital shaker for 2 min to lyse the cells, then put it back and resume
+#  25. wait 10 min — Let the luminescence signal settle, 10 min
+#  26. PAUSE — Read luminescence (RLU) on the plate reader: AML-1
+
 from opentrons import protocol_api
 
 metadata = {
@@ -46,199 +75,200 @@ LOADS = [
     ['DMSO', 'reservoir', 'A4', 730.0],
     ['CellTiter-Glo', 'reservoir', 'A5', 4220.0],
 ]
-# Each stroke: [tip, source, aspirate_uL, [[labware, well, uL, at_top], ...], mix_before, mix_after, blow_out, drop_tip]
-# A mix: [repetitions, uL, flow-rate multiplier]
+# Each stroke: one aspirate from `source` (after a fresh `tip` unless None) and its dispenses, each
+# [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is
+# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.
 STEPS = [
     {'op': 'comment', 'text': 'Before dosing: entrectinib: make the top solution 20 uM in DMSO by hand (1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 20 µL of that + 80 µL DMSO = 20 uM) and load 20 µL into source-plate well A1'},
     {'op': 'distribute', 'text': 'AML-1: seed 36 µL IMS-M2 cells (suspension), re-mixed every 24 wells', 'pipette': 'p300_single_gen2', 'strokes': [
-        [['tips_300ul_1', 'A1'], ['reservoir', 'A1'], 272.0, [['plate_1', 'B2', 36.0, True], ['plate_1', 'C2', 36.0, True], ['plate_1', 'D2', 36.0, True], ['plate_1', 'B3', 36.0, True], ['plate_1', 'C3', 36.0, True], ['plate_1', 'D3', 36.0, True], ['plate_1', 'B4', 36.0, True]], [3, 200.0, 1.0], None, '', False],
-        [None, ['reservoir', 'A1'], 252.0, [['plate_1', 'C4', 36.0, True], ['plate_1', 'D4', 36.0, True], ['plate_1', 'B5', 36.0, True], ['plate_1', 'C5', 36.0, True], ['plate_1', 'D5', 36.0, True], ['plate_1', 'B6', 36.0, True], ['plate_1', 'C6', 36.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A1'], 252.0, [['plate_1', 'D6', 36.0, True], ['plate_1', 'B7', 36.0, True], ['plate_1', 'C7', 36.0, True], ['plate_1', 'D7', 36.0, True], ['plate_1', 'B8', 36.0, True], ['plate_1', 'C8', 36.0, True], ['plate_1', 'D8', 36.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A1'], 252.0, [['plate_1', 'B9', 36.0, True], ['plate_1', 'C9', 36.0, True], ['plate_1', 'D9', 36.0, True], ['plate_1', 'B10', 36.0, True], ['plate_1', 'C10', 36.0, True], ['plate_1', 'D10', 36.0, True], ['plate_1', 'B11', 36.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A1'], 252.0, [['plate_1', 'C11', 36.0, True], ['plate_1', 'D11', 36.0, True], ['plate_1', 'B12', 36.0, True], ['plate_1', 'C12', 36.0, True], ['plate_1', 'D12', 36.0, True], ['plate_1', 'B13', 36.0, True], ['plate_1', 'C13', 36.0, True]], [3, 200.0, 1.0], None, '', False],
-        [None, ['reservoir', 'A1'], 36.0, [['plate_1', 'D13', 36.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_300ul_1', 'A1'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 272.0, 'dispense': [['plate_1', 'B2', 36.0, True], ['plate_1', 'C2', 36.0, True], ['plate_1', 'D2', 36.0, True], ['plate_1', 'B3', 36.0, True], ['plate_1', 'C3', 36.0, True], ['plate_1', 'D3', 36.0, True], ['plate_1', 'B4', 36.0, True]], 'mix_before': [3, 200.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 252.0, 'dispense': [['plate_1', 'C4', 36.0, True], ['plate_1', 'D4', 36.0, True], ['plate_1', 'B5', 36.0, True], ['plate_1', 'C5', 36.0, True], ['plate_1', 'D5', 36.0, True], ['plate_1', 'B6', 36.0, True], ['plate_1', 'C6', 36.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 252.0, 'dispense': [['plate_1', 'D6', 36.0, True], ['plate_1', 'B7', 36.0, True], ['plate_1', 'C7', 36.0, True], ['plate_1', 'D7', 36.0, True], ['plate_1', 'B8', 36.0, True], ['plate_1', 'C8', 36.0, True], ['plate_1', 'D8', 36.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 252.0, 'dispense': [['plate_1', 'B9', 36.0, True], ['plate_1', 'C9', 36.0, True], ['plate_1', 'D9', 36.0, True], ['plate_1', 'B10', 36.0, True], ['plate_1', 'C10', 36.0, True], ['plate_1', 'D10', 36.0, True], ['plate_1', 'B11', 36.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 252.0, 'dispense': [['plate_1', 'C11', 36.0, True], ['plate_1', 'D11', 36.0, True], ['plate_1', 'B12', 36.0, True], ['plate_1', 'C12', 36.0, True], ['plate_1', 'D12', 36.0, True], ['plate_1', 'B13', 36.0, True], ['plate_1', 'C13', 36.0, True]], 'mix_before': [3, 200.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 36.0, 'dispense': [['plate_1', 'D13', 36.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'AML-1: seed 36 µL M0-91 cells (suspension), re-mixed every 24 wells', 'pipette': 'p300_single_gen2', 'strokes': [
-        [['tips_300ul_1', 'B1'], ['reservoir', 'A2'], 272.0, [['plate_1', 'E2', 36.0, True], ['plate_1', 'F2', 36.0, True], ['plate_1', 'G2', 36.0, True], ['plate_1', 'E3', 36.0, True], ['plate_1', 'F3', 36.0, True], ['plate_1', 'G3', 36.0, True], ['plate_1', 'E4', 36.0, True]], [3, 200.0, 1.0], None, '', False],
-        [None, ['reservoir', 'A2'], 252.0, [['plate_1', 'F4', 36.0, True], ['plate_1', 'G4', 36.0, True], ['plate_1', 'E5', 36.0, True], ['plate_1', 'F5', 36.0, True], ['plate_1', 'G5', 36.0, True], ['plate_1', 'E6', 36.0, True], ['plate_1', 'F6', 36.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 252.0, [['plate_1', 'G6', 36.0, True], ['plate_1', 'E7', 36.0, True], ['plate_1', 'F7', 36.0, True], ['plate_1', 'G7', 36.0, True], ['plate_1', 'E8', 36.0, True], ['plate_1', 'F8', 36.0, True], ['plate_1', 'G8', 36.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 252.0, [['plate_1', 'E9', 36.0, True], ['plate_1', 'F9', 36.0, True], ['plate_1', 'G9', 36.0, True], ['plate_1', 'E10', 36.0, True], ['plate_1', 'F10', 36.0, True], ['plate_1', 'G10', 36.0, True], ['plate_1', 'E11', 36.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 252.0, [['plate_1', 'F11', 36.0, True], ['plate_1', 'G11', 36.0, True], ['plate_1', 'E12', 36.0, True], ['plate_1', 'F12', 36.0, True], ['plate_1', 'G12', 36.0, True], ['plate_1', 'E13', 36.0, True], ['plate_1', 'F13', 36.0, True]], [3, 200.0, 1.0], None, '', False],
-        [None, ['reservoir', 'A2'], 36.0, [['plate_1', 'G13', 36.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_300ul_1', 'B1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 272.0, 'dispense': [['plate_1', 'E2', 36.0, True], ['plate_1', 'F2', 36.0, True], ['plate_1', 'G2', 36.0, True], ['plate_1', 'E3', 36.0, True], ['plate_1', 'F3', 36.0, True], ['plate_1', 'G3', 36.0, True], ['plate_1', 'E4', 36.0, True]], 'mix_before': [3, 200.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 252.0, 'dispense': [['plate_1', 'F4', 36.0, True], ['plate_1', 'G4', 36.0, True], ['plate_1', 'E5', 36.0, True], ['plate_1', 'F5', 36.0, True], ['plate_1', 'G5', 36.0, True], ['plate_1', 'E6', 36.0, True], ['plate_1', 'F6', 36.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 252.0, 'dispense': [['plate_1', 'G6', 36.0, True], ['plate_1', 'E7', 36.0, True], ['plate_1', 'F7', 36.0, True], ['plate_1', 'G7', 36.0, True], ['plate_1', 'E8', 36.0, True], ['plate_1', 'F8', 36.0, True], ['plate_1', 'G8', 36.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 252.0, 'dispense': [['plate_1', 'E9', 36.0, True], ['plate_1', 'F9', 36.0, True], ['plate_1', 'G9', 36.0, True], ['plate_1', 'E10', 36.0, True], ['plate_1', 'F10', 36.0, True], ['plate_1', 'G10', 36.0, True], ['plate_1', 'E11', 36.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 252.0, 'dispense': [['plate_1', 'F11', 36.0, True], ['plate_1', 'G11', 36.0, True], ['plate_1', 'E12', 36.0, True], ['plate_1', 'F12', 36.0, True], ['plate_1', 'G12', 36.0, True], ['plate_1', 'E13', 36.0, True], ['plate_1', 'F13', 36.0, True]], 'mix_before': [3, 200.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 36.0, 'dispense': [['plate_1', 'G13', 36.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'AML-1: 36 µL medium into the blank (no cells) wells', 'pipette': 'p300_single_gen2', 'strokes': [
-        [['tips_300ul_1', 'C1'], ['reservoir', 'A3'], 272.0, [['plate_1', 'B14', 36.0, True], ['plate_1', 'C14', 36.0, True], ['plate_1', 'D14', 36.0, True], ['plate_1', 'E14', 36.0, True], ['plate_1', 'F14', 36.0, True], ['plate_1', 'G14', 36.0, True], ['plate_1', 'B15', 36.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A3'], 180.0, [['plate_1', 'C15', 36.0, True], ['plate_1', 'D15', 36.0, True], ['plate_1', 'E15', 36.0, True], ['plate_1', 'F15', 36.0, True], ['plate_1', 'G15', 36.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_300ul_1', 'C1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 272.0, 'dispense': [['plate_1', 'B14', 36.0, True], ['plate_1', 'C14', 36.0, True], ['plate_1', 'D14', 36.0, True], ['plate_1', 'E14', 36.0, True], ['plate_1', 'F14', 36.0, True], ['plate_1', 'G14', 36.0, True], ['plate_1', 'B15', 36.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A3'], 'aspirate_uL': 180.0, 'dispense': [['plate_1', 'C15', 36.0, True], ['plate_1', 'D15', 36.0, True], ['plate_1', 'E15', 36.0, True], ['plate_1', 'F15', 36.0, True], ['plate_1', 'G15', 36.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'AML-1: 40 µL medium into the edge (buffer) wells', 'pipette': 'p300_single_gen2', 'strokes': [
-        [['tips_300ul_1', 'D1'], ['reservoir', 'A3'], 300.0, [['plate_1', 'A1', 40.0, True], ['plate_1', 'B1', 40.0, True], ['plate_1', 'C1', 40.0, True], ['plate_1', 'D1', 40.0, True], ['plate_1', 'E1', 40.0, True], ['plate_1', 'F1', 40.0, True], ['plate_1', 'G1', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A3'], 280.0, [['plate_1', 'H1', 40.0, True], ['plate_1', 'I1', 40.0, True], ['plate_1', 'J1', 40.0, True], ['plate_1', 'K1', 40.0, True], ['plate_1', 'L1', 40.0, True], ['plate_1', 'M1', 40.0, True], ['plate_1', 'N1', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A3'], 280.0, [['plate_1', 'O1', 40.0, True], ['plate_1', 'P1', 40.0, True], ['plate_1', 'A2', 40.0, True], ['plate_1', 'P2', 40.0, True], ['plate_1', 'A3', 40.0, True], ['plate_1', 'P3', 40.0, True], ['plate_1', 'A4', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A3'], 280.0, [['plate_1', 'P4', 40.0, True], ['plate_1', 'A5', 40.0, True], ['plate_1', 'P5', 40.0, True], ['plate_1', 'A6', 40.0, True], ['plate_1', 'P6', 40.0, True], ['plate_1', 'A7', 40.0, True], ['plate_1', 'P7', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A3'], 280.0, [['plate_1', 'A8', 40.0, True], ['plate_1', 'P8', 40.0, True], ['plate_1', 'A9', 40.0, True], ['plate_1', 'P9', 40.0, True], ['plate_1', 'A10', 40.0, True], ['plate_1', 'P10', 40.0, True], ['plate_1', 'A11', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A3'], 280.0, [['plate_1', 'P11', 40.0, True], ['plate_1', 'A12', 40.0, True], ['plate_1', 'P12', 40.0, True], ['plate_1', 'A13', 40.0, True], ['plate_1', 'P13', 40.0, True], ['plate_1', 'A14', 40.0, True], ['plate_1', 'P14', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A3'], 280.0, [['plate_1', 'A15', 40.0, True], ['plate_1', 'P15', 40.0, True], ['plate_1', 'A16', 40.0, True], ['plate_1', 'P16', 40.0, True], ['plate_1', 'A17', 40.0, True], ['plate_1', 'P17', 40.0, True], ['plate_1', 'A18', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A3'], 280.0, [['plate_1', 'P18', 40.0, True], ['plate_1', 'A19', 40.0, True], ['plate_1', 'P19', 40.0, True], ['plate_1', 'A20', 40.0, True], ['plate_1', 'P20', 40.0, True], ['plate_1', 'A21', 40.0, True], ['plate_1', 'P21', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A3'], 280.0, [['plate_1', 'A22', 40.0, True], ['plate_1', 'P22', 40.0, True], ['plate_1', 'A23', 40.0, True], ['plate_1', 'P23', 40.0, True], ['plate_1', 'A24', 40.0, True], ['plate_1', 'B24', 40.0, True], ['plate_1', 'C24', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A3'], 280.0, [['plate_1', 'D24', 40.0, True], ['plate_1', 'E24', 40.0, True], ['plate_1', 'F24', 40.0, True], ['plate_1', 'G24', 40.0, True], ['plate_1', 'H24', 40.0, True], ['plate_1', 'I24', 40.0, True], ['plate_1', 'J24', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A3'], 240.0, [['plate_1', 'K24', 40.0, True], ['plate_1', 'L24', 40.0, True], ['plate_1', 'M24', 40.0, True], ['plate_1', 'N24', 40.0, True], ['plate_1', 'O24', 40.0, True], ['plate_1', 'P24', 40.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_300ul_1', 'D1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 300.0, 'dispense': [['plate_1', 'A1', 40.0, True], ['plate_1', 'B1', 40.0, True], ['plate_1', 'C1', 40.0, True], ['plate_1', 'D1', 40.0, True], ['plate_1', 'E1', 40.0, True], ['plate_1', 'F1', 40.0, True], ['plate_1', 'G1', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A3'], 'aspirate_uL': 280.0, 'dispense': [['plate_1', 'H1', 40.0, True], ['plate_1', 'I1', 40.0, True], ['plate_1', 'J1', 40.0, True], ['plate_1', 'K1', 40.0, True], ['plate_1', 'L1', 40.0, True], ['plate_1', 'M1', 40.0, True], ['plate_1', 'N1', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A3'], 'aspirate_uL': 280.0, 'dispense': [['plate_1', 'O1', 40.0, True], ['plate_1', 'P1', 40.0, True], ['plate_1', 'A2', 40.0, True], ['plate_1', 'P2', 40.0, True], ['plate_1', 'A3', 40.0, True], ['plate_1', 'P3', 40.0, True], ['plate_1', 'A4', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A3'], 'aspirate_uL': 280.0, 'dispense': [['plate_1', 'P4', 40.0, True], ['plate_1', 'A5', 40.0, True], ['plate_1', 'P5', 40.0, True], ['plate_1', 'A6', 40.0, True], ['plate_1', 'P6', 40.0, True], ['plate_1', 'A7', 40.0, True], ['plate_1', 'P7', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A3'], 'aspirate_uL': 280.0, 'dispense': [['plate_1', 'A8', 40.0, True], ['plate_1', 'P8', 40.0, True], ['plate_1', 'A9', 40.0, True], ['plate_1', 'P9', 40.0, True], ['plate_1', 'A10', 40.0, True], ['plate_1', 'P10', 40.0, True], ['plate_1', 'A11', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A3'], 'aspirate_uL': 280.0, 'dispense': [['plate_1', 'P11', 40.0, True], ['plate_1', 'A12', 40.0, True], ['plate_1', 'P12', 40.0, True], ['plate_1', 'A13', 40.0, True], ['plate_1', 'P13', 40.0, True], ['plate_1', 'A14', 40.0, True], ['plate_1', 'P14', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A3'], 'aspirate_uL': 280.0, 'dispense': [['plate_1', 'A15', 40.0, True], ['plate_1', 'P15', 40.0, True], ['plate_1', 'A16', 40.0, True], ['plate_1', 'P16', 40.0, True], ['plate_1', 'A17', 40.0, True], ['plate_1', 'P17', 40.0, True], ['plate_1', 'A18', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A3'], 'aspirate_uL': 280.0, 'dispense': [['plate_1', 'P18', 40.0, True], ['plate_1', 'A19', 40.0, True], ['plate_1', 'P19', 40.0, True], ['plate_1', 'A20', 40.0, True], ['plate_1', 'P20', 40.0, True], ['plate_1', 'A21', 40.0, True], ['plate_1', 'P21', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A3'], 'aspirate_uL': 280.0, 'dispense': [['plate_1', 'A22', 40.0, True], ['plate_1', 'P22', 40.0, True], ['plate_1', 'A23', 40.0, True], ['plate_1', 'P23', 40.0, True], ['plate_1', 'A24', 40.0, True], ['plate_1', 'B24', 40.0, True], ['plate_1', 'C24', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A3'], 'aspirate_uL': 280.0, 'dispense': [['plate_1', 'D24', 40.0, True], ['plate_1', 'E24', 40.0, True], ['plate_1', 'F24', 40.0, True], ['plate_1', 'G24', 40.0, True], ['plate_1', 'H24', 40.0, True], ['plate_1', 'I24', 40.0, True], ['plate_1', 'J24', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A3'], 'aspirate_uL': 240.0, 'dispense': [['plate_1', 'K24', 40.0, True], ['plate_1', 'L24', 40.0, True], ['plate_1', 'M24', 40.0, True], ['plate_1', 'N24', 40.0, True], ['plate_1', 'O24', 40.0, True], ['plate_1', 'P24', 40.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'comment', 'text': 'Suspension cells: dosed the same day'},
     {'op': 'distribute', 'text': 'Solvent: 20 µL into the source-plate wells below each top', 'pipette': 'p300_single_gen2', 'strokes': [
-        [['tips_300ul_1', 'E1'], ['reservoir', 'A4'], 200.0, [['source', 'A2', 20.0, True], ['source', 'A3', 20.0, True], ['source', 'A4', 20.0, True], ['source', 'A5', 20.0, True], ['source', 'A6', 20.0, True], ['source', 'A7', 20.0, True], ['source', 'A8', 20.0, True], ['source', 'A9', 20.0, True], ['source', 'A10', 20.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_300ul_1', 'E1'], 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['source', 'A2', 20.0, True], ['source', 'A3', 20.0, True], ['source', 'A4', 20.0, True], ['source', 'A5', 20.0, True], ['source', 'A6', 20.0, True], ['source', 'A7', 20.0, True], ['source', 'A8', 20.0, True], ['source', 'A9', 20.0, True], ['source', 'A10', 20.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib: serial 1:3 dilution in DMSO (10 µL into 20 µL, mixed)', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'A1'], ['source', 'A1'], 10.0, [['source', 'A2', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_20ul_1', 'B1'], ['source', 'A2'], 10.0, [['source', 'A3', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_20ul_1', 'C1'], ['source', 'A3'], 10.0, [['source', 'A4', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_20ul_1', 'D1'], ['source', 'A4'], 10.0, [['source', 'A5', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_20ul_1', 'E1'], ['source', 'A5'], 10.0, [['source', 'A6', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_20ul_1', 'F1'], ['source', 'A6'], 10.0, [['source', 'A7', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_20ul_1', 'G1'], ['source', 'A7'], 10.0, [['source', 'A8', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_20ul_1', 'H1'], ['source', 'A8'], 10.0, [['source', 'A9', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_20ul_1', 'A2'], ['source', 'A9'], 10.0, [['source', 'A10', 10.0, False]], None, [3, 15.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'A1'], 'source': ['source', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A2', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'B1'], 'source': ['source', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A3', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'C1'], 'source': ['source', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A4', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'D1'], 'source': ['source', 'A4'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A5', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'E1'], 'source': ['source', 'A5'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A6', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'F1'], 'source': ['source', 'A6'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A7', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'G1'], 'source': ['source', 'A7'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A8', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'H1'], 'source': ['source', 'A8'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A9', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A2'], 'source': ['source', 'A9'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A10', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'medium: 38 µL into the intermediate wells', 'pipette': 'p300_single_gen2', 'strokes': [
-        [['tips_300ul_1', 'F1'], ['reservoir', 'A3'], 286.0, [['intermediate', 'A1', 38.0, True], ['intermediate', 'A2', 38.0, True], ['intermediate', 'A3', 38.0, True], ['intermediate', 'A4', 38.0, True], ['intermediate', 'A5', 38.0, True], ['intermediate', 'A6', 38.0, True], ['intermediate', 'A7', 38.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A3'], 114.0, [['intermediate', 'A8', 38.0, True], ['intermediate', 'A9', 38.0, True], ['intermediate', 'A10', 38.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_300ul_1', 'F1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 286.0, 'dispense': [['intermediate', 'A1', 38.0, True], ['intermediate', 'A2', 38.0, True], ['intermediate', 'A3', 38.0, True], ['intermediate', 'A4', 38.0, True], ['intermediate', 'A5', 38.0, True], ['intermediate', 'A6', 38.0, True], ['intermediate', 'A7', 38.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A3'], 'aspirate_uL': 114.0, 'dispense': [['intermediate', 'A8', 38.0, True], ['intermediate', 'A9', 38.0, True], ['intermediate', 'A10', 38.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'medium: 114 µL into the intermediate wells', 'pipette': 'p300_single_gen2', 'strokes': [
-        [['tips_300ul_1', 'G1'], ['reservoir', 'A3'], 114.0, [['intermediate', 'H1', 114.0, True]], None, None, '', True],
+        {'tip': ['tips_300ul_1', 'G1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 114.0, 'dispense': [['intermediate', 'H1', 114.0, True]], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 1: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'B2'], ['source', 'A1'], 2.0, [['intermediate', 'A1', 2.0, False]], None, [3, 20.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'B2'], 'source': ['source', 'A1'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A1', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 2: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'C2'], ['source', 'A2'], 2.0, [['intermediate', 'A2', 2.0, False]], None, [3, 20.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'C2'], 'source': ['source', 'A2'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A2', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 3: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'D2'], ['source', 'A3'], 2.0, [['intermediate', 'A3', 2.0, False]], None, [3, 20.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'D2'], 'source': ['source', 'A3'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A3', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 4: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'E2'], ['source', 'A4'], 2.0, [['intermediate', 'A4', 2.0, False]], None, [3, 20.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'E2'], 'source': ['source', 'A4'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A4', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 5: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'F2'], ['source', 'A5'], 2.0, [['intermediate', 'A5', 2.0, False]], None, [3, 20.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'F2'], 'source': ['source', 'A5'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A5', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 6: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'G2'], ['source', 'A6'], 2.0, [['intermediate', 'A6', 2.0, False]], None, [3, 20.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'G2'], 'source': ['source', 'A6'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A6', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 7: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'H2'], ['source', 'A7'], 2.0, [['intermediate', 'A7', 2.0, False]], None, [3, 20.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'H2'], 'source': ['source', 'A7'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A7', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 8: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'A3'], ['source', 'A8'], 2.0, [['intermediate', 'A8', 2.0, False]], None, [3, 20.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'A3'], 'source': ['source', 'A8'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A8', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 9: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'B3'], ['source', 'A9'], 2.0, [['intermediate', 'A9', 2.0, False]], None, [3, 20.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'B3'], 'source': ['source', 'A9'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A9', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 10: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'C3'], ['source', 'A10'], 2.0, [['intermediate', 'A10', 2.0, False]], None, [3, 20.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'C3'], 'source': ['source', 'A10'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A10', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'Vehicle: 6 µL solvent into 114 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'D3'], ['reservoir', 'A4'], 6.0, [['intermediate', 'H1', 6.0, False]], None, [3, 20.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'D3'], 'source': ['reservoir', 'A4'], 'aspirate_uL': 6.0, 'dispense': [['intermediate', 'H1', 6.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'AML-1: dose 4 µL intermediate (vehicle and blank wells: DMSO in medium), a fresh tip every well', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'E3'], ['intermediate', 'A1'], 4.0, [['plate_1', 'B2', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'F3'], ['intermediate', 'A1'], 4.0, [['plate_1', 'C2', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'G3'], ['intermediate', 'A1'], 4.0, [['plate_1', 'D2', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'H3'], ['intermediate', 'A1'], 4.0, [['plate_1', 'E2', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'A4'], ['intermediate', 'A1'], 4.0, [['plate_1', 'F2', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'B4'], ['intermediate', 'A1'], 4.0, [['plate_1', 'G2', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'C4'], ['intermediate', 'A2'], 4.0, [['plate_1', 'B3', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'D4'], ['intermediate', 'A2'], 4.0, [['plate_1', 'C3', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'E4'], ['intermediate', 'A2'], 4.0, [['plate_1', 'D3', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'F4'], ['intermediate', 'A2'], 4.0, [['plate_1', 'E3', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'G4'], ['intermediate', 'A2'], 4.0, [['plate_1', 'F3', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'H4'], ['intermediate', 'A2'], 4.0, [['plate_1', 'G3', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'A5'], ['intermediate', 'A3'], 4.0, [['plate_1', 'B4', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'B5'], ['intermediate', 'A3'], 4.0, [['plate_1', 'C4', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'C5'], ['intermediate', 'A3'], 4.0, [['plate_1', 'D4', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'D5'], ['intermediate', 'A3'], 4.0, [['plate_1', 'E4', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'E5'], ['intermediate', 'A3'], 4.0, [['plate_1', 'F4', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'F5'], ['intermediate', 'A3'], 4.0, [['plate_1', 'G4', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'G5'], ['intermediate', 'A4'], 4.0, [['plate_1', 'B5', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'H5'], ['intermediate', 'A4'], 4.0, [['plate_1', 'C5', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'A6'], ['intermediate', 'A4'], 4.0, [['plate_1', 'D5', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'B6'], ['intermediate', 'A4'], 4.0, [['plate_1', 'E5', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'C6'], ['intermediate', 'A4'], 4.0, [['plate_1', 'F5', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'D6'], ['intermediate', 'A4'], 4.0, [['plate_1', 'G5', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'E6'], ['intermediate', 'A5'], 4.0, [['plate_1', 'B6', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'F6'], ['intermediate', 'A5'], 4.0, [['plate_1', 'C6', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'G6'], ['intermediate', 'A5'], 4.0, [['plate_1', 'D6', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'H6'], ['intermediate', 'A5'], 4.0, [['plate_1', 'E6', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'A7'], ['intermediate', 'A5'], 4.0, [['plate_1', 'F6', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'B7'], ['intermediate', 'A5'], 4.0, [['plate_1', 'G6', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'C7'], ['intermediate', 'A6'], 4.0, [['plate_1', 'B7', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'D7'], ['intermediate', 'A6'], 4.0, [['plate_1', 'C7', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'E7'], ['intermediate', 'A6'], 4.0, [['plate_1', 'D7', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'F7'], ['intermediate', 'A6'], 4.0, [['plate_1', 'E7', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'G7'], ['intermediate', 'A6'], 4.0, [['plate_1', 'F7', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'H7'], ['intermediate', 'A6'], 4.0, [['plate_1', 'G7', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'A8'], ['intermediate', 'A7'], 4.0, [['plate_1', 'B8', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'B8'], ['intermediate', 'A7'], 4.0, [['plate_1', 'C8', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'C8'], ['intermediate', 'A7'], 4.0, [['plate_1', 'D8', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'D8'], ['intermediate', 'A7'], 4.0, [['plate_1', 'E8', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'E8'], ['intermediate', 'A7'], 4.0, [['plate_1', 'F8', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'F8'], ['intermediate', 'A7'], 4.0, [['plate_1', 'G8', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'G8'], ['intermediate', 'A8'], 4.0, [['plate_1', 'B9', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'H8'], ['intermediate', 'A8'], 4.0, [['plate_1', 'C9', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'A9'], ['intermediate', 'A8'], 4.0, [['plate_1', 'D9', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'B9'], ['intermediate', 'A8'], 4.0, [['plate_1', 'E9', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'C9'], ['intermediate', 'A8'], 4.0, [['plate_1', 'F9', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'D9'], ['intermediate', 'A8'], 4.0, [['plate_1', 'G9', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'E9'], ['intermediate', 'A9'], 4.0, [['plate_1', 'B10', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'F9'], ['intermediate', 'A9'], 4.0, [['plate_1', 'C10', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'G9'], ['intermediate', 'A9'], 4.0, [['plate_1', 'D10', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'H9'], ['intermediate', 'A9'], 4.0, [['plate_1', 'E10', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'A10'], ['intermediate', 'A9'], 4.0, [['plate_1', 'F10', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'B10'], ['intermediate', 'A9'], 4.0, [['plate_1', 'G10', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'C10'], ['intermediate', 'A10'], 4.0, [['plate_1', 'B11', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'D10'], ['intermediate', 'A10'], 4.0, [['plate_1', 'C11', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'E10'], ['intermediate', 'A10'], 4.0, [['plate_1', 'D11', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'F10'], ['intermediate', 'A10'], 4.0, [['plate_1', 'E11', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'G10'], ['intermediate', 'A10'], 4.0, [['plate_1', 'F11', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'H10'], ['intermediate', 'A10'], 4.0, [['plate_1', 'G11', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'A11'], ['intermediate', 'H1'], 4.0, [['plate_1', 'B12', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'B11'], ['intermediate', 'H1'], 4.0, [['plate_1', 'C12', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'C11'], ['intermediate', 'H1'], 4.0, [['plate_1', 'D12', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'D11'], ['intermediate', 'H1'], 4.0, [['plate_1', 'E12', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'E11'], ['intermediate', 'H1'], 4.0, [['plate_1', 'F12', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'F11'], ['intermediate', 'H1'], 4.0, [['plate_1', 'G12', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'G11'], ['intermediate', 'H1'], 4.0, [['plate_1', 'B13', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'H11'], ['intermediate', 'H1'], 4.0, [['plate_1', 'C13', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'A12'], ['intermediate', 'H1'], 4.0, [['plate_1', 'D13', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'B12'], ['intermediate', 'H1'], 4.0, [['plate_1', 'E13', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'C12'], ['intermediate', 'H1'], 4.0, [['plate_1', 'F13', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'D12'], ['intermediate', 'H1'], 4.0, [['plate_1', 'G13', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'E12'], ['intermediate', 'H1'], 4.0, [['plate_1', 'B14', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'F12'], ['intermediate', 'H1'], 4.0, [['plate_1', 'C14', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'G12'], ['intermediate', 'H1'], 4.0, [['plate_1', 'D14', 4.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'H12'], ['intermediate', 'H1'], 4.0, [['plate_1', 'E14', 4.0, False]], None, None, '', True],
-        [['tips_20ul_2', 'A1'], ['intermediate', 'H1'], 4.0, [['plate_1', 'F14', 4.0, False]], None, None, '', True],
-        [['tips_20ul_2', 'B1'], ['intermediate', 'H1'], 4.0, [['plate_1', 'G14', 4.0, False]], None, None, '', True],
-        [['tips_20ul_2', 'C1'], ['intermediate', 'H1'], 4.0, [['plate_1', 'B15', 4.0, False]], None, None, '', True],
-        [['tips_20ul_2', 'D1'], ['intermediate', 'H1'], 4.0, [['plate_1', 'C15', 4.0, False]], None, None, '', True],
-        [['tips_20ul_2', 'E1'], ['intermediate', 'H1'], 4.0, [['plate_1', 'D15', 4.0, False]], None, None, '', True],
-        [['tips_20ul_2', 'F1'], ['intermediate', 'H1'], 4.0, [['plate_1', 'E15', 4.0, False]], None, None, '', True],
-        [['tips_20ul_2', 'G1'], ['intermediate', 'H1'], 4.0, [['plate_1', 'F15', 4.0, False]], None, None, '', True],
-        [['tips_20ul_2', 'H1'], ['intermediate', 'H1'], 4.0, [['plate_1', 'G15', 4.0, False]], None, None, '', True],
+        {'tip': ['tips_20ul_1', 'E3'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B2', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'F3'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C2', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'G3'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D2', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'H3'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E2', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A4'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F2', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'B4'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G2', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'C4'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B3', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'D4'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C3', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'E4'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D3', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'F4'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E3', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'G4'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F3', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'H4'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G3', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B4', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'B5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C4', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'C5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D4', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'D5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E4', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'E5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F4', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'F5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G4', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'G5'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B5', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'H5'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C5', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A6'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D5', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'B6'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E5', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'C6'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F5', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'D6'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G5', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'E6'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B6', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'F6'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C6', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'G6'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D6', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'H6'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E6', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A7'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F6', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'B7'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G6', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'C7'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B7', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'D7'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C7', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'E7'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D7', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'F7'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E7', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'G7'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F7', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'H7'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G7', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A8'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B8', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'B8'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C8', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'C8'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D8', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'D8'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E8', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'E8'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F8', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'F8'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G8', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'G8'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B9', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'H8'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C9', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A9'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D9', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'B9'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E9', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'C9'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F9', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'D9'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G9', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'E9'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B10', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'F9'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C10', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'G9'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D10', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'H9'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E10', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A10'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F10', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'B10'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G10', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'C10'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B11', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'D10'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C11', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'E10'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D11', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'F10'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E11', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'G10'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F11', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'H10'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G11', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A11'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B12', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'B11'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C12', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'C11'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D12', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'D11'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E12', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'E11'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F12', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'F11'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G12', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'G11'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B13', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'H11'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C13', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D13', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'B12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E13', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'C12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F13', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'D12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G13', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'E12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B14', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'F12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C14', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'G12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D14', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'H12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E14', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_2', 'A1'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F14', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_2', 'B1'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G14', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_2', 'C1'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B15', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_2', 'D1'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C15', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_2', 'E1'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D15', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_2', 'F1'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E15', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_2', 'G1'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F15', 4.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_2', 'H1'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G15', 4.0, False]], 'drop': True},
     ]},
     {'op': 'pause', 'text': 'Dosing done. Incubate 72 h at 37 °C, 5 % CO2; then put the plate(s) back in the same slots, with CellTiter-Glo at room temperature in the reservoir, and resume.'},
     {'op': 'delay', 'minutes': 30.0, 'text': 'Equilibrate plate(s) and CellTiter-Glo to room temperature, 30 min'},
     {'op': 'distribute', 'text': 'AML-1: 40 µL CellTiter-Glo (= the medium volume), non-contact', 'pipette': 'p300_single_gen2', 'strokes': [
-        [['tips_300ul_1', 'H1'], ['reservoir', 'A5'], 300.0, [['plate_1', 'B2', 40.0, True], ['plate_1', 'C2', 40.0, True], ['plate_1', 'D2', 40.0, True], ['plate_1', 'E2', 40.0, True], ['plate_1', 'F2', 40.0, True], ['plate_1', 'G2', 40.0, True], ['plate_1', 'B3', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A5'], 280.0, [['plate_1', 'C3', 40.0, True], ['plate_1', 'D3', 40.0, True], ['plate_1', 'E3', 40.0, True], ['plate_1', 'F3', 40.0, True], ['plate_1', 'G3', 40.0, True], ['plate_1', 'B4', 40.0, True], ['plate_1', 'C4', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A5'], 280.0, [['plate_1', 'D4', 40.0, True], ['plate_1', 'E4', 40.0, True], ['plate_1', 'F4', 40.0, True], ['plate_1', 'G4', 40.0, True], ['plate_1', 'B5', 40.0, True], ['plate_1', 'C5', 40.0, True], ['plate_1', 'D5', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A5'], 280.0, [['plate_1', 'E5', 40.0, True], ['plate_1', 'F5', 40.0, True], ['plate_1', 'G5', 40.0, True], ['plate_1', 'B6', 40.0, True], ['plate_1', 'C6', 40.0, True], ['plate_1', 'D6', 40.0, True], ['plate_1', 'E6', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A5'], 280.0, [['plate_1', 'F6', 40.0, True], ['plate_1', 'G6', 40.0, True], ['plate_1', 'B7', 40.0, True], ['plate_1', 'C7', 40.0, True], ['plate_1', 'D7', 40.0, True], ['plate_1', 'E7', 40.0, True], ['plate_1', 'F7', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A5'], 280.0, [['plate_1', 'G7', 40.0, True], ['plate_1', 'B8', 40.0, True], ['plate_1', 'C8', 40.0, True], ['plate_1', 'D8', 40.0, True], ['plate_1', 'E8', 40.0, True], ['plate_1', 'F8', 40.0, True], ['plate_1', 'G8', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A5'], 280.0, [['plate_1', 'B9', 40.0, True], ['plate_1', 'C9', 40.0, True], ['plate_1', 'D9', 40.0, True], ['plate_1', 'E9', 40.0, True], ['plate_1', 'F9', 40.0, True], ['plate_1', 'G9', 40.0, True], ['plate_1', 'B10', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A5'], 280.0, [['plate_1', 'C10', 40.0, True], ['plate_1', 'D10', 40.0, True], ['plate_1', 'E10', 40.0, True], ['plate_1', 'F10', 40.0, True], ['plate_1', 'G10', 40.0, True], ['plate_1', 'B11', 40.0, True], ['plate_1', 'C11', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A5'], 280.0, [['plate_1', 'D11', 40.0, True], ['plate_1', 'E11', 40.0, True], ['plate_1', 'F11', 40.0, True], ['plate_1', 'G11', 40.0, True], ['plate_1', 'B12', 40.0, True], ['plate_1', 'C12', 40.0, True], ['plate_1', 'D12', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A5'], 280.0, [['plate_1', 'E12', 40.0, True], ['plate_1', 'F12', 40.0, True], ['plate_1', 'G12', 40.0, True], ['plate_1', 'B13', 40.0, True], ['plate_1', 'C13', 40.0, True], ['plate_1', 'D13', 40.0, True], ['plate_1', 'E13', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A5'], 280.0, [['plate_1', 'F13', 40.0, True], ['plate_1', 'G13', 40.0, True], ['plate_1', 'B14', 40.0, True], ['plate_1', 'C14', 40.0, True], ['plate_1', 'D14', 40.0, True], ['plate_1', 'E14', 40.0, True], ['plate_1', 'F14', 40.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A5'], 280.0, [['plate_1', 'G14', 40.0, True], ['plate_1', 'B15', 40.0, True], ['plate_1', 'C15', 40.0, True], ['plate_1', 'D15', 40.0, True], ['plate_1', 'E15', 40.0, True], ['plate_1', 'F15', 40.0, True], ['plate_1', 'G15', 40.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_300ul_1', 'H1'], 'source': ['reservoir', 'A5'], 'aspirate_uL': 300.0, 'dispense': [['plate_1', 'B2', 40.0, True], ['plate_1', 'C2', 40.0, True], ['plate_1', 'D2', 40.0, True], ['plate_1', 'E2', 40.0, True], ['plate_1', 'F2', 40.0, True], ['plate_1', 'G2', 40.0, True], ['plate_1', 'B3', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A5'], 'aspirate_uL': 280.0, 'dispense': [['plate_1', 'C3', 40.0, True], ['plate_1', 'D3', 40.0, True], ['plate_1', 'E3', 40.0, True], ['plate_1', 'F3', 40.0, True], ['plate_1', 'G3', 40.0, True], ['plate_1', 'B4', 40.0, True], ['plate_1', 'C4', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A5'], 'aspirate_uL': 280.0, 'dispense': [['plate_1', 'D4', 40.0, True], ['plate_1', 'E4', 40.0, True], ['plate_1', 'F4', 40.0, True], ['plate_1', 'G4', 40.0, True], ['plate_1', 'B5', 40.0, True], ['plate_1', 'C5', 40.0, True], ['plate_1', 'D5', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A5'], 'aspirate_uL': 280.0, 'dispense': [['plate_1', 'E5', 40.0, True], ['plate_1', 'F5', 40.0, True], ['plate_1', 'G5', 40.0, True], ['plate_1', 'B6', 40.0, True], ['plate_1', 'C6', 40.0, True], ['plate_1', 'D6', 40.0, True], ['plate_1', 'E6', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A5'], 'aspirate_uL': 280.0, 'dispense': [['plate_1', 'F6', 40.0, True], ['plate_1', 'G6', 40.0, True], ['plate_1', 'B7', 40.0, True], ['plate_1', 'C7', 40.0, True], ['plate_1', 'D7', 40.0, True], ['plate_1', 'E7', 40.0, True], ['plate_1', 'F7', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A5'], 'aspirate_uL': 280.0, 'dispense': [['plate_1', 'G7', 40.0, True], ['plate_1', 'B8', 40.0, True], ['plate_1', 'C8', 40.0, True], ['plate_1', 'D8', 40.0, True], ['plate_1', 'E8', 40.0, True], ['plate_1', 'F8', 40.0, True], ['plate_1', 'G8', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A5'], 'aspirate_uL': 280.0, 'dispense': [['plate_1', 'B9', 40.0, True], ['plate_1', 'C9', 40.0, True], ['plate_1', 'D9', 40.0, True], ['plate_1', 'E9', 40.0, True], ['plate_1', 'F9', 40.0, True], ['plate_1', 'G9', 40.0, True], ['plate_1', 'B10', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A5'], 'aspirate_uL': 280.0, 'dispense': [['plate_1', 'C10', 40.0, True], ['plate_1', 'D10', 40.0, True], ['plate_1', 'E10', 40.0, True], ['plate_1', 'F10', 40.0, True], ['plate_1', 'G10', 40.0, True], ['plate_1', 'B11', 40.0, True], ['plate_1', 'C11', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A5'], 'aspirate_uL': 280.0, 'dispense': [['plate_1', 'D11', 40.0, True], ['plate_1', 'E11', 40.0, True], ['plate_1', 'F11', 40.0, True], ['plate_1', 'G11', 40.0, True], ['plate_1', 'B12', 40.0, True], ['plate_1', 'C12', 40.0, True], ['plate_1', 'D12', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A5'], 'aspirate_uL': 280.0, 'dispense': [['plate_1', 'E12', 40.0, True], ['plate_1', 'F12', 40.0, True], ['plate_1', 'G12', 40.0, True], ['plate_1', 'B13', 40.0, True], ['plate_1', 'C13', 40.0, True], ['plate_1', 'D13', 40.0, True], ['plate_1', 'E13', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A5'], 'aspirate_uL': 280.0, 'dispense': [['plate_1', 'F13', 40.0, True], ['plate_1', 'G13', 40.0, True], ['plate_1', 'B14', 40.0, True], ['plate_1', 'C14', 40.0, True], ['plate_1', 'D14', 40.0, True], ['plate_1', 'E14', 40.0, True], ['plate_1', 'F14', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A5'], 'aspirate_uL': 280.0, 'dispense': [['plate_1', 'G14', 40.0, True], ['plate_1', 'B15', 40.0, True], ['plate_1', 'C15', 40.0, True], ['plate_1', 'D15', 40.0, True], ['plate_1', 'E15', 40.0, True], ['plate_1', 'F15', 40.0, True], ['plate_1', 'G15', 40.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'pause', 'text': 'AML-1: shake on an orbital shaker for 2 min to lyse the cells, then put it back and resume'},
     {'op': 'delay', 'minutes': 10.0, 'text': 'Let the luminescence signal settle, 10 min'},
@@ -286,13 +316,15 @@ def _nozzles(pipette, nozzles):
 
 
 def _stroke(pipette, stroke, labware, trash, dry):
-    """One aspirate and its dispenses: [tip, source, volume, dispenses, mix_before, mix_after, blow_out, drop].
-    dry: return the tip to its rack instead of dropping it (the robot cannot with a partial nozzle layout).
+    """One aspirate and its dispenses (a dict: tip, source, aspirate_uL, dispense, drop; optional mix_before,
+    mix_after, blow_out). dry: return the tip to its rack instead of dropping it (the robot cannot with a partial
+    nozzle layout).
 
     A mix is [repetitions, uL, rate]; the dispense a mix_after follows (same well, the tip stays in the liquid)
     goes at the mix's rate too.
     """
-    tip, source, volume, dispenses, mix_before, mix_after, blow_out, drop = stroke
+    tip, source, volume = stroke["tip"], stroke["source"], stroke["aspirate_uL"]
+    mix_before, mix_after = stroke.get("mix_before"), stroke.get("mix_after")
     if tip is not None:
         pipette.pick_up_tip(labware[tip[0]][tip[1]])
     origin = labware[source[0]][source[1]]
@@ -300,17 +332,18 @@ def _stroke(pipette, stroke, labware, trash, dry):
         pipette.mix(mix_before[0], mix_before[1], origin, rate=mix_before[2])
     pipette.aspirate(volume, origin)
     well = origin
+    dispenses = stroke["dispense"]
     for i, (key, name, vol, top) in enumerate(dispenses):
         well = labware[key][name]
         mixed_next = mix_after is not None and not top and i == len(dispenses) - 1
         pipette.dispense(vol, well.top() if top else well, rate=mix_after[2] if mixed_next else 1.0)
     if mix_after is not None:
         pipette.mix(mix_after[0], mix_after[1], well, rate=mix_after[2])
-    if blow_out == "trash":
+    if stroke.get("blow_out") == "trash":
         pipette.blow_out(trash)
-    elif blow_out == "source":
+    elif stroke.get("blow_out") == "source":
         pipette.blow_out(origin.top())
-    if drop:
+    if stroke["drop"]:
         if dry:
             pipette.return_tip()
         else:
@@ -349,6 +382,8 @@ def run(ctx):
                 ctx.comment("(dry run, not pausing) " + step["text"])
             else:
                 ctx.pause(step["text"])
+            for name, key, well, volume in step.get("loads", []):
+                labware[key][well].load_liquid(liquid=liquids[name], volume=volume)
         elif op == "delay":
             ctx.comment(step["text"])
             if not dry:

@@ -3,6 +3,36 @@
 The data below (liquids, labware, steps) drives the fixed `run` function at the end of the file.
 """
 
+# Steps, in order (volumes per well):
+#   1. KM12-1: seed 90 µL KM12 cells (adherent), re-mixed every 24 wells
+#   2. KM12-1: 90 µL medium into the blank (no cells) wells
+#   3. KM12-1: 100 µL medium into the edge (buffer) wells
+#   4. PAUSE — Seeding done. Incubate the plate(s) overnight (37 °C, 5 % CO2) so the cells attach; then put them back
+#      in the same slots with fresh solvent and medium in the reservoir, and resume.
+#   5. Solvent: 20 µL into the source-plate wells below each top
+#   6. entrectinib: serial 1:3 dilution in DMSO (10 µL into 20 µL, mixed)
+#   7. medium: 38 µL into the intermediate wells
+#   8. medium: 152 µL into the intermediate wells
+#   9. entrectinib point 1: 2 µL of the solvent series into 38 µL medium, mixed
+#  10. entrectinib point 2: 2 µL of the solvent series into 38 µL medium, mixed
+#  11. entrectinib point 3: 2 µL of the solvent series into 38 µL medium, mixed
+#  12. entrectinib point 4: 2 µL of the solvent series into 38 µL medium, mixed
+#  13. entrectinib point 5: 2 µL of the solvent series into 38 µL medium, mixed
+#  14. entrectinib point 6: 2 µL of the solvent series into 38 µL medium, mixed
+#  15. entrectinib point 7: 2 µL of the solvent series into 38 µL medium, mixed
+#  16. entrectinib point 8: 2 µL of the solvent series into 38 µL medium, mixed
+#  17. entrectinib point 9: 2 µL of the solvent series into 38 µL medium, mixed
+#  18. entrectinib point 10: 2 µL of the solvent series into 38 µL medium, mixed
+#  19. Vehicle: 8 µL solvent into 152 µL medium, mixed
+#  20. KM12-1: dose 10 µL intermediate (vehicle and blank wells: DMSO in medium), a fresh tip every well
+#  21. PAUSE — Dosing done. Incubate 72 h at 37 °C, 5 % CO2; then put the plate(s) back in the same slots, with
+#      CellTiter-Glo at room temperature in the reservoir, and resume.
+#  22. wait 30 min — Equilibrate plate(s) and CellTiter-Glo to room temperature, 30 min
+#  23. KM12-1: 100 µL CellTiter-Glo (= the medium volume), non-contact
+#  24. PAUSE — KM12-1: shake on an orbital shaker for 2 min to lyse the cells, then put it back and resume
+#  25. wait 10 min — Let the luminescence signal settle, 10 min
+#  26. PAUSE — Read luminescence (RLU) on the plate reader: KM12-1
+
 from opentrons import protocol_api
 
 metadata = {
@@ -43,171 +73,172 @@ LOADS = [
     ['DMSO', 'reservoir', 'A3', 730.0],
     ['CellTiter-Glo', 'reservoir', 'A4', 5150.0],
 ]
-# Each stroke: [tip, source, aspirate_uL, [[labware, well, uL, at_top], ...], mix_before, mix_after, blow_out, drop_tip]
-# A mix: [repetitions, uL, flow-rate multiplier]
+# Each stroke: one aspirate from `source` (after a fresh `tip` unless None) and its dispenses, each
+# [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is
+# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.
 STEPS = [
     {'op': 'comment', 'text': 'Before dosing: entrectinib: make the top solution 200 uM in DMSO by hand (2 µL of the 10 mM stock + 98 µL DMSO = 200 uM) and load 20 µL into source-plate well A1'},
     {'op': 'distribute', 'text': 'KM12-1: seed 90 µL KM12 cells (adherent), re-mixed every 24 wells', 'pipette': 'p300_single_gen2', 'strokes': [
-        [['tips_300ul_1', 'A1'], ['reservoir', 'A1'], 290.0, [['plate_1', 'B2', 90.0, True], ['plate_1', 'C2', 90.0, True], ['plate_1', 'D2', 90.0, True]], [3, 200.0, 1.0], None, '', False],
-        [None, ['reservoir', 'A1'], 270.0, [['plate_1', 'E2', 90.0, True], ['plate_1', 'F2', 90.0, True], ['plate_1', 'G2', 90.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A1'], 270.0, [['plate_1', 'B3', 90.0, True], ['plate_1', 'C3', 90.0, True], ['plate_1', 'D3', 90.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A1'], 270.0, [['plate_1', 'E3', 90.0, True], ['plate_1', 'F3', 90.0, True], ['plate_1', 'G3', 90.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A1'], 270.0, [['plate_1', 'B4', 90.0, True], ['plate_1', 'C4', 90.0, True], ['plate_1', 'D4', 90.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A1'], 270.0, [['plate_1', 'B5', 90.0, True], ['plate_1', 'C5', 90.0, True], ['plate_1', 'D5', 90.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A1'], 270.0, [['plate_1', 'B6', 90.0, True], ['plate_1', 'C6', 90.0, True], ['plate_1', 'D6', 90.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A1'], 270.0, [['plate_1', 'B7', 90.0, True], ['plate_1', 'C7', 90.0, True], ['plate_1', 'D7', 90.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A1'], 270.0, [['plate_1', 'B8', 90.0, True], ['plate_1', 'C8', 90.0, True], ['plate_1', 'D8', 90.0, True]], [3, 200.0, 1.0], None, '', False],
-        [None, ['reservoir', 'A1'], 270.0, [['plate_1', 'B9', 90.0, True], ['plate_1', 'C9', 90.0, True], ['plate_1', 'D9', 90.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A1'], 270.0, [['plate_1', 'B10', 90.0, True], ['plate_1', 'C10', 90.0, True], ['plate_1', 'D10', 90.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A1'], 270.0, [['plate_1', 'B11', 90.0, True], ['plate_1', 'C11', 90.0, True], ['plate_1', 'D11', 90.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_300ul_1', 'A1'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 290.0, 'dispense': [['plate_1', 'B2', 90.0, True], ['plate_1', 'C2', 90.0, True], ['plate_1', 'D2', 90.0, True]], 'mix_before': [3, 200.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'E2', 90.0, True], ['plate_1', 'F2', 90.0, True], ['plate_1', 'G2', 90.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'B3', 90.0, True], ['plate_1', 'C3', 90.0, True], ['plate_1', 'D3', 90.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'E3', 90.0, True], ['plate_1', 'F3', 90.0, True], ['plate_1', 'G3', 90.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'B4', 90.0, True], ['plate_1', 'C4', 90.0, True], ['plate_1', 'D4', 90.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'B5', 90.0, True], ['plate_1', 'C5', 90.0, True], ['plate_1', 'D5', 90.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'B6', 90.0, True], ['plate_1', 'C6', 90.0, True], ['plate_1', 'D6', 90.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'B7', 90.0, True], ['plate_1', 'C7', 90.0, True], ['plate_1', 'D7', 90.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'B8', 90.0, True], ['plate_1', 'C8', 90.0, True], ['plate_1', 'D8', 90.0, True]], 'mix_before': [3, 200.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'B9', 90.0, True], ['plate_1', 'C9', 90.0, True], ['plate_1', 'D9', 90.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'B10', 90.0, True], ['plate_1', 'C10', 90.0, True], ['plate_1', 'D10', 90.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'B11', 90.0, True], ['plate_1', 'C11', 90.0, True], ['plate_1', 'D11', 90.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KM12-1: 90 µL medium into the blank (no cells) wells', 'pipette': 'p300_single_gen2', 'strokes': [
-        [['tips_300ul_1', 'B1'], ['reservoir', 'A2'], 290.0, [['plate_1', 'E4', 90.0, True], ['plate_1', 'F4', 90.0, True], ['plate_1', 'G4', 90.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 270.0, [['plate_1', 'E5', 90.0, True], ['plate_1', 'F5', 90.0, True], ['plate_1', 'G5', 90.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_300ul_1', 'B1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 290.0, 'dispense': [['plate_1', 'E4', 90.0, True], ['plate_1', 'F4', 90.0, True], ['plate_1', 'G4', 90.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'E5', 90.0, True], ['plate_1', 'F5', 90.0, True], ['plate_1', 'G5', 90.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KM12-1: 100 µL medium into the edge (buffer) wells', 'pipette': 'p300_single_gen2', 'strokes': [
-        [['tips_300ul_1', 'C1'], ['reservoir', 'A2'], 220.0, [['plate_1', 'A1', 100.0, True], ['plate_1', 'B1', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 200.0, [['plate_1', 'C1', 100.0, True], ['plate_1', 'D1', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 200.0, [['plate_1', 'E1', 100.0, True], ['plate_1', 'F1', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 200.0, [['plate_1', 'G1', 100.0, True], ['plate_1', 'H1', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 200.0, [['plate_1', 'A2', 100.0, True], ['plate_1', 'H2', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 200.0, [['plate_1', 'A3', 100.0, True], ['plate_1', 'H3', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 200.0, [['plate_1', 'A4', 100.0, True], ['plate_1', 'H4', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 200.0, [['plate_1', 'A5', 100.0, True], ['plate_1', 'H5', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 200.0, [['plate_1', 'A6', 100.0, True], ['plate_1', 'H6', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 200.0, [['plate_1', 'A7', 100.0, True], ['plate_1', 'H7', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 200.0, [['plate_1', 'A8', 100.0, True], ['plate_1', 'H8', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 200.0, [['plate_1', 'A9', 100.0, True], ['plate_1', 'H9', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 200.0, [['plate_1', 'A10', 100.0, True], ['plate_1', 'H10', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 200.0, [['plate_1', 'A11', 100.0, True], ['plate_1', 'H11', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 200.0, [['plate_1', 'A12', 100.0, True], ['plate_1', 'B12', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 200.0, [['plate_1', 'C12', 100.0, True], ['plate_1', 'D12', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 200.0, [['plate_1', 'E12', 100.0, True], ['plate_1', 'F12', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 200.0, [['plate_1', 'G12', 100.0, True], ['plate_1', 'H12', 100.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_300ul_1', 'C1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 220.0, 'dispense': [['plate_1', 'A1', 100.0, True], ['plate_1', 'B1', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'C1', 100.0, True], ['plate_1', 'D1', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'E1', 100.0, True], ['plate_1', 'F1', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'G1', 100.0, True], ['plate_1', 'H1', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A2', 100.0, True], ['plate_1', 'H2', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A3', 100.0, True], ['plate_1', 'H3', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A4', 100.0, True], ['plate_1', 'H4', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A5', 100.0, True], ['plate_1', 'H5', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A6', 100.0, True], ['plate_1', 'H6', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A7', 100.0, True], ['plate_1', 'H7', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A8', 100.0, True], ['plate_1', 'H8', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A9', 100.0, True], ['plate_1', 'H9', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A10', 100.0, True], ['plate_1', 'H10', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A11', 100.0, True], ['plate_1', 'H11', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A12', 100.0, True], ['plate_1', 'B12', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'C12', 100.0, True], ['plate_1', 'D12', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'E12', 100.0, True], ['plate_1', 'F12', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'G12', 100.0, True], ['plate_1', 'H12', 100.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'pause', 'text': 'Seeding done. Incubate the plate(s) overnight (37 °C, 5 % CO2) so the cells attach; then put them back in the same slots with fresh solvent and medium in the reservoir, and resume.'},
     {'op': 'distribute', 'text': 'Solvent: 20 µL into the source-plate wells below each top', 'pipette': 'p300_single_gen2', 'strokes': [
-        [['tips_300ul_1', 'D1'], ['reservoir', 'A3'], 200.0, [['source', 'A2', 20.0, True], ['source', 'A3', 20.0, True], ['source', 'A4', 20.0, True], ['source', 'A5', 20.0, True], ['source', 'A6', 20.0, True], ['source', 'A7', 20.0, True], ['source', 'A8', 20.0, True], ['source', 'A9', 20.0, True], ['source', 'A10', 20.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_300ul_1', 'D1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 200.0, 'dispense': [['source', 'A2', 20.0, True], ['source', 'A3', 20.0, True], ['source', 'A4', 20.0, True], ['source', 'A5', 20.0, True], ['source', 'A6', 20.0, True], ['source', 'A7', 20.0, True], ['source', 'A8', 20.0, True], ['source', 'A9', 20.0, True], ['source', 'A10', 20.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib: serial 1:3 dilution in DMSO (10 µL into 20 µL, mixed)', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'A1'], ['source', 'A1'], 10.0, [['source', 'A2', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_20ul_1', 'B1'], ['source', 'A2'], 10.0, [['source', 'A3', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_20ul_1', 'C1'], ['source', 'A3'], 10.0, [['source', 'A4', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_20ul_1', 'D1'], ['source', 'A4'], 10.0, [['source', 'A5', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_20ul_1', 'E1'], ['source', 'A5'], 10.0, [['source', 'A6', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_20ul_1', 'F1'], ['source', 'A6'], 10.0, [['source', 'A7', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_20ul_1', 'G1'], ['source', 'A7'], 10.0, [['source', 'A8', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_20ul_1', 'H1'], ['source', 'A8'], 10.0, [['source', 'A9', 10.0, False]], None, [3, 15.0, 1.0], '', True],
-        [['tips_20ul_1', 'A2'], ['source', 'A9'], 10.0, [['source', 'A10', 10.0, False]], None, [3, 15.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'A1'], 'source': ['source', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A2', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'B1'], 'source': ['source', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A3', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'C1'], 'source': ['source', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A4', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'D1'], 'source': ['source', 'A4'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A5', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'E1'], 'source': ['source', 'A5'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A6', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'F1'], 'source': ['source', 'A6'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A7', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'G1'], 'source': ['source', 'A7'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A8', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'H1'], 'source': ['source', 'A8'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A9', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A2'], 'source': ['source', 'A9'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A10', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'medium: 38 µL into the intermediate wells', 'pipette': 'p300_single_gen2', 'strokes': [
-        [['tips_300ul_1', 'E1'], ['reservoir', 'A2'], 286.0, [['intermediate', 'A1', 38.0, True], ['intermediate', 'A2', 38.0, True], ['intermediate', 'A3', 38.0, True], ['intermediate', 'A4', 38.0, True], ['intermediate', 'A5', 38.0, True], ['intermediate', 'A6', 38.0, True], ['intermediate', 'A7', 38.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A2'], 114.0, [['intermediate', 'A8', 38.0, True], ['intermediate', 'A9', 38.0, True], ['intermediate', 'A10', 38.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_300ul_1', 'E1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 286.0, 'dispense': [['intermediate', 'A1', 38.0, True], ['intermediate', 'A2', 38.0, True], ['intermediate', 'A3', 38.0, True], ['intermediate', 'A4', 38.0, True], ['intermediate', 'A5', 38.0, True], ['intermediate', 'A6', 38.0, True], ['intermediate', 'A7', 38.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 114.0, 'dispense': [['intermediate', 'A8', 38.0, True], ['intermediate', 'A9', 38.0, True], ['intermediate', 'A10', 38.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'medium: 152 µL into the intermediate wells', 'pipette': 'p300_single_gen2', 'strokes': [
-        [['tips_300ul_1', 'F1'], ['reservoir', 'A2'], 152.0, [['intermediate', 'H1', 152.0, True]], None, None, '', True],
+        {'tip': ['tips_300ul_1', 'F1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 152.0, 'dispense': [['intermediate', 'H1', 152.0, True]], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 1: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'B2'], ['source', 'A1'], 2.0, [['intermediate', 'A1', 2.0, False]], None, [3, 20.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'B2'], 'source': ['source', 'A1'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A1', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 2: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'C2'], ['source', 'A2'], 2.0, [['intermediate', 'A2', 2.0, False]], None, [3, 20.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'C2'], 'source': ['source', 'A2'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A2', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 3: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'D2'], ['source', 'A3'], 2.0, [['intermediate', 'A3', 2.0, False]], None, [3, 20.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'D2'], 'source': ['source', 'A3'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A3', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 4: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'E2'], ['source', 'A4'], 2.0, [['intermediate', 'A4', 2.0, False]], None, [3, 20.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'E2'], 'source': ['source', 'A4'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A4', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 5: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'F2'], ['source', 'A5'], 2.0, [['intermediate', 'A5', 2.0, False]], None, [3, 20.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'F2'], 'source': ['source', 'A5'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A5', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 6: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'G2'], ['source', 'A6'], 2.0, [['intermediate', 'A6', 2.0, False]], None, [3, 20.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'G2'], 'source': ['source', 'A6'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A6', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 7: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'H2'], ['source', 'A7'], 2.0, [['intermediate', 'A7', 2.0, False]], None, [3, 20.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'H2'], 'source': ['source', 'A7'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A7', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 8: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'A3'], ['source', 'A8'], 2.0, [['intermediate', 'A8', 2.0, False]], None, [3, 20.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'A3'], 'source': ['source', 'A8'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A8', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 9: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'B3'], ['source', 'A9'], 2.0, [['intermediate', 'A9', 2.0, False]], None, [3, 20.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'B3'], 'source': ['source', 'A9'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A9', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 10: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'C3'], ['source', 'A10'], 2.0, [['intermediate', 'A10', 2.0, False]], None, [3, 20.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'C3'], 'source': ['source', 'A10'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A10', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'Vehicle: 8 µL solvent into 152 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'D3'], ['reservoir', 'A3'], 8.0, [['intermediate', 'H1', 8.0, False]], None, [3, 20.0, 1.0], '', True],
+        {'tip': ['tips_20ul_1', 'D3'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 8.0, 'dispense': [['intermediate', 'H1', 8.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KM12-1: dose 10 µL intermediate (vehicle and blank wells: DMSO in medium), a fresh tip every well', 'pipette': 'p20_single_gen2', 'strokes': [
-        [['tips_20ul_1', 'E3'], ['intermediate', 'A1'], 10.0, [['plate_1', 'B2', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'F3'], ['intermediate', 'A1'], 10.0, [['plate_1', 'C2', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'G3'], ['intermediate', 'A1'], 10.0, [['plate_1', 'D2', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'H3'], ['intermediate', 'H1'], 10.0, [['plate_1', 'E2', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'A4'], ['intermediate', 'H1'], 10.0, [['plate_1', 'F2', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'B4'], ['intermediate', 'H1'], 10.0, [['plate_1', 'G2', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'C4'], ['intermediate', 'A2'], 10.0, [['plate_1', 'B3', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'D4'], ['intermediate', 'A2'], 10.0, [['plate_1', 'C3', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'E4'], ['intermediate', 'A2'], 10.0, [['plate_1', 'D3', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'F4'], ['intermediate', 'H1'], 10.0, [['plate_1', 'E3', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'G4'], ['intermediate', 'H1'], 10.0, [['plate_1', 'F3', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'H4'], ['intermediate', 'H1'], 10.0, [['plate_1', 'G3', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'A5'], ['intermediate', 'A3'], 10.0, [['plate_1', 'B4', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'B5'], ['intermediate', 'A3'], 10.0, [['plate_1', 'C4', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'C5'], ['intermediate', 'A3'], 10.0, [['plate_1', 'D4', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'D5'], ['intermediate', 'H1'], 10.0, [['plate_1', 'E4', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'E5'], ['intermediate', 'H1'], 10.0, [['plate_1', 'F4', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'F5'], ['intermediate', 'H1'], 10.0, [['plate_1', 'G4', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'G5'], ['intermediate', 'A4'], 10.0, [['plate_1', 'B5', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'H5'], ['intermediate', 'A4'], 10.0, [['plate_1', 'C5', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'A6'], ['intermediate', 'A4'], 10.0, [['plate_1', 'D5', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'B6'], ['intermediate', 'H1'], 10.0, [['plate_1', 'E5', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'C6'], ['intermediate', 'H1'], 10.0, [['plate_1', 'F5', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'D6'], ['intermediate', 'H1'], 10.0, [['plate_1', 'G5', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'E6'], ['intermediate', 'A5'], 10.0, [['plate_1', 'B6', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'F6'], ['intermediate', 'A5'], 10.0, [['plate_1', 'C6', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'G6'], ['intermediate', 'A5'], 10.0, [['plate_1', 'D6', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'H6'], ['intermediate', 'A6'], 10.0, [['plate_1', 'B7', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'A7'], ['intermediate', 'A6'], 10.0, [['plate_1', 'C7', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'B7'], ['intermediate', 'A6'], 10.0, [['plate_1', 'D7', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'C7'], ['intermediate', 'A7'], 10.0, [['plate_1', 'B8', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'D7'], ['intermediate', 'A7'], 10.0, [['plate_1', 'C8', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'E7'], ['intermediate', 'A7'], 10.0, [['plate_1', 'D8', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'F7'], ['intermediate', 'A8'], 10.0, [['plate_1', 'B9', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'G7'], ['intermediate', 'A8'], 10.0, [['plate_1', 'C9', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'H7'], ['intermediate', 'A8'], 10.0, [['plate_1', 'D9', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'A8'], ['intermediate', 'A9'], 10.0, [['plate_1', 'B10', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'B8'], ['intermediate', 'A9'], 10.0, [['plate_1', 'C10', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'C8'], ['intermediate', 'A9'], 10.0, [['plate_1', 'D10', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'D8'], ['intermediate', 'A10'], 10.0, [['plate_1', 'B11', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'E8'], ['intermediate', 'A10'], 10.0, [['plate_1', 'C11', 10.0, False]], None, None, '', True],
-        [['tips_20ul_1', 'F8'], ['intermediate', 'A10'], 10.0, [['plate_1', 'D11', 10.0, False]], None, None, '', True],
+        {'tip': ['tips_20ul_1', 'E3'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B2', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'F3'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C2', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'G3'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D2', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'H3'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'E2', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F2', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'B4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G2', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'C4'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B3', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'D4'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C3', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'E4'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D3', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'F4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'E3', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'G4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F3', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'H4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G3', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B4', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'B5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C4', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'C5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D4', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'D5'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'E4', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'E5'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F4', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'F5'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G4', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'G5'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B5', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'H5'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C5', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A6'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D5', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'B6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'E5', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'C6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F5', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'D6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G5', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'E6'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B6', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'F6'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C6', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'G6'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D6', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'H6'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B7', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A7'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C7', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'B7'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D7', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'C7'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B8', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'D7'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C8', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'E7'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D8', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'F7'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B9', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'G7'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C9', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'H7'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D9', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A8'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B10', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'B8'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C10', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'C8'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D10', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'D8'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B11', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'E8'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C11', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_1', 'F8'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D11', 10.0, False]], 'drop': True},
     ]},
     {'op': 'pause', 'text': 'Dosing done. Incubate 72 h at 37 °C, 5 % CO2; then put the plate(s) back in the same slots, with CellTiter-Glo at room temperature in the reservoir, and resume.'},
     {'op': 'delay', 'minutes': 30.0, 'text': 'Equilibrate plate(s) and CellTiter-Glo to room temperature, 30 min'},
     {'op': 'distribute', 'text': 'KM12-1: 100 µL CellTiter-Glo (= the medium volume), non-contact', 'pipette': 'p300_single_gen2', 'strokes': [
-        [['tips_300ul_1', 'G1'], ['reservoir', 'A4'], 220.0, [['plate_1', 'B2', 100.0, True], ['plate_1', 'C2', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A4'], 200.0, [['plate_1', 'D2', 100.0, True], ['plate_1', 'E2', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A4'], 200.0, [['plate_1', 'F2', 100.0, True], ['plate_1', 'G2', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A4'], 200.0, [['plate_1', 'B3', 100.0, True], ['plate_1', 'C3', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A4'], 200.0, [['plate_1', 'D3', 100.0, True], ['plate_1', 'E3', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A4'], 200.0, [['plate_1', 'F3', 100.0, True], ['plate_1', 'G3', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A4'], 200.0, [['plate_1', 'B4', 100.0, True], ['plate_1', 'C4', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A4'], 200.0, [['plate_1', 'D4', 100.0, True], ['plate_1', 'E4', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A4'], 200.0, [['plate_1', 'F4', 100.0, True], ['plate_1', 'G4', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A4'], 200.0, [['plate_1', 'B5', 100.0, True], ['plate_1', 'C5', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A4'], 200.0, [['plate_1', 'D5', 100.0, True], ['plate_1', 'E5', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A4'], 200.0, [['plate_1', 'F5', 100.0, True], ['plate_1', 'G5', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A4'], 200.0, [['plate_1', 'B6', 100.0, True], ['plate_1', 'C6', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A4'], 200.0, [['plate_1', 'D6', 100.0, True], ['plate_1', 'B7', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A4'], 200.0, [['plate_1', 'C7', 100.0, True], ['plate_1', 'D7', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A4'], 200.0, [['plate_1', 'B8', 100.0, True], ['plate_1', 'C8', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A4'], 200.0, [['plate_1', 'D8', 100.0, True], ['plate_1', 'B9', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A4'], 200.0, [['plate_1', 'C9', 100.0, True], ['plate_1', 'D9', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A4'], 200.0, [['plate_1', 'B10', 100.0, True], ['plate_1', 'C10', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A4'], 200.0, [['plate_1', 'D10', 100.0, True], ['plate_1', 'B11', 100.0, True]], None, None, '', False],
-        [None, ['reservoir', 'A4'], 200.0, [['plate_1', 'C11', 100.0, True], ['plate_1', 'D11', 100.0, True]], None, None, 'trash', True],
+        {'tip': ['tips_300ul_1', 'G1'], 'source': ['reservoir', 'A4'], 'aspirate_uL': 220.0, 'dispense': [['plate_1', 'B2', 100.0, True], ['plate_1', 'C2', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'D2', 100.0, True], ['plate_1', 'E2', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'F2', 100.0, True], ['plate_1', 'G2', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'B3', 100.0, True], ['plate_1', 'C3', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'D3', 100.0, True], ['plate_1', 'E3', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'F3', 100.0, True], ['plate_1', 'G3', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'B4', 100.0, True], ['plate_1', 'C4', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'D4', 100.0, True], ['plate_1', 'E4', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'F4', 100.0, True], ['plate_1', 'G4', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'B5', 100.0, True], ['plate_1', 'C5', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'D5', 100.0, True], ['plate_1', 'E5', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'F5', 100.0, True], ['plate_1', 'G5', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'B6', 100.0, True], ['plate_1', 'C6', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'D6', 100.0, True], ['plate_1', 'B7', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'C7', 100.0, True], ['plate_1', 'D7', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'B8', 100.0, True], ['plate_1', 'C8', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'D8', 100.0, True], ['plate_1', 'B9', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'C9', 100.0, True], ['plate_1', 'D9', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'B10', 100.0, True], ['plate_1', 'C10', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'D10', 100.0, True], ['plate_1', 'B11', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'C11', 100.0, True], ['plate_1', 'D11', 100.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'pause', 'text': 'KM12-1: shake on an orbital shaker for 2 min to lyse the cells, then put it back and resume'},
     {'op': 'delay', 'minutes': 10.0, 'text': 'Let the luminescence signal settle, 10 min'},
@@ -255,13 +286,15 @@ def _nozzles(pipette, nozzles):
 
 
 def _stroke(pipette, stroke, labware, trash, dry):
-    """One aspirate and its dispenses: [tip, source, volume, dispenses, mix_before, mix_after, blow_out, drop].
-    dry: return the tip to its rack instead of dropping it (the robot cannot with a partial nozzle layout).
+    """One aspirate and its dispenses (a dict: tip, source, aspirate_uL, dispense, drop; optional mix_before,
+    mix_after, blow_out). dry: return the tip to its rack instead of dropping it (the robot cannot with a partial
+    nozzle layout).
 
     A mix is [repetitions, uL, rate]; the dispense a mix_after follows (same well, the tip stays in the liquid)
     goes at the mix's rate too.
     """
-    tip, source, volume, dispenses, mix_before, mix_after, blow_out, drop = stroke
+    tip, source, volume = stroke["tip"], stroke["source"], stroke["aspirate_uL"]
+    mix_before, mix_after = stroke.get("mix_before"), stroke.get("mix_after")
     if tip is not None:
         pipette.pick_up_tip(labware[tip[0]][tip[1]])
     origin = labware[source[0]][source[1]]
@@ -269,17 +302,18 @@ def _stroke(pipette, stroke, labware, trash, dry):
         pipette.mix(mix_before[0], mix_before[1], origin, rate=mix_before[2])
     pipette.aspirate(volume, origin)
     well = origin
+    dispenses = stroke["dispense"]
     for i, (key, name, vol, top) in enumerate(dispenses):
         well = labware[key][name]
         mixed_next = mix_after is not None and not top and i == len(dispenses) - 1
         pipette.dispense(vol, well.top() if top else well, rate=mix_after[2] if mixed_next else 1.0)
     if mix_after is not None:
         pipette.mix(mix_after[0], mix_after[1], well, rate=mix_after[2])
-    if blow_out == "trash":
+    if stroke.get("blow_out") == "trash":
         pipette.blow_out(trash)
-    elif blow_out == "source":
+    elif stroke.get("blow_out") == "source":
         pipette.blow_out(origin.top())
-    if drop:
+    if stroke["drop"]:
         if dry:
             pipette.return_tip()
         else:
@@ -318,6 +352,8 @@ def run(ctx):
                 ctx.comment("(dry run, not pausing) " + step["text"])
             else:
                 ctx.pause(step["text"])
+            for name, key, well, volume in step.get("loads", []):
+                labware[key][well].load_liquid(liquid=liquids[name], volume=volume)
         elif op == "delay":
             ctx.comment(step["text"])
             if not dry:

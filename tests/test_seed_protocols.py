@@ -49,19 +49,23 @@ def analyses():
 
 @pytest.mark.parametrize("layout,robot", CASES, ids=IDS)
 def test_analysis_passes_and_ledger_verifies(analyses, layout, robot):
+    from labkit.simulate.cost import timeline
     from labkit.simulate.ledger import read_liquids, replay
-    from labkit.simulate.verify import verify
+    from labkit.simulate.verify import verify_experiment
 
     analysis = analyses[(layout, robot)]
     assert analysis.get("result") == "ok" and not analysis.get("errors")
     exp = load_experiment(layout)
     path = protocol_path(layout, robot, ROOT / "protocols")
     ledger = replay(analysis, read_liquids(path))
-    report = verify(ledger, exp.wells_table(), {p.id: p.id for p in exp.plates}, dmso_limit=exp.limit,
-                    match_dmso=exp.assay != "dilution_plate")
-    assert report.ok, "\n".join(str(f) for f in report.failures[:20])
+    report = verify_experiment(ledger, exp, timeline(analysis))  # the whole recipe, timing included
+    assert report.ok, report.summary()
     assert report.conc_checked > 0
     assert report.max_conc_error <= 0.01
+    assert all(c.total > 0 for c in report.checks), [c.line() for c in report.checks]
+    expected = {"kinase_radiometric": {"enzyme", "read plate", "reaction time", "hot ATP on deck"},
+                "cell_viability_ctg": {"cells", "CellTiter-Glo", "suspension re-mix"}}.get(exp.assay, set())
+    assert expected <= {c.name for c in report.checks}
 
 
 @pytest.mark.parametrize("robot", ROBOT_CHOICES)
@@ -160,3 +164,26 @@ def test_kinase_dry_run_passes_with_partial_layouts():
     returned = [c for c in analysis["commands"] if c["commandType"] == "dropTip" and c["params"]["labwareId"] in racks]
     assert returned and "dropTipInPlace" in kinds  # returned to the rack (all nozzles) and trashed (partial)
     assert "waitForDuration" not in kinds
+
+
+@pytest.mark.parametrize("layout,robot", CASES, ids=IDS)
+def test_protocols_read_well(layout, robot):
+    """A person can read the file: a header listing the steps in order, strokes with named keys, labware
+    definitions one field / well per line, no line over 160 characters outside the data tables."""
+    import ast
+
+    text = protocol_path(layout, robot, ROOT / "protocols").read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    tables = {n.targets[0].id: n for n in tree.body if isinstance(n, ast.Assign)}
+    data_lines = {i for name in ("metadata", "LIQUIDS", "LABWARE", "LOADS", "STEPS", "DEFINITIONS")
+                  if name in tables for i in range(tables[name].lineno, tables[name].end_lineno + 1)}
+    long = [i for i, line in enumerate(text.splitlines(), 1) if len(line) > 160 and i not in data_lines]
+    assert not long, long[:5]
+    steps = ast.literal_eval(tables["STEPS"].value)
+    work = [s for s in steps if "strokes" in s]
+    assert work and all(isinstance(st, dict) and {"tip", "source", "aspirate_uL", "dispense", "drop"} <= set(st)
+                        for s in work for st in s["strokes"])
+    header = text.split("from opentrons import")[0]
+    listed = [line for line in header.splitlines() if line.startswith("# ") and line[2:6].strip().rstrip(".")
+              .isdigit()]
+    assert len(listed) >= len(work) and work[0]["text"][:60] in header

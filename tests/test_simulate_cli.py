@@ -90,3 +90,40 @@ def test_binary_file_is_bad_input_not_a_crash(tmp_path, capsys, content):
     code, _out, err = run_cli(capsys, "simulate", str(bad))
     assert code == 2
     assert str(bad) in err and "Traceback" not in err
+
+
+def test_recipe_checks_with_counts_in_text_and_json(capsys):
+    """The CellTiter-Glo recipe: every check with its count in the text, the same in --json, and what was not
+    checked."""
+    protocol, layout = ROOT / "protocols" / "viability_km12_flex.py", ROOT / "layouts" / "viability_km12.yaml"
+    code, out, _ = run_cli(capsys, str(protocol), "--layout", str(layout), "--no-wells", "--in-process")
+    assert code == 0, out
+    for line in ("ok   cells 42/42 wells", "ok   medium volume 42/42 wells", "ok   CellTiter-Glo 42/42 wells",
+                 "ok   compound 30/30 wells"):
+        assert line in out
+    assert "not checked: the incubations" in out
+    code, out, _ = run_cli(capsys, str(protocol), "--layout", str(layout), "--json", "--in-process")
+    checks = {c["name"]: c for c in json.loads(out)["verify"]["checks"]}
+    assert (checks["cells"]["passed"], checks["cells"]["total"]) == (42, 42)
+    assert checks["suspension re-mix"]["high"] <= 5.0 and checks["suspension re-mix"]["measure"] == "min"
+    assert json.loads(out)["verify"]["not_checked"]
+
+
+def test_planner_warning_reaches_the_protocol_and_the_simulate_output(tmp_path, capsys):
+    """No silent fallback: a plan's warning is a comment in the protocol, and `labkit simulate` prints it."""
+    from labkit.layout.io import load_experiment
+    from labkit.plan import build_plan
+    from labkit.plan.describe import describe
+    from labkit.protocol.emit import emit
+
+    plan = build_plan(load_experiment(ROOT / "layouts" / "dilution_tutorial.yaml"), "flex")
+    plan.warnings.append("8-channel not used (no deck): every well is worked one at a time, 96 tip pick-ups "
+                         "instead of 12")
+    assert "PLANNER WARNING: 8-channel not used" in describe(plan)
+    path = tmp_path / "p.py"
+    path.write_text(emit(plan), encoding="utf-8")
+    code, out, _ = run_cli(capsys, str(path), "--no-wells", "--in-process")
+    assert code == 0
+    assert "PLANNER WARNING (the protocol does less than it could): 8-channel not used" in out
+    code, out, _ = run_cli(capsys, str(path), "--json", "--in-process")
+    assert json.loads(out)["planner_warnings"] == ["Planner warning: " + plan.warnings[0]]

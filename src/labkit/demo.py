@@ -65,11 +65,10 @@ def make_protocol(layout: Path, exp, robot: str, out: Path) -> Path:
 
 def simulate_and_verify(layout: Path, exp, robot: str, path: Path, in_process: bool = False) -> ProtocolRun:
     """Run the Opentrons analysis on a protocol, replay the ledger and verify it against the layout."""
-    from labkit.simulate import simulate, verify
+    from labkit.simulate import simulate, verify_experiment
 
     sim = simulate(path, in_process=in_process)
-    report = verify(sim.ledger, exp.wells_table(), {p.id: p.id for p in exp.plates}, dmso_limit=exp.limit,
-                    match_dmso=exp.assay != "dilution_plate")
+    report = verify_experiment(sim.ledger, exp, sim.timeline)
     errors = "; ".join(str(e) for e in sim.errors)
     return ProtocolRun(layout.name, robot, path, sim.ok and report.ok,
                        sim.cost.summary() + (f"; ENGINE ERRORS: {errors}" if errors else ""),

@@ -23,26 +23,40 @@ def layout() -> None:
 
 @layout.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-def validate(files: tuple[Path, ...]) -> int:
+@click.option("--robot", "robots", type=click.Choice(["ot2", "flex"]), multiple=True,
+              help="robots the layout must run on (default: both); the planner is run for each")
+def validate(files: tuple[Path, ...], robots: tuple[str, ...]) -> int:
     """Check experiment files; print every problem with its line and field path.
+
+    Also plans each layout for the robots (default OT-2 and Flex): a layout the planner cannot run is refused
+    here, with what is not supported and what to change, not later by `labkit protocol`.
 
     \b
     Example:
       labkit layout validate layouts/*.yaml
     """
     from labkit.layout.io import load_experiment
+    from labkit.plan import PROTOCOL_FORMATS, build_plan
 
     bad = []
     for f in files:
         try:
             exp = load_experiment(f)
+            analysis_only = any(p.format not in PROTOCOL_FORMATS for p in exp.plates)
+            for robot in () if analysis_only else robots or ("ot2", "flex"):
+                try:
+                    build_plan(exp, robot)
+                except LabkitError as exc:
+                    raise LabkitError(f"the {'OT-2' if robot == 'ot2' else 'Flex'} cannot run this layout: "
+                                      f"{exc.message}", file=f, field=exc.field, problems=exc.problems) from None
         except LabkitError as exc:
             click.echo(f"labkit: error: {exc}", err=True)
             bad.append(f)
             continue
         n = {p.id: sum(1 for w in exp.wells[p.id] if w.role not in ("empty", "buffer")) for p in exp.plates}
         click.echo(f"{f}: ok ({exp.assay}, {len(exp.plates)} plate(s), assay wells per plate: "
-                   + ", ".join(f"{k} {v}" for k, v in n.items()) + ")")
+                   + ", ".join(f"{k} {v}" for k, v in n.items()) + ")"
+                   + ("; analysis only: no protocol for 1536-well plates" if analysis_only else ""))
     return 2 if bad else 0
 
 

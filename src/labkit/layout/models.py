@@ -191,6 +191,8 @@ class KinaseConditions(Strict):
     reaction_min: float = Field(40.0, gt=0, description="reaction time after the ATP start")
     temperature_c: float = Field(30.0, ge=4, le=40, description="reaction temperature (temperature module)")
     hot_atp_uci_per_well: float = Field(0.5, gt=0, description="[γ-33P]ATP activity per well, µCi")
+    reagent_stability_min: float = Field(30.0, gt=0, description="longest time the kinase mixes and the hot ATP may "
+                                         "stand on the deck at room temperature before their last use")
 
 
 class ViabilityConditions(Strict):

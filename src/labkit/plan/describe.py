@@ -23,10 +23,14 @@ def describe(plan: Plan) -> str:
         out.append(f"  {p.mount}: {p.name} ({tips.get(p.key, 0)} tip pick-ups)")
     out.append(f"  {plan.tips()} tips in all")
     out.append("Load before the run:")
+    late = {name for s in plan.steps if isinstance(s, Pause) for name in s.loads}
     for ld in plan.loads:
-        out.append(f"  {ld.volume:8.1f} µL  {ld.liquid}  -> {ld.loc.labware} {ld.loc.well}")
+        when = "  (at the pause before its plate, fresh)" if ld.liquid in late else ""
+        out.append(f"  {ld.volume:8.1f} µL  {ld.liquid}  -> {ld.loc.labware} {ld.loc.well}{when}")
     for note in plan.notes:
         out.append(f"  note: {note}")
+    for warning in plan.warnings:
+        out.append(f"  PLANNER WARNING: {warning}")
     out.append("Steps:")
     for i, s in enumerate(plan.steps, 1):
         if isinstance(s, (Transfer, Distribute)):

@@ -27,6 +27,38 @@ CONTROL_ROLES = ("vehicle", "positive", "blank")
 ASSAY_ROLES = COMPOUND_ROLES + CONTROL_ROLES
 HOT = "HOT [γ-33P]ATP mix (radioactive)"
 HOT_PLATE = INTERMEDIATE_PLATE  # hot mix for an 8-channel: a column of this plate, a well per row
+TRAVEL_MM = 150.0  # typical head travel between labware on the deck, for the reaction-time estimate
+
+
+def _work_seconds(b: Builder, steps: list) -> float:
+    """Deck time of liquid-handling steps by the simulator's time model (labkit.simulate.cost), roughly: tips,
+    aspirate / dispense at the default flow rate, and a move between labware for every pick-up, aspirate, first
+    dispense and drop (the XY distance taken as TRAVEL_MM)."""
+    from labkit.simulate import cost as T
+
+    move = T.MOVE_BETWEEN_S + TRAVEL_MM / T.GANTRY_MM_S
+    total = 0.0
+    for step in steps:
+        if not hasattr(step, "strokes"):
+            continue
+        flow = b.spec(step.pipette).flow_ul_s or 1.0
+        for st in step.strokes:
+            total += (T.PICK_UP_TIP_S + move if st.tip is not None else 0.0) + (T.DROP_TIP_S + move if st.drop else 0)
+            total += move + T.ASPIRATE_S + st.volume / flow + move
+            total += sum(T.DISPENSE_S + d.volume / flow for d in st.dispenses)
+            total += (len(st.dispenses) - 1) * (T.MOVE_WITHIN_S + 9.0 / T.GANTRY_MM_S)
+            total += T.BLOWOUT_S + move if st.blow_out else 0.0
+    return total
+
+
+def _reaction_wait(b: Builder, plate_id: str, cond, start: list, stop: list) -> Delay:
+    """The wait between the ATP start and the stop: the reaction time less the start and stop work, so each well
+    reacts for the nominal time (the stop goes in the start's order; a well waits the wait plus half of each)."""
+    work = (_work_seconds(b, start) + _work_seconds(b, stop)) / 2 / 60
+    wait = max(cond.reaction_min - work, 0.0)
+    return Delay(round(wait, 1), f"{plate_id}: kinase reaction, {cond.reaction_min:g} min at "
+                                 f"{cond.temperature_c:g} °C from the ATP start to the stop (this wait "
+                                 f"{round(wait, 1):g} min + about {round(work, 1):g} min of start and stop work)")
 
 
 def _hot_name(exp, t) -> str:
@@ -92,18 +124,32 @@ def multi_classes(b: Builder, exp) -> set[str]:
 
 def plan_kinase(b: Builder, exp) -> None:
     """Add the kinase-assay steps to the builder (8-channels where column work pays and the deck allows)."""
+    for i, p in enumerate(exp.plates):
+        if p.format != 96:
+            raise PlanError(f"plate {p.id} is a {p.format}-well plate: the radiometric kinase assay runs on 96-well "
+                            "plates only, because each reaction goes well by well onto a 96-well P81 filter plate "
+                            "(MultiScreen-PH); use format: 96", field=f"plates[{i}].format")
     multi = multi_classes(b, exp) if b.allow_multi else set()
     slots = None
     if multi:
         probe = Builder(b.robot.key, b.plan.name, b.plan.description, b.plan.assay, b.plan.layout_sha256,
                         b.plan.tip_policy)
         probe.use_multi(multi)
+        probe_pickups = None
         try:
             _plan(probe, exp, None)
+            probe_pickups = sum(probe.plan.tips_used().values())
             slots = arrange_deck(b, probe)
-        except PlanError:  # no deck for partial layouts (or no plan at all: the single-channel build says why)
+        except PlanError as exc:  # no deck for partial layouts (or no plan at all: the single-channel build says why)
             multi, slots = set(), None
             b.deck = Deck(b.robot)
+            b.use_multi(multi)
+            _plan(b, exp, slots)
+            pickups = sum(b.plan.tips_used().values())
+            b.plan.warnings.append(
+                f"8-channel not used ({exc.message}): every well is worked one at a time, {pickups} tip pick-ups"
+                + (f" instead of {probe_pickups}" if probe_pickups is not None else ""))
+            return
     b.use_multi(multi)
     _plan(b, exp, slots)
 
@@ -181,6 +227,13 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
         pip = b.choose(v.compound)
         b.transfer(f"{p.id}: {v.compound:g} µL compound intermediate (vehicle wells: {solvent} in buffer) into "
                    f"every assay well, a fresh tip each", pip, moves, new_tip="always")
+        # the kinase mixes and the hot ATP stand on the deck at room temperature only from here: the operator
+        # brings this plate's fresh from ice now
+        fresh = sorted({enzyme_mix[w.target] for w in wells if w.target and w.role not in ("positive", "blank")})
+        hot_now = sorted({_atp_groups(exp, p)[w.name] for w in wells})
+        b.add(Pause(f"{p.id}: put the kinase mixes ({', '.join(fresh)}) and the hot ATP ({', '.join(hot_now)}) on "
+                    "the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume",
+                    loads=tuple(fresh + hot_now)))
         # kinase + substrate (no-enzyme control: substrate only), non-contact multi-dispense
         for tname in targets:
             tw = [well_loc(key, w) for w in wells if w.target == tname and w.role not in ("positive", "blank")]
@@ -214,6 +267,7 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
         # start: hot ATP, non-contact, a fresh tip every aspirate, straight to the trash; whole and part columns
         # with an 8-channel where that takes no more tips, single wells for the rest
         b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the trash")
+        start_at = len(b.plan.steps)
         for cols in _steps(strokes):
             liquid, k = cols[0].group, cols[0].nozzles
             b.distribute(f"{p.id}: start — {v.atp_mix:g} µL {liquid} into {_where(cols)}, non-contact, a fresh tip "
@@ -223,12 +277,13 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
             b.distribute(f"{p.id}: start — {v.atp_mix:g} µL {liquid} ({len(names)} wells), non-contact, a fresh "
                          "tip every aspirate", pip, b.pool(hot, liquid), [Loc(key, w) for w in names], v.atp_mix,
                          tip_per_stroke=True)
-        b.add(Delay(cond.reaction_min, f"{p.id}: kinase reaction, {cond.reaction_min:g} min at "
-                                       f"{cond.temperature_c:g} °C"))
+        wait = len(b.plan.steps)
+        b.add(Delay(cond.reaction_min, ""))
         dests = [well_loc(key, w) for w in wells]
         pip = b.choose(v.stop, per_aspirate=len(dests))
         b.distribute(f"{p.id}: stop — {v.stop:g} µL phosphoric acid, non-contact, a fresh tip every aspirate", pip,
                      b.pool(res, stop), dests, v.stop, tip_per_stroke=True)
+        b.plan.steps[wait] = _reaction_wait(b, p.id, cond, b.plan.steps[start_at:wait], b.plan.steps[wait + 1:])
         b.add(MoveLabware(filt, filter_slot, False, f"Put the P81 filter plate for {p.id} in slot {filter_slot}"))
         # each stopped reaction onto the same well of the filter plate, a fresh tip every well: whole and part
         # columns with an 8-channel

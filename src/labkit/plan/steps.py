@@ -75,9 +75,11 @@ class Comment:
 
 @dataclass(frozen=True)
 class Pause:
-    """Stop until the operator resumes (skipped in a dry run)."""
+    """Stop until the operator resumes (skipped in a dry run); `loads`: liquids the operator puts on the deck now
+    (fresh, at the volumes of the plan's loads) instead of before the run — reagents that must not stand long."""
 
     text: str
+    loads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -203,6 +205,7 @@ class Plan:
     loads: list[LiquidLoad] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)   # operator preparation, printed and put in comments
+    warnings: list[str] = field(default_factory=list)  # where the planner did less than it could, and by how much
 
     def labware_by_key(self) -> dict[str, LabwareUse]:
         """key -> LabwareUse."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import textwrap
+import unicodedata
 
 from labkit.labware.custom import definition
 from labkit.plan.steps import (Comment, Delay, Distribute, Latch, LoadLabware, MoveLabware, Pause, Plan, SetTemperature,
@@ -55,13 +57,15 @@ def _nozzles(pipette, nozzles):
 
 
 def _stroke(pipette, stroke, labware, trash, dry):
-    """One aspirate and its dispenses: [tip, source, volume, dispenses, mix_before, mix_after, blow_out, drop].
-    dry: return the tip to its rack instead of dropping it (the robot cannot with a partial nozzle layout).
+    """One aspirate and its dispenses (a dict: tip, source, aspirate_uL, dispense, drop; optional mix_before,
+    mix_after, blow_out). dry: return the tip to its rack instead of dropping it (the robot cannot with a partial
+    nozzle layout).
 
     A mix is [repetitions, uL, rate]; the dispense a mix_after follows (same well, the tip stays in the liquid)
     goes at the mix's rate too.
     """
-    tip, source, volume, dispenses, mix_before, mix_after, blow_out, drop = stroke
+    tip, source, volume = stroke["tip"], stroke["source"], stroke["aspirate_uL"]
+    mix_before, mix_after = stroke.get("mix_before"), stroke.get("mix_after")
     if tip is not None:
         pipette.pick_up_tip(labware[tip[0]][tip[1]])
     origin = labware[source[0]][source[1]]
@@ -69,17 +73,18 @@ def _stroke(pipette, stroke, labware, trash, dry):
         pipette.mix(mix_before[0], mix_before[1], origin, rate=mix_before[2])
     pipette.aspirate(volume, origin)
     well = origin
+    dispenses = stroke["dispense"]
     for i, (key, name, vol, top) in enumerate(dispenses):
         well = labware[key][name]
         mixed_next = mix_after is not None and not top and i == len(dispenses) - 1
         pipette.dispense(vol, well.top() if top else well, rate=mix_after[2] if mixed_next else 1.0)
     if mix_after is not None:
         pipette.mix(mix_after[0], mix_after[1], well, rate=mix_after[2])
-    if blow_out == "trash":
+    if stroke.get("blow_out") == "trash":
         pipette.blow_out(trash)
-    elif blow_out == "source":
+    elif stroke.get("blow_out") == "source":
         pipette.blow_out(origin.top())
-    if drop:
+    if stroke["drop"]:
         if dry:
             pipette.return_tip()
         else:
@@ -118,6 +123,8 @@ def run(ctx):
                 ctx.comment("(dry run, not pausing) " + step["text"])
             else:
                 ctx.pause(step["text"])
+            for name, key, well, volume in step.get("loads", []):
+                labware[key][well].load_liquid(liquid=liquids[name], volume=volume)
         elif op == "delay":
             ctx.comment(step["text"])
             if not dry:
@@ -187,12 +194,18 @@ def lit(x: object) -> str:
     return repr(clean(x))
 
 
-def _stroke(st: Stroke) -> list:
-    return [[st.tip.labware, st.tip.well] if st.tip else None, [st.source.labware, st.source.well], st.volume,
-            [[d.loc.labware, d.loc.well, d.volume, d.top] for d in st.dispenses],
-            [*st.mix_before, st.mix_rate] if st.mix_before else None,
-            [*st.mix_after, st.mix_rate] if st.mix_after else None,
-            st.blow_out, st.drop]
+def _stroke(st: Stroke) -> dict:
+    out: dict = {"tip": [st.tip.labware, st.tip.well] if st.tip else None,
+                 "source": [st.source.labware, st.source.well], "aspirate_uL": st.volume,
+                 "dispense": [[d.loc.labware, d.loc.well, d.volume, d.top] for d in st.dispenses]}
+    if st.mix_before:
+        out["mix_before"] = [*st.mix_before, st.mix_rate]
+    if st.mix_after:
+        out["mix_after"] = [*st.mix_after, st.mix_rate]
+    if st.blow_out:
+        out["blow_out"] = st.blow_out
+    out["drop"] = st.drop
+    return out
 
 
 def step_data(step: object) -> dict:
@@ -223,6 +236,65 @@ def step_data(step: object) -> dict:
     raise TypeError(f"unknown step {type(step).__name__}")
 
 
+PLANNER_WARNING = "Planner warning:"  # a comment the simulator reports (labkit simulate)
+
+
+def _safe(text: str) -> str:
+    """Text for a comment line: line breaks and other control characters written as escapes."""
+    return "".join(repr(c)[1:-1] if c in "\r\n\x0b\x0c\x1c\x1d\x1e\x85" or unicodedata.category(c) in (
+        "Cc", "Zl", "Zp") else c for c in text)
+
+
+def _header(plan: Plan) -> str:
+    """A comment listing the steps in order (a person's summary; the data below is what runs)."""
+    out = ["", "# Steps, in order (volumes per well):"]
+    n = 0
+    for step in plan.steps:
+        if isinstance(step, (Transfer, Distribute)):
+            text = step.text
+        elif isinstance(step, Delay):
+            text = f"wait {step.minutes:g} min — {step.text}"
+        elif isinstance(step, Pause):
+            text = f"PAUSE — {step.text}"
+        elif isinstance(step, MoveLabware) and step.text:
+            text = f"move — {step.text}"
+        else:
+            continue
+        n += 1
+        lines = textwrap.wrap(_safe(text), width=110, break_long_words=True) or [""]
+        out.append(f"# {n:3}. {lines[0]}")
+        out += [f"#      {line}" for line in lines[1:]]
+    return "\n".join(out) + "\n"
+
+
+def _late_loads(plan: Plan) -> dict[int, list]:
+    """Step index of a pause -> the loads [liquid, labware, well, uL] the operator puts on the deck then: of the
+    pause's liquids, the wells the steps after it draw from (until another pause brings the liquid again)."""
+    from labkit.labware.specs import PIPETTES
+    from labkit.plan.checks import channel_wells
+
+    lw, pips = plan.labware_by_key(), plan.pipette_by_key()
+
+    def reached(step) -> set[tuple[str, str]]:
+        channels = PIPETTES[pips[step.pipette].name].channels
+        return {(st.source.labware, w) for st in step.strokes for w in
+                channel_wells(lw[st.source.labware].load_name, st.source.well, channels, step.nozzles or 0)}
+
+    out: dict[int, list] = {}
+    for i, step in enumerate(plan.steps):
+        if not (isinstance(step, Pause) and step.loads):
+            continue
+        drawn: set[tuple[str, str]] = set()
+        for later in plan.steps[i + 1:]:
+            if isinstance(later, Pause) and set(later.loads) & set(step.loads):
+                break
+            if hasattr(later, "strokes"):
+                drawn |= reached(later)
+        out[i] = [[ld.liquid, ld.loc.labware, ld.loc.well, ld.volume] for ld in plan.loads
+                  if ld.liquid in step.loads and (ld.loc.labware, ld.loc.well) in drawn]
+    return out
+
+
 def _assign(name: str, value: object) -> str:
     return f"{name} = {lit(value)}\n"
 
@@ -246,6 +318,24 @@ def _assign_list(name: str, items: list, inner: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _assign_definitions(defs: dict) -> str:
+    """Labware definitions, one field per line and one well per line."""
+    if not defs:
+        return "DEFINITIONS = {}\n"
+    lines = ["DEFINITIONS = {"]
+    for name, d in defs.items():
+        lines.append(f"    {lit(name)}: {{")
+        for k, v in d.items():
+            if k == "wells" and isinstance(v, dict):
+                lines.append(f"        {lit(k)}: {{")
+                lines += [f"            {lit(w)}: {lit(spec)}," for w, spec in v.items()]
+                lines.append("        },")
+            else:
+                lines.append(f"        {lit(k)}: {lit(v)},")
+        lines.append("    },")
+    return "\n".join(lines + ["}"]) + "\n"
+
+
 def _assign_dict(name: str, d: dict) -> str:
     if not d:
         return f"{name} = {{}}\n"
@@ -267,8 +357,10 @@ def emit(plan: Plan) -> str:
             defs[lw.load_name] = definition(lw.load_name)
     labware = [{"key": lw.key, "load_name": lw.load_name, "slot": lw.slot, "module": lw.module, "label": lw.label,
                 "adapter": lw.adapter, "custom": lw.custom, "initial": lw.initial} for lw in plan.labware]
+    late = {name for s in plan.steps if isinstance(s, Pause) for name in s.loads}  # loaded at a pause instead
+    late_loads = _late_loads(plan)
     parts = [
-        DOCSTRING, "\n\n",
+        DOCSTRING, "\n", _header(plan), "\n",
         "from opentrons import protocol_api\n\n",
         _assign_dict("metadata", meta),
         _assign("requirements", req),
@@ -278,11 +370,15 @@ def emit(plan: Plan) -> str:
         _assign_list("MODULES", [[m.key, m.name, m.slot] for m in plan.modules]),
         _assign_list("LABWARE", labware),
         _assign_list("PIPETTES", [[p.key, p.name, p.mount] for p in plan.pipettes]),
-        _assign_list("LOADS", [[ld.liquid, ld.loc.labware, ld.loc.well, ld.volume] for ld in plan.loads]),
-        "# Each stroke: [tip, source, aspirate_uL, [[labware, well, uL, at_top], ...], mix_before, mix_after, "
-        "blow_out, drop_tip]\n# A mix: [repetitions, uL, flow-rate multiplier]\n",
-        _assign_list("STEPS", [step_data(s) for s in plan.steps], inner=True),
-        _assign("DEFINITIONS", defs),
+        _assign_list("LOADS", [[ld.liquid, ld.loc.labware, ld.loc.well, ld.volume] for ld in plan.loads
+                               if ld.liquid not in late]),
+        "# Each stroke: one aspirate from `source` (after a fresh `tip` unless None) and its dispenses, each\n"
+        "# [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is\n"
+        "# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.\n",
+        _assign_list("STEPS", [{"op": "comment", "text": f"{PLANNER_WARNING} {w}"} for w in plan.warnings]
+                     + [dict(step_data(s), **({"loads": late_loads[i]} if i in late_loads else {}))
+                        for i, s in enumerate(plan.steps)], inner=True),
+        _assign_definitions(defs),
         RUNNER,
     ]
     return "".join(parts)

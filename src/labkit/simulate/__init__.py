@@ -2,7 +2,7 @@
 
     sim = simulate("protocols/kinase_flex.py")          # analysis + ledger + cost, never raises on engine errors
     sim.ok, sim.errors, sim.cost.tips_used, sim.ledger.well("KIN-1", "A1").compounds
-    report = verify(sim.ledger, experiment.wells_table(), {"KIN-1": "KIN-1"}, dmso_limit=0.01)
+    report = verify_experiment(sim.ledger, experiment, sim.timeline)   # core checks + the assay's recipe
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labkit.simulate.analysis import DEFAULT_TIMEOUT, EngineError, analyze_protocol, engine_errors, simulate_protocol
-from labkit.simulate.cost import Cost, estimate
+from labkit.simulate.cost import Cost, Timeline, estimate, estimate_with_timeline, timeline
 from labkit.simulate.ledger import Ledger, WellState, read_liquids, replay
-from labkit.simulate.verify import Failure, VerifyReport, verify
+from labkit.simulate.verify import Failure, VerifyReport, verify, verify_experiment
 
 __all__ = ["Cost", "EngineError", "Failure", "Ledger", "Simulation", "VerifyReport", "WellState",
            "analyze_protocol", "engine_errors", "estimate", "read_liquids", "replay", "simulate",
-           "simulate_protocol", "verify"]
+           "simulate_protocol", "Timeline", "timeline", "verify", "verify_experiment"]
 
 
 @dataclass
@@ -30,6 +30,7 @@ class Simulation:
     liquids: dict
     ledger: Ledger
     cost: Cost
+    timeline: Timeline
 
     @property
     def ok(self) -> bool:
@@ -53,4 +54,5 @@ def simulate(path: str | Path, *, in_process: bool = False, rtp_values: dict | N
     p = Path(path)
     liquids = read_liquids(p)
     analysis = analyze_protocol(p, check=False, in_process=in_process, rtp_values=rtp_values, timeout=timeout)
-    return Simulation(p, analysis, engine_errors(analysis), liquids, replay(analysis, liquids), estimate(analysis))
+    cost, clock = estimate_with_timeline(analysis)
+    return Simulation(p, analysis, engine_errors(analysis), liquids, replay(analysis, liquids), cost, clock)

@@ -33,17 +33,12 @@ def _param(values: tuple[str, ...]) -> dict:
 
 
 def _load_layout(path: str):
-    """(wells table, plate labels, dmso limit, match_dmso) from an experiment file, or None with a reason."""
+    """The Experiment of a layout file, or None with a reason."""
     try:
         from labkit.layout.io import load_experiment
     except ImportError as exc:  # pragma: no cover - the layout package is part of labkit
         return None, f"layout support is not available ({exc}); verification skipped"
-    exp = load_experiment(path)
-    wells = exp.wells_table()
-    labels = {str(p): str(p) for p in wells["plate"].unique()}
-    limit = getattr(exp, "limit", None)
-    limit = float(limit) if limit is not None else 0.01
-    return (wells, labels, limit, getattr(exp, "assay", "") != "dilution_plate"), ""
+    return load_experiment(path), ""
 
 
 def _finite(x: object) -> object:
@@ -73,8 +68,9 @@ def simulate(protocol: Path, as_json: bool, layout: Path | None, params: tuple[s
 
     Prints pass/fail with the engine's errors, tips used, aspirate/dispense counts, the estimated deck time and
     the per-well ledger; with --layout also checks every well against the layout (concentration within 1 %,
-    equal DMSO within the limit, no overflow, no cross-contaminating tip). Exit 0 pass, 1 fail (or the analysis
-    did not finish within --timeout), 2 bad input.
+    equal DMSO within the limit, no overflow, no cross-contaminating tip) and against its assay's recipe (every
+    component, the reagents after, the plate that is read, the timing), each check with its count, and says
+    what was not checked. Exit 0 pass, 1 fail (or the analysis did not finish within --timeout), 2 bad input.
 
     The analysis executes the protocol's Python, as the Opentrons App and robot do: run protocols you did not
     write in a sandbox (a container or VM without your files or network).
@@ -86,7 +82,7 @@ def simulate(protocol: Path, as_json: bool, layout: Path | None, params: tuple[s
     """
     from labkit.simulate import simulate as run_simulation
     from labkit.simulate.cost import format_duration
-    from labkit.simulate.verify import verify
+    from labkit.simulate.verify import verify_experiment
 
     if not protocol.is_file():
         raise SimulationError("no such protocol file", file=protocol)
@@ -109,12 +105,15 @@ def simulate(protocol: Path, as_json: bool, layout: Path | None, params: tuple[s
         raise
     report = None
     if layout_info is not None:
-        table, labels, limit, match = layout_info
-        report = verify(sim.ledger, table, labels, dmso_limit=limit, match_dmso=match)
+        report = verify_experiment(sim.ledger, layout_info, sim.timeline)
     ok = sim.ok and (report is None or report.ok)
 
+    warnings = [str((c.get("params") or {}).get("message", "")) for c in sim.analysis.get("commands", [])
+                if c.get("commandType") == "comment"
+                and str((c.get("params") or {}).get("message", "")).startswith("Planner warning:")]
     if as_json:
         doc = {
+            "planner_warnings": warnings,
             "protocol": str(protocol), "ok": ok,
             "analysis": {"result": sim.analysis.get("result"), "robot": sim.robot, "api_level": sim.api_level,
                          "commands": len(sim.analysis.get("commands", [])),
@@ -135,6 +134,8 @@ def simulate(protocol: Path, as_json: bool, layout: Path | None, params: tuple[s
                f"{len(sim.analysis.get('commands', []))} commands)")
     for e in sim.errors:
         click.echo(f"  engine error: {e}")
+    for w in warnings:
+        click.echo(w.replace("Planner warning:", "PLANNER WARNING (the protocol does less than it could):", 1))
     click.echo(f"tips used: {c.tips_used}   aspirates: {c.aspirates}   dispenses: {c.dispenses}   "
                f"mix cycles: {c.mix_cycles}   moves: {c.moves}")
     click.echo(f"estimated deck time: {format_duration(c.time_s)} "

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from labkit.simulate.ledger import active_nozzles, channel_count
+from labkit.simulate.nozzles import active_nozzles, channel_count
 
 GANTRY_MM_S = 200.0  # effective XY speed including acceleration (OT-2 max 400 mm/s, Flex similar)
 MOVE_BETWEEN_S = 1.5  # z retract + descend when changing labware / area
@@ -93,9 +93,41 @@ def format_duration(seconds: float) -> str:
     return f"{s} s"
 
 
+@dataclass
+class Timeline:
+    """The model's clock over an analysis: seconds elapsed at the end of each command, and the operator pauses."""
+
+    clock: list[float]  # index = command index in analysis["commands"]
+    pauses: list[int]  # command indices of waitForResume / manual labware moves (their duration is unknown)
+
+    def at(self, index: int) -> float:
+        """Seconds elapsed when command `index` has finished."""
+        return self.clock[index]
+
+    def pauses_between(self, start: int, end: int) -> list[int]:
+        """Operator pauses after command `start` and up to command `end`."""
+        return [i for i in self.pauses if start < i <= end]
+
+
 def estimate(analysis: dict) -> Cost:
     """Count tips, liquid handling and moves of an analysis and estimate its deck time (see module doc)."""
+    return _walk(analysis)[0]
+
+
+def timeline(analysis: dict) -> Timeline:
+    """The estimated time at every command of an analysis (the same model as `estimate`)."""
+    return _walk(analysis)[1]
+
+
+def estimate_with_timeline(analysis: dict) -> tuple[Cost, Timeline]:
+    """`estimate` and `timeline` in one pass."""
+    return _walk(analysis)
+
+
+def _walk(analysis: dict) -> tuple[Cost, Timeline]:
     cost = Cost()
+    clock: list[float] = []
+    pause_at: list[int] = []
     t: dict[str, float] = {"moves": 0.0, "liquid": 0.0, "tips": 0.0, "modules": 0.0, "delays": 0.0, "other": 0.0}
     channels: dict[str, int] = {}  # pipette id -> channels
     active: dict[str, int] = {}  # pipette id -> active nozzles
@@ -104,10 +136,13 @@ def estimate(analysis: dict) -> Cost:
     last_place = ""
     last_liquid: dict[str, tuple[str, str, str]] = {}  # pipette -> (kind, labware, well) of last liquid command
     names: dict[str, str] = {}  # labware / module id -> what a person calls it
+    elapsed = 0.0
     for c in analysis.get("commands", []):
         if c.get("status", "succeeded") != "succeeded":
+            clock.append(elapsed)
             continue
         kind, p, r = c.get("commandType", ""), c.get("params") or {}, c.get("result") or {}
+        n_pauses = len(cost.pauses)
         cost.commands += 1
         cost.by_type[kind] = cost.by_type.get(kind, 0) + 1
         pid = p.get("pipetteId", "")
@@ -192,13 +227,17 @@ def estimate(analysis: dict) -> Cost:
             t["modules"] += TC_LID_S
         elif kind in ("thermocycler/runProfile", "thermocycler/runExtendedProfile"):
             t["modules"] += _profile_time(p)
+        elapsed = sum(t.values())
+        clock.append(elapsed)
+        if len(cost.pauses) > n_pauses:
+            pause_at.append(len(clock) - 1)
     cost.breakdown = {k: round(v, 3) for k, v in t.items()}
     cost.time_s = round(sum(t.values()), 3)
     cost.time_without_delays_s = round(cost.time_s - t["delays"], 3)
     cost.move_distance_mm = round(cost.move_distance_mm, 3)
     cost.volume_uL = round(cost.volume_uL, 6)
     cost.by_type = dict(sorted(cost.by_type.items()))
-    return cost
+    return cost, Timeline(clock, pause_at)
 
 
 def _flow_time(p: dict) -> float:

@@ -10,7 +10,9 @@ All well contents are read as they were during the assay: before a stop / CellTi
 - dmso: the DMSO fraction is equal (within `tolerance`, relative) across the assay wells of a plate — every role
   in DMSO_MATCHED_ROLES, controls included — and at most `dmso_limit`;
 - contamination: no layout well was contacted by a tip that carried a compound other than the well's own;
-- ledger: no well anywhere overflowed or was over-aspirated, no tip broke the radiation rules (ledger problems).
+- ledger: no well anywhere overflowed or was over-aspirated, no tip broke the radiation rules (ledger problems);
+- recipe: the assay kind's recipe (`labkit.simulate.recipe`): every component each well must hold, the reagents
+  added after, the aliquots onto the plate that is read, and the timing — each reported with its count.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from labkit.simulate.cost import Timeline
 from labkit.simulate.ledger import COMPOUND, DMSO, Ledger
+from labkit.simulate.recipe import CheckResult, Recipe, check_recipe, recipe_for
 
 DMSO_MATCHED_ROLES = ("sample", "reference", "vehicle", "positive", "blank")
 SKIPPED_ROLES = ("empty",)
@@ -49,18 +53,24 @@ class VerifyReport:
     conc_checked: int = 0
     max_conc_error: float = 0.0  # largest relative concentration error seen
     plates: dict[str, dict] = field(default_factory=dict)  # plate -> {label, wells, dmso_min, dmso_max, ...}
+    checks: list[CheckResult] = field(default_factory=list)  # every check with its count, core checks first
+    not_checked: list[str] = field(default_factory=list)  # what this verification did not check
 
     @property
     def ok(self) -> bool:
         return not self.failures
 
     def summary(self) -> str:
-        """A few lines for a person."""
+        """A few lines for a person: the verdict, every check with its count, what was not checked, failures."""
         lines = [f"verify: {'PASS' if self.ok else 'FAIL'} — {self.wells_checked} wells on {len(self.plates)} "
                  f"plate(s), {self.conc_checked} concentrations, max error {self.max_conc_error:.3%}"]
         for plate, s in self.plates.items():
             lines.append(f"  {plate} ({s['label']}): DMSO {s['dmso_min']:.3%}..{s['dmso_max']:.3%}, "
                          f"max conc error {s['max_conc_error']:.3%}, {s['failures']} failure(s)")
+        for c in self.checks:
+            lines.append(f"  {'ok  ' if c.ok else 'FAIL'} {c.line()}")
+        if self.not_checked:
+            lines.append("  not checked: " + "; ".join(self.not_checked))
         shown = self.failures[:25]
         lines += [f"  - {f}" for f in shown]
         if len(self.failures) > len(shown):
@@ -71,6 +81,7 @@ class VerifyReport:
         """JSON-ready copy."""
         return {"ok": self.ok, "wells_checked": self.wells_checked, "conc_checked": self.conc_checked,
                 "max_conc_error": self.max_conc_error, "plates": self.plates,
+                "checks": [c.to_dict() for c in self.checks], "not_checked": list(self.not_checked),
                 "failures": [{"check": f.check, "plate": f.plate, "well": f.well, "message": f.message}
                              for f in self.failures]}
 
@@ -79,11 +90,27 @@ def _str(v: object) -> str:
     return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
 
 
+def _wells_text(wells: list[str], limit: int = 12) -> str:
+    return ", ".join(wells[:limit]) + (f" (+{len(wells) - limit} more)" if len(wells) > limit else "")
+
+
+def verify_experiment(ledger: Ledger, exp: object, timeline: Timeline | None = None) -> VerifyReport:
+    """Check a ledger against an Experiment: the core checks plus its assay kind's recipe (timing if a timeline)."""
+    wells = exp.wells_table()  # type: ignore[attr-defined]
+    labels = {str(p): str(p) for p in wells["plate"].unique()}
+    return verify(ledger, wells, labels, dmso_limit=float(exp.limit),  # type: ignore[attr-defined]
+                  match_dmso=getattr(exp, "assay", "") != "dilution_plate", recipe=recipe_for(exp),
+                  timeline=timeline)
+
+
 def verify(ledger: Ledger, wells: pd.DataFrame, plate_labels: dict[str, str], *, dmso_limit: float,
-           tolerance: float = 0.01, match_dmso: bool = True) -> VerifyReport:
+           tolerance: float = 0.01, match_dmso: bool = True, recipe: Recipe | None = None,
+           timeline: Timeline | None = None) -> VerifyReport:
     """Check the ledger's wells against the layout's wells table (plate id -> labware label in the protocol).
 
     match_dmso=False skips the equal-DMSO check (a plain dilution plate, where the solvent is diluted too).
+    recipe: the assay's recipe (what else each well must hold, and when); without one the report says the
+    assay's other components were not checked. timeline: the time model, for the recipe's timed checks.
     """
     rep = VerifyReport()
     for p in ledger.problems:
@@ -122,8 +149,8 @@ def verify(ledger: Ledger, wells: pd.DataFrame, plate_labels: dict[str, str], *,
                 rep.max_conc_error = max(rep.max_conc_error, err)
                 stats["max_conc_error"] = max(stats["max_conc_error"], err)
                 if err > tolerance:
-                    rep.failures.append(Failure("conc", plate, name, f"{compound} is {got:.4g} M, layout says "
-                                                f"{conc:.4g} M ({err:.2%} off, tolerance {tolerance:.2%})"))
+                    rep.failures.append(Failure("conc", plate, name, f"compound dose: {compound} is {got:.4g} M, "
+                                                f"layout says {conc:.4g} M ({err:.2%} off, tolerance {tolerance:.2%})"))
             extra = sorted(set(present) - ({compound} if compound else set()))
             if extra:
                 what = "vehicle well" if role == "vehicle" else f"{role} well"
@@ -147,12 +174,41 @@ def verify(ledger: Ledger, wells: pd.DataFrame, plate_labels: dict[str, str], *,
             ref = sorted(vals)[len(vals) // 2]  # the median well is the plate's intended DMSO
             for name, d in dmso_values:
                 if abs(d - ref) > tolerance * max(ref, 1e-12):
-                    rep.failures.append(Failure("dmso", plate, name, f"DMSO {d:.3%} differs from the plate's "
-                                                f"{ref:.3%} (vehicle-matched wells must be equal)"))
+                    rep.failures.append(Failure("dmso", plate, name, f"compound dose: DMSO {d:.3%} differs from "
+                                                f"the plate's {ref:.3%} (vehicle-matched wells must be equal)"))
         elif dmso_values:
             stats["dmso_min"], stats["dmso_max"] = min(d for _, d in dmso_values), max(d for _, d in dmso_values)
         else:
             stats["dmso_min"] = 0.0
         stats["failures"] = len(rep.failures) - n_fail0
+        stats["dmso_wells"] = len(dmso_values)
         rep.plates[plate] = stats
+    _core_checks(rep, match_dmso)
+    if recipe is None:
+        rep.not_checked.append("the assay's other components and timing (no recipe for this assay kind)")
+        return rep
+    results, not_checked = check_recipe(recipe, ledger, timeline)
+    rep.checks += results
+    rep.not_checked += not_checked
+    for c in results:
+        for step, plate, names, why in c.failures:
+            rep.failures.append(Failure(c.name, plate, _wells_text(names), f"{step}: {why}"))
     return rep
+
+
+def _core_checks(rep: VerifyReport, match_dmso: bool) -> None:
+    """The core checks as counted results: compound concentration, no stray compound, equal DMSO, liquid handling."""
+    def bad(*kinds: str) -> int:
+        return len({(f.plate, f.well) for f in rep.failures if f.check in kinds})
+
+    conc = CheckResult("compound", "wells", rep.conc_checked - bad("conc"), rep.conc_checked)
+    stray = CheckResult("no stray compound", "wells", rep.wells_checked - bad("extra-compound", "contamination"),
+                        rep.wells_checked)
+    dmso_wells = sum(s["dmso_wells"] for s in rep.plates.values())
+    dmso = CheckResult("equal DMSO" if match_dmso else "DMSO limit", "wells", dmso_wells - bad("dmso"), dmso_wells)
+    problems = [f for f in rep.failures if f.check in ("overflow", "underflow", "contamination", "outside",
+                                                       "hot-tip", "missing-plate", "missing-well")]
+    handling = CheckResult("liquid handling", "clean" if not problems else f"({len(problems)} problem(s))",
+                           0 if problems else 1, 1)
+    rep.checks += [conc, stray, dmso, handling]
+

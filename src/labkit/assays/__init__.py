@@ -1,0 +1,1 @@
+"""Assay kinds as plug-ins: one package per kind (its recipe for verification, …)."""

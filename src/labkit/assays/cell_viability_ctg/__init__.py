@@ -1,0 +1,1 @@
+"""The CellTiter-Glo cell viability assay."""

@@ -1,0 +1,1 @@
+"""A plain serial-dilution plate (the Opentrons tutorial job)."""
