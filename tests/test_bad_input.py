@@ -13,6 +13,9 @@ import hashlib
 import os
 import re
 import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -175,6 +178,44 @@ def test_garbage_scalars_never_crash(field, value):
     exp.wells_table()  # a layout that validates can be placed
 
 
+def _alias_bomb(levels: int = 9) -> str:
+    """A 'billion laughs' block: each level lists the one before nine times (9 ** 9 values when expanded)."""
+    out = ["description:", "  - &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    out += [f"  - &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("command", ["validate", "protocol"])
+def test_an_alias_bomb_is_refused_at_the_alias_that_crosses_the_cap(command, tmp_path, capsys):
+    text = replaced(KINASE, KINASE[KINASE.index("description:"):KINASE.index("compounds:")], _alias_bomb())
+    layout = tmp_path / "bomb.yaml"
+    layout.write_text(text, encoding="utf-8")
+    line = line_of(text, "&l5")  # l0..l4 expand to 74,732 values; the first *l4 of l5 crosses 100,000
+    out = tmp_path / "out"
+    args = (["layout", "validate", layout] if command == "validate"
+            else ["protocol", layout, "--robot", "flex", "-o", out / "p.py"])
+    refused(args, capsys, [layout], out, f"{layout}:{line}", "aliases expand this document to more than 100,000",
+            "*l4")
+
+
+@pytest.mark.parametrize("loop", ["description: &d [x, *d]\n", "description: &d {x: 1, y: *d}\n"])
+def test_an_alias_inside_its_own_anchor_is_refused(loop, tmp_path, capsys):
+    text = replaced(KINASE, KINASE[KINASE.index("description:"):KINASE.index("compounds:")], loop)
+    layout = tmp_path / "loop.yaml"
+    layout.write_text(text, encoding="utf-8")
+    refused(["layout", "validate", layout], capsys, [layout], None, f"{layout}:{line_of(text, '*d')}",
+            "alias *d refers to the node it is inside")
+
+
+def test_anchors_that_share_a_value_still_work(tmp_path):
+    from labkit.layout.io import parse_experiment
+
+    shared = KINASE.replace("{name: TRKA, enzyme: 2 nM,", "{name: TRKA, enzyme: &enz 2 nM,", 1)
+    shared = shared.replace("{name: TRKB, enzyme: 2 nM,", "{name: TRKB, enzyme: *enz,", 1)
+    assert shared.count("*enz") == 1
+    assert parse_experiment(shared, "s.yaml") == parse_experiment(KINASE, "k.yaml")
+
+
 # --- outputs that are lost or half written -----------------------------------------------------------------
 
 
@@ -193,16 +234,57 @@ def test_protocol_through_a_file_is_refused(tmp_path, capsys):
             str(blocker), "is a file, not a folder")
 
 
-@pytest.mark.skipif(AS_ROOT, reason="root writes into read-only folders; permissions cannot be tested as root")
-def test_protocol_into_a_read_only_folder_is_refused(tmp_path, capsys):
-    ro = tmp_path / "ro"
+def _unprivileged() -> list[str] | None:
+    """A command prefix that runs a program as an unprivileged user, or None when there is no way to."""
+    if not AS_ROOT:
+        return []  # already unprivileged: permissions apply
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return None
+    probe = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "true"],
+                           capture_output=True)
+    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"] if probe.returncode == 0 else None
+
+
+RUN_AS = _unprivileged()
+
+
+@pytest.fixture
+def shared_tmp():
+    """A temporary folder the unprivileged user can read (pytest's tmp_path is private to root)."""
+    folder = Path(tempfile.mkdtemp(prefix="labkit-ro-"))
+    folder.chmod(0o755)
+    yield folder
+    for p in [folder, *folder.rglob("*")]:
+        if p.is_dir():
+            p.chmod(0o755)
+    shutil.rmtree(folder)
+
+
+@pytest.mark.skipif(RUN_AS is None, reason="tests run as root and setpriv cannot drop to uid 65534 here, so a "
+                                           "read-only folder cannot be made read-only for the test")
+@pytest.mark.parametrize("command", ["protocol", "import", "analyze"])
+def test_output_into_a_read_only_folder_is_refused(command, shared_tmp):
+    """The real CLI, run as an unprivileged user (setpriv) into a folder it may not write: exit 2, no files."""
+    layout = shared_tmp / "kinase.yaml"
+    shutil.copy(LAYOUTS / "kinase_panel.yaml", layout)
+    raw = shared_tmp / "counts.csv"
+    raw.write_text(MICROBETA, encoding="utf-8")
+    ro = shared_tmp / "ro"
     ro.mkdir()
-    ro.chmod(0o555)
-    try:
-        refused(["protocol", LAYOUTS / "dilution_tutorial.yaml", "-o", ro / "p.py"], capsys, [], ro,
-                "read-only")
-    finally:
-        ro.chmod(0o755)
+    (ro / "results.csv").write_text("previous results\n")
+    ro.chmod(0o555)  # owned by root: read-only for uid 65534
+    args = {"protocol": ["protocol", layout, "-o", ro / "p.py"],
+            "import": ["import", raw, "-o", ro / "t.csv"],
+            "analyze": ["analyze", raw, "--layout", layout, "--plate-map", "KIN-TRKA-01=KIN-1", "--plate-map",
+                        "KIN-TRKA-02=KIN-2", "-o", ro / "sub"]}[command]
+    before, files = digest([layout, raw]), listing(ro)
+    env = {**os.environ, "HOME": str(shared_tmp), "MPLCONFIGDIR": str(shared_tmp / "mpl")}
+    proc = subprocess.run([*RUN_AS, sys.executable, "-c", "import sys; from labkit.cli import main; main(sys.argv[1:])",
+                           *map(str, args)], capture_output=True, text=True, cwd=shared_tmp, env=env, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and str(ro) in proc.stderr and "read-only" in proc.stderr, proc.stderr
+    assert digest([layout, raw]) == before and listing(ro) == files
 
 
 def test_protocol_over_a_hard_link_to_the_layout_is_refused(tmp_path, capsys):
@@ -270,6 +352,32 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
     assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["r.csv"]
 
 
+def test_demo_into_a_path_through_a_file_is_refused_before_any_work(tmp_path, capsys):
+    blocker = tmp_path / "out"
+    blocker.write_text("a file where the demo's folder would go")
+    refused(["demo", "-o", blocker / "demo"], capsys, [blocker], tmp_path, str(blocker), "is a file, not a folder")
+
+
+def test_demo_files_are_written_atomically(tmp_path):
+    """The demo's own writers (plate maps, virtual instrument files) replace a file in one rename or not at all."""
+    import pandas as pd
+
+    from labkit.layout.io import load_experiment
+    from labkit.layout.render import plate_png
+    from labkit.readout.writers import write_microbeta
+
+    exp = load_experiment(LAYOUTS / "kinase_panel.yaml")
+    (tmp_path / "map.png").mkdir()  # a folder where the file goes: the final rename fails
+    with pytest.raises(LabkitError, match="cannot write the file"):
+        plate_png(exp, "KIN-1", tmp_path / "map.png")
+    values = pd.DataFrame({"plate": "P1", "well": ["A1", "H12"], "value": [10.0, 20.0]})
+    (tmp_path / "counts.txt").mkdir()
+    with pytest.raises(LabkitError, match="cannot write the file"):
+        write_microbeta(values, tmp_path / "counts.txt", plate_format=96)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["counts.txt", "map.png"]  # no temporary file left
+    assert write_microbeta(values, tmp_path / "ok.txt", plate_format=96).read_text().startswith("PerkinElmer")
+
+
 def test_fit_on_a_header_only_table_is_bad_input(tmp_path, capsys):
     table = tmp_path / "doses.csv"
     table.write_text("conc,resp\n")
@@ -314,6 +422,34 @@ def test_a_grid_short_of_its_rows_is_an_error_unless_partial(name, make, source,
     import pandas as pd
 
     assert set(pd.read_csv(out / "t.csv")["row"]) <= set("ABCD")
+
+
+@pytest.mark.parametrize("fixture, wells, stop", [
+    ("bad_short_trilux_list.txt", 48, "plate 1: 48 wells, the list stops at D12"),
+    ("bad_short_topcount_columns.001", 156, "plate 1 (repeat 2): 60 wells, the position list stops at E12"),
+    ("bad_short_topcount_list.csv", 90, "plate 1051017: 90 wells, the list stops at H6"),
+])
+def test_a_counter_list_that_stops_short_is_an_error_unless_partial(fixture, wells, stop, tmp_path, capsys):
+    raw = tmp_path / fixture
+    shutil.copy(READOUTS / fixture, raw)
+    out = tmp_path / "out"
+    last = len(raw.read_bytes().splitlines())  # the list ends cleanly on its last line
+    refused(["import", raw, "-o", out / "t.csv"], capsys, [raw], out, f"{raw}:{last}", stop,
+            "stops short of its format's last well", "--partial")
+    rc, _, err = run(["import", raw, "--partial", "-o", out / "t.csv"], capsys)
+    assert rc == 0, err
+    import pandas as pd
+
+    assert len(pd.read_csv(out / "t.csv")) == wells
+
+
+def test_whole_counter_lists_and_counting_areas_are_not_short():
+    from labkit.readout import read
+
+    assert len(read(READOUTS / "trilux_list_positions.txt")) == 96
+    assert len(read(READOUTS / "topcount_columns.001")) == 192
+    df = read(READOUTS / "topcount_list.csv")  # plate 2: columns 1-6 counted in every row, ending at H6
+    assert df.groupby("plate").size().to_dict() == {"1051017": 96, "1051018": 48}
 
 
 def test_an_all_blank_plate_is_kept_as_missing_and_analyze_reports_it_failed(tmp_path, capsys):
@@ -385,6 +521,101 @@ def test_plate_barcodes_that_name_no_layout_plate_are_refused(tmp_path, capsys):
     out = tmp_path / "out"
     refused(["analyze", raw, "--layout", LAYOUTS / "kinase_panel.yaml", "-o", out], capsys, [raw], out, str(raw),
             "KIN-TRKA-01 (counts.csv)", "not plates of this layout", "--plate-map", "--force")
+
+
+CTG = READOUTS / "mars_lum_96.csv"  # read by allotropy without a fallback note
+TRILUX = READOUTS / "trilux_list_positions.txt"
+
+
+def _command(command: str, readouts: list[Path], layout: Path, out: Path, *extra: str) -> list:
+    if command == "import":
+        return ["import", *readouts, "--layout", layout, *extra, "-o", out / "joined.csv"]
+    return ["analyze", *readouts, "--layout", layout, *extra, "-o", out]
+
+
+@pytest.mark.parametrize("command", ["import", "analyze"])
+def test_import_and_analyze_refuse_a_unit_the_assay_cannot_give(command, tmp_path, capsys):
+    raw = tmp_path / "ctg.csv"
+    shutil.copy(CTG, raw)
+    out = tmp_path / "out"
+    refused(_command(command, [raw], LAYOUTS / "kinase_panel.yaml", out, "--plate-map", "KM12_P1=KIN-1"),
+            capsys, [raw], out, str(raw), "in RLU", "not what a kinase_radiometric read-out gives", "--force")
+
+
+@pytest.mark.parametrize("command", ["import", "analyze"])
+def test_import_and_analyze_refuse_barcodes_that_name_no_layout_plate(command, tmp_path, capsys):
+    raw = tmp_path / "counts.csv"
+    raw.write_text(MICROBETA, encoding="utf-8")
+    out = tmp_path / "out"
+    refused(_command(command, [raw], LAYOUTS / "kinase_panel.yaml", out), capsys, [raw], out, str(raw),
+            "KIN-TRKA-01 (counts.csv)", "not plates of this layout", "--plate-map", "--force")
+
+
+def test_import_with_force_or_a_plate_map_joins_and_says_how(tmp_path, capsys):
+    import pandas as pd
+
+    raw = tmp_path / "ctg.csv"
+    shutil.copy(CTG, raw)
+    rc, _, err = run(["import", raw, "--layout", LAYOUTS / "kinase_panel.yaml", "--plate-map", "KM12_P1=KIN-1",
+                      "--force", "-o", tmp_path / "j.csv"], capsys)
+    assert rc == 0, err
+    assert "note: the readout is in RLU" in err and "as --plate-map says: KM12_P1 -> KIN-1" in err
+    joined = pd.read_csv(tmp_path / "j.csv")
+    assert set(joined["plate"]) == {"KIN-1"} and set(joined["readout_plate"]) == {"KM12_P1"}
+    refused(["import", raw, "--force", "-o", tmp_path / "x.csv"], capsys, [raw], tmp_path,
+            "--force only makes sense with --layout")
+
+
+@pytest.mark.parametrize("command", ["import", "analyze"])
+def test_numbered_plates_are_not_joined_by_guess(command, tmp_path, capsys):
+    raw = tmp_path / "trilux.txt"  # one plate, numbered 1, no barcode; the kinase layout has KIN-1 and KIN-2
+    shutil.copy(TRILUX, raw)
+    out = tmp_path / "out"
+    refused(_command(command, [raw], LAYOUTS / "kinase_panel.yaml", out), capsys, [raw], out, str(raw),
+            "numbered, not named", "1 numbered plate(s) but the layout has 2 plate(s)", "--plate-map 1=KIN-1")
+
+
+def test_numbered_plates_from_several_files_need_a_plate_map(tmp_path, capsys):
+    import pandas as pd
+
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    shutil.copy(TRILUX, a)
+    b.write_text(TRILUX.read_text(encoding="utf-8").replace("\t60\n", "\t61\n"), encoding="utf-8")
+    out = tmp_path / "out"
+    layout = LAYOUTS / "kinase_panel.yaml"
+    refused(["analyze", a, b, "--layout", layout, "-o", out], capsys, [a, b], out, "a.txt", "b.txt",
+            "from 2 files", "--plate-map a.txt#1=KIN-1")
+    rc, stdout, err = run(["analyze", b, a, "--layout", layout, "--plate-map", "a.txt#1=KIN-1", "--plate-map",
+                           "b.txt#1=KIN-2", "-o", out], capsys)
+    assert rc == 0, err
+    assert "as --plate-map says: b.txt#1 -> KIN-2, a.txt#1 -> KIN-1" in stdout
+    data = pd.read_csv(out / "data.csv")
+    assert data.groupby("plate")["readout_plate"].agg(set).to_dict() == {"KIN-1": {"a.txt#1"},
+                                                                        "KIN-2": {"b.txt#1"}}
+
+
+def test_numbered_plates_join_by_number_only_when_it_is_unambiguous():
+    import pandas as pd
+
+    from labkit.readout.join import join_checked
+
+    wells = pd.DataFrame({"plate": ["P-A", "P-B"], "well": ["A1", "A1"], "row": ["A", "A"], "column": [1, 1],
+                          "role": ["vehicle"] * 2, "compound": [""] * 2, "conc_M": [0.0] * 2, "point": [0] * 2,
+                          "replicate": [1] * 2, "target": ["T"] * 2, "cell_line": [""] * 2})
+
+    def readout(*plates: str) -> pd.DataFrame:
+        return pd.DataFrame({"source": "r.csv", "plate": list(plates), "well": "A1", "row": "A", "column": 1,
+                             "value": 1.0, "unit": "CPM", "read": "", "flag": "ok"})
+
+    with pytest.warns(UserWarning, match="by number: plate n is the layout's n-th plate: 1 -> P-A, 2 -> P-B"):
+        joined, notes = join_checked([("r.csv", readout("1", "2"))], wells, "kinase_radiometric")
+    assert joined.set_index("readout_plate")["plate"].to_dict() == {"1": "P-A", "2": "P-B"}
+    with pytest.raises(LabkitError, match="they are 2, 1 in the file, not 1 to 2 in order"):
+        join_checked([("r.csv", readout("2", "1"))], wells, "kinase_radiometric")
+    with pytest.raises(LabkitError, match="3 numbered plate.s. but the layout has 2"):
+        join_checked([("r.csv", readout("1", "2", "3"))], wells, "kinase_radiometric")
+    with pytest.warns(UserWarning, match="in file order .--force.: 2 -> P-A, 1 -> P-B"):
+        joined, _ = join_checked([("r.csv", readout("2", "1"))], wells, "kinase_radiometric", force=True)
 
 
 def test_force_turns_the_unit_refusal_into_a_note():

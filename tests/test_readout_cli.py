@@ -54,7 +54,7 @@ def test_import_with_layout_joins_by_order(tmp_path, capsys):
     out = tmp_path / "j.csv"
     assert run(["import", str(DATA / "grid_bare_96.csv"), "--layout", str(layout), "-o", str(out)]) == 0
     err = capsys.readouterr().err
-    assert "by order" in err
+    assert "by number: plate n is the layout's n-th plate: 1 -> KM12-1" in err  # the mapping used is printed
     df = pd.read_csv(out)
     assert {"role", "compound", "conc_M", "readout_plate"} <= set(df.columns) and len(df) == 96
 

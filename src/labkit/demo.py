@@ -16,6 +16,7 @@ from typing import Callable
 import click
 import pandas as pd
 
+from labkit.safety import atomic_write_text
 from labkit.virtual import TRUE_IC50
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,7 +60,7 @@ def make_protocol(layout: Path, exp, robot: str, out: Path) -> Path:
 
     text = emit(build_plan(exp, robot, sha256=file_sha256(layout)))
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    atomic_write_text(out, text)  # every demo file is written atomically (temp file + rename)
     return out
 
 
@@ -183,7 +184,7 @@ def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, 
         result.outputs[p.stem] = outputs
         tables.append(truth_table(analysis, exp.assay))
     result.table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
-    result.table.to_csv(out / "truth_vs_fit.csv", index=False)
+    atomic_write_text(out / "truth_vs_fit.csv", result.table.to_csv(index=False))
     echo("")
     echo(format_table(result.table))
     echo(f"\nreports: {', '.join(str(v.get('report', '')) for v in result.outputs.values())}")
@@ -221,10 +222,16 @@ def demo(out_dir: Path, seed: int, robots: tuple[str, ...], layouts: tuple[str, 
          db: str | None, no_store: bool) -> int:
     """Run the whole chain on the seed layouts with a virtual plate reader.
 
+    Every file is written atomically (temporary file + rename; each report folder all at once), so a failed
+    run leaves no half-written file, though files of the steps that finished are kept.
+
     \b
     Example:
       labkit demo -o out --seed 3
     """
+    from labkit.safety import output_dir
+
+    output_dir(out_dir)  # a path through a file or a read-only folder: exit 2 before any work
     res = run_demo(out_dir, seed=seed, robots=robots or ROBOTS, layouts=layouts or SEED_LAYOUTS,
                    pipetting_cv=pipetting_cv, echo=lambda s: click.echo(s), db=db, record=not no_store)
     bad = [r for r in res.protocols if not r.ok]

@@ -6,6 +6,11 @@ floats are decimal with an optional exponent (plus .inf/.nan, which quantity fie
 true/false, null is null/~/empty; everything else is a string. So `1:2` stays the text "1:2" (the dilution
 factor accepts "1:2" and "1/2" as 2, see `labkit.layout.models.SerialDilution`) and never silently becomes 62.
 A key given twice in one mapping (a second `plates:`, a field repeated) is an error naming both lines.
+
+Anchors and aliases (`&std` / `*std`) stay usable for sharing a block, but an alias may not point
+into the node it sits in (a loop), and the document, counted with every alias expanded, may have at most
+MAX_EXPANDED_NODES values: a "billion laughs" alias bomb is refused at the alias that crosses the cap, with its
+line, before anything is built from it (AliasError).
 """
 
 from __future__ import annotations
@@ -14,17 +19,74 @@ import re
 from typing import Any
 
 import yaml
+from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError
+from yaml.events import AliasEvent
 
-__all__ = ["DuplicateKeyError", "SafeDumper", "SafeLoader", "compose", "dump", "load"]
+__all__ = ["AliasError", "DuplicateKeyError", "MAX_EXPANDED_NODES", "SafeDumper", "SafeLoader", "compose", "dump",
+           "load"]
+
+# the seed layouts have 41-122 values; 100,000 leaves room for big hand-written layouts and stops alias bombs
+MAX_EXPANDED_NODES = 100_000
 
 
 class DuplicateKeyError(ConstructorError):
     """A mapping that gives the same key twice."""
 
 
+class AliasError(ComposerError):
+    """An alias that loops back into its own anchor, or aliases that expand the document past the cap."""
+
+
+def _expanded(node: yaml.Node, memo: dict[int, int]) -> int:
+    """Number of values in node with every alias expanded (memoised: linear in the distinct nodes)."""
+    key = id(node)
+    if key not in memo:
+        memo[key] = 1  # provisional: a loop (refused while composing) cannot recurse for ever
+        if isinstance(node, yaml.SequenceNode):
+            memo[key] = 1 + sum(_expanded(n, memo) for n in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            memo[key] = 1 + sum(_expanded(k, memo) + _expanded(v, memo) for k, v in node.value)
+    return memo[key]
+
+
 class SafeLoader(yaml.SafeLoader):
-    """yaml.SafeLoader with YAML 1.2 core-schema scalars and duplicate-key errors."""
+    """yaml.SafeLoader with YAML 1.2 core-schema scalars, duplicate-key errors and an alias-expansion cap."""
+
+    def compose_document(self) -> yaml.Node | None:  # type: ignore[override]
+        """Compose one document, counting its values as if every alias were copied out."""
+        self._open_anchors: list[str] = []
+        self._expanded_total = 0
+        self._sizes: dict[int, int] = {}
+        return super().compose_document()
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:  # type: ignore[override]
+        """Compose a node; an alias adds its expanded size, and may not point into a node still open."""
+        event = self.peek_event()
+        if isinstance(event, AliasEvent):
+            target = self.anchors.get(event.anchor)
+            if target is not None:
+                if event.anchor in getattr(self, "_open_anchors", ()):
+                    raise AliasError(None, None, f"alias *{event.anchor} refers to the node it is inside (a loop); "
+                                     "copy the values instead", event.start_mark)
+                self._expanded_total += _expanded(target, self._sizes)
+                self._check(event)
+            return super().compose_node(parent, index)
+        self._expanded_total += 1
+        anchor = getattr(event, "anchor", None)
+        if anchor is None:
+            return super().compose_node(parent, index)
+        self._open_anchors.append(anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._open_anchors.pop()
+
+    def _check(self, event: AliasEvent) -> None:
+        if self._expanded_total > MAX_EXPANDED_NODES:
+            raise AliasError(None, None, f"aliases expand this document to more than {MAX_EXPANDED_NODES:,} values "
+                             f"(at alias *{event.anchor}); an alias bomb? Write the values out, or share less "
+                             "through anchors", event.start_mark)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:  # type: ignore[override]
         """Build a mapping, refusing a key that appears twice."""

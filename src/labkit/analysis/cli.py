@@ -161,9 +161,11 @@ def summary_text(result) -> str:
               help="Accept counter grids with fewer rows than their plate format (plates read in part).")
 @click.option("--force", is_flag=True,
               help="Analyze even a readout whose unit cannot come from the layout's assay (e.g. RLU for 33P) "
-                   "or whose plate barcodes name no layout plate (joined in order).")
+                   "or whose plate barcodes name no layout plate, or numbered plates that do not match the "
+                   "layout's plates one to one (joined in order; the mapping is printed).")
 @click.option("--plate-map", "plate_map", multiple=True, metavar="READOUT=LAYOUT",
-              help="Readout plate READOUT is layout plate LAYOUT (repeatable).")
+              help="Readout plate READOUT is layout plate LAYOUT (repeatable); FILE#READOUT names the plate of "
+                   "one file when several files number their plates 1, 2 ...")
 @click.option("--db", default=None, metavar="PATH|URL",
               help="Run store to record the analysis in: a SQLite file or postgresql://… URL "
                    "(default: $LABKIT_DB, else labkit.sqlite in your data directory).")

@@ -258,9 +258,9 @@ def _layout_text(inputs: dict | None) -> str | None:
         return None
 
 
-def duplicate_readings(readout: pd.DataFrame) -> list[str]:
-    """One line per plate with wells read more than once: how many wells, and which reads / files."""
-    dup = readout[readout.duplicated(["plate", "well"], keep=False)]
+def duplicate_readings(readout: pd.DataFrame, keys: list[str] | None = None) -> list[str]:
+    """One line per plate with wells read more than once (per `keys`): how many wells, which reads / files."""
+    dup = readout[readout.duplicated(keys or ["plate", "well"], keep=False)]
     out = []
     for plate, sub in dup.groupby("plate", sort=False):
         how = sorted({f"read {r!r} in {s}" if r else f"{s}" for r, s in zip(sub["read"], sub["source"])})
@@ -272,7 +272,7 @@ def check_readout_fits(joined: pd.DataFrame, assay: str, readouts: list[str | Pa
     """Refuse (exit 2) a readout whose measurement kind cannot come from this assay, unless forced (then a note)."""
     notes = unit_notes(joined, assay)
     if notes and not force:
-        raise ReadoutError(notes[0] + " Refusing to analyze it; pass --force if it really is",
+        raise ReadoutError(notes[0] + " Refusing to use it with this layout; pass --force if it really is",
                            file=", ".join(str(p) for p in readouts), field="unit")
     return notes
 
@@ -293,7 +293,7 @@ def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: 
     """
     from labkit.layout.io import load_experiment
     from labkit.readout import read_for_analysis
-    from labkit.readout.join import join_layout
+    from labkit.readout.join import join_checked
 
     if not readouts:
         raise LabkitError("no readout file given; expected one or more instrument exports")
@@ -301,35 +301,11 @@ def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: 
         warnings.simplefilter("always")
         experiment = load_experiment(layout_path)
         wells = experiment.wells_table()
-        layout_ids = set(wells["plate"].astype(str))
-        tables = []
-        strangers: list[str] = []
-        for path in readouts:
-            t = read_for_analysis(path, value=value, read=read, partial=partial)
-            if plate_map:
-                t = t.assign(plate=[plate_map.get(p, p) for p in t["plate"].astype(str)])
-            strangers += [f"{p} ({Path(path).name})" for p in dict.fromkeys(t["plate"].astype(str))
-                          if p not in layout_ids and not p.isdigit()]
-            if len(readouts) > 1:  # plate '1' of two files are two plates: keep them apart, in file order
-                t = t.assign(plate=[p if p in layout_ids else f"{Path(path).name}#{p}" for p in t["plate"].astype(str)])
-            tables.append(t)
-        readout = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
-        twice = duplicate_readings(readout)
-        if twice:
-            raise ReadoutError("wells with more than one reading (the same plate in two files, or several "
-                               "reads); analyze one reading per well: drop the duplicate file, or choose a read "
-                               "with --read NAME",
-                               file=", ".join(str(p) for p in readouts), problems=twice[:10])
-        if strangers and not force:  # a barcode that names no layout plate: another experiment's file?
-            raise ReadoutError(f"the readout's plate(s) {', '.join(strangers)} are not plates of this layout "
-                               f"({', '.join(sorted(layout_ids))}): is it the right file for this layout? Map "
-                               "them with --plate-map READOUT=LAYOUT, or pass --force to join them in order",
-                               file=", ".join(str(p) for p in readouts), field="plate")
-        joined = join_layout(readout, wells, source=", ".join(str(p) for p in readouts))
-    assay = getattr(experiment, "assay", None)
-    assay = getattr(assay, "kind", assay)
-    assay = str(getattr(assay, "value", assay))
-    check_readout_fits(joined, assay, readouts, force)
+        assay = getattr(experiment, "assay", None)
+        assay = getattr(assay, "kind", assay)
+        assay = str(getattr(assay, "value", assay))
+        tables = [(path, read_for_analysis(path, value=value, read=read, partial=partial)) for path in readouts]
+        joined, _ = join_checked(tables, wells, assay, plate_map=plate_map, force=force)  # notes: warned
     result = analyze_joined(joined, assay, fix_top=fix_top, fix_bottom=fix_bottom)
     ours = [w for w in caught if w.category.__module__.startswith("labkit") or "/labkit/" in w.filename]
     for w in caught:  # library warnings (deprecations ...) are not the user's business: pass them on

@@ -95,6 +95,9 @@ def plate_png(exp: Experiment, plate_id: str, out: str | Path) -> Path:
     ax.set_title(title, fontsize=9, pad=14)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, bbox_inches="tight", metadata={"Software": None})
+    from labkit.safety import atomic_path
+
+    with atomic_path(out) as tmp:  # a failed or interrupted save leaves no half-written PNG
+        fig.savefig(tmp, format="png", bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
     return out

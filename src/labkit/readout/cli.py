@@ -44,8 +44,9 @@ def how_read(info: dict) -> list[str]:
 @click.option("--layout", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Experiment / layout file: join every well to its role, compound, concentration...")
 @click.option("--plate-map", "plate_map", multiple=True, metavar="READOUT=LAYOUT",
-              help="Join readout plate READOUT to layout plate LAYOUT (repeatable); default: by id, else "
-                   "by order.")
+              help="Join readout plate READOUT to layout plate LAYOUT (repeatable); default: by id; plates "
+                   "numbered 1..n join the layout's plates by number when that is unambiguous (the mapping "
+                   "is printed), else labkit refuses and asks for --plate-map.")
 @click.option("--value", "value", default=None, metavar="COLUMN",
               help="Long tables: the value column, when several numeric columns could be it (labkit never "
                    "guesses).")
@@ -55,9 +56,12 @@ def how_read(info: dict) -> list[str]:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Output CSV (default: standard output).")
 @click.option("--partial", is_flag=True,
-              help="Accept counter grids with fewer rows than their plate format (plates read in part).")
+              help="Accept counter grids or lists with fewer wells than their plate format (plates read in part).")
+@click.option("--force", is_flag=True,
+              help="With --layout: join even a readout whose unit cannot come from the layout's assay, or whose "
+                   "plates name no layout plate (joined in order), as `labkit analyze --force` does.")
 def import_cmd(readout: Path, fmt: str, plate: str | None, layout: Path | None, plate_map: tuple[str, ...],
-               value: str | None, read: str | None, output: Path | None, partial: bool) -> int:
+               value: str | None, read: str | None, output: Path | None, partial: bool, force: bool) -> int:
     """Import a plate-reader / scintillation-counter export as a tidy table (one row per well).
 
     \b
@@ -91,14 +95,23 @@ def import_cmd(readout: Path, fmt: str, plate: str | None, layout: Path | None, 
             click.echo(line, err=True)
         if read is not None and not info["read"]:
             click.echo(f"reads: the file has one read; --read {read!r} changed nothing", err=True)
-        if layout is not None:
+        notes: list[str] = []
+        if layout is not None:  # the same consistency refusals as `labkit analyze` (one shared function)
             from labkit.layout.io import load_experiment
-            from labkit.readout.join import join_layout
+            from labkit.readout.join import join_checked
 
-            wells = load_experiment(layout).wells_table()
-            df = join_layout(df, wells, source=str(layout), plate_map=_plate_map(plate_map))
-        elif plate_map:
-            raise ReadoutError("--plate-map only makes sense with --layout", field="plate-map")
+            exp = load_experiment(layout)
+            assay = getattr(exp, "assay", None)
+            assay = getattr(assay, "kind", assay)
+            assay = str(getattr(assay, "value", assay))
+            df, notes = join_checked([(readout, df)], exp.wells_table(), assay, plate_map=_plate_map(plate_map),
+                                     force=force, one_read=False)
+        elif plate_map or force:
+            raise ReadoutError(f"{'--plate-map' if plate_map else '--force'} only makes sense with --layout",
+                               field="plate-map" if plate_map else "force")
+    for n in notes:
+        if n not in {str(w.message) for w in caught}:
+            click.echo(f"note: {n}", err=True)
     for w in caught:
         if issubclass(w.category, Warning) and str(w.message).endswith(info["note"]):
             continue  # already printed as 'how:'

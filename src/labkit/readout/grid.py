@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from labkit.errors import ReadoutError
-from labkit.readout.table import Record, TruncatedError, plate_id, row_of, unit_from
+from labkit.readout.table import Record, TruncatedError, fit_format, plate_id, row_of, unit_from
 from labkit.readout.text import Doc, is_digits, is_marker, is_number, parse_value
 from labkit.tables import PLATE_FORMATS, row_letters
 
@@ -444,6 +444,41 @@ def check_complete(doc: Doc, blocks: list[Block]) -> None:
                                 "re-export it, or pass --partial if the plate was read only in part",
                                 file=doc.path, line=blocks[0].start + 1 if len(problems) == 1 else None,
                                 problems=problems)
+
+
+def check_list_complete(doc: Doc, records: list, what: str = "list") -> None:
+    """PartialPlateError if a counter's well list (MicroBeta / TopCount list or column output) stops short.
+
+    Per plate and read, with the format the wells imply (at least 96): the list must reach the format's last
+    row, and its last row must have every column the other rows have (a counting area of columns 1-6 ends at
+    H6 and is complete; a list that stops at D5, or at H7 of a full plate, was cut short). A truncated export
+    that ends cleanly at a line break is otherwise indistinguishable from a whole one; `--partial` accepts a
+    plate that was counted in part.
+    """
+    groups: dict[tuple[str, str], list] = {}
+    for r in records:
+        groups.setdefault((r.plate, r.read), []).append(r)
+    problems = []
+    last_line = None
+    for (plate, read), recs in groups.items():
+        fmt = max(fit_format(max(r.row for r in recs), max(r.column for r in recs)) or 1536, 96)
+        n_rows, n_cols = PLATE_FORMATS[fmt]
+        last_row = max(r.row for r in recs)
+        in_last = {r.column for r in recs if r.row == last_row}
+        every = {r.column for r in recs}
+        if last_row == n_rows - 1 and in_last >= every:
+            continue
+        end = max(recs, key=lambda r: r.line)
+        where = f"{row_letters(end.row + 1)[-1]}{end.column}"
+        goal = f"row {row_letters(n_rows)[-1]}" if last_row < n_rows - 1 else \
+            f"{row_letters(n_rows)[-1]}{max(every)}"
+        problems.append(f"plate {plate}{f' ({read})' if read else ''}: {len(recs)} wells, the {what} stops at "
+                        f"{where} (line {end.line}); a {fmt}-well plate's {what} runs to {goal}")
+        last_line = end.line
+    if problems:
+        raise PartialPlateError(f"a plate's well {what} stops short of its format's last well: the export looks "
+                                "cut short; re-export it, or pass --partial if the plate was counted only in part",
+                                file=doc.path, line=last_line if len(problems) == 1 else None, problems=problems)
 
 
 def blank_plates(blocks: list[Block], records: list[Record], default_unit: str) -> list[Record]:

@@ -173,3 +173,104 @@ def _canon(well: object) -> str:
 def _key(well: str) -> tuple[int, int]:
     letters, col = split_well(well)
     return row_index(letters), col
+
+
+def _numbered_in_order(ids: list[str]) -> bool:
+    """True when plate ids are exactly 1, 2, ... n in file order (how readers number the plates of a run)."""
+    return all(p.isdigit() and int(p) == k for k, p in enumerate(ids, start=1))
+
+
+def join_checked(tables: list[tuple[str, pd.DataFrame]], wells: pd.DataFrame, assay: str, *,
+                 plate_map: dict[str, str] | None = None, force: bool = False,
+                 one_read: bool = True) -> tuple[pd.DataFrame, list[str]]:
+    """Join one or more readout files to a layout, refusing (ReadoutError, exit 2) what would be a silent guess.
+
+    Used by both `labkit analyze` and `labkit import --layout`. `tables` is [(path, readout table)] in the
+    order given. Refused unless `plate_map` {readout id (or FILE#id): layout id} or `force` settles it:
+    plate barcodes that name no layout plate; plates numbered 1, 2 ... (no barcode) when their count differs
+    from the layout's free plates, when they are not 1..n in file order, or when they come from several files
+    (which file's plate 1 is which layout plate is a guess). Always refused: a well read more than once (within
+    one read when `one_read` is False: import keeps every read), and, unless `force`, a unit the layout's assay
+    cannot give. Returns the joined table and notes (the plate mapping used, forced unit notes); the mapping of
+    any plate not joined by its own id is also warned (JoinWarning), so the user sees it.
+    """
+    from labkit.analysis.pipeline import check_readout_fits, duplicate_readings
+
+    files = ", ".join(str(p) for p, _ in tables)
+    layout_ids = list(dict.fromkeys(wells["plate"].astype(str)))
+    pmap = dict(plate_map or {})
+    frames, mapping, rest, strangers, origin, by_map = [], {}, [], [], {}, set()
+    many = len(tables) > 1
+    numbered_files = []
+    for path, t in tables:
+        name = str(path).replace("\\", "/").rsplit("/", 1)[-1]
+        ids = list(dict.fromkeys(t["plate"].astype(str)))
+        keys = {p: (f"{name}#{p}" if many else p) for p in ids}  # plate '1' of two files are two plates
+        t = t.assign(plate=[keys[p] for p in t["plate"].astype(str)])
+        frames.append(t)
+        for p in ids:
+            origin[keys[p]] = p
+            chosen = pmap.get(f"{name}#{p}", pmap.get(p))
+            if chosen is not None:
+                mapping[keys[p]] = str(chosen)
+                by_map.add(keys[p])
+            elif p in layout_ids:
+                mapping[keys[p]] = p
+            else:
+                rest.append(keys[p])
+                if not p.isdigit():
+                    strangers.append(f"{p} ({name})")
+        numbered = [p for p in ids if keys[p] in rest and p.isdigit()]
+        if numbered:
+            numbered_files.append((name, numbered))
+    readout = pd.concat(frames, ignore_index=True) if many else frames[0]
+    keys_dup = ["plate", "well"] if one_read else ["plate", "well", "read"]
+    twice = duplicate_readings(readout.assign(plate=[mapping.get(p, p) for p in readout["plate"]]), keys_dup)
+    if twice:
+        raise ReadoutError("wells with more than one reading (the same plate in two files, or several reads); "
+                           "analyze one reading per well: drop the duplicate file, or choose a read with --read NAME",
+                           file=files, problems=twice[:10])
+    unknown = [f"{k} -> {v}" for k, v in mapping.items() if v not in layout_ids]
+    if unknown:
+        raise ReadoutError(f"--plate-map names plates that are not in the layout: {_short(unknown)}; layout plates "
+                           f"are {_short(layout_ids)}", file=files, field="plate-map")
+    free = [lp for lp in layout_ids if lp not in mapping.values()]
+    if strangers and not force:  # a barcode that names no layout plate: another experiment's file?
+        raise ReadoutError(f"the readout's plate(s) {', '.join(strangers)} are not plates of this layout "
+                           f"({', '.join(layout_ids)}): is it the right file for this layout? Map them with "
+                           "--plate-map READOUT=LAYOUT, or pass --force to join them in order", file=files,
+                           field="plate")
+    if numbered_files and not strangers and not force:
+        n = sum(len(ids) for _, ids in numbered_files)
+        why = []
+        if len(numbered_files) > 1:
+            why.append(f"they come from {len(numbered_files)} files ({', '.join(f for f, _ in numbered_files)}), "
+                       "each numbering its own plates")
+        elif not _numbered_in_order(numbered_files[0][1]):
+            why.append(f"they are {', '.join(numbered_files[0][1])} in the file, not 1 to {n} in order")
+        if n != len(free):
+            why.append(f"the readout has {n} numbered plate(s) but the layout has {len(free)} plate(s) to join "
+                       f"them to ({', '.join(free) or 'none'})")
+        if why:
+            example = f"{numbered_files[0][0]}#{numbered_files[0][1][0]}" if len(numbered_files) > 1 \
+                else numbered_files[0][1][0]
+            raise ReadoutError("the readout's plates are numbered, not named, and which layout plate each one is "
+                               f"would be a guess: {'; '.join(why)}. Say which is which with --plate-map (e.g. "
+                               f"--plate-map {example}={(free or layout_ids)[0]}), or pass --force to join them in "
+                               "order", file=files, field="plate")
+    if len(rest) > len(free):
+        raise ReadoutError(f"the readout has {len(rest)} plate(s) that are not layout plates ({_short(rest)}) but "
+                           f"only {len(free)} layout plate(s) are left to join them to ({_short(free) or 'none'}); "
+                           "pass --plate-map READOUT=LAYOUT to choose", file=files, field="plate")
+    for p, lp in zip(rest, free):
+        mapping[p] = lp
+    notes = []
+    ordered = "in file order (--force)" if strangers or force else "by number: plate n is the layout's n-th plate"
+    for how, chosen in (("as --plate-map says", [p for p in mapping if p in by_map]), (ordered, rest)):
+        moved = [f"{p} -> {mapping[p]}" for p in chosen if origin[p] != mapping[p]]
+        if moved:
+            notes.append(f"readout plates joined to layout plates {how}: {', '.join(moved)}")
+            warnings.warn(notes[-1], JoinWarning, stacklevel=2)
+    joined = join_layout(readout, wells, source=files, plate_map=mapping)
+    notes += check_readout_fits(joined, assay, [p for p, _ in tables], force)
+    return joined, notes

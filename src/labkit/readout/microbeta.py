@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from labkit.readout import topcount
-from labkit.readout.grid import find_blocks, read_grid, select
+from labkit.readout.grid import check_list_complete, find_blocks, read_grid, select
 from labkit.readout.long import VALUE_PREFS, read_long
 from labkit.readout.table import Record
 from labkit.readout.text import Doc
@@ -47,8 +47,9 @@ def read_microbeta(doc: Doc, partial: bool = False) -> list[Record]:
 
     Files that name the instrument are held to instrument rules (an export always ends with a line
     break, so a last line without one means the file was cut); files that merely have CPM columns are not.
-    A counts grid short of its plate format's rows is an error unless partial; a plate whose counts grid is
-    entirely blank keeps its wells, flagged 'missing'.
+    A counts grid short of its plate format's rows, or an instrument's well list that stops before its format's
+    last well (grid.check_list_complete; not labkit's own tidy tables), is an error unless partial; a plate
+    whose counts grid is entirely blank keeps its wells, flagged 'missing'.
     """
     strict = bool(STRONG.search(doc.head(80)))
     if not strict and topcount.kind(doc):
@@ -56,4 +57,15 @@ def read_microbeta(doc: Doc, partial: bool = False) -> list[Record]:
     if select(find_blocks(doc), doc.decimal):
         return read_grid(doc, default_unit="CPM", prefer=GRID_PREFER, strict=strict, complete=not partial,
                          blank=True)
-    return read_long(doc, default_unit="CPM", prefs=LONG_PREFS, strict=strict)
+    records = read_long(doc, default_unit="CPM", prefs=LONG_PREFS, strict=strict)
+    if strict and not partial and not _labkit_table(doc):  # an instrument's list, not one a person or labkit cut
+        check_list_complete(doc, records)
+    return records
+
+
+def _labkit_table(doc: Doc) -> bool:
+    """True for labkit's own tidy readout table (it lists the measured wells only), e.g. `labkit import`'s CSV."""
+    from labkit.tables import READOUT_COLUMNS
+
+    first = next((row for row in doc.rows if any(cell.strip() for cell in row)), [])
+    return [cell.strip() for cell in first[:len(READOUT_COLUMNS)]] == list(READOUT_COLUMNS)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 
 from labkit.errors import ReadoutError
-from labkit.readout.grid import Block, check_complete, check_truncated, find_blocks, is_data
+from labkit.readout.grid import Block, check_complete, check_list_complete, check_truncated, find_blocks, is_data
 from labkit.readout.long import _position
 from labkit.readout.table import Record, TruncatedError
 from labkit.readout.text import Doc, parse_value
@@ -79,7 +79,7 @@ def read_topcount(doc: Doc, partial: bool = False) -> list[Record]:
     """Records of a TopCount plate or column output file; ReadoutError if it is neither."""
     found = kind(doc)
     if found == "columns":
-        return read_columns(doc)
+        return read_columns(doc, partial=partial)
     if found == "plates":
         return read_plates(doc, partial=partial)
     raise ReadoutError("not a TopCount plate or column output file", file=doc.path)
@@ -126,8 +126,11 @@ def read_plates(doc: Doc, partial: bool = False) -> list[Record]:
     return records
 
 
-def read_columns(doc: Doc) -> list[Record]:
-    """'position ,counts ,time' lines -> records; a position not above the previous starts a new cycle."""
+def read_columns(doc: Doc, partial: bool = False) -> list[Record]:
+    """'position ,counts ,time' lines -> records; a position not above the previous starts a new cycle.
+
+    A cycle that stops before its format's last position is an error unless partial (check_list_complete).
+    """
     parsed: list[tuple[int, int, str]] = []  # (position, line, value text)
     last = max((i for i, ln in enumerate(doc.lines) if ln.strip()), default=-1)
     for i, ln in enumerate(doc.lines):
@@ -159,4 +162,6 @@ def read_columns(doc: Doc) -> list[Record]:
             value, flag = parse_value(text, doc.decimal)
             if flag is not None:
                 records.append(Record("1", where[0], where[1], value, UNIT, name, flag, line))
+    if not partial:
+        check_list_complete(doc, records, "position list")
     return records

@@ -121,9 +121,9 @@ def write_microbeta(df: pd.DataFrame, path: str | Path, *, plate_format: int | N
         out += _grid(timing, fmt, sep)
         out += [""]
     out += ["End of report"]
-    p = Path(path)
-    p.write_bytes(("\r\n".join(out) + "\r\n").encode("utf-8"))
-    return p
+    from labkit.safety import atomic_write_bytes
+
+    return atomic_write_bytes(path, ("\r\n".join(out) + "\r\n").encode("utf-8"))  # temp file + rename
 
 
 _ENVISION_TAIL = """
@@ -200,6 +200,6 @@ def write_luminescence(df: pd.DataFrame, path: str | Path, *, plate_format: int 
     tail += ["", "Labels:", f"{label},,,,7000007", "Measurement height,,,,0 mm", "Measurement time,,,,0.1 s",
              "CT,,,,0", "", "Instrument:", "Serial number,,,,1051017", "Nickname,,,,EnVision", "",
              "Normalization:", "", "", "Exported with EnVision Workstation version 1.14.3049.1193"]
-    p = Path(path)
-    p.write_bytes((text + "\n".join(tail) + "\n").encode("utf-8"))
-    return p
+    from labkit.safety import atomic_write_bytes
+
+    return atomic_write_bytes(path, (text + "\n".join(tail) + "\n").encode("utf-8"))  # temp file + rename

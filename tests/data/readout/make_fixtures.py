@@ -510,6 +510,14 @@ def bad() -> None:
     text = (HERE / "microbeta2_grid_2plates.csv").read_bytes()
     (HERE / "bad_truncated_microbeta.csv").write_bytes(text[: text.index(b"\r\nD,") + 30])
     (HERE / "bad_zip.xlsx").write_bytes(b"PK\x03\x04" + bytes(200))
+    # counter lists that end cleanly at a line break before the plate's last well (truncated copies / exports)
+    text = (HERE / "trilux_list_positions.txt").read_bytes()
+    (HERE / "bad_short_trilux_list.txt").write_bytes(text[: text.index(b"\n1\t49\t") + 1])  # positions 1-48
+    text = (HERE / "topcount_columns.001").read_bytes()
+    second = text.index(b"  1 ,", 10)  # the second cycle starts again at position 1
+    (HERE / "bad_short_topcount_columns.001").write_bytes(text[: text.index(b" 61 ,", second)])  # cycle 2: 1-60
+    text = (HERE / "topcount_list.csv").read_bytes()
+    (HERE / "bad_short_topcount_list.csv").write_bytes(text[: text.index(b"\r\nH07,") + 2])  # plate 1 ends at H06
 
 
 if __name__ == "__main__":
