@@ -29,7 +29,8 @@ def test_fit_ryegrass_matches_drc(tmp_path):
     src = tmp_path / "rye.csv"
     df = pd.read_csv(DATA / "fit" / "ryegrass.csv").assign(assay="rye")
     df.to_csv(src, index=False)
-    assert run(["fit", str(src), "--curve", "assay", "--conc", "conc", "--response", "rootl", "-o", str(out)]) == 0
+    assert run(["fit", str(src), "--curve", "assay", "--conc", "conc", "--response", "rootl", "--model", "ll4",
+                "--unbounded", "-o", str(out)]) == 0
     res = pd.read_csv(out, keep_default_na=False)
     assert list(res.columns) == ["assay"] + list(TABLE_COLUMNS)
     row = res.iloc[0]
@@ -43,7 +44,7 @@ def test_fit_ryegrass_matches_drc(tmp_path):
 def test_fit_without_curve_column_is_one_curve(tmp_path):
     out = tmp_path / "o.csv"
     assert run(["fit", str(DATA / "fit" / "ryegrass.csv"), "--conc", "conc", "--response", "rootl",
-                "-o", str(out)]) == 0
+                "--model", "ll4", "--unbounded", "-o", str(out)]) == 0
     res = pd.read_csv(out)
     assert list(res["curve"]) == ["ryegrass"] and res["e"].iloc[0] == pytest.approx(3.05795, rel=5e-5)
 
@@ -63,7 +64,7 @@ def test_fit_two_key_columns_options_and_weights(tmp_path):
     pd.DataFrame(rows).to_csv(src, index=False)
     out = tmp_path / "ic50.csv"
     code = run(["fit", str(src), "--curve", "compound", "--curve", "target", "--conc", "conc_M", "--response",
-                "cpm", "--weights", "1/y", "-o", str(out)])
+                "cpm", "--weights", "1/y", "--model", "ll4", "--unbounded", "-o", str(out)])
     assert code == 0
     res = pd.read_csv(out, keep_default_na=False)
     assert len(res) == 4 and set(res["compound"]) == {"entrectinib", "crizotinib"}

@@ -350,7 +350,8 @@ def test_fit_table_one_row_per_curve():
         for xv, yv in zip(x[i], y[i]):
             rows.append({"compound": cmpd, "target": target, "conc_M": xv, "signal": yv})
     df = pd.DataFrame(rows).sample(frac=1.0, random_state=0)  # order of rows must not matter
-    out = fit_table(df, curve=["compound", "target"], conc="conc_M", response="signal")
+    out = fit_table(df, curve=["compound", "target"], conc="conc_M", response="signal", model="ll4",
+                    unbounded=True)
     assert list(out.columns) == ["compound", "target"] + list(TABLE_COLUMNS)
     assert len(out) == 3 and set(zip(out.compound, out.target)) == {("A", "TRKA"), ("A", "ROS1"), ("B", "TRKA")}
     direct = fit_curves(x, y)
@@ -363,10 +364,10 @@ def test_fit_table_one_row_per_curve():
 
 def test_fit_table_weights_and_errors():
     df = ryegrass().assign(curve="rye", w=1.0)
-    a = fit_table(df, curve="curve", conc="conc", response="rootl", weights="w")
-    b = fit_table(df, curve="curve", conc="conc", response="rootl")
+    a = fit_table(df, curve="curve", conc="conc", response="rootl", weights="w", model="ll4", unbounded=True)
+    b = fit_table(df, curve="curve", conc="conc", response="rootl", model="ll4", unbounded=True)
     assert a["e"].iloc[0] == pytest.approx(b["e"].iloc[0], rel=1e-9)
-    c = fit_table(df, curve="curve", conc="conc", response="rootl", weights="1/y")
+    c = fit_table(df, curve="curve", conc="conc", response="rootl", weights="1/y", model="ll4", unbounded=True)
     assert c["e"].iloc[0] != pytest.approx(b["e"].iloc[0], rel=1e-6)
     with pytest.raises(FitError, match="'dose' not found"):
         fit_table(df, curve="curve", conc="dose", response="rootl")

@@ -31,25 +31,46 @@ def _read_table(path: Path):
                    "without it the whole table is one curve, named after the file.")
 @click.option("--conc", required=True, help="Concentration column (any unit; 0 = vehicle, counts as a point).")
 @click.option("--response", required=True, help="Response column.")
-@click.option("--model", type=click.Choice(["ll4", "ll3"], case_sensitive=False), default="ll4", show_default=True,
-              help="ll4: b, c, d, e; ll3: bottom c fixed at 0.")
+@click.option("--model", type=click.Choice(["auto", "ll4", "ll3", "ll2"], case_sensitive=False), default="auto",
+              show_default=True,
+              help="auto: per curve LL.4 / LL.3 (top fixed) / LL.2 by AICc, bottom fixed when there is no lower "
+                   "plateau (for data normalised to --top/--bottom); ll4: b, c, d, e; ll3: bottom fixed at 0; "
+                   "ll2: top and bottom fixed.")
+@click.option("--unbounded", is_flag=True,
+              help="No bounds on the asymptotes and drc's |b| <= 20 (with --model ll4: drc's LL.4, for raw data).")
+@click.option("--top", "top_ref", type=float, default=100.0, show_default=True,
+              help="Response of the vehicle control (100 %% of control): bounds, fixed top, absolute IC50, AUC.")
+@click.option("--bottom", "bottom_ref", type=float, default=0.0, show_default=True,
+              help="Response of the full-effect control (0 %% of control).")
+@click.option("--outliers", "outlier_q", type=float, default=None, metavar="Q",
+              help="ROUT outlier detection at false-discovery rate Q (e.g. 0.01): outliers left out of the fit, "
+                   "counted in n_outliers and flagged.")
 @click.option("--fix-top", type=float, default=None, help="Fix the upper asymptote d at this value.")
 @click.option("--fix-bottom", type=float, default=None, help="Fix the lower asymptote c at this value.")
 @click.option("--weights", default=None, help="'1/y' (e.g. for counts) or a column of weights.")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Output CSV: one row per curve.")
-def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: str, fix_top: float | None,
-        fix_bottom: float | None, weights: str | None, output: Path) -> int:
+@click.option("--points-out", "points_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the input table with an 'outlier' column (True for points --outliers left out).")
+def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: str, unbounded: bool,
+        top_ref: float, bottom_ref: float, outlier_q: float | None, fix_top: float | None,
+        fix_bottom: float | None, weights: str | None, output: Path, points_out: Path | None) -> int:
     """Fit log-logistic dose-response curves (drc's LL.4 / LL.3) to a long-form table, one row per point.
 
-    Writes one row per curve: the curve key(s), n, b, c, d, e with standard errors (drc's, from the exact
-    Hessian), ic50 (= e) with its 95 % CI, hill (= -b), pic50 (-log10 e), rse, df, r2, converged and flags
-    (all_nan, too_few_points, not_converged, flat, extrapolated, incomplete, poor_fit, at_bound).
+    Default: data normalised to % of control (vehicle 100, full effect 0), bounded asymptotes (0-150 %) and
+    |Hill| <= 10, and per curve the model its data support (model, model_reason). Raw signals (or drc
+    parity): --model ll4 --unbounded.
+
+    Writes one row per curve: the curve key(s), n, model, b, c, d, e with standard errors (drc's, from the exact
+    Hessian), ic50 (= e, relative IC50) with its 95 % CI (on the log scale), pic50 (-log10 e) and its SE,
+    abs_ic50 (where the curve crosses 50 % of control), emax (response at the top dose), auc (normalised,
+    log dose), hill (= -b), rse, df, r2, converged, n_outliers, flags (all_nan, too_few_points, not_converged,
+    flat, extrapolated, incomplete, poor_fit, at_bound, outliers:k) and model_reason.
 
     \b
     Example:
-      labkit fit doses.csv --curve compound --curve target --conc conc_M --response inhibition \\
-          --fix-top 100 --fix-bottom 0 -o ic50.csv
+      labkit fit doses.csv --curve compound --curve target --conc conc_M --response pct_activity -o ic50.csv
+      labkit fit rye.csv --conc conc --response rootl --model ll4 --unbounded -o drc.csv
     """
     from labkit.analysis.fit import check_table, fit_table
 
@@ -67,7 +88,9 @@ def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: st
     check_table(df, keys, conc, response, weights, file=str(table))
     try:
         out = fit_table(df, curve=keys, conc=conc, response=response, model=model.lower(), fix_top=fix_top,
-                        fix_bottom=fix_bottom, weights=weights)
+                        fix_bottom=fix_bottom, weights=weights, unbounded=unbounded, top=top_ref,
+                        bottom=bottom_ref, outlier_q=outlier_q,
+                        outlier_column="outlier" if points_out is not None else None)
     except FitError as exc:
         if exc.file is None:
             exc.file = str(table)
@@ -75,7 +98,11 @@ def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: st
     from labkit.safety import atomic_write_text, guard_output
 
     guard_output(output, [table])
+    if points_out is not None:
+        guard_output(points_out, [table, output])
     atomic_write_text(output, out.to_csv(index=False))
+    if points_out is not None:
+        atomic_write_text(points_out, df.to_csv(index=False))
     flagged = int((out["flags"] != "").sum())
     click.echo(f"fitted {len(out)} curve(s) from {table}, {flagged} flagged -> {output}", err=True)
     return 0
@@ -118,14 +145,19 @@ def summary_text(result) -> str:
     def nd(r: dict) -> bool:
         return bool(set(str(r["flags"] or "").split(";")) & set(NO_IC50_FLAGS))
 
+    def absolute(r: dict) -> str:
+        v = r.get("abs_ic50_nM", float("nan"))
+        return "n.d." if nd(r) or not v == v else _g(v, "sig3")
+
     rows = [[r["compound"], r[gcol], str(r["n"]), "n.d." if nd(r) else _g(r["ic50_nM"], "sig3"),
              "-" if nd(r) else f"{_g(r['ic50_ci_low_nM'], 'sig3')}-{_g(r['ic50_ci_high_nM'], 'sig3')}",
-             _g(r["hill"], ".2f"),
+             absolute(r), _g(r["hill"], ".2f"),
              _g(r["top"], ".1f"), _g(r["bottom"], ".1f"), _g(r["r2"], ".3f"), _g(r["z_prime"], ".2f"),
-             r["flags"] or ""] for r in result.results.to_dict("records")]
-    out = [f"Results: IC50 in nM with 95 % CI; response = {result.spec.response_label}",
-           _text_table(rows, ["compound", gcol, "n", "IC50", "95% CI", "Hill", "top", "bottom", "R2", "Z'",
-                              "flags"], right={2, 3, 5, 6, 7, 8, 9}), ""]
+             str(r.get("model", "")), r["flags"] or ""] for r in result.results.to_dict("records")]
+    out = [f"Results: IC50 (relative) and absolute IC50 (50 % of control) in nM, 95 % CI; "
+           f"response = {result.spec.response_label}",
+           _text_table(rows, ["compound", gcol, "n", "IC50", "95% CI", "abs IC50", "Hill", "top", "bottom", "R2",
+                              "Z'", "model", "flags"], right={2, 3, 5, 6, 7, 8, 9, 10}), ""]
     low = result.spec.low_role
     qrows = [[q["plate"], q[gcol], str(q["vehicle_n"]), _g(q["vehicle_cv_pct"], ".1f"), str(q[f"{low}_n"]),
               _g(q[f"{low}_cv_pct"], ".1f"), _g(q["signal_background"], ".1f"), _g(q["z_prime"], ".3f"),
@@ -151,6 +183,12 @@ def summary_text(result) -> str:
               help="Fix the top asymptote (vehicle side) at V; a bare --fix-top (after the files) fixes it at 100.")
 @click.option("--fix-bottom", type=float, default=None, is_flag=False, flag_value=0.0, metavar="[V]",
               help="Fix the bottom asymptote (full-effect side) at V; a bare --fix-bottom fixes it at 0.")
+@click.option("--model", type=click.Choice(["auto", "ll4", "ll3", "ll2"], case_sensitive=False), default="auto",
+              show_default=True, help="auto: per curve the model its data support (see labkit fit --help).")
+@click.option("--unbounded", is_flag=True, help="No bounds on the asymptotes (with --model ll4: drc's LL.4).")
+@click.option("--outliers", "outlier_q", type=float, default=None, is_flag=False, flag_value=0.01, metavar="[Q]",
+              help="ROUT outlier detection at false-discovery rate Q (a bare --outliers: 1 %%); outliers are "
+                   "flagged in data.csv, drawn in the plots and left out of the fits.")
 @click.option("--title", default=None, help="Report title (default: the experiment name).")
 @click.option("--value", "value", default=None, metavar="COLUMN",
               help="Long tables: the value column, when several numeric columns could be it.")
@@ -173,10 +211,12 @@ def summary_text(result) -> str:
 @click.option("--protocol", "protocol", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="The Opentrons protocol the plates were made with: its SHA-256 and robot go into the run store.")
 def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: float | None,
-            fix_bottom: float | None, title: str | None, value: str | None, read: str | None, partial: bool,
-            force: bool, plate_map: tuple[str, ...], db: str | None, no_store: bool, protocol: Path | None) -> int:
-    """Normalise reader exports to the on-plate controls, fit LL.4 per compound x target / cell line, and
-    write data.csv, results.csv/.parquet, qc.csv, PNGs and a self-contained report.html.
+            fix_bottom: float | None, model: str, unbounded: bool, outlier_q: float | None,
+            title: str | None, value: str | None, read: str | None, partial: bool, force: bool,
+            plate_map: tuple[str, ...], db: str | None, no_store: bool, protocol: Path | None) -> int:
+    """Normalise reader exports to the on-plate controls, fit each compound x target / cell line (by default the
+    model its data support, asymptotes bounded to 0-150 %), and write data.csv, results.csv/.parquet, qc.csv,
+    PNGs and a self-contained report.html.
 
     Kinase curves are fitted to % activity (100 - % inhibition), viability curves to % viability; both have
     top = vehicle side, so --fix-top --fix-bottom fixes them at 100 and 0.
@@ -193,7 +233,8 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
 
     guard_output_dir(out_dir, [*readouts, layout])
     result, paths = analyze_files(list(readouts), layout, out_dir, fix_top=fix_top, fix_bottom=fix_bottom,
-                                  title=title, value=value, read=read, partial=partial, force=force,
+                                  title=title, model=model.lower(), unbounded=unbounded, outlier_q=outlier_q,
+                                  value=value, read=read, partial=partial, force=force,
                                   plate_map=_plate_map(plate_map))
     click.echo(summary_text(result))
     click.echo(f"\nwrote {len(paths)} files to {out_dir}; open {paths['report']}")
@@ -202,6 +243,49 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
 
         click.echo(record_result(result, layout=layout, readouts=list(readouts), db=db,
                                  protocol=protocol_info(protocol) if protocol else None,
-                                 options={"value": value, "read": read, "partial": partial, "force": force,
+                                 options={"model": model, "unbounded": unbounded, "outlier_q": outlier_q,
+                                          "value": value, "read": read, "partial": partial, "force": force,
                                           "plate_map": list(plate_map)}).message())
+    return 0
+
+
+# --- labkit combine ----------------------------------------------------------------------------------------
+
+@click.command("combine", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("tables", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key", "keys", multiple=True, required=True,
+              help="Column identifying a compound x target (repeat for a composite key).")
+@click.option("--ic50", "ic50", default="ic50_M", show_default=True, help="IC50 column (any unit; > 0).")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Output CSV: one row per key.")
+def combine(tables: tuple[Path, ...], keys: tuple[str, ...], ic50: str, output: Path) -> int:
+    """Combine independent runs (results.csv of several `labkit analyze` / `labkit fit` runs, or one table with
+    a row per run): geometric-mean IC50 with its 95 % CI per compound x target, and the minimum significant
+    ratio MSR = 10^(2 sqrt(2) s), s the pooled SD of log10 IC50 (NCBI Assay Guidance Manual).
+
+    \b
+    Example:
+      labkit combine run1/results.csv run2/results.csv run3/results.csv --key compound --key target -o msr.csv
+    """
+    import pandas as pd
+
+    from labkit.analysis.combine import combine_runs
+    from labkit.safety import atomic_write_text, guard_output
+
+    frames = [_read_table(t).assign(_run=str(t)) for t in tables]
+    df = pd.concat(frames, ignore_index=True)
+    from labkit.errors import LabkitError
+
+    try:
+        out, summary = combine_runs(df, keys=list(keys), ic50=ic50)
+    except LabkitError as exc:  # it names the column; add the files
+        if exc.file is None:
+            exc.file = ", ".join(map(str, tables))
+        raise
+    guard_output(output, list(tables))
+    atomic_write_text(output, out.to_csv(index=False))
+    msr_text = (f"MSR {summary['msr']:.2f} (pooled SD of log10 IC50 {summary['pooled_sd_log10']:.3f} on "
+                f"{summary['pooled_df']} df)" if summary["pooled_df"] else
+                "MSR not estimable: no compound x target has >= 2 runs with an IC50")
+    click.echo(f"combined {len(df)} run result(s) into {len(out)} compound(s); {msr_text} -> {output}", err=True)
     return 0

@@ -56,8 +56,9 @@ PARAMS = ("b", "c", "d", "e")
 MODELS = ("ll4", "ll3")
 FLAGS = ("all_nan", "too_few_points", "not_converged", "flat", "extrapolated", "incomplete", "poor_fit",
          "at_bound")
-TABLE_COLUMNS = ("n", "b", "b_se", "c", "c_se", "d", "d_se", "e", "e_se", "ic50", "ic50_ci_low", "ic50_ci_high",
-                 "hill", "pic50", "rse", "df", "r2", "converged", "flags")
+TABLE_COLUMNS = ("n", "model", "b", "b_se", "c", "c_se", "d", "d_se", "e", "e_se", "ic50", "ic50_ci_low",
+                 "ic50_ci_high", "pic50", "pic50_se", "abs_ic50", "emax", "auc", "hill", "rse", "df", "r2",
+                 "converged", "n_outliers", "flags", "model_reason")
 
 R2_POOR = 0.8  # poor_fit threshold
 FLAT_P = 0.05  # flat: F-test p-value above this
@@ -98,6 +99,14 @@ class FitResults:
     conc_max: np.ndarray  # highest concentration tested
     at_bound: np.ndarray  # bool: an estimated parameter ended on a bound (its SE is NaN)
     flags: list[str] = field(default_factory=list)  # ';'-joined per curve
+    models: np.ndarray | None = None  # per-curve model label (labkit.analysis.models); None: `model` for all
+    reasons: np.ndarray | None = None  # per-curve reason for that model
+    n_outliers: np.ndarray | None = None  # points flagged as outliers and left out of the fit (outliers.py)
+    outlier: np.ndarray | None = None  # (n_curves, n_points) bool: that point is an outlier
+    ci_low: np.ndarray | None = None  # IC50 CI set by the model selection (union over well-supported models)
+    ci_high: np.ndarray | None = None
+    top_ref: float = 100.0  # control levels the derived metrics refer to (abs IC50 at their half-way point)
+    bottom_ref: float = 0.0
 
     def __len__(self) -> int:
         return len(self.params)
@@ -124,10 +133,10 @@ class FitResults:
 
     def ci(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Wald-t confidence limits (low, high), each (n_curves, 4), as drc's confint()."""
-        from scipy import stats
+        from scipy import special  # not scipy.stats: its import costs ~1 s of CLI start-up
 
         with np.errstate(invalid="ignore"):
-            q = stats.t.ppf(0.5 + level / 2.0, np.where(self.df > 0, self.df, np.nan))
+            q = special.stdtrit(np.where(self.df > 0, self.df, np.nan), 0.5 + level / 2.0)
         half = q[:, None] * self.se
         return self.params - half, self.params + half
 
@@ -137,9 +146,42 @@ class FitResults:
         p = self.params
         return ll4(x, p[:, 0:1], p[:, 1:2], p[:, 2:3], p[:, 3:4])
 
+    def predict_at(self, x: np.ndarray) -> np.ndarray:
+        """Fitted values at per-curve concentrations x (n_curves, n_points); NaN where a curve has no fit."""
+        p = self.params
+        y = ll4(x, p[:, 0:1], p[:, 1:2], p[:, 2:3], p[:, 3:4])
+        const = ~np.isfinite(p[:, 3]) & np.isfinite(p[:, 1])  # a constant response: c = d, no e
+        return np.where(const[:, None], p[:, 1:2], y)
+
+    _ROW_FIELDS = ("params", "se", "cov", "n", "df", "rss", "rse", "r2", "f_pvalue", "converged", "n_iter",
+                   "conc_min", "conc_max", "at_bound")
+
+    def take(self, idx: np.ndarray) -> FitResults:
+        """The results of curves idx (a new FitResults)."""
+        out = FitResults(model=self.model, free=self.free, flags=[self.flags[i] for i in idx],
+                         **{k: getattr(self, k)[idx] for k in self._ROW_FIELDS})
+        for k in ("models", "reasons", "n_outliers", "outlier", "ci_low", "ci_high"):
+            v = getattr(self, k)
+            setattr(out, k, None if v is None else v[idx])
+        out.top_ref, out.bottom_ref = self.top_ref, self.bottom_ref
+        return out
+
+    def put(self, idx: np.ndarray, other: FitResults) -> None:
+        """Replace the results of curves idx by other's (same length as idx), in place."""
+        for k in self._ROW_FIELDS:
+            getattr(self, k)[idx] = getattr(other, k)
+        for j, i in enumerate(idx):
+            self.flags[i] = other.flags[j]
+        for k in ("models", "reasons"):
+            if getattr(self, k) is not None and getattr(other, k) is not None:
+                getattr(self, k)[idx] = getattr(other, k)
+        for k in ("ci_low", "ci_high"):  # the selection's interval belongs to the fit it came with
+            if getattr(self, k) is not None:
+                getattr(self, k)[idx] = getattr(other, k) if getattr(other, k) is not None else np.nan
+
     def band(self, x, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Pointwise confidence band of the fitted curve at x (delta method, Wald-t), each (n_curves, len(x))."""
-        from scipy import stats
+        from scipy import special  # not scipy.stats: its import costs ~1 s of CLI start-up
 
         x = np.asarray(x, dtype=float)
         theta = _to_internal(self.params)
@@ -148,27 +190,39 @@ class FitResults:
             f, jac = fit_lm.jacobian_e(theta, lx, zero)
             var = np.einsum("nmi,nij,nmj->nm", jac, np.nan_to_num(self.cov), jac)
             var[np.isnan(self.cov).any(axis=(1, 2))] = np.nan
-            q = stats.t.ppf(0.5 + level / 2.0, np.where(self.df > 0, self.df, np.nan))
+            q = special.stdtrit(np.where(self.df > 0, self.df, np.nan), 0.5 + level / 2.0)
             half = q[:, None] * np.sqrt(np.maximum(var, 0.0))
         return f - half, f + half
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per curve with TABLE_COLUMNS."""
-        low, high = self.ci()
-        out = {"n": self.n.astype(int)}
+        """One row per curve with TABLE_COLUMNS; ic50's CI on the log scale (labkit.analysis.models.derived)."""
+        from labkit.analysis.models import derived
+
+        der = derived(self, top=self.top_ref, bottom=self.bottom_ref)
+        n_out = self.n_outliers if self.n_outliers is not None else np.zeros(len(self), dtype=int)
+        out = {"n": (self.n + n_out).astype(int),  # points measured; n_outliers of them left out of the fit
+               "model": list(self.models) if self.models is not None else [self.model] * len(self)}
         for i, name in enumerate(PARAMS):
             out[name] = self.params[:, i]
             out[f"{name}_se"] = self.se[:, i]
-        out.update(ic50=self.ic50, ic50_ci_low=low[:, 3], ic50_ci_high=high[:, 3], hill=self.hill,
-                   pic50=self.pic50, rse=self.rse, df=self.df.astype(int), r2=self.r2,
-                   converged=self.converged.astype(bool), flags=list(self.flags))
+        out.update(ic50=self.ic50, ic50_ci_low=der["ic50_ci_low"], ic50_ci_high=der["ic50_ci_high"],
+                   pic50=self.pic50, pic50_se=der["pic50_se"], abs_ic50=der["abs_ic50"], emax=der["emax"],
+                   auc=der["auc"], hill=self.hill, rse=self.rse, df=self.df.astype(int), r2=self.r2,
+                   converged=self.converged.astype(bool),
+                   n_outliers=(self.n_outliers if self.n_outliers is not None else np.zeros(len(self))).astype(int),
+                   flags=list(self.flags),
+                   model_reason=list(self.reasons) if self.reasons is not None else [""] * len(self))
         return pd.DataFrame(out, columns=list(TABLE_COLUMNS))
 
 
 def fit_curves(conc: np.ndarray, response: np.ndarray, *, model: str = "ll4", fix_top: float | None = None,
                fix_bottom: float | None = None, weights: np.ndarray | None = None,
-               bounds: dict[str, tuple[float, float]] | None = None) -> FitResults:
-    """Fit LL.4 / LL.3 to every row of (n_curves, n_points) arrays at once; NaN marks a missing point."""
+               bounds: dict[str, tuple[float, float]] | None = None, start: np.ndarray | None = None) -> FitResults:
+    """Fit LL.4 / LL.3 to every row of (n_curves, n_points) arrays at once; NaN marks a missing point.
+
+    start: optional (n_curves, 4) starting values in (b, c, d, e) (e.g. another model's fit); rows with a
+    non-finite value get the grid search's start.
+    """
     conc = np.atleast_2d(np.asarray(conc, dtype=float))
     y = np.atleast_2d(np.asarray(response, dtype=float))
     if conc.shape != y.shape:
@@ -224,7 +278,10 @@ def fit_curves(conc: np.ndarray, response: np.ndarray, *, model: str = "ll4", fi
 
     idx = np.flatnonzero(fit)
     if len(idx):
-        res = _fit_parallel(idx, lx, zero, yz, w, conc_min, conc_max, fixed, free, user_bounds)
+        st = None
+        if start is not None:
+            st = _to_internal(np.broadcast_to(np.asarray(start, dtype=float), (ncur, 4)).copy())
+        res = _fit_parallel(idx, lx, zero, yz, w, conc_min, conc_max, fixed, free, user_bounds, st)
         theta, conv[idx], n_iter[idx] = res["theta"], res["converged"], res["n_iter"]
         params[idx] = _from_internal(theta)
         se[idx], cov[idx], not_pd[idx] = res["se"], res["cov"], res["not_pd"]
@@ -240,9 +297,19 @@ def fit_curves(conc: np.ndarray, response: np.ndarray, *, model: str = "ll4", fi
     return results
 
 
-def fit_table(df: pd.DataFrame, *, curve: str | list[str], conc: str, response: str, model="ll4",
-              fix_top=None, fix_bottom=None, weights: str | None = None) -> pd.DataFrame:
-    """Fit a long-form table (one row per point) and return one row per curve: keys + TABLE_COLUMNS."""
+def fit_table(df: pd.DataFrame, *, curve: str | list[str], conc: str, response: str, model: str = "auto",
+              fix_top: float | None = None, fix_bottom: float | None = None, weights: str | None = None,
+              unbounded: bool = False, top: float = 100.0, bottom: float = 0.0,
+              outlier_q: float | None = None, outlier_column: str | None = None) -> pd.DataFrame:
+    """Fit a long-form table (one row per point) and return one row per curve: keys + TABLE_COLUMNS.
+
+    model / unbounded / top / bottom as labkit.analysis.models.fit_model (default: model selection with bounded
+    asymptotes for data normalised to top = 100, bottom = 0; model="ll4", unbounded=True is drc's LL.4).
+    outlier_q: ROUT outlier detection at this false-discovery rate (labkit.analysis.outliers); with
+    outlier_column, df gets a bool column of that name marking each outlier point (nothing is dropped).
+    """
+    from labkit.analysis.models import fit_model
+
     keys = [curve] if isinstance(curve, str) else list(curve)
     if not keys:
         raise FitError("no curve column given; expected at least one", field="curve")
@@ -286,7 +353,13 @@ def fit_table(df: pd.DataFrame, *, curve: str | list[str], conc: str, response: 
     if w is not None:
         cw = np.zeros((ncur, width))
         cw[gid, pos] = np.nan_to_num(w, nan=0.0)
-    res = fit_curves(cx, cy, model=model, fix_top=fix_top, fix_bottom=fix_bottom, weights=cw)
+    res = fit_model(cx, cy, model=model, fix_top=fix_top, fix_bottom=fix_bottom, weights=cw, unbounded=unbounded,
+                    top=top, bottom=bottom, outlier_q=outlier_q)
+    if outlier_column is not None:
+        flag = np.zeros(len(df), dtype=bool)
+        if res.outlier is not None and len(gid):
+            flag = res.outlier[gid, pos]
+        df[outlier_column] = flag
     first = df.drop_duplicates(subset=keys)[keys] if ncur else pd.DataFrame(columns=keys)
     key_frame = first.reset_index(drop=True)
     return pd.concat([key_frame, res.to_frame()], axis=1)
@@ -311,8 +384,21 @@ def numeric_column(df: pd.DataFrame, col: str, file: str | None = None) -> np.nd
     s = df[col]
     if pd.api.types.is_bool_dtype(s) or not (pd.api.types.is_numeric_dtype(s) or s.dtype == object):
         raise FitError(f"column is {s.dtype}, expected numbers", file=file, field=col)
-    num = pd.to_numeric(s, errors="coerce")
-    bad = (num.isna() & s.notna() & (s.astype(str).str.strip() != "")) | np.isinf(num.to_numpy(dtype=float))
+    if pd.api.types.is_numeric_dtype(s):  # fast path: only infinities can be wrong
+        arr = s.to_numpy(dtype=float)
+        bad_inf = np.isinf(arr)
+        if bad_inf.any():
+            i = int(np.flatnonzero(bad_inf)[0])
+            raise FitError(f"{s.iloc[i]!r} is not a finite number", file=file, line=_line(i), field=col)
+        return arr
+    num = pd.to_numeric(s, errors="coerce").astype(float)
+    retry = num.isna() & s.notna() & (s.astype(str).str.strip() != "")
+    for i in np.flatnonzero(retry.to_numpy()):  # pandas refuses some texts Python reads ('0E400' = 0.0)
+        try:
+            num.iloc[i] = float(str(s.iloc[i]).strip())
+        except ValueError:
+            pass
+    bad = (num.isna() & retry) | np.isinf(num.to_numpy(dtype=float))
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise FitError(f"{s.iloc[i]!r} is not a finite number", file=file, line=_line(i), field=col)
@@ -399,7 +485,7 @@ def _from_internal(theta: np.ndarray) -> np.ndarray:
     return p
 
 
-def _fit_parallel(idx, lx, zero, y, w, conc_min, conc_max, fixed, free, bounds) -> dict:
+def _fit_parallel(idx, lx, zero, y, w, conc_min, conc_max, fixed, free, bounds, start=None) -> dict:
     """_fit_subset over chunks of curves in threads (NumPy releases the GIL); results do not depend on it."""
     import os
 
@@ -412,7 +498,7 @@ def _fit_parallel(idx, lx, zero, y, w, conc_min, conc_max, fixed, free, bounds) 
     def run(part):
         with np.errstate(all="ignore"):
             return _fit_subset(lx[part], zero[part], y[part], w[part], conc_min[part], conc_max[part], fixed, free,
-                               bounds)
+                               bounds, None if start is None else start[part])
 
     if threads == 1:
         return run(idx)
@@ -424,9 +510,9 @@ def _fit_parallel(idx, lx, zero, y, w, conc_min, conc_max, fixed, free, bounds) 
     return {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
 
 
-def _fit_subset(lx, zero, y, w, conc_min, conc_max, fixed, free, bounds) -> dict:
+def _fit_subset(lx, zero, y, w, conc_min, conc_max, fixed, free, bounds, start=None) -> dict:
     """Fit curves that have enough points; all arrays restricted to those curves."""
-    from scipy import stats
+    from scipy import special  # not scipy.stats: its import costs ~1 s of CLI start-up
 
     ncur = len(y)
     lo_lx = np.log(conc_min)
@@ -442,8 +528,14 @@ def _fit_subset(lx, zero, y, w, conc_min, conc_max, fixed, free, bounds) -> dict
     for k, v in fixed.items():
         lower[:, k] = upper[:, k] = v
 
-    theta0 = fit_lm.start_values(lx, zero, y, w, fixed, np.where(np.isfinite(lo_lx), lo_lx, hi_lx),
-                                 np.where(np.isfinite(hi_lx), hi_lx, lo_lx), lower, upper)
+    grid = np.ones(ncur, dtype=bool) if start is None else ~np.isfinite(start).all(axis=1)
+    theta0 = np.empty((ncur, 4))
+    if start is not None:
+        theta0[~grid] = start[~grid]
+    if grid.any():
+        theta0[grid] = fit_lm.start_values(lx[grid], zero[grid], y[grid], w[grid], fixed,
+                                           np.where(np.isfinite(lo_lx), lo_lx, hi_lx)[grid],
+                                           np.where(np.isfinite(hi_lx), hi_lx, lo_lx)[grid], lower[grid], upper[grid])
     for k, v in fixed.items():
         theta0[:, k] = v
     theta0 = np.clip(theta0, lower, upper)
@@ -483,7 +575,7 @@ def _fit_subset(lx, zero, y, w, conc_min, conc_max, fixed, free, bounds) -> dict
     r2 = np.where(rss0 > 0, 1.0 - rss / np.where(rss0 > 0, rss0, 1.0), np.nan)
     fstat = ((rss0 - rss) / max(p - 1, 1)) / (rss / df)
     fstat = np.where(rss <= 0, np.inf, np.maximum(fstat, 0.0))
-    fpv = stats.f.sf(fstat, max(p - 1, 1), df)
+    fpv = np.where(df > 0, special.fdtrc(max(p - 1, 1), np.where(df > 0, df, 1), fstat), np.nan)
     fpv = np.where(rss0 <= 0, 1.0, fpv)  # a perfectly constant response shows no effect
     bad = ~np.isfinite(theta).all(axis=1)
     conv &= ~bad

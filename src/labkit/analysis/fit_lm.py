@@ -21,6 +21,12 @@ _B_GRID = (0.6, 1.2, 2.5, 5.0)
 _LE_INSIDE = 8  # grid points for ln(e) inside the tested range, plus one decade either side
 
 
+def _rs(a: np.ndarray) -> np.ndarray:
+    """Row sums of a 2-D float array: einsum is several times faster than .sum(axis=1) on short rows (and,
+    unlike a BLAS a @ ones, gives a row the same bits whatever the other rows are)."""
+    return np.einsum("ij->i", a)
+
+
 def logistic(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray) -> np.ndarray:
     """g = 1/(1 + exp(b (ln x - le))) for every point, exact at x = 0; theta is (n, 4)."""
     from scipy.special import expit
@@ -65,8 +71,8 @@ def _curvature(theta: np.ndarray, g: np.ndarray, s: np.ndarray, t: np.ndarray, w
     q = wr * s
     h = 1.0 - 2.0 * g
     qh = q * h
-    s_q, s_qt, s_qh = q.sum(axis=1), (q * t).sum(axis=1), qh.sum(axis=1)
-    s_qht, s_qht2 = (qh * t).sum(axis=1), (qh * t * t).sum(axis=1)
+    s_q, s_qt, s_qh = _rs(q), _rs(q * t), _rs(qh)
+    s_qht, s_qht2 = _rs(qh * t), _rs(qh * t * t)
     k = np.zeros((len(b), 4, 4))
     k[:, B, B] = dd * s_qht2
     k[:, B, C] = k[:, C, B] = s_qt
@@ -92,13 +98,13 @@ def rss_hessian_e(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray, y: np.nda
     r = y - f
     wr = w * r
     m = np.matmul((jac * w[..., None]).transpose(0, 2, 1), jac) - _curvature(theta, g, s, t, wr)
-    grad_le = (wr * jac[..., LE]).sum(axis=1)
+    grad_le = _rs(wr * jac[..., LE])
     # le = ln e: d/de = (1/e) d/dle and d2/de2 = (d2/dle2 - d/dle) / e^2 (the gradient term of the latter)
     inv_e = np.exp(-theta[:, LE])
     m[:, LE, :] *= inv_e[:, None]
     m[:, :, LE] *= inv_e[:, None]
     m[:, LE, LE] += grad_le * inv_e * inv_e
-    return (wr * r).sum(axis=1), m
+    return _rs(wr * r), m
 
 
 def start_values(lx: np.ndarray, zero: np.ndarray, y: np.ndarray, w: np.ndarray, fixed: dict[int, float],
@@ -112,9 +118,9 @@ def start_values(lx: np.ndarray, zero: np.ndarray, y: np.ndarray, w: np.ndarray,
     span = np.maximum(hi_lx - lo_lx, 1e-6)
     le_grid = [lo_lx - np.log(10.0)] + [lo_lx + span * k / (_LE_INSIDE - 1) for k in range(_LE_INSIDE)] \
         + [hi_lx + np.log(10.0)]
-    sw = w.sum(axis=1)
-    ybar = (w * y).sum(axis=1) / np.where(sw > 0, sw, 1.0)
-    wy, wyy = w * y, (w * y * y).sum(axis=1)
+    sw = _rs(w)
+    ybar = _rs(w * y) / np.where(sw > 0, sw, 1.0)
+    wy, wyy = w * y, _rs(w * y * y)
     best = np.full((n, 4), np.nan)
     best_rss = np.full(n, np.inf)
     theta = np.zeros((n, 4))
@@ -126,8 +132,8 @@ def start_values(lx: np.ndarray, zero: np.ndarray, y: np.ndarray, w: np.ndarray,
                 g = logistic(theta, lx, zero)
                 # f = c (1 - g) + d g: RSS from weighted sums, no residual array needed
                 wg = w * g
-                s1, sg, sgg = sw, wg.sum(axis=1), (wg * g).sum(axis=1)
-                sy, sgy = wy.sum(axis=1), (wg * y).sum(axis=1)
+                s1, sg, sgg = sw, _rs(wg), _rs(wg * g)
+                sy, sgy = _rs(wy), _rs(wg * y)
                 saa, sag, say = s1 - 2 * sg + sgg, sg - sgg, sy - sgy
                 c, d = _profile_asymptotes(saa, sag, sgg, say, sgy, fixed, ybar)
                 c = np.clip(c, lower[:, C], upper[:, C])
@@ -218,7 +224,7 @@ def levenberg_marquardt(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray, y: 
         ex = np.flatnonzero(exact)
         if len(ex):  # Newton: half the exact Hessian of the RSS instead of Gauss-Newton's J'WJ
             mat[ex] -= _curvature(th[ex], g[ex], s[ex], t[ex], wr[ex])[:, fi[:, None], fi[None, :]]
-        return np.matmul(jac.transpose(0, 2, 1), wr[..., None])[..., 0], mat, (wr * r).sum(axis=1)
+        return np.matmul(jac.transpose(0, 2, 1), wr[..., None])[..., 0], mat, _rs(wr * r)
 
     grad, mat, rss = system(a_th, a_lx, a_zero, a_y, a_w, np.zeros(n, dtype=bool))
     for it in range(1, max_iter + 1):
@@ -239,7 +245,7 @@ def levenberg_marquardt(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray, y: 
         trial = a_th.copy()
         trial[:, fi] = np.clip(th_f + step, lo_f, hi_f)
         r_t = a_y - predict(trial, a_lx, a_zero)
-        rss_t = (a_w * r_t * r_t).sum(axis=1)
+        rss_t = _rs(a_w * r_t * r_t)
         dstep = trial[:, fi] - th_f
         small = (np.abs(dstep) <= xtol * (np.abs(th_f) + a_sc[:, fi])).all(axis=1)
         # a step must lower the RSS (or be negligible): on a plateau of the RSS (a step function between two
@@ -247,7 +253,7 @@ def levenberg_marquardt(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray, y: 
         ok = pd_ok & np.isfinite(rss_t) & ((rss_t < rss) | ((rss_t <= rss) & small))
         done = ok & small
         # Nielsen's damping update from the gain ratio (actual / predicted RSS reduction)
-        pred = 2.0 * (dstep * grad).sum(axis=1) - (dstep * np.matmul(mat, dstep[..., None])[..., 0]).sum(axis=1)
+        pred = 2.0 * _rs(dstep * grad) - _rs(dstep * np.matmul(mat, dstep[..., None])[..., 0])
         rho = (rss - rss_t) / np.where(pred > 0, pred, np.inf)
         shrink = np.maximum(1.0 / 3.0, 1.0 - (2.0 * np.clip(rho, 0.0, 1.0) - 1.0) ** 3)
         lam = np.where(ok, np.maximum(lam * shrink, 1e-15), lam * nu)
@@ -303,7 +309,7 @@ def pin_drifting(theta: np.ndarray, converged: np.ndarray, lx: np.ndarray, zero:
 
     def rss(t):
         r = y[idx] - predict(t, lx[idx], zero[idx])
-        return (w[idx] * r * r).sum(axis=1)
+        return _rs(w[idx] * r * r)
 
     best, best_rss = theta[idx].copy(), rss(theta[idx]) * (1 + 1e-12)
     found = np.zeros(len(idx), dtype=bool)

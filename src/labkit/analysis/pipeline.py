@@ -27,9 +27,15 @@ from labkit.analysis.normalise import FIT_ROLES, AssaySpec, assay_spec, normalis
 from labkit.analysis.qc import Z_PRIME_MIN, control_qc, plate_summary
 from labkit.errors import LabkitError, ReadoutError
 
-RESULT_COLUMNS = ["compound", "{group}", "role", "plates", "n", "n_excluded", "ic50_M", "ic50_nM",
-                  "ic50_ci_low_M", "ic50_ci_high_M", "ic50_ci_low_nM", "ic50_ci_high_nM", "pic50", "hill", "hill_se",
-                  "top", "top_se", "bottom", "bottom_se", "r2", "rse", "df", "converged", "z_prime", "flags"]
+RESULT_COLUMNS = ["compound", "{group}", "role", "plates", "n", "n_excluded", "n_outliers", "model", "ic50_M",
+                  "ic50_nM", "ic50_ci_low_M", "ic50_ci_high_M", "ic50_ci_low_nM", "ic50_ci_high_nM", "pic50",
+                  "pic50_se", "abs_ic50_M", "abs_ic50_nM", "emax", "auc", "hill", "hill_se", "top", "top_se",
+                  "bottom", "bottom_se", "r2", "rse", "df", "converged", "z_prime", "weights", "flags",
+                  "model_reason"]
+OUTLIER_Q = 0.01  # ROUT false-discovery rate when outlier detection is asked for (labkit.analysis.outliers)
+# readout units whose noise is Poisson (variance = mean): their curves are fitted with weights 1 / signal.
+# Chosen by the unit the reader reports, not by the assay: luminescence (RLU) noise is not count-like.
+POISSON_UNITS = {"cpm", "ccpm", "dpm", "counts", "count"}
 
 
 @dataclass
@@ -47,6 +53,9 @@ class AnalysisResult:
     notes: list[str] = field(default_factory=list)
     fix_top: float | None = None
     fix_bottom: float | None = None
+    model: str = "auto"
+    unbounded: bool = False
+    outlier_q: float | None = None
 
     @property
     def group_col(self) -> str:
@@ -78,8 +87,13 @@ def unit_notes(joined: pd.DataFrame, assay: str) -> list[str]:
 
 
 def analyze_joined(joined: pd.DataFrame, assay: str, *, fix_top: float | None = None,
-                   fix_bottom: float | None = None) -> AnalysisResult:
-    """Normalise a joined readout to its controls, run plate QC and fit LL.4 per compound x target / cell line."""
+                   fix_bottom: float | None = None, model: str = "auto", unbounded: bool = False,
+                   outlier_q: float | None = None) -> AnalysisResult:
+    """Normalise a joined readout to its controls, run plate QC and fit per compound x target / cell line.
+
+    model / unbounded as labkit.analysis.models.fit_model (default: per-curve model selection, bounded);
+    outlier_q: ROUT outlier detection at this false-discovery rate (None: off). Counts are Poisson-weighted.
+    """
     from labkit.analysis.fit import fit_table, ll4
 
     spec = assay_spec(assay)
@@ -99,14 +113,35 @@ def analyze_joined(joined: pd.DataFrame, assay: str, *, fix_top: float | None = 
     # a curve keeps its rows (NaN concentration = a missing point for the fitter), so it is never lost
     series = series.assign(conc_M=series["conc_M"].where(~no_conc))
     series = series.sort_values(["compound", gcol, "conc_M", "plate", "well"], kind="stable")
+    weights, wnote = _weights(series)
+    if wnote:
+        notes.append(wnote)
+    series = series.assign(_w=weights) if weights is not None else series
     fits = fit_table(series, curve=["compound", gcol], conc="conc_M", response="response",
-                     fix_top=fix_top, fix_bottom=fix_bottom)
+                     fix_top=fix_top, fix_bottom=fix_bottom, weights="_w" if weights is not None else None,
+                     outlier_q=outlier_q, outlier_column="_outlier", model=model, unbounded=unbounded)
     fits = fits.sort_values(["compound", gcol], kind="stable").reset_index(drop=True)
+    fits["weights"] = "1/signal (Poisson)" if weights is not None else "none"
+    data = data.assign(outlier=False)
+    data.loc[series.index, "outlier"] = series["_outlier"].to_numpy(bool)
     results = _results(series, fits, qc, spec, dropped)
     data = _expected(data, fits, spec, ll4)
     plates = plate_summary(data, qc)
     return AnalysisResult(assay=spec.assay, spec=spec, data=data, results=results, qc=qc, plates=plates,
-                          controls=norm.controls, fits=fits, notes=notes, fix_top=fix_top, fix_bottom=fix_bottom)
+                          controls=norm.controls, fits=fits, notes=notes, fix_top=fix_top, fix_bottom=fix_bottom,
+                          model=model, unbounded=unbounded, outlier_q=outlier_q)
+
+
+def _weights(series: pd.DataFrame) -> tuple[np.ndarray | None, str]:
+    """Poisson weights 1 / raw signal when every unit of the series is a count unit (POISSON_UNITS), else none."""
+    if "unit" not in series.columns or "value" not in series.columns:
+        return None, ""
+    units = {str(u).strip().lower() for u in series["unit"].dropna() if str(u).strip()}
+    if not units or not units <= POISSON_UNITS:
+        return None, ""
+    raw = series["value"].to_numpy(float)
+    w = 1.0 / np.maximum(np.where(np.isfinite(raw), raw, 1.0), 1.0)
+    return w, (f"counts ({', '.join(sorted(units))}) are Poisson: curves fitted with weights 1/signal")
 
 
 def _results(series: pd.DataFrame, fits: pd.DataFrame, qc: pd.DataFrame, spec: AssaySpec,
@@ -129,14 +164,19 @@ def _results(series: pd.DataFrame, fits: pd.DataFrame, qc: pd.DataFrame, spec: A
             flags.append(f"no_concentration:{n_noconc}")
         e, lo, hi = (float(f[k]) for k in ("ic50", "ic50_ci_low", "ic50_ci_high"))
         roles = sorted(set(pts["role"]))
+        a50 = float(f["abs_ic50"])
         rows.append({"compound": f["compound"], gcol: f[gcol], "role": "+".join(roles), "plates": ";".join(plates),
-                     "n": int(f["n"]), "n_excluded": n_exc, "ic50_M": e, "ic50_nM": e * 1e9,
+                     "n": int(f["n"]), "n_excluded": n_exc, "n_outliers": int(f["n_outliers"]),
+                     "model": f["model"], "ic50_M": e, "ic50_nM": e * 1e9,
                      "ic50_ci_low_M": lo, "ic50_ci_high_M": hi, "ic50_ci_low_nM": lo * 1e9,
-                     "ic50_ci_high_nM": hi * 1e9, "pic50": float(f["pic50"]), "hill": float(f["hill"]),
+                     "ic50_ci_high_nM": hi * 1e9, "pic50": float(f["pic50"]), "pic50_se": float(f["pic50_se"]),
+                     "abs_ic50_M": a50, "abs_ic50_nM": a50 * 1e9, "emax": float(f["emax"]),
+                     "auc": float(f["auc"]), "hill": float(f["hill"]),
                      "hill_se": float(f["b_se"]), "top": float(f["d"]), "top_se": float(f["d_se"]),
                      "bottom": float(f["c"]), "bottom_se": float(f["c_se"]), "r2": float(f["r2"]),
                      "rse": float(f["rse"]), "df": int(f["df"]) if np.isfinite(f["df"]) else -1,
-                     "converged": bool(f["converged"]), "z_prime": zmin, "flags": ";".join(flags)})
+                     "converged": bool(f["converged"]), "z_prime": zmin, "weights": f["weights"],
+                     "flags": ";".join(flags), "model_reason": f["model_reason"]})
     cols = [c.replace("{group}", gcol) for c in RESULT_COLUMNS]
     return pd.DataFrame(rows, columns=cols)
 
@@ -279,11 +319,13 @@ def check_readout_fits(joined: pd.DataFrame, assay: str, readouts: list[str | Pa
 
 def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: str | Path, *,
                   fix_top: float | None = None, fix_bottom: float | None = None,
-                  title: str | None = None, value: str | None = None, read: str | None = None,
+                  title: str | None = None, model: str = "auto", unbounded: bool = False,
+                  outlier_q: float | None = None, value: str | None = None, read: str | None = None,
                   partial: bool = False, force: bool = False, plate_map: dict[str, str] | None = None
                   ) -> tuple[AnalysisResult, dict[str, Path]]:
     """Read instrument exports and a layout, join them, analyse and write all outputs to out_dir.
 
+    model / unbounded / outlier_q as analyze_joined.
     value: the value column of long tables (--value); read: the read of multi-read files (--read).
     Bad input is refused (ReadoutError, exit 2): a file with several reads unless `read` picks one; a well read
     more than once (the same plate in two files); a readout whose unit cannot come from the layout's assay
@@ -306,7 +348,8 @@ def analyze_files(readouts: list[str | Path], layout_path: str | Path, out_dir: 
         assay = str(getattr(assay, "value", assay))
         tables = [(path, read_for_analysis(path, value=value, read=read, partial=partial)) for path in readouts]
         joined, _ = join_checked(tables, wells, assay, plate_map=plate_map, force=force)  # notes: warned
-    result = analyze_joined(joined, assay, fix_top=fix_top, fix_bottom=fix_bottom)
+    result = analyze_joined(joined, assay, fix_top=fix_top, fix_bottom=fix_bottom, model=model,
+                            unbounded=unbounded, outlier_q=outlier_q)
     ours = [w for w in caught if w.category.__module__.startswith("labkit") or "/labkit/" in w.filename]
     for w in caught:  # library warnings (deprecations ...) are not the user's business: pass them on
         if w not in ours:

@@ -26,6 +26,7 @@ MEAN = "#1f4e79"
 IC50 = "#c0392b"
 BAND = "#f0b27a"
 EXCLUDED = "#c0392b"
+OUTLIER = "#d35400"  # ROUT outliers
 REF_LINE = "#9a9a9a"
 REPLICATE_MARKERS = ("o", "s", "^", "D", "v", "P")
 ROLE_LETTER = {"vehicle": "V", "positive": "P", "blank": "B", "reference": "R"}
@@ -160,12 +161,19 @@ def _draw_curve(ax, points: pd.DataFrame, fit: Mapping | None, ylabel: str, *, c
             if z > a:
                 ax.axvspan(a, z, color=BAND, alpha=0.35, lw=0, zorder=0.5, label="IC50 95% CI")
         xx = np.logspace(math.log10(lo) - 0.45, math.log10(right), 300)
-        ax.plot(xx, ll4(xx, b, c, d, e_nm), color=FIT, lw=1.6, zorder=3, label="LL.4 fit")
+        label = f"{fit.get('model') or 'LL.4'} fit" if isinstance(fit.get("model"), str) else "LL.4 fit"
+        ax.plot(xx, ll4(xx, b, c, d, e_nm), color=FIT, lw=1.6, zorder=3, label=label)
         if show_ic50 and left < e_nm < right:
             y50 = (c + d) / 2
             ax.plot([e_nm, e_nm], [ylo, y50], color=IC50, lw=0.9, ls=(0, (4, 2)), zorder=2.5)
             ax.plot([e_nm], [y50], marker="D", ms=4.5 if compact else 6, color=IC50, mec="white", mew=0.7,
                     zorder=5, ls="none", label="IC50")
+    # outliers (ROUT): a distinct marker, left out of the fit and of mean ± SD, never hidden
+    out = points["outlier"].fillna(False).to_numpy(bool) if "outlier" in points else np.zeros(len(points), bool)
+    if (ok & out).any():
+        ax.plot(xs[ok & out], resp[ok & out], ls="none", marker="X", ms=5 if compact else 7, color=OUTLIER,
+                mec="white", mew=0.5, zorder=7, label="outlier (not fitted)")
+    ok = ok & ~out
     # replicate scatter
     reps = points["replicate"].to_numpy() if "replicate" in points else np.ones(len(points))
     for k, rep in enumerate(sorted(set(reps[ok].tolist()))):

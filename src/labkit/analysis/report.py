@@ -2,12 +2,12 @@
 
 Sections: summary (with notes), results, plate QC, curve grid, plate heatmaps, per-curve plots, controls and
 inputs (files with SHA-256, the layout text). Deterministic: no timestamps; the same inputs give the same bytes.
+Rendered from the Jinja2 template templates/report.html.j2 with auto-escaping: this module only prepares values.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -64,21 +64,17 @@ code { font-size:12px; } .muted { color:var(--muted); } footer { color:var(--mut
 """
 
 BAD_FLAGS = ("not_converged", "all_nan", "too_few_points", "poor_fit", "z_prime", "inverted_window")
-
-
-def esc(x: object) -> str:
-    """HTML-escaped text."""
-    return html.escape(str(x), quote=True)
+TEXT_KINDS = ("", "flags")
 
 
 def fmt(x: object, spec: str = ".3g") -> str:
-    """A number for a table cell ('—' for NaN / None)."""
+    """A number for a table cell ('—' for NaN / None); plain text (escaped by the template)."""
     if x is None:
         return "—"
     try:
         v = float(x)
     except (TypeError, ValueError):
-        return esc(x)
+        return str(x)
     if not math.isfinite(v):
         return "—" if math.isnan(v) else ("∞" if v > 0 else "−∞")
     if spec == "d":
@@ -90,43 +86,38 @@ def fmt(x: object, spec: str = ".3g") -> str:
     return format(v, spec).replace("-", "−")
 
 
-def flags_html(flags: object) -> str:
-    """';'-joined flags as small badges."""
+def flag_list(flags: object) -> list[dict]:
+    """';'-joined flags as [{text, bad}] for the template's badges."""
     text = "" if flags is None or (isinstance(flags, float) and math.isnan(flags)) else str(flags)
-    parts = [f for f in text.split(";") if f]
-    return "".join(f'<span class="flag{" bad" if any(b in f for b in BAD_FLAGS) else ""}">{esc(f)}</span>'
-                   for f in parts)
+    return [{"text": f, "bad": any(b in f for b in BAD_FLAGS)} for f in text.split(";") if f]
 
 
-def img_tag(path: str | Path, alt: str) -> str:
-    """An <img> with the PNG inlined as a data: URI."""
-    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-    return f'<img alt="{esc(alt)}" src="data:image/png;base64,{data}">'
+def data_uri(path: str | Path) -> str:
+    """A PNG file as a data: URI."""
+    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
 
-def table_html(df: pd.DataFrame, columns: Sequence[tuple[str, str, str]], *, table_id: str,
-               row_class=None) -> str:
-    """An HTML table: columns are (column, header, format) with format '' for text, 'flags' for badges."""
-    head = "".join(f'<th class="{"t" if f in ("", "flags") else ""}">{esc(h)}</th>' for _, h, f in columns)
-    body = []
+def table(df: pd.DataFrame, columns: Sequence[tuple[str, str, str]], *, table_id: str, row_class=None) -> dict:
+    """A table for the template: columns are (column, header, format), format '' text, 'flags' badges, 'num'
+    preformatted, 'bool' pass/fail, else a format spec for fmt()."""
+    headers = [{"label": h, "text_col": f in TEXT_KINDS} for _, h, f in columns]
+    rows = []
     for rec in df.to_dict("records"):
-        cls = row_class(rec) if row_class else ""
         cells = []
         for col, _, f in columns:
             v = rec.get(col)
             if f == "flags":
-                cells.append(f'<td class="t">{flags_html(v)}</td>')
+                cells.append({"kind": "flags", "value": flag_list(v)})
             elif f == "":
-                cells.append(f'<td class="t">{esc("" if v is None else v)}</td>')
-            elif f == "num":  # preformatted number
-                cells.append(f"<td>{esc(v)}</td>")
+                cells.append({"kind": "text", "value": "" if v is None else str(v)})
+            elif f == "num":
+                cells.append({"kind": "num", "value": str(v)})
             elif f == "bool":
-                cells.append(f'<td>{"<span class=pass>pass</span>" if v else "<span class=failtxt>fail</span>"}</td>')
+                cells.append({"kind": "bool", "value": bool(v)})
             else:
-                cells.append(f"<td>{fmt(v, f)}</td>")
-        body.append(f'<tr class="{cls}">' + "".join(cells) + "</tr>")
-    return (f'<div class="scroll"><table id="{esc(table_id)}"><thead><tr>{head}</tr></thead><tbody>'
-            + "\n".join(body) + "</tbody></table></div>")
+                cells.append({"kind": "num", "value": fmt(v, f)})
+        rows.append({"cls": row_class(rec) if row_class else "", "cells": cells})
+    return {"id": table_id, "headers": headers, "rows": rows}
 
 
 def _ci(rec: dict) -> str:
@@ -134,6 +125,14 @@ def _ci(rec: dict) -> str:
     if lo is None or hi is None or not (np.isfinite(lo) and np.isfinite(hi)):
         return "—"
     return f"{fmt(lo, 'sig3')} – {fmt(hi, 'sig3')}"
+
+
+def _environment():
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    return Environment(loader=PackageLoader("labkit.analysis", "templates"),
+                       autoescape=select_autoescape(default=True, default_for_string=True),
+                       undefined=StrictUndefined, keep_trailing_newline=True)
 
 
 def render(result, *, title: str, grid: str | Path | None, curves: Sequence[tuple[str, str | Path]],
@@ -145,120 +144,86 @@ def render(result, *, title: str, grid: str | Path | None, curves: Sequence[tupl
     nd = [bool(set(str(f or "").split(";")) & set(NO_IC50_FLAGS)) for f in res["flags"]]
     res["ic50_text"] = ["n.d." if x else fmt(v, "sig3") for x, v in zip(nd, res["ic50_nM"])]
     res["ci_text"] = ["—" if x else _ci(r) for x, r in zip(nd, res.to_dict("records"))]
+    if "abs_ic50_nM" in res:
+        res["abs_text"] = ["n.d." if (x or not np.isfinite(v)) else fmt(v, "sig3")
+                           for x, v in zip(nd, res["abs_ic50_nM"].astype(float))]
     qc, plates = result.qc, result.plates
     n_fail = int((~plates["qc_pass"]).sum()) if len(plates) else 0
     n_flagged_curves = int((res["flags"].fillna("") != "").sum())
     n_excluded = int((result.data["excluded"] != "").sum())
+    n_outliers = int(result.data["outlier"].fillna(False).astype(bool).sum()) if "outlier" in result.data else 0
     kinase = spec.kind == "kinase"
     fixed = ", ".join(f"{k} fixed at {v:g}" for k, v in (("top", result.fix_top), ("bottom", result.fix_bottom))
-                      if v is not None) or "none (top, bottom, Hill and IC50 all estimated)"
-    cards = [(len(res), "curves"), (res["compound"].nunique(), "compounds"), (res[gcol].nunique(), f"{glabel}s"),
-             (len(plates), "plates"), (n_flagged_curves, "curves with flags"), (n_excluded, "wells excluded"),
-             (n_fail, "plates failing QC")]
-    card_html = "".join(f'<div class="card{" bad" if (lab == "plates failing QC" and n) else ""}"><b>{n}</b>'
-                        f'<span>{esc(lab)}</span></div>' for n, lab in cards)
+                      if v is not None) or "none by the user (the model selection may fix top or bottom per curve)"
+    cards = [(len(res), "curves", False), (res["compound"].nunique(), "compounds", False),
+             (res[gcol].nunique(), f"{glabel}s", False), (len(plates), "plates", False),
+             (n_flagged_curves, "curves with flags", False), (n_excluded, "wells excluded", False),
+             (n_outliers, "outlier points (ROUT)", False), (n_fail, "plates failing QC", bool(n_fail))]
     norm_text = ("% inhibition = 100·(vehicle − x)/(vehicle − no-enzyme); curves are fitted to % activity "
                  "= 100 − % inhibition (same IC50)" if kinase else
                  "% viability = 100·(x − blank)/(vehicle − blank)")
+    weights = sorted(set(res["weights"].astype(str))) if "weights" in res else ["none"]
+    chosen = getattr(result, "model", "auto")
     meta = [("assay", spec.assay), ("normalisation", norm_text + f", per plate and {glabel}"),
-            ("model", "LL.4: f(x) = c + (d − c)/(1 + exp(b(ln x − ln e))); IC50 = e, Hill = −b, "
-                      "top = d, bottom = c; 95 % CI Wald-t (drc)"),
-            ("fixed parameters", fixed),
+            ("model", "log-logistic f(x) = c + (d − c)/(1 + exp(b(ln x − ln e))); IC50 = e, Hill = −b, top = d, "
+                      "bottom = c. " + ("Per curve LL.4, LL.3 (top fixed at 100) or, without a lower plateau, the "
+                                        "bottom fixed at 0, chosen by AICc" if chosen == "auto" else
+                                        f"{chosen} for every curve")
+                      + ("; unbounded" if getattr(result, "unbounded", False) else
+                         "; asymptotes bounded to 0–150 %, |Hill| ≤ 10")
+                      + "; 95 % CI of the IC50 Wald-t on ln e"),
+            ("fixed parameters", fixed), ("weights", ", ".join(weights)),
+            ("outliers", (f"ROUT (Motulsky & Brown 2006) at a false-discovery rate of {result.outlier_q:g}: flagged, "
+                          "drawn ✕, left out of the fit" if getattr(result, "outlier_q", None) else
+                          "not tested (labkit analyze --outliers turns on the ROUT rule)")),
             ("QC", "Z′ = 1 − 3(σ₊ + σ₋)/|μ₊ − μ₋| (Zhang 1999); flagged below 0.5"),
             ("labkit", __version__)]
-    meta_html = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in meta)
-    notes_html = ("<h3>Notes</h3><ul class=notes>" + "".join(f"<li>{esc(n)}</li>" for n in result.notes) + "</ul>"
-                  if result.notes else "")
 
     results_cols = [("compound", "compound", ""), (gcol, glabel, ""), ("plates", "plate(s)", ""), ("n", "n", "d"),
-                    ("ic50_text", "IC50 (nM)", "num"), ("ci_text", "95 % CI (nM)", ""), ("pic50", "pIC50", ".2f"),
-                    ("hill", "Hill", ".2f"), ("top", "top", ".1f"), ("bottom", "bottom", ".1f"), ("r2", "R²", ".3f"),
-                    ("z_prime", "Z′", ".2f"), ("flags", "flags", "flags")]
-    results_html = table_html(res, results_cols, table_id="results",
-                              row_class=lambda r: "flagged" if r.get("flags") else "")
+                    ("ic50_text", "IC50 (nM)", "num"), ("ci_text", "95 % CI (nM)", ""), ("pic50", "pIC50", ".2f")]
+    if "abs_ic50_nM" in res:
+        results_cols += [("abs_text", "abs. IC50 (nM)", "num"), ("emax", "Emax", ".1f"), ("auc", "AUC", ".2f")]
+    results_cols += [("hill", "Hill", ".2f"), ("top", "top", ".1f"), ("bottom", "bottom", ".1f"),
+                     ("r2", "R²", ".3f"), ("z_prime", "Z′", ".2f")]
+    if "model" in res:
+        results_cols += [("model", "model", ""), ("n_outliers", "outliers", "d")]
+    results_cols += [("flags", "flags", "flags")]
     low = spec.low_role
     qc_cols = [("plate", "plate", ""), (gcol, glabel, ""), ("controls", "controls", ""),
                ("vehicle_n", "vehicle n", "d"), ("vehicle_mean", "vehicle mean", ",.0f"),
                ("vehicle_cv_pct", "vehicle CV %", ".1f"), (f"{low}_n", f"{low} n", "d"),
                (f"{low}_mean", f"{low} mean", ",.0f"), (f"{low}_cv_pct", f"{low} CV %", ".1f"),
                ("signal_background", "S/B", ".1f"), ("z_prime", "Z′", ".3f"), ("flags", "flags", "flags")]
-    qc_html = table_html(qc, qc_cols, table_id="qc",
-                         row_class=lambda r: "fail" if "z_prime" in str(r.get("flags")) else "")
     plate_cols = [("plate", "plate", ""), ("wells", "wells read", "d"), ("ok", "ok", "d"),
                   ("overflow", "overflow", "d"), ("missing", "missing", "d"), ("invalid", "invalid", "d"),
                   ("unassigned", "unassigned", "d"), ("z_prime_min", "worst Z′", ".3f"), ("qc_pass", "QC", "bool")]
-    plates_html = table_html(plates, plate_cols, table_id="plates",
-                             row_class=lambda r: "" if r.get("qc_pass") else "fail")
     ctl_cols = [("plate", "plate", ""), (gcol, glabel, ""), ("role", "role", ""), ("scope", "from", ""),
                 ("n", "n", "d"), ("n_excluded", "excluded", "d"), ("mean", "mean", ",.1f"), ("sd", "SD", ",.1f"),
                 ("wells", "wells", "")]
-    ctl_html = table_html(result.controls, ctl_cols, table_id="controls")
-
-    grid_cap = ("All curves on a shared y axis: replicates (open symbols), mean ± SD (filled), LL.4 fit, IC50 (◆) "
-                "and its 95 % CI (band); a \"0\" tick, where present, is the zero-dose position. Excluded wells "
-                "are marked × on the x axis.")
-    grid_html = f'<figure>{img_tag(grid, "all curves")}<figcaption>{grid_cap}</figcaption></figure>' if grid else ""
-    heat_cap = ("raw signal, normalised response, and the deviation of each well from its fitted curve (series) or "
-                "its control target (100 / 0), summarised by distance from the plate edge: a rim of one colour in "
-                "the deviation panel, or an 'edge' bar far from 0, is an edge effect.")
-    heat_html = "".join(f'<figure class="heat">{img_tag(p, f"plate {name} heatmaps")}<figcaption>Plate '
-                        f'{esc(name)}: {heat_cap}</figcaption></figure>' for name, p in heatmaps)
-    curve_html = '<div class="curves">' + "".join(
-        f'<figure>{img_tag(p, t)}</figure>' for t, p in curves) + "</div>"
     inputs_df = pd.DataFrame(list(inputs), columns=["kind", "path", "bytes", "sha256"])
-    inputs_html = table_html(inputs_df, [("kind", "input", ""), ("path", "file", ""), ("bytes", "bytes", ",.0f"),
-                                         ("sha256", "SHA-256", "")], table_id="inputs") if len(inputs_df) else \
-        '<p class="muted">No input files were recorded (analysis of an in-memory table).</p>'
-    layout_html = (f"<details><summary>layout file</summary><pre>{esc(layout_text)}</pre></details>"
-                   if layout_text else "")
-    sections = [("summary", "Summary"), ("results", "Results"), ("qc", "Plate QC"), ("grid", "Curves"),
-                ("heatmaps", "Heatmaps"), ("percurve", "Per-curve plots"), ("inputs", "Inputs")]
-    nav = "".join(f'<a href="#s-{k}">{esc(v)}</a>' for k, v in sections)
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{esc(title)}</title>
-<style>{CSS}</style>
-</head>
-<body>
-<header><h1>{esc(title)}</h1><p>{esc(spec.assay)} · {len(res)} curves · {len(plates)} plate(s)</p></header>
-<nav>{nav}</nav>
-<main>
-<section id="s-summary"><h2>Summary</h2>
-<div class="cards">{card_html}</div>
-<dl class="meta">{meta_html}</dl>
-{notes_html}
-</section>
-<section id="s-results"><h2>Results</h2>
-<p class="muted">One row per compound × {esc(glabel)}, pooled over plates; response = {esc(spec.response_label)}.
-IC50 in nM with its 95 % confidence interval (n.d. = not determined: no effect or nothing to fit); Z′ is the worst
-of the plate(s) the curve is on. Full precision, and the fitted values of flagged curves, are in results.csv /
-results.parquet.</p>
-{results_html}
-</section>
-<section id="s-qc"><h2>Plate QC</h2>
-{qc_html}
-<h3>Wells per plate</h3>
-{plates_html}
-<details><summary>control wells used for normalisation</summary>{ctl_html}</details>
-</section>
-<section id="s-grid"><h2>Curves</h2>
-{grid_html}
-</section>
-<section id="s-heatmaps"><h2>Plate heatmaps</h2>
-{heat_html}
-</section>
-<section id="s-percurve"><h2>Per-curve plots</h2>
-{curve_html}
-</section>
-<section id="s-inputs"><h2>Inputs</h2>
-{inputs_html}
-{layout_html}
-</section>
-<footer>Generated by labkit {esc(__version__)}. Self-contained: figures are embedded, no external resources.</footer>
-</main>
-</body>
-</html>
-"""
+    context = {
+        "title": title, "css": CSS, "assay": spec.assay, "n_curves": len(res), "n_plates": len(plates),
+        "sections": [("summary", "Summary"), ("results", "Results"), ("qc", "Plate QC"), ("grid", "Curves"),
+                     ("heatmaps", "Heatmaps"), ("percurve", "Per-curve plots"), ("inputs", "Inputs")],
+        "cards": cards, "meta": meta, "notes": list(result.notes), "group_label": glabel,
+        "response_label": spec.response_label,
+        "results": table(res, results_cols, table_id="results",
+                         row_class=lambda r: "flagged" if r.get("flags") else ""),
+        "qc": table(qc, qc_cols, table_id="qc", row_class=lambda r: "fail" if "z_prime" in str(r.get("flags")) else ""),
+        "plates": table(plates, plate_cols, table_id="plates", row_class=lambda r: "" if r.get("qc_pass") else "fail"),
+        "controls": table(result.controls, ctl_cols, table_id="controls"),
+        "grid": data_uri(grid) if grid else None,
+        "grid_caption": ("All curves on a shared y axis: replicates (open symbols), mean ± SD (filled), the fit, "
+                         "IC50 (◆) and its 95 % CI (band); a \"0\" tick, where present, is the zero-dose position. "
+                         "Excluded wells are marked × on the x axis; ROUT outliers are drawn as a filled ✕ and are "
+                         "not part of the fit."),
+        "heatmaps": [(name, data_uri(p)) for name, p in heatmaps],
+        "heat_caption": ("raw signal, normalised response, and the deviation of each well from its fitted curve "
+                         "(series) or its control target (100 / 0), summarised by distance from the plate edge: a "
+                         "rim of one colour in the deviation panel, or an 'edge' bar far from 0, is an edge effect."),
+        "curves": [(t, data_uri(p)) for t, p in curves],
+        "inputs": (table(inputs_df, [("kind", "input", ""), ("path", "file", ""), ("bytes", "bytes", ",.0f"),
+                                     ("sha256", "SHA-256", "")], table_id="inputs") if len(inputs_df) else None),
+        "layout_text": layout_text, "version": __version__,
+    }
+    return _environment().get_template("report.html.j2").render(**context)
