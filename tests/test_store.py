@@ -164,7 +164,7 @@ def test_record_stores_every_result_and_qc_column(db_url, runs):
         assert got["ic50_m"] == pytest.approx(row["ic50_M"], rel=1e-12)
         assert got["ic50_ci_high_m"] == pytest.approx(row["ic50_ci_high_M"], rel=1e-12)
         for col in ("ic50_nM", "hill_se", "top_se", "rse", "df", "plates", "pic50", "r2"):
-            assert got[col] == pytest.approx(row[col]) if isinstance(row[col], float) else got[col] == row[col], col
+            assert got[col] == pytest.approx(row[col], nan_ok=True) if isinstance(row[col], float) else got[col] == row[col], col
     qc = table_frame(store, "plate_qc")
     assert len(qc) == len(result.qc)
     assert list(qc["low_role"].unique()) == ["positive"]
