@@ -181,29 +181,31 @@ def pick_reference(fits: pd.DataFrame, reference: str | None) -> tuple[str | Non
 
 
 def potency_table(fits: pd.DataFrame) -> pd.DataFrame:
-    """Compound x group across runs: n, geometric-mean IC50 with 95 % CI, SD of log10 IC50 and MSR."""
-    from scipy import stats
+    """Compound x group across runs: n, geometric-mean IC50 with 95 % CI, SD of log10 IC50 and MSR.
 
-    rows = []
+    The statistics are `labkit.analysis.combine.combine_runs` (the same as `labkit combine`); curves flagged as
+    having no IC50 (NO_IC50) do not count.
+    """
+    from labkit.analysis.combine import combine_runs
+
     cols = ["compound", "group", "runs", "n", "gmean_ic50_nM", "ci_low_nM", "ci_high_nM", "sd_log10", "msr",
             "min_ic50_nM", "max_ic50_nM"]
     if fits.empty:
         return pd.DataFrame(columns=cols)
-    for (comp, group), sub in fits.groupby(["compound", "group_name"], sort=True):
-        ok = sub[np.isfinite(sub["ic50_m"].to_numpy(float)) & (sub["ic50_m"] > 0)
-                 & ~sub["flags"].astype(str).apply(lambda f: bool(set(f.split(";")) & set(NO_IC50)))]
-        logs = np.log10(ok["ic50_m"].to_numpy(float))
-        n = logs.size
-        row = {"compound": comp, "group": group, "runs": int(sub["run_id"].nunique()), "n": n}
-        if n:
-            m = logs.mean()
-            s = float(logs.std(ddof=1)) if n > 1 else float("nan")
-            half = float(stats.t.ppf(0.975, n - 1) * s / math.sqrt(n)) if n > 1 else float("nan")
-            row.update(gmean_ic50_nM=10 ** m * 1e9, ci_low_nM=10 ** (m - half) * 1e9, ci_high_nM=10 ** (m + half) * 1e9,
-                       sd_log10=s, msr=10 ** (2 * math.sqrt(2) * s) if n >= MSR_MIN_N else float("nan"),
-                       min_ic50_nM=10 ** logs.min() * 1e9, max_ic50_nM=10 ** logs.max() * 1e9)
-        rows.append(row)
-    return pd.DataFrame(rows, columns=cols)
+    ic50 = fits["ic50_m"].to_numpy(float)
+    usable = (np.isfinite(ic50) & (ic50 > 0)
+              & ~fits["flags"].astype(str).apply(lambda f: bool(set(f.split(";")) & set(NO_IC50))).to_numpy())
+    work = fits.assign(_ic50=np.where(usable, ic50, np.nan))
+    combined, _ = combine_runs(work, keys=["compound", "group_name"], ic50="_ic50")
+    spread = work.groupby(["compound", "group_name"], sort=True).agg(
+        runs=("run_id", "nunique"), lo=("_ic50", "min"), hi=("_ic50", "max")).reset_index()
+    t = combined.merge(spread, on=["compound", "group_name"], how="left", suffixes=("_n", ""))
+    n = t["runs_n"].astype(int)
+    return pd.DataFrame({
+        "compound": t["compound"], "group": t["group_name"], "runs": t["runs"].astype(int), "n": n,
+        "gmean_ic50_nM": t["geomean_ic50"] * 1e9, "ci_low_nM": t["ci_low"] * 1e9, "ci_high_nM": t["ci_high"] * 1e9,
+        "sd_log10": t["log10_ic50_sd"], "msr": t["msr_compound"].where(n >= MSR_MIN_N),
+        "min_ic50_nM": t["lo"] * 1e9, "max_ic50_nM": t["hi"] * 1e9}, columns=cols)
 
 
 def assay_history(tables: dict[str, pd.DataFrame], assay: str, *, reference: str | None = None,
