@@ -3,7 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${DEMO_OUT:-$(mktemp -d)}
-if [ -z "${DEMO_OUT:-}" ]; then .venv/bin/labkit demo -o "$out" > docs/img/demo_output.txt; fi
+if [ -z "${DEMO_OUT:-}" ]; then
+  export LABKIT_DB="$out/store.sqlite"  # the demo's runs go to a scratch run store, not your own
+  .venv/bin/labkit demo -o "$out" > docs/img/demo_output.txt
+fi
+if [ -f "$out/store.sqlite" ]; then
+  LABKIT_DB="$out/store.sqlite" .venv/bin/labkit history -o "$out/history" > docs/img/history_output.txt
+  cp "$out/history/history_kinase_radiometric_reference.png" docs/img/history_kinase_reference.png
+fi
 cp "$out/maps/kinase_panel_KIN-1.png" docs/img/plate_map_kinase.png
 cp "$out/maps/viability_aml_384_AML-1.png" docs/img/plate_map_aml_384.png
 cp "$out/reports/kinase_panel/curves_grid.png" docs/img/curves_kinase.png

@@ -17,7 +17,8 @@ VIABILITY = ROOT / "layouts" / "viability_km12.yaml"
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     lines = []
-    res = run_demo(out, seed=0, layouts=(str(KINASE), str(VIABILITY)), robots=("flex",), echo=lines.append)
+    res = run_demo(out, seed=0, layouts=(str(KINASE), str(VIABILITY)), robots=("flex",), echo=lines.append,
+                   db=str(out / "store.sqlite"))
     return res, out, "\n".join(lines)
 
 
@@ -62,3 +63,30 @@ def test_confidence_intervals_cover_the_truth_in_most_seeds(demo, tmp_path):
             inside += t.inside_ci.tolist()
     assert len(inside) == 8 * 3
     assert np.mean(inside) >= 0.7, inside
+
+
+def test_demo_records_three_runs_per_layout(demo):
+    """The run store gets the demo's analysis and two more noise seeds per layout, with their protocol."""
+    import hashlib
+
+    from labkit.store import open_store
+    from labkit.store.history import history
+
+    _res, out, log = demo
+    store = open_store(out / "store.sqlite")
+    hs = {h.assay: h for h in history(store)}
+    store.close()
+    assert sorted(hs) == ["cell_viability_ctg", "kinase_radiometric"], log
+    for h in hs.values():
+        assert len(h.runs) == 3 and (h.runs["robot"] == "flex").all() and h.runs["simulation_ok"].all()
+        assert (h.potency["n"] == 3).all() and h.potency["msr"].notna().all()
+        assert h.flagged.empty, h.flagged.to_string()
+    assert "recorded 3 runs of kinase_one_plate.yaml (3 new)" in log
+    store = open_store(out / "store.sqlite")
+    from labkit.store.models import Run
+
+    with store.session() as s:
+        run = s.get(Run, 1)
+        proto = out / "protocols" / "kinase_one_plate_flex.py"
+        assert run.protocol_sha256 == hashlib.sha256(proto.read_bytes()).hexdigest()
+    store.close()

@@ -26,6 +26,8 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "combine": ("labkit.analysis.cli", "combine", "Combine independent runs: geometric-mean IC50, CI and MSR."),
     "demo": ("labkit.demo", "demo", "Run the whole chain on the seed layouts with a virtual readout."),
     "upload": ("labkit.upload", "upload", "Send a protocol to an Opentrons robot over its HTTP API."),
+    "runs": ("labkit.store.cli", "runs", "List, show and export the analyses recorded in the run store."),
+    "history": ("labkit.store.cli", "history", "Control charts and potency across the recorded runs of an assay."),
 }
 
 

@@ -136,7 +136,8 @@ def truth_table(result, assay: str) -> pd.DataFrame:
 
 def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, ...] = SEED_LAYOUTS,
              robots: tuple[str, ...] = ROBOTS, pipetting_cv: float = 0.02,
-             echo: Callable[[str], None] = print, workers: int = 2, in_process: bool = False) -> DemoResult:
+             echo: Callable[[str], None] = print, workers: int = 2, in_process: bool = False,
+             db: str | None = None, record: bool = True) -> DemoResult:
     """Run the whole chain on seed layouts; write protocols, readouts and reports under out_dir."""
     from labkit.layout.io import load_experiment
     from labkit.layout.render import plate_png
@@ -171,6 +172,11 @@ def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, 
         analysis, outputs = readout_and_analyze(run.simulation, exp, p, out, seed=seed * 1000 + i,
                                                 pipetting_cv=pipetting_cv, echo=echo)
         result.analyses[p.stem] = analysis
+        if record:  # the run store: this run and two more noise seeds, so `labkit history` has a history
+            from labkit.store.demo import record_demo_runs
+
+            record_demo_runs(run, exp, p, out, analysis, seed=seed * 1000 + i, pipetting_cv=pipetting_cv, db=db,
+                             echo=echo)
         result.outputs[p.stem] = outputs
         tables.append(truth_table(analysis, exp.assay))
     result.table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
@@ -205,7 +211,11 @@ def format_table(table: pd.DataFrame) -> str:
 @click.option("--robot", "robots", type=click.Choice(ROBOTS), multiple=True, help="robots (default: both)")
 @click.option("--layout", "layouts", multiple=True, help="layout files (default: the seed layouts)")
 @click.option("--pipetting-cv", type=float, default=0.02, show_default=True, help="pipetting error, CV")
-def demo(out_dir: Path, seed: int, robots: tuple[str, ...], layouts: tuple[str, ...], pipetting_cv: float) -> int:
+@click.option("--db", default=None, metavar="PATH|URL", help="run store to record into (default: $LABKIT_DB, else "
+              "labkit.sqlite in your data directory)")
+@click.option("--no-store", is_flag=True, help="do not record the runs in the run store")
+def demo(out_dir: Path, seed: int, robots: tuple[str, ...], layouts: tuple[str, ...], pipetting_cv: float,
+         db: str | None, no_store: bool) -> int:
     """Run the whole chain on the seed layouts with a virtual plate reader.
 
     Every file is written atomically (temporary file + rename; each report folder all at once), so a failed
@@ -219,6 +229,6 @@ def demo(out_dir: Path, seed: int, robots: tuple[str, ...], layouts: tuple[str, 
 
     output_dir(out_dir)  # a path through a file or a read-only folder: exit 2 before any work
     res = run_demo(out_dir, seed=seed, robots=robots or ROBOTS, layouts=layouts or SEED_LAYOUTS,
-                   pipetting_cv=pipetting_cv, echo=lambda s: click.echo(s))
+                   pipetting_cv=pipetting_cv, echo=lambda s: click.echo(s), db=db, record=not no_store)
     bad = [r for r in res.protocols if not r.ok]
     return 1 if bad else 0

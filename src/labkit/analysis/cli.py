@@ -204,10 +204,16 @@ def summary_text(result) -> str:
 @click.option("--plate-map", "plate_map", multiple=True, metavar="READOUT=LAYOUT",
               help="Readout plate READOUT is layout plate LAYOUT (repeatable); FILE#READOUT names the plate of "
                    "one file when several files number their plates 1, 2 ...")
+@click.option("--db", default=None, metavar="PATH|URL",
+              help="Run store to record the analysis in: a SQLite file or postgresql://… URL "
+                   "(default: $LABKIT_DB, else labkit.sqlite in your data directory).")
+@click.option("--no-store", is_flag=True, help="Do not record the analysis in the run store.")
+@click.option("--protocol", "protocol", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The Opentrons protocol the plates were made with: its SHA-256 and robot go into the run store.")
 def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: float | None,
             fix_bottom: float | None, model: str, unbounded: bool, outlier_q: float | None,
             title: str | None, value: str | None, read: str | None, partial: bool, force: bool,
-            plate_map: tuple[str, ...]) -> int:
+            plate_map: tuple[str, ...], db: str | None, no_store: bool, protocol: Path | None) -> int:
     """Normalize reader exports to the on-plate controls, fit each compound x target / cell line (by default the
     model its data support, asymptotes bounded to 0-150 %), and write data.csv, results.csv/.parquet, qc.csv,
     PNGs and a self-contained report.html.
@@ -232,6 +238,14 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
                                   plate_map=_plate_map(plate_map))
     click.echo(summary_text(result))
     click.echo(f"\nwrote {len(paths)} files to {out_dir}; open {paths['report']}")
+    if not no_store:  # the run store (labkit.store): one transaction, after every output is written
+        from labkit.store.record import protocol_info, record_result
+
+        click.echo(record_result(result, layout=layout, readouts=list(readouts), db=db,
+                                 protocol=protocol_info(protocol) if protocol else None,
+                                 options={"model": model, "unbounded": unbounded, "outlier_q": outlier_q,
+                                          "value": value, "read": read, "partial": partial, "force": force,
+                                          "plate_map": list(plate_map)}).message())
     return 0
 
 
