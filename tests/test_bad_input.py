@@ -241,8 +241,10 @@ def _unprivileged() -> list[str] | None:
     setpriv = shutil.which("setpriv")
     if setpriv is None:
         return None
-    probe = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "true"],
-                           capture_output=True)
+    # the probe runs this interpreter and imports labkit: a Python whose files root alone may read (some pyenv
+    # builds) cannot run as that user at all
+    probe = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
+                            "import labkit.cli"], capture_output=True, cwd=tempfile.gettempdir())
     return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"] if probe.returncode == 0 else None
 
 
@@ -261,8 +263,9 @@ def shared_tmp():
     shutil.rmtree(folder)
 
 
-@pytest.mark.skipif(RUN_AS is None, reason="tests run as root and setpriv cannot drop to uid 65534 here, so a "
-                                           "read-only folder cannot be made read-only for the test")
+@pytest.mark.skipif(RUN_AS is None, reason="tests run as root and this Python cannot run as uid 65534 "
+                                           "(no setpriv, or its files are root's only), so a folder cannot be "
+                                           "made read-only for the test")
 @pytest.mark.parametrize("command", ["protocol", "import", "analyze"])
 def test_output_into_a_read_only_folder_is_refused(command, shared_tmp):
     """The real CLI, run as an unprivileged user (setpriv) into a folder it may not write: exit 2, no files."""

@@ -24,7 +24,8 @@ from labkit.readout.long import VALUE_PREFS, read_long
 from labkit.readout.records import Record
 from labkit.readout.text import Doc
 
-STRONG = re.compile(r"micro\s*beta|trilux|top\s*count|wallac|\b(1450|2450)\b", re.IGNORECASE)
+# the instrument named in words: a bare model number (1450, 2450) is as likely to be a value in a data row
+STRONG = re.compile(r"micro\s*beta|trilux|top\s*count|wallac", re.IGNORECASE)
 WEAK = re.compile(r"\bc?cpm\d?\b|\blcps\d?\b|counting\s*time|\bdpm\d?\b", re.IGNORECASE)
 GRID_PREFER = [r"\bccpm", r"\bcpm", r"\blcps", r"\bcps", r"\bdpm"]
 LONG_PREFS = (r"^ccpm\d?$", r"^cpm\d?$", r"^lcps\d?$", r"^cps\d?$", r"^dpm\d?$", *VALUE_PREFS)
