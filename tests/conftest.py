@@ -16,3 +16,19 @@ def _labkit_db(tmp_path_factory):
         os.environ.pop("LABKIT_DB", None)
     else:
         os.environ["LABKIT_DB"] = old
+
+
+@pytest.fixture
+def chromium(tmp_path):
+    """Headless Chromium's command prefix (a fresh profile, no network), or skip when it is not installed."""
+    import shutil
+    from pathlib import Path
+
+    exe = next((c for c in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser"))
+                if c and Path(c).exists()), None)
+    if exe is None:
+        pytest.skip("chromium is not installed (apt-get install chromium; .ci/run installs it in CI)")
+    return [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr",
+            "--v=0", "--host-resolver-rules=MAP * ~NOTFOUND"]

@@ -2,7 +2,6 @@
 
 import hashlib
 import re
-import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -112,22 +111,9 @@ def test_outputs_are_deterministic(result, report_dir, tmp_path):
     assert set(paths) >= {"data", "results_csv", "results_parquet", "qc", "plates", "controls", "grid", "report"}
 
 
-def _chromium():
-    for cand in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
-        if cand and Path(cand).exists():
-            return cand
-    return None
-
-
-def test_report_renders_in_headless_chromium(report_dir, tmp_path):
-    exe = _chromium()
-    if exe is None:
-        pytest.skip("chromium is not installed (apt-get install chromium; .ci/run installs it in CI)")
+def test_report_renders_in_headless_chromium(report_dir, tmp_path, chromium):
     url = (report_dir / "report.html").resolve().as_uri()
-    base = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr",
-            "--v=0", "--host-resolver-rules=MAP * ~NOTFOUND"]
+    base = chromium
     dom = subprocess.run(base + ["--dump-dom", url], capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert '<table id="results">' in dom.stdout and "entrectinib" in dom.stdout

@@ -16,7 +16,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "store"))
 from store_synth import KINASE, VIABILITY, analysis, write_readout  # noqa: E402
-from test_report import _chromium  # noqa: E402
 from test_store import db_url  # noqa: E402,F401  (the SQLite / PostgreSQL fixture)
 
 from labkit.cli import main  # noqa: E402
@@ -149,7 +148,7 @@ def test_history_and_runs_commands_on_the_store(db_url, history_runs, tmp_path, 
         assert f":{password}@" not in out and ":***@" in out
 
 
-def test_history_html_escapes_names_and_renders_in_headless_chromium(history_runs, tmp_path):
+def test_history_html_escapes_names_and_renders_in_headless_chromium(history_runs, tmp_path, chromium):
     """A compound called '<b>x</b> & co' stays text; the page renders with its charts in Chromium."""
     db = tmp_path / "esc.sqlite"
     store = open_store(db)
@@ -160,14 +159,8 @@ def test_history_html_escapes_names_and_renders_in_headless_chromium(history_run
     store.close()
     html = paths["html"].read_text(encoding="utf-8")
     assert "&lt;b&gt;x&lt;/b&gt; &amp; co" in html and "<b>x</b>" not in html
-    exe = _chromium()
-    if exe is None:
-        pytest.skip("chromium is not installed (apt-get install chromium; .ci/run installs it in CI)")
     url = paths["html"].resolve().as_uri()
-    base = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr",
-            "--v=0", "--host-resolver-rules=MAP * ~NOTFOUND"]
+    base = chromium
     dom = subprocess.run(base + ["--dump-dom", url], capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert 'id="potency-cell_viability_ctg"' in dom.stdout and "&lt;b&gt;x&lt;/b&gt;" in dom.stdout
