@@ -12,7 +12,7 @@ an increasing one (e.g. % inhibition) b < 0. "top" = d, "bottom" = c. LL.3 is LL
 Fitting is least squares, sum_i w_i (y_i - f(x_i))^2 (w = 1 without weights; weights multiply the squared
 residuals, i.e. w = 1/variance as in nls or curve_fit(sigma=1/sqrt(w)), so "1/y" suits Poisson counts; drc's
 newer `weights = s` divides the residuals by s, which is w = 1/s^2 here), by a batched damped Gauss-Newton /
-Newton (Levenberg-Marquardt) over all curves at once: ln e is optimised internally, starting values come from
+Newton (Levenberg-Marquardt) over all curves at once: ln e is optimized internally, starting values come from
 a (b, e) grid with the asymptotes profiled out by linear least squares, and default bounds |b| <= 20 and
 e within 1000x beyond the tested range keep hopeless curves finite (a step function has b -> inf; an effect
 only at the top dose has e -> inf with c -> -inf).
@@ -24,7 +24,7 @@ solve(H / (2 sigma^2))), SE = sqrt(diag(cov)); CIs are Wald-t: est +- t(0.975, d
 Flags (';'-joined in `flags`, '' when clean; rules, applied per curve):
 - ``all_nan``: no point with a finite concentration and response (and a positive weight). Nothing is fitted.
 - ``too_few_points``: n < p + 1, or fewer than 3 distinct concentrations (zero counts as one). Not fitted.
-- ``not_converged``: the optimiser stopped without meeting its step criterion within the iteration limit
+- ``not_converged``: the optimizer stopped without meeting its step criterion within the iteration limit
   (also after refits with a drifting b or e pinned at its bound), or the Hessian at the solution is not
   positive definite / not finite (no standard errors). Typically an effect only at the top dose or two of an
   unbounded LL.4: fix the bottom or bound c to get an estimate.

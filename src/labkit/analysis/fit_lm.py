@@ -285,7 +285,7 @@ def pin_drifting(theta: np.ndarray, converged: np.ndarray, lx: np.ndarray, zero:
                  max_iter: int = 100) -> None:
     """Refit unconverged curves with their drifting parameters pinned at the bound they head for.
 
-    Two least-squares limits lie at infinity and the optimiser creeps towards them along a flat, curved valley
+    Two least-squares limits lie at infinity and the optimizer creeps towards them along a flat, curved valley
     for thousands of iterations: a step-like curve (|b| > steep: b -> +-inf) and an effect that only starts at
     the edge of the tested range (e outside it: e -> 0 or inf, with the free asymptote running away). Such a
     parameter is pinned at its bound: b alone, e alone, then both; the converged refit with the lowest RSS is

@@ -457,7 +457,7 @@ class _Linear:
         best_t, best_b = top.copy(), bot.copy()
         best = np.where(feasible, _rss2(a, b, y, w, top, bot), np.inf)
         cands = []
-        for tv in (tlo, thi):  # top on a bound, bottom re-optimised within its bounds
+        for tv in (tlo, thi):  # top on a bound, bottom re-optimized within its bounds
             if np.isfinite(tv):
                 cands.append((np.full_like(top, tv), np.clip(_one(a, y - tv * b, w), blo, bhi)))
         for bv in (blo, bhi):

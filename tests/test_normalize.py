@@ -1,4 +1,4 @@
-"""Normalisation to on-plate controls: formulas, per-group controls, plate-level fallback, errors, exclusions."""
+"""Normalization to on-plate controls: formulas, per-group controls, plate-level fallback, errors, exclusions."""
 
 import sys
 from pathlib import Path
