@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(BIN)/labkit demo -o out
 
 test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks docs
 	$(BIN)/python -m pytest -q -n 2
 
 # the property test over random layouts, wide: N examples, every size the schema allows (slow: minutes)

@@ -55,7 +55,7 @@ def test_fit_two_key_columns_options_and_weights(tmp_path):
     rows = []
     for cmpd, ic50 in (("entrectinib", 2e-9), ("crizotinib", 4e-8)):
         for target in ("TRKA", "ROS1"):
-            for rep in range(2):
+            for _rep in range(2):
                 for x in doses:
                     cpm = 200 + 9800 / (1 + (x / ic50) ** 1.1) if x > 0 else 10000.0
                     rows.append({"compound": cmpd, "target": target, "conc_M": x,

@@ -27,7 +27,7 @@ def test_arrangement_keeps_tall_labware_from_behind_partial_work(robot):
     assert len(set(slots.values())) == len(items)
     kind = {slots[k]: (tall, partial) for k, tall, partial in items}
     kind.update({ROBOTS[robot].temperature_slot: (True, robot == "flex")})
-    for key, tall, partial in items:
+    for key, _tall, partial in items:
         if partial:
             behind = slot_behind(ROBOTS[robot], slots[key])
             assert behind is not None and not kind.get(behind, (False, False))[0], key

@@ -24,7 +24,7 @@ def curve_points(ic50=2e-9, zero=False, excluded=()):
     rows = []
     rng = np.random.default_rng(0)
     for rep in (1, 2):
-        for i, c in enumerate(conc):
+        for _i, c in enumerate(conc):
             y = 100 / (1 + (c / ic50)) + rng.normal(0, 3)
             rows.append({"conc_M": c, "response": y, "replicate": rep, "excluded": "", "plate": "P1"})
     df = pd.DataFrame(rows)

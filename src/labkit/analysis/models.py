@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from labkit.analysis import fit_lm
 from labkit.analysis.fit import E_DECADES, PLATEAU, FitResults, fit_curves
 
 AUTO_MODELS = ("auto", "ll4", "ll3", "ll2")
@@ -132,7 +131,7 @@ def _fallback_needed(cands: list[FitResults], specs: list, first: FitResults) ->
     """Curves for which a fixed-bottom fallback may be chosen: the free-bottom fits so far failed or do not reach
     their bottom, or LL.4 is not a candidate (too few points) -- a cheap superset of what _fit_model uses."""
     out = np.zeros(len(first), dtype=bool)
-    for (ft, fb), res in zip(specs, cands):
+    for (_ft, fb), res in zip(specs, cands):
         if fb is None:
             out |= ~res.converged | _bottom_not_reached(res) | np.array(["not_converged" in f for f in res.flags], dtype=bool)
     n = first.n

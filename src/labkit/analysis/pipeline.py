@@ -245,7 +245,7 @@ def write_outputs(result: AnalysisResult, out_dir: str | Path, *, title: str = "
     try:
         result.results.to_parquet(out / "results.parquet", index=False)
     except ImportError as exc:  # pyarrow missing or broken
-        raise LabkitError(f"cannot write results.parquet: {exc}; install a pyarrow that works with this numpy")
+        raise LabkitError(f"cannot write results.parquet: {exc}; install a pyarrow that works with this numpy") from exc
     paths["results_parquet"] = out / "results.parquet"
 
     gcol, ylabel = result.group_col, result.spec.response_label

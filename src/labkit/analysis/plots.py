@@ -336,7 +336,7 @@ def _rings(ax, plate: pd.DataFrame, shape: tuple[int, int]) -> None:
     ax.set_ylabel("mean deviation (% points)")
     lim = max(10.0, float(np.nanmax(np.abs(means) + np.nan_to_num(sds))) * 1.25 if np.isfinite(means).any() else 10)
     ax.set_ylim(-lim, lim)
-    for k, m, n in zip(ks, means, ns):
+    for k, _m, n in zip(ks, means, ns):
         if n:
             ax.text(k, -lim * 0.95, f"n={n}", ha="center", va="bottom", fontsize=6, color="#555555")
     ax.set_title("edge profile: deviation by ring (mean ± SD)", fontsize=8.5, loc="left")

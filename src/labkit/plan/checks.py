@@ -126,7 +126,7 @@ def check_plan(plan: Plan) -> None:
             problems.append(f"reservoir too small: {ld.liquid!r} needs {ld.volume:g} µL in "
                             f"{ld.loc.labware} {ld.loc.well}, which holds {cap:g} µL")
     used_tips: set[Loc] = set()
-    for n, step in enumerate(plan.liquid_steps()):
+    for _n, step in enumerate(plan.liquid_steps()):
         spec = pips[step.pipette]
         noz = step.nozzles
         if noz and not (spec.channels == 8 and 1 <= noz <= 7):

@@ -386,7 +386,7 @@ class _Replay:
 
     # -- main loop
     def run(self) -> Ledger:
-        for self.i, raw in enumerate(self.analysis.get("commands", [])):
+        for self.i, raw in enumerate(self.analysis.get("commands", [])):  # noqa: B020 - handlers read self.i
             c = C.parse(raw)
             if c is None:
                 continue

@@ -91,7 +91,7 @@ def _show_text(run) -> str:  # noqa: ANN001
              f"  recorded    {run.created_at:%Y-%m-%d %H:%M:%S} UTC by {run.user or '?'} on {run.host or '?'}",
              f"  assay       {run.assay}: {run.experiment}",
              f"  layout      {run.layout_path} (sha256 {run.layout_sha256[:12]}…)",
-             f"  protocol    " + (f"{run.protocol_path} ({run.robot}, sha256 {(run.protocol_sha256 or '')[:12]}…), "
+             "  protocol    " + (f"{run.protocol_path} ({run.robot}, sha256 {(run.protocol_sha256 or '')[:12]}…), "
                                   f"simulation {'ok' if run.simulation_ok else 'FAILED' if run.simulation_ok is False else '?'}"
                                   if run.protocol_path else "not recorded (labkit analyze does not know it)"),
              f"  software    labkit {run.labkit_version}, opentrons {run.opentrons_version or '-'}",

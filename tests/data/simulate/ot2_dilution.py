@@ -5,7 +5,6 @@ Row A of plate P1: 2-fold serial dilution of compound X (10 uM, 1 % DMSO) into b
   Expected (by hand): A1 100 uL 10 uM, A2 100 uL 5 uM, A3 100 uL 2.5 uM, A4 200 uL 1.25 uM; DMSO 1 % everywhere.
 A5: vehicle, 100 uL buffer. Column 6: 8-channel p20 adds 10 uL enzyme mix from reservoir A3 (8 x 10 uL leave it).
 """
-import json
 
 from opentrons import protocol_api
 

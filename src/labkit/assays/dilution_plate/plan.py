@@ -29,7 +29,7 @@ def _column_series(exp, plate, series: list[list]) -> list[list[tuple[int, str]]
     cells = {(w.row, w.col): w for s in series for w in s}
     n_rows = 8
     by_col: dict[int, set] = defaultdict(set)
-    for (r, c), w in cells.items():
+    for (_r, c), w in cells.items():
         by_col[c].add((w.compound, w.point))
     for c, keys in by_col.items():
         if len(keys) != 1 or sum(1 for r in range(n_rows) if (r, c) in cells) != n_rows:
