@@ -28,13 +28,19 @@ from labkit.simulate.state import EPS_UL, Key, Ledger, WellState
 
 
 @dataclass(frozen=True)
-class Content:
-    """Each well holds `species` during the assay at `value` (0: none), relative tolerance `tolerance`."""
+class WellCheck:
+    """The fields every per-well check has: the report's check name, the step a person knows, plate and wells."""
 
     name: str  # the check's name in the report, e.g. "enzyme"
     step: str  # the step a person knows, e.g. "TRKA kinase + substrate mix"
     plate: str
     wells: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Content(WellCheck):
+    """Each well holds `species` during the assay at `value` (0: none), relative tolerance `tolerance`."""
+
     species: str
     value: float
     unit: str = "M"
@@ -43,25 +49,17 @@ class Content:
 
 
 @dataclass(frozen=True)
-class Volume:
+class Volume(WellCheck):
     """Each well holds `volume` µL during the assay (before the readout reagent)."""
 
-    name: str
-    step: str
-    plate: str
-    wells: tuple[str, ...]
     volume: float
     tolerance: float = 0.01
 
 
 @dataclass(frozen=True)
-class Added:
+class Added(WellCheck):
     """Each well receives `volume` µL carrying `species` (None: the well's volume before it), after `after`."""
 
-    name: str
-    step: str
-    plate: str
-    wells: tuple[str, ...]
     species: str
     volume: float | None
     after: str = ""
@@ -69,26 +67,18 @@ class Added:
 
 
 @dataclass(frozen=True)
-class Aliquot:
+class Aliquot(WellCheck):
     """`volume` µL of each well of `plate` lands in the same well of `read_plate` (the plate that is read)."""
 
-    name: str
-    step: str
-    plate: str
-    wells: tuple[str, ...]
     read_plate: str
     volume: float
     tolerance: float = 0.01
 
 
 @dataclass(frozen=True)
-class Interval:
+class Interval(WellCheck):
     """Per well: first addition of `start` → first addition of `end` within ±tolerance of `nominal_min`."""
 
-    name: str
-    step: str
-    plate: str
-    wells: tuple[str, ...]
     start: str
     end: str
     nominal_min: float
@@ -97,8 +87,8 @@ class Interval:
 
 
 @dataclass(frozen=True)
-class OnDeck:
-    """Every loaded source well holding a species starting with `prefix` is last used ≤ `limit_min` after loading."""
+class SourceCheck:
+    """The fields every per-source-well check has: the report's check name, the step, species prefix and limit."""
 
     name: str
     step: str
@@ -107,13 +97,13 @@ class OnDeck:
 
 
 @dataclass(frozen=True)
-class Remix:
-    """A source well holding a species starting with `prefix` is re-mixed at least every `limit_min` while used."""
+class OnDeck(SourceCheck):
+    """Every loaded source well holding a species starting with `prefix` is last used ≤ `limit_min` after loading."""
 
-    name: str
-    step: str
-    prefix: str
-    limit_min: float
+
+@dataclass(frozen=True)
+class Remix(SourceCheck):
+    """A source well holding a species starting with `prefix` is re-mixed at least every `limit_min` while used."""
 
 
 Check = Content | Volume | Added | Aliquot | Interval | OnDeck | Remix
