@@ -101,10 +101,7 @@ def import_cmd(readout: Path, fmt: str, plate: str | None, layout: Path | None, 
             from labkit.readout.join import join_checked
 
             exp = load_experiment(layout)
-            assay = getattr(exp, "assay", None)
-            assay = getattr(assay, "kind", assay)
-            assay = str(getattr(assay, "value", assay))
-            df, notes = join_checked([(readout, df)], exp.wells_table(), assay, plate_map=_plate_map(plate_map),
+            df, notes = join_checked([(readout, df)], exp.wells_table(), exp.assay, plate_map=_plate_map(plate_map),
                                      force=force, one_read=False)
         elif plate_map or force:
             raise ReadoutError(f"{'--plate-map' if plate_map else '--force'} only makes sense with --layout",
