@@ -11,13 +11,15 @@ from labkit.wells import PLATE_FORMATS, plate_wells, row_index, row_letters, spl
 from labkit.wells import well_name as _well_name
 
 # role vocabulary of a layout well
-ROLES = ("sample", "reference", "vehicle", "positive", "blank", "buffer", "empty")
+ROLES = ("sample", "reference", "vehicle", "no_enzyme", "positive", "blank", "total_counts", "buffer", "empty")
 ROLE_MEANING = {
     "sample": "test compound, one point of its dilution series",
     "reference": "reference inhibitor, one point of its dilution series",
     "vehicle": "vehicle (solvent-matched): 0 % inhibition / 100 % viability",
-    "positive": "positive / no-enzyme control: 100 % inhibition",
+    "no_enzyme": "no-enzyme control (kinase): 100 % inhibition",
+    "positive": "positive / no-enzyme control: 100 % inhibition (kinase layouts: the old name of no_enzyme)",
     "blank": "background / blank (no cells): 0 % viability",
+    "total_counts": "total counts (radiometric kinase): the hot ATP mix spotted on the filter, not washed",
     "buffer": "buffer only (edge fill), not analyzed",
     "empty": "empty well",
 }

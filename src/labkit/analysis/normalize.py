@@ -2,7 +2,7 @@
 
 Each assay kind says how (labkit.assays, `normalization`); for the built-in kinds:
 
-Kinase (radiometric):  % inhibition = 100 (vehicle_mean - x) / (vehicle_mean - positive_mean)
+Kinase (radiometric):  % inhibition = 100 (vehicle_mean - x) / (vehicle_mean - no_enzyme_mean)
                        % activity   = 100 - % inhibition            (vehicle = 100 %, no-enzyme = 0 %)
 Viability (CTG):       % viability  = 100 (x - blank_mean) / (vehicle_mean - blank_mean)
 
@@ -43,7 +43,7 @@ class AssaySpec:
 
     @property
     def low_role(self) -> str:
-        """Role of the 0 % activity / 0 % viability control: 'positive' | 'blank'."""
+        """Role of the 0 % activity / 0 % viability control: 'no_enzyme' | 'blank'."""
         return self.norm.low_role
 
     @property
@@ -99,6 +99,8 @@ def _clean(joined: pd.DataFrame, spec: AssaySpec) -> pd.DataFrame:
         if col not in df.columns:
             df[col] = ""
         df[col] = df[col].fillna("").astype(str)
+    for old, new in spec.norm.legacy_roles:  # a table joined to an older layout (e.g. 'positive' for no_enzyme)
+        df["role"] = df["role"].replace(old, new)
     df["value"] = pd.to_numeric(df["value"], errors="coerce").astype(float)
     df["conc_M"] = pd.to_numeric(df["conc_M"], errors="coerce").astype(float)
     df["flag"] = df["flag"].fillna("missing").astype(str)

@@ -38,6 +38,7 @@ class Normalization:
     response_label: str       # axis label, e.g. '% activity'
     complement_column: str = ""   # e.g. 'pct_inhibition' (= 100 - response), '' for none
     formula: str = ""         # one line for the report
+    legacy_roles: tuple[tuple[str, str], ...] = ()  # (old, new) role names read as the new one, e.g. positive
 
     @property
     def group_label(self) -> str:

@@ -53,6 +53,8 @@ def validate(files: tuple[Path, ...], robots: tuple[str, ...]) -> int:
             click.echo(f"labkit: error: {exc}", err=True)
             bad.append(f)
             continue
+        for msg in exp.advisories():  # warnings: the layout runs, but a scientist should know (exit 0)
+            click.echo(f"{f}: warning: {msg}", err=True)
         n = {p.id: sum(1 for w in exp.wells[p.id] if w.role not in ("empty", "buffer")) for p in exp.plates}
         click.echo(f"{f}: ok ({exp.assay}, {len(exp.plates)} plate(s), assay wells per plate: "
                    + ", ".join(f"{k} {v}" for k, v in n.items()) + ")"

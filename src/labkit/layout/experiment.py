@@ -25,6 +25,9 @@ from labkit.units import si_conc
 if TYPE_CHECKING:  # pragma: no cover
     from labkit.assays.base import AssayKind
 
+# control roles placed per group, in this order (each from the `controls` field of the same name)
+CONTROL_ROLES = ("vehicle", "positive", "no_enzyme", "blank", "total_counts")
+
 @dataclass(frozen=True)
 class DilutionScheme:
     """How one compound's series is made: source (solvent) plate -> intermediate plate -> assay well.
@@ -157,7 +160,7 @@ class ExperimentBase(Strict):
                   for g in self.groups(plate) for n in names
                   for r in range(self.compound(n).dilution.replicates)]
         ctrl = [(g, role, getattr(self.controls, role)) for g in self.groups(plate)
-                for role in ("vehicle", "positive", "blank") if self.assay_kind.required_controls]
+                for role in CONTROL_ROLES if self.assay_kind.required_controls]
         return place_auto(plate, series, ctrl, self.group_kind)
 
     def wells_table(self) -> pd.DataFrame:
@@ -186,6 +189,11 @@ class ExperimentBase(Strict):
 
     def _kind_problems(self) -> list[tuple[str, str]]:
         """Problems only this kind knows about, as (field path, message); a kind's model overrides it."""
+        return []
+
+    def advisories(self) -> list[str]:
+        """Warnings that do not stop a run (printed by `labkit layout validate` and `labkit protocol`); a kind's
+        model overrides it."""
         return []
 
     def _pipetted_volumes(self) -> list[tuple[str, float]]:

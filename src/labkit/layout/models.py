@@ -117,6 +117,10 @@ class Controls(Strict):
     """Control wells per target / cell line on every plate, and the minimum a plate must carry."""
 
     vehicle: int = Field(4, ge=0, description="vehicle wells (solvent-matched): 0 % inhibition / 100 % viability")
-    positive: int = Field(0, ge=0, description="no-enzyme / positive-control wells: 100 % inhibition")
+    positive: int = Field(0, ge=0, description="positive-control wells: 100 % inhibition (in a kinase layout the "
+                          "old name of no_enzyme, still read, with a deprecation note)")
+    no_enzyme: int = Field(0, ge=0, description="no-enzyme wells (kinase): 100 % inhibition")
     blank: int = Field(0, ge=0, description="background wells (no cells): 0 % viability")
+    total_counts: int = Field(0, ge=0, description="total-counts wells (radiometric kinase): the hot ATP mix "
+                              "spotted straight onto the filter, not washed, for % ATP conversion")
     minimum: int = Field(2, ge=0, description="each required control role must have at least this many wells")

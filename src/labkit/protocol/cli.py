@@ -82,14 +82,23 @@ def protocol(layout: str | None, robot: str, output: str | None, tip_policy: str
     from labkit.errors import LabkitError
 
     if all_:
-        for path in regenerate_all():
+        from labkit.layout.io import load_experiment
+
+        written = regenerate_all()
+        for path in written:
             click.echo(f"wrote {path}")
+        for layout_file in sorted(Path("layouts").glob("*.yaml")):
+            for msg in load_experiment(layout_file).advisories():
+                click.echo(f"{layout_file}: warning: {msg}", err=True)
         return 0
     if layout is None:
         raise LabkitError("give a LAYOUT file (or --all)")
     from labkit.api import load
 
-    made = make_protocol(load(layout), robot, tip_policy=tip_policy, multichannel=multichannel)
+    exp = load(layout)
+    for msg in exp.advisories():  # warnings: the protocol is made, but a scientist should know
+        click.echo(f"{layout}: warning: {msg}", err=True)
+    made = make_protocol(exp, robot, tip_policy=tip_policy, multichannel=multichannel)
     if print_plan:
         click.echo(made.describe(), nl=False)
     elif output:

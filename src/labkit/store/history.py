@@ -35,7 +35,7 @@ MSR_MIN_N = 3          # runs with an IC50 before an MSR is given (s needs >= 2 
 Z_PRIME_MIN = 0.5
 NO_IC50 = ("flat", "all_nan", "too_few_points")
 METRICS = {"z_prime": "Z′", "vehicle_mean": "vehicle signal", "low_mean": "{low} signal", "pic50": "pIC50"}
-LOW_LABEL = {"positive": "no-enzyme", "blank": "no-cell"}
+LOW_LABEL = {"positive": "no-enzyme", "no_enzyme": "no-enzyme", "blank": "no-cell"}
 
 
 # --- loading ------------------------------------------------------------------------------------------------

@@ -16,11 +16,11 @@ class KinaseRadiometric(AssayKind):
     title = "radiometric kinase assay (33P, P81 filter)"
     experiment = KinaseExperiment
     solvent_limit = 0.01  # ≤ 1 % DMSO in the reaction (NCBI Assay Guidance Manual, kinase assays)
-    required_controls = ("vehicle", "positive")
+    required_controls = ("vehicle", "no_enzyme")
     normalization = Normalization(
-        group_col="target", low_role="positive", low_label="positive (no-enzyme)",
+        group_col="target", low_role="no_enzyme", low_label="no-enzyme", legacy_roles=(("positive", "no_enzyme"),),
         response_column="pct_activity", response_label="% activity", complement_column="pct_inhibition",
-        formula="% inhibition = 100·(vehicle − x)/(vehicle − no-enzyme); curves are fitted to % activity "
+        formula="% inhibition = 100·(vehicle − x)/(vehicle − no_enzyme); curves are fitted to % activity "
                 "= 100 − % inhibition (same IC50)")
     readout_units = frozenset({"cpm", "ccpm", "dpm", "counts", "count"})
     signal = Signal(top=24000.0, bottom=350.0, empty=25.0, hill=1.0, floor=0.0, unit="CPM", counting=True)

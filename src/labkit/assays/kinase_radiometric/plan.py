@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
 from labkit.errors import PlanError
 from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE, INTERMEDIATE_PLATE, PIPETTES, RESERVOIR, TUBES
 from labkit.plan.arrange import arrange_deck, moved_in_slot
@@ -22,7 +23,7 @@ from labkit.plan.steps import Delay, Loc, MoveLabware, Pause, Plan, SetTemperatu
 from labkit.units import si_conc
 from labkit.wells import split_well
 
-CONTROL_ROLES = ("vehicle", "positive", "blank")
+CONTROL_ROLES = ("vehicle", "no_enzyme", "positive", "blank")
 ASSAY_ROLES = COMPOUND_ROLES + CONTROL_ROLES
 HOT = "HOT [γ-33P]ATP mix (radioactive)"
 HOT_PLATE = INTERMEDIATE_PLATE  # hot mix for an 8-channel: a column of this plate, a well per row
@@ -103,6 +104,40 @@ def _atp_work(b: Builder, pip: str, found: list, volume: float) -> tuple[list, d
     pickups = [b.nozzles(pip, s[0].nozzles) for s in strokes]
     pickups += [b.nozzles(pip, 1)] * sum(-(-len(w) // per) for w in single.values())
     return strokes, dict(single), pickups
+
+
+def _total_counts(b: Builder, exp, p, filt: str, hot: str) -> None:
+    """Total counts: one reaction's hot ATP mix (volumes.atp_mix) spotted straight onto the P81 filter plate in the
+    plate's total_counts wells, not through a reaction, so that counts of the (unwashed) spot against the vehicle
+    wells give % ATP conversion. The aliquot is its own small tube, loaded at a pause just before (the hot mix of
+    the start has been standing since the pre-incubation)."""
+    v, cond = exp.volumes, exp.conditions
+    targets = {t.name: t for t in exp.targets}
+    first = exp.targets[0]
+    by_mix: dict[str, list[str]] = defaultdict(list)
+    for w in sorted(exp.wells[p.id], key=lambda w: (w.col, w.row)):
+        if w.role == "total_counts":
+            t = targets.get(w.target, first)
+            by_mix[f"{_hot_name(exp, t)}, total-counts aliquot for {p.id}"].append(w.name)
+    if not by_mix:
+        return
+    atp_scale = v.well / v.atp_mix
+    liquids = []
+    for name, names in by_mix.items():
+        t = next(targets.get(w.target, first) for w in exp.wells[p.id] if w.name == names[0])
+        liquids.append(b.liquid(name, f"RADIOACTIVE. The start's hot ATP mix (ATP {si_conc(t.atp * atp_scale)}, "
+                                f"{cond.hot_atp_uci_per_well / v.atp_mix:.3g} µCi/µL), a small aliquot for the "
+                                "total-counts wells", {"atp": t.atp * atp_scale,
+                                                       "atp33": cond.hot_atp_uci_per_well / v.atp_mix,
+                                                       "buffer": 1.0}))
+    b.add(Pause(f"{p.id}: put the total-counts aliquot(s) of hot ATP mix ({', '.join(liquids)}) on the deck now "
+                "and resume", loads=tuple(liquids)))
+    for liquid, names in zip(liquids, by_mix.values()):
+        pip = b.choose(v.atp_mix, per_aspirate=len(names))
+        b.distribute(f"{p.id}: total counts — {v.atp_mix:g} µL {liquid} straight onto the P81 filter plate, wells "
+                     f"{', '.join(names)} (keep them out of the wash: cover them with sealing tape while the plate is "
+                     "washed, uncover before the scintillant), a fresh tip every aspirate", pip, b.pool(hot, liquid),
+                     [Loc(filt, w) for w in names], v.atp_mix, tip_per_stroke=True)
 
 
 def multi_classes(b: Builder, exp) -> set[str]:
@@ -189,13 +224,13 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
     for t in exp.targets:
         enzyme_mix[t.name] = b.liquid(
             f"{t.name} kinase + {t.substrate} mix",
-            f"{t.name} {si_conc(t.enzyme * scale)} + {t.substrate} {si_conc(t.substrate_conc * scale)} in assay "
-            f"buffer ({scale:g}× the final {si_conc(t.enzyme)} / {si_conc(t.substrate_conc)}); keep on ice",
+            f"{t.name} {si_conc(t.enzyme * scale)} + {t.substrate} {t.substrate_text(scale)} in assay "
+            f"buffer ({scale:g}× the final {si_conc(t.enzyme)} / {t.substrate_text()}); keep on ice",
             {f"enzyme:{t.name}": t.enzyme * scale, "substrate": t.substrate_conc * scale, "buffer": 1.0})
         key = (t.substrate, t.substrate_conc)
         blank_mix[t.name] = b.liquid(
-            f"No-enzyme control: {t.substrate} {si_conc(t.substrate_conc * scale)}",
-            f"{t.substrate} {si_conc(t.substrate_conc * scale)} in assay buffer, no kinase (100 % inhibition "
+            f"No-enzyme control: {t.substrate} {t.substrate_text(scale)}",
+            f"{t.substrate} {t.substrate_text(scale)} in assay buffer, no kinase (100 % inhibition "
             "control)", {"substrate": key[1] * scale, "buffer": 1.0})
     for t in exp.targets:
         name = _hot_name(exp, t)
@@ -227,15 +262,15 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
                    f"every assay well, a fresh tip each", pip, moves, new_tip="always")
         # the kinase mixes and the hot ATP stand on the deck at room temperature only from here: the operator
         # brings this plate's fresh from ice now
-        fresh = sorted({enzyme_mix[w.target] for w in wells if w.target and w.role not in ("positive", "blank")})
+        fresh = sorted({enzyme_mix[w.target] for w in wells if w.target and w.role not in NO_ENZYME_ROLES})
         hot_now = sorted({_atp_groups(exp, p)[w.name] for w in wells})
         b.add(Pause(f"{p.id}: put the kinase mixes ({', '.join(fresh)}) and the hot ATP ({', '.join(hot_now)}) on "
                     "the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume",
                     loads=tuple(fresh + hot_now)))
         # kinase + substrate (no-enzyme control: substrate only), non-contact multi-dispense
         for tname in targets:
-            tw = [well_loc(key, w) for w in wells if w.target == tname and w.role not in ("positive", "blank")]
-            cw = [well_loc(key, w) for w in wells if w.target == tname and w.role in ("positive", "blank")]
+            tw = [well_loc(key, w) for w in wells if w.target == tname and w.role not in NO_ENZYME_ROLES]
+            cw = [well_loc(key, w) for w in wells if w.target == tname and w.role in NO_ENZYME_ROLES]
             for liquid, dests in ((enzyme_mix[tname], tw), (blank_mix[tname], cw)):
                 if dests:
                     pip = b.choose(v.enzyme_mix, per_aspirate=len(dests))
@@ -298,6 +333,7 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
             b.transfer(f"{p.id}: {v.filter_transfer:g} µL of each stopped reaction onto the P81 filter plate, a "
                        "fresh tip every well", pip, [(Loc(key, w), Loc(filt, w), v.filter_transfer) for w in singles],
                        new_tip="always")
+        _total_counts(b, exp, p, filt, hot)
         b.add(MoveLabware(key, "offdeck", robot.gripper and False, f"Take reaction plate {p.id} off the "
                                                                    "temperature module (radioactive waste)"))
         wash = (f"{p.id}: take the P81 filter plate from slot {filter_slot}; wash it 3-4× with 0.75 % phosphoric "

@@ -2,7 +2,8 @@
 
 Per kinase: compound (checked by the core), kinase + substrate mix (no-enzyme wells: substrate only), hot ATP
 start at the final ATP concentration and activity, then the phosphoric acid stop; each stopped reaction onto the
-same well of its P81 filter plate (the plate that is counted, joined by well). Timing from the simulator's time
+same well of its P81 filter plate (the plate that is counted, joined by well); total-counts wells: one reaction's
+hot ATP spotted straight onto the filter plate. Timing from the simulator's time
 model: reaction (ATP → stop) within ±5 % of the layout's nominal, pre-incubation (kinase mix → ATP) at least its
 nominal (the kinase mixes go in well by well over minutes, so a pre-incubation cannot be equal in every well;
 longer lets a reversible inhibitor reach binding equilibrium, Copeland ch. 5); kinase
@@ -11,9 +12,10 @@ mixes and hot ATP on the deck at room temperature no longer than `conditions.rea
 
 from __future__ import annotations
 
+from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
 from labkit.simulate.recipe import Added, Aliquot, Check, Content, Interval, OnDeck, Recipe
 
-ASSAY_ROLES = ("sample", "reference", "vehicle", "positive")
+ASSAY_ROLES = ("sample", "reference", "vehicle", "no_enzyme", "positive")
 
 
 def read_plate(plate_id: str) -> str:
@@ -32,8 +34,8 @@ def recipe(exp) -> Recipe:
         all_wells = tuple(rows["well"])
         for name, group in rows.groupby("target", sort=False):
             t = targets[str(name)]
-            active = tuple(group.loc[group["role"] != "positive", "well"])
-            blank = tuple(group.loc[group["role"] == "positive", "well"])
+            active = tuple(group.loc[~group["role"].isin(NO_ENZYME_ROLES), "well"])
+            blank = tuple(group.loc[group["role"].isin(NO_ENZYME_ROLES), "well"])
             wells = tuple(group["well"])
             checks.append(Content("enzyme", f"{t.name} kinase + {t.substrate} mix", plate.id, active,
                                   f"enzyme:{t.name}", t.enzyme))
@@ -41,11 +43,15 @@ def recipe(exp) -> Recipe:
                 checks.append(Content("enzyme", f"no-enzyme control ({t.substrate} only)", plate.id, blank,
                                       f"enzyme:{t.name}", 0.0))
             checks.append(Content("substrate", f"{t.name} kinase + {t.substrate} mix", plate.id, wells, "substrate",
-                                  t.substrate_conc))
+                                  t.substrate_conc, unit=t.substrate_unit))
             checks.append(Content("ATP", "ATP / [γ-33P]ATP start", plate.id, wells, "atp", t.atp))
         checks.append(Content("[γ-33P]ATP", "ATP / [γ-33P]ATP start", plate.id, all_wells, "atp33",
                               cond.hot_atp_uci_per_well, unit="µCi", per_well=True))
         checks.append(Added("stop", "phosphoric acid stop", plate.id, all_wells, "stop", v.stop, after="atp"))
+        spots = tuple(table.loc[(table["plate"] == plate.id) & (table["role"] == "total_counts"), "well"])
+        if spots:  # one reaction's hot ATP spotted straight onto the filter (not washed): % ATP conversion
+            checks.append(Content("total counts", "hot ATP spotted onto the P81 filter plate", read_plate(plate.id),
+                                  spots, "atp33", cond.hot_atp_uci_per_well, unit="µCi", per_well=True))
         checks.append(Aliquot("read plate", "transfer onto the P81 filter plate", plate.id, all_wells,
                               read_plate(plate.id), v.filter_transfer))
         if cond.preincubation_min > 0:
