@@ -433,7 +433,8 @@ def analyze(readout: pd.DataFrame | PathLike | Sequence[PathLike], exp: Experime
         experiment = exp if isinstance(exp, ExperimentBase) else load(exp)
         joined, _ = join_checked([(source, readout)], experiment.wells_table(), experiment.assay,
                                  plate_map=plate_map, force=force)
-    result = analyze_joined(joined, experiment.assay, fix_top=fix_top, fix_bottom=fix_bottom, **fit_options)
+    result = analyze_joined(joined, experiment.assay, fix_top=fix_top, fix_bottom=fix_bottom, experiment=experiment,
+                            **fit_options)
     ours = [w for w in caught if w.category.__module__.startswith("labkit") or "/labkit/" in w.filename]
     for w in caught:  # library warnings (deprecations ...) are not the user's business: pass them on
         if w not in ours:

@@ -158,6 +158,21 @@ def summary_text(result) -> str:
            f"response = {result.spec.response_label}",
            _text_table(rows, ["compound", gcol, "n", "IC50", "95% CI", "abs IC50", "Hill", "top", "bottom", "R2",
                               "Z'", "model", "flags"], right={2, 3, 5, 6, 7, 8, 9, 10}), ""]
+    if "ki_app_nM" in result.results.columns:  # kinase: Morrison Ki_app given [E], Cheng–Prusoff Ki
+        krows = [[r["compound"], r[gcol], _g(r["enzyme_M"] * 1e9, "sig3"), _g(r["ic50_nM"], "sig3"),
+                  _g(r["ki_app_nM"], "sig3"), f"{_g(r['ki_app_ci_low_nM'], 'sig3')}-{_g(r['ki_app_ci_high_nM'], 'sig3')}",
+                  _g(r["ki_nM"], "sig3"), f"{_g(r['ki_ci_low_nM'], 'sig3')}-{_g(r['ki_ci_high_nM'], 'sig3')}",
+                  "yes" if r["tight_binding"] else "no"] for r in result.results.to_dict("records")]
+        out += ["Tight binding: Ki_app (Morrison, given the active [E]) and Ki (Cheng-Prusoff) in nM, 95 % CI",
+                _text_table(krows, ["compound", gcol, "[E]", "IC50", "Ki_app", "95% CI", "Ki", "95% CI",
+                                    "tight_binding"], right={2, 3, 4, 6}), ""]
+    conv = getattr(result, "conversion", None)
+    if conv is not None and len(conv):
+        crows = [[c["plate"], c["target"], _g(c["vehicle_mean"], ",.0f"), _g(c["total_counts_mean"], ",.0f"),
+                  _g(c["atp_conversion_pct"], ".1f"), c["flags"] or "ok"] for c in conv.to_dict("records")]
+        out += ["ATP conversion in the vehicle wells (linear range: <= 15 %)",
+                _text_table(crows, ["plate", "target", "vehicle CPM", "total counts CPM", "% converted", "flags"],
+                            right={2, 3, 4}), ""]
     low = result.spec.low_role
     qrows = [[q["plate"], q[gcol], str(q["vehicle_n"]), _g(q["vehicle_cv_pct"], ".1f"), str(q[f"{low}_n"]),
               _g(q[f"{low}_cv_pct"], ".1f"), _g(q["signal_background"], ".1f"), _g(q["z_prime"], ".3f"),

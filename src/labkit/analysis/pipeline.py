@@ -56,6 +56,7 @@ class AnalysisResult:
     model: str = "auto"
     unbounded: bool = False
     outlier_q: float | None = None
+    conversion: pd.DataFrame = field(default_factory=pd.DataFrame)  # kinase: % ATP conversion per plate x target
 
     @property
     def group_col(self) -> str:
@@ -86,11 +87,13 @@ def unit_notes(joined: pd.DataFrame, assay: str) -> list[str]:
 
 def analyze_joined(joined: pd.DataFrame, assay: str, *, fix_top: float | None = None,
                    fix_bottom: float | None = None, model: str = "auto", unbounded: bool = False,
-                   outlier_q: float | None = None) -> AnalysisResult:
+                   outlier_q: float | None = None, experiment=None) -> AnalysisResult:
     """Normalize a joined readout to its controls, run plate QC and fit per compound x target / cell line.
 
     model / unbounded as labkit.analysis.models.fit_model (default: per-curve model selection, bounded);
     outlier_q: ROUT outlier detection at this false-discovery rate (None: off). Counts are Poisson-weighted.
+    experiment: the layout the readout was joined to; with it the assay kind adds what it knows (kinase: the
+    Morrison Ki_app / Cheng–Prusoff Ki at the layout's [E], ATP and Km, tight_binding, % ATP conversion).
     """
     from labkit.analysis.fit import fit_table, ll4
 
@@ -125,9 +128,12 @@ def analyze_joined(joined: pd.DataFrame, assay: str, *, fix_top: float | None = 
     results = _results(series, fits, qc, spec, dropped)
     data = _expected(data, fits, spec, ll4)
     plates = plate_summary(data, qc)
-    return AnalysisResult(assay=spec.assay, spec=spec, data=data, results=results, qc=qc, plates=plates,
-                          controls=norm.controls, fits=fits, notes=notes, fix_top=fix_top, fix_bottom=fix_bottom,
-                          model=model, unbounded=unbounded, outlier_q=outlier_q)
+    result = AnalysisResult(assay=spec.assay, spec=spec, data=data, results=results, qc=qc, plates=plates,
+                            controls=norm.controls, fits=fits, notes=notes, fix_top=fix_top, fix_bottom=fix_bottom,
+                            model=model, unbounded=unbounded, outlier_q=outlier_q)
+    if experiment is not None:
+        experiment.assay_kind.augment(result, experiment)
+    return result
 
 
 def _weights(series: pd.DataFrame) -> tuple[np.ndarray | None, str]:
@@ -237,6 +243,7 @@ def write_outputs(result: AnalysisResult, out_dir: str | Path, *, title: str = "
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     tables = {"data": ("data.csv", result.data), "results_csv": ("results.csv", result.results),
+              **({"conversion": ("atp_conversion.csv", result.conversion)} if len(result.conversion) else {}),
               "qc": ("qc.csv", result.qc), "plates": ("plates.csv", result.plates),
               "controls": ("controls.csv", result.controls)}
     for name, (fname, df) in tables.items():
@@ -344,7 +351,7 @@ def analyze_readouts(readouts: list[str | Path], experiment, *, fix_top: float |
         tables = [(path, read_for_analysis(path, value=value, read=read, partial=partial)) for path in readouts]
         joined, _ = join_checked(tables, wells, experiment.assay, plate_map=plate_map, force=force)  # notes: warned
     result = analyze_joined(joined, experiment.assay, fix_top=fix_top, fix_bottom=fix_bottom, model=model,
-                            unbounded=unbounded, outlier_q=outlier_q)
+                            unbounded=unbounded, outlier_q=outlier_q, experiment=experiment)
     ours = [w for w in caught if w.category.__module__.startswith("labkit") or "/labkit/" in w.filename]
     for w in caught:  # library warnings (deprecations ...) are not the user's business: pass them on
         if w not in ours:

@@ -180,6 +180,17 @@ def render(result, *, title: str, grid: str | Path | None, curves: Sequence[tupl
                     ("ic50_text", "IC50 (nM)", "num"), ("ci_text", "95 % CI (nM)", ""), ("pic50", "pIC50", ".2f")]
     if "abs_ic50_nM" in res:
         results_cols += [("abs_text", "abs. IC50 (nM)", "num"), ("emax", "Emax", ".1f"), ("auc", "AUC", ".2f")]
+    morrison = "ki_app_nM" in res
+    if morrison:  # kinase: Morrison Ki_app (given [E]) and Cheng–Prusoff Ki beside the IC50
+        res["enzyme_text"] = [fmt(v * 1e9, "sig3") for v in res["enzyme_M"].astype(float)]
+        res["ki_app_text"] = [fmt(v, "sig3") for v in res["ki_app_nM"].astype(float)]
+        res["ki_app_ci_text"] = [f"{fmt(lo, 'sig3')}–{fmt(hi, 'sig3')}" for lo, hi in
+                                 zip(res["ki_app_ci_low_nM"].astype(float), res["ki_app_ci_high_nM"].astype(float))]
+        res["ki_text"] = [fmt(v, "sig3") for v in res["ki_nM"].astype(float)]
+        res["ki_ci_text"] = [f"{fmt(lo, 'sig3')}–{fmt(hi, 'sig3')}" if lo == lo or hi == hi else "—" for lo, hi in
+                             zip(res["ki_ci_low_nM"].astype(float), res["ki_ci_high_nM"].astype(float))]
+        results_cols += [("enzyme_text", "[E] (nM)", "num"), ("ki_app_text", "Ki_app (nM)", "num"),
+                         ("ki_app_ci_text", "95 % CI", ""), ("ki_text", "Ki (nM)", "num"), ("ki_ci_text", "95 % CI", "")]
     results_cols += [("hill", "Hill", ".2f"), ("top", "top", ".1f"), ("bottom", "bottom", ".1f"),
                      ("r2", "R²", ".3f"), ("z_prime", "Z′", ".2f")]
     if "model" in res:
@@ -202,7 +213,15 @@ def render(result, *, title: str, grid: str | Path | None, curves: Sequence[tupl
         "title": title, "css": CSS, "assay": spec.assay, "n_curves": len(res), "n_plates": len(plates),
         "sections": [("summary", "Summary"), ("results", "Results"), ("qc", "Plate QC"), ("grid", "Curves"),
                      ("heatmaps", "Heatmaps"), ("percurve", "Per-curve plots"), ("inputs", "Inputs")],
-        "cards": cards, "meta": meta, "notes": list(result.notes), "group_label": glabel,
+        "cards": cards, "meta": meta, "notes": list(result.notes), "group_label": glabel, "morrison": morrison,
+        "conversion": (table(result.conversion, [("plate", "plate", ""), ("target", "target", ""),
+                                                 ("vehicle_mean", "vehicle CPM", ",.0f"),
+                                                 ("total_counts_mean", "total counts CPM", ",.0f"),
+                                                 ("no_enzyme_mean", "no-enzyme CPM", ",.0f"),
+                                                 ("atp_conversion_pct", "ATP converted %", ".1f"),
+                                                 ("flags", "flags", "flags")], table_id="conversion",
+                              row_class=lambda r: "fail" if r.get("flags") else "")
+                       if len(getattr(result, "conversion", ())) else None),
         "response_label": spec.response_label,
         "results": table(res, results_cols, table_id="results",
                          row_class=lambda r: "flagged" if r.get("flags") else ""),

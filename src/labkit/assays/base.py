@@ -127,7 +127,17 @@ class AssayKind:
         make = getattr(mod, "recipe", None)
         return make(exp) if callable(make) else mod
 
+    # -- analysis ------------------------------------------------------------------------------------------------
+    def augment(self, result: Any, exp: Any) -> None:
+        """Add what this kind knows to an AnalysisResult of its experiment (extra columns, tables, notes)."""
+        return None
+
     # -- demo ----------------------------------------------------------------------------------------------------
+    def virtual_readout(self, sim: Any, exp: Any, *, seed: int, pipetting_cv: float) -> pd.DataFrame | None:
+        """The kind's own virtual reader (plate, well, value) from a simulated run; None: the generic one
+        (labkit.virtual, a Hill curve at the seeds' IC50s)."""
+        return None
+
     def write_readout(self, values: pd.DataFrame, out: Path, plate_format: int) -> Path:
         """Write virtual-reader values (plate, well, value) as the instrument export of this kind; returns the path
         (out with the export's suffix)."""

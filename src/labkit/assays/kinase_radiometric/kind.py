@@ -35,6 +35,18 @@ class KinaseRadiometric(AssayKind):
 
         return build_kinase(config, exp)
 
+    def augment(self, result: Any, exp: Any) -> None:
+        """Morrison Ki_app and Cheng–Prusoff Ki at the layout's [E], ATP and Km; tight_binding; % ATP conversion."""
+        from labkit.assays.kinase_radiometric.analysis import augment
+
+        augment(result, exp)
+
+    def virtual_readout(self, sim: Any, exp: Any, *, seed: int, pipetting_cv: float) -> Any:
+        """CPM from Morrison kinetics at each well's ledger [E], [ATP], compound and time-model times."""
+        from labkit.assays.kinase_radiometric.virtual import readout
+
+        return readout(sim, exp, seed=seed, pipetting_cv=pipetting_cv)
+
     def write_readout(self, values: Any, out: Path, plate_format: int) -> Path:
         """A MicroBeta2 CPM export (.txt)."""
         from labkit.readout.writers import write_microbeta
