@@ -23,7 +23,7 @@ BUILTIN = ("kinase_radiometric", "cell_viability_ctg", "dilution_plate")
 def test_builtin_kinds_and_unknown_names():
     assert assays.kinds()[:3] == list(BUILTIN)
     kinase = assays.get("kinase_radiometric")
-    assert kinase.normalization.low_role == "positive" and kinase.solvent_limit == 0.01
+    assert kinase.normalization.low_role == "no_enzyme" and kinase.solvent_limit == 0.01
     assert assays.get("cell_viability_ctg").normalization.group_col == "cell_line"
     assert assays.get("dilution_plate").normalization is None
     with pytest.raises(LabkitError, match="unknown assay kind 'elisa'; expected one of kinase_radiometric"):

@@ -25,7 +25,7 @@ def test_validate_seed_layouts_exit_0(capsys):
 
 def test_validate_bad_file_exit_2_with_path_and_no_traceback(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
-    bad.write_text((ROOT / "layouts" / "kinase_panel.yaml").read_text().replace("points: 10", "points: 1"))
+    bad.write_text((ROOT / "layouts" / "kinase_panel.yaml").read_text().replace("points: 10", "points: 1", 1))
     code, out, err = run(["layout", "validate", str(bad)], capsys)
     assert code == 2
     assert f"{bad}: 1 problem in the layout" in err

@@ -98,7 +98,7 @@ def test_wells_table_columns_and_counts():
     (dict(volumes={"serial": "1.5 uL"}), "below the 1 µL pipette minimum"),
     (dict(compounds__0__dilution__top="2 mM"), "but the stock is only 10 mM"),
     (dict(controls={"vehicle": 1, "positive": 2}), "has 1 vehicle well(s); every plate needs at least 2"),
-    (dict(controls={"vehicle": 2, "positive": 0}), "has 0 positive well(s)"),
+    (dict(controls={"vehicle": 2, "positive": 0}), "has 0 no_enzyme well(s)"),
     (dict(plates=[{"id": "P1", "targets": ["TRKX"]}]), "plates[0].targets[0]: unknown target 'TRKX'"),
     (dict(compounds__0__dilution__points=13), "does not fit in the 12 usable columns"),
     (dict(compounds__0__dilution__replicates=9), "too many wells for the plate"),

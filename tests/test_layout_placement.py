@@ -25,8 +25,11 @@ def specs(draw):
     kw = "targets" if assay == "kinase_radiometric" else "cell_lines"
     group_items = ([{"name": g} for g in groups] if kw == "targets"
                    else [{"name": g, "growth": draw(st.sampled_from(["adherent", "suspension"]))} for g in groups])
-    second = "positive" if kw == "targets" else "blank"
+    # kinase: the no-enzyme control under its name or its old one (positive), total-counts wells or none
+    second = draw(st.sampled_from(["no_enzyme", "positive"])) if kw == "targets" else "blank"
     controls = {"vehicle": draw(st.integers(2, 4)), second: draw(st.integers(2, 4)), "minimum": 2}
+    if kw == "targets":
+        controls["total_counts"] = draw(st.integers(0, 2))
     plate = {"id": draw(names), "format": fmt, "edges": edges, kw: groups}
     if draw(st.booleans()):
         plate["series_per_row"] = draw(st.integers(1, 3))
@@ -58,8 +61,12 @@ def test_valid_specs_place_without_overlap_and_round_trip(spec):
         placed = t[(t.compound == c.name)]
         assert len(placed) == len(groups) * c.dilution.replicates * c.dilution.points
         assert set(placed.role) == {c.role}
-    for role in ("vehicle", "positive", "blank"):
-        assert (t.role == role).sum() == len(groups) * getattr(exp.controls, role)
+    # a kinase layout's `positive` wells are its no_enzyme wells (the old name, read with a deprecation note)
+    legacy = {"positive": "no_enzyme"} if exp.assay == "kinase_radiometric" else {}
+    for role in ("vehicle", "positive", "no_enzyme", "blank", "total_counts"):
+        asked = getattr(exp.controls, role) + sum(getattr(exp.controls, old) for old, new in legacy.items()
+                                                  if new == role)
+        assert (t.role == role).sum() == (0 if role in legacy else len(groups) * asked)
         assert set(t.loc[t.role == role, kind]) <= set(groups)
     if plate.edges != "use":
         edge = t[t.row.isin([t.row.min(), t.row.max()]) | t.column.isin([1, cols])]
@@ -96,7 +103,7 @@ def test_seed_layouts_validate():
         for plate in exp.plates:
             sub = t[t.plate == plate.id]
             if exp.assay == "kinase_radiometric":
-                assert (sub.role == "vehicle").sum() >= 2 and (sub.role == "positive").sum() >= 2
+                assert (sub.role == "vehicle").sum() >= 2 and (sub.role == "no_enzyme").sum() >= 2
             if exp.assay == "cell_viability_ctg":
                 assert (sub.role == "vehicle").sum() >= 2 and (sub.role == "blank").sum() >= 2
     assert kinds == {"kinase_radiometric", "cell_viability_ctg", "dilution_plate"}

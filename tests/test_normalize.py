@@ -96,7 +96,7 @@ def test_missing_control_names_plate_and_group():
     with pytest.raises(LabkitError) as exc:
         normalize(df, KINASE)
     text = str(exc.value)
-    assert "P1" in text and "ALK" in text and "positive" in text and "TRKA" not in text
+    assert "P1" in text and "ALK" in text and "no_enzyme" in text and "TRKA" not in text
 
 
 def test_all_controls_flagged_is_an_error_not_a_zero():
@@ -114,8 +114,9 @@ def test_flagged_wells_are_excluded_and_counted_never_zero():
     assert out.loc[5, "excluded"] == "overflow" and np.isnan(out.loc[5, "response"])
     assert out.loc[2, "excluded"] == "missing"
     ctl = norm.controls.set_index("role")
-    assert ctl.loc["positive", "n"] == 1 and ctl.loc["positive", "n_excluded"] == 1
-    assert ctl.loc["positive", "mean"] == 1000.0
+    # the table's old role name 'positive' is read as no_enzyme (a kinase layout's old name for it)
+    assert ctl.loc["no_enzyme", "n"] == 1 and ctl.loc["no_enzyme", "n_excluded"] == 1
+    assert ctl.loc["no_enzyme", "mean"] == 1000.0
     assert any("overflow" in n and "A6" in n for n in norm.notes)
 
 
@@ -140,7 +141,7 @@ def test_realistic_384_plate_controls_normalise_to_100_and_0():
     d = norm.data
     for g in ("TRKA", "TRKB", "ROS1"):
         assert d[(d["role"] == "vehicle") & (d["target"] == g)]["response"].mean() == pytest.approx(100.0)
-        assert d[(d["role"] == "positive") & (d["target"] == g)]["response"].mean() == pytest.approx(0.0, abs=1e-9)
+        assert d[(d["role"] == "no_enzyme") & (d["target"] == g)]["response"].mean() == pytest.approx(0.0, abs=1e-9)
     assert d.loc[d["role"] == "unassigned", "response"].isna().all()  # no controls of their own: not normalised
 
 

@@ -45,7 +45,7 @@ def test_every_assay_well_gets_compound_or_vehicle_once():
     plan = build_plan(exp, "flex")
     comp = next(s for s in plan.steps if isinstance(s, Transfer) and "compound intermediate" in s.text)
     dests = [st.dispenses[0].loc.well for st in comp.strokes]
-    assay = [w.name for w in exp.wells["P1"] if w.role in ("sample", "vehicle", "positive")]
+    assay = [w.name for w in exp.wells["P1"] if w.role in ("sample", "vehicle", "no_enzyme")]
     assert sorted(dests) == sorted(assay)
     assert all(st.tip is not None for st in comp.strokes)
 
@@ -61,7 +61,26 @@ def test_temperature_move_filter_and_final_pause(plan):
 
 # ---------------------------------------------------------------- 8-channel work
 
-PANEL = ROOT / "layouts" / "kinase_panel.yaml"
+# the seed design before issue 10 (three and two kinases per plate, auto-placed): its column structure is what
+# these 8-channel tests describe; the shipped panel (explicit wells) is planned in test_shipped_panel_uses_8_channels
+PANEL = ROOT / "tests" / "data" / "kinase" / "kinase_panel_old.yaml"
+SHIPPED = ROOT / "layouts" / "kinase_panel.yaml"
+
+
+@pytest.mark.parametrize("robot", ["ot2", "flex"])
+def test_shipped_panel_uses_8_channels_and_spots_total_counts(robot):
+    exp = load_experiment(SHIPPED)
+    plan = build_plan(exp, robot)
+    assert not plan.warnings
+    assert any("multi" in p.name or "8channel" in p.name for p in plan.pipettes)
+    keys = {lw.label: lw.key for lw in plan.labware}
+    for p in exp.plates:
+        spots = _well_hits(plan, lambda s: "total counts" in s.text)
+        want = {w.name for w in exp.wells[p.id] if w.role == "total_counts"}
+        assert want and {w for (k, w) in spots if k == keys[f"{p.id} P81 filter"]} == want
+        # total-counts wells get nothing on the reaction plate
+        reaction = _well_hits(plan, lambda s: True)
+        assert not {w for (k, w) in reaction if k == keys[p.id]} & want
 
 
 def _well_hits(plan, step_filter):
@@ -105,7 +124,7 @@ def test_every_assay_well_started_stopped_and_filtered_once(robot):
         hits = _well_hits(plan, lambda s: what in s.text)
         for p in exp.plates:
             key = keys[p.id] if what != "filter plate" else keys[f"{p.id} P81 filter"]
-            assay = {w.name for w in exp.wells[p.id] if w.role in ("sample", "vehicle", "positive")}
+            assay = {w.name for w in exp.wells[p.id] if w.role in ("sample", "vehicle", "no_enzyme")}
             got = {w: n for (k, w), n in hits.items() if k == key}
             assert got == {w: 1 for w in assay}, (what, p.id)  # nothing into the layout's empty wells
 

@@ -48,7 +48,7 @@ def test_bad_layout_is_exit_2(tmp_path, capsys):
 def test_plan_error_is_exit_2(tmp_path, capsys):
     import yaml
 
-    data = yaml.safe_load((ROOT / "layouts" / "kinase_panel.yaml").read_text())
+    data = yaml.safe_load((ROOT / "tests" / "data" / "kinase" / "kinase_panel_old.yaml").read_text())
     data["plates"] = [{"id": f"K{i}", "format": 96, "targets": ["TRKA"]} for i in range(8)]
     p = tmp_path / "big.yaml"
     p.write_text(yaml.safe_dump(data))
@@ -57,7 +57,7 @@ def test_plan_error_is_exit_2(tmp_path, capsys):
 
 
 def test_single_channel_option(capsys):
-    kinase = str(ROOT / "layouts" / "kinase_panel.yaml")
+    kinase = str(ROOT / "tests" / "data" / "kinase" / "kinase_panel_old.yaml")  # the seed design's column layout
     code, text, _e = _run(["protocol", kinase, "--print-plan"], capsys)
     assert code == 0 and "p300_multi_gen2" in text and "nozzles, part columns" in text
     code, text, _e = _run(["protocol", kinase, "--single-channel", "--print-plan"], capsys)

@@ -30,11 +30,11 @@ def test_control_qc_matches_hand_computation_per_target():
         sub = df[df["target"] == rec["target"]]
         v = sub[sub["role"] == "vehicle"]["value"].to_numpy()
         p = sub[sub["role"] == "positive"]["value"].to_numpy()
-        assert rec["vehicle_n"] == 8 and rec["positive_n"] == 8
+        assert rec["vehicle_n"] == 8 and rec["no_enzyme_n"] == 8  # the old role name is read as no_enzyme
         assert rec["z_prime"] == pytest.approx(1 - 3 * (v.std(ddof=1) + p.std(ddof=1)) / abs(v.mean() - p.mean()))
         assert rec["signal_background"] == pytest.approx(v.mean() / p.mean())
         assert rec["vehicle_cv_pct"] == pytest.approx(100 * v.std(ddof=1) / v.mean())
-        assert rec["positive_cv_pct"] == pytest.approx(100 * p.std(ddof=1) / p.mean())
+        assert rec["no_enzyme_cv_pct"] == pytest.approx(100 * p.std(ddof=1) / p.mean())
         assert rec["controls"] == "own" and rec["flags"] == ""
 
 

@@ -114,8 +114,18 @@ def conversion_table(data: pd.DataFrame, exp) -> pd.DataFrame:
     d = data[ok]
     rows = []
     frac = exp.volumes.spotted_fraction
-    for (plate, target), tc in d[d["role"] == "total_counts"].groupby(["plate", "target"], sort=True):
-        here = d[(d["plate"] == plate) & ((d["target"] == target) | (target == ""))]
+    pairs = []  # (plate, target, total-counts wells): a target's own, else the plate's shared ones (no target)
+    for plate, on_plate in d.groupby("plate", sort=True):
+        tc = on_plate[on_plate["role"] == "total_counts"]
+        if tc.empty:
+            continue
+        for target in sorted(set(on_plate.loc[on_plate["role"] == "vehicle", "target"])):
+            own = tc[tc["target"] == target]
+            pairs.append((plate, target, own if len(own) else tc[tc["target"] == ""]))
+    for plate, target, tc in pairs:
+        if tc.empty:
+            continue
+        here = d[(d["plate"] == plate) & (d["target"] == target)]
         veh = here.loc[here["role"] == "vehicle", "value"].to_numpy(float)
         bg = here.loc[here["role"] == "no_enzyme", "value"].to_numpy(float)
         if not veh.size:

@@ -134,7 +134,7 @@ def _total_counts(b: Builder, exp, p, filt: str, hot: str) -> None:
                 "and resume", loads=tuple(liquids)))
     for liquid, names in zip(liquids, by_mix.values()):
         pip = b.choose(v.atp_mix, per_aspirate=len(names))
-        b.distribute(f"{p.id}: total counts — {v.atp_mix:g} µL {liquid} straight onto the P81 filter plate, wells "
+        b.distribute(f"{p.id}: total counts — {v.atp_mix:g} µL {liquid} straight onto the P81 filter, wells "
                      f"{', '.join(names)} (keep them out of the wash: cover them with sealing tape while the plate is "
                      "washed, uncover before the scintillant), a fresh tip every aspirate", pip, b.pool(hot, liquid),
                      [Loc(filt, w) for w in names], v.atp_mix, tip_per_stroke=True)
