@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from labkit.analysis.morrison import (LINEAR_MAX, atp_conversion, cheng_prusoff,
                                       fractional_activity, morrison_ic50, potency_check, tight_binding,
                                       tight_binding_reason)
 from labkit.errors import FitError, LabkitError
+from labkit.layout.io import load_experiment
 
 nM = 1e-9
 # The seed layout of issue 10 (layouts/kinase_panel.yaml before the revision): 10-point 1:3 series from 100 nM in
@@ -18,8 +21,9 @@ nM = 1e-9
 SERIES = 100 * nM / 3.0 ** np.arange(10)
 SEED_KI_APP = {"TRKA": 1.7 * nM, "TRKB": 0.1 * nM, "TRKC": 0.1 * nM, "ROS1": 0.2 * nM, "ALK": 1.6 * nM}
 OLD_ENZYME = 2 * nM
-# Revised design (docs/kinase_science.md): active enzyme at most half the smallest Ki_app it must measure.
-NEW_ENZYME = {"TRKA": 0.2 * nM, "TRKB": 0.05 * nM, "TRKC": 0.05 * nM, "ROS1": 0.1 * nM, "ALK": 0.2 * nM}
+# Revised design: the shipped layout's active enzyme (at most half the smallest Ki_app it must measure)
+NEW_ENZYME = {t.name: t.enzyme for t in load_experiment(Path(__file__).resolve().parents[1] / "layouts"
+                                                        / "kinase_panel.yaml").targets}
 
 
 def plate_conc() -> np.ndarray:
