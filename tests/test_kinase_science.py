@@ -16,7 +16,7 @@ from labkit.virtual import TRUE_IC50
 
 ROOT = Path(__file__).resolve().parents[1]
 PANEL = ROOT / "layouts" / "kinase_panel.yaml"
-OLD_2NM = ROOT / "tests" / "data" / "kinase" / "kinase_panel_2nM.yaml"
+OLD_2NM = ROOT / "layouts" / "kinase_panel_2nM.yaml"
 KINASES = ("TRKA", "TRKB", "TRKC", "ROS1", "ALK")
 
 MINI = """
@@ -182,3 +182,33 @@ def test_report_and_terminal_show_ki_side_by_side(old_run, tmp_path):
     assert "Ki_app" in text and "tight_binding" in text and "% converted" in text
     saved = pd.read_csv(paths["results_csv"])
     assert {"ic50_M", "ki_app_M", "ki_app_ci_low_M", "ki_app_ci_high_M", "ki_M", "tight_binding"} <= set(saved)
+
+
+def test_dropping_the_total_counts_spot_fails_verification(tmp_path):
+    """The revised one-plate layout verifies; without its total-counts step verify names the missing wells."""
+    import ast
+
+    from labkit.protocol.cli import generate
+    from labkit.simulate import simulate, verify_experiment
+
+    layout = ROOT / "tests" / "data" / "demo" / "kinase_one_plate.yaml"
+    exp = load_experiment(layout)
+    text = generate(layout, "ot2")
+    tree = ast.parse(text)
+    node = next(n for n in tree.body if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "STEPS")
+    steps = ast.literal_eval(node.value)
+    steps = [s for s in steps if "total counts —" not in s.get("text", "")]
+    lines = text.splitlines(keepends=True)
+    mutant = "".join(lines[:node.lineno - 1]) + f"STEPS = {steps!r}\n" + "".join(lines[node.end_lineno:])
+    reports = {}
+    for name, source in (("base", text), ("mutant", mutant)):
+        path = tmp_path / f"{name}.py"
+        path.write_text(source, encoding="utf-8")
+        sim = simulate(path, in_process=True)
+        assert not sim.errors
+        reports[name] = verify_experiment(sim.ledger, exp, sim.timeline)
+    base = {c.name: c for c in reports["base"].checks}
+    assert reports["base"].ok and base["total counts"].ok and base["total counts"].total == 2
+    hits = [f for f in reports["mutant"].failures if f.check == "total counts"]
+    assert not reports["mutant"].ok and hits, reports["mutant"].summary()
+    assert {w for f in hits for w in f.well.split(", ")} == {"G11", "G12"} and "atp33 missing" in hits[0].message

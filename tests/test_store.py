@@ -167,8 +167,8 @@ def test_record_stores_every_result_and_qc_column(db_url, runs):
             assert got[col] == pytest.approx(row[col], nan_ok=True) if isinstance(row[col], float) else got[col] == row[col], col
     qc = table_frame(store, "plate_qc")
     assert len(qc) == len(result.qc)
-    assert list(qc["low_role"].unique()) == ["positive"]
-    np.testing.assert_allclose(qc["low_mean"], result.qc["positive_mean"])
+    assert list(qc["low_role"].unique()) == ["no_enzyme"]
+    np.testing.assert_allclose(qc["low_mean"], result.qc["no_enzyme_mean"])
     np.testing.assert_allclose(qc["z_prime"], result.qc["z_prime"])
     assert "controls" in qc.columns and "controls_excluded" in qc.columns  # untyped QC columns kept in extra
     rd = table_frame(store, "readouts").iloc[0]

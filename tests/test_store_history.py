@@ -196,7 +196,7 @@ def test_analyze_records_and_runs_history_commands(tmp_path, capsys):
     assert "recorded" not in capsys.readouterr().out
     assert run(["runs", "list", "--db", str(db)]) == 0
     out = capsys.readouterr().out
-    assert out.count("kinase_radiometric") == 2 and "kinase_one_plate" in out
+    assert out.count("kinase_radiometric") == 2 and "kinase_one_plate_2nM" in out
     assert run(["runs", "show", "2", "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert "microbeta" in out and "entrectinib" in out and "KIN-2" in out and str(readouts[1]) in out

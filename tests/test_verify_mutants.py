@@ -3,7 +3,7 @@
 Each mutant edits the protocol's data tables (STEPS, LIQUIDS) in the source text, runs the real Opentrons analysis
 in-process and verifies the ledger against the layout with the assay's recipe and the time model. The unmutated
 protocols pass every check; a mutant passes this test when verify reports a failure of the expected check, naming
-the step and the wells. Kinase: the one-plate layout of the demo (ROS1, ALK on KIN-2), OT-2; CellTiter-Glo: the checked-in
+the step and the wells. Kinase: a one-plate layout of the seed design (ROS1, ALK on KIN-2 at 2 nM), OT-2; CellTiter-Glo: the checked-in
 KM12 OT-2 protocol.
 """
 
@@ -19,7 +19,7 @@ from labkit.layout.io import load_experiment
 from labkit.protocol.cli import generate
 
 ROOT = Path(__file__).resolve().parents[1]
-KINASE = ROOT / "tests" / "data" / "demo" / "kinase_one_plate.yaml"
+KINASE = ROOT / "tests" / "data" / "kinase" / "kinase_one_plate_2nM.yaml"  # the seed design (2 nM), one plate
 VIABILITY = ROOT / "layouts" / "viability_km12.yaml"
 
 

@@ -21,6 +21,8 @@ from labkit.virtual import TRUE_IC50
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_LAYOUTS = ("kinase_panel.yaml", "viability_km12.yaml", "viability_aml_384.yaml")
+# run through the same virtual reader to show what labkit flags (not part of the truth table or the run store)
+FLAG_EXAMPLES = ("kinase_panel_2nM.yaml",)
 ROBOTS = ("ot2", "flex")
 
 
@@ -153,8 +155,12 @@ def truth_table(result, assay: str) -> pd.DataFrame:
 def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, ...] = SEED_LAYOUTS,
              robots: tuple[str, ...] = ROBOTS, pipetting_cv: float = 0.02,
              echo: Callable[[str], None] = print, workers: int = 2, in_process: bool = False,
-             db: str | None = None, record: bool = True) -> DemoResult:
-    """Run the whole chain on seed layouts; write protocols, readouts and reports under out_dir."""
+             db: str | None = None, record: bool = True, flag_examples: tuple[str, ...] = ()) -> DemoResult:
+    """Run the whole chain on seed layouts; write protocols, readouts and reports under out_dir.
+
+    flag_examples: layouts that cannot measure what they claim (the old 2 nM kinase design), run on the last robot
+    through the same reader and printed with their flags; kept out of the truth table and the run store.
+    """
     from labkit.layout.io import load_experiment
     from labkit.layout.render import plate_png
     from labkit.safety import safe_name
@@ -163,7 +169,8 @@ def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, 
     result = DemoResult()
     t0 = time.perf_counter()
     paths = [layouts_dir() / name if not Path(name).is_file() else Path(name) for name in layouts]
-    exps = {p: load_experiment(p) for p in paths}
+    flag_paths = [layouts_dir() / name if not Path(name).is_file() else Path(name) for name in flag_examples]
+    exps = {p: load_experiment(p) for p in paths + flag_paths}
     echo(f"[1/4] layouts: {', '.join(p.name for p in paths)}")
     for p, exp in exps.items():
         for plate in exp.plates:
@@ -172,6 +179,8 @@ def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, 
     echo(f"[2/4] protocols for {' and '.join(robots)}: generate, simulate (Opentrons analysis), verify ledger")
     jobs = [(p, exps[p], r, make_protocol(p, exps[p], r, out / "protocols" / f"{p.stem}_{r}.py"))
             for p in paths for r in robots]
+    jobs += [(p, exps[p], robots[-1], make_protocol(p, exps[p], robots[-1], out / "protocols" /
+                                                    f"{p.stem}_{robots[-1]}.py")) for p in flag_paths]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         runs = list(pool.map(lambda job: simulate_and_verify(*job, in_process=in_process), jobs))
     for run in runs:
@@ -182,7 +191,8 @@ def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, 
 
     echo(f"[3/4] virtual readout (seed {seed}; Poisson CPM, log-normal RLU, pipetting CV {pipetting_cv:.0%})")
     tables = []
-    for i, (p, exp) in enumerate(exps.items()):
+    for i, p in enumerate(paths):
+        exp = exps[p]
         # the readout comes from the ledger of the last robot's run (Flex by default)
         run = [r for r in runs if r.layout == p.name][-1]
         analysis, outputs = readout_and_analyze(run.simulation, exp, p, out, seed=seed * 1000 + i,
@@ -197,11 +207,43 @@ def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, 
         tables.append(truth_table(analysis, exp.assay))
     result.table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     atomic_write_text(out / "truth_vs_fit.csv", result.table.to_csv(index=False))
+    flagged = []
+    for i, p in enumerate(flag_paths):
+        run = [r for r in runs if r.layout == p.name][-1]
+        analysis, outputs = readout_and_analyze(run.simulation, exps[p], p, out, seed=seed * 1000 + len(paths) + i,
+                                                pipetting_cv=pipetting_cv, echo=echo)
+        result.analyses[p.stem] = analysis
+        result.outputs[p.stem] = outputs
+        flagged.append((p, analysis))
     echo("")
     echo(format_table(result.table))
+    for p, analysis in flagged:
+        echo("")
+        echo(format_flag_table(p.name, analysis))
     echo(f"\nreports: {', '.join(str(v.get('report', '')) for v in result.outputs.values())}")
     echo(f"done in {time.perf_counter() - t0:.0f} s")
     return result
+
+
+def format_flag_table(name: str, analysis) -> str:
+    """What labkit says about a layout that cannot measure the seeds' potencies (the old 2 nM kinase design)."""
+    res = analysis.results
+    if "tight_binding" not in res.columns:
+        return f"{name}: (no kinase curves)"
+    conv = getattr(analysis, "conversion", pd.DataFrame())
+    pct = {r["target"]: r["atp_conversion_pct"] for r in conv.to_dict("records")} if len(conv) else {}
+    lines = [f"{name} through the same reader (what labkit flags):",
+             f"  {'target':<8} {'[E]':>8} {'truth':>9} {'LL.4 IC50':>10} {'fold':>5} {'Ki_app [95% CI]':>28} "
+             f"{'ATP conv.':>9}  flags"]
+    for r in res.to_dict("records"):
+        true = TRUE_IC50.get(r["target"], float("nan")) if r["compound"] == "entrectinib" else float("nan")
+        fold = max(r["ic50_M"] / true, true / r["ic50_M"]) if true == true and r["ic50_M"] > 0 else float("nan")
+        ki = (f"{r['ki_app_nM']:.3g} nM [{r['ki_app_ci_low_nM']:.3g}, {r['ki_app_ci_high_nM']:.3g}]"
+              if r["ki_app_nM"] == r["ki_app_nM"] else "—")
+        conv_txt = f"{pct[r['target']]:.0f} %" if r["target"] in pct else "—"
+        lines.append(f"  {r['target']:<8} {r['enzyme_M'] * 1e9:>5.3g} nM {true * 1e9:>6.3g} nM "
+                     f"{r['ic50_nM']:>7.3g} nM {fold:>5.1f} {ki:>28} {conv_txt:>9}  {r['flags']}")
+    return "\n".join(lines)
 
 
 def format_table(table: pd.DataFrame) -> str:
@@ -248,6 +290,7 @@ def demo(out_dir: Path, seed: int, robots: tuple[str, ...], layouts: tuple[str, 
 
     output_dir(out_dir)  # a path through a file or a read-only folder: exit 2 before any work
     res = run_demo(out_dir, seed=seed, robots=robots or ROBOTS, layouts=layouts or SEED_LAYOUTS,
-                   pipetting_cv=pipetting_cv, echo=lambda s: click.echo(s), db=db, record=not no_store)
+                   pipetting_cv=pipetting_cv, echo=lambda s: click.echo(s), db=db, record=not no_store,
+                   flag_examples=() if layouts else FLAG_EXAMPLES)
     bad = [r for r in res.protocols if not r.ok]
     return 1 if bad else 0

@@ -13,14 +13,14 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[3]
 VIABILITY = ROOT / "layouts" / "viability_km12.yaml"
-KINASE = ROOT / "tests" / "data" / "demo" / "kinase_one_plate.yaml"
+KINASE = ROOT / "tests" / "data" / "kinase" / "kinase_one_plate_2nM.yaml"
 
 
 def ideal_wells(exp) -> pd.DataFrame:
     """The final-wells frame the virtual reader takes, from the layout alone."""
     w = exp.wells_table()
     kinase = exp.assay == "kinase_radiometric"
-    low = "positive" if kinase else "blank"
+    low = "no_enzyme" if kinase else "blank"
     active = w["role"].isin(["sample", "reference", "vehicle"]) | (w["role"].eq("minimum") if kinase else False)
     group = w["target"] if kinase else w["cell_line"]
     return pd.DataFrame({"plate": w["plate"], "well": w["well"], "group": group,
