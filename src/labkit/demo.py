@@ -238,8 +238,8 @@ def format_flag_table(name: str, analysis) -> str:
     for r in res.to_dict("records"):
         true = TRUE_IC50.get(r["target"], float("nan")) if r["compound"] == "entrectinib" else float("nan")
         fold = max(r["ic50_M"] / true, true / r["ic50_M"]) if true == true and r["ic50_M"] > 0 else float("nan")
-        ki = (f"{r['ki_app_nM']:.3g} nM [{r['ki_app_ci_low_nM']:.3g}, {r['ki_app_ci_high_nM']:.3g}]"
-              if r["ki_app_nM"] == r["ki_app_nM"] else "—")
+        lo, hi = (f"{v:.3g}" if v == v else "open" for v in (r["ki_app_ci_low_nM"], r["ki_app_ci_high_nM"]))
+        ki = f"{r['ki_app_nM']:.3g} nM [{lo}, {hi}]" if r["ki_app_nM"] == r["ki_app_nM"] else "—"
         conv_txt = f"{pct[r['target']]:.0f} %" if r["target"] in pct else "—"
         lines.append(f"  {r['target']:<8} {r['enzyme_M'] * 1e9:>5.3g} nM {true * 1e9:>6.3g} nM "
                      f"{r['ic50_nM']:>7.3g} nM {fold:>5.1f} {ki:>28} {conv_txt:>9}  {r['flags']}")
