@@ -96,6 +96,8 @@ def augment(result, exp) -> None:
     if unsourced:
         result.notes.append(f"Ki by Cheng–Prusoff uses Km(ATP) that the layout marks as not sourced (assumed) for "
                             f"{', '.join(unsourced)}: treat those Ki as provisional")
+    # what the layout itself warns about (potencies the enzyme cannot measure, the old control name)
+    result.notes += [a for a in exp.advisories() if "expected potency" in a or "old name" in a]
     result.conversion = conversion_table(data, exp)
     for r in result.conversion.to_dict("records"):
         if r["flags"]:

@@ -15,9 +15,9 @@ compound's expected potency per target (optional): validation warns when it is b
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, field_serializer, model_validator
+from pydantic import Field, WithJsonSchema, field_serializer, model_validator
 
 from labkit.layout.experiment import ExperimentBase
 from labkit.layout.models import Microlitres, Molar, Name, Strict
@@ -42,7 +42,9 @@ class Target(Strict):
                                "lot's data sheet, 'measured <date>, lot <x>', or 'not sourced, assumed'")
     atp: Molar = Field(DEFAULT_ATP, description="final ATP concentration (default: km_atp when given, else 10 µM)")
     substrate: Name = "peptide substrate"
-    substrate_conc: float = Field(2e-5, ge=0, allow_inf_nan=False, description="final substrate: a peptide in "
+    substrate_conc: Annotated[float, WithJsonSchema({"anyOf": [{"type": "number"}, {
+        "type": "string", "examples": ["20 uM", "0.2 mg/mL"]}]})] = Field(
+        2e-5, ge=0, allow_inf_nan=False, description="final substrate: a peptide in "
                                   "molar units ('20 uM'), a polymer such as poly(Glu4-Tyr) in mass units "
                                   "('0.2 mg/mL')")
     substrate_unit: Literal["M", "mg/mL"] = Field("M", description="unit of substrate_conc (set from its text)")
