@@ -198,6 +198,10 @@ class KinaseExperiment(ExperimentBase):
         if unsourced:
             out.append(f"Km(ATP) of {', '.join(unsourced)} is assumed, not sourced: Ki (Cheng–Prusoff) is only as good "
                        "as Km; measure it (ATP titration at this [E], substrate and time, NCBI Assay Guidance Manual)")
+        bare = [p.id for p in self.plates if not any(w.role == "reference" for w in self.wells[p.id])]
+        if bare:
+            out.append(f"plate(s) {', '.join(bare)} carry no reference inhibitor curve (e.g. staurosporine, role: "
+                       "reference): without it a run's potency cannot be compared with earlier runs")
         if self.controls.positive:
             out.append("controls.positive is the old name of controls.no_enzyme in a kinase layout (deprecated): "
                        "write no_enzyme")
