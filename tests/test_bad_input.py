@@ -29,7 +29,8 @@ from labkit.errors import LabkitError, LayoutError
 ROOT = Path(__file__).parent.parent
 LAYOUTS = ROOT / "layouts"
 READOUTS = ROOT / "tests" / "data" / "readout"
-KINASE = (LAYOUTS / "kinase_panel.yaml").read_text(encoding="utf-8")
+# the seed kinase design before issue 10 (auto placement, one line per target): the text the mutations below edit
+KINASE = (ROOT / "tests" / "data" / "kinase" / "kinase_panel_old.yaml").read_text(encoding="utf-8")
 VIABILITY = (LAYOUTS / "viability_km12.yaml").read_text(encoding="utf-8")
 MICROBETA = (READOUTS / "microbeta2_grid_2plates.csv").read_text(encoding="utf-8")
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0

@@ -66,7 +66,7 @@ def test_deck_too_small_for_the_plates():
 
     from labkit.layout.io import parse_experiment
 
-    data = yaml.safe_load((ROOT / "layouts" / "kinase_panel.yaml").read_text())
+    data = yaml.safe_load((ROOT / "tests" / "data" / "kinase" / "kinase_panel_old.yaml").read_text())
     data["plates"] = [{"id": f"K{i}", "format": 96, "targets": ["TRKA"]} for i in range(8)]
     with pytest.raises(PlanError, match="over-assigned"):
         build_plan(parse_experiment(yaml.safe_dump(data)), "ot2")
