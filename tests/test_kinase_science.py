@@ -166,6 +166,8 @@ def test_old_2nM_layout_is_flagged_tight_binding_and_outside_the_linear_range(ol
     conv = results.analysis.conversion
     assert len(conv) == 5 and (conv["atp_conversion_pct"] > 12).all()
     assert (conv["flags"] == "atp_conversion>15%").sum() >= 3, conv.to_string()
+    hot = set(conv.loc[conv["flags"] != "", "target"])
+    assert {t for t in r.index if "atp_conversion>15%" in r.loc[t, "flags"]} == hot
     assert any("tight_binding" in n for n in results.analysis.notes)
 
 

@@ -99,6 +99,15 @@ def augment(result, exp) -> None:
     # what the layout itself warns about (potencies the enzyme cannot measure, the old control name)
     result.notes += [a for a in exp.advisories() if "expected potency" in a or "old name" in a]
     result.conversion = conversion_table(data, exp)
+    over = {(r["plate"], r["target"]) for r in result.conversion.to_dict("records") if r["flags"]}
+    if over:  # the curve's own flags say it too: a curve on a plate whose reaction left the linear range
+        flags = []
+        for r in result.results.to_dict("records"):
+            f = [s for s in str(r["flags"] or "").split(";") if s]
+            if any((p, r["target"]) in over for p in str(r["plates"]).split(";")):
+                f.append("atp_conversion>15%")
+            flags.append(";".join(f))
+        result.results["flags"] = flags
     for r in result.conversion.to_dict("records"):
         if r["flags"]:
             result.notes.append(f"plate {r['plate']}, {r['target']}: {r['atp_conversion_pct']:.0f} % of the ATP was "
