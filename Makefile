@@ -18,8 +18,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/labkit demo -o out
 
+# the facade (`import labkit`, labkit.api and what it hands out) under `mypy --strict`; the package under plain mypy
+FACADE := src/labkit/__init__.py src/labkit/api.py src/labkit/errors.py src/labkit/layout/experiment.py
+
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks docs
+	$(BIN)/mypy
+	$(BIN)/mypy --strict --follow-imports=silent $(FACADE)
 	$(BIN)/python -m pytest -q -n 2
 
 # the property test over random layouts, wide: N examples, every size the schema allows (slow: minutes)

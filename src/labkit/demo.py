@@ -157,7 +157,8 @@ def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, 
     jobs = [(p, exps[p], r, make_protocol(p, exps[p], r, out / "protocols" / f"{p.stem}_{r}.py"))
             for p in paths for r in robots]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        runs = list(pool.map(lambda job: simulate_and_verify(*job, in_process=in_process), jobs))
+        runs = list(pool.map(lambda job: simulate_and_verify(job[0], job[1], job[2], job[3], in_process=in_process),
+                             jobs))
     for run in runs:
         result.protocols.append(run)
         echo(f"      {run.path.name:<34} {'ok  ' if run.ok else 'FAIL'} {run.summary}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -124,7 +125,7 @@ def _text_table(rows: list[list[str]], headers: list[str], right: set[int] | Non
     return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
-def _g(x: object, spec: str = ".3g") -> str:
+def _g(x: Any, spec: str = ".3g") -> str:
     try:
         v = float(x)
     except (TypeError, ValueError):
