@@ -1,0 +1,37 @@
+"""Progress bars for long work (tqdm, on standard error), shown only where the `labkit` command turns them on.
+
+Library code wraps its long loops in `track(...)`; from Python (a notebook, a script) that is a plain pass-through
+unless `enable(True)` was called. The CLI enables bars only when standard error is a terminal and neither -q nor
+--json was given, so pipes, logs and machine-readable output never see them. tqdm is imported on first use.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_enabled = False
+
+
+def enable(on: bool = True) -> None:
+    """Turn progress bars on (or off) for this process."""
+    global _enabled
+    _enabled = on
+
+
+def enabled() -> bool:
+    """Whether `track` draws a bar."""
+    return _enabled
+
+
+def track(iterable: Iterable[T], *, total: int | None = None, desc: str = "", unit: str = "it") -> Iterable[T]:
+    """The iterable, with a progress bar on standard error while it is consumed (when bars are enabled)."""
+    if not _enabled:
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, unit=unit, file=sys.stderr, leave=False, dynamic_ncols=True,
+                mininterval=0.2)
