@@ -8,7 +8,8 @@ unless `enable(True)` was called. The CLI enables bars only when standard error 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -35,3 +36,16 @@ def track(iterable: Iterable[T], *, total: int | None = None, desc: str = "", un
 
     return tqdm(iterable, total=total, desc=desc, unit=unit, file=sys.stderr, leave=False, dynamic_ncols=True,
                 mininterval=0.2)
+
+
+@contextmanager
+def bar(total: int, *, desc: str = "", unit: str = "it") -> Iterator[Callable[[int], object]]:
+    """A progress bar advanced by hand: `with bar(n) as advance: ... advance(k)` (a no-op when disabled)."""
+    if not _enabled:
+        yield lambda _n: None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False, dynamic_ncols=True,
+              mininterval=0.2) as t:
+        yield t.update
