@@ -308,7 +308,8 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
 @click.option("--ic50", "ic50", default="ic50_M", show_default=True, help="IC50 column (any unit; > 0).")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Output CSV: one row per key.")
-def combine(tables: tuple[Path, ...], keys: tuple[str, ...], ic50: str, output: Path) -> int:
+@json_option
+def combine(tables: tuple[Path, ...], keys: tuple[str, ...], ic50: str, output: Path, as_json: bool) -> int:
     """Combine independent runs (results.csv of several `labkit analyze` / `labkit fit` runs, or one table with
     a row per run): geometric-mean IC50 with its 95 % CI per compound x target, and the minimum significant
     ratio MSR = 10^(2 sqrt(2) s), s the pooled SD of log10 IC50 (NCBI Assay Guidance Manual).
@@ -337,5 +338,10 @@ def combine(tables: tuple[Path, ...], keys: tuple[str, ...], ic50: str, output: 
     msr_text = (f"MSR {summary['msr']:.2f} (pooled SD of log10 IC50 {summary['pooled_sd_log10']:.3f} on "
                 f"{summary['pooled_df']} df)" if summary["pooled_df"] else
                 "MSR not estimable: no compound x target has >= 2 runs with an IC50")
-    click.echo(f"combined {len(df)} run result(s) into {len(out)} compound(s); {msr_text} -> {output}", err=True)
+    ui().result(f"combined {len(df)} run result(s) into {len(out)} compound(s); {msr_text} -> {output}", err=True)
+    if ui().json:
+        ui().emit({"ok": True, "tables": list(tables), "output": output, "run_results": len(df), "keys": len(out),
+                   "msr": summary["msr"] if summary["pooled_df"] else None,
+                   "pooled_sd_log10": summary["pooled_sd_log10"] if summary["pooled_df"] else None,
+                   "pooled_df": summary["pooled_df"], "rows": out})
     return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import click
@@ -39,16 +38,6 @@ def _load_layout(path: str):
     except ImportError as exc:  # pragma: no cover - the layout package is part of labkit
         return None, f"layout support is not available ({exc}); verification skipped"
     return load_experiment(path), ""
-
-
-def _finite(x: object) -> object:
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, dict):
-        return {k: _finite(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_finite(v) for v in x]
-    return x
 
 
 @click.command("simulate")
@@ -129,7 +118,7 @@ def simulate(protocol: Path, as_json: bool, layout: Path | None, params: tuple[s
         }
         if skip_reason:
             doc["verify_skipped"] = skip_reason
-        ui().emit(_finite(doc))
+        ui().emit(doc)  # NaN / inf become null
         return 0 if ok else 1
 
     out = ui()
