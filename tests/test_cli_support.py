@@ -138,6 +138,21 @@ def test_analyze_json_matches_the_files_it_wrote(tmp_path, capsys):
     assert {q["plate"] for q in doc["qc"]} == {"KIN-1", "KIN-2"}
 
 
+def test_init_show_and_simulate_json(tmp_path, capsys):
+    code, out, _ = run(capsys, "init", tmp_path / "proj", "--json")
+    doc = json.loads(out)
+    assert code == 0 and sorted(Path(p).name for p in doc["wrote"]) == sorted(
+        p.name for p in (tmp_path / "proj" / "layouts").glob("*.yaml"))
+    code, out, _ = run(capsys, "layout", "show", LAYOUTS / "viability_km12.yaml", "--png", tmp_path / "maps",
+                       "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["assay"] == "cell_viability_ctg" and doc["plates"] == [{"id": "KM12-1", "format": 96}]
+    assert len(doc["wells"]) == 96 and {w["role"] for w in doc["wells"]} >= {"sample", "vehicle"}
+    assert [Path(p).name for p in doc["png"]] == ["viability_km12_KM12-1.png"] and Path(doc["png"][0]).is_file()
+    code, out, err = run(capsys, "simulate", tmp_path / "nope.py", "--json")
+    assert code == 2 and json.loads(out)["error"]["type"] == "SimulationError" and "nope.py" in err
+
+
 # --- --plate-map: a key that names no readout plate --------------------------------------------------------
 
 def test_a_plate_map_key_that_is_no_readout_plate_is_refused(tmp_path, capsys):
