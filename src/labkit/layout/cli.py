@@ -103,13 +103,13 @@ def show(file: Path, png_dir: Path | None, table: bool, as_json: bool) -> None:
     if table and not out.json:
         click.echo(exp.wells_table().to_csv(index=False), nl=False)
         return
-    if not table:
-        out.say(f"{exp.name}: {exp.assay}")
+    if not table:  # the maps are this command's product: printed with -q too (not with --json)
+        out.result(f"{exp.name}: {exp.assay}")
         for c in exp.compounds:
-            out.say("  " + exp.scheme(c).describe())
+            out.result("  " + exp.scheme(c).describe())
         for p in exp.plates:
-            out.say("")
-            out.say(text_map(exp, p.id))
+            out.result("")
+            out.result(text_map(exp, p.id))
     if png_dir is not None:  # all maps or none; a plate id never leaves the folder ('x/../y' -> 'x_.._y')
         from labkit.safety import guard_output_dir, inside, safe_name, staged_dir
 
