@@ -204,19 +204,27 @@ def _upload(client: RobotClient, p: Path, *, run: bool, timeout: float, poll: fl
     res = UploadResult(pid, robot_type=str(data.get("robotType", "")), created=status == 201)
     say(f"uploaded {p.name} to {client.where}: protocol id {pid}" + ("" if res.created else " (already there)"))
 
-    deadline = time.monotonic() + timeout
+    from labkit.progress import bar
+
+    start = time.monotonic()
+    deadline = start + timeout
     analysis: dict = {}
-    while True:
-        _, doc = client.request("GET", f"/protocols/{pid}/analyses", what="the analysis request")
-        items = doc.get("data") or []
-        analysis = items[-1] if items else {}
-        if analysis.get("status") == "completed":
-            break
-        if time.monotonic() >= deadline:
-            res.status = str(analysis.get("status", "pending"))
-            raise UploadError(f"the robot's analysis of protocol {pid} did not finish within {timeout:g} s "
-                              f"(status {res.status})")
-        time.sleep(poll)
+    with bar(max(1, round(timeout)), desc="robot analysis", unit="s") as advance:  # seconds waited of --timeout
+        waited = 0
+        while True:
+            _, doc = client.request("GET", f"/protocols/{pid}/analyses", what="the analysis request")
+            items = doc.get("data") or []
+            analysis = items[-1] if items else {}
+            if analysis.get("status") == "completed":
+                break
+            if time.monotonic() >= deadline:
+                res.status = str(analysis.get("status", "pending"))
+                raise UploadError(f"the robot's analysis of protocol {pid} did not finish within {timeout:g} s "
+                                  f"(status {res.status})")
+            time.sleep(poll)
+            now = int(time.monotonic() - start)
+            advance(now - waited)
+            waited = now
     res.analysis_id = str(analysis.get("id", ""))
     res.status, res.result = "completed", str(analysis.get("result", ""))
     for e in analysis.get("errors") or []:
