@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from labkit.cli_support import json_option, ui
 from labkit.errors import LabkitError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only (SQLAlchemy is imported when the store is opened)
+    from labkit.store.models import Base
 
 DB_HELP = ("Run store: a SQLite file path or a postgresql://USER:PASSWORD@HOST/DB URL "
            "(default: $LABKIT_DB, else labkit.sqlite in your data directory).")
@@ -92,9 +96,9 @@ def show_cmd(run_id: int, db: str | None, as_json: bool) -> int:
     return 0
 
 
-def _row(obj: object) -> dict:
-    """A stored row as a plain mapping of its columns."""
-    return {c.key: getattr(obj, c.key) for c in obj.__table__.columns}  # type: ignore[attr-defined]
+def _row(obj: Base) -> dict:
+    """A stored row (a Run, Readout, PlateQC or Fit) as a plain mapping of its columns."""
+    return {c.key: getattr(obj, c.key) for c in obj.__table__.columns}
 
 
 def _g(x: object, spec: str = ".3g") -> str:
