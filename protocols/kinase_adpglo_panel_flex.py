@@ -51,7 +51,7 @@ metadata = {
     'author': 'labkit',
     'description': 'Entrectinib IC50 against TRKA, TRKB, TRKC, ROS1 and ALK (ADP-Glo luminescence, 384-well, white).',
     'source': 'labkit protocol',
-    'layoutSha256': '11eac46bea505482d87333576b1dd05e2d69be4c9e7168967daa9f0882697783',
+    'layoutSha256': '7a3558ec9e93deda55cd9b13afcd9a0e8b910311fa4b77fc1c131c4c31c0dd4a',
     'tipPolicy': 'per_step',
 }
 requirements = {'robotType': 'Flex', 'apiLevel': '2.20'}
@@ -61,14 +61,14 @@ LIQUIDS = {
     'Kinase buffer': {'description': 'kinase reaction buffer (e.g. 40 mM Tris pH 7.5, 20 mM MgCl2, 0.1 mg/mL BSA, 50 µM DTT; Promega TM313)', 'color': '#ff7f0e', 'composition': {'buffer': 1.0}},
     'ADP-Glo Reagent': {'description': 'ADP-Glo™ Reagent at room temperature (stops the reaction, depletes the ATP left)', 'color': '#2ca02c', 'composition': {'adp_glo': 1.0}},
     'Kinase Detection Reagent': {'description': 'Kinase Detection Reagent (Kinase Detection Buffer + Substrate, reconstituted) at room temperature', 'color': '#d62728', 'composition': {'kinase_detection': 1.0}},
-    'TRKA kinase + poly(Glu4-Tyr) mix': {'description': 'TRKA 2.5 nM + poly(Glu4-Tyr) 50 uM in kinase buffer (2.5× the final 1 nM / 20 uM); keep on ice', 'color': '#9467bd', 'composition': {'enzyme:TRKA': 2.5e-09, 'substrate': 5e-05, 'buffer': 1.0}},
+    'TRKA kinase + poly(Glu4-Tyr) mix': {'description': 'TRKA 1.25 nM + poly(Glu4-Tyr) 50 uM in kinase buffer (2.5× the final 500 pM / 20 uM); keep on ice', 'color': '#9467bd', 'composition': {'enzyme:TRKA': 1.25e-09, 'substrate': 5e-05, 'buffer': 1.0}},
     'No-enzyme control: poly(Glu4-Tyr) 50 uM': {'description': 'poly(Glu4-Tyr) 50 uM in kinase buffer, no kinase (100 % inhibition control)', 'color': '#8c564b', 'composition': {'substrate': 5e-05, 'buffer': 1.0}},
     'ATP start mix': {'description': 'ultrapure ATP 25 uM in kinase buffer (2.5× the final 10 uM, at Km(ATP))', 'color': '#e377c2', 'composition': {'atp': 2.5e-05, 'buffer': 1.0}},
-    'TRKB kinase + poly(Glu4-Tyr) mix': {'description': 'TRKB 250 pM + poly(Glu4-Tyr) 50 uM in kinase buffer (2.5× the final 100 pM / 20 uM); keep on ice', 'color': '#7f7f7f', 'composition': {'enzyme:TRKB': 2.5e-10, 'substrate': 5e-05, 'buffer': 1.0}},
-    'TRKC kinase + poly(Glu4-Tyr) mix': {'description': 'TRKC 250 pM + poly(Glu4-Tyr) 50 uM in kinase buffer (2.5× the final 100 pM / 20 uM); keep on ice', 'color': '#bcbd22', 'composition': {'enzyme:TRKC': 2.5e-10, 'substrate': 5e-05, 'buffer': 1.0}},
-    'ROS1 kinase + IGF1Rtide mix': {'description': 'ROS1 250 pM + IGF1Rtide 50 uM in kinase buffer (2.5× the final 100 pM / 20 uM); keep on ice', 'color': '#17becf', 'composition': {'enzyme:ROS1': 2.5e-10, 'substrate': 5e-05, 'buffer': 1.0}},
+    'TRKB kinase + poly(Glu4-Tyr) mix': {'description': 'TRKB 125 pM + poly(Glu4-Tyr) 50 uM in kinase buffer (2.5× the final 50 pM / 20 uM); keep on ice', 'color': '#7f7f7f', 'composition': {'enzyme:TRKB': 1.25e-10, 'substrate': 5e-05, 'buffer': 1.0}},
+    'TRKC kinase + poly(Glu4-Tyr) mix': {'description': 'TRKC 125 pM + poly(Glu4-Tyr) 50 uM in kinase buffer (2.5× the final 50 pM / 20 uM); keep on ice', 'color': '#bcbd22', 'composition': {'enzyme:TRKC': 1.25e-10, 'substrate': 5e-05, 'buffer': 1.0}},
+    'ROS1 kinase + IGF1Rtide mix': {'description': 'ROS1 125 pM + IGF1Rtide 50 uM in kinase buffer (2.5× the final 50 pM / 20 uM); keep on ice', 'color': '#17becf', 'composition': {'enzyme:ROS1': 1.25e-10, 'substrate': 5e-05, 'buffer': 1.0}},
     'No-enzyme control: IGF1Rtide 50 uM': {'description': 'IGF1Rtide 50 uM in kinase buffer, no kinase (100 % inhibition control)', 'color': '#aec7e8', 'composition': {'substrate': 5e-05, 'buffer': 1.0}},
-    'ALK kinase + IGF1Rtide mix': {'description': 'ALK 2.5 nM + IGF1Rtide 50 uM in kinase buffer (2.5× the final 1 nM / 20 uM); keep on ice', 'color': '#ffbb78', 'composition': {'enzyme:ALK': 2.5e-09, 'substrate': 5e-05, 'buffer': 1.0}},
+    'ALK kinase + IGF1Rtide mix': {'description': 'ALK 1.25 nM + IGF1Rtide 50 uM in kinase buffer (2.5× the final 500 pM / 20 uM); keep on ice', 'color': '#ffbb78', 'composition': {'enzyme:ALK': 1.25e-09, 'substrate': 5e-05, 'buffer': 1.0}},
     'entrectinib top 10 uM in DMSO': {'description': 'Prepare by hand: 1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 10 µL of that + 90 µL DMSO = 10 uM; load 20 µL into source well A1', 'color': '#98df8a', 'composition': {'compound:entrectinib': 1e-05, 'solvent:DMSO': 1.0}},
 }
 TRASH = 'A3'

@@ -20,7 +20,7 @@ from labkit.safety import atomic_write_text
 from labkit.virtual import TRUE_IC50
 
 ROOT = Path(__file__).resolve().parents[2]
-SEED_LAYOUTS = ("kinase_panel.yaml", "viability_km12.yaml", "viability_aml_384.yaml")
+SEED_LAYOUTS = ("kinase_panel.yaml", "viability_km12.yaml", "viability_aml_384.yaml", "kinase_adpglo_panel.yaml")
 ROBOTS = ("ot2", "flex")
 
 
@@ -94,9 +94,7 @@ def final_wells(sim, exp) -> pd.DataFrame:
 
 def write_virtual_readout(sim, exp, out: Path, *, seed: int, pipetting_cv: float) -> Path:
     """Write the virtual reader's export of an experiment's plates in a real instrument format."""
-    from labkit.virtual import simulate_readout
-
-    values = simulate_readout(final_wells(sim, exp), exp.assay, seed=seed, pipetting_cv=pipetting_cv)
+    values = exp.assay_kind.virtual_readout(final_wells(sim, exp), exp, seed=seed, pipetting_cv=pipetting_cv)
     out.parent.mkdir(parents=True, exist_ok=True)
     return exp.assay_kind.write_readout(values, out, exp.plates[0].format)
 

@@ -24,8 +24,9 @@ class KinaseAdpGlo(AssayKind):
         formula="% inhibition = 100·(vehicle − x)/(vehicle − no-enzyme) on luminescence (∝ ADP made); curves are "
                 "fitted to % activity = 100 − % inhibition (same IC50)")
     readout_units = frozenset({"rlu", "cps", "lcps", "luminescence", "lum", "counts"})
-    # ~10 % of 10 µM ATP turned into ADP in the vehicle wells; the no-enzyme background is the ADP in the ATP and the
-    # ATP the ADP-Glo Reagent leaves (signal/background ~ 40 with ultrapure ATP: Promega TM313, Zegzouti et al. 2011)
+    # the window at 10 µM ATP: 10 % turned into ADP in the vehicle wells; the no-enzyme background is the ADP in the
+    # ATP and the ATP the ADP-Glo Reagent leaves (S/B ~ 40 with ultrapure ATP: Promega TM313, Zegzouti et al. 2011);
+    # the virtual reader computes each well from its ADP instead (virtual_readout)
     signal = Signal(top=120000.0, bottom=3000.0, empty=40.0, hill=1.0, floor=0.0, unit="RLU")
     active_species = "enzyme:"
     readout_species = (ADP_GLO, DETECTION)
@@ -37,6 +38,14 @@ class KinaseAdpGlo(AssayKind):
         from labkit.assays.kinase_adpglo.plan import plan_adpglo
 
         plan_adpglo(b, exp)
+
+    def virtual_readout(self, final: Any, exp: Any, *, seed: int = 0, pipetting_cv: float = 0.0,
+                        truth: dict[str, float] | None = None) -> Any:
+        """Luminescence from the ADP each well made: Morrison tight binding at the layout's kinase concentration,
+        log-normal and photon-counting noise (labkit.assays.kinase_adpglo.virtual)."""
+        from labkit.assays.kinase_adpglo.virtual import luminescence
+
+        return luminescence(final, exp, seed=seed, pipetting_cv=pipetting_cv, truth=truth)
 
     def write_readout(self, values: Any, out: Path, plate_format: int) -> Path:
         """An EnVision-style luminescence CSV."""
