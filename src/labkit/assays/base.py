@@ -77,6 +77,8 @@ class AssayKind:
             assay-time contents are taken just before the first of them.
         readout_format: a short name of the instrument export the demo writes.
         readout_suffix: the file suffix of that export ('.txt', '.csv').
+        demo_layouts: layout files (in the seed layouts folder) `labkit demo` runs for this kind, after the
+            built-in ones (labkit.demo.SEED_LAYOUTS).
     """
 
     name: ClassVar[str] = ""
@@ -92,6 +94,7 @@ class AssayKind:
     readout_species: ClassVar[tuple[str, ...]] = ()
     readout_format: ClassVar[str] = ""
     readout_suffix: ClassVar[str] = ""
+    demo_layouts: ClassVar[tuple[str, ...]] = ()
 
     # -- plan ----------------------------------------------------------------------------------------------------
     def plan(self, b: Builder, exp: Any) -> None:

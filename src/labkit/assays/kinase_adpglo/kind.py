@@ -32,6 +32,7 @@ class KinaseAdpGlo(AssayKind):
     readout_species = (ADP_GLO, DETECTION)
     readout_format = "EnVision luminescence CSV"
     readout_suffix = ".csv"
+    demo_layouts = ("kinase_adpglo_panel.yaml",)
 
     def plan(self, b: Any, exp: Any) -> None:
         """Dose, kinase mix, ATP start, ADP-Glo Reagent, Kinase Detection Reagent, read."""
