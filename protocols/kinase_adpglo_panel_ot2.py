@@ -37,7 +37,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #  29. ADPGLO-1: start — 2 µL ATP start mix (140 wells), non-contact
 #  30. wait 53.3 min — ADPGLO-1: kinase reaction, 60 min at room temperature from the ATP start to the ADP-Glo
 #      Reagent (this wait 53.3 min + about 6.7 min of start and stop work)
-#  31. ADPGLO-1: stop — 5 µL ADP-Glo Reagent (= the reaction volume), non-contact, in the order of the start
+#  31. ADPGLO-1: stop — 5 µL ADP-Glo Reagent (= the reaction volume), non-contact, in the order and at the pace of
+#      the start
 #  32. wait 40 min — ADPGLO-1: ATP depletion by the ADP-Glo Reagent, 40 min at room temperature (TM313)
 #  33. ADPGLO-1: 10 µL Kinase Detection Reagent (= 2× the reaction volume), non-contact
 #  34. wait 30 min — ADPGLO-1: luminescence develops, 30 min at room temperature (TM313: 30–60 min)
@@ -360,7 +361,7 @@ STEPS = [
         {'tip': None, 'source': ['tubes', 'D2'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B23', 2.0, True], ['plate_1', 'C23', 2.0, True], ['plate_1', 'D23', 2.0, True], ['plate_1', 'E23', 2.0, True], ['plate_1', 'F23', 2.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'delay', 'minutes': 53.3, 'text': 'ADPGLO-1: kinase reaction, 60 min at room temperature from the ATP start to the ADP-Glo Reagent (this wait 53.3 min + about 6.7 min of start and stop work)'},
-    {'op': 'distribute', 'text': 'ADPGLO-1: stop — 5 µL ADP-Glo Reagent (= the reaction volume), non-contact, in the order of the start', 'pipette': 'p20_single_gen2', 'strokes': [
+    {'op': 'distribute', 'text': 'ADPGLO-1: stop — 5 µL ADP-Glo Reagent (= the reaction volume), non-contact, in the order and at the pace of the start', 'pipette': 'p20_single_gen2', 'strokes': [
         {'tip': ['tips_20ul_2', 'D10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 16.0, 'dispense': [['plate_1', 'B2', 5.0, True], ['plate_1', 'C2', 5.0, True], ['plate_1', 'D2', 5.0, True]], 'drop': False},
         {'tip': None, 'source': ['reservoir', 'A3'], 'aspirate_uL': 15.0, 'dispense': [['plate_1', 'E2', 5.0, True], ['plate_1', 'F2', 5.0, True], ['plate_1', 'G2', 5.0, True]], 'drop': False},
         {'tip': None, 'source': ['reservoir', 'A3'], 'aspirate_uL': 15.0, 'dispense': [['plate_1', 'H2', 5.0, True], ['plate_1', 'I2', 5.0, True], ['plate_1', 'J2', 5.0, True]], 'drop': False},

@@ -91,6 +91,31 @@ def test_simulate_and_verify_pass(sims, exp, robot):
     assert by["kinase mix on deck"].total == 5
 
 
+def test_two_96_well_plates_at_tm313_96_well_volumes_verify(tmp_path):
+    """TM313's 96-well volumes (25 µL reaction, 25 µL ADP-Glo Reagent, 50 µL Kinase Detection Reagent) on two
+    plates: each plate is read at its own pause, and the ADP-Glo Reagent keeps the start's pace."""
+    from labkit.simulate import simulate, verify_experiment
+
+    text = LAYOUT.read_text(encoding="utf-8")
+    text = text.replace("volumes: {compound: 1 uL, enzyme_mix: 2 uL, atp_mix: 2 uL, intermediate_solvent: 2 uL, "
+                        "intermediate_diluent: 38 uL}", "volumes: {compound: 5 uL, enzyme_mix: 10 uL, atp_mix: 10 uL}")
+    text = text.replace("  - {id: ADPGLO-1, format: 384, edges: empty, targets: [TRKA, TRKB, TRKC, ROS1, ALK]}",
+                        "  - {id: A96-1, format: 96, targets: [TRKA, TRKB, TRKC]}\n"
+                        "  - {id: A96-2, format: 96, targets: [ROS1, ALK]}")
+    layout = tmp_path / "two96.yaml"
+    layout.write_text(text, encoding="utf-8")
+    e = load_experiment(layout)
+    assert (e.volumes.adp_glo, e.volumes.detection, len(e.plates)) == (25.0, 50.0, 2)
+    path = tmp_path / "two96_flex.py"
+    path.write_text(generate(layout, "flex"), encoding="utf-8")
+    sim = simulate(path, in_process=True)
+    rep = verify_experiment(sim.ledger, e, sim.timeline)
+    assert rep.ok, rep.summary()
+    by = {c.name: c for c in rep.checks}
+    assert 57.0 <= by["reaction time"].low <= by["reaction time"].high <= 63.0
+    assert 30.0 <= by["detection"].low <= by["detection"].high <= 60.0 and by["detection"].total == 140
+
+
 def _verify(text: str, exp, tmp_path: Path):
     from labkit.simulate import simulate, verify_experiment
 

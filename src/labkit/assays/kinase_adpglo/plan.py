@@ -135,8 +135,10 @@ def plan_adpglo(b: Builder, exp) -> None:
         wait_at = len(b.plan.steps)
         b.add(Delay(cond.reaction_min, ""))
         dests = [well_loc(key, w) for w in wells]
+        # at the start's pace (no more wells per aspirate than the start), so every well reacts about as long
         b.distribute(f"{p.id}: stop — {v.adp_glo:g} µL ADP-Glo Reagent (= the reaction volume), non-contact, in the "
-                     "order of the start", stop_pip, b.pool(res, adp_glo), dests, v.adp_glo)
+                     "order and at the pace of the start", stop_pip, b.pool(res, adp_glo), dests, v.adp_glo,
+                     max_per_stroke=b.per_stroke(start_pip, v.atp_mix))
         work = (work_seconds(b, b.plan.steps[start_at:wait_at]) + work_seconds(b, b.plan.steps[wait_at + 1:])) / 2
         wait = round(max(cond.reaction_min - work / 60, 0.0), 1)
         b.plan.steps[wait_at] = Delay(wait, f"{p.id}: kinase reaction, {cond.reaction_min:g} min at room temperature "
