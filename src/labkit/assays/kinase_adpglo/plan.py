@@ -54,10 +54,7 @@ def plan_adpglo(b: Builder, exp) -> None:
     well_vol = v.well
     scale, atp_scale = well_vol / v.enzyme_mix, well_vol / v.atp_mix
     solvent = exp.compounds[0].solvent
-    plates = []
-    for i, p in enumerate(exp.plates):
-        plates.append((p, b.labware(f"plate_{i + 1}", ASSAY_PLATE[p.format],
-                                    label=p.id)))
+    plates = [(p, b.labware(f"plate_{i + 1}", ASSAY_PLATE[p.format], label=p.id)) for i, p in enumerate(exp.plates)]
     res = b.labware("reservoir", RESERVOIR, label="DMSO, kinase buffer, ADP-Glo Reagent, Kinase Detection Reagent")
     tubes = b.labware("tubes", TUBES, label="kinase mixes, no-enzyme mixes, ATP")
     series = DmsoSeries(b, exp, res, "Kinase buffer", "kinase buffer")
