@@ -134,6 +134,7 @@ MUTANTS = {
     "ATP depletion 20 min": (edit_step("ATP depletion", lambda s: s.update(minutes=20.0)), "ATP depletion"),
     "read 90 min after the detection reagent": (
         edit_step("luminescence develops", lambda s: s.update(minutes=90.0)), "detection"),
+    "no read pause after the detection reagent": (drop_step("read luminescence", op="pause"), "detection"),
     "kinase mix into the no-enzyme wells": (source_of("TRKA kinase + poly(Glu4-Tyr) mix", "No-enzyme control"),
                                             "enzyme"),
 }
