@@ -104,9 +104,11 @@ def test_seed_layouts_validate():
             sub = t[t.plate == plate.id]
             if exp.assay == "kinase_radiometric":
                 assert (sub.role == "vehicle").sum() >= 2 and (sub.role == "no_enzyme").sum() >= 2
+            if exp.assay == "kinase_adpglo":
+                assert (sub.role == "vehicle").sum() >= 2 and (sub.role == "positive").sum() >= 2
             if exp.assay == "cell_viability_ctg":
                 assert (sub.role == "vehicle").sum() >= 2 and (sub.role == "blank").sum() >= 2
-    assert kinds == {"kinase_radiometric", "cell_viability_ctg", "dilution_plate"}
+    assert kinds == {"kinase_radiometric", "cell_viability_ctg", "dilution_plate", "kinase_adpglo"}
     assert 384 in formats
 
 

@@ -41,7 +41,7 @@ class KinaseRadiometric(AssayKind):
 
         augment(result, exp)
 
-    def virtual_readout(self, sim: Any, exp: Any, *, seed: int, pipetting_cv: float) -> Any:
+    def virtual_readout_from_run(self, sim: Any, exp: Any, *, seed: int, pipetting_cv: float) -> Any:
         """CPM from Morrison kinetics at each well's ledger [E], [ATP], compound and time-model times."""
         from labkit.assays.kinase_radiometric.virtual import readout
 
