@@ -55,21 +55,22 @@ def augment(result, exp) -> None:
                               enzyme_error=ENZYME_ERROR)
     by = {(f["compound"], f["target"]): f for f in fits.to_dict("records")}
     no_cp = set(exp.non_atp_competitive)
-    extra = {c: [] for c in KI_COLUMNS}
+    extra: dict[str, list] = {c: [] for c in KI_COLUMNS}
     flags_out = []
     for r in res.to_dict("records"):
         f = by.get((r["compound"], r["target"]))
         t = targets.get(r["target"])
         e = t.enzyme if t else np.nan
         ki_ok = f is not None and t is not None and t.km_atp is not None and r["compound"] not in no_cp
-        vals = {"enzyme_M": e, "atp_M": t.atp if t else np.nan,
-                "km_atp_M": t.km_atp if t and t.km_atp is not None else np.nan}
+        molar: dict[str, float] = {}
         for k in ("ki_app", "ki_app_ci_low", "ki_app_ci_high"):
-            vals[f"{k}_M"] = float(f[k]) if f is not None else np.nan
+            molar[k] = float(f[k]) if f is not None else np.nan
         for k in ("ki", "ki_ci_low", "ki_ci_high"):
-            vals[f"{k}_M"] = float(f[k]) if ki_ok else np.nan
-        for k in ("ki_app", "ki_app_ci_low", "ki_app_ci_high", "ki", "ki_ci_low", "ki_ci_high"):
-            vals[f"{k}_nM"] = vals[f"{k}_M"] * 1e9
+            molar[k] = float(f[k]) if ki_ok and f is not None else np.nan
+        vals: dict[str, object] = {"enzyme_M": e, "atp_M": t.atp if t else np.nan,
+                                   "km_atp_M": t.km_atp if t and t.km_atp is not None else np.nan}
+        vals.update({f"{k}_M": v for k, v in molar.items()})
+        vals.update({f"{k}_nM": v * 1e9 for k, v in molar.items()})
         tb = bool(t is not None and np.isfinite(r["ic50_M"]) and tight_binding(r["ic50_M"], r["hill"], e))
         vals["tight_binding"] = tb
         vals["morrison_flags"] = str(f["flags"]) if f is not None else "not_fitted"
