@@ -184,7 +184,12 @@ def test_quiet_prints_the_verdict_only_and_verbose_adds_detail(tmp_path, capsys)
     assert code == 0 and "note: entrectinib: make the top solution" in err
     assert err.rstrip().splitlines()[-1].startswith("labkit protocol: ") and err.rstrip().endswith(" s")
     code, out, err = run(capsys, "protocol", LAYOUTS / "kinase_panel.yaml", "-o", target)
-    assert code == 0 and "note:" not in err and err.strip() == f"wrote {target}"
+    # besides "wrote": only the layout's warnings (kinase_panel: Km(ATP) assumed, not sourced), no notes
+    lines = err.strip().splitlines()
+    assert code == 0 and "note:" not in err and lines[-1] == f"wrote {target}"
+    assert lines[:-1] and all(": warning: " in line for line in lines[:-1]), lines
+    code, out, err = run(capsys, "-q", "protocol", LAYOUTS / "kinase_panel.yaml", "-o", target)
+    assert code == 0 and "warning" not in err
     code, _, err = run(capsys, "-q", "-v", "layout", "schema")
     assert code == 2 and "contradict" in err
 

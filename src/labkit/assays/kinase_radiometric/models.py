@@ -9,7 +9,7 @@ Copeland 2013 ch. 7), Km(ATP) with where it comes from, the ATP concentration (d
 and the substrate with its unit (a polymer such as poly(Glu4-Tyr) in mg/mL, a peptide in µM). `expected` holds a
 compound's expected potency per target (optional): validation warns when it is below 2 × [E].
 
-`Target` is shared by other kinase assay kinds (e.g. an ADP-Glo kind): import it from here.
+`Target` is meant to be shared by other kinase assay kinds: import it from here.
 """
 
 from __future__ import annotations
