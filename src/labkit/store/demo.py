@@ -27,7 +27,7 @@ def record_demo_runs(protocol_run, exp, layout: Path, out: Path, analysis, *, se
         readout = write_virtual_readout(protocol_run.simulation, exp, out / "readouts" / f"{layout.stem}_seed{seed + 10 * k}",
                                         seed=seed + 10 * k, pipetting_cv=pipetting_cv)
         joined = join_layout(read(readout), exp.wells_table(), source=str(readout))
-        runs.append((analyze_joined(joined, exp.assay), readout))
+        runs.append((analyze_joined(joined, exp.assay, experiment=exp), readout))
     store = open_store(db)
     try:
         recorded = [record_result(a, layout=layout, readouts=[r], protocol=protocol, experiment=exp.name, store=store)
