@@ -39,7 +39,7 @@ TROUGH = "nest_1_reservoir_195ml"
 WELLS_96 = tuple(f"{r}{c}" for c in range(1, 13) for r in "ABCDEFGH")
 PIPETTES_CHOICES = ("standard", "96")  # --pipettes: labkit's single/8-channel choice, or the Flex 96-channel
 
-__all__ = ["PIPETTES_CHOICES", "PIPETTE_96", "Stamper", "build96", "check96", "tips_for"]
+__all__ = ["PIPETTES_CHOICES", "PIPETTE_96", "Stamper", "build96", "check96", "tips_for", "unsupported96"]
 
 
 def check96(exp, robot: str) -> None:
@@ -51,6 +51,17 @@ def check96(exp, robot: str) -> None:
             raise PlanError(f"plate {p.id} is a {p.format}-well plate: labkit's 96-channel protocols stamp whole "
                             "96-well plates only (a 384-well plate would need quadrant stamps, which labkit does not "
                             "plan); use --pipettes standard for it", field=f"plates[{i}].format")
+
+
+def unsupported96(exp, robot: str = "flex") -> str:
+    """Why the 96-channel cannot run an experiment ('' when it can)."""
+    try:
+        check96(exp, robot)
+    except PlanError as exc:
+        return exc.message
+    if getattr(exp.assay_kind, "build96", None) is None:
+        return f"the 96-channel pipette is not planned for {exp.assay} layouts"
+    return ""
 
 
 def build96(config, exp):
