@@ -11,8 +11,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #   3. KIN-1: 10 µL kinase + substrate mix (no-enzyme wells: substrate only), non-contact (96-channel stamp)
 #   4. wait 10 min — KIN-1: pre-incubation of compound and kinase, 10 min
 #   5. KIN-1: start — 10 µL hot ATP mix into every well, non-contact (96-channel stamp)
-#   6. wait 38.9 min — KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 38.9 min +
-#      about 1.1 min of rack moves)
+#   6. wait 39 min — KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 39 min + about
+#      1.0 min of rack moves)
 #   7. KIN-1: stop — 25 µL phosphoric acid into every well, non-contact (96-channel stamp)
 #   8. move — RADIOACTIVE: take the empty hot ATP plate of KIN-1 from slot B3 to the radioactive waste
 #   9. move — Put the P81 filter plate for KIN-1 in slot B3
@@ -35,8 +35,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #  22. KIN-2: 10 µL kinase + substrate mix (no-enzyme wells: substrate only), non-contact (96-channel stamp)
 #  23. wait 10 min — KIN-2: pre-incubation of compound and kinase, 10 min
 #  24. KIN-2: start — 10 µL hot ATP mix into every well, non-contact (96-channel stamp)
-#  25. wait 38.9 min — KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 38.9 min +
-#      about 1.1 min of rack moves)
+#  25. wait 39 min — KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 39 min + about
+#      1.0 min of rack moves)
 #  26. KIN-2: stop — 25 µL phosphoric acid into every well, non-contact (96-channel stamp)
 #  27. move — RADIOACTIVE: take the empty hot ATP plate of KIN-2 from slot B3 to the radioactive waste
 #  28. move — Put the P81 filter plate for KIN-2 in slot B3
@@ -140,7 +140,7 @@ STEPS = [
         {'tip': ['tips96_3', 'A1'], 'source': ['hot_1', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, True]], 'drop': True},
     ]},
     {'op': 'move', 'labware': 'tips96_3', 'to': 'B1', 'gripper': True, 'text': ''},
-    {'op': 'delay', 'minutes': 38.9, 'text': 'KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 38.9 min + about 1.1 min of rack moves)'},
+    {'op': 'delay', 'minutes': 39.0, 'text': 'KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 39 min + about 1.0 min of rack moves)'},
     {'op': 'move', 'labware': 'tips96_4', 'to': 'tip_adapter', 'gripper': True, 'text': ''},
     {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into every well, non-contact (96-channel stamp)', 'pipette': 'flex_96channel_1000', 'strokes': [
         {'tip': ['tips96_4', 'A1'], 'source': ['stop_trough', 'A1'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A1', 25.0, True]], 'drop': True},
@@ -189,7 +189,7 @@ STEPS = [
         {'tip': ['tips96_8', 'A1'], 'source': ['hot_2', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A1', 10.0, True]], 'drop': True},
     ]},
     {'op': 'move', 'labware': 'tips96_8', 'to': 'B1', 'gripper': True, 'text': ''},
-    {'op': 'delay', 'minutes': 38.9, 'text': 'KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 38.9 min + about 1.1 min of rack moves)'},
+    {'op': 'delay', 'minutes': 39.0, 'text': 'KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 39 min + about 1.0 min of rack moves)'},
     {'op': 'move', 'labware': 'tips96_9', 'to': 'tip_adapter', 'gripper': True, 'text': ''},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into every well, non-contact (96-channel stamp)', 'pipette': 'flex_96channel_1000', 'strokes': [
         {'tip': ['tips96_9', 'A1'], 'source': ['stop_trough', 'A1'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'A1', 25.0, True]], 'drop': True},

@@ -294,3 +294,15 @@ def test_96_channel_mutant_fails_verification(analyses96, tmp_path):
     report = verify_experiment(replay(analysis, read_liquids(path)), load_experiment(layout), timeline(analysis))
     assert not report.ok
     assert {f.check for f in report.failures} >= {"enzyme", "substrate"}
+
+
+def test_ledger_follows_96_channel_labware_moves(analyses96):
+    """moveLabware (gripper and by hand) moves a labware's slot in the ledger; its wells and label stay."""
+    from labkit.simulate.ledger import read_liquids, replay
+
+    layout = LAYOUTS96[0]
+    ledger = replay(analyses96[layout], read_liquids(_path96(layout)))
+    assert ledger.labware["96-channel tips 6"].slot == "A1"  # onto the adapter for its stamp, and back
+    assert ledger.labware["96-channel tips 1"].slot == "offDeck"  # cleared for the second plate's racks
+    assert ledger.labware["KIN-1 P81 filter"].slot == "offDeck"  # taken to the wash
+    assert ledger.plate("KIN-1 P81 filter")["A1"].volume > 0

@@ -16,7 +16,7 @@ from labkit.errors import PlanError
 from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE
 from labkit.plan.builder import BuildConfig, Builder
 from labkit.plan.common import COMPOUND_ROLES, solvent_species
-from labkit.plan.stamp96 import WELLS_96, Stamper, mix_for
+from labkit.plan.stamp96 import WELLS_96, Stamper
 from labkit.plan.steps import Delay, Plan, SetTemperature
 from labkit.units import si_conc
 
@@ -164,7 +164,7 @@ def build_kinase96(config: BuildConfig, exp) -> Plan:
         s.stamp(f"{p.id}: start — {v.atp_mix:g} µL hot ATP mix into every well, non-contact (96-channel stamp)",
                 racks[2], f"hot_{n + 1}", plate, v.atp_mix, top=True)
         # ATP start -> stop: the drop, two gripper moves of racks, the pick-up and the stop's aspirate and dispense
-        flow = 6.0  # µL/s, the 96-channel's default with 50 µL tips (shared data)
+        flow = b.spec(s.pip).flow_ul_s  # the engine runs the 96-channel at its 1000 µL-tip default (160 µL/s)
         work = (T.DROP_TIP_S + 2 * T.GRIPPER_MOVE_S + T.PICK_UP_TIP_96_S + T.ASPIRATE_S + T.DISPENSE_S
                 + 2 * v.stop / flow + 4 * (T.MOVE_BETWEEN_S + 150.0 / T.GANTRY_MM_S)) / 60
         wait = round(max(cond.reaction_min - work, 0.0), 1)
