@@ -26,23 +26,23 @@ def _plan(path_or_exp, robot="flex"):
     return build_plan(exp, robot, pipettes="96")
 
 
-def test_kinase_plan_is_five_stamps_per_plate_with_racks_moved_onto_the_adapter():
+def test_kinase_plan_is_six_stamps_per_plate_with_racks_moved_onto_the_adapter():
     plan = _plan(KINASE)
     assert [p.name for p in plan.pipettes] == [PIPETTE_96]
     stamps = [s for s in plan.steps if isinstance(s, Transfer)]
-    assert len(stamps) == 5 * 2 and all(len(s.strokes) == 1 and s.nozzles == 0 for s in stamps)
-    assert plan.tips() == 96 * 10
+    assert len(stamps) == 6 * 2 and all(len(s.strokes) == 1 and s.nozzles == 0 for s in stamps)
+    assert plan.tips() == 96 * 10  # the compound stamp keeps the intermediate's tips
     lw = plan.labware_by_key()
     adapter = next(k for k, u in lw.items() if u.load_name == TIP_ADAPTER)
     assert lw[adapter].adapter and lw[adapter].slot
     for i, step in enumerate(plan.steps):
-        if isinstance(step, Transfer):
+        if isinstance(step, Transfer) and step.strokes[0].tip is not None:
             rack = step.strokes[0].tip.labware
             before = [s for s in plan.steps[:i] if isinstance(s, MoveLabware) and s.labware == rack]
             assert before and before[-1].to == adapter and before[-1].gripper
             assert step.strokes[0].tip.well == "A1" and step.strokes[0].source.well == "A1"
     # every full rack is used once: the plan check counts all 96 tips of each pick-up
-    racks = [s.strokes[0].tip.labware for s in stamps]
+    racks = [s.strokes[0].tip.labware for s in stamps if s.strokes[0].tip is not None]
     assert len(set(racks)) == len(racks) and all(lw[r].load_name == tips_for(40.0) for r in racks)
 
 
@@ -55,18 +55,24 @@ def test_kinase_patterned_plates_mirror_the_reaction_plate():
         for well in WELLS_96:
             w = roles[well]
             hot = loads[(f"hot_{n}", well)].liquid
-            inter = loads[(f"inter_{n}", well)].liquid
+            series = loads[(f"series_{n}", well)].liquid
             mix = loads[(f"mixes_{n}", well)].liquid
+            assert loads[(f"inter_{n}", well)].liquid == "Assay buffer"
+            assert loads[(f"inter_{n}", well)].volume == 3 * exp.volumes.intermediate_diluent  # 2 µL -> 6 µL
             if w.role == "empty":
-                assert hot == inter == mix == "Assay buffer"
+                assert hot == mix == "Assay buffer" and series == "DMSO"
             else:
                 assert "radioactive" in hot
-                assert (f"point {w.point + 1} intermediate" in inter) if w.role == "sample" else "Vehicle" in inter
+                assert series.startswith(f"entrectinib point {w.point + 1} ") if w.role == "sample" else \
+                    series == "DMSO"
                 assert (mix.startswith("No-enzyme") if w.role == "positive" else mix.startswith(w.target))
         assert loads[(f"hot_{n}", "A1")].volume == pattern_volume(exp.volumes.atp_mix)
-    # the hot ATP, kinase mixes and intermediates come fresh at each plate's pause
+    # per plate: a pause bringing the DMSO series and buffer, then one bringing the kinase mixes and hot ATP fresh
     pauses = [s for s in plan.steps if isinstance(s, Pause) and s.loads]
-    assert len(pauses) == 2 and all(any("radioactive" in name for name in s.loads) for s in pauses)
+    assert len(pauses) == 4 and [any("radioactive" in name for name in s.loads) for s in pauses] == [False, True] * 2
+    intermediate = next(s for s in plan.steps if isinstance(s, Transfer) and "intermediate —" in s.text)
+    assert intermediate.strokes[0].volume == 6.0 and intermediate.strokes[0].mix_after
+    assert not intermediate.strokes[0].drop  # the compound stamp that follows keeps the tips
 
 
 def test_second_plate_round_clears_the_first_and_loads_fresh_racks():
@@ -76,14 +82,14 @@ def test_second_plate_round_clears_the_first_and_loads_fresh_racks():
     assert sum(1 for k in later if lw[k].load_name == tips_for(40.0)) == 5
     assert all(not lw[k].initial for k in later)
     gone = {s.labware for s in plan.steps if isinstance(s, MoveLabware) and s.to == "offdeck"}
-    assert {"tips96_1", "inter_1", "mixes_1", "hot_1", "plate_1", "filter_1"} <= gone
+    assert {"tips96_1", "inter_1", "series_1", "mixes_1", "hot_1", "plate_1", "filter_1"} <= gone
 
 
 def test_viability_plan_seeds_doses_and_adds_ctg_with_three_racks():
     exp = labkit.load(KM12)
     plan = _plan(exp)
     stamps = [s for s in plan.steps if isinstance(s, Transfer)]
-    assert len(stamps) == 3 and plan.tips() == 3 * 96
+    assert len(stamps) == 4 and plan.tips() == 3 * 96
     seed = stamps[0].strokes[0]
     assert seed.mix_before and seed.volume == exp.volumes.cells
     loads = {(ld.loc.labware, ld.loc.well): ld.liquid for ld in plan.loads}

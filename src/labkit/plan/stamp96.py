@@ -240,3 +240,89 @@ class Stamper:
 def mix_for(volume: float, tip_ul: float) -> tuple[int, float]:
     """A 3× mix of half the well's volume, within the tip."""
     return (3, float(min(tip_ul, max(5.0, math.floor(volume / 2)))))
+
+
+MIN_UL = 5.0  # the 96-channel's smallest volume (default liquid class, shared data)
+COMPOUND_ROLES = ("sample", "reference")
+
+
+@dataclass(frozen=True)
+class Dilution:
+    """The on-deck intermediate dilution: `solvent` µL of the patterned solvent plate into `diluent` µL of buffer or
+    medium per well — the layout's intermediate ratio, scaled up to the 96-channel's 5 µL minimum."""
+
+    scale: int
+    solvent: float
+    diluent: float
+
+    @classmethod
+    def of(cls, exp) -> "Dilution":
+        """The dilution for an experiment's volumes (PlanError if it does not fit the intermediate plate)."""
+        v = exp.volumes
+        k = max(1, math.ceil(MIN_UL / v.intermediate_solvent - 1e-9))
+        d = cls(k, k * v.intermediate_solvent, k * v.intermediate_diluent)
+        cap = LABWARE[PATTERN_PLATE].capacity_ul
+        if d.solvent + d.diluent > cap:
+            raise PlanError(f"the 96-channel's intermediate ({d.solvent:g} µL solvent series into {d.diluent:g} µL, "
+                            f"the layout's ratio scaled to its {MIN_UL:g} µL minimum) overflows a {cap:g} µL well; "
+                            "lower volumes.intermediate_diluent", field="volumes.intermediate_diluent")
+        return d
+
+
+def series_liquids(b: Builder, exp) -> dict[tuple[str, int], str]:
+    """(compound, point) -> the liquid of a patterned solvent-plate well: the point of the solvent series at its
+    source concentration; ('', 0) -> the pure solvent (vehicle)."""
+    from labkit.plan.common import solvent_species
+    from labkit.units import si_conc
+
+    solvent = exp.compounds[0].solvent
+    out = {("", 0): b.liquid(solvent, f"{solvent} (serial-dilution solvent and vehicle)", solvent_species(solvent))}
+    for c in exp.compounds:
+        s = exp.scheme(c)
+        for k, conc in enumerate(s.source):
+            comp = {f"compound:{c.name}": conc}
+            comp.update(solvent_species(c.solvent))
+            out[(c.name, k)] = b.liquid(f"{c.name} point {k + 1} in {c.solvent} {si_conc(conc)}",
+                                        f"{c.name} {si_conc(conc)} in {c.solvent}: point {k + 1} of the 1:"
+                                        f"{c.dilution.factor:g} series from {si_conc(s.source[0])}", comp)
+    return out
+
+
+def series_pattern(exp, plate_id: str, liquids: dict[tuple[str, int], str]) -> dict[str, str]:
+    """Well -> liquid of a plate's patterned solvent plate: each compound well its series point, every other well
+    the pure solvent (controls get the vehicle; empty wells get solvent too, so every tip draws liquid)."""
+    out = {w: liquids[("", 0)] for w in WELLS_96}
+    for w in exp.wells[plate_id]:
+        if w.role in COMPOUND_ROLES:
+            out[w.name] = liquids[(w.compound, w.point)]
+    return out
+
+
+def intermediate_plates(s: "Stamper", exp, plate_id: str, n: int, series: dict[tuple[str, int], str],
+                        diluent: str, diluent_name: str, series_slot: str, inter_slot: str
+                        ) -> tuple[str, str, list[str]]:
+    """Put a plate's patterned solvent plate and a plate prefilled with diluent on the deck: (their keys, and the
+    liquids the operator brings with them)."""
+    from labkit.labware.specs import SOURCE_PLATE
+
+    d = Dilution.of(exp)
+    src, inter = f"series_{n}", f"inter_{n}"
+    s.put(src, SOURCE_PLATE, series_slot, f"{plate_id} series in {exp.compounds[0].solvent} (patterned)")
+    each = round_up(d.solvent * (1 + OVERAGE) + LABWARE[SOURCE_PLATE].dead_ul, 5.0)
+    pattern = series_pattern(exp, plate_id, series)
+    for well in WELLS_96:
+        s.b.load(pattern[well], Loc(src, well), each)
+    s.put(inter, PATTERN_PLATE, inter_slot, f"{plate_id} intermediate (in {diluent_name})")
+    for well in WELLS_96:
+        s.b.load(diluent, Loc(inter, well), d.diluent)
+    return src, inter, list(dict.fromkeys([*pattern.values(), diluent]))
+
+
+def stamp_intermediate(s: "Stamper", exp, plate_id: str, src: str, inter: str, diluent_name: str, rack: str) -> None:
+    """Stamp the solvent series into the diluent, mixed; the tips stay on for the compound stamp that follows (each
+    tip keeps to its own well's compound point)."""
+    d = Dilution.of(exp)
+    tip_ul = float(s.tiprack.rsplit("_", 1)[-1].removesuffix("ul"))
+    s.stamp(f"{plate_id}: intermediate — {d.solvent:g} µL of the solvent series into {d.diluent:g} µL "
+            f"{diluent_name} in every well, mixed (96-channel stamp; the tips stay on for the compound)", rack, src,
+            inter, d.solvent, mix_after=mix_for(d.solvent + d.diluent, tip_ul), keep_tips=True)

@@ -2,11 +2,12 @@
 
 Each assay plate comes to the deck three times (seeding, dosing, read-out) and goes back to the incubator in
 between. Seeding stamps from a patterned cell plate laid out like the assay plate (cell wells: the suspension,
-re-mixed in every well just before the aspirate; blank, edge and empty wells: medium), dosing from a patterned
-intermediate plate (each well its compound point in medium, vehicle and blank wells the vehicle intermediate, other
-wells medium: every well ends at the same medium volume), CellTiter-Glo from a one-trough reservoir with one set of
-tips for all plates (dispensed at the well top, never touching the wells); then the gripper shakes each plate on the
-heater-shaker.
+re-mixed in every well just before the aspirate; blank, edge and empty wells: medium). Dosing: the 96-channel stamps
+a patterned solvent plate (each well its assay well's point of the DMSO series, every other well DMSO) into a plate
+of medium, mixed — the intermediate, laid out like the assay plate — and with the same tips the intermediate onto
+the cells (every well ends at the same medium volume and DMSO fraction). CellTiter-Glo comes from a one-trough
+reservoir with one set of tips for all plates (dispensed at the well top, never touching the wells); then the
+gripper shakes each plate on the heater-shaker.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from __future__ import annotations
 from labkit.errors import PlanError
 from labkit.labware.specs import ASSAY_PLATE, HS_ADAPTER
 from labkit.plan.builder import BuildConfig, Builder
-from labkit.plan.stamp96 import WELLS_96, Stamper, mix_for
+from labkit.plan.stamp96 import (WELLS_96, Stamper, intermediate_plates, mix_for, series_liquids,
+                                 stamp_intermediate)
 from labkit.plan.steps import Delay, Latch, MoveLabware, Plan, Shake
 
 CELL_ROLES = ("sample", "reference", "vehicle")
@@ -22,13 +24,11 @@ DOSED_ROLES = ("sample", "reference", "vehicle", "blank")
 SHAKE_RPM = 500
 # Flex deck (heater-shaker D1, trash bin A3): the 96-channel does not work next to the heater-shaker (C1, D2)
 ADAPTER, SEED_RACK, DOSE_RACK, CTG_RACK = "C2", "A1", "A2", "B1"
-PLATE, SOURCE, CTG = "B2", "C3", "D3"
+PLATE, SOURCE, INTER, CTG = "B2", "C3", "B3", "D3"
 
 
 def build_viability96(config: BuildConfig, exp) -> Plan:
     """The viability plan for the Flex 96-channel (see the module doc)."""
-    from labkit.assays.kinase_radiometric.plan96 import intermediate_liquids, intermediate_pattern
-
     v, cond = exp.volumes, exp.conditions
     if min(v.cells, v.compound, v.ctg) < 5.0:
         raise PlanError("the 96-channel pipette moves 5 µL at least; volumes.cells, compound and ctg must be 5 µL or "
@@ -48,16 +48,17 @@ def build_viability96(config: BuildConfig, exp) -> Plan:
         cells[c.name] = b.liquid(f"{c.name} cells", f"{c.name} ({c.growth}) at {per_ul * 1000:.4g} cells/mL in "
                                  f"medium ({c.cells_per_well} cells in {v.cells:g} µL); keep mixed",
                                  {f"cells:{c.name}": per_ul, "medium": 1.0})
-    inter = intermediate_liquids(b, exp, "medium", {"medium": 1.0})
+    series = series_liquids(b, exp)
     adherent = any(c.growth == "adherent" for c in exp.cell_lines)
     plates = [b.offdeck(f"plate_{i + 1}", ASSAY_PLATE[p.format], label=p.id) for i, p in enumerate(exp.plates)]
     trough = s.trough("ctg_trough", CTG, "CellTiter-Glo", ctg)
     ctg_rack = s.rack(CTG_RACK)
     b.plan.notes += [
-        "96-channel: per assay plate a patterned cell plate (cell wells: the suspension; blank, edge and empty wells: "
-        "medium) and a patterned intermediate plate (each well its compound point in medium, vehicle and blank "
-        "wells the vehicle intermediate, other wells medium), Corning 96 flat, laid out exactly like the assay "
-        "plate; prepare them by hand or with an 8-channel (the deck's liquids give every well and volume)",
+        "96-channel: per assay plate a patterned cell plate (Corning 96 flat; cell wells: the suspension; blank, edge "
+        "and empty wells: medium) and a patterned solvent plate (NEST 96 PCR: each well its assay well's point of "
+        "the DMSO series, every other well DMSO), laid out exactly like the assay plate, and a Corning 96 flat plate "
+        "with medium in every well for the intermediate the robot makes; prepare them by hand or with an 8-channel "
+        "(the deck's liquids give every well and volume)",
         f"96-channel: racks of {tip_ul:g} µL tips in slots {SEED_RACK} (seeding), {DOSE_RACK} (dosing) and "
         f"{CTG_RACK} (CellTiter-Glo, all plates); the gripper moves each onto the Flex 96 tip-rack adapter in slot "
         f"{ADAPTER} (needed for a full 96-tip pick-up) and back",
@@ -86,13 +87,14 @@ def build_viability96(config: BuildConfig, exp) -> Plan:
     # 2. dose
     for n, p in enumerate(exp.plates):
         rack = s.rack(DOSE_RACK)
-        loads = s.pattern(f"inter_{n + 1}", SOURCE, f"{p.id} intermediate (patterned, in medium)",
-                          intermediate_pattern(exp, p.id, inter, medium, DOSED_ROLES), v.compound)
+        src, inter, loads = intermediate_plates(s, exp, p.id, n + 1, series, medium, "medium", SOURCE, INTER)
         s.move_in(plates[n], PLATE, f"Put assay plate {p.id} back in slot {PLATE}")
-        s.pause(f"{p.id}: dosing. Put its patterned intermediate plate in slot {SOURCE} and a full rack of "
-                f"{tip_ul:g} µL tips in slot {DOSE_RACK}; then resume", tuple(loads))
+        s.pause(f"{p.id}: dosing. Put its patterned DMSO-series plate in slot {SOURCE}, a plate with medium in every "
+                f"well in slot {INTER} (see the deck's liquids for every well) and a full rack of {tip_ul:g} µL tips "
+                f"in slot {DOSE_RACK}; then resume", tuple(loads))
+        stamp_intermediate(s, exp, p.id, src, inter, "medium", rack)
         s.stamp(f"{p.id}: dose {v.compound:g} µL intermediate into every well (vehicle and blank wells: solvent in "
-                "medium; 96-channel stamp)", rack, f"inter_{n + 1}", plates[n], v.compound)
+                "medium; 96-channel stamp, the same tips)", rack, inter, plates[n], v.compound)
         s.take_away(plates[n], f"{p.id} dosed: incubate {cond.incubation_h:g} h at 37 °C, 5 % CO2")
     s.pause(f"Dosing done. After the {cond.incubation_h:g} h incubation fill the reservoir in slot {CTG} with "
             "CellTiter-Glo at room temperature and resume", (ctg,))

@@ -1,13 +1,16 @@
-"""The radiometric kinase assay with the Flex 96-channel: one round per reaction plate, five whole-plate stamps.
+"""The radiometric kinase assay with the Flex 96-channel: one round per reaction plate, six whole-plate stamps.
 
-Per plate the operator puts on the deck, fresh: three patterned plates laid out like the reaction plate — the
-compound intermediate in assay buffer, the kinase mixes (no-enzyme wells: substrate only) and the hot ATP — and five
-racks of 50 µL tips; the plate goes on the temperature module. The 96-channel then stamps compound, kinase mix,
-(pre-incubation) hot ATP, (reaction) phosphoric acid stop from a one-trough reservoir, and — once the operator has
-swapped the empty hot plate for the P81 filter plate — the stopped reactions onto the filter plate. Every stamp has
-fresh tips that go to the trash (radiation hygiene: a tip that met hot ATP touches one more well at most); hot ATP
-and stop are dispensed at the well top without touching the reaction. Wells the layout leaves empty get assay buffer
-from every patterned plate (a stamp fills all 96), so nothing hot or enzymatic goes where the layout has nothing.
+Per plate the operator puts on the deck the reaction plate (on the temperature module), its patterned solvent plate
+(each well its assay well's point of the DMSO series, every other well DMSO), a plate with assay buffer in every
+well and five racks of 50 µL tips. The 96-channel stamps the series into the buffer (mixed: the intermediate, laid
+out like the reaction plate) and, with the same tips, the intermediate into the reaction plate. At a second pause
+the operator swaps the solvent plate for the patterned kinase-mix plate (no-enzyme wells: substrate only) and puts
+the patterned hot ATP plate, both fresh from ice; the 96-channel stamps kinase mix, (pre-incubation) hot ATP,
+(reaction) phosphoric acid stop from a one-trough reservoir, and — once the operator has swapped the empty hot plate
+for the P81 filter plate — the stopped reactions onto the filter plate. Every stamp after the compound has fresh
+tips that go to the trash (radiation hygiene: a tip that met hot ATP touches one more well at most); hot ATP and
+stop are dispensed at the well top without touching the reaction. Wells the layout leaves empty get DMSO in buffer,
+assay buffer and stop (a stamp fills all 96), never compound, kinase or hot ATP.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from __future__ import annotations
 from labkit.errors import PlanError
 from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE
 from labkit.plan.builder import BuildConfig, Builder
-from labkit.plan.common import COMPOUND_ROLES, solvent_species
-from labkit.plan.stamp96 import WELLS_96, Stamper
+from labkit.plan.common import COMPOUND_ROLES
+from labkit.plan.stamp96 import WELLS_96, Stamper, intermediate_plates, series_liquids, stamp_intermediate
 from labkit.plan.steps import Delay, Plan, SetTemperature
 from labkit.units import si_conc
 
@@ -27,51 +30,11 @@ HOT = "HOT [γ-33P]ATP mix (radioactive)"
 # it, the patterned plates and the stop trough in front; the filter plate takes the hot plate's slot once it is empty
 ADAPTER, RACKS = "C2", ("A1", "A2", "B1", "B2", "C1")
 INTER, ENZYME, HOT_SLOT, STOP = "D2", "C3", "B3", "D3"
+SERIES = ENZYME  # the solvent plate stands where the kinase-mix plate goes once the intermediate is made
 
 
 def _hot_name(exp, t) -> str:
     return HOT if len({x.atp for x in exp.targets}) == 1 else f"{HOT} {si_conc(t.atp)} ATP"
-
-
-def intermediate_liquids(b: Builder, exp, diluent: str, diluent_species: dict[str, float]) -> dict:
-    """(compound, point) / ('', 0) -> the liquid of a patterned intermediate well: the point in the diluent at the
-    scheme's intermediate concentration and solvent fraction (the vehicle: solvent alone)."""
-    v = exp.volumes
-    frac = v.intermediate_solvent / (v.intermediate_solvent + v.intermediate_diluent)
-    solvent = exp.compounds[0].solvent
-
-    def composition(extra: dict[str, float], solv: str) -> dict[str, float]:
-        comp = dict(extra)
-        for sp, x in solvent_species(solv).items():
-            comp[sp] = comp.get(sp, 0.0) + x * frac
-        for sp, x in diluent_species.items():
-            comp[sp] = comp.get(sp, 0.0) + x * (1 - frac)
-        return comp
-
-    out = {("", 0): b.liquid(f"Vehicle intermediate: {frac:.3g} {solvent} in {diluent}",
-                             f"{solvent} {v.intermediate_solvent:g} µL + {diluent} {v.intermediate_diluent:g} µL, as "
-                             "the compound intermediates are made", composition({}, solvent))}
-    for c in exp.compounds:
-        s = exp.scheme(c)
-        for k, conc in enumerate(s.intermediate):
-            out[(c.name, k)] = b.liquid(
-                f"{c.name} point {k + 1} intermediate {si_conc(conc)}",
-                f"{c.name} {si_conc(conc)} in {diluent} ({frac:.3g} {c.solvent}): {v.intermediate_solvent:g} µL of "
-                f"the {si_conc(s.source[k])} {c.solvent} series + {v.intermediate_diluent:g} µL {diluent}",
-                composition({f"compound:{c.name}": conc}, c.solvent))
-    return out
-
-
-def intermediate_pattern(exp, plate_id: str, liquids: dict, filler: str, roles: tuple[str, ...]) -> dict[str, str]:
-    """Well -> liquid of a plate's patterned intermediate: each dosed well its compound point (controls the
-    vehicle), every other well the filler."""
-    out = {w: filler for w in WELLS_96}
-    for w in exp.wells[plate_id]:
-        if w.role in COMPOUND_ROLES:
-            out[w.name] = liquids[(w.compound, w.point)]
-        elif w.role in roles:
-            out[w.name] = liquids[("", 0)]
-    return out
 
 
 def build_kinase96(config: BuildConfig, exp) -> Plan:
@@ -93,7 +56,7 @@ def build_kinase96(config: BuildConfig, exp) -> Plan:
                       {"buffer": 1.0})
     stop = b.liquid("Stop: 3 % phosphoric acid", "3 % (v/v) H3PO4 in water; stops the reaction and binds the "
                     "phosphopeptide to the P81 paper", {"stop": 1.0})
-    inter = intermediate_liquids(b, exp, "assay buffer", {"buffer": 1.0})
+    series = series_liquids(b, exp)
     enzyme_mix, blank_mix, hot_mix = {}, {}, {}
     for t in exp.targets:
         enzyme_mix[t.name] = b.liquid(
@@ -118,10 +81,11 @@ def build_kinase96(config: BuildConfig, exp) -> Plan:
                enumerate(exp.plates)]
     b.plan.notes += [
         "96-channel: every reagent that differs between wells comes from a plate laid out exactly like its reaction "
-        "plate (Corning 96 flat): per reaction plate an intermediate plate (each well holds its assay well's compound "
-        "point in assay buffer, vehicle and no-enzyme wells the vehicle intermediate), a kinase-mix plate "
-        "(no-enzyme wells: substrate only) and a hot ATP plate; wells the layout leaves empty hold assay buffer. "
-        "Prepare them by hand or with an 8-channel; the deck's liquids give every well and volume",
+        "plate: per reaction plate a solvent plate (NEST 96 PCR: each well its assay well's point of the DMSO "
+        "series, every other well DMSO), a kinase-mix plate (Corning 96 flat; no-enzyme wells: substrate only) and a "
+        "hot ATP plate; wells the layout leaves empty hold assay buffer. Prepare them by hand or with an 8-channel; "
+        "the deck's liquids give every well and volume. Also per plate a Corning 96 flat plate with assay buffer in "
+        "every well, for the intermediate the robot makes",
         f"96-channel: {len(RACKS)} racks of 50 µL tips per reaction plate, put in slots {', '.join(RACKS)}; the "
         f"gripper moves each onto the Flex 96 tip-rack adapter in slot {ADAPTER} (needed for a full 96-tip pick-up) "
         "and back, empty",
@@ -142,19 +106,21 @@ def build_kinase96(config: BuildConfig, exp) -> Plan:
                 hot_of[name] = hot_mix[t]
                 if w.target:
                     mix_of[name] = blank_mix[t] if w.role in ("positive", "blank") else enzyme_mix[t]
-        key = f"inter_{n + 1}"
-        loads = s.pattern(key, INTER, f"{p.id} intermediate (patterned, in assay buffer)",
-                          intermediate_pattern(exp, p.id, inter, buffer, ASSAY_ROLES), v.compound)
-        loads += s.pattern(f"mixes_{n + 1}", ENZYME, f"{p.id} kinase mixes (patterned)", mix_of, v.enzyme_mix)
-        loads += s.pattern(f"hot_{n + 1}", HOT_SLOT, f"HOT: {p.id} [γ-33P]ATP (patterned, radioactive)", hot_of,
-                           v.atp_mix)
+        src, key, loads = intermediate_plates(s, exp, p.id, n + 1, series, buffer, "assay buffer", SERIES, INTER)
         plate = s.put_on(f"plate_{n + 1}", ASSAY_PLATE[p.format], temp, p.id)
         s.pause(f"{p.id}: put the empty reaction plate {p.id} on the temperature module ({cond.temperature_c:g} °C), "
-                f"its patterned plates — intermediate in slot {INTER}, kinase mixes in {ENZYME} and hot ATP in "
-                f"{HOT_SLOT}, mixes and ATP fresh from ice (see the deck's liquids for every well) — and "
-                f"{len(RACKS)} full racks of 50 µL tips in slots {', '.join(RACKS)}; then resume", tuple(loads))
-        s.stamp(f"{p.id}: {v.compound:g} µL compound intermediate into every well (96-channel stamp)", racks[0], key,
-                plate, v.compound)
+                f"its patterned DMSO-series plate in slot {SERIES}, a plate with assay buffer in every well in slot "
+                f"{INTER} (see the deck's liquids for every well) and {len(RACKS)} full racks of 50 µL tips in slots "
+                f"{', '.join(RACKS)}; then resume", tuple(loads))
+        stamp_intermediate(s, exp, p.id, src, key, "assay buffer", racks[0])
+        s.stamp(f"{p.id}: {v.compound:g} µL compound intermediate into every well (96-channel stamp, the same tips)",
+                racks[0], key, plate, v.compound)
+        mixes = s.pattern(f"mixes_{n + 1}", ENZYME, f"{p.id} kinase mixes (patterned)", mix_of, v.enzyme_mix)
+        mixes += s.pattern(f"hot_{n + 1}", HOT_SLOT, f"HOT: {p.id} [γ-33P]ATP (patterned, radioactive)", hot_of,
+                           v.atp_mix)
+        s.pause(f"{p.id}: put its patterned kinase-mix plate in slot {ENZYME} and its patterned hot ATP plate in "
+                f"slot {HOT_SLOT}, both fresh from ice (see the deck's liquids for every well); then resume",
+                tuple(mixes))
         s.stamp(f"{p.id}: {v.enzyme_mix:g} µL kinase + substrate mix (no-enzyme wells: substrate only), "
                 "non-contact (96-channel stamp)", racks[1], f"mixes_{n + 1}", plate, v.enzyme_mix, top=True)
         if cond.preincubation_min > 0:
