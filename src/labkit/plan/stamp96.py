@@ -5,10 +5,11 @@ every reagent goes into every well in one aspirate and one dispense (a "stamp").
 96-channel protocols therefore ask of the operator:
 
 * **Patterned source plates.** A stamp copies a source plate well for well, so every liquid that differs between
-  wells comes from a plate laid out exactly like the assay plate (a Corning 96 flat plate): the compound
-  intermediate (each well holds its assay well's compound point, vehicle wells the solvent-in-buffer, every other
-  well plain buffer or medium), the kinase mixes and the hot ATP (kinase assay) and the cell suspension (viability).
-  The operator (or an 8-channel run) prepares them; the protocol's liquids list every well and volume.
+  wells comes from a plate laid out exactly like the assay plate: the DMSO series (each well its assay well's point,
+  every other well DMSO), the kinase mixes and the hot ATP (kinase assay) and the cell suspension (viability). The
+  operator (or an 8-channel run) prepares them; the protocol's liquids list every well and volume. The robot makes
+  the intermediate from the DMSO series and a plate of buffer or medium (`intermediate_plates`,
+  `stamp_intermediate`: the layout's ratio scaled to the 5 µL minimum), so it mirrors the assay plate well for well.
 * **Tip racks on the Flex 96 tip-rack adapter.** A full 96-tip pick-up needs the rack on
   `opentrons_flex_96_tiprack_adapter` (the Opentrons analysis refuses it otherwise). Fresh racks stand in deck
   slots; the gripper puts each on the adapter for its stamp and back into its slot, empty, after it.
