@@ -188,3 +188,18 @@ def test_any_kinase_layout_plans_and_hot_atp_goes_only_into_assay_wells(points, 
     for n, p in enumerate(exp.plates, 1):
         assay = {w.name for w in exp.wells[p.id] if w.role not in ("empty", "buffer")}
         assert {w for lab, w in hot if lab == f"hot_{n}"} == assay
+
+
+def test_96_nozzles_map_onto_every_plate_well_and_into_one_trough():
+    """The ledger's nozzle geometry for the 96-channel with all nozzles: A1 of a 96-well plate puts each nozzle
+    over its own well; every nozzle over a one-trough reservoir lands in its one well."""
+    from opentrons_shared_data.labware import load_definition
+
+    from labkit.simulate.nozzles import active_nozzles, nozzle_wells
+
+    primary, nozzles = active_nozzles(96, {"style": "ALL"})
+    plate = nozzle_wells(dict(load_definition("corning_96_wellplate_360ul_flat", 2)), "A1", primary, nozzles)
+    assert sorted(plate) == sorted(WELLS_96)
+    assert plate[nozzles.index((7, 11))] == "H12"
+    trough = nozzle_wells(dict(load_definition("nest_1_reservoir_195ml", 2)), "A1", primary, nozzles)
+    assert trough == ["A1"] * 96
