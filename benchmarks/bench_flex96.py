@@ -36,17 +36,23 @@ def _robot_cost():
     return None
 
 
-def measure(layout: str, pipettes: str, rc, tmp: Path) -> dict:
-    """robot_cost of the layout's Flex protocol (pipettes 'standard' or '96'), plus labkit's tip count."""
+MORE_KINASE = "  - {{id: KIN-{i}, format: 96, targets: [TRKA, TRKB, TRKC]}}\n"  # kinase_panel's plates list ends it
+
+
+def measure(layout: str, pipettes: str, rc, tmp: Path, plates: int = 0) -> dict:
+    """robot_cost of the layout's Flex protocol (pipettes 'standard' or '96'), plus labkit's tip count; plates > 2
+    adds KIN-1-like plates to kinase_panel until there are that many."""
     import labkit
     from labkit.simulate.opentrons_run import analyze_protocol
 
-    protocol = labkit.load(ROOT / "layouts" / f"{layout}.yaml").protocol("flex", pipettes=pipettes)
-    path = protocol.write(tmp / f"{layout}_{pipettes}.py")
+    text = (ROOT / "layouts" / f"{layout}.yaml").read_text(encoding="utf-8")
+    text += "".join(MORE_KINASE.format(i=i) for i in range(3, plates + 1))
+    protocol = labkit.parse(text, f"{layout} ({plates or 'seed'} plates)").protocol("flex", pipettes=pipettes)
+    path = protocol.write(tmp / f"{layout}_{pipettes}_{plates}.py")
     analysis = analyze_protocol(path, in_process=True)
     if analysis.get("errors"):
         raise RuntimeError(f"{path.name}: the Opentrons analysis failed: {analysis['errors'][0]}")
-    out = tmp / f"{layout}_{pipettes}.json"
+    out = tmp / f"{layout}_{pipettes}_{plates}.json"
     out.write_text(json.dumps(analysis), encoding="utf-8")
     return dict(rc.cost(str(out)), plan_tips=protocol.plan.tips())
 
@@ -77,6 +83,11 @@ def main() -> int:
                         if not ok:
                             failed.append(layout)
                 print(line, flush=True)
+        two = measure("kinase_panel", "96", rc, Path(tmp))
+        eight = measure("kinase_panel", "96", rc, Path(tmp), plates=8)
+        print(f"kinase_panel on the 96-channel, deck s per plate: 2 plates {two['deck_s'] / 2:.1f}, 8 plates "
+              f"{eight['deck_s'] / 8:.1f} ({eight['deck_s'] / 8 / (two['deck_s'] / 2):.2f}× the 2-plate figure; "
+              f"{eight['tips']} tips)")
     return 1 if failed else 0
 
 
