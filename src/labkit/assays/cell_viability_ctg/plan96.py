@@ -34,6 +34,8 @@ def build_viability96(config: BuildConfig, exp) -> Plan:
         raise PlanError("the 96-channel pipette moves 5 µL at least; volumes.cells, compound and ctg must be 5 µL or "
                         "more", field="volumes")
     b = Builder(config)
+    if b.robot.heater_shaker_slot is None:
+        raise PlanError(f"the 96-channel viability plan needs a heater-shaker slot, which the {b.robot.key} deck has not")
     hs = b.module("hs", "heaterShakerModuleV1", b.robot.heater_shaker_slot)
     adapter = b.adapter("hs_adapter_1", HS_ADAPTER[ASSAY_PLATE[96]], hs)
     s = Stamper(b, max(v.cells, v.compound, v.ctg), ADAPTER)
