@@ -52,6 +52,9 @@ def check96(exp, robot: str) -> None:
             raise PlanError(f"plate {p.id} is a {p.format}-well plate: labkit's 96-channel protocols stamp whole "
                             "96-well plates only (a 384-well plate would need quadrant stamps, which labkit does not "
                             "plan); use --pipettes standard for it", field=f"plates[{i}].format")
+    why = exp.problems96() if hasattr(exp, "problems96") else ""  # what the layout's own kind cannot stamp
+    if why:
+        raise PlanError(why)
 
 
 def unsupported96(exp, robot: str = "flex") -> str:

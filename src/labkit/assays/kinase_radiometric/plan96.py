@@ -15,6 +15,7 @@ assay buffer and stop (a stamp fills all 96), never compound, kinase or hot ATP.
 
 from __future__ import annotations
 
+from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
 from labkit.errors import PlanError
 from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE
 from labkit.plan.builder import BuildConfig, Builder
@@ -23,7 +24,7 @@ from labkit.plan.stamp96 import WELLS_96, Stamper, intermediate_plates, series_l
 from labkit.plan.steps import Delay, Plan, SetTemperature
 from labkit.units import si_conc
 
-CONTROL_ROLES = ("vehicle", "positive", "blank")
+CONTROL_ROLES = ("vehicle", "no_enzyme", "positive", "blank")
 ASSAY_ROLES = COMPOUND_ROLES + CONTROL_ROLES
 HOT = "HOT [γ-33P]ATP mix (radioactive)"
 # Flex deck (temperature module D1, trash bin A3): the tip-rack adapter in the middle, five racks behind and beside
@@ -60,12 +61,12 @@ def build_kinase96(config: BuildConfig, exp) -> Plan:
     for t in exp.targets:
         enzyme_mix[t.name] = b.liquid(
             f"{t.name} kinase + {t.substrate} mix",
-            f"{t.name} {si_conc(t.enzyme * scale)} + {t.substrate} {si_conc(t.substrate_conc * scale)} in assay "
-            f"buffer ({scale:g}× the final {si_conc(t.enzyme)} / {si_conc(t.substrate_conc)}); keep on ice",
+            f"{t.name} {si_conc(t.enzyme * scale)} + {t.substrate} {t.substrate_text(scale)} in assay "
+            f"buffer ({scale:g}× the final {si_conc(t.enzyme)} / {t.substrate_text()}); keep on ice",
             {f"enzyme:{t.name}": t.enzyme * scale, "substrate": t.substrate_conc * scale, "buffer": 1.0})
         blank_mix[t.name] = b.liquid(
-            f"No-enzyme control: {t.substrate} {si_conc(t.substrate_conc * scale)}",
-            f"{t.substrate} {si_conc(t.substrate_conc * scale)} in assay buffer, no kinase (100 % inhibition "
+            f"No-enzyme control: {t.substrate} {t.substrate_text(scale)}",
+            f"{t.substrate} {t.substrate_text(scale)} in assay buffer, no kinase (100 % inhibition "
             "control)", {"substrate": t.substrate_conc * scale, "buffer": 1.0})
     for t in exp.targets:
         hot_mix[t.name] = b.liquid(
@@ -104,7 +105,7 @@ def build_kinase96(config: BuildConfig, exp) -> Plan:
                 t = w.target or first_target
                 hot_of[name] = hot_mix[t]
                 if w.target:
-                    mix_of[name] = blank_mix[t] if w.role in ("positive", "blank") else enzyme_mix[t]
+                    mix_of[name] = blank_mix[t] if w.role in NO_ENZYME_ROLES else enzyme_mix[t]
         src, key, loads = intermediate_plates(s, exp, p.id, n + 1, series, buffer, "assay buffer", SERIES, INTER)
         plate = s.put_on(f"plate_{n + 1}", ASSAY_PLATE[p.format], temp, p.id)
         s.pause(f"{p.id}: put the empty reaction plate {p.id} on the temperature module ({cond.temperature_c:g} °C), "
