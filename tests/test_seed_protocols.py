@@ -270,7 +270,19 @@ def test_96_channel_fills_empty_wells_with_buffer_only(analyses96, layout):
                 (plate.id, w, species)
 
 
-def test_96_channel_mutant_fails_verification(analyses96, tmp_path):
+@pytest.fixture(scope="module")
+def kinase96(tmp_path_factory):
+    """The seed kinase design's 96-channel protocol (the shipped panel's total-counts wells are refused) and its
+    in-process analysis."""
+    from labkit.simulate.opentrons_run import analyze_protocol
+
+    layout = ROOT / "tests" / "data" / "kinase" / "kinase_panel_old.yaml"
+    path = tmp_path_factory.mktemp("kinase96") / "kinase_panel_old_flex96.py"
+    path.write_text(generate(layout, "flex", pipettes="96"), encoding="utf-8")
+    return layout, path, analyze_protocol(path, in_process=True)
+
+
+def test_96_channel_mutant_fails_verification(kinase96, tmp_path):
     """A 96-channel protocol whose kinase-mix stamp is skipped (its stroke removed) analyses but fails verify."""
     import ast
 
@@ -279,8 +291,8 @@ def test_96_channel_mutant_fails_verification(analyses96, tmp_path):
     from labkit.simulate.opentrons_run import analyze_protocol
     from labkit.simulate.verify import verify_experiment
 
-    layout = LAYOUTS96[0]
-    text = _path96(layout).read_text(encoding="utf-8")
+    layout, proto, _analysis = kinase96
+    text = proto.read_text(encoding="utf-8")
     tree = ast.parse(text)
     node = next(n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "STEPS")
     steps = ast.literal_eval(node.value)
@@ -297,12 +309,12 @@ def test_96_channel_mutant_fails_verification(analyses96, tmp_path):
     assert {f.check for f in report.failures} >= {"enzyme", "substrate"}
 
 
-def test_ledger_follows_96_channel_labware_moves(analyses96):
+def test_ledger_follows_96_channel_labware_moves(kinase96):
     """moveLabware (gripper and by hand) moves a labware's slot in the ledger; its wells and label stay."""
     from labkit.simulate.ledger import read_liquids, replay
 
-    layout = LAYOUTS96[0]
-    ledger = replay(analyses96[layout], read_liquids(_path96(layout)))
+    _layout, proto, analysis = kinase96
+    ledger = replay(analysis, read_liquids(proto))
     assert ledger.labware["96-channel tips 6"].slot == "A1"  # onto the adapter for its stamp, and back
     assert ledger.labware["96-channel tips 1"].slot == "offDeck"  # cleared for the second plate's racks
     assert ledger.labware["KIN-1 P81 filter"].slot == "offDeck"  # taken to the wash

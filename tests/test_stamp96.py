@@ -66,7 +66,8 @@ def test_kinase_patterned_plates_mirror_the_reaction_plate():
                 assert "radioactive" in hot
                 assert series.startswith(f"entrectinib point {w.point + 1} ") if w.role == "sample" else \
                     series == "DMSO"
-                assert (mix.startswith("No-enzyme") if w.role == "positive" else mix.startswith(w.target))
+                # the fixture's old name 'positive' is read as no_enzyme
+                assert (mix.startswith("No-enzyme") if w.role == "no_enzyme" else mix.startswith(w.target))
         assert loads[(f"hot_{n}", "A1")].volume == pattern_volume(exp.volumes.atp_mix)
     # per plate: a pause bringing the DMSO series and buffer, then one bringing the kinase mixes and hot ATP fresh
     pauses = [s for s in plan.steps if isinstance(s, Pause) and s.loads]
