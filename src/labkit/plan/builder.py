@@ -7,6 +7,7 @@ deck (plan.deck.Deck), the tip racks (plan.tips.TipRacks) and the reagents (plan
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from labkit.errors import PlanError
@@ -62,6 +63,11 @@ def per_stroke(spec: PipetteSpec, volume: float) -> int:
     """Wells one aspirate of a pipette's multi-dispense feeds (volume each, plus its disposal volume)."""
     n = max(1, int((spec.max_ul - spec.disposal_ul + 1e-9) // volume))
     return 1 if volume + spec.disposal_ul > spec.max_ul else n
+
+
+def strokes_for(volume: float, max_ul: float) -> int:
+    """Strokes a volume takes with a pipette of this maximum (more than one above it, split evenly)."""
+    return max(1, math.ceil(volume / max_ul - 1e-9))
 
 
 class Pool:
@@ -210,6 +216,9 @@ class Builder:
             return source.take_rows(volume, list(range(p - k + 1, p + 1)), p)
         if isinstance(source, Pool):
             return source.take(volume * (noz or spec.channels))
+        liquid = self.reagents.wells.get(source)
+        if liquid is not None and self._is_reservoir(source):  # an operator-loaded reservoir well: spread the
+            return self.pool(source.labware, liquid).take(volume * (noz or spec.channels))  # liquid over more wells
         return source
 
     def reservoir_well(self, labware: str, liquid: str, new: bool = False) -> Loc:
@@ -284,15 +293,23 @@ class Builder:
         noz = self.nozzles(pip, nozzles)
         active = noz or self.spec(pip).channels
         strokes = []
-        for i, (src, dst, vol) in enumerate(moves):
+        max_ul = self.spec(pip).max_ul
+        for i, (src0, dst, vol0) in enumerate(moves):
             first, last = i == 0, i == len(moves) - 1
-            tip = self.tip(pip, noz) if (new_tip == "always" or first) else None
-            strokes = self._flush(Transfer, text, pip, strokes, noz)
-            src = self._source(src, vol, dst, pip, noz)
-            st = Stroke(src, vol, (Disp(dst, vol, top),), tip, mix_before, mix_after, "",
-                        new_tip == "always" or last, mix_rate if (mix_before or mix_after) else 1.0)
-            strokes.append(st)
-            self._count_draw(st, active, pip, noz)
+            parts = strokes_for(vol0, max_ul)  # above the pipette's maximum: several strokes, one tip
+            for j in range(parts):
+                vol = vol0 / parts
+                tip = self.tip(pip, noz) if j == 0 and (new_tip == "always" or first) else None
+                strokes = self._flush(Transfer, text, pip, strokes, noz)
+                src = self._source(src0, vol, dst, pip, noz)
+                end = j == parts - 1
+                mix_a = mix_after if end else None
+                mix_b = mix_before if j == 0 else None
+                st = Stroke(src, round(vol, 6) if parts > 1 else vol, (Disp(dst, round(vol, 6) if parts > 1 else vol,
+                                                                             top),), tip, mix_b, mix_a, "",
+                            end and (new_tip == "always" or last), mix_rate if (mix_b or mix_a) else 1.0)
+                strokes.append(st)
+                self._count_draw(st, active, pip, noz)
         self.add(Transfer(text, pip, tuple(strokes), noz))
 
     def distribute(self, text: str, pip: str, source: "Loc | Pool", dests: list[Loc], volume: float, *,
@@ -307,6 +324,10 @@ class Builder:
         noz = self.nozzles(pip, nozzles)
         active = noz or spec.channels
         disposal = spec.disposal_ul
+        parts = strokes_for(volume, spec.max_ul)
+        if parts > 1:  # above the pipette's maximum: each well gets `parts` equal dispenses
+            dests = [d for d in dests for _ in range(parts)]
+            volume = round(volume / parts, 6)
         n = self.per_stroke(pip, volume)
         if max_per_stroke:
             n = min(n, max_per_stroke)
@@ -346,8 +367,8 @@ class Builder:
             return "large"
         if s.min_ul <= volume <= s.max_ul:
             return "small"
-        if lg.min_ul <= volume <= lg.max_ul:
-            return "large"
+        if lg.min_ul <= volume:
+            return "large"  # above its maximum: split into several strokes (transfer, distribute)
         raise PlanError(f"{volume:g} µL is outside the range of the {self.robot.robot_type} pipettes "
                         f"({s.name} {s.min_ul:g}–{s.max_ul:g} µL, {lg.name} {lg.min_ul:g}–{lg.max_ul:g} µL)")
 
