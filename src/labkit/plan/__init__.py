@@ -26,12 +26,13 @@ def build_plan(exp: Any, robot: str, *, sha256: str = "", tip_policy: str = "per
                multichannel: bool = True) -> Plan:
     """The checked liquid-handling plan of an experiment for a robot ('ot2' | 'flex'); multichannel=False keeps
     to single-channel pipettes. The experiment's assay kind builds it (labkit.assays)."""
+    from labkit.plan.batches import build_batched
     from labkit.plan.builder import BuildConfig
     from labkit.plan.checks import check_plan
 
     check_protocol_formats(exp)
     config = BuildConfig(robot, exp.name, exp.description or exp.name, exp.assay, sha256, tip_policy, multichannel)
-    plan = exp.assay_kind.build(config, exp)
+    plan = build_batched(exp.assay_kind, config, exp)  # in batches when the plates do not fit one deck
     if check:
         check_plan(plan)
     return plan

@@ -357,8 +357,8 @@ def emit(plan: Plan) -> str:
             defs[lw.load_name] = definition(lw.load_name)
     labware = [{"key": lw.key, "load_name": lw.load_name, "slot": lw.slot, "module": lw.module, "label": lw.label,
                 "adapter": lw.adapter, "custom": lw.custom, "initial": lw.initial} for lw in plan.labware]
-    late = {name for s in plan.steps if isinstance(s, Pause) for name in s.loads}  # loaded at a pause instead
     late_loads = _late_loads(plan)
+    late = {(ld[0], ld[1], ld[2]) for lds in late_loads.values() for ld in lds}  # loaded at a pause instead
     parts = [
         DOCSTRING, "\n", _header(plan), "\n",
         "from opentrons import protocol_api\n\n",
@@ -371,7 +371,7 @@ def emit(plan: Plan) -> str:
         _assign_list("LABWARE", labware),
         _assign_list("PIPETTES", [[p.key, p.name, p.mount] for p in plan.pipettes]),
         _assign_list("LOADS", [[ld.liquid, ld.loc.labware, ld.loc.well, ld.volume] for ld in plan.loads
-                               if ld.liquid not in late]),
+                               if (ld.liquid, ld.loc.labware, ld.loc.well) not in late]),
         "# Each stroke: one aspirate from `source` (after a fresh `tip` unless None) and its dispenses, each\n"
         "# [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is\n"
         "# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.\n",

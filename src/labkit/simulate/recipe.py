@@ -331,8 +331,9 @@ def _remix(c: Remix, ledger: Ledger, tl: Timeline, res: CheckResult) -> None:
         draws = [i for i in s.withdrawals if not mixes or i > mixes[0]]
         worst, last = 0.0, mixes[0] if mixes else None
         unmixed = last is None
+        mixing = {m - 1 for m in mixes}  # a re-mix's own aspirates (its dispense back follows at once) draw no cells
         for i in s.withdrawals:
-            if last is not None and i > last:
+            if last is not None and i > last and i not in mixing:
                 worst = max(worst, (tl.at(i) - tl.at(last)) / 60)
             later = [m for m in mixes if m <= i]
             last = later[-1] if later else last

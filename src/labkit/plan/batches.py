@@ -1,0 +1,196 @@
+"""Runs with more plates than one deck holds: the plates are worked in batches.
+
+The assay's own planner plans each batch as a run of its own (its plates, a fresh serial dilution, reservoirs,
+tubes and tip racks sized for that batch). The batches then run one after another in one protocol: between two
+batches the operator takes the used labware off the deck (one manual move each, which the robot prompts for) and
+puts the next batch's labware in place, with its liquids, at a pause that says what goes where. Modules, and the
+adapters on them, stay.
+
+The batch size is the largest one whose plan passes every check without a planner warning (so three kinase plates
+do not fall back to single-channel pipettes: they run as two batches with the 8-channels); batches are as even
+as the plate count allows. A run whose plates all fit is planned exactly as before (one batch, same protocol).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+from labkit.errors import PlanError
+from labkit.plan.steps import (Comment, Distribute, LabwareUse, LiquidLoad, LoadLabware, Loc, MoveLabware, Pause, Plan, Step,
+                               Stroke, Transfer)
+
+MAX_BATCH = 8  # no deck holds more assay plates next to the reagents, so larger batches are not tried
+
+
+def balanced(items: list, k: int) -> list[list]:
+    """Items split in order into the fewest groups of at most k, as even in size as possible."""
+    n_groups = math.ceil(len(items) / k)
+    base, extra = divmod(len(items), n_groups)
+    out, i = [], 0
+    for g in range(n_groups):
+        size = base + (1 if g < extra else 0)
+        out.append(items[i:i + size])
+        i += size
+    return out
+
+
+def build_batched(kind: Any, config: Any, exp: Any) -> Plan:
+    """The plan of an experiment: in one go if its plates fit the deck without a planner warning, else in batches
+    (see the module doc). Raises the whole run's PlanError when no batching helps either."""
+    from labkit.plan.checks import check_plan
+
+    n = len(exp.plates)
+
+    def attempt(plates: list) -> Plan | PlanError:
+        sub = exp if len(plates) == n else exp.model_copy(update={"plates": list(plates)})
+        try:
+            plan = kind.build(config, sub)
+            check_plan(plan)
+        except PlanError as exc:
+            return exc
+        return plan
+
+    whole = attempt(list(exp.plates))
+    if isinstance(whole, Plan) and not whole.warnings:
+        return whole
+    fallback: list[Plan] | None = None
+    for k in range(min(n - 1, MAX_BATCH), 0, -1):
+        plans: list[Plan] = []
+        for group in balanced(list(exp.plates), k):
+            got = attempt(group)
+            if isinstance(got, PlanError) or (plans and not _compatible(plans[0], got)):
+                plans = []
+                break
+            plans.append(got)
+        if not plans:
+            continue
+        if not any(p.warnings for p in plans):
+            return merge(plans)
+        if fallback is None:
+            fallback = plans
+    if isinstance(whole, Plan):
+        return whole  # warnings and all: no batching avoids them
+    if fallback is not None:
+        return merge(fallback)
+    raise whole
+
+
+def _compatible(a: Plan, b: Plan) -> bool:
+    """Batches share the pipettes (mounts) and modules."""
+    return ([(p.key, p.name, p.mount) for p in a.pipettes] == [(p.key, p.name, p.mount) for p in b.pipettes]
+            and [(m.key, m.name, m.slot) for m in a.modules] == [(m.key, m.name, m.slot) for m in b.modules])
+
+
+def _loc(loc: Loc | None, ren: dict[str, str]) -> Loc | None:
+    return None if loc is None else Loc(ren.get(loc.labware, loc.labware), loc.well)
+
+
+def _step(step: Step, ren: dict[str, str]) -> Step:
+    """A step with its labware keys renamed."""
+    if isinstance(step, (Transfer, Distribute)):
+        strokes = tuple(replace(st, source=_loc(st.source, ren), tip=_loc(st.tip, ren),
+                                dispenses=tuple(replace(d, loc=_loc(d.loc, ren)) for d in st.dispenses))
+                        for st in step.strokes)
+        return replace(step, strokes=strokes)
+    if isinstance(step, MoveLabware):
+        return replace(step, labware=ren.get(step.labware, step.labware), to=ren.get(step.to, step.to))
+    if isinstance(step, LoadLabware):
+        return replace(step, key=ren.get(step.key, step.key))
+    return step
+
+
+def _on_deck(plan: Plan) -> list[str]:
+    """Keys of the labware (not adapters) standing on the deck or on a module at the end of the plan's steps."""
+    lw = plan.labware_by_key()
+    where = {u.key: (u.module or u.slot) for u in plan.labware if u.initial}
+    for step in plan.steps:
+        if isinstance(step, MoveLabware):
+            where[step.labware] = step.to
+        elif isinstance(step, LoadLabware):
+            where[step.key] = lw[step.key].module or lw[step.key].slot
+    return [k for k, at in where.items() if at and at != "offdeck" and not lw[k].adapter]
+
+
+def _place(u: LabwareUse, lw: dict[str, LabwareUse], modules: dict[str, str]) -> str:
+    """Where a labware goes, for a person: 'slot 3', 'the temperature module in slot 1'."""
+    if u.module in modules:
+        return f"the module in slot {modules[u.module]}"
+    if u.module in lw:
+        return _place(lw[u.module], lw, modules)
+    return f"slot {u.slot}"
+
+
+def merge(plans: list[Plan]) -> Plan:
+    """One plan running the batch plans in turn, the deck cleared and re-set between them."""
+    first = plans[0]
+    out = Plan(name=first.name, description=first.description, robot=first.robot, robot_type=first.robot_type,
+               assay=first.assay, layout_sha256=first.layout_sha256, tip_policy=first.tip_policy, trash=first.trash,
+               modules=list(first.modules), pipettes=list(first.pipettes))
+    modules = {m.key: m.slot for m in first.modules}
+    names = {lq.name: lq for lq in first.liquids}
+    out.liquids = list(first.liquids)
+    total = len(plans)
+    labels = [[u.label for u in p.labware if u.label and u.load_name.startswith(("corning_", "nest_96")) and
+               u.key.startswith("plate_")] for p in plans]
+    out.notes.append(f"{sum(len(x) for x in labels)} plates in {total} batches ("
+                     + "; ".join(", ".join(x) for x in labels) + "): each batch is prepared and worked like a run of "
+                     "its own (its serial dilution, reagents and tip racks); between batches the operator clears the "
+                     "deck and sets up the next batch at a pause")
+    out.steps.append(Comment(f"Batch 1 of {total}: plates {', '.join(labels[0])}"))
+    for j, plan in enumerate(plans):
+        for lq in plan.liquids:
+            if lq.name not in names:
+                names[lq.name] = lq
+                out.liquids.append(lq)
+            elif names[lq.name].composition != lq.composition:
+                raise PlanError(f"batch {j + 1} defines the liquid {lq.name!r} with another composition")
+        adapters = {(u.load_name, u.module): u.key for u in first.labware if u.adapter}
+        ren: dict[str, str] = {}
+        for u in plan.labware:
+            if j and u.adapter and (u.load_name, u.module) in adapters:
+                ren[u.key] = adapters[(u.load_name, u.module)]
+            else:
+                ren[u.key] = u.key if j == 0 else f"{u.key}_b{j + 1}"
+        new: list[LabwareUse] = []
+        for u in plan.labware:
+            if j and u.adapter and (u.load_name, u.module) in adapters:
+                continue
+            loaded_later = j > 0 and u.initial and u.slot != "offdeck"
+            new.append(replace(u, key=ren[u.key], module=ren.get(u.module, u.module),
+                               initial=u.initial and not loaded_later))
+        loads = [LiquidLoad(ld.liquid, _loc(ld.loc, ren), ld.volume) for ld in plan.loads]
+        if j:
+            out.steps += _swap(out, plan, ren, new, loads, j, total, labels[j], modules)
+        out.labware += new
+        out.loads += loads
+        out.steps += [_step(s, ren) for s in plan.steps]
+        out.notes += plan.notes if j == 0 else [f"batch {j + 1}: {note}" for note in plan.notes
+                                                if note not in plans[0].notes]
+        out.warnings += [w for w in plan.warnings if w not in out.warnings]
+    return out
+
+
+def _swap(out: Plan, plan: Plan, ren: dict[str, str], new: list[LabwareUse], loads: list[LiquidLoad], j: int,
+          total: int, plates: list[str], modules: dict[str, str]) -> list[Step]:
+    """Steps between batch j and j+1: every used labware off the deck (a manual move each), the next batch's
+    labware loaded, then a pause at which the operator puts it and its liquids in place."""
+    steps: list[Step] = []
+    lw = out.labware_by_key()
+    gone = _on_deck(out)
+    for i, key in enumerate(gone):
+        steps.append(MoveLabware(key, "offdeck", False, (f"Batch {j} done: take the used labware off the deck "
+                                                         f"({len(gone)} pieces; the robot asks for each)")
+                                 if i == 0 else ""))
+    put = [u for u in new if not u.initial and u.key in {ren.get(x.key) for x in plan.labware if x.initial}]
+    lwn = {u.key: u for u in new}
+    lwn.update({k: v for k, v in lw.items() if v.adapter})
+    steps += [LoadLabware(u.key) for u in put]
+    late = {name for s in plan.steps if isinstance(s, Pause) for name in s.loads}
+    liquids = list(dict.fromkeys(ld.liquid for ld in loads if ld.liquid not in late))
+    where = "; ".join(f"{u.label or u.load_name} in {_place(u, lwn, modules)}" for u in put)
+    steps.append(Pause(f"Batch {j + 1} of {total}: plates {', '.join(plates)}. Put fresh labware on the deck: "
+                       f"{where}; load the liquids listed for them ({', '.join(liquids)}; see the deck's liquids "
+                       "for wells and volumes), and resume", loads=tuple(liquids)))
+    return steps
