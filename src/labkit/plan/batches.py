@@ -18,8 +18,8 @@ from dataclasses import replace
 from typing import Any
 
 from labkit.errors import PlanError
-from labkit.plan.steps import (Comment, Distribute, LabwareUse, LiquidLoad, LoadLabware, Loc, MoveLabware, Pause, Plan, Step,
-                               Stroke, Transfer)
+from labkit.plan.steps import (Comment, Distribute, LabwareUse, LiquidLoad, LoadLabware, Loc, MoveLabware, Pause,
+                               Plan, Step, Transfer)
 
 MAX_BATCH = 8  # no deck holds more assay plates next to the reagents, so larger batches are not tried
 
