@@ -101,18 +101,6 @@ def _step(step: Step, ren: dict[str, str]) -> Step:
     return step
 
 
-def _on_deck(plan: Plan) -> list[str]:
-    """Keys of the labware (not adapters) standing on the deck or on a module at the end of the plan's steps."""
-    lw = plan.labware_by_key()
-    where = {u.key: (u.module or u.slot) for u in plan.labware if u.initial}
-    for step in plan.steps:
-        if isinstance(step, MoveLabware):
-            where[step.labware] = step.to
-        elif isinstance(step, LoadLabware):
-            where[step.key] = lw[step.key].module or lw[step.key].slot
-    return [k for k, at in where.items() if at and at != "offdeck" and not lw[k].adapter]
-
-
 def _place(u: LabwareUse, lw: dict[str, LabwareUse], modules: dict[str, str]) -> str:
     """Where a labware goes, for a person: 'slot 3', 'the temperature module in slot 1'."""
     if u.module in modules:
@@ -123,7 +111,9 @@ def _place(u: LabwareUse, lw: dict[str, LabwareUse], modules: dict[str, str]) ->
 
 
 def merge(plans: list[Plan]) -> Plan:
-    """One plan running the batch plans in turn, the deck cleared and re-set between them."""
+    """One plan running the batch plans in turn, the deck cleared and re-set between them. Where the assay waits
+    for all its plates (a `Pause` with phase=True: the overnight attachment, the 72 h incubation), every batch does
+    its work up to that wait before the run waits once; then the batches come back to the deck in the same order."""
     first = plans[0]
     out = Plan(name=first.name, description=first.description, robot=first.robot, robot_type=first.robot_type,
                assay=first.assay, layout_sha256=first.layout_sha256, tip_policy=first.tip_policy, trash=first.trash,
@@ -132,13 +122,12 @@ def merge(plans: list[Plan]) -> Plan:
     names = {lq.name: lq for lq in first.liquids}
     out.liquids = list(first.liquids)
     total = len(plans)
-    labels = [[u.label for u in p.labware if u.label and u.load_name.startswith(("corning_", "nest_96")) and
-               u.key.startswith("plate_")] for p in plans]
-    out.notes.append(f"{sum(len(x) for x in labels)} plates in {total} batches ("
-                     + "; ".join(", ".join(x) for x in labels) + "): each batch is prepared and worked like a run of "
-                     "its own (its serial dilution, reagents and tip racks); between batches the operator clears the "
-                     "deck and sets up the next batch at a pause")
-    out.steps.append(Comment(f"Batch 1 of {total}: plates {', '.join(labels[0])}"))
+    labels = [[u.label for u in p.labware if u.key.startswith("plate_") and u.label] for p in plans]
+    adapters = {(u.load_name, u.module): u.key for u in first.labware if u.adapter}
+    segments: list[list[list[Step]]] = []
+    phase_pauses: list[Pause] = []
+    starts: list[list[LabwareUse]] = []   # per batch: labware on the deck when its work starts
+    late: list[set[str]] = []             # per batch: liquids its own pauses bring
     for j, plan in enumerate(plans):
         for lq in plan.liquids:
             if lq.name not in names:
@@ -146,51 +135,98 @@ def merge(plans: list[Plan]) -> Plan:
                 out.liquids.append(lq)
             elif names[lq.name].composition != lq.composition:
                 raise PlanError(f"batch {j + 1} defines the liquid {lq.name!r} with another composition")
-        adapters = {(u.load_name, u.module): u.key for u in first.labware if u.adapter}
         ren: dict[str, str] = {}
         for u in plan.labware:
             if j and u.adapter and (u.load_name, u.module) in adapters:
                 ren[u.key] = adapters[(u.load_name, u.module)]
             else:
                 ren[u.key] = u.key if j == 0 else f"{u.key}_b{j + 1}"
-        new: list[LabwareUse] = []
+        start = []
         for u in plan.labware:
             if j and u.adapter and (u.load_name, u.module) in adapters:
                 continue
             loaded_later = j > 0 and u.initial and u.slot != "offdeck"
-            new.append(replace(u, key=ren[u.key], module=ren.get(u.module, u.module),
-                               initial=u.initial and not loaded_later))
-        loads = [LiquidLoad(ld.liquid, _loc(ld.loc, ren), ld.volume) for ld in plan.loads]
-        if j:
-            out.steps += _swap(out, plan, ren, new, loads, j, total, labels[j], modules)
-        out.labware += new
-        out.loads += loads
-        out.steps += [_step(s, ren) for s in plan.steps]
+            new = replace(u, key=ren[u.key], module=ren.get(u.module, u.module), initial=u.initial and not loaded_later)
+            out.labware.append(new)
+            if loaded_later and not u.adapter:
+                start.append(new)
+        starts.append(start)
+        out.loads += [LiquidLoad(ld.liquid, _loc(ld.loc, ren), ld.volume) for ld in plan.loads]
+        late.append({name for s in plan.steps if isinstance(s, Pause) for name in s.loads})
+        parts: list[list[Step]] = [[]]
+        for step in plan.steps:
+            if isinstance(step, Pause) and step.phase:
+                parts.append([])
+                if j == 0:
+                    phase_pauses.append(step)
+            else:
+                parts[-1].append(_step(step, ren))
+        segments.append(parts)
         out.notes += plan.notes if j == 0 else [f"batch {j + 1}: {note}" for note in plan.notes
                                                 if note not in plans[0].notes]
         out.warnings += [w for w in plan.warnings if w not in out.warnings]
+    if len({len(parts) for parts in segments}) != 1:
+        raise PlanError("the batches of this run wait at different points; plan fewer plates per run")
+    out.notes.insert(0, f"{sum(len(x) for x in labels)} plates in {total} batches ("
+                     + "; ".join(", ".join(x) for x in labels) + "): each batch is prepared and worked like a run of "
+                     "its own (its serial dilution, reagents and tip racks); between batches the robot asks for the "
+                     "used labware to be taken off and pauses for the next batch to be set up")
+    out.steps.append(Comment(f"Batch 1 of {total}: plates {', '.join(labels[0])}"))
+    parked: dict[int, list[tuple[str, str]]] = {}
+    current = 0
+    for k in range(len(segments[0])):
+        for j in range(total):
+            if j != current:
+                out.steps += _swap(out, current, j, total, labels, starts[j], late[j], parked, modules)
+                current = j
+            out.steps += segments[j][k]
+        if k < len(phase_pauses):
+            p = phase_pauses[k]
+            out.steps.append(replace(p, text=f"All {total} batches: {p.text}" if total > 1 else p.text))
     return out
 
 
-def _swap(out: Plan, plan: Plan, ren: dict[str, str], new: list[LabwareUse], loads: list[LiquidLoad], j: int,
-          total: int, plates: list[str], modules: dict[str, str]) -> list[Step]:
-    """Steps between batch j and j+1: every used labware off the deck (a manual move each), the next batch's
-    labware loaded, then a pause at which the operator puts it and its liquids in place."""
+def _swap(out: Plan, old: int, new: int, total: int, labels: list[list[str]], start: list[LabwareUse],
+          late: set[str], parked: dict[int, list[tuple[str, str]]], modules: dict[str, str]) -> list[Step]:
+    """Steps from batch `old` to batch `new`: batch old's labware off the deck (a manual move each, its places
+    remembered), then batch new's labware: loaded fresh at a pause that names slots and liquids the first time,
+    moved back to its places (a manual move each) after that."""
     steps: list[Step] = []
     lw = out.labware_by_key()
-    gone = _on_deck(out)
+    where = _where_now(out)
+    gone = [k for k, at in where.items() if at and at != "offdeck" and not lw[k].adapter]
+    parked[old] = [(k, where[k]) for k in gone]
     for i, key in enumerate(gone):
-        steps.append(MoveLabware(key, "offdeck", False, (f"Batch {j} done: take the used labware off the deck "
-                                                         f"({len(gone)} pieces; the robot asks for each)")
-                                 if i == 0 else ""))
-    put = [u for u in new if not u.initial and u.key in {ren.get(x.key) for x in plan.labware if x.initial}]
-    lwn = {u.key: u for u in new}
+        steps.append(MoveLabware(key, "offdeck", False, (
+            f"Batch {old + 1} of {total} ({', '.join(labels[old])}) done here: take its labware off the deck "
+            f"({len(gone)} pieces; the robot asks for each)") if i == 0 else ""))
+    plates = ", ".join(labels[new])
+    if new in parked:  # back again: the same labware to the same places
+        back = parked.pop(new)
+        for i, (key, at) in enumerate(back):
+            steps.append(MoveLabware(key, at, False, (
+                f"Batch {new + 1} of {total} ({plates}): put its labware back in place ({len(back)} pieces; the "
+                "robot asks for each)") if i == 0 else ""))
+        return steps
+    lwn = {u.key: u for u in start}
     lwn.update({k: v for k, v in lw.items() if v.adapter})
-    steps += [LoadLabware(u.key) for u in put]
-    late = {name for s in plan.steps if isinstance(s, Pause) for name in s.loads}
-    liquids = list(dict.fromkeys(ld.liquid for ld in loads if ld.liquid not in late))
-    where = "; ".join(f"{u.label or u.load_name} in {_place(u, lwn, modules)}" for u in put)
-    steps.append(Pause(f"Batch {j + 1} of {total}: plates {', '.join(plates)}. Put fresh labware on the deck: "
-                       f"{where}; load the liquids listed for them ({', '.join(liquids)}; see the deck's liquids "
-                       "for wells and volumes), and resume", loads=tuple(liquids)))
+    steps += [LoadLabware(u.key) for u in start]
+    keys = {u.key for u in start}
+    liquids = list(dict.fromkeys(ld.liquid for ld in out.loads if ld.loc.labware in keys and ld.liquid not in late))
+    put = "; ".join(f"{u.label or u.load_name} in {_place(u, lwn, modules)}" for u in start)
+    steps.append(Pause(f"Batch {new + 1} of {total}: plates {plates}. Put fresh labware on the deck: {put}; load "
+                       f"the liquids listed for them ({', '.join(liquids)}; see the deck's liquids for wells and "
+                       "volumes), and resume", loads=tuple(liquids), labware=tuple(sorted(keys))))
     return steps
+
+
+def _where_now(plan: Plan) -> dict[str, str]:
+    """Where every labware is after the plan's steps so far: slot, module or adapter key, 'offdeck' ('' unloaded)."""
+    lw = plan.labware_by_key()
+    where = {u.key: (u.module or u.slot) if u.initial else "" for u in plan.labware}
+    for step in plan.steps:
+        if isinstance(step, MoveLabware):
+            where[step.labware] = step.to
+        elif isinstance(step, LoadLabware):
+            where[step.key] = lw[step.key].module or lw[step.key].slot
+    return where

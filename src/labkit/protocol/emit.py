@@ -284,6 +284,10 @@ def _late_loads(plan: Plan) -> dict[int, list]:
     for i, step in enumerate(plan.steps):
         if not (isinstance(step, Pause) and step.loads):
             continue
+        if step.labware:  # fresh labware put on the deck now: its liquids, in every well they are loaded into
+            out[i] = [[ld.liquid, ld.loc.labware, ld.loc.well, ld.volume] for ld in plan.loads
+                      if ld.liquid in step.loads and ld.loc.labware in step.labware]
+            continue
         drawn: set[tuple[str, str]] = set()
         for later in plan.steps[i + 1:]:
             if isinstance(later, Pause) and set(later.loads) & set(step.loads):

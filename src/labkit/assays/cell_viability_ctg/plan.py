@@ -72,7 +72,7 @@ def plan_viability(b: Builder, exp) -> None:
                          edge, v.well)
     if adherent:
         b.add(Pause("Seeding done. Incubate the plate(s) overnight (37 °C, 5 % CO2) so the cells attach; then put "
-                    "them back in the same slots with fresh solvent and medium in the reservoir, and resume."))
+                    "them back in the same slots with fresh solvent and medium in the reservoir, and resume.", phase=True))
     else:
         b.comment("Suspension cells: dosed the same day")
 
@@ -87,7 +87,7 @@ def plan_viability(b: Builder, exp) -> None:
         b.transfer(f"{p.id}: dose {v.compound:g} µL intermediate (vehicle and blank wells: {solvent} in medium), "
                    "a fresh tip every well", pip, moves, new_tip="always")
     b.add(Pause(f"Dosing done. Incubate {cond.incubation_h:g} h at 37 °C, 5 % CO2; then put the plate(s) back in "
-                "the same slots, with CellTiter-Glo at room temperature in the reservoir, and resume."))
+                "the same slots, with CellTiter-Glo at room temperature in the reservoir, and resume.", phase=True))
     if cond.equilibrate_min > 0:
         b.add(Delay(cond.equilibrate_min, f"Equilibrate plate(s) and CellTiter-Glo to room temperature, "
                                           f"{cond.equilibrate_min:g} min"))
