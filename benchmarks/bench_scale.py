@@ -10,7 +10,8 @@ pauses excluded); labkit's own estimate without delays (labkit.simulate.cost) is
 
 Goal: deck time per plate stays flat as plates are added — every run of more than 2 plates within 10 % of the
 2-plate run's per-plate figure (robot_cost). Exit 1 when a row misses it or a run does not verify.
-Run: .venv/bin/python benchmarks/bench_scale.py   (LABKIT_SCALE_SIZES=1,2,4 for fewer sizes)
+Run: .venv/bin/python benchmarks/bench_scale.py   (LABKIT_SCALE_SIZES=1,2,4 for fewer sizes,
+LABKIT_SCALE_ASSAYS=dilution_plate for one assay)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SEEDS = {"kinase_radiometric": "kinase_panel", "cell_viability_ctg": "viability_km12",
          "dilution_plate": "dilution_tutorial"}
 SIZES = tuple(int(x) for x in os.environ.get("LABKIT_SCALE_SIZES", "1,2,4,8,16").split(","))
+ASSAYS = tuple(os.environ.get("LABKIT_SCALE_ASSAYS", ",".join(SEEDS)).split(","))
 GOAL = 1.10
 
 
@@ -87,6 +89,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         for assay, seed in SEEDS.items():
+            if assay not in ASSAYS:
+                continue
             for robot in ("ot2", "flex"):
                 base = None
                 for n in SIZES:

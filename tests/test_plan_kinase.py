@@ -150,12 +150,18 @@ def test_two_atp_mixes_never_share_an_8_channel_stroke():
     assert any(s.nozzles == 2 for s in filt)  # but the filter transfer takes A and B together
 
 
-def test_a_deck_too_full_for_partial_layouts_falls_back_to_single_channels():
+def test_a_deck_too_full_for_partial_layouts_falls_back_to_single_channels_with_a_warning_and_batches_avoid_it():
     import yaml
 
     from labkit.layout.io import parse_experiment
+    from labkit.plan.builder import BuildConfig
 
     data = yaml.safe_load(PANEL.read_text())
     data["plates"].append({"id": "KIN-3", "format": 96, "targets": ["TRKA"]})
-    plan = build_plan(parse_experiment(yaml.safe_dump(data)), "ot2")
-    assert [p.name for p in plan.pipettes] == ["p20_single_gen2", "p300_single_gen2"]
+    exp = parse_experiment(yaml.safe_dump(data))
+    one_deck = exp.assay_kind.build(BuildConfig("ot2", exp.name), exp)  # all three plates on one deck
+    assert [p.name for p in one_deck.pipettes] == ["p20_single_gen2", "p300_single_gen2"]
+    assert len(one_deck.warnings) == 1 and "8-channel not used" in one_deck.warnings[0]
+    assert "tip pick-ups instead of" in one_deck.warnings[0]  # says by how much
+    plan = build_plan(exp, "ot2")  # in two batches, with the 8-channels and no warning
+    assert "p300_multi_gen2" in [p.name for p in plan.pipettes] and not plan.warnings
