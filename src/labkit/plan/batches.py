@@ -196,28 +196,36 @@ def _swap(out: Plan, old: int, new: int, total: int, labels: list[list[str]], st
     where = _where_now(out)
     gone = [k for k, at in where.items() if at and at != "offdeck" and not lw[k].adapter]
     parked[old] = [(k, where[k]) for k in gone]
-    for i, key in enumerate(gone):
-        steps.append(MoveLabware(key, "offdeck", False, (
-            f"Batch {old + 1} of {total} ({', '.join(labels[old])}) done here: take its labware off the deck "
-            f"({len(gone)} pieces; the robot asks for each)") if i == 0 else ""))
+    in_slot = [k for k in gone if where[k] not in modules and where[k] not in lw]
+    off = "; ".join(f"{lw[k].label or lw[k].load_name} from slot {where[k]}" for k in in_slot)
     plates = ", ".join(labels[new])
-    if new in parked:  # back again: the same labware to the same places
+    if new in parked:  # back again: the same labware to the same places (a manual move each: the robot asks)
         back = parked.pop(new)
-        for i, (key, at) in enumerate(back):
-            steps.append(MoveLabware(key, at, False, (
-                f"Batch {new + 1} of {total} ({plates}): put its labware back in place ({len(back)} pieces; the "
-                "robot asks for each)") if i == 0 else ""))
+        steps.append(Pause(f"Batch {old + 1} of {total} ({', '.join(labels[old])}) is done for now: take its "
+                           f"labware off the deck ({off}) and resume; the robot then asks for each piece of batch "
+                           f"{new + 1} ({plates}) to go back in its place"))
+        steps += _off(gone, in_slot)
+        steps += [MoveLabware(key, at, False, f"Batch {new + 1} of {total} ({plates}): back in place" if i == 0
+                              else "") for i, (key, at) in enumerate(back)]
         return steps
+    steps += _off(gone, in_slot)
     lwn = {u.key: u for u in start}
     lwn.update({k: v for k, v in lw.items() if v.adapter})
     steps += [LoadLabware(u.key) for u in start]
     keys = {u.key for u in start}
     liquids = list(dict.fromkeys(ld.liquid for ld in out.loads if ld.loc.labware in keys and ld.liquid not in late))
     put = "; ".join(f"{u.label or u.load_name} in {_place(u, lwn, modules)}" for u in start)
-    steps.append(Pause(f"Batch {new + 1} of {total}: plates {plates}. Put fresh labware on the deck: {put}; load "
+    steps.append(Pause(f"Batch {new + 1} of {total}: plates {plates}. Take the used labware off the deck ({off}); "
+                       f"put fresh labware on the deck: {put}; load "
                        f"the liquids listed for them ({', '.join(liquids)}; see the deck's liquids for wells and "
                        "volumes), and resume", loads=tuple(liquids), labware=tuple(sorted(keys))))
     return steps
+
+
+def _off(gone: list[str], in_slot: list[str]) -> list[Step]:
+    """Used labware off the deck: from a slot without stopping (the pause around it says so), from a module or
+    adapter as a manual move."""
+    return [MoveLabware(k, "offdeck", False, "", pause=k not in in_slot) for k in gone]
 
 
 def _where_now(plan: Plan) -> dict[str, str]:

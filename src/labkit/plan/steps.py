@@ -118,6 +118,8 @@ class MoveLabware:
     to: str            # slot name, module key or 'offdeck'
     gripper: bool
     text: str = ""
+    pause: bool = True  # a manual move stops the run; False (off the deck from a slot only): the operator was told
+    #                     at the pause before, the robot does not stop for it again (`del protocol.deck[slot]`)
 
 
 @dataclass(frozen=True)

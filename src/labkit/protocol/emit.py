@@ -145,6 +145,10 @@ def run(ctx):
             if not dry:
                 ctx.delay(minutes=step["minutes"])
             shaker.deactivate_shaker()
+        elif op == "move" and step.get("pause") is False:  # off the deck, as the pause before said
+            if step["text"]:
+                ctx.comment(step["text"])
+            del ctx.deck[labware[step["labware"]].parent]
         elif op == "move":
             to = step["to"]
             if to == "offdeck":
@@ -223,7 +227,10 @@ def step_data(step: object) -> dict:
     if isinstance(step, Latch):
         return {"op": "latch", "module": step.module, "open": step.open}
     if isinstance(step, MoveLabware):
-        return {"op": "move", "labware": step.labware, "to": step.to, "gripper": step.gripper, "text": step.text}
+        out = {"op": "move", "labware": step.labware, "to": step.to, "gripper": step.gripper, "text": step.text}
+        if not step.pause:
+            out["pause"] = False
+        return out
     if isinstance(step, LoadLabware):
         return {"op": "load", "labware": step.key}
     if isinstance(step, (Transfer, Distribute)):
