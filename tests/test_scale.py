@@ -143,3 +143,34 @@ def test_runs_in_batches_verify(tmp_path, seed, n, robot):
 def test_many_plates_verify(tmp_path, seed, n, robot):
     plan, _sim = _run_and_verify(tmp_path, seed, n, robot)
     assert not plan.warnings
+
+
+@pytest.mark.parametrize("robot", ["ot2", "flex"])
+def test_viability_batches_wait_together(tmp_path, robot):
+    """Viability plates in batches: every plate is seeded before the overnight wait and dosed before the 72 h wait,
+    and each wait is one pause for the whole run (not one per batch, days apart)."""
+    from labkit.plan.steps import Distribute, Transfer
+
+    exp = load_experiment(_layout(tmp_path, "viability_km12", 9))
+    plan = build_plan(exp, robot)
+    assert _batches(plan) >= 2
+    waits = [i for i, s in enumerate(plan.steps) if isinstance(s, Pause) and s.phase]
+    assert len(waits) == 2  # overnight attachment, 72 h incubation
+    seeded = {d.loc.labware for i, s in enumerate(plan.steps) if isinstance(s, Distribute) and "seed" in s.text
+              and i < waits[0] for st in s.strokes for d in st.dispenses}
+    dosed = {d.loc.labware for i, s in enumerate(plan.steps) if isinstance(s, Transfer) and "dose" in s.text
+             and waits[0] < i < waits[1] for st in s.strokes for d in st.dispenses}
+    plates = {u.key for u in plan.labware if u.label in {p.id for p in exp.plates}}
+    assert seeded == plates and dosed == plates
+
+
+def test_a_batch_change_is_one_stop(tmp_path):
+    """Between kinase batches the used labware leaves its slot without a manual-move prompt each: the one pause
+    names what comes off and what goes where."""
+    plan = build_plan(load_experiment(_layout(tmp_path, "kinase_panel", 4)), "ot2")
+    i = next(i for i, s in enumerate(plan.steps) if isinstance(s, Pause) and s.text.startswith("Batch 2 of 2"))
+    j = max(k for k in range(i) if isinstance(plan.steps[k], Pause) and not plan.steps[k].text.startswith("Batch"))
+    between = plan.steps[j + 1:i]
+    removed = [s for s in between if isinstance(s, MoveLabware)]
+    assert removed and all(s.to == "offdeck" and not s.pause for s in removed)
+    assert "Take the used labware off the deck" in plan.steps[i].text and "slot" in plan.steps[i].text
