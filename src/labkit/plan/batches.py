@@ -43,37 +43,47 @@ def build_batched(kind: Any, config: Any, exp: Any) -> Plan:
 
     n = len(exp.plates)
 
+    tried: dict[tuple[str, ...], Plan | PlanError] = {}
+
     def attempt(plates: list) -> Plan | PlanError:
-        sub = exp if len(plates) == n else exp.model_copy(update={"plates": list(plates)})
-        try:
-            plan = kind.build(config, sub)
-            check_plan(plan)
-        except PlanError as exc:
-            return exc
-        return plan
+        key = tuple(p.id for p in plates)
+        if key not in tried:
+            sub = exp if len(plates) == n else exp.model_copy(update={"plates": list(plates)})
+            try:
+                tried[key] = kind.build(config, sub)
+                check_plan(tried[key])
+            except PlanError as exc:
+                tried[key] = exc
+        return tried[key]
 
     whole = attempt(list(exp.plates))
     if isinstance(whole, Plan) and not whole.warnings:
         return whole
-    fallback: list[Plan] | None = None
-    for k in range(min(n - 1, MAX_BATCH), 0, -1):
+    def batches(k: int, clean: bool) -> list[Plan] | None:
         plans: list[Plan] = []
         for group in balanced(list(exp.plates), k):
             got = attempt(group)
-            if isinstance(got, PlanError) or (plans and not _compatible(plans[0], got)):
-                plans = []
-                break
+            if isinstance(got, PlanError) or (plans and not _compatible(plans[0], got)) or (clean and got.warnings):
+                return None
             plans.append(got)
-        if not plans:
+        return plans
+
+    fallback = 0  # the largest batch size that plans, with warnings
+    for k in range(min(n - 1, MAX_BATCH), 0, -1):
+        first = attempt(balanced(list(exp.plates), k)[0])  # the largest group: it fails first
+        if isinstance(first, PlanError):
             continue
-        if not any(p.warnings for p in plans):
+        if first.warnings:
+            fallback = fallback or k
+            continue
+        plans = batches(k, clean=True)
+        if plans:
             return merge(plans)
-        if fallback is None:
-            fallback = plans
     if isinstance(whole, Plan):
         return whole  # warnings and all: no batching avoids them
-    if fallback is not None:
-        return merge(fallback)
+    plans = batches(fallback, clean=False) if fallback else None
+    if plans:
+        return merge(plans)
     raise whole
 
 
