@@ -3,8 +3,10 @@
 The assay's own planner plans each batch as a run of its own (its plates, a fresh serial dilution, reservoirs,
 tubes and tip racks sized for that batch). The batches then run one after another in one protocol: between two
 batches the operator takes the used labware off the deck (one manual move each, which the robot prompts for) and
-puts the next batch's labware in place, with its liquids, at a pause that says what goes where. Modules, and the
-adapters on them, stay.
+puts the next batch's labware in place, with its liquids, at one pause that says what comes off and what goes where
+(the used labware leaves its slot without a manual-move prompt each). Modules, and the adapters on them, stay.
+Where the assay waits for all its plates (viability: overnight, 72 h) the batches each work up to the wait, the run
+waits once, and the batches come back in the same order (a manual move per labware that goes back).
 
 The batch size is the largest one whose plan passes every check without a planner warning (so three kinase plates
 do not fall back to single-channel pipettes: they run as two batches with the 8-channels); batches are as even
@@ -179,8 +181,8 @@ def merge(plans: list[Plan]) -> Plan:
         raise PlanError("the batches of this run wait at different points; plan fewer plates per run")
     out.notes.insert(0, f"{sum(len(x) for x in labels)} plates in {total} batches ("
                      + "; ".join(", ".join(x) for x in labels) + "): each batch is prepared and worked like a run of "
-                     "its own (its serial dilution, reagents and tip racks); between batches the robot asks for the "
-                     "used labware to be taken off and pauses for the next batch to be set up")
+                     "its own (its serial dilution, reagents and tip racks); between batches the robot pauses for the "
+                     "used labware to come off and the next batch's to go on")
     out.steps.append(Comment(f"Batch 1 of {total}: plates {', '.join(labels[0])}"))
     parked: dict[int, list[tuple[str, str]]] = {}
     current = 0
