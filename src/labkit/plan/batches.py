@@ -2,7 +2,7 @@
 
 The assay's own planner plans each batch as a run of its own (its plates, a fresh serial dilution, reservoirs,
 tubes and tip racks sized for that batch). The batches then run one after another in one protocol: between two
-batches the operator takes the used labware off the deck (one manual move each, which the robot prompts for) and
+batches the operator takes the used labware off the deck and
 puts the next batch's labware in place, with its liquids, at one pause that says what comes off and what goes where
 (the used labware leaves its slot without a manual-move prompt each). Modules, and the adapters on them, stay.
 Where the assay waits for all its plates (viability: overnight, 72 h) the batches each work up to the wait, the run
