@@ -183,6 +183,11 @@ def merge(plans: list[Plan]) -> Plan:
                      + "; ".join(", ".join(x) for x in labels) + "): each batch is prepared and worked like a run of "
                      "its own (its serial dilution, reagents and tip racks); between batches the robot pauses for the "
                      "used labware to come off and the next batch's to go on")
+    needed: dict[str, float] = {}
+    for ld in out.loads:
+        needed[ld.liquid] = needed.get(ld.liquid, 0.0) + ld.volume
+    out.notes.insert(1, "liquids to prepare for the whole run (all batches, dead volume and overage included): "
+                     + "; ".join(f"{name} {_volume(v)}" for name, v in needed.items()))
     out.steps.append(Comment(f"Batch 1 of {total}: plates {', '.join(labels[0])}"))
     parked: dict[int, list[tuple[str, str]]] = {}
     current = 0
@@ -232,6 +237,11 @@ def _swap(out: Plan, old: int, new: int, total: int, labels: list[list[str]], st
                        f"the liquids listed for them ({', '.join(liquids)}; see the deck's liquids for wells and "
                        "volumes), and resume", loads=tuple(liquids), labware=tuple(sorted(keys))))
     return steps
+
+
+def _volume(ul: float) -> str:
+    """'740 µL' or '12.5 mL'."""
+    return f"{ul:g} µL" if ul < 1000 else f"{ul / 1000:.3g} mL"
 
 
 def _off(gone: list[str], in_slot: list[str]) -> list[Step]:
