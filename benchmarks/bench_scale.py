@@ -44,6 +44,15 @@ def robot_cost():
     return None
 
 
+def batches(plan) -> int:
+    """Batches of a plan (plan.batches: its first step says 'Batch 1 of N'), 1 when it runs in one go."""
+    import re
+
+    first = getattr(plan.steps[0], "text", "") if plan.steps else ""
+    m = re.match(r"Batch 1 of (\d+):", first)
+    return int(m.group(1)) if m else 1
+
+
 def run(seed: str, n: int, robot: str, tmp: Path, ruler) -> dict:
     """Plan, emit, analyze and verify one n-plate run; the figures of one table row."""
     from labkit.layout.io import load_experiment
@@ -65,7 +74,7 @@ def run(seed: str, n: int, robot: str, tmp: Path, ruler) -> dict:
     row = {"seed": seed, "n": n, "robot": robot, "gen_s": t1 - t0, "sim_s": t2 - t1, "tips": sim.cost.tips_used,
            "commands": len(sim.analysis.get("commands", [])), "manual": len(sim.cost.pauses),
            "labkit_s": sim.cost.time_without_delays_s, "ok": not sim.errors and report.ok,
-           "batches": sum(1 for s in plan.steps if type(s).__name__ == "Pause" and s.text.startswith("Batch ")) + 1,
+           "batches": batches(plan),
            "warnings": len(plan.warnings)}
     if ruler is not None:
         path = tmp / f"{seed}_{n}_{robot}.json"

@@ -31,7 +31,13 @@ def _layout(tmp_path, seed: str, n: int) -> Path:
 
 
 def _batches(plan) -> int:
-    return 1 + sum(1 for s in plan.steps if isinstance(s, Pause) and s.text.startswith("Batch "))
+    """Batches of a plan: its first step says 'Batch 1 of N'; 1 when it runs in one go."""
+    import re
+
+    m = re.match(r"Batch 1 of (\d+):", getattr(plan.steps[0], "text", ""))
+    n = int(m.group(1)) if m else 1
+    assert n == 1 + sum(1 for s in plan.steps if isinstance(s, Pause) and re.match(r"Batch \d+ of \d+: plates", s.text))
+    return n
 
 
 def _run_and_verify(tmp_path, seed: str, n: int, robot: str):
