@@ -52,8 +52,9 @@ def build_batched(kind: Any, config: Any, exp: Any) -> Plan:
         if key not in tried:
             sub = exp if len(plates) == n else exp.model_copy(update={"plates": list(plates)})
             try:
-                tried[key] = kind.build(config, sub)
-                check_plan(tried[key])
+                plan = kind.build(config, sub)
+                check_plan(plan)
+                tried[key] = plan
             except PlanError as exc:
                 tried[key] = exc
         return tried[key]
@@ -95,14 +96,14 @@ def _compatible(a: Plan, b: Plan) -> bool:
             and [(m.key, m.name, m.slot) for m in a.modules] == [(m.key, m.name, m.slot) for m in b.modules])
 
 
-def _loc(loc: Loc | None, ren: dict[str, str]) -> Loc | None:
-    return None if loc is None else Loc(ren.get(loc.labware, loc.labware), loc.well)
+def _loc(loc: Loc, ren: dict[str, str]) -> Loc:
+    return Loc(ren.get(loc.labware, loc.labware), loc.well)
 
 
 def _step(step: Step, ren: dict[str, str]) -> Step:
     """A step with its labware keys renamed."""
     if isinstance(step, (Transfer, Distribute)):
-        strokes = tuple(replace(st, source=_loc(st.source, ren), tip=_loc(st.tip, ren),
+        strokes = tuple(replace(st, source=_loc(st.source, ren), tip=None if st.tip is None else _loc(st.tip, ren),
                                 dispenses=tuple(replace(d, loc=_loc(d.loc, ren)) for d in st.dispenses))
                         for st in step.strokes)
         return replace(step, strokes=strokes)

@@ -227,15 +227,16 @@ def step_data(step: object) -> dict:
     if isinstance(step, Latch):
         return {"op": "latch", "module": step.module, "open": step.open}
     if isinstance(step, MoveLabware):
-        out = {"op": "move", "labware": step.labware, "to": step.to, "gripper": step.gripper, "text": step.text}
+        move: dict[str, object] = {"op": "move", "labware": step.labware, "to": step.to, "gripper": step.gripper,
+                                   "text": step.text}
         if not step.pause:
-            out["pause"] = False
-        return out
+            move["pause"] = False
+        return move
     if isinstance(step, LoadLabware):
         return {"op": "load", "labware": step.key}
     if isinstance(step, (Transfer, Distribute)):
         op = "transfer" if isinstance(step, Transfer) else "distribute"
-        out = {"op": op, "text": step.text, "pipette": step.pipette}
+        out: dict[str, object] = {"op": op, "text": step.text, "pipette": step.pipette}
         if step.nozzles:
             out["nozzles"] = step.nozzles  # 8-channel: 1 = the front nozzle H1 alone, 2-7 = H1 and those behind it
         out["strokes"] = [_stroke(s) for s in step.strokes]

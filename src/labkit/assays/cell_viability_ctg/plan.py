@@ -24,7 +24,7 @@ def plan_viability(b: Builder, exp) -> None:
     plates = []
     for i, p in enumerate(exp.plates):
         plates.append((p, b.labware(f"plate_{i + 1}", ASSAY_PLATE[p.format], label=p.id)))
-    adapters = {}
+    adapters: dict[str, str | None] = {}
     if hs:
         for p, _k in plates:
             name = HS_ADAPTER[ASSAY_PLATE[p.format]]
