@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from collections.abc import Callable
 from typing import Any
 
 from labkit.errors import PlanError
@@ -38,9 +39,9 @@ def balanced(items: list, k: int) -> list[list]:
     return out
 
 
-def build_batched(kind: Any, config: Any, exp: Any) -> Plan:
-    """The plan of an experiment: in one go if its plates fit the deck without a planner warning, else in batches
-    (see the module doc). Raises the whole run's PlanError when no batching helps either."""
+def build_batched(build: Callable[[Any, Any], Plan], config: Any, exp: Any) -> Plan:
+    """The plan of an experiment by `build(config, exp)` (an assay kind's build): in one go if its plates fit the
+    deck without a planner warning, else in batches (see the module doc). Raises the whole run's PlanError when no batching helps either."""
     from labkit.plan.checks import check_plan
 
     n = len(exp.plates)
@@ -52,7 +53,7 @@ def build_batched(kind: Any, config: Any, exp: Any) -> Plan:
         if key not in tried:
             sub = exp if len(plates) == n else exp.model_copy(update={"plates": list(plates)})
             try:
-                plan = kind.build(config, sub)
+                plan = build(config, sub)
                 check_plan(plan)
                 tried[key] = plan
             except PlanError as exc:
