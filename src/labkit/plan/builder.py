@@ -295,6 +295,28 @@ class Builder:
             self._count_draw(st, active, pip, noz)
         self.add(Transfer(text, pip, tuple(strokes), noz))
 
+    def chain(self, text: str, pip: str, chains: list[list[tuple["Loc | Pool", Loc, float, tuple[int, float] | None]]],
+              *, nozzles: int = 1, mix_rate: float = 1.0) -> None:
+        """Transfers done in turn with one tip per chain: each chain is (source, destination, µL, mix_after or None)
+        legs, the first picks up a fresh tip, the last drops it (e.g. acid into a reaction, mixed, then the stopped
+        reaction onto a filter plate with the same tip). Contact dispenses."""
+        if not chains:
+            return
+        noz = self.nozzles(pip, nozzles)
+        active = noz or self.spec(pip).channels
+        strokes: list[Stroke] = []
+        for legs in chains:
+            for i, (src, dst, vol, mix) in enumerate(legs):
+                tip = self.tip(pip, noz) if i == 0 else None
+                if i == 0:
+                    strokes = self._flush(Transfer, text, pip, strokes, noz)
+                where = self._source(src, vol, dst, pip, noz)
+                st = Stroke(where, vol, (Disp(dst, vol, False),), tip, None, mix, "", i == len(legs) - 1,
+                            mix_rate if mix else 1.0)
+                strokes.append(st)
+                self._count_draw(st, active, pip, noz)
+        self.add(Transfer(text, pip, tuple(strokes), noz))
+
     def distribute(self, text: str, pip: str, source: "Loc | Pool", dests: list[Loc], volume: float, *,
                    tip_per_stroke: bool = False, remix_every: int = 0, mix: tuple[int, float] | None = None,
                    max_per_stroke: int = 0, nozzles: int = 1) -> None:
