@@ -34,6 +34,12 @@ class CellViabilityCTG(AssayKind):
 
         plan_viability(b, exp)
 
+    def build(self, config: Any, exp: Any) -> Any:
+        """The plan, with 8-channel column stamps on an arranged deck where the layout allows (see plan)."""
+        from labkit.assays.cell_viability_ctg.plan import build_viability
+
+        return build_viability(config, exp)
+
     def write_readout(self, values: Any, out: Path, plate_format: int) -> Path:
         """An EnVision-style luminescence CSV."""
         from labkit.readout.writers import write_luminescence
