@@ -319,10 +319,11 @@ class Builder:
 
     def distribute(self, text: str, pip: str, source: "Loc | Pool", dests: list[Loc], volume: float, *,
                    tip_per_stroke: bool = False, remix_every: int = 0, mix: tuple[int, float] | None = None,
-                   max_per_stroke: int = 0, nozzles: int = 1) -> None:
+                   max_per_stroke: int = 0, nozzles: int = 1, top: bool = True) -> None:
         """Multi-dispense one liquid to many wells at the well top; one tip, or a fresh tip per aspirate.
 
-        nozzles as for `transfer` (the destinations are then the wells of the front-most working nozzle)."""
+        nozzles as for `transfer` (the destinations are then the wells of the front-most working nozzle).
+        top=False dispenses at the bottom of the well (for wells that are still empty: the tip touches no liquid)."""
         if not dests:
             return
         spec = self.spec(pip)
@@ -351,7 +352,7 @@ class Builder:
             vol = volume * len(chunk) + extra
             src = self._source(source, vol, chunk[0], pip, noz)
             blow = "trash" if disposal and (tip_per_stroke or last) else ""
-            st = Stroke(src, round(vol, 6), tuple(Disp(d, volume, True) for d in chunk), tip, mix_now, None,
+            st = Stroke(src, round(vol, 6), tuple(Disp(d, volume, top) for d in chunk), tip, mix_now, None,
                         blow, tip_per_stroke or last)
             strokes.append(st)
             self._count_draw(st, active, pip, noz)

@@ -295,10 +295,11 @@ class DmsoSeries:
             b.transfer(text, pip, [(src, loc, vol) for loc in item.locs], new_tip="always", mix_after=mix,
                        nozzles=8)
 
-    def dose(self, text: str, key: str, wells: list, volume: float) -> None:
+    def dose(self, text: str, key: str, wells: list, volume: float, empty: bool = False) -> None:
         """Dose every well (layout wells of one plate, labware `key`) from its intermediate: column stamps from a
         mirrored intermediate plate (one step per nozzle count, a fresh tip every stamp), else one well at a time
-        with a fresh tip each."""
+        with a fresh tip each. empty=True: the wells hold nothing yet, so stamps of one dose share a tip (one
+        aspirate for several, dispensed at the bottom of the dry wells)."""
         b = self.b
         pip = b.choose(volume, singles=self.mirror is None)
         if self.mirror is None:
@@ -308,6 +309,16 @@ class DmsoSeries:
         from labkit.plan.stamps import describe_nozzles, stamp_moves
 
         source_of = {w.name: self.mirror.draw[(key, w.name)] for w in wells}
+        if empty:
+            for nozzles, moves in stamp_moves(b, key, source_of):
+                by_src: dict[Loc, list[Loc]] = defaultdict(list)
+                for src, dst in moves:
+                    by_src[src].append(dst)
+                for src, dests in by_src.items():
+                    b.distribute(f"{text} (intermediate column {src.well[1:]}, {describe_nozzles(nozzles)} stamps "
+                                 "into the empty wells, one tip)", pip, src, dests, volume, nozzles=nozzles,
+                                 top=False)
+            return
         for nozzles, moves in stamp_moves(b, key, source_of):
             b.transfer(f"{text} ({describe_nozzles(nozzles)} stamps from the mirrored intermediate plate, a fresh "
                        "tip every stamp)", pip, [(s, d, volume) for s, d in moves], new_tip="always",

@@ -401,7 +401,7 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
     solvent = exp.compounds[0].solvent
     wells = assay_wells(exp, p.id, ASSAY_ROLES)
     series.dose(f"{p.id}: {v.compound:g} µL compound intermediate (vehicle wells: {solvent} in buffer) into every "
-                "assay well", key, wells, v.compound)
+                "assay well", key, wells, v.compound, empty=True)
     b.add(MoveLabware(filt, filter_slot, False, f"Put the P81 filter plate for {p.id} in slot {filter_slot}"))
     hot_groups = _atp_groups(exp, p)
     fresh = sorted({lq.enzyme[w.target] for w in wells if w.target and w.role not in ("positive", "blank")})
