@@ -251,7 +251,7 @@ STEPS = [
     {'op': 'distribute', 'text': 'assay buffer: 76 µL into intermediate columns 11 (8-channel)', 'pipette': 'flex_8channel_1000', 'strokes': [
         {'tip': ['tips_1000ul_1', 'A3'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 76.0, 'dispense': [['intermediate', 'A11', 76.0, True]], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 1: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 1, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'strokes': [
+    {'op': 'transfer', 'text': 'entrectinib point 1: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 1, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'configure_for_volume': 2.0, 'strokes': [
         {'tip': ['tips_50ul_1', 'A10'], 'source': ['source', 'A1'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A1', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 2: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 2, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'strokes': [
@@ -284,7 +284,7 @@ STEPS = [
         {'tip': ['tips_50ul_2', 'A7'], 'source': ['source', 'A10'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A10', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'Vehicle: 4 µL solvent into 76 µL assay buffer, intermediate column 11, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'strokes': [
-        {'tip': ['tips_50ul_2', 'A8'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A11', 4.0, False]], 'mix_after': [3, 40.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_2', 'A8'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A11', 4.0, False]], 'mix_after': [3, 30.0, 1.0], 'drop': True},
     ]},
     {'op': 'comment', 'text': 'Plate KIN-1: reaction at 30 °C on the temperature module'},
     {'op': 'move', 'labware': 'plate_1', 'to': 'temp', 'gripper': True, 'text': 'Put reaction plate KIN-1 on the temperature module'},
@@ -323,7 +323,7 @@ STEPS = [
     {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 11, 6-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_50ul_3', 'F6'], 'source': ['intermediate', 'F11'], 'aspirate_uL': 15.0, 'dispense': [['plate_1', 'F11', 5.0, False], ['plate_1', 'F12', 5.0, False]], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 11, 2-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'strokes': [
+    {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 11, 2-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'configure_for_volume': 35.0, 'strokes': [
         {'tip': ['tips_50ul_3', 'H6'], 'source': ['intermediate', 'H11'], 'aspirate_uL': 35.0, 'dispense': [['plate_1', 'H1', 5.0, False], ['plate_1', 'H2', 5.0, False], ['plate_1', 'H3', 5.0, False], ['plate_1', 'H4', 5.0, False], ['plate_1', 'H5', 5.0, False], ['plate_1', 'H6', 5.0, False]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'move', 'labware': 'filter_1', 'to': 'B3', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-1 in slot B3'},
@@ -771,6 +771,8 @@ def run(ctx):
         else:
             ctx.comment(step["text"])
             key = step["pipette"]
+            if "configure_for_volume" in step:  # Flex 50 µL: low-volume mode below 5 µL (no tip on now)
+                pipettes[key].configure_for_volume(step["configure_for_volume"])
             if step.get("nozzles", 0) != nozzles[key]:
                 nozzles[key] = step.get("nozzles", 0)
                 _nozzles(pipettes[key], nozzles[key])

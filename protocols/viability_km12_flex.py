@@ -137,7 +137,7 @@ STEPS = [
     {'op': 'distribute', 'text': 'medium: 76 µL into intermediate columns 11 (8-channel)', 'pipette': 'flex_8channel_1000', 'strokes': [
         {'tip': ['tips_1000ul_1', 'A4'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 76.0, 'dispense': [['intermediate', 'A11', 76.0, True]], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 1: 2 µL of the solvent series into 38 µL medium, intermediate column 1, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'strokes': [
+    {'op': 'transfer', 'text': 'entrectinib point 1: 2 µL of the solvent series into 38 µL medium, intermediate column 1, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'configure_for_volume': 2.0, 'strokes': [
         {'tip': ['tips_50ul_1', 'A10'], 'source': ['source', 'A1'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A1', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 2: 2 µL of the solvent series into 38 µL medium, intermediate column 2, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'strokes': [
@@ -168,7 +168,7 @@ STEPS = [
         {'tip': ['tips_50ul_2', 'A7'], 'source': ['source', 'A10'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A10', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'Vehicle: 4 µL solvent into 76 µL medium, intermediate column 11, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'strokes': [
-        {'tip': ['tips_50ul_2', 'A8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A11', 4.0, False]], 'mix_after': [3, 40.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_2', 'A8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A11', 4.0, False]], 'mix_after': [3, 30.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KM12-1: dose 10 µL intermediate (vehicle and blank wells: DMSO in medium) (3-nozzle stamps from the mirrored intermediate plate, a fresh tip every stamp)', 'pipette': 'flex_8channel_50', 'nozzles': 3, 'strokes': [
         {'tip': ['tips_50ul_2', 'C12'], 'source': ['intermediate', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D2', 10.0, False]], 'drop': True},
@@ -354,6 +354,8 @@ def run(ctx):
         else:
             ctx.comment(step["text"])
             key = step["pipette"]
+            if "configure_for_volume" in step:  # Flex 50 µL: low-volume mode below 5 µL (no tip on now)
+                pipettes[key].configure_for_volume(step["configure_for_volume"])
             if step.get("nozzles", 0) != nozzles[key]:
                 nozzles[key] = step.get("nozzles", 0)
                 _nozzles(pipettes[key], nozzles[key])

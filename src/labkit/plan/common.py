@@ -30,10 +30,14 @@ def is_aqueous(solvent: str) -> bool:
     return any(w in s for w in AQUEOUS_WORDS) and "dmso" not in s
 
 
-def mix_volume(b: Builder, pip: str, well_volume: float) -> float:
-    """Mixing stroke: half the well volume, within the pipette's range."""
+def mix_volume(b: Builder, pip: str, well_volume: float, moved: float | None = None) -> float:
+    """Mixing stroke: half the well volume, within the pipette's range (for a step that moves `moved` µL with a
+    Flex 50 µL pipette in its low-volume mode, within that mode's range)."""
     spec = b.spec(pip)
-    return float(max(spec.min_ul, min(spec.max_ul, round(well_volume / 2.0, 1))))
+    top = spec.max_ul
+    if moved is not None and spec.low_volume_max_ul and moved < spec.default_min_ul:
+        top = spec.low_volume_max_ul
+    return float(max(spec.min_ul, min(top, round(well_volume / 2.0, 1))))
 
 
 def assay_wells(exp, plate_id: str, roles: tuple[str, ...]) -> list:
@@ -216,7 +220,7 @@ class DmsoSeries:
             pip = b.choose(s.serial_transfer)
             moves = [(Loc(self.source, f"{self.rows[r]}{p}"), Loc(self.source, f"{self.rows[r]}{p + 1}"),
                       s.serial_transfer) for p in range(1, c.dilution.points)]
-            mix = (3, mix_volume(b, pip, s.serial_diluent + s.serial_transfer))
+            mix = (3, mix_volume(b, pip, s.serial_diluent + s.serial_transfer, s.serial_transfer))
             b.transfer(f"{c.name}: serial 1:{c.dilution.factor:g} dilution in {c.solvent} "
                        f"({s.serial_transfer:g} µL into {s.serial_diluent:g} µL, mixed)", pip, moves,
                        new_tip="always" if policy == "per_step" else "once", mix_after=mix)
@@ -237,7 +241,7 @@ class DmsoSeries:
         for (compound, point), item in self.inter_of.items():
             vol = item.scale * v.intermediate_solvent
             pip = b.choose(vol)
-            mix = (3, mix_volume(b, pip, item.scale * (v.intermediate_solvent + v.intermediate_diluent)))
+            mix = (3, mix_volume(b, pip, item.scale * (v.intermediate_solvent + v.intermediate_diluent), vol))
             if compound:
                 row = [c.name for c in exp.compounds].index(compound)
                 src = Loc(self.source, f"{self.rows[row]}{point + 1}")
@@ -263,7 +267,7 @@ class DmsoSeries:
             first = m.source_first[c.name]
             moves = [(Loc(self.source, f"A{first + p}"), Loc(self.source, f"A{first + p + 1}"), s.serial_transfer)
                      for p in range(c.dilution.points - 1)]
-            mix = (3, mix_volume(b, pip, s.serial_diluent + s.serial_transfer))
+            mix = (3, mix_volume(b, pip, s.serial_diluent + s.serial_transfer, s.serial_transfer))
             b.transfer(f"{c.name}: serial 1:{c.dilution.factor:g} dilution in {c.solvent} down columns "
                        f"{first}–{first + c.dilution.points - 1} ({s.serial_transfer:g} µL into "
                        f"{s.serial_diluent:g} µL, mixed, 8-channel)", pip, moves,
@@ -281,7 +285,7 @@ class DmsoSeries:
         for (compound, point), item in self.inter_of.items():
             vol = item.scale * v.intermediate_solvent
             pip = b.choose(vol, singles=False)
-            mix = (3, mix_volume(b, pip, item.scale * (v.intermediate_solvent + v.intermediate_diluent)))
+            mix = (3, mix_volume(b, pip, item.scale * (v.intermediate_solvent + v.intermediate_diluent), vol))
             cols = ", ".join(loc.well[1:] for loc in item.locs)
             if compound:
                 src = Loc(self.source, f"A{m.source_first[compound] + point}")

@@ -81,6 +81,13 @@ class ConfigureNozzles(PipetteCommand):
 
 
 @dataclass(frozen=True)
+class ConfigureForVolume(PipetteCommand):
+    """configureForVolume: a Flex 50 µL pipette's volume mode (low-volume below its default minimum)."""
+
+    volume: float
+
+
+@dataclass(frozen=True)
 class PickUpTip(PipetteCommand):
     target: WellTarget
 
@@ -151,7 +158,7 @@ class MoveFree(PipetteCommand):
     """A move to coordinates: the pipette is over no known well afterwards."""
 
 
-Command = (LoadLabware | LoadModule | LoadPipette | LoadLiquid | ConfigureNozzles | PickUpTip | DropTip
+Command = (LoadLabware | LoadModule | LoadPipette | LoadLiquid | ConfigureNozzles | ConfigureForVolume | PickUpTip | DropTip
            | DropTipInPlace | Aspirate | AspirateInPlace | Dispense | DispenseInPlace | BlowOut | BlowOutInPlace
            | TouchWell | MoveToWell | MoveToArea | MoveFree)
 
@@ -176,6 +183,7 @@ _PARSERS: dict[str, Callable[[dict, dict], Command]] = {
     "loadPipette": lambda p, r: LoadPipette(r["pipetteId"], p["pipetteName"], p.get("mount", "")),
     "loadLiquid": lambda p, r: LoadLiquid(p["liquidId"], p["labwareId"], dict(p.get("volumeByWell", {}))),
     "configureNozzleLayout": lambda p, r: ConfigureNozzles(p["pipetteId"], p.get("configurationParams")),
+    "configureForVolume": lambda p, r: ConfigureForVolume(p["pipetteId"], _vol(p)),
     "pickUpTip": lambda p, r: PickUpTip(p["pipetteId"], _well(p)),
     "dropTip": lambda p, r: DropTip(p["pipetteId"], _target(p)),
     "dropTipInPlace": lambda p, r: DropTipInPlace(p["pipetteId"]),

@@ -445,14 +445,14 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
     b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped")
     start_at = len(b.plan.steps)
     well_vol = v.well
-    atp_mix = (2, mix_volume(b, atp_pip, well_vol))
+    atp_mix = (2, mix_volume(b, atp_pip, well_vol, v.atp_mix))
     for k, liquid, rs in steps:
         b.transfer(f"{p.id}: start — {v.atp_mix:g} µL {liquid} into the reaction, {describe(rs)}, mixed, a fresh "
                    "tip every stamp", atp_pip, [(b.pool(lq.hot, str(liquid)), Loc(key, r.primary), v.atp_mix)
                                                 for r in rs], new_tip="always", mix_after=atp_mix, nozzles=k)
     wait = len(b.plan.steps)
     b.add(Delay(cond.reaction_min, ""))
-    stop_mix = (2, mix_volume(b, stop_pip, well_vol + v.stop))
+    stop_mix = (2, mix_volume(b, stop_pip, well_vol + v.stop, min(v.stop, v.filter_transfer)))
     for k, _liquid, rs in steps:
         chains = [[(b.pool(lq.reservoir, lq.stop), Loc(key, r.primary), v.stop, stop_mix),
                    (Loc(key, r.primary), Loc(filt, r.primary), v.filter_transfer, None)] for r in rs]
