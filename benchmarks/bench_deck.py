@@ -87,7 +87,7 @@ def main() -> int:
             before.write_text((HERE / "baseline" / f"{layout}_{robot}_v01.py.txt").read_text(encoding="utf-8"),
                               encoding="utf-8")
             a_json = analyze(now, tmp / "after.json")
-            b_json = analyze(before, tmp / "before.json")
+            analyze(before, tmp / "before.json")
             a, b = rc.cost(str(tmp / "after.json")), rc.cost(str(tmp / "before.json"))
             ratio = a["deck_s"] / expert
             good = ratio <= GOAL and not a["errors"]

@@ -19,6 +19,13 @@ def plan(request):
     return build_plan(load_experiment(SMALL), request.param)
 
 
+def test_hot_reservoir_named_and_loaded(plan):
+    hot = [lq for lq in plan.liquids if lq.name.startswith(HOT)]
+    assert len(hot) == 2  # two ATP concentrations -> two hot mixes
+    assert all(lq.composition["atp33"] > 0 for lq in hot)
+    assert {ld.liquid for ld in plan.loads} >= {lq.name for lq in hot}
+
+
 def _hot_index(plan):
     return next(i for i, s in enumerate(plan.steps) if isinstance(s, (Transfer, Distribute)) and "start" in s.text)
 
