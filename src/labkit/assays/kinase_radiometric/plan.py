@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from labkit.errors import PlanError
 from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE, INTERMEDIATE_PLATE, PIPETTES, RESERVOIR, TUBES
 from labkit.plan.arrange import arrange_deck, moved_in_slot
-from labkit.plan.builder import BuildConfig, Builder, per_stroke
+from labkit.plan.builder import BuildConfig, Builder, RowPool, per_stroke
 from labkit.plan.columns import runs, split
 from labkit.plan.common import (COMPOUND_ROLES, DmsoSeries, Mirror, assay_wells, mirror_classes, mirror_layout,
                                  plan_series, solvent_species, well_loc)
@@ -446,10 +446,11 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
     start_at = len(b.plan.steps)
     well_vol = v.well
     atp_mix = (2, mix_volume(b, atp_pip, well_vol, v.atp_mix))
+    hot_pools = {liquid: RowPool(b, lq.hot, str(liquid)) for _k, liquid, _rs in steps}  # this plate's own columns
     for k, liquid, rs in steps:
         b.transfer(f"{p.id}: start — {v.atp_mix:g} µL {liquid} into the reaction, {describe(rs)}, mixed, a fresh "
-                   "tip every stamp", atp_pip, [(b.pool(lq.hot, str(liquid)), Loc(key, r.primary), v.atp_mix)
-                                                for r in rs], new_tip="always", mix_after=atp_mix, nozzles=k)
+                   "tip every stamp", atp_pip, [(hot_pools[liquid], Loc(key, r.primary), v.atp_mix) for r in rs],
+                   new_tip="always", mix_after=atp_mix, nozzles=k)
     wait = len(b.plan.steps)
     b.add(Delay(cond.reaction_min, ""))
     stop_mix = (2, mix_volume(b, stop_pip, well_vol + v.stop, min(v.stop, v.filter_transfer)))
