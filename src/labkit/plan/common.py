@@ -424,6 +424,10 @@ def dosing_moves(series: "DmsoSeries", key: str, wells: list, volume: float) -> 
     wells from the solvent-in-buffer well), ordered column by column for short head moves."""
     from collections import defaultdict
 
+    if series.mirror is not None:  # each well from its own row of its dose's column
+        moves = [(series.mirror.draw[(key, w.name)], well_loc(key, w), volume) for w in wells]
+        moves.sort(key=lambda m: (int(m[1].well[1:]), m[1].well[0]))
+        return moves
     by_key = defaultdict(list)
     for w in wells:
         by_key[source_key(w)].append(w)
