@@ -39,7 +39,9 @@ def build_filter_plate() -> dict:
 
 @lru_cache(maxsize=None)
 def _load(load_name: str) -> str:
-    return resources.files("labkit.labware").joinpath("definitions", f"{load_name}.json").read_text(encoding="utf-8")
+    # one name per joinpath: Python 3.10's Traversable.joinpath takes a single child
+    folder = resources.files("labkit.labware").joinpath("definitions")
+    return folder.joinpath(f"{load_name}.json").read_text(encoding="utf-8")
 
 
 def definition(load_name: str) -> dict:
@@ -54,7 +56,7 @@ def filter_plate_definition() -> dict:
 
 def write_definitions() -> None:  # pragma: no cover - maintenance helper
     """Regenerate the JSON files from the builders above."""
-    path = resources.files("labkit.labware").joinpath("definitions", f"{FILTER_PLATE}.json")
+    path = resources.files("labkit.labware").joinpath("definitions").joinpath(f"{FILTER_PLATE}.json")
     with open(str(path), "w", encoding="utf-8") as fh:
         json.dump(build_filter_plate(), fh, indent=2, ensure_ascii=False)
         fh.write("\n")

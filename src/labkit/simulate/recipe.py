@@ -371,6 +371,8 @@ def check_recipe(recipe: Recipe, ledger: Ledger, timeline: Timeline | None) -> t
             _added(c, ledger, res)
         elif isinstance(c, Aliquot):
             _aliquot(c, ledger, res)
+        elif timeline is None:  # a timed check without a timeline was skipped above
+            raise AssertionError(f"timed check {c.name} without a timeline")
         elif isinstance(c, Interval):
             _interval(c, ledger, timeline, res)
         elif isinstance(c, OnDeck):

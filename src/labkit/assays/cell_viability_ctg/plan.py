@@ -47,7 +47,7 @@ def plan_viability(b: Builder, exp, slots: dict[str, str] | None = None) -> None
     plates = []
     for i, p in enumerate(exp.plates):
         plates.append((p, b.labware(f"plate_{i + 1}", ASSAY_PLATE[p.format], label=p.id, slot=at(f"plate_{i + 1}"))))
-    adapters = {}
+    adapters: dict[str, str | None] = {}
     if hs:
         for p, _k in plates:
             name = HS_ADAPTER[ASSAY_PLATE[p.format]]
