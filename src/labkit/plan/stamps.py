@@ -15,7 +15,7 @@ falling back to single-channel work with a warning in the plan when no such deck
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from labkit.errors import PlanError
@@ -32,9 +32,9 @@ def plate_rows(b: Builder, key: str) -> int:
     return LABWARE[b.plan.labware_by_key()[key].load_name].rows
 
 
-def group_runs(b: Builder, key: str, groups: dict[str, object]) -> list[Run]:
+def group_runs(b: Builder, key: str, groups: Mapping[str, object]) -> list[Run]:
     """Runs (column, consecutive rows an 8-channel reaches together, same group) of the wells of a plate."""
-    return runs(plate_rows(b, key), groups)
+    return runs(plate_rows(b, key), dict(groups))
 
 
 def by_nozzles(found: list[Run]) -> list[list[Run]]:

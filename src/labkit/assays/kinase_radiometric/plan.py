@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from labkit.errors import PlanError
 from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE, INTERMEDIATE_PLATE, PIPETTES, RESERVOIR, TUBES
 from labkit.plan.arrange import arrange_deck, moved_in_slot
-from labkit.plan.builder import BuildConfig, Builder, RowPool, per_stroke
+from labkit.plan.builder import BuildConfig, Builder, Pool, RowPool, per_stroke
 from labkit.plan.columns import runs, split
 from labkit.plan.common import (COMPOUND_ROLES, DmsoSeries, Mirror, assay_wells, mirror_classes, mirror_layout,
                                  plan_series, solvent_species, well_loc)
@@ -454,8 +454,9 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
     b.add(Delay(cond.reaction_min, ""))
     stop_mix = (2, mix_volume(b, stop_pip, well_vol + v.stop, min(v.stop, v.filter_transfer)))
     for k, _liquid, rs in steps:
-        chains = [[(b.pool(lq.reservoir, lq.stop), Loc(key, r.primary), v.stop, stop_mix),
-                   (Loc(key, r.primary), Loc(filt, r.primary), v.filter_transfer, None)] for r in rs]
+        chains: list[list[tuple[Loc | Pool, Loc, float, tuple[int, float] | None]]] = [
+            [(b.pool(lq.reservoir, lq.stop), Loc(key, r.primary), v.stop, stop_mix),
+             (Loc(key, r.primary), Loc(filt, r.primary), v.filter_transfer, None)] for r in rs]
         b.chain(f"{p.id}: stop — {v.stop:g} µL phosphoric acid into the reaction, mixed, then {v.filter_transfer:g} "
                 f"µL of it onto the same wells of the P81 filter plate with the same tip, {describe(rs)}", stop_pip,
                 chains, nozzles=k)
