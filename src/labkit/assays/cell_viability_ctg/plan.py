@@ -25,13 +25,15 @@ def build_viability(config: BuildConfig, exp) -> Plan:
     found = mirror_layout(exp, plates, DOSED_ROLES, v.compound)
     if not config.multichannel:
         return build_arranged(config, lambda bb, slots: plan_viability(bb, exp, slots), set())
-    if not isinstance(found, Mirror):
-        plan = build_arranged(config, lambda bb, slots: plan_viability(bb, exp, slots), set())
-        plan.warnings.append(f"8-channel not used: {found}; every well is worked one at a time")
+    multi = {b.pipette_class(v.cells, per_aspirate=2), b.pipette_class(v.well, per_aspirate=2),
+             b.pipette_class(v.ctg, per_aspirate=2)}
+    if not isinstance(found, Mirror):  # cells, medium and CellTiter-Glo by stamps; the series well by well
+        plan = build_arranged(config, lambda bb, slots: plan_viability(bb, exp, slots), multi)
+        if not any("no column stamps" in w for w in plan.warnings):
+            plan.warnings.append(f"compound dosed one well at a time with a fresh tip each (no column stamps): "
+                                 f"{found}")
         return plan
-    multi = mirror_classes(b, exp, v.compound) | {b.pipette_class(v.cells, per_aspirate=2),
-                                                  b.pipette_class(v.well, per_aspirate=2),
-                                                  b.pipette_class(v.ctg, per_aspirate=2)}
+    multi |= mirror_classes(b, exp, v.compound)
     return build_arranged(config, lambda bb, slots: plan_viability(bb, exp, slots), multi)
 
 
