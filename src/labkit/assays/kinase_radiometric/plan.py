@@ -1,10 +1,13 @@
 """The radiometric kinase assay: DMSO series -> buffer intermediate -> reaction plate -> ATP start -> stop -> filter.
 
-8-channel work: the hot-ATP start and the transfer of the stopped reactions onto the filter plate go column by
-column (all eight nozzles, or a partial column) wherever that takes no more tips than single wells; the
-pipette class (small / large) doing that work is then mounted as an 8-channel, which works single wells with its
-front nozzle alone. A partially configured 8-channel needs a deck without tall labware behind what it works
-(plan.deck), so the deck is arranged from a first, unconstrained build of the same plan.
+Column stamps (where the layout allows a mirrored intermediate plate, `_stamped`): the series and the intermediate
+plate by whole columns (plan.common.Mirror), compound into the still-empty wells by stamps of each dose's column,
+the kinase mixes from reagent-plate columns laid out like the kinase rows (plan.stamps.RowReagent), then per column
+run in one order the hot ATP start into the liquid, mixed (a fresh tip every stamp), and the acid stop, mixed, with
+the stopped reaction going onto the P81 filter plate with the same tip (issue 10's practice). Otherwise: the hot
+start and the filter transfer go column by column wherever that takes no more tips than single wells, the rest
+well by well (the plan's warnings say so). A partially configured 8-channel needs a deck without tall labware
+behind what it works (plan.deck), so the deck is arranged from a first, unconstrained build of the same plan.
 """
 
 from __future__ import annotations
