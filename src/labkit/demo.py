@@ -22,7 +22,7 @@ from labkit.safety import atomic_write_text
 from labkit.virtual import TRUE_IC50
 
 ROOT = Path(__file__).resolve().parents[2]
-SEED_LAYOUTS = ("kinase_panel.yaml", "viability_km12.yaml", "viability_aml_384.yaml")
+SEED_LAYOUTS = ("kinase_panel.yaml", "viability_km12.yaml", "viability_aml_384.yaml")  # in this order (noise seeds)
 ROBOTS = ("ot2", "flex")
 
 
@@ -47,6 +47,14 @@ class DemoResult:
     analyses: dict[str, object] = field(default_factory=dict)
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
     outputs: dict[str, dict[str, Path]] = field(default_factory=dict)
+
+
+def seed_layouts() -> tuple[str, ...]:
+    """The demo's layouts: SEED_LAYOUTS, then the ones registered assay kinds add (`AssayKind.demo_layouts`)."""
+    from labkit.assays import get, kinds
+
+    extra = [name for k in kinds() for name in get(k).demo_layouts if name not in SEED_LAYOUTS]
+    return SEED_LAYOUTS + tuple(dict.fromkeys(extra))
 
 
 def layouts_dir() -> Path:
@@ -96,9 +104,7 @@ def final_wells(sim, exp) -> pd.DataFrame:
 
 def write_virtual_readout(sim, exp, out: Path, *, seed: int, pipetting_cv: float) -> Path:
     """Write the virtual reader's export of an experiment's plates in a real instrument format."""
-    from labkit.virtual import simulate_readout
-
-    values = simulate_readout(final_wells(sim, exp), exp.assay, seed=seed, pipetting_cv=pipetting_cv)
+    values = exp.assay_kind.virtual_readout(final_wells(sim, exp), exp, seed=seed, pipetting_cv=pipetting_cv)
     out.parent.mkdir(parents=True, exist_ok=True)
     return exp.assay_kind.write_readout(values, out, exp.plates[0].format)
 
@@ -136,11 +142,12 @@ def truth_table(result, assay: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, ...] = SEED_LAYOUTS,
+def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, ...] | None = None,
              robots: tuple[str, ...] = ROBOTS, pipetting_cv: float = 0.02,
              echo: Callable[[str], None] = print, workers: int = 2, in_process: bool = False,
              db: str | None = None, record: bool = True) -> DemoResult:
-    """Run the whole chain on seed layouts; write protocols, readouts and reports under out_dir."""
+    """Run the whole chain on seed layouts (default: seed_layouts()); write protocols, readouts and reports under
+    out_dir."""
     from labkit.layout.io import load_experiment
     from labkit.layout.render import plate_png
     from labkit.safety import safe_name
@@ -148,7 +155,7 @@ def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, 
     out = Path(out_dir)
     result = DemoResult()
     t0 = time.perf_counter()
-    paths = [layouts_dir() / name if not Path(name).is_file() else Path(name) for name in layouts]
+    paths = [layouts_dir() / name if not Path(name).is_file() else Path(name) for name in layouts or seed_layouts()]
     exps = {p: load_experiment(p) for p in paths}
     echo(f"[1/4] layouts: {', '.join(p.name for p in paths)}")
     for p, exp in exps.items():
@@ -243,7 +250,7 @@ def demo(out_dir: Path, seed: int, robots: tuple[str, ...], layouts: tuple[str, 
 
     out = ui()
     output_dir(out_dir)  # a path through a file or a read-only folder: exit 2 before any work
-    res = run_demo(out_dir, seed=seed, robots=robots or ROBOTS, layouts=layouts or SEED_LAYOUTS,
+    res = run_demo(out_dir, seed=seed, robots=robots or ROBOTS, layouts=layouts or seed_layouts(),
                    pipetting_cv=pipetting_cv, echo=out.say, db=db, record=not no_store)
     bad = [r for r in res.protocols if not r.ok]
     reports = {k: v.get("report") for k, v in res.outputs.items()}
