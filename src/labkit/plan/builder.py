@@ -59,10 +59,19 @@ class Arrangement:
     partial_racks: frozenset[str] = frozenset()
 
 
+def stroke_max(spec: PipetteSpec, volume: float) -> float:
+    """The most one aspirate may hold when dispensing `volume` µL: the pipette's maximum, or for a volume below the
+    default mode's minimum (Flex 50 µL) the maximum of its low-volume mode."""
+    if spec.low_volume_max_ul and volume < spec.default_min_ul - 1e-9:
+        return spec.low_volume_max_ul
+    return spec.max_ul
+
+
 def per_stroke(spec: PipetteSpec, volume: float) -> int:
     """Wells one aspirate of a pipette's multi-dispense feeds (volume each, plus its disposal volume)."""
-    n = max(1, int((spec.max_ul - spec.disposal_ul + 1e-9) // volume))
-    return 1 if volume + spec.disposal_ul > spec.max_ul else n
+    top = stroke_max(spec, volume)
+    n = max(1, int((top - spec.disposal_ul + 1e-9) // volume))
+    return 1 if volume + spec.disposal_ul > top else n
 
 
 class Pool:
@@ -334,7 +343,7 @@ class Builder:
         n = self.per_stroke(pip, volume)
         if max_per_stroke:
             n = min(n, max_per_stroke)
-        if n == 1 or volume + disposal > spec.max_ul or len(dests) == 1:
+        if n == 1 or volume + disposal > stroke_max(spec, volume) or len(dests) == 1:
             n, disposal = 1, 0.0
         chunks = [dests[i:i + n] for i in range(0, len(dests), n)]
         strokes: list[Stroke] = []
