@@ -494,6 +494,8 @@ def run(ctx):
         else:
             ctx.comment(step["text"])
             key = step["pipette"]
+            if "configure_for_volume" in step:  # Flex 50 µL: low-volume mode below 5 µL (no tip on now)
+                pipettes[key].configure_for_volume(step["configure_for_volume"])
             if step.get("nozzles", 0) != nozzles[key]:
                 nozzles[key] = step.get("nozzles", 0)
                 _nozzles(pipettes[key], nozzles[key])

@@ -109,13 +109,15 @@ def test_partial_layouts_next_to_tall_labware_or_in_the_back_row_are_rejected():
     lw = plan.labware_by_key()
     inter = lw["intermediate"].slot
     behind = slot_behind(ROBOTS["ot2"], inter)
-    swapped = {"tubes": behind, next(k for k, u in lw.items() if u.slot == behind and u.initial): lw["tubes"].slot}
+    rack = next(k for k, u in lw.items() if k.startswith("tips_") and u.initial)  # tip racks are tall
+    swapped = {rack: behind, next(k for k, u in lw.items() if u.slot == behind and u.initial): lw[rack].slot}
     bad = dataclasses.replace(plan, labware=[dataclasses.replace(u, slot=swapped.get(u.key, u.slot))
                                              for u in plan.labware])
     with pytest.raises(PlanError) as exc:
         check_plan(bad)
-    assert any("would hit the opentrons_24_tuberack" in p and "intermediate" in p for p in exc.value.problems)
-    back = dataclasses.replace(plan, labware=[dataclasses.replace(u, slot="10") if u.key == "source" else u
+    assert any(f"would hit the {lw[rack].load_name}" in p and "intermediate" in p for p in exc.value.problems)
+    swap = {"intermediate": lw["plate_1"].slot, "plate_1": lw["intermediate"].slot}  # plate_1 is in the back row
+    back = dataclasses.replace(plan, labware=[dataclasses.replace(u, slot=swap.get(u.key, u.slot))
                                               for u in plan.labware])
     with pytest.raises(PlanError) as exc:
         check_plan(back)

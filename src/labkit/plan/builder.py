@@ -63,10 +63,19 @@ class Arrangement:
     partial_racks: frozenset[str] = frozenset()
 
 
+def stroke_max(spec: PipetteSpec, volume: float) -> float:
+    """The most one aspirate may hold when dispensing `volume` µL: the pipette's maximum, or for a volume below the
+    default mode's minimum (Flex 50 µL) the maximum of its low-volume mode."""
+    if spec.low_volume_max_ul and volume < spec.default_min_ul - 1e-9:
+        return spec.low_volume_max_ul
+    return spec.max_ul
+
+
 def per_stroke(spec: PipetteSpec, volume: float) -> int:
     """Wells one aspirate of a pipette's multi-dispense feeds (volume each, plus its disposal volume)."""
-    n = max(1, int((spec.max_ul - spec.disposal_ul + 1e-9) // volume))
-    return 1 if volume + spec.disposal_ul > spec.max_ul else n
+    top = stroke_max(spec, volume)
+    n = max(1, int((top - spec.disposal_ul + 1e-9) // volume))
+    return 1 if volume + spec.disposal_ul > top else n
 
 
 def strokes_for(volume: float, max_ul: float) -> int:
@@ -316,12 +325,35 @@ class Builder:
                 self._count_draw(st, active, pip, noz)
         self.add(Transfer(text, pip, tuple(strokes), noz))
 
+    def chain(self, text: str, pip: str, chains: list[list[tuple["Loc | Pool", Loc, float, tuple[int, float] | None]]],
+              *, nozzles: int = 1, mix_rate: float = 1.0) -> None:
+        """Transfers done in turn with one tip per chain: each chain is (source, destination, µL, mix_after or None)
+        legs, the first picks up a fresh tip, the last drops it (e.g. acid into a reaction, mixed, then the stopped
+        reaction onto a filter plate with the same tip). Contact dispenses."""
+        if not chains:
+            return
+        noz = self.nozzles(pip, nozzles)
+        active = noz or self.spec(pip).channels
+        strokes: list[Stroke] = []
+        for legs in chains:
+            for i, (src, dst, vol, mix) in enumerate(legs):
+                tip = self.tip(pip, noz) if i == 0 else None
+                if i == 0:
+                    strokes = self._flush(Transfer, text, pip, strokes, noz)
+                where = self._source(src, vol, dst, pip, noz)
+                st = Stroke(where, vol, (Disp(dst, vol, False),), tip, None, mix, "", i == len(legs) - 1,
+                            mix_rate if mix else 1.0)
+                strokes.append(st)
+                self._count_draw(st, active, pip, noz)
+        self.add(Transfer(text, pip, tuple(strokes), noz))
+
     def distribute(self, text: str, pip: str, source: "Loc | Pool", dests: list[Loc], volume: float, *,
                    tip_per_stroke: bool = False, remix_every: int = 0, mix: tuple[int, float] | None = None,
-                   max_per_stroke: int = 0, nozzles: int = 1) -> None:
+                   max_per_stroke: int = 0, nozzles: int = 1, top: bool = True) -> None:
         """Multi-dispense one liquid to many wells at the well top; one tip, or a fresh tip per aspirate.
 
-        nozzles as for `transfer` (the destinations are then the wells of the front-most working nozzle)."""
+        nozzles as for `transfer` (the destinations are then the wells of the front-most working nozzle).
+        top=False dispenses at the bottom of the well (for wells that are still empty: the tip touches no liquid)."""
         if not dests:
             return
         spec = self.spec(pip)
@@ -335,7 +367,7 @@ class Builder:
         n = self.per_stroke(pip, volume)
         if max_per_stroke:
             n = min(n, max_per_stroke)
-        if n == 1 or volume + disposal > spec.max_ul or len(dests) == 1:
+        if n == 1 or volume + disposal > stroke_max(spec, volume) or len(dests) == 1:
             n, disposal = 1, 0.0
         chunks = [dests[i:i + n] for i in range(0, len(dests), n)]
         strokes: list[Stroke] = []
@@ -354,7 +386,7 @@ class Builder:
             vol = volume * len(chunk) + extra
             src = self._source(source, vol, chunk[0], pip, noz)
             blow = "trash" if disposal and (tip_per_stroke or last) else ""
-            st = Stroke(src, round(vol, 6), tuple(Disp(d, volume, True) for d in chunk), tip, mix_now, None,
+            st = Stroke(src, round(vol, 6), tuple(Disp(d, volume, top) for d in chunk), tip, mix_now, None,
                         blow, tip_per_stroke or last)
             strokes.append(st)
             self._count_draw(st, active, pip, noz)

@@ -167,6 +167,8 @@ def run(ctx):
         else:
             ctx.comment(step["text"])
             key = step["pipette"]
+            if "configure_for_volume" in step:  # Flex 50 µL: low-volume mode below 5 µL (no tip on now)
+                pipettes[key].configure_for_volume(step["configure_for_volume"])
             if step.get("nozzles", 0) != nozzles[key]:
                 nozzles[key] = step.get("nozzles", 0)
                 _nozzles(pipettes[key], nozzles[key])
@@ -211,6 +213,35 @@ def _stroke(st: Stroke) -> dict:
     if st.blow_out:
         out["blow_out"] = st.blow_out
     out["drop"] = st.drop
+    return out
+
+
+def step_volumes(step: Transfer | Distribute) -> list[float]:
+    """Every volume a liquid-handling step aspirates or dispenses (mixes included)."""
+    out: list[float] = []
+    for st in step.strokes:
+        out.append(st.volume)
+        out += [d.volume for d in st.dispenses]
+        out += [m[1] for m in (st.mix_before, st.mix_after) if m]
+    return [v for v in out if v > 0]
+
+
+def volume_modes(plan: Plan) -> dict[int, float]:
+    """Step index -> the volume to pass to `configure_for_volume` before it, where a pipette with a low-volume
+    mode (Flex 50 µL) must change mode: its smallest volume to enter the low-volume mode, its largest to leave it."""
+    from labkit.labware.specs import PIPETTES
+
+    pips = {p.key: PIPETTES[p.name] for p in plan.pipettes}
+    low = {k: False for k in pips}
+    out: dict[int, float] = {}
+    for i, step in enumerate(plan.steps):
+        if not isinstance(step, (Transfer, Distribute)):
+            continue
+        vols = step_volumes(step)
+        want = pips[step.pipette].needs_low_volume(vols)
+        if want is not None and want != low[step.pipette]:
+            low[step.pipette] = want
+            out[i] = min(vols) if want else max(vols)
     return out
 
 
@@ -373,6 +404,7 @@ def emit(plan: Plan) -> str:
                 "adapter": lw.adapter, "custom": lw.custom, "initial": lw.initial} for lw in plan.labware]
     late_loads = _late_loads(plan)
     late = {(ld[0], ld[1], ld[2]) for lds in late_loads.values() for ld in lds}  # loaded at a pause instead
+    modes = volume_modes(plan)
     parts = [
         DOCSTRING, "\n", _header(plan), "\n",
         "from opentrons import protocol_api\n\n",
@@ -390,7 +422,8 @@ def emit(plan: Plan) -> str:
         "# [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is\n"
         "# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.\n",
         _assign_list("STEPS", [{"op": "comment", "text": f"{PLANNER_WARNING} {w}"} for w in plan.warnings]
-                     + [dict(step_data(s), **({"loads": late_loads[i]} if i in late_loads else {}))
+                     + [dict(step_data(s), **({"loads": late_loads[i]} if i in late_loads else {}),
+                             **({"configure_for_volume": modes[i]} if i in modes else {}))
                         for i, s in enumerate(plan.steps)], inner=True),
         _assign_definitions(defs),
         RUNNER,
