@@ -32,10 +32,12 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #  26. staurosporine point 10: 2 µL of the solvent series into 38 µL assay buffer, mixed
 #  27. Vehicle: 12 µL solvent into 228 µL assay buffer, mixed
 #  28. move — Put reaction plate KIN-1 on the temperature module
-#  29. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip each
+#  29. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip every
+#      well
 #  30. move — Tip rack in slot C2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
 #      C2
-#  31. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip each
+#  31. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip every
+#      well
 #  32. PAUSE — KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC
 #      kinase + poly(Glu4-Tyr) mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from
 #      ice (see the deck's liquids for wells and volumes), and resume
@@ -66,14 +68,16 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      P81 filter, wells G11, G12 (keep them out of the wash: cover them with sealing tape while the plate is washed,
 #      uncover before the scintillant), a fresh tip every aspirate
 #  51. move — Take reaction plate KIN-1 off the temperature module (radioactive waste)
-#  52. move — KIN-1: take the P81 filter plate from slot B3; wash it 3-4× with 0.75 % phosphoric acid on a vacuum
-#      manifold, rinse with acetone, dry, add scintillant and count (CPM) on the MicroBeta2 / TopCount. Resume to
-#      continue.
+#  52. move — KIN-1: take the P81 filter plate from slot B3; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
+#      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
+#      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.
 #  53. move — Put reaction plate KIN-2 on the temperature module
-#  54. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip each
+#  54. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip every
+#      well
 #  55. move — Tip rack in slot C2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
 #      C2
-#  56. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip each
+#  56. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip every
+#      well
 #  57. PAUSE — KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP
 #      (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and
 #      volumes), and resume
@@ -101,8 +105,9 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      P81 filter, wells G11, G12 (keep them out of the wash: cover them with sealing tape while the plate is washed,
 #      uncover before the scintillant), a fresh tip every aspirate
 #  73. move — Take reaction plate KIN-2 off the temperature module (radioactive waste)
-#  74. PAUSE — KIN-2: take the P81 filter plate from slot B3; wash it 3-4× with 0.75 % phosphoric acid on a vacuum
-#      manifold, rinse with acetone, dry, add scintillant and count (CPM) on the MicroBeta2 / TopCount. Resume to
+#  74. PAUSE — KIN-2: take the P81 filter plate from slot B3; wash it on a vacuum manifold 5 × 200 µL per well of
+#      0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain,
+#      add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to
 #      continue.
 
 from opentrons import protocol_api
@@ -209,35 +214,35 @@ STEPS = [
     {'op': 'distribute', 'text': 'assay buffer: 228 µL into the intermediate wells', 'pipette': 'flex_1channel_1000', 'strokes': [
         {'tip': ['tips_1000ul_1', 'D1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 228.0, 'dispense': [['intermediate', 'H1', 228.0, True]], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 1: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_50ul_1', 'C10'], 'source': ['source', 'A1'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A1', 4.0, False]], 'mix_after': [3, 40.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib point 1: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'configure_for_volume': 4.0, 'strokes': [
+        {'tip': ['tips_50ul_1', 'C10'], 'source': ['source', 'A1'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A1', 4.0, False]], 'mix_after': [3, 30.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 2: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_50ul_1', 'D10'], 'source': ['source', 'A2'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A2', 4.0, False]], 'mix_after': [3, 40.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'D10'], 'source': ['source', 'A2'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A2', 4.0, False]], 'mix_after': [3, 30.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 3: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_50ul_1', 'E10'], 'source': ['source', 'A3'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A3', 4.0, False]], 'mix_after': [3, 40.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'E10'], 'source': ['source', 'A3'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A3', 4.0, False]], 'mix_after': [3, 30.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 4: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_50ul_1', 'F10'], 'source': ['source', 'A4'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A4', 4.0, False]], 'mix_after': [3, 40.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'F10'], 'source': ['source', 'A4'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A4', 4.0, False]], 'mix_after': [3, 30.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 5: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_50ul_1', 'G10'], 'source': ['source', 'A5'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A5', 4.0, False]], 'mix_after': [3, 40.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'G10'], 'source': ['source', 'A5'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A5', 4.0, False]], 'mix_after': [3, 30.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 6: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_50ul_1', 'H10'], 'source': ['source', 'A6'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A6', 4.0, False]], 'mix_after': [3, 40.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'H10'], 'source': ['source', 'A6'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A6', 4.0, False]], 'mix_after': [3, 30.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 7: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_50ul_1', 'A9'], 'source': ['source', 'A7'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A7', 4.0, False]], 'mix_after': [3, 40.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'A9'], 'source': ['source', 'A7'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A7', 4.0, False]], 'mix_after': [3, 30.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 8: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_50ul_1', 'B9'], 'source': ['source', 'A8'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A8', 4.0, False]], 'mix_after': [3, 40.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'B9'], 'source': ['source', 'A8'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A8', 4.0, False]], 'mix_after': [3, 30.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 9: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_50ul_1', 'C9'], 'source': ['source', 'A9'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A9', 4.0, False]], 'mix_after': [3, 40.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'C9'], 'source': ['source', 'A9'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A9', 4.0, False]], 'mix_after': [3, 30.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 10: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_50ul_1', 'D9'], 'source': ['source', 'A10'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A10', 4.0, False]], 'mix_after': [3, 40.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'D9'], 'source': ['source', 'A10'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A10', 4.0, False]], 'mix_after': [3, 30.0, 1.0], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'staurosporine point 1: 2 µL of the solvent series into 38 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
         {'tip': ['tips_50ul_1', 'E9'], 'source': ['source', 'B1'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'B1', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
@@ -269,12 +274,12 @@ STEPS = [
     {'op': 'transfer', 'text': 'staurosporine point 10: 2 µL of the solvent series into 38 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
         {'tip': ['tips_50ul_1', 'F8'], 'source': ['source', 'B10'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'B10', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'Vehicle: 12 µL solvent into 228 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
+    {'op': 'transfer', 'text': 'Vehicle: 12 µL solvent into 228 µL assay buffer, mixed', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'configure_for_volume': 50.0, 'strokes': [
         {'tip': ['tips_50ul_1', 'G8'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 12.0, 'dispense': [['intermediate', 'H1', 12.0, False]], 'mix_after': [3, 50.0, 1.0], 'drop': True},
     ]},
     {'op': 'comment', 'text': 'Plate KIN-1: reaction at 30 °C on the temperature module'},
     {'op': 'move', 'labware': 'plate_1', 'to': 'temp', 'gripper': True, 'text': 'Put reaction plate KIN-1 on the temperature module'},
-    {'op': 'transfer', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip each', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
+    {'op': 'transfer', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip every well', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
         {'tip': ['tips_50ul_1', 'H8'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A1', 5.0, False]], 'drop': True},
         {'tip': ['tips_50ul_1', 'A7'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B1', 5.0, False]], 'drop': True},
         {'tip': ['tips_50ul_1', 'B7'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C1', 5.0, False]], 'drop': True},
@@ -335,7 +340,7 @@ STEPS = [
     ]},
     {'op': 'move', 'labware': 'tips_50ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot C2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot C2'},
     {'op': 'load', 'labware': 'tips_50ul_2'},
-    {'op': 'transfer', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip each', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
+    {'op': 'transfer', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip every well', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
         {'tip': ['tips_50ul_2', 'A12'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B8', 5.0, False]], 'drop': True},
         {'tip': ['tips_50ul_2', 'B12'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C8', 5.0, False]], 'drop': True},
         {'tip': ['tips_50ul_2', 'C12'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D8', 5.0, False]], 'drop': True},
@@ -434,10 +439,10 @@ STEPS = [
         {'tip': ['tips_1000ul_1', 'G2'], 'source': ['hot', 'B1'], 'aspirate_uL': 70.0, 'dispense': [['filter_1', 'G11', 10.0, True], ['filter_1', 'G12', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'move', 'labware': 'plate_1', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-1 off the temperature module (radioactive waste)'},
-    {'op': 'move', 'labware': 'filter_1', 'to': 'offdeck', 'gripper': False, 'text': 'KIN-1: take the P81 filter plate from slot B3; wash it 3-4× with 0.75 % phosphoric acid on a vacuum manifold, rinse with acetone, dry, add scintillant and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
+    {'op': 'move', 'labware': 'filter_1', 'to': 'offdeck', 'gripper': False, 'text': 'KIN-1: take the P81 filter plate from slot B3; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
     {'op': 'comment', 'text': 'Plate KIN-2: reaction at 30 °C on the temperature module'},
     {'op': 'move', 'labware': 'plate_2', 'to': 'temp', 'gripper': True, 'text': 'Put reaction plate KIN-2 on the temperature module'},
-    {'op': 'transfer', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip each', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
+    {'op': 'transfer', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip every well', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
         {'tip': ['tips_50ul_3', 'G12'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A1', 5.0, False]], 'drop': True},
         {'tip': ['tips_50ul_3', 'H12'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B1', 5.0, False]], 'drop': True},
         {'tip': ['tips_50ul_3', 'A10'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C1', 5.0, False]], 'drop': True},
@@ -499,7 +504,7 @@ STEPS = [
     ]},
     {'op': 'move', 'labware': 'tips_50ul_3', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot C2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot C2'},
     {'op': 'load', 'labware': 'tips_50ul_4'},
-    {'op': 'transfer', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip each', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
+    {'op': 'transfer', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip every well', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
         {'tip': ['tips_50ul_4', 'A12'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C9', 5.0, False]], 'drop': True},
         {'tip': ['tips_50ul_4', 'B12'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D9', 5.0, False]], 'drop': True},
         {'tip': ['tips_50ul_4', 'C12'], 'source': ['intermediate', 'B9'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'E9', 5.0, False]], 'drop': True},
@@ -568,7 +573,7 @@ STEPS = [
         {'tip': ['tips_1000ul_1', 'G3'], 'source': ['hot', 'D1'], 'aspirate_uL': 70.0, 'dispense': [['filter_2', 'G11', 10.0, True], ['filter_2', 'G12', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'move', 'labware': 'plate_2', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-2 off the temperature module (radioactive waste)'},
-    {'op': 'pause', 'text': 'KIN-2: take the P81 filter plate from slot B3; wash it 3-4× with 0.75 % phosphoric acid on a vacuum manifold, rinse with acetone, dry, add scintillant and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
+    {'op': 'pause', 'text': 'KIN-2: take the P81 filter plate from slot B3; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
     {'op': 'temperature', 'module': 'temp', 'celsius': None},
 ]
 DEFINITIONS = {
@@ -814,6 +819,10 @@ def run(ctx):
             if not dry:
                 ctx.delay(minutes=step["minutes"])
             shaker.deactivate_shaker()
+        elif op == "move" and step.get("pause") is False:  # off the deck, as the pause before said
+            if step["text"]:
+                ctx.comment(step["text"])
+            del ctx.deck[labware[step["labware"]].parent]
         elif op == "move":
             to = step["to"]
             if to == "offdeck":
@@ -830,6 +839,8 @@ def run(ctx):
         else:
             ctx.comment(step["text"])
             key = step["pipette"]
+            if "configure_for_volume" in step:  # Flex 50 µL: low-volume mode below 5 µL (no tip on now)
+                pipettes[key].configure_for_volume(step["configure_for_volume"])
             if step.get("nozzles", 0) != nozzles[key]:
                 nozzles[key] = step.get("nozzles", 0)
                 _nozzles(pipettes[key], nozzles[key])

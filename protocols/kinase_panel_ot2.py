@@ -32,9 +32,11 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #  26. staurosporine point 10: 2 µL of the solvent series into 38 µL assay buffer, mixed
 #  27. Vehicle: 12 µL solvent into 228 µL assay buffer, mixed
 #  28. move — Put reaction plate KIN-1 on the temperature module
-#  29. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip each
+#  29. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip every
+#      well
 #  30. move — Tip rack in slot 2 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 2
-#  31. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip each
+#  31. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip every
+#      well
 #  32. PAUSE — KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC
 #      kinase + poly(Glu4-Tyr) mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from
 #      ice (see the deck's liquids for wells and volumes), and resume
@@ -68,12 +70,13 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      P81 filter, wells G11, G12 (keep them out of the wash: cover them with sealing tape while the plate is washed,
 #      uncover before the scintillant), a fresh tip every aspirate
 #  53. move — Take reaction plate KIN-1 off the temperature module (radioactive waste)
-#  54. move — KIN-1: take the P81 filter plate from slot 9; wash it 3-4× with 0.75 % phosphoric acid on a vacuum
-#      manifold, rinse with acetone, dry, add scintillant and count (CPM) on the MicroBeta2 / TopCount. Resume to
-#      continue.
+#  54. move — KIN-1: take the P81 filter plate from slot 9; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
+#      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
+#      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.
 #  55. move — Put reaction plate KIN-2 on the temperature module
 #  56. move — Tip rack in slot 2 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 2
-#  57. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip each
+#  57. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip every
+#      well
 #  58. PAUSE — KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP
 #      (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and
 #      volumes), and resume
@@ -109,9 +112,9 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      P81 filter, wells G11, G12 (keep them out of the wash: cover them with sealing tape while the plate is washed,
 #      uncover before the scintillant), a fresh tip every aspirate
 #  78. move — Take reaction plate KIN-2 off the temperature module (radioactive waste)
-#  79. PAUSE — KIN-2: take the P81 filter plate from slot 9; wash it 3-4× with 0.75 % phosphoric acid on a vacuum
-#      manifold, rinse with acetone, dry, add scintillant and count (CPM) on the MicroBeta2 / TopCount. Resume to
-#      continue.
+#  79. PAUSE — KIN-2: take the P81 filter plate from slot 9; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
+#      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
+#      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.
 
 from opentrons import protocol_api
 
@@ -182,6 +185,7 @@ LOADS = [
 # [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is
 # [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.
 STEPS = [
+    {'op': 'comment', 'text': "Planner warning: compound dosed one well at a time with a fresh tip each (no column stamps): the compounds' 20 dilution points need more than the 12 columns of one source plate when each series runs down whole columns"},
     {'op': 'comment', 'text': 'Before the run: entrectinib: make the top solution 10 uM in DMSO by hand (1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 10 µL of that + 90 µL DMSO = 10 uM) and load 20 µL into source-plate well A1'},
     {'op': 'comment', 'text': 'Before the run: staurosporine: make the top solution 100 uM in DMSO by hand (10 µL of the 1 mM stock + 90 µL DMSO = 100 uM) and load 20 µL into source-plate well B1'},
     {'op': 'temperature', 'module': 'temp', 'celsius': 30.0},
@@ -289,7 +293,7 @@ STEPS = [
     ]},
     {'op': 'comment', 'text': 'Plate KIN-1: reaction at 30 °C on the temperature module'},
     {'op': 'move', 'labware': 'plate_1', 'to': 'temp', 'gripper': False, 'text': 'Put reaction plate KIN-1 on the temperature module'},
-    {'op': 'transfer', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip each', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
+    {'op': 'transfer', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip every well', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
         {'tip': ['tips_20ul_1', 'H8'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A1', 5.0, False]], 'drop': True},
         {'tip': ['tips_20ul_1', 'A7'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B1', 5.0, False]], 'drop': True},
         {'tip': ['tips_20ul_1', 'B7'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C1', 5.0, False]], 'drop': True},
@@ -350,7 +354,7 @@ STEPS = [
     ]},
     {'op': 'move', 'labware': 'tips_20ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 2 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 2'},
     {'op': 'load', 'labware': 'tips_20ul_2'},
-    {'op': 'transfer', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip each', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
+    {'op': 'transfer', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip every well', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
         {'tip': ['tips_20ul_2', 'A12'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B8', 5.0, False]], 'drop': True},
         {'tip': ['tips_20ul_2', 'B12'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C8', 5.0, False]], 'drop': True},
         {'tip': ['tips_20ul_2', 'C12'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D8', 5.0, False]], 'drop': True},
@@ -561,12 +565,12 @@ STEPS = [
         {'tip': ['tips_20ul_3', 'H12'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'G12', 10.0, True]], 'drop': True},
     ]},
     {'op': 'move', 'labware': 'plate_1', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-1 off the temperature module (radioactive waste)'},
-    {'op': 'move', 'labware': 'filter_1', 'to': 'offdeck', 'gripper': False, 'text': 'KIN-1: take the P81 filter plate from slot 9; wash it 3-4× with 0.75 % phosphoric acid on a vacuum manifold, rinse with acetone, dry, add scintillant and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
+    {'op': 'move', 'labware': 'filter_1', 'to': 'offdeck', 'gripper': False, 'text': 'KIN-1: take the P81 filter plate from slot 9; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
     {'op': 'comment', 'text': 'Plate KIN-2: reaction at 30 °C on the temperature module'},
     {'op': 'move', 'labware': 'plate_2', 'to': 'temp', 'gripper': False, 'text': 'Put reaction plate KIN-2 on the temperature module'},
     {'op': 'move', 'labware': 'tips_20ul_3', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 2 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 2'},
     {'op': 'load', 'labware': 'tips_20ul_4'},
-    {'op': 'transfer', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip each', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
+    {'op': 'transfer', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip every well', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
         {'tip': ['tips_20ul_4', 'A12'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A1', 5.0, False]], 'drop': True},
         {'tip': ['tips_20ul_4', 'B12'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B1', 5.0, False]], 'drop': True},
         {'tip': ['tips_20ul_4', 'C12'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C1', 5.0, False]], 'drop': True},
@@ -790,7 +794,7 @@ STEPS = [
         {'tip': ['tips_20ul_5', 'H6'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'G12', 10.0, True]], 'drop': True},
     ]},
     {'op': 'move', 'labware': 'plate_2', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-2 off the temperature module (radioactive waste)'},
-    {'op': 'pause', 'text': 'KIN-2: take the P81 filter plate from slot 9; wash it 3-4× with 0.75 % phosphoric acid on a vacuum manifold, rinse with acetone, dry, add scintillant and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
+    {'op': 'pause', 'text': 'KIN-2: take the P81 filter plate from slot 9; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
     {'op': 'temperature', 'module': 'temp', 'celsius': None},
 ]
 DEFINITIONS = {
@@ -1036,6 +1040,10 @@ def run(ctx):
             if not dry:
                 ctx.delay(minutes=step["minutes"])
             shaker.deactivate_shaker()
+        elif op == "move" and step.get("pause") is False:  # off the deck, as the pause before said
+            if step["text"]:
+                ctx.comment(step["text"])
+            del ctx.deck[labware[step["labware"]].parent]
         elif op == "move":
             to = step["to"]
             if to == "offdeck":
@@ -1052,6 +1060,8 @@ def run(ctx):
         else:
             ctx.comment(step["text"])
             key = step["pipette"]
+            if "configure_for_volume" in step:  # Flex 50 µL: low-volume mode below 5 µL (no tip on now)
+                pipettes[key].configure_for_volume(step["configure_for_volume"])
             if step.get("nozzles", 0) != nozzles[key]:
                 nozzles[key] = step.get("nozzles", 0)
                 _nozzles(pipettes[key], nozzles[key])
