@@ -63,9 +63,9 @@ def test_hostile_names_are_harmless():
 
 
 def test_same_plan_same_bytes():
-    exp = load_experiment(ROOT / "layouts" / "kinase_panel.yaml")
+    exp = load_experiment(ROOT / "tests" / "data" / "kinase" / "kinase_panel_old.yaml")
     a = emit(build_plan(exp, "flex", sha256="abc"))
-    b = emit(build_plan(load_experiment(ROOT / "layouts" / "kinase_panel.yaml"), "flex", sha256="abc"))
+    b = emit(build_plan(load_experiment(ROOT / "tests" / "data" / "kinase" / "kinase_panel_old.yaml"), "flex", sha256="abc"))
     assert a == b
     _structure_ok(a)
 
@@ -94,7 +94,7 @@ def test_clean_rounds_and_rejects():
 
 
 def test_nozzle_layouts_only_on_8_channel_steps():
-    exp = load_experiment(ROOT / "layouts" / "kinase_panel.yaml")
+    exp = load_experiment(ROOT / "tests" / "data" / "kinase" / "kinase_panel_old.yaml")
     text = emit(build_plan(exp, "ot2"))
     steps = ast.literal_eval(next(n.value for n in ast.parse(text).body if isinstance(n, ast.Assign)
                                   and n.targets[0].id == "STEPS"))
