@@ -5,34 +5,39 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 
 # Steps, in order (volumes per well):
 #   1. KM12-1: seed 90 µL KM12 cells (adherent), re-mixed every 24 wells
-#   2. KM12-1: 90 µL medium into the blank (no cells) wells
-#   3. KM12-1: 100 µL medium into the edge (buffer) wells
-#   4. PAUSE — Seeding done. Incubate the plate(s) overnight (37 °C, 5 % CO2) so the cells attach; then put them back
+#   2. KM12-T0: seed 90 µL KM12 cells into the time-zero wells (the same suspension)
+#   3. KM12-1: 90 µL medium into the blank (no cells) wells
+#   4. KM12-1: 100 µL medium into the edge (buffer) wells
+#   5. PAUSE — Seeding done. Incubate the plate(s) overnight (37 °C, 5 % CO2) so the cells attach; then put them back
 #      in the same slots with fresh solvent and medium in the reservoir, and resume.
-#   5. Solvent: 20 µL into the source-plate wells below each top
-#   6. entrectinib: serial 1:3 dilution in DMSO (10 µL into 20 µL, mixed)
-#   7. medium: 38 µL into the intermediate wells
-#   8. medium: 152 µL into the intermediate wells
-#   9. entrectinib point 1: 2 µL of the solvent series into 38 µL medium, mixed
-#  10. entrectinib point 2: 2 µL of the solvent series into 38 µL medium, mixed
-#  11. entrectinib point 3: 2 µL of the solvent series into 38 µL medium, mixed
-#  12. entrectinib point 4: 2 µL of the solvent series into 38 µL medium, mixed
-#  13. entrectinib point 5: 2 µL of the solvent series into 38 µL medium, mixed
-#  14. entrectinib point 6: 2 µL of the solvent series into 38 µL medium, mixed
-#  15. entrectinib point 7: 2 µL of the solvent series into 38 µL medium, mixed
-#  16. entrectinib point 8: 2 µL of the solvent series into 38 µL medium, mixed
-#  17. entrectinib point 9: 2 µL of the solvent series into 38 µL medium, mixed
-#  18. entrectinib point 10: 2 µL of the solvent series into 38 µL medium, mixed
-#  19. Vehicle: 8 µL solvent into 152 µL medium, mixed
-#  20. KM12-1: dose 10 µL intermediate (vehicle and blank wells: DMSO in medium), a fresh tip every well
-#  21. PAUSE — Dosing done. Incubate 72 h at 37 °C, 5 % CO2; then put the plate(s) back in the same slots, with
+#   6. PAUSE — Time-zero plate KM12-T0: take it off the deck now (the time of dosing) and read it by hand: 30 min to
+#      room temperature, 90 µL CellTiter-Glo into each of its 6 cell wells (= the medium volume), 2 min orbital
+#      shake, 10 min, read luminescence (RLU) and export it with plate id KM12-T0: the cell number at dosing for GR
+#      metrics. Resume to dose.
+#   7. Solvent: 20 µL into the source-plate wells below each top
+#   8. entrectinib: serial 1:3 dilution in DMSO (10 µL into 20 µL, mixed)
+#   9. medium: 38 µL into the intermediate wells
+#  10. medium: 152 µL into the intermediate wells
+#  11. entrectinib point 1: 2 µL of the solvent series into 38 µL medium, mixed
+#  12. entrectinib point 2: 2 µL of the solvent series into 38 µL medium, mixed
+#  13. entrectinib point 3: 2 µL of the solvent series into 38 µL medium, mixed
+#  14. entrectinib point 4: 2 µL of the solvent series into 38 µL medium, mixed
+#  15. entrectinib point 5: 2 µL of the solvent series into 38 µL medium, mixed
+#  16. entrectinib point 6: 2 µL of the solvent series into 38 µL medium, mixed
+#  17. entrectinib point 7: 2 µL of the solvent series into 38 µL medium, mixed
+#  18. entrectinib point 8: 2 µL of the solvent series into 38 µL medium, mixed
+#  19. entrectinib point 9: 2 µL of the solvent series into 38 µL medium, mixed
+#  20. entrectinib point 10: 2 µL of the solvent series into 38 µL medium, mixed
+#  21. Vehicle: 8 µL solvent into 152 µL medium, mixed
+#  22. KM12-1: dose 10 µL intermediate (vehicle and blank wells: DMSO in medium), a fresh tip every well
+#  23. PAUSE — Dosing done. Incubate 72 h at 37 °C, 5 % CO2; then put the plate(s) back in the same slots, with
 #      CellTiter-Glo at room temperature in the reservoir, and resume.
-#  22. wait 30 min — Equilibrate plate(s) and CellTiter-Glo to room temperature, 30 min
-#  23. KM12-1: 100 µL CellTiter-Glo (= the medium volume), non-contact
-#  24. move — KM12-1 onto the heater-shaker
-#  25. move — KM12-1 back to slot B2
-#  26. wait 10 min — Let the luminescence signal settle, 10 min
-#  27. PAUSE — Read luminescence (RLU) on the plate reader: KM12-1
+#  24. wait 30 min — Equilibrate plate(s) and CellTiter-Glo to room temperature, 30 min
+#  25. KM12-1: 100 µL CellTiter-Glo (= the medium volume), non-contact
+#  26. move — KM12-1 onto the heater-shaker
+#  27. move — KM12-1 back to slot B2
+#  28. wait 10 min — Let the luminescence signal settle, 10 min
+#  29. PAUSE — Read luminescence (RLU) on the plate reader: KM12-1
 
 from opentrons import protocol_api
 
@@ -41,7 +46,7 @@ metadata = {
     'author': 'labkit',
     'description': 'Entrectinib 72 h CellTiter-Glo viability in KM12 (adherent), 10-point 1:3 from 1 uM, triplicate.',
     'source': 'labkit protocol',
-    'layoutSha256': 'b8b914eaa60535b7b27d7ff16699eb466f8f600755a2747abbf12b41755d4099',
+    'layoutSha256': '1cc670c3ed0455220fd0c37b9b700e4794cf92ce6a9073f6d799bd49f7856bb7',
     'tipPolicy': 'per_step',
 }
 requirements = {'robotType': 'Flex', 'apiLevel': '2.20'}
@@ -59,10 +64,11 @@ MODULES = [
 ]
 LABWARE = [
     {'key': 'plate_1', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'B2', 'module': '', 'label': 'KM12-1', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'plate_t0', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'B3', 'module': '', 'label': 'KM12-T0', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'hs_adapter_1', 'load_name': 'opentrons_universal_flat_adapter', 'slot': '', 'module': 'hs', 'label': '', 'adapter': True, 'custom': False, 'initial': True},
-    {'key': 'reservoir', 'load_name': 'nest_12_reservoir_15ml', 'slot': 'B3', 'module': '', 'label': 'medium, cells, DMSO, CellTiter-Glo', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'source', 'load_name': 'nest_96_wellplate_100ul_pcr_full_skirt', 'slot': 'C2', 'module': '', 'label': 'serial dilution (solvent)', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'intermediate', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'C3', 'module': '', 'label': 'intermediate (in medium)', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'reservoir', 'load_name': 'nest_12_reservoir_15ml', 'slot': 'C2', 'module': '', 'label': 'medium, cells, DMSO, CellTiter-Glo', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'source', 'load_name': 'nest_96_wellplate_100ul_pcr_full_skirt', 'slot': 'C3', 'module': '', 'label': 'serial dilution (solvent)', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'intermediate', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'D2', 'module': '', 'label': 'intermediate (in medium)', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'tips_1000ul_1', 'load_name': 'opentrons_flex_96_tiprack_1000ul', 'slot': 'A2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'tips_50ul_1', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'A1', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
 ]
@@ -72,7 +78,7 @@ PIPETTES = [
 ]
 LOADS = [
     ['entrectinib top 200 uM in DMSO', 'source', 'A1', 20.0],
-    ['KM12 cells', 'reservoir', 'A1', 4120.0],
+    ['KM12 cells', 'reservoir', 'A1', 4770.0],
     ['Medium', 'reservoir', 'A2', 5810.0],
     ['DMSO', 'reservoir', 'A3', 770.0],
     ['CellTiter-Glo', 'reservoir', 'A4', 5180.0],
@@ -81,6 +87,7 @@ LOADS = [
 # [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is
 # [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.
 STEPS = [
+    {'op': 'comment', 'text': 'Assay plates: Corning 3917, 96-well solid white TC-treated (opaque walls for luminescence, Promega TB288)'},
     {'op': 'comment', 'text': 'Before dosing: entrectinib: make the top solution 200 uM in DMSO by hand (2 µL of the 10 mM stock + 98 µL DMSO = 200 uM) and load 20 µL into source-plate well A1'},
     {'op': 'distribute', 'text': 'KM12-1: seed 90 µL KM12 cells (adherent), re-mixed every 24 wells', 'pipette': 'flex_1channel_1000', 'strokes': [
         {'tip': ['tips_1000ul_1', 'A1'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 950.0, 'dispense': [['plate_1', 'B2', 90.0, True], ['plate_1', 'C2', 90.0, True], ['plate_1', 'D2', 90.0, True], ['plate_1', 'E2', 90.0, True], ['plate_1', 'F2', 90.0, True], ['plate_1', 'G2', 90.0, True], ['plate_1', 'B3', 90.0, True], ['plate_1', 'C3', 90.0, True], ['plate_1', 'D3', 90.0, True], ['plate_1', 'E3', 90.0, True]], 'mix_before': [3, 200.0, 1.0], 'drop': False},
@@ -88,18 +95,22 @@ STEPS = [
         {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 900.0, 'dispense': [['plate_1', 'D6', 90.0, True], ['plate_1', 'B7', 90.0, True], ['plate_1', 'C7', 90.0, True], ['plate_1', 'D7', 90.0, True], ['plate_1', 'B8', 90.0, True], ['plate_1', 'C8', 90.0, True], ['plate_1', 'D8', 90.0, True], ['plate_1', 'B9', 90.0, True], ['plate_1', 'C9', 90.0, True], ['plate_1', 'D9', 90.0, True]], 'drop': False},
         {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 540.0, 'dispense': [['plate_1', 'B10', 90.0, True], ['plate_1', 'C10', 90.0, True], ['plate_1', 'D10', 90.0, True], ['plate_1', 'B11', 90.0, True], ['plate_1', 'C11', 90.0, True], ['plate_1', 'D11', 90.0, True]], 'mix_before': [3, 200.0, 1.0], 'blow_out': 'trash', 'drop': True},
     ]},
+    {'op': 'distribute', 'text': 'KM12-T0: seed 90 µL KM12 cells into the time-zero wells (the same suspension)', 'pipette': 'flex_1channel_1000', 'strokes': [
+        {'tip': ['tips_1000ul_1', 'B1'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 590.0, 'dispense': [['plate_t0', 'B2', 90.0, True], ['plate_t0', 'B3', 90.0, True], ['plate_t0', 'B4', 90.0, True], ['plate_t0', 'B5', 90.0, True], ['plate_t0', 'B6', 90.0, True], ['plate_t0', 'B7', 90.0, True]], 'mix_before': [3, 200.0, 1.0], 'blow_out': 'trash', 'drop': True},
+    ]},
     {'op': 'distribute', 'text': 'KM12-1: 90 µL medium into the blank (no cells) wells', 'pipette': 'flex_1channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_1', 'B1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 590.0, 'dispense': [['plate_1', 'E4', 90.0, True], ['plate_1', 'F4', 90.0, True], ['plate_1', 'G4', 90.0, True], ['plate_1', 'E5', 90.0, True], ['plate_1', 'F5', 90.0, True], ['plate_1', 'G5', 90.0, True]], 'blow_out': 'trash', 'drop': True},
+        {'tip': ['tips_1000ul_1', 'C1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 590.0, 'dispense': [['plate_1', 'E4', 90.0, True], ['plate_1', 'F4', 90.0, True], ['plate_1', 'G4', 90.0, True], ['plate_1', 'E5', 90.0, True], ['plate_1', 'F5', 90.0, True], ['plate_1', 'G5', 90.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KM12-1: 100 µL medium into the edge (buffer) wells', 'pipette': 'flex_1channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_1', 'C1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 950.0, 'dispense': [['plate_1', 'A1', 100.0, True], ['plate_1', 'B1', 100.0, True], ['plate_1', 'C1', 100.0, True], ['plate_1', 'D1', 100.0, True], ['plate_1', 'E1', 100.0, True], ['plate_1', 'F1', 100.0, True], ['plate_1', 'G1', 100.0, True], ['plate_1', 'H1', 100.0, True], ['plate_1', 'A2', 100.0, True]], 'drop': False},
+        {'tip': ['tips_1000ul_1', 'D1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 950.0, 'dispense': [['plate_1', 'A1', 100.0, True], ['plate_1', 'B1', 100.0, True], ['plate_1', 'C1', 100.0, True], ['plate_1', 'D1', 100.0, True], ['plate_1', 'E1', 100.0, True], ['plate_1', 'F1', 100.0, True], ['plate_1', 'G1', 100.0, True], ['plate_1', 'H1', 100.0, True], ['plate_1', 'A2', 100.0, True]], 'drop': False},
         {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 900.0, 'dispense': [['plate_1', 'H2', 100.0, True], ['plate_1', 'A3', 100.0, True], ['plate_1', 'H3', 100.0, True], ['plate_1', 'A4', 100.0, True], ['plate_1', 'H4', 100.0, True], ['plate_1', 'A5', 100.0, True], ['plate_1', 'H5', 100.0, True], ['plate_1', 'A6', 100.0, True], ['plate_1', 'H6', 100.0, True]], 'drop': False},
         {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 900.0, 'dispense': [['plate_1', 'A7', 100.0, True], ['plate_1', 'H7', 100.0, True], ['plate_1', 'A8', 100.0, True], ['plate_1', 'H8', 100.0, True], ['plate_1', 'A9', 100.0, True], ['plate_1', 'H9', 100.0, True], ['plate_1', 'A10', 100.0, True], ['plate_1', 'H10', 100.0, True], ['plate_1', 'A11', 100.0, True]], 'drop': False},
         {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 900.0, 'dispense': [['plate_1', 'H11', 100.0, True], ['plate_1', 'A12', 100.0, True], ['plate_1', 'B12', 100.0, True], ['plate_1', 'C12', 100.0, True], ['plate_1', 'D12', 100.0, True], ['plate_1', 'E12', 100.0, True], ['plate_1', 'F12', 100.0, True], ['plate_1', 'G12', 100.0, True], ['plate_1', 'H12', 100.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'pause', 'text': 'Seeding done. Incubate the plate(s) overnight (37 °C, 5 % CO2) so the cells attach; then put them back in the same slots with fresh solvent and medium in the reservoir, and resume.'},
+    {'op': 'pause', 'text': 'Time-zero plate KM12-T0: take it off the deck now (the time of dosing) and read it by hand: 30 min to room temperature, 90 µL CellTiter-Glo into each of its 6 cell wells (= the medium volume), 2 min orbital shake, 10 min, read luminescence (RLU) and export it with plate id KM12-T0: the cell number at dosing for GR metrics. Resume to dose.'},
     {'op': 'distribute', 'text': 'Solvent: 20 µL into the source-plate wells below each top', 'pipette': 'flex_1channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_1', 'D1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 230.0, 'dispense': [['source', 'A2', 20.0, True], ['source', 'A3', 20.0, True], ['source', 'A4', 20.0, True], ['source', 'A5', 20.0, True], ['source', 'A6', 20.0, True], ['source', 'A7', 20.0, True], ['source', 'A8', 20.0, True], ['source', 'A9', 20.0, True], ['source', 'A10', 20.0, True]], 'blow_out': 'trash', 'drop': True},
+        {'tip': ['tips_1000ul_1', 'E1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 230.0, 'dispense': [['source', 'A2', 20.0, True], ['source', 'A3', 20.0, True], ['source', 'A4', 20.0, True], ['source', 'A5', 20.0, True], ['source', 'A6', 20.0, True], ['source', 'A7', 20.0, True], ['source', 'A8', 20.0, True], ['source', 'A9', 20.0, True], ['source', 'A10', 20.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib: serial 1:3 dilution in DMSO (10 µL into 20 µL, mixed)', 'pipette': 'flex_1channel_50', 'strokes': [
         {'tip': ['tips_50ul_1', 'A1'], 'source': ['source', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A2', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
@@ -113,10 +124,10 @@ STEPS = [
         {'tip': ['tips_50ul_1', 'A2'], 'source': ['source', 'A9'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A10', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'medium: 38 µL into the intermediate wells', 'pipette': 'flex_1channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_1', 'E1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 430.0, 'dispense': [['intermediate', 'A1', 38.0, True], ['intermediate', 'A2', 38.0, True], ['intermediate', 'A3', 38.0, True], ['intermediate', 'A4', 38.0, True], ['intermediate', 'A5', 38.0, True], ['intermediate', 'A6', 38.0, True], ['intermediate', 'A7', 38.0, True], ['intermediate', 'A8', 38.0, True], ['intermediate', 'A9', 38.0, True], ['intermediate', 'A10', 38.0, True]], 'blow_out': 'trash', 'drop': True},
+        {'tip': ['tips_1000ul_1', 'F1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 430.0, 'dispense': [['intermediate', 'A1', 38.0, True], ['intermediate', 'A2', 38.0, True], ['intermediate', 'A3', 38.0, True], ['intermediate', 'A4', 38.0, True], ['intermediate', 'A5', 38.0, True], ['intermediate', 'A6', 38.0, True], ['intermediate', 'A7', 38.0, True], ['intermediate', 'A8', 38.0, True], ['intermediate', 'A9', 38.0, True], ['intermediate', 'A10', 38.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'medium: 152 µL into the intermediate wells', 'pipette': 'flex_1channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_1', 'F1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 152.0, 'dispense': [['intermediate', 'H1', 152.0, True]], 'drop': True},
+        {'tip': ['tips_1000ul_1', 'G1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 152.0, 'dispense': [['intermediate', 'H1', 152.0, True]], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 1: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'flex_1channel_50', 'strokes': [
         {'tip': ['tips_50ul_1', 'B2'], 'source': ['source', 'A1'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A1', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
@@ -198,7 +209,7 @@ STEPS = [
     {'op': 'pause', 'text': 'Dosing done. Incubate 72 h at 37 °C, 5 % CO2; then put the plate(s) back in the same slots, with CellTiter-Glo at room temperature in the reservoir, and resume.'},
     {'op': 'delay', 'minutes': 30.0, 'text': 'Equilibrate plate(s) and CellTiter-Glo to room temperature, 30 min'},
     {'op': 'distribute', 'text': 'KM12-1: 100 µL CellTiter-Glo (= the medium volume), non-contact', 'pipette': 'flex_1channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_1', 'G1'], 'source': ['reservoir', 'A4'], 'aspirate_uL': 950.0, 'dispense': [['plate_1', 'B2', 100.0, True], ['plate_1', 'C2', 100.0, True], ['plate_1', 'D2', 100.0, True], ['plate_1', 'E2', 100.0, True], ['plate_1', 'F2', 100.0, True], ['plate_1', 'G2', 100.0, True], ['plate_1', 'B3', 100.0, True], ['plate_1', 'C3', 100.0, True], ['plate_1', 'D3', 100.0, True]], 'drop': False},
+        {'tip': ['tips_1000ul_1', 'H1'], 'source': ['reservoir', 'A4'], 'aspirate_uL': 950.0, 'dispense': [['plate_1', 'B2', 100.0, True], ['plate_1', 'C2', 100.0, True], ['plate_1', 'D2', 100.0, True], ['plate_1', 'E2', 100.0, True], ['plate_1', 'F2', 100.0, True], ['plate_1', 'G2', 100.0, True], ['plate_1', 'B3', 100.0, True], ['plate_1', 'C3', 100.0, True], ['plate_1', 'D3', 100.0, True]], 'drop': False},
         {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 900.0, 'dispense': [['plate_1', 'E3', 100.0, True], ['plate_1', 'F3', 100.0, True], ['plate_1', 'G3', 100.0, True], ['plate_1', 'B4', 100.0, True], ['plate_1', 'C4', 100.0, True], ['plate_1', 'D4', 100.0, True], ['plate_1', 'E4', 100.0, True], ['plate_1', 'F4', 100.0, True], ['plate_1', 'G4', 100.0, True]], 'drop': False},
         {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 900.0, 'dispense': [['plate_1', 'B5', 100.0, True], ['plate_1', 'C5', 100.0, True], ['plate_1', 'D5', 100.0, True], ['plate_1', 'E5', 100.0, True], ['plate_1', 'F5', 100.0, True], ['plate_1', 'G5', 100.0, True], ['plate_1', 'B6', 100.0, True], ['plate_1', 'C6', 100.0, True], ['plate_1', 'D6', 100.0, True]], 'drop': False},
         {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 900.0, 'dispense': [['plate_1', 'B7', 100.0, True], ['plate_1', 'C7', 100.0, True], ['plate_1', 'D7', 100.0, True], ['plate_1', 'B8', 100.0, True], ['plate_1', 'C8', 100.0, True], ['plate_1', 'D8', 100.0, True], ['plate_1', 'B9', 100.0, True], ['plate_1', 'C9', 100.0, True], ['plate_1', 'D9', 100.0, True]], 'drop': False},

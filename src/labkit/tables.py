@@ -11,13 +11,15 @@ from labkit.wells import PLATE_FORMATS, plate_wells, row_index, row_letters, spl
 from labkit.wells import well_name as _well_name
 
 # role vocabulary of a layout well
-ROLES = ("sample", "reference", "vehicle", "positive", "blank", "buffer", "empty")
+ROLES = ("sample", "reference", "vehicle", "positive", "blank", "kill", "time_zero", "buffer", "empty")
 ROLE_MEANING = {
     "sample": "test compound, one point of its dilution series",
     "reference": "reference inhibitor, one point of its dilution series",
     "vehicle": "vehicle (solvent-matched): 0 % inhibition / 100 % viability",
     "positive": "positive / no-enzyme control: 100 % inhibition",
     "blank": "background / blank (no cells): 0 % viability",
+    "kill": "kill control (cells + a cytotoxic reference, e.g. staurosporine 10 µM): 0 % viability",
+    "time_zero": "cells read at the time of dosing (time-zero plate, for GR metrics)",
     "buffer": "buffer only (edge fill), not analyzed",
     "empty": "empty well",
 }

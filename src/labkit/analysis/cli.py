@@ -158,7 +158,7 @@ def summary_text(result) -> str:
            f"response = {result.spec.response_label}",
            _text_table(rows, ["compound", gcol, "n", "IC50", "95% CI", "abs IC50", "Hill", "top", "bottom", "R2",
                               "Z'", "model", "flags"], right={2, 3, 5, 6, 7, 8, 9, 10}), ""]
-    low = result.spec.low_role
+    low = result.spec.low_role or "low"  # no 0 % control (fitted bottom): the qc table names it "low"
     qrows = [[q["plate"], q[gcol], str(q["vehicle_n"]), _g(q["vehicle_cv_pct"], ".1f"), str(q[f"{low}_n"]),
               _g(q[f"{low}_cv_pct"], ".1f"), _g(q["signal_background"], ".1f"), _g(q["z_prime"], ".3f"),
               q["flags"] or "ok"] for q in result.qc.to_dict("records")]

@@ -56,6 +56,7 @@ class AnalysisResult:
     model: str = "auto"
     unbounded: bool = False
     outlier_q: float | None = None
+    gr: object = None  # labkit.analysis.gr.GRResult when the readout has a time-zero plate, else None
 
     @property
     def group_col(self) -> str:
@@ -86,16 +87,19 @@ def unit_notes(joined: pd.DataFrame, assay: str) -> list[str]:
 
 def analyze_joined(joined: pd.DataFrame, assay: str, *, fix_top: float | None = None,
                    fix_bottom: float | None = None, model: str = "auto", unbounded: bool = False,
-                   outlier_q: float | None = None) -> AnalysisResult:
+                   outlier_q: float | None = None, low_role: str | None = None) -> AnalysisResult:
     """Normalize a joined readout to its controls, run plate QC and fit per compound x target / cell line.
 
     model / unbounded as labkit.analysis.models.fit_model (default: per-curve model selection, bounded);
     outlier_q: ROUT outlier detection at this false-discovery rate (None: off). Counts are Poisson-weighted.
+    low_role: the layout's 0 % control when it is not the kind's own (labkit.analysis.normalize.normalize).
+    With time-zero wells (a viability layout's time_zero plate) the results also carry GR metrics
+    (labkit.analysis.gr).
     """
     from labkit.analysis.fit import fit_table, ll4
 
-    spec = assay_spec(assay)
-    norm = normalize(joined, assay)
+    norm = normalize(joined, assay, low_role)
+    spec = norm.spec
     data, gcol = norm.data, spec.group_col
     qc = control_qc(norm)
     notes = list(norm.notes) + unit_notes(joined, assay)
@@ -124,10 +128,25 @@ def analyze_joined(joined: pd.DataFrame, assay: str, *, fix_top: float | None = 
     data.loc[series.index, "outlier"] = series["_outlier"].to_numpy(bool)
     results = _results(series, fits, qc, spec, dropped)
     data = _expected(data, fits, spec, ll4)
+    gr = None
+    from labkit.analysis.gr import has_time_zero
+
+    if gcol == "cell_line" and has_time_zero(data):
+        from labkit.analysis.gr import GR_COLUMNS, compute_gr
+
+        gr = compute_gr(data, norm.controls, gcol, spec.low_role)
+        data = gr.data
+        notes += gr.notes
+        results = results.merge(gr.metrics, on=["compound", gcol], how="left")
+        results["gr_flags"] = results["gr_flags"].fillna("no_gr_values")
+        results = results[[c for c in results.columns if c not in GR_COLUMNS] + GR_COLUMNS]
+    elif gcol == "cell_line" and (data["role"] == "time_zero").any():
+        notes.append("the layout has a time-zero plate but the readout has no value for it: no GR metrics (pass "
+                     "the time-zero plate's export along with the assay plates')")
     plates = plate_summary(data, qc)
     return AnalysisResult(assay=spec.assay, spec=spec, data=data, results=results, qc=qc, plates=plates,
                           controls=norm.controls, fits=fits, notes=notes, fix_top=fix_top, fix_bottom=fix_bottom,
-                          model=model, unbounded=unbounded, outlier_q=outlier_q)
+                          model=model, unbounded=unbounded, outlier_q=outlier_q, gr=gr)
 
 
 def _weights(series: pd.DataFrame) -> tuple[np.ndarray | None, str]:
@@ -153,7 +172,9 @@ def _results(series: pd.DataFrame, fits: pd.DataFrame, qc: pd.DataFrame, spec: A
         zmin = float(np.nanmin(zq)) if zq.size and np.isfinite(zq).any() else float("nan")
         n_exc = int((pts["excluded"] != "").sum())
         flags = [s for s in str(f.get("flags") or "").split(";") if s]
-        if not (np.isfinite(zmin) and zmin >= Z_PRIME_MIN):
+        if not spec.low_role:
+            pass  # no 0 % control (fitted bottom): Z' is not defined; the QC table says so
+        elif not (np.isfinite(zmin) and zmin >= Z_PRIME_MIN):
             flags.append(f"plate_z_prime<{Z_PRIME_MIN:g}")
         if n_exc:
             flags.append(f"excluded_wells:{n_exc}")
@@ -272,8 +293,16 @@ def write_outputs(result: AnalysisResult, out_dir: str | Path, *, title: str = "
                               raw_label=raw_label, response_label=ylabel)
         paths[f"heatmap:{plate}"] = p
         heatmaps.append((str(plate), p))
+    gr_figure = None
+    if result.gr is not None and len(result.gr.metrics):  # GR metrics (a time-zero plate): figure + time-zero table
+        from labkit.analysis.gr import gr_png
+
+        gr_figure = paths["gr"] = gr_png(result, out / "gr_curves.png")
+        result.gr.time_zero.to_csv(out / "time_zero.csv", index=False, lineterminator="\n")
+        paths["time_zero"] = out / "time_zero.csv"
     html = report.render(result, title=title, grid=paths["grid"], curves=[(t, p) for _, _, t, p in curves],
-                         heatmaps=heatmaps, inputs=_input_rows(inputs or {}), layout_text=_layout_text(inputs))
+                         heatmaps=heatmaps, inputs=_input_rows(inputs or {}), layout_text=_layout_text(inputs),
+                         gr_figure=gr_figure)
     (out / "report.html").write_text(html, encoding="utf-8")
     paths["report"] = out / "report.html"
     return paths
@@ -344,7 +373,8 @@ def analyze_readouts(readouts: list[str | Path], experiment, *, fix_top: float |
         tables = [(path, read_for_analysis(path, value=value, read=read, partial=partial)) for path in readouts]
         joined, _ = join_checked(tables, wells, experiment.assay, plate_map=plate_map, force=force)  # notes: warned
     result = analyze_joined(joined, experiment.assay, fix_top=fix_top, fix_bottom=fix_bottom, model=model,
-                            unbounded=unbounded, outlier_q=outlier_q)
+                            unbounded=unbounded, outlier_q=outlier_q,
+                            low_role=getattr(experiment, "low_control", None) or None)
     ours = [w for w in caught if w.category.__module__.startswith("labkit") or "/labkit/" in w.filename]
     for w in caught:  # library warnings (deprecations ...) are not the user's business: pass them on
         if w not in ours:

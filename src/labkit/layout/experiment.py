@@ -157,7 +157,7 @@ class ExperimentBase(Strict):
                   for g in self.groups(plate) for n in names
                   for r in range(self.compound(n).dilution.replicates)]
         ctrl = [(g, role, getattr(self.controls, role)) for g in self.groups(plate)
-                for role in ("vehicle", "positive", "blank") if self.assay_kind.required_controls]
+                for role in ("vehicle", "positive", "blank", "kill") if self.assay_kind.required_controls]
         return place_auto(plate, series, ctrl, self.group_kind)
 
     def wells_table(self) -> pd.DataFrame:
@@ -183,6 +183,10 @@ class ExperimentBase(Strict):
         out += self._check_dilutions()
         out += self._check_plates()
         return out
+
+    def required_controls(self) -> tuple[str, ...]:
+        """Control roles every plate of this layout must carry (the kind's; a kind's model may choose per layout)."""
+        return tuple(self.assay_kind.required_controls)
 
     def _kind_problems(self) -> list[tuple[str, str]]:
         """Problems only this kind knows about, as (field path, message); a kind's model overrides it."""
@@ -274,7 +278,7 @@ class ExperimentBase(Strict):
                 continue
             groups = self.groups(p) or sorted({getattr(w, self.group_kind) for w in wells
                                                if w.role in ("sample", "reference")})
-            for role in self.assay_kind.required_controls:
+            for role in self.required_controls():
                 n_plate = sum(1 for w in wells if w.role == role)
                 if n_plate < max(self.controls.minimum, 1):
                     out.append((f"plates[{i}]", f"plate {p.id!r} has {n_plate} {role} well(s); every plate needs "

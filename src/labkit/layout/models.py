@@ -119,4 +119,5 @@ class Controls(Strict):
     vehicle: int = Field(4, ge=0, description="vehicle wells (solvent-matched): 0 % inhibition / 100 % viability")
     positive: int = Field(0, ge=0, description="no-enzyme / positive-control wells: 100 % inhibition")
     blank: int = Field(0, ge=0, description="background wells (no cells): 0 % viability")
+    kill: int = Field(0, ge=0, description="kill-control wells (cells + a cytotoxic reference): 0 % viability")
     minimum: int = Field(2, ge=0, description="each required control role must have at least this many wells")

@@ -11,7 +11,7 @@ from labkit.layout.models import Name, Strict
 from labkit.tables import PLATE_FORMATS, row_letters
 from labkit.wells import parse_well, well_name
 
-Role = Literal["sample", "reference", "vehicle", "positive", "blank", "buffer", "empty"]
+Role = Literal["sample", "reference", "vehicle", "positive", "blank", "kill", "buffer", "empty"]
 
 
 class WellAssignment(Strict):

@@ -11,9 +11,9 @@ from labkit.units import si_conc
 
 ROLE_COLOURS = {
     "sample": "#1f77b4", "reference": "#9467bd", "vehicle": "#2ca02c", "positive": "#d62728",
-    "blank": "#7f7f7f", "buffer": "#c7e9f1", "empty": "#ffffff",
+    "blank": "#7f7f7f", "kill": "#8c564b", "time_zero": "#e377c2", "buffer": "#c7e9f1", "empty": "#ffffff",
 }
-_ABBREV = {"vehicle": "V", "positive": "P", "blank": "B", "buffer": "~", "empty": "."}
+_ABBREV = {"vehicle": "V", "positive": "P", "blank": "B", "kill": "K", "time_zero": "T", "buffer": "~", "empty": "."}
 
 
 def text_map(exp: Experiment, plate_id: str) -> str:
@@ -66,7 +66,7 @@ def plate_png(exp: Experiment, plate_id: str, out: str | Path) -> Path:
         else:
             colour = base
         ax.add_patch(plt.Circle((w.col, w.row), 0.42, facecolor=colour, edgecolor="#555555", linewidth=0.5))
-        if plate.format == 96 and w.role in ("vehicle", "positive", "blank"):
+        if plate.format == 96 and w.role in ("vehicle", "positive", "blank", "kill"):
             ax.text(w.col, w.row, _ABBREV[w.role], ha="center", va="center", fontsize=7, color="white")
     # group labels at the right edge of each row
     if exp.group_kind:
