@@ -140,9 +140,6 @@ def analyze_joined(joined: pd.DataFrame, assay: str, *, fix_top: float | None = 
         results = results.merge(gr.metrics, on=["compound", gcol], how="left")
         results["gr_flags"] = results["gr_flags"].fillna("no_gr_values")
         results = results[[c for c in results.columns if c not in GR_COLUMNS] + GR_COLUMNS]
-    elif gcol == "cell_line" and (data["role"] == "time_zero").any():
-        notes.append("the layout has a time-zero plate but the readout has no value for it: no GR metrics (pass "
-                     "the time-zero plate's export along with the assay plates')")
     plates = plate_summary(data, qc)
     return AnalysisResult(assay=spec.assay, spec=spec, data=data, results=results, qc=qc, plates=plates,
                           controls=norm.controls, fits=fits, notes=notes, fix_top=fix_top, fix_bottom=fix_bottom,
@@ -375,6 +372,10 @@ def analyze_readouts(readouts: list[str | Path], experiment, *, fix_top: float |
     result = analyze_joined(joined, experiment.assay, fix_top=fix_top, fix_bottom=fix_bottom, model=model,
                             unbounded=unbounded, outlier_q=outlier_q,
                             low_role=getattr(experiment, "low_control", None) or None)
+    tz = getattr(experiment, "time_zero", None)
+    if tz is not None and result.gr is None:
+        result.notes.append(f"the layout has a time-zero plate ({tz.plate}) but the readout has no value for it: no "
+                            "GR metrics (pass the time-zero plate's export along with the assay plates')")
     ours = [w for w in caught if w.category.__module__.startswith("labkit") or "/labkit/" in w.filename]
     for w in caught:  # library warnings (deprecations ...) are not the user's business: pass them on
         if w not in ours:
