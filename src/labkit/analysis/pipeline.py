@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from labkit.analysis.normalize import FIT_ROLES, AssaySpec, assay_spec, normalize
+from labkit.analysis.normalize import FIT_ROLES, AssaySpec, normalize
 from labkit.analysis.qc import Z_PRIME_MIN, control_qc, plate_summary
 from labkit.errors import LabkitError, ReadoutError
 

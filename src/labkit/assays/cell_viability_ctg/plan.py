@@ -86,7 +86,7 @@ def plan_viability(b: Builder, exp) -> None:
                              mix=(3, mixv), remix_every=REMIX_EVERY)
         if t0_key is not None and tz is not None and p is exp.plates[0]:
             t0_wells = exp.time_zero_wells()
-            for name, line in lines.items():
+            for name in lines:
                 dests = [Loc(t0_key, w) for w, cl in t0_wells if cl == name]
                 if dests:
                     pip = b.choose(v.cells, per_aspirate=len(dests))
