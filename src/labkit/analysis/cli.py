@@ -158,6 +158,14 @@ def summary_text(result) -> str:
            f"response = {result.spec.response_label}",
            _text_table(rows, ["compound", gcol, "n", "IC50", "95% CI", "abs IC50", "Hill", "top", "bottom", "R2",
                               "Z'", "model", "flags"], right={2, 3, 5, 6, 7, 8, 9, 10}), ""]
+    if getattr(result, "gr", None) is not None:  # GR metrics (a time-zero plate), next to the IC50
+        grows = [[r["compound"], r[gcol], "n.d." if not r["gr50_nM"] == r["gr50_nM"] else _g(r["gr50_nM"], "sig3"),
+                  _g(r["gr_max"], ".2f"), _g(r["gr_aoc"], ".2f"), _g(r["gr_inf"], ".2f"), _g(r["gr_hill"], ".2f"),
+                  "n.d." if nd(r) else _g(r["ic50_nM"], "sig3"), r["gr_flags"] or ""]
+                 for r in result.results.to_dict("records")]
+        out += ["GR metrics (Hafner et al. 2016; time-zero plate): GR50 and IC50 in nM",
+                _text_table(grows, ["compound", gcol, "GR50", "GRmax", "GR_AOC", "GRinf", "h", "IC50", "GR flags"],
+                            right={2, 3, 4, 5, 6, 7}), ""]
     low = result.spec.low_role or "low"  # no 0 % control (fitted bottom): the qc table names it "low"
     qrows = [[q["plate"], q[gcol], str(q["vehicle_n"]), _g(q["vehicle_cv_pct"], ".1f"), str(q[f"{low}_n"]),
               _g(q[f"{low}_cv_pct"], ".1f"), _g(q["signal_background"], ".1f"), _g(q["z_prime"], ".3f"),

@@ -56,7 +56,9 @@ def validate(files: tuple[Path, ...], robots: tuple[str, ...]) -> int:
         n = {p.id: sum(1 for w in exp.wells[p.id] if w.role not in ("empty", "buffer")) for p in exp.plates}
         click.echo(f"{f}: ok ({exp.assay}, {len(exp.plates)} plate(s), assay wells per plate: "
                    + ", ".join(f"{k} {v}" for k, v in n.items()) + ")"
-                   + ("; analysis only: no protocol for 1536-well plates" if analysis_only else ""))
+                   + ("; analysis only: no protocol for 1536-well plates" if analysis_only else "")
+                   + (f"; time-zero plate {exp.time_zero.plate} ({len(exp.time_zero_wells())} wells, for GR)"
+                      if getattr(exp, "time_zero", None) is not None else ""))
     return 2 if bad else 0
 
 
