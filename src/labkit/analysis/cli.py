@@ -45,6 +45,8 @@ def _read_table(path: Path):
 @click.option("--outliers", "outlier_q", type=float, default=None, metavar="Q",
               help="ROUT outlier detection at false-discovery rate Q (e.g. 0.01): outliers left out of the fit, "
                    "counted in n_outliers and flagged.")
+@click.option("--ci", "ci", type=click.Choice(["wald", "profile"], case_sensitive=False), default="wald",
+              show_default=True, help="IC50 95 %% CI: Wald-t on ln e, or profile likelihood (slower, ~3x).")
 @click.option("--fix-top", type=float, default=None, help="Fix the upper asymptote d at this value.")
 @click.option("--fix-bottom", type=float, default=None, help="Fix the lower asymptote c at this value.")
 @click.option("--weights", default=None, help="'1/y' (e.g. for counts) or a column of weights.")
@@ -54,7 +56,7 @@ def _read_table(path: Path):
               help="Also write the input table with an 'outlier' column (True for points --outliers left out).")
 def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: str, unbounded: bool,
         top_ref: float, bottom_ref: float, outlier_q: float | None, fix_top: float | None,
-        fix_bottom: float | None, weights: str | None, output: Path, points_out: Path | None) -> int:
+        fix_bottom: float | None, weights: str | None, output: Path, points_out: Path | None, ci: str) -> int:
     """Fit log-logistic dose-response curves (drc's LL.4 / LL.3) to a long-form table, one row per point.
 
     Default: data normalized to % of control (vehicle 100, full effect 0), bounded asymptotes (0-150 %) and
@@ -90,7 +92,7 @@ def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: st
         out = fit_table(df, curve=keys, conc=conc, response=response, model=model.lower(), fix_top=fix_top,
                         fix_bottom=fix_bottom, weights=weights, unbounded=unbounded, top=top_ref,
                         bottom=bottom_ref, outlier_q=outlier_q,
-                        outlier_column="outlier" if points_out is not None else None)
+                        outlier_column="outlier" if points_out is not None else None, ci=ci.lower())
     except FitError as exc:
         if exc.file is None:
             exc.file = str(table)
@@ -197,6 +199,8 @@ def summary_text(result) -> str:
 @click.option("--outliers", "outlier_q", type=float, default=None, is_flag=False, flag_value=0.01, metavar="[Q]",
               help="ROUT outlier detection at false-discovery rate Q (a bare --outliers: 1 %%); outliers are "
                    "flagged in data.csv, drawn in the plots and left out of the fits.")
+@click.option("--ci", "ci", type=click.Choice(["wald", "profile"], case_sensitive=False), default="wald",
+              show_default=True, help="IC50 95 %% CI: Wald-t on ln e, or profile likelihood (slower, ~3x).")
 @click.option("--title", default=None, help="Report title (default: the experiment name).")
 @click.option("--value", "value", default=None, metavar="COLUMN",
               help="Long tables: the value column, when several numeric columns could be it.")
@@ -221,7 +225,7 @@ def summary_text(result) -> str:
 def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: float | None,
             fix_bottom: float | None, model: str, unbounded: bool, outlier_q: float | None,
             title: str | None, value: str | None, read: str | None, partial: bool, force: bool,
-            plate_map: tuple[str, ...], db: str | None, no_store: bool, protocol: Path | None) -> int:
+            plate_map: tuple[str, ...], db: str | None, no_store: bool, protocol: Path | None, ci: str) -> int:
     """Normalize reader exports to the on-plate controls, fit each compound x target / cell line (by default the
     model its data support, asymptotes bounded to 0-150 %), and write data.csv, results.csv/.parquet, qc.csv,
     PNGs and a self-contained report.html.
@@ -243,7 +247,7 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
     result, paths = analyze_files(list(readouts), layout, out_dir, fix_top=fix_top, fix_bottom=fix_bottom,
                                   title=title, model=model.lower(), unbounded=unbounded, outlier_q=outlier_q,
                                   value=value, read=read, partial=partial, force=force,
-                                  plate_map=_plate_map(plate_map))
+                                  plate_map=_plate_map(plate_map), ci=ci.lower())
     click.echo(summary_text(result))
     click.echo(f"\nwrote {len(paths)} files to {out_dir}; open {paths['report']}")
     if not no_store:  # the run store (labkit.store): one transaction, after every output is written
@@ -253,7 +257,7 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
                                  protocol=protocol_info(protocol) if protocol else None,
                                  options={"model": model, "unbounded": unbounded, "outlier_q": outlier_q,
                                           "value": value, "read": read, "partial": partial, "force": force,
-                                          "plate_map": list(plate_map)}).message())
+                                          "plate_map": list(plate_map), "ci": ci.lower()}).message())
     return 0
 
 

@@ -57,6 +57,7 @@ class AnalysisResult:
     unbounded: bool = False
     outlier_q: float | None = None
     gr: object = None  # labkit.analysis.gr.GRResult when the readout has a time-zero plate, else None
+    ci: str = "wald"  # the IC50 interval: 'wald' (on ln e) or 'profile' (profile likelihood)
 
     @property
     def group_col(self) -> str:
@@ -87,12 +88,13 @@ def unit_notes(joined: pd.DataFrame, assay: str) -> list[str]:
 
 def analyze_joined(joined: pd.DataFrame, assay: str, *, fix_top: float | None = None,
                    fix_bottom: float | None = None, model: str = "auto", unbounded: bool = False,
-                   outlier_q: float | None = None, low_role: str | None = None) -> AnalysisResult:
+                   outlier_q: float | None = None, low_role: str | None = None, ci: str = "wald") -> AnalysisResult:
     """Normalize a joined readout to its controls, run plate QC and fit per compound x target / cell line.
 
     model / unbounded as labkit.analysis.models.fit_model (default: per-curve model selection, bounded);
     outlier_q: ROUT outlier detection at this false-discovery rate (None: off). Counts are Poisson-weighted.
     low_role: the layout's 0 % control when it is not the kind's own (labkit.analysis.normalize.normalize).
+    ci: the IC50 interval, 'wald' (on ln e) or 'profile' (profile likelihood, labkit.analysis.profile).
     With time-zero wells (a viability layout's time_zero plate) the results also carry GR metrics
     (labkit.analysis.gr).
     """
@@ -121,7 +123,7 @@ def analyze_joined(joined: pd.DataFrame, assay: str, *, fix_top: float | None = 
     series = series.assign(_w=weights) if weights is not None else series
     fits = fit_table(series, curve=["compound", gcol], conc="conc_M", response="response",
                      fix_top=fix_top, fix_bottom=fix_bottom, weights="_w" if weights is not None else None,
-                     outlier_q=outlier_q, outlier_column="_outlier", model=model, unbounded=unbounded)
+                     outlier_q=outlier_q, outlier_column="_outlier", model=model, unbounded=unbounded, ci=ci)
     fits = fits.sort_values(["compound", gcol], kind="stable").reset_index(drop=True)
     fits["weights"] = "1/signal (Poisson)" if weights is not None else "none"
     data = data.assign(outlier=False)
@@ -143,7 +145,7 @@ def analyze_joined(joined: pd.DataFrame, assay: str, *, fix_top: float | None = 
     plates = plate_summary(data, qc)
     return AnalysisResult(assay=spec.assay, spec=spec, data=data, results=results, qc=qc, plates=plates,
                           controls=norm.controls, fits=fits, notes=notes, fix_top=fix_top, fix_bottom=fix_bottom,
-                          model=model, unbounded=unbounded, outlier_q=outlier_q, gr=gr)
+                          model=model, unbounded=unbounded, outlier_q=outlier_q, gr=gr, ci=ci)
 
 
 def _weights(series: pd.DataFrame) -> tuple[np.ndarray | None, str]:
@@ -344,8 +346,8 @@ def check_readout_fits(joined: pd.DataFrame, assay: str, readouts: list[str | Pa
 def analyze_readouts(readouts: list[str | Path], experiment, *, fix_top: float | None = None,
                      fix_bottom: float | None = None, model: str = "auto", unbounded: bool = False,
                      outlier_q: float | None = None, value: str | None = None, read: str | None = None,
-                     partial: bool = False, force: bool = False, plate_map: dict[str, str] | None = None
-                     ) -> tuple[AnalysisResult, object]:
+                     partial: bool = False, force: bool = False, plate_map: dict[str, str] | None = None,
+                     ci: str = "wald") -> tuple[AnalysisResult, object]:
     """Read instrument exports, join them to an experiment (an Experiment, or its layout file) and analyze them;
     returns (result, experiment). Nothing is written.
 
@@ -371,7 +373,7 @@ def analyze_readouts(readouts: list[str | Path], experiment, *, fix_top: float |
         joined, _ = join_checked(tables, wells, experiment.assay, plate_map=plate_map, force=force)  # notes: warned
     result = analyze_joined(joined, experiment.assay, fix_top=fix_top, fix_bottom=fix_bottom, model=model,
                             unbounded=unbounded, outlier_q=outlier_q,
-                            low_role=getattr(experiment, "low_control", None) or None)
+                            low_role=getattr(experiment, "low_control", None) or None, ci=ci)
     tz = getattr(experiment, "time_zero", None)
     if tz is not None and result.gr is None:
         result.notes.append(f"the layout has a time-zero plate ({tz.plate}) but the readout has no value for it: no "

@@ -169,7 +169,8 @@ def render(result, *, title: str, grid: str | Path | None, curves: Sequence[tupl
                                         f"{chosen} for every curve")
                       + ("; unbounded" if getattr(result, "unbounded", False) else
                          "; asymptotes bounded to 0–150 %, |Hill| ≤ 10")
-                      + "; 95 % CI of the IC50 Wald-t on ln e"),
+                      + ("; 95 % CI of the IC50 by profile likelihood" if getattr(result, "ci", "wald") == "profile"
+                         else "; 95 % CI of the IC50 Wald-t on ln e")),
             ("fixed parameters", fixed), ("weights", ", ".join(weights)),
             ("outliers", (f"ROUT (Motulsky & Brown 2006) at a false-discovery rate of {result.outlier_q:g}: flagged, "
                           "drawn ✕, left out of the fit" if getattr(result, "outlier_q", None) else
