@@ -130,7 +130,7 @@ def readout_and_analyze(sim, exp, layout: Path, out: Path, *, seed: int, pipetti
     if not write_reports:
         joined = join_layout(pd.concat([read(f) for f in files], ignore_index=True), exp.wells_table(),
                              source=str(readout))
-        return analyze_joined(joined, exp.assay), {}
+        return analyze_joined(joined, exp.assay, low_role=getattr(exp, "low_control", None) or None), {}
     echo(f"[4/4] import + analyze {layout.name}")
     return analyze_files(files, layout, out / "reports" / layout.stem, title=exp.name)
 

@@ -31,7 +31,7 @@ def record_demo_runs(protocol_run, exp, layout: Path, out: Path, analysis, *, se
         t0 = time_zero_readout(readout)  # the time-zero plate's export, when the layout has one (GR metrics)
         table = pd.concat([read(readout), read(t0)], ignore_index=True) if t0.is_file() else read(readout)
         joined = join_layout(table, exp.wells_table(), source=str(readout))
-        runs.append((analyze_joined(joined, exp.assay), readout))
+        runs.append((analyze_joined(joined, exp.assay, low_role=getattr(exp, "low_control", None) or None), readout))
     store = open_store(db)
     try:
         recorded = [record_result(a, layout=layout, readouts=[r], protocol=protocol, experiment=exp.name, store=store)
