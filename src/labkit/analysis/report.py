@@ -228,10 +228,11 @@ def render(result, *, title: str, grid: str | Path | None, curves: Sequence[tupl
     context["gr"] = _gr_context(result, gr_figure)
     if context["gr"]:
         context["sections"].insert(2, ("gr", "GR metrics"))
-    if spec.assay == "cell_viability_ctg":
-        context["meta"].insert(2, ("plates", "labkit's CellTiter-Glo protocols grow the cells in white opaque "
-                                   "tissue-culture plates (Corning 3917 / 3570): luminescence is read in "
-                                   "opaque-walled plates (Promega TB288)"))
+    from labkit.assays import get
+
+    note = getattr(get(spec.assay), "plate_note", "")
+    if note:  # the plate type the kind's protocols use (e.g. white opaque plates for luminescence)
+        context["meta"].insert(2, ("plates", note))
     return _environment().get_template("report.html.j2").render(**context)
 
 

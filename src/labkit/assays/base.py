@@ -76,6 +76,7 @@ class AssayKind:
             assay-time contents are taken just before the first of them.
         readout_format: a short name of the instrument export the demo writes.
         readout_suffix: the file suffix of that export ('.txt', '.csv').
+        plate_note: a line for the report about the plates its protocols use ('' for none).
     """
 
     name: ClassVar[str] = ""
@@ -91,6 +92,7 @@ class AssayKind:
     readout_species: ClassVar[tuple[str, ...]] = ()
     readout_format: ClassVar[str] = ""
     readout_suffix: ClassVar[str] = ""
+    plate_note: ClassVar[str] = ""  # what the report says about the plates the kind's protocols use ('' none)
 
     # -- plan ----------------------------------------------------------------------------------------------------
     def plan(self, b: Builder, exp: Any) -> None:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from labkit.layout.experiment import ExperimentBase
 from labkit.layout.models import Microlitres, Molar, Name, Strict
-from labkit.tables import PLATE_FORMATS
+from labkit.tables import PLATE_FORMATS, split_well
 
 NORMALIZATIONS = ("blank", "kill", "fitted_bottom")
 
@@ -202,9 +202,8 @@ class ViabilityExperiment(ExperimentBase):
         if tz is not None:
             rows = []
             for w, line in self.time_zero_wells():
-                letters = w.rstrip("0123456789")
-                rows.append((tz.plate, w, letters, int(w[len(letters):]), "time_zero", "", float("nan"), -1, 0,
-                             "", line))
+                letters, col = split_well(w)
+                rows.append((tz.plate, w, letters, col, "time_zero", "", float("nan"), -1, 0, "", line))
             t0 = pd.DataFrame(rows, columns=df.columns).astype(df.dtypes.to_dict())
             df = pd.concat([df, t0], ignore_index=True)
         return df
