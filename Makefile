@@ -18,8 +18,15 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/labkit demo -o out
 
+# the facade (`import labkit`, labkit.api and what it hands out) and the CLI's shared machinery under
+# `mypy --strict`; the whole package under plain mypy (config: [tool.mypy] in pyproject.toml)
+STRICT := src/labkit/__init__.py src/labkit/api.py src/labkit/errors.py src/labkit/layout/experiment.py \
+          src/labkit/cli.py src/labkit/cli_support.py src/labkit/progress.py
+
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks docs
+	$(BIN)/mypy
+	$(BIN)/mypy --strict --follow-imports=silent --no-warn-unused-configs $(STRICT)
 	$(BIN)/python -m pytest -q -n 2
 
 # the property test over random layouts, wide: N examples, every size the schema allows (slow: minutes)

@@ -2,6 +2,7 @@
 "From Python" block, and the pieces a notebook relies on (write, simulate, verify against the experiment)."""
 
 import doctest
+import json
 import re
 import subprocess
 import sys
@@ -140,7 +141,11 @@ def test_wheel_installs_and_runs_init_and_demo_outside_the_checkout(tmp_path):
     assert init.returncode == 0, init.stderr
     assert f"FROM {site}" in init.stderr  # the installed wheel, not the checkout
     assert (work / "layouts" / "viability_km12.yaml").is_file()
-    demo = labkit_cmd("demo", "--layout", "viability_km12.yaml", "--robot", "flex", "-o", "out")
+    demo = labkit_cmd("demo", "--layout", "viability_km12.yaml", "--robot", "flex", "-o", "out", "--json")
     assert demo.returncode == 0, demo.stdout + demo.stderr
-    assert "viability_km12_flex.py" in demo.stdout and "KM12" in demo.stdout
+    doc = json.loads(demo.stdout)  # --json: the whole stdout is one document
+    assert doc["ok"] is True and [(p["robot"], Path(p["path"]).name, p["ok"]) for p in doc["protocols"]] == [
+        ("flex", "viability_km12_flex.py", True)]
+    assert [r["group"] for r in doc["truth_vs_fit"]] == ["KM12"] and doc["curves"] == 1
+    assert Path(work / doc["reports"]["viability_km12"]).is_file()
     assert (work / "out" / "reports" / "viability_km12" / "report.html").is_file()

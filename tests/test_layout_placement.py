@@ -95,11 +95,11 @@ def test_seed_layouts_validate():
         t = exp.wells_table()
         for plate in exp.plates:
             sub = t[t.plate == plate.id]
-            if exp.assay == "kinase_radiometric":
+            if exp.assay in ("kinase_radiometric", "kinase_adpglo"):
                 assert (sub.role == "vehicle").sum() >= 2 and (sub.role == "positive").sum() >= 2
             if exp.assay == "cell_viability_ctg":
                 assert (sub.role == "vehicle").sum() >= 2 and (sub.role == "blank").sum() >= 2
-    assert kinds == {"kinase_radiometric", "cell_viability_ctg", "dilution_plate"}
+    assert kinds == {"kinase_radiometric", "cell_viability_ctg", "dilution_plate", "kinase_adpglo"}
     assert 384 in formats
 
 

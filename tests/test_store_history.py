@@ -148,6 +148,42 @@ def test_history_and_runs_commands_on_the_store(db_url, history_runs, tmp_path, 
         assert f":{password}@" not in out and ":***@" in out
 
 
+def test_history_json_and_fail_on_out_of_control(history_runs, tmp_path, capsys):
+    """--json lists the out-of-control run; --fail-on-out-of-control exits 1 after writing the report; -q prints
+    only the verdict lines; runs list / show / export --json agree with the store."""
+    import json
+
+    db = str(tmp_path / "ooc.sqlite")
+    store, ids = _fill(db, history_runs)
+    store.close()
+    assert run(["history", "--db", db, "-o", str(tmp_path / "h"), "--json"]) == 0  # a report, not a check
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["ok"] is False and [f["run_id"] for f in doc["out_of_control"]] == [ids[-1]]
+    assert "pIC50 KM12: 1_3s" in doc["out_of_control"][0]["reasons"]
+    (assay,) = doc["assays"]
+    assert assay["assay"] == "cell_viability_ctg" and assay["runs"] == 7 and assay["potency"][0]["n"] == 7
+    assert Path(doc["files"]["html"]).is_file()
+    assert run(["-q", "history", "--db", db, "-o", str(tmp_path / "h2"), "--fail-on-out-of-control"]) == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith(f"OUT OF CONTROL cell_viability_ctg run {ids[-1]}: ")
+    assert lines[1].startswith("wrote ") and (tmp_path / "h2" / "history.html").is_file()
+    in_control = str(tmp_path / "ok.sqlite")
+    _fill(in_control, history_runs[:6])[0].close()
+    assert run(["history", "--db", in_control, "-o", str(tmp_path / "h3"), "--fail-on-out-of-control"]) == 0
+    capsys.readouterr()
+    assert run(["runs", "list", "--db", db, "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["runs"]
+    assert sorted(r["id"] for r in listed) == sorted(ids) and {r["assay"] for r in listed} == {"cell_viability_ctg"}
+    assert run(["runs", "show", str(ids[0]), "--db", db, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["run"]["id"] == ids[0] and shown["readouts"][0]["path"] == str(history_runs[0][2])
+    assert {f["compound"] for f in shown["fits"]} == set(history_runs[0][1].results["compound"])
+    assert run(["runs", "export", "fits", "--db", db, "-o", str(tmp_path / "f.csv"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == len(pd.read_csv(tmp_path / "f.csv"))
+    assert run(["runs", "show", "999", "--db", db, "--json"]) == 2
+    assert json.loads(capsys.readouterr().out)["error"]["field"] == "run"
+
+
 def test_history_html_escapes_names_and_renders_in_headless_chromium(history_runs, tmp_path, chromium):
     """A compound called '<b>x</b> & co' stays text; the page renders with its charts in Chromium."""
     db = tmp_path / "esc.sqlite"

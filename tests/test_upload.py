@@ -200,9 +200,21 @@ def test_upload_cli(tmp_path, capsys):
         out = capsys.readouterr().out
         assert "robot analysis: ok" in out and "protocol id: proto-1" in out
         with pytest.raises(SystemExit) as info:
-            main(["upload", str(DATA / "ot2_dilution.py"), "--host", "127.0.0.1", "--port", str(robot.port)])
+            main(["upload", str(DATA / "flex_kinase_mini.py"), "--host", "127.0.0.1", "--port", str(robot.port),
+                  "--run", "--json"])
+        assert info.value.code == 0
+        doc = json.loads(capsys.readouterr().out)  # the whole stdout is the document
+        assert doc["ok"] is True and doc["protocol_id"].startswith("proto-") and doc["result"] == "ok"
+        assert doc["run_id"] and doc["robot_type"] == "OT-3 Standard"
+        with pytest.raises(SystemExit) as info:
+            main(["upload", str(DATA / "ot2_dilution.py"), "--host", "127.0.0.1", "--port", str(robot.port),
+                  "--json"])
         assert info.value.code == 1
-        assert "Different Robot Type" in capsys.readouterr().err
+        cap = capsys.readouterr()
+        assert "Different Robot Type" in cap.err
+        err = json.loads(cap.out)["error"]
+        assert err["type"] == "UploadError" and err["exit_code"] == 1
+        assert "Different Robot Type" in " ".join([err["message"], *err["problems"]])
     with pytest.raises(SystemExit) as info:
         main(["upload", str(tmp_path / "missing.py"), "--host", "127.0.0.1"])
     assert info.value.code == 2

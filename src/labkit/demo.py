@@ -8,7 +8,7 @@ layout -> plan -> protocol (OT-2 and Flex) -> Opentrons analysis -> ledger (veri
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -16,11 +16,13 @@ from typing import Callable
 import click
 import pandas as pd
 
+from labkit.cli_support import json_option, ui
+
 from labkit.safety import atomic_write_text
 from labkit.virtual import TRUE_IC50
 
 ROOT = Path(__file__).resolve().parents[2]
-SEED_LAYOUTS = ("kinase_panel.yaml", "viability_km12.yaml", "viability_aml_384.yaml")
+SEED_LAYOUTS = ("kinase_panel.yaml", "viability_km12.yaml", "viability_aml_384.yaml")  # in this order (noise seeds)
 ROBOTS = ("ot2", "flex")
 
 
@@ -45,6 +47,14 @@ class DemoResult:
     analyses: dict[str, object] = field(default_factory=dict)
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
     outputs: dict[str, dict[str, Path]] = field(default_factory=dict)
+
+
+def seed_layouts() -> tuple[str, ...]:
+    """The demo's layouts: SEED_LAYOUTS, then the ones registered assay kinds add (`AssayKind.demo_layouts`)."""
+    from labkit.assays import get, kinds
+
+    extra = [name for k in kinds() for name in get(k).demo_layouts if name not in SEED_LAYOUTS]
+    return SEED_LAYOUTS + tuple(dict.fromkeys(extra))
 
 
 def layouts_dir() -> Path:
@@ -96,10 +106,7 @@ def final_wells(sim, exp) -> pd.DataFrame:
 def write_virtual_readout(sim, exp, out: Path, *, seed: int, pipetting_cv: float) -> Path:
     """Write the virtual reader's export of an experiment's plates in a real instrument format (a time-zero plate,
     read on another day, goes to a file of its own: see time_zero_readout)."""
-    from labkit.virtual import simulate_readout
-
-    hours = getattr(getattr(exp, "conditions", None), "incubation_h", 72.0)
-    values = simulate_readout(final_wells(sim, exp), exp.assay, seed=seed, pipetting_cv=pipetting_cv, hours=hours)
+    values = exp.assay_kind.virtual_readout(final_wells(sim, exp), exp, seed=seed, pipetting_cv=pipetting_cv)
     out.parent.mkdir(parents=True, exist_ok=True)
     tz = getattr(exp, "time_zero", None)
     if tz is not None:
@@ -161,11 +168,12 @@ def truth_table(result, assay: str, hours: float = 72.0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, ...] = SEED_LAYOUTS,
+def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, ...] | None = None,
              robots: tuple[str, ...] = ROBOTS, pipetting_cv: float = 0.02,
              echo: Callable[[str], None] = print, workers: int = 2, in_process: bool = False,
              db: str | None = None, record: bool = True) -> DemoResult:
-    """Run the whole chain on seed layouts; write protocols, readouts and reports under out_dir."""
+    """Run the whole chain on seed layouts (default: seed_layouts()); write protocols, readouts and reports under
+    out_dir."""
     from labkit.layout.io import load_experiment
     from labkit.layout.render import plate_png
     from labkit.safety import safe_name
@@ -173,7 +181,7 @@ def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, 
     out = Path(out_dir)
     result = DemoResult()
     t0 = time.perf_counter()
-    paths = [layouts_dir() / name if not Path(name).is_file() else Path(name) for name in layouts]
+    paths = [layouts_dir() / name if not Path(name).is_file() else Path(name) for name in layouts or seed_layouts()]
     exps = {p: load_experiment(p) for p in paths}
     echo(f"[1/4] layouts: {', '.join(p.name for p in paths)}")
     for p, exp in exps.items():
@@ -181,10 +189,16 @@ def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, 
             plate_png(exp, plate.id, out / "maps" / f"{safe_name(p.stem)}_{safe_name(plate.id, 'plate')}.png")
 
     echo(f"[2/4] protocols for {' and '.join(robots)}: generate, simulate (Opentrons analysis), verify ledger")
+    from labkit.progress import bar
+
     jobs = [(p, exps[p], r, make_protocol(p, exps[p], r, out / "protocols" / f"{p.stem}_{r}.py"))
             for p in paths for r in robots]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        runs = list(pool.map(lambda job: simulate_and_verify(*job, in_process=in_process), jobs))
+    with ThreadPoolExecutor(max_workers=workers) as pool, bar(len(jobs), desc="simulating", unit="protocol") as done:
+        futures = [pool.submit(simulate_and_verify, *job, in_process=in_process) for job in jobs]
+        for f in as_completed(futures):
+            f.result()  # an error ends the demo now, not after the other simulations
+            done(1)
+        runs = [f.result() for f in futures]
     for run in runs:
         result.protocols.append(run)
         echo(f"      {run.path.name:<34} {'ok  ' if run.ok else 'FAIL'} {run.summary}")
@@ -249,21 +263,41 @@ def format_table(table: pd.DataFrame) -> str:
 @click.option("--db", default=None, metavar="PATH|URL", help="run store to record into (default: $LABKIT_DB, else "
               "labkit.sqlite in your data directory)")
 @click.option("--no-store", is_flag=True, help="do not record the runs in the run store")
+@json_option
 def demo(out_dir: Path, seed: int, robots: tuple[str, ...], layouts: tuple[str, ...], pipetting_cv: float,
-         db: str | None, no_store: bool) -> int:
+         db: str | None, no_store: bool, as_json: bool) -> int:
     """Run the whole chain on the seed layouts with a virtual plate reader.
 
     Every file is written atomically (temporary file + rename; each report folder all at once), so a failed
     run leaves no half-written file, though files of the steps that finished are kept.
 
     \b
+    Exit 0 when every protocol passes its simulation and verification, 1 otherwise.
+
+    \b
     Example:
       labkit demo -o out --seed 3
+      labkit -q demo -o out          # only the verdict and the report paths
+      labkit demo -o out --json      # protocols, truth-vs-fit table and reports as one JSON document
     """
     from labkit.safety import output_dir
 
+    out = ui()
     output_dir(out_dir)  # a path through a file or a read-only folder: exit 2 before any work
-    res = run_demo(out_dir, seed=seed, robots=robots or ROBOTS, layouts=layouts or SEED_LAYOUTS,
-                   pipetting_cv=pipetting_cv, echo=lambda s: click.echo(s), db=db, record=not no_store)
+    res = run_demo(out_dir, seed=seed, robots=robots or ROBOTS, layouts=layouts or seed_layouts(),
+                   pipetting_cv=pipetting_cv, echo=out.say, db=db, record=not no_store)
     bad = [r for r in res.protocols if not r.ok]
+    reports = {k: v.get("report") for k, v in res.outputs.items()}
+    inside = int(res.table["inside_ci"].sum()) if len(res.table) else 0
+    if out.quiet:
+        out.result(f"demo: {len(res.protocols) - len(bad)}/{len(res.protocols)} protocols pass simulation and "
+                   f"verification; {inside}/{len(res.table)} true IC50s inside their 95 % CI")
+        for r in bad:
+            out.result(f"  FAIL {r.path}: {r.summary}; {r.verify_summary}")
+        out.result(f"reports: {', '.join(str(v) for v in reports.values())}")
+    if out.json:
+        out.emit({"ok": not bad, "out_dir": out_dir, "seed": seed,
+                  "protocols": [{"layout": r.layout, "robot": r.robot, "path": r.path, "ok": r.ok,
+                                 "summary": r.summary, "verify": r.verify_summary} for r in res.protocols],
+                  "truth_vs_fit": res.table, "inside_ci": inside, "curves": len(res.table), "reports": reports})
     return 1 if bad else 0

@@ -20,7 +20,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from labkit.errors import LabkitError
@@ -53,7 +53,7 @@ def same_file(a: str | Path, b: str | Path) -> bool:
         return False
 
 
-def guard_output(output: str | Path, inputs: list[str | Path] | tuple[str | Path, ...]) -> Path:
+def guard_output(output: str | Path, inputs: Sequence[str | Path]) -> Path:
     """Refuse an output path that is one of the input files (raw data is never overwritten)."""
     out = Path(output)
     for inp in inputs:
@@ -65,7 +65,7 @@ def guard_output(output: str | Path, inputs: list[str | Path] | tuple[str | Path
     return out
 
 
-def guard_output_dir(out_dir: str | Path, inputs: list[str | Path] | tuple[str | Path, ...],
+def guard_output_dir(out_dir: str | Path, inputs: Sequence[str | Path],
                      names: tuple[str, ...] = ANALYSIS_OUTPUTS, folders: tuple[str, ...] = ANALYSIS_FOLDERS) -> Path:
     """Refuse an output folder where writing `names` would replace an input file, or where a file name labkit
     writes is a folder (or a sub-folder it writes is a file): checked before any work is done."""

@@ -22,6 +22,7 @@ from typing import Callable
 
 import click
 
+from labkit.cli_support import json_option, ui
 from labkit.errors import LabkitError, UploadError
 
 DEFAULT_PORT = 31950
@@ -203,19 +204,27 @@ def _upload(client: RobotClient, p: Path, *, run: bool, timeout: float, poll: fl
     res = UploadResult(pid, robot_type=str(data.get("robotType", "")), created=status == 201)
     say(f"uploaded {p.name} to {client.where}: protocol id {pid}" + ("" if res.created else " (already there)"))
 
-    deadline = time.monotonic() + timeout
+    from labkit.progress import bar
+
+    start = time.monotonic()
+    deadline = start + timeout
     analysis: dict = {}
-    while True:
-        _, doc = client.request("GET", f"/protocols/{pid}/analyses", what="the analysis request")
-        items = doc.get("data") or []
-        analysis = items[-1] if items else {}
-        if analysis.get("status") == "completed":
-            break
-        if time.monotonic() >= deadline:
-            res.status = str(analysis.get("status", "pending"))
-            raise UploadError(f"the robot's analysis of protocol {pid} did not finish within {timeout:g} s "
-                              f"(status {res.status})")
-        time.sleep(poll)
+    with bar(max(1, round(timeout)), desc="robot analysis", unit="s") as advance:  # seconds waited of --timeout
+        waited = 0
+        while True:
+            _, doc = client.request("GET", f"/protocols/{pid}/analyses", what="the analysis request")
+            items = doc.get("data") or []
+            analysis = items[-1] if items else {}
+            if analysis.get("status") == "completed":
+                break
+            if time.monotonic() >= deadline:
+                res.status = str(analysis.get("status", "pending"))
+                raise UploadError(f"the robot's analysis of protocol {pid} did not finish within {timeout:g} s "
+                                  f"(status {res.status})")
+            time.sleep(poll)
+            now = int(time.monotonic() - start)
+            advance(now - waited)
+            waited = now
     res.analysis_id = str(analysis.get("id", ""))
     res.status, res.result = "completed", str(analysis.get("result", ""))
     for e in analysis.get("errors") or []:
@@ -238,7 +247,8 @@ def _upload(client: RobotClient, p: Path, *, run: bool, timeout: float, poll: fl
 @click.option("--run", "create_run", is_flag=True, help="Also create a run of the protocol (not started).")
 @click.option("--timeout", default=300.0, show_default=True, type=float,
               help="Seconds to wait for the robot's analysis.")
-def upload(protocol: Path, host: str, port: int | None, create_run: bool, timeout: float) -> int:
+@json_option
+def upload(protocol: Path, host: str, port: int | None, create_run: bool, timeout: float, as_json: bool) -> int:
     """Send PROTOCOL to an Opentrons robot, wait for its analysis and print the result and the protocol id.
 
     Exit 0 when the robot analyzed the protocol without errors, 1 when the robot cannot be reached, refuses the
@@ -249,8 +259,13 @@ def upload(protocol: Path, host: str, port: int | None, create_run: bool, timeou
       labkit upload protocols/kinase_panel_flex.py --host 192.168.1.42
       labkit upload protocols/viability_km12_ot2.py --host ot2.local --run
     """
-    res = upload_protocol(protocol, host, port=port, run=create_run, timeout=timeout, echo=click.echo)
-    click.echo(f"protocol id: {res.protocol_id}")
+    out = ui()
+    res = upload_protocol(protocol, host, port=port, run=create_run, timeout=timeout, echo=out.say)
+    out.result(f"protocol id: {res.protocol_id}")
     if res.run_id:
-        click.echo(f"run id: {res.run_id}")
+        out.result(f"run id: {res.run_id}")
+    if out.json:
+        out.emit({"ok": res.ok, "protocol": protocol, "host": host, "protocol_id": res.protocol_id,
+                  "analysis_id": res.analysis_id, "status": res.status, "result": res.result, "errors": res.errors,
+                  "robot_type": res.robot_type, "run_id": res.run_id, "created": res.created})
     return 0

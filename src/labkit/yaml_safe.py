@@ -16,11 +16,12 @@ line, before anything is built from it (AliasError).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError
+from yaml.error import Mark
 from yaml.events import AliasEvent
 
 __all__ = ["AliasError", "DuplicateKeyError", "MAX_EXPANDED_NODES", "SafeDumper", "SafeLoader", "compose", "dump",
@@ -36,6 +37,10 @@ class DuplicateKeyError(ConstructorError):
 
 class AliasError(ComposerError):
     """An alias that loops back into its own anchor, or aliases that expand the document past the cap."""
+
+    def __init__(self, problem: str, event: AliasEvent) -> None:
+        # types-PyYAML types an event's mark as the C or the pure-Python Mark; both carry line and column
+        super().__init__(None, None, problem, cast("Mark | None", event.start_mark))
 
 
 def _expanded(node: yaml.Node, memo: dict[int, int]) -> int:
@@ -53,22 +58,22 @@ def _expanded(node: yaml.Node, memo: dict[int, int]) -> int:
 class SafeLoader(yaml.SafeLoader):
     """yaml.SafeLoader with YAML 1.2 core-schema scalars, duplicate-key errors and an alias-expansion cap."""
 
-    def compose_document(self) -> yaml.Node | None:  # type: ignore[override]
+    def compose_document(self) -> yaml.Node | None:
         """Compose one document, counting its values as if every alias were copied out."""
         self._open_anchors: list[str] = []
         self._expanded_total = 0
         self._sizes: dict[int, int] = {}
         return super().compose_document()
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:  # type: ignore[override]
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         """Compose a node; an alias adds its expanded size, and may not point into a node still open."""
         event = self.peek_event()
         if isinstance(event, AliasEvent):
             target = self.anchors.get(event.anchor)
             if target is not None:
                 if event.anchor in getattr(self, "_open_anchors", ()):
-                    raise AliasError(None, None, f"alias *{event.anchor} refers to the node it is inside (a loop); "
-                                     "copy the values instead", event.start_mark)
+                    raise AliasError(f"alias *{event.anchor} refers to the node it is inside (a loop); "
+                                     "copy the values instead", event)
                 self._expanded_total += _expanded(target, self._sizes)
                 self._check(event)
             return super().compose_node(parent, index)
@@ -84,11 +89,11 @@ class SafeLoader(yaml.SafeLoader):
 
     def _check(self, event: AliasEvent) -> None:
         if self._expanded_total > MAX_EXPANDED_NODES:
-            raise AliasError(None, None, f"aliases expand this document to more than {MAX_EXPANDED_NODES:,} values "
+            raise AliasError(f"aliases expand this document to more than {MAX_EXPANDED_NODES:,} values "
                              f"(at alias *{event.anchor}); an alias bomb? Write the values out, or share less "
-                             "through anchors", event.start_mark)
+                             "through anchors", event)
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:  # type: ignore[override]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         """Build a mapping, refusing a key that appears twice."""
         if isinstance(node, yaml.MappingNode):
             self.flatten_mapping(node)

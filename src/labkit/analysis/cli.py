@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
+from labkit.cli_support import json_option, parse_plate_map, plate_map_option, read_option, ui, value_option
 from labkit.errors import FitError
 
 # --- labkit fit --------------------------------------------------------------------------------------------
@@ -22,6 +24,44 @@ def _read_table(path: Path):
         return pd.read_csv(path, sep=sep)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError, OSError) as exc:
         raise FitError(f"cannot read the table: {exc}", file=path) from None
+
+
+FIT_CHUNK = 500  # fewest curves per step of the progress bar (each curve is fitted on its own: no figure changes)
+
+
+def fit_with_progress(df, keys: list[str], *, outlier_column: str | None = None, chunk: int = FIT_CHUNK,
+                      **kw: Any):  # noqa: ANN201
+    """fit_table on the curves of df, a chunk of curves at a time with a progress bar when bars are on (the
+    result is the same as one fit_table call: each curve is fitted on its own); FitError lines are the table's."""
+    import numpy as np
+    import pandas as pd
+
+    from labkit.analysis.fit import fit_table
+    from labkit.progress import bar, enabled
+
+    gid = df.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    ncur = int(gid.max()) + 1 if len(gid) else 0
+    if ncur <= chunk or not enabled():
+        return fit_table(df, curve=keys, outlier_column=outlier_column, **kw)
+    chunk = max(chunk, -(-ncur // 20))  # at most 20 steps: each fit_table call has a fixed cost
+    parts = []
+    flags = np.zeros(len(df), dtype=bool)
+    with bar(ncur, desc="fitting", unit="curve") as advance:
+        for start in range(0, ncur, chunk):
+            rows = (gid >= start) & (gid < start + chunk)
+            sub = df[rows].reset_index(drop=True)
+            try:
+                parts.append(fit_table(sub, curve=keys, outlier_column=outlier_column, **kw))
+            except FitError as exc:
+                if exc.line is not None:  # the chunk's CSV line -> the table's (header = line 1)
+                    exc.line = int(np.flatnonzero(rows)[exc.line - 2]) + 2
+                raise
+            if outlier_column is not None:
+                flags[rows] = sub[outlier_column].to_numpy(dtype=bool)
+            advance(min(chunk, ncur - start))
+    if outlier_column is not None:
+        df[outlier_column] = flags
+    return pd.concat(parts, ignore_index=True)
 
 
 @click.command("fit", context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,9 +94,11 @@ def _read_table(path: Path):
               help="Output CSV: one row per curve.")
 @click.option("--points-out", "points_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the input table with an 'outlier' column (True for points --outliers left out).")
+@json_option
 def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: str, unbounded: bool,
         top_ref: float, bottom_ref: float, outlier_q: float | None, fix_top: float | None,
-        fix_bottom: float | None, weights: str | None, output: Path, points_out: Path | None, ci: str) -> int:
+        fix_bottom: float | None, weights: str | None, output: Path, points_out: Path | None, as_json: bool,
+        ci: str) -> int:
     """Fit log-logistic dose-response curves (drc's LL.4 / LL.3) to a long-form table, one row per point.
 
     Default: data normalized to % of control (vehicle 100, full effect 0), bounded asymptotes (0-150 %) and
@@ -73,8 +115,9 @@ def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: st
     Example:
       labkit fit doses.csv --curve compound --curve target --conc conc_M --response pct_activity -o ic50.csv
       labkit fit rye.csv --conc conc --response rootl --model ll4 --unbounded -o drc.csv
+      labkit fit doses.csv --curve compound --conc conc_M --response pct -o ic50.csv --json  # rows as JSON too
     """
-    from labkit.analysis.fit import check_table, fit_table
+    from labkit.analysis.fit import check_table
 
     df = _read_table(table)
     if df.empty:
@@ -89,10 +132,10 @@ def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: st
         df.insert(0, "curve", table.stem)
     check_table(df, keys, conc, response, weights, file=str(table))
     try:
-        out = fit_table(df, curve=keys, conc=conc, response=response, model=model.lower(), fix_top=fix_top,
-                        fix_bottom=fix_bottom, weights=weights, unbounded=unbounded, top=top_ref,
-                        bottom=bottom_ref, outlier_q=outlier_q,
-                        outlier_column="outlier" if points_out is not None else None, ci=ci.lower())
+        out = fit_with_progress(df, keys, conc=conc, response=response, model=model.lower(), fix_top=fix_top,
+                                fix_bottom=fix_bottom, weights=weights, unbounded=unbounded, top=top_ref,
+                                bottom=bottom_ref, outlier_q=outlier_q,
+                                outlier_column="outlier" if points_out is not None else None, ci=ci.lower())
     except FitError as exc:
         if exc.file is None:
             exc.file = str(table)
@@ -106,7 +149,10 @@ def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: st
     if points_out is not None:
         atomic_write_text(points_out, df.to_csv(index=False))
     flagged = int((out["flags"] != "").sum())
-    click.echo(f"fitted {len(out)} curve(s) from {table}, {flagged} flagged -> {output}", err=True)
+    ui().result(f"fitted {len(out)} curve(s) from {table}, {flagged} flagged -> {output}", err=True)
+    if ui().json:
+        ui().emit({"ok": True, "table": table, "output": output, "points_out": points_out, "curves": len(out),
+                   "flagged": flagged, "results": out})
     return 0
 
 
@@ -126,7 +172,7 @@ def _text_table(rows: list[list[str]], headers: list[str], right: set[int] | Non
     return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
-def _g(x: object, spec: str = ".3g") -> str:
+def _g(x: Any, spec: str = ".3g") -> str:
     try:
         v = float(x)
     except (TypeError, ValueError):
@@ -202,30 +248,27 @@ def summary_text(result) -> str:
 @click.option("--ci", "ci", type=click.Choice(["wald", "profile"], case_sensitive=False), default="wald",
               show_default=True, help="IC50 95 %% CI: Wald-t on ln e, or profile likelihood (slower, ~3x).")
 @click.option("--title", default=None, help="Report title (default: the experiment name).")
-@click.option("--value", "value", default=None, metavar="COLUMN",
-              help="Long tables: the value column, when several numeric columns could be it.")
-@click.option("--read", "read", default=None, metavar="NAME",
-              help="Multi-read files (e.g. two filters, a plate pasted twice): the read to analyze (name, number "
-                   "or a unique part).")
+@value_option
+@read_option
 @click.option("--partial", is_flag=True,
               help="Accept counter grids with fewer rows than their plate format (plates read in part).")
 @click.option("--force", is_flag=True,
               help="Analyze even a readout whose unit cannot come from the layout's assay (e.g. RLU for 33P) "
                    "or whose plate barcodes name no layout plate, or numbered plates that do not match the "
                    "layout's plates one to one (joined in order; the mapping is printed).")
-@click.option("--plate-map", "plate_map", multiple=True, metavar="READOUT=LAYOUT",
-              help="Readout plate READOUT is layout plate LAYOUT (repeatable); FILE#READOUT names the plate of "
-                   "one file when several files number their plates 1, 2 ...")
+@plate_map_option
 @click.option("--db", default=None, metavar="PATH|URL",
               help="Run store to record the analysis in: a SQLite file or postgresql://… URL "
                    "(default: $LABKIT_DB, else labkit.sqlite in your data directory).")
 @click.option("--no-store", is_flag=True, help="Do not record the analysis in the run store.")
 @click.option("--protocol", "protocol", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="The Opentrons protocol the plates were made with: its SHA-256 and robot go into the run store.")
+@json_option
 def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: float | None,
             fix_bottom: float | None, model: str, unbounded: bool, outlier_q: float | None,
             title: str | None, value: str | None, read: str | None, partial: bool, force: bool,
-            plate_map: tuple[str, ...], db: str | None, no_store: bool, protocol: Path | None, ci: str) -> int:
+            plate_map: tuple[str, ...], db: str | None, no_store: bool, protocol: Path | None, as_json: bool,
+            ci: str) -> int:
     """Normalize reader exports to the on-plate controls, fit each compound x target / cell line (by default the
     model its data support, asymptotes bounded to 0-150 %), and write data.csv, results.csv/.parquet, qc.csv,
     PNGs and a self-contained report.html.
@@ -237,27 +280,36 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
     Example:
       labkit analyze counts.csv --layout layouts/kinase_panel.yaml -o out/kinase
       labkit analyze ctg.csv --layout layouts/viability_km12.yaml -o out/ctg --fix-top --fix-bottom
+      labkit analyze counts.csv --layout layouts/kinase_panel.yaml -o out/kinase --json   # results, QC, files
     """
     from labkit.analysis.pipeline import analyze_files
-    from labkit.readout.cli import _plate_map
-
     from labkit.safety import guard_output_dir
 
+    out = ui()
     guard_output_dir(out_dir, [*readouts, layout])
     result, paths = analyze_files(list(readouts), layout, out_dir, fix_top=fix_top, fix_bottom=fix_bottom,
                                   title=title, model=model.lower(), unbounded=unbounded, outlier_q=outlier_q,
                                   value=value, read=read, partial=partial, force=force,
-                                  plate_map=_plate_map(plate_map), ci=ci.lower())
-    click.echo(summary_text(result))
-    click.echo(f"\nwrote {len(paths)} files to {out_dir}; open {paths['report']}")
+                                  plate_map=parse_plate_map(plate_map), ci=ci.lower())
+    out.say(summary_text(result))
+    out.result(("" if out.quiet else "\n") + f"wrote {len(paths)} files to {out_dir}; open {paths['report']}")
+    recorded = None
     if not no_store:  # the run store (labkit.store): one transaction, after every output is written
         from labkit.store.record import protocol_info, record_result
 
-        click.echo(record_result(result, layout=layout, readouts=list(readouts), db=db,
+        recorded = record_result(result, layout=layout, readouts=list(readouts), db=db,
                                  protocol=protocol_info(protocol) if protocol else None,
                                  options={"model": model, "unbounded": unbounded, "outlier_q": outlier_q,
                                           "value": value, "read": read, "partial": partial, "force": force,
-                                          "plate_map": list(plate_map), "ci": ci.lower()}).message())
+                                          "plate_map": list(plate_map), "ci": ci.lower()})
+        out.say(recorded.message())
+    if out.json:
+        out.emit({"ok": True, "assay": result.assay, "layout": layout, "readouts": list(readouts),
+                  "out_dir": out_dir, "report": paths["report"],
+                  "files": {k: v for k, v in paths.items() if not k.startswith("curve:")},
+                  "results": result.results, "qc": result.qc, "plates": result.plates, "notes": result.notes,
+                  "run": None if recorded is None else {"id": recorded.run_id, "version": recorded.version,
+                                                        "created": recorded.created, "store": recorded.store}})
     return 0
 
 
@@ -270,7 +322,8 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
 @click.option("--ic50", "ic50", default="ic50_M", show_default=True, help="IC50 column (any unit; > 0).")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Output CSV: one row per key.")
-def combine(tables: tuple[Path, ...], keys: tuple[str, ...], ic50: str, output: Path) -> int:
+@json_option
+def combine(tables: tuple[Path, ...], keys: tuple[str, ...], ic50: str, output: Path, as_json: bool) -> int:
     """Combine independent runs (results.csv of several `labkit analyze` / `labkit fit` runs, or one table with
     a row per run): geometric-mean IC50 with its 95 % CI per compound x target, and the minimum significant
     ratio MSR = 10^(2 sqrt(2) s), s the pooled SD of log10 IC50 (NCBI Assay Guidance Manual).
@@ -299,5 +352,10 @@ def combine(tables: tuple[Path, ...], keys: tuple[str, ...], ic50: str, output: 
     msr_text = (f"MSR {summary['msr']:.2f} (pooled SD of log10 IC50 {summary['pooled_sd_log10']:.3f} on "
                 f"{summary['pooled_df']} df)" if summary["pooled_df"] else
                 "MSR not estimable: no compound x target has >= 2 runs with an IC50")
-    click.echo(f"combined {len(df)} run result(s) into {len(out)} compound(s); {msr_text} -> {output}", err=True)
+    ui().result(f"combined {len(df)} run result(s) into {len(out)} compound(s); {msr_text} -> {output}", err=True)
+    if ui().json:
+        ui().emit({"ok": True, "tables": list(tables), "output": output, "run_results": len(df), "keys": len(out),
+                   "msr": summary["msr"] if summary["pooled_df"] else None,
+                   "pooled_sd_log10": summary["pooled_sd_log10"] if summary["pooled_df"] else None,
+                   "pooled_df": summary["pooled_df"], "rows": out})
     return 0

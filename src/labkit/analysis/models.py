@@ -260,13 +260,13 @@ def _fit_model(conc, response, *, model, top, bottom, weights, unbounded, fix_to
     nc = len(n)
     distinct = _distinct_doses(conc, response, nc)
     enough = (n >= LL4_MIN_POINTS) & (distinct >= LL4_MIN_DOSES)
-    scores = []
+    per_model = []
     for (ft, fb), res in zip(specs, cands):
         ok = res.converged & np.isfinite(res.rss) & np.array(["not_converged" not in f for f in res.flags], dtype=bool)
         if ft is None and fb is None:
             ok &= enough
-        scores.append(np.where(ok, aicc(res.rss, res.n, len(res.free)), np.inf))
-    scores = np.array(scores)
+        per_model.append(np.where(ok, aicc(res.rss, res.n, len(res.free)), np.inf))
+    scores = np.array(per_model)
     # no lower plateau: a free bottom that the curve does not approach cannot be estimated -> only fixed bottoms
     no_plateau = np.zeros(nc, dtype=bool)
     if not fixed_b.all():
@@ -409,6 +409,4 @@ def _select(results: list[FitResults], choice: np.ndarray) -> FitResults:
                                              "converged", "n_iter", "conc_min", "conc_max", "at_bound")}
     flags = [results[k].flags[i] for i, k in enumerate(choice)]
     free = tuple(p for p in ("b", "c", "d", "e"))
-    out = FitResults(model="auto", free=free, flags=flags, **arrays)
-    out.n_free = np.array([len(results[k].free) for k in choice])
-    return out
+    return FitResults(model="auto", free=free, flags=flags, **arrays)

@@ -216,7 +216,8 @@ class MorrisonResults:
 
     def ki(self, atp, km_atp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(Ki, CI low, CI high) by Cheng–Prusoff for an ATP-competitive inhibitor at [ATP] with Km(ATP)."""
-        return tuple(cheng_prusoff(v, atp, km_atp) for v in (self.ki_app, self.ki_app_ci_low, self.ki_app_ci_high))
+        return (cheng_prusoff(self.ki_app, atp, km_atp), cheng_prusoff(self.ki_app_ci_low, atp, km_atp),
+                cheng_prusoff(self.ki_app_ci_high, atp, km_atp))
 
     def predict(self, x) -> np.ndarray:
         """Fitted curves at concentrations x: (n_curves, len(x))."""

@@ -271,7 +271,9 @@ def write_outputs(result: AnalysisResult, out_dir: str | Path, *, title: str = "
     gcol, ylabel = result.group_col, result.spec.response_label
     fits = {(f["compound"], f[gcol]): f for f in result.fits.to_dict("records")}
     curves, used = [], set()
-    for row in result.results.to_dict("records"):
+    from labkit.progress import track
+
+    for row in track(result.results.to_dict("records"), desc="curve plots", unit="curve"):
         key = (row["compound"], row[gcol])
         pts = result.curve_points(*key)
         fit = dict(fits.get(key, {}))

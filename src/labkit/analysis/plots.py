@@ -12,11 +12,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from labkit.tables import PLATE_FORMATS, row_index, row_letters
+
+if TYPE_CHECKING:  # pragma: no cover - typing only (matplotlib is imported when a figure is drawn)
+    from matplotlib.typing import RcKeyType
 
 # a quiet, print-friendly palette
 INK = "#222222"
@@ -31,7 +35,7 @@ REF_LINE = "#9a9a9a"
 REPLICATE_MARKERS = ("o", "s", "^", "D", "v", "P")
 ROLE_LETTER = {"vehicle": "V", "positive": "P", "blank": "B", "reference": "R"}
 
-RC = {
+RC: dict[RcKeyType, Any] = {  # matplotlib's rcParams for every figure
     "font.family": "DejaVu Sans", "font.size": 8.5, "axes.titlesize": 9.5, "axes.labelsize": 8.5,
     "xtick.labelsize": 7.5, "ytick.labelsize": 7.5, "legend.fontsize": 7, "axes.linewidth": 0.8,
     "xtick.direction": "out", "ytick.direction": "out", "axes.spines.top": False, "axes.spines.right": False,
@@ -41,7 +45,8 @@ DPI = 150
 PNG_META = {"Software": None}
 
 
-def _figure(width: float, height: float, layout: str | None = "constrained"):
+def _figure(width: float, height: float,
+            layout: Literal["constrained", "compressed", "tight"] | None = "constrained"):  # noqa: ANN202
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), dpi=DPI, layout=layout)
@@ -93,7 +98,7 @@ def ic50_text(fit: Mapping) -> str:
     return f"IC50 {format_nm(e)} nM{ci}"
 
 
-def _x_layout(conc_m: np.ndarray) -> tuple[float, float, float, float | None]:
+def _x_layout(conc_m: np.ndarray) -> tuple[float, float, float, float, float | None]:
     """(lowest, highest positive conc in nM, left, right x limit, x position of the zero-dose stub or None)."""
     pos = conc_m[np.isfinite(conc_m) & (conc_m > 0)] * 1e9
     lo, hi = (float(pos.min()), float(pos.max())) if pos.size else (0.1, 1000.0)
@@ -121,7 +126,7 @@ def _format_x(ax, left: float, right: float, x0: float | None, lo: float) -> Non
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: "0" if x0 and abs(v - x0) < 1e-12 * max(v, 1e-300)
                                                else f"{v:g}"))
-    minor = LogLocator(base=10, subs=np.arange(2, 10))
+    minor = LogLocator(base=10, subs=[float(k) for k in range(2, 10)])
     if x0:
         cut = math.sqrt(x0 * lo)
         all_minor = [m for m in minor.tick_values(left, right) if m > cut * 1.3]
@@ -152,8 +157,8 @@ def _draw_curve(ax, points: pd.DataFrame, fit: Mapping | None, ylabel: str, *, c
     b, c, d, e = (_num(fit, k) for k in ("b", "c", "d", "e")) if fit is not None else (np.nan,) * 4
     have_fit = all(np.isfinite(v) for v in (b, c, d, e)) and e > 0
     e_nm = e * 1e9 if have_fit else np.nan
-    show_ic50 = have_fit and _no_ic50(fit) is None
-    if have_fit:
+    show_ic50 = have_fit and fit is not None and _no_ic50(fit) is None
+    if have_fit and fit is not None:
         ci_lo, ci_hi = _num(fit, "ic50_ci_low") * 1e9, _num(fit, "ic50_ci_high") * 1e9
         band_left = lo / 10 ** 0.45 if x0 else left
         if show_ic50 and np.isfinite(ci_lo) and np.isfinite(ci_hi) and 0 < ci_lo < ci_hi:

@@ -11,6 +11,7 @@ import base64
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -67,7 +68,7 @@ BAD_FLAGS = ("not_converged", "all_nan", "too_few_points", "poor_fit", "z_prime"
 TEXT_KINDS = ("", "flags")
 
 
-def fmt(x: object, spec: str = ".3g") -> str:
+def fmt(x: Any, spec: str = ".3g") -> str:
     """A number for a table cell ('—' for NaN / None); plain text (escaped by the template)."""
     if x is None:
         return "—"
@@ -103,7 +104,7 @@ def table(df: pd.DataFrame, columns: Sequence[tuple[str, str, str]], *, table_id
     headers = [{"label": h, "text_col": f in TEXT_KINDS} for _, h, f in columns]
     rows = []
     for rec in df.to_dict("records"):
-        cells = []
+        cells: list[dict[str, object]] = []
         for col, _, f in columns:
             v = rec.get(col)
             if f == "flags":

@@ -25,6 +25,7 @@ BUILTINS: dict[str, str] = {
     "kinase_radiometric": "labkit.assays.kinase_radiometric.kind:KIND",
     "cell_viability_ctg": "labkit.assays.cell_viability_ctg.kind:KIND",
     "dilution_plate": "labkit.assays.dilution_plate.kind:KIND",
+    "kinase_adpglo": "labkit.assays.kinase_adpglo.kind:KIND",
 }
 ENTRY_POINT_GROUP = "labkit.assays"
 

@@ -70,12 +70,15 @@ class AssayKind:
         match_solvent: verification checks that every assay well of a plate has the same DMSO fraction.
         normalization: how the readout is normalized (None: the kind is not analyzed, e.g. a dilution plate).
         readout_units: measurement units its reader gives (lower case); others earn a note in the analysis.
-        signal: the virtual reader's signal window (None: no virtual readout).
+        signal: the virtual reader's signal window (None: no virtual readout); `virtual_readout` uses it unless a
+            kind overrides that with its own response model.
         active_species: ledger species prefix that makes a well respond ('enzyme:' / 'cells:').
         readout_species: ledger species of the reagents that end the assay (stop, detection reagent): a well's
             assay-time contents are taken just before the first of them.
         readout_format: a short name of the instrument export the demo writes.
         readout_suffix: the file suffix of that export ('.txt', '.csv').
+        demo_layouts: layout files (in the seed layouts folder) `labkit demo` runs for this kind, after the
+            built-in ones (labkit.demo.SEED_LAYOUTS).
         plate_note: a line for the report about the plates its protocols use ('' for none).
     """
 
@@ -92,6 +95,7 @@ class AssayKind:
     readout_species: ClassVar[tuple[str, ...]] = ()
     readout_format: ClassVar[str] = ""
     readout_suffix: ClassVar[str] = ""
+    demo_layouts: ClassVar[tuple[str, ...]] = ()
     plate_note: ClassVar[str] = ""  # what the report says about the plates the kind's protocols use ('' none)
 
     # -- plan ----------------------------------------------------------------------------------------------------
@@ -127,6 +131,24 @@ class AssayKind:
             return None
         make = getattr(mod, "recipe", None)
         return make(exp) if callable(make) else mod
+
+    # -- virtual reader ------------------------------------------------------------------------------------------
+    def virtual_readout(self, final: pd.DataFrame, exp: Any, *, seed: int = 0, pipetting_cv: float = 0.0,
+                        truth: dict[str, float] | None = None) -> pd.DataFrame:
+        """Virtual-reader values (plate, well, value) of a simulated run's wells (`final`: labkit.demo.final_wells).
+
+        The default is labkit.virtual's 4PL response in this kind's `signal` window; a kind with its own response
+        model (e.g. tight binding at the layout's enzyme concentration) overrides it.
+
+        Raises:
+            ValueError: the kind has no virtual reader (no signal window).
+        """
+        from labkit.virtual import simulate_readout
+
+        if self.signal is None:
+            raise ValueError(f"assay kind {self.name!r} has no virtual reader (no signal window)")
+        hours = getattr(getattr(exp, "conditions", None), "incubation_h", 72.0)  # cells grow (time-zero wells)
+        return simulate_readout(final, self.signal, seed=seed, pipetting_cv=pipetting_cv, truth=truth, hours=hours)
 
     # -- demo ----------------------------------------------------------------------------------------------------
     def write_readout(self, values: pd.DataFrame, out: Path, plate_format: int) -> Path:

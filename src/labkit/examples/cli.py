@@ -6,11 +6,14 @@ from pathlib import Path
 
 import click
 
+from labkit.cli_support import json_option, ui
+
 
 @click.command("init", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
 @click.option("--force", is_flag=True, help="Replace example layouts that already exist in FOLDER/layouts.")
-def init(folder: Path, force: bool) -> int:
+@json_option
+def init(folder: Path, force: bool, as_json: bool) -> int:
     """Write the example layouts (kinase panel, CellTiter-Glo plates, dilution tutorial) into FOLDER/layouts.
 
     \b
@@ -21,7 +24,11 @@ def init(folder: Path, force: bool) -> int:
     """
     from labkit.examples import write_examples
 
-    for path in write_examples(folder, force=force):
-        click.echo(f"wrote {path}")
-    click.echo(f"next: labkit layout show {folder / 'layouts'}/<file>.yaml, labkit protocol …, labkit demo")
+    out = ui()
+    written = write_examples(folder, force=force)
+    for path in written:
+        out.result(f"wrote {path}")
+    out.say(f"next: labkit layout show {folder / 'layouts'}/<file>.yaml, labkit protocol …, labkit demo")
+    if out.json:
+        out.emit({"ok": True, "folder": folder, "wrote": list(written)})
     return 0

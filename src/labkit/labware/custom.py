@@ -52,7 +52,9 @@ def build_white_384() -> dict:
 
 @lru_cache(maxsize=None)
 def _load(load_name: str) -> str:
-    return resources.files("labkit.labware").joinpath("definitions", f"{load_name}.json").read_text(encoding="utf-8")
+    # one name per joinpath: Python 3.10's Traversable.joinpath takes a single child
+    folder = resources.files("labkit.labware").joinpath("definitions")
+    return folder.joinpath(f"{load_name}.json").read_text(encoding="utf-8")
 
 
 def definition(load_name: str) -> dict:
@@ -68,7 +70,7 @@ def filter_plate_definition() -> dict:
 def write_definitions() -> None:  # pragma: no cover - maintenance helper
     """Regenerate the JSON files from the builders above."""
     for name, build in ((FILTER_PLATE, build_filter_plate), (WHITE_384, build_white_384)):
-        path = resources.files("labkit.labware").joinpath("definitions", f"{name}.json")
+        path = resources.files("labkit.labware").joinpath("definitions").joinpath(f"{name}.json")
         with open(str(path), "w", encoding="utf-8") as fh:
             json.dump(build(), fh, indent=2, ensure_ascii=False)
             fh.write("\n")

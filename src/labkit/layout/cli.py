@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from labkit.cli_support import json_option, ui
 from labkit.errors import LabkitError
 
 
@@ -25,7 +26,8 @@ def layout() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--robot", "robots", type=click.Choice(["ot2", "flex"]), multiple=True,
               help="robots the layout must run on (default: both); the planner is run for each")
-def validate(files: tuple[Path, ...], robots: tuple[str, ...]) -> int:
+@json_option
+def validate(files: tuple[Path, ...], robots: tuple[str, ...], as_json: bool) -> int:
     """Check experiment files; print every problem with its line and field path.
 
     Also plans each layout for the robots (default OT-2 and Flex): a layout the planner cannot run is refused
@@ -34,31 +36,47 @@ def validate(files: tuple[Path, ...], robots: tuple[str, ...]) -> int:
     \b
     Example:
       labkit layout validate layouts/*.yaml
+      labkit layout validate layouts/*.yaml --json   # {"ok", "files": [{"file", "ok", "assay", ...}]}
     """
+    from labkit.cli_support import error_doc
     from labkit.layout.io import load_experiment
     from labkit.plan import PROTOCOL_FORMATS, build_plan
 
+    out = ui()
     bad = []
+    reports: list[dict] = []
     for f in files:
+        planned: list[str] = []
         try:
             exp = load_experiment(f)
             analysis_only = any(p.format not in PROTOCOL_FORMATS for p in exp.plates)
             for robot in () if analysis_only else robots or ("ot2", "flex"):
                 try:
-                    build_plan(exp, robot)
+                    plan = build_plan(exp, robot)
                 except LabkitError as exc:
                     raise LabkitError(f"the {'OT-2' if robot == 'ot2' else 'Flex'} cannot run this layout: "
                                       f"{exc.message}", file=f, field=exc.field, problems=exc.problems) from None
+                planned.append(robot)
+                for w in plan.warnings:
+                    out.detail(f"{f} ({robot}): planner warning: {w}")
         except LabkitError as exc:
-            click.echo(f"labkit: error: {exc}", err=True)
+            if not out.json:
+                click.echo(f"labkit: error: {exc}", err=True)
             bad.append(f)
+            reports.append({"file": str(f), "ok": False, "error": error_doc(exc, exc.exit_code)["error"]})
             continue
         n = {p.id: sum(1 for w in exp.wells[p.id] if w.role not in ("empty", "buffer")) for p in exp.plates}
-        click.echo(f"{f}: ok ({exp.assay}, {len(exp.plates)} plate(s), assay wells per plate: "
-                   + ", ".join(f"{k} {v}" for k, v in n.items()) + ")"
-                   + ("; analysis only: no protocol for 1536-well plates" if analysis_only else "")
-                   + (f"; time-zero plate {exp.time_zero.plate} ({len(exp.time_zero_wells())} wells, for GR)"
-                      if getattr(exp, "time_zero", None) is not None else ""))
+        reports.append({"file": str(f), "ok": True, "assay": exp.assay, "assay_wells": n,
+                        "analysis_only": analysis_only, "robots_planned": planned, "error": None})
+        out.say(f"{f}: ok ({exp.assay}, {len(exp.plates)} plate(s), assay wells per plate: "
+                + ", ".join(f"{k} {v}" for k, v in n.items()) + ")"
+                + ("; analysis only: no protocol for 1536-well plates" if analysis_only else "")
+                + (f"; time-zero plate {exp.time_zero.plate} ({len(exp.time_zero_wells())} wells, for GR)"
+                   if getattr(exp, "time_zero", None) is not None else ""))
+    if out.json:
+        out.emit({"ok": not bad, "files": reports})
+    elif out.quiet:
+        out.result(f"{len(files) - len(bad)} of {len(files)} layout(s) ok")
     return 2 if bad else 0
 
 
@@ -67,7 +85,8 @@ def validate(files: tuple[Path, ...], robots: tuple[str, ...]) -> int:
 @click.option("--png", "png_dir", type=click.Path(file_okay=False, path_type=Path),
               help="also write one PNG plate map per plate into this folder")
 @click.option("--table", is_flag=True, help="print the wells table (CSV) instead of the map")
-def show(file: Path, png_dir: Path | None, table: bool) -> None:
+@json_option
+def show(file: Path, png_dir: Path | None, table: bool, as_json: bool) -> None:
     """Print the plate maps (and dilution schemes) of an experiment file.
 
     \b
@@ -78,15 +97,21 @@ def show(file: Path, png_dir: Path | None, table: bool) -> None:
     from labkit.layout.render import plate_png, text_map
 
     exp = load_experiment(file)
-    if table:
+    out = ui()
+    doc = {"file": str(file), "name": exp.name, "assay": exp.assay,
+           "plates": [{"id": p.id, "format": p.format} for p in exp.plates],
+           "dilutions": {c.name: exp.scheme(c).describe() for c in exp.compounds}, "wells": exp.wells_table(),
+           "png": []}
+    if table and not out.json:
         click.echo(exp.wells_table().to_csv(index=False), nl=False)
         return
-    click.echo(f"{exp.name}: {exp.assay}")
-    for c in exp.compounds:
-        click.echo("  " + exp.scheme(c).describe())
-    for p in exp.plates:
-        click.echo("")
-        click.echo(text_map(exp, p.id))
+    if not table:  # the maps are this command's product: printed with -q too (not with --json)
+        out.result(f"{exp.name}: {exp.assay}")
+        for c in exp.compounds:
+            out.result("  " + exp.scheme(c).describe())
+        for p in exp.plates:
+            out.result("")
+            out.result(text_map(exp, p.id))
     if png_dir is not None:  # all maps or none; a plate id never leaves the folder ('x/../y' -> 'x_.._y')
         from labkit.safety import guard_output_dir, inside, safe_name, staged_dir
 
@@ -98,8 +123,11 @@ def show(file: Path, png_dir: Path | None, table: bool) -> None:
         with staged_dir(png_dir) as stage:
             for p in exp.plates:
                 plate_png(exp, p.id, inside(stage, names[p.id]))
+        doc["png"] = [png_dir / names[p.id] for p in exp.plates]
         for p in exp.plates:
-            click.echo(f"wrote {png_dir / names[p.id]}")
+            out.result(f"wrote {png_dir / names[p.id]}")
+    if out.json:
+        out.emit(doc)
 
 
 @layout.command()

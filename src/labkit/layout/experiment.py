@@ -19,7 +19,8 @@ from pydantic import Field, PrivateAttr, model_validator
 
 from labkit.layout.models import Compound, Controls, Name, Strict
 from labkit.layout.plate import PlacementError, PlateSpec, SeriesRequest, Well, place_auto, place_explicit
-from labkit.tables import WELLS_COLUMNS, row_letters
+from labkit.tables import WELLS_COLUMNS
+from labkit.wells import row_letters
 from labkit.units import si_conc
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -125,8 +125,8 @@ def place_auto(spec: PlateSpec, series: list[SeriesRequest],
     rows, cols = spec.usable()
     taken: dict[tuple[int, int], Well] = {}
 
-    def make(r: int, c: int, role: str, group: str, **kw) -> Well:
-        extra = {group_kind: group} if group_kind else {}
+    def make(r: int, c: int, role: str, group: str, **kw: Any) -> Well:
+        extra: dict[str, Any] = {group_kind: group} if group_kind else {}
         return Well(plate=spec.id, row=r, col=c, role=role, **extra, **kw)
 
     points = max((len(s.concs) for s in series), default=0)
@@ -220,7 +220,7 @@ def place_explicit(spec: PlateSpec, concs_of: dict[str, list[float]], path: str)
             if (r, c) in taken:
                 raise PlacementError(f"{field}.well", f"well {well_name(r, c + 1)} is assigned twice "
                                      f"(already {taken[(r, c)].role})")
-            kw = {}
+            kw: dict[str, Any] = {}
             if a.role in ("sample", "reference"):
                 p = points[k]
                 kw = dict(compound=a.compound, conc=concs_of[a.compound][p], point=p, replicate=a.replicate)

@@ -7,6 +7,7 @@ deck (plan.deck.Deck), the tip racks (plan.tips.TipRacks) and the reagents (plan
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from labkit.errors import PlanError
@@ -270,7 +271,7 @@ class Builder:
             raise PlanError(f"an 8-channel pipette has 1 to 8 nozzles, not {n}")
         return 0 if channels == 1 or n >= channels else n
 
-    def transfer(self, text: str, pip: str, moves: list[tuple["Loc | Pool", Loc, float]], *, new_tip: str = "always",
+    def transfer(self, text: str, pip: str, moves: Sequence[tuple["Loc | Pool", Loc, float]], *, new_tip: str = "always",
                  mix_after: tuple[int, float] | None = None, mix_before: tuple[int, float] | None = None,
                  top: bool = False, mix_rate: float = 1.0, nozzles: int = 1) -> None:
         """One aspirate + one dispense per move. new_tip: 'always' (fresh tip each) or 'once' (one tip for all).
@@ -283,7 +284,7 @@ class Builder:
             return
         noz = self.nozzles(pip, nozzles)
         active = noz or self.spec(pip).channels
-        strokes = []
+        strokes: list[Stroke] = []
         for i, (src, dst, vol) in enumerate(moves):
             first, last = i == 0, i == len(moves) - 1
             tip = self.tip(pip, noz) if (new_tip == "always" or first) else None
@@ -313,7 +314,7 @@ class Builder:
         if n == 1 or volume + disposal > spec.max_ul or len(dests) == 1:
             n, disposal = 1, 0.0
         chunks = [dests[i:i + n] for i in range(0, len(dests), n)]
-        strokes = []
+        strokes: list[Stroke] = []
         since_mix = 0
         for i, chunk in enumerate(chunks):
             first, last = i == 0, i == len(chunks) - 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from labkit.tables import row_letters
@@ -37,7 +38,7 @@ class Run:
         return self.wells[0] if self.nozzles == ALL else self.wells[-1]
 
 
-def runs(n_rows: int, groups: dict[str, object]) -> list[Run]:
+def runs(n_rows: int, groups: Mapping[str, object]) -> list[Run]:
     """Maximal runs (at most 8 wells) of wells that share a group, column by column; a plate of 16 rows is
     reached every other row. groups maps well name -> group (wells not in it get nothing)."""
     letters = row_letters(n_rows)

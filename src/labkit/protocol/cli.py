@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from labkit.api import generate, make_protocol
+from labkit.cli_support import json_option, ui
 
 ROBOT_CHOICES = ("ot2", "flex")
 __all__ = ["ROBOT_CHOICES", "generate", "protocol", "protocol_path", "regenerate_all"]
@@ -27,6 +28,7 @@ def regenerate_all(layouts_dir: str | Path = "layouts", out_dir: str | Path = "p
     from labkit.errors import LabkitError
     from labkit.layout.io import load_experiment
     from labkit.plan import PROTOCOL_FORMATS
+    from labkit.progress import track
     from labkit.safety import atomic_write_text, output_dir, staged_dir
 
     layouts = sorted(Path(layouts_dir).glob("*.yaml"))
@@ -34,7 +36,7 @@ def regenerate_all(layouts_dir: str | Path = "layouts", out_dir: str | Path = "p
         raise LabkitError("no *.yaml layouts in this folder; run --all from the project folder", file=layouts_dir)
     texts: dict[Path, str] = {}
     failed: list[str] = []
-    for layout in layouts:
+    for layout in track(layouts, desc="protocols", unit="layout"):
         try:
             if any(p.format not in PROTOCOL_FORMATS for p in load_experiment(layout).plates):
                 continue  # an analysis-only layout (1536-well): no protocol, by design
@@ -68,8 +70,9 @@ def regenerate_all(layouts_dir: str | Path = "layouts", out_dir: str | Path = "p
                    "(--single-channel: single-channel pipettes only).")
 @click.option("--print-plan", is_flag=True, help="Print the plan for a person instead of the protocol.")
 @click.option("--all", "all_", is_flag=True, help="Regenerate protocols/ for every layouts/*.yaml and both robots.")
+@json_option
 def protocol(layout: str | None, robot: str, output: str | None, tip_policy: str, multichannel: bool,
-             print_plan: bool, all_: bool) -> int:
+             print_plan: bool, all_: bool, as_json: bool) -> int:
     """Generate a standalone Opentrons protocol (API 2.20) from a layout.
 
     \b
@@ -78,23 +81,45 @@ def protocol(layout: str | None, robot: str, output: str | None, tip_policy: str
       labkit protocol layouts/dilution_tutorial.yaml --print-plan
       labkit protocol layouts/kinase_panel.yaml --single-channel -o kinase_1ch.py
       labkit protocol --all            # rebuild protocols/ from layouts/
+      labkit protocol layouts/kinase_panel.yaml -o k.py --json   # {"output", "sha256", "warnings", ...}
+
+    With --json and no -o the protocol text is in the document ("protocol"); with --print-plan, the plan
+    ("plan_text"). -v prints the planner's warnings (where the protocol does less than it could).
     """
+    import hashlib
+
     from labkit.errors import LabkitError
 
+    out = ui()
     if all_:
-        for path in regenerate_all():
-            click.echo(f"wrote {path}")
+        written = regenerate_all()
+        for path in written:
+            out.say(f"wrote {path}")
+        if out.json:
+            out.emit({"ok": True, "wrote": written})
+        elif out.quiet:
+            out.result(f"wrote {len(written)} protocol(s) to {written[0].parent if written else 'protocols'}")
         return 0
     if layout is None:
         raise LabkitError("give a LAYOUT file (or --all)")
     from labkit.api import load
 
     made = make_protocol(load(layout), robot, tip_policy=tip_policy, multichannel=multichannel)
-    if print_plan:
-        click.echo(made.describe(), nl=False)
+    for w in made.plan.warnings:
+        out.detail(f"planner warning: {w}")
+    for n in made.plan.notes:
+        out.detail(f"note: {n}")
+    plan_text = made.describe() if print_plan else None
+    if print_plan and not out.json:
+        click.echo(plan_text, nl=False)
     elif output:
         made.write(output)
-        click.echo(f"wrote {output}", err=True)
-    else:
+        out.result(f"wrote {output}", err=True)
+    elif not out.json:
         click.echo(made.text, nl=False)
+    if out.json:
+        out.emit({"ok": True, "layout": layout, "robot": robot, "output": output if output and not print_plan
+                  else None, "sha256": hashlib.sha256(made.text.encode("utf-8")).hexdigest(),
+                  "bytes": len(made.text.encode("utf-8")), "warnings": made.plan.warnings, "notes": made.plan.notes,
+                  "protocol": None if output or print_plan else made.text, "plan_text": plan_text})
     return 0

@@ -228,7 +228,7 @@ def step_data(step: object) -> dict:
         return {"op": "load", "labware": step.key}
     if isinstance(step, (Transfer, Distribute)):
         op = "transfer" if isinstance(step, Transfer) else "distribute"
-        out = {"op": op, "text": step.text, "pipette": step.pipette}
+        out: dict[str, object] = {"op": op, "text": step.text, "pipette": step.pipette}
         if step.nozzles:
             out["nozzles"] = step.nozzles  # 8-channel: 1 = the front nozzle H1 alone, 2-7 = H1 and those behind it
         out["strokes"] = [_stroke(s) for s in step.strokes]

@@ -166,9 +166,10 @@ def _records(data: object, fmt: str) -> list[Record]:
         elif raw is None:
             continue
         elif isinstance(raw, str):
-            value, flag = parse_value(raw.strip())
-            if flag is None:
+            value, parsed = parse_value(raw.strip())
+            if parsed is None:
                 continue
+            flag = parsed
         else:
             value = float(raw)
             if math.isnan(value):

@@ -166,7 +166,7 @@ def _find_blocks(doc: Doc) -> list[Block]:
         if not runs:
             i += 1
             continue
-        made = []
+        made: list[Block] = []
         for start, k in runs:
             b = _read_grid(rows, i, start, k, doc.decimal)
             if b is not None:

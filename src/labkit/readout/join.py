@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -57,8 +59,8 @@ def map_plates(readout_plates: list[str], layout_plates: list[str], plate_map: d
         return {p: str(plate_map[p]) for p in readout_plates}
     if len(readout_plates) > len(layout_plates):
         unmatched = [p for p in readout_plates if p not in layout_plates]
-        free = len(layout_plates) - (len(readout_plates) - len(unmatched))
-        extra = unmatched[free:]
+        n_free = len(layout_plates) - (len(readout_plates) - len(unmatched))
+        extra = unmatched[n_free:]
         raise ReadoutError(f"the readout has {len(readout_plates)} plates but the layout only "
                            f"{len(layout_plates)} ({_short(layout_plates)}); no layout plate for readout "
                            f"plate(s) {_short(extra)}; pass a plate map to choose", file=where)
@@ -180,7 +182,7 @@ def _numbered_in_order(ids: list[str]) -> bool:
     return all(p.isdigit() and int(p) == k for k, p in enumerate(ids, start=1))
 
 
-def join_checked(tables: list[tuple[str, pd.DataFrame]], wells: pd.DataFrame, assay: str, *,
+def join_checked(tables: Sequence[tuple[str | Path, pd.DataFrame]], wells: pd.DataFrame, assay: str, *,
                  plate_map: dict[str, str] | None = None, force: bool = False,
                  one_read: bool = True) -> tuple[pd.DataFrame, list[str]]:
     """Join one or more readout files to a layout, refusing (ReadoutError, exit 2) what would be a silent guess.
@@ -223,6 +225,12 @@ def join_checked(tables: list[tuple[str, pd.DataFrame]], wells: pd.DataFrame, as
         numbered = [p for p in ids if keys[p] in rest and p.isdigit()]
         if numbered:
             numbered_files.append((name, numbered))
+    used = {k for k in pmap if k in origin.values() or k in origin}  # 'id' or 'FILE#id' of a plate read
+    unused = [k for k in pmap if k not in used]
+    if unused:  # a typo in --plate-map would otherwise be ignored and the plate joined by another rule
+        plates_read = list(origin) if many else list(origin.values())
+        raise ReadoutError(f"--plate-map names readout plate(s) {_short(unused)} that are not in the readout; "
+                           f"its plates are {_short(plates_read)}", file=files, field="plate-map")
     readout = pd.concat(frames, ignore_index=True) if many else frames[0]
     keys_dup = ["plate", "well"] if one_read else ["plate", "well", "read"]
     twice = duplicate_readings(readout.assign(plate=[mapping.get(p, p) for p in readout["plate"]]), keys_dup)
@@ -273,8 +281,8 @@ def join_checked(tables: list[tuple[str, pd.DataFrame]], wells: pd.DataFrame, as
         mapping[p] = lp
     notes = []
     ordered = "in file order (--force)" if strangers or force else "by number: plate n is the layout's n-th plate"
-    for how, chosen in (("as --plate-map says", [p for p in mapping if p in by_map]), (ordered, rest)):
-        moved = [f"{p} -> {mapping[p]}" for p in chosen if origin[p] != mapping[p]]
+    for how, joined_plates in (("as --plate-map says", [p for p in mapping if p in by_map]), (ordered, rest)):
+        moved = [f"{p} -> {mapping[p]}" for p in joined_plates if origin[p] != mapping[p]]
         if moved:
             notes.append(f"readout plates joined to layout plates {how}: {', '.join(moved)}")
             warnings.warn(notes[-1], JoinWarning, stacklevel=2)

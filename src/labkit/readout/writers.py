@@ -49,7 +49,7 @@ def _plates(df: pd.DataFrame, plate_format: int | None) -> tuple[list[str], int,
     for rec in df.itertuples(index=False):
         plate = str(rec.plate)
         try:
-            r, col = parse_well(str(rec.well))
+            r, c = parse_well(str(rec.well))
         except WellNameError as exc:
             raise ReadoutError(str(exc), field="well") from None
         flag = str(getattr(rec, "flag", "ok") or "ok")
@@ -63,8 +63,8 @@ def _plates(df: pd.DataFrame, plate_format: int | None) -> tuple[list[str], int,
             text = MARKER_OF_FLAG[flag]
         else:
             raise ReadoutError(f"plate {plate} well {rec.well}: unknown flag {flag!r}", field="flag")
-        cells.setdefault(plate, {})[(r, col)] = text
-        max_r, max_c = max(max_r, r), max(max_c, col)
+        cells.setdefault(plate, {})[(r, c)] = text
+        max_r, max_c = max(max_r, r), max(max_c, c)
     if not cells:
         raise ReadoutError("the table to write is empty")
     fmt = plate_format or fit_format(max_r, max_c)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import math
 from pathlib import Path
 
 import click
 
+from labkit.cli_support import json_option, ui
 from labkit.errors import LayoutError, SimulationError, SimulationTimeout
 
 
@@ -41,19 +40,9 @@ def _load_layout(path: str):
     return load_experiment(path), ""
 
 
-def _finite(x: object) -> object:
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, dict):
-        return {k: _finite(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_finite(v) for v in x]
-    return x
-
-
 @click.command("simulate")
 @click.argument("protocol", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (everything, incl. every well).")
+@json_option
 @click.option("--layout", type=click.Path(dir_okay=False, path_type=Path),
               help="Experiment file the protocol was made from: also verify the plate against it.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
@@ -98,6 +87,10 @@ def simulate(protocol: Path, as_json: bool, layout: Path | None, params: tuple[s
             import os
             import sys
 
+            from labkit.cli_support import dumps, error_doc
+
+            if ui().json:
+                click.echo(dumps(error_doc(exc, exc.exit_code)))
             click.echo(f"labkit: error: {exc}", err=True)
             sys.stdout.flush()
             sys.stderr.flush()
@@ -125,25 +118,26 @@ def simulate(protocol: Path, as_json: bool, layout: Path | None, params: tuple[s
         }
         if skip_reason:
             doc["verify_skipped"] = skip_reason
-        click.echo(json.dumps(_finite(doc), indent=2, ensure_ascii=False, allow_nan=False))
+        ui().emit(doc)  # NaN / inf become null
         return 0 if ok else 1
 
+    out = ui()
     c = sim.cost
     head = "PASS" if not sim.errors and sim.analysis.get("result") == "ok" else "FAIL"
-    click.echo(f"{protocol}: Opentrons analysis {head} ({sim.robot}, apiLevel {sim.api_level}, "
-               f"{len(sim.analysis.get('commands', []))} commands)")
+    out.say(f"{protocol}: Opentrons analysis {head} ({sim.robot}, apiLevel {sim.api_level}, "
+            f"{len(sim.analysis.get('commands', []))} commands)")
     for e in sim.errors:
-        click.echo(f"  engine error: {e}")
+        out.result(f"  engine error: {e}")
     for w in warnings:
-        click.echo(w.replace("Planner warning:", "PLANNER WARNING (the protocol does less than it could):", 1))
-    click.echo(f"tips used: {c.tips_used}   aspirates: {c.aspirates}   dispenses: {c.dispenses}   "
-               f"mix cycles: {c.mix_cycles}   moves: {c.moves}")
-    click.echo(f"estimated deck time: {format_duration(c.time_s)} "
-               f"({format_duration(c.time_without_delays_s)} without delays)")
+        out.say(w.replace("Planner warning:", "PLANNER WARNING (the protocol does less than it could):", 1))
+    out.say(f"tips used: {c.tips_used}   aspirates: {c.aspirates}   dispenses: {c.dispenses}   "
+            f"mix cycles: {c.mix_cycles}   moves: {c.moves}")
+    out.say(f"estimated deck time: {format_duration(c.time_s)} "
+            f"({format_duration(c.time_without_delays_s)} without delays)")
     if c.pauses:
-        click.echo(f"manual steps ({len(c.pauses)}):")
+        out.say(f"manual steps ({len(c.pauses)}):")
         for msg in c.pauses:
-            click.echo(f"  - {msg}")
+            out.say(f"  - {msg}")
     if wells:
         tab = sim.ledger.table()
         if len(tab):
@@ -151,18 +145,21 @@ def simulate(protocol: Path, as_json: bool, layout: Path | None, params: tuple[s
                              hot=tab["hot"].map(lambda v: "hot" if v else ""),
                              overflow=tab["overflow"].map(lambda v: "OVERFLOW" if v else ""))
             tab = tab.drop(columns=["max_uL", "noncontact", "underflow_uL"])
-            click.echo("per-well ledger:")
-            click.echo(tab.to_string(index=False, max_colwidth=60))
+            out.say("per-well ledger:")
+            out.say(tab.to_string(index=False, max_colwidth=60))
     problems = sim.ledger.problems
-    click.echo(f"ledger: {len(problems)} problem(s)" + (" (listed under verify)" if problems and report else ""))
+    out.say(f"ledger: {len(problems)} problem(s)" + (" (listed under verify)" if problems and report else ""))
     shown = [] if report is not None else problems[:50]  # the verify report lists them too
     for p in shown:
-        click.echo(f"  - {p}")
+        out.say(f"  - {p}")
     if len(problems) > len(shown) and report is None:
-        click.echo(f"  … and {len(problems) - len(shown)} more")
+        out.say(f"  … and {len(problems) - len(shown)} more")
     if skip_reason:
-        click.echo(skip_reason)
+        out.say(skip_reason)
     if report is not None:
-        click.echo(report.summary())
-    click.echo("result: " + ("PASS" if ok else "FAIL"))
+        if report.ok:
+            out.say(report.summary())
+        else:
+            out.result(report.summary())
+    out.result(f"result: {'PASS' if ok else 'FAIL'}" + (f" ({protocol})" if out.quiet else ""))
     return 0 if ok else 1

@@ -230,14 +230,15 @@ class _Replay:
 
     # -- tips
     def drop(self, pip: _Pipette, where: C.Target) -> None:
-        returned = isinstance(where, C.WellTarget) and self.labware[where.labware_id].is_tiprack
-        slots = self.channels(pip, where.labware_id, where.well) if returned else [(n, None) for n in pip.tips]
+        rack_well = where if isinstance(where, C.WellTarget) and self.labware[where.labware_id].is_tiprack else None
+        slots: list[tuple[tuple[int, int], str | None]] = (self.channels(pip, rack_well.labware_id, rack_well.well)
+                                               if rack_well is not None else [(n, None) for n in pip.tips])
         for nozzle, name in slots:
             tip = pip.tips.pop(nozzle, None)
             if tip is None:
                 continue
-            if returned and name is not None:
-                rack = self.labware[where.labware_id].label
+            if rack_well is not None and name is not None:
+                rack = self.labware[rack_well.labware_id].label
                 tip.dropped = "returned"
                 self.returned[(rack, name)] = tip
                 if HOT in tip.carried:
@@ -340,8 +341,8 @@ class _Replay:
         if where is None:
             return
         if isinstance(where, C.AreaTarget):  # trash, waste chute, or free space
-            for tip in pip.tips.values():
-                give, moved = self.take_from_tip(tip, tip.volume if volume is None else volume)
+            for held in pip.tips.values():
+                give, moved = self.take_from_tip(held, held.volume if volume is None else volume)
                 self.to_waste(give, moved)
             return
         labware_id, well, loc = where.labware_id, where.well, where.location

@@ -25,11 +25,15 @@ def read_literal(path: str | Path, name: str) -> object | None:
     except ValueError as exc:  # e.g. NUL bytes
         raise SimulationError(f"not a Python protocol ({exc})", file=p) from None
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
-            node, ast.AnnAssign) and node.value is not None else []
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
         if any(isinstance(t, ast.Name) and t.id == name for t in targets):
             try:
-                return ast.literal_eval(node.value)
+                return ast.literal_eval(value)
             except ValueError:
                 raise SimulationError(f"{name} must be a literal (dicts, strings and numbers only)", file=p,
                                       line=node.lineno, field=name) from None

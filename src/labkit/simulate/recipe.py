@@ -9,8 +9,9 @@ by the experiment's `assay` name (`recipe_for`) and never switches on assay name
 - `Added`: each listed well receives `volume` µL of a liquid carrying a species (None: equal to the volume the
   well held just before it), after every addition of the `after` species;
 - `Aliquot`: `volume` µL of each listed well lands in the same well of the plate that is read;
-- `Interval`: per well, the time from the first addition of one species to the first addition of another is
-  within ±tolerance of the nominal (the simulator's time model; an operator pause in between fails it);
+- `Interval`: per well, the time from the first addition of one species to the first addition of another (or, with
+  `end=NEXT_PAUSE`, to the next operator pause: where the plate goes to the operator, e.g. to be read) is within
+  ±tolerance of the nominal (the simulator's time model; an operator pause in between fails it);
 - `OnDeck`: every source well holding a temperature-sensitive species is used up within a stability limit after
   it was loaded (time on the deck at room temperature);
 - `Remix`: a suspension in a source well is re-mixed at least every `limit_min` while it is being dispensed.
@@ -75,9 +76,13 @@ class Aliquot(WellCheck):
     tolerance: float = 0.01
 
 
+NEXT_PAUSE = "<next operator pause>"  # Interval.end: up to the next operator pause (e.g. the plate is read there)
+
+
 @dataclass(frozen=True)
 class Interval(WellCheck):
-    """Per well: first addition of `start` → first addition of `end` within ±tolerance of `nominal_min`."""
+    """Per well: first addition of `start` → first addition of `end` (NEXT_PAUSE: the next operator pause) within
+    ±tolerance of `nominal_min`."""
 
     start: str
     end: str
@@ -278,13 +283,21 @@ def _interval(c: Interval, ledger: Ledger, tl: Timeline, res: CheckResult) -> No
     outside: list[tuple[str, float]] = []
     paused: list[str] = []
     for w in c.wells:
-        i0, i1 = _first(states[w], c.start), _first(states[w], c.end)
-        if i0 is None or i1 is None:
-            bad.setdefault(f"no {c.start if i0 is None else c.end} added", []).append(w)
+        i0 = _first(states[w], c.start)
+        if i0 is None:
+            bad.setdefault(f"no {c.start} added", []).append(w)
+            continue
+        if c.end == NEXT_PAUSE:  # up to the operator's next action (the pause itself is the end, not in between)
+            i1 = next((i for i in tl.pauses if i > i0), None)
+            missing = f"no operator pause (the read) after the {c.start}"
+        else:
+            i1, missing = _first(states[w], c.end), f"no {c.end} added"
+        if i1 is None:
+            bad.setdefault(missing, []).append(w)
             continue
         minutes = (tl.at(i1) - tl.at(i0)) / 60
         res.spread(minutes)
-        pauses = tl.pauses_between(i0, i1)
+        pauses = tl.pauses_between(i0, i1) if c.end != NEXT_PAUSE else []
         if minutes < lo or (minutes > hi and not c.at_least):
             outside.append((w, minutes))
         elif pauses and not c.at_least:
@@ -375,6 +388,8 @@ def check_recipe(recipe: Recipe, ledger: Ledger, timeline: Timeline | None) -> t
             _added(c, ledger, res)
         elif isinstance(c, Aliquot):
             _aliquot(c, ledger, res)
+        elif timeline is None:  # a timed check without a timeline was skipped above
+            raise AssertionError(f"timed check {c.name} without a timeline")
         elif isinstance(c, Interval):
             _interval(c, ledger, timeline, res)
         elif isinstance(c, OnDeck):

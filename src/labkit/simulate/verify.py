@@ -126,8 +126,8 @@ def verify(ledger: Ledger, wells: pd.DataFrame, plate_labels: dict[str, str], *,
                                         f"protocol (labels: {', '.join(sorted(ledger.labware))})"))
             continue
         states = ledger.plate(label)
-        stats = {"label": label, "wells": 0, "dmso_min": math.inf, "dmso_max": 0.0, "max_conc_error": 0.0,
-                 "failures": 0}
+        stats: dict[str, Any] = {"label": label, "wells": 0, "dmso_min": math.inf, "dmso_max": 0.0,
+                                 "max_conc_error": 0.0, "failures": 0}
         n_fail0 = len(rep.failures)
         dmso_values: list[tuple[str, float]] = []
         for row in rows.itertuples(index=False):

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from labkit.cli_support import json_option, ui
 from labkit.errors import LabkitError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only (SQLAlchemy is imported when the store is opened)
+    from labkit.store.models import Base
 
 DB_HELP = ("Run store: a SQLite file path or a postgresql://USER:PASSWORD@HOST/DB URL "
            "(default: $LABKIT_DB, else labkit.sqlite in your data directory).")
@@ -39,7 +44,8 @@ def runs() -> None:
 @db_option
 @click.option("--assay", default=None, help="Only runs of this assay (e.g. kinase_radiometric).")
 @click.option("--all-versions", is_flag=True, help="Also list runs superseded by a re-analysis.")
-def list_cmd(db: str | None, assay: str | None, all_versions: bool) -> int:
+@json_option
+def list_cmd(db: str | None, assay: str | None, all_versions: bool, as_json: bool) -> int:
     """One line per recorded run: id, version, when, who, assay, experiment, plates, curves, QC."""
     from labkit.store.history import load_tables
 
@@ -48,9 +54,13 @@ def list_cmd(db: str | None, assay: str | None, all_versions: bool) -> int:
         t = load_tables(store, assay=assay, all_versions=all_versions)["runs"]
     finally:
         store.close()
-    click.echo(f"store: {store.display}")
+    out = ui()
+    if out.json:
+        out.emit({"ok": True, "store": store.display, "runs": t})
+        return 0
+    out.say(f"store: {store.display}")
     if t.empty:
-        click.echo("no runs recorded" + (f" for assay {assay}" if assay else ""))
+        out.result("no runs recorded" + (f" for assay {assay}" if assay else ""))
         return 0
     click.echo(f"{'run':>5} {'ver':>3}  {'recorded (UTC)':<16}  {'user':<10} {'assay':<20} {'plates':>6} {'curves':>6}  "
                f"{'QC':<4}  experiment")
@@ -64,7 +74,8 @@ def list_cmd(db: str | None, assay: str | None, all_versions: bool) -> int:
 @runs.command("show")
 @click.argument("run_id", type=int)
 @db_option
-def show_cmd(run_id: int, db: str | None) -> int:
+@json_option
+def show_cmd(run_id: int, db: str | None, as_json: bool) -> int:
     """A run in full: experiment, protocol, readout files, plate QC and fits."""
     from labkit.store.models import Run
 
@@ -75,10 +86,19 @@ def show_cmd(run_id: int, db: str | None) -> int:
             if run is None:
                 raise LabkitError(f"no run {run_id} in {store.display}; `labkit runs list` shows the runs",
                                   field="run")
-            click.echo(_show_text(run))
+            if ui().json:
+                ui().emit({"ok": True, "store": store.display, "run": _row(run),
+                           **{name: [_row(x) for x in getattr(run, name)] for name in ("readouts", "plate_qc", "fits")}})
+            else:
+                click.echo(_show_text(run))
     finally:
         store.close()
     return 0
+
+
+def _row(obj: Base) -> dict:
+    """A stored row (a Run, Readout, PlateQC or Fit) as a plain mapping of its columns."""
+    return {c.key: getattr(obj, c.key) for c in obj.__table__.columns}
 
 
 def _g(x: object, spec: str = ".3g") -> str:
@@ -123,7 +143,8 @@ def _show_text(run) -> str:  # noqa: ANN001
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="CSV or Parquet file (by extension).")
 @click.option("--run", "run_ids", type=int, multiple=True, help="Only these runs (repeat).")
-def export_cmd(table: str, db: str | None, output: Path, run_ids: tuple[int, ...]) -> int:
+@json_option
+def export_cmd(table: str, db: str | None, output: Path, run_ids: tuple[int, ...], as_json: bool) -> int:
     """Export a table of the store as CSV or Parquet (JSON columns spread into columns)."""
     from labkit.store.export import export_table
 
@@ -132,7 +153,9 @@ def export_cmd(table: str, db: str | None, output: Path, run_ids: tuple[int, ...
         n = export_table(store, table, output, run_ids=list(run_ids) or None)
     finally:
         store.close()
-    click.echo(f"wrote {n} {table} row(s) to {output}", err=True)
+    ui().result(f"wrote {n} {table} row(s) to {output}", err=True)
+    if ui().json:
+        ui().emit({"ok": True, "store": store.display, "table": table, "rows": n, "output": output})
     return 0
 
 
@@ -146,14 +169,22 @@ def export_cmd(table: str, db: str | None, output: Path, run_ids: tuple[int, ...
               show_default=True, help="Folder for history.html, the PNG charts and the CSV tables.")
 @click.option("--baseline", type=click.IntRange(3, None), default=20, show_default=True,
               help="Runs that fix the control limits once the history is that long.")
-def history(db: str | None, assay: str | None, reference: str | None, out_dir: Path, baseline: int) -> int:
+@click.option("--fail-on-out-of-control", "fail_ooc", is_flag=True,
+              help="Exit 1 when any run is out of control (for a scheduled check); the report is written first.")
+@json_option
+def history(db: str | None, assay: str | None, reference: str | None, out_dir: Path, baseline: int,
+            fail_ooc: bool, as_json: bool) -> int:
     """Control charts (Z′, vehicle and no-enzyme / no-cell signal, reference pIC50 with mean ± 3 SD and
     Westgard run rules), compound potency across runs (geometric mean, 95 % CI, MSR) and runs out of control.
+
+    Exit 0 (also when runs are out of control: the report says which), 1 with --fail-on-out-of-control when a
+    run is out of control, 2 bad input.
 
     \b
     Example:
       labkit history -o out/history
       labkit history --assay kinase_radiometric --reference staurosporine --db postgresql://lab@db/labkit
+      labkit -q history -o out/history --fail-on-out-of-control   # a nightly check
     """
     from labkit.store.history import summary_text, write_history
 
@@ -162,7 +193,18 @@ def history(db: str | None, assay: str | None, reference: str | None, out_dir: P
         hs, paths = write_history(store, out_dir, assay=assay, reference=reference, baseline=baseline)
     finally:
         store.close()
-    click.echo(f"store: {store.display}")
-    click.echo(summary_text(hs))
-    click.echo(f"\nwrote {len(paths)} files to {out_dir}; open {paths['html']}")
-    return 0
+    out = ui()
+    flagged = [{"assay": h.assay, "run_id": int(f.run_id), "reasons": f.reasons}
+               for h in hs for f in h.flagged.itertuples(index=False)]
+    out.say(f"store: {store.display}")
+    out.say(summary_text(hs))
+    if out.quiet:
+        for f in flagged:
+            out.result(f"OUT OF CONTROL {f['assay']} run {f['run_id']}: {f['reasons']}")
+    out.result(("" if out.quiet else "\n") + f"wrote {len(paths)} files to {out_dir}; open {paths['html']}")
+    if out.json:
+        out.emit({"ok": not flagged, "store": store.display, "out_dir": out_dir, "files": paths,
+                  "assays": [{"assay": h.assay, "runs": len(h.runs), "reference": h.reference,
+                              "potency": h.potency, "notes": h.notes} for h in hs],
+                  "out_of_control": flagged})
+    return 1 if fail_ooc and flagged else 0

@@ -22,9 +22,10 @@ def table_frame(store: Store, table: str, *, run_ids: list[int] | None = None) -
         raise LabkitError(f"unknown table {table!r}; expected one of {', '.join(TABLES)}", field="table")
     model = TABLES[table]
     cols = list(model.__table__.columns)
-    q = select(*cols).order_by(model.id)
+    c = model.__table__.c
+    q = select(*cols).order_by(c.id)
     if run_ids:
-        q = q.where((model.id if table == "runs" else model.run_id).in_(run_ids))
+        q = q.where((c.id if table == "runs" else c.run_id).in_(run_ids))
     with store.engine.connect() as conn:
         df = pd.DataFrame(conn.execute(q).mappings().all(), columns=[c.key for c in cols])
     for col, prefix in JSON_COLUMNS.items():

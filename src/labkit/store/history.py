@@ -108,7 +108,7 @@ def judge(values: np.ndarray, *, baseline: int = BASELINE, min_others: int = MIN
         t = (v[i] - mean[i]) / (sd[i] * math.sqrt(1 + 1 / others.size))
         df = others.size - 1
         z[i] = stats.norm.isf(stats.t.sf(t, df)) if t > 0 else stats.norm.ppf(stats.t.cdf(t, df))
-    rules = [[] for _ in range(n)]
+    rules: list[list[str]] = [[] for _ in range(n)]
     for i in range(n):
         if not np.isfinite(z[i]):
             continue

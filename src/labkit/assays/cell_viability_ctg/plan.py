@@ -39,7 +39,7 @@ def plan_viability(b: Builder, exp) -> None:
     t0_key = None
     if tz is not None:
         t0_key = b.labware("plate_t0", WHITE_TC_PLATE[tz.format or exp.plates[0].format], label=tz.plate)
-    adapters = {}
+    adapters: dict[str, str | None] = {}
     if hs:
         for p, _k in plates:
             name = HS_ADAPTER[WHITE_TC_PLATE[p.format]]

@@ -76,7 +76,7 @@ def plan_dilution(b: Builder, exp) -> None:
         b.comment(f"Plate {p.id}: {len(series)} series, {'8-channel, whole columns' if multi else 'single channel'}")
         # diluent: one multi-dispense per solvent, one tip
         by_diluent = defaultdict(list)
-        if multi:
+        if cols is not None:
             for col_series in cols:
                 for col, compound in col_series:
                     by_diluent[diluents[compound]].append(Loc(key, f"A{col + 1}"))
@@ -92,9 +92,9 @@ def plan_dilution(b: Builder, exp) -> None:
             b.distribute(f"{liquid}: {vol:g} µL into every well of the series", pip, b.reservoir_well(res, liquid),
                          dests, vol, nozzles=8 if multi else 1)
         # top solution and serial dilution, series by series
-        units = ([[Loc(key, f"A{col + 1}") for col, _c in cs] for cs in cols] if multi
+        units = ([[Loc(key, f"A{col + 1}") for col, _c in cs] for cs in cols] if cols is not None
                  else [[Loc(key, w.name) for w in s] for s in series])
-        names = [cs[0][1] for cs in cols] if multi else [s[0].compound for s in series]
+        names = [cs[0][1] for cs in cols] if cols is not None else [s[0].compound for s in series]
         nozzles = 8 if multi else 1
         for locs, compound in zip(units, names):
             sch = exp.scheme(compound)

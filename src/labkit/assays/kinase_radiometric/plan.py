@@ -99,7 +99,7 @@ def _atp_work(b: Builder, pip: str, found: list, volume: float) -> tuple[list, d
     strokes, rest = split(found, per) if b.spec(pip).channels == 8 else ([], found)
     single: dict[str, list[str]] = defaultdict(list)
     for run in rest:
-        single[run.group] += list(run.wells)
+        single[str(run.group)] += list(run.wells)
     pickups = [b.nozzles(pip, s[0].nozzles) for s in strokes]
     pickups += [b.nozzles(pip, 1)] * sum(-(-len(w) // per) for w in single.values())
     return strokes, dict(single), pickups
@@ -192,11 +192,10 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
             f"{t.name} {si_conc(t.enzyme * scale)} + {t.substrate} {si_conc(t.substrate_conc * scale)} in assay "
             f"buffer ({scale:g}× the final {si_conc(t.enzyme)} / {si_conc(t.substrate_conc)}); keep on ice",
             {f"enzyme:{t.name}": t.enzyme * scale, "substrate": t.substrate_conc * scale, "buffer": 1.0})
-        key = (t.substrate, t.substrate_conc)
         blank_mix[t.name] = b.liquid(
             f"No-enzyme control: {t.substrate} {si_conc(t.substrate_conc * scale)}",
             f"{t.substrate} {si_conc(t.substrate_conc * scale)} in assay buffer, no kinase (100 % inhibition "
-            "control)", {"substrate": key[1] * scale, "buffer": 1.0})
+            "control)", {"substrate": t.substrate_conc * scale, "buffer": 1.0})
     for t in exp.targets:
         name = _hot_name(exp, t)
         hot_mix[t.name] = b.liquid(
