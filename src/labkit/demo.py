@@ -129,11 +129,11 @@ def readout_and_analyze(sim, exp, layout: Path, out: Path, *, seed: int, pipetti
     from labkit.readout.join import join_layout
 
     readout = write_virtual_readout(sim, exp, out / "readouts" / layout.stem, seed=seed, pipetting_cv=pipetting_cv)
-    files = [readout]
+    files: list[str | Path] = [readout]
     t0 = time_zero_readout(readout)
     if getattr(exp, "time_zero", None) is not None and t0.is_file():
         files.append(t0)
-    echo(f"      readout {', '.join(f.name for f in files)} ({exp.assay_kind.readout_format})")
+    echo(f"      readout {', '.join(Path(f).name for f in files)} ({exp.assay_kind.readout_format})")
     if not write_reports:
         joined = join_layout(pd.concat([read(f) for f in files], ignore_index=True), exp.wells_table(),
                              source=str(readout))
@@ -162,7 +162,9 @@ def truth_table(result, assay: str, hours: float = 72.0) -> pd.DataFrame:
             from labkit.virtual import TRUE_DOUBLING_H, true_gr50
 
             doublings = hours / TRUE_DOUBLING_H.get(group, 24.0)
-            row.update(true_gr50_nM=true_gr50(true, get(assay).signal, doublings) * 1e9, gr50_nM=r.gr50_nM,
+            signal = get(assay).signal
+            true_g = true_gr50(true, signal, doublings) if signal is not None else float("nan")
+            row.update(true_gr50_nM=true_g * 1e9, gr50_nM=r.gr50_nM,
                        gr_max=r.gr_max, gr_aoc=r.gr_aoc)
         rows.append(row)
     return pd.DataFrame(rows)

@@ -25,6 +25,7 @@ LL.4 fitter with the top fixed at 1; GRinf within [-1, 1], h within [0.1, 5], as
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,7 +46,7 @@ class GRResult:
     notes: list[str] = field(default_factory=list)
 
 
-def gr_value(x: np.ndarray, x0: np.ndarray, xctrl: np.ndarray) -> np.ndarray:
+def gr_value(x: np.ndarray | float, x0: np.ndarray | float, xctrl: np.ndarray | float) -> np.ndarray:
     """GR(c) = 2^(log2(x/x0) / log2(xctrl/x0)) - 1 (background-free cell numbers); -1 where x <= 0."""
     x, x0, xctrl = (np.asarray(v, dtype=float) for v in (x, x0, xctrl))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -179,7 +180,7 @@ def _observed(conc: np.ndarray, gr: np.ndarray) -> tuple[float, float]:
     return gmax, aoc
 
 
-def gr_png(result, path) -> "object":
+def gr_png(result: Any, path: Any) -> Any:
     """One panel per compound x group: GR values, the fitted GR curve and GR50 (PNG at path; returns the path)."""
     from pathlib import Path
 

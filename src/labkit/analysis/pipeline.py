@@ -19,6 +19,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,9 @@ import pandas as pd
 from labkit.analysis.normalize import FIT_ROLES, AssaySpec, normalize
 from labkit.analysis.qc import Z_PRIME_MIN, control_qc, plate_summary
 from labkit.errors import LabkitError, ReadoutError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from labkit.analysis.gr import GRResult
 
 RESULT_COLUMNS = ["compound", "{group}", "role", "plates", "n", "n_excluded", "n_outliers", "model", "ic50_M",
                   "ic50_nM", "ic50_ci_low_M", "ic50_ci_high_M", "ic50_ci_low_nM", "ic50_ci_high_nM", "pic50",
@@ -56,7 +60,7 @@ class AnalysisResult:
     model: str = "auto"
     unbounded: bool = False
     outlier_q: float | None = None
-    gr: object = None  # labkit.analysis.gr.GRResult when the readout has a time-zero plate, else None
+    gr: GRResult | None = None  # GR metrics when the readout has a time-zero plate (labkit.analysis.gr)
     ci: str = "wald"  # the IC50 interval: 'wald' (on ln e) or 'profile' (profile likelihood)
 
     @property
@@ -298,7 +302,7 @@ def write_outputs(result: AnalysisResult, out_dir: str | Path, *, title: str = "
     if result.gr is not None and len(result.gr.metrics):  # GR metrics (a time-zero plate): figure + time-zero table
         from labkit.analysis.gr import gr_png
 
-        gr_figure = paths["gr"] = gr_png(result, out / "gr_curves.png")
+        gr_figure = paths["gr"] = Path(gr_png(result, out / "gr_curves.png"))
         result.gr.time_zero.to_csv(out / "time_zero.csv", index=False, lineterminator="\n")
         paths["time_zero"] = out / "time_zero.csv"
     html = report.render(result, title=title, grid=paths["grid"], curves=[(t, p) for _, _, t, p in curves],
