@@ -246,6 +246,8 @@ def _load_labware(ctx, item, modules, labware):
     label = item["label"] or None
     slot = protocol_api.OFF_DECK if item["slot"] == "offdeck" else item["slot"]
     if item["adapter"]:
+        if parent is ctx:
+            return ctx.load_adapter(item["load_name"], slot)
         return parent.load_adapter(item["load_name"])
     if item["custom"]:
         if parent is ctx:

@@ -43,7 +43,7 @@ def test_pipettes_have_known_tipracks_and_sane_ranges():
     for p in PIPETTES.values():
         assert p.tiprack in LABWARE and LABWARE[p.tiprack].kind == "tips"
         assert 0 < p.min_ul < p.max_ul <= LABWARE[p.tiprack].capacity_ul
-        assert p.channels in (1, 8)
+        assert p.channels in (1, 8, 96)
     for r in ROBOTS.values():
         for name in (r.small_single, r.small_multi, r.large_single, r.large_multi):
             assert name in PIPETTES
@@ -73,7 +73,10 @@ def _robot(load_name: str) -> str:
 def test_pipette_spec_is_what_the_protocol_api_reports(name):
     spec = PIPETTES[name]
     ctx = _context(_robot(name))
-    rack = ctx.load_labware(spec.tiprack, "C1" if _robot(name) == "Flex" else "1")
+    if spec.channels == 96:  # a full 96-tip pick-up needs the rack on the Flex 96 tip-rack adapter
+        rack = ctx.load_adapter("opentrons_flex_96_tiprack_adapter", "C1").load_labware(spec.tiprack)
+    else:
+        rack = ctx.load_labware(spec.tiprack, "C1" if _robot(name) == "Flex" else "1")
     pip = ctx.load_instrument(name, "left", tip_racks=[rack])
     assert int(pip.channels) == spec.channels
     assert pip.max_volume == pytest.approx(spec.max_ul)
@@ -89,7 +92,7 @@ def test_pipette_spec_is_what_the_protocol_api_reports(name):
     # uiMaxFlowRate and the compatible tip racks are not in the protocol API: read the model's liquid JSON itself
     model, version = pip.model.split("_v")  # e.g. 'p50_single', '3.6'
     size, kind = model.split("_")
-    folder = {"single": "single_channel", "multi": "eight_channel"}[kind]
+    folder = {"single": "single_channel", "multi": "eight_channel", "96": "ninety_six_channel"}[kind]
     liquid = json.loads((SHARED / "pipette" / "definitions" / "2" / "liquid" / folder / size / "default"
                          / f"{version.replace('.', '_')}.json").read_text())
     tip_volume = int(LABWARE[spec.tiprack].capacity_ul)

@@ -59,7 +59,7 @@ def _documented_flow(pipette: str) -> tuple[float, float]:
 
     root = Path(__import__("opentrons_shared_data").__file__).parent / "data" / "pipette" / "definitions" / "2"
     spec = PIPETTES[pipette]
-    channels = "eight_channel" if spec.channels == 8 else "single_channel"
+    channels = {8: "eight_channel", 96: "ninety_six_channel"}.get(spec.channels, "single_channel")
     model = pipette.split("_")[0] if pipette.startswith("p") else f"p{pipette.rsplit('_', 1)[-1]}"
     tip = "t" + spec.tiprack.rsplit("_", 1)[-1].replace("ul", "")
     versions = sorted((root / "liquid" / channels / model / "default").glob("*.json"),

@@ -12,6 +12,13 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYOUTS = sorted((ROOT / "layouts").glob("*.yaml"))
 CASES = [(layout, robot) for layout in LAYOUTS for robot in ROBOT_CHOICES]
 IDS = [f"{layout.stem}-{robot}" for layout, robot in CASES]
+# the Flex 96-channel's protocols (protocols/<stem>_flex96.py) of the seed layouts it can run
+LAYOUTS96 = [ROOT / "layouts" / "kinase_panel.yaml", ROOT / "layouts" / "viability_km12.yaml"]
+IDS96 = [layout.stem for layout in LAYOUTS96]
+
+
+def _path96(layout):
+    return protocol_path(layout, "flex", ROOT / "protocols", "96")
 
 
 @pytest.mark.parametrize("layout,robot", CASES, ids=IDS)
@@ -27,6 +34,7 @@ def test_protocols_folder_holds_only_standalone_generated_protocols():
     import ast
 
     expected = {protocol_path(layout, robot, ROOT / "protocols").name for layout, robot in CASES}
+    expected |= {_path96(layout).name for layout in LAYOUTS96}
     files = sorted(p.name for p in (ROOT / "protocols").iterdir() if p.is_file())
     assert files == sorted(expected)
     for name in files:
@@ -36,6 +44,22 @@ def test_protocols_folder_holds_only_standalone_generated_protocols():
         imported |= {node.module.split(".")[0] for node in ast.walk(tree)
                      if isinstance(node, ast.ImportFrom) and node.module}
         assert imported <= {"opentrons", "json"}, (name, imported)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS96, ids=IDS96)
+def test_checked_in_96_channel_protocol_is_current(layout):
+    path = _path96(layout)
+    assert path.exists(), f"{path} missing: run `labkit protocol --all`"
+    assert generate(layout, "flex", pipettes="96") == path.read_text(encoding="utf-8"), \
+        f"{path.name} is stale: run `labkit protocol --all`"
+
+
+def test_96_channel_protocols_are_written_for_exactly_the_layouts_it_runs():
+    from labkit.plan.stamp96 import unsupported96
+
+    runs = [layout for layout in LAYOUTS if not unsupported96(load_experiment(layout))]
+    assert runs == LAYOUTS96
+    assert "384-well" in unsupported96(load_experiment(ROOT / "layouts" / "viability_aml_384.yaml"))
 
 
 @pytest.fixture(scope="module")
@@ -187,3 +211,98 @@ def test_protocols_read_well(layout, robot):
     listed = [line for line in header.splitlines() if line.startswith("# ") and line[2:6].strip().rstrip(".")
               .isdigit()]
     assert len(listed) >= len(work) and work[0]["text"][:60] in header
+
+
+@pytest.fixture(scope="module")
+def analyses96():
+    """One in-process analysis per checked-in 96-channel protocol."""
+    from labkit.simulate.opentrons_run import analyze_protocol
+
+    return {layout: analyze_protocol(_path96(layout), in_process=True) for layout in LAYOUTS96}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS96, ids=IDS96)
+def test_96_channel_protocol_passes_the_analysis_and_verifies(analyses96, layout):
+    """The whole assay from whole-plate stamps: every recipe check with a count, timing included; full 96-tip
+    pick-ups only, from racks on the tip-rack adapter, moved there by the gripper."""
+    from labkit.simulate.cost import timeline
+    from labkit.simulate.ledger import read_liquids, replay
+    from labkit.simulate.verify import verify_experiment
+
+    analysis = analyses96[layout]
+    assert analysis.get("result") == "ok" and not analysis.get("errors")
+    assert [p["pipetteName"] for p in analysis["pipettes"]] == ["p1000_96"]
+    exp = load_experiment(layout)
+    report = verify_experiment(replay(analysis, read_liquids(_path96(layout))), exp, timeline(analysis))
+    assert report.ok, report.summary()
+    assert report.conc_checked > 0 and all(c.total > 0 for c in report.checks), [c.line() for c in report.checks]
+    commands = analysis["commands"]
+    adapters = {c["result"]["labwareId"] for c in commands if c["commandType"] == "loadLabware"
+                and c["params"]["loadName"] == "opentrons_flex_96_tiprack_adapter"}
+    moves = [c for c in commands if c["commandType"] == "moveLabware"]
+
+    def onto(c) -> str:
+        where = c["params"]["newLocation"]
+        return where.get("labwareId", "") if isinstance(where, dict) else ""
+
+    on_adapter = {c["params"]["labwareId"] for c in moves if onto(c) in adapters}
+    picked = {c["params"]["labwareId"] for c in commands if c["commandType"] == "pickUpTip"}
+    assert adapters and picked and picked <= on_adapter
+    assert all(c["params"]["strategy"] == "usingGripper" for c in moves if onto(c) in adapters)
+    assert not [c for c in commands if c["commandType"] == "configureNozzleLayout"]  # all 96 nozzles throughout
+
+
+@pytest.mark.parametrize("layout", LAYOUTS96, ids=IDS96)
+def test_96_channel_fills_empty_wells_with_buffer_only(analyses96, layout):
+    """A stamp reaches all 96 wells: the wells the layout leaves empty get the filler (buffer / medium) of every
+    patterned plate and the common reagents, never compound, enzyme, hot ATP or cells."""
+    from labkit.simulate.ledger import read_liquids, replay
+
+    ledger = replay(analyses96[layout], read_liquids(_path96(layout)))
+    exp = load_experiment(layout)
+    for plate in exp.plates:
+        empty = {w.name for w in exp.wells[plate.id] if w.role == "empty"}
+        states = ledger.plate(plate.id)
+        for w in empty:
+            species = set(states[w].composition)
+            assert not {s for s in species if s.startswith(("compound:", "enzyme:", "cells:")) or s == "atp33"}, \
+                (plate.id, w, species)
+
+
+def test_96_channel_mutant_fails_verification(analyses96, tmp_path):
+    """A 96-channel protocol whose kinase-mix stamp is skipped (its stroke removed) analyses but fails verify."""
+    import ast
+
+    from labkit.simulate.cost import timeline
+    from labkit.simulate.ledger import read_liquids, replay
+    from labkit.simulate.opentrons_run import analyze_protocol
+    from labkit.simulate.verify import verify_experiment
+
+    layout = LAYOUTS96[0]
+    text = _path96(layout).read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    node = next(n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "STEPS")
+    steps = ast.literal_eval(node.value)
+    mix = next(i for i, s in enumerate(steps) if s["op"] == "transfer" and "kinase + substrate" in s["text"])
+    mutated = steps[:mix] + steps[mix + 1:]
+    lines = text.splitlines(keepends=True)
+    new = "".join(lines[:node.lineno - 1]) + f"STEPS = {mutated!r}\n" + "".join(lines[node.end_lineno:])
+    path = tmp_path / "mutant.py"
+    path.write_text(new, encoding="utf-8")
+    analysis = analyze_protocol(path, in_process=True)
+    assert analysis.get("result") == "ok" and not analysis.get("errors")
+    report = verify_experiment(replay(analysis, read_liquids(path)), load_experiment(layout), timeline(analysis))
+    assert not report.ok
+    assert {f.check for f in report.failures} >= {"enzyme", "substrate"}
+
+
+def test_ledger_follows_96_channel_labware_moves(analyses96):
+    """moveLabware (gripper and by hand) moves a labware's slot in the ledger; its wells and label stay."""
+    from labkit.simulate.ledger import read_liquids, replay
+
+    layout = LAYOUTS96[0]
+    ledger = replay(analyses96[layout], read_liquids(_path96(layout)))
+    assert ledger.labware["96-channel tips 6"].slot == "A1"  # onto the adapter for its stamp, and back
+    assert ledger.labware["96-channel tips 1"].slot == "offDeck"  # cleared for the second plate's racks
+    assert ledger.labware["KIN-1 P81 filter"].slot == "offDeck"  # taken to the wash
+    assert ledger.plate("KIN-1 P81 filter")["A1"].volume > 0

@@ -154,7 +154,7 @@ class Protocol:
 
 
 def make_protocol(exp: ExperimentBase, robot: str = "flex", *, tip_policy: str = "per_step",
-                  multichannel: bool = True) -> Protocol:
+                  multichannel: bool = True, pipettes: str | int = "standard") -> Protocol:
     """The checked plan and standalone protocol of an experiment for a robot (same as `Experiment.protocol`).
 
     Args:
@@ -162,6 +162,8 @@ def make_protocol(exp: ExperimentBase, robot: str = "flex", *, tip_policy: str =
         robot: 'ot2' or 'flex'.
         tip_policy: 'per_step' (a fresh tip every dilution step) or 'per_series' (one tip along a series).
         multichannel: use 8-channel pipettes where that saves time at no tip cost.
+        pipettes: 'standard' (single- and 8-channel) or '96' (the Flex 96-channel: whole-plate stamps from
+            patterned source plates; Flex and 96-well plates only).
 
     Returns:
         A Protocol (text, plan; .write, .simulate, .describe).
@@ -181,7 +183,8 @@ def make_protocol(exp: ExperimentBase, robot: str = "flex", *, tip_policy: str =
     from labkit.errors import PlanError
 
     try:
-        plan = build_plan(exp, robot, sha256=exp.layout_sha256, tip_policy=tip_policy, multichannel=multichannel)
+        plan = build_plan(exp, robot, sha256=exp.layout_sha256, tip_policy=tip_policy, multichannel=multichannel,
+                          pipettes=str(pipettes))
     except PlanError as exc:
         if exc.file is None and exp.source:
             exc.file = exp.source  # name the layout file the problem is in
@@ -189,7 +192,8 @@ def make_protocol(exp: ExperimentBase, robot: str = "flex", *, tip_policy: str =
     return Protocol(exp, robot, plan, emit(plan))
 
 
-def generate(layout: PathLike, robot: str, tip_policy: str = "per_step", multichannel: bool = True) -> str:
+def generate(layout: PathLike, robot: str, tip_policy: str = "per_step", multichannel: bool = True,
+             pipettes: str = "standard") -> str:
     """The protocol text for a layout file and a robot (what `labkit protocol` writes).
 
     Args:
@@ -197,6 +201,7 @@ def generate(layout: PathLike, robot: str, tip_policy: str = "per_step", multich
         robot: 'ot2' or 'flex'.
         tip_policy: 'per_step' or 'per_series'.
         multichannel: allow 8-channel pipettes.
+        pipettes: 'standard' or '96' (the Flex 96-channel).
 
     Returns:
         The protocol's Python source; the same layout always gives the same bytes.
@@ -210,7 +215,8 @@ def generate(layout: PathLike, robot: str, tip_policy: str = "per_step", multich
         >>> "'robotType': 'Flex'" in text
         True
     """
-    text: str = make_protocol(load(layout), robot, tip_policy=tip_policy, multichannel=multichannel).text
+    text: str = make_protocol(load(layout), robot, tip_policy=tip_policy, multichannel=multichannel,
+                              pipettes=pipettes).text
     return text
 
 

@@ -88,6 +88,9 @@ PIPETTE_CHOICES: dict[str, tuple[str, float]] = {  # name: (tip rack load name, 
     "flex_8channel_50": ("opentrons_flex_96_tiprack_50ul", 5.0),
     "flex_1channel_1000": ("opentrons_flex_96_tiprack_1000ul", 50.0),
     "flex_8channel_1000": ("opentrons_flex_96_tiprack_1000ul", 50.0),
+    # the Flex 96-channel (labkit.plan.stamp96: whole-plate stamps, no multi-dispense, so no disposal volume); its
+    # protocols load 50, 200 or 1000 µL tips by the largest stamp (TIPS_96 there), the 1000 µL rack is its full range
+    "flex_96channel_1000": ("opentrons_flex_96_tiprack_1000ul", 0.0),
 }
 
 # KNOWN GAP: the Flex 50 µL pipettes are planned down to the minimum of their *low-volume* mode (1 µL, shared data
@@ -128,6 +131,9 @@ LABWARE_CHOICES: dict[str, tuple[str, float]] = {  # load name: (kind, dead µL)
     "opentrons_96_tiprack_300ul": ("tips", 0.0),
     "opentrons_flex_96_tiprack_50ul": ("tips", 0.0),
     "opentrons_flex_96_tiprack_1000ul": ("tips", 0.0),
+    "opentrons_flex_96_tiprack_200ul": ("tips", 0.0),
+    # one trough under all 96 nozzles (96-channel stamps of one reagent): the whole floor must stay covered
+    "nest_1_reservoir_195ml": ("reservoir", 15000.0),
 }
 
 # The definition version `load_labware(name)` loads at labkit's API level (2.20) when no version is given. Opentrons
@@ -138,6 +144,7 @@ LABWARE_VERSIONS: dict[str, int] = {
     "corning_96_wellplate_360ul_flat": 2,
     "corning_384_wellplate_112ul_flat": 2,
     "nest_96_wellplate_100ul_pcr_full_skirt": 2,
+    "nest_1_reservoir_195ml": 2,
 }
 
 

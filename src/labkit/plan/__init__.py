@@ -23,15 +23,22 @@ def check_protocol_formats(exp) -> None:
 
 
 def build_plan(exp: Any, robot: str, *, sha256: str = "", tip_policy: str = "per_step", check: bool = True,
-               multichannel: bool = True) -> Plan:
+               multichannel: bool = True, pipettes: str = "standard") -> Plan:
     """The checked liquid-handling plan of an experiment for a robot ('ot2' | 'flex'); multichannel=False keeps
-    to single-channel pipettes. The experiment's assay kind builds it (labkit.assays)."""
+    to single-channel pipettes; pipettes='96' plans for the Flex 96-channel (plan.stamp96). The experiment's assay
+    kind builds it (labkit.assays)."""
     from labkit.plan.builder import BuildConfig
     from labkit.plan.checks import check_plan
 
     check_protocol_formats(exp)
-    config = BuildConfig(robot, exp.name, exp.description or exp.name, exp.assay, sha256, tip_policy, multichannel)
-    plan = exp.assay_kind.build(config, exp)
+    config = BuildConfig(robot, exp.name, exp.description or exp.name, exp.assay, sha256, tip_policy, multichannel,
+                         str(pipettes))
+    if config.pipettes == "96":
+        from labkit.plan.stamp96 import build96
+
+        plan = build96(config, exp)
+    else:
+        plan = exp.assay_kind.build(config, exp)
     if check:
         check_plan(plan)
     return plan

@@ -40,12 +40,15 @@ class BuildConfig:
     layout_sha256: str = ""
     tip_policy: str = "per_step"
     multichannel: bool = True   # False: single-channel pipettes only
+    pipettes: str = "standard"  # 'standard' (single / 8-channel) | '96' (the Flex 96-channel: plan.stamp96)
 
     def __post_init__(self) -> None:
         if self.robot not in ROBOTS:
             raise PlanError(f"unknown robot {self.robot!r}; expected one of {sorted(ROBOTS)}")
         if self.tip_policy not in TIP_POLICIES:
             raise PlanError(f"unknown tip policy {self.tip_policy!r}; expected per_step or per_series")
+        if self.pipettes not in ("standard", "96"):
+            raise PlanError(f"unknown pipettes {self.pipettes!r}; expected standard or 96")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,11 @@ def channel_wells(load_name: str, well: str, channels: int, nozzles: int = 0) ->
     spec = LABWARE[load_name]
     if channels == 1 or spec.rows == 1 or nozzles == 1:
         return [well]
+    if channels == 96 and not nozzles:  # the Flex 96-channel with all nozzles: every well of a 96-well plate
+        if spec.wells != 96 or well != "A1":
+            raise PlanError(f"a 96-channel pipette works all 96 wells of a 96-well plate from A1, not {well} of "
+                            f"{load_name}")
+        return [f"{r}{c}" for c in range(1, 13) for r in "ABCDEFGH"]
     letters = row_letters(spec.rows)
     r, c = parse_well(well)
     step = 2 if spec.rows == 16 else 1

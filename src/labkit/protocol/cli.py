@@ -13,14 +13,16 @@ ROBOT_CHOICES = ("ot2", "flex")
 __all__ = ["ROBOT_CHOICES", "generate", "protocol", "protocol_path", "regenerate_all"]
 
 
-def protocol_path(layout: str | Path, robot: str, out_dir: str | Path) -> Path:
-    """protocols/<layout stem>_<robot>.py."""
-    return Path(out_dir) / f"{Path(layout).stem}_{robot}.py"
+def protocol_path(layout: str | Path, robot: str, out_dir: str | Path, pipettes: str = "standard") -> Path:
+    """protocols/<layout stem>_<robot>.py (the Flex 96-channel's: <layout stem>_flex96.py)."""
+    suffix = f"{robot}96" if str(pipettes) == "96" else robot
+    return Path(out_dir) / f"{Path(layout).stem}_{suffix}.py"
 
 
 def regenerate_all(layouts_dir: str | Path = "layouts", out_dir: str | Path = "protocols") -> list[Path]:
     """(Re)write the protocol of every layouts/*.yaml for both robots (layouts with 1536-well plates, which are
-    analysis-only, are skipped); returns the paths written.
+    analysis-only, are skipped), and the Flex 96-channel's for the layouts it can run (plan.stamp96.unsupported96);
+    returns the paths written.
 
     All or nothing: every layout is validated and every protocol generated before the first file is written;
     if any layout fails, the error lists every failing file and protocols/ is left as it was.
@@ -28,6 +30,7 @@ def regenerate_all(layouts_dir: str | Path = "layouts", out_dir: str | Path = "p
     from labkit.errors import LabkitError
     from labkit.layout.io import load_experiment
     from labkit.plan import PROTOCOL_FORMATS
+    from labkit.plan.stamp96 import unsupported96
     from labkit.progress import track
     from labkit.safety import atomic_write_text, output_dir, staged_dir
 
@@ -38,16 +41,20 @@ def regenerate_all(layouts_dir: str | Path = "layouts", out_dir: str | Path = "p
     failed: list[str] = []
     for layout in track(layouts, desc="protocols", unit="layout"):
         try:
-            if any(p.format not in PROTOCOL_FORMATS for p in load_experiment(layout).plates):
+            exp = load_experiment(layout)
+            if any(p.format not in PROTOCOL_FORMATS for p in exp.plates):
                 continue  # an analysis-only layout (1536-well): no protocol, by design
         except LabkitError as exc:
             failed.append(str(exc))
             continue
-        for robot in ROBOT_CHOICES:
+        jobs = [(robot, "standard") for robot in ROBOT_CHOICES]
+        jobs += [] if unsupported96(exp) else [("flex", "96")]
+        for robot, pipettes in jobs:
             try:
-                texts[protocol_path(layout, robot, out_dir)] = generate(layout, robot)
+                texts[protocol_path(layout, robot, out_dir, pipettes)] = generate(layout, robot, pipettes=pipettes)
             except LabkitError as exc:
-                failed.append(f"{layout} ({robot}): {exc}" if exc.file is None else f"{exc} [{robot}]")
+                what = robot if pipettes == "standard" else f"{robot}, 96-channel"
+                failed.append(f"{layout} ({what}): {exc}" if exc.file is None else f"{exc} [{what}]")
                 break
     if failed:
         raise LabkitError(f"{len(failed)} of {len(layouts)} layout(s) failed; no protocol was written",
@@ -68,11 +75,15 @@ def regenerate_all(layouts_dir: str | Path = "layouts", out_dir: str | Path = "p
 @click.option("--multichannel/--single-channel", default=True, show_default=True,
               help="Use 8-channel pipettes for whole and part columns where that saves time at no tip cost "
                    "(--single-channel: single-channel pipettes only).")
+@click.option("--pipettes", type=click.Choice(["standard", "96"]), default="standard", show_default=True,
+              help="standard: single- and 8-channel pipettes; 96: the Flex 96-channel (whole-plate stamps from "
+                   "patterned source plates, tip racks moved by the gripper; --robot flex, 96-well plates, kinase "
+                   "and viability assays).")
 @click.option("--print-plan", is_flag=True, help="Print the plan for a person instead of the protocol.")
 @click.option("--all", "all_", is_flag=True, help="Regenerate protocols/ for every layouts/*.yaml and both robots.")
 @json_option
 def protocol(layout: str | None, robot: str, output: str | None, tip_policy: str, multichannel: bool,
-             print_plan: bool, all_: bool, as_json: bool) -> int:
+             pipettes: str, print_plan: bool, all_: bool, as_json: bool) -> int:
     """Generate a standalone Opentrons protocol (API 2.20) from a layout.
 
     \b
@@ -80,6 +91,7 @@ def protocol(layout: str | None, robot: str, output: str | None, tip_policy: str
       labkit protocol layouts/kinase_panel.yaml --robot flex -o kinase_flex.py
       labkit protocol layouts/dilution_tutorial.yaml --print-plan
       labkit protocol layouts/kinase_panel.yaml --single-channel -o kinase_1ch.py
+      labkit protocol layouts/kinase_panel.yaml --robot flex --pipettes 96 -o kinase_flex96.py
       labkit protocol --all            # rebuild protocols/ from layouts/
       labkit protocol layouts/kinase_panel.yaml -o k.py --json   # {"output", "sha256", "warnings", ...}
 
@@ -104,7 +116,7 @@ def protocol(layout: str | None, robot: str, output: str | None, tip_policy: str
         raise LabkitError("give a LAYOUT file (or --all)")
     from labkit.api import load
 
-    made = make_protocol(load(layout), robot, tip_policy=tip_policy, multichannel=multichannel)
+    made = make_protocol(load(layout), robot, tip_policy=tip_policy, multichannel=multichannel, pipettes=pipettes)
     for w in made.plan.warnings:
         out.detail(f"planner warning: {w}")
     for n in made.plan.notes:

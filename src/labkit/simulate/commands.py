@@ -62,6 +62,14 @@ class LoadPipette:
 
 
 @dataclass(frozen=True)
+class MoveLabware:
+    """A labware moved (gripper or by hand) to a slot, a module, an adapter or off the deck."""
+
+    labware_id: str
+    location: dict | str
+
+
+@dataclass(frozen=True)
 class LoadLiquid:
     liquid_id: str
     labware_id: str
@@ -151,7 +159,7 @@ class MoveFree(PipetteCommand):
     """A move to coordinates: the pipette is over no known well afterwards."""
 
 
-Command = (LoadLabware | LoadModule | LoadPipette | LoadLiquid | ConfigureNozzles | PickUpTip | DropTip
+Command = (LoadLabware | LoadModule | LoadPipette | LoadLiquid | MoveLabware | ConfigureNozzles | PickUpTip | DropTip
            | DropTipInPlace | Aspirate | AspirateInPlace | Dispense | DispenseInPlace | BlowOut | BlowOutInPlace
            | TouchWell | MoveToWell | MoveToArea | MoveFree)
 
@@ -175,6 +183,7 @@ _PARSERS: dict[str, Callable[[dict, dict], Command]] = {
     "loadModule": lambda p, r: LoadModule(r.get("moduleId", ""), p.get("location", {})),
     "loadPipette": lambda p, r: LoadPipette(r["pipetteId"], p["pipetteName"], p.get("mount", "")),
     "loadLiquid": lambda p, r: LoadLiquid(p["liquidId"], p["labwareId"], dict(p.get("volumeByWell", {}))),
+    "moveLabware": lambda p, r: MoveLabware(p["labwareId"], p.get("newLocation", {})),
     "configureNozzleLayout": lambda p, r: ConfigureNozzles(p["pipetteId"], p.get("configurationParams")),
     "pickUpTip": lambda p, r: PickUpTip(p["pipetteId"], _well(p)),
     "dropTip": lambda p, r: DropTip(p["pipetteId"], _target(p)),
@@ -199,7 +208,7 @@ _PARSERS: dict[str, Callable[[dict, dict], Command]] = {
     "moveRelative": lambda p, r: MoveFree(p["pipetteId"]),
 }
 
-_LOADS = frozenset({"loadLabware", "loadModule", "loadPipette", "loadLiquid"})
+_LOADS = frozenset({"loadLabware", "loadModule", "loadPipette", "loadLiquid", "moveLabware"})
 KINDS = frozenset(_PARSERS)  # the command types the ledger replays
 
 

@@ -80,6 +80,7 @@ class _Replay:
         self.handlers: dict[type, Callable] = {
             C.LoadLabware: self.on_load_labware, C.LoadModule: self.on_load_module,
             C.LoadPipette: self.on_load_pipette, C.LoadLiquid: self.on_load_liquid,
+            C.MoveLabware: self.on_move_labware,
             C.ConfigureNozzles: self.on_configure_nozzles, C.PickUpTip: self.on_pick_up_tip,
             C.DropTip: self.on_drop_tip, C.DropTipInPlace: self.on_drop_tip_in_place,
             C.Aspirate: self.on_aspirate, C.AspirateInPlace: self.on_aspirate_in_place,
@@ -148,6 +149,12 @@ class _Replay:
 
     def on_load_module(self, c: C.LoadModule) -> None:
         self.modules[c.module_id] = self.slot_of(c.location)
+
+    def on_move_labware(self, c: C.MoveLabware) -> None:
+        """A gripper or manual move: the labware keeps its wells (and label); its slot follows it."""
+        info = self.labware.get(c.labware_id)
+        if info is not None:
+            info.slot = self.slot_of(c.location)
 
     def on_load_pipette(self, c: C.LoadPipette) -> None:
         n = channel_count(c.pipette_name)

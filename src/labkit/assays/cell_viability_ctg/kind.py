@@ -36,6 +36,12 @@ class CellViabilityCTG(AssayKind):
 
         plan_viability(b, exp)
 
+    def build96(self, config: Any, exp: Any) -> Any:
+        """The plan for the Flex 96-channel: whole-plate stamps from patterned plates (labkit.plan.stamp96)."""
+        from labkit.assays.cell_viability_ctg.plan96 import build_viability96
+
+        return build_viability96(config, exp)
+
     def write_readout(self, values: Any, out: Path, plate_format: int) -> Path:
         """An EnVision-style luminescence CSV."""
         from labkit.readout.writers import write_luminescence

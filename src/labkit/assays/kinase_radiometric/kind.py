@@ -35,6 +35,12 @@ class KinaseRadiometric(AssayKind):
 
         return build_kinase(config, exp)
 
+    def build96(self, config: Any, exp: Any) -> Any:
+        """The plan for the Flex 96-channel: whole-plate stamps from patterned plates (labkit.plan.stamp96)."""
+        from labkit.assays.kinase_radiometric.plan96 import build_kinase96
+
+        return build_kinase96(config, exp)
+
     def write_readout(self, values: Any, out: Path, plate_format: int) -> Path:
         """A MicroBeta2 CPM export (.txt)."""
         from labkit.readout.writers import write_microbeta
