@@ -91,7 +91,8 @@ def main() -> int:
 
 def multichannel_table() -> bool:
     """Seed assays: labkit's plan with 8-channels where columns allow vs the same plan with single channels only.
-    Goal: no more tips and no more deck time (without delays) on every row; True when met."""
+    Goal: less deck time (without delays) on every row; tips are reported (a column stamp may take more tips than
+    single wells would: issue 12 trades tips for pick-ups); True when met."""
     from labkit.protocol.cli import generate
 
     ok = True
@@ -102,7 +103,7 @@ def multichannel_table() -> bool:
     line = " | ".join(f"{c:>{w}}" for c, w in zip(cols, widths))
     print()
     print("8-channel vs single-channel plans of the seed assays (same robot and tip policy; deck time without the")
-    print("assay's delays, h:mm:ss). Goal: no more tips and no more time, every row.")
+    print("assay's delays, h:mm:ss). Goal: less time, every row (stamps may take more tips).")
     print(line)
     print("-" * len(line))
     with tempfile.TemporaryDirectory() as tmp:
@@ -113,7 +114,7 @@ def multichannel_table() -> bool:
                 one.write_text(generate(path, robot, multichannel=False))
                 eight.write_text(generate(path, robot))
                 c1, c8 = measure(one), measure(eight)
-                good = c8.tips_used <= c1.tips_used and c8.time_without_delays_s <= c1.time_without_delays_s + 1e-6
+                good = c8.time_without_delays_s <= c1.time_without_delays_s + 1e-6
                 ok &= good
                 row = (layout, robot, c1.tips_used, c8.tips_used, c1.by_type.get("pickUpTip", 0),
                        c8.by_type.get("pickUpTip", 0), _hms(c1.time_without_delays_s),

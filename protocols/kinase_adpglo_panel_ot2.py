@@ -688,6 +688,10 @@ def run(ctx):
             if not dry:
                 ctx.delay(minutes=step["minutes"])
             shaker.deactivate_shaker()
+        elif op == "move" and step.get("pause") is False:  # off the deck, as the pause before said
+            if step["text"]:
+                ctx.comment(step["text"])
+            del ctx.deck[labware[step["labware"]].parent]
         elif op == "move":
             to = step["to"]
             if to == "offdeck":
@@ -704,6 +708,8 @@ def run(ctx):
         else:
             ctx.comment(step["text"])
             key = step["pipette"]
+            if "configure_for_volume" in step:  # Flex 50 µL: low-volume mode below 5 µL (no tip on now)
+                pipettes[key].configure_for_volume(step["configure_for_volume"])
             if step.get("nozzles", 0) != nozzles[key]:
                 nozzles[key] = step.get("nozzles", 0)
                 _nozzles(pipettes[key], nozzles[key])

@@ -4,40 +4,48 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 """
 
 # Steps, in order (volumes per well):
-#   1. AML-1: seed 36 µL IMS-M2 cells (suspension), re-mixed every 24 wells
-#   2. AML-1: seed 36 µL M0-91 cells (suspension), re-mixed every 24 wells
-#   3. AML-T0: seed 36 µL IMS-M2 cells into the time-zero wells (the same suspension)
-#   4. AML-T0: seed 36 µL M0-91 cells into the time-zero wells (the same suspension)
-#   5. AML-1: 36 µL medium into the blank (no cells) wells
-#   6. AML-1: 40 µL medium into the edge (buffer) wells
-#   7. PAUSE — Time-zero plate AML-T0: take it off the deck now (the time of dosing) and read it by hand: 30 min to
+#   1. AML-1: seed 36 µL IMS-M2 cells (suspension), re-mixed every 24 dispenses (columns 2–13, 2-nozzle)
+#   2. AML-1: seed 36 µL IMS-M2 cells (suspension), re-mixed every 24 dispenses (columns 2–13, 1-nozzle)
+#   3. AML-1: seed 36 µL M0-91 cells (suspension), re-mixed every 24 dispenses (columns 2–13, 2-nozzle)
+#   4. AML-1: seed 36 µL M0-91 cells (suspension), re-mixed every 24 dispenses (columns 2–13, 1-nozzle)
+#   5. AML-T0: seed 36 µL IMS-M2 cells into the time-zero wells (the same suspension)
+#   6. AML-T0: seed 36 µL M0-91 cells into the time-zero wells (the same suspension)
+#   7. AML-1: 36 µL medium into the blank (no cells) wells
+#   8. AML-1: 40 µL medium into the edge (buffer) wells (columns 1–24, 8-channel)
+#   9. AML-1: 40 µL medium into the edge (buffer) wells (columns 2–23, 1-nozzle)
+#  10. PAUSE — Time-zero plate AML-T0: take it off the deck now (the time of dosing) and read it by hand: 30 min to
 #      room temperature, 36 µL CellTiter-Glo into each of its 12 cell wells (= the medium volume), 2 min orbital
 #      shake, 10 min, read luminescence (RLU) and export it with plate id AML-T0: the cell number at dosing for GR
 #      metrics. Resume to dose.
-#   8. Solvent: 20 µL into the source-plate wells below each top
-#   9. entrectinib: serial 1:3 dilution in DMSO (10 µL into 20 µL, mixed)
-#  10. medium: 38 µL into the intermediate wells
-#  11. medium: 114 µL into the intermediate wells
-#  12. entrectinib point 1: 2 µL of the solvent series into 38 µL medium, mixed
-#  13. entrectinib point 2: 2 µL of the solvent series into 38 µL medium, mixed
-#  14. entrectinib point 3: 2 µL of the solvent series into 38 µL medium, mixed
-#  15. entrectinib point 4: 2 µL of the solvent series into 38 µL medium, mixed
-#  16. entrectinib point 5: 2 µL of the solvent series into 38 µL medium, mixed
-#  17. entrectinib point 6: 2 µL of the solvent series into 38 µL medium, mixed
-#  18. entrectinib point 7: 2 µL of the solvent series into 38 µL medium, mixed
-#  19. entrectinib point 8: 2 µL of the solvent series into 38 µL medium, mixed
-#  20. entrectinib point 9: 2 µL of the solvent series into 38 µL medium, mixed
-#  21. entrectinib point 10: 2 µL of the solvent series into 38 µL medium, mixed
-#  22. Vehicle: 6 µL solvent into 114 µL medium, mixed
-#  23. AML-1: dose 4 µL intermediate (vehicle and blank wells: DMSO in medium), a fresh tip every well
-#  24. PAUSE — Dosing done. Incubate 72 h at 37 °C, 5 % CO2; then put the plate(s) back in the same slots, with
+#  11. Solvent: 20 µL into the source-plate columns after each top column (8-channel)
+#  12. entrectinib: serial 1:3 dilution in DMSO down columns 1–10 (10 µL into 20 µL, mixed, 8-channel)
+#  13. medium: 38 µL into intermediate columns 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 (8-channel)
+#  14. medium: 76 µL into intermediate columns 11 (8-channel)
+#  15. entrectinib point 1: 2 µL of the solvent series into 38 µL medium, intermediate column 1, mixed (8-channel)
+#  16. entrectinib point 2: 2 µL of the solvent series into 38 µL medium, intermediate column 2, mixed (8-channel)
+#  17. entrectinib point 3: 2 µL of the solvent series into 38 µL medium, intermediate column 3, mixed (8-channel)
+#  18. entrectinib point 4: 2 µL of the solvent series into 38 µL medium, intermediate column 4, mixed (8-channel)
+#  19. entrectinib point 5: 2 µL of the solvent series into 38 µL medium, intermediate column 5, mixed (8-channel)
+#  20. entrectinib point 6: 2 µL of the solvent series into 38 µL medium, intermediate column 6, mixed (8-channel)
+#  21. entrectinib point 7: 2 µL of the solvent series into 38 µL medium, intermediate column 7, mixed (8-channel)
+#  22. entrectinib point 8: 2 µL of the solvent series into 38 µL medium, intermediate column 8, mixed (8-channel)
+#  23. entrectinib point 9: 2 µL of the solvent series into 38 µL medium, intermediate column 9, mixed (8-channel)
+#  24. entrectinib point 10: 2 µL of the solvent series into 38 µL medium, intermediate column 10, mixed (8-channel)
+#  25. Vehicle: 4 µL solvent into 76 µL medium, intermediate column 11, mixed (8-channel)
+#  26. AML-1: dose 4 µL intermediate (vehicle and blank wells: DMSO in medium) (3-nozzle stamps from the mirrored
+#      intermediate plate, a fresh tip every stamp)
+#  27. move — Tip rack in slot C1 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
+#      C1
+#  28. AML-1: dose 4 µL intermediate (vehicle and blank wells: DMSO in medium) (3-nozzle stamps from the mirrored
+#      intermediate plate, a fresh tip every stamp)
+#  29. PAUSE — Dosing done. Incubate 72 h at 37 °C, 5 % CO2; then put the plate(s) back in the same slots, with
 #      CellTiter-Glo at room temperature in the reservoir, and resume.
-#  25. wait 30 min — Equilibrate plate(s) and CellTiter-Glo to room temperature, 30 min
-#  26. AML-1: 40 µL CellTiter-Glo (= the medium volume), non-contact
-#  27. move — AML-1 onto the heater-shaker
-#  28. move — AML-1 back to slot B2
-#  29. wait 10 min — Let the luminescence signal settle, 10 min
-#  30. PAUSE — Read luminescence (RLU) on the plate reader: AML-1
+#  30. wait 30 min — Equilibrate plate(s) and CellTiter-Glo to room temperature, 30 min
+#  31. AML-1: 40 µL CellTiter-Glo (= the medium volume), non-contact
+#  32. move — AML-1 onto the heater-shaker
+#  33. move — AML-1 back to slot B3
+#  34. wait 10 min — Let the luminescence signal settle, 10 min
+#  35. PAUSE — Read luminescence (RLU) on the plate reader: AML-1
 
 from opentrons import protocol_api
 
@@ -57,219 +65,178 @@ LIQUIDS = {
     'CellTiter-Glo': {'description': 'CellTiter-Glo 2.0 reagent at room temperature', 'color': '#2ca02c', 'composition': {'ctg': 1.0}},
     'IMS-M2 cells': {'description': 'IMS-M2 (suspension) at 5.556e+04 cells/mL in medium (2000 cells in 36 µL); keep mixed', 'color': '#d62728', 'composition': {'cells:IMS-M2': 55.5555555556, 'medium': 1.0}},
     'M0-91 cells': {'description': 'M0-91 (suspension) at 5.556e+04 cells/mL in medium (2000 cells in 36 µL); keep mixed', 'color': '#9467bd', 'composition': {'cells:M0-91': 55.5555555556, 'medium': 1.0}},
-    'entrectinib top 20 uM in DMSO': {'description': 'Prepare by hand: 1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 20 µL of that + 80 µL DMSO = 20 uM; load 20 µL into source well A1', 'color': '#8c564b', 'composition': {'compound:entrectinib': 2e-05, 'solvent:DMSO': 1.0}},
+    'entrectinib top 20 uM in DMSO': {'description': 'Prepare by hand: 1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 20 µL of that + 80 µL DMSO = 20 uM; load 20 µL into each source well A1–H1', 'color': '#8c564b', 'composition': {'compound:entrectinib': 2e-05, 'solvent:DMSO': 1.0}},
 }
 TRASH = 'A3'
 MODULES = [
     ['hs', 'heaterShakerModuleV1', 'D1'],
 ]
 LABWARE = [
-    {'key': 'plate_1', 'load_name': 'labkit_corning_384_wellplate_112ul_white_tc', 'slot': 'B2', 'module': '', 'label': 'AML-1', 'adapter': False, 'custom': True, 'initial': True},
-    {'key': 'plate_t0', 'load_name': 'labkit_corning_384_wellplate_112ul_white_tc', 'slot': 'B3', 'module': '', 'label': 'AML-T0', 'adapter': False, 'custom': True, 'initial': True},
+    {'key': 'plate_1', 'load_name': 'labkit_corning_384_wellplate_112ul_white_tc', 'slot': 'B3', 'module': '', 'label': 'AML-1', 'adapter': False, 'custom': True, 'initial': True},
+    {'key': 'plate_t0', 'load_name': 'labkit_corning_384_wellplate_112ul_white_tc', 'slot': 'B1', 'module': '', 'label': 'AML-T0', 'adapter': False, 'custom': True, 'initial': True},
     {'key': 'hs_adapter_1', 'load_name': 'opentrons_universal_flat_adapter', 'slot': '', 'module': 'hs', 'label': '', 'adapter': True, 'custom': False, 'initial': True},
-    {'key': 'reservoir', 'load_name': 'nest_12_reservoir_15ml', 'slot': 'C2', 'module': '', 'label': 'medium, cells, DMSO, CellTiter-Glo', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'source', 'load_name': 'nest_96_wellplate_100ul_pcr_full_skirt', 'slot': 'C3', 'module': '', 'label': 'serial dilution (solvent)', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'intermediate', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'D2', 'module': '', 'label': 'intermediate (in medium)', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tips_1000ul_1', 'load_name': 'opentrons_flex_96_tiprack_1000ul', 'slot': 'A2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tips_50ul_1', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'A1', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tips_50ul_2', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'B1', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'reservoir', 'load_name': 'nest_12_reservoir_15ml', 'slot': 'C3', 'module': '', 'label': 'medium, cells, DMSO, CellTiter-Glo', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'source', 'load_name': 'nest_96_wellplate_100ul_pcr_full_skirt', 'slot': 'A2', 'module': '', 'label': 'serial dilution (solvent)', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'intermediate', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'B2', 'module': '', 'label': 'intermediate (in medium)', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tips_1000ul_1', 'load_name': 'opentrons_flex_96_tiprack_1000ul', 'slot': 'D3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tips_50ul_1', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'C2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tips_50ul_2', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'C1', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tips_50ul_3', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'C1', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
 ]
 PIPETTES = [
-    ['flex_1channel_1000', 'flex_1channel_1000', 'left'],
-    ['flex_1channel_50', 'flex_1channel_50', 'right'],
+    ['flex_8channel_1000', 'flex_8channel_1000', 'left'],
+    ['flex_8channel_50', 'flex_8channel_50', 'right'],
 ]
 LOADS = [
     ['entrectinib top 20 uM in DMSO', 'source', 'A1', 20.0],
-    ['IMS-M2 cells', 'reservoir', 'A1', 2280.0],
-    ['M0-91 cells', 'reservoir', 'A2', 2280.0],
-    ['Medium', 'reservoir', 'A3', 5030.0],
-    ['DMSO', 'reservoir', 'A4', 760.0],
-    ['CellTiter-Glo', 'reservoir', 'A5', 4260.0],
+    ['entrectinib top 20 uM in DMSO', 'source', 'B1', 20.0],
+    ['entrectinib top 20 uM in DMSO', 'source', 'C1', 20.0],
+    ['entrectinib top 20 uM in DMSO', 'source', 'D1', 20.0],
+    ['entrectinib top 20 uM in DMSO', 'source', 'E1', 20.0],
+    ['entrectinib top 20 uM in DMSO', 'source', 'F1', 20.0],
+    ['entrectinib top 20 uM in DMSO', 'source', 'G1', 20.0],
+    ['entrectinib top 20 uM in DMSO', 'source', 'H1', 20.0],
+    ['IMS-M2 cells', 'reservoir', 'A1', 2390.0],
+    ['M0-91 cells', 'reservoir', 'A2', 2390.0],
+    ['Medium', 'reservoir', 'A3', 9440.0],
+    ['DMSO', 'reservoir', 'A4', 2560.0],
+    ['CellTiter-Glo', 'reservoir', 'A5', 4370.0],
 ]
 # Each stroke: one aspirate from `source` (after a fresh `tip` unless None) and its dispenses, each
 # [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is
 # [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.
 STEPS = [
     {'op': 'comment', 'text': 'Assay plates: Corning 3570, 384-well solid white TC-treated (opaque walls for luminescence, Promega TB288)'},
-    {'op': 'comment', 'text': 'Before dosing: entrectinib: make the top solution 20 uM in DMSO by hand (1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 20 µL of that + 80 µL DMSO = 20 uM) and load 20 µL into source-plate well A1'},
-    {'op': 'distribute', 'text': 'AML-1: seed 36 µL IMS-M2 cells (suspension), re-mixed every 24 wells', 'pipette': 'flex_1channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_1', 'A1'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 986.0, 'dispense': [['plate_1', 'B2', 36.0, True], ['plate_1', 'C2', 36.0, True], ['plate_1', 'D2', 36.0, True], ['plate_1', 'B3', 36.0, True], ['plate_1', 'C3', 36.0, True], ['plate_1', 'D3', 36.0, True], ['plate_1', 'B4', 36.0, True], ['plate_1', 'C4', 36.0, True], ['plate_1', 'D4', 36.0, True], ['plate_1', 'B5', 36.0, True], ['plate_1', 'C5', 36.0, True], ['plate_1', 'D5', 36.0, True], ['plate_1', 'B6', 36.0, True], ['plate_1', 'C6', 36.0, True], ['plate_1', 'D6', 36.0, True], ['plate_1', 'B7', 36.0, True], ['plate_1', 'C7', 36.0, True], ['plate_1', 'D7', 36.0, True], ['plate_1', 'B8', 36.0, True], ['plate_1', 'C8', 36.0, True], ['plate_1', 'D8', 36.0, True], ['plate_1', 'B9', 36.0, True], ['plate_1', 'C9', 36.0, True], ['plate_1', 'D9', 36.0, True], ['plate_1', 'B10', 36.0, True], ['plate_1', 'C10', 36.0, True]], 'mix_before': [3, 200.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 360.0, 'dispense': [['plate_1', 'D10', 36.0, True], ['plate_1', 'B11', 36.0, True], ['plate_1', 'C11', 36.0, True], ['plate_1', 'D11', 36.0, True], ['plate_1', 'B12', 36.0, True], ['plate_1', 'C12', 36.0, True], ['plate_1', 'D12', 36.0, True], ['plate_1', 'B13', 36.0, True], ['plate_1', 'C13', 36.0, True], ['plate_1', 'D13', 36.0, True]], 'mix_before': [3, 200.0, 1.0], 'blow_out': 'trash', 'drop': True},
+    {'op': 'comment', 'text': 'Before dosing: entrectinib: make the top solution 20 uM in DMSO by hand (1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 20 µL of that + 80 µL DMSO = 20 uM) and load 20 µL into each of source-plate wells A1–H1 (160 µL in all)'},
+    {'op': 'distribute', 'text': 'AML-1: seed 36 µL IMS-M2 cells (suspension), re-mixed every 24 dispenses (columns 2–13, 2-nozzle)', 'pipette': 'flex_8channel_1000', 'nozzles': 2, 'strokes': [
+        {'tip': ['tips_1000ul_1', 'B12'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 482.0, 'dispense': [['plate_1', 'D2', 36.0, True], ['plate_1', 'D3', 36.0, True], ['plate_1', 'D4', 36.0, True], ['plate_1', 'D5', 36.0, True], ['plate_1', 'D6', 36.0, True], ['plate_1', 'D7', 36.0, True], ['plate_1', 'D8', 36.0, True], ['plate_1', 'D9', 36.0, True], ['plate_1', 'D10', 36.0, True], ['plate_1', 'D11', 36.0, True], ['plate_1', 'D12', 36.0, True], ['plate_1', 'D13', 36.0, True]], 'mix_before': [3, 200.0, 1.0], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'distribute', 'text': 'AML-1: seed 36 µL M0-91 cells (suspension), re-mixed every 24 wells', 'pipette': 'flex_1channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_1', 'B1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 986.0, 'dispense': [['plate_1', 'E2', 36.0, True], ['plate_1', 'F2', 36.0, True], ['plate_1', 'G2', 36.0, True], ['plate_1', 'E3', 36.0, True], ['plate_1', 'F3', 36.0, True], ['plate_1', 'G3', 36.0, True], ['plate_1', 'E4', 36.0, True], ['plate_1', 'F4', 36.0, True], ['plate_1', 'G4', 36.0, True], ['plate_1', 'E5', 36.0, True], ['plate_1', 'F5', 36.0, True], ['plate_1', 'G5', 36.0, True], ['plate_1', 'E6', 36.0, True], ['plate_1', 'F6', 36.0, True], ['plate_1', 'G6', 36.0, True], ['plate_1', 'E7', 36.0, True], ['plate_1', 'F7', 36.0, True], ['plate_1', 'G7', 36.0, True], ['plate_1', 'E8', 36.0, True], ['plate_1', 'F8', 36.0, True], ['plate_1', 'G8', 36.0, True], ['plate_1', 'E9', 36.0, True], ['plate_1', 'F9', 36.0, True], ['plate_1', 'G9', 36.0, True], ['plate_1', 'E10', 36.0, True], ['plate_1', 'F10', 36.0, True]], 'mix_before': [3, 200.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 360.0, 'dispense': [['plate_1', 'G10', 36.0, True], ['plate_1', 'E11', 36.0, True], ['plate_1', 'F11', 36.0, True], ['plate_1', 'G11', 36.0, True], ['plate_1', 'E12', 36.0, True], ['plate_1', 'F12', 36.0, True], ['plate_1', 'G12', 36.0, True], ['plate_1', 'E13', 36.0, True], ['plate_1', 'F13', 36.0, True], ['plate_1', 'G13', 36.0, True]], 'mix_before': [3, 200.0, 1.0], 'blow_out': 'trash', 'drop': True},
+    {'op': 'distribute', 'text': 'AML-1: seed 36 µL IMS-M2 cells (suspension), re-mixed every 24 dispenses (columns 2–13, 1-nozzle)', 'pipette': 'flex_8channel_1000', 'nozzles': 1, 'strokes': [
+        {'tip': ['tips_1000ul_1', 'C12'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 482.0, 'dispense': [['plate_1', 'C2', 36.0, True], ['plate_1', 'C3', 36.0, True], ['plate_1', 'C4', 36.0, True], ['plate_1', 'C5', 36.0, True], ['plate_1', 'C6', 36.0, True], ['plate_1', 'C7', 36.0, True], ['plate_1', 'C8', 36.0, True], ['plate_1', 'C9', 36.0, True], ['plate_1', 'C10', 36.0, True], ['plate_1', 'C11', 36.0, True], ['plate_1', 'C12', 36.0, True], ['plate_1', 'C13', 36.0, True]], 'mix_before': [3, 200.0, 1.0], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'distribute', 'text': 'AML-T0: seed 36 µL IMS-M2 cells into the time-zero wells (the same suspension)', 'pipette': 'flex_1channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_1', 'C1'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 266.0, 'dispense': [['plate_t0', 'B2', 36.0, True], ['plate_t0', 'B3', 36.0, True], ['plate_t0', 'B4', 36.0, True], ['plate_t0', 'B5', 36.0, True], ['plate_t0', 'B6', 36.0, True], ['plate_t0', 'B7', 36.0, True]], 'mix_before': [3, 200.0, 1.0], 'blow_out': 'trash', 'drop': True},
+    {'op': 'distribute', 'text': 'AML-1: seed 36 µL M0-91 cells (suspension), re-mixed every 24 dispenses (columns 2–13, 2-nozzle)', 'pipette': 'flex_8channel_1000', 'nozzles': 2, 'strokes': [
+        {'tip': ['tips_1000ul_1', 'E12'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 482.0, 'dispense': [['plate_1', 'G2', 36.0, True], ['plate_1', 'G3', 36.0, True], ['plate_1', 'G4', 36.0, True], ['plate_1', 'G5', 36.0, True], ['plate_1', 'G6', 36.0, True], ['plate_1', 'G7', 36.0, True], ['plate_1', 'G8', 36.0, True], ['plate_1', 'G9', 36.0, True], ['plate_1', 'G10', 36.0, True], ['plate_1', 'G11', 36.0, True], ['plate_1', 'G12', 36.0, True], ['plate_1', 'G13', 36.0, True]], 'mix_before': [3, 200.0, 1.0], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'distribute', 'text': 'AML-T0: seed 36 µL M0-91 cells into the time-zero wells (the same suspension)', 'pipette': 'flex_1channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_1', 'D1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 266.0, 'dispense': [['plate_t0', 'B8', 36.0, True], ['plate_t0', 'B9', 36.0, True], ['plate_t0', 'B10', 36.0, True], ['plate_t0', 'B11', 36.0, True], ['plate_t0', 'B12', 36.0, True], ['plate_t0', 'B13', 36.0, True]], 'mix_before': [3, 200.0, 1.0], 'blow_out': 'trash', 'drop': True},
+    {'op': 'distribute', 'text': 'AML-1: seed 36 µL M0-91 cells (suspension), re-mixed every 24 dispenses (columns 2–13, 1-nozzle)', 'pipette': 'flex_8channel_1000', 'nozzles': 1, 'strokes': [
+        {'tip': ['tips_1000ul_1', 'F12'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 482.0, 'dispense': [['plate_1', 'F2', 36.0, True], ['plate_1', 'F3', 36.0, True], ['plate_1', 'F4', 36.0, True], ['plate_1', 'F5', 36.0, True], ['plate_1', 'F6', 36.0, True], ['plate_1', 'F7', 36.0, True], ['plate_1', 'F8', 36.0, True], ['plate_1', 'F9', 36.0, True], ['plate_1', 'F10', 36.0, True], ['plate_1', 'F11', 36.0, True], ['plate_1', 'F12', 36.0, True], ['plate_1', 'F13', 36.0, True]], 'mix_before': [3, 200.0, 1.0], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'distribute', 'text': 'AML-1: 36 µL medium into the blank (no cells) wells', 'pipette': 'flex_1channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_1', 'E1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 482.0, 'dispense': [['plate_1', 'B14', 36.0, True], ['plate_1', 'C14', 36.0, True], ['plate_1', 'D14', 36.0, True], ['plate_1', 'E14', 36.0, True], ['plate_1', 'F14', 36.0, True], ['plate_1', 'G14', 36.0, True], ['plate_1', 'B15', 36.0, True], ['plate_1', 'C15', 36.0, True], ['plate_1', 'D15', 36.0, True], ['plate_1', 'E15', 36.0, True], ['plate_1', 'F15', 36.0, True], ['plate_1', 'G15', 36.0, True]], 'blow_out': 'trash', 'drop': True},
+    {'op': 'distribute', 'text': 'AML-T0: seed 36 µL IMS-M2 cells into the time-zero wells (the same suspension)', 'pipette': 'flex_8channel_1000', 'nozzles': 1, 'strokes': [
+        {'tip': ['tips_1000ul_1', 'G12'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 266.0, 'dispense': [['plate_t0', 'B2', 36.0, True], ['plate_t0', 'B3', 36.0, True], ['plate_t0', 'B4', 36.0, True], ['plate_t0', 'B5', 36.0, True], ['plate_t0', 'B6', 36.0, True], ['plate_t0', 'B7', 36.0, True]], 'mix_before': [3, 200.0, 1.0], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'distribute', 'text': 'AML-1: 40 µL medium into the edge (buffer) wells', 'pipette': 'flex_1channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_1', 'F1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 970.0, 'dispense': [['plate_1', 'A1', 40.0, True], ['plate_1', 'B1', 40.0, True], ['plate_1', 'C1', 40.0, True], ['plate_1', 'D1', 40.0, True], ['plate_1', 'E1', 40.0, True], ['plate_1', 'F1', 40.0, True], ['plate_1', 'G1', 40.0, True], ['plate_1', 'H1', 40.0, True], ['plate_1', 'I1', 40.0, True], ['plate_1', 'J1', 40.0, True], ['plate_1', 'K1', 40.0, True], ['plate_1', 'L1', 40.0, True], ['plate_1', 'M1', 40.0, True], ['plate_1', 'N1', 40.0, True], ['plate_1', 'O1', 40.0, True], ['plate_1', 'P1', 40.0, True], ['plate_1', 'A2', 40.0, True], ['plate_1', 'P2', 40.0, True], ['plate_1', 'A3', 40.0, True], ['plate_1', 'P3', 40.0, True], ['plate_1', 'A4', 40.0, True], ['plate_1', 'P4', 40.0, True], ['plate_1', 'A5', 40.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A3'], 'aspirate_uL': 920.0, 'dispense': [['plate_1', 'P5', 40.0, True], ['plate_1', 'A6', 40.0, True], ['plate_1', 'P6', 40.0, True], ['plate_1', 'A7', 40.0, True], ['plate_1', 'P7', 40.0, True], ['plate_1', 'A8', 40.0, True], ['plate_1', 'P8', 40.0, True], ['plate_1', 'A9', 40.0, True], ['plate_1', 'P9', 40.0, True], ['plate_1', 'A10', 40.0, True], ['plate_1', 'P10', 40.0, True], ['plate_1', 'A11', 40.0, True], ['plate_1', 'P11', 40.0, True], ['plate_1', 'A12', 40.0, True], ['plate_1', 'P12', 40.0, True], ['plate_1', 'A13', 40.0, True], ['plate_1', 'P13', 40.0, True], ['plate_1', 'A14', 40.0, True], ['plate_1', 'P14', 40.0, True], ['plate_1', 'A15', 40.0, True], ['plate_1', 'P15', 40.0, True], ['plate_1', 'A16', 40.0, True], ['plate_1', 'P16', 40.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A3'], 'aspirate_uL': 920.0, 'dispense': [['plate_1', 'A17', 40.0, True], ['plate_1', 'P17', 40.0, True], ['plate_1', 'A18', 40.0, True], ['plate_1', 'P18', 40.0, True], ['plate_1', 'A19', 40.0, True], ['plate_1', 'P19', 40.0, True], ['plate_1', 'A20', 40.0, True], ['plate_1', 'P20', 40.0, True], ['plate_1', 'A21', 40.0, True], ['plate_1', 'P21', 40.0, True], ['plate_1', 'A22', 40.0, True], ['plate_1', 'P22', 40.0, True], ['plate_1', 'A23', 40.0, True], ['plate_1', 'P23', 40.0, True], ['plate_1', 'A24', 40.0, True], ['plate_1', 'B24', 40.0, True], ['plate_1', 'C24', 40.0, True], ['plate_1', 'D24', 40.0, True], ['plate_1', 'E24', 40.0, True], ['plate_1', 'F24', 40.0, True], ['plate_1', 'G24', 40.0, True], ['plate_1', 'H24', 40.0, True], ['plate_1', 'I24', 40.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A3'], 'aspirate_uL': 280.0, 'dispense': [['plate_1', 'J24', 40.0, True], ['plate_1', 'K24', 40.0, True], ['plate_1', 'L24', 40.0, True], ['plate_1', 'M24', 40.0, True], ['plate_1', 'N24', 40.0, True], ['plate_1', 'O24', 40.0, True], ['plate_1', 'P24', 40.0, True]], 'blow_out': 'trash', 'drop': True},
+    {'op': 'distribute', 'text': 'AML-T0: seed 36 µL M0-91 cells into the time-zero wells (the same suspension)', 'pipette': 'flex_8channel_1000', 'nozzles': 1, 'strokes': [
+        {'tip': ['tips_1000ul_1', 'H12'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 266.0, 'dispense': [['plate_t0', 'B8', 36.0, True], ['plate_t0', 'B9', 36.0, True], ['plate_t0', 'B10', 36.0, True], ['plate_t0', 'B11', 36.0, True], ['plate_t0', 'B12', 36.0, True], ['plate_t0', 'B13', 36.0, True]], 'mix_before': [3, 200.0, 1.0], 'blow_out': 'trash', 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'AML-1: 36 µL medium into the blank (no cells) wells', 'pipette': 'flex_8channel_1000', 'nozzles': 3, 'strokes': [
+        {'tip': ['tips_1000ul_1', 'C11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 194.0, 'dispense': [['plate_1', 'F14', 36.0, True], ['plate_1', 'G14', 36.0, True], ['plate_1', 'F15', 36.0, True], ['plate_1', 'G15', 36.0, True]], 'blow_out': 'trash', 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'AML-1: 40 µL medium into the edge (buffer) wells (columns 1–24, 8-channel)', 'pipette': 'flex_8channel_1000', 'strokes': [
+        {'tip': ['tips_1000ul_1', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 210.0, 'dispense': [['plate_1', 'A1', 40.0, True], ['plate_1', 'B1', 40.0, True], ['plate_1', 'A24', 40.0, True], ['plate_1', 'B24', 40.0, True]], 'blow_out': 'trash', 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'AML-1: 40 µL medium into the edge (buffer) wells (columns 2–23, 1-nozzle)', 'pipette': 'flex_8channel_1000', 'nozzles': 1, 'strokes': [
+        {'tip': ['tips_1000ul_1', 'D11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 970.0, 'dispense': [['plate_1', 'A2', 40.0, True], ['plate_1', 'P2', 40.0, True], ['plate_1', 'A3', 40.0, True], ['plate_1', 'P3', 40.0, True], ['plate_1', 'A4', 40.0, True], ['plate_1', 'P4', 40.0, True], ['plate_1', 'A5', 40.0, True], ['plate_1', 'P5', 40.0, True], ['plate_1', 'A6', 40.0, True], ['plate_1', 'P6', 40.0, True], ['plate_1', 'A7', 40.0, True], ['plate_1', 'P7', 40.0, True], ['plate_1', 'A8', 40.0, True], ['plate_1', 'P8', 40.0, True], ['plate_1', 'A9', 40.0, True], ['plate_1', 'P9', 40.0, True], ['plate_1', 'A10', 40.0, True], ['plate_1', 'P10', 40.0, True], ['plate_1', 'A11', 40.0, True], ['plate_1', 'P11', 40.0, True], ['plate_1', 'A12', 40.0, True], ['plate_1', 'P12', 40.0, True], ['plate_1', 'A13', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A3'], 'aspirate_uL': 840.0, 'dispense': [['plate_1', 'P13', 40.0, True], ['plate_1', 'A14', 40.0, True], ['plate_1', 'P14', 40.0, True], ['plate_1', 'A15', 40.0, True], ['plate_1', 'P15', 40.0, True], ['plate_1', 'A16', 40.0, True], ['plate_1', 'P16', 40.0, True], ['plate_1', 'A17', 40.0, True], ['plate_1', 'P17', 40.0, True], ['plate_1', 'A18', 40.0, True], ['plate_1', 'P18', 40.0, True], ['plate_1', 'A19', 40.0, True], ['plate_1', 'P19', 40.0, True], ['plate_1', 'A20', 40.0, True], ['plate_1', 'P20', 40.0, True], ['plate_1', 'A21', 40.0, True], ['plate_1', 'P21', 40.0, True], ['plate_1', 'A22', 40.0, True], ['plate_1', 'P22', 40.0, True], ['plate_1', 'A23', 40.0, True], ['plate_1', 'P23', 40.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'comment', 'text': 'Suspension cells: dosed the same day'},
     {'op': 'pause', 'text': 'Time-zero plate AML-T0: take it off the deck now (the time of dosing) and read it by hand: 30 min to room temperature, 36 µL CellTiter-Glo into each of its 12 cell wells (= the medium volume), 2 min orbital shake, 10 min, read luminescence (RLU) and export it with plate id AML-T0: the cell number at dosing for GR metrics. Resume to dose.'},
-    {'op': 'distribute', 'text': 'Solvent: 20 µL into the source-plate wells below each top', 'pipette': 'flex_1channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_1', 'G1'], 'source': ['reservoir', 'A4'], 'aspirate_uL': 230.0, 'dispense': [['source', 'A2', 20.0, True], ['source', 'A3', 20.0, True], ['source', 'A4', 20.0, True], ['source', 'A5', 20.0, True], ['source', 'A6', 20.0, True], ['source', 'A7', 20.0, True], ['source', 'A8', 20.0, True], ['source', 'A9', 20.0, True], ['source', 'A10', 20.0, True]], 'blow_out': 'trash', 'drop': True},
+    {'op': 'distribute', 'text': 'Solvent: 20 µL into the source-plate columns after each top column (8-channel)', 'pipette': 'flex_8channel_1000', 'strokes': [
+        {'tip': ['tips_1000ul_1', 'A2'], 'source': ['reservoir', 'A4'], 'aspirate_uL': 230.0, 'dispense': [['source', 'A2', 20.0, True], ['source', 'A3', 20.0, True], ['source', 'A4', 20.0, True], ['source', 'A5', 20.0, True], ['source', 'A6', 20.0, True], ['source', 'A7', 20.0, True], ['source', 'A8', 20.0, True], ['source', 'A9', 20.0, True], ['source', 'A10', 20.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib: serial 1:3 dilution in DMSO (10 µL into 20 µL, mixed)', 'pipette': 'flex_1channel_50', 'strokes': [
+    {'op': 'transfer', 'text': 'entrectinib: serial 1:3 dilution in DMSO down columns 1–10 (10 µL into 20 µL, mixed, 8-channel)', 'pipette': 'flex_8channel_50', 'strokes': [
         {'tip': ['tips_50ul_1', 'A1'], 'source': ['source', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A2', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_1', 'B1'], 'source': ['source', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A3', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_1', 'C1'], 'source': ['source', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A4', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_1', 'D1'], 'source': ['source', 'A4'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A5', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_1', 'E1'], 'source': ['source', 'A5'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A6', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_1', 'F1'], 'source': ['source', 'A6'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A7', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_1', 'G1'], 'source': ['source', 'A7'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A8', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_1', 'H1'], 'source': ['source', 'A8'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A9', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_1', 'A2'], 'source': ['source', 'A9'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A10', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'A2'], 'source': ['source', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A3', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'A3'], 'source': ['source', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A4', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'A4'], 'source': ['source', 'A4'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A5', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'A5'], 'source': ['source', 'A5'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A6', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'A6'], 'source': ['source', 'A6'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A7', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'A7'], 'source': ['source', 'A7'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A8', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'A8'], 'source': ['source', 'A8'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A9', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'A9'], 'source': ['source', 'A9'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A10', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
     ]},
-    {'op': 'distribute', 'text': 'medium: 38 µL into the intermediate wells', 'pipette': 'flex_1channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_1', 'H1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 430.0, 'dispense': [['intermediate', 'A1', 38.0, True], ['intermediate', 'A2', 38.0, True], ['intermediate', 'A3', 38.0, True], ['intermediate', 'A4', 38.0, True], ['intermediate', 'A5', 38.0, True], ['intermediate', 'A6', 38.0, True], ['intermediate', 'A7', 38.0, True], ['intermediate', 'A8', 38.0, True], ['intermediate', 'A9', 38.0, True], ['intermediate', 'A10', 38.0, True]], 'blow_out': 'trash', 'drop': True},
+    {'op': 'distribute', 'text': 'medium: 38 µL into intermediate columns 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 (8-channel)', 'pipette': 'flex_8channel_1000', 'strokes': [
+        {'tip': ['tips_1000ul_1', 'A3'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 430.0, 'dispense': [['intermediate', 'A1', 38.0, True], ['intermediate', 'A2', 38.0, True], ['intermediate', 'A3', 38.0, True], ['intermediate', 'A4', 38.0, True], ['intermediate', 'A5', 38.0, True], ['intermediate', 'A6', 38.0, True], ['intermediate', 'A7', 38.0, True], ['intermediate', 'A8', 38.0, True], ['intermediate', 'A9', 38.0, True], ['intermediate', 'A10', 38.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'distribute', 'text': 'medium: 114 µL into the intermediate wells', 'pipette': 'flex_1channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_1', 'A2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 114.0, 'dispense': [['intermediate', 'H1', 114.0, True]], 'drop': True},
+    {'op': 'distribute', 'text': 'medium: 76 µL into intermediate columns 11 (8-channel)', 'pipette': 'flex_8channel_1000', 'strokes': [
+        {'tip': ['tips_1000ul_1', 'A4'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 76.0, 'dispense': [['intermediate', 'A11', 76.0, True]], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 1: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'B2'], 'source': ['source', 'A1'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A1', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib point 1: 2 µL of the solvent series into 38 µL medium, intermediate column 1, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'configure_for_volume': 2.0, 'strokes': [
+        {'tip': ['tips_50ul_1', 'A10'], 'source': ['source', 'A1'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A1', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 2: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'C2'], 'source': ['source', 'A2'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A2', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib point 2: 2 µL of the solvent series into 38 µL medium, intermediate column 2, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'strokes': [
+        {'tip': ['tips_50ul_1', 'A11'], 'source': ['source', 'A2'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A2', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 3: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'D2'], 'source': ['source', 'A3'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A3', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib point 3: 2 µL of the solvent series into 38 µL medium, intermediate column 3, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'strokes': [
+        {'tip': ['tips_50ul_1', 'A12'], 'source': ['source', 'A3'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A3', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 4: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'E2'], 'source': ['source', 'A4'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A4', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib point 4: 2 µL of the solvent series into 38 µL medium, intermediate column 4, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'strokes': [
+        {'tip': ['tips_50ul_2', 'A1'], 'source': ['source', 'A4'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A4', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 5: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'F2'], 'source': ['source', 'A5'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A5', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib point 5: 2 µL of the solvent series into 38 µL medium, intermediate column 5, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'strokes': [
+        {'tip': ['tips_50ul_2', 'A2'], 'source': ['source', 'A5'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A5', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 6: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'G2'], 'source': ['source', 'A6'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A6', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib point 6: 2 µL of the solvent series into 38 µL medium, intermediate column 6, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'strokes': [
+        {'tip': ['tips_50ul_2', 'A3'], 'source': ['source', 'A6'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A6', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 7: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'H2'], 'source': ['source', 'A7'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A7', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib point 7: 2 µL of the solvent series into 38 µL medium, intermediate column 7, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'strokes': [
+        {'tip': ['tips_50ul_2', 'A4'], 'source': ['source', 'A7'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A7', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 8: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'A3'], 'source': ['source', 'A8'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A8', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib point 8: 2 µL of the solvent series into 38 µL medium, intermediate column 8, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'strokes': [
+        {'tip': ['tips_50ul_2', 'A5'], 'source': ['source', 'A8'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A8', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 9: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'B3'], 'source': ['source', 'A9'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A9', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib point 9: 2 µL of the solvent series into 38 µL medium, intermediate column 9, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'strokes': [
+        {'tip': ['tips_50ul_2', 'A6'], 'source': ['source', 'A9'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A9', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 10: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'C3'], 'source': ['source', 'A10'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A10', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib point 10: 2 µL of the solvent series into 38 µL medium, intermediate column 10, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'strokes': [
+        {'tip': ['tips_50ul_2', 'A7'], 'source': ['source', 'A10'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A10', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'Vehicle: 6 µL solvent into 114 µL medium, mixed', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'D3'], 'source': ['reservoir', 'A4'], 'aspirate_uL': 6.0, 'dispense': [['intermediate', 'H1', 6.0, False]], 'mix_after': [3, 50.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'Vehicle: 4 µL solvent into 76 µL medium, intermediate column 11, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'strokes': [
+        {'tip': ['tips_50ul_2', 'A8'], 'source': ['reservoir', 'A4'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A11', 4.0, False]], 'mix_after': [3, 30.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'AML-1: dose 4 µL intermediate (vehicle and blank wells: DMSO in medium), a fresh tip every well', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'E3'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B2', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'F3'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C2', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'G3'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D2', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'H3'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E2', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'A4'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F2', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'B4'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G2', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'C4'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B3', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'D4'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C3', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'E4'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D3', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'F4'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E3', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'G4'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F3', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'H4'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G3', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'A5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B4', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'B5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C4', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'C5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D4', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'D5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E4', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'E5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F4', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'F5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G4', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'G5'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B5', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'H5'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C5', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'A6'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D5', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'B6'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E5', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'C6'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F5', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'D6'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G5', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'E6'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B6', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'F6'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C6', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'G6'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D6', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'H6'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E6', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'A7'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F6', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'B7'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G6', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'C7'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B7', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'D7'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C7', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'E7'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D7', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'F7'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E7', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'G7'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F7', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'H7'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G7', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'A8'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B8', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'B8'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C8', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'C8'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D8', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'D8'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E8', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'E8'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F8', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'F8'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G8', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'G8'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B9', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'H8'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C9', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'A9'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D9', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'B9'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E9', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'C9'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F9', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'D9'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G9', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'E9'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B10', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'F9'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C10', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'G9'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D10', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'H9'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E10', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'A10'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F10', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'B10'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G10', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'C10'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B11', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'D10'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C11', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'E10'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D11', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'F10'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E11', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'G10'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F11', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'H10'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G11', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'A11'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B12', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'B11'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C12', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'C11'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D12', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'D11'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E12', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'E11'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F12', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'F11'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G12', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'G11'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B13', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'H11'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C13', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'A12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D13', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'B12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E13', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'C12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F13', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'D12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G13', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'E12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B14', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'F12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C14', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'G12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D14', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'H12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E14', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'A1'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F14', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'B1'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G14', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'C1'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'B15', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'D1'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'C15', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'E1'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'D15', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'F1'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'E15', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'G1'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F15', 4.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'H1'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G15', 4.0, False]], 'drop': True},
+    {'op': 'transfer', 'text': 'AML-1: dose 4 µL intermediate (vehicle and blank wells: DMSO in medium) (3-nozzle stamps from the mirrored intermediate plate, a fresh tip every stamp)', 'pipette': 'flex_8channel_50', 'nozzles': 3, 'strokes': [
+        {'tip': ['tips_50ul_2', 'C12'], 'source': ['intermediate', 'C1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F2', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'F12'], 'source': ['intermediate', 'D1'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G2', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'C11'], 'source': ['intermediate', 'C2'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F3', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'F11'], 'source': ['intermediate', 'D2'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G3', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'C10'], 'source': ['intermediate', 'C3'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F4', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'F10'], 'source': ['intermediate', 'D3'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G4', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'C9'], 'source': ['intermediate', 'C4'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F5', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_2', 'F9'], 'source': ['intermediate', 'D4'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G5', 4.0, False]], 'drop': True},
+    ]},
+    {'op': 'move', 'labware': 'tips_50ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot C1 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot C1'},
+    {'op': 'load', 'labware': 'tips_50ul_3'},
+    {'op': 'transfer', 'text': 'AML-1: dose 4 µL intermediate (vehicle and blank wells: DMSO in medium) (3-nozzle stamps from the mirrored intermediate plate, a fresh tip every stamp)', 'pipette': 'flex_8channel_50', 'nozzles': 3, 'strokes': [
+        {'tip': ['tips_50ul_3', 'C12'], 'source': ['intermediate', 'C5'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F6', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'F12'], 'source': ['intermediate', 'D5'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G6', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'C11'], 'source': ['intermediate', 'C6'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F7', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'F11'], 'source': ['intermediate', 'D6'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G7', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'C10'], 'source': ['intermediate', 'C7'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F8', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'F10'], 'source': ['intermediate', 'D7'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G8', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'C9'], 'source': ['intermediate', 'C8'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F9', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'F9'], 'source': ['intermediate', 'D8'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G9', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'C8'], 'source': ['intermediate', 'C9'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F10', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'F8'], 'source': ['intermediate', 'D9'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G10', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'C7'], 'source': ['intermediate', 'C10'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F11', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'F7'], 'source': ['intermediate', 'D10'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G11', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'C6'], 'source': ['intermediate', 'C11'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F12', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'F6'], 'source': ['intermediate', 'D11'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G12', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'C5'], 'source': ['intermediate', 'C11'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F13', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'F5'], 'source': ['intermediate', 'D11'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G13', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'C4'], 'source': ['intermediate', 'C11'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F14', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'F4'], 'source': ['intermediate', 'D11'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G14', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'C3'], 'source': ['intermediate', 'C11'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'F15', 4.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_3', 'F3'], 'source': ['intermediate', 'D11'], 'aspirate_uL': 4.0, 'dispense': [['plate_1', 'G15', 4.0, False]], 'drop': True},
     ]},
     {'op': 'pause', 'text': 'Dosing done. Incubate 72 h at 37 °C, 5 % CO2; then put the plate(s) back in the same slots, with CellTiter-Glo at room temperature in the reservoir, and resume.'},
     {'op': 'delay', 'minutes': 30.0, 'text': 'Equilibrate plate(s) and CellTiter-Glo to room temperature, 30 min'},
-    {'op': 'distribute', 'text': 'AML-1: 40 µL CellTiter-Glo (= the medium volume), non-contact', 'pipette': 'flex_1channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_1', 'B2'], 'source': ['reservoir', 'A5'], 'aspirate_uL': 970.0, 'dispense': [['plate_1', 'B2', 40.0, True], ['plate_1', 'C2', 40.0, True], ['plate_1', 'D2', 40.0, True], ['plate_1', 'E2', 40.0, True], ['plate_1', 'F2', 40.0, True], ['plate_1', 'G2', 40.0, True], ['plate_1', 'B3', 40.0, True], ['plate_1', 'C3', 40.0, True], ['plate_1', 'D3', 40.0, True], ['plate_1', 'E3', 40.0, True], ['plate_1', 'F3', 40.0, True], ['plate_1', 'G3', 40.0, True], ['plate_1', 'B4', 40.0, True], ['plate_1', 'C4', 40.0, True], ['plate_1', 'D4', 40.0, True], ['plate_1', 'E4', 40.0, True], ['plate_1', 'F4', 40.0, True], ['plate_1', 'G4', 40.0, True], ['plate_1', 'B5', 40.0, True], ['plate_1', 'C5', 40.0, True], ['plate_1', 'D5', 40.0, True], ['plate_1', 'E5', 40.0, True], ['plate_1', 'F5', 40.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A5'], 'aspirate_uL': 920.0, 'dispense': [['plate_1', 'G5', 40.0, True], ['plate_1', 'B6', 40.0, True], ['plate_1', 'C6', 40.0, True], ['plate_1', 'D6', 40.0, True], ['plate_1', 'E6', 40.0, True], ['plate_1', 'F6', 40.0, True], ['plate_1', 'G6', 40.0, True], ['plate_1', 'B7', 40.0, True], ['plate_1', 'C7', 40.0, True], ['plate_1', 'D7', 40.0, True], ['plate_1', 'E7', 40.0, True], ['plate_1', 'F7', 40.0, True], ['plate_1', 'G7', 40.0, True], ['plate_1', 'B8', 40.0, True], ['plate_1', 'C8', 40.0, True], ['plate_1', 'D8', 40.0, True], ['plate_1', 'E8', 40.0, True], ['plate_1', 'F8', 40.0, True], ['plate_1', 'G8', 40.0, True], ['plate_1', 'B9', 40.0, True], ['plate_1', 'C9', 40.0, True], ['plate_1', 'D9', 40.0, True], ['plate_1', 'E9', 40.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A5'], 'aspirate_uL': 920.0, 'dispense': [['plate_1', 'F9', 40.0, True], ['plate_1', 'G9', 40.0, True], ['plate_1', 'B10', 40.0, True], ['plate_1', 'C10', 40.0, True], ['plate_1', 'D10', 40.0, True], ['plate_1', 'E10', 40.0, True], ['plate_1', 'F10', 40.0, True], ['plate_1', 'G10', 40.0, True], ['plate_1', 'B11', 40.0, True], ['plate_1', 'C11', 40.0, True], ['plate_1', 'D11', 40.0, True], ['plate_1', 'E11', 40.0, True], ['plate_1', 'F11', 40.0, True], ['plate_1', 'G11', 40.0, True], ['plate_1', 'B12', 40.0, True], ['plate_1', 'C12', 40.0, True], ['plate_1', 'D12', 40.0, True], ['plate_1', 'E12', 40.0, True], ['plate_1', 'F12', 40.0, True], ['plate_1', 'G12', 40.0, True], ['plate_1', 'B13', 40.0, True], ['plate_1', 'C13', 40.0, True], ['plate_1', 'D13', 40.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A5'], 'aspirate_uL': 600.0, 'dispense': [['plate_1', 'E13', 40.0, True], ['plate_1', 'F13', 40.0, True], ['plate_1', 'G13', 40.0, True], ['plate_1', 'B14', 40.0, True], ['plate_1', 'C14', 40.0, True], ['plate_1', 'D14', 40.0, True], ['plate_1', 'E14', 40.0, True], ['plate_1', 'F14', 40.0, True], ['plate_1', 'G14', 40.0, True], ['plate_1', 'B15', 40.0, True], ['plate_1', 'C15', 40.0, True], ['plate_1', 'D15', 40.0, True], ['plate_1', 'E15', 40.0, True], ['plate_1', 'F15', 40.0, True], ['plate_1', 'G15', 40.0, True]], 'blow_out': 'trash', 'drop': True},
+    {'op': 'distribute', 'text': 'AML-1: 40 µL CellTiter-Glo (= the medium volume), non-contact', 'pipette': 'flex_8channel_1000', 'nozzles': 3, 'strokes': [
+        {'tip': ['tips_1000ul_1', 'G11'], 'source': ['reservoir', 'A5'], 'aspirate_uL': 970.0, 'dispense': [['plate_1', 'F2', 40.0, True], ['plate_1', 'G2', 40.0, True], ['plate_1', 'F3', 40.0, True], ['plate_1', 'G3', 40.0, True], ['plate_1', 'F4', 40.0, True], ['plate_1', 'G4', 40.0, True], ['plate_1', 'F5', 40.0, True], ['plate_1', 'G5', 40.0, True], ['plate_1', 'F6', 40.0, True], ['plate_1', 'G6', 40.0, True], ['plate_1', 'F7', 40.0, True], ['plate_1', 'G7', 40.0, True], ['plate_1', 'F8', 40.0, True], ['plate_1', 'G8', 40.0, True], ['plate_1', 'F9', 40.0, True], ['plate_1', 'G9', 40.0, True], ['plate_1', 'F10', 40.0, True], ['plate_1', 'G10', 40.0, True], ['plate_1', 'F11', 40.0, True], ['plate_1', 'G11', 40.0, True], ['plate_1', 'F12', 40.0, True], ['plate_1', 'G12', 40.0, True], ['plate_1', 'F13', 40.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A5'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'G13', 40.0, True], ['plate_1', 'F14', 40.0, True], ['plate_1', 'G14', 40.0, True], ['plate_1', 'F15', 40.0, True], ['plate_1', 'G15', 40.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'latch', 'module': 'hs', 'open': True},
     {'op': 'move', 'labware': 'plate_1', 'to': 'hs_adapter_1', 'gripper': True, 'text': 'AML-1 onto the heater-shaker'},
     {'op': 'latch', 'module': 'hs', 'open': False},
     {'op': 'shake', 'module': 'hs', 'rpm': 500, 'minutes': 2.0},
     {'op': 'latch', 'module': 'hs', 'open': True},
-    {'op': 'move', 'labware': 'plate_1', 'to': 'B2', 'gripper': True, 'text': 'AML-1 back to slot B2'},
+    {'op': 'move', 'labware': 'plate_1', 'to': 'B3', 'gripper': True, 'text': 'AML-1 back to slot B3'},
     {'op': 'latch', 'module': 'hs', 'open': False},
     {'op': 'delay', 'minutes': 10.0, 'text': 'Let the luminescence signal settle, 10 min'},
     {'op': 'pause', 'text': 'Read luminescence (RLU) on the plate reader: AML-1'},
@@ -808,6 +775,10 @@ def run(ctx):
             if not dry:
                 ctx.delay(minutes=step["minutes"])
             shaker.deactivate_shaker()
+        elif op == "move" and step.get("pause") is False:  # off the deck, as the pause before said
+            if step["text"]:
+                ctx.comment(step["text"])
+            del ctx.deck[labware[step["labware"]].parent]
         elif op == "move":
             to = step["to"]
             if to == "offdeck":
@@ -824,6 +795,8 @@ def run(ctx):
         else:
             ctx.comment(step["text"])
             key = step["pipette"]
+            if "configure_for_volume" in step:  # Flex 50 µL: low-volume mode below 5 µL (no tip on now)
+                pipettes[key].configure_for_volume(step["configure_for_volume"])
             if step.get("nozzles", 0) != nozzles[key]:
                 nozzles[key] = step.get("nozzles", 0)
                 _nozzles(pipettes[key], nozzles[key])

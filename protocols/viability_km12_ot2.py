@@ -4,39 +4,43 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 """
 
 # Steps, in order (volumes per well):
-#   1. KM12-1: seed 90 µL KM12 cells (adherent), re-mixed every 24 wells
-#   2. KM12-T0: seed 90 µL KM12 cells into the time-zero wells (the same suspension)
-#   3. KM12-1: 90 µL medium into the blank (no cells) wells
-#   4. KM12-1: 100 µL medium into the edge (buffer) wells
-#   5. PAUSE — Seeding done. Incubate the plate(s) overnight (37 °C, 5 % CO2) so the cells attach; then put them back
+#   1. KM12-1: seed 90 µL KM12 cells (adherent), re-mixed every 24 dispenses (columns 2–3, 6-nozzle)
+#   2. KM12-1: seed 90 µL KM12 cells (adherent), re-mixed every 24 dispenses (columns 4–11, 3-nozzle)
+#   3. KM12-T0: seed 90 µL KM12 cells into the time-zero wells (the same suspension)
+#   4. KM12-1: 90 µL medium into the blank (no cells) wells
+#   5. KM12-1: 100 µL medium into the edge (buffer) wells (columns 1–12, 8-channel)
+#   6. KM12-1: 100 µL medium into the edge (buffer) wells (columns 2–11, 1-nozzle)
+#   7. PAUSE — Seeding done. Incubate the plate(s) overnight (37 °C, 5 % CO2) so the cells attach; then put them back
 #      in the same slots with fresh solvent and medium in the reservoir, and resume.
-#   6. PAUSE — Time-zero plate KM12-T0: take it off the deck now (the time of dosing) and read it by hand: 30 min to
+#   8. PAUSE — Time-zero plate KM12-T0: take it off the deck now (the time of dosing) and read it by hand: 30 min to
 #      room temperature, 90 µL CellTiter-Glo into each of its 6 cell wells (= the medium volume), 2 min orbital
 #      shake, 10 min, read luminescence (RLU) and export it with plate id KM12-T0: the cell number at dosing for GR
 #      metrics. Resume to dose.
-#   7. Solvent: 20 µL into the source-plate wells below each top
-#   8. entrectinib: serial 1:3 dilution in DMSO (10 µL into 20 µL, mixed)
-#   9. medium: 38 µL into the intermediate wells
-#  10. medium: 152 µL into the intermediate wells
-#  11. entrectinib point 1: 2 µL of the solvent series into 38 µL medium, mixed
-#  12. entrectinib point 2: 2 µL of the solvent series into 38 µL medium, mixed
-#  13. entrectinib point 3: 2 µL of the solvent series into 38 µL medium, mixed
-#  14. entrectinib point 4: 2 µL of the solvent series into 38 µL medium, mixed
-#  15. entrectinib point 5: 2 µL of the solvent series into 38 µL medium, mixed
-#  16. entrectinib point 6: 2 µL of the solvent series into 38 µL medium, mixed
-#  17. entrectinib point 7: 2 µL of the solvent series into 38 µL medium, mixed
-#  18. entrectinib point 8: 2 µL of the solvent series into 38 µL medium, mixed
-#  19. entrectinib point 9: 2 µL of the solvent series into 38 µL medium, mixed
-#  20. entrectinib point 10: 2 µL of the solvent series into 38 µL medium, mixed
-#  21. Vehicle: 8 µL solvent into 152 µL medium, mixed
-#  22. KM12-1: dose 10 µL intermediate (vehicle and blank wells: DMSO in medium), a fresh tip every well
-#  23. PAUSE — Dosing done. Incubate 72 h at 37 °C, 5 % CO2; then put the plate(s) back in the same slots, with
+#   9. Solvent: 20 µL into the source-plate columns after each top column (8-channel)
+#  10. entrectinib: serial 1:3 dilution in DMSO down columns 1–10 (10 µL into 20 µL, mixed, 8-channel)
+#  11. medium: 38 µL into intermediate columns 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 (8-channel)
+#  12. medium: 76 µL into intermediate columns 11 (8-channel)
+#  13. entrectinib point 1: 2 µL of the solvent series into 38 µL medium, intermediate column 1, mixed (8-channel)
+#  14. entrectinib point 2: 2 µL of the solvent series into 38 µL medium, intermediate column 2, mixed (8-channel)
+#  15. entrectinib point 3: 2 µL of the solvent series into 38 µL medium, intermediate column 3, mixed (8-channel)
+#  16. entrectinib point 4: 2 µL of the solvent series into 38 µL medium, intermediate column 4, mixed (8-channel)
+#  17. entrectinib point 5: 2 µL of the solvent series into 38 µL medium, intermediate column 5, mixed (8-channel)
+#  18. entrectinib point 6: 2 µL of the solvent series into 38 µL medium, intermediate column 6, mixed (8-channel)
+#  19. entrectinib point 7: 2 µL of the solvent series into 38 µL medium, intermediate column 7, mixed (8-channel)
+#  20. entrectinib point 8: 2 µL of the solvent series into 38 µL medium, intermediate column 8, mixed (8-channel)
+#  21. entrectinib point 9: 2 µL of the solvent series into 38 µL medium, intermediate column 9, mixed (8-channel)
+#  22. entrectinib point 10: 2 µL of the solvent series into 38 µL medium, intermediate column 10, mixed (8-channel)
+#  23. Vehicle: 4 µL solvent into 76 µL medium, intermediate column 11, mixed (8-channel)
+#  24. KM12-1: dose 10 µL intermediate (vehicle and blank wells: DMSO in medium) (3-nozzle stamps from the mirrored
+#      intermediate plate, a fresh tip every stamp)
+#  25. PAUSE — Dosing done. Incubate 72 h at 37 °C, 5 % CO2; then put the plate(s) back in the same slots, with
 #      CellTiter-Glo at room temperature in the reservoir, and resume.
-#  24. wait 30 min — Equilibrate plate(s) and CellTiter-Glo to room temperature, 30 min
-#  25. KM12-1: 100 µL CellTiter-Glo (= the medium volume), non-contact
-#  26. PAUSE — KM12-1: shake on an orbital shaker for 2 min to lyse the cells, then put it back and resume
-#  27. wait 10 min — Let the luminescence signal settle, 10 min
-#  28. PAUSE — Read luminescence (RLU) on the plate reader: KM12-1
+#  26. wait 30 min — Equilibrate plate(s) and CellTiter-Glo to room temperature, 30 min
+#  27. KM12-1: 100 µL CellTiter-Glo (= the medium volume), non-contact (columns 2–5, 6-nozzle)
+#  28. KM12-1: 100 µL CellTiter-Glo (= the medium volume), non-contact (columns 6–11, 3-nozzle)
+#  29. PAUSE — KM12-1: shake on an orbital shaker for 2 min to lyse the cells, then put it back and resume
+#  30. wait 10 min — Let the luminescence signal settle, 10 min
+#  31. PAUSE — Read luminescence (RLU) on the plate reader: KM12-1
 
 from opentrons import protocol_api
 
@@ -55,64 +59,65 @@ LIQUIDS = {
     'Medium': {'description': 'complete growth medium, 37 °C', 'color': '#ff7f0e', 'composition': {'medium': 1.0}},
     'CellTiter-Glo': {'description': 'CellTiter-Glo 2.0 reagent at room temperature', 'color': '#2ca02c', 'composition': {'ctg': 1.0}},
     'KM12 cells': {'description': 'KM12 (adherent) at 3.333e+04 cells/mL in medium (3000 cells in 90 µL); keep mixed', 'color': '#d62728', 'composition': {'cells:KM12': 33.3333333333, 'medium': 1.0}},
-    'entrectinib top 200 uM in DMSO': {'description': 'Prepare by hand: 2 µL of the 10 mM stock + 98 µL DMSO = 200 uM; load 20 µL into source well A1', 'color': '#9467bd', 'composition': {'compound:entrectinib': 0.0002, 'solvent:DMSO': 1.0}},
+    'entrectinib top 200 uM in DMSO': {'description': 'Prepare by hand: 2 µL of the 10 mM stock + 98 µL DMSO = 200 uM; load 20 µL into each source well A1–H1', 'color': '#9467bd', 'composition': {'compound:entrectinib': 0.0002, 'solvent:DMSO': 1.0}},
 }
 TRASH = None
 MODULES = []
 LABWARE = [
     {'key': 'plate_1', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '9', 'module': '', 'label': 'KM12-1', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'plate_t0', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '8', 'module': '', 'label': 'KM12-T0', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'plate_t0', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '5', 'module': '', 'label': 'KM12-T0', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'reservoir', 'load_name': 'nest_12_reservoir_15ml', 'slot': '6', 'module': '', 'label': 'medium, cells, DMSO, CellTiter-Glo', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'source', 'load_name': 'nest_96_wellplate_100ul_pcr_full_skirt', 'slot': '5', 'module': '', 'label': 'serial dilution (solvent)', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'intermediate', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '3', 'module': '', 'label': 'intermediate (in medium)', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tips_300ul_1', 'load_name': 'opentrons_96_tiprack_300ul', 'slot': '11', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tips_20ul_1', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '10', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'source', 'load_name': 'nest_96_wellplate_100ul_pcr_full_skirt', 'slot': '11', 'module': '', 'label': 'serial dilution (solvent)', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'intermediate', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '8', 'module': '', 'label': 'intermediate (in medium)', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tips_300ul_1', 'load_name': 'opentrons_96_tiprack_300ul', 'slot': '3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tips_20ul_1', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '7', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tips_20ul_2', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '1', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tips_20ul_3', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
 ]
 PIPETTES = [
-    ['p300_single_gen2', 'p300_single_gen2', 'left'],
-    ['p20_single_gen2', 'p20_single_gen2', 'right'],
+    ['p300_multi_gen2', 'p300_multi_gen2', 'left'],
+    ['p20_multi_gen2', 'p20_multi_gen2', 'right'],
 ]
 LOADS = [
     ['entrectinib top 200 uM in DMSO', 'source', 'A1', 20.0],
-    ['KM12 cells', 'reservoir', 'A1', 4710.0],
-    ['Medium', 'reservoir', 'A2', 5710.0],
-    ['DMSO', 'reservoir', 'A3', 730.0],
-    ['CellTiter-Glo', 'reservoir', 'A4', 5150.0],
+    ['entrectinib top 200 uM in DMSO', 'source', 'B1', 20.0],
+    ['entrectinib top 200 uM in DMSO', 'source', 'C1', 20.0],
+    ['entrectinib top 200 uM in DMSO', 'source', 'D1', 20.0],
+    ['entrectinib top 200 uM in DMSO', 'source', 'E1', 20.0],
+    ['entrectinib top 200 uM in DMSO', 'source', 'F1', 20.0],
+    ['entrectinib top 200 uM in DMSO', 'source', 'G1', 20.0],
+    ['entrectinib top 200 uM in DMSO', 'source', 'H1', 20.0],
+    ['KM12 cells', 'reservoir', 'A1', 4880.0],
+    ['Medium', 'reservoir', 'A2', 9510.0],
+    ['DMSO', 'reservoir', 'A3', 2300.0],
+    ['CellTiter-Glo', 'reservoir', 'A4', 5320.0],
 ]
 # Each stroke: one aspirate from `source` (after a fresh `tip` unless None) and its dispenses, each
 # [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is
 # [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.
 STEPS = [
     {'op': 'comment', 'text': 'Assay plates: Corning 3917, 96-well solid white TC-treated (opaque walls for luminescence, Promega TB288)'},
-    {'op': 'comment', 'text': 'Before dosing: entrectinib: make the top solution 200 uM in DMSO by hand (2 µL of the 10 mM stock + 98 µL DMSO = 200 uM) and load 20 µL into source-plate well A1'},
-    {'op': 'distribute', 'text': 'KM12-1: seed 90 µL KM12 cells (adherent), re-mixed every 24 wells', 'pipette': 'p300_single_gen2', 'strokes': [
-        {'tip': ['tips_300ul_1', 'A1'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 290.0, 'dispense': [['plate_1', 'B2', 90.0, True], ['plate_1', 'C2', 90.0, True], ['plate_1', 'D2', 90.0, True]], 'mix_before': [3, 200.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'E2', 90.0, True], ['plate_1', 'F2', 90.0, True], ['plate_1', 'G2', 90.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'B3', 90.0, True], ['plate_1', 'C3', 90.0, True], ['plate_1', 'D3', 90.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'E3', 90.0, True], ['plate_1', 'F3', 90.0, True], ['plate_1', 'G3', 90.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'B4', 90.0, True], ['plate_1', 'C4', 90.0, True], ['plate_1', 'D4', 90.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'B5', 90.0, True], ['plate_1', 'C5', 90.0, True], ['plate_1', 'D5', 90.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'B6', 90.0, True], ['plate_1', 'C6', 90.0, True], ['plate_1', 'D6', 90.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'B7', 90.0, True], ['plate_1', 'C7', 90.0, True], ['plate_1', 'D7', 90.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'B8', 90.0, True], ['plate_1', 'C8', 90.0, True], ['plate_1', 'D8', 90.0, True]], 'mix_before': [3, 200.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'B9', 90.0, True], ['plate_1', 'C9', 90.0, True], ['plate_1', 'D9', 90.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'B10', 90.0, True], ['plate_1', 'C10', 90.0, True], ['plate_1', 'D10', 90.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'B11', 90.0, True], ['plate_1', 'C11', 90.0, True], ['plate_1', 'D11', 90.0, True]], 'blow_out': 'trash', 'drop': True},
+    {'op': 'comment', 'text': 'Before dosing: entrectinib: make the top solution 200 uM in DMSO by hand (2 µL of the 10 mM stock + 98 µL DMSO = 200 uM) and load 20 µL into each of source-plate wells A1–H1 (160 µL in all)'},
+    {'op': 'distribute', 'text': 'KM12-1: seed 90 µL KM12 cells (adherent), re-mixed every 24 dispenses (columns 2–3, 6-nozzle)', 'pipette': 'p300_multi_gen2', 'nozzles': 6, 'strokes': [
+        {'tip': ['tips_300ul_1', 'F12'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'G2', 90.0, True], ['plate_1', 'G3', 90.0, True]], 'mix_before': [3, 200.0, 1.0], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'distribute', 'text': 'KM12-T0: seed 90 µL KM12 cells into the time-zero wells (the same suspension)', 'pipette': 'p300_single_gen2', 'strokes': [
-        {'tip': ['tips_300ul_1', 'B1'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 290.0, 'dispense': [['plate_t0', 'B2', 90.0, True], ['plate_t0', 'B3', 90.0, True], ['plate_t0', 'B4', 90.0, True]], 'mix_before': [3, 200.0, 1.0], 'drop': False},
+    {'op': 'distribute', 'text': 'KM12-1: seed 90 µL KM12 cells (adherent), re-mixed every 24 dispenses (columns 4–11, 3-nozzle)', 'pipette': 'p300_multi_gen2', 'nozzles': 3, 'strokes': [
+        {'tip': ['tips_300ul_1', 'C11'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 290.0, 'dispense': [['plate_1', 'D4', 90.0, True], ['plate_1', 'D5', 90.0, True], ['plate_1', 'D6', 90.0, True]], 'mix_before': [3, 200.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'D7', 90.0, True], ['plate_1', 'D8', 90.0, True], ['plate_1', 'D9', 90.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 180.0, 'dispense': [['plate_1', 'D10', 90.0, True], ['plate_1', 'D11', 90.0, True]], 'blow_out': 'trash', 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KM12-T0: seed 90 µL KM12 cells into the time-zero wells (the same suspension)', 'pipette': 'p300_multi_gen2', 'nozzles': 1, 'strokes': [
+        {'tip': ['tips_300ul_1', 'G12'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 290.0, 'dispense': [['plate_t0', 'B2', 90.0, True], ['plate_t0', 'B3', 90.0, True], ['plate_t0', 'B4', 90.0, True]], 'mix_before': [3, 200.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_t0', 'B5', 90.0, True], ['plate_t0', 'B6', 90.0, True], ['plate_t0', 'B7', 90.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'distribute', 'text': 'KM12-1: 90 µL medium into the blank (no cells) wells', 'pipette': 'p300_single_gen2', 'strokes': [
-        {'tip': ['tips_300ul_1', 'C1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 290.0, 'dispense': [['plate_1', 'E4', 90.0, True], ['plate_1', 'F4', 90.0, True], ['plate_1', 'G4', 90.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'E5', 90.0, True], ['plate_1', 'F5', 90.0, True], ['plate_1', 'G5', 90.0, True]], 'blow_out': 'trash', 'drop': True},
+    {'op': 'distribute', 'text': 'KM12-1: 90 µL medium into the blank (no cells) wells', 'pipette': 'p300_multi_gen2', 'nozzles': 3, 'strokes': [
+        {'tip': ['tips_300ul_1', 'F11'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'G4', 90.0, True], ['plate_1', 'G5', 90.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'distribute', 'text': 'KM12-1: 100 µL medium into the edge (buffer) wells', 'pipette': 'p300_single_gen2', 'strokes': [
-        {'tip': ['tips_300ul_1', 'D1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 220.0, 'dispense': [['plate_1', 'A1', 100.0, True], ['plate_1', 'B1', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'C1', 100.0, True], ['plate_1', 'D1', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'E1', 100.0, True], ['plate_1', 'F1', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'G1', 100.0, True], ['plate_1', 'H1', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A2', 100.0, True], ['plate_1', 'H2', 100.0, True]], 'drop': False},
+    {'op': 'distribute', 'text': 'KM12-1: 100 µL medium into the edge (buffer) wells (columns 1–12, 8-channel)', 'pipette': 'p300_multi_gen2', 'strokes': [
+        {'tip': ['tips_300ul_1', 'A1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 220.0, 'dispense': [['plate_1', 'A1', 100.0, True], ['plate_1', 'A12', 100.0, True]], 'blow_out': 'trash', 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KM12-1: 100 µL medium into the edge (buffer) wells (columns 2–11, 1-nozzle)', 'pipette': 'p300_multi_gen2', 'nozzles': 1, 'strokes': [
+        {'tip': ['tips_300ul_1', 'H12'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 220.0, 'dispense': [['plate_1', 'A2', 100.0, True], ['plate_1', 'H2', 100.0, True]], 'drop': False},
         {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A3', 100.0, True], ['plate_1', 'H3', 100.0, True]], 'drop': False},
         {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A4', 100.0, True], ['plate_1', 'H4', 100.0, True]], 'drop': False},
         {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A5', 100.0, True], ['plate_1', 'H5', 100.0, True]], 'drop': False},
@@ -121,136 +126,90 @@ STEPS = [
         {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A8', 100.0, True], ['plate_1', 'H8', 100.0, True]], 'drop': False},
         {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A9', 100.0, True], ['plate_1', 'H9', 100.0, True]], 'drop': False},
         {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A10', 100.0, True], ['plate_1', 'H10', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A11', 100.0, True], ['plate_1', 'H11', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A12', 100.0, True], ['plate_1', 'B12', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'C12', 100.0, True], ['plate_1', 'D12', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'E12', 100.0, True], ['plate_1', 'F12', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'G12', 100.0, True], ['plate_1', 'H12', 100.0, True]], 'blow_out': 'trash', 'drop': True},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A11', 100.0, True], ['plate_1', 'H11', 100.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'pause', 'text': 'Seeding done. Incubate the plate(s) overnight (37 °C, 5 % CO2) so the cells attach; then put them back in the same slots with fresh solvent and medium in the reservoir, and resume.'},
     {'op': 'pause', 'text': 'Time-zero plate KM12-T0: take it off the deck now (the time of dosing) and read it by hand: 30 min to room temperature, 90 µL CellTiter-Glo into each of its 6 cell wells (= the medium volume), 2 min orbital shake, 10 min, read luminescence (RLU) and export it with plate id KM12-T0: the cell number at dosing for GR metrics. Resume to dose.'},
-    {'op': 'distribute', 'text': 'Solvent: 20 µL into the source-plate wells below each top', 'pipette': 'p300_single_gen2', 'strokes': [
-        {'tip': ['tips_300ul_1', 'E1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 200.0, 'dispense': [['source', 'A2', 20.0, True], ['source', 'A3', 20.0, True], ['source', 'A4', 20.0, True], ['source', 'A5', 20.0, True], ['source', 'A6', 20.0, True], ['source', 'A7', 20.0, True], ['source', 'A8', 20.0, True], ['source', 'A9', 20.0, True], ['source', 'A10', 20.0, True]], 'blow_out': 'trash', 'drop': True},
+    {'op': 'distribute', 'text': 'Solvent: 20 µL into the source-plate columns after each top column (8-channel)', 'pipette': 'p300_multi_gen2', 'strokes': [
+        {'tip': ['tips_300ul_1', 'A2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 200.0, 'dispense': [['source', 'A2', 20.0, True], ['source', 'A3', 20.0, True], ['source', 'A4', 20.0, True], ['source', 'A5', 20.0, True], ['source', 'A6', 20.0, True], ['source', 'A7', 20.0, True], ['source', 'A8', 20.0, True], ['source', 'A9', 20.0, True], ['source', 'A10', 20.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib: serial 1:3 dilution in DMSO (10 µL into 20 µL, mixed)', 'pipette': 'p20_single_gen2', 'strokes': [
+    {'op': 'transfer', 'text': 'entrectinib: serial 1:3 dilution in DMSO down columns 1–10 (10 µL into 20 µL, mixed, 8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
         {'tip': ['tips_20ul_1', 'A1'], 'source': ['source', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A2', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'B1'], 'source': ['source', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A3', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'C1'], 'source': ['source', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A4', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'D1'], 'source': ['source', 'A4'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A5', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'E1'], 'source': ['source', 'A5'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A6', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'F1'], 'source': ['source', 'A6'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A7', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'G1'], 'source': ['source', 'A7'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A8', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'H1'], 'source': ['source', 'A8'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A9', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A2'], 'source': ['source', 'A9'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A10', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A2'], 'source': ['source', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A3', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A3'], 'source': ['source', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A4', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A4'], 'source': ['source', 'A4'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A5', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A5'], 'source': ['source', 'A5'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A6', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A6'], 'source': ['source', 'A6'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A7', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A7'], 'source': ['source', 'A7'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A8', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A8'], 'source': ['source', 'A8'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A9', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A9'], 'source': ['source', 'A9'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A10', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
     ]},
-    {'op': 'distribute', 'text': 'medium: 38 µL into the intermediate wells', 'pipette': 'p300_single_gen2', 'strokes': [
-        {'tip': ['tips_300ul_1', 'F1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 286.0, 'dispense': [['intermediate', 'A1', 38.0, True], ['intermediate', 'A2', 38.0, True], ['intermediate', 'A3', 38.0, True], ['intermediate', 'A4', 38.0, True], ['intermediate', 'A5', 38.0, True], ['intermediate', 'A6', 38.0, True], ['intermediate', 'A7', 38.0, True]], 'drop': False},
+    {'op': 'distribute', 'text': 'medium: 38 µL into intermediate columns 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 (8-channel)', 'pipette': 'p300_multi_gen2', 'strokes': [
+        {'tip': ['tips_300ul_1', 'A3'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 286.0, 'dispense': [['intermediate', 'A1', 38.0, True], ['intermediate', 'A2', 38.0, True], ['intermediate', 'A3', 38.0, True], ['intermediate', 'A4', 38.0, True], ['intermediate', 'A5', 38.0, True], ['intermediate', 'A6', 38.0, True], ['intermediate', 'A7', 38.0, True]], 'drop': False},
         {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 114.0, 'dispense': [['intermediate', 'A8', 38.0, True], ['intermediate', 'A9', 38.0, True], ['intermediate', 'A10', 38.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'distribute', 'text': 'medium: 152 µL into the intermediate wells', 'pipette': 'p300_single_gen2', 'strokes': [
-        {'tip': ['tips_300ul_1', 'G1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 152.0, 'dispense': [['intermediate', 'H1', 152.0, True]], 'drop': True},
+    {'op': 'distribute', 'text': 'medium: 76 µL into intermediate columns 11 (8-channel)', 'pipette': 'p300_multi_gen2', 'strokes': [
+        {'tip': ['tips_300ul_1', 'A4'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 76.0, 'dispense': [['intermediate', 'A11', 76.0, True]], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 1: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        {'tip': ['tips_20ul_1', 'B2'], 'source': ['source', 'A1'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A1', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib point 1: 2 µL of the solvent series into 38 µL medium, intermediate column 1, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_1', 'A10'], 'source': ['source', 'A1'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A1', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 2: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        {'tip': ['tips_20ul_1', 'C2'], 'source': ['source', 'A2'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A2', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib point 2: 2 µL of the solvent series into 38 µL medium, intermediate column 2, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_1', 'A11'], 'source': ['source', 'A2'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A2', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 3: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        {'tip': ['tips_20ul_1', 'D2'], 'source': ['source', 'A3'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A3', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib point 3: 2 µL of the solvent series into 38 µL medium, intermediate column 3, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_1', 'A12'], 'source': ['source', 'A3'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A3', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 4: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        {'tip': ['tips_20ul_1', 'E2'], 'source': ['source', 'A4'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A4', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib point 4: 2 µL of the solvent series into 38 µL medium, intermediate column 4, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_2', 'A1'], 'source': ['source', 'A4'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A4', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 5: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        {'tip': ['tips_20ul_1', 'F2'], 'source': ['source', 'A5'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A5', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib point 5: 2 µL of the solvent series into 38 µL medium, intermediate column 5, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_2', 'A2'], 'source': ['source', 'A5'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A5', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 6: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        {'tip': ['tips_20ul_1', 'G2'], 'source': ['source', 'A6'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A6', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib point 6: 2 µL of the solvent series into 38 µL medium, intermediate column 6, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_2', 'A3'], 'source': ['source', 'A6'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A6', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 7: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        {'tip': ['tips_20ul_1', 'H2'], 'source': ['source', 'A7'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A7', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib point 7: 2 µL of the solvent series into 38 µL medium, intermediate column 7, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_2', 'A4'], 'source': ['source', 'A7'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A7', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 8: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        {'tip': ['tips_20ul_1', 'A3'], 'source': ['source', 'A8'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A8', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib point 8: 2 µL of the solvent series into 38 µL medium, intermediate column 8, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_2', 'A5'], 'source': ['source', 'A8'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A8', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 9: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        {'tip': ['tips_20ul_1', 'B3'], 'source': ['source', 'A9'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A9', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib point 9: 2 µL of the solvent series into 38 µL medium, intermediate column 9, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_2', 'A6'], 'source': ['source', 'A9'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A9', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 10: 2 µL of the solvent series into 38 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        {'tip': ['tips_20ul_1', 'C3'], 'source': ['source', 'A10'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A10', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib point 10: 2 µL of the solvent series into 38 µL medium, intermediate column 10, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_2', 'A7'], 'source': ['source', 'A10'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A10', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'Vehicle: 8 µL solvent into 152 µL medium, mixed', 'pipette': 'p20_single_gen2', 'strokes': [
-        {'tip': ['tips_20ul_1', 'D3'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 8.0, 'dispense': [['intermediate', 'H1', 8.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'Vehicle: 4 µL solvent into 76 µL medium, intermediate column 11, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_2', 'A8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A11', 4.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'KM12-1: dose 10 µL intermediate (vehicle and blank wells: DMSO in medium), a fresh tip every well', 'pipette': 'p20_single_gen2', 'strokes': [
-        {'tip': ['tips_20ul_1', 'E3'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B2', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'F3'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C2', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'G3'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D2', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'H3'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'E2', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F2', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'B4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G2', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'C4'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B3', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'D4'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C3', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'E4'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D3', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'F4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'E3', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'G4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F3', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'H4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G3', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B4', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'B5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C4', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'C5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D4', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'D5'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'E4', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'E5'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F4', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'F5'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G4', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'G5'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B5', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'H5'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C5', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A6'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D5', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'B6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'E5', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'C6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F5', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'D6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G5', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'E6'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B6', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'F6'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C6', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'G6'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D6', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'H6'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B7', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A7'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C7', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'B7'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D7', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'C7'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B8', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'D7'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C8', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'E7'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D8', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'F7'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B9', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'G7'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C9', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'H7'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D9', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A8'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B10', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'B8'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C10', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'C8'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D10', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'D8'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B11', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'E8'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C11', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'F8'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D11', 10.0, False]], 'drop': True},
+    {'op': 'transfer', 'text': 'KM12-1: dose 10 µL intermediate (vehicle and blank wells: DMSO in medium) (3-nozzle stamps from the mirrored intermediate plate, a fresh tip every stamp)', 'pipette': 'p20_multi_gen2', 'nozzles': 3, 'strokes': [
+        {'tip': ['tips_20ul_2', 'C12'], 'source': ['intermediate', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D2', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_2', 'F12'], 'source': ['intermediate', 'G11'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G2', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_2', 'C11'], 'source': ['intermediate', 'D2'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D3', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_2', 'F11'], 'source': ['intermediate', 'G11'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G3', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_2', 'C10'], 'source': ['intermediate', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D4', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_2', 'F10'], 'source': ['intermediate', 'G11'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G4', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_2', 'C9'], 'source': ['intermediate', 'D4'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D5', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_2', 'F9'], 'source': ['intermediate', 'G11'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G5', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_3', 'C12'], 'source': ['intermediate', 'D5'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D6', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_3', 'F12'], 'source': ['intermediate', 'D6'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D7', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_3', 'C11'], 'source': ['intermediate', 'D7'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D8', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_3', 'F11'], 'source': ['intermediate', 'D8'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D9', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_3', 'C10'], 'source': ['intermediate', 'D9'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D10', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_3', 'F10'], 'source': ['intermediate', 'D10'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D11', 10.0, False]], 'drop': True},
     ]},
     {'op': 'pause', 'text': 'Dosing done. Incubate 72 h at 37 °C, 5 % CO2; then put the plate(s) back in the same slots, with CellTiter-Glo at room temperature in the reservoir, and resume.'},
     {'op': 'delay', 'minutes': 30.0, 'text': 'Equilibrate plate(s) and CellTiter-Glo to room temperature, 30 min'},
-    {'op': 'distribute', 'text': 'KM12-1: 100 µL CellTiter-Glo (= the medium volume), non-contact', 'pipette': 'p300_single_gen2', 'strokes': [
-        {'tip': ['tips_300ul_1', 'H1'], 'source': ['reservoir', 'A4'], 'aspirate_uL': 220.0, 'dispense': [['plate_1', 'B2', 100.0, True], ['plate_1', 'C2', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'D2', 100.0, True], ['plate_1', 'E2', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'F2', 100.0, True], ['plate_1', 'G2', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'B3', 100.0, True], ['plate_1', 'C3', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'D3', 100.0, True], ['plate_1', 'E3', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'F3', 100.0, True], ['plate_1', 'G3', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'B4', 100.0, True], ['plate_1', 'C4', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'D4', 100.0, True], ['plate_1', 'E4', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'F4', 100.0, True], ['plate_1', 'G4', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'B5', 100.0, True], ['plate_1', 'C5', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'D5', 100.0, True], ['plate_1', 'E5', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'F5', 100.0, True], ['plate_1', 'G5', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'B6', 100.0, True], ['plate_1', 'C6', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'D6', 100.0, True], ['plate_1', 'B7', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'C7', 100.0, True], ['plate_1', 'D7', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'B8', 100.0, True], ['plate_1', 'C8', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'D8', 100.0, True], ['plate_1', 'B9', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'C9', 100.0, True], ['plate_1', 'D9', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'B10', 100.0, True], ['plate_1', 'C10', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'D10', 100.0, True], ['plate_1', 'B11', 100.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'C11', 100.0, True], ['plate_1', 'D11', 100.0, True]], 'blow_out': 'trash', 'drop': True},
+    {'op': 'distribute', 'text': 'KM12-1: 100 µL CellTiter-Glo (= the medium volume), non-contact (columns 2–5, 6-nozzle)', 'pipette': 'p300_multi_gen2', 'nozzles': 6, 'strokes': [
+        {'tip': ['tips_300ul_1', 'F10'], 'source': ['reservoir', 'A4'], 'aspirate_uL': 220.0, 'dispense': [['plate_1', 'G2', 100.0, True], ['plate_1', 'G3', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'G4', 100.0, True], ['plate_1', 'G5', 100.0, True]], 'blow_out': 'trash', 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KM12-1: 100 µL CellTiter-Glo (= the medium volume), non-contact (columns 6–11, 3-nozzle)', 'pipette': 'p300_multi_gen2', 'nozzles': 3, 'strokes': [
+        {'tip': ['tips_300ul_1', 'C9'], 'source': ['reservoir', 'A4'], 'aspirate_uL': 220.0, 'dispense': [['plate_1', 'D6', 100.0, True], ['plate_1', 'D7', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'D8', 100.0, True], ['plate_1', 'D9', 100.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A4'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'D10', 100.0, True], ['plate_1', 'D11', 100.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'pause', 'text': 'KM12-1: shake on an orbital shaker for 2 min to lyse the cells, then put it back and resume'},
     {'op': 'delay', 'minutes': 10.0, 'text': 'Let the luminescence signal settle, 10 min'},
@@ -388,6 +347,10 @@ def run(ctx):
             if not dry:
                 ctx.delay(minutes=step["minutes"])
             shaker.deactivate_shaker()
+        elif op == "move" and step.get("pause") is False:  # off the deck, as the pause before said
+            if step["text"]:
+                ctx.comment(step["text"])
+            del ctx.deck[labware[step["labware"]].parent]
         elif op == "move":
             to = step["to"]
             if to == "offdeck":
@@ -404,6 +367,8 @@ def run(ctx):
         else:
             ctx.comment(step["text"])
             key = step["pipette"]
+            if "configure_for_volume" in step:  # Flex 50 µL: low-volume mode below 5 µL (no tip on now)
+                pipettes[key].configure_for_volume(step["configure_for_volume"])
             if step.get("nozzles", 0) != nozzles[key]:
                 nozzles[key] = step.get("nozzles", 0)
                 _nozzles(pipettes[key], nozzles[key])

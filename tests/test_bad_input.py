@@ -705,12 +705,12 @@ def test_an_output_path_through_a_file_or_onto_a_folder_is_refused(command, tmp_
 
 
 def test_a_plan_error_names_the_layout_file(tmp_path, capsys):
-    plates = "".join(f"  - {{id: K{i}, format: 96, targets: [TRKA]}}\n" for i in range(8))
+    plates = "".join(f"  - {{id: K{i}, format: 384, targets: [TRKA]}}\n" for i in range(8))
     layout = tmp_path / "big.yaml"
     layout.write_text(KINASE[:KINASE.index("plates:\n")] + "plates:\n" + plates, encoding="utf-8")
     out = tmp_path / "out"
     refused(["protocol", layout, "-o", out / "p.py"], capsys, [layout], out, f"labkit: error: {layout}",
-            "over-assigned")
+            "96-well plates only")
     refused(["protocol", layout, "--print-plan"], capsys, [layout], out, f"labkit: error: {layout}")
 
 

@@ -99,6 +99,6 @@ def test_nozzle_layouts_only_on_8_channel_steps():
     steps = ast.literal_eval(next(n.value for n in ast.parse(text).body if isinstance(n, ast.Assign)
                                   and n.targets[0].id == "STEPS"))
     noz = {(s["pipette"], s.get("nozzles", 0)) for s in steps if "strokes" in s}
-    assert noz >= {("p20_multi_gen2", 0), ("p20_multi_gen2", 1), ("p20_multi_gen2", 6), ("p300_multi_gen2", 4)}
+    assert noz >= {("p20_multi_gen2", 0), ("p20_multi_gen2", 2), ("p20_multi_gen2", 6), ("p300_multi_gen2", 4)}
     single = emit(build_plan(exp, "ot2", multichannel=False))
     assert "'nozzles'" not in single

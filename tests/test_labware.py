@@ -1,6 +1,7 @@
 """labkit's labware: pipette / labware specs agree with Opentrons, the filter plate definition is valid."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +56,7 @@ def test_pipettes_have_known_tipracks_and_sane_ranges():
 # different path from the one labkit.labware.specs reads them by)
 
 SHARED = DEFS.parents[2]  # opentrons_shared_data/data
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _context(robot: str):
@@ -100,13 +102,36 @@ def test_pipette_spec_is_what_the_protocol_api_reports(name):
     assert rack.uri in liquid["defaultTipracks"]
 
 
-@pytest.mark.xfail(strict=True, reason="KNOWN GAP: labkit plans Flex 50 µL pipettes down to their low-volume-mode "
-                                       "minimum (1 µL) but its protocols run them in the default mode (5 µL at 2.20)")
 @pytest.mark.parametrize("name", sorted(LOW_VOLUME_MODE_MINIMUM))
-def test_flex_p50_minimum_is_that_of_the_mode_protocols_run_in(name):
+def test_flex_p50_minimum_is_that_of_the_mode_protocols_switch_to(name):
+    """labkit plans the Flex 50 µL pipettes down to their low-volume minimum; the protocol API agrees once the
+    protocol calls configure_for_volume (as labkit's do, before a step that moves less than the default minimum)."""
     ctx = _context("Flex")
     pip = ctx.load_instrument(name, "left")
-    assert PIPETTES[name].min_ul == pytest.approx(pip.min_volume)
+    spec = PIPETTES[name]
+    assert pip.min_volume == pytest.approx(spec.default_min_ul)  # the default mode after loading
+    pip.configure_for_volume(spec.min_ul)
+    assert (pip.min_volume, pip.max_volume) == (pytest.approx(spec.min_ul), pytest.approx(spec.low_volume_max_ul))
+    pip.configure_for_volume(spec.max_ul)
+    assert pip.min_volume == pytest.approx(spec.default_min_ul)
+
+
+def test_flex_protocol_without_volume_modes_fails_verification(tmp_path):
+    """The checked-in Flex viability protocol moves 2 µL with the 50 µL 8-channel: it verifies; the same protocol
+    with its configure_for_volume calls taken out runs 2 µL in the default mode, which the ledger flags."""
+    from labkit.layout.io import load_experiment
+    from labkit.simulate import simulate, verify_experiment
+
+    text = (ROOT / "protocols" / "viability_km12_flex.py").read_text(encoding="utf-8")
+    assert "'configure_for_volume': 2.0" in text
+    stripped = tmp_path / "stripped.py"
+    stripped.write_text(text.replace("if \"configure_for_volume\" in step:", "if False:"), encoding="utf-8")
+    exp = load_experiment(ROOT / "layouts" / "viability_km12.yaml")
+    sim = simulate(stripped, in_process=True)
+    rep = verify_experiment(sim.ledger, exp, sim.timeline)
+    below = [f for f in rep.failures if f.check == "below minimum"]
+    assert not rep.ok and below and all(re.search(r" [1-4](\.\d+)? µL, below the 5 µL minimum", f.message)
+                                        for f in below)
 
 
 @pytest.mark.parametrize("name", sorted(LABWARE))

@@ -2,7 +2,7 @@
 front by `labkit layout validate` with exit 2 and a message.
 
 Hypothesis draws layouts across the schema — both assays, 96 and 384, 1–8 compounds, 1–5 targets or cell lines,
-1–4 replicates, control counts, edge policies, explicit wells, both robots, both tip policies — generates the
+1–4 replicates, control counts, up to 4 copies of the plates (long mode), edge policies, explicit wells, both robots, both tip policies — generates the
 protocol, runs the real Opentrons analysis in-process and verifies it. CI runs a few derandomized examples;
 LABKIT_LONG=N runs N random examples with the full ranges (`make test-long N=200`).
 """
@@ -68,7 +68,8 @@ def layouts(draw) -> dict:
         plates.append(plate)
     if explicit:
         data["controls"] = {"minimum": 1}
-    data["plates"] = plates
+    copies = draw(st.integers(1, 1 if SMALL else 4))  # long mode: the plates repeated, runs in batches (plan.batches)
+    data["plates"] = [dict(p, id=f"{p['id']}-{k + 1}" if k else p["id"]) for k in range(copies) for p in plates]
     return data
 
 

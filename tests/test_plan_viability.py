@@ -49,3 +49,44 @@ def test_ctg_volume_equals_medium_volume():
     ctg = next(s for s in plan.steps if isinstance(s, Distribute) and "CellTiter-Glo" in s.text)
     assert {d.volume for st in ctg.strokes for d in st.dispenses} == {exp.volumes.ctg}
     assert exp.volumes.ctg == exp.volumes.well
+
+
+@pytest.mark.parametrize("layout", ["viability_km12", "viability_aml_384"])
+@pytest.mark.parametrize("robot", ["ot2", "flex"])
+def test_seed_viability_plans_work_by_column_stamps(layout, robot):
+    """Dosing pick-ups equal the layout's column runs of one dose (not its wells), every step is an 8-channel
+    stamp, and the whole plan takes far fewer pick-ups than well-by-well work."""
+    from labkit.plan.columns import runs
+    from labkit.plan.common import source_key
+
+    exp = load_experiment(ROOT / "layouts" / f"{layout}.yaml")
+    plan = build_plan(exp, robot)
+    single = build_plan(exp, robot, multichannel=False)
+    assert not plan.warnings
+    dosed = ("sample", "reference", "vehicle", "blank")
+    dose_runs = 0
+    for p in exp.plates:
+        n_rows = 16 if p.format == 384 else 8
+        dose_runs += len(runs(n_rows, {w.name: source_key(w) for w in exp.wells[p.id] if w.role in dosed}))
+    dose = [s for s in plan.liquid_steps() if "dose" in s.text]
+    assert sum(1 for s in dose for st in s.strokes if st.tip is not None) <= dose_runs
+    assert all("8channel" in s.pipette or "multi" in s.pipette for s in plan.liquid_steps())
+    assert sum(plan.tips_used().values()) < 0.7 * sum(single.tips_used().values())
+
+
+@pytest.mark.parametrize("layout", ["viability_km12", "kinase_panel"])
+def test_a_layout_that_cannot_be_mirrored_says_so(layout):
+    """Two 10-point compounds need 20 source columns: dosing falls back to one well at a time, and the plan's
+    warnings say so and why (no silent fallback)."""
+    import yaml
+
+    from labkit.layout.io import parse_experiment
+
+    data = yaml.safe_load((ROOT / "layouts" / f"{layout}.yaml").read_text())
+    data["compounds"][0]["dilution"]["replicates"] = 1
+    data["compounds"].append(dict(data["compounds"][0], name="larotrectinib"))
+    plan = build_plan(parse_experiment(yaml.safe_dump(data)), "ot2")
+    assert any("one well at a time" in w and "20 dilution points" in w for w in plan.warnings), plan.warnings
+    dose = [s for s in plan.liquid_steps()
+            if "intermediate" in s.text and s.strokes[0].dispenses[0].loc.labware.startswith("plate_")]
+    assert dose and all(s.nozzles in (0, 1) and len(st.dispenses) == 1 for s in dose for st in s.strokes)

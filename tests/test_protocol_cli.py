@@ -49,11 +49,11 @@ def test_plan_error_is_exit_2(tmp_path, capsys):
     import yaml
 
     data = yaml.safe_load((ROOT / "layouts" / "kinase_panel.yaml").read_text())
-    data["plates"] = [{"id": f"K{i}", "format": 96, "targets": ["TRKA"]} for i in range(8)]
+    data["plates"] = [{"id": f"K{i}", "format": 384, "targets": ["TRKA"]} for i in range(8)]
     p = tmp_path / "big.yaml"
     p.write_text(yaml.safe_dump(data))
     code, _o, err = _run(["protocol", str(p)], capsys)
-    assert code == 2 and "over-assigned" in err
+    assert code == 2 and "96-well plates only" in err
 
 
 def test_single_channel_option(capsys):

@@ -27,13 +27,26 @@ class PipetteSpec:
 
     name: str          # Opentrons instrument name
     channels: int      # 1 or 8
-    min_ul: float      # smallest volume of its default mode (shared data `minVolume`; see LOW_VOLUME_MODE_MINIMUM)
+    min_ul: float      # smallest volume labkit plans with (shared data `minVolume`: of the low-volume mode where
+    #                    the pipette has one, which the protocols switch to; see LOW_VOLUME_MODE_MINIMUM)
     max_ul: float      # largest volume (shared data `maxVolume`)
     tiprack: str       # tip rack load name (labkit's choice, one of Opentrons' compatible racks)
     disposal_ul: float  # extra volume aspirated for a multi-dispense (blown out afterwards; labkit's choice)
     flow_ul_s: float = 0.0      # default flow rate with this tip at labkit's API level (µL/s, the larger of
     #                             aspirate and dispense)
     max_flow_ul_s: float = 0.0  # the highest flow rate Opentrons documents for it with this tip (uiMaxFlowRate)
+    default_min_ul: float = 0.0      # smallest volume of the default mode (below it: the low-volume mode)
+    low_volume_max_ul: float = 0.0   # largest volume of the low-volume mode (0: the pipette has none)
+
+    def needs_low_volume(self, volumes: list[float]) -> bool | None:
+        """For a step moving these volumes: True = run it in the low-volume mode, False = in the default mode,
+        None = either (or the pipette has no low-volume mode). `configure_for_volume` is called between steps."""
+        if not self.low_volume_max_ul or not volumes:
+            return None
+        low = min(volumes) < self.default_min_ul - 1e-9
+        if low:
+            return True
+        return False if max(volumes) > self.low_volume_max_ul + 1e-9 else None
 
     @property
     def aqueous_mix_rate(self) -> float:
@@ -93,12 +106,10 @@ PIPETTE_CHOICES: dict[str, tuple[str, float]] = {  # name: (tip rack load name, 
     "flex_96channel_1000": ("opentrons_flex_96_tiprack_1000ul", 0.0),
 }
 
-# KNOWN GAP: the Flex 50 µL pipettes are planned down to the minimum of their *low-volume* mode (1 µL, shared data
-# `lowVolumeDefault`), but labkit's protocols never call `configure_for_volume()`, so they run in the default mode,
-# whose minimum at API 2.20 is 5 µL. The Flex protocols of kinase_panel, viability_km12 and viability_aml_384 move
-# 2 and 4 µL with them. Planning on 5 µL would make those layouts unplannable on the Flex; the fix (switch volume
-# mode in the protocol, or plan those volumes differently) belongs to the planner and emitter. tests/test_labware.py
-# holds a strict xfail that turns red once this is fixed, so this set gets emptied then.
+# The Flex 50 µL pipettes are planned down to the minimum of their *low-volume* mode (1–30 µL, shared data
+# `lowVolumeDefault`; the default mode's minimum at API 2.20 is 5 µL): the emitted protocol calls
+# `configure_for_volume()` (API 2.15+) with no tip on before a step that moves less than 5 µL, and again before a
+# step that moves more than 30 µL; the simulator's ledger follows the mode and flags any volume below its minimum.
 LOW_VOLUME_MODE_MINIMUM = frozenset({"flex_1channel_50", "flex_8channel_50"})
 
 FILTER_PLATE = "labkit_multiscreen_ph_p81_96_filterplate_300ul"
@@ -209,10 +220,12 @@ def _pipette_spec(name: str, tiprack: str, disposal_ul: float, level: tuple[int,
     model = convert_pipette_name(PIPETTE_API_NAMES_MAP[name].value)
     config = load_data.load_definition(model.pipette_type, model.pipette_channels, model.pipette_version,
                                        model.oem_type)
-    liquid = config.liquid_properties[LiquidClasses.default]  # labkit never calls configure_for_volume
-    min_ul = float(liquid.min_volume)
-    if name in LOW_VOLUME_MODE_MINIMUM:  # see KNOWN GAP above
-        min_ul = float(config.liquid_properties[LiquidClasses.lowVolumeDefault].min_volume)
+    liquid = config.liquid_properties[LiquidClasses.default]
+    min_ul = default_min = float(liquid.min_volume)
+    low_max = 0.0
+    if name in LOW_VOLUME_MODE_MINIMUM:  # the protocols switch to the low-volume mode where a step needs it
+        low = config.liquid_properties[LiquidClasses.lowVolumeDefault]
+        min_ul, low_max = float(low.min_volume), float(low.max_volume)
     rack = _labware_table()[tiprack]
     rack_uri = f"opentrons/{tiprack}/{LABWARE_VERSIONS.get(tiprack, 1)}"
     if rack_uri not in liquid.default_tipracks:
@@ -222,7 +235,7 @@ def _pipette_spec(name: str, tiprack: str, disposal_ul: float, level: tuple[int,
     flow = max(value_at_api_level(tip.default_aspirate_flowrate.values_by_api_level, level),
                value_at_api_level(tip.default_dispense_flowrate.values_by_api_level, level))
     return PipetteSpec(name, int(config.channels), min_ul, float(liquid.max_volume), tiprack,
-                       disposal_ul, flow, float(tip.ui_max_flow_rate))
+                       disposal_ul, flow, float(tip.ui_max_flow_rate), default_min, low_max)
 
 
 @lru_cache(maxsize=None)

@@ -26,19 +26,20 @@ def build_plan(exp: Any, robot: str, *, sha256: str = "", tip_policy: str = "per
                multichannel: bool = True, pipettes: str = "standard") -> Plan:
     """The checked liquid-handling plan of an experiment for a robot ('ot2' | 'flex'); multichannel=False keeps
     to single-channel pipettes; pipettes='96' plans for the Flex 96-channel (plan.stamp96). The experiment's assay
-    kind builds it (labkit.assays)."""
+    kind builds it (labkit.assays), in batches when its plates do not fit one deck (plan.batches)."""
+    from labkit.plan.batches import build_batched
     from labkit.plan.builder import BuildConfig
     from labkit.plan.checks import check_plan
 
     check_protocol_formats(exp)
     config = BuildConfig(robot, exp.name, exp.description or exp.name, exp.assay, sha256, tip_policy, multichannel,
                          str(pipettes))
+    build = exp.assay_kind.build
     if config.pipettes == "96":
         from labkit.plan.stamp96 import build96
 
-        plan = build96(config, exp)
-    else:
-        plan = exp.assay_kind.build(config, exp)
+        build = build96
+    plan = build_batched(build, config, exp)  # in batches when the plates do not fit one deck
     if check:
         check_plan(plan)
     return plan

@@ -35,6 +35,8 @@ def arrange_deck(robot: RobotSpec, probe: Builder) -> Arrangement:
     racks: list[str] = []
     moved = _moved_in(probe.plan)
     for u in probe.plan.labware:
+        if u.adapter:  # on a module (its slot is the module's)
+            continue
         spec = LABWARE[u.load_name]
         if u.key in moved:
             name = moved_in_slot(u.load_name)
@@ -70,7 +72,8 @@ def traffic(plan: Plan, moved: dict[str, str] | None = None) -> dict[tuple[str, 
     lw = plan.labware_by_key()
     moved = moved or {}
     modules = {m.key for m in plan.modules}
-    place = {k: (u.load_name if LABWARE[u.load_name].kind == "tips" else u.module or k) for k, u in lw.items()}
+    place = {k: (u.load_name if not u.adapter and LABWARE[u.load_name].kind == "tips" else u.module or k)
+             for k, u in lw.items()}
     out: dict[tuple[str, str], int] = defaultdict(int)
     for step in plan.steps:
         if isinstance(step, MoveLabware):

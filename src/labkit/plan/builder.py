@@ -7,6 +7,7 @@ deck (plan.deck.Deck), the tip racks (plan.tips.TipRacks) and the reagents (plan
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -62,10 +63,24 @@ class Arrangement:
     partial_racks: frozenset[str] = frozenset()
 
 
+def stroke_max(spec: PipetteSpec, volume: float) -> float:
+    """The most one aspirate may hold when dispensing `volume` µL: the pipette's maximum, or for a volume below the
+    default mode's minimum (Flex 50 µL) the maximum of its low-volume mode."""
+    if spec.low_volume_max_ul and volume < spec.default_min_ul - 1e-9:
+        return spec.low_volume_max_ul
+    return spec.max_ul
+
+
 def per_stroke(spec: PipetteSpec, volume: float) -> int:
     """Wells one aspirate of a pipette's multi-dispense feeds (volume each, plus its disposal volume)."""
-    n = max(1, int((spec.max_ul - spec.disposal_ul + 1e-9) // volume))
-    return 1 if volume + spec.disposal_ul > spec.max_ul else n
+    top = stroke_max(spec, volume)
+    n = max(1, int((top - spec.disposal_ul + 1e-9) // volume))
+    return 1 if volume + spec.disposal_ul > top else n
+
+
+def strokes_for(volume: float, max_ul: float) -> int:
+    """Strokes a volume takes with a pipette of this maximum (more than one above it, split evenly)."""
+    return max(1, math.ceil(volume / max_ul - 1e-9))
 
 
 class Pool:
@@ -214,6 +229,9 @@ class Builder:
             return source.take_rows(volume, list(range(p - k + 1, p + 1)), p)
         if isinstance(source, Pool):
             return source.take(volume * (noz or spec.channels))
+        liquid = self.reagents.wells.get(source)
+        if liquid is not None and self._is_reservoir(source):  # an operator-loaded reservoir well: spread the
+            return self.pool(source.labware, liquid).take(volume * (noz or spec.channels))  # liquid over more wells
         return source
 
     def reservoir_well(self, labware: str, liquid: str, new: bool = False) -> Loc:
@@ -288,33 +306,68 @@ class Builder:
         noz = self.nozzles(pip, nozzles)
         active = noz or self.spec(pip).channels
         strokes: list[Stroke] = []
-        for i, (src, dst, vol) in enumerate(moves):
+        max_ul = self.spec(pip).max_ul
+        for i, (src0, dst, vol0) in enumerate(moves):
             first, last = i == 0, i == len(moves) - 1
-            tip = self.tip(pip, noz) if (new_tip == "always" or first) else None
-            strokes = self._flush(Transfer, text, pip, strokes, noz)
-            src = self._source(src, vol, dst, pip, noz)
-            st = Stroke(src, vol, (Disp(dst, vol, top),), tip, mix_before, mix_after, "",
-                        new_tip == "always" or last, mix_rate if (mix_before or mix_after) else 1.0)
-            strokes.append(st)
-            self._count_draw(st, active, pip, noz)
+            parts = strokes_for(vol0, max_ul)  # above the pipette's maximum: several strokes, one tip
+            for j in range(parts):
+                vol = vol0 / parts
+                tip = self.tip(pip, noz) if j == 0 and (new_tip == "always" or first) else None
+                strokes = self._flush(Transfer, text, pip, strokes, noz)
+                src = self._source(src0, vol, dst, pip, noz)
+                end = j == parts - 1
+                mix_a = mix_after if end else None
+                mix_b = mix_before if j == 0 else None
+                st = Stroke(src, round(vol, 6) if parts > 1 else vol, (Disp(dst, round(vol, 6) if parts > 1 else vol,
+                                                                             top),), tip, mix_b, mix_a, "",
+                            end and (new_tip == "always" or last), mix_rate if (mix_b or mix_a) else 1.0)
+                strokes.append(st)
+                self._count_draw(st, active, pip, noz)
+        self.add(Transfer(text, pip, tuple(strokes), noz))
+
+    def chain(self, text: str, pip: str, chains: list[list[tuple["Loc | Pool", Loc, float, tuple[int, float] | None]]],
+              *, nozzles: int = 1, mix_rate: float = 1.0) -> None:
+        """Transfers done in turn with one tip per chain: each chain is (source, destination, µL, mix_after or None)
+        legs, the first picks up a fresh tip, the last drops it (e.g. acid into a reaction, mixed, then the stopped
+        reaction onto a filter plate with the same tip). Contact dispenses."""
+        if not chains:
+            return
+        noz = self.nozzles(pip, nozzles)
+        active = noz or self.spec(pip).channels
+        strokes: list[Stroke] = []
+        for legs in chains:
+            for i, (src, dst, vol, mix) in enumerate(legs):
+                tip = self.tip(pip, noz) if i == 0 else None
+                if i == 0:
+                    strokes = self._flush(Transfer, text, pip, strokes, noz)
+                where = self._source(src, vol, dst, pip, noz)
+                st = Stroke(where, vol, (Disp(dst, vol, False),), tip, None, mix, "", i == len(legs) - 1,
+                            mix_rate if mix else 1.0)
+                strokes.append(st)
+                self._count_draw(st, active, pip, noz)
         self.add(Transfer(text, pip, tuple(strokes), noz))
 
     def distribute(self, text: str, pip: str, source: "Loc | Pool", dests: list[Loc], volume: float, *,
                    tip_per_stroke: bool = False, remix_every: int = 0, mix: tuple[int, float] | None = None,
-                   max_per_stroke: int = 0, nozzles: int = 1) -> None:
+                   max_per_stroke: int = 0, nozzles: int = 1, top: bool = True) -> None:
         """Multi-dispense one liquid to many wells at the well top; one tip, or a fresh tip per aspirate.
 
-        nozzles as for `transfer` (the destinations are then the wells of the front-most working nozzle)."""
+        nozzles as for `transfer` (the destinations are then the wells of the front-most working nozzle).
+        top=False dispenses at the bottom of the well (for wells that are still empty: the tip touches no liquid)."""
         if not dests:
             return
         spec = self.spec(pip)
         noz = self.nozzles(pip, nozzles)
         active = noz or spec.channels
         disposal = spec.disposal_ul
+        parts = strokes_for(volume, spec.max_ul)
+        if parts > 1:  # above the pipette's maximum: each well gets `parts` equal dispenses
+            dests = [d for d in dests for _ in range(parts)]
+            volume = round(volume / parts, 6)
         n = self.per_stroke(pip, volume)
         if max_per_stroke:
             n = min(n, max_per_stroke)
-        if n == 1 or volume + disposal > spec.max_ul or len(dests) == 1:
+        if n == 1 or volume + disposal > stroke_max(spec, volume) or len(dests) == 1:
             n, disposal = 1, 0.0
         chunks = [dests[i:i + n] for i in range(0, len(dests), n)]
         strokes: list[Stroke] = []
@@ -333,7 +386,7 @@ class Builder:
             vol = volume * len(chunk) + extra
             src = self._source(source, vol, chunk[0], pip, noz)
             blow = "trash" if disposal and (tip_per_stroke or last) else ""
-            st = Stroke(src, round(vol, 6), tuple(Disp(d, volume, True) for d in chunk), tip, mix_now, None,
+            st = Stroke(src, round(vol, 6), tuple(Disp(d, volume, top) for d in chunk), tip, mix_now, None,
                         blow, tip_per_stroke or last)
             strokes.append(st)
             self._count_draw(st, active, pip, noz)
@@ -350,8 +403,8 @@ class Builder:
             return "large"
         if s.min_ul <= volume <= s.max_ul:
             return "small"
-        if lg.min_ul <= volume <= lg.max_ul:
-            return "large"
+        if lg.min_ul <= volume:
+            return "large"  # above its maximum: split into several strokes (transfer, distribute)
         raise PlanError(f"{volume:g} µL is outside the range of the {self.robot.robot_type} pipettes "
                         f"({s.name} {s.min_ul:g}–{s.max_ul:g} µL, {lg.name} {lg.min_ul:g}–{lg.max_ul:g} µL)")
 

@@ -134,6 +134,13 @@ def check_plan(plan: Plan) -> None:
     for _n, step in enumerate(plan.liquid_steps()):
         spec = pips[step.pipette]
         noz = step.nozzles
+        if spec.low_volume_max_ul:
+            from labkit.protocol.emit import step_volumes
+
+            vols = step_volumes(step)
+            if vols and min(vols) < spec.default_min_ul and max(vols) > spec.low_volume_max_ul:
+                problems.append(f"step {step.text!r}: the {spec.name} moves {min(vols):g} µL (its low-volume mode, "
+                                f"up to {spec.low_volume_max_ul:g} µL) and {max(vols):g} µL in one step")
         if noz and not (spec.channels == 8 and 1 <= noz <= 7):
             problems.append(f"step {step.text!r}: {noz} nozzles on the {spec.name}")
             noz = 0

@@ -30,10 +30,14 @@ def is_aqueous(solvent: str) -> bool:
     return any(w in s for w in AQUEOUS_WORDS) and "dmso" not in s
 
 
-def mix_volume(b: Builder, pip: str, well_volume: float) -> float:
-    """Mixing stroke: half the well volume, within the pipette's range."""
+def mix_volume(b: Builder, pip: str, well_volume: float, moved: float | None = None) -> float:
+    """Mixing stroke: half the well volume, within the pipette's range (for a step that moves `moved` µL with a
+    Flex 50 µL pipette in its low-volume mode, within that mode's range)."""
     spec = b.spec(pip)
-    return float(max(spec.min_ul, min(spec.max_ul, round(well_volume / 2.0, 1))))
+    top = spec.max_ul
+    if moved is not None and spec.low_volume_max_ul and moved < spec.default_min_ul:
+        top = spec.low_volume_max_ul
+    return float(max(spec.min_ul, min(top, round(well_volume / 2.0, 1))))
 
 
 def assay_wells(exp, plate_id: str, roles: tuple[str, ...]) -> list:
@@ -57,8 +61,85 @@ class Intermediate:
     scale: int           # the intermediate is scale × (solvent + diluent) µL
 
 
+@dataclass
+class Mirror:
+    """A mirrored intermediate plate: one column per compound point (and the vehicle), every row of it the same,
+    so each run of an assay-plate column that gets one point is dosed by one 8-channel stamp from the same rows.
+
+    The serial dilution runs down whole columns of the source plate too (compound i in columns `source_first[i]`
+    onwards, all eight rows), so every step from the top solution to the assay plate is a column stamp."""
+
+    columns: dict[tuple[str, int], list[int]]     # (compound, point) / ('', 0) -> intermediate columns (1-based)
+    scale: dict[tuple[str, int], int]             # the intermediate is scale × (solvent + diluent) µL per well
+    source_first: dict[str, int]                  # compound -> first source-plate column (its top solution)
+    draw: dict[tuple[str, str], Loc]              # (assay labware key, well) -> intermediate well it is dosed from
+
+
+def mirror_layout(exp, plates: list, roles: tuple[str, ...], volume: float, inter_key: str = "intermediate"
+                  ) -> "Mirror | str":
+    """The mirrored intermediate plate for dosing `volume` into every well of these roles, or why there is none
+    (a reason a person reads)."""
+    v = exp.volumes
+    unit = v.intermediate_solvent + v.intermediate_diluent
+    cap, dead = LABWARE[INTERMEDIATE_PLATE].capacity_ul, LABWARE[INTERMEDIATE_PLATE].dead_ul
+    usable = max(1, int(cap * 0.9 // unit)) * unit - dead
+    if volume > usable:
+        return f"one intermediate well cannot feed even one {volume:g} µL dose"
+    src_cols = sum(c.dilution.points for c in exp.compounds)
+    if src_cols > 12:
+        return (f"the compounds' {src_cols} dilution points need more than the 12 columns of one source plate "
+                "when each series runs down whole columns")
+    draws: dict[tuple[str, int], dict[int, list[tuple[str, str]]]] = defaultdict(lambda: defaultdict(list))
+    for p, key in plates:
+        step = 2 if p.format == 384 else 1
+        for w in assay_wells(exp, p.id, roles):
+            draws[source_key(w)][w.row // step].append((key, w.name))
+    columns: dict[tuple[str, int], list[int]] = {}
+    scale: dict[tuple[str, int], int] = {}
+    draw: dict[tuple[str, str], Loc] = {}
+    rows = row_letters(8)
+    col = 0
+    for k in sorted(draws, key=_compounds_first):
+        by_row = draws[k]
+        n = max(math.ceil(len(ws) * volume / usable) for ws in by_row.values())
+        cols = list(range(col + 1, col + n + 1))
+        col += n
+        columns[k] = cols
+        biggest = 0
+        for r, ws in by_row.items():
+            per = math.ceil(len(ws) / n)
+            for i, (key, name) in enumerate(ws):
+                draw[(key, name)] = Loc(inter_key, f"{rows[r]}{cols[i // per]}")
+            biggest = max(biggest, per)
+        scale[k] = max(1, math.ceil((biggest * volume + dead) / unit))
+    if col > 12:
+        return (f"{col} different doses (compound points and the vehicle, with their repeats) need more than the 12 "
+                "columns of one intermediate plate")
+    first, at = {}, 1
+    for c in exp.compounds:
+        first[c.name] = at
+        at += c.dilution.points
+    return Mirror(columns, scale, first, draw)
+
+
+def mirror_classes(b: Builder, exp, volume: float) -> set[str]:
+    """Pipette classes a mirrored series works with 8-channels (solvent, serial step, diluent, intermediate,
+    dosing)."""
+    v = exp.volumes
+    out = {b.pipette_class(v.serial, per_aspirate=2), b.pipette_class(v.intermediate_diluent, per_aspirate=2),
+           b.pipette_class(volume)}
+    for c in exp.compounds:
+        out.add(b.pipette_class(exp.scheme(c).serial_transfer))
+    out.add(b.pipette_class(v.intermediate_solvent))
+    return out
+
+
 class DmsoSeries:
-    """Source plate (serial dilution in solvent) and intermediate plate (into buffer / medium) for every compound."""
+    """Source plate (serial dilution in solvent) and intermediate plate (into buffer / medium) for every compound.
+
+    With 8-channels the intermediate plate is mirrored (`Mirror`, set by `plan_series`): a column per dose, dosed
+    by column stamps (`dose`); otherwise (or where the layout cannot be mirrored, with a plan warning) it holds a
+    well per dose and every assay well is dosed on its own."""
 
     def __init__(self, b: Builder, exp, reservoir: str, diluent_liquid: str, diluent_name: str,
                  slots: dict[str, str] | None = None):
@@ -78,6 +159,13 @@ class DmsoSeries:
                                slot=at("intermediate"))
         self.rows = row_letters(8)
         self.inter_of: dict[tuple[str, int], Intermediate] = {}
+        self.mirror: Mirror | None = None
+
+    def use_mirror(self, mirror: Mirror) -> None:
+        """Lay the intermediate plate out as `mirror` (a column per dose, all eight rows)."""
+        self.mirror = mirror
+        self.inter_of = {k: Intermediate(k[0], k[1], [Loc(self.inter, f"A{c}") for c in cols], mirror.scale[k])
+                         for k, cols in mirror.columns.items()}
 
     def plan_intermediates(self, needs: dict[tuple[str, int], float]) -> None:
         """Size the intermediate wells: needs maps (compound, point) / ('', 0) for the vehicle -> µL drawn."""
@@ -114,6 +202,9 @@ class DmsoSeries:
 
     def run(self, solvent_reservoir: Loc, policy: str) -> None:
         """Operator top wells, solvent into the source plate, serial dilution, intermediate dilution."""
+        if self.mirror is not None:
+            self._run_mirrored(solvent_reservoir, policy)
+            return
         b, exp, v = self.b, self.exp, self.exp.volumes
         small = b.choose(v.serial)
         # 1. solvent into the source wells below the top
@@ -129,7 +220,7 @@ class DmsoSeries:
             pip = b.choose(s.serial_transfer)
             moves = [(Loc(self.source, f"{self.rows[r]}{p}"), Loc(self.source, f"{self.rows[r]}{p + 1}"),
                       s.serial_transfer) for p in range(1, c.dilution.points)]
-            mix = (3, mix_volume(b, pip, s.serial_diluent + s.serial_transfer))
+            mix = (3, mix_volume(b, pip, s.serial_diluent + s.serial_transfer, s.serial_transfer))
             b.transfer(f"{c.name}: serial 1:{c.dilution.factor:g} dilution in {c.solvent} "
                        f"({s.serial_transfer:g} µL into {s.serial_diluent:g} µL, mixed)", pip, moves,
                        new_tip="always" if policy == "per_step" else "once", mix_after=mix)
@@ -150,7 +241,7 @@ class DmsoSeries:
         for (compound, point), item in self.inter_of.items():
             vol = item.scale * v.intermediate_solvent
             pip = b.choose(vol)
-            mix = (3, mix_volume(b, pip, item.scale * (v.intermediate_solvent + v.intermediate_diluent)))
+            mix = (3, mix_volume(b, pip, item.scale * (v.intermediate_solvent + v.intermediate_diluent), vol))
             if compound:
                 row = [c.name for c in exp.compounds].index(compound)
                 src = Loc(self.source, f"{self.rows[row]}{point + 1}")
@@ -161,12 +252,91 @@ class DmsoSeries:
             b.transfer(text, pip, [(src, loc, vol) for loc in item.locs], new_tip="always", mix_after=mix)
         del small
 
+    def _run_mirrored(self, solvent_reservoir: Loc, policy: str) -> None:
+        """The same steps as `run`, every one a whole-column stamp of an 8-channel."""
+        b, exp, v, m = self.b, self.exp, self.exp.volumes, self.mirror
+        assert m is not None
+        dests = [Loc(self.source, f"A{m.source_first[c.name] + p}") for c in exp.compounds
+                 for p in range(1, c.dilution.points)]
+        pip = b.choose(v.serial, singles=False, per_aspirate=len(dests))
+        b.distribute(f"Solvent: {v.serial:g} µL into the source-plate columns after each top column (8-channel)",
+                     pip, solvent_reservoir, dests, v.serial, nozzles=8)
+        for c in exp.compounds:
+            s = exp.scheme(c)
+            pip = b.choose(s.serial_transfer, singles=False)
+            first = m.source_first[c.name]
+            moves = [(Loc(self.source, f"A{first + p}"), Loc(self.source, f"A{first + p + 1}"), s.serial_transfer)
+                     for p in range(c.dilution.points - 1)]
+            mix = (3, mix_volume(b, pip, s.serial_diluent + s.serial_transfer, s.serial_transfer))
+            b.transfer(f"{c.name}: serial 1:{c.dilution.factor:g} dilution in {c.solvent} down columns "
+                       f"{first}–{first + c.dilution.points - 1} ({s.serial_transfer:g} µL into "
+                       f"{s.serial_diluent:g} µL, mixed, 8-channel)", pip, moves,
+                       new_tip="always" if policy == "per_step" else "once", mix_after=mix, nozzles=8)
+        by_vol: dict[float, list[Loc]] = defaultdict(list)
+        for item in self.inter_of.values():
+            for loc in item.locs:
+                by_vol[item.scale * v.intermediate_diluent].append(loc)
+        res_dil = b.reservoir_well(self.reservoir, self.diluent)
+        for vol, locs in sorted(by_vol.items()):
+            pip = b.choose(vol, singles=False, per_aspirate=len(locs))
+            b.distribute(f"{self.diluent_name}: {vol:g} µL into intermediate columns "
+                         f"{', '.join(loc.well[1:] for loc in locs)} (8-channel)", pip, res_dil,
+                         sorted(locs, key=lambda x: int(x.well[1:])), vol, nozzles=8)
+        for (compound, point), item in self.inter_of.items():
+            vol = item.scale * v.intermediate_solvent
+            pip = b.choose(vol, singles=False)
+            mix = (3, mix_volume(b, pip, item.scale * (v.intermediate_solvent + v.intermediate_diluent), vol))
+            cols = ", ".join(loc.well[1:] for loc in item.locs)
+            if compound:
+                src = Loc(self.source, f"A{m.source_first[compound] + point}")
+                text = (f"{compound} point {point + 1}: {vol:g} µL of the solvent series into "
+                        f"{item.scale * v.intermediate_diluent:g} µL {self.diluent_name}, intermediate column "
+                        f"{cols}, mixed (8-channel)")
+            else:
+                src = solvent_reservoir
+                text = (f"Vehicle: {vol:g} µL solvent into {item.scale * v.intermediate_diluent:g} µL "
+                        f"{self.diluent_name}, intermediate column {cols}, mixed (8-channel)")
+            b.transfer(text, pip, [(src, loc, vol) for loc in item.locs], new_tip="always", mix_after=mix,
+                       nozzles=8)
+
+    def dose(self, text: str, key: str, wells: list, volume: float, empty: bool = False) -> None:
+        """Dose every well (layout wells of one plate, labware `key`) from its intermediate: column stamps from a
+        mirrored intermediate plate (one step per nozzle count, a fresh tip every stamp), else one well at a time
+        with a fresh tip each. empty=True: the wells hold nothing yet, so stamps of one dose share a tip (one
+        aspirate for several, dispensed at the bottom of the dry wells)."""
+        b = self.b
+        pip = b.choose(volume, singles=self.mirror is None)
+        if self.mirror is None:
+            b.transfer(f"{text}, a fresh tip every well", pip, dosing_moves(self, key, wells, volume),
+                       new_tip="always")
+            return
+        from labkit.plan.stamps import describe_nozzles, stamp_moves
+
+        source_of = {w.name: self.mirror.draw[(key, w.name)] for w in wells}
+        if empty:
+            for nozzles, moves in stamp_moves(b, key, source_of):
+                by_src: dict[Loc, list[Loc]] = defaultdict(list)
+                for src, dst in moves:
+                    by_src[src].append(dst)
+                for src, dests in by_src.items():
+                    b.distribute(f"{text} (intermediate column {src.well[1:]}, {describe_nozzles(nozzles)} stamps "
+                                 "into the empty wells, one tip)", pip, src, dests, volume, nozzles=nozzles,
+                                 top=False)
+            return
+        for nozzles, moves in stamp_moves(b, key, source_of):
+            b.transfer(f"{text} ({describe_nozzles(nozzles)} stamps from the mirrored intermediate plate, a fresh "
+                       "tip every stamp)", pip, [(s, d, volume) for s, d in moves], new_tip="always",
+                       nozzles=nozzles)
+
     def top_loads(self) -> None:
         """The operator's top solutions: volume = what the robot draws + dead volume."""
         b, exp, v = self.b, self.exp, self.exp.volumes
         dead = LABWARE[SOURCE_PLATE].dead_ul
         for r, c in enumerate(exp.compounds):
             s = exp.scheme(c)
+            if self.mirror is not None:
+                self._top_column(c, s, dead)
+                continue
             loc = Loc(self.source, f"{self.rows[r]}1")
             drawn = s.serial_transfer + sum(self.inter_of[(c.name, 0)].scale * v.intermediate_solvent
                                             for _ in self.inter_of[(c.name, 0)].locs)
@@ -181,6 +351,28 @@ class DmsoSeries:
             b.load(name, loc, vol)
             b.plan.notes.append(f"{c.name}: make the top solution {si_conc(s.source[0])} in {c.solvent} by hand "
                                 f"({how}) and load {vol:g} µL into source-plate well {loc.well}")
+
+
+    def _top_column(self, c, s, dead: float) -> None:
+        """A mirrored series' top solution: every well of the compound's first source column."""
+        b, v = self.b, self.exp.volumes
+        assert self.mirror is not None
+        col = self.mirror.source_first[c.name]
+        item = self.inter_of[(c.name, 0)]
+        vol = round_up(s.serial_transfer + item.scale * v.intermediate_solvent * len(item.locs) + dead, 5.0)
+        cap = LABWARE[SOURCE_PLATE].capacity_ul
+        if vol > cap:
+            raise PlanError(f"{c.name}: the top wells need {vol:g} µL each, more than the {cap:g} µL source well")
+        how = describe_predilution(c.stock, s.source[0], c.solvent)
+        name = top_liquid_name(c, s)
+        where = f"A{col}–H{col}"
+        b.liquid(name, f"Prepare by hand: {how}; load {vol:g} µL into each source well {where}",
+                 top_composition(c, s))
+        for r in self.rows:
+            b.load(name, Loc(self.source, f"{r}{col}"), vol)
+        b.plan.notes.append(f"{c.name}: make the top solution {si_conc(s.source[0])} in {c.solvent} by hand "
+                            f"({how}) and load {vol:g} µL into each of source-plate wells {where} "
+                            f"({8 * vol:g} µL in all)")
 
 
 def top_liquid_name(c, s) -> str:
@@ -208,9 +400,17 @@ def _compounds_first(k: tuple[str, int]) -> tuple:
 
 
 def plan_series(series: "DmsoSeries", exp, plates: list, roles: tuple[str, ...], volume: float) -> None:
-    """Size the intermediate plate for every dosed well of the plates, then load the top solutions."""
-    from collections import defaultdict
-
+    """Size the intermediate plate for every dosed well of the plates, then load the top solutions. Mirrored (a
+    column per dose, dosed by column stamps) when the builder's pipettes for it are 8-channels and the layout
+    allows; a plan warning says when the 8-channels are there but the layout does not allow it."""
+    b = series.b
+    if b.allow_multi and b.multi and mirror_classes(b, exp, volume) <= b.multi:
+        found = mirror_layout(exp, plates, roles, volume, series.inter)
+        if isinstance(found, Mirror):
+            series.use_mirror(found)
+            series.top_loads()
+            return
+        b.plan.warnings.append(f"compound dosed one well at a time with a fresh tip each (no column stamps): {found}")
     needs: dict[tuple[str, int], float] = defaultdict(float)
     for p, _k in plates:
         for w in assay_wells(exp, p.id, roles):
@@ -224,6 +424,10 @@ def dosing_moves(series: "DmsoSeries", key: str, wells: list, volume: float) -> 
     wells from the solvent-in-buffer well), ordered column by column for short head moves."""
     from collections import defaultdict
 
+    if series.mirror is not None:  # each well from its own row of its dose's column
+        moves = [(series.mirror.draw[(key, w.name)], well_loc(key, w), volume) for w in wells]
+        moves.sort(key=lambda m: (int(m[1].well[1:]), m[1].well[0]))
+        return moves
     by_key = defaultdict(list)
     for w in wells:
         by_key[source_key(w)].append(w)

@@ -23,9 +23,15 @@ def describe(plan: Plan) -> str:
         out.append(f"  {p.mount}: {p.name} ({tips.get(p.key, 0)} tip pick-ups)")
     out.append(f"  {plan.tips()} tips in all")
     out.append("Load before the run:")
-    late = {name for s in plan.steps if isinstance(s, Pause) for name in s.loads}
+    from labkit.protocol.emit import _late_loads
+
+    late = {(x[0], x[1], x[2]) for lds in _late_loads(plan).values() for x in lds}  # as the protocol loads them
+    batch = {(name, key) for s in plan.steps if isinstance(s, Pause) and s.labware for key in s.labware
+             for name in s.loads}
     for ld in plan.loads:
-        when = "  (at the pause before its plate, fresh)" if ld.liquid in late else ""
+        when = ("" if (ld.liquid, ld.loc.labware, ld.loc.well) not in late else
+                "  (with its batch's labware, at the pause)" if (ld.liquid, ld.loc.labware) in batch else
+                "  (at the pause before its plate, fresh)")
         out.append(f"  {ld.volume:8.1f} µL  {ld.liquid}  -> {ld.loc.labware} {ld.loc.well}{when}")
     for note in plan.notes:
         out.append(f"  note: {note}")

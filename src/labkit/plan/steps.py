@@ -80,6 +80,9 @@ class Pause:
 
     text: str
     loads: tuple[str, ...] = ()
+    phase: bool = False    # the assay waits here for every plate of the run (an incubation): batches of plates
+    #                        (plan.batches) each do their work up to it, then the run waits once
+    labware: tuple[str, ...] = ()  # with loads: the liquids go into these labware's wells (all of them they hold)
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,8 @@ class MoveLabware:
     to: str            # slot name, module key or 'offdeck'
     gripper: bool
     text: str = ""
+    pause: bool = True  # a manual move stops the run; False (off the deck from a slot only): the operator was told
+    #                     at the pause before, the robot does not stop for it again (`del protocol.deck[slot]`)
 
 
 @dataclass(frozen=True)

@@ -147,6 +147,10 @@ def run(ctx):
             if not dry:
                 ctx.delay(minutes=step["minutes"])
             shaker.deactivate_shaker()
+        elif op == "move" and step.get("pause") is False:  # off the deck, as the pause before said
+            if step["text"]:
+                ctx.comment(step["text"])
+            del ctx.deck[labware[step["labware"]].parent]
         elif op == "move":
             to = step["to"]
             if to == "offdeck":
@@ -163,6 +167,8 @@ def run(ctx):
         else:
             ctx.comment(step["text"])
             key = step["pipette"]
+            if "configure_for_volume" in step:  # Flex 50 µL: low-volume mode below 5 µL (no tip on now)
+                pipettes[key].configure_for_volume(step["configure_for_volume"])
             if step.get("nozzles", 0) != nozzles[key]:
                 nozzles[key] = step.get("nozzles", 0)
                 _nozzles(pipettes[key], nozzles[key])
@@ -210,6 +216,35 @@ def _stroke(st: Stroke) -> dict:
     return out
 
 
+def step_volumes(step: Transfer | Distribute) -> list[float]:
+    """Every volume a liquid-handling step aspirates or dispenses (mixes included)."""
+    out: list[float] = []
+    for st in step.strokes:
+        out.append(st.volume)
+        out += [d.volume for d in st.dispenses]
+        out += [m[1] for m in (st.mix_before, st.mix_after) if m]
+    return [v for v in out if v > 0]
+
+
+def volume_modes(plan: Plan) -> dict[int, float]:
+    """Step index -> the volume to pass to `configure_for_volume` before it, where a pipette with a low-volume
+    mode (Flex 50 µL) must change mode: its smallest volume to enter the low-volume mode, its largest to leave it."""
+    from labkit.labware.specs import PIPETTES
+
+    pips = {p.key: PIPETTES[p.name] for p in plan.pipettes}
+    low = {k: False for k in pips}
+    out: dict[int, float] = {}
+    for i, step in enumerate(plan.steps):
+        if not isinstance(step, (Transfer, Distribute)):
+            continue
+        vols = step_volumes(step)
+        want = pips[step.pipette].needs_low_volume(vols)
+        if want is not None and want != low[step.pipette]:
+            low[step.pipette] = want
+            out[i] = min(vols) if want else max(vols)
+    return out
+
+
 def step_data(step: object) -> dict:
     """One plan step as the dict the protocol's runner reads."""
     if isinstance(step, Comment):
@@ -225,7 +260,11 @@ def step_data(step: object) -> dict:
     if isinstance(step, Latch):
         return {"op": "latch", "module": step.module, "open": step.open}
     if isinstance(step, MoveLabware):
-        return {"op": "move", "labware": step.labware, "to": step.to, "gripper": step.gripper, "text": step.text}
+        move: dict[str, object] = {"op": "move", "labware": step.labware, "to": step.to, "gripper": step.gripper,
+                                   "text": step.text}
+        if not step.pause:
+            move["pause"] = False
+        return move
     if isinstance(step, LoadLabware):
         return {"op": "load", "labware": step.key}
     if isinstance(step, (Transfer, Distribute)):
@@ -285,6 +324,10 @@ def _late_loads(plan: Plan) -> dict[int, list]:
     out: dict[int, list] = {}
     for i, step in enumerate(plan.steps):
         if not (isinstance(step, Pause) and step.loads):
+            continue
+        if step.labware:  # fresh labware put on the deck now: its liquids, in every well they are loaded into
+            out[i] = [[ld.liquid, ld.loc.labware, ld.loc.well, ld.volume] for ld in plan.loads
+                      if ld.liquid in step.loads and ld.loc.labware in step.labware]
             continue
         drawn: set[tuple[str, str]] = set()
         for later in plan.steps[i + 1:]:
@@ -359,8 +402,9 @@ def emit(plan: Plan) -> str:
             defs[lw.load_name] = definition(lw.load_name)
     labware = [{"key": lw.key, "load_name": lw.load_name, "slot": lw.slot, "module": lw.module, "label": lw.label,
                 "adapter": lw.adapter, "custom": lw.custom, "initial": lw.initial} for lw in plan.labware]
-    late = {name for s in plan.steps if isinstance(s, Pause) for name in s.loads}  # loaded at a pause instead
     late_loads = _late_loads(plan)
+    late = {(ld[0], ld[1], ld[2]) for lds in late_loads.values() for ld in lds}  # loaded at a pause instead
+    modes = volume_modes(plan)
     parts = [
         DOCSTRING, "\n", _header(plan), "\n",
         "from opentrons import protocol_api\n\n",
@@ -373,12 +417,13 @@ def emit(plan: Plan) -> str:
         _assign_list("LABWARE", labware),
         _assign_list("PIPETTES", [[p.key, p.name, p.mount] for p in plan.pipettes]),
         _assign_list("LOADS", [[ld.liquid, ld.loc.labware, ld.loc.well, ld.volume] for ld in plan.loads
-                               if ld.liquid not in late]),
+                               if (ld.liquid, ld.loc.labware, ld.loc.well) not in late]),
         "# Each stroke: one aspirate from `source` (after a fresh `tip` unless None) and its dispenses, each\n"
         "# [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is\n"
         "# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.\n",
         _assign_list("STEPS", [{"op": "comment", "text": f"{PLANNER_WARNING} {w}"} for w in plan.warnings]
-                     + [dict(step_data(s), **({"loads": late_loads[i]} if i in late_loads else {}))
+                     + [dict(step_data(s), **({"loads": late_loads[i]} if i in late_loads else {}),
+                             **({"configure_for_volume": modes[i]} if i in modes else {}))
                         for i, s in enumerate(plan.steps)], inner=True),
         _assign_definitions(defs),
         RUNNER,

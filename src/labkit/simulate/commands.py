@@ -89,6 +89,13 @@ class ConfigureNozzles(PipetteCommand):
 
 
 @dataclass(frozen=True)
+class ConfigureForVolume(PipetteCommand):
+    """configureForVolume: a Flex 50 µL pipette's volume mode (low-volume below its default minimum)."""
+
+    volume: float
+
+
+@dataclass(frozen=True)
 class PickUpTip(PipetteCommand):
     target: WellTarget
 
@@ -159,7 +166,8 @@ class MoveFree(PipetteCommand):
     """A move to coordinates: the pipette is over no known well afterwards."""
 
 
-Command = (LoadLabware | LoadModule | LoadPipette | LoadLiquid | MoveLabware | ConfigureNozzles | PickUpTip | DropTip
+Command = (LoadLabware | LoadModule | LoadPipette | LoadLiquid | MoveLabware | ConfigureNozzles | ConfigureForVolume
+           | PickUpTip | DropTip
            | DropTipInPlace | Aspirate | AspirateInPlace | Dispense | DispenseInPlace | BlowOut | BlowOutInPlace
            | TouchWell | MoveToWell | MoveToArea | MoveFree)
 
@@ -185,6 +193,7 @@ _PARSERS: dict[str, Callable[[dict, dict], Command]] = {
     "loadLiquid": lambda p, r: LoadLiquid(p["liquidId"], p["labwareId"], dict(p.get("volumeByWell", {}))),
     "moveLabware": lambda p, r: MoveLabware(p["labwareId"], p.get("newLocation", {})),
     "configureNozzleLayout": lambda p, r: ConfigureNozzles(p["pipetteId"], p.get("configurationParams")),
+    "configureForVolume": lambda p, r: ConfigureForVolume(p["pipetteId"], _vol(p)),
     "pickUpTip": lambda p, r: PickUpTip(p["pipetteId"], _well(p)),
     "dropTip": lambda p, r: DropTip(p["pipetteId"], _target(p)),
     "dropTipInPlace": lambda p, r: DropTipInPlace(p["pipetteId"]),

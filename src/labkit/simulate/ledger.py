@@ -55,6 +55,22 @@ class _Pipette:
     nozzles: list[tuple[int, int]] = field(default_factory=list)
     tips: dict[tuple[int, int], Tip] = field(default_factory=dict)
     location: C.Target = None
+    min_ul: float = 0.0        # smallest volume of the current mode (0: not checked)
+    modes: tuple[float, float, float] = (0.0, 0.0, 0.0)  # Flex 50 µL: default min, low-volume min, low-volume max
+
+
+def _volume_modes(pipette_name: str) -> tuple[float, float, float] | None:
+    """(default-mode minimum, low-volume minimum, low-volume maximum) of a pipette with a low-volume mode."""
+    from opentrons_shared_data.pipette.types import PIPETTE_API_NAMES_MAP
+
+    from labkit.labware.specs import LOW_VOLUME_MODE_MINIMUM, PIPETTES
+
+    # the analysis names the pipette by its model ('p50_multi_flex'), the protocol by its API name
+    names = [n for n in LOW_VOLUME_MODE_MINIMUM if pipette_name in (n, PIPETTE_API_NAMES_MAP[n].value)]
+    if not names:
+        return None
+    spec = PIPETTES[names[0]]
+    return (spec.default_min_ul, spec.min_ul, spec.low_volume_max_ul) if spec.low_volume_max_ul else None
 
 
 class _Replay:
@@ -82,6 +98,7 @@ class _Replay:
             C.LoadPipette: self.on_load_pipette, C.LoadLiquid: self.on_load_liquid,
             C.MoveLabware: self.on_move_labware,
             C.ConfigureNozzles: self.on_configure_nozzles, C.PickUpTip: self.on_pick_up_tip,
+            C.ConfigureForVolume: self.on_configure_for_volume,
             C.DropTip: self.on_drop_tip, C.DropTipInPlace: self.on_drop_tip_in_place,
             C.Aspirate: self.on_aspirate, C.AspirateInPlace: self.on_aspirate_in_place,
             C.Dispense: self.on_dispense, C.DispenseInPlace: self.on_dispense_in_place,
@@ -159,7 +176,10 @@ class _Replay:
     def on_load_pipette(self, c: C.LoadPipette) -> None:
         n = channel_count(c.pipette_name)
         primary, nozzles = active_nozzles(n, None)
-        self.pipettes[c.pipette_id] = _Pipette(c.pipette_id, c.pipette_name, c.mount, n, primary, nozzles)
+        self.pipettes[c.pipette_id] = pip = _Pipette(c.pipette_id, c.pipette_name, c.mount, n, primary, nozzles)
+        spec = _volume_modes(c.pipette_name)
+        if spec:  # a pipette with a low-volume mode starts in its default mode
+            pip.modes, pip.min_ul = spec, spec[0]
 
     def on_load_liquid(self, c: C.LoadLiquid) -> None:
         comp = {} if c.liquid_id == EMPTY_LIQUID else self.composition_of(c.liquid_id)
@@ -176,6 +196,16 @@ class _Replay:
     # -- handlers: pipette commands (called with the command's pipette)
     def on_configure_nozzles(self, pip: _Pipette, c: C.ConfigureNozzles) -> None:
         pip.primary, pip.nozzles = active_nozzles(pip.channels, c.config)
+
+    def on_configure_for_volume(self, pip: _Pipette, c: C.ConfigureForVolume) -> None:
+        if pip.modes[0]:  # the engine's rule: below the default minimum -> the low-volume mode
+            pip.min_ul = pip.modes[1] if c.volume < pip.modes[0] else pip.modes[0]
+
+    def check_volume(self, pip: _Pipette, volume: float | None, what: str, key: Key) -> None:
+        """A volume below the smallest of the pipette's current mode (Flex 50 µL: 5 µL unless low-volume)."""
+        if pip.min_ul and volume is not None and 1e-6 < volume < pip.min_ul - 1e-6:
+            self.problem("below minimum", f"{pip.name} {what} {volume:g} µL, below the {pip.min_ul:g} µL minimum of "
+                                          "its current volume mode (configure_for_volume)", key)
 
     def on_pick_up_tip(self, pip: _Pipette, c: C.PickUpTip) -> None:
         self.move(pip, c.target)
@@ -200,6 +230,7 @@ class _Replay:
         self.drop(pip, pip.location)
 
     def on_aspirate(self, pip: _Pipette, c: C.Aspirate) -> None:
+        self.check_volume(pip, c.volume, "aspirates", (self.labware[c.target.labware_id].label, c.target.well))
         self.move(pip, c.target)
         self.aspirate(pip, c.target.labware_id, c.target.well, c.volume)
 
@@ -208,6 +239,8 @@ class _Replay:
             self.aspirate(pip, pip.location.labware_id, pip.location.well, c.volume)
 
     def on_dispense(self, pip: _Pipette, c: C.Dispense) -> None:
+        if isinstance(c.target, C.WellTarget):
+            self.check_volume(pip, c.volume, "dispenses", (self.labware[c.target.labware_id].label, c.target.well))
         self.move(pip, c.target)
         self.dispense(pip, pip.location, c.volume)
 

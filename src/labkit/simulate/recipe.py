@@ -232,7 +232,9 @@ def _added(c: Added, ledger: Ledger, res: CheckResult) -> None:
     bad: dict[str, list[str]] = {}
     for w in c.wells:
         s = states[w]
-        adds = [a for a in s.additions if c.species in a.species]
+        # a mix puts the well's own liquid back: not an addition
+        own = [a for a in s.additions if a.source != (c.plate, w)]
+        adds = [a for a in own if c.species in a.species]
         got = sum(a.volume for a in adds)
         if not adds:
             bad.setdefault("never received it", []).append(w)
@@ -244,7 +246,7 @@ def _added(c: Added, ledger: Ledger, res: CheckResult) -> None:
             bad.setdefault(f"received {got:g} µL (should be {what})", []).append(w)
             continue
         if c.after:
-            last = max((a.index for a in s.additions if c.after in a.species), default=None)
+            last = max((a.index for a in own if c.after in a.species), default=None)
             if last is None or adds[0].index < last:
                 bad.setdefault(f"came before the {c.after}" if last is not None else f"no {c.after} before it",
                                []).append(w)
@@ -348,8 +350,9 @@ def _remix(c: Remix, ledger: Ledger, tl: Timeline, res: CheckResult) -> None:
         early = [i for i in s.withdrawals if mixes and i < mixes[0] and i not in own]
         worst, last = 0.0, mixes[0] if mixes else None
         unmixed = last is None
+        mixing = {m - 1 for m in mixes}  # a re-mix's own aspirates (its dispense back follows at once) draw no cells
         for i in s.withdrawals:
-            if last is not None and i > last:
+            if last is not None and i > last and i not in mixing:
                 worst = max(worst, (tl.at(i) - tl.at(last)) / 60)
             later = [m for m in mixes if m <= i]
             last = later[-1] if later else last

@@ -209,7 +209,7 @@ def _core_checks(rep: VerifyReport, match_dmso: bool) -> None:
     dmso_wells = sum(s["dmso_wells"] for s in rep.plates.values())
     dmso = CheckResult("equal DMSO" if match_dmso else "DMSO limit", "wells", dmso_wells - bad("dmso"), dmso_wells)
     problems = [f for f in rep.failures if f.check in ("overflow", "underflow", "contamination", "outside",
-                                                       "hot-tip", "missing-plate", "missing-well")]
+                                                       "below minimum", "hot-tip", "missing-plate", "missing-well")]
     handling = CheckResult("liquid handling", "clean" if not problems else f"({len(problems)} problem(s))",
                            0 if problems else 1, 1)
     rep.checks += [conc, stray, dmso, handling]

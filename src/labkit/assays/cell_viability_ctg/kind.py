@@ -36,6 +36,12 @@ class CellViabilityCTG(AssayKind):
 
         plan_viability(b, exp)
 
+    def build(self, config: Any, exp: Any) -> Any:
+        """The plan, with 8-channel column stamps on an arranged deck where the layout allows (see plan)."""
+        from labkit.assays.cell_viability_ctg.plan import build_viability
+
+        return build_viability(config, exp)
+
     def build96(self, config: Any, exp: Any) -> Any:
         """The plan for the Flex 96-channel: whole-plate stamps from patterned plates (labkit.plan.stamp96)."""
         from labkit.assays.cell_viability_ctg.plan96 import build_viability96

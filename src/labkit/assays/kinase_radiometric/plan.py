@@ -1,23 +1,31 @@
 """The radiometric kinase assay: DMSO series -> buffer intermediate -> reaction plate -> ATP start -> stop -> filter.
 
-8-channel work: the hot-ATP start and the transfer of the stopped reactions onto the filter plate go column by
-column (all eight nozzles, or a partial column) wherever that takes no more tips than single wells; the
-pipette class (small / large) doing that work is then mounted as an 8-channel, which works single wells with its
-front nozzle alone. A partially configured 8-channel needs a deck without tall labware behind what it works
-(plan.deck), so the deck is arranged from a first, unconstrained build of the same plan.
+Column stamps (where the layout allows a mirrored intermediate plate, `_stamped`): the series and the intermediate
+plate by whole columns (plan.common.Mirror), compound into the still-empty wells by stamps of each dose's column,
+the kinase mixes from reagent-plate columns laid out like the kinase rows (plan.stamps.RowReagent), then per column
+run in one order the hot ATP start into the liquid, mixed (a fresh tip every stamp), and the acid stop, mixed, with
+the stopped reaction going onto the P81 filter plate with the same tip (issue 10's practice). Otherwise: the hot
+start and the filter transfer go column by column wherever that takes no more tips than single wells, the rest
+well by well (the plan's warnings say so). A partially configured 8-channel needs a deck without tall labware
+behind what it works (plan.deck), so the deck is arranged from a first, unconstrained build of the same plan.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from labkit.errors import PlanError
 from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE, INTERMEDIATE_PLATE, PIPETTES, RESERVOIR, TUBES
 from labkit.plan.arrange import arrange_deck, moved_in_slot
-from labkit.plan.builder import BuildConfig, Builder, per_stroke
+from labkit.plan.builder import BuildConfig, Builder, Pool, RowPool, per_stroke
 from labkit.plan.columns import runs, split
-from labkit.plan.common import (COMPOUND_ROLES, DmsoSeries, assay_wells, dosing_moves, plan_series, solvent_species,
-                                 well_loc)
+from labkit.plan.common import (COMPOUND_ROLES, DmsoSeries, Mirror, assay_wells, mirror_classes, mirror_layout,
+                                 plan_series, solvent_species, well_loc)
+from labkit.plan.common import mix_volume
+from labkit.plan.stamps import (MAIN, RowReagent, by_nozzles, describe, group_runs, row_reagent_runs,
+                                stamp_distribute)
+from labkit.wells import parse_well
 from labkit.plan.steps import Delay, Loc, MoveLabware, Pause, Plan, SetTemperature
 from labkit.units import si_conc
 from labkit.wells import split_well
@@ -118,6 +126,11 @@ def multi_classes(b: Builder, exp) -> set[str]:
             out.add(cls)
         if p.format == 96 and split(runs(8, {w: True for w in groups}))[0]:
             out.add(b.pipette_class(v.filter_transfer))
+    plates = [(p, f"plate_{i + 1}") for i, p in enumerate(exp.plates)]
+    if isinstance(mirror_layout(exp, plates, ASSAY_ROLES, v.compound), Mirror):
+        # column stamps all through: the mirrored series, the kinase mixes, the ATP start, the stop and filter
+        out |= mirror_classes(b, exp, v.compound)
+        out |= {b.pipette_class(v.enzyme_mix), b.pipette_class(v.atp_mix), _stop_class(b, exp)}
     return out
 
 
@@ -165,9 +178,14 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
     plates = []
     for i, p in enumerate(exp.plates):
         plates.append((p, b.labware(f"plate_{i + 1}", ASSAY_PLATE[p.format], label=p.id, slot=at(f"plate_{i + 1}"))))
-    atp_class = b.pipette_class(v.atp_mix, per_aspirate=2)
+    stamped = _stamped(b, exp, plates)
+    atp_class = b.pipette_class(v.atp_mix) if stamped else b.pipette_class(v.atp_mix, per_aspirate=2)
     res = b.labware("reservoir", RESERVOIR, label="DMSO, assay buffer, stop", slot=at("reservoir"))
-    tubes = b.labware("tubes", TUBES, label="kinase and control mixes", slot=at("tubes"))
+    if stamped:  # the kinase mixes in plate columns whose rows match the assay plates' kinase rows
+        tubes = b.labware("tubes", HOT_PLATE, label="kinase and control mixes, a column per plate laid out like its "
+                          "kinase rows", slot=at("tubes"))
+    else:
+        tubes = b.labware("tubes", TUBES, label="kinase and control mixes", slot=at("tubes"))
     # an 8-channel draws the hot mix from a column of a plate, a well per row (little dead volume, like an 8-tube
     # strip); single channels from a tube
     if atp_class in b.multi:
@@ -217,13 +235,16 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
         filter_slot = slots[moved_in_slot(FILTER_PLATE)] if slots else slot
         b.comment(f"Plate {p.id}: reaction at {cond.temperature_c:g} °C on the temperature module")
         b.add(MoveLabware(key, temp, robot.gripper, f"Put reaction plate {p.id} on the temperature module"))
+        if stamped:
+            _plate_stamped(b, exp, p, key, filt, filter_slot, series, Liquids(tubes, hot, res, enzyme_mix, blank_mix,
+                                                                              buffer, stop))
+            _after_filter(b, p, key, filt, slot, filter_slot, n_plate == len(plates) - 1)
+            continue
         wells = assay_wells(exp, p.id, ASSAY_ROLES)
         n_rows = 16 if p.format == 384 else 8
         # compound / vehicle: fresh tip for every well (contact)
-        moves = dosing_moves(series, key, wells, v.compound)
-        pip = b.choose(v.compound)
-        b.transfer(f"{p.id}: {v.compound:g} µL compound intermediate (vehicle wells: {solvent} in buffer) into "
-                   f"every assay well, a fresh tip each", pip, moves, new_tip="always")
+        series.dose(f"{p.id}: {v.compound:g} µL compound intermediate (vehicle wells: {solvent} in buffer) into "
+                    "every assay well", key, wells, v.compound)
         # the kinase mixes and the hot ATP stand on the deck at room temperature only from here: the operator
         # brings this plate's fresh from ice now
         fresh = sorted({enzyme_mix[w.target] for w in wells if w.target and w.role not in ("positive", "blank")})
@@ -297,13 +318,160 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
             b.transfer(f"{p.id}: {v.filter_transfer:g} µL of each stopped reaction onto the P81 filter plate, a "
                        "fresh tip every well", pip, [(Loc(key, w), Loc(filt, w), v.filter_transfer) for w in singles],
                        new_tip="always")
-        b.add(MoveLabware(key, "offdeck", robot.gripper and False, f"Take reaction plate {p.id} off the "
-                                                                   "temperature module (radioactive waste)"))
-        wash = (f"{p.id}: take the P81 filter plate from slot {filter_slot}; wash it 3-4× with 0.75 % phosphoric "
-                "acid on a vacuum manifold, rinse with acetone, dry, add scintillant and count (CPM) on the "
-                "MicroBeta2 / TopCount. Resume to continue.")
-        if filter_slot != slot and n_plate < len(plates) - 1:  # the next filter plate goes in the same slot
-            b.add(MoveLabware(filt, "offdeck", False, wash))
-        else:
-            b.add(Pause(wash))
+        _after_filter(b, p, key, filt, slot, filter_slot, n_plate == len(plates) - 1)
     b.add(SetTemperature(temp, None))
+
+
+# The P81 wash (Hastie, McLauchlan & Cohen, "Assay of protein kinases using radiolabeled ATP: a user's guide",
+# Nat Protoc 1:968-971, 2006: 75 mM (≈ 0.75 %) phosphoric acid washes, then acetone; MultiScreen-PH filter plates
+# on a vacuum manifold take ~200 µL per wash and well): volumes and counts for the operator.
+WASH = ("wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL "
+        "acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well "
+        "(e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount")
+
+
+def _after_filter(b: Builder, p, key: str, filt: str, slot: str, filter_slot: str, last: bool) -> None:
+    """The reaction plate off the deck (radioactive waste), then the filter plate to the wash (a pause)."""
+    b.add(MoveLabware(key, "offdeck", False, f"Take reaction plate {p.id} off the temperature module (radioactive "
+                                             "waste)"))
+    wash = f"{p.id}: take the P81 filter plate from slot {filter_slot}; {WASH}. Resume to continue."
+    if filter_slot != slot and not last:  # the next filter plate goes in the same slot
+        b.add(MoveLabware(filt, "offdeck", False, wash))
+    else:
+        b.add(Pause(wash))
+
+
+def _stamped(b: Builder, exp, plates: list) -> bool:
+    """Whether the whole assay goes by column stamps: 8-channels for every class it needs and a mirrored
+    intermediate plate the layout allows."""
+    v = exp.volumes
+    need = {b.pipette_class(v.enzyme_mix), b.pipette_class(v.atp_mix)} | mirror_classes(b, exp, v.compound)
+    chain = _stop_class(b, exp)
+    if not (b.allow_multi and need | {chain} <= b.multi):
+        return False
+    return isinstance(mirror_layout(exp, plates, ASSAY_ROLES, v.compound), Mirror)
+
+
+def _stop_class(b: Builder, exp) -> str:
+    """The pipette class of the stop + filter transfer (one tip for both): the one for the larger volume, or the
+    large one when that would share the ATP start's tip racks (the start and the stop of a plate then need more
+    than one rack between them, and no rack change may fall inside the timed reaction)."""
+    v = exp.volumes
+    cls = b.pipette_class(max(v.stop, v.filter_transfer))
+    if cls == b.pipette_class(v.atp_mix) == "small":
+        from labkit.labware.specs import PIPETTES
+
+        large = PIPETTES[b.robot.large_single]
+        if large.min_ul <= min(v.stop, v.filter_transfer) and max(v.stop, v.filter_transfer) <= large.max_ul:
+            return "large"
+    return cls
+
+
+@dataclass
+class Liquids:
+    """Where the per-plate reagents of the stamped plan come from."""
+
+    mixes: str                 # plate of kinase-mix columns
+    hot: str                   # hot ATP plate
+    reservoir: str
+    enzyme: dict[str, str]     # target -> kinase + substrate mix
+    blank: dict[str, str]      # target -> no-enzyme (substrate only) mix
+    buffer: str
+    stop: str
+
+
+def _mix_columns(b: Builder, lq: Liquids, patterns: list[dict[int, str]]) -> RowReagent:
+    """Fresh columns of the kinase-mix plate for one assay plate, laid out like its kinase rows."""
+    load = b.plan.labware_by_key()[lq.mixes].load_name
+    first = 0
+    for pat in patterns:
+        col = b.reagents.next_column[lq.mixes] = b.reagents.next_column[lq.mixes] + 1
+        if col > 12:
+            raise PlanError(f"the kinase-mix plate ({load}) has no free column left; use fewer plates per run")
+        first = first or col
+        for r, liquid in pat.items():
+            b.reagents.wells[Loc(lq.mixes, f"{'ABCDEFGH'[r]}{col}")] = liquid
+    return RowReagent(lq.mixes, patterns, first)
+
+
+def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, series: DmsoSeries,
+                   lq: Liquids) -> None:
+    """One plate by column stamps: compound from the mirrored intermediate plate, kinase mixes from columns laid
+    out like the kinase rows, then per column (in the same order) the hot ATP start into the liquid, mixed, and
+    the acid stop, mixed, with the stopped reaction going onto the filter plate with the same tip."""
+    v, cond = exp.volumes, exp.conditions
+    solvent = exp.compounds[0].solvent
+    wells = assay_wells(exp, p.id, ASSAY_ROLES)
+    series.dose(f"{p.id}: {v.compound:g} µL compound intermediate (vehicle wells: {solvent} in buffer) into every "
+                "assay well", key, wells, v.compound, empty=True)
+    b.add(MoveLabware(filt, filter_slot, False, f"Put the P81 filter plate for {p.id} in slot {filter_slot}"))
+    hot_groups = _atp_groups(exp, p)
+    fresh = sorted({lq.enzyme[w.target] for w in wells if w.target and w.role not in ("positive", "blank")})
+    hot_now = sorted(set(hot_groups.values()))
+    b.add(Pause(f"{p.id}: put the kinase mixes ({', '.join(fresh)}) and the hot ATP ({', '.join(hot_now)}) on "
+                "the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume",
+                loads=tuple(fresh + hot_now)))
+    # kinase + substrate (no-enzyme control: substrate only): a stamp per column run, non-contact, one tip per
+    # source rows
+    groups = {w.name: (lq.blank if w.role in ("positive", "blank") else lq.enzyme)[w.target] for w in wells
+              if w.target}
+    found, patterns = row_reagent_runs(8, groups)
+    mixes = _mix_columns(b, lq, patterns)
+    pip = b.choose(v.enzyme_mix, singles=False)
+    by_source: dict[tuple[int, Loc], list] = defaultdict(list)
+    for run in found:
+        by_source[(run.nozzles, mixes.source(run.group, [parse_well(w)[0] for w in run.wells]))].append(run)
+    for (k, src), rs in sorted(by_source.items(), key=lambda kv: (-kv[0][0], kv[1][0].column, kv[1][0].wells[0])):
+        what = "kinase mixes, each row its own" if rs[0].group == MAIN else str(rs[0].group)
+        b.distribute(f"{p.id}: {v.enzyme_mix:g} µL {what} ({describe(rs)} from mix column {src.well[1:]}), "
+                     "non-contact", pip, src, [Loc(key, r.primary) for r in rs], v.enzyme_mix, nozzles=k)
+    other = [w.name for w in wells if not w.target]
+    if other:
+        pip = b.choose(v.enzyme_mix, singles=False, per_aspirate=len(other))
+        stamp_distribute(b, f"{p.id}: {v.enzyme_mix:g} µL assay buffer (wells without a target)", pip,
+                         b.pool(lq.reservoir, lq.buffer), key, other, v.enzyme_mix)
+    buf = [w.name for w in exp.wells[p.id] if w.role == "buffer"]
+    if buf:
+        pip = b.choose(v.well, singles=False, per_aspirate=len(buf))
+        stamp_distribute(b, f"{p.id}: {v.well:g} µL assay buffer into the buffer wells", pip,
+                         b.pool(lq.reservoir, lq.buffer), key, buf, v.well)
+    # the timed part: per column run, the same order for the start and the stop
+    steps = [(g[0].nozzles, g[0].group, g) for g in _by_liquid(by_nozzles(group_runs(b, key, hot_groups)))]
+    atp_pip = b.choose(v.atp_mix, singles=False)
+    stop_pip = b.pipette(b.robot.large_multi if _stop_class(b, exp) == "large" else b.robot.small_multi)
+    b.prepare_tips(atp_pip, [b.nozzles(atp_pip, k) for k, _g, rs in steps for _r in rs], "the ATP start")
+    b.prepare_tips(stop_pip, [b.nozzles(stop_pip, k) for k, _g, rs in steps for _r in rs], "the stop")
+    if cond.preincubation_min > 0:
+        b.add(Delay(cond.preincubation_min, f"{p.id}: pre-incubation of compound and kinase, "
+                                            f"{cond.preincubation_min:g} min"))
+    b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped")
+    start_at = len(b.plan.steps)
+    well_vol = v.well
+    atp_mix = (2, mix_volume(b, atp_pip, well_vol, v.atp_mix))
+    hot_pools = {liquid: RowPool(b, lq.hot, str(liquid)) for _k, liquid, _rs in steps}  # this plate's own columns
+    for k, liquid, rs in steps:
+        b.transfer(f"{p.id}: start — {v.atp_mix:g} µL {liquid} into the reaction, {describe(rs)}, mixed, a fresh "
+                   "tip every stamp", atp_pip, [(hot_pools[liquid], Loc(key, r.primary), v.atp_mix) for r in rs],
+                   new_tip="always", mix_after=atp_mix, nozzles=k)
+    wait = len(b.plan.steps)
+    b.add(Delay(cond.reaction_min, ""))
+    stop_mix = (2, mix_volume(b, stop_pip, well_vol + v.stop, min(v.stop, v.filter_transfer)))
+    for k, _liquid, rs in steps:
+        chains: list[list[tuple[Loc | Pool, Loc, float, tuple[int, float] | None]]] = [
+            [(b.pool(lq.reservoir, lq.stop), Loc(key, r.primary), v.stop, stop_mix),
+             (Loc(key, r.primary), Loc(filt, r.primary), v.filter_transfer, None)] for r in rs]
+        b.chain(f"{p.id}: stop — {v.stop:g} µL phosphoric acid into the reaction, mixed, then {v.filter_transfer:g} "
+                f"µL of it onto the same wells of the P81 filter plate with the same tip, {describe(rs)}", stop_pip,
+                chains, nozzles=k)
+    b.plan.steps[wait] = _reaction_wait(b, p.id, cond, b.plan.steps[start_at:wait], b.plan.steps[wait + 1:])
+
+
+def _by_liquid(groups: list[list]) -> list[list]:
+    """Each nozzle group split by liquid (one step per liquid: a pool per liquid), column order kept."""
+    out = []
+    for g in groups:
+        by: dict[object, list] = defaultdict(list)
+        for r in g:
+            by[r.group].append(r)
+        out += sorted(by.values(), key=lambda rs: (rs[0].column, rs[0].wells[0]))
+    return out

@@ -4,8 +4,9 @@ Per kinase: compound (checked by the core), kinase + substrate mix (no-enzyme we
 start at the final ATP concentration and activity, then the phosphoric acid stop; each stopped reaction onto the
 same well of its P81 filter plate (the plate that is counted, joined by well). Timing from the simulator's time
 model: reaction (ATP → stop) within ±5 % of the layout's nominal, pre-incubation (kinase mix → ATP) at least its
-nominal (the kinase mixes go in well by well over minutes, so a pre-incubation cannot be equal in every well;
-longer lets a reversible inhibitor reach binding equilibrium, Copeland ch. 5); kinase
+nominal (the kinase mixes go in by stamps within minutes while the hot start takes longer per column, so a
+pre-incubation is not equal in every well; longer lets a reversible inhibitor reach binding equilibrium,
+Copeland ch. 5); kinase
 mixes and hot ATP on the deck at room temperature no longer than `conditions.reagent_stability_min`.
 """
 

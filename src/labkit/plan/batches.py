@@ -1,0 +1,264 @@
+"""Runs with more plates than one deck holds: the plates are worked in batches.
+
+The assay's own planner plans each batch as a run of its own (its plates, a fresh serial dilution, reservoirs,
+tubes and tip racks sized for that batch). The batches then run one after another in one protocol: between two
+batches the operator takes the used labware off the deck and
+puts the next batch's labware in place, with its liquids, at one pause that says what comes off and what goes where
+(the used labware leaves its slot without a manual-move prompt each). Modules, and the adapters on them, stay.
+Where the assay waits for all its plates (viability: overnight, 72 h) the batches each work up to the wait, the run
+waits once, and the batches come back in the same order (a manual move per labware that goes back).
+
+The batch size is the largest one whose plan passes every check without a planner warning (so three kinase plates
+do not fall back to single-channel pipettes: they run as two batches with the 8-channels); batches are as even
+as the plate count allows. A run whose plates all fit is planned exactly as before (one batch, same protocol).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from collections.abc import Callable
+from typing import Any
+
+from labkit.errors import PlanError
+from labkit.plan.steps import (Comment, Distribute, LabwareUse, LiquidLoad, LoadLabware, Loc, MoveLabware, Pause,
+                               Plan, Step, Transfer)
+
+MAX_BATCH = 8  # no deck holds more assay plates next to the reagents, so larger batches are not tried
+
+
+def balanced(items: list, k: int) -> list[list]:
+    """Items split in order into the fewest groups of at most k, as even in size as possible."""
+    n_groups = math.ceil(len(items) / k)
+    base, extra = divmod(len(items), n_groups)
+    out, i = [], 0
+    for g in range(n_groups):
+        size = base + (1 if g < extra else 0)
+        out.append(items[i:i + size])
+        i += size
+    return out
+
+
+def build_batched(build: Callable[[Any, Any], Plan], config: Any, exp: Any) -> Plan:
+    """The plan of an experiment by `build(config, exp)` (an assay kind's build): in one go if its plates fit the
+    deck without a planner warning, else in batches (see the module doc). Raises the whole run's PlanError when no batching helps either."""
+    from labkit.plan.checks import check_plan
+
+    n = len(exp.plates)
+
+    tried: dict[tuple[str, ...], Plan | PlanError] = {}
+
+    def attempt(plates: list) -> Plan | PlanError:
+        key = tuple(p.id for p in plates)
+        if key not in tried:
+            sub = exp if len(plates) == n else exp.model_copy(update={"plates": list(plates)})
+            try:
+                plan = build(config, sub)
+                check_plan(plan)
+                tried[key] = plan
+            except PlanError as exc:
+                tried[key] = exc
+        return tried[key]
+
+    whole = attempt(list(exp.plates))
+    if isinstance(whole, Plan) and not whole.warnings:
+        return whole
+    def batches(k: int, clean: bool) -> list[Plan] | None:
+        plans: list[Plan] = []
+        for group in balanced(list(exp.plates), k):
+            got = attempt(group)
+            if isinstance(got, PlanError) or (plans and not _compatible(plans[0], got)) or (clean and got.warnings):
+                return None
+            plans.append(got)
+        return plans
+
+    fallback = 0  # the largest batch size that plans, with warnings
+    for k in range(min(n - 1, MAX_BATCH), 0, -1):
+        first = attempt(balanced(list(exp.plates), k)[0])  # the largest group: it fails first
+        if isinstance(first, PlanError):
+            continue
+        if first.warnings:
+            fallback = fallback or k
+            continue
+        plans = batches(k, clean=True)
+        if plans:
+            return merge(plans)
+    if isinstance(whole, Plan):
+        return whole  # warnings and all: no batching avoids them
+    plans = batches(fallback, clean=False) if fallback else None
+    if plans:
+        return merge(plans)
+    raise whole
+
+
+def _compatible(a: Plan, b: Plan) -> bool:
+    """Batches share the pipettes (mounts) and modules."""
+    return ([(p.key, p.name, p.mount) for p in a.pipettes] == [(p.key, p.name, p.mount) for p in b.pipettes]
+            and [(m.key, m.name, m.slot) for m in a.modules] == [(m.key, m.name, m.slot) for m in b.modules])
+
+
+def _loc(loc: Loc, ren: dict[str, str]) -> Loc:
+    return Loc(ren.get(loc.labware, loc.labware), loc.well)
+
+
+def _step(step: Step, ren: dict[str, str]) -> Step:
+    """A step with its labware keys renamed."""
+    if isinstance(step, (Transfer, Distribute)):
+        strokes = tuple(replace(st, source=_loc(st.source, ren), tip=None if st.tip is None else _loc(st.tip, ren),
+                                dispenses=tuple(replace(d, loc=_loc(d.loc, ren)) for d in st.dispenses))
+                        for st in step.strokes)
+        return replace(step, strokes=strokes)
+    if isinstance(step, MoveLabware):
+        return replace(step, labware=ren.get(step.labware, step.labware), to=ren.get(step.to, step.to))
+    if isinstance(step, LoadLabware):
+        return replace(step, key=ren.get(step.key, step.key))
+    return step
+
+
+def _place(u: LabwareUse, lw: dict[str, LabwareUse], modules: dict[str, str]) -> str:
+    """Where a labware goes, for a person: 'slot 3', 'the temperature module in slot 1'."""
+    if u.module in modules:
+        return f"the module in slot {modules[u.module]}"
+    if u.module in lw:
+        return _place(lw[u.module], lw, modules)
+    return f"slot {u.slot}"
+
+
+def merge(plans: list[Plan]) -> Plan:
+    """One plan running the batch plans in turn, the deck cleared and re-set between them. Where the assay waits
+    for all its plates (a `Pause` with phase=True: the overnight attachment, the 72 h incubation), every batch does
+    its work up to that wait before the run waits once; then the batches come back to the deck in the same order."""
+    first = plans[0]
+    out = Plan(name=first.name, description=first.description, robot=first.robot, robot_type=first.robot_type,
+               assay=first.assay, layout_sha256=first.layout_sha256, tip_policy=first.tip_policy, trash=first.trash,
+               modules=list(first.modules), pipettes=list(first.pipettes))
+    modules = {m.key: m.slot for m in first.modules}
+    names = {lq.name: lq for lq in first.liquids}
+    out.liquids = list(first.liquids)
+    total = len(plans)
+    labels = [[u.label for u in p.labware if u.key.startswith("plate_") and u.label] for p in plans]
+    adapters = {(u.load_name, u.module): u.key for u in first.labware if u.adapter}
+    segments: list[list[list[Step]]] = []
+    phase_pauses: list[Pause] = []
+    starts: list[list[LabwareUse]] = []   # per batch: labware on the deck when its work starts
+    late: list[set[str]] = []             # per batch: liquids its own pauses bring
+    for j, plan in enumerate(plans):
+        for lq in plan.liquids:
+            if lq.name not in names:
+                names[lq.name] = lq
+                out.liquids.append(lq)
+            elif names[lq.name].composition != lq.composition:
+                raise PlanError(f"batch {j + 1} defines the liquid {lq.name!r} with another composition")
+        ren: dict[str, str] = {}
+        for u in plan.labware:
+            if j and u.adapter and (u.load_name, u.module) in adapters:
+                ren[u.key] = adapters[(u.load_name, u.module)]
+            else:
+                ren[u.key] = u.key if j == 0 else f"{u.key}_b{j + 1}"
+        start = []
+        for u in plan.labware:
+            if j and u.adapter and (u.load_name, u.module) in adapters:
+                continue
+            loaded_later = j > 0 and u.initial and u.slot != "offdeck"
+            new = replace(u, key=ren[u.key], module=ren.get(u.module, u.module), initial=u.initial and not loaded_later)
+            out.labware.append(new)
+            if loaded_later and not u.adapter:
+                start.append(new)
+        starts.append(start)
+        out.loads += [LiquidLoad(ld.liquid, _loc(ld.loc, ren), ld.volume) for ld in plan.loads]
+        late.append({name for s in plan.steps if isinstance(s, Pause) for name in s.loads})
+        parts: list[list[Step]] = [[]]
+        for step in plan.steps:
+            if isinstance(step, Pause) and step.phase:
+                parts.append([])
+                if j == 0:
+                    phase_pauses.append(step)
+            else:
+                parts[-1].append(_step(step, ren))
+        segments.append(parts)
+        out.notes += plan.notes if j == 0 else [f"batch {j + 1}: {note}" for note in plan.notes
+                                                if note not in plans[0].notes]
+        out.warnings += [w for w in plan.warnings if w not in out.warnings]
+    if len({len(parts) for parts in segments}) != 1:
+        raise PlanError("the batches of this run wait at different points; plan fewer plates per run")
+    out.notes.insert(0, f"{sum(len(x) for x in labels)} plates in {total} batches ("
+                     + "; ".join(", ".join(x) for x in labels) + "): each batch is prepared and worked like a run of "
+                     "its own (its serial dilution, reagents and tip racks); between batches the robot pauses for the "
+                     "used labware to come off and the next batch's to go on")
+    needed: dict[str, float] = {}
+    for ld in out.loads:
+        needed[ld.liquid] = needed.get(ld.liquid, 0.0) + ld.volume
+    out.notes.insert(1, "liquids to prepare for the whole run (all batches, dead volume and overage included): "
+                     + "; ".join(f"{name} {_volume(v)}" for name, v in needed.items()))
+    out.steps.append(Comment(f"Batch 1 of {total}: plates {', '.join(labels[0])}"))
+    parked: dict[int, list[tuple[str, str]]] = {}
+    current = 0
+    for k in range(len(segments[0])):
+        for j in range(total):
+            if j != current:
+                out.steps += _swap(out, current, j, total, labels, starts[j], late[j], parked, modules)
+                current = j
+            out.steps += segments[j][k]
+        if k < len(phase_pauses):
+            p = phase_pauses[k]
+            out.steps.append(replace(p, text=f"All {total} batches: {p.text}" if total > 1 else p.text))
+    return out
+
+
+def _swap(out: Plan, old: int, new: int, total: int, labels: list[list[str]], start: list[LabwareUse],
+          late: set[str], parked: dict[int, list[tuple[str, str]]], modules: dict[str, str]) -> list[Step]:
+    """Steps from batch `old` to batch `new`: batch old's labware off the deck (a manual move each, its places
+    remembered), then batch new's labware: loaded fresh at a pause that names slots and liquids the first time,
+    moved back to its places (a manual move each) after that."""
+    steps: list[Step] = []
+    lw = out.labware_by_key()
+    where = _where_now(out)
+    gone = [k for k, at in where.items() if at and at != "offdeck" and not lw[k].adapter]
+    parked[old] = [(k, where[k]) for k in gone]
+    in_slot = [k for k in gone if where[k] not in modules and where[k] not in lw]
+    off = "; ".join(f"{lw[k].label or lw[k].load_name} from slot {where[k]}" for k in in_slot)
+    plates = ", ".join(labels[new])
+    if new in parked:  # back again: the same labware to the same places (a manual move each: the robot asks)
+        back = parked.pop(new)
+        steps.append(Pause(f"Batch {old + 1} of {total} ({', '.join(labels[old])}) is done for now: take its "
+                           f"labware off the deck ({off}) and resume; the robot then asks for each piece of batch "
+                           f"{new + 1} ({plates}) to go back in its place"))
+        steps += _off(gone, in_slot)
+        steps += [MoveLabware(key, at, False, f"Batch {new + 1} of {total} ({plates}): back in place" if i == 0
+                              else "") for i, (key, at) in enumerate(back)]
+        return steps
+    steps += _off(gone, in_slot)
+    lwn = {u.key: u for u in start}
+    lwn.update({k: v for k, v in lw.items() if v.adapter})
+    steps += [LoadLabware(u.key) for u in start]
+    keys = {u.key for u in start}
+    liquids = list(dict.fromkeys(ld.liquid for ld in out.loads if ld.loc.labware in keys and ld.liquid not in late))
+    put = "; ".join(f"{u.label or u.load_name} in {_place(u, lwn, modules)}" for u in start)
+    steps.append(Pause(f"Batch {new + 1} of {total}: plates {plates}. Take the used labware off the deck ({off}); "
+                       f"put fresh labware on the deck: {put}; load "
+                       f"the liquids listed for them ({', '.join(liquids)}; see the deck's liquids for wells and "
+                       "volumes), and resume", loads=tuple(liquids), labware=tuple(sorted(keys))))
+    return steps
+
+
+def _volume(ul: float) -> str:
+    """'740 µL' or '12.5 mL'."""
+    return f"{ul:g} µL" if ul < 1000 else f"{ul / 1000:.3g} mL"
+
+
+def _off(gone: list[str], in_slot: list[str]) -> list[Step]:
+    """Used labware off the deck: from a slot without stopping (the pause around it says so), from a module or
+    adapter as a manual move."""
+    return [MoveLabware(k, "offdeck", False, "", pause=k not in in_slot) for k in gone]
+
+
+def _where_now(plan: Plan) -> dict[str, str]:
+    """Where every labware is after the plan's steps so far: slot, module or adapter key, 'offdeck' ('' unloaded)."""
+    lw = plan.labware_by_key()
+    where = {u.key: (u.module or u.slot) if u.initial else "" for u in plan.labware}
+    for step in plan.steps:
+        if isinstance(step, MoveLabware):
+            where[step.labware] = step.to
+        elif isinstance(step, LoadLabware):
+            where[step.key] = lw[step.key].module or lw[step.key].slot
+    return where
