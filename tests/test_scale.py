@@ -89,9 +89,11 @@ def test_sixteen_plates_plan_in_batches(tmp_path, seed, robot):
 
 
 def test_transfer_above_the_pipette_maximum_is_split(tmp_path):
-    """3 AML 384-well plates on the OT-2 need 304 µL of medium per intermediate well: above the p300's maximum,
-    so it goes in two strokes of 152 µL (it used to be refused as outside every pipette's range)."""
-    plan = build_plan(load_experiment(_layout(tmp_path, "viability_aml_384", 3)), "ot2")
+    """3 AML 384-well plates on the OT-2 with single-channel pipettes (the well-per-dose intermediate plate: the
+    mirrored plate of the 8-channel plan spreads the medium over a column) need 304 µL of medium per intermediate
+    well: above the p300's maximum, so it goes in two strokes of 152 µL (it used to be refused as outside every
+    pipette's range)."""
+    plan = build_plan(load_experiment(_layout(tmp_path, "viability_aml_384", 3)), "ot2", multichannel=False)
     pips = {p.key: PIPETTES[p.name] for p in plan.pipettes}
     for step in plan.liquid_steps():
         for st in step.strokes:

@@ -372,19 +372,23 @@ class Builder:
         chunks = [dests[i:i + n] for i in range(0, len(dests), n)]
         strokes: list[Stroke] = []
         since_mix = 0
+        last_src: Loc | None = None
         for i, chunk in enumerate(chunks):
             first, last = i == 0, i == len(chunks) - 1
             tip = self.tip(pip, noz) if (tip_per_stroke or first) else None
             strokes = self._flush(Distribute, text, pip, strokes, noz)
-            mix_now = None
-            if mix is not None and (first or (remix_every and since_mix >= remix_every)):
-                mix_now, since_mix = mix, 0
-            since_mix += len(chunk)
             # the disposal volume stays in the tip from one aspirate to the next (same liquid, non-contact
             # dispenses); it is blown out into the trash where the tip is dropped anyway (no extra head move)
             extra = disposal if (tip_per_stroke or first) and disposal else 0.0
             vol = volume * len(chunk) + extra
             src = self._source(source, vol, chunk[0], pip, noz)
+            mix_now = None
+            # mixed before the first aspirate, every remix_every wells, and whenever a pool moves on to its next
+            # well (a suspension spread over reservoir wells is mixed in each before it is drawn from)
+            if mix is not None and (first or src != last_src or (remix_every and since_mix >= remix_every)):
+                mix_now, since_mix = mix, 0
+            since_mix += len(chunk)
+            last_src = src
             blow = "trash" if disposal and (tip_per_stroke or last) else ""
             st = Stroke(src, round(vol, 6), tuple(Disp(d, volume, top) for d in chunk), tip, mix_now, None,
                         blow, tip_per_stroke or last)
