@@ -6,41 +6,46 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 # Steps, in order (volumes per well):
 #   1. KM12-1: seed 90 µL KM12 cells (adherent), re-mixed every 24 dispenses (columns 2–3, 6-nozzle)
 #   2. KM12-1: seed 90 µL KM12 cells (adherent), re-mixed every 24 dispenses (columns 4–11, 3-nozzle)
-#   3. KM12-1: 90 µL medium into the blank (no cells) wells
-#   4. KM12-1: 100 µL medium into the edge (buffer) wells (columns 1–12, 8-channel)
-#   5. KM12-1: 100 µL medium into the edge (buffer) wells (columns 2–11, 1-nozzle)
-#   6. PAUSE — Seeding done. Incubate the plate(s) overnight (37 °C, 5 % CO2) so the cells attach; then put them back
+#   3. KM12-T0: seed 90 µL KM12 cells into the time-zero wells (the same suspension)
+#   4. KM12-1: 90 µL medium into the blank (no cells) wells
+#   5. KM12-1: 100 µL medium into the edge (buffer) wells (columns 1–12, 8-channel)
+#   6. KM12-1: 100 µL medium into the edge (buffer) wells (columns 2–11, 1-nozzle)
+#   7. PAUSE — Seeding done. Incubate the plate(s) overnight (37 °C, 5 % CO2) so the cells attach; then put them back
 #      in the same slots with fresh solvent and medium in the reservoir, and resume.
-#   7. Solvent: 20 µL into the source-plate columns after each top column (8-channel)
-#   8. entrectinib: serial 1:3 dilution in DMSO down columns 1–10 (10 µL into 20 µL, mixed, 8-channel)
-#   9. medium: 38 µL into intermediate columns 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 (8-channel)
-#  10. medium: 76 µL into intermediate columns 11 (8-channel)
-#  11. entrectinib point 1: 2 µL of the solvent series into 38 µL medium, intermediate column 1, mixed (8-channel)
-#  12. entrectinib point 2: 2 µL of the solvent series into 38 µL medium, intermediate column 2, mixed (8-channel)
-#  13. entrectinib point 3: 2 µL of the solvent series into 38 µL medium, intermediate column 3, mixed (8-channel)
-#  14. entrectinib point 4: 2 µL of the solvent series into 38 µL medium, intermediate column 4, mixed (8-channel)
-#  15. entrectinib point 5: 2 µL of the solvent series into 38 µL medium, intermediate column 5, mixed (8-channel)
-#  16. entrectinib point 6: 2 µL of the solvent series into 38 µL medium, intermediate column 6, mixed (8-channel)
-#  17. entrectinib point 7: 2 µL of the solvent series into 38 µL medium, intermediate column 7, mixed (8-channel)
-#  18. entrectinib point 8: 2 µL of the solvent series into 38 µL medium, intermediate column 8, mixed (8-channel)
-#  19. entrectinib point 9: 2 µL of the solvent series into 38 µL medium, intermediate column 9, mixed (8-channel)
-#  20. entrectinib point 10: 2 µL of the solvent series into 38 µL medium, intermediate column 10, mixed (8-channel)
-#  21. Vehicle: 4 µL solvent into 76 µL medium, intermediate column 11, mixed (8-channel)
-#  22. KM12-1: dose 10 µL intermediate (vehicle and blank wells: DMSO in medium) (3-nozzle stamps from the mirrored
-#      intermediate plate, a fresh tip every stamp)
-#  23. move — Tip rack in slot B1 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
-#      B1
+#   8. PAUSE — Time-zero plate KM12-T0: take it off the deck now (the time of dosing) and read it by hand: 30 min to
+#      room temperature, 90 µL CellTiter-Glo into each of its 6 cell wells (= the medium volume), 2 min orbital
+#      shake, 10 min, read luminescence (RLU) and export it with plate id KM12-T0: the cell number at dosing for GR
+#      metrics. Resume to dose.
+#   9. Solvent: 20 µL into the source-plate columns after each top column (8-channel)
+#  10. entrectinib: serial 1:3 dilution in DMSO down columns 1–10 (10 µL into 20 µL, mixed, 8-channel)
+#  11. medium: 38 µL into intermediate columns 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 (8-channel)
+#  12. medium: 76 µL into intermediate columns 11 (8-channel)
+#  13. entrectinib point 1: 2 µL of the solvent series into 38 µL medium, intermediate column 1, mixed (8-channel)
+#  14. entrectinib point 2: 2 µL of the solvent series into 38 µL medium, intermediate column 2, mixed (8-channel)
+#  15. entrectinib point 3: 2 µL of the solvent series into 38 µL medium, intermediate column 3, mixed (8-channel)
+#  16. entrectinib point 4: 2 µL of the solvent series into 38 µL medium, intermediate column 4, mixed (8-channel)
+#  17. entrectinib point 5: 2 µL of the solvent series into 38 µL medium, intermediate column 5, mixed (8-channel)
+#  18. entrectinib point 6: 2 µL of the solvent series into 38 µL medium, intermediate column 6, mixed (8-channel)
+#  19. entrectinib point 7: 2 µL of the solvent series into 38 µL medium, intermediate column 7, mixed (8-channel)
+#  20. entrectinib point 8: 2 µL of the solvent series into 38 µL medium, intermediate column 8, mixed (8-channel)
+#  21. entrectinib point 9: 2 µL of the solvent series into 38 µL medium, intermediate column 9, mixed (8-channel)
+#  22. entrectinib point 10: 2 µL of the solvent series into 38 µL medium, intermediate column 10, mixed (8-channel)
+#  23. Vehicle: 4 µL solvent into 76 µL medium, intermediate column 11, mixed (8-channel)
 #  24. KM12-1: dose 10 µL intermediate (vehicle and blank wells: DMSO in medium) (3-nozzle stamps from the mirrored
 #      intermediate plate, a fresh tip every stamp)
-#  25. PAUSE — Dosing done. Incubate 72 h at 37 °C, 5 % CO2; then put the plate(s) back in the same slots, with
+#  25. move — Tip rack in slot C1 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
+#      C1
+#  26. KM12-1: dose 10 µL intermediate (vehicle and blank wells: DMSO in medium) (3-nozzle stamps from the mirrored
+#      intermediate plate, a fresh tip every stamp)
+#  27. PAUSE — Dosing done. Incubate 72 h at 37 °C, 5 % CO2; then put the plate(s) back in the same slots, with
 #      CellTiter-Glo at room temperature in the reservoir, and resume.
-#  26. wait 30 min — Equilibrate plate(s) and CellTiter-Glo to room temperature, 30 min
-#  27. KM12-1: 100 µL CellTiter-Glo (= the medium volume), non-contact (columns 2–5, 6-nozzle)
-#  28. KM12-1: 100 µL CellTiter-Glo (= the medium volume), non-contact (columns 6–11, 3-nozzle)
-#  29. move — KM12-1 onto the heater-shaker
-#  30. move — KM12-1 back to slot B3
-#  31. wait 10 min — Let the luminescence signal settle, 10 min
-#  32. PAUSE — Read luminescence (RLU) on the plate reader: KM12-1
+#  28. wait 30 min — Equilibrate plate(s) and CellTiter-Glo to room temperature, 30 min
+#  29. KM12-1: 100 µL CellTiter-Glo (= the medium volume), non-contact (columns 2–5, 6-nozzle)
+#  30. KM12-1: 100 µL CellTiter-Glo (= the medium volume), non-contact (columns 6–11, 3-nozzle)
+#  31. move — KM12-1 onto the heater-shaker
+#  32. move — KM12-1 back to slot B3
+#  33. wait 10 min — Let the luminescence signal settle, 10 min
+#  34. PAUSE — Read luminescence (RLU) on the plate reader: KM12-1
 
 from opentrons import protocol_api
 
@@ -49,7 +54,7 @@ metadata = {
     'author': 'labkit',
     'description': 'Entrectinib 72 h CellTiter-Glo viability in KM12 (adherent), 10-point 1:3 from 1 uM, triplicate.',
     'source': 'labkit protocol',
-    'layoutSha256': 'b8b914eaa60535b7b27d7ff16699eb466f8f600755a2747abbf12b41755d4099',
+    'layoutSha256': '1cc670c3ed0455220fd0c37b9b700e4794cf92ce6a9073f6d799bd49f7856bb7',
     'tipPolicy': 'per_step',
 }
 requirements = {'robotType': 'Flex', 'apiLevel': '2.20'}
@@ -67,14 +72,15 @@ MODULES = [
 ]
 LABWARE = [
     {'key': 'plate_1', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'B3', 'module': '', 'label': 'KM12-1', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'plate_t0', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'B1', 'module': '', 'label': 'KM12-T0', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'hs_adapter_1', 'load_name': 'opentrons_universal_flat_adapter', 'slot': '', 'module': 'hs', 'label': '', 'adapter': True, 'custom': False, 'initial': True},
     {'key': 'reservoir', 'load_name': 'nest_12_reservoir_15ml', 'slot': 'C3', 'module': '', 'label': 'medium, cells, DMSO, CellTiter-Glo', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'source', 'load_name': 'nest_96_wellplate_100ul_pcr_full_skirt', 'slot': 'A2', 'module': '', 'label': 'serial dilution (solvent)', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'intermediate', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'B2', 'module': '', 'label': 'intermediate (in medium)', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'tips_1000ul_1', 'load_name': 'opentrons_flex_96_tiprack_1000ul', 'slot': 'D3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'tips_50ul_1', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'C2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tips_50ul_2', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'B1', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tips_50ul_3', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'B1', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_50ul_2', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'C1', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tips_50ul_3', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'C1', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
 ]
 PIPETTES = [
     ['flex_8channel_1000', 'flex_8channel_1000', 'left'],
@@ -89,7 +95,7 @@ LOADS = [
     ['entrectinib top 200 uM in DMSO', 'source', 'F1', 20.0],
     ['entrectinib top 200 uM in DMSO', 'source', 'G1', 20.0],
     ['entrectinib top 200 uM in DMSO', 'source', 'H1', 20.0],
-    ['KM12 cells', 'reservoir', 'A1', 4560.0],
+    ['KM12 cells', 'reservoir', 'A1', 5210.0],
     ['Medium', 'reservoir', 'A2', 10170.0],
     ['DMSO', 'reservoir', 'A3', 2560.0],
     ['CellTiter-Glo', 'reservoir', 'A4', 5620.0],
@@ -98,12 +104,16 @@ LOADS = [
 # [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is
 # [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.
 STEPS = [
+    {'op': 'comment', 'text': 'Assay plates: Corning 3917, 96-well solid white TC-treated (opaque walls for luminescence, Promega TB288)'},
     {'op': 'comment', 'text': 'Before dosing: entrectinib: make the top solution 200 uM in DMSO by hand (2 µL of the 10 mM stock + 98 µL DMSO = 200 uM) and load 20 µL into each of source-plate wells A1–H1 (160 µL in all)'},
     {'op': 'distribute', 'text': 'KM12-1: seed 90 µL KM12 cells (adherent), re-mixed every 24 dispenses (columns 2–3, 6-nozzle)', 'pipette': 'flex_8channel_1000', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_1000ul_1', 'F12'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 230.0, 'dispense': [['plate_1', 'G2', 90.0, True], ['plate_1', 'G3', 90.0, True]], 'mix_before': [3, 200.0, 1.0], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KM12-1: seed 90 µL KM12 cells (adherent), re-mixed every 24 dispenses (columns 4–11, 3-nozzle)', 'pipette': 'flex_8channel_1000', 'nozzles': 3, 'strokes': [
         {'tip': ['tips_1000ul_1', 'C11'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 770.0, 'dispense': [['plate_1', 'D4', 90.0, True], ['plate_1', 'D5', 90.0, True], ['plate_1', 'D6', 90.0, True], ['plate_1', 'D7', 90.0, True], ['plate_1', 'D8', 90.0, True], ['plate_1', 'D9', 90.0, True], ['plate_1', 'D10', 90.0, True], ['plate_1', 'D11', 90.0, True]], 'mix_before': [3, 200.0, 1.0], 'blow_out': 'trash', 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KM12-T0: seed 90 µL KM12 cells into the time-zero wells (the same suspension)', 'pipette': 'flex_8channel_1000', 'nozzles': 1, 'strokes': [
+        {'tip': ['tips_1000ul_1', 'G12'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 590.0, 'dispense': [['plate_t0', 'B2', 90.0, True], ['plate_t0', 'B3', 90.0, True], ['plate_t0', 'B4', 90.0, True], ['plate_t0', 'B5', 90.0, True], ['plate_t0', 'B6', 90.0, True], ['plate_t0', 'B7', 90.0, True]], 'mix_before': [3, 200.0, 1.0], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KM12-1: 90 µL medium into the blank (no cells) wells', 'pipette': 'flex_8channel_1000', 'nozzles': 3, 'strokes': [
         {'tip': ['tips_1000ul_1', 'F11'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 230.0, 'dispense': [['plate_1', 'G4', 90.0, True], ['plate_1', 'G5', 90.0, True]], 'blow_out': 'trash', 'drop': True},
@@ -112,11 +122,12 @@ STEPS = [
         {'tip': ['tips_1000ul_1', 'A1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 250.0, 'dispense': [['plate_1', 'A1', 100.0, True], ['plate_1', 'A12', 100.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KM12-1: 100 µL medium into the edge (buffer) wells (columns 2–11, 1-nozzle)', 'pipette': 'flex_8channel_1000', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_1000ul_1', 'G11'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 950.0, 'dispense': [['plate_1', 'A2', 100.0, True], ['plate_1', 'H2', 100.0, True], ['plate_1', 'A3', 100.0, True], ['plate_1', 'H3', 100.0, True], ['plate_1', 'A4', 100.0, True], ['plate_1', 'H4', 100.0, True], ['plate_1', 'A5', 100.0, True], ['plate_1', 'H5', 100.0, True], ['plate_1', 'A6', 100.0, True]], 'drop': False},
+        {'tip': ['tips_1000ul_1', 'H12'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 950.0, 'dispense': [['plate_1', 'A2', 100.0, True], ['plate_1', 'H2', 100.0, True], ['plate_1', 'A3', 100.0, True], ['plate_1', 'H3', 100.0, True], ['plate_1', 'A4', 100.0, True], ['plate_1', 'H4', 100.0, True], ['plate_1', 'A5', 100.0, True], ['plate_1', 'H5', 100.0, True], ['plate_1', 'A6', 100.0, True]], 'drop': False},
         {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 900.0, 'dispense': [['plate_1', 'H6', 100.0, True], ['plate_1', 'A7', 100.0, True], ['plate_1', 'H7', 100.0, True], ['plate_1', 'A8', 100.0, True], ['plate_1', 'H8', 100.0, True], ['plate_1', 'A9', 100.0, True], ['plate_1', 'H9', 100.0, True], ['plate_1', 'A10', 100.0, True], ['plate_1', 'H10', 100.0, True]], 'drop': False},
         {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A11', 100.0, True], ['plate_1', 'H11', 100.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'pause', 'text': 'Seeding done. Incubate the plate(s) overnight (37 °C, 5 % CO2) so the cells attach; then put them back in the same slots with fresh solvent and medium in the reservoir, and resume.'},
+    {'op': 'pause', 'text': 'Time-zero plate KM12-T0: take it off the deck now (the time of dosing) and read it by hand: 30 min to room temperature, 90 µL CellTiter-Glo into each of its 6 cell wells (= the medium volume), 2 min orbital shake, 10 min, read luminescence (RLU) and export it with plate id KM12-T0: the cell number at dosing for GR metrics. Resume to dose.'},
     {'op': 'distribute', 'text': 'Solvent: 20 µL into the source-plate columns after each top column (8-channel)', 'pipette': 'flex_8channel_1000', 'strokes': [
         {'tip': ['tips_1000ul_1', 'A2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 230.0, 'dispense': [['source', 'A2', 20.0, True], ['source', 'A3', 20.0, True], ['source', 'A4', 20.0, True], ['source', 'A5', 20.0, True], ['source', 'A6', 20.0, True], ['source', 'A7', 20.0, True], ['source', 'A8', 20.0, True], ['source', 'A9', 20.0, True], ['source', 'A10', 20.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
@@ -180,7 +191,7 @@ STEPS = [
         {'tip': ['tips_50ul_2', 'C9'], 'source': ['intermediate', 'D4'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D5', 10.0, False]], 'drop': True},
         {'tip': ['tips_50ul_2', 'F9'], 'source': ['intermediate', 'G11'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G5', 10.0, False]], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_50ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot B1 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot B1'},
+    {'op': 'move', 'labware': 'tips_50ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot C1 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot C1'},
     {'op': 'load', 'labware': 'tips_50ul_3'},
     {'op': 'transfer', 'text': 'KM12-1: dose 10 µL intermediate (vehicle and blank wells: DMSO in medium) (3-nozzle stamps from the mirrored intermediate plate, a fresh tip every stamp)', 'pipette': 'flex_8channel_50', 'nozzles': 3, 'strokes': [
         {'tip': ['tips_50ul_3', 'C12'], 'source': ['intermediate', 'D5'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D6', 10.0, False]], 'drop': True},

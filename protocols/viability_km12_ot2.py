@@ -6,36 +6,41 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 # Steps, in order (volumes per well):
 #   1. KM12-1: seed 90 µL KM12 cells (adherent), re-mixed every 24 dispenses (columns 2–3, 6-nozzle)
 #   2. KM12-1: seed 90 µL KM12 cells (adherent), re-mixed every 24 dispenses (columns 4–11, 3-nozzle)
-#   3. KM12-1: 90 µL medium into the blank (no cells) wells
-#   4. KM12-1: 100 µL medium into the edge (buffer) wells (columns 1–12, 8-channel)
-#   5. KM12-1: 100 µL medium into the edge (buffer) wells (columns 2–11, 1-nozzle)
-#   6. PAUSE — Seeding done. Incubate the plate(s) overnight (37 °C, 5 % CO2) so the cells attach; then put them back
+#   3. KM12-T0: seed 90 µL KM12 cells into the time-zero wells (the same suspension)
+#   4. KM12-1: 90 µL medium into the blank (no cells) wells
+#   5. KM12-1: 100 µL medium into the edge (buffer) wells (columns 1–12, 8-channel)
+#   6. KM12-1: 100 µL medium into the edge (buffer) wells (columns 2–11, 1-nozzle)
+#   7. PAUSE — Seeding done. Incubate the plate(s) overnight (37 °C, 5 % CO2) so the cells attach; then put them back
 #      in the same slots with fresh solvent and medium in the reservoir, and resume.
-#   7. Solvent: 20 µL into the source-plate columns after each top column (8-channel)
-#   8. entrectinib: serial 1:3 dilution in DMSO down columns 1–10 (10 µL into 20 µL, mixed, 8-channel)
-#   9. medium: 38 µL into intermediate columns 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 (8-channel)
-#  10. medium: 76 µL into intermediate columns 11 (8-channel)
-#  11. entrectinib point 1: 2 µL of the solvent series into 38 µL medium, intermediate column 1, mixed (8-channel)
-#  12. entrectinib point 2: 2 µL of the solvent series into 38 µL medium, intermediate column 2, mixed (8-channel)
-#  13. entrectinib point 3: 2 µL of the solvent series into 38 µL medium, intermediate column 3, mixed (8-channel)
-#  14. entrectinib point 4: 2 µL of the solvent series into 38 µL medium, intermediate column 4, mixed (8-channel)
-#  15. entrectinib point 5: 2 µL of the solvent series into 38 µL medium, intermediate column 5, mixed (8-channel)
-#  16. entrectinib point 6: 2 µL of the solvent series into 38 µL medium, intermediate column 6, mixed (8-channel)
-#  17. entrectinib point 7: 2 µL of the solvent series into 38 µL medium, intermediate column 7, mixed (8-channel)
-#  18. entrectinib point 8: 2 µL of the solvent series into 38 µL medium, intermediate column 8, mixed (8-channel)
-#  19. entrectinib point 9: 2 µL of the solvent series into 38 µL medium, intermediate column 9, mixed (8-channel)
-#  20. entrectinib point 10: 2 µL of the solvent series into 38 µL medium, intermediate column 10, mixed (8-channel)
-#  21. Vehicle: 4 µL solvent into 76 µL medium, intermediate column 11, mixed (8-channel)
-#  22. KM12-1: dose 10 µL intermediate (vehicle and blank wells: DMSO in medium) (3-nozzle stamps from the mirrored
+#   8. PAUSE — Time-zero plate KM12-T0: take it off the deck now (the time of dosing) and read it by hand: 30 min to
+#      room temperature, 90 µL CellTiter-Glo into each of its 6 cell wells (= the medium volume), 2 min orbital
+#      shake, 10 min, read luminescence (RLU) and export it with plate id KM12-T0: the cell number at dosing for GR
+#      metrics. Resume to dose.
+#   9. Solvent: 20 µL into the source-plate columns after each top column (8-channel)
+#  10. entrectinib: serial 1:3 dilution in DMSO down columns 1–10 (10 µL into 20 µL, mixed, 8-channel)
+#  11. medium: 38 µL into intermediate columns 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 (8-channel)
+#  12. medium: 76 µL into intermediate columns 11 (8-channel)
+#  13. entrectinib point 1: 2 µL of the solvent series into 38 µL medium, intermediate column 1, mixed (8-channel)
+#  14. entrectinib point 2: 2 µL of the solvent series into 38 µL medium, intermediate column 2, mixed (8-channel)
+#  15. entrectinib point 3: 2 µL of the solvent series into 38 µL medium, intermediate column 3, mixed (8-channel)
+#  16. entrectinib point 4: 2 µL of the solvent series into 38 µL medium, intermediate column 4, mixed (8-channel)
+#  17. entrectinib point 5: 2 µL of the solvent series into 38 µL medium, intermediate column 5, mixed (8-channel)
+#  18. entrectinib point 6: 2 µL of the solvent series into 38 µL medium, intermediate column 6, mixed (8-channel)
+#  19. entrectinib point 7: 2 µL of the solvent series into 38 µL medium, intermediate column 7, mixed (8-channel)
+#  20. entrectinib point 8: 2 µL of the solvent series into 38 µL medium, intermediate column 8, mixed (8-channel)
+#  21. entrectinib point 9: 2 µL of the solvent series into 38 µL medium, intermediate column 9, mixed (8-channel)
+#  22. entrectinib point 10: 2 µL of the solvent series into 38 µL medium, intermediate column 10, mixed (8-channel)
+#  23. Vehicle: 4 µL solvent into 76 µL medium, intermediate column 11, mixed (8-channel)
+#  24. KM12-1: dose 10 µL intermediate (vehicle and blank wells: DMSO in medium) (3-nozzle stamps from the mirrored
 #      intermediate plate, a fresh tip every stamp)
-#  23. PAUSE — Dosing done. Incubate 72 h at 37 °C, 5 % CO2; then put the plate(s) back in the same slots, with
+#  25. PAUSE — Dosing done. Incubate 72 h at 37 °C, 5 % CO2; then put the plate(s) back in the same slots, with
 #      CellTiter-Glo at room temperature in the reservoir, and resume.
-#  24. wait 30 min — Equilibrate plate(s) and CellTiter-Glo to room temperature, 30 min
-#  25. KM12-1: 100 µL CellTiter-Glo (= the medium volume), non-contact (columns 2–5, 6-nozzle)
-#  26. KM12-1: 100 µL CellTiter-Glo (= the medium volume), non-contact (columns 6–11, 3-nozzle)
-#  27. PAUSE — KM12-1: shake on an orbital shaker for 2 min to lyse the cells, then put it back and resume
-#  28. wait 10 min — Let the luminescence signal settle, 10 min
-#  29. PAUSE — Read luminescence (RLU) on the plate reader: KM12-1
+#  26. wait 30 min — Equilibrate plate(s) and CellTiter-Glo to room temperature, 30 min
+#  27. KM12-1: 100 µL CellTiter-Glo (= the medium volume), non-contact (columns 2–5, 6-nozzle)
+#  28. KM12-1: 100 µL CellTiter-Glo (= the medium volume), non-contact (columns 6–11, 3-nozzle)
+#  29. PAUSE — KM12-1: shake on an orbital shaker for 2 min to lyse the cells, then put it back and resume
+#  30. wait 10 min — Let the luminescence signal settle, 10 min
+#  31. PAUSE — Read luminescence (RLU) on the plate reader: KM12-1
 
 from opentrons import protocol_api
 
@@ -44,7 +49,7 @@ metadata = {
     'author': 'labkit',
     'description': 'Entrectinib 72 h CellTiter-Glo viability in KM12 (adherent), 10-point 1:3 from 1 uM, triplicate.',
     'source': 'labkit protocol',
-    'layoutSha256': 'b8b914eaa60535b7b27d7ff16699eb466f8f600755a2747abbf12b41755d4099',
+    'layoutSha256': '1cc670c3ed0455220fd0c37b9b700e4794cf92ce6a9073f6d799bd49f7856bb7',
     'tipPolicy': 'per_step',
 }
 requirements = {'robotType': 'OT-2', 'apiLevel': '2.20'}
@@ -60,13 +65,14 @@ TRASH = None
 MODULES = []
 LABWARE = [
     {'key': 'plate_1', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '9', 'module': '', 'label': 'KM12-1', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'plate_t0', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '5', 'module': '', 'label': 'KM12-T0', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'reservoir', 'load_name': 'nest_12_reservoir_15ml', 'slot': '6', 'module': '', 'label': 'medium, cells, DMSO, CellTiter-Glo', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'source', 'load_name': 'nest_96_wellplate_100ul_pcr_full_skirt', 'slot': '11', 'module': '', 'label': 'serial dilution (solvent)', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'intermediate', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '8', 'module': '', 'label': 'intermediate (in medium)', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'tips_300ul_1', 'load_name': 'opentrons_96_tiprack_300ul', 'slot': '3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tips_20ul_1', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '5', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tips_20ul_2', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '7', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tips_20ul_3', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '1', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tips_20ul_1', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '7', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tips_20ul_2', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '1', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tips_20ul_3', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
 ]
 PIPETTES = [
     ['p300_multi_gen2', 'p300_multi_gen2', 'left'],
@@ -81,7 +87,7 @@ LOADS = [
     ['entrectinib top 200 uM in DMSO', 'source', 'F1', 20.0],
     ['entrectinib top 200 uM in DMSO', 'source', 'G1', 20.0],
     ['entrectinib top 200 uM in DMSO', 'source', 'H1', 20.0],
-    ['KM12 cells', 'reservoir', 'A1', 4270.0],
+    ['KM12 cells', 'reservoir', 'A1', 4880.0],
     ['Medium', 'reservoir', 'A2', 9510.0],
     ['DMSO', 'reservoir', 'A3', 2300.0],
     ['CellTiter-Glo', 'reservoir', 'A4', 5320.0],
@@ -90,6 +96,7 @@ LOADS = [
 # [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is
 # [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.
 STEPS = [
+    {'op': 'comment', 'text': 'Assay plates: Corning 3917, 96-well solid white TC-treated (opaque walls for luminescence, Promega TB288)'},
     {'op': 'comment', 'text': 'Before dosing: entrectinib: make the top solution 200 uM in DMSO by hand (2 µL of the 10 mM stock + 98 µL DMSO = 200 uM) and load 20 µL into each of source-plate wells A1–H1 (160 µL in all)'},
     {'op': 'distribute', 'text': 'KM12-1: seed 90 µL KM12 cells (adherent), re-mixed every 24 dispenses (columns 2–3, 6-nozzle)', 'pipette': 'p300_multi_gen2', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_300ul_1', 'F12'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'G2', 90.0, True], ['plate_1', 'G3', 90.0, True]], 'mix_before': [3, 200.0, 1.0], 'blow_out': 'trash', 'drop': True},
@@ -99,6 +106,10 @@ STEPS = [
         {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_1', 'D7', 90.0, True], ['plate_1', 'D8', 90.0, True], ['plate_1', 'D9', 90.0, True]], 'drop': False},
         {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 180.0, 'dispense': [['plate_1', 'D10', 90.0, True], ['plate_1', 'D11', 90.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
+    {'op': 'distribute', 'text': 'KM12-T0: seed 90 µL KM12 cells into the time-zero wells (the same suspension)', 'pipette': 'p300_multi_gen2', 'nozzles': 1, 'strokes': [
+        {'tip': ['tips_300ul_1', 'G12'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 290.0, 'dispense': [['plate_t0', 'B2', 90.0, True], ['plate_t0', 'B3', 90.0, True], ['plate_t0', 'B4', 90.0, True]], 'mix_before': [3, 200.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 270.0, 'dispense': [['plate_t0', 'B5', 90.0, True], ['plate_t0', 'B6', 90.0, True], ['plate_t0', 'B7', 90.0, True]], 'blow_out': 'trash', 'drop': True},
+    ]},
     {'op': 'distribute', 'text': 'KM12-1: 90 µL medium into the blank (no cells) wells', 'pipette': 'p300_multi_gen2', 'nozzles': 3, 'strokes': [
         {'tip': ['tips_300ul_1', 'F11'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'G4', 90.0, True], ['plate_1', 'G5', 90.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
@@ -106,7 +117,7 @@ STEPS = [
         {'tip': ['tips_300ul_1', 'A1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 220.0, 'dispense': [['plate_1', 'A1', 100.0, True], ['plate_1', 'A12', 100.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KM12-1: 100 µL medium into the edge (buffer) wells (columns 2–11, 1-nozzle)', 'pipette': 'p300_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_300ul_1', 'G11'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 220.0, 'dispense': [['plate_1', 'A2', 100.0, True], ['plate_1', 'H2', 100.0, True]], 'drop': False},
+        {'tip': ['tips_300ul_1', 'H12'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 220.0, 'dispense': [['plate_1', 'A2', 100.0, True], ['plate_1', 'H2', 100.0, True]], 'drop': False},
         {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A3', 100.0, True], ['plate_1', 'H3', 100.0, True]], 'drop': False},
         {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A4', 100.0, True], ['plate_1', 'H4', 100.0, True]], 'drop': False},
         {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A5', 100.0, True], ['plate_1', 'H5', 100.0, True]], 'drop': False},
@@ -118,6 +129,7 @@ STEPS = [
         {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 200.0, 'dispense': [['plate_1', 'A11', 100.0, True], ['plate_1', 'H11', 100.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'pause', 'text': 'Seeding done. Incubate the plate(s) overnight (37 °C, 5 % CO2) so the cells attach; then put them back in the same slots with fresh solvent and medium in the reservoir, and resume.'},
+    {'op': 'pause', 'text': 'Time-zero plate KM12-T0: take it off the deck now (the time of dosing) and read it by hand: 30 min to room temperature, 90 µL CellTiter-Glo into each of its 6 cell wells (= the medium volume), 2 min orbital shake, 10 min, read luminescence (RLU) and export it with plate id KM12-T0: the cell number at dosing for GR metrics. Resume to dose.'},
     {'op': 'distribute', 'text': 'Solvent: 20 µL into the source-plate columns after each top column (8-channel)', 'pipette': 'p300_multi_gen2', 'strokes': [
         {'tip': ['tips_300ul_1', 'A2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 200.0, 'dispense': [['source', 'A2', 20.0, True], ['source', 'A3', 20.0, True], ['source', 'A4', 20.0, True], ['source', 'A5', 20.0, True], ['source', 'A6', 20.0, True], ['source', 'A7', 20.0, True], ['source', 'A8', 20.0, True], ['source', 'A9', 20.0, True], ['source', 'A10', 20.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from labkit.labware import FILTER_PLATE, LABWARE, PIPETTES, ROBOTS, filter_plate_definition
-from labkit.labware.custom import build_filter_plate
+from labkit.labware.custom import build_filter_plate, build_white_384, definition
 from labkit.labware.specs import (LABWARE_CHOICES, LABWARE_VERSIONS, LOW_VOLUME_MODE_MINIMUM, PIPETTE_CHOICES,
                                   value_at_api_level)
 
@@ -140,7 +140,7 @@ def test_labware_spec_is_what_the_protocol_api_loads(name):
     ctx = _context(_robot(name))
     slot = "C1" if _robot(name) == "Flex" else "1"
     if spec.custom:
-        lw = ctx.load_labware_from_definition(filter_plate_definition(), slot)
+        lw = ctx.load_labware_from_definition(definition(name), slot)
     else:
         lw = ctx.load_labware(name, slot)  # no version: the one the API picks at labkit's apiLevel
         assert lw.uri == f"opentrons/{name}/{LABWARE_VERSIONS.get(name, 1)}"
@@ -178,3 +178,19 @@ def test_specs_read_no_definitions_until_used():
             "print('AFTER', LABWARE['nest_12_reservoir_15ml'].cols, 'opentrons_shared_data' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "BEFORE False" in out and "AFTER 12 True" in out
+
+
+def test_white_384_is_opentrons_corning_384_geometry_renamed():
+    """The shipped white TC 384-well plate (Corning 3570, for luminescence: Promega TB288) is Opentrons' Corning 384
+    112 µL geometry under labkit's name, and the JSON file is what the builder makes."""
+    from opentrons_shared_data.labware import load_definition
+
+    from labkit.labware.specs import WHITE_384, WHITE_TC_PLATE
+
+    ours, theirs = definition(WHITE_384), load_definition("corning_384_wellplate_112ul_flat", 2)
+    assert ours == build_white_384()
+    assert ours["wells"] == theirs["wells"] and ours["dimensions"] == theirs["dimensions"]
+    assert ours["parameters"]["loadName"] == WHITE_384 and ours["brand"]["brandId"] == ["3570"]
+    assert WHITE_TC_PLATE[384] == WHITE_384 and LABWARE[WHITE_384].custom
+    # the 96-well definition labkit loads lists Corning 3917 (solid white, TC-treated)
+    assert "3917" in load_definition(WHITE_TC_PLATE[96], 2)["brand"]["brandId"]

@@ -172,7 +172,9 @@ def test_viability_batches_wait_together(tmp_path, robot):
     dosed = {d.loc.labware for i, s in enumerate(plan.steps) if isinstance(s, Transfer) and "dose" in s.text
              and waits[0] < i < waits[1] for st in s.strokes for d in st.dispenses}
     plates = {u.key for u in plan.labware if u.label in {p.id for p in exp.plates}}
-    assert seeded == plates and dosed == plates
+    t0 = {u.key for u in plan.labware if exp.time_zero is not None and u.label == exp.time_zero.plate}
+    assert len(t0) == 1  # one time-zero plate for the run (the first batch's), seeded with the others
+    assert seeded == plates | t0 and dosed == plates
 
 
 def test_a_batch_change_is_one_stop(tmp_path):

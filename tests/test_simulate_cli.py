@@ -98,13 +98,13 @@ def test_recipe_checks_with_counts_in_text_and_json(capsys):
     protocol, layout = ROOT / "protocols" / "viability_km12_flex.py", ROOT / "layouts" / "viability_km12.yaml"
     code, out, _ = run_cli(capsys, str(protocol), "--layout", str(layout), "--no-wells", "--in-process")
     assert code == 0, out
-    for line in ("ok   cells 42/42 wells", "ok   medium volume 42/42 wells", "ok   CellTiter-Glo 42/42 wells",
+    for line in ("ok   cells 48/48 wells", "ok   medium volume 42/42 wells", "ok   CellTiter-Glo 42/42 wells",
                  "ok   compound 30/30 wells"):
         assert line in out
     assert "not checked: the incubations" in out
     code, out, _ = run_cli(capsys, str(protocol), "--layout", str(layout), "--json", "--in-process")
     checks = {c["name"]: c for c in json.loads(out)["verify"]["checks"]}
-    assert (checks["cells"]["passed"], checks["cells"]["total"]) == (42, 42)
+    assert (checks["cells"]["passed"], checks["cells"]["total"]) == (48, 48)  # 42 assay + 6 time-zero wells
     assert checks["suspension re-mix"]["high"] <= 5.0 and checks["suspension re-mix"]["measure"] == "min"
     assert json.loads(out)["verify"]["not_checked"]
 

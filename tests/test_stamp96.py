@@ -91,13 +91,16 @@ def test_viability_plan_seeds_doses_and_adds_ctg_with_three_racks():
     exp = labkit.load(KM12)
     plan = _plan(exp)
     stamps = [s for s in plan.steps if isinstance(s, Transfer)]
-    assert len(stamps) == 4 and plan.tips() == 3 * 96
+    # seed, time-zero seed, intermediate, dose, CellTiter-Glo; a rack each but the dose (the intermediate's tips)
+    assert len(stamps) == 5 and plan.tips() == 4 * 96
     seed = stamps[0].strokes[0]
     assert seed.mix_before and seed.volume == exp.volumes.cells
     loads = {(ld.loc.labware, ld.loc.well): ld.liquid for ld in plan.loads}
     for w in exp.wells["KM12-1"]:
         cells = loads[("cells_1", w.name)]
         assert (cells == "KM12 cells") == (w.role in ("sample", "reference", "vehicle")), (w, cells)
+    t0 = dict(exp.time_zero_wells())  # the time-zero plate's pattern: cells in its wells only
+    assert {w for (lab, w), liquid in loads.items() if lab == "cells_t0" and liquid == "KM12 cells"} == set(t0)
 
 
 def test_ctg_tips_are_kept_across_plates():
@@ -108,7 +111,7 @@ def test_ctg_tips_are_kept_across_plates():
     ctg = [s.strokes[0] for s in plan.steps if isinstance(s, Transfer) and "CellTiter-Glo" in s.text]
     assert len(ctg) == 2 and ctg[0].tip is not None and ctg[1].tip is None
     assert not ctg[0].drop and ctg[1].drop
-    assert plan.tips() == 5 * 96  # seed and dose per plate, one CellTiter-Glo set for both
+    assert plan.tips() == 6 * 96  # seed and dose per plate, the time-zero plate's seed, one CellTiter-Glo set
 
 
 @pytest.mark.parametrize("layout,robot,needle", [

@@ -396,7 +396,7 @@ def analyze(readout: pd.DataFrame | PathLike | Sequence[PathLike], exp: Experime
         fix_bottom: fix the bottom asymptote (full-effect side), e.g. 0.
         force: analyze a readout whose unit this assay's reader does not give, or whose plates the layout does
             not name, instead of refusing it.
-        **options: as `labkit analyze`: model, unbounded, outlier_q (the fit), plate_map ({readout id: layout
+        **options: as `labkit analyze`: model, unbounded, outlier_q, ci (the fit), plate_map ({readout id: layout
             id}); for files also value (long tables' value column), read (which read of a multi-read file),
             partial (a counter grid short of rows).
 
@@ -421,7 +421,7 @@ def analyze(readout: pd.DataFrame | PathLike | Sequence[PathLike], exp: Experime
     from labkit.analysis.pipeline import analyze_joined, analyze_readouts
     from labkit.readout.join import join_checked
 
-    fit_options = {k: options.pop(k) for k in ("model", "unbounded", "outlier_q") if k in options}
+    fit_options = {k: options.pop(k) for k in ("model", "unbounded", "outlier_q", "ci") if k in options}
     if not isinstance(readout, pd.DataFrame):
         items = [readout] if isinstance(readout, (str, os.PathLike)) else list(readout)
         paths: list[str | Path] = [p if isinstance(p, str) else Path(p) for p in items]
@@ -439,7 +439,8 @@ def analyze(readout: pd.DataFrame | PathLike | Sequence[PathLike], exp: Experime
         experiment = exp if isinstance(exp, ExperimentBase) else load(exp)
         joined, _ = join_checked([(source, readout)], experiment.wells_table(), experiment.assay,
                                  plate_map=plate_map, force=force)
-    result = analyze_joined(joined, experiment.assay, fix_top=fix_top, fix_bottom=fix_bottom, experiment=experiment,
+    result = analyze_joined(joined, experiment.assay, fix_top=fix_top, fix_bottom=fix_bottom,
+                            low_role=getattr(experiment, "low_control", None) or None, experiment=experiment,
                             **fit_options)
     ours = [w for w in caught if w.category.__module__.startswith("labkit") or "/labkit/" in w.filename]
     for w in caught:  # library warnings (deprecations ...) are not the user's business: pass them on

@@ -100,18 +100,30 @@ def final_wells(sim, exp) -> pd.DataFrame:
         active = [s.split(":", 1)[1] for s, v in comp.items() if s.startswith(active_prefix) and v > 0]
         conc = compounds.get(w.compound, 0.0) if w.compound else 0.0
         group = active[0] if active else getattr(w, kind)
-        rows.append((w.plate, w.well, group, conc, bool(active), bool(state is not None and state.volume > 0)))
-    return pd.DataFrame(rows, columns=["plate", "well", "group", "conc_M", "active", "filled"])
+        rows.append((w.plate, w.well, group, conc, bool(active), bool(state is not None and state.volume > 0),
+                     w.role == "time_zero"))
+    return pd.DataFrame(rows, columns=["plate", "well", "group", "conc_M", "active", "filled", "time_zero"])
 
 
 def write_virtual_readout(sim, exp, out: Path, *, seed: int, pipetting_cv: float) -> Path:
-    """Write the virtual reader's export of an experiment's plates in a real instrument format."""
+    """Write the virtual reader's export of an experiment's plates in a real instrument format (a time-zero plate,
+    read on another day, goes to a file of its own: see time_zero_readout)."""
     kind = exp.assay_kind
     values = kind.virtual_readout_from_run(sim, exp, seed=seed, pipetting_cv=pipetting_cv)
     if values is None:
         values = kind.virtual_readout(final_wells(sim, exp), exp, seed=seed, pipetting_cv=pipetting_cv)
     out.parent.mkdir(parents=True, exist_ok=True)
+    tz = getattr(exp, "time_zero", None)
+    if tz is not None:
+        t0 = values[values["plate"] == tz.plate]
+        values = values[values["plate"] != tz.plate]
+        exp.assay_kind.write_readout(t0, time_zero_readout(out), tz.format or exp.plates[0].format)
     return exp.assay_kind.write_readout(values, out, exp.plates[0].format)
+
+
+def time_zero_readout(readout: Path) -> Path:
+    """Where the demo writes the time-zero plate's export next to the assay plates' readout."""
+    return readout.with_name(readout.stem + "_time_zero" + readout.suffix)
 
 
 def readout_and_analyze(sim, exp, layout: Path, out: Path, *, seed: int, pipetting_cv: float = 0.02,
@@ -122,16 +134,23 @@ def readout_and_analyze(sim, exp, layout: Path, out: Path, *, seed: int, pipetti
     from labkit.readout.join import join_layout
 
     readout = write_virtual_readout(sim, exp, out / "readouts" / layout.stem, seed=seed, pipetting_cv=pipetting_cv)
-    echo(f"      readout {readout.name} ({exp.assay_kind.readout_format})")
+    files: list[str | Path] = [readout]
+    t0 = time_zero_readout(readout)
+    if getattr(exp, "time_zero", None) is not None and t0.is_file():
+        files.append(t0)
+    echo(f"      readout {', '.join(Path(f).name for f in files)} ({exp.assay_kind.readout_format})")
     if not write_reports:
-        joined = join_layout(read(readout), exp.wells_table(), source=str(readout))
-        return analyze_joined(joined, exp.assay, experiment=exp), {}
+        joined = join_layout(pd.concat([read(f) for f in files], ignore_index=True), exp.wells_table(),
+                             source=str(readout))
+        return analyze_joined(joined, exp.assay, low_role=getattr(exp, "low_control", None) or None,
+                              experiment=exp), {}
     echo(f"[4/4] import + analyze {layout.name}")
-    return analyze_files([readout], layout, out / "reports" / layout.stem, title=exp.name)
+    return analyze_files(files, layout, out / "reports" / layout.stem, title=exp.name)
 
 
-def truth_table(result, assay: str) -> pd.DataFrame:
-    """Fitted vs true potency per seed curve, with fold error and whether the truth lies inside the 95 % CI.
+def truth_table(result, assay: str, hours: float = 72.0) -> pd.DataFrame:
+    """Fitted vs true potency per seed curve, with fold error and whether the truth lies inside the 95 % CI (and the
+    GR50 against the virtual reader's when the analysis has GR metrics; hours = the assay's incubation).
 
     Kinase curves (with a Morrison fit) compare Ki_app with the seed potency read as Ki_app at ATP = Km (the
     virtual reader's truth) and also list the LL.4 IC50 and the Cheng–Prusoff Ki; other curves compare the IC50.
@@ -153,11 +172,21 @@ def truth_table(result, assay: str) -> pd.DataFrame:
             measure, fit, lo, hi = "IC50", r.ic50_M, r.ic50_ci_low_M, r.ic50_ci_high_M
         fold = max(fit / true, true / fit) if fit == fit and fit > 0 else float("nan")
         inside = bool(lo <= true <= hi) if lo == lo and hi == hi else False
-        rows.append({"assay": assay, "group": group, "compound": r.compound, "measure": measure,
-                     "true_nM": true * 1e9, "fit_nM": fit * 1e9, "ci_low_nM": lo * 1e9, "ci_high_nM": hi * 1e9,
-                     "fold_error": fold, "inside_ci": inside, "ic50_nM": r.ic50_M * 1e9,
-                     "ki_nM": getattr(r, "ki_M", float("nan")) * 1e9, "hill": r.hill, "z_prime": r.z_prime,
-                     "flags": r.flags})
+        row = {"assay": assay, "group": group, "compound": r.compound, "measure": measure,
+               "true_nM": true * 1e9, "fit_nM": fit * 1e9, "ci_low_nM": lo * 1e9, "ci_high_nM": hi * 1e9,
+               "fold_error": fold, "inside_ci": inside, "ic50_nM": r.ic50_M * 1e9,
+               "ki_nM": getattr(r, "ki_M", float("nan")) * 1e9, "hill": r.hill, "z_prime": r.z_prime,
+               "flags": r.flags}
+        if hasattr(r, "gr50_nM"):  # a time-zero plate: GR50 next to IC50, with the virtual reader's truth
+            from labkit.assays import get
+            from labkit.virtual import TRUE_DOUBLING_H, true_gr50
+
+            doublings = hours / TRUE_DOUBLING_H.get(group, 24.0)
+            signal = get(assay).signal
+            true_g = true_gr50(true, signal, doublings) if signal is not None else float("nan")
+            row.update(true_gr50_nM=true_g * 1e9, gr50_nM=r.gr50_nM,
+                       gr_max=r.gr_max, gr_aoc=r.gr_aoc)
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -220,7 +249,7 @@ def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, 
             record_demo_runs(run, exp, p, out, analysis, seed=seed * 1000 + i, pipetting_cv=pipetting_cv, db=db,
                              echo=echo)
         result.outputs[p.stem] = outputs
-        tables.append(truth_table(analysis, exp.assay))
+        tables.append(truth_table(analysis, exp.assay, getattr(getattr(exp, "conditions", None), "incubation_h", 72.0)))
     result.table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     atomic_write_text(out / "truth_vs_fit.csv", result.table.to_csv(index=False))
     flagged = []
@@ -274,6 +303,14 @@ def format_table(table: pd.DataFrame) -> str:
         lines.append(f"{r.assay:<20} {r.group:<16} {r.measure:<7} {r.true_nM:>7.3g} nM {ci:>32} "
                      f"{r.fold_error:>5.2f} {r.ic50_nM:>7.3g} nM {ki:>9} {r.z_prime:>5.2f}  "
                      f"{'yes' if r.inside_ci else 'NO'}{'  ' + r.flags if r.flags else ''}")
+    if "gr50_nM" in table.columns:  # GR50 next to IC50 (viability layouts with a time-zero plate)
+        lines.append("")
+        lines.append(f"{'GR metrics':<20} {'cell line':<16} {'true GR50':>10} {'fitted GR50':>12} {'GRmax':>6} "
+                     f"{'GR_AOC':>6}  IC50")
+        for r in table[table["gr50_nM"].notna() | table.get("true_gr50_nM", pd.Series(dtype=float)).notna()
+                       ].itertuples(index=False):
+            lines.append(f"{r.assay:<20} {r.group:<16} {r.true_gr50_nM:>7.3g} nM {r.gr50_nM:>9.3g} nM "
+                         f"{r.gr_max:>6.2f} {r.gr_aoc:>6.2f}  {r.fit_nM:.3g} nM")
     n_in = int(table.inside_ci.sum())
     lines.append(f"{n_in}/{len(table)} true potencies inside their 95 % CI; worst fold error "
                  f"{table.fold_error.max():.2f} (kinase: Ki_app vs the seed potency read as Ki_app at ATP = Km; "

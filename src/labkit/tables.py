@@ -11,7 +11,8 @@ from labkit.wells import PLATE_FORMATS, plate_wells, row_index, row_letters, spl
 from labkit.wells import well_name as _well_name
 
 # role vocabulary of a layout well
-ROLES = ("sample", "reference", "vehicle", "no_enzyme", "positive", "blank", "total_counts", "buffer", "empty")
+ROLES = ("sample", "reference", "vehicle", "no_enzyme", "positive", "blank", "kill", "time_zero", "total_counts",
+         "buffer", "empty")
 ROLE_MEANING = {
     "sample": "test compound, one point of its dilution series",
     "reference": "reference inhibitor, one point of its dilution series",
@@ -20,6 +21,8 @@ ROLE_MEANING = {
     "positive": "positive / no-enzyme control: 100 % inhibition (kinase layouts: the old name of no_enzyme)",
     "blank": "background / blank (no cells): 0 % viability",
     "total_counts": "total counts (radiometric kinase): the hot ATP mix spotted on the filter, not washed",
+    "kill": "kill control (cells + a cytotoxic reference, e.g. staurosporine 10 µM): 0 % viability",
+    "time_zero": "cells read at the time of dosing (time-zero plate, for GR metrics)",
     "buffer": "buffer only (edge fill), not analyzed",
     "empty": "empty well",
 }

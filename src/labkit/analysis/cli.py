@@ -85,6 +85,8 @@ def fit_with_progress(df, keys: list[str], *, outlier_column: str | None = None,
 @click.option("--outliers", "outlier_q", type=float, default=None, metavar="Q",
               help="ROUT outlier detection at false-discovery rate Q (e.g. 0.01): outliers left out of the fit, "
                    "counted in n_outliers and flagged.")
+@click.option("--ci", "ci", type=click.Choice(["wald", "profile"], case_sensitive=False), default="wald",
+              show_default=True, help="IC50 95 %% CI: Wald-t on ln e, or profile likelihood (slower, ~3x).")
 @click.option("--fix-top", type=float, default=None, help="Fix the upper asymptote d at this value.")
 @click.option("--fix-bottom", type=float, default=None, help="Fix the lower asymptote c at this value.")
 @click.option("--weights", default=None, help="'1/y' (e.g. for counts) or a column of weights.")
@@ -95,7 +97,8 @@ def fit_with_progress(df, keys: list[str], *, outlier_column: str | None = None,
 @json_option
 def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: str, unbounded: bool,
         top_ref: float, bottom_ref: float, outlier_q: float | None, fix_top: float | None,
-        fix_bottom: float | None, weights: str | None, output: Path, points_out: Path | None, as_json: bool) -> int:
+        fix_bottom: float | None, weights: str | None, output: Path, points_out: Path | None, as_json: bool,
+        ci: str) -> int:
     """Fit log-logistic dose-response curves (drc's LL.4 / LL.3) to a long-form table, one row per point.
 
     Default: data normalized to % of control (vehicle 100, full effect 0), bounded asymptotes (0-150 %) and
@@ -132,7 +135,7 @@ def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: st
         out = fit_with_progress(df, keys, conc=conc, response=response, model=model.lower(), fix_top=fix_top,
                                 fix_bottom=fix_bottom, weights=weights, unbounded=unbounded, top=top_ref,
                                 bottom=bottom_ref, outlier_q=outlier_q,
-                                outlier_column="outlier" if points_out is not None else None)
+                                outlier_column="outlier" if points_out is not None else None, ci=ci.lower())
     except FitError as exc:
         if exc.file is None:
             exc.file = str(table)
@@ -218,7 +221,15 @@ def summary_text(result) -> str:
         out += ["ATP conversion in the vehicle wells (linear range: <= 15 %)",
                 _text_table(crows, ["plate", "target", "vehicle CPM", "total counts CPM", "% converted", "flags"],
                             right={2, 3, 4}), ""]
-    low = result.spec.low_role
+    if getattr(result, "gr", None) is not None:  # GR metrics (a time-zero plate), next to the IC50
+        grows = [[r["compound"], r[gcol], "n.d." if not r["gr50_nM"] == r["gr50_nM"] else _g(r["gr50_nM"], "sig3"),
+                  _g(r["gr_max"], ".2f"), _g(r["gr_aoc"], ".2f"), _g(r["gr_inf"], ".2f"), _g(r["gr_hill"], ".2f"),
+                  "n.d." if nd(r) else _g(r["ic50_nM"], "sig3"), r["gr_flags"] or ""]
+                 for r in result.results.to_dict("records")]
+        out += ["GR metrics (Hafner et al. 2016; time-zero plate): GR50 and IC50 in nM",
+                _text_table(grows, ["compound", gcol, "GR50", "GRmax", "GR_AOC", "GRinf", "h", "IC50", "GR flags"],
+                            right={2, 3, 4, 5, 6, 7}), ""]
+    low = result.spec.low_role or "low"  # no 0 % control (fitted bottom): the qc table names it "low"
     qrows = [[q["plate"], q[gcol], str(q["vehicle_n"]), _g(q["vehicle_cv_pct"], ".1f"), str(q[f"{low}_n"]),
               _g(q[f"{low}_cv_pct"], ".1f"), _g(q["signal_background"], ".1f"), _g(q["z_prime"], ".3f"),
               q["flags"] or "ok"] for q in result.qc.to_dict("records")]
@@ -249,6 +260,8 @@ def summary_text(result) -> str:
 @click.option("--outliers", "outlier_q", type=float, default=None, is_flag=False, flag_value=0.01, metavar="[Q]",
               help="ROUT outlier detection at false-discovery rate Q (a bare --outliers: 1 %%); outliers are "
                    "flagged in data.csv, drawn in the plots and left out of the fits.")
+@click.option("--ci", "ci", type=click.Choice(["wald", "profile"], case_sensitive=False), default="wald",
+              show_default=True, help="IC50 95 %% CI: Wald-t on ln e, or profile likelihood (slower, ~3x).")
 @click.option("--title", default=None, help="Report title (default: the experiment name).")
 @value_option
 @read_option
@@ -269,7 +282,8 @@ def summary_text(result) -> str:
 def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: float | None,
             fix_bottom: float | None, model: str, unbounded: bool, outlier_q: float | None,
             title: str | None, value: str | None, read: str | None, partial: bool, force: bool,
-            plate_map: tuple[str, ...], db: str | None, no_store: bool, protocol: Path | None, as_json: bool) -> int:
+            plate_map: tuple[str, ...], db: str | None, no_store: bool, protocol: Path | None, as_json: bool,
+            ci: str) -> int:
     """Normalize reader exports to the on-plate controls, fit each compound x target / cell line (by default the
     model its data support, asymptotes bounded to 0-150 %), and write data.csv, results.csv/.parquet, qc.csv,
     PNGs and a self-contained report.html.
@@ -291,7 +305,7 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
     result, paths = analyze_files(list(readouts), layout, out_dir, fix_top=fix_top, fix_bottom=fix_bottom,
                                   title=title, model=model.lower(), unbounded=unbounded, outlier_q=outlier_q,
                                   value=value, read=read, partial=partial, force=force,
-                                  plate_map=parse_plate_map(plate_map))
+                                  plate_map=parse_plate_map(plate_map), ci=ci.lower())
     out.say(summary_text(result))
     out.result(("" if out.quiet else "\n") + f"wrote {len(paths)} files to {out_dir}; open {paths['report']}")
     recorded = None
@@ -302,7 +316,7 @@ def analyze(readouts: tuple[Path, ...], layout: Path, out_dir: Path, fix_top: fl
                                  protocol=protocol_info(protocol) if protocol else None,
                                  options={"model": model, "unbounded": unbounded, "outlier_q": outlier_q,
                                           "value": value, "read": read, "partial": partial, "force": force,
-                                          "plate_map": list(plate_map)})
+                                          "plate_map": list(plate_map), "ci": ci.lower()})
         out.say(recorded.message())
     if out.json:
         out.emit({"ok": True, "assay": result.assay, "layout": layout, "readouts": list(readouts),

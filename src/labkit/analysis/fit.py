@@ -300,7 +300,7 @@ def fit_curves(conc: np.ndarray, response: np.ndarray, *, model: str = "ll4", fi
 def fit_table(df: pd.DataFrame, *, curve: str | list[str], conc: str, response: str, model: str = "auto",
               fix_top: float | None = None, fix_bottom: float | None = None, weights: str | None = None,
               unbounded: bool = False, top: float = 100.0, bottom: float = 0.0,
-              outlier_q: float | None = None, outlier_column: str | None = None) -> pd.DataFrame:
+              outlier_q: float | None = None, outlier_column: str | None = None, ci: str = "wald") -> pd.DataFrame:
     """Fit a long-form table (one row per point) and return one row per curve: keys + TABLE_COLUMNS.
 
     model / unbounded / top / bottom as labkit.analysis.models.fit_model (default: model selection with bounded
@@ -354,7 +354,7 @@ def fit_table(df: pd.DataFrame, *, curve: str | list[str], conc: str, response: 
         cw = np.zeros((ncur, width))
         cw[gid, pos] = np.nan_to_num(w, nan=0.0)
     res = fit_model(cx, cy, model=model, fix_top=fix_top, fix_bottom=fix_bottom, weights=cw, unbounded=unbounded,
-                    top=top, bottom=bottom, outlier_q=outlier_q)
+                    top=top, bottom=bottom, outlier_q=outlier_q, ci=ci)
     if outlier_column is not None:
         flag = np.zeros(len(df), dtype=bool)
         if res.outlier is not None and len(gid):

@@ -44,9 +44,12 @@ def predict(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray) -> np.ndarray:
     return theta[:, C:C + 1] + (theta[:, D:D + 1] - theta[:, C:C + 1]) * g
 
 
-def _derivs(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray, free) -> tuple:
-    """(f, J, g, s, t): model, df/d(free params in b, c, d, le) as (n, m, p), g, s = g (1 - g), t = ln x - le."""
-    g = logistic(theta, lx, zero)
+def _derivs(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray, free, g: np.ndarray | None = None) -> tuple:
+    """(f, J, g, s, t): model, df/d(free params in b, c, d, le) as (n, m, p), g, s = g (1 - g), t = ln x - le.
+
+    g: logistic(theta, lx, zero) when the caller has it already (the same numbers: it is not recomputed)."""
+    if g is None:
+        g = logistic(theta, lx, zero)
     s = g * (1.0 - g)  # exactly 0 at x = 0 (g is 0 or 1 there), which also kills the placeholder t
     c = theta[:, C:C + 1]
     dd = theta[:, D:D + 1] - c
@@ -216,8 +219,8 @@ def levenberg_marquardt(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray, y: 
     nu = np.full(n, 2.0)
     eye = np.eye(p)
 
-    def system(th, lx_, zero_, y_, w_, exact):
-        f, jac, g, s, t = _derivs(th, lx_, zero_, free)
+    def system(th, lx_, zero_, y_, w_, exact, g=None):
+        f, jac, g, s, t = _derivs(th, lx_, zero_, free, g)
         r = y_ - f
         wr = w_ * r
         mat = np.matmul((jac * w_[..., None]).transpose(0, 2, 1), jac)
@@ -244,7 +247,8 @@ def levenberg_marquardt(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray, y: 
         step, pd_ok = _chol_solve(sysm, rhs)
         trial = a_th.copy()
         trial[:, fi] = np.clip(th_f + step, lo_f, hi_f)
-        r_t = a_y - predict(trial, a_lx, a_zero)
+        g_t = logistic(trial, a_lx, a_zero)  # kept: the accepted curves' next system reuses it
+        r_t = a_y - (trial[:, C:C + 1] + (trial[:, D:D + 1] - trial[:, C:C + 1]) * g_t)  # = predict(trial, ...)
         rss_t = _rs(a_w * r_t * r_t)
         dstep = trial[:, fi] - th_f
         small = (np.abs(dstep) <= xtol * (np.abs(th_f) + a_sc[:, fi])).all(axis=1)
@@ -267,7 +271,7 @@ def levenberg_marquardt(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray, y: 
                 # (an accepted step that lowered the RSS by less than a relative 1e-3)
                 near = rss_t[sub] > rss[sub] * (1.0 - NEWTON_NEAR)
                 grad[sub], mat[sub], rss[sub] = system(a_th[sub], a_lx[sub], a_zero[sub], a_y[sub], a_w[sub],
-                                                       near | (it >= newton_after))
+                                                       near | (it >= newton_after), g_t[sub])
         theta[act] = a_th
         if done.any():
             converged[act[done]] = True

@@ -34,6 +34,7 @@ import numpy as np
 from labkit.analysis.fit import E_DECADES, PLATEAU, FitResults, fit_curves
 
 AUTO_MODELS = ("auto", "ll4", "ll3", "ll2")
+CI_METHODS = ("wald", "profile")  # IC50 interval: Wald-t on ln e (default) or profile likelihood
 HILL_MAX = 10.0  # |b| bound of the bounded models (CurveCurator's)
 ASYMPTOTE_RANGE = (0.0, 1.5)  # asymptotes within bottom + (this) x (top - bottom)
 LL4_MIN_POINTS = 8  # LL.4 is a candidate only with this many points ...
@@ -60,7 +61,7 @@ def aicc(rss: np.ndarray, n: np.ndarray, p: int) -> np.ndarray:
 def fit_model(conc: np.ndarray, response: np.ndarray, *, model: str = "auto", top: float = 100.0,
               bottom: float = 0.0, weights: np.ndarray | None = None, unbounded: bool = False,
               fix_top: float | None = None, fix_bottom: float | None = None,
-              outlier_q: float | None = None) -> FitResults:
+              outlier_q: float | None = None, ci: str = "wald") -> FitResults:
     """Fit normalized curves with labkit's defaults (see the module docstring); `model` one of AUTO_MODELS.
 
     ``unbounded=True`` with ``model="ll4"`` is drc's LL.4 (the parity option). fix_top / fix_bottom fix an
@@ -72,10 +73,18 @@ def fit_model(conc: np.ndarray, response: np.ndarray, *, model: str = "auto", to
     response = np.atleast_2d(np.asarray(response, dtype=float))
     if conc.shape != response.shape and conc.shape[0] == 1 and conc.shape[1] == response.shape[1]:
         conc = np.broadcast_to(conc, response.shape)
+    if ci not in CI_METHODS:
+        from labkit.errors import FitError
+
+        raise FitError(f"unknown confidence interval {ci!r}; expected one of {', '.join(CI_METHODS)}", field="ci")
     res = _fit_model(conc, response, weights=weights, **kw)
-    if outlier_q is None or not len(res):
-        return res
-    return _remove_outliers(res, conc, response, weights, outlier_q, kw)
+    if outlier_q is not None and len(res):
+        res = _remove_outliers(res, conc, response, weights, outlier_q, kw)
+    if ci == "profile" and len(res):  # profile likelihood of the chosen model (labkit.analysis.profile)
+        from labkit.analysis.profile import profile_ci
+
+        res.ci_low, res.ci_high = profile_ci(res, conc, response, weights, bounded=not unbounded)
+    return res
 
 
 def _remove_outliers(res: FitResults, conc, y, weights, q: float, kw: dict) -> FitResults:

@@ -5,6 +5,9 @@ Each assay kind says how (labkit.assays, `normalization`); for the built-in kind
 Kinase (radiometric):  % inhibition = 100 (vehicle_mean - x) / (vehicle_mean - no_enzyme_mean)
                        % activity   = 100 - % inhibition            (vehicle = 100 %, no-enzyme = 0 %)
 Viability (CTG):       % viability  = 100 (x - blank_mean) / (vehicle_mean - blank_mean)
+                       or, as the layout declares (its `normalization`), 0 % = a kill control's mean
+                       ('kill': cells + a cytotoxic reference) or no 0 % control at all ('fitted_bottom':
+                       % viability = 100 x / vehicle_mean, the curve's bottom is fitted)
 
 The `response` column is what curves are fitted to: % activity (kinase) or % viability (cells). Both fall with
 dose (top = vehicle = 100, bottom = full effect = 0), so top/bottom mean the same for both assays and
@@ -127,13 +130,43 @@ def _control_stats(df: pd.DataFrame, plate: str, group: str, role: str) -> dict 
             "wells": " ".join(wells["well"].tolist())}
 
 
-def normalize(joined: pd.DataFrame, assay: str) -> Normalized:
-    """Add `response` (% activity or % viability) and the named percentage to every well, from on-plate controls."""
+LOW_CONTROLS = {  # low_role -> (label, formula) for the 0 % controls a layout may declare instead of the kind's own
+    "kill": ("kill control", "% viability = 100·(x − kill)/(vehicle − kill)"),
+    "": ("none (bottom fitted)", "% viability = 100·x/vehicle (no 0 % control: the curve's bottom is fitted)"),
+}
+
+
+def with_low_control(spec: AssaySpec, low_role: str | None) -> AssaySpec:
+    """The spec with the layout's 0 % control: None or the kind's own keep it; 'kill', or '' (none: fitted bottom)."""
+    from dataclasses import replace
+
+    if low_role is None or low_role == spec.low_role:
+        return spec
+    if low_role == "fitted_bottom":
+        low_role = ""
+    if low_role not in LOW_CONTROLS:
+        raise LabkitError(f"unknown 0 % control {low_role!r}; expected {spec.low_role!r}, 'kill' or 'fitted_bottom'",
+                          field="normalization")
+    label, formula = LOW_CONTROLS[low_role]
+    return AssaySpec(spec.assay, replace(spec.norm, low_role=low_role, low_label=label, formula=formula))
+
+
+def normalize(joined: pd.DataFrame, assay: str, low_role: str | None = None) -> Normalized:
+    """Add `response` (% activity or % viability) and the named percentage to every well, from on-plate controls.
+
+    low_role: the 0 % control the layout declares when it is not the kind's own ('kill', or 'fitted_bottom' for
+    none); None: the kind's own, or 'kill' when the table has kill wells and none of the kind's (with a note).
+    """
     spec = assay_spec(assay)
+    notes: list[str] = []
+    roles = set(joined["role"].astype(str)) if "role" in joined.columns else set()
+    if low_role is None and spec.low_role not in roles and "kill" in roles:
+        low_role = "kill"
+        notes.append("no blank wells: 0 % viability is the kill control's mean (the layout's kill wells)")
+    spec = with_low_control(spec, low_role)
     df = _clean(joined, spec)
     df["group"] = df[spec.group_col]
     problems: list[str] = []
-    notes: list[str] = []
     rows: list[dict] = []
     high = np.full(len(df), np.nan)
     low = np.full(len(df), np.nan)
@@ -151,7 +184,7 @@ def normalize(joined: pd.DataFrame, assay: str) -> Normalized:
         needed = bool(sub["role"].isin(FIT_ROLES).any())
         what = f"plate {plate}, {spec.group_label} {group}" if group else f"plate {plate} (no {spec.group_label})"
         stats = {}
-        for role, label in (("vehicle", "vehicle"), (spec.low_role, spec.low_label)):
+        for role, label in (("vehicle", "vehicle"), (spec.low_role, spec.low_label))[:2 if spec.low_role else 1]:
             st = _control_stats(df, plate, group, role)
             if st is None:
                 if needed:
@@ -164,7 +197,7 @@ def normalize(joined: pd.DataFrame, assay: str) -> Normalized:
                                     f"(not 'ok'), so there is nothing to normalize to")
                 continue
             stats[role] = st
-        if "vehicle" not in stats or spec.low_role not in stats:
+        if "vehicle" not in stats or (spec.low_role and spec.low_role not in stats):
             continue
         for role, st in stats.items():
             if st["scope"] == "plate" and needed:
@@ -172,7 +205,7 @@ def normalize(joined: pd.DataFrame, assay: str) -> Normalized:
                 notes.append(f"{what}: no {label} control of its own; used the plate's shared {role} wells "
                              f"({st['n']} wells)")
             rows.append(st)
-        hi, lo = stats["vehicle"]["mean"], stats[spec.low_role]["mean"]
+        hi, lo = stats["vehicle"]["mean"], stats[spec.low_role]["mean"] if spec.low_role else 0.0
         if hi == lo:
             if needed:
                 problems.append(f"{what}: vehicle and {spec.low_label} means are equal ({hi:g}); no assay window")

@@ -19,13 +19,17 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from labkit.analysis.normalize import FIT_ROLES, AssaySpec, assay_spec, normalize
+from labkit.analysis.normalize import FIT_ROLES, AssaySpec, normalize
 from labkit.analysis.qc import Z_PRIME_MIN, control_qc, plate_summary
 from labkit.errors import LabkitError, ReadoutError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from labkit.analysis.gr import GRResult
 
 RESULT_COLUMNS = ["compound", "{group}", "role", "plates", "n", "n_excluded", "n_outliers", "model", "ic50_M",
                   "ic50_nM", "ic50_ci_low_M", "ic50_ci_high_M", "ic50_ci_low_nM", "ic50_ci_high_nM", "pic50",
@@ -57,6 +61,8 @@ class AnalysisResult:
     unbounded: bool = False
     outlier_q: float | None = None
     conversion: pd.DataFrame = field(default_factory=pd.DataFrame)  # kinase: % ATP conversion per plate x target
+    gr: GRResult | None = None  # GR metrics when the readout has a time-zero plate (labkit.analysis.gr)
+    ci: str = "wald"  # the IC50 interval: 'wald' (on ln e) or 'profile' (profile likelihood)
 
     @property
     def group_col(self) -> str:
@@ -87,18 +93,23 @@ def unit_notes(joined: pd.DataFrame, assay: str) -> list[str]:
 
 def analyze_joined(joined: pd.DataFrame, assay: str, *, fix_top: float | None = None,
                    fix_bottom: float | None = None, model: str = "auto", unbounded: bool = False,
-                   outlier_q: float | None = None, experiment=None) -> AnalysisResult:
+                   outlier_q: float | None = None, low_role: str | None = None, ci: str = "wald",
+                   experiment=None) -> AnalysisResult:
     """Normalize a joined readout to its controls, run plate QC and fit per compound x target / cell line.
 
     model / unbounded as labkit.analysis.models.fit_model (default: per-curve model selection, bounded);
     outlier_q: ROUT outlier detection at this false-discovery rate (None: off). Counts are Poisson-weighted.
+    low_role: the layout's 0 % control when it is not the kind's own (labkit.analysis.normalize.normalize).
+    ci: the IC50 interval, 'wald' (on ln e) or 'profile' (profile likelihood, labkit.analysis.profile).
+    With time-zero wells (a viability layout's time_zero plate) the results also carry GR metrics
+    (labkit.analysis.gr).
     experiment: the layout the readout was joined to; with it the assay kind adds what it knows (kinase: the
     Morrison Ki_app / Cheng–Prusoff Ki at the layout's [E], ATP and Km, tight_binding, % ATP conversion).
     """
     from labkit.analysis.fit import fit_table, ll4
 
-    spec = assay_spec(assay)
-    norm = normalize(joined, assay)
+    norm = normalize(joined, assay, low_role)
+    spec = norm.spec
     data, gcol = norm.data, spec.group_col
     qc = control_qc(norm)
     notes = list(norm.notes) + unit_notes(joined, assay)
@@ -120,17 +131,29 @@ def analyze_joined(joined: pd.DataFrame, assay: str, *, fix_top: float | None = 
     series = series.assign(_w=weights) if weights is not None else series
     fits = fit_table(series, curve=["compound", gcol], conc="conc_M", response="response",
                      fix_top=fix_top, fix_bottom=fix_bottom, weights="_w" if weights is not None else None,
-                     outlier_q=outlier_q, outlier_column="_outlier", model=model, unbounded=unbounded)
+                     outlier_q=outlier_q, outlier_column="_outlier", model=model, unbounded=unbounded, ci=ci)
     fits = fits.sort_values(["compound", gcol], kind="stable").reset_index(drop=True)
     fits["weights"] = "1/signal (Poisson)" if weights is not None else "none"
     data = data.assign(outlier=False)
     data.loc[series.index, "outlier"] = series["_outlier"].to_numpy(bool)
     results = _results(series, fits, qc, spec, dropped)
     data = _expected(data, fits, spec, ll4)
+    gr = None
+    from labkit.analysis.gr import has_time_zero
+
+    if gcol == "cell_line" and has_time_zero(data):
+        from labkit.analysis.gr import GR_COLUMNS, compute_gr
+
+        gr = compute_gr(data, norm.controls, gcol, spec.low_role)
+        data = gr.data
+        notes += gr.notes
+        results = results.merge(gr.metrics, on=["compound", gcol], how="left")
+        results["gr_flags"] = results["gr_flags"].fillna("no_gr_values")
+        results = results[[c for c in results.columns if c not in GR_COLUMNS] + GR_COLUMNS]
     plates = plate_summary(data, qc)
     result = AnalysisResult(assay=spec.assay, spec=spec, data=data, results=results, qc=qc, plates=plates,
                             controls=norm.controls, fits=fits, notes=notes, fix_top=fix_top, fix_bottom=fix_bottom,
-                            model=model, unbounded=unbounded, outlier_q=outlier_q)
+                            model=model, unbounded=unbounded, outlier_q=outlier_q, gr=gr, ci=ci)
     if experiment is not None:
         experiment.assay_kind.augment(result, experiment)
     return result
@@ -159,7 +182,9 @@ def _results(series: pd.DataFrame, fits: pd.DataFrame, qc: pd.DataFrame, spec: A
         zmin = float(np.nanmin(zq)) if zq.size and np.isfinite(zq).any() else float("nan")
         n_exc = int((pts["excluded"] != "").sum())
         flags = [s for s in str(f.get("flags") or "").split(";") if s]
-        if not (np.isfinite(zmin) and zmin >= Z_PRIME_MIN):
+        if not spec.low_role:
+            pass  # no 0 % control (fitted bottom): Z' is not defined; the QC table says so
+        elif not (np.isfinite(zmin) and zmin >= Z_PRIME_MIN):
             flags.append(f"plate_z_prime<{Z_PRIME_MIN:g}")
         if n_exc:
             flags.append(f"excluded_wells:{n_exc}")
@@ -281,8 +306,16 @@ def write_outputs(result: AnalysisResult, out_dir: str | Path, *, title: str = "
                               raw_label=raw_label, response_label=ylabel)
         paths[f"heatmap:{plate}"] = p
         heatmaps.append((str(plate), p))
+    gr_figure = None
+    if result.gr is not None and len(result.gr.metrics):  # GR metrics (a time-zero plate): figure + time-zero table
+        from labkit.analysis.gr import gr_png
+
+        gr_figure = paths["gr"] = Path(gr_png(result, out / "gr_curves.png"))
+        result.gr.time_zero.to_csv(out / "time_zero.csv", index=False, lineterminator="\n")
+        paths["time_zero"] = out / "time_zero.csv"
     html = report.render(result, title=title, grid=paths["grid"], curves=[(t, p) for _, _, t, p in curves],
-                         heatmaps=heatmaps, inputs=_input_rows(inputs or {}), layout_text=_layout_text(inputs))
+                         heatmaps=heatmaps, inputs=_input_rows(inputs or {}), layout_text=_layout_text(inputs),
+                         gr_figure=gr_figure)
     (out / "report.html").write_text(html, encoding="utf-8")
     paths["report"] = out / "report.html"
     return paths
@@ -327,8 +360,8 @@ def check_readout_fits(joined: pd.DataFrame, assay: str, readouts: list[str | Pa
 def analyze_readouts(readouts: list[str | Path], experiment, *, fix_top: float | None = None,
                      fix_bottom: float | None = None, model: str = "auto", unbounded: bool = False,
                      outlier_q: float | None = None, value: str | None = None, read: str | None = None,
-                     partial: bool = False, force: bool = False, plate_map: dict[str, str] | None = None
-                     ) -> tuple[AnalysisResult, object]:
+                     partial: bool = False, force: bool = False, plate_map: dict[str, str] | None = None,
+                     ci: str = "wald") -> tuple[AnalysisResult, object]:
     """Read instrument exports, join them to an experiment (an Experiment, or its layout file) and analyze them;
     returns (result, experiment). Nothing is written.
 
@@ -353,7 +386,13 @@ def analyze_readouts(readouts: list[str | Path], experiment, *, fix_top: float |
         tables = [(path, read_for_analysis(path, value=value, read=read, partial=partial)) for path in readouts]
         joined, _ = join_checked(tables, wells, experiment.assay, plate_map=plate_map, force=force)  # notes: warned
     result = analyze_joined(joined, experiment.assay, fix_top=fix_top, fix_bottom=fix_bottom, model=model,
-                            unbounded=unbounded, outlier_q=outlier_q, experiment=experiment)
+                            unbounded=unbounded, outlier_q=outlier_q,
+                            low_role=getattr(experiment, "low_control", None) or None, ci=ci,
+                            experiment=experiment)
+    tz = getattr(experiment, "time_zero", None)
+    if tz is not None and result.gr is None:
+        result.notes.append(f"the layout has a time-zero plate ({tz.plate}) but the readout has no value for it: no "
+                            "GR metrics (pass the time-zero plate's export along with the assay plates')")
     ours = [w for w in caught if w.category.__module__.startswith("labkit") or "/labkit/" in w.filename]
     for w in caught:  # library warnings (deprecations ...) are not the user's business: pass them on
         if w not in ours:

@@ -33,7 +33,8 @@ EXCLUDED = "#c0392b"
 OUTLIER = "#d35400"  # ROUT outliers
 REF_LINE = "#9a9a9a"
 REPLICATE_MARKERS = ("o", "s", "^", "D", "v", "P")
-ROLE_LETTER = {"vehicle": "V", "positive": "P", "no_enzyme": "N", "total_counts": "T", "blank": "B", "reference": "R"}
+ROLE_LETTER = {"vehicle": "V", "positive": "P", "no_enzyme": "N", "total_counts": "C", "blank": "B", "kill": "K",
+               "reference": "R"}
 
 RC: dict[RcKeyType, Any] = {  # matplotlib's rcParams for every figure
     "font.family": "DejaVu Sans", "font.size": 8.5, "axes.titlesize": 9.5, "axes.labelsize": 8.5,
@@ -385,6 +386,6 @@ def heatmap_png(plate: pd.DataFrame, path: str | Path, *, title: str, raw_label:
             _heat(fig, ax, cax, matplotlib, plate, col, label, cmap, lim, shape, big)
         if "deviation" in plate:
             _rings(fig.add_axes(box(x1 + 0.55, y_bot, hw + cb_gap + cb_w - 0.55, hh)), plate, shape)
-        fig.text(0.1 / width, 1 - 0.08 / height, f"{title}   ·   V vehicle, N no-enzyme, P positive, T total counts, B blank, "
+        fig.text(0.1 / width, 1 - 0.08 / height, f"{title}   ·   V vehicle, N no-enzyme, P positive, C total counts, B blank, "
                  "R reference, × excluded, grey = no value", fontsize=9, ha="left", va="top")
         return _save(fig, Path(path))

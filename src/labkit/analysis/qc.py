@@ -32,12 +32,22 @@ def control_qc(norm: Normalized) -> pd.DataFrame:
     """One QC row per plate x target / cell line: n, mean, CV % of each control, S/B, Z', scope and flags."""
     gcol, low = norm.spec.group_col, norm.spec.low_role
     ctl = norm.controls
-    cols = ["plate", gcol, "controls", "vehicle_n", "vehicle_mean", "vehicle_cv_pct", f"{low}_n", f"{low}_mean",
-            f"{low}_cv_pct", "controls_excluded", "signal_background", "z_prime", "flags"]
+    name = low or "low"  # no 0 % control (a fitted bottom): the low columns stay empty and Z' is not defined
+    cols = ["plate", gcol, "controls", "vehicle_n", "vehicle_mean", "vehicle_cv_pct", f"{name}_n", f"{name}_mean",
+            f"{name}_cv_pct", "controls_excluded", "signal_background", "z_prime", "flags"]
     rows = []
     for (plate, group), sub in ctl.groupby(["plate", gcol], sort=True):
         by = {r["role"]: r for r in sub.to_dict("records")}
-        if "vehicle" not in by or low not in by:
+        if "vehicle" not in by or (low and low not in by):
+            continue
+        if not low:
+            hi = by["vehicle"]
+            rows.append({"plate": plate, gcol: group, "controls": "own" if hi["scope"] == "group" else
+                         "plate-shared vehicle", "vehicle_n": int(hi["n"]), "vehicle_mean": hi["mean"],
+                         "vehicle_cv_pct": _cv(hi["mean"], hi["sd"]), f"{name}_n": 0, f"{name}_mean": float("nan"),
+                         f"{name}_cv_pct": float("nan"), "controls_excluded": int(hi["n_excluded"]),
+                         "signal_background": float("nan"), "z_prime": float("nan"),
+                         "flags": "no_0%_control(Z'_not_defined)"})
             continue
         hi, lo = by["vehicle"], by[low]
         zp = z_prime(hi["mean"], hi["sd"], lo["mean"], lo["sd"])
@@ -74,6 +84,8 @@ def plate_summary(data: pd.DataFrame, qc: pd.DataFrame) -> pd.DataFrame:
                      "excluded_other": int((~exc.isin(["", "overflow", "missing", "invalid"])).sum()),
                      "unassigned": int((sub["role"] == "unassigned").sum()),
                      "groups": int(zq.size), "z_prime_min": zmin,
-                     "qc_pass": bool(zq.size and np.isfinite(zq).all() and (zq >= Z_PRIME_MIN).all())})
+                     # a time-zero plate (GR metrics) holds cells only: no controls, nothing to pass or fail
+                     "qc_pass": bool((zq.size and np.isfinite(zq).all() and (zq >= Z_PRIME_MIN).all())
+                                     or (sub["role"] == "time_zero").all())})
     return pd.DataFrame(rows, columns=["plate", "wells", "ok", "overflow", "missing", "invalid", "excluded_other",
                                        "unassigned", "groups", "z_prime_min", "qc_pass"])

@@ -137,7 +137,8 @@ def _environment():
 
 
 def render(result, *, title: str, grid: str | Path | None, curves: Sequence[tuple[str, str | Path]],
-           heatmaps: Sequence[tuple[str, str | Path]], inputs: Sequence[dict], layout_text: str | None = None) -> str:
+           heatmaps: Sequence[tuple[str, str | Path]], inputs: Sequence[dict], layout_text: str | None = None,
+           gr_figure: str | Path | None = None) -> str:
     """The report as one HTML string (result is a labkit.analysis.pipeline.AnalysisResult)."""
     spec, gcol = result.spec, result.spec.group_col
     glabel = spec.group_label
@@ -169,7 +170,8 @@ def render(result, *, title: str, grid: str | Path | None, curves: Sequence[tupl
                                         f"{chosen} for every curve")
                       + ("; unbounded" if getattr(result, "unbounded", False) else
                          "; asymptotes bounded to 0–150 %, |Hill| ≤ 10")
-                      + "; 95 % CI of the IC50 Wald-t on ln e"),
+                      + ("; 95 % CI of the IC50 by profile likelihood" if getattr(result, "ci", "wald") == "profile"
+                         else "; 95 % CI of the IC50 Wald-t on ln e")),
             ("fixed parameters", fixed), ("weights", ", ".join(weights)),
             ("outliers", (f"ROUT (Motulsky & Brown 2006) at a false-discovery rate of {result.outlier_q:g}: flagged, "
                           "drawn ✕, left out of the fit" if getattr(result, "outlier_q", None) else
@@ -197,7 +199,7 @@ def render(result, *, title: str, grid: str | Path | None, curves: Sequence[tupl
     if "model" in res:
         results_cols += [("model", "model", ""), ("n_outliers", "outliers", "d")]
     results_cols += [("flags", "flags", "flags")]
-    low = spec.low_role
+    low = spec.low_role or "low"  # no 0 % control (fitted bottom): the qc table names it "low"
     qc_cols = [("plate", "plate", ""), (gcol, glabel, ""), ("controls", "controls", ""),
                ("vehicle_n", "vehicle n", "d"), ("vehicle_mean", "vehicle mean", ",.0f"),
                ("vehicle_cv_pct", "vehicle CV %", ".1f"), (f"{low}_n", f"{low} n", "d"),
@@ -243,4 +245,36 @@ def render(result, *, title: str, grid: str | Path | None, curves: Sequence[tupl
                                      ("sha256", "SHA-256", "")], table_id="inputs") if len(inputs_df) else None),
         "layout_text": layout_text, "version": __version__,
     }
+    context["gr"] = _gr_context(result, gr_figure)
+    if context["gr"]:
+        context["sections"].insert(2, ("gr", "GR metrics"))
+    from labkit.assays import get
+
+    note = getattr(get(spec.assay), "plate_note", "")
+    if note:  # the plate type the kind's protocols use (e.g. white opaque plates for luminescence)
+        context["meta"].insert(2, ("plates", note))
     return _environment().get_template("report.html.j2").render(**context)
+
+
+# --- GR metrics (labkit.analysis.gr): a block of its own ---------------------------------------------------------
+
+def _gr_context(result, figure: str | Path | None) -> dict | None:
+    """The GR section's tables and figure, or None when the analysis has no time-zero read."""
+    gr = getattr(result, "gr", None)
+    if gr is None:
+        return None
+    gcol, glabel = result.spec.group_col, result.spec.group_label
+    res = result.results.copy()
+    res["gr50_text"] = [fmt(v, "sig3") if v == v else "n.d." for v in res["gr50_nM"]]
+    res["ic50_text2"] = [fmt(v, "sig3") if v == v else "n.d." for v in res["ic50_nM"]]
+    cols = [("compound", "compound", ""), (gcol, glabel, ""), ("gr50_text", "GR50 (nM)", "num"),
+            ("gr_max", "GRmax", ".2f"), ("gr_aoc", "GR_AOC", ".2f"), ("gr_inf", "GRinf", ".2f"),
+            ("gr_hill", "h", ".2f"), ("gr_r2", "R²", ".3f"), ("ic50_text2", "IC50 (nM)", "num"),
+            ("gr_flags", "GR flags", "flags")]
+    t0_cols = [(gcol, glabel, ""), ("plate", "plate", ""), ("wells", "wells", "d"), ("mean", "mean signal", ",.0f"),
+               ("cv_pct", "CV %", ".1f"), ("background", "background", ",.0f"), ("x0", "x0", ",.0f")]
+    background = ("the blank wells' mean" if result.spec.low_role == "blank" else
+                  "none subtracted: the layout has no blank wells")
+    return {"metrics": table(res, cols, table_id="gr", row_class=lambda r: "flagged" if r.get("gr_flags") else ""),
+            "time_zero": table(gr.time_zero, t0_cols, table_id="gr_t0"), "background": background,
+            "figure": data_uri(figure) if figure else None}

@@ -80,6 +80,7 @@ class AssayKind:
         readout_suffix: the file suffix of that export ('.txt', '.csv').
         demo_layouts: layout files (in the seed layouts folder) `labkit demo` runs for this kind, after the
             built-in ones (labkit.demo.SEED_LAYOUTS).
+        plate_note: a line for the report about the plates its protocols use ('' for none).
     """
 
     name: ClassVar[str] = ""
@@ -96,6 +97,7 @@ class AssayKind:
     readout_format: ClassVar[str] = ""
     readout_suffix: ClassVar[str] = ""
     demo_layouts: ClassVar[tuple[str, ...]] = ()
+    plate_note: ClassVar[str] = ""  # what the report says about the plates the kind's protocols use ('' none)
 
     # -- plan ----------------------------------------------------------------------------------------------------
     def plan(self, b: Builder, exp: Any) -> None:
@@ -151,7 +153,8 @@ class AssayKind:
 
         if self.signal is None:
             raise ValueError(f"assay kind {self.name!r} has no virtual reader (no signal window)")
-        return simulate_readout(final, self.signal, seed=seed, pipetting_cv=pipetting_cv, truth=truth)
+        hours = getattr(getattr(exp, "conditions", None), "incubation_h", 72.0)  # cells grow (time-zero wells)
+        return simulate_readout(final, self.signal, seed=seed, pipetting_cv=pipetting_cv, truth=truth, hours=hours)
 
     # -- demo ----------------------------------------------------------------------------------------------------
     def virtual_readout_from_run(self, sim: Any, exp: Any, *, seed: int, pipetting_cv: float) -> pd.DataFrame | None:

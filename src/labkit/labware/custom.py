@@ -6,7 +6,7 @@ import json
 from functools import lru_cache
 from importlib import resources
 
-from labkit.labware.specs import FILTER_PLATE
+from labkit.labware.specs import FILTER_PLATE, WHITE_384
 
 
 def build_filter_plate() -> dict:
@@ -37,6 +37,19 @@ def build_filter_plate() -> dict:
     }
 
 
+def build_white_384() -> dict:
+    """Corning 3570 (384-well solid white, flat bottom, TC-treated; for luminescence, Promega TB288) as an Opentrons v2
+    definition: the geometry of Opentrons' corning_384_wellplate_112ul_flat (version 2), renamed."""
+    from opentrons_shared_data.labware import load_definition
+
+    d = json.loads(json.dumps(load_definition("corning_384_wellplate_112ul_flat", 2)))
+    d["brand"] = {"brand": "Corning", "brandId": ["3570"]}
+    d["metadata"]["displayName"] = "Corning 384 Well Plate 112 µL Flat, solid white, TC-treated (3570)"
+    d["parameters"]["loadName"] = WHITE_384
+    d["namespace"], d["version"] = "labkit", 1
+    return d
+
+
 @lru_cache(maxsize=None)
 def _load(load_name: str) -> str:
     # one name per joinpath: Python 3.10's Traversable.joinpath takes a single child
@@ -56,7 +69,8 @@ def filter_plate_definition() -> dict:
 
 def write_definitions() -> None:  # pragma: no cover - maintenance helper
     """Regenerate the JSON files from the builders above."""
-    path = resources.files("labkit.labware").joinpath("definitions").joinpath(f"{FILTER_PLATE}.json")
-    with open(str(path), "w", encoding="utf-8") as fh:
-        json.dump(build_filter_plate(), fh, indent=2, ensure_ascii=False)
-        fh.write("\n")
+    for name, build in ((FILTER_PLATE, build_filter_plate), (WHITE_384, build_white_384)):
+        path = resources.files("labkit.labware").joinpath("definitions").joinpath(f"{name}.json")
+        with open(str(path), "w", encoding="utf-8") as fh:
+            json.dump(build(), fh, indent=2, ensure_ascii=False)
+            fh.write("\n")

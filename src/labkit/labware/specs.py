@@ -113,6 +113,13 @@ PIPETTE_CHOICES: dict[str, tuple[str, float]] = {  # name: (tip rack load name, 
 LOW_VOLUME_MODE_MINIMUM = frozenset({"flex_1channel_50", "flex_8channel_50"})
 
 FILTER_PLATE = "labkit_multiscreen_ph_p81_96_filterplate_300ul"
+# White opaque tissue-culture plates for CellTiter-Glo: luminescence is read in opaque-walled plates (Promega TB288,
+# "opaque-walled multiwell plates"; white walls reflect the light, clear walls leak it into the next well). Opentrons'
+# corning_96_wellplate_360ul_flat definition covers Corning 3917 (96-well solid white, flat bottom, TC-treated);
+# its corning_384_wellplate_112ul_flat lists only clear parts, so labkit ships a copy of that geometry (the same
+# Corning 384-well 112 µL well) for Corning 3570 (384-well solid white, flat bottom, TC-treated).
+WHITE_384 = "labkit_corning_384_wellplate_112ul_white_tc"
+CUSTOM_LABWARE = frozenset({FILTER_PLATE, WHITE_384})
 
 # A partially configured 8-channel (H1 nozzle in front, the other seven behind it) reaches ~80 mm behind the well
 # it works in: over the slot behind, whose labware must stay below the pipette (its tip length above the well).
@@ -126,6 +133,7 @@ LOW_MM = 32.0
 LABWARE_CHOICES: dict[str, tuple[str, float]] = {  # load name: (kind, dead µL)
     "corning_96_wellplate_360ul_flat": ("plate", 10.0),
     "corning_384_wellplate_112ul_flat": ("plate", 5.0),
+    WHITE_384: ("plate", 5.0),
     "nest_96_wellplate_100ul_pcr_full_skirt": ("plate", 5.0),
     "nest_12_reservoir_15ml": ("reservoir", 500.0),
     "opentrons_24_tuberack_nest_1.5ml_snapcap": ("tubes", 30.0),
@@ -177,7 +185,7 @@ def value_at_api_level(values: Mapping[str, float], level: tuple[int, int]) -> f
 def labware_definition(load_name: str) -> dict[str, Any]:
     """The Opentrons definition labkit's protocols load for a labware: shared data (at LABWARE_VERSIONS), or labkit's
     own for custom labware."""
-    if load_name == FILTER_PLATE:
+    if load_name in CUSTOM_LABWARE:
         from labkit.labware.custom import definition
 
         return definition(load_name)
@@ -194,7 +202,7 @@ def _labware_spec(load_name: str, kind: str, dead_ul: float) -> LabwareSpec:
     d = labware_definition(load_name)
     volumes = {float(w["totalLiquidVolume"]) for w in d["wells"].values()}
     return LabwareSpec(load_name, rows=len(d["ordering"][0]), cols=len(d["ordering"]), capacity_ul=max(volumes),
-                       dead_ul=dead_ul, kind=kind, custom=load_name == FILTER_PLATE,
+                       dead_ul=dead_ul, kind=kind, custom=load_name in CUSTOM_LABWARE,
                        height_mm=float(d["dimensions"]["zDimension"]))
 
 
@@ -267,6 +275,10 @@ LABWARE: Mapping[str, LabwareSpec] = _LazyTable(_labware_table, "labkit labware"
 
 # assay plate per well format
 ASSAY_PLATE = {96: "corning_96_wellplate_360ul_flat", 384: "corning_384_wellplate_112ul_flat"}
+# cell plates read by luminescence (CellTiter-Glo): white opaque, TC-treated (see WHITE_384 above)
+WHITE_TC_PLATE = {96: "corning_96_wellplate_360ul_flat", 384: WHITE_384}
+WHITE_TC_NAME = {96: "Corning 3917, 96-well solid white TC-treated", 384: "Corning 3570, 384-well solid white "
+                 "TC-treated"}
 SOURCE_PLATE = "nest_96_wellplate_100ul_pcr_full_skirt"   # DMSO serial dilution
 INTERMEDIATE_PLATE = "corning_96_wellplate_360ul_flat"    # compound in assay buffer / medium
 RESERVOIR = "nest_12_reservoir_15ml"
@@ -301,7 +313,8 @@ ROBOTS: dict[str, RobotSpec] = {
 
 # heater-shaker adapters (Flex) per plate load name
 HS_ADAPTER = {"corning_96_wellplate_360ul_flat": "opentrons_universal_flat_adapter",
-              "corning_384_wellplate_112ul_flat": "opentrons_universal_flat_adapter"}
+              "corning_384_wellplate_112ul_flat": "opentrons_universal_flat_adapter",
+              WHITE_384: "opentrons_universal_flat_adapter"}
 
 
 def slot_xy(robot: RobotSpec, slot: str) -> tuple[float, float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -74,7 +75,8 @@ def validate(files: tuple[Path, ...], robots: tuple[str, ...], as_json: bool) ->
                         "error": None})
         out.say(f"{f}: ok ({exp.assay}, {len(exp.plates)} plate(s), assay wells per plate: "
                 + ", ".join(f"{k} {v}" for k, v in n.items()) + ")"
-                + ("; analysis only: no protocol for 1536-well plates" if analysis_only else ""))
+                + ("; analysis only: no protocol for 1536-well plates" if analysis_only else "")
+                + _time_zero_text(exp))
     if out.json:
         out.emit({"ok": not bad, "files": reports})
     elif out.quiet:
@@ -143,3 +145,9 @@ def schema() -> None:
     from labkit.layout.io import schema_text
 
     click.echo(schema_text())
+
+
+def _time_zero_text(exp: Any) -> str:
+    """'; time-zero plate T0 (6 wells, for GR)' for a layout with a time-zero plate, else ''."""
+    tz = getattr(exp, "time_zero", None)
+    return f"; time-zero plate {tz.plate} ({len(exp.time_zero_wells())} wells, for GR)" if tz is not None else ""

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from labkit.assays.base import AssayKind
 
 # control roles placed per group, in this order (each from the `controls` field of the same name)
-CONTROL_ROLES = ("vehicle", "positive", "no_enzyme", "blank", "total_counts")
+CONTROL_ROLES = ("vehicle", "positive", "no_enzyme", "blank", "kill", "total_counts")
 
 @dataclass(frozen=True)
 class DilutionScheme:
@@ -188,6 +188,10 @@ class ExperimentBase(Strict):
         out += self._check_plates()
         return out
 
+    def required_controls(self) -> tuple[str, ...]:
+        """Control roles every plate of this layout must carry (the kind's; a kind's model may choose per layout)."""
+        return tuple(self.assay_kind.required_controls)
+
     def _kind_problems(self) -> list[tuple[str, str]]:
         """Problems only this kind knows about, as (field path, message); a kind's model overrides it."""
         return []
@@ -283,7 +287,7 @@ class ExperimentBase(Strict):
                 continue
             groups = self.groups(p) or sorted({getattr(w, self.group_kind) for w in wells
                                                if w.role in ("sample", "reference")})
-            for role in self.assay_kind.required_controls:
+            for role in self.required_controls():
                 n_plate = sum(1 for w in wells if w.role == role)
                 if n_plate < max(self.controls.minimum, 1):
                     out.append((f"plates[{i}]", f"plate {p.id!r} has {n_plate} {role} well(s); every plate needs "

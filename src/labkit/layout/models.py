@@ -123,4 +123,5 @@ class Controls(Strict):
     blank: int = Field(0, ge=0, description="background wells (no cells): 0 % viability")
     total_counts: int = Field(0, ge=0, description="total-counts wells (radiometric kinase): the hot ATP mix "
                               "spotted straight onto the filter, not washed, for % ATP conversion")
+    kill: int = Field(0, ge=0, description="kill-control wells (cells + a cytotoxic reference): 0 % viability")
     minimum: int = Field(2, ge=0, description="each required control role must have at least this many wells")

@@ -11,7 +11,8 @@ from labkit.layout.models import Name, Strict
 from labkit.tables import PLATE_FORMATS, row_letters
 from labkit.wells import parse_well, well_name
 
-Role = Literal["sample", "reference", "vehicle", "no_enzyme", "positive", "blank", "total_counts", "buffer", "empty"]
+Role = Literal["sample", "reference", "vehicle", "no_enzyme", "positive", "blank", "kill", "total_counts", "buffer",
+               "empty"]
 
 
 class WellAssignment(Strict):

@@ -11,10 +11,11 @@ from labkit.units import si_conc
 
 ROLE_COLOURS = {
     "sample": "#1f77b4", "reference": "#9467bd", "vehicle": "#2ca02c", "positive": "#d62728", "no_enzyme": "#d62728",
-    "total_counts": "#ff7f0e", "blank": "#7f7f7f", "buffer": "#c7e9f1", "empty": "#ffffff",
+    "total_counts": "#ff7f0e", "blank": "#7f7f7f", "kill": "#8c564b", "time_zero": "#e377c2", "buffer": "#c7e9f1",
+    "empty": "#ffffff",
 }
-_ABBREV = {"vehicle": "V", "positive": "P", "no_enzyme": "N", "total_counts": "T", "blank": "B", "buffer": "~",
-           "empty": "."}
+_ABBREV = {"vehicle": "V", "positive": "P", "no_enzyme": "N", "total_counts": "C", "blank": "B", "kill": "K",
+           "time_zero": "T", "buffer": "~", "empty": "."}
 
 
 def text_map(exp: Experiment, plate_id: str) -> str:
@@ -38,7 +39,8 @@ def text_map(exp: Experiment, plate_id: str) -> str:
         lines.append(f"{letter:>2} " + "".join(f"{cell:>{width + 1}}" for cell in grid[r])
                      + (f"   {', '.join(groups)}" if groups else ""))
     legend = "  ".join(f"{code}N = {name} point N" for name, code in codes.items())
-    lines.append(f"legend: {legend}  V vehicle  N no-enzyme  P positive  T total counts  B blank/no cells  ~ buffer  . empty")
+    lines.append(f"legend: {legend}  V vehicle  N no-enzyme  P positive  C total counts  B blank/no cells  K kill  "
+                 "T time zero  ~ buffer  . empty")
     return "\n".join(lines)
 
 
@@ -67,7 +69,7 @@ def plate_png(exp: Experiment, plate_id: str, out: str | Path) -> Path:
         else:
             colour = base
         ax.add_patch(plt.Circle((w.col, w.row), 0.42, facecolor=colour, edgecolor="#555555", linewidth=0.5))
-        if plate.format == 96 and w.role in ("vehicle", "positive", "no_enzyme", "blank", "total_counts"):
+        if plate.format == 96 and w.role in ("vehicle", "positive", "no_enzyme", "blank", "kill", "total_counts"):
             ax.text(w.col, w.row, _ABBREV[w.role], ha="center", va="center", fontsize=7, color="white")
     # group labels at the right edge of each row
     if exp.group_kind:

@@ -51,7 +51,10 @@ def build_batched(build: Callable[[Any, Any], Plan], config: Any, exp: Any) -> P
     def attempt(plates: list) -> Plan | PlanError:
         key = tuple(p.id for p in plates)
         if key not in tried:
-            sub = exp if len(plates) == n else exp.model_copy(update={"plates": list(plates)})
+            update: dict[str, Any] = {"plates": list(plates)}
+            if getattr(exp, "time_zero", None) is not None and exp.plates[0] not in plates:
+                update["time_zero"] = None  # one time-zero plate per run: made with the first plate's batch
+            sub = exp if len(plates) == n else exp.model_copy(update=update)
             try:
                 plan = build(config, sub)
                 check_plan(plan)

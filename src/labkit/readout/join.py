@@ -243,6 +243,13 @@ def join_checked(tables: Sequence[tuple[str | Path, pd.DataFrame]], wells: pd.Da
         raise ReadoutError(f"--plate-map names plates that are not in the layout: {_short(unknown)}; layout plates "
                            f"are {_short(layout_ids)}", file=files, field="plate-map")
     free = [lp for lp in layout_ids if lp not in mapping.values()]
+    # a time-zero plate (GR metrics) is read on the day of dosing, in a file of its own: numbered plates are the
+    # assay plates' when their count says so
+    t0_plates = set(wells.loc[wells["role"] == "time_zero", "plate"].astype(str)) if "role" in wells else set()
+    n_numbered = sum(len(ids) for _, ids in numbered_files)
+    assay_free = [lp for lp in free if lp not in t0_plates]
+    if numbered_files and n_numbered == len(assay_free) != len(free):
+        free = assay_free
     if strangers and not force:  # a barcode that names no layout plate: another experiment's file?
         raise ReadoutError(f"the readout's plate(s) {', '.join(strangers)} are not plates of this layout "
                            f"({', '.join(layout_ids)}): is it the right file for this layout? Map them with "

@@ -344,6 +344,10 @@ def _remix(c: Remix, ledger: Ledger, tl: Timeline, res: CheckResult) -> None:
         res.total += 1
         mixes = [a.index for a in s.additions if a.source == (lab, w)]  # liquid from the well back into itself
         draws = [i for i in s.withdrawals if not mixes or i > mixes[0]]
+        # a mix's own aspirate is the withdrawal just before its dispense back; any other withdrawal before the
+        # first mix took the suspension unmixed (settled), even if it is mixed later for another step
+        own = {m - 1 for m in mixes}
+        early = [i for i in s.withdrawals if mixes and i < mixes[0] and i not in own]
         worst, last = 0.0, mixes[0] if mixes else None
         unmixed = last is None
         mixing = {m - 1 for m in mixes}  # a re-mix's own aspirates (its dispense back follows at once) draw no cells
@@ -355,6 +359,8 @@ def _remix(c: Remix, ledger: Ledger, tl: Timeline, res: CheckResult) -> None:
         res.spread(worst)
         if unmixed and draws:
             res.failures.append((c.step, lab, [w], f"{s.liquids[0]} is never re-mixed while dispensed"))
+        elif early:
+            res.failures.append((c.step, lab, [w], f"{s.liquids[0]} is dispensed before it is first mixed"))
         elif worst > c.limit_min:
             res.failures.append((c.step, lab, [w], f"{s.liquids[0]} dispensed {worst:.1f} min after its last "
                                  f"re-mix (limit {c.limit_min:g} min)"))

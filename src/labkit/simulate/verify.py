@@ -27,7 +27,7 @@ from labkit.simulate.cost import Timeline
 from labkit.simulate.ledger import COMPOUND, DMSO, Ledger
 from labkit.simulate.recipe import CheckResult, Recipe, check_recipe, recipe_for
 
-DMSO_MATCHED_ROLES = ("sample", "reference", "vehicle", "positive", "no_enzyme", "blank")
+DMSO_MATCHED_ROLES = ("sample", "reference", "vehicle", "positive", "no_enzyme", "blank", "kill")
 SKIPPED_ROLES = ("empty",)
 
 

@@ -13,7 +13,9 @@ def record_demo_runs(protocol_run, exp, layout: Path, out: Path, analysis, *, se
                      db: str | None = None, echo: Callable[[str], None] = print) -> list:
     """Record the demo's analysis of a layout and EXTRA_SEEDS more virtual runs (other noise seeds) of it."""
     from labkit.analysis.pipeline import analyze_joined
-    from labkit.demo import write_virtual_readout
+    import pandas as pd
+
+    from labkit.demo import time_zero_readout, write_virtual_readout
     from labkit.readout import read
     from labkit.readout.join import join_layout
     from labkit.store.db import open_store
@@ -26,8 +28,11 @@ def record_demo_runs(protocol_run, exp, layout: Path, out: Path, analysis, *, se
     for k in range(1, EXTRA_SEEDS + 1):
         readout = write_virtual_readout(protocol_run.simulation, exp, out / "readouts" / f"{layout.stem}_seed{seed + 10 * k}",
                                         seed=seed + 10 * k, pipetting_cv=pipetting_cv)
-        joined = join_layout(read(readout), exp.wells_table(), source=str(readout))
-        runs.append((analyze_joined(joined, exp.assay, experiment=exp), readout))
+        t0 = time_zero_readout(readout)  # the time-zero plate's export, when the layout has one (GR metrics)
+        table = pd.concat([read(readout), read(t0)], ignore_index=True) if t0.is_file() else read(readout)
+        joined = join_layout(table, exp.wells_table(), source=str(readout))
+        runs.append((analyze_joined(joined, exp.assay, low_role=getattr(exp, "low_control", None) or None,
+                                   experiment=exp), readout))
     store = open_store(db)
     try:
         recorded = [record_result(a, layout=layout, readouts=[r], protocol=protocol, experiment=exp.name, store=store)

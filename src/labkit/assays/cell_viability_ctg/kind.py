@@ -27,6 +27,8 @@ class CellViabilityCTG(AssayKind):
     readout_species = ("ctg",)
     readout_format = "EnVision CSV"
     readout_suffix = ".csv"
+    plate_note = ("labkit's CellTiter-Glo protocols grow the cells in white opaque tissue-culture plates (Corning "
+                  "3917 / 3570): luminescence is read in opaque-walled plates (Promega TB288)")
 
     def plan(self, b: Any, exp: Any) -> None:
         """Seed, dose, incubate, CellTiter-Glo, shake, read."""

@@ -1,16 +1,26 @@
-"""The CellTiter-Glo viability assay: seed -> (overnight) -> dose (vehicle-matched) -> 72 h -> CTG -> shake -> read."""
+"""The CellTiter-Glo viability assay: seed -> (overnight) -> dose (vehicle-matched) -> 72 h -> CTG -> shake -> read.
+
+Cells grow in white opaque tissue-culture plates: CellTiter-Glo is read in opaque-walled plates (Promega TB288).
+A time-zero plate (layout `time_zero`, for GR metrics) is seeded by the robot from the same suspension, in the same
+step as the assay plates, and read by hand at the time of dosing: the operator takes it off the deck at the pause
+before dosing, lets it reach room temperature, adds CellTiter-Glo with a multichannel pipette and reads it while the
+robot doses (the reservoir then holds warm medium and DMSO, and the 30 min equilibration of that plate must not hold
+up the dosing of the others). Kill-control wells (layout `kill_control`) get the kill-control solution instead of
+the intermediate.
+"""
 
 from __future__ import annotations
 
-from labkit.labware.specs import ASSAY_PLATE, HS_ADAPTER, RESERVOIR
+from labkit.labware.specs import HS_ADAPTER, RESERVOIR, WHITE_TC_NAME, WHITE_TC_PLATE
 from labkit.plan.builder import BuildConfig, Builder
 from labkit.plan.common import (DmsoSeries, Mirror, assay_wells, mirror_classes, mirror_layout, plan_series,
                                 solvent_species)
 from labkit.plan.stamps import build_arranged, stamp_distribute
-from labkit.plan.steps import Delay, Latch, MoveLabware, Pause, Plan, Shake
+from labkit.plan.steps import Delay, Latch, Loc, MoveLabware, Pause, Plan, Shake
 
-CELL_ROLES = ("sample", "reference", "vehicle")
-DOSED_ROLES = ("sample", "reference", "vehicle", "blank")
+CELL_ROLES = ("sample", "reference", "vehicle", "kill")
+DOSED_ROLES = ("sample", "reference", "vehicle", "blank")  # dosed from the intermediate plate
+CTG_ROLES = DOSED_ROLES + ("kill",)  # kill wells are dosed with the kill control instead
 REMIX_EVERY = 24  # dispenses between re-mixes of a cell suspension
 SHAKE_RPM = 500
 
@@ -48,11 +58,19 @@ def plan_viability(b: Builder, exp, slots: dict[str, str] | None = None) -> None
         hs = b.module("hs", "heaterShakerModuleV1", robot.heater_shaker_slot)
     plates = []
     for i, p in enumerate(exp.plates):
-        plates.append((p, b.labware(f"plate_{i + 1}", ASSAY_PLATE[p.format], label=p.id, slot=at(f"plate_{i + 1}"))))
+        plates.append((p, b.labware(f"plate_{i + 1}", WHITE_TC_PLATE[p.format], label=p.id,
+                                    slot=at(f"plate_{i + 1}"))))
+    b.comment("Assay plates: " + "; ".join(sorted({WHITE_TC_NAME[p.format] for p, _k in plates})) + " (opaque "
+              "walls for luminescence, Promega TB288)")
+    tz = exp.time_zero
+    t0_key = None
+    if tz is not None:
+        t0_key = b.labware("plate_t0", WHITE_TC_PLATE[tz.format or exp.plates[0].format], label=tz.plate,
+                           slot=at("plate_t0"))
     adapters: dict[str, str | None] = {}
     if hs:
         for p, _k in plates:
-            name = HS_ADAPTER[ASSAY_PLATE[p.format]]
+            name = HS_ADAPTER[WHITE_TC_PLATE[p.format]]
             if name not in adapters:
                 adapters[name] = b.adapter(f"hs_adapter_{len(adapters) + 1}", name, hs) if not adapters else None
         adapters = {name: key for name, key in adapters.items() if key}
@@ -69,6 +87,15 @@ def plan_viability(b: Builder, exp, slots: dict[str, str] | None = None) -> None
                                  f"medium ({c.cells_per_well} cells in {v.cells:g} µL); keep mixed",
                                  {f"cells:{c.name}": per_ul, "medium": 1.0})
     lines = {c.name: c for c in exp.cell_lines}
+    kill = None
+    if exp.kill_control is not None and any(w.role == "kill" for p in exp.plates for w in exp.wells[p.id]):
+        k, frac = exp.kill_control, exp.scheme(exp.compounds[0]).solvent_fraction
+        fold = v.well / v.compound
+        kill = b.liquid(f"{k.compound} (kill control)", f"Prepare by hand: {k.compound} at {k.conc * fold * 1e6:.4g} "
+                        f"µM in medium with {frac * fold:.2%} {solvent} (the {k.stock * 1e3:g} mM stock diluted in "
+                        f"{solvent} to {k.conc / frac * 1e3:.4g} mM, then 1:{1 / (frac * fold):.4g} in medium), so "
+                        f"the kill wells end at {k.conc * 1e6:g} µM with the plate's {frac:.2%} {solvent}",
+                        {f"compound:{k.compound}": k.conc * fold, f"solvent:{solvent}": frac * fold, "medium": 1.0})
     adherent = any(c.growth == "adherent" for c in exp.cell_lines)
 
     plan_series(series, exp, plates, DOSED_ROLES, v.compound)
@@ -85,6 +112,15 @@ def plan_viability(b: Builder, exp, slots: dict[str, str] | None = None) -> None
                 stamp_distribute(b, f"{p.id}: seed {v.cells:g} µL {name} cells ({line.growth}), re-mixed every "
                                  f"{REMIX_EVERY} dispenses", pip, b.pool(res, cells[name]), key, dests, v.cells,
                                  mix=(3, mixv), remix_every=REMIX_EVERY)
+        if t0_key is not None and tz is not None and p is exp.plates[0]:
+            t0_wells = exp.time_zero_wells()
+            for name in lines:
+                dests = [w for w, cl in t0_wells if cl == name]
+                if dests:
+                    pip = b.choose(v.cells, per_aspirate=len(dests))
+                    stamp_distribute(b, f"{tz.plate}: seed {v.cells:g} µL {name} cells into the time-zero wells "
+                                     "(the same suspension)", pip, b.pool(res, cells[name]), t0_key, dests, v.cells,
+                                     mix=(3, min(b.spec(pip).max_ul, 200.0)), remix_every=REMIX_EVERY)
         blanks = [w.name for w in assay_wells(exp, p.id, ("blank",))]
         if blanks:
             pip = b.choose(v.cells, per_aspirate=len(blanks))
@@ -100,6 +136,12 @@ def plan_viability(b: Builder, exp, slots: dict[str, str] | None = None) -> None
                     "them back in the same slots with fresh solvent and medium in the reservoir, and resume.", phase=True))
     else:
         b.comment("Suspension cells: dosed the same day")
+    if tz is not None:
+        b.add(Pause(f"Time-zero plate {tz.plate}: take it off the deck now (the time of dosing) and read it by hand: "
+                    f"{cond.equilibrate_min:g} min to room temperature, {v.cells:g} µL CellTiter-Glo into each of its "
+                    f"{len(exp.time_zero_wells())} cell wells (= the medium volume), {cond.shake_min:g} min orbital "
+                    f"shake, {cond.signal_delay_min:g} min, read luminescence (RLU) and export it with plate id "
+                    f"{tz.plate}: the cell number at dosing for GR metrics. Resume to dose."))
 
     # 2. compound series and intermediates in medium
     series.run(b.reservoir_well(res, dmso), b.plan.tip_policy)
@@ -108,18 +150,22 @@ def plan_viability(b: Builder, exp, slots: dict[str, str] | None = None) -> None
     for p, key in plates:
         series.dose(f"{p.id}: dose {v.compound:g} µL intermediate (vehicle and blank wells: {solvent} in medium)",
                     key, assay_wells(exp, p.id, DOSED_ROLES), v.compound)
+        kills = [Loc(key, w.name) for w in assay_wells(exp, p.id, ("kill",))]
+        if kills and kill is not None:
+            b.transfer(f"{p.id}: {v.compound:g} µL kill control into the kill wells, a fresh tip every well",
+                       b.choose(v.compound), [(b.pool(res, kill), d, v.compound) for d in kills], new_tip="always")
     b.add(Pause(f"Dosing done. Incubate {cond.incubation_h:g} h at 37 °C, 5 % CO2; then put the plate(s) back in "
                 "the same slots, with CellTiter-Glo at room temperature in the reservoir, and resume.", phase=True))
     if cond.equilibrate_min > 0:
         b.add(Delay(cond.equilibrate_min, f"Equilibrate plate(s) and CellTiter-Glo to room temperature, "
                                           f"{cond.equilibrate_min:g} min"))
     for p, key in plates:
-        dests = [w.name for w in assay_wells(exp, p.id, DOSED_ROLES)]
+        dests = [w.name for w in assay_wells(exp, p.id, CTG_ROLES)]
         pip = b.choose(v.ctg, per_aspirate=len(dests))
         stamp_distribute(b, f"{p.id}: {v.ctg:g} µL CellTiter-Glo (= the medium volume), non-contact", pip,
                          b.pool(res, ctg), key, dests, v.ctg)
         if hs:
-            adapter = adapters.get(HS_ADAPTER[ASSAY_PLATE[p.format]])
+            adapter = adapters.get(HS_ADAPTER[WHITE_TC_PLATE[p.format]])
             if adapter is None:
                 b.add(Pause(f"{p.id}: shake on an orbital shaker for {cond.shake_min:g} min, then put it back"))
                 continue

@@ -13,7 +13,7 @@ gripper shakes each plate on the heater-shaker.
 from __future__ import annotations
 
 from labkit.errors import PlanError
-from labkit.labware.specs import ASSAY_PLATE, HS_ADAPTER
+from labkit.labware.specs import HS_ADAPTER, WHITE_TC_PLATE
 from labkit.plan.builder import BuildConfig, Builder
 from labkit.plan.stamp96 import (WELLS_96, Stamper, intermediate_plates, mix_for, series_liquids,
                                  stamp_intermediate)
@@ -37,7 +37,7 @@ def build_viability96(config: BuildConfig, exp) -> Plan:
     if b.robot.heater_shaker_slot is None:
         raise PlanError(f"the 96-channel viability plan needs a heater-shaker slot, which the {b.robot.key} deck has not")
     hs = b.module("hs", "heaterShakerModuleV1", b.robot.heater_shaker_slot)
-    adapter = b.adapter("hs_adapter_1", HS_ADAPTER[ASSAY_PLATE[96]], hs)
+    adapter = b.adapter("hs_adapter_1", HS_ADAPTER[WHITE_TC_PLATE[96]], hs)
     s = Stamper(b, max(v.cells, v.compound, v.ctg), ADAPTER)
     tip_ul = float(s.tiprack.rsplit("_", 1)[-1].removesuffix("ul"))
 
@@ -52,7 +52,7 @@ def build_viability96(config: BuildConfig, exp) -> Plan:
                                  {f"cells:{c.name}": per_ul, "medium": 1.0})
     series = series_liquids(b, exp)
     adherent = any(c.growth == "adherent" for c in exp.cell_lines)
-    plates = [b.offdeck(f"plate_{i + 1}", ASSAY_PLATE[p.format], label=p.id) for i, p in enumerate(exp.plates)]
+    plates = [b.offdeck(f"plate_{i + 1}", WHITE_TC_PLATE[p.format], label=p.id) for i, p in enumerate(exp.plates)]
     trough = s.trough("ctg_trough", CTG, "CellTiter-Glo", ctg)
     ctg_rack = s.rack(CTG_RACK)
     b.plan.notes += [
@@ -84,6 +84,24 @@ def build_viability96(config: BuildConfig, exp) -> Plan:
                 mix_before=mix_for(v.cells, tip_ul))
         s.take_away(plates[n], f"{p.id} seeded: into the incubator (37 °C, 5 % CO2)"
                     + (" overnight so the cells attach" if adherent else ""))
+    tz = exp.time_zero
+    if tz is not None:  # the time-zero plate (GR metrics): stamped from its own patterned plate of the same suspension
+        if (tz.format or 96) != 96:
+            raise PlanError("the 96-channel plan makes a 96-well time-zero plate only", field="time_zero.format")
+        t0_plate = b.offdeck("plate_t0", WHITE_TC_PLATE[96], label=tz.plate)
+        line_of = dict(exp.time_zero_wells())
+        pattern = {w: (cells[line_of[w]] if w in line_of else medium) for w in WELLS_96}
+        rack = s.rack(SEED_RACK)
+        loads = s.pattern("cells_t0", SOURCE, f"{tz.plate} cells (patterned)", pattern, v.cells)
+        s.move_in(t0_plate, PLATE, f"Put the empty time-zero plate {tz.plate} in slot {PLATE}")
+        s.pause(f"{tz.plate}: seeding the time-zero plate. Put its patterned cell plate (the same suspension, freshly "
+                f"mixed) in slot {SOURCE} and a full rack of {tip_ul:g} µL tips in slot {SEED_RACK}; then resume",
+                tuple(loads))
+        s.stamp(f"{tz.plate}: seed {v.cells:g} µL cells into the time-zero wells (other wells: medium; 96-channel "
+                "stamp)", rack, "cells_t0", t0_plate, v.cells, top=True, mix_before=mix_for(v.cells, tip_ul))
+        s.take_away(t0_plate, f"{tz.plate} seeded: into the incubator; at the time of dosing read it by hand "
+                    "(CellTiter-Glo equal to the medium volume, shake, 10 min, read with plate id "
+                    f"{tz.plate}): the cell number at dosing for GR metrics")
     if not adherent:
         b.comment("Suspension cells: dosed the same day")
     # 2. dose

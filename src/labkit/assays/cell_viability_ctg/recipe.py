@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from labkit.simulate.recipe import Added, Check, Content, Recipe, Remix, Volume
 
-CELL_ROLES = ("sample", "reference", "vehicle")
-DOSED_ROLES = ("sample", "reference", "vehicle", "blank")
+CELL_ROLES = ("sample", "reference", "vehicle", "kill")
+DOSED_ROLES = ("sample", "reference", "vehicle", "blank", "kill")
 REMIX_LIMIT_MIN = 5.0
 
 
@@ -36,8 +36,17 @@ def recipe(exp) -> Recipe:
         wells = tuple(rows["well"])
         checks.append(Volume("medium volume", "seed + dose", plate.id, wells, v.well))
         checks.append(Added("CellTiter-Glo", "CellTiter-Glo reagent", plate.id, wells, "ctg", None))
+    tz = getattr(exp, "time_zero", None)
+    if tz is not None:
+        t0 = table[table["plate"] == tz.plate]
+        for name, group in t0.groupby("cell_line", sort=False):
+            c = lines[str(name)]
+            checks.append(Content("cells", f"seed {c.name} cells into the time-zero wells", tz.plate,
+                                  tuple(group["well"]), f"cells:{c.name}", float(c.cells_per_well), unit="cells",
+                                  per_well=True, tolerance=0.02))
     checks.append(Remix("suspension re-mix", "cell suspension while seeding", "cells:", REMIX_LIMIT_MIN))
     return Recipe(tuple(checks), not_checked=(
         "the incubations (overnight attachment, 72 h with compound: operator pauses)",
         "the shake and the luminescence read",
+        "the time-zero plate's CellTiter-Glo and read (by hand, at dosing)",
     ))
