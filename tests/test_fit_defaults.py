@@ -210,7 +210,7 @@ def test_rout_false_outlier_rate_is_about_q_under_gaussian_noise():
     assert bench.false_outliers(n=500, seed=3) <= 0.04
 
 
-from hypothesis import given, settings  # noqa: E402
+from hypothesis import example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402
 
@@ -218,6 +218,7 @@ from hypothesis.extra import numpy as hnp  # noqa: E402
 @settings(max_examples=30, deadline=None)
 @given(hnp.arrays(np.float64, (4, 11), elements=st.one_of(st.floats(-200, 300), st.just(np.nan))),
        st.sampled_from(["auto", "ll4", "ll3", "ll2"]), st.booleans())
+@example(np.r_[[[0.0] * 9 + [1.0, 0.0]], np.zeros((3, 11))], "auto", False)  # chosen IC50 on its bound: no CI
 def test_default_fit_never_crashes(y, model, outliers):
     """Any responses (NaN = missing, constant, one point ...): one labelled row per curve, known flags only."""
     from labkit.analysis.fit import FLAGS, TABLE_COLUMNS

@@ -298,15 +298,18 @@ def _fit_model(conc, response, *, model, top, bottom, weights, unbounded, fix_to
     # the IC50's CI accounts for the choice: the union of the intervals of every candidate within 2 AICc units
     # of the chosen one (Burnham & Anderson: models the data support about as well); the chosen model's own
     # interval alone undercovers when noise made a parameter look needed (measured: 83 % for those curves)
-    lows, highs = [], []
+    # (only when the chosen model has an interval of its own: a chosen IC50 on a bound has none, and a union of
+    # the other candidates' intervals need not contain it)
+    lows, highs, own = [], [], []
     best = scores[choice, np.arange(nc)]
     for k, res_k in enumerate(cands):
         lo_k, hi_k = log_ci(res_k)
         near = np.isfinite(scores[k]) & (scores[k] <= best + AICC_SUPPORT) & np.isfinite(lo_k)
         lows.append(np.where(near, lo_k, np.inf))
         highs.append(np.where(near, hi_k, -np.inf))
+        own.append(np.isfinite(lo_k) & np.isfinite(hi_k))
     lo_u, hi_u = np.min(lows, axis=0), np.max(highs, axis=0)
-    ok_u = np.isfinite(lo_u) & np.isfinite(hi_u)
+    ok_u = np.isfinite(lo_u) & np.isfinite(hi_u) & np.array(own)[choice, np.arange(nc)]
     sel.ci_low, sel.ci_high = np.where(ok_u, lo_u, np.nan), np.where(ok_u, hi_u, np.nan)
     if bounds is not None:
         _bottom_at_control(sel, bounds, b0)
