@@ -30,10 +30,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2
 
 # the property test over random layouts, wide: N examples, every size the schema allows (slow: minutes), and
-# 8- and 16-plate runs of every assay on both robots end to end (tests/test_scale.py)
+# 8- and 16-plate runs of every assay on both robots end to end (tests/plan/test_scale.py)
 test-long: $(STAMP)
-	LABKIT_LONG=$${N:-100} $(BIN)/python -m pytest -q tests/test_layouts_property.py --hypothesis-show-statistics
-	LABKIT_LONG=1 $(BIN)/python -m pytest -q -n 2 tests/test_scale.py
+	LABKIT_LONG=$${N:-100} $(BIN)/python -m pytest -q tests/layout/test_layouts_property.py --hypothesis-show-statistics
+	LABKIT_LONG=1 $(BIN)/python -m pytest -q -n 2 tests/plan/test_scale.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

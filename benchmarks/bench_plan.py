@@ -9,7 +9,7 @@ saves time by: multi-dispensing the diluent (non-contact, one tip); a compact de
 reservoir beside the plate, tip racks next to both); mixing a water series at 2× the default flow rate (within
 80 % of the pipette's documented maximum; the dispense that precedes the mix too, as the mix rinses the tip
 into that well); blowing the disposal volume out at the trash where the tip is dropped anyway. Transfers still
-aspirate at the default rate, per_step still takes a fresh tip for every step (tests/test_seed_protocols.py
+aspirate at the default rate, per_step still takes a fresh tip for every step (tests/protocol/test_seed_protocols.py
 verifies both policies with the ledger).
 Run: .venv/bin/python benchmarks/bench_plan.py   (exit 1 when a row misses the goal)
 """
