@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
 from labkit.errors import PlanError
 from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE, INTERMEDIATE_PLATE, PIPETTES, RESERVOIR, TUBES
-from labkit.plan.arrange import arrange_deck, moved_in_slot
+from labkit.plan.arrange import moved_in_slot
 from labkit.plan.builder import BuildConfig, Builder, Pool, RowPool, per_stroke
 from labkit.plan.columns import runs, split
 from labkit.plan.common import (COMPOUND_ROLES, DmsoSeries, Mirror, assay_wells, mirror_classes, mirror_layout,
                                  plan_series, solvent_species, well_loc)
 from labkit.plan.common import mix_volume
-from labkit.plan.stamps import (MAIN, RowReagent, by_nozzles, describe, group_runs, row_reagent_runs,
-                                stamp_distribute)
+from labkit.plan.stamps import (MAIN, RowReagent, build_arranged, by_nozzles, describe, group_runs,
+                                row_reagent_runs, stamp_distribute)
 from labkit.wells import parse_well
 from labkit.plan.steps import Delay, Loc, MoveLabware, Pause, Plan, SetTemperature
 from labkit.units import si_conc
@@ -72,6 +72,31 @@ def _reaction_wait(b: Builder, plate_id: str, cond, start: list, stop: list) -> 
 def _hot_name(exp, t) -> str:
     """Display name of a target's hot ATP mix (one per ATP concentration)."""
     return HOT if len({x.atp for x in exp.targets}) == 1 else f"{HOT} {si_conc(t.atp)} ATP"
+
+
+def kinase_mixes(b: Builder, exp) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Per target: the kinase + substrate mix, the no-enzyme (substrate only) mix and the hot ATP mix, at the
+    strengths that give the layout's final concentrations in the well."""
+    v, cond = exp.volumes, exp.conditions
+    scale, atp_scale = v.well / v.enzyme_mix, v.well / v.atp_mix
+    enzyme_mix, blank_mix, hot_mix = {}, {}, {}
+    for t in exp.targets:
+        enzyme_mix[t.name] = b.liquid(
+            f"{t.name} kinase + {t.substrate} mix",
+            f"{t.name} {si_conc(t.enzyme * scale)} + {t.substrate} {t.substrate_text(scale)} in assay "
+            f"buffer ({scale:g}× the final {si_conc(t.enzyme)} / {t.substrate_text()}); keep on ice",
+            {f"enzyme:{t.name}": t.enzyme * scale, "substrate": t.substrate_conc * scale, "buffer": 1.0})
+        blank_mix[t.name] = b.liquid(
+            f"No-enzyme control: {t.substrate} {t.substrate_text(scale)}",
+            f"{t.substrate} {t.substrate_text(scale)} in assay buffer, no kinase (100 % inhibition "
+            "control)", {"substrate": t.substrate_conc * scale, "buffer": 1.0})
+    for t in exp.targets:
+        hot_mix[t.name] = b.liquid(
+            _hot_name(exp, t), f"RADIOACTIVE. ATP {si_conc(t.atp * atp_scale)} with "
+            f"{cond.hot_atp_uci_per_well / v.atp_mix:.3g} µCi/µL [γ-33P]ATP ({cond.hot_atp_uci_per_well:g} µCi per well) in assay buffer; "
+            "handle behind shielding",
+            {"atp": t.atp * atp_scale, "atp33": cond.hot_atp_uci_per_well / v.atp_mix, "buffer": 1.0})
+    return enzyme_mix, blank_mix, hot_mix
 
 
 def _atp_groups(exp, plate) -> dict[str, str]:
@@ -179,25 +204,7 @@ def build_kinase(config: BuildConfig, exp) -> Plan:
                             "plates only, because each reaction goes well by well onto a 96-well P81 filter plate "
                             "(MultiScreen-PH); use format: 96", field=f"plates[{i}].format")
     multi = multi_classes(Builder(config), exp) if config.multichannel else set()
-    arrangement = None
-    if multi:
-        probe = Builder(config, multi=multi)
-        probe_pickups = None
-        try:
-            _plan(probe, exp, None)
-            probe_pickups = sum(probe.plan.tips_used().values())
-            arrangement = arrange_deck(probe.robot, probe)
-        except PlanError as exc:  # no deck for partial layouts (or no plan at all: the single-channel build says why)
-            b = Builder(config)
-            _plan(b, exp, None)
-            pickups = sum(b.plan.tips_used().values())
-            b.plan.warnings.append(
-                f"8-channel not used ({exc.message}): every well is worked one at a time, {pickups} tip pick-ups"
-                + (f" instead of {probe_pickups}" if probe_pickups is not None else ""))
-            return b.finish()
-    b = Builder(config, multi=multi, arrangement=arrangement)
-    _plan(b, exp, arrangement.slots if arrangement else None)
-    return b.finish()
+    return build_arranged(config, lambda b, slots: _plan(b, exp, slots), multi)
 
 
 def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
@@ -205,8 +212,6 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
     v, cond = exp.volumes, exp.conditions
     robot = b.robot
     well_vol = v.well
-    scale = well_vol / v.enzyme_mix
-    atp_scale = well_vol / v.atp_mix
     solvent = exp.compounds[0].solvent
     at = (slots or {}).get
     temp = b.module("temp", "temperature module gen2", robot.temperature_slot)
@@ -238,24 +243,7 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
     stop = b.liquid("Stop: 3 % phosphoric acid", "3 % (v/v) H3PO4 in water; stops the reaction and binds the "
                     "phosphopeptide to the P81 paper", {"stop": 1.0})
     targets = {t.name: t for t in exp.targets}
-    enzyme_mix, blank_mix, hot_mix = {}, {}, {}
-    for t in exp.targets:
-        enzyme_mix[t.name] = b.liquid(
-            f"{t.name} kinase + {t.substrate} mix",
-            f"{t.name} {si_conc(t.enzyme * scale)} + {t.substrate} {t.substrate_text(scale)} in assay "
-            f"buffer ({scale:g}× the final {si_conc(t.enzyme)} / {t.substrate_text()}); keep on ice",
-            {f"enzyme:{t.name}": t.enzyme * scale, "substrate": t.substrate_conc * scale, "buffer": 1.0})
-        blank_mix[t.name] = b.liquid(
-            f"No-enzyme control: {t.substrate} {t.substrate_text(scale)}",
-            f"{t.substrate} {t.substrate_text(scale)} in assay buffer, no kinase (100 % inhibition "
-            "control)", {"substrate": t.substrate_conc * scale, "buffer": 1.0})
-    for t in exp.targets:
-        name = _hot_name(exp, t)
-        hot_mix[t.name] = b.liquid(
-            name, f"RADIOACTIVE. ATP {si_conc(t.atp * atp_scale)} with {cond.hot_atp_uci_per_well / v.atp_mix:.3g} "
-            f"µCi/µL [γ-33P]ATP ({cond.hot_atp_uci_per_well:g} µCi per well) in assay buffer; "
-            "handle behind shielding",
-            {"atp": t.atp * atp_scale, "atp33": cond.hot_atp_uci_per_well / v.atp_mix, "buffer": 1.0})
+    enzyme_mix, blank_mix, hot_mix = kinase_mixes(b, exp)
 
     # what each assay well draws from the intermediate plate
     plan_series(series, exp, plates, ASSAY_ROLES, v.compound)

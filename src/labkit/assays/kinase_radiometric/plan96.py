@@ -16,26 +16,18 @@ assay buffer and stop (a stamp fills all 96), never compound, kinase or hot ATP.
 from __future__ import annotations
 
 from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
+from labkit.assays.kinase_radiometric.plan import ASSAY_ROLES, kinase_mixes
 from labkit.errors import PlanError
 from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE
 from labkit.plan.builder import BuildConfig, Builder
-from labkit.plan.common import COMPOUND_ROLES
 from labkit.plan.stamp96 import WELLS_96, Stamper, intermediate_plates, series_liquids, stamp_intermediate
 from labkit.plan.steps import Delay, Plan, SetTemperature
-from labkit.units import si_conc
 
-CONTROL_ROLES = ("vehicle", "no_enzyme", "positive", "blank")
-ASSAY_ROLES = COMPOUND_ROLES + CONTROL_ROLES
-HOT = "HOT [γ-33P]ATP mix (radioactive)"
 # Flex deck (temperature module D1, trash bin A3): the tip-rack adapter in the middle, five racks behind and beside
 # it, the patterned plates and the stop trough in front; the filter plate takes the hot plate's slot once it is empty
 ADAPTER, RACKS = "C2", ("A1", "A2", "B1", "B2", "C1")
 INTER, ENZYME, HOT_SLOT, STOP = "D2", "C3", "B3", "D3"
 SERIES = ENZYME  # the solvent plate stands where the kinase-mix plate goes once the intermediate is made
-
-
-def _hot_name(exp, t) -> str:
-    return HOT if len({x.atp for x in exp.targets}) == 1 else f"{HOT} {si_conc(t.atp)} ATP"
 
 
 def build_kinase96(config: BuildConfig, exp) -> Plan:
@@ -48,8 +40,6 @@ def build_kinase96(config: BuildConfig, exp) -> Plan:
     robot = b.robot
     temp = b.module("temp", "temperature module gen2", robot.temperature_slot)
     s = Stamper(b, max(v.compound, v.enzyme_mix, v.atp_mix, v.stop, v.filter_transfer), ADAPTER)
-    well_vol = v.well
-    scale, atp_scale = well_vol / v.enzyme_mix, well_vol / v.atp_mix
 
     buffer = b.liquid("Assay buffer", "kinase assay buffer (e.g. 20 mM HEPES pH 7.5, 10 mM MgCl2, 1 mM EGTA, "
                       "0.01 % Brij-35, 2 mM DTT); also in every patterned-plate well the layout leaves empty",
@@ -57,23 +47,7 @@ def build_kinase96(config: BuildConfig, exp) -> Plan:
     stop = b.liquid("Stop: 3 % phosphoric acid", "3 % (v/v) H3PO4 in water; stops the reaction and binds the "
                     "phosphopeptide to the P81 paper", {"stop": 1.0})
     series = series_liquids(b, exp)
-    enzyme_mix, blank_mix, hot_mix = {}, {}, {}
-    for t in exp.targets:
-        enzyme_mix[t.name] = b.liquid(
-            f"{t.name} kinase + {t.substrate} mix",
-            f"{t.name} {si_conc(t.enzyme * scale)} + {t.substrate} {t.substrate_text(scale)} in assay "
-            f"buffer ({scale:g}× the final {si_conc(t.enzyme)} / {t.substrate_text()}); keep on ice",
-            {f"enzyme:{t.name}": t.enzyme * scale, "substrate": t.substrate_conc * scale, "buffer": 1.0})
-        blank_mix[t.name] = b.liquid(
-            f"No-enzyme control: {t.substrate} {t.substrate_text(scale)}",
-            f"{t.substrate} {t.substrate_text(scale)} in assay buffer, no kinase (100 % inhibition "
-            "control)", {"substrate": t.substrate_conc * scale, "buffer": 1.0})
-    for t in exp.targets:
-        hot_mix[t.name] = b.liquid(
-            _hot_name(exp, t), f"RADIOACTIVE. ATP {si_conc(t.atp * atp_scale)} with "
-            f"{cond.hot_atp_uci_per_well / v.atp_mix:.3g} µCi/µL [γ-33P]ATP ({cond.hot_atp_uci_per_well:g} µCi per "
-            "well) in assay buffer; handle behind shielding",
-            {"atp": t.atp * atp_scale, "atp33": cond.hot_atp_uci_per_well / v.atp_mix, "buffer": 1.0})
+    enzyme_mix, blank_mix, hot_mix = kinase_mixes(b, exp)
     first_target = exp.targets[0].name
 
     res_stop = s.trough("stop_trough", STOP, "stop: 3 % phosphoric acid", stop)
