@@ -31,10 +31,15 @@ GOAL = 1.10
 
 
 def ruler():
-    """The robot_cost module, or None when the file is not there."""
-    if not RULER.is_file():
+    """The robot_cost module ($LABKIT_ROBOT_COST, else ../shared/tools beside the checkout or beside a worktree's
+    parent), or None when the file is not there. The one loader of the deck-time benchmarks (bench_flex96 and
+    bench_scale import it)."""
+    found = [RULER] if "LABKIT_ROBOT_COST" in os.environ else [
+        base / "shared" / "tools" / "robot_cost.py" for base in (ROOT.parent, ROOT.parents[1])]
+    path = next((f for f in found if f.is_file()), None)
+    if path is None:
         return None
-    spec = importlib.util.spec_from_file_location("robot_cost", RULER)
+    spec = importlib.util.spec_from_file_location("robot_cost", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

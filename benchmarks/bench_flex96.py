@@ -13,27 +13,17 @@ Run: .venv/bin/python benchmarks/bench_flex96.py   (exit 1 when the kinase row m
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_deck import ruler  # noqa: E402  (the one robot_cost loader)
 FLOOR_S = {"kinase_panel": 470.0}  # issue 12's 96-channel floor for the two kinase plates
 GOAL = 2.0
 LAYOUTS = ("kinase_panel", "viability_km12")
-
-
-def _robot_cost():
-    """The robot_cost module from the shared tools (None when it is not there)."""
-    for path in (ROOT.parent / "shared" / "tools" / "robot_cost.py", Path("/work/shared/tools/robot_cost.py")):
-        if path.is_file():
-            spec = importlib.util.spec_from_file_location("robot_cost", path)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            return module
-    return None
 
 
 MORE_KINASE = "  - {{id: KIN-{i}, format: 96, targets: [TRKA, TRKB, TRKC]}}\n"  # kinase_panel's plates list ends it
@@ -61,7 +51,7 @@ def measure(layout: str, pipettes: str, rc, tmp: Path, plates: int = 0) -> dict:
 
 
 def main() -> int:
-    rc = _robot_cost()
+    rc = ruler()
     if rc is None:
         print("robot_cost.py not found (../shared/tools/robot_cost.py): nothing measured")
         return 0

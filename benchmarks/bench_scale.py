@@ -16,7 +16,6 @@ LABKIT_SCALE_ASSAYS=dilution_plate for one assay)
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sys
@@ -25,23 +24,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_deck import ruler  # noqa: E402  (the one robot_cost loader)
 SEEDS = {"kinase_radiometric": "kinase_panel", "cell_viability_ctg": "viability_km12",
          "dilution_plate": "dilution_tutorial"}
 SIZES = tuple(int(x) for x in os.environ.get("LABKIT_SCALE_SIZES", "1,2,4,8,16").split(","))
 ASSAYS = tuple(os.environ.get("LABKIT_SCALE_ASSAYS", ",".join(SEEDS)).split(","))
 GOAL = 1.10
-
-
-def robot_cost():
-    """The shared deck-time ruler (../shared/tools/robot_cost.py), or None when it is not there."""
-    for base in (ROOT.parent / "shared", ROOT.parents[1] / "shared", Path("/work/shared")):
-        path = base / "tools" / "robot_cost.py"
-        if path.exists():
-            spec = importlib.util.spec_from_file_location("robot_cost", path)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            return module
-    return None
 
 
 def batches(plan) -> int:
@@ -88,8 +77,8 @@ def run(seed: str, n: int, robot: str, tmp: Path, ruler) -> dict:
 
 
 def main() -> int:
-    ruler = robot_cost()
-    print("deck time: " + ("../shared/tools/robot_cost.py on the analysis JSON" if ruler else
+    rc = ruler()
+    print("deck time: " + ("../shared/tools/robot_cost.py on the analysis JSON" if rc else
                            "labkit.simulate.cost (robot_cost.py not found)")
           + "; 'labkit' = labkit's own estimate without delays; per plate = run / plates")
     print(f"{'assay':>18} | robot | plates | batches | gen s | sim s |  tips | pick-ups | commands | "
@@ -103,7 +92,7 @@ def main() -> int:
             for robot in ("ot2", "flex"):
                 base = None
                 for n in SIZES:
-                    row = run(seed, n, robot, tmp, ruler)
+                    row = run(seed, n, robot, tmp, rc)
                     per = row["deck_s"] / n
                     if n == 2:
                         base = per
