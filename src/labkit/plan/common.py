@@ -150,6 +150,16 @@ class Block:
     inter: dict[int, int]       # point -> intermediate column (1-based)
     scale: dict[int, int]       # point -> the intermediate is scale × (solvent + diluent) µL per well
 
+    def row_groups(self, exp) -> list[tuple[int, int]]:
+        """(first row, rows) of each run of rows whose compounds share a dilution step: one serial stamp each."""
+        step = [exp.scheme(name).serial_transfer for name in self.rows]
+        out, first = [], 0
+        for r in range(1, len(self.rows) + 1):
+            if r == len(self.rows) or step[r] != step[first]:
+                out.append((first, r - first))
+                first = r
+        return out
+
 
 @dataclass
 class PatternMirror(Mirror):
@@ -204,7 +214,7 @@ def pattern_mirror(exp, plates: list, roles: tuple[str, ...], volume: float, int
     Every assay-plate column (every other row of a 384-well plate: what an 8-channel reaches) is cut into segments:
     consecutive rows dosed with one dilution point (of any compounds). Each segment's compounds, row by row, must lie
     in consecutive rows of a block's pattern (the shortest sequence of at most 8 rows holding them all); a block's
-    compounds share one dilution step, so its series is made by column stamps."""
+    series is made by column stamps (a stamp per run of rows that share a dilution step)."""
     v = exp.volumes
     unit = v.intermediate_solvent + v.intermediate_diluent
     cap, dead = LABWARE[INTERMEDIATE_PLATE].capacity_ul, LABWARE[INTERMEDIATE_PLATE].dead_ul
@@ -234,28 +244,15 @@ def pattern_mirror(exp, plates: list, roles: tuple[str, ...], volume: float, int
             else:
                 open_ = [key, point, [(name, r)], [compound]]
                 segments.append(open_)
-    step_of = {c.name: exp.scheme(c).serial_transfer for c in exp.compounds}
-    by_step: dict[float, list[tuple[str, ...]]] = defaultdict(list)
-    for seg in segments:
-        names = tuple(seg[3])
-        steps = {step_of[n] for n in names}
-        if len(steps) > 1:
-            return (f"compounds {', '.join(sorted(set(names)))} are dosed at the same dilution point in neighbouring "
-                    f"rows of one plate column ({seg[2][0][0]}–{seg[2][-1][0]}) but their serial dilutions differ "
-                    "(factor), so one stamped series cannot make them; give them the same dilution factor or put a "
-                    "row without a compound between them")
-        by_step[steps.pop()].append(names)
-    patterns: list[tuple[str, ...]] = []
-    for _step, strings in sorted(by_step.items()):
-        packed: list[list[tuple[str, ...]]] = []
-        for s in sorted(set(strings), key=lambda s: (-len(s), s)):
-            for group in packed:
-                if len(superstring(group + [s])) <= 8:
-                    group.append(s)
-                    break
-            else:
-                packed.append([s])
-        patterns += [superstring(g) for g in packed]
+    packed: list[list[tuple[str, ...]]] = []
+    for seq in sorted({tuple(seg[3]) for seg in segments}, key=lambda s: (-len(s), s)):
+        for group in packed:
+            if len(superstring(group + [seq])) <= 8:
+                group.append(seq)
+                break
+        else:
+            packed.append([seq])
+    patterns = [superstring(g) for g in packed]
     blocks: list[Block] = []
     at = 1
     for pat in patterns:
@@ -515,16 +512,19 @@ class DmsoSeries:
                          f"(rows A–{self.rows[k - 1]}, {_nozzle_text(k)})", pip, solvent_reservoir, dests, v.serial,
                          nozzles=k)
         for bl in m.blocks:
-            k, first = len(bl.rows), bl.source_first
-            s = self.exp.scheme(bl.rows[0])
-            pip = b.choose(s.serial_transfer, singles=False)
-            moves = [(_front(self.source, first + p, k), _front(self.source, first + p + 1, k), s.serial_transfer)
-                     for p in range(bl.points - 1)]
-            mix = (3, mix_volume(b, pip, s.serial_diluent + s.serial_transfer, s.serial_transfer))
-            b.transfer(f"{_rows_text(bl.rows)}: serial 1:{exp.compound(bl.rows[0]).dilution.factor:g} dilution in "
-                       f"{exp.compound(bl.rows[0]).solvent} down columns {first}–{first + bl.points - 1} "
-                       f"({s.serial_transfer:g} µL into {s.serial_diluent:g} µL, mixed, {_nozzle_text(k)})", pip,
-                       moves, new_tip="always" if policy == "per_step" else "once", mix_after=mix, nozzles=k)
+            first = bl.source_first
+            for top, k in bl.row_groups(exp):
+                rows = bl.rows[top:top + k]
+                s, c = exp.scheme(rows[0]), exp.compound(rows[0])
+                n = max(exp.compound(name).dilution.points for name in rows)
+                pip = b.choose(s.serial_transfer, singles=False)
+                moves = [(_front(self.source, first + p, k, top), _front(self.source, first + p + 1, k, top),
+                          s.serial_transfer) for p in range(n - 1)]
+                mix = (3, mix_volume(b, pip, s.serial_diluent + s.serial_transfer, s.serial_transfer))
+                b.transfer(f"{_rows_text(rows, top)}: serial 1:{c.dilution.factor:g} dilution in {c.solvent} down "
+                           f"columns {first}–{first + n - 1} ({s.serial_transfer:g} µL into {s.serial_diluent:g} µL, "
+                           f"mixed, {_nozzle_text(k)})", pip, moves,
+                           new_tip="always" if policy == "per_step" else "once", mix_after=mix, nozzles=k)
         by_vol: dict[tuple[float, int], list[Loc]] = defaultdict(list)
         for bl in m.blocks:
             for point, col in bl.inter.items():
@@ -669,19 +669,19 @@ class DmsoSeries:
                             f"({8 * vol:g} µL in all)")
 
 
-def _front(labware: str, col: int, k: int) -> Loc:
-    """The well a k-nozzle stamp over rows A … (k-th row) of a column is sent to: A with all eight nozzles, else
-    the front (last) row of the run."""
-    return Loc(labware, f"{row_letters(8)[0 if k == 8 else k - 1]}{col}")
+def _front(labware: str, col: int, k: int, top: int = 0) -> Loc:
+    """The well a k-nozzle stamp over k rows of a column from row `top` on is sent to: A with all eight nozzles,
+    else the front (last) row of the run."""
+    return Loc(labware, f"{row_letters(8)[0 if k == 8 else top + k - 1]}{col}")
 
 
 def _nozzle_text(k: int) -> str:
     return "8-channel" if k == 8 else f"{k}-nozzle stamps"
 
 
-def _rows_text(rows: tuple[str, ...]) -> str:
-    """'entrectinib (rows A–F), staurosporine (G–H)' for a block's rows."""
-    letters = row_letters(8)
+def _rows_text(rows: tuple[str, ...], top: int = 0) -> str:
+    """'entrectinib (rows A–F), staurosporine (rows G–H)' for a block's rows (from row `top` on)."""
+    letters = row_letters(8)[top:]
     out, start = [], 0
     for i in range(1, len(rows) + 1):
         if i == len(rows) or rows[i] != rows[start]:
