@@ -284,11 +284,11 @@ def pattern_mirror(exp, plates: list, roles: tuple[str, ...], volume: float, int
                     f"{usable:g} µL it gives; use fewer plates per run")
         blocks[bi].scale[point] = max(1, math.ceil((biggest * volume + dead) / unit))
     draw: dict[tuple[str, str], Loc] = {}
-    rows = row_letters(8)
+    letters = row_letters(8)
     for bi, off, key, point, wells in placed:
         r0 = wells[0][1]
         for name, r in wells:
-            draw[(key, name)] = Loc(inter_key, f"{rows[off + r - r0]}{blocks[bi].inter[point]}")
+            draw[(key, name)] = Loc(inter_key, f"{letters[off + r - r0]}{blocks[bi].inter[point]}")
     columns: dict[tuple[str, int], list[int]] = {}
     scale: dict[tuple[str, int], int] = {}
     if vehicle:
@@ -299,7 +299,7 @@ def pattern_mirror(exp, plates: list, roles: tuple[str, ...], volume: float, int
         for r, ws in vehicle.items():
             per = math.ceil(len(ws) / n)
             for i, (key, name) in enumerate(ws):
-                draw[(key, name)] = Loc(inter_key, f"{rows[r]}{cols[i // per]}")
+                draw[(key, name)] = Loc(inter_key, f"{letters[r]}{cols[i // per]}")
             biggest = max(biggest, per)
         columns[("", 0)] = cols
         scale[("", 0)] = max(1, math.ceil((biggest * volume + dead) / unit))
