@@ -78,11 +78,14 @@ def _check_mirror(exp, m: PatternMirror, roles) -> int:
         for w in exp.wells[p.id]:
             if w.role in roles and source_key(w)[0]:
                 by_col[w.col].append(w)
+        step = 2 if p.format == 384 else 1
         for ws in by_col.values():
-            ws.sort(key=lambda w: w.row)
+            ws.sort(key=lambda w: (w.row % step, w.row))
+            at = 0  # position in the run of one point (cut into stamps of m.cut rows when the plan says so)
             for i, w in enumerate(ws):
                 here = parse_well(m.draw[(keys[p.id], w.name)].well)
-                if i and ws[i - 1].row == w.row - 1 and ws[i - 1].point == w.point:
+                at = at + 1 if i and ws[i - 1].row == w.row - step and ws[i - 1].point == w.point else 0
+                if at % (m.cut or 8):
                     before = parse_well(m.draw[(keys[p.id], ws[i - 1].name)].well)
                     assert (here[0] - before[0], here[1]) == (1, before[1])
                 else:
@@ -266,20 +269,42 @@ def _rows(order: str, second: str | None = None) -> str:
     return ", ".join(out)
 
 
-def test_rows_that_share_no_order_say_why_and_what_to_change():
-    """Columns whose rows alternate the compounds differently need two row patterns (20 source columns): the plan
-    doses well by well and its warning says why and what to change (no silent fallback). Two plates of such
-    different orders are planned in two batches, each stamped."""
+def test_rows_in_two_orders_are_stamped_in_shorter_runs_and_say_so():
+    """Columns whose rows alternate the compounds in two orders need more than 8 rows of one pattern: the runs are cut
+    into stamps of at most 4 rows, and a plan warning says so and what to change. Two plates of such different
+    orders are instead planned in two batches, each stamped whole."""
     exp = parse_experiment(CLASHING.format(p1=_rows("ABABABAB", "AABBAABB"), p2=_rows("ABABABAB")))
-    reason = mirror_layout(exp, _plates(exp), KINASE_ROLES, exp.volumes.compound)
-    assert isinstance(reason, str) and "20 source-plate columns" in reason and "same compound order" in reason
+    found = mirror_layout(exp, _plates(exp), KINASE_ROLES, exp.volumes.compound)
+    assert isinstance(found, PatternMirror) and found.cut == 4
+    _check_mirror(exp, found, KINASE_ROLES)
+    plan = build_plan(exp, "ot2")
+    assert len(plan.warnings) == 1 and "runs of at most 4 rows" in plan.warnings[0], plan.warnings
+    assert "same compound order" in plan.warnings[0]
+    dose = [s for s in plan.liquid_steps() if "compound intermediate" in s.text]
+    assert dose and {s.nozzles for s in dose} <= {0, 1, 2, 3, 4} and 4 in {s.nozzles for s in dose}  # 0: vehicle
+    two = parse_experiment(CLASHING.format(p1=_rows("ABABABAB"), p2=_rows("AABBAABB")))
+    assert isinstance(mirror_layout(two, _plates(two), KINASE_ROLES, two.volumes.compound), PatternMirror)
+    plan = build_plan(two, "ot2")
+    assert plan.warnings == [] and any("2 plates in 2 batches" in n for n in plan.notes), plan.notes
+
+
+def test_a_layout_no_plate_can_mirror_says_why_and_what_to_change():
+    """12 dilution points and the vehicle need 13 intermediate columns: dosing goes well by well and the warning
+    says why and what to change (no silent fallback)."""
+    data = yaml.safe_load(CLASHING.format(p1=_rows("ABABABAB"), p2=_rows("ABABABAB")))
+    for c in data["compounds"]:
+        c["dilution"]["points"] = 12
+    plate = data["plates"][0]  # one plate: rows A–G the series over all 12 columns, row H the controls
+    plate["wells"] = [dict(w, well=w["well"].replace("10", "12")) for w in plate["wells"]
+                      if w["role"] == "sample" and not w["well"].startswith("H")]
+    plate["wells"] += [{"well": "H1:H6", "role": "vehicle", "target": "K1"},
+                       {"well": "H7:H12", "role": "no_enzyme", "target": "K1"}]
+    data["plates"] = [plate]
+    exp = parse_experiment(yaml.safe_dump(data))
     plan = build_plan(exp, "ot2")
     warning = next(w for w in plan.warnings if "one well at a time" in w)
-    assert "20 dilution points" in warning and "20 source-plate columns" in warning, warning
+    assert "24 dilution points" in warning and "13 intermediate columns" in warning, warning
+    assert "at most 11 dilution points" in warning, warning
     dose = [s for s in plan.liquid_steps()
             if "intermediate" in s.text and s.strokes[0].dispenses[0].loc.labware.startswith("plate_")]
     assert dose and all(s.nozzles in (0, 1) and len(st_.dispenses) == 1 for s in dose for st_ in s.strokes)
-    two = parse_experiment(CLASHING.format(p1=_rows("ABABABAB"), p2=_rows("AABBAABB")))
-    assert isinstance(mirror_layout(two, _plates(two), KINASE_ROLES, two.volumes.compound), str)
-    plan = build_plan(two, "ot2")
-    assert plan.warnings == [] and any("2 plates in 2 batches" in n for n in plan.notes), plan.notes

@@ -170,6 +170,7 @@ class PatternMirror(Mirror):
     columns (`Block`). `columns` / `scale` hold the vehicle only."""
 
     blocks: list[Block] = field(default_factory=list)
+    cut: int = 0   # 0: every column run of one dose is one stamp; k: runs cut into stamps of at most k rows
 
 
 def _merge(a: tuple, b: tuple) -> tuple:
@@ -244,6 +245,27 @@ def pattern_mirror(exp, plates: list, roles: tuple[str, ...], volume: float, int
             else:
                 open_ = [key, point, [(name, r)], [compound]]
                 segments.append(open_)
+    first = None
+    for piece in (8, 4, 2, 1):  # whole segments, else cut into pieces of at most `piece` rows (a stamp each)
+        cut = [[key, point, wells[i:i + piece], names[i:i + piece]] for key, point, wells, names in segments
+               for i in range(0, len(wells), piece)]
+        found = _patterned(exp, cut, vehicle, volume, inter_key)
+        if isinstance(found, PatternMirror):
+            found.cut = 0 if piece == 8 else piece
+            return found
+        first = first or found
+    assert first is not None
+    return first
+
+
+def _patterned(exp, segments: list[list], vehicle: dict[int, list[tuple[str, str]]], volume: float,
+               inter_key: str) -> "PatternMirror | str":
+    """The row-patterned plate for these segments ([assay key, point, [(well, channel row)], [compound per row]])
+    and vehicle wells (channel row -> [(assay key, well)]), or why there is none."""
+    v = exp.volumes
+    unit = v.intermediate_solvent + v.intermediate_diluent
+    cap, dead = LABWARE[INTERMEDIATE_PLATE].capacity_ul, LABWARE[INTERMEDIATE_PLATE].dead_ul
+    usable = max(1, int(cap * 0.9 // unit)) * unit - dead
     packed: list[list[tuple[str, ...]]] = []
     for seq in sorted({tuple(seg[3]) for seg in segments}, key=lambda s: (-len(s), s)):
         for group in packed:
@@ -305,8 +327,8 @@ def pattern_mirror(exp, plates: list, roles: tuple[str, ...], volume: float, int
         scale[("", 0)] = max(1, math.ceil((biggest * volume + dead) / unit))
     if col > 12:
         return (f"{col} intermediate columns (a column per dose position of each row pattern, and the vehicle) need "
-                "more than the 12 of one intermediate plate; give the assay plates' rows the same compound order, or "
-                "use fewer plates per run")
+                "more than the 12 of one intermediate plate; use at most 11 dilution points (the vehicle takes a "
+                "column), give the assay plates' rows the same compound order, or use fewer plates per run")
     src_dead = LABWARE[SOURCE_PLATE].dead_ul
     for bl in blocks:
         for point, sc in bl.scale.items():
@@ -725,6 +747,11 @@ def plan_series(series: "DmsoSeries", exp, plates: list, roles: tuple[str, ...],
         if isinstance(found, Mirror):
             series.use_mirror(found)
             series.top_loads()
+            if isinstance(found, PatternMirror) and found.cut:
+                b.plan.warnings.append(
+                    f"compound stamped in runs of at most {found.cut} rows (not whole column runs): the plates' "
+                    "columns hold the compounds in more row orders than one 8-row intermediate column (or one source "
+                    "plate) fits; give the assay plates' rows the same compound order for one stamp per run")
             return
         b.plan.warnings.append(f"compound dosed one well at a time with a fresh tip each (no column stamps): {found}")
     needs: dict[tuple[str, int], float] = defaultdict(float)
