@@ -1,4 +1,5 @@
-"""Shared pieces of the assay plans: liquids from the layout, series, the DMSO serial dilution, intermediates."""
+"""Shared pieces of the assay plans: liquids from the layout, series, the DMSO serial dilution, intermediates
+(mirrored for column stamps: a column per dose, `Mirror`, or row-patterned like the assay rows, `PatternMirror`)."""
 
 from __future__ import annotations
 
@@ -354,8 +355,9 @@ class DmsoSeries:
     """Source plate (serial dilution in solvent) and intermediate plate (into buffer / medium) for every compound.
 
     With 8-channels the intermediate plate is mirrored (`Mirror`, set by `plan_series`): a column per dose, dosed
-    by column stamps (`dose`); otherwise (or where the layout cannot be mirrored, with a plan warning) it holds a
-    well per dose and every assay well is dosed on its own."""
+    by column stamps (`dose`), or row-patterned (`PatternMirror`: a column per dose position, each row the compound
+    its assay rows get) when a column per dose does not fit; otherwise (or where the layout allows neither, with a
+    plan warning) it holds a well per dose and every assay well is dosed on its own."""
 
     def __init__(self, b: Builder, exp, reservoir: str, diluent_liquid: str, diluent_name: str,
                  slots: dict[str, str] | None = None):
@@ -739,8 +741,9 @@ def _compounds_first(k: tuple[str, int]) -> tuple:
 
 def plan_series(series: "DmsoSeries", exp, plates: list, roles: tuple[str, ...], volume: float) -> None:
     """Size the intermediate plate for every dosed well of the plates, then load the top solutions. Mirrored (a
-    column per dose, dosed by column stamps) when the builder's pipettes for it are 8-channels and the layout
-    allows; a plan warning says when the 8-channels are there but the layout does not allow it."""
+    column per dose, or row-patterned: see `mirror_layout`; dosed by column stamps) when the builder's pipettes for
+    it are 8-channels and the layout allows; a plan warning says when the 8-channels are there but the layout does
+    not allow it (why, and what to change), or allows only stamps cut shorter than the column runs."""
     b = series.b
     if b.allow_multi and b.multi and mirror_classes(b, exp, volume) <= b.multi:
         found = mirror_layout(exp, plates, roles, volume, series.inter)
