@@ -201,7 +201,7 @@ def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, 
     through the same reader and printed with their flags; kept out of the truth table and the run store.
     """
     from labkit.layout.io import load_experiment
-    from labkit.layout.render import plate_png
+    from labkit.layout.render import map_plates, plate_png
     from labkit.safety import safe_name
 
     out = Path(out_dir)
@@ -212,8 +212,8 @@ def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, 
     exps = {p: load_experiment(p) for p in paths + flag_paths}
     echo(f"[1/4] layouts: {', '.join(p.name for p in paths)}")
     for p, exp in exps.items():
-        for plate in exp.plates:
-            plate_png(exp, plate.id, out / "maps" / f"{safe_name(p.stem)}_{safe_name(plate.id, 'plate')}.png")
+        for plate_id in map_plates(exp):  # the assay plates and a time-zero plate
+            plate_png(exp, plate_id, out / "maps" / f"{safe_name(p.stem)}_{safe_name(plate_id, 'plate')}.png")
 
     echo(f"[2/4] protocols for {' and '.join(robots)}: generate, simulate (Opentrons analysis), verify ledger")
     from labkit.progress import bar
