@@ -40,7 +40,7 @@ def _plate(exp: Experiment, plate_id: str) -> tuple[int, list[Well], bool]:
         raise KeyError(f"no plate {plate_id!r}; expected one of {map_plates(exp)}")
     fmt = tz.format or exp.plates[0].format
     cells = {}
-    for name, line in exp.time_zero_wells():
+    for name, line in exp.time_zero_wells():  # type: ignore[attr-defined]  # a viability layout (time_zero set)
         r, c = parse_well(name, fmt)
         cells[(r, c - 1)] = line
     n_rows, n_cols = PLATE_FORMATS[fmt]
