@@ -207,7 +207,9 @@ def merge(plans: list[Plan]) -> Plan:
     for k in range(len(segments[0])):
         for j in range(total):
             if j != current:
-                out.steps += _swap(out, current, j, total, labels, starts[j], late[j], parked, modules)
+                # the leaving batch comes back later (a later phase, or this phase's turn still to come)?
+                returns = k + 1 < len(segments[0]) or current > j
+                out.steps += _swap(out, current, j, total, labels, starts[j], late[j], parked, modules, returns)
                 current = j
             out.steps += segments[j][k]
         if k < len(phase_pauses):
@@ -228,10 +230,11 @@ def _stageable(u: LabwareUse, where: str, modules: dict[str, str], lw: dict[str,
 
 
 def _stage(out: Plan, gone: list[str], back: list[tuple[str, str]], where: dict[str, str],
-           modules: dict[str, str]) -> tuple[list[Step], list[str], list[str], dict[str, str]]:
+           modules: dict[str, str], park: bool = True) -> tuple[list[Step], list[str], list[str], dict[str, str]]:
     """Gripper moves of a batch change on a Flex: the leaving labware `gone` into free staging slots, the returning
     labware `back` (key, place) out of the staging slots into their places, as far as slots allow (a leaving one
-    steps aside into a free deck slot when the staging slots are all full of returning ones). `where` is updated.
+    steps aside into a free deck slot when the staging slots are all full of returning ones); park=False (the
+    leaving batch does not come back): nothing is parked. `where` is updated.
     Returns the steps, the leaving labware still on the deck, the returning labware still in staging, and
     key -> staging slot of what was parked now."""
     robot = ROBOTS[out.robot]
@@ -242,7 +245,7 @@ def _stage(out: Plan, gone: list[str], back: list[tuple[str, str]], where: dict[
     free = [slot for slot in robot.staging if slot not in used]
     place = dict(back)
     waiting = [k for k, _p in back if where.get(k) in robot.staging]   # returning, parked in staging
-    leaving = [k for k in gone if _stageable(lw[k], where[k], modules, lw)]
+    leaving = [k for k in gone if park and _stageable(lw[k], where[k], modules, lw)]
     occupied = {where[k]: k for k in gone}
     steps: list[Step] = []
     parked: dict[str, str] = {}
@@ -279,9 +282,10 @@ def _stage(out: Plan, gone: list[str], back: list[tuple[str, str]], where: dict[
 
 
 def _swap(out: Plan, old: int, new: int, total: int, labels: list[list[str]], start: list[LabwareUse],
-          late: set[str], parked: dict[int, list[tuple[str, str]]], modules: dict[str, str]) -> list[Step]:
-    """Steps from batch `old` to batch `new`: batch old's labware off the deck (into staging slots by the gripper
-    where it can, else a manual move each; its places remembered), then batch new's labware: loaded fresh at a pause
+          late: set[str], parked: dict[int, list[tuple[str, str]]], modules: dict[str, str],
+          returns: bool = True) -> list[Step]:
+    """Steps from batch `old` to batch `new`: batch old's labware off the deck (if it comes back later, into
+    staging slots by the gripper where it can, else a manual move each; its places remembered), then batch new's labware: loaded fresh at a pause
     that names slots and liquids the first time; after that back to its places by the gripper from the staging
     slots, or a manual move each."""
     steps: list[Step] = []
@@ -293,7 +297,7 @@ def _swap(out: Plan, old: int, new: int, total: int, labels: list[list[str]], st
     plates = ", ".join(labels[new])
     back = parked.pop(new) if new in parked else None
     now = dict(where)  # where things are after the gripper's moves
-    grip, rest, waiting, stored = _stage(out, gone, back or [], now, modules)
+    grip, rest, waiting, stored = _stage(out, gone, back or [], now, modules, park=returns)
     steps += grip
     in_slot = [k for k in rest if now[k] not in modules and now[k] not in lw]
     off = "; ".join(f"{lw[k].label or lw[k].load_name} from slot {now[k]}" for k in in_slot)
