@@ -102,16 +102,16 @@ def test_total_counts_are_spotted_by_a_single_nozzle_with_a_fresh_tip_each():
     tips = []
     for n, (p, step) in enumerate(zip(exp.plates, spots), 1):
         wells = sorted((w.name for w in exp.wells[p.id] if w.role == "total_counts"))
-        assert sorted(st.dispenses[0].loc.well for st in step.strokes) == wells
-        for st in step.strokes:
-            assert st.tip is not None and st.drop and st.volume == exp.volumes.atp_mix
-            assert st.dispenses[0].loc.labware == f"filter_{n}" and not st.dispenses[0].top
-            assert st.source.labware == f"spots_{n}" and st.source.well.endswith("12")
-            tips.append(st.tip)
+        assert sorted(k.dispenses[0].loc.well for k in step.strokes) == wells
+        for k in step.strokes:
+            assert k.tip is not None and k.drop and k.volume == exp.volumes.atp_mix
+            assert k.dispenses[0].loc.labware == f"filter_{n}" and not k.dispenses[0].top
+            assert k.source.labware == f"spots_{n}" and k.source.well.endswith("12")
+            tips.append(k.tip)
         i = plan.steps.index(step)
         before = plan.steps[:i]
-        filt = max(k for k, s in enumerate(before) if isinstance(s, Transfer) and "P81 filter plate" in s.text)
-        aliquot = max(k for k, s in enumerate(before) if isinstance(s, Pause))
+        filt = max(j for j, s in enumerate(before) if isinstance(s, Transfer) and "P81 filter plate" in s.text)
+        aliquot = max(j for j, s in enumerate(before) if isinstance(s, Pause))
         assert filt < aliquot and any("radioactive" in name for name in before[aliquot].loads)
     assert len(set(tips)) == len(tips) and len({t.labware for t in tips}) == 1
     single = lw[tips[0].labware]
