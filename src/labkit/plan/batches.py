@@ -215,6 +215,12 @@ def merge(plans: list[Plan]) -> Plan:
         if k < len(phase_pauses):
             p = phase_pauses[k]
             out.steps.append(replace(p, text=f"All {total} batches: {p.text}" if total > 1 else p.text))
+    staging = ROBOTS[out.robot].staging
+    used = sorted({s.to for s in out.steps if isinstance(s, MoveLabware) and s.to in staging})
+    if used:
+        out.notes.insert(2, f"the gripper parks labware between batches in the staging-area slot(s) {', '.join(used)}: "
+                         "set the Flex deck configuration to a staging area slot in cutout(s) "
+                         f"{', '.join(slot[0] + '3' for slot in used)} before the run")
     return out
 
 
