@@ -13,7 +13,8 @@ LAYOUTS = sorted((ROOT / "layouts").glob("*.yaml"))
 CASES = [(layout, robot) for layout in LAYOUTS for robot in ROBOT_CHOICES]
 IDS = [f"{layout.stem}-{robot}" for layout, robot in CASES]
 # the Flex 96-channel's protocols (protocols/<stem>_flex96.py) of the seed layouts it can run
-LAYOUTS96 = [ROOT / "layouts" / f"{stem}.yaml" for stem in ("kinase_panel", "kinase_panel_2nM", "viability_km12")]
+LAYOUTS96 = [ROOT / "layouts" / f"{stem}.yaml"
+             for stem in ("kinase_panel", "kinase_panel_2nM", "viability_km12", "viability_km12_kill")]
 IDS96 = [layout.stem for layout in LAYOUTS96]
 
 
