@@ -118,7 +118,7 @@ def check_plan(plan: Plan) -> None:
         if item.slot and item.slot != "offdeck" and item.initial:
             slots[item.slot].append(item.key)
     for slot, keys in sorted(slots.items()):
-        if slot not in robot.slots:
+        if slot not in robot.slots and slot not in robot.staging:
             problems.append(f"deck: slot {slot} does not exist on the {robot.robot_type}")
         if len(keys) > 1:
             problems.append(f"deck: slot {slot} is over-assigned ({', '.join(keys)})")
@@ -141,7 +141,7 @@ def check_plan(plan: Plan) -> None:
             if vols and min(vols) < spec.default_min_ul and max(vols) > spec.low_volume_max_ul:
                 problems.append(f"step {step.text!r}: the {spec.name} moves {min(vols):g} µL (its low-volume mode, "
                                 f"up to {spec.low_volume_max_ul:g} µL) and {max(vols):g} µL in one step")
-        if noz and not (spec.channels == 8 and 1 <= noz <= 7):
+        if noz and not (spec.channels == 8 and 1 <= noz <= 7) and not (spec.channels == 96 and noz == 1):
             problems.append(f"step {step.text!r}: {noz} nozzles on the {spec.name}")
             noz = 0
         for st in step.strokes:
