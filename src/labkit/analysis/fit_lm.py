@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 B, C, D, LE = 0, 1, 2, 3
-NEWTON_NEAR = 1e-3  # switch a curve to Newton steps once an accepted step lowers its RSS by less than this
+NEWTON_NEAR = 1e-3
+RSS_ROUNDING = 1e-14  # relative rounding of a curve's RSS (a sum of squares of a few residuals)  # switch a curve to Newton steps once an accepted step lowers its RSS by less than this
 
 # starting-value grid: b values (both signs when an asymptote is fixed) x ln(e) across the tested range
 _B_GRID = (0.6, 1.2, 2.5, 5.0)
@@ -254,10 +255,15 @@ def levenberg_marquardt(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray, y: 
         small = (np.abs(dstep) <= xtol * (np.abs(th_f) + a_sc[:, fi])).all(axis=1)
         # a step must lower the RSS (or be negligible): on a plateau of the RSS (a step function between two
         # doses) equal-RSS steps would otherwise wander for ever
-        ok = pd_ok & np.isfinite(rss_t) & ((rss_t < rss) | ((rss_t <= rss) & small))
-        done = ok & small
-        # Nielsen's damping update from the gain ratio (actual / predicted RSS reduction)
         pred = 2.0 * _rs(dstep * grad) - _rs(dstep * np.matmul(mat, dstep[..., None])[..., 0])
+        # a minimum to working precision: the (lightly damped) quadratic model predicts an RSS decrease below the
+        # rounding of the RSS itself, so no step can be verified to lower it (otherwise such steps are rejected
+        # on rounding noise and the damping climbs for several iterations before the curve stops)
+        tol_r = RSS_ROUNDING * rss
+        negligible = pd_ok & (lam <= 1e-2) & (pred <= tol_r)
+        ok = pd_ok & np.isfinite(rss_t) & ((rss_t < rss) | ((rss_t <= rss + tol_r) & (small | negligible)))
+        done = ok & (small | negligible)
+        # Nielsen's damping update from the gain ratio (actual / predicted RSS reduction)
         rho = (rss - rss_t) / np.where(pred > 0, pred, np.inf)
         shrink = np.maximum(1.0 / 3.0, 1.0 - (2.0 * np.clip(rho, 0.0, 1.0) - 1.0) ** 3)
         lam = np.where(ok, np.maximum(lam * shrink, 1e-15), lam * nu)

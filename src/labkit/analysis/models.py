@@ -178,6 +178,41 @@ def _fit_rows(conc, response, need: np.ndarray, *, start, **kw) -> FitResults:
     return full
 
 
+def _nested_start(res: FitResults, fix_top: float | None, fix_bottom: float | None, spec0: tuple) -> np.ndarray:
+    """Starting values for a candidate that fixes more asymptotes than res's model: res's fit moved onto the
+    constraint by the constrained Newton step of res's quadratic model (the Lagrange step with res's covariance,
+    which is proportional to the inverse Hessian: theta - cov[:, k] (theta_k - v) / cov[k, k] for each newly fixed
+    k), which is second-order close to the candidate's optimum; where that covariance is not usable (a parameter
+    on a bound, no SE) or the step leaves the model's range, the fit with the asymptote simply set."""
+    st = res.params.copy()
+    new = [(k, v) for k, v, old in ((2, fix_top, spec0[0]), (1, fix_bottom, spec0[1])) if v is not None and old is None]
+    plain = st.copy()
+    for k, v in new:
+        plain[:, k] = v
+    if not new:
+        return plain
+    cov = res.cov
+    with np.errstate(all="ignore"):
+        ok = np.isfinite(cov).all(axis=(1, 2)) & ~res.at_bound & np.isfinite(st).all(axis=1)
+        if len(new) == 1:
+            k, v = new[0]
+            step = -cov[:, :, k] * ((st[:, k] - v) / cov[:, k, k])[:, None]
+        else:  # both asymptotes: the 2x2 constraint block
+            ks = [k for k, _ in new]
+            vs = np.array([v for _, v in new])
+            blk = cov[:, ks][:, :, ks]
+            lam = np.linalg.solve(np.where(ok[:, None, None], blk, np.eye(2)), (st[:, ks] - vs)[..., None])[..., 0]
+            step = -np.einsum("nij,nj->ni", cov[:, :, ks], lam)
+        step[:, 3] = st[:, 3] * np.expm1(step[:, 3] / st[:, 3]) # e's step taken on ln e
+        moved = st + step
+        for k, v in new:
+            moved[:, k] = v
+        b_ok = np.abs(moved[:, 0]) <= HILL_MAX
+        e_ok = (moved[:, 3] > 0) & (moved[:, 3] >= res.conc_min / 10 ** E_DECADES) & (moved[:, 3] <= res.conc_max * 10 ** E_DECADES)
+        ok &= np.isfinite(moved).all(axis=1) & b_ok & e_ok
+    return np.where(ok[:, None], moved, plain)
+
+
 def _bottom_at_control(res: FitResults, bounds: dict, bottom: float) -> None:
     """A free bottom held at its lower bound = the full-effect control level is that control's value, not a fit
     stuck on a limit: drop `at_bound` there (when nothing else is on a bound) and say so in the reason."""
@@ -246,11 +281,7 @@ def _fit_model(conc, response, *, model, top, bottom, weights, unbounded, fix_to
                        bounds=_drop_fixed(bounds, *specs[0]))
     cands = [first]
     for ft, fb in specs[1:]:
-        st = first.params.copy()
-        if ft is not None:
-            st[:, 2] = ft
-        if fb is not None:
-            st[:, 1] = fb
+        st = _nested_start(first, ft, fb, specs[0])
         need = np.ones(len(first), dtype=bool)
         if fb is not None and not fixed_b[0]:
             need = _fallback_needed(cands, specs, first)
