@@ -110,9 +110,7 @@ def _remove_outliers(res: FitResults, conc, y, weights, q: float, kw: dict) -> F
     bounds = None if kw["unbounded"] else default_bounds(kw["top"], kw["bottom"])
     for _ in range(rout.ROBUST_ITER):  # IRLS on each curve's chosen model, warm-started
         rr = np.where(cv, np.sqrt(cw) * (cy - sub.predict_at(cx)), 0.0)
-        scale = rout.robust_sd(rr, cv, k[idx])
-        scale = np.where(scale > 0, scale, 1.0)
-        rw = cw / (1.0 + (rr / scale[:, None]) ** 2)
+        rw = cw * rout.cauchy_weights(rr, cv, k[idx], np.where(cv, np.sqrt(cw) * cy, 0.0))
         for lab in sorted(set(labels)):
             g = np.flatnonzero(labels == lab)
             ft, fb = _parse_label(lab)
