@@ -546,8 +546,9 @@ def _fit_subset(lx, zero, y, w, conc_min, conc_max, fixed, free, bounds, start=N
     scale[:, 0] = 1.0
     scale[:, 1] = scale[:, 2] = np.maximum(yspread, np.abs(ybar)) + 1e-300
     scale[:, 3] = 1.0
+    # a given start (another model's fit, a previous IRLS round) is near its minimum: Newton from the first step
     theta, conv, n_iter = fit_lm.levenberg_marquardt(theta0, lx, zero, y, w, free, lower, upper, scale,
-                                                     max_iter=MAX_ITER)
+                                                     max_iter=MAX_ITER, newton_after=np.where(grid, 10, 0))
     fit_lm.pin_drifting(theta, conv, lx, zero, y, w, free, lower, upper, scale, n_iter, lo_lx, hi_lx)
     if fit_lm.C not in fixed and fit_lm.D not in fixed:  # convention: d is the upper asymptote
         swap = theta[:, 2] < theta[:, 1]

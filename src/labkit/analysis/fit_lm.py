@@ -194,11 +194,12 @@ def _chol_solve(a: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 def levenberg_marquardt(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray, y: np.ndarray, w: np.ndarray,
                         free: list[int], lower: np.ndarray, upper: np.ndarray, scale: np.ndarray, *,
-                        max_iter: int = 200, xtol: float = 1e-10, newton_after: int = 10
+                        max_iter: int = 200, xtol: float = 1e-10, newton_after: int | np.ndarray = 10
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Minimise sum w (y - f)^2 for every curve; returns (theta, converged, n_iter).
 
-    Damped Gauss-Newton (J'WJ) for the first `newton_after` iterations, then damped Newton on the exact
+    Damped Gauss-Newton (J'WJ) for the first `newton_after` iterations (per curve when an (n,) array: 0 for a
+    start already near its minimum, e.g. another model's fit moved onto this one), then damped Newton on the exact
     Hessian (large-residual and strongly curved problems crawl under Gauss-Newton); Marquardt scaling and
     Nielsen's update of the per-curve damping. lower/upper are (n, 4) bounds in (b, c, d, le) (+-inf when
     none): a parameter on a bound that the gradient pushes against is held for the step, the others are
@@ -216,6 +217,7 @@ def levenberg_marquardt(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray, y: 
     # compacted working copies for the active curves
     a_lx, a_zero, a_y, a_w = lx, zero, y, w
     a_th, a_lo, a_hi, a_sc = theta, lower, upper, scale
+    a_na = np.broadcast_to(np.asarray(newton_after), (n,))
     lam = np.full(n, 1e-3)
     nu = np.full(n, 2.0)
     eye = np.eye(p)
@@ -230,7 +232,7 @@ def levenberg_marquardt(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray, y: 
             mat[ex] -= _curvature(th[ex], g[ex], s[ex], t[ex], wr[ex])[:, fi[:, None], fi[None, :]]
         return np.matmul(jac.transpose(0, 2, 1), wr[..., None])[..., 0], mat, _rs(wr * r)
 
-    grad, mat, rss = system(a_th, a_lx, a_zero, a_y, a_w, np.zeros(n, dtype=bool))
+    grad, mat, rss = system(a_th, a_lx, a_zero, a_y, a_w, a_na <= 0)
     for it in range(1, max_iter + 1):
         if len(act) == 0:
             break
@@ -277,7 +279,7 @@ def levenberg_marquardt(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray, y: 
                 # (an accepted step that lowered the RSS by less than a relative 1e-3)
                 near = rss_t[sub] > rss[sub] * (1.0 - NEWTON_NEAR)
                 grad[sub], mat[sub], rss[sub] = system(a_th[sub], a_lx[sub], a_zero[sub], a_y[sub], a_w[sub],
-                                                       near | (it >= newton_after), g_t[sub])
+                                                       near | (it >= a_na[sub]), g_t[sub])
         theta[act] = a_th
         if done.any():
             converged[act[done]] = True
@@ -285,6 +287,7 @@ def levenberg_marquardt(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray, y: 
             act = act[keep_idx]
             a_lx, a_zero, a_y, a_w = a_lx[keep_idx], a_zero[keep_idx], a_y[keep_idx], a_w[keep_idx]
             a_th, a_lo, a_hi, a_sc = a_th[keep_idx], a_lo[keep_idx], a_hi[keep_idx], a_sc[keep_idx]
+            a_na = a_na[keep_idx]
             grad, mat, rss, lam, nu = grad[keep_idx], mat[keep_idx], rss[keep_idx], lam[keep_idx], nu[keep_idx]
     return theta, converged, n_iter
 
