@@ -176,12 +176,14 @@ def _fit_rows(conc, response, need: np.ndarray, *, start, **kw) -> FitResults:
     return full
 
 
-def _nested_start(res: FitResults, fix_top: float | None, fix_bottom: float | None, spec0: tuple) -> np.ndarray:
+def _nested_start(res: FitResults, fix_top: float | None, fix_bottom: float | None, spec0: tuple, conc, y,
+                  weights) -> np.ndarray:
     """Starting values for a candidate that fixes more asymptotes than res's model: res's fit moved onto the
     constraint by the constrained Newton step of res's quadratic model (the Lagrange step with res's covariance,
     which is proportional to the inverse Hessian: theta - cov[:, k] (theta_k - v) / cov[k, k] for each newly fixed
-    k), which is second-order close to the candidate's optimum; where that covariance is not usable (a parameter
-    on a bound, no SE) or the step leaves the model's range, the fit with the asymptote simply set."""
+    k), which is second-order close to the candidate's optimum when the step is small. It is used only where it
+    keeps b's sign and lowers the RSS below that of res's fit with the asymptote simply set (a steep curve's
+    quadratic model can throw b far off), and where res's covariance is usable (no parameter on a bound)."""
     st = res.params.copy()
     new = [(k, v) for k, v, old in ((2, fix_top, spec0[0]), (1, fix_bottom, spec0[1])) if v is not None and old is None]
     plain = st.copy()
@@ -207,8 +209,19 @@ def _nested_start(res: FitResults, fix_top: float | None, fix_bottom: float | No
             moved[:, k] = v
         b_ok = np.abs(moved[:, 0]) <= HILL_MAX
         e_ok = (moved[:, 3] > 0) & (moved[:, 3] >= res.conc_min / 10 ** E_DECADES) & (moved[:, 3] <= res.conc_max * 10 ** E_DECADES)
-        ok &= np.isfinite(moved).all(axis=1) & b_ok & e_ok
+        ok &= np.isfinite(moved).all(axis=1) & b_ok & e_ok & (np.sign(moved[:, 0]) == np.sign(st[:, 0]))
+        ok &= _rss_at(moved, conc, y, weights) < _rss_at(plain, conc, y, weights)
     return np.where(ok[:, None], moved, plain)
+
+
+def _rss_at(params: np.ndarray, conc: np.ndarray, y: np.ndarray, weights) -> np.ndarray:
+    """Weighted RSS of LL.4 curves params (n, 4) over the measured points (NaN where a curve has no fit)."""
+    from labkit.analysis.fit import ll4
+
+    w = 1.0 if weights is None else np.asarray(weights, dtype=float)
+    with np.errstate(all="ignore"):
+        r = y - ll4(conc, params[:, 0:1], params[:, 1:2], params[:, 2:3], params[:, 3:4])
+        return np.nansum(np.where(np.isfinite(conc) & np.isfinite(y) & (w > 0), w * r * r, 0.0), axis=1)
 
 
 def _bottom_at_control(res: FitResults, bounds: dict, bottom: float) -> None:
@@ -279,7 +292,7 @@ def _fit_model(conc, response, *, model, top, bottom, weights, unbounded, fix_to
                        bounds=_drop_fixed(bounds, *specs[0]))
     cands = [first]
     for ft, fb in specs[1:]:
-        st = _nested_start(first, ft, fb, specs[0])
+        st = _nested_start(first, ft, fb, specs[0], conc, response, weights)
         need = np.ones(len(first), dtype=bool)
         if fb is not None and not fixed_b[0]:
             need = _fallback_needed(cands, specs, first)
@@ -310,19 +323,18 @@ def _fit_model(conc, response, *, model, top, bottom, weights, unbounded, fix_to
     none_ok = ~np.isfinite(scores).any(axis=0)
     choice = np.where(none_ok, len(cands) - 1, choice)
     sel = _select(cands, choice)
+    ks = np.array([len(r.free) for r in cands])[choice]
     reasons = np.empty(nc, dtype=object)
-    for i in range(nc):
-        k = len(cands[choice[i]].free)
-        if none_ok[i]:
-            reasons[i] = "no model could be fitted"
-        elif no_plateau[i]:
-            reasons[i] = f"no lower plateau within the tested range: bottom fixed at {b0:g}; AICc chose {k} parameters"
-        elif k < 4 and fix_top is None and fix_bottom is None and not enough[i]:
-            reasons[i] = (f"too few points for 4 parameters ({int(n[i])} points, {int(distinct[i])} doses); "
-                          f"AICc chose {k}")
-        else:
-            reasons[i] = f"AICc prefers {k} parameters"
-    sel.models = np.array([_label(*specs[c]) for c in choice], dtype=object)
+    few = ~none_ok & ~no_plateau & (ks < 4) & (fix_top is None and fix_bottom is None) & ~enough
+    for k in np.unique(ks).tolist():  # the common reasons set per group, the per-curve one in a loop
+        reasons[ks == k] = f"AICc prefers {k} parameters"
+        reasons[(ks == k) & no_plateau] = (f"no lower plateau within the tested range: bottom fixed at {b0:g}; "
+                                           f"AICc chose {k} parameters")
+    for i in np.flatnonzero(few).tolist():
+        reasons[i] = (f"too few points for 4 parameters ({int(n[i])} points, {int(distinct[i])} doses); "
+                      f"AICc chose {ks[i]}")
+    reasons[none_ok] = "no model could be fitted"
+    sel.models = np.array([_label(*sp) for sp in specs], dtype=object)[choice]
     sel.reasons = reasons
     # the IC50's CI accounts for the choice: the union of the intervals of every candidate within 2 AICc units
     # of the chosen one (Burnham & Anderson: models the data support about as well); the chosen model's own
@@ -347,21 +359,28 @@ def _fit_model(conc, response, *, model, top, bottom, weights, unbounded, fix_to
     return sel
 
 
-def log_ci(res: FitResults, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """The IC50's Wald-t interval on ln e: exp(ln e +- t(df) se(e)/e), per curve."""
+def t_quantile(df: np.ndarray, level: float = 0.95) -> np.ndarray:
+    """Student's t quantile 0.5 + level/2 per curve's df (NaN for df <= 0), computed once per distinct df."""
     from scipy import special  # not scipy.stats: its import costs ~1 s of CLI start-up
 
+    df = np.asarray(df)
+    vals, inv = np.unique(df, return_inverse=True)
+    with np.errstate(all="ignore"):
+        q = special.stdtrit(np.where(vals > 0, vals, np.nan).astype(float), 0.5 + level / 2.0)
+    return q[inv.reshape(df.shape)]
+
+
+def log_ci(res: FitResults, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """The IC50's Wald-t interval on ln e: exp(ln e +- t(df) se(e)/e), per curve."""
     e = res.params[:, 3]
     with np.errstate(all="ignore"):
         se_le = res.se[:, 3] / e
-        q = special.stdtrit(np.where(res.df > 0, res.df, np.nan), 0.5 + level / 2.0)
+        q = t_quantile(res.df, level)
         return e * np.exp(-q * se_le), e * np.exp(q * se_le)
 
 
 def derived(res: FitResults, *, top: float = 100.0, bottom: float = 0.0, level: float = 0.95) -> dict:
     """abs_ic50, emax, auc and the log-scale IC50 CI (ic50_ci_low/high, pic50_se) per curve (module docstring)."""
-    from scipy import special  # not scipy.stats: its import costs ~1 s of CLI start-up
-
     b, c, d, e = (res.params[:, k] for k in range(4))
     half = bottom + 0.5 * (top - bottom)
     with np.errstate(all="ignore"):
@@ -380,7 +399,7 @@ def derived(res: FitResults, *, top: float = 100.0, bottom: float = 0.0, level: 
         auc = np.trapz((f - bottom) / (top - bottom), dx=1.0 / (AUC_GRID - 1), axis=1)
         auc = np.where(hi > lo, auc, np.nan)
         se_le = res.se[:, 3] / e
-        q = special.stdtrit(np.where(res.df > 0, res.df, np.nan), 0.5 + level / 2.0)
+        q = t_quantile(res.df, level)
         ci_lo, ci_hi = e * np.exp(-q * se_le), e * np.exp(q * se_le)
         if res.ci_low is not None and res.ci_high is not None:  # model selection's (wider) interval
             have = np.isfinite(res.ci_low) & np.isfinite(res.ci_high)
