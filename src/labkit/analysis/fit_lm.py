@@ -267,8 +267,11 @@ def levenberg_marquardt(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray, y: 
         r = y_ - f
         wr = w_ * r
         mat = np.matmul((jac if unit_w else jac * w_[..., None]).transpose(0, 2, 1), jac)
-        ex = np.flatnonzero(exact)
-        if len(ex):  # Newton: half the exact Hessian of the RSS instead of Gauss-Newton's J'WJ
+        if exact.all():  # Newton: half the exact Hessian of the RSS instead of Gauss-Newton's J'WJ
+            k = _curvature(th, g, s, t, wr)
+            mat -= k if p == 4 else k[:, fi[:, None], fi[None, :]]
+        elif exact.any():
+            ex = np.flatnonzero(exact)
             mat[ex] -= _curvature(th[ex], g[ex], s[ex], t[ex], wr[ex])[:, fi[:, None], fi[None, :]]
         return np.matmul(jac.transpose(0, 2, 1), wr[..., None])[..., 0], mat, _rs(wr * r)
 

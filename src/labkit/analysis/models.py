@@ -216,12 +216,17 @@ def _nested_start(res: FitResults, fix_top: float | None, fix_bottom: float | No
 
 def _rss_at(params: np.ndarray, conc: np.ndarray, y: np.ndarray, weights) -> np.ndarray:
     """Weighted RSS of LL.4 curves params (n, 4) over the measured points (NaN where a curve has no fit)."""
-    from labkit.analysis.fit import ll4
+    from labkit.analysis import fit_lm
+    from labkit.analysis.fit import _log_conc
 
     w = 1.0 if weights is None else np.asarray(weights, dtype=float)
+    valid = np.isfinite(conc) & np.isfinite(y) & (w > 0)
+    lx, zero = _log_conc(np.where(valid, conc, 1.0))
+    th = params.copy()
     with np.errstate(all="ignore"):
-        r = y - ll4(conc, params[:, 0:1], params[:, 1:2], params[:, 2:3], params[:, 3:4])
-        return np.nansum(np.where(np.isfinite(conc) & np.isfinite(y) & (w > 0), w * r * r, 0.0), axis=1)
+        th[:, 3] = np.log(params[:, 3])
+        r = y - fit_lm.predict(th, lx, zero)
+        return np.nansum(np.where(valid, w * r * r, 0.0), axis=1)
 
 
 def _bottom_at_control(res: FitResults, bounds: dict, bottom: float) -> None:
