@@ -210,23 +210,29 @@ def _nested_start(res: FitResults, fix_top: float | None, fix_bottom: float | No
         b_ok = np.abs(moved[:, 0]) <= HILL_MAX
         e_ok = (moved[:, 3] > 0) & (moved[:, 3] >= res.conc_min / 10 ** E_DECADES) & (moved[:, 3] <= res.conc_max * 10 ** E_DECADES)
         ok &= np.isfinite(moved).all(axis=1) & b_ok & e_ok & (np.sign(moved[:, 0]) == np.sign(st[:, 0]))
-        ok &= _rss_at(moved, conc, y, weights) < _rss_at(plain, conc, y, weights)
+        if ok.any():
+            rss_moved, rss_plain = _rss_at([moved, plain], conc, y, weights)
+            ok &= rss_moved < rss_plain
     return np.where(ok[:, None], moved, plain)
 
 
-def _rss_at(params: np.ndarray, conc: np.ndarray, y: np.ndarray, weights) -> np.ndarray:
-    """Weighted RSS of LL.4 curves params (n, 4) over the measured points (NaN where a curve has no fit)."""
+def _rss_at(params: list[np.ndarray], conc: np.ndarray, y: np.ndarray, weights) -> list[np.ndarray]:
+    """Weighted RSS of LL.4 curves over the measured points, for each (n, 4) parameter set in params."""
     from labkit.analysis import fit_lm
     from labkit.analysis.fit import _log_conc
 
-    w = 1.0 if weights is None else np.asarray(weights, dtype=float)
+    w = np.ones_like(y) if weights is None else np.broadcast_to(np.asarray(weights, dtype=float), y.shape)
     valid = np.isfinite(conc) & np.isfinite(y) & (w > 0)
     lx, zero = _log_conc(np.where(valid, conc, 1.0))
-    th = params.copy()
-    with np.errstate(all="ignore"):
-        th[:, 3] = np.log(params[:, 3])
-        r = y - fit_lm.predict(th, lx, zero)
-        return np.nansum(np.where(valid, w * r * r, 0.0), axis=1)
+    w, y = np.where(valid, w, 0.0), np.where(valid, y, 0.0)
+    out = []
+    for p in params:
+        th = p.copy()
+        with np.errstate(all="ignore"):
+            th[:, 3] = np.log(p[:, 3])
+            r = y - fit_lm.predict(th, lx, zero)
+            out.append(fit_lm._rs(np.where(valid, w * r * r, 0.0)))
+    return out
 
 
 def _bottom_at_control(res: FitResults, bounds: dict, bottom: float) -> None:
@@ -297,10 +303,15 @@ def _fit_model(conc, response, *, model, top, bottom, weights, unbounded, fix_to
                        bounds=_drop_fixed(bounds, *specs[0]))
     cands = [first]
     for ft, fb in specs[1:]:
-        st = _nested_start(first, ft, fb, specs[0], conc, response, weights)
         need = np.ones(len(first), dtype=bool)
         if fb is not None and not fixed_b[0]:
             need = _fallback_needed(cands, specs, first)
+        st = np.full((len(first), 4), np.nan)
+        rows = np.flatnonzero(need)
+        if len(rows):
+            w_rows = weights[rows] if (weights is not None and np.ndim(weights) == 2) else weights
+            st[rows] = _nested_start(first.take(rows) if len(rows) < len(first) else first, ft, fb, specs[0],
+                                     conc[rows], response[rows], w_rows)
         cands.append(_fit_rows(conc, response, need, fix_top=ft, fix_bottom=fb, weights=weights,
                                bounds=_drop_fixed(bounds, ft, fb), start=st))
     n = cands[0].n
