@@ -99,6 +99,7 @@ def ctrp_check() -> None:
 
 def defaults_and_cli(x: np.ndarray, y: np.ndarray, t_ll4: float) -> None:
     """labkit's default fit in-process and `labkit fit` end to end, against the LL.4 time t_ll4 of this run."""
+    import resource
     import subprocess
     import tempfile
 
@@ -107,20 +108,35 @@ def defaults_and_cli(x: np.ndarray, y: np.ndarray, t_ll4: float) -> None:
     fit_model(x[:50], y[:50])
     _, t_def = best_of(lambda: fit_model(x, y))
     n = len(y)
-    print(f"  default fit (bounds + model selection): {n / t_def:>10,.0f} curves/s ({t_def:.2f} s); "
-          f"{t_ll4 / t_def:.2f}x the LL.4 fit (goal >= 1.09x: 50,000/s where LL.4 ran 46,000/s)")
+    rows = [("LL.4, fit_curves (drc-style, the baseline)", n / t_ll4, 1.0),
+            ("default fit_model (bounds + model selection)", n / t_def, t_ll4 / t_def)]
     with tempfile.TemporaryDirectory() as tmp:
         table = Path(tmp) / "curves.csv"
         pd.DataFrame({"curve": np.repeat(np.arange(n), x.shape[1]), "conc": x.ravel(), "resp": y.ravel()}
                      ).to_csv(table, index=False)
         exe = Path(sys.executable).with_name("labkit")
-        t = time.perf_counter()
-        run = subprocess.run([str(exe), "fit", str(table), "--curve", "curve", "--conc", "conc", "--response",
-                              "resp", "-o", str(Path(tmp) / "out.csv")], capture_output=True, text=True)
-        wall = time.perf_counter() - t
-    ok = run.returncode == 0
-    print(f"  labkit fit (CLI, defaults, {n:,} curves, wall incl. start-up and CSV): {n / wall:>10,.0f} curves/s "
-          f"({wall:.2f} s; {t_def / wall:.2f}x the in-process rate){'' if ok else ' FAILED: ' + run.stderr[-300:]}")
+        walls, cpus, run = [], [], None
+        for _ in range(2):
+            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t = time.perf_counter()
+            run = subprocess.run([str(exe), "fit", str(table), "--curve", "curve", "--conc", "conc", "--response",
+                                  "resp", "-o", str(Path(tmp) / "out.csv")], capture_output=True, text=True)
+            walls.append(time.perf_counter() - t)
+            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+    wall, cpu = min(walls), min(cpus)
+    rows += [("labkit fit CLI, wall (start-up, CSV in/out incl.)", n / wall, t_ll4 / wall),
+             ("labkit fit CLI, per CPU-second (all threads)", n / cpu, t_ll4 / cpu)]
+    print(f"\n  {'':52s} {'curves/s':>10s}  {'x LL.4 (same run)':>17s}")
+    for label, rate, ratio in rows:
+        print(f"  {label:52s} {rate:>10,.0f}  {ratio:>16.2f}x")
+    if run.returncode != 0:
+        print("  labkit fit FAILED: " + run.stderr[-300:])
+    print("  goals (issue 11): default >= 50,000/s in-process on the reference machine, where the LL.4 fit of the "
+          "time ran 46,000/s (1.09x that LL.4; the LL.4 fit itself has become ~1.5x faster since, so the same-run "
+          "ratio above understates it); labkit fit >= 10,000 curves/s wall on 20,000 curves "
+          f"(here: {'met' if n / wall >= GOAL else 'NOT met'} at {n / wall:,.0f}/s wall with the machine's load, "
+          f"{n / cpu:,.0f} per CPU-second)")
 
 
 def main() -> int:
