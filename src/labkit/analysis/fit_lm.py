@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 B, C, D, LE = 0, 1, 2, 3
-NEWTON_NEAR = 1e-3
-RSS_ROUNDING = 1e-14  # relative rounding of a curve's RSS (a sum of squares of a few residuals)  # switch a curve to Newton steps once an accepted step lowers its RSS by less than this
+NEWTON_NEAR = 1e-3  # switch a curve to Newton steps once an accepted step lowers its RSS by less than this
+RSS_ROUNDING = 1e-14  # relative rounding of a curve's RSS (a sum of squares of a few residuals)
 
 # starting-value grid: b values (both signs when an asymptote is fixed) x ln(e) across the tested range
 _B_GRID = (0.6, 1.2, 2.5, 5.0)
@@ -243,8 +243,9 @@ def levenberg_marquardt(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray, y: 
     Nielsen's update of the per-curve damping. lower/upper are (n, 4) bounds in (b, c, d, le) (+-inf when
     none): a parameter on a bound that the gradient pushes against is held for the step, the others are
     clipped into the box. A curve converges when an accepted step changes every free parameter by less than
-    xtol * (|theta| + scale) (scale is (n, 4)), or when no step lowers the RSS any more at the largest damping
-    (a minimum to working precision). Curves still moving after max_iter are returned with converged = False.
+    xtol * (|theta| + scale) (scale is (n, 4)), when the lightly damped quadratic model predicts a decrease of
+    the RSS below its rounding (RSS_ROUNDING x RSS: a minimum to working precision), or when no step lowers the
+    RSS any more at the largest damping. Curves still moving after max_iter are returned with converged = False.
     """
     n = theta.shape[0]
     p = len(free)

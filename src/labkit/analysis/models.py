@@ -185,7 +185,8 @@ def _nested_start(res: FitResults, fix_top: float | None, fix_bottom: float | No
     keeps b's sign and lowers the RSS below that of res's fit with the asymptote simply set (a steep curve's
     quadratic model can throw b far off), and where res's covariance is usable (no parameter on a bound)."""
     st = res.params.copy()
-    new = [(k, v) for k, v, old in ((2, fix_top, spec0[0]), (1, fix_bottom, spec0[1])) if v is not None and old is None]
+    new = [(k, v) for k, v, old in ((2, fix_top, spec0[0]), (1, fix_bottom, spec0[1]))
+           if v is not None and old is None]  # (index, value) of the asymptotes this candidate fixes
     plain = st.copy()
     for k, v in new:
         plain[:, k] = v
@@ -203,12 +204,12 @@ def _nested_start(res: FitResults, fix_top: float | None, fix_bottom: float | No
             blk = cov[:, ks][:, :, ks]
             lam = np.linalg.solve(np.where(ok[:, None, None], blk, np.eye(2)), (st[:, ks] - vs)[..., None])[..., 0]
             step = -np.einsum("nij,nj->ni", cov[:, :, ks], lam)
-        step[:, 3] = st[:, 3] * np.expm1(step[:, 3] / st[:, 3]) # e's step taken on ln e
+        step[:, 3] = st[:, 3] * np.expm1(step[:, 3] / st[:, 3])  # e's step taken on ln e
         moved = st + step
         for k, v in new:
             moved[:, k] = v
         b_ok = np.abs(moved[:, 0]) <= HILL_MAX
-        e_ok = (moved[:, 3] > 0) & (moved[:, 3] >= res.conc_min / 10 ** E_DECADES) & (moved[:, 3] <= res.conc_max * 10 ** E_DECADES)
+        e_ok = (moved[:, 3] >= res.conc_min / 10 ** E_DECADES) & (moved[:, 3] <= res.conc_max * 10 ** E_DECADES)
         ok &= np.isfinite(moved).all(axis=1) & b_ok & e_ok & (np.sign(moved[:, 0]) == np.sign(st[:, 0]))
         if ok.any():
             rss_moved, rss_plain = _rss_at([moved, plain], conc, y, weights)
