@@ -256,7 +256,7 @@ def levenberg_marquardt(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray, y: 
     act = np.arange(n)
     # compacted working copies for the active curves
     a_lx, a_zero, a_y, a_w = lx, zero, y, w
-    a_th, a_lo, a_hi, a_sc = theta, lower, upper, scale
+    a_th, a_lo, a_hi, a_sc = theta, lower[:, fi], upper[:, fi], scale[:, fi]  # bounds, scale: free columns
     a_na = np.broadcast_to(np.asarray(newton_after), (n,))
     lam = np.full(n, 1e-3)
     nu = np.full(n, 2.0)
@@ -282,23 +282,25 @@ def levenberg_marquardt(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray, y: 
             break
         n_iter[act] = it
         th_f = a_th[:, fi]
-        lo_f, hi_f = a_lo[:, fi], a_hi[:, fi]
+        lo_f, hi_f = a_lo, a_hi
         frozen = ((th_f <= lo_f) & (grad < 0)) | ((th_f >= hi_f) & (grad > 0))
         diag = np.abs(np.diagonal(mat, axis1=1, axis2=2))
         dscale = np.maximum(diag, 1e-12 * np.maximum(diag.max(axis=1, keepdims=True), 1e-300))
         sysm = mat + (lam[:, None] * dscale)[:, :, None] * eye
         rhs = np.where(frozen, 0.0, grad)
-        if frozen.any():
-            keep = ~frozen
-            sysm = sysm * (keep[:, :, None] & keep[:, None, :]) + frozen[:, :, None] * eye
+        fz = np.flatnonzero(frozen.any(axis=1))
+        if len(fz):  # a frozen parameter's row and column become the identity's (its step is 0)
+            keep = ~frozen[fz]
+            sysm[fz] = sysm[fz] * (keep[:, :, None] & keep[:, None, :]) + frozen[fz][:, :, None] * eye
         step, pd_ok = _chol_solve(sysm, rhs)
         trial = a_th.copy()
-        trial[:, fi] = np.clip(th_f + step, lo_f, hi_f)
+        new_f = np.clip(th_f + step, lo_f, hi_f)
+        trial[:, fi] = new_f
         g_t = logistic(trial, a_lx, a_zero)  # kept: the accepted curves' next system reuses it
         r_t = a_y - (trial[:, C:C + 1] + (trial[:, D:D + 1] - trial[:, C:C + 1]) * g_t)  # = predict(trial, ...)
-        rss_t = _rs(a_w * r_t * r_t)
-        dstep = trial[:, fi] - th_f
-        small = (np.abs(dstep) <= xtol * (np.abs(th_f) + a_sc[:, fi])).all(axis=1)
+        rss_t = _rs(r_t * r_t if unit_w else a_w * r_t * r_t)
+        dstep = new_f - th_f
+        small = (np.abs(dstep) <= xtol * (np.abs(th_f) + a_sc)).all(axis=1)
         # a step must lower the RSS (or be negligible): on a plateau of the RSS (a step function between two
         # doses) equal-RSS steps would otherwise wander for ever
         pred = 2.0 * _rs(dstep * grad) - _rs(dstep * np.matmul(mat, dstep[..., None])[..., 0])

@@ -467,14 +467,21 @@ def _bottom_not_reached(res: FitResults) -> np.ndarray:
 
 def _select(results: list[FitResults], choice: np.ndarray) -> FitResults:
     """Per curve, the FitResults row of results[choice[i]]."""
-    rows = np.arange(len(choice))
+    groups = [(k, np.flatnonzero(choice == k)) for k in range(1, len(results))]
 
-    def pick(name):
-        stack = np.stack([getattr(r, name) for r in results])
-        return stack[choice, rows]
+    def pick(name):  # results[0]'s rows, the others' where chosen (no stack of every candidate)
+        out = getattr(results[0], name).copy()
+        for k, idx in groups:
+            if len(idx):
+                out[idx] = getattr(results[k], name)[idx]
+        return out
 
     arrays = {name: pick(name) for name in ("params", "se", "cov", "n", "df", "rss", "rse", "r2", "f_pvalue",
                                              "converged", "n_iter", "conc_min", "conc_max", "at_bound")}
-    flags = [results[k].flags[i] for i, k in enumerate(choice)]
+    flags = list(results[0].flags)
+    for k, idx in groups:
+        fk = results[k].flags
+        for i in idx.tolist():
+            flags[i] = fk[i]
     free = tuple(p for p in ("b", "c", "d", "e"))
     return FitResults(model="auto", free=free, flags=flags, **arrays)
