@@ -410,7 +410,8 @@ def derived(res: FitResults, *, top: float = 100.0, bottom: float = 0.0, level: 
         emax = np.where(np.isfinite(e), emax, np.where(np.isfinite(c), c, np.nan))
         lo, hi = np.log10(res.conc_min), np.log10(res.conc_max)
         grid = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, AUC_GRID)[None, :]
-        f = c[:, None] + (d - c)[:, None] / (1.0 + (10.0 ** grid / e[:, None]) ** b[:, None])
+        # (10^grid / e)^b as one exp (a power of an (n, AUC_GRID) array is several times slower)
+        f = c[:, None] + (d - c)[:, None] / (1.0 + np.exp(b[:, None] * (grid * np.log(10.0) - np.log(e)[:, None])))
         const = ~np.isfinite(e) & np.isfinite(c)
         f = np.where(const[:, None], c[:, None], f)
         auc = np.trapz((f - bottom) / (top - bottom), dx=1.0 / (AUC_GRID - 1), axis=1)
