@@ -13,7 +13,8 @@ LAYOUTS = sorted((ROOT / "layouts").glob("*.yaml"))
 CASES = [(layout, robot) for layout in LAYOUTS for robot in ROBOT_CHOICES]
 IDS = [f"{layout.stem}-{robot}" for layout, robot in CASES]
 # the Flex 96-channel's protocols (protocols/<stem>_flex96.py) of the seed layouts it can run
-LAYOUTS96 = [ROOT / "layouts" / "viability_km12.yaml"]  # the kinase layouts have total-counts wells (refused)
+LAYOUTS96 = [ROOT / "layouts" / "viability_km12.yaml", ROOT / "layouts" / "viability_km12_kill.yaml"]  # the kinase
+# layouts have total-counts wells (refused)
 IDS96 = [layout.stem for layout in LAYOUTS96]
 
 

@@ -292,28 +292,33 @@ def series_liquids(b: Builder, exp) -> dict[tuple[str, int], str]:
     return out
 
 
-def series_pattern(exp, plate_id: str, liquids: dict[tuple[str, int], str]) -> dict[str, str]:
+def series_pattern(exp, plate_id: str, liquids: dict[tuple[str, int], str],
+                   roles: dict[str, str] | None = None) -> dict[str, str]:
     """Well -> liquid of a plate's patterned solvent plate: each compound well its series point, every other well
-    the pure solvent (controls get the vehicle; empty wells get solvent too, so every tip draws liquid)."""
+    the pure solvent (controls get the vehicle; empty wells get solvent too, so every tip draws liquid); `roles`:
+    the liquid of the wells of a control role that gets one of its own (role -> liquid, e.g. a viability kill
+    control in the solvent)."""
     out = {w: liquids[("", 0)] for w in WELLS_96}
     for w in exp.wells[plate_id]:
         if w.role in COMPOUND_ROLES:
             out[w.name] = liquids[(w.compound, w.point)]
+        elif roles and w.role in roles:
+            out[w.name] = roles[w.role]
     return out
 
 
 def intermediate_plates(s: "Stamper", exp, plate_id: str, n: int, series: dict[tuple[str, int], str],
-                        diluent: str, diluent_name: str, series_slot: str, inter_slot: str
-                        ) -> tuple[str, str, list[str]]:
+                        diluent: str, diluent_name: str, series_slot: str, inter_slot: str,
+                        roles: dict[str, str] | None = None) -> tuple[str, str, list[str]]:
     """Put a plate's patterned solvent plate and a plate prefilled with diluent on the deck: (their keys, and the
-    liquids the operator brings with them)."""
+    liquids the operator brings with them); roles: see series_pattern."""
     from labkit.labware.specs import SOURCE_PLATE
 
     d = Dilution.of(exp)
     src, inter = f"series_{n}", f"inter_{n}"
     s.put(src, SOURCE_PLATE, series_slot, f"{plate_id} series in {exp.compounds[0].solvent} (patterned)")
     each = round_up(d.solvent * (1 + OVERAGE) + LABWARE[SOURCE_PLATE].dead_ul, 5.0)
-    pattern = series_pattern(exp, plate_id, series)
+    pattern = series_pattern(exp, plate_id, series, roles)
     for well in WELLS_96:
         s.b.load(pattern[well], Loc(src, well), each)
     s.put(inter, PATTERN_PLATE, inter_slot, f"{plate_id} intermediate (in {diluent_name})")
