@@ -73,6 +73,7 @@ LIQUIDS = {
     'entrectinib top 10 uM in DMSO': {'description': 'Prepare by hand: 1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 10 µL of that + 90 µL DMSO = 10 uM; load 20 µL into source well A1', 'color': '#98df8a', 'composition': {'compound:entrectinib': 1e-05, 'solvent:DMSO': 1.0}},
 }
 TRASH = 'A3'
+HOT_WASTE = None
 MODULES = []
 LABWARE = [
     {'key': 'plate_1', 'load_name': 'corning_384_wellplate_112ul_flat', 'slot': 'B2', 'module': '', 'label': 'ADPGLO-1', 'adapter': False, 'custom': False, 'initial': True},
@@ -100,22 +101,23 @@ LOADS = [
 ]
 # Each stroke: one aspirate from `source` (after a fresh `tip` unless None) and its dispenses, each
 # [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is
-# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.
+# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards (with `waste`: to
+# the radioactive waste, HOT_WASTE).
 STEPS = [
     {'op': 'comment', 'text': 'Before the run: entrectinib: make the top solution 10 uM in DMSO by hand (1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 10 µL of that + 90 µL DMSO = 10 uM) and load 20 µL into source-plate well A1'},
     {'op': 'distribute', 'text': 'Solvent: 20 µL into the source-plate wells below each top', 'pipette': 'flex_1channel_1000', 'strokes': [
         {'tip': ['tips_1000ul_1', 'A1'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 230.0, 'dispense': [['source', 'A2', 20.0, True], ['source', 'A3', 20.0, True], ['source', 'A4', 20.0, True], ['source', 'A5', 20.0, True], ['source', 'A6', 20.0, True], ['source', 'A7', 20.0, True], ['source', 'A8', 20.0, True], ['source', 'A9', 20.0, True], ['source', 'A10', 20.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib: serial 1:3 dilution in DMSO (10 µL into 20 µL, mixed)', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'A1'], 'source': ['source', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A2', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_1', 'B1'], 'source': ['source', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A3', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_1', 'C1'], 'source': ['source', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A4', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_1', 'D1'], 'source': ['source', 'A4'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A5', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_1', 'E1'], 'source': ['source', 'A5'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A6', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_1', 'F1'], 'source': ['source', 'A6'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A7', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_1', 'G1'], 'source': ['source', 'A7'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A8', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_1', 'H1'], 'source': ['source', 'A8'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A9', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_1', 'A2'], 'source': ['source', 'A9'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A10', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'A1'], 'source': ['source', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A2', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'B1'], 'source': ['source', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A3', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'C1'], 'source': ['source', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A4', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'D1'], 'source': ['source', 'A4'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A5', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'E1'], 'source': ['source', 'A5'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A6', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'F1'], 'source': ['source', 'A6'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A7', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'G1'], 'source': ['source', 'A7'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A8', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'H1'], 'source': ['source', 'A8'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A9', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'A2'], 'source': ['source', 'A9'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A10', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'kinase buffer: 38 µL into the intermediate wells', 'pipette': 'flex_1channel_1000', 'strokes': [
         {'tip': ['tips_1000ul_1', 'B1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 430.0, 'dispense': [['intermediate', 'A1', 38.0, True], ['intermediate', 'A2', 38.0, True], ['intermediate', 'A3', 38.0, True], ['intermediate', 'A4', 38.0, True], ['intermediate', 'A5', 38.0, True], ['intermediate', 'A6', 38.0, True], ['intermediate', 'A7', 38.0, True], ['intermediate', 'A8', 38.0, True], ['intermediate', 'A9', 38.0, True], ['intermediate', 'A10', 38.0, True]], 'blow_out': 'trash', 'drop': True},
@@ -124,180 +126,180 @@ STEPS = [
         {'tip': ['tips_1000ul_1', 'C1'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 76.0, 'dispense': [['intermediate', 'H1', 76.0, True]], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 1: 2 µL of the solvent series into 38 µL kinase buffer, mixed', 'pipette': 'flex_1channel_50', 'configure_for_volume': 2.0, 'strokes': [
-        {'tip': ['tips_50ul_1', 'B2'], 'source': ['source', 'A1'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A1', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'B2'], 'source': ['source', 'A1'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A1', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 2: 2 µL of the solvent series into 38 µL kinase buffer, mixed', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'C2'], 'source': ['source', 'A2'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A2', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'C2'], 'source': ['source', 'A2'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A2', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 3: 2 µL of the solvent series into 38 µL kinase buffer, mixed', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'D2'], 'source': ['source', 'A3'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A3', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'D2'], 'source': ['source', 'A3'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A3', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 4: 2 µL of the solvent series into 38 µL kinase buffer, mixed', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'E2'], 'source': ['source', 'A4'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A4', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'E2'], 'source': ['source', 'A4'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A4', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 5: 2 µL of the solvent series into 38 µL kinase buffer, mixed', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'F2'], 'source': ['source', 'A5'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A5', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'F2'], 'source': ['source', 'A5'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A5', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 6: 2 µL of the solvent series into 38 µL kinase buffer, mixed', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'G2'], 'source': ['source', 'A6'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A6', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'G2'], 'source': ['source', 'A6'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A6', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 7: 2 µL of the solvent series into 38 µL kinase buffer, mixed', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'H2'], 'source': ['source', 'A7'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A7', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'H2'], 'source': ['source', 'A7'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A7', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 8: 2 µL of the solvent series into 38 µL kinase buffer, mixed', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'A3'], 'source': ['source', 'A8'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A8', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'A3'], 'source': ['source', 'A8'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A8', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 9: 2 µL of the solvent series into 38 µL kinase buffer, mixed', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'B3'], 'source': ['source', 'A9'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A9', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'B3'], 'source': ['source', 'A9'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A9', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 10: 2 µL of the solvent series into 38 µL kinase buffer, mixed', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'C3'], 'source': ['source', 'A10'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A10', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'C3'], 'source': ['source', 'A10'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A10', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'Vehicle: 4 µL solvent into 76 µL kinase buffer, mixed', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'D3'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'H1', 4.0, False]], 'mix_after': [3, 30.0, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_1', 'D3'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'H1', 4.0, False]], 'mix_after': [3, 30.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'comment', 'text': 'Plate ADPGLO-1: kinase reaction at room temperature in a white plate (Promega TM313)'},
     {'op': 'transfer', 'text': 'ADPGLO-1: 1 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip each', 'pipette': 'flex_1channel_50', 'strokes': [
-        {'tip': ['tips_50ul_1', 'E3'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B2', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'F3'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C2', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'G3'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D2', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'H3'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E2', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'A4'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F2', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'B4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'G2', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'C4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'H2', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'D4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'I2', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'E4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'J2', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'F4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'K2', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'G4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'L2', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'H4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'M2', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'A5'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'N2', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'B5'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'O2', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'C5'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B3', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'D5'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C3', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'E5'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D3', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'F5'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E3', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'G5'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F3', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'H5'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'G3', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'A6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'H3', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'B6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'I3', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'C6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'J3', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'D6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'K3', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'E6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'L3', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'F6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'M3', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'G6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'N3', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'H6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'O3', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'A7'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B4', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'B7'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C4', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'C7'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D4', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'D7'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E4', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'E7'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F4', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'F7'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'G4', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'G7'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'H4', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'H7'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'I4', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'A8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'J4', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'B8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'K4', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'C8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'L4', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'D8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'M4', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'E8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'N4', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'F8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'O4', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'G8'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B5', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'H8'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C5', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'A9'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D5', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'B9'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E5', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'C9'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F5', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'D9'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'G5', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'E9'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'H5', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'F9'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'I5', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'G9'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B6', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'H9'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C6', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'A10'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D6', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'B10'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E6', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'C10'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F6', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'D10'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B7', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'E10'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C7', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'F10'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D7', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'G10'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E7', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'H10'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F7', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'A11'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B8', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'B11'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C8', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'C11'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D8', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'D11'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E8', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'E11'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F8', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'F11'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B9', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'G11'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C9', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'H11'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D9', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'A12'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E9', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'B12'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F9', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'C12'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B10', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'D12'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C10', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'E12'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D10', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'F12'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E10', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'G12'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F10', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_1', 'H12'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B11', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'A1'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C11', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'B1'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D11', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'C1'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E11', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'D1'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F11', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'E1'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B12', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'F1'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C12', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'G1'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D12', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'H1'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E12', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'A2'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F12', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'B2'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B13', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'C2'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C13', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'D2'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D13', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'E2'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E13', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'F2'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F13', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'G2'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B14', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'H2'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C14', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'A3'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D14', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'B3'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E14', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'C3'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F14', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'D3'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B15', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'E3'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C15', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'F3'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D15', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'G3'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E15', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'H3'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F15', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'A4'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B16', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'B4'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C16', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'C4'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D16', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'D4'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E16', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'E4'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F16', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'F4'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B17', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'G4'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C17', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'H4'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D17', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'A5'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E17', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'B5'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F17', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'C5'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B18', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'D5'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C18', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'E5'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D18', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'F5'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E18', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'G5'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F18', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'H5'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B19', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'A6'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C19', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'B6'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D19', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'C6'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E19', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'D6'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F19', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'E6'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B20', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'F6'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C20', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'G6'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D20', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'H6'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E20', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'A7'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F20', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'B7'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B21', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'C7'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C21', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'D7'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D21', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'E7'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E21', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'F7'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F21', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'G7'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B22', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'H7'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C22', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'A8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D22', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'B8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E22', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'C8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F22', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'D8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B23', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'E8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C23', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'F8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D23', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'G8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E23', 1.0, False]], 'drop': True},
-        {'tip': ['tips_50ul_2', 'H8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F23', 1.0, False]], 'drop': True},
+        {'tip': ['tips_50ul_1', 'E3'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B2', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'F3'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C2', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'G3'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D2', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'H3'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E2', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'A4'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F2', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'B4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'G2', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'C4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'H2', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'D4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'I2', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'E4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'J2', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'F4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'K2', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'G4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'L2', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'H4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'M2', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'A5'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'N2', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'B5'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'O2', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'C5'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B3', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'D5'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C3', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'E5'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D3', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'F5'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E3', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'G5'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F3', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'H5'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'G3', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'A6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'H3', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'B6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'I3', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'C6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'J3', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'D6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'K3', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'E6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'L3', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'F6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'M3', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'G6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'N3', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'H6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'O3', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'A7'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B4', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'B7'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C4', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'C7'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D4', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'D7'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E4', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'E7'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F4', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'F7'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'G4', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'G7'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'H4', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'H7'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'I4', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'A8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'J4', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'B8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'K4', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'C8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'L4', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'D8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'M4', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'E8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'N4', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'F8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'O4', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'G8'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B5', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'H8'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C5', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'A9'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D5', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'B9'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E5', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'C9'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F5', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'D9'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'G5', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'E9'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'H5', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'F9'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'I5', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'G9'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B6', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'H9'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C6', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'A10'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D6', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'B10'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E6', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'C10'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F6', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'D10'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B7', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'E10'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C7', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'F10'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D7', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'G10'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E7', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'H10'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F7', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'A11'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B8', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'B11'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C8', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'C11'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D8', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'D11'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E8', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'E11'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F8', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'F11'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B9', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'G11'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C9', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'H11'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D9', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'A12'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E9', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'B12'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F9', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'C12'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B10', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'D12'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C10', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'E12'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D10', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'F12'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E10', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'G12'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F10', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_1', 'H12'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B11', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'A1'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C11', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'B1'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D11', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'C1'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E11', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'D1'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F11', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'E1'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B12', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'F1'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C12', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'G1'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D12', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'H1'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E12', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'A2'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F12', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'B2'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B13', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'C2'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C13', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'D2'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D13', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'E2'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E13', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'F2'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F13', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'G2'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B14', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'H2'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C14', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'A3'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D14', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'B3'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E14', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'C3'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F14', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'D3'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B15', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'E3'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C15', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'F3'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D15', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'G3'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E15', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'H3'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F15', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'A4'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B16', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'B4'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C16', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'C4'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D16', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'D4'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E16', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'E4'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F16', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'F4'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B17', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'G4'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C17', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'H4'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D17', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'A5'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E17', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'B5'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F17', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'C5'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B18', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'D5'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C18', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'E5'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D18', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'F5'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E18', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'G5'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F18', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'H5'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B19', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'A6'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C19', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'B6'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D19', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'C6'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E19', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'D6'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F19', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'E6'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B20', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'F6'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C20', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'G6'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D20', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'H6'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E20', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'A7'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F20', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'B7'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B21', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'C7'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C21', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'D7'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D21', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'E7'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E21', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'F7'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F21', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'G7'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B22', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'H7'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C22', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'A8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D22', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'B8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E22', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'C8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F22', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'D8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'B23', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'E8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'C23', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'F8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'D23', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'G8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'E23', 1.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_2', 'H8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 1.0, 'dispense': [['plate_1', 'F23', 1.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'pause', 'text': "ADPGLO-1: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix, TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC kinase + poly(Glu4-Tyr) mix) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume", 'loads': [['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'A1', 90.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'C1', 90.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'D1', 90.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'A2', 90.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'C2', 90.0]]},
     {'op': 'distribute', 'text': 'ADPGLO-1: 2 µL TRKA kinase + poly(Glu4-Tyr) mix', 'pipette': 'flex_1channel_50', 'strokes': [
@@ -416,10 +418,10 @@ def _nozzles(pipette, nozzles):
         pipette.configure_nozzle_layout(style=protocol_api.PARTIAL_COLUMN, start="H1", end="HGFEDCB"[nozzles - 1] + "1")
 
 
-def _stroke(pipette, stroke, labware, trash, dry):
+def _stroke(pipette, stroke, labware, trash, dry, hot_waste):
     """One aspirate and its dispenses (a dict: tip, source, aspirate_uL, dispense, drop; optional mix_before,
-    mix_after, blow_out). dry: return the tip to its rack instead of dropping it (the robot cannot with a partial
-    nozzle layout).
+    mix_after, blow_out, waste). dry: return the tip to its rack instead of dropping it (the robot cannot with a
+    partial nozzle layout). waste: drop the tip and blow out into the radioactive waste, not the trash.
 
     A mix is [repetitions, uL, rate]; the dispense a mix_after follows (same well, the tip stays in the liquid)
     goes at the mix's rate too.
@@ -440,21 +442,25 @@ def _stroke(pipette, stroke, labware, trash, dry):
         pipette.dispense(vol, well.top() if top else well, rate=mix_after[2] if mixed_next else 1.0)
     if mix_after is not None:
         pipette.mix(mix_after[0], mix_after[1], well, rate=mix_after[2])
+    bin_ = hot_waste if stroke.get("waste") else trash
     if stroke.get("blow_out") == "trash":
-        pipette.blow_out(trash)
+        pipette.blow_out(bin_)
     elif stroke.get("blow_out") == "source":
         pipette.blow_out(origin.top())
     if stroke["drop"]:
         if dry:
             pipette.return_tip()
         else:
-            pipette.drop_tip(trash)
+            pipette.drop_tip(bin_)
 
 
 def run(ctx):
     """Load the deck and the liquids, then run STEPS in order."""
     dry = ctx.params.dry_run
     trash = ctx.load_trash_bin(TRASH) if TRASH else ctx.fixed_trash
+    hot_waste = trash  # HOT_WASTE: a second trash bin (Flex) or an empty labware (OT-2) for radioactive tips
+    if HOT_WASTE and HOT_WASTE["kind"] == "bin":
+        hot_waste = ctx.load_trash_bin(HOT_WASTE["slot"])
     liquids = {}
     for name, spec in LIQUIDS.items():
         liquids[name] = ctx.define_liquid(name, description=spec["description"], display_color=spec["color"])
@@ -467,6 +473,8 @@ def run(ctx):
         items[item["key"]] = item
         if item["initial"]:
             labware[item["key"]] = _load_labware(ctx, item, modules, labware)
+    if HOT_WASTE and HOT_WASTE["kind"] == "labware":
+        hot_waste = labware[HOT_WASTE["labware"]]["A1"].top()
     pipettes = {}
     nozzles = {}
     for key, name, mount in PIPETTES:
@@ -531,4 +539,4 @@ def run(ctx):
                 nozzles[key] = step.get("nozzles", 0)
                 _nozzles(pipettes[key], nozzles[key])
             for stroke in step["strokes"]:
-                _stroke(pipettes[key], stroke, labware, trash, dry and nozzles[key] == 0)
+                _stroke(pipettes[key], stroke, labware, trash, dry and nozzles[key] == 0, hot_waste)

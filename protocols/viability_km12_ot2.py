@@ -62,6 +62,7 @@ LIQUIDS = {
     'entrectinib top 200 uM in DMSO': {'description': 'Prepare by hand: 2 µL of the 10 mM stock + 98 µL DMSO = 200 uM; load 20 µL into each source well A1–H1', 'color': '#9467bd', 'composition': {'compound:entrectinib': 0.0002, 'solvent:DMSO': 1.0}},
 }
 TRASH = None
+HOT_WASTE = None
 MODULES = []
 LABWARE = [
     {'key': 'plate_1', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '9', 'module': '', 'label': 'KM12-1', 'adapter': False, 'custom': False, 'initial': True},
@@ -94,7 +95,8 @@ LOADS = [
 ]
 # Each stroke: one aspirate from `source` (after a fresh `tip` unless None) and its dispenses, each
 # [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is
-# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.
+# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards (with `waste`: to
+# the radioactive waste, HOT_WASTE).
 STEPS = [
     {'op': 'comment', 'text': 'Assay plates: Corning 3917, 96-well solid white TC-treated (opaque walls for luminescence, Promega TB288)'},
     {'op': 'comment', 'text': 'Before dosing: entrectinib: make the top solution 200 uM in DMSO by hand (2 µL of the 10 mM stock + 98 µL DMSO = 200 uM) and load 20 µL into each of source-plate wells A1–H1 (160 µL in all)'},
@@ -134,15 +136,15 @@ STEPS = [
         {'tip': ['tips_300ul_1', 'A2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 200.0, 'dispense': [['source', 'A2', 20.0, True], ['source', 'A3', 20.0, True], ['source', 'A4', 20.0, True], ['source', 'A5', 20.0, True], ['source', 'A6', 20.0, True], ['source', 'A7', 20.0, True], ['source', 'A8', 20.0, True], ['source', 'A9', 20.0, True], ['source', 'A10', 20.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib: serial 1:3 dilution in DMSO down columns 1–10 (10 µL into 20 µL, mixed, 8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
-        {'tip': ['tips_20ul_1', 'A1'], 'source': ['source', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A2', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A2'], 'source': ['source', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A3', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A3'], 'source': ['source', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A4', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A4'], 'source': ['source', 'A4'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A5', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A5'], 'source': ['source', 'A5'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A6', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A6'], 'source': ['source', 'A6'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A7', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A7'], 'source': ['source', 'A7'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A8', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A8'], 'source': ['source', 'A8'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A9', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A9'], 'source': ['source', 'A9'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A10', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A1'], 'source': ['source', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A2', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_1', 'A2'], 'source': ['source', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A3', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_1', 'A3'], 'source': ['source', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A4', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_1', 'A4'], 'source': ['source', 'A4'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A5', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_1', 'A5'], 'source': ['source', 'A5'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A6', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_1', 'A6'], 'source': ['source', 'A6'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A7', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_1', 'A7'], 'source': ['source', 'A7'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A8', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_1', 'A8'], 'source': ['source', 'A8'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A9', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_1', 'A9'], 'source': ['source', 'A9'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A10', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'medium: 38 µL into intermediate columns 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 (8-channel)', 'pipette': 'p300_multi_gen2', 'strokes': [
         {'tip': ['tips_300ul_1', 'A3'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 286.0, 'dispense': [['intermediate', 'A1', 38.0, True], ['intermediate', 'A2', 38.0, True], ['intermediate', 'A3', 38.0, True], ['intermediate', 'A4', 38.0, True], ['intermediate', 'A5', 38.0, True], ['intermediate', 'A6', 38.0, True], ['intermediate', 'A7', 38.0, True]], 'drop': False},
@@ -152,53 +154,53 @@ STEPS = [
         {'tip': ['tips_300ul_1', 'A4'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 76.0, 'dispense': [['intermediate', 'A11', 76.0, True]], 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 1: 2 µL of the solvent series into 38 µL medium, intermediate column 1, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
-        {'tip': ['tips_20ul_1', 'A10'], 'source': ['source', 'A1'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A1', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A10'], 'source': ['source', 'A1'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A1', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 2: 2 µL of the solvent series into 38 µL medium, intermediate column 2, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
-        {'tip': ['tips_20ul_1', 'A11'], 'source': ['source', 'A2'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A2', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A11'], 'source': ['source', 'A2'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A2', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 3: 2 µL of the solvent series into 38 µL medium, intermediate column 3, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
-        {'tip': ['tips_20ul_1', 'A12'], 'source': ['source', 'A3'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A3', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A12'], 'source': ['source', 'A3'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A3', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 4: 2 µL of the solvent series into 38 µL medium, intermediate column 4, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
-        {'tip': ['tips_20ul_2', 'A1'], 'source': ['source', 'A4'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A4', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_2', 'A1'], 'source': ['source', 'A4'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A4', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 5: 2 µL of the solvent series into 38 µL medium, intermediate column 5, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
-        {'tip': ['tips_20ul_2', 'A2'], 'source': ['source', 'A5'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A5', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_2', 'A2'], 'source': ['source', 'A5'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A5', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 6: 2 µL of the solvent series into 38 µL medium, intermediate column 6, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
-        {'tip': ['tips_20ul_2', 'A3'], 'source': ['source', 'A6'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A6', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_2', 'A3'], 'source': ['source', 'A6'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A6', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 7: 2 µL of the solvent series into 38 µL medium, intermediate column 7, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
-        {'tip': ['tips_20ul_2', 'A4'], 'source': ['source', 'A7'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A7', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_2', 'A4'], 'source': ['source', 'A7'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A7', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 8: 2 µL of the solvent series into 38 µL medium, intermediate column 8, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
-        {'tip': ['tips_20ul_2', 'A5'], 'source': ['source', 'A8'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A8', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_2', 'A5'], 'source': ['source', 'A8'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A8', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 9: 2 µL of the solvent series into 38 µL medium, intermediate column 9, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
-        {'tip': ['tips_20ul_2', 'A6'], 'source': ['source', 'A9'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A9', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_2', 'A6'], 'source': ['source', 'A9'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A9', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'entrectinib point 10: 2 µL of the solvent series into 38 µL medium, intermediate column 10, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
-        {'tip': ['tips_20ul_2', 'A7'], 'source': ['source', 'A10'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A10', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_2', 'A7'], 'source': ['source', 'A10'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A10', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'Vehicle: 4 µL solvent into 76 µL medium, intermediate column 11, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
-        {'tip': ['tips_20ul_2', 'A8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A11', 4.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_2', 'A8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A11', 4.0, False]], 'mix_after': [3, 20.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KM12-1: dose 10 µL intermediate (vehicle and blank wells: DMSO in medium) (3-nozzle stamps from the mirrored intermediate plate, a fresh tip every stamp)', 'pipette': 'p20_multi_gen2', 'nozzles': 3, 'strokes': [
-        {'tip': ['tips_20ul_2', 'C12'], 'source': ['intermediate', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D2', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'F12'], 'source': ['intermediate', 'G11'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G2', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'C11'], 'source': ['intermediate', 'D2'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D3', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'F11'], 'source': ['intermediate', 'G11'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G3', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'C10'], 'source': ['intermediate', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D4', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'F10'], 'source': ['intermediate', 'G11'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G4', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'C9'], 'source': ['intermediate', 'D4'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D5', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'F9'], 'source': ['intermediate', 'G11'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G5', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_3', 'C12'], 'source': ['intermediate', 'D5'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D6', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_3', 'F12'], 'source': ['intermediate', 'D6'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D7', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_3', 'C11'], 'source': ['intermediate', 'D7'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D8', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_3', 'F11'], 'source': ['intermediate', 'D8'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D9', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_3', 'C10'], 'source': ['intermediate', 'D9'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D10', 10.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_3', 'F10'], 'source': ['intermediate', 'D10'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D11', 10.0, False]], 'drop': True},
+        {'tip': ['tips_20ul_2', 'C12'], 'source': ['intermediate', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D2', 10.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_2', 'F12'], 'source': ['intermediate', 'G11'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G2', 10.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_2', 'C11'], 'source': ['intermediate', 'D2'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D3', 10.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_2', 'F11'], 'source': ['intermediate', 'G11'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G3', 10.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_2', 'C10'], 'source': ['intermediate', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D4', 10.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_2', 'F10'], 'source': ['intermediate', 'G11'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G4', 10.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_2', 'C9'], 'source': ['intermediate', 'D4'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D5', 10.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_2', 'F9'], 'source': ['intermediate', 'G11'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G5', 10.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_3', 'C12'], 'source': ['intermediate', 'D5'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D6', 10.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_3', 'F12'], 'source': ['intermediate', 'D6'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D7', 10.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_3', 'C11'], 'source': ['intermediate', 'D7'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D8', 10.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_3', 'F11'], 'source': ['intermediate', 'D8'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D9', 10.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_3', 'C10'], 'source': ['intermediate', 'D9'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D10', 10.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_3', 'F10'], 'source': ['intermediate', 'D10'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D11', 10.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'pause', 'text': 'Dosing done. Incubate 72 h at 37 °C, 5 % CO2; then put the plate(s) back in the same slots, with CellTiter-Glo at room temperature in the reservoir, and resume.'},
     {'op': 'delay', 'minutes': 30.0, 'text': 'Equilibrate plate(s) and CellTiter-Glo to room temperature, 30 min'},
@@ -258,10 +260,10 @@ def _nozzles(pipette, nozzles):
         pipette.configure_nozzle_layout(style=protocol_api.PARTIAL_COLUMN, start="H1", end="HGFEDCB"[nozzles - 1] + "1")
 
 
-def _stroke(pipette, stroke, labware, trash, dry):
+def _stroke(pipette, stroke, labware, trash, dry, hot_waste):
     """One aspirate and its dispenses (a dict: tip, source, aspirate_uL, dispense, drop; optional mix_before,
-    mix_after, blow_out). dry: return the tip to its rack instead of dropping it (the robot cannot with a partial
-    nozzle layout).
+    mix_after, blow_out, waste). dry: return the tip to its rack instead of dropping it (the robot cannot with a
+    partial nozzle layout). waste: drop the tip and blow out into the radioactive waste, not the trash.
 
     A mix is [repetitions, uL, rate]; the dispense a mix_after follows (same well, the tip stays in the liquid)
     goes at the mix's rate too.
@@ -282,21 +284,25 @@ def _stroke(pipette, stroke, labware, trash, dry):
         pipette.dispense(vol, well.top() if top else well, rate=mix_after[2] if mixed_next else 1.0)
     if mix_after is not None:
         pipette.mix(mix_after[0], mix_after[1], well, rate=mix_after[2])
+    bin_ = hot_waste if stroke.get("waste") else trash
     if stroke.get("blow_out") == "trash":
-        pipette.blow_out(trash)
+        pipette.blow_out(bin_)
     elif stroke.get("blow_out") == "source":
         pipette.blow_out(origin.top())
     if stroke["drop"]:
         if dry:
             pipette.return_tip()
         else:
-            pipette.drop_tip(trash)
+            pipette.drop_tip(bin_)
 
 
 def run(ctx):
     """Load the deck and the liquids, then run STEPS in order."""
     dry = ctx.params.dry_run
     trash = ctx.load_trash_bin(TRASH) if TRASH else ctx.fixed_trash
+    hot_waste = trash  # HOT_WASTE: a second trash bin (Flex) or an empty labware (OT-2) for radioactive tips
+    if HOT_WASTE and HOT_WASTE["kind"] == "bin":
+        hot_waste = ctx.load_trash_bin(HOT_WASTE["slot"])
     liquids = {}
     for name, spec in LIQUIDS.items():
         liquids[name] = ctx.define_liquid(name, description=spec["description"], display_color=spec["color"])
@@ -309,6 +315,8 @@ def run(ctx):
         items[item["key"]] = item
         if item["initial"]:
             labware[item["key"]] = _load_labware(ctx, item, modules, labware)
+    if HOT_WASTE and HOT_WASTE["kind"] == "labware":
+        hot_waste = labware[HOT_WASTE["labware"]]["A1"].top()
     pipettes = {}
     nozzles = {}
     for key, name, mount in PIPETTES:
@@ -373,4 +381,4 @@ def run(ctx):
                 nozzles[key] = step.get("nozzles", 0)
                 _nozzles(pipettes[key], nozzles[key])
             for stroke in step["strokes"]:
-                _stroke(pipettes[key], stroke, labware, trash, dry and nozzles[key] == 0)
+                _stroke(pipettes[key], stroke, labware, trash, dry and nozzles[key] == 0, hot_waste)

@@ -65,6 +65,9 @@ def _partial_keys(plan: Plan, step) -> list[str]:
     """Labware a step works with a partial layout of an 8-channel (tip racks, sources, destinations); [] if none."""
     if not getattr(step, "nozzles", 0) or PIPETTES[plan.pipette_by_key()[step.pipette].name].channels != 8:
         return []
+    # (a drop into the OT-2 radioactive waste, a 1-well nest_1_reservoir_195ml, is no partial touch: its definition
+    # has the centerMultichannelOnWells quirk, so the engine centres the working nozzles over its 71 mm-deep well,
+    # and eight nozzles span 63 mm: none reaches the slot behind)
     keys = []
     for st in step.strokes:
         keys += ([st.tip.labware] if st.tip else []) + [st.source.labware] + [d.loc.labware for d in st.dispenses]
@@ -118,7 +121,7 @@ def check_plan(plan: Plan) -> None:
         if item.slot and item.slot != "offdeck" and item.initial:
             slots[item.slot].append(item.key)
     for slot, keys in sorted(slots.items()):
-        if slot not in robot.slots:
+        if slot not in robot.slots and slot not in robot.staging:
             problems.append(f"deck: slot {slot} does not exist on the {robot.robot_type}")
         if len(keys) > 1:
             problems.append(f"deck: slot {slot} is over-assigned ({', '.join(keys)})")
