@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from labkit.labware.specs import LABWARE, RobotSpec
+from labkit.labware.specs import LABWARE, RobotSpec, slot_behind
 from labkit.plan.builder import WASTE_KEY, Arrangement, Builder, bin_slots
 from labkit.plan.deck import Deck
 from labkit.plan.checks import partial_touches
@@ -55,6 +55,9 @@ def arrange_deck(robot: RobotSpec, probe: Builder) -> Arrangement:
     if hot is not None and hot.kind == "bin":  # a trash bin fixture, in a column-1 or column-3 slot
         items.append((WASTE_KEY, False, False))
         allowed[WASTE_KEY] = bin_slots(robot, {u.slot for u in probe.plan.labware})
+    elif hot is not None:  # OT-2 waste labware, dropped into with partial layouts: in the back row, where nothing
+        # stands behind it (the Opentrons engine refuses a partial layout over it in front of a tall labware)
+        allowed[WASTE_KEY] = [s for s in robot.slots if slot_behind(robot, s) is None]
     for m in probe.plan.modules:  # a module whose labware is worked with a partial layout counts as worked itself
         deck.take(m.key, m.slot, tall=True, partial=m.slot in {slot for _t, _k, slot in touched})
     fixed = {m.key: m.slot for m in probe.plan.modules}

@@ -118,6 +118,13 @@ def _step(step: Step, ren: dict[str, str]) -> Step:
     return step
 
 
+def _no_waste(step: Step) -> Step:
+    """A step whose tips go to the shared trash (no radioactive-waste container)."""
+    if isinstance(step, (Transfer, Distribute)) and any(st.waste for st in step.strokes):
+        return replace(step, strokes=tuple(replace(st, waste=False) for st in step.strokes))
+    return step
+
+
 def _place(u: LabwareUse, lw: dict[str, LabwareUse], modules: dict[str, str]) -> str:
     """Where a labware goes, for a person: 'slot 3', 'the temperature module in slot 1'."""
     if u.module in modules:
@@ -184,6 +191,13 @@ def merge(plans: list[Plan]) -> Plan:
         out.warnings += [w for w in plan.warnings if w not in out.warnings]
     if len({len(parts) for parts in segments}) != 1:
         raise PlanError("the batches of this run wait at different points; plan fewer plates per run")
+    wastes = {p.hot_waste for p in plans}
+    if len(wastes) == 1 and first.hot_waste is not None and first.hot_waste.kind == "bin":
+        out.hot_waste = first.hot_waste  # a trash-bin fixture stays for every batch
+    elif any(w is not None for w in wastes):  # a waste labware would leave the deck with its batch
+        segments = [[[_no_waste(s) for s in part] for part in parts] for parts in segments]
+        out.warnings.append("no radioactive-waste container across batches (each batch's would leave the deck with "
+                            "it): hot tips go to the shared trash; empty and monitor it as radioactive waste")
     out.notes.insert(0, f"{sum(len(x) for x in labels)} plates in {total} batches ("
                      + "; ".join(", ".join(x) for x in labels) + "): each batch is prepared and worked like a run of "
                      "its own (its serial dilution, reagents and tip racks); between batches the robot pauses for the "

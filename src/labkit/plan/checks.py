@@ -65,9 +65,8 @@ def _partial_keys(plan: Plan, step) -> list[str]:
     """Labware a step works with a partial layout of an 8-channel (tip racks, sources, destinations); [] if none."""
     if not getattr(step, "nozzles", 0) or PIPETTES[plan.pipette_by_key()[step.pipette].name].channels != 8:
         return []
-    # (a drop into the OT-2 radioactive waste, a 1-well nest_1_reservoir_195ml, is no partial touch: its definition
-    # has the centerMultichannelOnWells quirk, so the engine centres the working nozzles over its 71 mm-deep well,
-    # and eight nozzles span 63 mm: none reaches the slot behind)
+    # (a drop into the OT-2 radioactive waste, a 1-well reservoir, is not counted: an arranged deck puts the waste
+    # in the back row, where nothing stands behind it and the engine accepts a partial layout over it, plan.arrange)
     keys = []
     for st in step.strokes:
         keys += ([st.tip.labware] if st.tip else []) + [st.source.labware] + [d.loc.labware for d in st.dispenses]

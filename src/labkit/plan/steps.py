@@ -42,9 +42,9 @@ class Stroke:
     mix_after: tuple[int, float] | None = None   # in the last destination (contact dispenses only)
     blow_out: str = ""                   # blow the remainder (disposal volume) out: '' | 'source' | 'trash'
     drop: bool = True                    # drop the tip afterwards (returned instead in a dry run)
-    waste: bool = False                  # drop it (and blow out) into the plan's radioactive waste, not the trash
     mix_rate: float = 1.0                # flow-rate multiplier of the mixes, and of the dispense that a mix_after
                                          # follows in the same well (the mix rinses the tip into that well)
+    waste: bool = False                  # drop it (and blow out) into the plan's radioactive waste, not the trash
 
 
 @dataclass(frozen=True)
