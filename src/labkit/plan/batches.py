@@ -148,6 +148,9 @@ def merge(plans: list[Plan]) -> Plan:
     total = len(plans)
     labels = [[u.label for u in p.labware if u.key.startswith("plate_") and u.label] for p in plans]
     adapters = {(u.load_name, u.module): u.key for u in first.labware if u.adapter}
+    # one radioactive-waste container for every batch when all batches put it in the same place: it stays
+    shared_waste = (first.hot_waste is not None and first.hot_waste.kind == "labware"
+                    and all(p.hot_waste == first.hot_waste for p in plans))
     segments: list[list[list[Step]]] = []
     phase_pauses: list[Pause] = []
     starts: list[list[LabwareUse]] = []   # per batch: labware on the deck when its work starts
@@ -163,11 +166,15 @@ def merge(plans: list[Plan]) -> Plan:
         for u in plan.labware:
             if j and u.adapter and (u.load_name, u.module) in adapters:
                 ren[u.key] = adapters[(u.load_name, u.module)]
+            elif j and shared_waste and first.hot_waste and u.key == first.hot_waste.key:
+                ren[u.key] = u.key
             else:
                 ren[u.key] = u.key if j == 0 else f"{u.key}_b{j + 1}"
         start = []
         for u in plan.labware:
             if j and u.adapter and (u.load_name, u.module) in adapters:
+                continue
+            if j and shared_waste and first.hot_waste and u.key == first.hot_waste.key:
                 continue
             loaded_later = j > 0 and u.initial and u.slot != "offdeck"
             new = replace(u, key=ren[u.key], module=ren.get(u.module, u.module), initial=u.initial and not loaded_later)
@@ -192,8 +199,8 @@ def merge(plans: list[Plan]) -> Plan:
     if len({len(parts) for parts in segments}) != 1:
         raise PlanError("the batches of this run wait at different points; plan fewer plates per run")
     wastes = {p.hot_waste for p in plans}
-    if len(wastes) == 1 and first.hot_waste is not None and first.hot_waste.kind == "bin":
-        out.hot_waste = first.hot_waste  # a trash-bin fixture stays for every batch
+    if len(wastes) == 1 and first.hot_waste is not None and (first.hot_waste.kind == "bin" or shared_waste):
+        out.hot_waste = first.hot_waste  # a trash-bin fixture, or the one waste labware, stays for every batch
     elif any(w is not None for w in wastes):  # a waste labware would leave the deck with its batch
         segments = [[[_no_waste(s) for s in part] for part in parts] for parts in segments]
         out.warnings.append("no radioactive-waste container across batches (each batch's would leave the deck with "
@@ -213,7 +220,8 @@ def merge(plans: list[Plan]) -> Plan:
     for k in range(len(segments[0])):
         for j in range(total):
             if j != current:
-                out.steps += _swap(out, current, j, total, labels, starts[j], late[j], parked, modules)
+                out.steps += _swap(out, current, j, total, labels, starts[j], late[j], parked, modules,
+                                   out.hot_waste.key if out.hot_waste else "")
                 current = j
             out.steps += segments[j][k]
         if k < len(phase_pauses):
@@ -223,14 +231,15 @@ def merge(plans: list[Plan]) -> Plan:
 
 
 def _swap(out: Plan, old: int, new: int, total: int, labels: list[list[str]], start: list[LabwareUse],
-          late: set[str], parked: dict[int, list[tuple[str, str]]], modules: dict[str, str]) -> list[Step]:
+          late: set[str], parked: dict[int, list[tuple[str, str]]], modules: dict[str, str],
+          keep: str = "") -> list[Step]:
     """Steps from batch `old` to batch `new`: batch old's labware off the deck (a manual move each, its places
     remembered), then batch new's labware: loaded fresh at a pause that names slots and liquids the first time,
     moved back to its places (a manual move each) after that."""
     steps: list[Step] = []
     lw = out.labware_by_key()
     where = _where_now(out)
-    gone = [k for k, at in where.items() if at and at != "offdeck" and not lw[k].adapter]
+    gone = [k for k, at in where.items() if at and at != "offdeck" and not lw[k].adapter and k != keep]
     parked[old] = [(k, where[k]) for k in gone]
     in_slot = [k for k in gone if where[k] not in modules and where[k] not in lw]
     off = "; ".join(f"{lw[k].label or lw[k].load_name} from slot {where[k]}" for k in in_slot)
