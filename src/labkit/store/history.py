@@ -461,7 +461,7 @@ def write_history(store: Store, out_dir: str | Path, *, assay: str | None = None
         key = label.lower()
         frames = [x.potency.assign(assay=h.assay) for h in hs for x in h.extra if x.label == label]
         paths[f"potency_{key}"] = out / f"potency_{key}.csv"
-        pd.concat(frames, ignore_index=True).rename(columns=lambda c: c.replace("ic50", key)).to_csv(
+        pd.concat(frames, ignore_index=True).rename(columns=lambda c, k=key: c.replace("ic50", k)).to_csv(
             paths[f"potency_{key}"], index=False, lineterminator="\n")
     paths["html"] = out / "history.html"
     tmp = paths["html"].with_suffix(".html.tmp")
