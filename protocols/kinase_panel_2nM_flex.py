@@ -257,7 +257,7 @@ LOADS = [
 # the radioactive waste, HOT_WASTE).
 STEPS = [
     {'op': 'comment', 'text': 'Before the run: RADIOACTIVE WASTE: put a second, lined trash bin in slot A1 and label it; every hot tip goes there, not to the shared trash'},
-    {'op': 'comment', 'text': 'Before the run: the hot ATP stands uncovered on the deck (the robot cannot lid it between uses here): keep it behind the acrylic shield and the run short'},
+    {'op': 'comment', 'text': "Before the run: the hot ATP stands uncovered on the deck between uses (the OT-2 cannot move a lid; the Flex gripper moves lids only from API 2.23, above these protocols' 2.20): keep it behind an acrylic beta shield and bring it only at its pause"},
     {'op': 'comment', 'text': 'Before the run: entrectinib: make the top solution 10 uM in DMSO by hand (1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 10 µL of that + 90 µL DMSO = 10 uM) and load 20 µL into each of source-plate wells A1–H1 (160 µL in all)'},
     {'op': 'temperature', 'module': 'temp', 'celsius': 30.0},
     {'op': 'distribute', 'text': 'Solvent: 20 µL into the source-plate columns after each top column (8-channel)', 'pipette': 'flex_8channel_1000', 'strokes': [

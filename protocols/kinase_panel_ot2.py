@@ -123,7 +123,7 @@ metadata = {
     'author': 'labkit',
     'description': 'Entrectinib Ki_app / Ki against TRKA, TRKB, TRKC, ROS1 and ALK at low active enzyme (radiometric 33P, P81 filter capture), staurosporine as the reference.',
     'source': 'labkit protocol',
-    'layoutSha256': 'ea4c1b845f51f53085b74fa74915a2b5e2c39cfc048ee6f2dd9d4a7e79931229',
+    'layoutSha256': 'ac63600cef7f666165a1ee11d0095d0dc159cfb511c6809c7a1d204af289f074',
     'tipPolicy': 'per_step',
 }
 requirements = {'robotType': 'OT-2', 'apiLevel': '2.20'}
@@ -190,7 +190,7 @@ LOADS = [
 STEPS = [
     {'op': 'comment', 'text': "Planner warning: compound dosed one well at a time with a fresh tip each (no column stamps): the compounds' 20 dilution points need more than the 12 columns of one source plate when each series runs down whole columns"},
     {'op': 'comment', 'text': 'Before the run: RADIOACTIVE WASTE: put an empty 1-well reservoir (nest_1_reservoir_195ml), lined with a bag and labelled, in slot 10; every hot tip is dropped into it, not into the fixed trash'},
-    {'op': 'comment', 'text': 'Before the run: the hot ATP stands uncovered on the deck (the robot cannot lid it between uses here): keep it behind the acrylic shield and the run short'},
+    {'op': 'comment', 'text': "Before the run: the hot ATP stands uncovered on the deck between uses (the OT-2 cannot move a lid; the Flex gripper moves lids only from API 2.23, above these protocols' 2.20): keep it behind an acrylic beta shield and bring it only at its pause"},
     {'op': 'comment', 'text': 'Before the run: entrectinib: make the top solution 10 uM in DMSO by hand (1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 10 µL of that + 90 µL DMSO = 10 uM) and load 20 µL into source-plate well A1'},
     {'op': 'comment', 'text': 'Before the run: staurosporine: make the top solution 100 uM in DMSO by hand (10 µL of the 1 mM stock + 90 µL DMSO = 100 uM) and load 20 µL into source-plate well B1'},
     {'op': 'temperature', 'module': 'temp', 'celsius': 30.0},

@@ -365,9 +365,11 @@ WASH = ("wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric
 
 WASTE_LABEL = "RADIOACTIVE WASTE: hot tips (empty, lined 1-well reservoir)"
 # Hot reservoirs stay uncovered on the deck: the OT-2 cannot move a lid, and the Flex gripper handles lids only
-# from API 2.22 on (load_lid_stack; labkit stays at 2.20). The operator shields the hot ATP instead (see README).
-COVER_NOTE = ("the hot ATP stands uncovered on the deck (the robot cannot lid it between uses here): keep it behind "
-              "the acrylic shield and the run short")
+# from API 2.23 on (load_lid_stack, move_lid; labkit's protocols stay at 2.20, and Opentrons defines lids for PCR
+# plates only). The operator shields the hot ATP instead (see README).
+COVER_NOTE = ("the hot ATP stands uncovered on the deck between uses (the OT-2 cannot move a lid; the Flex gripper "
+              "moves lids only from API 2.23, above these protocols' 2.20): keep it behind an acrylic beta shield and "
+              "bring it only at its pause")
 
 
 def _filter_slot(b: Builder, plate_slot: str) -> str:

@@ -16,7 +16,7 @@ assay buffer and stop (a stamp fills all 96), never compound, kinase or hot ATP.
 from __future__ import annotations
 
 from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
-from labkit.assays.kinase_radiometric.plan import ASSAY_ROLES, kinase_mixes
+from labkit.assays.kinase_radiometric.plan import ASSAY_ROLES, COVER_NOTE, kinase_mixes
 from labkit.errors import PlanError
 from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE
 from labkit.plan.builder import BuildConfig, Builder
@@ -64,6 +64,14 @@ def build_kinase96(config: BuildConfig, exp) -> Plan:
         f"gripper moves each onto the Flex 96 tip-rack adapter in slot {ADAPTER} (needed for a full 96-tip pick-up) "
         "and back, empty",
     ]
+    # the 96-channel deck has all twelve slots taken (trash A3, temperature module D1, adapter, five racks, four
+    # plates), and a trash bin fixture cannot stand in a staging slot: no radioactive-waste container fits
+    b.plan.warnings.append(f"no radioactive-waste container on the 96-channel deck (every slot is taken: trash A3, "
+                           f"temperature module D1, tip-rack adapter {ADAPTER}, racks {', '.join(RACKS)}, plates "
+                           f"{INTER}, {ENZYME}, {HOT_SLOT}, {STOP}): hot tips go to the shared trash bin")
+    b.plan.notes.append("RADIOACTIVE WASTE: the 96-channel deck has no free slot for a dedicated container, so hot "
+                        "tips go to the trash bin in A3: line it, and empty and monitor it as radioactive waste after "
+                        "the run; " + COVER_NOTE)
     for note in b.plan.notes:
         b.comment(f"Before the run: {note}")
     b.add(SetTemperature(temp, cond.temperature_c))
@@ -100,7 +108,8 @@ def build_kinase96(config: BuildConfig, exp) -> Plan:
         if cond.preincubation_min > 0:
             b.add(Delay(cond.preincubation_min, f"{p.id}: pre-incubation of compound and kinase, "
                                                 f"{cond.preincubation_min:g} min"))
-        b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the trash")
+        b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the trash "
+                  "(the radioactive waste of this deck: see the note before the run)")
         s.stamp(f"{p.id}: start — {v.atp_mix:g} µL hot ATP mix into every well, non-contact (96-channel stamp)",
                 racks[2], f"hot_{n + 1}", plate, v.atp_mix, top=True)
         # ATP start -> stop: the drop, two gripper moves of racks, the pick-up and the stop's aspirate and dispense
