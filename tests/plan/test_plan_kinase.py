@@ -275,3 +275,18 @@ def test_other_assays_send_nothing_to_a_radioactive_waste():
     plan = build_plan(load_experiment(ROOT / "layouts" / "viability_km12.yaml"), "flex")
     assert plan.hot_waste is None
     assert not any(st.waste for s in plan.liquid_steps() for st in s.strokes)
+
+
+def test_a_waste_bin_on_a_taken_or_wrong_slot_is_rejected():
+    import dataclasses
+
+    from labkit.errors import PlanError
+    from labkit.plan.checks import check_plan
+
+    plan = build_plan(load_experiment(SMALL), "flex")
+    taken = next(u.slot for u in plan.labware if u.initial and u.slot[1:] in ("1", "3"))
+    for slot, needle in ((taken, "over-assigned"), ("B2", "columns 1 and 3")):
+        bad = dataclasses.replace(plan, hot_waste=dataclasses.replace(plan.hot_waste, slot=slot))
+        with pytest.raises(PlanError) as exc:
+            check_plan(bad)
+        assert any(needle in p for p in exc.value.problems), exc.value.problems

@@ -119,6 +119,12 @@ def check_plan(plan: Plan) -> None:
     for item in plan.labware:
         if item.slot and item.slot != "offdeck" and item.initial:
             slots[item.slot].append(item.key)
+    hot = plan.hot_waste
+    if hot is not None and hot.kind == "bin":  # a trash-bin fixture: its own slot, column 1 or 3, no staging beside
+        slots[hot.slot].append("radioactive-waste bin")
+        if hot.slot[1:] not in ("1", "3") or f"{hot.slot[0]}4" in slots:
+            problems.append(f"deck: the radioactive-waste trash bin cannot stand in slot {hot.slot} (columns 1 and 3 "
+                            "only, and not beside a used staging-area slot)")
     for slot, keys in sorted(slots.items()):
         if slot not in robot.slots and slot not in robot.staging:
             problems.append(f"deck: slot {slot} does not exist on the {robot.robot_type}")
