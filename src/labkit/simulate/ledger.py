@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from labkit.assays import readout_species
 from labkit.simulate import commands as C
@@ -453,7 +454,7 @@ def replay(analysis: dict, liquids: dict | None = None, hot_waste: str = "") -> 
     return ledger
 
 
-def read_hot_waste(path) -> str:
+def read_hot_waste(path: str | Path) -> str:
     """Where a generated protocol sends hot tips, in the ledger's terms (`Tip.dropped_at`): a Flex trash bin's
     area (movableTrash<slot>) or the waste labware's label; '' when it has no HOT_WASTE."""
     hot = read_literal(path, "HOT_WASTE")
@@ -461,8 +462,9 @@ def read_hot_waste(path) -> str:
         return ""
     if hot.get("kind") == "bin":
         return f"movableTrash{hot.get('slot', '')}"
-    labware = read_literal(path, "LABWARE") or []
-    item = next((x for x in labware if isinstance(x, dict) and x.get("key") == hot.get("labware")), None)
+    labware = read_literal(path, "LABWARE")
+    items = labware if isinstance(labware, list) else []
+    item = next((x for x in items if isinstance(x, dict) and x.get("key") == hot.get("labware")), None)
     if item is None:
         return ""
     return str(item.get("label") or f"{item.get('load_name')} @ {item.get('slot')}")

@@ -66,7 +66,8 @@ def load_tables(store: Store, *, assay: str | None = None, all_versions: bool = 
                             .mappings().all(), columns=[c.key for c in fit_cols]) if ids else \
             pd.DataFrame(columns=[c.key for c in fit_cols])
         if ids and len(fits):
-            extras = dict(conn.execute(select(Fit.id, Fit.extra).where(Fit.run_id.in_(ids))).all())
+            extras: dict[int, dict] = {int(i): e for i, e in
+                                       conn.execute(select(Fit.id, Fit.extra).where(Fit.run_id.in_(ids))).all()}
             for col in sorted({c for a in set(runs["assay"]) for p in kind_potencies(str(a))
                                for c in (p.column, p.ci_low, p.ci_high) if c}):
                 fits[col] = [_num((extras.get(int(i)) or {}).get(col)) for i in fits["id"]]
