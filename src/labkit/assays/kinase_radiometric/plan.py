@@ -312,8 +312,8 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
         if cond.preincubation_min > 0:
             b.add(Delay(cond.preincubation_min, f"{p.id}: pre-incubation of compound and kinase, "
                                                 f"{cond.preincubation_min:g} min"))
-        # start: hot ATP, non-contact, a fresh tip every aspirate, straight to the trash; whole and part columns
-        # with an 8-channel where that takes no more tips, single wells for the rest
+        # start: hot ATP, non-contact, a fresh tip every aspirate, straight to the radioactive waste; whole and part
+        # columns with an 8-channel where that takes no more tips, single wells for the rest
         b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that held hot liquid goes straight to "
                   f"{_waste_text(waste)}")
         start_at = len(b.plan.steps)
