@@ -75,14 +75,14 @@ def analyses():
 @pytest.mark.parametrize("layout,robot", CASES, ids=IDS)
 def test_analysis_passes_and_ledger_verifies(analyses, layout, robot):
     from labkit.simulate.cost import timeline
-    from labkit.simulate.ledger import read_liquids, replay
+    from labkit.simulate.ledger import read_hot_waste, read_liquids, replay
     from labkit.simulate.verify import verify_experiment
 
     analysis = analyses[(layout, robot)]
     assert analysis.get("result") == "ok" and not analysis.get("errors")
     exp = load_experiment(layout)
     path = protocol_path(layout, robot, ROOT / "protocols")
-    ledger = replay(analysis, read_liquids(path))
+    ledger = replay(analysis, read_liquids(path), read_hot_waste(path))  # where hot tips must go
     report = verify_experiment(ledger, exp, timeline(analysis))  # the whole recipe, timing included
     assert report.ok, report.summary()
     assert report.conc_checked > 0
