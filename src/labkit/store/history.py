@@ -485,11 +485,12 @@ def summary_text(histories: list[AssayHistory]) -> str:
                          f"{_fmt(r.msr, '.2f'):>6}")
         for x in h.extra:
             lines.append(f"  {x.label} across runs:")
-            lines.append(f"  {'compound':<16} {h.group_col:<10} {'n':>3} {'geo-mean ' + x.label:>14} {'95% CI':>20} "
-                         f"{'MSR':>6}")
+            head = f"geo-mean {x.label}"
+            w = max(14, len(head))
+            lines.append(f"  {'compound':<16} {h.group_col:<10} {'n':>3} {head:>{w}} {'95% CI':>20} {'MSR':>6}")
             for r in x.potency.itertuples(index=False):
                 ci = f"{_fmt(r.ci_low_nM)}-{_fmt(r.ci_high_nM)} nM" if r.n > 1 else "-"
-                lines.append(f"  {r.compound:<16} {r.group:<10} {r.n:>3} {_fmt(r.gmean_ic50_nM) + ' nM':>14} "
+                lines.append(f"  {r.compound:<16} {r.group:<10} {r.n:>3} {_fmt(r.gmean_ic50_nM) + ' nM':>{w}} "
                              f"{ci:>20} {_fmt(r.msr, '.2f'):>6}")
         if len(h.flagged):
             for f in h.flagged.itertuples(index=False):
