@@ -4,7 +4,8 @@ against labkit's standard Flex protocol (single- and 8-channel pipettes) of the 
 
 Every protocol is generated from its layout, run through the real Opentrons analysis (in process) and costed by
 robot_cost (liquid time + motion + tip handling; delays, pauses and gripper moves are not deck time there).
-Goal: kinase_panel on the 96-channel within 2× of the 470 s floor. The 96-channel protocols make the intermediate
+Goal: kinase_panel (the seed layout, total-counts wells spotted by a single nozzle) on the 96-channel within 2× of
+the 470 s floor. The 96-channel protocols make the intermediate
 dilution on the deck (a stamp of the patterned DMSO-series plate into buffer, mixed) but take the DMSO series and
 the patterned reagent plates (kinase mixes, hot ATP, cells) ready-made from the operator: the table says so next to
 the ratio.
@@ -26,21 +27,17 @@ GOAL = 2.0
 LAYOUTS = ("kinase_panel", "viability_km12")
 
 
-MORE_KINASE = "  - {{id: KIN-{i}, format: 96, targets: [TRKA, TRKB, TRKC]}}\n"  # kinase_panel's plates list ends it
-
-
 def measure(layout: str, pipettes: str, rc, tmp: Path, plates: int = 0) -> dict:
-    """robot_cost of the layout's Flex protocol (pipettes 'standard' or '96'), plus labkit's tip count; plates > 2
-    adds KIN-1-like plates to kinase_panel until there are that many."""
+    """robot_cost of the layout's Flex protocol (pipettes 'standard' or '96'), plus labkit's tip count; plates > 0
+    repeats the layout's plates to that many (labkit.layout.repeat)."""
     import labkit
+    from labkit.layout.repeat import write_repeated
     from labkit.simulate.opentrons_run import analyze_protocol
 
-    # the shipped kinase panel has total-counts wells, which the 96-channel plan refuses: its seed design stands in
-    src = (ROOT / "tests" / "data" / "kinase" / "kinase_panel_old.yaml" if layout == "kinase_panel"
-           else ROOT / "layouts" / f"{layout}.yaml")
-    text = src.read_text(encoding="utf-8")
-    text += "".join(MORE_KINASE.format(i=i) for i in range(3, plates + 1))
-    protocol = labkit.parse(text, f"{layout} ({plates or 'seed'} plates)").protocol("flex", pipettes=pipettes)
+    src = ROOT / "layouts" / f"{layout}.yaml"  # the seed layouts (kinase_panel: total-counts wells included)
+    if plates:
+        src = write_repeated(src, plates, tmp / f"{layout}_{plates}.yaml")
+    protocol = labkit.load(src).protocol("flex", pipettes=pipettes)
     path = protocol.write(tmp / f"{layout}_{pipettes}_{plates}.py")
     analysis = analyze_protocol(path, in_process=True)
     if analysis.get("errors"):

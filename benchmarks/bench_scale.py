@@ -11,7 +11,7 @@ pauses excluded); labkit's own estimate without delays (labkit.simulate.cost) is
 Goal: deck time per plate stays flat as plates are added — every run of more than 2 plates within 10 % of the
 2-plate run's per-plate figure (robot_cost). Exit 1 when a row misses it or a run does not verify.
 Run: .venv/bin/python benchmarks/bench_scale.py   (LABKIT_SCALE_SIZES=1,2,4 for fewer sizes,
-LABKIT_SCALE_ASSAYS=dilution_plate for one assay)
+LABKIT_SCALE_ASSAYS=dilution_plate for one assay, LABKIT_SCALE_ROBOTS=flex for one robot)
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ SEEDS = {"kinase_radiometric": "kinase_panel", "cell_viability_ctg": "viability_
          "dilution_plate": "dilution_tutorial"}
 SIZES = tuple(int(x) for x in os.environ.get("LABKIT_SCALE_SIZES", "1,2,4,8,16").split(","))
 ASSAYS = tuple(os.environ.get("LABKIT_SCALE_ASSAYS", ",".join(SEEDS)).split(","))
+ROBOTS = tuple(os.environ.get("LABKIT_SCALE_ROBOTS", "ot2,flex").split(","))
 GOAL = 1.10
 
 
@@ -89,7 +90,7 @@ def main() -> int:
         for assay, seed in SEEDS.items():
             if assay not in ASSAYS:
                 continue
-            for robot in ("ot2", "flex"):
+            for robot in ROBOTS:
                 base = None
                 for n in SIZES:
                     row = run(seed, n, robot, tmp, rc)

@@ -145,7 +145,7 @@ MODULES = [
     ['temp', 'temperature module gen2', 'D1'],
 ]
 LABWARE = [
-    {'key': 'plate_1', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'D4', 'module': '', 'label': 'KIN-1', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'plate_1', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'B4', 'module': '', 'label': 'KIN-1', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'plate_2', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'C4', 'module': '', 'label': 'KIN-2', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'reservoir', 'load_name': 'nest_12_reservoir_15ml', 'slot': 'B3', 'module': '', 'label': 'DMSO, assay buffer, stop', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'tubes', 'load_name': 'opentrons_24_tuberack_nest_1.5ml_snapcap', 'slot': 'D2', 'module': '', 'label': 'kinase and control mixes', 'adapter': False, 'custom': False, 'initial': True},
@@ -725,11 +725,12 @@ def _load_labware(ctx, item, modules, labware):
 
 
 def _nozzles(pipette, nozzles):
-    """Work with all nozzles (0), the front nozzle H1 alone (1), or H1 and the nozzles behind it (2-7)."""
+    """Work with all nozzles (0), the front nozzle H1 alone (1; a 96-channel: its front-right nozzle H12), or H1
+    and the nozzles behind it (2-7)."""
     if nozzles == 0:
         pipette.configure_nozzle_layout(style=protocol_api.ALL)
     elif nozzles == 1:
-        pipette.configure_nozzle_layout(style=protocol_api.SINGLE, start="H1")
+        pipette.configure_nozzle_layout(style=protocol_api.SINGLE, start="H12" if pipette.channels == 96 else "H1")
     else:
         pipette.configure_nozzle_layout(style=protocol_api.PARTIAL_COLUMN, start="H1", end="HGFEDCB"[nozzles - 1] + "1")
 

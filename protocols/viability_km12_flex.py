@@ -255,11 +255,12 @@ def _load_labware(ctx, item, modules, labware):
 
 
 def _nozzles(pipette, nozzles):
-    """Work with all nozzles (0), the front nozzle H1 alone (1), or H1 and the nozzles behind it (2-7)."""
+    """Work with all nozzles (0), the front nozzle H1 alone (1; a 96-channel: its front-right nozzle H12), or H1
+    and the nozzles behind it (2-7)."""
     if nozzles == 0:
         pipette.configure_nozzle_layout(style=protocol_api.ALL)
     elif nozzles == 1:
-        pipette.configure_nozzle_layout(style=protocol_api.SINGLE, start="H1")
+        pipette.configure_nozzle_layout(style=protocol_api.SINGLE, start="H12" if pipette.channels == 96 else "H1")
     else:
         pipette.configure_nozzle_layout(style=protocol_api.PARTIAL_COLUMN, start="H1", end="HGFEDCB"[nozzles - 1] + "1")
 

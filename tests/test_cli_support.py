@@ -150,7 +150,8 @@ def test_init_show_and_simulate_json(tmp_path, capsys):
     # the 96 wells of KM12-1 and the 6 of its time-zero plate (GR metrics), which is not an assay plate
     assert len(doc["wells"]) == 96 + 6 and {w["role"] for w in doc["wells"]} >= {"sample", "vehicle", "time_zero"}
     assert {w["plate"] for w in doc["wells"] if w["role"] == "time_zero"} == {"KM12-T0"}
-    assert [Path(p).name for p in doc["png"]] == ["viability_km12_KM12-1.png"] and Path(doc["png"][0]).is_file()
+    assert [Path(p).name for p in doc["png"]] == ["viability_km12_KM12-1.png", "viability_km12_KM12-T0.png"]
+    assert all(Path(p).is_file() for p in doc["png"])  # the time-zero plate's map too
     code, out, err = run(capsys, "simulate", tmp_path / "nope.py", "--json")
     assert code == 2 and json.loads(out)["error"]["type"] == "SimulationError" and "nope.py" in err
 

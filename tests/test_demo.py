@@ -45,7 +45,8 @@ def test_outputs_written(demo):
     assert (out / "readouts" / "kinase_one_plate.txt").read_text().startswith("PerkinElmer MicroBeta2")
     assert (out / "truth_vs_fit.csv").is_file()
     assert sorted(p.name for p in (out / "maps").glob("*.png")) == ["kinase_one_plate_KIN-2.png",
-                                                                   "viability_km12_KM12-1.png"]
+                                                                   "viability_km12_KM12-1.png",
+                                                                   "viability_km12_KM12-T0.png"]
 
 
 def test_confidence_intervals_cover_the_truth_in_most_seeds(demo, tmp_path):

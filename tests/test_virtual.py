@@ -48,3 +48,17 @@ def test_process_noise_has_the_asked_cv():
     big = pd.concat([frame().iloc[:1]] * 4000, ignore_index=True)
     v = simulate_readout(big, "cell_viability_ctg", seed=3, noise_cv=0.08).value
     assert v.std() / v.mean() == pytest.approx(0.08, rel=0.1)
+
+
+def test_kill_control_wells_read_as_background():
+    """Cells that hold the kill control (staurosporine 10 uM) have no ATP: the well reads as the medium's background,
+    like a blank, not as the floor of the assay compound's curve."""
+    f = pd.DataFrame({"plate": ["P"] * 3, "well": ["A1", "A2", "A3"], "group": ["KM12"] * 3,
+                      "conc_M": [0.0, 1e-5, 1e-5], "active": [True, True, True], "filled": [True] * 3,
+                      "killed": [False, False, True]})
+    v = simulate_readout(f, "cell_viability_ctg", seed=0, noise_cv=0.0).value.to_numpy()
+    s = VIABILITY_SIGNAL
+    assert v[0] == pytest.approx(s.top, abs=1)
+    assert v[1] == pytest.approx(true_response(np.array([1e-5]), 17e-9, s)[0], abs=1)  # near the compound's floor
+    assert v[1] > 10 * s.bottom
+    assert v[2] == pytest.approx(s.bottom, abs=1)  # killed: background

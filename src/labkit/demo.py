@@ -59,6 +59,13 @@ def seed_layouts() -> tuple[str, ...]:
     return SEED_LAYOUTS + tuple(dict.fromkeys(extra))
 
 
+def one_robot_layouts() -> frozenset[str]:
+    """Layout file names the demo runs on its last robot only (`AssayKind.demo_one_robot`)."""
+    from labkit.assays import get, kinds
+
+    return frozenset(name for k in kinds() for name in get(k).demo_one_robot)
+
+
 def layouts_dir() -> Path:
     """The seed layouts folder: the checkout's layouts/, else the example layouts installed with labkit."""
     if (ROOT / "layouts").is_dir():
@@ -89,10 +96,12 @@ def simulate_and_verify(layout: Path, exp, robot: str, path: Path, in_process: b
 
 
 def final_wells(sim, exp) -> pd.DataFrame:
-    """Per assay well, what the ledger says it held during the assay: compound conc, enzyme / cells present."""
+    """Per assay well, what the ledger says it held during the assay: compound conc, enzyme / cells present, and
+    whether it held the layout's kill control (a viability layout's cytotoxic reference: every cell killed)."""
     rows = []
     kind = exp.group_kind
     active_prefix = exp.assay_kind.active_species
+    kill_control = getattr(getattr(exp, "kill_control", None), "compound", None)
     for w in exp.wells_table().itertuples(index=False):
         state = sim.ledger.plate(w.plate).get(w.well)
         comp = state.assay_composition if state is not None else {}
@@ -100,9 +109,11 @@ def final_wells(sim, exp) -> pd.DataFrame:
         active = [s.split(":", 1)[1] for s, v in comp.items() if s.startswith(active_prefix) and v > 0]
         conc = compounds.get(w.compound, 0.0) if w.compound else 0.0
         group = active[0] if active else getattr(w, kind)
+        killed = bool(kill_control) and compounds.get(kill_control, 0.0) > 0  # from the ledger, not the role
         rows.append((w.plate, w.well, group, conc, bool(active), bool(state is not None and state.volume > 0),
-                     w.role == "time_zero"))
-    return pd.DataFrame(rows, columns=["plate", "well", "group", "conc_M", "active", "filled", "time_zero"])
+                     w.role == "time_zero", killed))
+    return pd.DataFrame(rows, columns=["plate", "well", "group", "conc_M", "active", "filled", "time_zero",
+                                       "killed"])
 
 
 def write_virtual_readout(sim, exp, out: Path, *, seed: int, pipetting_cv: float) -> Path:
@@ -159,6 +170,8 @@ def truth_table(result, assay: str, hours: float = 72.0) -> pd.DataFrame:
     from labkit.assays.kinase_radiometric.virtual import SEED_COMPOUND
 
     gcol = result.group_col
+    spec = getattr(result, "spec", None)
+    zero = getattr(spec, "low_role", "") if spec is not None else ""  # what 0 % is: blank, kill, '' (fitted bottom)
     rows = []
     morrison = "ki_app_M" in result.results.columns
     for r in result.results.itertuples(index=False):
@@ -172,7 +185,7 @@ def truth_table(result, assay: str, hours: float = 72.0) -> pd.DataFrame:
             measure, fit, lo, hi = "IC50", r.ic50_M, r.ic50_ci_low_M, r.ic50_ci_high_M
         fold = max(fit / true, true / fit) if fit == fit and fit > 0 else float("nan")
         inside = bool(lo <= true <= hi) if lo == lo and hi == hi else False
-        row = {"assay": assay, "group": group, "compound": r.compound, "measure": measure,
+        row = {"assay": assay, "group": group, "zero_control": zero, "compound": r.compound, "measure": measure,
                "true_nM": true * 1e9, "fit_nM": fit * 1e9, "ci_low_nM": lo * 1e9, "ci_high_nM": hi * 1e9,
                "fold_error": fold, "inside_ci": inside, "ic50_nM": r.ic50_M * 1e9,
                "ki_nM": getattr(r, "ki_M", float("nan")) * 1e9, "hill": r.hill, "z_prime": r.z_prime,
@@ -201,7 +214,7 @@ def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, 
     through the same reader and printed with their flags; kept out of the truth table and the run store.
     """
     from labkit.layout.io import load_experiment
-    from labkit.layout.render import plate_png
+    from labkit.layout.render import map_plates, plate_png
     from labkit.safety import safe_name
 
     out = Path(out_dir)
@@ -212,14 +225,17 @@ def run_demo(out_dir: str | Path = "out", *, seed: int = 0, layouts: tuple[str, 
     exps = {p: load_experiment(p) for p in paths + flag_paths}
     echo(f"[1/4] layouts: {', '.join(p.name for p in paths)}")
     for p, exp in exps.items():
-        for plate in exp.plates:
-            plate_png(exp, plate.id, out / "maps" / f"{safe_name(p.stem)}_{safe_name(plate.id, 'plate')}.png")
+        for plate_id in map_plates(exp):  # the assay plates and a time-zero plate
+            plate_png(exp, plate_id, out / "maps" / f"{safe_name(p.stem)}_{safe_name(plate_id, 'plate')}.png")
 
-    echo(f"[2/4] protocols for {' and '.join(robots)}: generate, simulate (Opentrons analysis), verify ledger")
+    one = one_robot_layouts()
+    only = ", ".join(p.name for p in paths if p.name in one and len(robots) > 1)
+    echo(f"[2/4] protocols for {' and '.join(robots)}" + (f" ({only}: {robots[-1]} only)" if only else "")
+         + ": generate, simulate (Opentrons analysis), verify ledger")
     from labkit.progress import bar
 
     jobs = [(p, exps[p], r, make_protocol(p, exps[p], r, out / "protocols" / f"{p.stem}_{r}.py"))
-            for p in paths for r in robots]
+            for p in paths for r in (robots[-1:] if p.name in one else robots)]
     jobs += [(p, exps[p], robots[-1], make_protocol(p, exps[p], robots[-1], out / "protocols" /
                                                     f"{p.stem}_{robots[-1]}.py")) for p in flag_paths]
     with ThreadPoolExecutor(max_workers=workers) as pool, bar(len(jobs), desc="simulating", unit="protocol") as done:
@@ -300,7 +316,8 @@ def format_table(table: pd.DataFrame) -> str:
     for r in table.itertuples(index=False):
         ci = f"{r.fit_nM:.3g} nM [{r.ci_low_nM:.3g}, {r.ci_high_nM:.3g}]"
         ki = f"{r.ki_nM:.3g} nM" if r.ki_nM == r.ki_nM else "—"
-        lines.append(f"{r.assay:<20} {r.group:<16} {r.measure:<7} {r.true_nM:>7.3g} nM {ci:>32} "
+        group = f"{r.group} (kill ctrl)" if getattr(r, "zero_control", "") == "kill" else r.group
+        lines.append(f"{r.assay:<20} {group:<16} {r.measure:<7} {r.true_nM:>7.3g} nM {ci:>32} "
                      f"{r.fold_error:>5.2f} {r.ic50_nM:>7.3g} nM {ki:>9} {r.z_prime:>5.2f}  "
                      f"{'yes' if r.inside_ci else 'NO'}{'  ' + r.flags if r.flags else ''}")
     if "gr50_nM" in table.columns:  # GR50 next to IC50 (viability layouts with a time-zero plate)

@@ -9,7 +9,8 @@ Cells grow: a cell line doubles every TRUE_DOUBLING_H hours, so the vehicle well
 `final`) reads that much less. The compound lowers the net growth rate: the cell number at concentration c is
 x0 2^(k(c) t) with k(c) chosen so that x(c) / x_ctrl follows the seeds' IC50 curve (the `floor` of the signal window
 below x0 means net killing at the top doses), so GR values (labkit.analysis.gr) are meaningful and their truth is
-`true_gr50`.
+`true_gr50`. A well that holds a viability layout's kill control (`killed` in `final`) has no living cells: it
+reads as the medium's background, like a blank.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def simulate_readout(final: pd.DataFrame, assay: str | Signal, *, seed: int = 0,
 
     `final` has one row per well: plate, well, group (target or cell line, '' for none), conc_M (final compound
     concentration the ledger found, NaN/0 for none), active (bool: enzyme or cells present), filled (bool: the
-    well holds liquid). `assay` is an assay kind's name (its `signal`) or a Signal. Returns plate, well, value.
+    well holds liquid); optional: time_zero (bool: read at dosing), killed (bool: holds a kill control). `assay` is an
+    assay kind's name (its `signal`) or a Signal. Returns plate, well, value.
     """
     truth = TRUE_IC50 if truth is None else truth
     rng = np.random.default_rng(seed)
@@ -87,6 +89,8 @@ def simulate_readout(final: pd.DataFrame, assay: str | Signal, *, seed: int = 0,
             raise KeyError(f"no true IC50 for {group!r}; known: {sorted(truth)}")
         sel = active & (groups == group)
         mean[sel] = true_response(conc[sel], truth[group], signal)
+    if "killed" in final.columns:  # a kill control (staurosporine 10 uM ...): no living cells, the medium's background
+        mean[final["killed"].to_numpy(dtype=bool) & filled] = signal.bottom
     if "time_zero" in final.columns:  # cells read at dosing: fewer by the vehicle's growth over the assay
         t0 = final["time_zero"].to_numpy(dtype=bool) & active
         for group in pd.unique(groups[t0]):

@@ -113,3 +113,43 @@ def test_no_time_zero_read_says_so(tmp_path):
     assert "gr50_M" not in result.results.columns and result.gr is None
     assert any("no GR metrics" in n for n in result.notes)
     assert any("T0-PLATE" in n and "no plate in the readout" in n for n in result.notes)
+
+
+def _html_rows(html: str) -> list[list[str]]:
+    """Cells of every table row of a report, as text."""
+    import html as htmllib
+    import re
+
+    return [[htmllib.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+             for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, flags=re.S)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", html, flags=re.S)]
+
+
+def test_potency_and_gr_columns_in_results_and_report(tmp_path):
+    """results.csv and the HTML report carry relative and absolute IC50, pIC50, Emax, AUC and the GR metrics, the
+    report's numbers being the results' (issue 11)."""
+    import pandas as pd
+
+    exp, _layout, files = _write(tmp_path)
+    result, _ = analyze_readouts(files, exp)
+    paths = write_outputs(result, tmp_path / "out", title="gr")
+    res = pd.read_csv(paths["report"].parent / "results.csv")
+    for col in ("ic50_nM", "ic50_ci_low_nM", "ic50_ci_high_nM", "pic50", "abs_ic50_nM", "emax", "auc", "gr50_nM",
+                "gr_max", "gr_aoc"):
+        assert col in res.columns and res[col].notna().all(), col
+    r = res.iloc[0]
+    rows = _html_rows(paths["report"].read_text(encoding="utf-8"))
+    head = next(row for row in rows if "abs. IC50 (nM)" in row)
+    body = rows[rows.index(head) + 1]
+    cell = dict(zip(head, body))
+    num = lambda text: float(text.replace("−", "-"))  # noqa: E731 - the report's minus sign
+    assert num(cell["abs. IC50 (nM)"]) == pytest.approx(r["abs_ic50_nM"], rel=0.01)
+    assert num(cell["IC50 (nM)"]) == pytest.approx(r["ic50_nM"], rel=0.01)
+    assert num(cell["pIC50"]) == pytest.approx(r["pic50"], abs=0.01)
+    assert num(cell["Emax"]) == pytest.approx(r["emax"], abs=0.1)
+    assert num(cell["AUC"]) == pytest.approx(r["auc"], abs=0.01)
+    gr_head = next(row for row in rows if "GR50 (nM)" in row)
+    gr = dict(zip(gr_head, rows[rows.index(gr_head) + 1]))
+    assert num(gr["GR50 (nM)"]) == pytest.approx(r["gr50_nM"], rel=0.01)
+    assert num(gr["GRmax"]) == pytest.approx(r["gr_max"], abs=0.01)
+    assert num(gr["GR_AOC"]) == pytest.approx(r["gr_aoc"], abs=0.01)

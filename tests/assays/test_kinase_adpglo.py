@@ -229,5 +229,6 @@ def test_demo_row_comes_from_the_kind():
     """`labkit demo` runs the built-in seed layouts in their order, then the layouts a kind names (demo_layouts)."""
     from labkit.demo import SEED_LAYOUTS, layouts_dir, seed_layouts
 
-    assert seed_layouts() == SEED_LAYOUTS + ("kinase_adpglo_panel.yaml",)
+    # the viability kind's kill-control layout comes first (kinds in registry order)
+    assert seed_layouts() == SEED_LAYOUTS + ("viability_km12_kill.yaml", "kinase_adpglo_panel.yaml")
     assert (layouts_dir() / "kinase_adpglo_panel.yaml").is_file()

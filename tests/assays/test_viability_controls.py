@@ -125,3 +125,21 @@ def test_ctg_protocols_use_white_tc_plates(name, load_name):
     assert "TB288" in text
     if load_name.startswith("labkit_"):
         assert f"'{load_name}':" in text  # embedded definition
+
+
+def test_fitted_bottom_layout_end_to_end(tmp_path):
+    """A plate with vehicle wells only ('normalization: fitted_bottom'): its Flex protocol simulates and verifies,
+    and the virtual reader's plate analyzes to % of vehicle with the curve's bottom fitted, near the true IC50."""
+    from labkit.api import make_protocol
+    from labkit.virtual import TRUE_IC50
+
+    exp = load_experiment(_layout(tmp_path, FITTED.replace("LINE1", "KM12")))
+    run = make_protocol(exp, "flex").simulate()
+    assert run.ok, run.summary()
+    assert "blank" not in {c.role for c in exp.wells["P1"]} and "kill" not in {c.role for c in exp.wells["P1"]}
+    readout = run.virtual_readout(tmp_path / "readout", seed=1)
+    result, _ = analyze_readouts([readout], exp)
+    assert result.spec.low_role == "" and "bottom is fitted" in result.spec.norm.formula
+    r = result.results.iloc[0]
+    assert max(r["ic50_M"] / TRUE_IC50["KM12"], TRUE_IC50["KM12"] / r["ic50_M"]) < 2.0, r.to_dict()
+    assert 0.0 < r["bottom"] < 15.0  # the fitted bottom: the virtual cells' floor (~3 % of vehicle), not forced to 0

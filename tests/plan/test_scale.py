@@ -188,3 +188,46 @@ def test_a_batch_change_is_one_stop(tmp_path):
     removed = [s for s in between if isinstance(s, MoveLabware)]
     assert removed and all(s.to == "offdeck" and not s.pause for s in removed)
     assert "Take the used labware off the deck" in plan.steps[i].text and "slot" in plan.steps[i].text
+
+
+def test_flex_batch_change_parks_labware_in_staging_slots(tmp_path, monkeypatch):
+    """On a Flex the gripper parks the leaving batch's tip racks, reservoirs and non-assay plates in the staging-area
+    slots and brings them back to the same places when the batch returns: fewer manual moves than the same run
+    without staging slots, never an assay plate parked, and the run still verifies end to end."""
+    from dataclasses import replace
+
+    from labkit.labware.specs import ROBOTS
+
+    exp = load_experiment(_layout(tmp_path, "viability_km12", 4))
+    plan = build_plan(exp, "flex")
+    staging = set(ROBOTS["flex"].staging)
+    lw = plan.labware_by_key()
+    where = {u.key: u.slot or u.module for u in plan.labware if u.initial}
+    parked_from: dict[str, str] = {}
+    aside: dict[str, str] = {}
+    returned = 0
+    for step in plan.steps:
+        if isinstance(step, LoadLabware):
+            where[step.key] = lw[step.key].slot or lw[step.key].module
+        if not isinstance(step, MoveLabware):
+            continue
+        if step.to in staging:
+            assert step.gripper and not step.labware.startswith("plate_"), step
+            parked_from[step.labware] = aside.pop(step.labware, where[step.labware])
+        elif where.get(step.labware) in staging:
+            assert step.gripper and step.to == parked_from[step.labware]  # back to where it stood
+            returned += 1
+        elif step.gripper and where.get(step.labware) in ROBOTS["flex"].slots and step.to in ROBOTS["flex"].slots:
+            aside[step.labware] = where[step.labware]  # stepped aside while the staging slots empty
+        where[step.labware] = step.to
+    assert parked_from and returned
+    assert any("staging slot" in s.text for s in plan.steps if isinstance(s, Pause))
+
+    def manual(p) -> int:
+        return sum(1 for s in p.steps if isinstance(s, MoveLabware) and not s.gripper and s.pause)
+
+    monkeypatch.setitem(ROBOTS, "flex", replace(ROBOTS["flex"], staging=()))
+    without = build_plan(exp, "flex")
+    assert manual(plan) < manual(without)
+    monkeypatch.undo()
+    _run_and_verify(tmp_path, "viability_km12", 4, "flex")

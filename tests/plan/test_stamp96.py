@@ -17,8 +17,9 @@ from labkit.plan.steps import LoadLabware, MoveLabware, Pause, Transfer
 from labkit.plan.stamp96 import PIPETTE_96, TIP_ADAPTER, WELLS_96, pattern_volume, tips_for, unsupported96
 
 ROOT = Path(__file__).resolve().parents[2]
-# the seed kinase design before issue 10: the shipped panel has total-counts wells, which the 96-channel plan refuses
+# the seed kinase design before issue 10 (no total-counts wells: whole-plate stamps only)
 KINASE = ROOT / "tests" / "data" / "kinase" / "kinase_panel_old.yaml"
+PANEL = ROOT / "layouts" / "kinase_panel.yaml"  # the shipped panel: total-counts wells, a reference inhibitor
 KM12 = ROOT / "layouts" / "viability_km12.yaml"
 
 
@@ -32,7 +33,7 @@ def test_kinase_plan_is_six_stamps_per_plate_with_racks_moved_onto_the_adapter()
     assert [p.name for p in plan.pipettes] == [PIPETTE_96]
     stamps = [s for s in plan.steps if isinstance(s, Transfer)]
     assert len(stamps) == 6 * 2 and all(len(s.strokes) == 1 and s.nozzles == 0 for s in stamps)
-    assert plan.tips() == 96 * 10  # the compound stamp keeps the intermediate's tips
+    assert plan.tips() == 96 * 8  # compound keeps the intermediate's tips, the filter transfer the stop's
     lw = plan.labware_by_key()
     adapter = next(k for k, u in lw.items() if u.load_name == TIP_ADAPTER)
     assert lw[adapter].adapter and lw[adapter].slot
@@ -81,10 +82,41 @@ def test_second_plate_round_clears_the_first_and_loads_fresh_racks():
     plan = _plan(KINASE)
     lw = plan.labware_by_key()
     later = [s.key for s in plan.steps if isinstance(s, LoadLabware)]
-    assert sum(1 for k in later if lw[k].load_name == tips_for(40.0)) == 5
+    assert sum(1 for k in later if lw[k].load_name == tips_for(40.0)) == 4
     assert all(not lw[k].initial for k in later)
     gone = {s.labware for s in plan.steps if isinstance(s, MoveLabware) and s.to == "offdeck"}
     assert {"tips96_1", "inter_1", "series_1", "mixes_1", "hot_1", "plate_1", "filter_1"} <= gone
+
+
+def test_total_counts_are_spotted_by_a_single_nozzle_with_a_fresh_tip_each():
+    """The shipped panel's total-counts wells: after the filter transfer, a fresh aliquot of the hot mix (one well of
+    the aliquot plate's last column per hot mix) goes onto each total-counts well of the filter plate by the
+    96-channel's single nozzle, one fresh tip from the single rack (on the deck, never on the adapter) per spot."""
+    exp = labkit.load(PANEL)
+    plan = _plan(exp)
+    lw = plan.labware_by_key()
+    spots = [s for s in plan.steps if isinstance(s, Transfer) and s.nozzles == 1]
+    assert [s for s in plan.steps if isinstance(s, Transfer) and s.nozzles not in (0, 1)] == []
+    assert len(spots) == len(exp.plates)
+    moved = {s.labware for s in plan.steps if isinstance(s, MoveLabware)}
+    tips = []
+    for n, (p, step) in enumerate(zip(exp.plates, spots), 1):
+        wells = sorted((w.name for w in exp.wells[p.id] if w.role == "total_counts"))
+        assert sorted(k.dispenses[0].loc.well for k in step.strokes) == wells
+        for k in step.strokes:
+            assert k.tip is not None and k.drop and k.volume == exp.volumes.atp_mix
+            assert k.dispenses[0].loc.labware == f"filter_{n}" and not k.dispenses[0].top
+            assert k.source.labware == f"spots_{n}" and k.source.well.endswith("12")
+            tips.append(k.tip)
+        i = plan.steps.index(step)
+        before = plan.steps[:i]
+        filt = max(j for j, s in enumerate(before) if isinstance(s, Transfer) and "P81 filter plate" in s.text)
+        aliquot = max(j for j, s in enumerate(before) if isinstance(s, Pause))
+        assert filt < aliquot and any("radioactive" in name for name in before[aliquot].loads)
+    assert len(set(tips)) == len(tips) and len({t.labware for t in tips}) == 1
+    single = lw[tips[0].labware]
+    assert single.slot == "D3" and single.initial and tips[0].labware not in moved  # never onto the adapter
+    assert [t.well for t in tips] == list(WELLS_96[:len(tips)])  # from the back-left corner on
 
 
 def test_viability_plan_seeds_doses_and_adds_ctg_with_three_racks():
@@ -174,24 +206,30 @@ compounds:
   - {{name: cpd, stock: 10 mM, dilution: {{top: 100 nM, factor: 3, points: {points}, replicates: {reps}}}}}
 targets:
 {targets}
-controls: {{vehicle: 2, positive: 2, minimum: 2}}
+controls: {{vehicle: 2, positive: 2, total_counts: {spots}, minimum: 2}}
 plates:
 {plates}
 """
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(points=st.integers(2, 10), reps=st.integers(1, 2), n_targets=st.integers(1, 3), n_plates=st.integers(1, 3))
-def test_any_kinase_layout_plans_and_hot_atp_goes_only_into_assay_wells(points, reps, n_targets, n_plates):
+@given(points=st.integers(2, 10), reps=st.integers(1, 2), n_targets=st.integers(1, 3), n_plates=st.integers(1, 3),
+       spots=st.integers(0, 2))
+def test_any_kinase_layout_plans_and_hot_atp_goes_only_into_assay_wells(points, reps, n_targets, n_plates, spots):
+    """Any kinase layout plans: four full racks per plate and a single tip per total-counts spot; the patterned hot
+    plate holds hot mix exactly in the assay wells (total-counts wells get theirs from the aliquot)."""
     names = [f"K{i}" for i in range(n_targets)]
     targets = "\n".join(f"  - {{name: {n}, atp: 10 uM}}" for n in names)
     plates = "\n".join(f"  - {{id: P{i}, format: 96, targets: [{', '.join(names)}]}}" for i in range(n_plates))
-    exp = labkit.parse(KINASE_TEMPLATE.format(points=points, reps=reps, targets=targets, plates=plates), "random")
+    exp = labkit.parse(KINASE_TEMPLATE.format(points=points, reps=reps, targets=targets, plates=plates,
+                                              spots=spots), "random")
     plan = _plan(exp)  # checked: volumes, tips, overflow, dry wells
-    assert plan.tips() == 96 * 5 * n_plates
+    n_spots = sum(1 for p in exp.plates for w in exp.wells[p.id] if w.role == "total_counts")
+    assert (n_spots > 0) == (spots > 0)
+    assert plan.tips() == 96 * 4 * n_plates + n_spots
     hot = {(ld.loc.labware, ld.loc.well) for ld in plan.loads if "radioactive" in ld.liquid}
     for n, p in enumerate(exp.plates, 1):
-        assay = {w.name for w in exp.wells[p.id] if w.role not in ("empty", "buffer")}
+        assay = {w.name for w in exp.wells[p.id] if w.role not in ("empty", "buffer", "total_counts")}
         assert {w for lab, w in hot if lab == f"hot_{n}"} == assay
 
 

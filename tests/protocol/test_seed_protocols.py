@@ -13,7 +13,8 @@ LAYOUTS = sorted((ROOT / "layouts").glob("*.yaml"))
 CASES = [(layout, robot) for layout in LAYOUTS for robot in ROBOT_CHOICES]
 IDS = [f"{layout.stem}-{robot}" for layout, robot in CASES]
 # the Flex 96-channel's protocols (protocols/<stem>_flex96.py) of the seed layouts it can run
-LAYOUTS96 = [ROOT / "layouts" / "viability_km12.yaml"]  # the kinase layouts have total-counts wells (refused)
+LAYOUTS96 = [ROOT / "layouts" / f"{stem}.yaml"
+             for stem in ("kinase_panel", "kinase_panel_2nM", "viability_km12", "viability_km12_kill")]
 IDS96 = [layout.stem for layout in LAYOUTS96]
 
 
@@ -60,7 +61,6 @@ def test_96_channel_protocols_are_written_for_exactly_the_layouts_it_runs():
     runs = [layout for layout in LAYOUTS if not unsupported96(load_experiment(layout))]
     assert runs == LAYOUTS96
     assert "384-well" in unsupported96(load_experiment(ROOT / "layouts" / "viability_aml_384.yaml"))
-    assert "total-counts wells (KIN-1 G11" in unsupported96(load_experiment(ROOT / "layouts" / "kinase_panel.yaml"))
 
 
 @pytest.fixture(scope="module")
@@ -247,10 +247,21 @@ def test_96_channel_protocol_passes_the_analysis_and_verifies(analyses96, layout
         return where.get("labwareId", "") if isinstance(where, dict) else ""
 
     on_adapter = {c["params"]["labwareId"] for c in moves if onto(c) in adapters}
-    picked = {c["params"]["labwareId"] for c in commands if c["commandType"] == "pickUpTip"}
-    assert adapters and picked and picked <= on_adapter
+    full, single, style = set(), [], "ALL"
+    for c in commands:
+        if c["commandType"] == "configureNozzleLayout":
+            style = c["params"]["configurationParams"]["style"]
+        elif c["commandType"] == "pickUpTip":
+            (full.add(c["params"]["labwareId"]) if style == "ALL" else single.append(c["params"]["labwareId"]))
+    assert adapters and full and full <= on_adapter
     assert all(c["params"]["strategy"] == "usingGripper" for c in moves if onto(c) in adapters)
-    assert not [c for c in commands if c["commandType"] == "configureNozzleLayout"]  # all 96 nozzles throughout
+    # partial (single-nozzle) pick-ups: only for the total-counts spots, one tip per spot, from a rack that never
+    # stands on the adapter
+    spots = sum(1 for p in exp.plates for w in exp.wells[p.id] if w.role == "total_counts")
+    assert len(single) == spots and not set(single) & on_adapter
+    layouts = {c["params"]["configurationParams"].get("primaryNozzle") for c in commands
+               if c["commandType"] == "configureNozzleLayout"}
+    assert layouts <= {None, "H12"}
 
 
 @pytest.mark.parametrize("layout", LAYOUTS96, ids=IDS96)
@@ -315,7 +326,7 @@ def test_ledger_follows_96_channel_labware_moves(kinase96):
 
     _layout, proto, analysis = kinase96
     ledger = replay(analysis, read_liquids(proto))
-    assert ledger.labware["96-channel tips 6"].slot == "A1"  # onto the adapter for its stamp, and back
+    assert ledger.labware["96-channel tips 6"].slot == "B4"  # staging slot -> adapter for its stamp, and back
     assert ledger.labware["96-channel tips 1"].slot == "offDeck"  # cleared for the second plate's racks
     assert ledger.labware["KIN-1 P81 filter"].slot == "offDeck"  # taken to the wash
     assert ledger.plate("KIN-1 P81 filter")["A1"].volume > 0

@@ -26,6 +26,41 @@ def _read_table(path: Path):
         raise FitError(f"cannot read the table: {exc}", file=path) from None
 
 
+def csv_text(df) -> str:  # noqa: ANN001 - a DataFrame (pandas imported lazily)
+    """df.to_csv(index=False), byte for byte, ~2x faster for float/int/bool/text columns (pandas formats floats
+    through numpy's str, which is Python's repr: shortest round-trip; the csv module quotes as pandas does).
+    Other column types (dates, categories ...) go through pandas."""
+    import csv
+    import io
+    import os
+
+    import numpy as np
+
+    if not all(isinstance(c, str) for c in df.columns) or not df.columns.is_unique:
+        return df.to_csv(index=False)
+    cols = []
+    for name in df.columns:
+        s = df[name]
+        kind = s.dtype.kind
+        if kind == "f" and s.dtype == np.float64:
+            v = s.to_numpy()
+            txt = list(map(repr, v.tolist()))
+            for i in np.flatnonzero(np.isnan(v)).tolist():
+                txt[i] = ""
+        elif kind in "iub" and isinstance(s.dtype, np.dtype):  # not pandas' nullable Int64 (<NA>)
+            txt = list(map(str, s.tolist()))
+        elif kind == "O" and all(isinstance(x, str) for x in s.tolist()):
+            txt = s.tolist()
+        else:
+            return df.to_csv(index=False)
+        cols.append(txt)
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator=os.linesep, quoting=csv.QUOTE_MINIMAL)
+    out.writerow(list(df.columns))
+    out.writerows(zip(*cols))
+    return buf.getvalue()
+
+
 FIT_CHUNK = 500  # fewest curves per step of the progress bar (each curve is fitted on its own: no figure changes)
 
 
@@ -145,7 +180,7 @@ def fit(table: Path, curve: tuple[str, ...], conc: str, response: str, model: st
     guard_output(output, [table])
     if points_out is not None:
         guard_output(points_out, [table, output])
-    atomic_write_text(output, out.to_csv(index=False))
+    atomic_write_text(output, csv_text(out))
     if points_out is not None:
         atomic_write_text(points_out, df.to_csv(index=False))
     flagged = int((out["flags"] != "").sum())
@@ -363,7 +398,7 @@ def combine(tables: tuple[Path, ...], keys: tuple[str, ...], ic50: str, output: 
             exc.file = ", ".join(map(str, tables))
         raise
     guard_output(output, list(tables))
-    atomic_write_text(output, out.to_csv(index=False))
+    atomic_write_text(output, csv_text(out))
     msr_text = (f"MSR {summary['msr']:.2f} (pooled SD of log10 IC50 {summary['pooled_sd_log10']:.3f} on "
                 f"{summary['pooled_df']} df)" if summary["pooled_df"] else
                 "MSR not estimable: no compound x target has >= 2 runs with an IC50")

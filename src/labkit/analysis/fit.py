@@ -546,8 +546,9 @@ def _fit_subset(lx, zero, y, w, conc_min, conc_max, fixed, free, bounds, start=N
     scale[:, 0] = 1.0
     scale[:, 1] = scale[:, 2] = np.maximum(yspread, np.abs(ybar)) + 1e-300
     scale[:, 3] = 1.0
+    # a given start (another model's fit, a previous IRLS round) is near its minimum: Newton from the first step
     theta, conv, n_iter = fit_lm.levenberg_marquardt(theta0, lx, zero, y, w, free, lower, upper, scale,
-                                                     max_iter=MAX_ITER)
+                                                     max_iter=MAX_ITER, newton_after=np.where(grid, 10, 0))
     fit_lm.pin_drifting(theta, conv, lx, zero, y, w, free, lower, upper, scale, n_iter, lo_lx, hi_lx)
     if fit_lm.C not in fixed and fit_lm.D not in fixed:  # convention: d is the upper asymptote
         swap = theta[:, 2] < theta[:, 1]
@@ -591,7 +592,8 @@ def _fit_subset(lx, zero, y, w, conc_min, conc_max, fixed, free, bounds, start=N
 
 
 def _sym_inverse(m: np.ndarray, drop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse of symmetric (n, p, p) matrices via a scaled eigendecomposition; flags non-positive-definite.
+    """Inverse of symmetric (n, p, p) matrices (scaled to a unit diagonal); flags non-positive-definite ones
+    (smallest eigenvalue <= 1e-12 x the largest).
 
     Parameters marked in drop (n, p) are held fixed: their rows and columns are left out (zero in the result).
     """
@@ -604,10 +606,22 @@ def _sym_inverse(m: np.ndarray, drop: np.ndarray) -> tuple[np.ndarray, np.ndarra
     eye = np.eye(m.shape[1])
     ms = np.where(keep[:, :, None] & keep[:, None, :], ms, 0.0) + drop[:, :, None] * eye
     ms = np.where(good_d[:, None, None] & np.isfinite(ms), ms, eye)
-    vals, vecs = np.linalg.eigh(ms)
-    not_pd = ~good_d | (vals[:, 0] <= 1e-12 * np.abs(vals[:, -1]))
-    inv_vals = np.where(not_pd[:, None], np.nan, 1.0 / np.where(vals > 0, vals, 1.0))
-    inv = np.einsum("nij,nj,nkj->nik", vecs, inv_vals, vecs)
+    # fast path, Cholesky: where it succeeds, ms is positive definite with eigenvalues <= trace = p, and the
+    # smallest is >= 1 / ||ms^-1||_F; when that bound already clears the test below, the eigendecomposition
+    # cannot flag the row (only ill-conditioned or failing rows take the eigendecomposition)
+    p = m.shape[1]
+    cols = [fit_lm._chol_solve(ms, np.broadcast_to(eye[k], (len(ms), p)).copy()) for k in range(p)]
+    inv = np.stack([c[0] for c in cols], axis=2)
+    with np.errstate(all="ignore"):
+        fro = np.sqrt(np.einsum("nij,nij->n", inv, inv))
+        fast = cols[0][1] & good_d & np.isfinite(fro) & (1.0 / fro > 1e-10 * p)
+    not_pd = ~good_d.copy()
+    slow = np.flatnonzero(~fast)
+    if len(slow):
+        vals, vecs = np.linalg.eigh(ms[slow])
+        not_pd[slow] |= vals[:, 0] <= 1e-12 * np.abs(vals[:, -1])
+        inv_vals = np.where(not_pd[slow][:, None], np.nan, 1.0 / np.where(vals > 0, vals, 1.0))
+        inv[slow] = np.einsum("nij,nj,nkj->nik", vecs, inv_vals, vecs)
     inv = np.where(keep[:, :, None] & keep[:, None, :], inv, 0.0)
     return inv / d[:, :, None] / d[:, None, :], not_pd
 
@@ -629,7 +643,9 @@ def _flags(res: FitResults, all_nan, too_few, not_pd, fixed: dict[int, float]) -
     cols = [("all_nan", all_nan), ("too_few_points", too_few), ("not_converged", not_conv), ("flat", flat),
             ("extrapolated", extrap), ("incomplete", incomplete), ("poor_fit", poor),
             ("at_bound", fitted & res.at_bound)]
-    out = [""] * len(res)
-    for i in np.flatnonzero(np.any([mask for _, mask in cols], axis=0)):
-        out[i] = ";".join(name for name, mask in cols if mask[i])
-    return out
+    code = np.zeros(len(res), dtype=np.int64)  # one bit per flag; the text built once per combination
+    for bit, (_, mask) in enumerate(cols):
+        code |= mask.astype(np.int64) << bit
+    text = {int(c): ";".join(name for bit, (name, _) in enumerate(cols) if int(c) >> bit & 1)
+            for c in np.unique(code)}
+    return [text[c] for c in code.tolist()]

@@ -15,6 +15,7 @@ import numpy as np
 
 B, C, D, LE = 0, 1, 2, 3
 NEWTON_NEAR = 1e-3  # switch a curve to Newton steps once an accepted step lowers its RSS by less than this
+RSS_ROUNDING = 1e-14  # relative rounding of a curve's RSS (a sum of squares of a few residuals)
 
 # starting-value grid: b values (both signs when an asymptote is fixed) x ln(e) across the tested range
 _B_GRID = (0.6, 1.2, 2.5, 5.0)
@@ -29,13 +30,12 @@ def _rs(a: np.ndarray) -> np.ndarray:
 
 def logistic(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray) -> np.ndarray:
     """g = 1/(1 + exp(b (ln x - le))) for every point, exact at x = 0; theta is (n, 4)."""
-    from scipy.special import expit
-
     b = theta[:, B:B + 1]
     z = b * (lx - theta[:, LE:LE + 1])
     if zero.any():
         z = np.where(zero, np.copysign(np.inf, -b), z)
-    return expit(-z)
+    with np.errstate(over="ignore"):  # exp(z) = inf gives g = 0, the limit (numpy's exp is ~4x scipy's expit)
+        return 1.0 / (1.0 + np.exp(z))
 
 
 def predict(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray) -> np.ndarray:
@@ -127,12 +127,23 @@ def start_values(lx: np.ndarray, zero: np.ndarray, y: np.ndarray, w: np.ndarray,
     best = np.full((n, 4), np.nan)
     best_rss = np.full(n, np.inf)
     theta = np.zeros((n, 4))
+    mid = 0.5 * (lo_lx + hi_lx)[:, None]
     for sign in signs:
         for bv in _B_GRID:
+            theta[:, B] = np.clip(sign * bv, lower[:, B], upper[:, B])
+            b = theta[:, B:B + 1]
+            # exp(b (ln x - le)) = exp(b (ln x - mid)) exp(-b (le - mid)): one exp per b, not per grid point
+            # (x = 0: g = 1 for b > 0, 0 for b < 0, as in logistic())
+            with np.errstate(over="ignore", under="ignore"):
+                ex = np.exp(b * (lx - mid))
+            if zero.any():
+                ex = np.where(zero, np.where(np.copysign(1.0, -b) < 0, 0.0, np.inf), ex)
             for le in le_grid:
-                theta[:, B] = np.clip(sign * bv, lower[:, B], upper[:, B])
                 theta[:, LE] = np.clip(le, lower[:, LE], upper[:, LE])
-                g = logistic(theta, lx, zero)
+                with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+                    g = 1.0 / (1.0 + ex * np.exp(-b * (theta[:, LE:LE + 1] - mid)))
+                if np.isnan(g).any():  # inf * 0 at an extreme (b, le): the direct form
+                    g = logistic(theta, lx, zero)
                 # f = c (1 - g) + d g: RSS from weighted sums, no residual array needed
                 wg = w * g
                 s1, sg, sgg = sw, _rs(wg), _rs(wg * g)
@@ -170,40 +181,71 @@ def _profile_asymptotes(saa, sag, sgg, say, sgy, fixed: dict[int, float], ybar) 
 
 
 def _chol_solve(a: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Solve a x = rhs for a stack of small symmetric matrices by Cholesky; (x, positive_definite)."""
+    """Solve a x = rhs for a stack of small symmetric matrices by Cholesky; (x, positive_definite).
+
+    Unrolled over the (at most 4 x 4) entries, each a contiguous (n,) array: several times faster than slicing
+    the (n, p, p) stack column by column."""
     n, p = rhs.shape
-    low = np.zeros_like(a)
+    at = np.ascontiguousarray(a.reshape(n, p * p).T)  # at[i * p + j] = a[:, i, j]
+    bt = np.ascontiguousarray(rhs.T)
+    low: dict[tuple[int, int], np.ndarray] = {}
     pd_ok = np.ones(n, dtype=bool)
     for j in range(p):
-        s = a[:, j, j] - (low[:, j, :j] ** 2).sum(axis=1)
+        s = at[j * p + j]
+        if j:
+            acc = low[j, 0] * low[j, 0]
+            for k in range(1, j):
+                acc = acc + low[j, k] * low[j, k]
+            s = s - acc
         good = s > 0
         pd_ok &= good
         ljj = np.sqrt(np.where(good, s, 1.0))
-        low[:, j, j] = ljj
+        low[j, j] = ljj
         for i in range(j + 1, p):
-            low[:, i, j] = (a[:, i, j] - (low[:, i, :j] * low[:, j, :j]).sum(axis=1)) / ljj
-    z = np.empty_like(rhs)
+            v = at[i * p + j]
+            if j:
+                acc = low[i, 0] * low[j, 0]
+                for k in range(1, j):
+                    acc = acc + low[i, k] * low[j, k]
+                v = v - acc
+            low[i, j] = v / ljj
+    z = [None] * p
     for i in range(p):
-        z[:, i] = (rhs[:, i] - (low[:, i, :i] * z[:, :i]).sum(axis=1)) / low[:, i, i]
-    x = np.empty_like(rhs)
+        v = bt[i]
+        if i:
+            acc = low[i, 0] * z[0]
+            for k in range(1, i):
+                acc = acc + low[i, k] * z[k]
+            v = v - acc
+        z[i] = v / low[i, i]
+    x = [None] * p
     for i in reversed(range(p)):
-        x[:, i] = (z[:, i] - (low[:, i + 1:, i] * x[:, i + 1:]).sum(axis=1)) / low[:, i, i]
-    return np.where(pd_ok[:, None], x, 0.0), pd_ok
+        v = z[i]
+        if i < p - 1:
+            acc = low[i + 1, i] * x[i + 1]
+            for k in range(i + 2, p):
+                acc = acc + low[k, i] * x[k]
+            v = v - acc
+        x[i] = v / low[i, i]
+    out = np.stack(x, axis=1)
+    return np.where(pd_ok[:, None], out, 0.0), pd_ok
 
 
 def levenberg_marquardt(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray, y: np.ndarray, w: np.ndarray,
                         free: list[int], lower: np.ndarray, upper: np.ndarray, scale: np.ndarray, *,
-                        max_iter: int = 200, xtol: float = 1e-10, newton_after: int = 10
+                        max_iter: int = 200, xtol: float = 1e-10, newton_after: int | np.ndarray = 10
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Minimise sum w (y - f)^2 for every curve; returns (theta, converged, n_iter).
 
-    Damped Gauss-Newton (J'WJ) for the first `newton_after` iterations, then damped Newton on the exact
+    Damped Gauss-Newton (J'WJ) for the first `newton_after` iterations (per curve when an (n,) array: 0 for a
+    start already near its minimum, e.g. another model's fit moved onto this one), then damped Newton on the exact
     Hessian (large-residual and strongly curved problems crawl under Gauss-Newton); Marquardt scaling and
     Nielsen's update of the per-curve damping. lower/upper are (n, 4) bounds in (b, c, d, le) (+-inf when
     none): a parameter on a bound that the gradient pushes against is held for the step, the others are
     clipped into the box. A curve converges when an accepted step changes every free parameter by less than
-    xtol * (|theta| + scale) (scale is (n, 4)), or when no step lowers the RSS any more at the largest damping
-    (a minimum to working precision). Curves still moving after max_iter are returned with converged = False.
+    xtol * (|theta| + scale) (scale is (n, 4)), when the lightly damped quadratic model predicts a decrease of
+    the RSS below its rounding (RSS_ROUNDING x RSS: a minimum to working precision), or when no step lowers the
+    RSS any more at the largest damping. Curves still moving after max_iter are returned with converged = False.
     """
     n = theta.shape[0]
     p = len(free)
@@ -214,50 +256,62 @@ def levenberg_marquardt(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray, y: 
     act = np.arange(n)
     # compacted working copies for the active curves
     a_lx, a_zero, a_y, a_w = lx, zero, y, w
-    a_th, a_lo, a_hi, a_sc = theta, lower, upper, scale
+    a_th, a_lo, a_hi, a_sc = theta, lower[:, fi], upper[:, fi], scale[:, fi]  # bounds, scale: free columns
+    a_na = np.broadcast_to(np.asarray(newton_after), (n,))
     lam = np.full(n, 1e-3)
     nu = np.full(n, 2.0)
     eye = np.eye(p)
+    unit_w = bool((w == 1.0).all())  # unweighted, nothing missing: J'WJ = J'J
 
     def system(th, lx_, zero_, y_, w_, exact, g=None):
         f, jac, g, s, t = _derivs(th, lx_, zero_, free, g)
         r = y_ - f
         wr = w_ * r
-        mat = np.matmul((jac * w_[..., None]).transpose(0, 2, 1), jac)
-        ex = np.flatnonzero(exact)
-        if len(ex):  # Newton: half the exact Hessian of the RSS instead of Gauss-Newton's J'WJ
+        mat = np.matmul((jac if unit_w else jac * w_[..., None]).transpose(0, 2, 1), jac)
+        if exact.all():  # Newton: half the exact Hessian of the RSS instead of Gauss-Newton's J'WJ
+            k = _curvature(th, g, s, t, wr)
+            mat -= k if p == 4 else k[:, fi[:, None], fi[None, :]]
+        elif exact.any():
+            ex = np.flatnonzero(exact)
             mat[ex] -= _curvature(th[ex], g[ex], s[ex], t[ex], wr[ex])[:, fi[:, None], fi[None, :]]
         return np.matmul(jac.transpose(0, 2, 1), wr[..., None])[..., 0], mat, _rs(wr * r)
 
-    grad, mat, rss = system(a_th, a_lx, a_zero, a_y, a_w, np.zeros(n, dtype=bool))
+    grad, mat, rss = system(a_th, a_lx, a_zero, a_y, a_w, a_na <= 0)
     for it in range(1, max_iter + 1):
         if len(act) == 0:
             break
         n_iter[act] = it
         th_f = a_th[:, fi]
-        lo_f, hi_f = a_lo[:, fi], a_hi[:, fi]
+        lo_f, hi_f = a_lo, a_hi
         frozen = ((th_f <= lo_f) & (grad < 0)) | ((th_f >= hi_f) & (grad > 0))
         diag = np.abs(np.diagonal(mat, axis1=1, axis2=2))
         dscale = np.maximum(diag, 1e-12 * np.maximum(diag.max(axis=1, keepdims=True), 1e-300))
         sysm = mat + (lam[:, None] * dscale)[:, :, None] * eye
         rhs = np.where(frozen, 0.0, grad)
-        if frozen.any():
-            keep = ~frozen
-            sysm = sysm * (keep[:, :, None] & keep[:, None, :]) + frozen[:, :, None] * eye
+        fz = np.flatnonzero(frozen.any(axis=1))
+        if len(fz):  # a frozen parameter's row and column become the identity's (its step is 0)
+            keep = ~frozen[fz]
+            sysm[fz] = sysm[fz] * (keep[:, :, None] & keep[:, None, :]) + frozen[fz][:, :, None] * eye
         step, pd_ok = _chol_solve(sysm, rhs)
         trial = a_th.copy()
-        trial[:, fi] = np.clip(th_f + step, lo_f, hi_f)
+        new_f = np.clip(th_f + step, lo_f, hi_f)
+        trial[:, fi] = new_f
         g_t = logistic(trial, a_lx, a_zero)  # kept: the accepted curves' next system reuses it
         r_t = a_y - (trial[:, C:C + 1] + (trial[:, D:D + 1] - trial[:, C:C + 1]) * g_t)  # = predict(trial, ...)
-        rss_t = _rs(a_w * r_t * r_t)
-        dstep = trial[:, fi] - th_f
-        small = (np.abs(dstep) <= xtol * (np.abs(th_f) + a_sc[:, fi])).all(axis=1)
+        rss_t = _rs(r_t * r_t if unit_w else a_w * r_t * r_t)
+        dstep = new_f - th_f
+        small = (np.abs(dstep) <= xtol * (np.abs(th_f) + a_sc)).all(axis=1)
         # a step must lower the RSS (or be negligible): on a plateau of the RSS (a step function between two
         # doses) equal-RSS steps would otherwise wander for ever
-        ok = pd_ok & np.isfinite(rss_t) & ((rss_t < rss) | ((rss_t <= rss) & small))
-        done = ok & small
-        # Nielsen's damping update from the gain ratio (actual / predicted RSS reduction)
         pred = 2.0 * _rs(dstep * grad) - _rs(dstep * np.matmul(mat, dstep[..., None])[..., 0])
+        # a minimum to working precision: the (lightly damped) quadratic model predicts an RSS decrease below the
+        # rounding of the RSS itself, so no step can be verified to lower it (otherwise such steps are rejected
+        # on rounding noise and the damping climbs for several iterations before the curve stops)
+        tol_r = RSS_ROUNDING * rss
+        negligible = pd_ok & (lam <= 1e-2) & (pred <= tol_r)
+        ok = pd_ok & np.isfinite(rss_t) & ((rss_t < rss) | ((rss_t <= rss + tol_r) & (small | negligible)))
+        done = ok & (small | negligible)
+        # Nielsen's damping update from the gain ratio (actual / predicted RSS reduction)
         rho = (rss - rss_t) / np.where(pred > 0, pred, np.inf)
         shrink = np.maximum(1.0 / 3.0, 1.0 - (2.0 * np.clip(rho, 0.0, 1.0) - 1.0) ** 3)
         lam = np.where(ok, np.maximum(lam * shrink, 1e-15), lam * nu)
@@ -265,21 +319,26 @@ def levenberg_marquardt(theta: np.ndarray, lx: np.ndarray, zero: np.ndarray, y: 
         done |= ~ok & (lam > 1e10)  # stuck: no step lowers the RSS
         if ok.any():
             a_th = np.where(ok[:, None], trial, a_th)
-            sub = np.flatnonzero(ok & ~done)
-            if len(sub):
-                # Newton once Gauss-Newton has had newton_after iterations, or earlier near the minimum
-                # (an accepted step that lowered the RSS by less than a relative 1e-3)
-                near = rss_t[sub] > rss[sub] * (1.0 - NEWTON_NEAR)
-                grad[sub], mat[sub], rss[sub] = system(a_th[sub], a_lx[sub], a_zero[sub], a_y[sub], a_w[sub],
-                                                       near | (it >= newton_after), g_t[sub])
         theta[act] = a_th
-        if done.any():
+        if done.any():  # finished curves leave the working set first (fewer rows for the next system)
             converged[act[done]] = True
             keep_idx = np.flatnonzero(~done)
             act = act[keep_idx]
             a_lx, a_zero, a_y, a_w = a_lx[keep_idx], a_zero[keep_idx], a_y[keep_idx], a_w[keep_idx]
             a_th, a_lo, a_hi, a_sc = a_th[keep_idx], a_lo[keep_idx], a_hi[keep_idx], a_sc[keep_idx]
+            a_na = a_na[keep_idx]
             grad, mat, rss, lam, nu = grad[keep_idx], mat[keep_idx], rss[keep_idx], lam[keep_idx], nu[keep_idx]
+            ok, rss_t, g_t = ok[keep_idx], rss_t[keep_idx], g_t[keep_idx]
+        if ok.any():
+            # Newton once Gauss-Newton has had newton_after iterations, or earlier near the minimum
+            # (an accepted step that lowered the RSS by less than a relative 1e-3)
+            near = rss_t > rss * (1.0 - NEWTON_NEAR)
+            if ok.all():  # the common case: no row selection to copy
+                grad, mat, rss = system(a_th, a_lx, a_zero, a_y, a_w, near | (it >= a_na), g_t)
+            else:
+                sub = np.flatnonzero(ok)
+                grad[sub], mat[sub], rss[sub] = system(a_th[sub], a_lx[sub], a_zero[sub], a_y[sub], a_w[sub],
+                                                       near[sub] | (it >= a_na[sub]), g_t[sub])
     return theta, converged, n_iter
 
 

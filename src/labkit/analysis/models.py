@@ -110,9 +110,7 @@ def _remove_outliers(res: FitResults, conc, y, weights, q: float, kw: dict) -> F
     bounds = None if kw["unbounded"] else default_bounds(kw["top"], kw["bottom"])
     for _ in range(rout.ROBUST_ITER):  # IRLS on each curve's chosen model, warm-started
         rr = np.where(cv, np.sqrt(cw) * (cy - sub.predict_at(cx)), 0.0)
-        scale = rout.robust_sd(rr, cv, k[idx])
-        scale = np.where(scale > 0, scale, 1.0)
-        rw = cw / (1.0 + (rr / scale[:, None]) ** 2)
+        rw = cw * rout.cauchy_weights(rr, cv, k[idx], np.where(cv, np.sqrt(cw) * cy, 0.0))
         for lab in sorted(set(labels)):
             g = np.flatnonzero(labels == lab)
             ft, fb = _parse_label(lab)
@@ -176,6 +174,66 @@ def _fit_rows(conc, response, need: np.ndarray, *, start, **kw) -> FitResults:
                       at_bound=np.zeros(n, dtype=bool), flags=["not_fitted"] * n)
     full.put(idx, part)
     return full
+
+
+def _nested_start(res: FitResults, fix_top: float | None, fix_bottom: float | None, spec0: tuple, conc, y,
+                  weights) -> np.ndarray:
+    """Starting values for a candidate that fixes more asymptotes than res's model: res's fit moved onto the
+    constraint by the constrained Newton step of res's quadratic model (the Lagrange step with res's covariance,
+    which is proportional to the inverse Hessian: theta - cov[:, k] (theta_k - v) / cov[k, k] for each newly fixed
+    k), which is second-order close to the candidate's optimum when the step is small. It is used only where it
+    keeps b's sign and lowers the RSS below that of res's fit with the asymptote simply set (a steep curve's
+    quadratic model can throw b far off), and where res's covariance is usable (no parameter on a bound)."""
+    st = res.params.copy()
+    new = [(k, v) for k, v, old in ((2, fix_top, spec0[0]), (1, fix_bottom, spec0[1]))
+           if v is not None and old is None]  # (index, value) of the asymptotes this candidate fixes
+    plain = st.copy()
+    for k, v in new:
+        plain[:, k] = v
+    if not new:
+        return plain
+    cov = res.cov
+    with np.errstate(all="ignore"):
+        ok = np.isfinite(cov).all(axis=(1, 2)) & ~res.at_bound & np.isfinite(st).all(axis=1)
+        if len(new) == 1:
+            k, v = new[0]
+            step = -cov[:, :, k] * ((st[:, k] - v) / cov[:, k, k])[:, None]
+        else:  # both asymptotes: the 2x2 constraint block
+            ks = [k for k, _ in new]
+            vs = np.array([v for _, v in new])
+            blk = cov[:, ks][:, :, ks]
+            lam = np.linalg.solve(np.where(ok[:, None, None], blk, np.eye(2)), (st[:, ks] - vs)[..., None])[..., 0]
+            step = -np.einsum("nij,nj->ni", cov[:, :, ks], lam)
+        step[:, 3] = st[:, 3] * np.expm1(step[:, 3] / st[:, 3])  # e's step taken on ln e
+        moved = st + step
+        for k, v in new:
+            moved[:, k] = v
+        b_ok = np.abs(moved[:, 0]) <= HILL_MAX
+        e_ok = (moved[:, 3] >= res.conc_min / 10 ** E_DECADES) & (moved[:, 3] <= res.conc_max * 10 ** E_DECADES)
+        ok &= np.isfinite(moved).all(axis=1) & b_ok & e_ok & (np.sign(moved[:, 0]) == np.sign(st[:, 0]))
+        if ok.any():
+            rss_moved, rss_plain = _rss_at([moved, plain], conc, y, weights)
+            ok &= rss_moved < rss_plain
+    return np.where(ok[:, None], moved, plain)
+
+
+def _rss_at(params: list[np.ndarray], conc: np.ndarray, y: np.ndarray, weights) -> list[np.ndarray]:
+    """Weighted RSS of LL.4 curves over the measured points, for each (n, 4) parameter set in params."""
+    from labkit.analysis import fit_lm
+    from labkit.analysis.fit import _log_conc
+
+    w = np.ones_like(y) if weights is None else np.broadcast_to(np.asarray(weights, dtype=float), y.shape)
+    valid = np.isfinite(conc) & np.isfinite(y) & (w > 0)
+    lx, zero = _log_conc(np.where(valid, conc, 1.0))
+    w, y = np.where(valid, w, 0.0), np.where(valid, y, 0.0)
+    out = []
+    for p in params:
+        th = p.copy()
+        with np.errstate(all="ignore"):
+            th[:, 3] = np.log(p[:, 3])
+            r = y - fit_lm.predict(th, lx, zero)
+            out.append(fit_lm._rs(np.where(valid, w * r * r, 0.0)))
+    return out
 
 
 def _bottom_at_control(res: FitResults, bounds: dict, bottom: float) -> None:
@@ -246,14 +304,15 @@ def _fit_model(conc, response, *, model, top, bottom, weights, unbounded, fix_to
                        bounds=_drop_fixed(bounds, *specs[0]))
     cands = [first]
     for ft, fb in specs[1:]:
-        st = first.params.copy()
-        if ft is not None:
-            st[:, 2] = ft
-        if fb is not None:
-            st[:, 1] = fb
         need = np.ones(len(first), dtype=bool)
         if fb is not None and not fixed_b[0]:
             need = _fallback_needed(cands, specs, first)
+        st = np.full((len(first), 4), np.nan)
+        rows = np.flatnonzero(need)
+        if len(rows):
+            w_rows = weights[rows] if (weights is not None and np.ndim(weights) == 2) else weights
+            st[rows] = _nested_start(first.take(rows) if len(rows) < len(first) else first, ft, fb, specs[0],
+                                     conc[rows], response[rows], w_rows)
         cands.append(_fit_rows(conc, response, need, fix_top=ft, fix_bottom=fb, weights=weights,
                                bounds=_drop_fixed(bounds, ft, fb), start=st))
     n = cands[0].n
@@ -281,19 +340,18 @@ def _fit_model(conc, response, *, model, top, bottom, weights, unbounded, fix_to
     none_ok = ~np.isfinite(scores).any(axis=0)
     choice = np.where(none_ok, len(cands) - 1, choice)
     sel = _select(cands, choice)
+    ks = np.array([len(r.free) for r in cands])[choice]
     reasons = np.empty(nc, dtype=object)
-    for i in range(nc):
-        k = len(cands[choice[i]].free)
-        if none_ok[i]:
-            reasons[i] = "no model could be fitted"
-        elif no_plateau[i]:
-            reasons[i] = f"no lower plateau within the tested range: bottom fixed at {b0:g}; AICc chose {k} parameters"
-        elif k < 4 and fix_top is None and fix_bottom is None and not enough[i]:
-            reasons[i] = (f"too few points for 4 parameters ({int(n[i])} points, {int(distinct[i])} doses); "
-                          f"AICc chose {k}")
-        else:
-            reasons[i] = f"AICc prefers {k} parameters"
-    sel.models = np.array([_label(*specs[c]) for c in choice], dtype=object)
+    few = ~none_ok & ~no_plateau & (ks < 4) & (fix_top is None and fix_bottom is None) & ~enough
+    for k in np.unique(ks).tolist():  # the common reasons set per group, the per-curve one in a loop
+        reasons[ks == k] = f"AICc prefers {k} parameters"
+        reasons[(ks == k) & no_plateau] = (f"no lower plateau within the tested range: bottom fixed at {b0:g}; "
+                                           f"AICc chose {k} parameters")
+    for i in np.flatnonzero(few).tolist():
+        reasons[i] = (f"too few points for 4 parameters ({int(n[i])} points, {int(distinct[i])} doses); "
+                      f"AICc chose {ks[i]}")
+    reasons[none_ok] = "no model could be fitted"
+    sel.models = np.array([_label(*sp) for sp in specs], dtype=object)[choice]
     sel.reasons = reasons
     # the IC50's CI accounts for the choice: the union of the intervals of every candidate within 2 AICc units
     # of the chosen one (Burnham & Anderson: models the data support about as well); the chosen model's own
@@ -318,21 +376,28 @@ def _fit_model(conc, response, *, model, top, bottom, weights, unbounded, fix_to
     return sel
 
 
-def log_ci(res: FitResults, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """The IC50's Wald-t interval on ln e: exp(ln e +- t(df) se(e)/e), per curve."""
+def t_quantile(df: np.ndarray, level: float = 0.95) -> np.ndarray:
+    """Student's t quantile 0.5 + level/2 per curve's df (NaN for df <= 0), computed once per distinct df."""
     from scipy import special  # not scipy.stats: its import costs ~1 s of CLI start-up
 
+    df = np.asarray(df)
+    vals, inv = np.unique(df, return_inverse=True)
+    with np.errstate(all="ignore"):
+        q = special.stdtrit(np.where(vals > 0, vals, np.nan).astype(float), 0.5 + level / 2.0)
+    return q[inv.reshape(df.shape)]
+
+
+def log_ci(res: FitResults, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """The IC50's Wald-t interval on ln e: exp(ln e +- t(df) se(e)/e), per curve."""
     e = res.params[:, 3]
     with np.errstate(all="ignore"):
         se_le = res.se[:, 3] / e
-        q = special.stdtrit(np.where(res.df > 0, res.df, np.nan), 0.5 + level / 2.0)
+        q = t_quantile(res.df, level)
         return e * np.exp(-q * se_le), e * np.exp(q * se_le)
 
 
 def derived(res: FitResults, *, top: float = 100.0, bottom: float = 0.0, level: float = 0.95) -> dict:
     """abs_ic50, emax, auc and the log-scale IC50 CI (ic50_ci_low/high, pic50_se) per curve (module docstring)."""
-    from scipy import special  # not scipy.stats: its import costs ~1 s of CLI start-up
-
     b, c, d, e = (res.params[:, k] for k in range(4))
     half = bottom + 0.5 * (top - bottom)
     with np.errstate(all="ignore"):
@@ -345,13 +410,14 @@ def derived(res: FitResults, *, top: float = 100.0, bottom: float = 0.0, level: 
         emax = np.where(np.isfinite(e), emax, np.where(np.isfinite(c), c, np.nan))
         lo, hi = np.log10(res.conc_min), np.log10(res.conc_max)
         grid = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, AUC_GRID)[None, :]
-        f = c[:, None] + (d - c)[:, None] / (1.0 + (10.0 ** grid / e[:, None]) ** b[:, None])
+        # (10^grid / e)^b as one exp (a power of an (n, AUC_GRID) array is several times slower)
+        f = c[:, None] + (d - c)[:, None] / (1.0 + np.exp(b[:, None] * (grid * np.log(10.0) - np.log(e)[:, None])))
         const = ~np.isfinite(e) & np.isfinite(c)
         f = np.where(const[:, None], c[:, None], f)
         auc = np.trapz((f - bottom) / (top - bottom), dx=1.0 / (AUC_GRID - 1), axis=1)
         auc = np.where(hi > lo, auc, np.nan)
         se_le = res.se[:, 3] / e
-        q = special.stdtrit(np.where(res.df > 0, res.df, np.nan), 0.5 + level / 2.0)
+        q = t_quantile(res.df, level)
         ci_lo, ci_hi = e * np.exp(-q * se_le), e * np.exp(q * se_le)
         if res.ci_low is not None and res.ci_high is not None:  # model selection's (wider) interval
             have = np.isfinite(res.ci_low) & np.isfinite(res.ci_high)
@@ -402,14 +468,21 @@ def _bottom_not_reached(res: FitResults) -> np.ndarray:
 
 def _select(results: list[FitResults], choice: np.ndarray) -> FitResults:
     """Per curve, the FitResults row of results[choice[i]]."""
-    rows = np.arange(len(choice))
+    groups = [(k, np.flatnonzero(choice == k)) for k in range(1, len(results))]
 
-    def pick(name):
-        stack = np.stack([getattr(r, name) for r in results])
-        return stack[choice, rows]
+    def pick(name):  # results[0]'s rows, the others' where chosen (no stack of every candidate)
+        out = getattr(results[0], name).copy()
+        for k, idx in groups:
+            if len(idx):
+                out[idx] = getattr(results[k], name)[idx]
+        return out
 
     arrays = {name: pick(name) for name in ("params", "se", "cov", "n", "df", "rss", "rse", "r2", "f_pvalue",
                                              "converged", "n_iter", "conc_min", "conc_max", "at_bound")}
-    flags = [results[k].flags[i] for i, k in enumerate(choice)]
+    flags = list(results[0].flags)
+    for k, idx in groups:
+        fk = results[k].flags
+        for i in idx.tolist():
+            flags[i] = fk[i]
     free = tuple(p for p in ("b", "c", "d", "e"))
     return FitResults(model="auto", free=free, flags=flags, **arrays)

@@ -22,6 +22,7 @@ DEFAULT_Q = 0.01  # false-discovery rate
 SCREEN = 3.0  # examine a curve only when a residual exceeds this many robust SDs
 ROBUST_ITER = 4
 MAX_FRACTION = 0.25  # never remove more than this fraction of a curve's points
+ROUNDING = 1e-12  # a robust SD below this x the largest |response| of the curve is rounding, not noise
 
 
 def robust_sd(r: np.ndarray, valid: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -34,6 +35,24 @@ def robust_sd(r: np.ndarray, valid: np.ndarray, k: np.ndarray) -> np.ndarray:
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows (nothing measured) give NaN
         p68 = np.nanpercentile(a, 68.27, axis=1) if a.shape[1] else np.full(len(a), np.nan)
         return p68 * n / np.maximum(n - k, 1)
+
+
+def cauchy_weights(r: np.ndarray, valid: np.ndarray, k: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The robust fit's Cauchy (Lorentzian) weights 1 / (1 + (r / s)^2) per point, s = robust_sd of the row.
+
+    y: the (weighted) responses the residuals r come from. A robust SD below ROUNDING x the row's largest |y| is
+    rounding error, not noise (an exactly fitted curve), so s is at least that (1.0 when the row is all zero):
+    without this floor a residual of ordinary size over an SD of ~1e-200 overflows (r / s)^2. |r| / s is also
+    capped at 1e100 (weight ~1e-200, i.e. zero) so extreme weights cannot overflow either.
+    """
+    s = robust_sd(r, valid, k)
+    with np.errstate(invalid="ignore"):
+        big = np.max(np.where(valid, np.abs(y), 0.0), axis=1, initial=0.0)
+    floor = ROUNDING * np.where(np.isfinite(big), big, 0.0)
+    s = np.where(np.isfinite(s) & (s > floor), s, floor)
+    s = np.where(s > 0, s, 1.0)
+    z = np.minimum(np.abs(np.where(valid, r, 0.0)) / s[:, None], 1e100)
+    return 1.0 / (1.0 + z * z)
 
 
 def rout_mask(r: np.ndarray, valid: np.ndarray, k: np.ndarray, q: float = DEFAULT_Q) -> np.ndarray:

@@ -92,6 +92,8 @@ class AssayKind:
         readout_suffix: the file suffix of that export ('.txt', '.csv').
         demo_layouts: layout files (in the seed layouts folder) `labkit demo` runs for this kind, after the
             built-in ones (labkit.demo.SEED_LAYOUTS).
+        demo_one_robot: those of demo_layouts the demo runs on its last robot only (the Flex by default), to keep
+            the demo short.
         plate_note: a line for the report about the plates its protocols use ('' for none).
         history_potencies: potencies besides the IC50 (e.g. a Morrison Ki_app) that the run history charts for
             the reference compound and tabulates across runs.
@@ -111,6 +113,7 @@ class AssayKind:
     readout_format: ClassVar[str] = ""
     readout_suffix: ClassVar[str] = ""
     demo_layouts: ClassVar[tuple[str, ...]] = ()
+    demo_one_robot: ClassVar[tuple[str, ...]] = ()
     plate_note: ClassVar[str] = ""  # what the report says about the plates the kind's protocols use ('' none)
     history_potencies: ClassVar[tuple[Potency, ...]] = ()  # charted / tabulated by `labkit history` with the IC50
 

@@ -301,7 +301,7 @@ class RobotSpec:
     temperature_slot: str
     heater_shaker_slot: str | None
     gripper: bool
-    staging: tuple[str, ...] = ()  # Flex staging-area slots (column 4): the gripper's reach only, never a pipette's
+    staging: tuple[str, ...] = ()  # Flex staging-area slots (gripper only; A4 is not free beside the trash in A3)
 
 
 ROBOTS: dict[str, RobotSpec] = {
@@ -309,7 +309,7 @@ ROBOTS: dict[str, RobotSpec] = {
                      "p20_single_gen2", "p20_multi_gen2", "p300_single_gen2", "p300_multi_gen2", "1", None, False),
     "flex": RobotSpec("flex", "Flex", ("B2", "B3", "C2", "C3", "D2", "D3", "C1", "D1", "B1", "A1", "A2"), "A3",
                       "flex_1channel_50", "flex_8channel_50", "flex_1channel_1000", "flex_8channel_1000", "D1", "D1",
-                      True, ("D4", "C4", "B4")),  # A4 would clash with the trash bin in A3
+                      True, ("B4", "C4", "D4")),
 }
 
 # heater-shaker adapters (Flex) per plate load name

@@ -98,7 +98,7 @@ def show(file: Path, png_dir: Path | None, table: bool, as_json: bool) -> None:
       labkit layout show layouts/viability_km12.yaml --png out/maps
     """
     from labkit.layout.io import load_experiment
-    from labkit.layout.render import plate_png, text_map
+    from labkit.layout.render import map_plates, plate_png, text_map
 
     exp = load_experiment(file)
     out = ui()
@@ -113,23 +113,23 @@ def show(file: Path, png_dir: Path | None, table: bool, as_json: bool) -> None:
         out.result(f"{exp.name}: {exp.assay}")
         for c in exp.compounds:
             out.result("  " + exp.scheme(c).describe())
-        for p in exp.plates:
+        for plate_id in map_plates(exp):  # the assay plates, then a time-zero plate
             out.result("")
-            out.result(text_map(exp, p.id))
+            out.result(text_map(exp, plate_id))
     if png_dir is not None:  # all maps or none; a plate id never leaves the folder ('x/../y' -> 'x_.._y')
         from labkit.safety import guard_output_dir, inside, safe_name, staged_dir
 
         names: dict[str, str] = {}
-        for i, p in enumerate(exp.plates):
-            name = f"{safe_name(file.stem)}_{safe_name(p.id, 'plate')}"
-            names[p.id] = f"{name}_{i + 1}.png" if f"{name}.png" in names.values() else f"{name}.png"
+        for i, plate_id in enumerate(map_plates(exp)):
+            name = f"{safe_name(file.stem)}_{safe_name(plate_id, 'plate')}"
+            names[plate_id] = f"{name}_{i + 1}.png" if f"{name}.png" in names.values() else f"{name}.png"
         guard_output_dir(png_dir, [file], tuple(names.values()), folders=())
         with staged_dir(png_dir) as stage:
-            for p in exp.plates:
-                plate_png(exp, p.id, inside(stage, names[p.id]))
-        doc["png"] = [png_dir / names[p.id] for p in exp.plates]
-        for p in exp.plates:
-            out.result(f"wrote {png_dir / names[p.id]}")
+            for plate_id in names:
+                plate_png(exp, plate_id, inside(stage, names[plate_id]))
+        doc["png"] = [png_dir / name for name in names.values()]
+        for name in names.values():
+            out.result(f"wrote {png_dir / name}")
     if out.json:
         out.emit(doc)
 

@@ -6,7 +6,8 @@ import math
 from pathlib import Path
 
 from labkit.layout.experiment import Experiment
-from labkit.tables import row_letters
+from labkit.layout.plate import Well
+from labkit.tables import PLATE_FORMATS, row_letters
 from labkit.units import si_conc
 
 ROLE_COLOURS = {
@@ -18,23 +19,55 @@ _ABBREV = {"vehicle": "V", "positive": "P", "no_enzyme": "N", "total_counts": "C
            "time_zero": "T", "buffer": "~", "empty": "."}
 
 
+TIME_ZERO_NOTE = "time zero: cells read with CellTiter-Glo at dosing, for GR metrics"
+
+
+def map_plates(exp: Experiment) -> list[str]:
+    """The plates a map is drawn for: the assay plates, then a viability layout's time-zero plate (if any)."""
+    tz = getattr(exp, "time_zero", None)
+    return [p.id for p in exp.plates] + ([tz.plate] if tz is not None else [])
+
+
+def _plate(exp: Experiment, plate_id: str) -> tuple[int, list[Well], bool]:
+    """(format, wells, is the time-zero plate) of an assay plate or of the layout's time-zero plate."""
+    from labkit.wells import parse_well
+
+    for p in exp.plates:
+        if p.id == plate_id:
+            return p.format, exp.wells[p.id], False
+    tz = getattr(exp, "time_zero", None)
+    if tz is None or tz.plate != plate_id:
+        raise KeyError(f"no plate {plate_id!r}; expected one of {map_plates(exp)}")
+    fmt = tz.format or exp.plates[0].format
+    cells = {}
+    for name, line in exp.time_zero_wells():  # type: ignore[attr-defined]  # a viability layout (time_zero set)
+        r, c = parse_well(name, fmt)
+        cells[(r, c - 1)] = line
+    n_rows, n_cols = PLATE_FORMATS[fmt]
+    wells = [Well(tz.plate, r, c, "time_zero", cell_line=cells[(r, c)]) if (r, c) in cells else
+             Well(tz.plate, r, c, "empty") for r in range(n_rows) for c in range(n_cols)]
+    return fmt, wells, True
+
+
 def text_map(exp: Experiment, plate_id: str) -> str:
-    """A plate map for the terminal: series points as numbers (1 = top), controls as letters."""
-    plate = next(p for p in exp.plates if p.id == plate_id)
-    n_rows, n_cols = plate.shape
+    """A plate map for the terminal: series points as numbers (1 = top), controls as letters (the time-zero plate's
+    wells as T)."""
+    fmt, wells, time_zero = _plate(exp, plate_id)
+    n_rows, n_cols = PLATE_FORMATS[fmt]
     grid = [["." for _ in range(n_cols)] for _ in range(n_rows)]
     codes: dict[str, str] = {}
-    for w in exp.wells[plate_id]:
+    for w in wells:
         if w.role in ("sample", "reference"):
             code = codes.setdefault(w.compound, "abcdefghijklmnopqrstuvwxyz"[len(codes) % 26])
             grid[w.row][w.col] = f"{code}{w.point + 1}"
         else:
             grid[w.row][w.col] = _ABBREV[w.role]
     width = 3
-    lines = [f"{plate.id} ({plate.format}-well, {exp.assay})",
+    what = TIME_ZERO_NOTE if time_zero else exp.assay
+    lines = [f"{plate_id} ({fmt}-well, {what})",
              "   " + "".join(f"{c + 1:>{width + 1}}" for c in range(n_cols))]
     for r, letter in enumerate(row_letters(n_rows)):
-        groups = sorted({getattr(w, exp.group_kind) for w in exp.wells[plate_id]
+        groups = sorted({getattr(w, exp.group_kind) for w in wells
                          if w.row == r and exp.group_kind and getattr(w, exp.group_kind)})
         lines.append(f"{letter:>2} " + "".join(f"{cell:>{width + 1}}" for cell in grid[r])
                      + (f"   {', '.join(groups)}" if groups else ""))
@@ -45,7 +78,8 @@ def text_map(exp: Experiment, plate_id: str) -> str:
 
 
 def plate_png(exp: Experiment, plate_id: str, out: str | Path) -> Path:
-    """Write a PNG plate map: colour = role, shade = log concentration, label = target / cell line."""
+    """Write a PNG plate map: colour = role, shade = log concentration, label = target / cell line (plate_id may be
+    the layout's time-zero plate: its wells drawn as time zero, titled as such)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -53,12 +87,11 @@ def plate_png(exp: Experiment, plate_id: str, out: str | Path) -> Path:
     from matplotlib.colors import to_rgb
     from matplotlib.patches import Patch
 
-    plate = next(p for p in exp.plates if p.id == plate_id)
-    n_rows, n_cols = plate.shape
-    wells = exp.wells[plate_id]
+    fmt, wells, time_zero = _plate(exp, plate_id)
+    n_rows, n_cols = PLATE_FORMATS[fmt]
     concs = [w.conc for w in wells if w.conc == w.conc and w.conc > 0]
     lo, hi = (math.log10(min(concs)), math.log10(max(concs))) if concs else (0.0, 1.0)
-    size = 0.42 if plate.format == 96 else 0.26
+    size = 0.42 if fmt == 96 else 0.26
     fig, ax = plt.subplots(figsize=(1.1 + n_cols * size * 1.0, 1.0 + n_rows * size * 1.0), dpi=110)
     for w in wells:
         base = to_rgb(ROLE_COLOURS[w.role])
@@ -69,18 +102,19 @@ def plate_png(exp: Experiment, plate_id: str, out: str | Path) -> Path:
         else:
             colour = base
         ax.add_patch(plt.Circle((w.col, w.row), 0.42, facecolor=colour, edgecolor="#555555", linewidth=0.5))
-        if plate.format == 96 and w.role in ("vehicle", "positive", "no_enzyme", "blank", "kill", "total_counts"):
+        if fmt == 96 and w.role in ("vehicle", "positive", "no_enzyme", "blank", "kill", "total_counts",
+                                         "time_zero"):
             ax.text(w.col, w.row, _ABBREV[w.role], ha="center", va="center", fontsize=7, color="white")
     # group labels at the right edge of each row
     if exp.group_kind:
         for r in range(n_rows):
             groups = sorted({getattr(w, exp.group_kind) for w in wells if w.row == r and getattr(w, exp.group_kind)})
             if groups:
-                ax.text(n_cols - 0.3, r, " " + ", ".join(groups), va="center", fontsize=7 if plate.format == 96 else 5)
+                ax.text(n_cols - 0.3, r, " " + ", ".join(groups), va="center", fontsize=7 if fmt == 96 else 5)
     ax.set_xlim(-0.6, n_cols + (2.2 if exp.group_kind else -0.4))
     ax.set_ylim(n_rows - 0.4, -0.6)
     ax.set_aspect("equal")
-    fs = 7 if plate.format == 96 else 5
+    fs = 7 if fmt == 96 else 5
     ax.set_xticks(range(n_cols), [str(c + 1) for c in range(n_cols)], fontsize=fs)
     ax.set_yticks(range(n_rows), row_letters(n_rows), fontsize=fs)
     ax.tick_params(length=0, labeltop=True, labelbottom=False)
@@ -92,7 +126,9 @@ def plate_png(exp: Experiment, plate_id: str, out: str | Path) -> Path:
               frameon=False)
     top = si_conc(10**hi) if concs else ""
     bottom = si_conc(10**lo) if concs else ""
-    title = f"{exp.name} — plate {plate.id}"
+    title = f"{exp.name} — plate {plate_id}"
+    if time_zero:
+        title = f"{exp.name} — time-zero plate {plate_id}\n({TIME_ZERO_NOTE})"
     if concs:
         title += f"  (darker = higher conc., {bottom} … {top})"
     ax.set_title(title, fontsize=9, pad=14)

@@ -8,6 +8,13 @@ puts the next batch's labware in place, with its liquids, at one pause that says
 Where the assay waits for all its plates (viability: overnight, 72 h) the batches each work up to the wait, the run
 waits once, and the batches come back in the same order (a manual move per labware that goes back).
 
+On a Flex the gripper does what it can of a batch change: the leaving batch's tip racks, reservoirs and
+non-assay plates that stand in deck slots go to the free staging-area slots (B4, C4, D4; only the gripper reaches
+them), and when their batch comes back the gripper puts them back in place. Assay plates (they go to the incubator
+or the reader), labware on modules, tube racks and labkit's own (custom) labware, and whatever does not find a free
+staging slot, are moved by hand as on the OT-2, and the pause says which; the staging slots hold one batch's
+labware at a time, so a batch change saves up to three manual moves each way.
+
 The batch size is the largest one whose plan passes every check without a planner warning (so three kinase plates
 do not fall back to single-channel pipettes: they run as two batches with the 8-channels); batches are as even
 as the plate count allows. A run whose plates all fit is planned exactly as before (one batch, same protocol).
@@ -21,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from labkit.errors import PlanError
+from labkit.labware.specs import LABWARE, ROBOTS
 from labkit.plan.steps import (Comment, Distribute, LabwareUse, LiquidLoad, LoadLabware, Loc, MoveLabware, Pause,
                                Plan, Step, Transfer)
 
@@ -220,48 +228,133 @@ def merge(plans: list[Plan]) -> Plan:
     for k in range(len(segments[0])):
         for j in range(total):
             if j != current:
-                out.steps += _swap(out, current, j, total, labels, starts[j], late[j], parked, modules,
+                # the leaving batch comes back later (a later phase, or this phase's turn still to come)?
+                returns = k + 1 < len(segments[0]) or current > j
+                out.steps += _swap(out, current, j, total, labels, starts[j], late[j], parked, modules, returns,
                                    out.hot_waste.key if out.hot_waste else "")
                 current = j
             out.steps += segments[j][k]
         if k < len(phase_pauses):
             p = phase_pauses[k]
             out.steps.append(replace(p, text=f"All {total} batches: {p.text}" if total > 1 else p.text))
+    staging = ROBOTS[out.robot].staging
+    used = sorted({s.to for s in out.steps if isinstance(s, MoveLabware) and s.to in staging})
+    if used:
+        out.notes.insert(2, f"the gripper parks labware between batches in the staging-area slot(s) {', '.join(used)}: "
+                         "set the Flex deck configuration to a staging area slot in cutout(s) "
+                         f"{', '.join(slot[0] + '3' for slot in used)} before the run")
     return out
+
+
+STAGEABLE = ("plate", "tips", "reservoir")  # labware kinds the gripper parks in a staging slot between batches
+
+
+def _stageable(u: LabwareUse, where: str, modules: dict[str, str], lw: dict[str, LabwareUse]) -> bool:
+    """A labware the gripper may park in a staging slot: a tip rack, reservoir or non-assay plate standing in a
+    deck slot (not on a module or adapter), an Opentrons definition."""
+    spec = LABWARE.get(u.load_name)
+    return (spec is not None and spec.kind in STAGEABLE and not spec.custom and not u.key.startswith("plate_")
+            and where not in modules and where not in lw and where != "offdeck")
+
+
+def _stage(out: Plan, gone: list[str], back: list[tuple[str, str]], where: dict[str, str],
+           modules: dict[str, str], park: bool = True) -> tuple[list[Step], list[str], list[str], dict[str, str]]:
+    """Gripper moves of a batch change on a Flex: the leaving labware `gone` into free staging slots, the returning
+    labware `back` (key, place) out of the staging slots into their places, as far as slots allow (a leaving one
+    steps aside into a free deck slot when the staging slots are all full of returning ones); park=False (the
+    leaving batch does not come back): nothing is parked. `where` is updated.
+    Returns the steps, the leaving labware still on the deck, the returning labware still in staging, and
+    key -> staging slot of what was parked now."""
+    robot = ROBOTS[out.robot]
+    if not (robot.gripper and robot.staging):
+        return [], list(gone), [k for k, _p in back if where.get(k) in robot.staging], {}
+    lw = out.labware_by_key()
+    used = {at for at in where.values() if at in robot.staging}
+    free = [slot for slot in robot.staging if slot not in used]
+    place = dict(back)
+    waiting = [k for k, _p in back if where.get(k) in robot.staging]   # returning, parked in staging
+    leaving = [k for k in gone if park and _stageable(lw[k], where[k], modules, lw)]
+    occupied = {where[k]: k for k in gone}
+    steps: list[Step] = []
+    parked: dict[str, str] = {}
+    progress = True
+    while progress:
+        progress = False
+        for k in list(waiting):
+            if place[k] not in occupied:
+                free.append(where[k])
+                steps.append(MoveLabware(k, place[k], True, ""))
+                where[k] = place[k]
+                waiting.remove(k)
+                progress = True
+        blocking = [k for k in leaving if where[k] in {place[w] for w in waiting}]
+        if free and leaving:
+            k = (blocking or leaving)[0]
+            slot = free.pop(0)
+            steps.append(MoveLabware(k, slot, True, ""))
+            del occupied[where[k]]
+            where[k] = parked[k] = slot
+            leaving.remove(k)
+            progress = True
+        elif blocking:  # staging full of returning labware: step a leaving one aside into a free deck slot
+            taken = set(where.values()) | set(modules.values()) | set(place.values())
+            aside = [slot for slot in robot.slots if slot not in taken]
+            if aside:
+                k = blocking[0]
+                steps.append(MoveLabware(k, aside[0], True, ""))
+                del occupied[where[k]]
+                where[k] = aside[0]
+                occupied[aside[0]] = k
+                progress = True
+    return steps, [k for k in gone if k not in parked], waiting, parked
 
 
 def _swap(out: Plan, old: int, new: int, total: int, labels: list[list[str]], start: list[LabwareUse],
           late: set[str], parked: dict[int, list[tuple[str, str]]], modules: dict[str, str],
-          keep: str = "") -> list[Step]:
-    """Steps from batch `old` to batch `new`: batch old's labware off the deck (a manual move each, its places
-    remembered), then batch new's labware: loaded fresh at a pause that names slots and liquids the first time,
-    moved back to its places (a manual move each) after that."""
+          returns: bool = True, keep: str = "") -> list[Step]:
+    """Steps from batch `old` to batch `new`: batch old's labware off the deck (if it comes back later, into
+    staging slots by the gripper where it can, else a manual move each; its places remembered), then batch new's labware: loaded fresh at a pause
+    that names slots and liquids the first time; after that back to its places by the gripper from the staging
+    slots, or a manual move each. keep: a labware every batch shares that stays (the radioactive waste)."""
     steps: list[Step] = []
     lw = out.labware_by_key()
     where = _where_now(out)
-    gone = [k for k, at in where.items() if at and at != "offdeck" and not lw[k].adapter and k != keep]
+    staging = set(ROBOTS[out.robot].staging)
+    gone = [k for k, at in where.items() if at and at != "offdeck" and at not in staging and not lw[k].adapter
+            and k != keep]
     parked[old] = [(k, where[k]) for k in gone]
-    in_slot = [k for k in gone if where[k] not in modules and where[k] not in lw]
-    off = "; ".join(f"{lw[k].label or lw[k].load_name} from slot {where[k]}" for k in in_slot)
     plates = ", ".join(labels[new])
-    if new in parked:  # back again: the same labware to the same places (a manual move each: the robot asks)
-        back = parked.pop(new)
-        steps.append(Pause(f"Batch {old + 1} of {total} ({', '.join(labels[old])}) is done for now: take its "
-                           f"labware off the deck ({off}) and resume; the robot then asks for each piece of batch "
-                           f"{new + 1} ({plates}) to go back in its place"))
-        steps += _off(gone, in_slot)
+    back = parked.pop(new) if new in parked else None
+    now = dict(where)  # where things are after the gripper's moves
+    grip, rest, waiting, stored = _stage(out, gone, back or [], now, modules, park=returns)
+    steps += grip
+    in_slot = [k for k in rest if now[k] not in modules and now[k] not in lw]
+    off = "; ".join(f"{lw[k].label or lw[k].load_name} from slot {now[k]}" for k in in_slot)
+    kept = ("; the gripper has parked " + ", ".join(f"{lw[k].label or lw[k].load_name} in staging slot {slot}"
+                                                    for k, slot in stored.items()) + " (leave them there)"
+            if stored else "")
+    if back is not None:  # back again: the same labware to the same places
+        by_hand = [(k, at) for k, at in back if where.get(k) not in staging and k not in waiting
+                   and (k, at) not in [(m.labware, m.to) for m in grip if isinstance(m, MoveLabware)]]
+        asks = (f"; the robot then asks for each piece of batch {new + 1} ({plates}) that is off the deck to go back "
+                "in its place" if by_hand else "")
+        if off or asks:
+            steps.append(Pause(f"Batch {old + 1} of {total} ({', '.join(labels[old])}) is done for now: take its "
+                               f"labware off the deck ({off or 'nothing else'}){kept} and resume{asks}"))
+        steps += _off(rest, in_slot)
+        steps += [MoveLabware(k, dict(back)[k], True, "") for k in waiting]  # out of staging, now their place is free
         steps += [MoveLabware(key, at, False, f"Batch {new + 1} of {total} ({plates}): back in place" if i == 0
-                              else "") for i, (key, at) in enumerate(back)]
+                              else "") for i, (key, at) in enumerate(by_hand)]
         return steps
-    steps += _off(gone, in_slot)
+    steps += _off(rest, in_slot)
     lwn = {u.key: u for u in start}
     lwn.update({k: v for k, v in lw.items() if v.adapter})
     steps += [LoadLabware(u.key) for u in start]
     keys = {u.key for u in start}
     liquids = list(dict.fromkeys(ld.liquid for ld in out.loads if ld.loc.labware in keys and ld.liquid not in late))
     put = "; ".join(f"{u.label or u.load_name} in {_place(u, lwn, modules)}" for u in start)
-    steps.append(Pause(f"Batch {new + 1} of {total}: plates {plates}. Take the used labware off the deck ({off}); "
-                       f"put fresh labware on the deck: {put}; load "
+    steps.append(Pause(f"Batch {new + 1} of {total}: plates {plates}. Take the used labware off the deck "
+                       f"({off or 'nothing else'}){kept}; put fresh labware on the deck: {put}; load "
                        f"the liquids listed for them ({', '.join(liquids)}; see the deck's liquids for wells and "
                        "volumes), and resume", loads=tuple(liquids), labware=tuple(sorted(keys))))
     return steps

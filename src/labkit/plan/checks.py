@@ -122,7 +122,7 @@ def check_plan(plan: Plan) -> None:
     hot = plan.hot_waste
     if hot is not None and hot.kind == "bin":  # a trash-bin fixture: its own slot, column 1 or 3, no staging beside
         slots[hot.slot].append("radioactive-waste bin")
-        if hot.slot[1:] not in ("1", "3") or f"{hot.slot[0]}4" in slots:
+        if hot.slot[1:] not in ("1", "3") or (hot.slot[1:] == "3" and f"{hot.slot[0]}4" in slots):
             problems.append(f"deck: the radioactive-waste trash bin cannot stand in slot {hot.slot} (columns 1 and 3 "
                             "only, and not beside a used staging-area slot)")
     for slot, keys in sorted(slots.items()):
@@ -149,7 +149,7 @@ def check_plan(plan: Plan) -> None:
             if vols and min(vols) < spec.default_min_ul and max(vols) > spec.low_volume_max_ul:
                 problems.append(f"step {step.text!r}: the {spec.name} moves {min(vols):g} µL (its low-volume mode, "
                                 f"up to {spec.low_volume_max_ul:g} µL) and {max(vols):g} µL in one step")
-        if noz and not (spec.channels == 8 and 1 <= noz <= 7):
+        if noz and not (spec.channels == 8 and 1 <= noz <= 7) and not (spec.channels == 96 and noz == 1):
             problems.append(f"step {step.text!r}: {noz} nozzles on the {spec.name}")
             noz = 0
         for st in step.strokes:

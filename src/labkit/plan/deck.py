@@ -34,6 +34,9 @@ class Deck:
         if slot is None and near and candidates:
             order = candidates[::-1] if from_back else candidates
             slot = min(order, key=lambda s: round(self.distance(s, near), 3))
+        if slot is not None and slot in self.robot.staging and slot not in self.owner:  # asked for by name only
+            self.owner[slot] = key
+            return slot
         if slot is not None:
             if slot not in self.free:
                 raise PlanError(f"deck slot {slot} of the {self.robot.robot_type} is already taken by "

@@ -38,11 +38,13 @@ def describe(plan: Plan) -> str:
     for warning in plan.warnings:
         out.append(f"  PLANNER WARNING: {warning}")
     out.append("Steps:")
+    pips = {p.key: p.name for p in plan.pipettes}
     for i, s in enumerate(plan.steps, 1):
         if isinstance(s, (Transfer, Distribute)):
             kind = "transfer" if isinstance(s, Transfer) else "multi-dispense"
             if s.nozzles:
-                kind += " (front nozzle only)" if s.nozzles == 1 else f" ({s.nozzles} nozzles, part columns)"
+                one = "front-right nozzle H12" if "96" in pips.get(s.pipette, "") else "front nozzle"
+                kind += f" ({one} only)" if s.nozzles == 1 else f" ({s.nozzles} nozzles, part columns)"
             n_tips = sum(1 for st in s.strokes if st.tip is not None)
             n_disp = sum(len(st.dispenses) for st in s.strokes)
             first = s.strokes[0]

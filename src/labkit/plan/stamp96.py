@@ -115,6 +115,9 @@ class Stamper:
     on_adapter: str = ""       # rack key on the adapter
     holding: str = ""          # rack key whose tips are on the pipette
     racks: int = 0
+    pending_off: list[str] = field(default_factory=list)  # quiet take-aways the next pause asks for
+    single: str = ""           # the rack of single tips (partial pick-ups, never on the adapter)
+    single_used: int = 0       # its tips used so far
 
     def __post_init__(self) -> None:
         if self.b.config.robot != "flex":
@@ -155,18 +158,24 @@ class Stamper:
         self.b.add(MoveLabware(key, slot, False, text))
         self.where[slot] = key
 
-    def take_away(self, key: str, text: str = "") -> None:
-        """The operator takes a labware off the deck."""
-        for slot, k in list(self.where.items()):
-            if k == key:
-                del self.where[slot]
+    def take_away(self, key: str, text: str = "", quiet: bool = False) -> None:
+        """The operator takes a labware off the deck: a manual move the robot stops for, or (quiet, a labware in a
+        slot) one the next pause's text asks for, without a stop of its own."""
+        slots = [slot for slot, k in self.where.items() if k == key]
+        for slot in slots:
+            del self.where[slot]
+        if quiet and slots:
+            self.b.add(MoveLabware(key, "offdeck", False, "", pause=False))
+            self.pending_off.append(text or f"{self.labels.get(key, key)} from slot {slots[0]}")
+            return
         self.b.add(MoveLabware(key, "offdeck", False, text or f"Take {self.labels.get(key, key)} off the deck"))
 
-    def clear(self, slot: str) -> None:
-        """Take away what stands in a slot (nothing to do if it is empty)."""
+    def clear(self, slot: str, quiet: bool = False) -> None:
+        """Take away what stands in a slot (nothing to do if it is empty); quiet: at the next pause."""
         old = self.where.get(slot)
         if old is not None:
-            self.take_away(old, f"Take {self.labels.get(old, old)} away from slot {slot}")
+            self.take_away(old, f"{self.labels.get(old, old)} from slot {slot}" if quiet else
+                           f"Take {self.labels.get(old, old)} away from slot {slot}", quiet)
 
     def rack(self, slot: str) -> str:
         """A fresh tip rack of the plan's tip size in a slot."""
@@ -177,8 +186,12 @@ class Stamper:
         return key
 
     def pause(self, text: str, loads: tuple[str, ...] = ()) -> None:
-        """An operator pause (loads: liquids put on the deck now, at the volumes of the plan's loads)."""
+        """An operator pause (loads: liquids put on the deck now, at the volumes of the plan's loads); it first asks
+        for the labware taken away quietly since the last pause."""
         self.running = True
+        if self.pending_off:
+            text = f"Take off the deck: {'; '.join(self.pending_off)}. Then: {text}"
+            self.pending_off = []
         self.b.add(Pause(text, tuple(dict.fromkeys(loads))))
 
     def begin(self) -> None:
@@ -234,6 +247,35 @@ class Stamper:
         if not keep_tips:
             self.holding = ""
             self.unmount()
+
+    def single_rack(self, slot: str, rack: str) -> str:
+        """A rack of tips for single-nozzle pick-ups in a slot (standing on the deck, not on the adapter: a partial
+        pick-up presses the tips on like a single-channel pipette, and the adapter's posts would be in the way)."""
+        self.racks += 1
+        self.single = f"tips96_{self.racks}"
+        self.single_used = 0
+        self.put(self.single, rack, slot, "single tips (96-channel, one nozzle)")
+        return self.single
+
+    def spot(self, text: str, pairs: list[tuple[Loc, Loc]], volume: float) -> None:
+        """One well to one well with the front-right nozzle (H12) alone, a fresh single tip for each
+        pair, dropped after it (SINGLE nozzle layout, API 2.20). Tips are taken from the single rack's back-left
+        corner onwards (A1, B1, … H1, A2 …), so the rest of the head, which stands behind and to the left of the
+        H12 nozzle, only ever passes over emptied tip positions."""
+        if not self.single:
+            raise PlanError("no rack of single tips on the deck for a single-nozzle transfer")
+        if self.holding:
+            raise PlanError(f"the 96-channel still holds the tips of {self.holding}")
+        strokes = []
+        for src, dest in pairs:
+            if self.single_used >= 96:
+                raise PlanError("the rack of single tips is used up; plan fewer total-counts wells per run")
+            tip = Loc(self.single, WELLS_96[self.single_used])
+            self.single_used += 1
+            st = Stroke(src, float(volume), (Disp(dest, float(volume), False),), tip, None, None, "", True)
+            strokes.append(st)
+            self.b._count_draw(st, 1, self.pip, 1)
+        self.b.add(Transfer(text, self.pip, tuple(strokes), 1))
 
     def trough(self, key: str, slot: str, label: str, liquid: str) -> Loc:
         """A one-trough reservoir of a reagent every well gets (its volume to load is computed at finish)."""
@@ -292,28 +334,33 @@ def series_liquids(b: Builder, exp) -> dict[tuple[str, int], str]:
     return out
 
 
-def series_pattern(exp, plate_id: str, liquids: dict[tuple[str, int], str]) -> dict[str, str]:
+def series_pattern(exp, plate_id: str, liquids: dict[tuple[str, int], str],
+                   roles: dict[str, str] | None = None) -> dict[str, str]:
     """Well -> liquid of a plate's patterned solvent plate: each compound well its series point, every other well
-    the pure solvent (controls get the vehicle; empty wells get solvent too, so every tip draws liquid)."""
+    the pure solvent (controls get the vehicle; empty wells get solvent too, so every tip draws liquid); `roles`:
+    the liquid of the wells of a control role that gets one of its own (role -> liquid, e.g. a viability kill
+    control in the solvent)."""
     out = {w: liquids[("", 0)] for w in WELLS_96}
     for w in exp.wells[plate_id]:
         if w.role in COMPOUND_ROLES:
             out[w.name] = liquids[(w.compound, w.point)]
+        elif roles and w.role in roles:
+            out[w.name] = roles[w.role]
     return out
 
 
 def intermediate_plates(s: "Stamper", exp, plate_id: str, n: int, series: dict[tuple[str, int], str],
-                        diluent: str, diluent_name: str, series_slot: str, inter_slot: str
-                        ) -> tuple[str, str, list[str]]:
+                        diluent: str, diluent_name: str, series_slot: str, inter_slot: str,
+                        roles: dict[str, str] | None = None) -> tuple[str, str, list[str]]:
     """Put a plate's patterned solvent plate and a plate prefilled with diluent on the deck: (their keys, and the
-    liquids the operator brings with them)."""
+    liquids the operator brings with them); roles: see series_pattern."""
     from labkit.labware.specs import SOURCE_PLATE
 
     d = Dilution.of(exp)
     src, inter = f"series_{n}", f"inter_{n}"
     s.put(src, SOURCE_PLATE, series_slot, f"{plate_id} series in {exp.compounds[0].solvent} (patterned)")
     each = round_up(d.solvent * (1 + OVERAGE) + LABWARE[SOURCE_PLATE].dead_ul, 5.0)
-    pattern = series_pattern(exp, plate_id, series)
+    pattern = series_pattern(exp, plate_id, series, roles)
     for well in WELLS_96:
         s.b.load(pattern[well], Loc(src, well), each)
     s.put(inter, PATTERN_PLATE, inter_slot, f"{plate_id} intermediate (in {diluent_name})")

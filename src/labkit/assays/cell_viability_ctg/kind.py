@@ -27,6 +27,9 @@ class CellViabilityCTG(AssayKind):
     readout_species = ("ctg",)
     readout_format = "EnVision CSV"
     readout_suffix = ".csv"
+    # `labkit demo`: kill-control normalization end to end (no blank wells), on the demo's last robot only
+    demo_layouts = ("viability_km12_kill.yaml",)
+    demo_one_robot = ("viability_km12_kill.yaml",)
     plate_note = ("labkit's CellTiter-Glo protocols grow the cells in white opaque tissue-culture plates (Corning "
                   "3917 / 3570): luminescence is read in opaque-walled plates (Promega TB288)")
 

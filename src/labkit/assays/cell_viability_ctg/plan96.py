@@ -3,7 +3,8 @@
 Each assay plate comes to the deck three times (seeding, dosing, read-out) and goes back to the incubator in
 between. Seeding stamps from a patterned cell plate laid out like the assay plate (cell wells: the suspension,
 re-mixed in every well just before the aspirate; blank, edge and empty wells: medium). Dosing: the 96-channel stamps
-a patterned solvent plate (each well its assay well's point of the DMSO series, every other well DMSO) into a plate
+a patterned solvent plate (each well its assay well's point of the DMSO series, kill-control wells the kill control
+in DMSO at its final concentration / the DMSO fraction, every other well DMSO) into a plate
 of medium, mixed — the intermediate, laid out like the assay plate — and with the same tips the intermediate onto
 the cells (every well ends at the same medium volume and DMSO fraction). CellTiter-Glo comes from a one-trough
 reservoir with one set of tips for all plates (dispensed at the well top, never touching the wells); then the
@@ -19,8 +20,8 @@ from labkit.plan.stamp96 import (WELLS_96, Stamper, intermediate_plates, mix_for
                                  stamp_intermediate)
 from labkit.plan.steps import Delay, Latch, MoveLabware, Plan, Shake
 
-CELL_ROLES = ("sample", "reference", "vehicle")
-DOSED_ROLES = ("sample", "reference", "vehicle", "blank")
+CELL_ROLES = ("sample", "reference", "vehicle", "kill")
+DOSED_ROLES = ("sample", "reference", "vehicle", "blank", "kill")
 SHAKE_RPM = 500
 # Flex deck (heater-shaker D1, trash bin A3): the 96-channel does not work next to the heater-shaker (C1, D2)
 ADAPTER, SEED_RACK, DOSE_RACK, CTG_RACK = "C2", "A1", "A2", "B1"
@@ -51,6 +52,19 @@ def build_viability96(config: BuildConfig, exp) -> Plan:
                                  f"medium ({c.cells_per_well} cells in {v.cells:g} µL); keep mixed",
                                  {f"cells:{c.name}": per_ul, "medium": 1.0})
     series = series_liquids(b, exp)
+    roles = {}
+    if exp.kill_control is not None and any(w.role == "kill" for p in exp.plates for w in exp.wells[p.id]):
+        from labkit.plan.common import solvent_species
+        from labkit.units import si_conc
+
+        k, solvent = exp.kill_control, exp.compounds[0].solvent
+        source = k.conc / exp.scheme(exp.compounds[0]).solvent_fraction  # diluted like a series point
+        comp = {f"compound:{k.compound}": source}
+        comp.update(solvent_species(solvent))
+        roles["kill"] = b.liquid(f"{k.compound} {si_conc(source)} in {solvent} (kill control)",
+                                 f"Prepare by hand: the {si_conc(k.stock)} {k.compound} stock diluted in {solvent} to "
+                                 f"{si_conc(source)}; the kill wells end at {si_conc(k.conc)} with the plate's "
+                                 f"{solvent} fraction", comp)
     adherent = any(c.growth == "adherent" for c in exp.cell_lines)
     plates = [b.offdeck(f"plate_{i + 1}", WHITE_TC_PLATE[p.format], label=p.id) for i, p in enumerate(exp.plates)]
     trough = s.trough("ctg_trough", CTG, "CellTiter-Glo", ctg)
@@ -107,7 +121,8 @@ def build_viability96(config: BuildConfig, exp) -> Plan:
     # 2. dose
     for n, p in enumerate(exp.plates):
         rack = s.rack(DOSE_RACK)
-        src, inter, loads = intermediate_plates(s, exp, p.id, n + 1, series, medium, "medium", SOURCE, INTER)
+        src, inter, loads = intermediate_plates(s, exp, p.id, n + 1, series, medium, "medium", SOURCE, INTER,
+                                                roles)
         s.move_in(plates[n], PLATE, f"Put assay plate {p.id} back in slot {PLATE}")
         s.pause(f"{p.id}: dosing. Put its patterned DMSO-series plate in slot {SOURCE}, a plate with medium in every "
                 f"well in slot {INTER} (see the deck's liquids for every well) and a full rack of {tip_ul:g} µL tips "

@@ -176,15 +176,6 @@ class KinaseExperiment(ExperimentBase):
             wells = [replace(w, role=NO_ENZYME) if w.role == LEGACY_NO_ENZYME else w for w in wells]
         return wells
 
-    def problems96(self) -> str:
-        """Why the Flex 96-channel plan cannot run this layout ('' when it can): total-counts wells are spotted well
-        by well onto the filter plate, which a whole-plate stamp does not do."""
-        spots = [f"{p.id} {w.name}" for p in self.plates for w in self.wells[p.id] if w.role == "total_counts"]
-        if not spots:
-            return ""
-        return (f"the 96-channel plan stamps whole plates and cannot spot the total-counts wells ({', '.join(spots)}) "
-                "onto the filter plate; use --pipettes standard, or a layout without total_counts wells")
-
     def target(self, name: str) -> Target:
         """The target called name."""
         for t in self.targets:

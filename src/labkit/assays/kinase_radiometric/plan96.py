@@ -1,33 +1,50 @@
-"""The radiometric kinase assay with the Flex 96-channel: one round per reaction plate, six whole-plate stamps.
+"""The radiometric kinase assay with the Flex 96-channel: one round per reaction plate, whole-plate stamps.
 
 Per plate the operator puts on the deck the reaction plate (on the temperature module), its patterned solvent plate
 (each well its assay well's point of the DMSO series, every other well DMSO), a plate with assay buffer in every
-well and five racks of 50 µL tips. The 96-channel stamps the series into the buffer (mixed: the intermediate, laid
+well and four racks of 50 µL tips. The 96-channel stamps the series into the buffer (mixed: the intermediate, laid
 out like the reaction plate) and, with the same tips, the intermediate into the reaction plate. At a second pause
-the operator swaps the solvent plate for the patterned kinase-mix plate (no-enzyme wells: substrate only) and puts
-the patterned hot ATP plate, both fresh from ice; the 96-channel stamps kinase mix, (pre-incubation) hot ATP,
-(reaction) phosphoric acid stop from a one-trough reservoir, and — once the operator has swapped the empty hot plate
-for the P81 filter plate — the stopped reactions onto the filter plate. Every stamp after the compound has fresh
-tips that go to the trash (radiation hygiene: a tip that met hot ATP touches one more well at most); hot ATP and
-stop are dispensed at the well top without touching the reaction. Wells the layout leaves empty get DMSO in buffer,
-assay buffer and stop (a stamp fills all 96), never compound, kinase or hot ATP.
+the operator takes the solvent and intermediate plates away and puts the patterned kinase-mix plate (no-enzyme
+wells: substrate only) and the patterned hot ATP plate, both fresh from ice, and the P81 filter plate; the
+96-channel stamps kinase mix, (pre-incubation) hot ATP, (reaction) phosphoric acid stop from a one-trough reservoir
+and, with the stop's tips (they touched nothing but the acid), mixes every stopped reaction and moves it onto the
+same well of the filter plate. Total-counts wells (one reaction's hot ATP spotted straight onto the filter, not
+through a reaction): the operator swaps the empty hot plate for a plate holding a fresh aliquot of the hot mix in
+those wells, and the 96-channel spots each with its front-right nozzle alone (SINGLE layout, API 2.20) and a fresh
+single tip from a rack standing on the deck (a partial pick-up cannot use the tip-rack adapter). A partial layout
+needs low labware behind and left of where it works (the Opentrons analysis checks it), hence the deck: three of
+the four full racks in the staging-area slots B4-D4 (the gripper brings each to the adapter), the single rack in D3,
+the aliquot in C3, the filter plate in D2, the stop trough in C1 and the patterned plates in B2.
+
+Every stamp after the compound has fresh tips that go to the trash (radiation hygiene: a tip that met hot ATP
+touches one more well at most); hot ATP and stop are dispensed at the well top without touching the reaction.
+Wells the layout leaves empty get DMSO in buffer, assay buffer and stop (a stamp fills all 96), never compound,
+kinase or hot ATP; the total-counts wells of the reaction plate too (their spot on the filter comes from the
+aliquot). Labware that leaves a slot between plates is listed in the next pause instead of a stop of its own.
 """
 
 from __future__ import annotations
 
 from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
-from labkit.assays.kinase_radiometric.plan import ASSAY_ROLES, COVER_NOTE, kinase_mixes
+from labkit.assays.kinase_radiometric.plan import (ASSAY_ROLES, COVER_NOTE, WASH, WASTE_LABEL, _waste_note,
+                                                   _waste_text, kinase_mixes)
 from labkit.errors import PlanError
 from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE
 from labkit.plan.builder import BuildConfig, Builder
-from labkit.plan.stamp96 import WELLS_96, Stamper, intermediate_plates, series_liquids, stamp_intermediate
-from labkit.plan.steps import Delay, Plan, SetTemperature
+from labkit.plan.stamp96 import (PATTERN_PLATE, WELLS_96, Stamper, intermediate_plates, mix_for, series_liquids,
+                                 stamp_intermediate, tips_for)
+from labkit.plan.steps import Delay, Loc, Plan, SetTemperature
 
-# Flex deck (temperature module D1, trash bin A3): the tip-rack adapter in the middle, five racks behind and beside
-# it, the patterned plates and the stop trough in front; the filter plate takes the hot plate's slot once it is empty
-ADAPTER, RACKS = "C2", ("A1", "A2", "B1", "B2", "C1")
-INTER, ENZYME, HOT_SLOT, STOP = "D2", "C3", "B3", "D3"
+# Flex deck (temperature module D1, trash bin A3): the tip-rack adapter in A2, one rack in A1 and three in the
+# staging-area slots B4, C4 and D4 (the gripper reaches them, the pipette does not need to), so everything the
+# single nozzle works near stays low: the single tips in D3, the hot plate (later the total-counts aliquot) in C3,
+# the intermediate (later the filter plate) in D2, the stop trough in C1 and the patterned plates in B2; the rest of
+# the 96-channel's head stands behind and left of its front-right nozzle
+ADAPTER, RACKS = "A2", ("A1", "B4", "C4", "D4")
+INTER, ENZYME, HOT_SLOT, STOP, SINGLE = "D2", "B2", "C3", "C1", "D3"
 SERIES = ENZYME  # the solvent plate stands where the kinase-mix plate goes once the intermediate is made
+FILTER_SLOT = INTER  # the filter plate takes the intermediate's slot
+WASTE_SLOT = "B1"  # a second trash bin for hot tips (radioactive waste)
 
 
 def build_kinase96(config: BuildConfig, exp) -> Plan:
@@ -49,10 +66,13 @@ def build_kinase96(config: BuildConfig, exp) -> Plan:
     series = series_liquids(b, exp)
     enzyme_mix, blank_mix, hot_mix = kinase_mixes(b, exp)
     first_target = exp.targets[0].name
+    spots = {p.id: [w for w in sorted(exp.wells[p.id], key=lambda w: (w.col, w.row)) if w.role == "total_counts"]
+             for p in exp.plates}
 
     res_stop = s.trough("stop_trough", STOP, "stop: 3 % phosphoric acid", stop)
-    filters = [b.offdeck(f"filter_{i + 1}", FILTER_PLATE, label=f"{p.id} P81 filter") for i, p in
-               enumerate(exp.plates)]
+    if any(spots.values()):
+        s.single_rack(SINGLE, tips_for(v.atp_mix))
+    tip_ul = float(s.tiprack.rsplit("_", 1)[-1].removesuffix("ul"))
     b.plan.notes += [
         "96-channel: every reagent that differs between wells comes from a plate laid out exactly like its reaction "
         "plate: per reaction plate a solvent plate (NEST 96 PCR: each well its assay well's point of the DMSO "
@@ -62,21 +82,22 @@ def build_kinase96(config: BuildConfig, exp) -> Plan:
         "every well, for the intermediate the robot makes",
         f"96-channel: {len(RACKS)} racks of 50 µL tips per reaction plate, put in slots {', '.join(RACKS)}; the "
         f"gripper moves each onto the Flex 96 tip-rack adapter in slot {ADAPTER} (needed for a full 96-tip pick-up) "
-        "and back, empty",
+        "and back, empty. Slots B4, C4 and D4 are staging-area slots: set the deck configuration to a staging area "
+        "slot in cutouts B3, C3 and D3 (the trash bin stays in A3)",
     ]
-    # the 96-channel deck has all twelve slots taken (trash A3, temperature module D1, adapter, five racks, four
-    # plates), and a trash bin fixture cannot stand in a staging slot: no radioactive-waste container fits
-    b.plan.warnings.append(f"no radioactive-waste container on the 96-channel deck (every slot is taken: trash A3, "
-                           f"temperature module D1, tip-rack adapter {ADAPTER}, racks {', '.join(RACKS)}, plates "
-                           f"{INTER}, {ENZYME}, {HOT_SLOT}, {STOP}): hot tips go to the shared trash bin")
-    b.plan.notes.append("RADIOACTIVE WASTE: the 96-channel deck has no free slot for a dedicated container, so hot "
-                        "tips go to the trash bin in A3: line it, and empty and monitor it as radioactive waste after "
-                        "the run; " + COVER_NOTE)
+    # hot tips into a second trash bin in B1, the one column-1/3 slot this deck leaves free (B3-D3 carry staging areas)
+    b.plan.notes += [_waste_note(b.hot_waste(WASTE_LABEL, slot=WASTE_SLOT)), COVER_NOTE]
+    if any(spots.values()):
+        b.plan.notes.append(
+            f"96-channel: total-counts wells are spotted one at a time by the pipette's front-right nozzle alone (a "
+            f"partial pick-up of single tips from the rack in slot {SINGLE}, which stands on the deck, not on the "
+            f"adapter); keep slots B3, C2, C3, D2 and D3 free of tip racks and tall labware")
     for note in b.plan.notes:
         b.comment(f"Before the run: {note}")
     b.add(SetTemperature(temp, cond.temperature_c))
     from labkit.simulate import cost as T
 
+    last_filter = ""
     for n, p in enumerate(exp.plates):
         wells = {w.name: w for w in exp.wells[p.id]}
         racks = [s.rack(slot) for slot in RACKS]
@@ -97,19 +118,23 @@ def build_kinase96(config: BuildConfig, exp) -> Plan:
         stamp_intermediate(s, exp, p.id, src, key, "assay buffer", racks[0])
         s.stamp(f"{p.id}: {v.compound:g} µL compound intermediate into every well (96-channel stamp, the same tips)",
                 racks[0], key, plate, v.compound)
+        s.clear(SERIES, quiet=True)
+        s.clear(INTER, quiet=True)
         mixes = s.pattern(f"mixes_{n + 1}", ENZYME, f"{p.id} kinase mixes (patterned)", mix_of, v.enzyme_mix)
         mixes += s.pattern(f"hot_{n + 1}", HOT_SLOT, f"HOT: {p.id} [γ-33P]ATP (patterned, radioactive)", hot_of,
                            v.atp_mix)
+        filt = s.put(f"filter_{n + 1}", FILTER_PLATE, FILTER_SLOT, f"{p.id} P81 filter")
         s.pause(f"{p.id}: put its patterned kinase-mix plate in slot {ENZYME} and its patterned hot ATP plate in "
-                f"slot {HOT_SLOT}, both fresh from ice (see the deck's liquids for every well); then resume",
-                tuple(mixes))
+                f"slot {HOT_SLOT}, both fresh from ice (see the deck's liquids for every well), and its P81 filter "
+                f"plate in slot {FILTER_SLOT}; then resume", tuple(mixes))
         s.stamp(f"{p.id}: {v.enzyme_mix:g} µL kinase + substrate mix (no-enzyme wells: substrate only), "
                 "non-contact (96-channel stamp)", racks[1], f"mixes_{n + 1}", plate, v.enzyme_mix, top=True)
         if cond.preincubation_min > 0:
             b.add(Delay(cond.preincubation_min, f"{p.id}: pre-incubation of compound and kinase, "
                                                 f"{cond.preincubation_min:g} min"))
-        b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the trash "
-                  "(the radioactive waste of this deck: see the note before the run)")
+        b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that held hot liquid goes straight to "
+                  f"{_waste_text(b.plan.hot_waste)}")
+        hot_at = len(b.plan.steps)
         s.stamp(f"{p.id}: start — {v.atp_mix:g} µL hot ATP mix into every well, non-contact (96-channel stamp)",
                 racks[2], f"hot_{n + 1}", plate, v.atp_mix, top=True)
         # ATP start -> stop: the drop, two gripper moves of racks, the pick-up and the stop's aspirate and dispense
@@ -119,17 +144,58 @@ def build_kinase96(config: BuildConfig, exp) -> Plan:
         wait = round(max(cond.reaction_min - work, 0.0), 1)
         b.add(Delay(wait, f"{p.id}: kinase reaction, {cond.reaction_min:g} min at {cond.temperature_c:g} °C from the "
                           f"ATP start to the stop (this wait {wait:g} min + about {work:.1f} min of rack moves)"))
-        s.stamp(f"{p.id}: stop — {v.stop:g} µL phosphoric acid into every well, non-contact (96-channel stamp)",
-                racks[3], res_stop, plate, v.stop, top=True)
-        s.take_away(f"hot_{n + 1}", f"RADIOACTIVE: take the empty hot ATP plate of {p.id} from slot {HOT_SLOT} to "
-                                    "the radioactive waste")
-        s.move_in(filters[n], HOT_SLOT, f"Put the P81 filter plate for {p.id} in slot {HOT_SLOT}")
-        s.stamp(f"{p.id}: {v.filter_transfer:g} µL of every stopped reaction onto the same well of the P81 filter "
-                "plate (96-channel stamp)", racks[4], plate, filters[n], v.filter_transfer)
+        s.stamp(f"{p.id}: stop — {v.stop:g} µL phosphoric acid into every well, non-contact (96-channel stamp; the "
+                "tips stay on for the filter transfer)", racks[3], res_stop, plate, v.stop, top=True, keep_tips=True)
+        s.stamp(f"{p.id}: every stopped reaction mixed, then {v.filter_transfer:g} µL of it onto the same well of the "
+                "P81 filter plate (96-channel stamp, the stop's tips)", racks[3], plate, filt, v.filter_transfer,
+                mix_before=mix_for(v.well + v.stop, tip_ul))
+        s.clear(HOT_SLOT, quiet=True)
+        if spots[p.id]:
+            _key, pairs, aliquot = _total_counts96(s, exp, p, spots[p.id], hot_mix, first_target, n + 1)
+            wells_at = sorted({a.well for a, _f in pairs}, key=lambda w: "HGFEDCBA".index(w[0]))
+            s.pause(f"{p.id}: RADIOACTIVE — put the total-counts aliquot plate (a fresh aliquot of the hot ATP mix in "
+                    f"well{'s' if len(wells_at) > 1 else ''} {', '.join(wells_at)}; see the deck's liquids) in slot "
+                    f"{HOT_SLOT}; then resume", tuple(aliquot))
+            s.spot(f"{p.id}: total counts — {v.atp_mix:g} µL hot ATP mix straight onto the P81 filter, wells "
+                   f"{', '.join(w.name for w in spots[p.id])} (single nozzle, a fresh tip each; keep them out of the "
+                   "wash: cover them with sealing tape while the plate is washed, uncover before the scintillant)",
+                   pairs, v.atp_mix)
+            s.clear(HOT_SLOT, quiet=True)
+        b.to_hot_waste(hot_at)
         s.take_away(plate, f"Take reaction plate {p.id} off the temperature module (radioactive waste)")
-        wash = (f"{p.id}: take the P81 filter plate from slot {HOT_SLOT}; wash it 3-4× with 0.75 % phosphoric acid "
-                "on a vacuum manifold, rinse with acetone, dry, add scintillant and count (CPM) on the MicroBeta2 / "
-                "TopCount. Resume to continue.")
-        s.take_away(filters[n], wash)
+        wash = (f"the P81 filter plate of {p.id} from slot {FILTER_SLOT} to the wash: {WASH}")
+        if n + 1 < len(exp.plates):
+            s.take_away(filt, wash, quiet=True)
+            for slot in (*RACKS, ENZYME):
+                s.clear(slot, quiet=True)
+        last_filter = wash
+    if last_filter:
+        s.take_away(f"filter_{len(exp.plates)}", f"{last_filter[0].upper()}{last_filter[1:]}. Resume to continue.")
     b.add(SetTemperature(temp, None))
     return b.finish()
+
+
+def _total_counts96(s: Stamper, exp, p, spots: list, hot_mix: dict[str, str], first_target: str, n: int
+                    ) -> tuple[str, list[tuple[Loc, Loc]], list[str]]:
+    """The total-counts aliquot plate of a reaction plate put in the hot plate's slot: a fresh aliquot of each hot
+    mix the spots need in one well of its last column (H12, G12, …: there the rest of the head stays over the
+    plate and the slot behind it); returns its key, the (aliquot well, filter well) pairs and its liquids."""
+    from labkit.plan.builder import round_up
+    from labkit.labware.specs import LABWARE, OVERAGE
+
+    v = exp.volumes
+    key = f"spots_{n}"
+    s.put(key, PATTERN_PLATE, HOT_SLOT, f"HOT: {p.id} total-counts aliquot (radioactive)")
+    by_mix: dict[str, list[str]] = {}
+    for w in spots:
+        by_mix.setdefault(hot_mix[w.target or first_target], []).append(w.name)
+    if len(by_mix) > 8:
+        raise PlanError(f"plate {p.id}: total-counts wells of more than 8 hot ATP mixes; the 96-channel plan holds "
+                        "their aliquots in one plate column")
+    pairs: list[tuple[Loc, Loc]] = []
+    for i, (liquid, names) in enumerate(by_mix.items()):
+        well = f"{'HGFEDCBA'[i]}12"
+        s.b.load(liquid, Loc(key, well), round_up(len(names) * v.atp_mix * (1 + OVERAGE)
+                                                  + LABWARE[PATTERN_PLATE].dead_ul, 5.0))
+        pairs += [(Loc(key, well), Loc(f"filter_{n}", name)) for name in names]
+    return key, pairs, list(by_mix)
