@@ -57,7 +57,7 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #  44. wait 55.4 min — KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.4 min +
 #      about 4.6 min of start and stop work)
 #  45. KIN-1: stop — 25 µL phosphoric acid, non-contact, a fresh tip every aspirate
-#  46. move — Put the P81 filter plate for KIN-1 in slot 9
+#  46. move — Put the P81 filter plate for KIN-1 in slot 7
 #  47. KIN-1: 40 µL of each stopped reaction in columns 1–10 (8-channel) onto the same wells of the P81 filter plate,
 #      a fresh tip every well
 #  48. move — Tip rack in slot 3 is empty: take it away and put a full opentrons_96_tiprack_300ul rack in slot 3
@@ -70,7 +70,7 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      P81 filter, wells G11, G12 (keep them out of the wash: cover them with sealing tape while the plate is washed,
 #      uncover before the scintillant), a fresh tip every aspirate
 #  53. move — Take reaction plate KIN-1 off the temperature module (radioactive waste)
-#  54. move — KIN-1: take the P81 filter plate from slot 9; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
+#  54. move — KIN-1: take the P81 filter plate from slot 7; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
 #      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
 #      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.
 #  55. move — Put reaction plate KIN-2 on the temperature module
@@ -96,7 +96,7 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #  68. wait 56.2 min — KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 56.2 min +
 #      about 3.8 min of start and stop work)
 #  69. KIN-2: stop — 25 µL phosphoric acid, non-contact, a fresh tip every aspirate
-#  70. move — Put the P81 filter plate for KIN-2 in slot 9
+#  70. move — Put the P81 filter plate for KIN-2 in slot 7
 #  71. KIN-2: 40 µL of each stopped reaction in columns 1–8 rows A–G (7 nozzles) onto the same wells of the P81
 #      filter plate, a fresh tip every well
 #  72. KIN-2: 40 µL of each stopped reaction in columns 9–10 rows A–F (6 nozzles) onto the same wells of the P81
@@ -112,7 +112,7 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      P81 filter, wells G11, G12 (keep them out of the wash: cover them with sealing tape while the plate is washed,
 #      uncover before the scintillant), a fresh tip every aspirate
 #  78. move — Take reaction plate KIN-2 off the temperature module (radioactive waste)
-#  79. PAUSE — KIN-2: take the P81 filter plate from slot 9; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
+#  79. PAUSE — KIN-2: take the P81 filter plate from slot 7; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
 #      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
 #      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.
 
@@ -123,7 +123,7 @@ metadata = {
     'author': 'labkit',
     'description': 'Entrectinib Ki_app / Ki against TRKA, TRKB, TRKC, ROS1 and ALK at low active enzyme (radiometric 33P, P81 filter capture), staurosporine as the reference.',
     'source': 'labkit protocol',
-    'layoutSha256': 'ea4c1b845f51f53085b74fa74915a2b5e2c39cfc048ee6f2dd9d4a7e79931229',
+    'layoutSha256': 'ac63600cef7f666165a1ee11d0095d0dc159cfb511c6809c7a1d204af289f074',
     'tipPolicy': 'per_step',
 }
 requirements = {'robotType': 'OT-2', 'apiLevel': '2.20'}
@@ -146,17 +146,19 @@ LIQUIDS = {
     'HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2': {'description': "RADIOACTIVE. The start's hot ATP mix (ATP 50 uM, 0.05 µCi/µL), a small aliquot for the total-counts wells", 'color': '#c5b0d5', 'composition': {'atp': 5e-05, 'atp33': 0.05, 'buffer': 1.0}},
 }
 TRASH = None
+HOT_WASTE = {'kind': 'labware', 'slot': '10', 'labware': 'waste'}
 MODULES = [
     ['temp', 'temperature module gen2', '1'],
 ]
 LABWARE = [
-    {'key': 'plate_1', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '10', 'module': '', 'label': 'KIN-1', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'plate_2', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '11', 'module': '', 'label': 'KIN-2', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'plate_1', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'offdeck', 'module': '', 'label': 'KIN-1', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'plate_2', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'offdeck', 'module': '', 'label': 'KIN-2', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'reservoir', 'load_name': 'nest_12_reservoir_15ml', 'slot': '6', 'module': '', 'label': 'DMSO, assay buffer, stop', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'tubes', 'load_name': 'opentrons_24_tuberack_nest_1.5ml_snapcap', 'slot': '4', 'module': '', 'label': 'kinase and control mixes', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'hot', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '7', 'module': '', 'label': 'HOT: [γ-33P]ATP (radioactive), a well per row', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'source', 'load_name': 'nest_96_wellplate_100ul_pcr_full_skirt', 'slot': '8', 'module': '', 'label': 'serial dilution (solvent)', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'hot', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '8', 'module': '', 'label': 'HOT: [γ-33P]ATP (radioactive), a well per row', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'source', 'load_name': 'nest_96_wellplate_100ul_pcr_full_skirt', 'slot': '9', 'module': '', 'label': 'serial dilution (solvent)', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'intermediate', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '5', 'module': '', 'label': 'intermediate (in assay buffer)', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'waste', 'load_name': 'nest_1_reservoir_195ml', 'slot': '10', 'module': '', 'label': 'RADIOACTIVE WASTE: hot tips (empty, lined 1-well reservoir)', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'filter_1', 'load_name': 'labkit_multiscreen_ph_p81_96_filterplate_300ul', 'slot': 'offdeck', 'module': '', 'label': 'KIN-1 P81 filter', 'adapter': False, 'custom': True, 'initial': True},
     {'key': 'filter_2', 'load_name': 'labkit_multiscreen_ph_p81_96_filterplate_300ul', 'slot': 'offdeck', 'module': '', 'label': 'KIN-2 P81 filter', 'adapter': False, 'custom': True, 'initial': True},
     {'key': 'tips_300ul_1', 'load_name': 'opentrons_96_tiprack_300ul', 'slot': '3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
@@ -183,9 +185,12 @@ LOADS = [
 ]
 # Each stroke: one aspirate from `source` (after a fresh `tip` unless None) and its dispenses, each
 # [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is
-# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.
+# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards (with `waste`: to
+# the radioactive waste, HOT_WASTE).
 STEPS = [
     {'op': 'comment', 'text': "Planner warning: compound dosed one well at a time with a fresh tip each (no column stamps): the compounds' 20 dilution points need more than the 12 columns of one source plate when each series runs down whole columns"},
+    {'op': 'comment', 'text': 'Before the run: RADIOACTIVE WASTE: put an empty 1-well reservoir (nest_1_reservoir_195ml), lined with a bag and labelled, in slot 10; every hot tip is dropped into it, not into the fixed trash'},
+    {'op': 'comment', 'text': "Before the run: the hot ATP stands uncovered on the deck between uses (the OT-2 cannot move a lid; the Flex gripper moves lids only from API 2.23, above these protocols' 2.20): keep it behind an acrylic beta shield and bring it only at its pause"},
     {'op': 'comment', 'text': 'Before the run: entrectinib: make the top solution 10 uM in DMSO by hand (1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 10 µL of that + 90 µL DMSO = 10 uM) and load 20 µL into source-plate well A1'},
     {'op': 'comment', 'text': 'Before the run: staurosporine: make the top solution 100 uM in DMSO by hand (10 µL of the 1 mM stock + 90 µL DMSO = 100 uM) and load 20 µL into source-plate well B1'},
     {'op': 'temperature', 'module': 'temp', 'celsius': 30.0},
@@ -503,69 +508,69 @@ STEPS = [
     {'op': 'move', 'labware': 'tips_20ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 2 has 53 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_96_tiprack_20ul rack in slot 2'},
     {'op': 'load', 'labware': 'tips_20ul_3'},
     {'op': 'delay', 'minutes': 60.0, 'text': 'KIN-1: pre-incubation of compound and kinase, 60 min'},
-    {'op': 'comment', 'text': 'KIN-1: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the trash'},
+    {'op': 'comment', 'text': 'KIN-1: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the radioactive-waste container in slot 10 (not the shared trash)'},
     {'op': 'distribute', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into columns 1–10 (8-channel), non-contact, a fresh tip every aspirate', 'pipette': 'p20_multi_gen2', 'strokes': [
-        {'tip': ['tips_20ul_3', 'A1'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_3', 'A2'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_3', 'A3'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A3', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_3', 'A4'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_3', 'A5'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A5', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_3', 'A6'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A6', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_3', 'A7'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A7', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_3', 'A8'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A8', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_3', 'A9'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A9', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_3', 'A10'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A10', 10.0, True]], 'drop': True},
+        {'tip': ['tips_20ul_3', 'A1'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_3', 'A2'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_3', 'A3'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A3', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_3', 'A4'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_3', 'A5'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A5', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_3', 'A6'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A6', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_3', 'A7'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A7', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_3', 'A8'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A8', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_3', 'A9'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A9', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_3', 'A10'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A10', 10.0, True]], 'waste': True, 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into columns 11–12 rows A–F (6 nozzles), non-contact, a fresh tip every aspirate', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_20ul_3', 'F12'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F11', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_3', 'F11'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F12', 10.0, True]], 'drop': True},
+        {'tip': ['tips_20ul_3', 'F12'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F11', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_3', 'F11'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F12', 10.0, True]], 'waste': True, 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) (2 wells), non-contact, a fresh tip every aspirate', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_3', 'G11'], 'source': ['hot', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H11', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_3', 'H11'], 'source': ['hot', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H12', 10.0, True]], 'drop': True},
+        {'tip': ['tips_20ul_3', 'G11'], 'source': ['hot', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H11', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_3', 'H11'], 'source': ['hot', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H12', 10.0, True]], 'waste': True, 'drop': True},
     ]},
     {'op': 'delay', 'minutes': 55.4, 'text': 'KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.4 min + about 4.6 min of start and stop work)'},
     {'op': 'distribute', 'text': 'KIN-1: stop — 25 µL phosphoric acid, non-contact, a fresh tip every aspirate', 'pipette': 'p300_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_300ul_1', 'E12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'A1', 25.0, True], ['plate_1', 'B1', 25.0, True], ['plate_1', 'C1', 25.0, True], ['plate_1', 'D1', 25.0, True], ['plate_1', 'E1', 25.0, True], ['plate_1', 'F1', 25.0, True], ['plate_1', 'G1', 25.0, True], ['plate_1', 'H1', 25.0, True], ['plate_1', 'A2', 25.0, True], ['plate_1', 'B2', 25.0, True], ['plate_1', 'C2', 25.0, True]], 'blow_out': 'trash', 'drop': True},
-        {'tip': ['tips_300ul_1', 'F12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'D2', 25.0, True], ['plate_1', 'E2', 25.0, True], ['plate_1', 'F2', 25.0, True], ['plate_1', 'G2', 25.0, True], ['plate_1', 'H2', 25.0, True], ['plate_1', 'A3', 25.0, True], ['plate_1', 'B3', 25.0, True], ['plate_1', 'C3', 25.0, True], ['plate_1', 'D3', 25.0, True], ['plate_1', 'E3', 25.0, True], ['plate_1', 'F3', 25.0, True]], 'blow_out': 'trash', 'drop': True},
-        {'tip': ['tips_300ul_1', 'G12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'G3', 25.0, True], ['plate_1', 'H3', 25.0, True], ['plate_1', 'A4', 25.0, True], ['plate_1', 'B4', 25.0, True], ['plate_1', 'C4', 25.0, True], ['plate_1', 'D4', 25.0, True], ['plate_1', 'E4', 25.0, True], ['plate_1', 'F4', 25.0, True], ['plate_1', 'G4', 25.0, True], ['plate_1', 'H4', 25.0, True], ['plate_1', 'A5', 25.0, True]], 'blow_out': 'trash', 'drop': True},
-        {'tip': ['tips_300ul_1', 'H12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'B5', 25.0, True], ['plate_1', 'C5', 25.0, True], ['plate_1', 'D5', 25.0, True], ['plate_1', 'E5', 25.0, True], ['plate_1', 'F5', 25.0, True], ['plate_1', 'G5', 25.0, True], ['plate_1', 'H5', 25.0, True], ['plate_1', 'A6', 25.0, True], ['plate_1', 'B6', 25.0, True], ['plate_1', 'C6', 25.0, True], ['plate_1', 'D6', 25.0, True]], 'blow_out': 'trash', 'drop': True},
-        {'tip': ['tips_300ul_1', 'A11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'E6', 25.0, True], ['plate_1', 'F6', 25.0, True], ['plate_1', 'G6', 25.0, True], ['plate_1', 'H6', 25.0, True], ['plate_1', 'A7', 25.0, True], ['plate_1', 'B7', 25.0, True], ['plate_1', 'C7', 25.0, True], ['plate_1', 'D7', 25.0, True], ['plate_1', 'E7', 25.0, True], ['plate_1', 'F7', 25.0, True], ['plate_1', 'G7', 25.0, True]], 'blow_out': 'trash', 'drop': True},
-        {'tip': ['tips_300ul_1', 'B11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'H7', 25.0, True], ['plate_1', 'A8', 25.0, True], ['plate_1', 'B8', 25.0, True], ['plate_1', 'C8', 25.0, True], ['plate_1', 'D8', 25.0, True], ['plate_1', 'E8', 25.0, True], ['plate_1', 'F8', 25.0, True], ['plate_1', 'G8', 25.0, True], ['plate_1', 'H8', 25.0, True], ['plate_1', 'A9', 25.0, True], ['plate_1', 'B9', 25.0, True]], 'blow_out': 'trash', 'drop': True},
-        {'tip': ['tips_300ul_1', 'C11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'C9', 25.0, True], ['plate_1', 'D9', 25.0, True], ['plate_1', 'E9', 25.0, True], ['plate_1', 'F9', 25.0, True], ['plate_1', 'G9', 25.0, True], ['plate_1', 'H9', 25.0, True], ['plate_1', 'A10', 25.0, True], ['plate_1', 'B10', 25.0, True], ['plate_1', 'C10', 25.0, True], ['plate_1', 'D10', 25.0, True], ['plate_1', 'E10', 25.0, True]], 'blow_out': 'trash', 'drop': True},
-        {'tip': ['tips_300ul_1', 'D11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'F10', 25.0, True], ['plate_1', 'G10', 25.0, True], ['plate_1', 'H10', 25.0, True], ['plate_1', 'A11', 25.0, True], ['plate_1', 'B11', 25.0, True], ['plate_1', 'C11', 25.0, True], ['plate_1', 'D11', 25.0, True], ['plate_1', 'E11', 25.0, True], ['plate_1', 'F11', 25.0, True], ['plate_1', 'H11', 25.0, True], ['plate_1', 'A12', 25.0, True]], 'blow_out': 'trash', 'drop': True},
-        {'tip': ['tips_300ul_1', 'E11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 170.0, 'dispense': [['plate_1', 'B12', 25.0, True], ['plate_1', 'C12', 25.0, True], ['plate_1', 'D12', 25.0, True], ['plate_1', 'E12', 25.0, True], ['plate_1', 'F12', 25.0, True], ['plate_1', 'H12', 25.0, True]], 'blow_out': 'trash', 'drop': True},
+        {'tip': ['tips_300ul_1', 'E12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'A1', 25.0, True], ['plate_1', 'B1', 25.0, True], ['plate_1', 'C1', 25.0, True], ['plate_1', 'D1', 25.0, True], ['plate_1', 'E1', 25.0, True], ['plate_1', 'F1', 25.0, True], ['plate_1', 'G1', 25.0, True], ['plate_1', 'H1', 25.0, True], ['plate_1', 'A2', 25.0, True], ['plate_1', 'B2', 25.0, True], ['plate_1', 'C2', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_1', 'F12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'D2', 25.0, True], ['plate_1', 'E2', 25.0, True], ['plate_1', 'F2', 25.0, True], ['plate_1', 'G2', 25.0, True], ['plate_1', 'H2', 25.0, True], ['plate_1', 'A3', 25.0, True], ['plate_1', 'B3', 25.0, True], ['plate_1', 'C3', 25.0, True], ['plate_1', 'D3', 25.0, True], ['plate_1', 'E3', 25.0, True], ['plate_1', 'F3', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_1', 'G12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'G3', 25.0, True], ['plate_1', 'H3', 25.0, True], ['plate_1', 'A4', 25.0, True], ['plate_1', 'B4', 25.0, True], ['plate_1', 'C4', 25.0, True], ['plate_1', 'D4', 25.0, True], ['plate_1', 'E4', 25.0, True], ['plate_1', 'F4', 25.0, True], ['plate_1', 'G4', 25.0, True], ['plate_1', 'H4', 25.0, True], ['plate_1', 'A5', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_1', 'H12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'B5', 25.0, True], ['plate_1', 'C5', 25.0, True], ['plate_1', 'D5', 25.0, True], ['plate_1', 'E5', 25.0, True], ['plate_1', 'F5', 25.0, True], ['plate_1', 'G5', 25.0, True], ['plate_1', 'H5', 25.0, True], ['plate_1', 'A6', 25.0, True], ['plate_1', 'B6', 25.0, True], ['plate_1', 'C6', 25.0, True], ['plate_1', 'D6', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_1', 'A11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'E6', 25.0, True], ['plate_1', 'F6', 25.0, True], ['plate_1', 'G6', 25.0, True], ['plate_1', 'H6', 25.0, True], ['plate_1', 'A7', 25.0, True], ['plate_1', 'B7', 25.0, True], ['plate_1', 'C7', 25.0, True], ['plate_1', 'D7', 25.0, True], ['plate_1', 'E7', 25.0, True], ['plate_1', 'F7', 25.0, True], ['plate_1', 'G7', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_1', 'B11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'H7', 25.0, True], ['plate_1', 'A8', 25.0, True], ['plate_1', 'B8', 25.0, True], ['plate_1', 'C8', 25.0, True], ['plate_1', 'D8', 25.0, True], ['plate_1', 'E8', 25.0, True], ['plate_1', 'F8', 25.0, True], ['plate_1', 'G8', 25.0, True], ['plate_1', 'H8', 25.0, True], ['plate_1', 'A9', 25.0, True], ['plate_1', 'B9', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_1', 'C11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'C9', 25.0, True], ['plate_1', 'D9', 25.0, True], ['plate_1', 'E9', 25.0, True], ['plate_1', 'F9', 25.0, True], ['plate_1', 'G9', 25.0, True], ['plate_1', 'H9', 25.0, True], ['plate_1', 'A10', 25.0, True], ['plate_1', 'B10', 25.0, True], ['plate_1', 'C10', 25.0, True], ['plate_1', 'D10', 25.0, True], ['plate_1', 'E10', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_1', 'D11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'F10', 25.0, True], ['plate_1', 'G10', 25.0, True], ['plate_1', 'H10', 25.0, True], ['plate_1', 'A11', 25.0, True], ['plate_1', 'B11', 25.0, True], ['plate_1', 'C11', 25.0, True], ['plate_1', 'D11', 25.0, True], ['plate_1', 'E11', 25.0, True], ['plate_1', 'F11', 25.0, True], ['plate_1', 'H11', 25.0, True], ['plate_1', 'A12', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_1', 'E11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 170.0, 'dispense': [['plate_1', 'B12', 25.0, True], ['plate_1', 'C12', 25.0, True], ['plate_1', 'D12', 25.0, True], ['plate_1', 'E12', 25.0, True], ['plate_1', 'F12', 25.0, True], ['plate_1', 'H12', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'filter_1', 'to': '9', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-1 in slot 9'},
+    {'op': 'move', 'labware': 'filter_1', 'to': '7', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-1 in slot 7'},
     {'op': 'transfer', 'text': 'KIN-1: 40 µL of each stopped reaction in columns 1–10 (8-channel) onto the same wells of the P81 filter plate, a fresh tip every well', 'pipette': 'p300_multi_gen2', 'strokes': [
-        {'tip': ['tips_300ul_1', 'A1'], 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'drop': True},
-        {'tip': ['tips_300ul_1', 'A2'], 'source': ['plate_1', 'A2'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A2', 40.0, False]], 'drop': True},
-        {'tip': ['tips_300ul_1', 'A3'], 'source': ['plate_1', 'A3'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A3', 40.0, False]], 'drop': True},
-        {'tip': ['tips_300ul_1', 'A4'], 'source': ['plate_1', 'A4'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A4', 40.0, False]], 'drop': True},
-        {'tip': ['tips_300ul_1', 'A5'], 'source': ['plate_1', 'A5'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A5', 40.0, False]], 'drop': True},
-        {'tip': ['tips_300ul_1', 'A6'], 'source': ['plate_1', 'A6'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A6', 40.0, False]], 'drop': True},
-        {'tip': ['tips_300ul_1', 'A7'], 'source': ['plate_1', 'A7'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A7', 40.0, False]], 'drop': True},
-        {'tip': ['tips_300ul_1', 'A8'], 'source': ['plate_1', 'A8'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A8', 40.0, False]], 'drop': True},
-        {'tip': ['tips_300ul_1', 'A9'], 'source': ['plate_1', 'A9'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A9', 40.0, False]], 'drop': True},
-        {'tip': ['tips_300ul_1', 'A10'], 'source': ['plate_1', 'A10'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A10', 40.0, False]], 'drop': True},
+        {'tip': ['tips_300ul_1', 'A1'], 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_1', 'A2'], 'source': ['plate_1', 'A2'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A2', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_1', 'A3'], 'source': ['plate_1', 'A3'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A3', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_1', 'A4'], 'source': ['plate_1', 'A4'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A4', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_1', 'A5'], 'source': ['plate_1', 'A5'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A5', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_1', 'A6'], 'source': ['plate_1', 'A6'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A6', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_1', 'A7'], 'source': ['plate_1', 'A7'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A7', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_1', 'A8'], 'source': ['plate_1', 'A8'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A8', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_1', 'A9'], 'source': ['plate_1', 'A9'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A9', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_1', 'A10'], 'source': ['plate_1', 'A10'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A10', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'move', 'labware': 'tips_300ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 is empty: take it away and put a full opentrons_96_tiprack_300ul rack in slot 3'},
     {'op': 'load', 'labware': 'tips_300ul_2'},
     {'op': 'transfer', 'text': 'KIN-1: 40 µL of each stopped reaction in columns 11–12 rows A–F (6 nozzles) onto the same wells of the P81 filter plate, a fresh tip every well', 'pipette': 'p300_multi_gen2', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_300ul_2', 'F12'], 'source': ['plate_1', 'F11'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F11', 40.0, False]], 'drop': True},
-        {'tip': ['tips_300ul_2', 'F11'], 'source': ['plate_1', 'F12'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F12', 40.0, False]], 'drop': True},
+        {'tip': ['tips_300ul_2', 'F12'], 'source': ['plate_1', 'F11'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F11', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'F11'], 'source': ['plate_1', 'F12'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F12', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-1: 40 µL of each stopped reaction onto the P81 filter plate, a fresh tip every well', 'pipette': 'p300_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_300ul_2', 'G11'], 'source': ['plate_1', 'H11'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'H11', 40.0, False]], 'drop': True},
-        {'tip': ['tips_300ul_2', 'H11'], 'source': ['plate_1', 'H12'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'H12', 40.0, False]], 'drop': True},
+        {'tip': ['tips_300ul_2', 'G11'], 'source': ['plate_1', 'H11'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'H11', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'H11'], 'source': ['plate_1', 'H12'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'H12', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'pause', 'text': 'KIN-1: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1) on the deck now and resume', 'loads': [['HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1', 'hot', 'G2', 40.0]]},
     {'op': 'distribute', 'text': 'KIN-1: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1 straight onto the P81 filter, wells G11, G12 (keep them out of the wash: cover them with sealing tape while the plate is washed, uncover before the scintillant), a fresh tip every aspirate', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_3', 'G12'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'G11', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_3', 'H12'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'G12', 10.0, True]], 'drop': True},
+        {'tip': ['tips_20ul_3', 'G12'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'G11', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_3', 'H12'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'G12', 10.0, True]], 'waste': True, 'drop': True},
     ]},
     {'op': 'move', 'labware': 'plate_1', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-1 off the temperature module (radioactive waste)'},
-    {'op': 'move', 'labware': 'filter_1', 'to': 'offdeck', 'gripper': False, 'text': 'KIN-1: take the P81 filter plate from slot 9; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
+    {'op': 'move', 'labware': 'filter_1', 'to': 'offdeck', 'gripper': False, 'text': 'KIN-1: take the P81 filter plate from slot 7; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
     {'op': 'comment', 'text': 'Plate KIN-2: reaction at 30 °C on the temperature module'},
     {'op': 'move', 'labware': 'plate_2', 'to': 'temp', 'gripper': False, 'text': 'Put reaction plate KIN-2 on the temperature module'},
     {'op': 'move', 'labware': 'tips_20ul_3', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 2 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 2'},
@@ -736,65 +741,65 @@ STEPS = [
     {'op': 'move', 'labware': 'tips_20ul_4', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 2 has 16 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_96_tiprack_20ul rack in slot 2'},
     {'op': 'load', 'labware': 'tips_20ul_5'},
     {'op': 'delay', 'minutes': 60.0, 'text': 'KIN-2: pre-incubation of compound and kinase, 60 min'},
-    {'op': 'comment', 'text': 'KIN-2: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the trash'},
+    {'op': 'comment', 'text': 'KIN-2: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the radioactive-waste container in slot 10 (not the shared trash)'},
     {'op': 'distribute', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into columns 1–8 rows A–G (7 nozzles), non-contact, a fresh tip every aspirate', 'pipette': 'p20_multi_gen2', 'nozzles': 7, 'strokes': [
-        {'tip': ['tips_20ul_5', 'G12'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G1', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_5', 'G11'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G2', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_5', 'G10'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G3', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_5', 'G9'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G4', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_5', 'G8'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G5', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_5', 'G7'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G6', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_5', 'G6'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G7', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_5', 'G5'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G8', 10.0, True]], 'drop': True},
+        {'tip': ['tips_20ul_5', 'G12'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G1', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_5', 'G11'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G2', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_5', 'G10'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G3', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_5', 'G9'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G4', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_5', 'G8'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G5', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_5', 'G7'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G6', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_5', 'G6'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G7', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_5', 'G5'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G8', 10.0, True]], 'waste': True, 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into columns 9–10 rows A–F (6 nozzles), non-contact, a fresh tip every aspirate', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_20ul_5', 'F4'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F9', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_5', 'F3'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F10', 10.0, True]], 'drop': True},
+        {'tip': ['tips_20ul_5', 'F4'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F9', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_5', 'F3'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F10', 10.0, True]], 'waste': True, 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into columns 11–12 rows A–D (4 nozzles), non-contact, a fresh tip every aspirate', 'pipette': 'p20_multi_gen2', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_20ul_5', 'D2'], 'source': ['hot', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_5', 'H2'], 'source': ['hot', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, True]], 'drop': True},
+        {'tip': ['tips_20ul_5', 'D2'], 'source': ['hot', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_5', 'H2'], 'source': ['hot', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, True]], 'waste': True, 'drop': True},
     ]},
     {'op': 'delay', 'minutes': 56.2, 'text': 'KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 56.2 min + about 3.8 min of start and stop work)'},
     {'op': 'distribute', 'text': 'KIN-2: stop — 25 µL phosphoric acid, non-contact, a fresh tip every aspirate', 'pipette': 'p300_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_300ul_2', 'G12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_2', 'A1', 25.0, True], ['plate_2', 'B1', 25.0, True], ['plate_2', 'C1', 25.0, True], ['plate_2', 'D1', 25.0, True], ['plate_2', 'E1', 25.0, True], ['plate_2', 'F1', 25.0, True], ['plate_2', 'G1', 25.0, True], ['plate_2', 'A2', 25.0, True], ['plate_2', 'B2', 25.0, True], ['plate_2', 'C2', 25.0, True], ['plate_2', 'D2', 25.0, True]], 'blow_out': 'trash', 'drop': True},
-        {'tip': ['tips_300ul_2', 'H12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_2', 'E2', 25.0, True], ['plate_2', 'F2', 25.0, True], ['plate_2', 'G2', 25.0, True], ['plate_2', 'A3', 25.0, True], ['plate_2', 'B3', 25.0, True], ['plate_2', 'C3', 25.0, True], ['plate_2', 'D3', 25.0, True], ['plate_2', 'E3', 25.0, True], ['plate_2', 'F3', 25.0, True], ['plate_2', 'G3', 25.0, True], ['plate_2', 'A4', 25.0, True]], 'blow_out': 'trash', 'drop': True},
-        {'tip': ['tips_300ul_2', 'A10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_2', 'B4', 25.0, True], ['plate_2', 'C4', 25.0, True], ['plate_2', 'D4', 25.0, True], ['plate_2', 'E4', 25.0, True], ['plate_2', 'F4', 25.0, True], ['plate_2', 'G4', 25.0, True], ['plate_2', 'A5', 25.0, True], ['plate_2', 'B5', 25.0, True], ['plate_2', 'C5', 25.0, True], ['plate_2', 'D5', 25.0, True], ['plate_2', 'E5', 25.0, True]], 'blow_out': 'trash', 'drop': True},
-        {'tip': ['tips_300ul_2', 'B10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_2', 'F5', 25.0, True], ['plate_2', 'G5', 25.0, True], ['plate_2', 'A6', 25.0, True], ['plate_2', 'B6', 25.0, True], ['plate_2', 'C6', 25.0, True], ['plate_2', 'D6', 25.0, True], ['plate_2', 'E6', 25.0, True], ['plate_2', 'F6', 25.0, True], ['plate_2', 'G6', 25.0, True], ['plate_2', 'A7', 25.0, True], ['plate_2', 'B7', 25.0, True]], 'blow_out': 'trash', 'drop': True},
-        {'tip': ['tips_300ul_2', 'C10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_2', 'C7', 25.0, True], ['plate_2', 'D7', 25.0, True], ['plate_2', 'E7', 25.0, True], ['plate_2', 'F7', 25.0, True], ['plate_2', 'G7', 25.0, True], ['plate_2', 'A8', 25.0, True], ['plate_2', 'B8', 25.0, True], ['plate_2', 'C8', 25.0, True], ['plate_2', 'D8', 25.0, True], ['plate_2', 'E8', 25.0, True], ['plate_2', 'F8', 25.0, True]], 'blow_out': 'trash', 'drop': True},
-        {'tip': ['tips_300ul_2', 'D10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_2', 'G8', 25.0, True], ['plate_2', 'A9', 25.0, True], ['plate_2', 'B9', 25.0, True], ['plate_2', 'C9', 25.0, True], ['plate_2', 'D9', 25.0, True], ['plate_2', 'E9', 25.0, True], ['plate_2', 'F9', 25.0, True], ['plate_2', 'A10', 25.0, True], ['plate_2', 'B10', 25.0, True], ['plate_2', 'C10', 25.0, True], ['plate_2', 'D10', 25.0, True]], 'blow_out': 'trash', 'drop': True},
-        {'tip': ['tips_300ul_2', 'E10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 270.0, 'dispense': [['plate_2', 'E10', 25.0, True], ['plate_2', 'F10', 25.0, True], ['plate_2', 'A11', 25.0, True], ['plate_2', 'B11', 25.0, True], ['plate_2', 'C11', 25.0, True], ['plate_2', 'D11', 25.0, True], ['plate_2', 'A12', 25.0, True], ['plate_2', 'B12', 25.0, True], ['plate_2', 'C12', 25.0, True], ['plate_2', 'D12', 25.0, True]], 'blow_out': 'trash', 'drop': True},
+        {'tip': ['tips_300ul_2', 'G12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_2', 'A1', 25.0, True], ['plate_2', 'B1', 25.0, True], ['plate_2', 'C1', 25.0, True], ['plate_2', 'D1', 25.0, True], ['plate_2', 'E1', 25.0, True], ['plate_2', 'F1', 25.0, True], ['plate_2', 'G1', 25.0, True], ['plate_2', 'A2', 25.0, True], ['plate_2', 'B2', 25.0, True], ['plate_2', 'C2', 25.0, True], ['plate_2', 'D2', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'H12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_2', 'E2', 25.0, True], ['plate_2', 'F2', 25.0, True], ['plate_2', 'G2', 25.0, True], ['plate_2', 'A3', 25.0, True], ['plate_2', 'B3', 25.0, True], ['plate_2', 'C3', 25.0, True], ['plate_2', 'D3', 25.0, True], ['plate_2', 'E3', 25.0, True], ['plate_2', 'F3', 25.0, True], ['plate_2', 'G3', 25.0, True], ['plate_2', 'A4', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'A10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_2', 'B4', 25.0, True], ['plate_2', 'C4', 25.0, True], ['plate_2', 'D4', 25.0, True], ['plate_2', 'E4', 25.0, True], ['plate_2', 'F4', 25.0, True], ['plate_2', 'G4', 25.0, True], ['plate_2', 'A5', 25.0, True], ['plate_2', 'B5', 25.0, True], ['plate_2', 'C5', 25.0, True], ['plate_2', 'D5', 25.0, True], ['plate_2', 'E5', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'B10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_2', 'F5', 25.0, True], ['plate_2', 'G5', 25.0, True], ['plate_2', 'A6', 25.0, True], ['plate_2', 'B6', 25.0, True], ['plate_2', 'C6', 25.0, True], ['plate_2', 'D6', 25.0, True], ['plate_2', 'E6', 25.0, True], ['plate_2', 'F6', 25.0, True], ['plate_2', 'G6', 25.0, True], ['plate_2', 'A7', 25.0, True], ['plate_2', 'B7', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'C10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_2', 'C7', 25.0, True], ['plate_2', 'D7', 25.0, True], ['plate_2', 'E7', 25.0, True], ['plate_2', 'F7', 25.0, True], ['plate_2', 'G7', 25.0, True], ['plate_2', 'A8', 25.0, True], ['plate_2', 'B8', 25.0, True], ['plate_2', 'C8', 25.0, True], ['plate_2', 'D8', 25.0, True], ['plate_2', 'E8', 25.0, True], ['plate_2', 'F8', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'D10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_2', 'G8', 25.0, True], ['plate_2', 'A9', 25.0, True], ['plate_2', 'B9', 25.0, True], ['plate_2', 'C9', 25.0, True], ['plate_2', 'D9', 25.0, True], ['plate_2', 'E9', 25.0, True], ['plate_2', 'F9', 25.0, True], ['plate_2', 'A10', 25.0, True], ['plate_2', 'B10', 25.0, True], ['plate_2', 'C10', 25.0, True], ['plate_2', 'D10', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'E10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 270.0, 'dispense': [['plate_2', 'E10', 25.0, True], ['plate_2', 'F10', 25.0, True], ['plate_2', 'A11', 25.0, True], ['plate_2', 'B11', 25.0, True], ['plate_2', 'C11', 25.0, True], ['plate_2', 'D11', 25.0, True], ['plate_2', 'A12', 25.0, True], ['plate_2', 'B12', 25.0, True], ['plate_2', 'C12', 25.0, True], ['plate_2', 'D12', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'filter_2', 'to': '9', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-2 in slot 9'},
+    {'op': 'move', 'labware': 'filter_2', 'to': '7', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-2 in slot 7'},
     {'op': 'transfer', 'text': 'KIN-2: 40 µL of each stopped reaction in columns 1–8 rows A–G (7 nozzles) onto the same wells of the P81 filter plate, a fresh tip every well', 'pipette': 'p300_multi_gen2', 'nozzles': 7, 'strokes': [
-        {'tip': ['tips_300ul_2', 'G9'], 'source': ['plate_2', 'G1'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G1', 40.0, False]], 'drop': True},
-        {'tip': ['tips_300ul_2', 'G8'], 'source': ['plate_2', 'G2'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G2', 40.0, False]], 'drop': True},
-        {'tip': ['tips_300ul_2', 'G7'], 'source': ['plate_2', 'G3'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G3', 40.0, False]], 'drop': True},
-        {'tip': ['tips_300ul_2', 'G6'], 'source': ['plate_2', 'G4'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G4', 40.0, False]], 'drop': True},
-        {'tip': ['tips_300ul_2', 'G5'], 'source': ['plate_2', 'G5'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G5', 40.0, False]], 'drop': True},
-        {'tip': ['tips_300ul_2', 'G4'], 'source': ['plate_2', 'G6'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G6', 40.0, False]], 'drop': True},
-        {'tip': ['tips_300ul_2', 'G3'], 'source': ['plate_2', 'G7'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G7', 40.0, False]], 'drop': True},
-        {'tip': ['tips_300ul_2', 'G2'], 'source': ['plate_2', 'G8'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G8', 40.0, False]], 'drop': True},
+        {'tip': ['tips_300ul_2', 'G9'], 'source': ['plate_2', 'G1'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G1', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'G8'], 'source': ['plate_2', 'G2'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G2', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'G7'], 'source': ['plate_2', 'G3'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G3', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'G6'], 'source': ['plate_2', 'G4'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G4', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'G5'], 'source': ['plate_2', 'G5'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G5', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'G4'], 'source': ['plate_2', 'G6'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G6', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'G3'], 'source': ['plate_2', 'G7'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G7', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'G2'], 'source': ['plate_2', 'G8'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G8', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: 40 µL of each stopped reaction in columns 9–10 rows A–F (6 nozzles) onto the same wells of the P81 filter plate, a fresh tip every well', 'pipette': 'p300_multi_gen2', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_300ul_2', 'F1'], 'source': ['plate_2', 'F9'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'F9', 40.0, False]], 'drop': True},
+        {'tip': ['tips_300ul_2', 'F1'], 'source': ['plate_2', 'F9'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'F9', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'move', 'labware': 'tips_300ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 is empty: take it away and put a full opentrons_96_tiprack_300ul rack in slot 3'},
     {'op': 'load', 'labware': 'tips_300ul_3'},
     {'op': 'transfer', 'text': 'KIN-2: 40 µL of each stopped reaction in columns 9–10 rows A–F (6 nozzles) onto the same wells of the P81 filter plate, a fresh tip every well', 'pipette': 'p300_multi_gen2', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_300ul_3', 'F12'], 'source': ['plate_2', 'F10'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'F10', 40.0, False]], 'drop': True},
+        {'tip': ['tips_300ul_3', 'F12'], 'source': ['plate_2', 'F10'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'F10', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: 40 µL of each stopped reaction in columns 11–12 rows A–D (4 nozzles) onto the same wells of the P81 filter plate, a fresh tip every well', 'pipette': 'p300_multi_gen2', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_300ul_3', 'D11'], 'source': ['plate_2', 'D11'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D11', 40.0, False]], 'drop': True},
-        {'tip': ['tips_300ul_3', 'H11'], 'source': ['plate_2', 'D12'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D12', 40.0, False]], 'drop': True},
+        {'tip': ['tips_300ul_3', 'D11'], 'source': ['plate_2', 'D11'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D11', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_3', 'H11'], 'source': ['plate_2', 'D12'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D12', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'pause', 'text': 'KIN-2: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2) on the deck now and resume', 'loads': [['HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2', 'hot', 'G3', 40.0]]},
     {'op': 'distribute', 'text': 'KIN-2: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2 straight onto the P81 filter, wells G11, G12 (keep them out of the wash: cover them with sealing tape while the plate is washed, uncover before the scintillant), a fresh tip every aspirate', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_5', 'H5'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'G11', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_5', 'H6'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'G12', 10.0, True]], 'drop': True},
+        {'tip': ['tips_20ul_5', 'H5'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'G11', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_5', 'H6'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'G12', 10.0, True]], 'waste': True, 'drop': True},
     ]},
     {'op': 'move', 'labware': 'plate_2', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-2 off the temperature module (radioactive waste)'},
-    {'op': 'pause', 'text': 'KIN-2: take the P81 filter plate from slot 9; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
+    {'op': 'pause', 'text': 'KIN-2: take the P81 filter plate from slot 7; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
     {'op': 'temperature', 'module': 'temp', 'celsius': None},
 ]
 DEFINITIONS = {
@@ -952,10 +957,10 @@ def _nozzles(pipette, nozzles):
         pipette.configure_nozzle_layout(style=protocol_api.PARTIAL_COLUMN, start="H1", end="HGFEDCB"[nozzles - 1] + "1")
 
 
-def _stroke(pipette, stroke, labware, trash, dry):
+def _stroke(pipette, stroke, labware, trash, dry, hot_waste):
     """One aspirate and its dispenses (a dict: tip, source, aspirate_uL, dispense, drop; optional mix_before,
-    mix_after, blow_out). dry: return the tip to its rack instead of dropping it (the robot cannot with a partial
-    nozzle layout).
+    mix_after, blow_out, waste). dry: return the tip to its rack instead of dropping it (the robot cannot with a
+    partial nozzle layout). waste: drop the tip and blow out into the radioactive waste, not the trash.
 
     A mix is [repetitions, uL, rate]; the dispense a mix_after follows (same well, the tip stays in the liquid)
     goes at the mix's rate too.
@@ -976,21 +981,25 @@ def _stroke(pipette, stroke, labware, trash, dry):
         pipette.dispense(vol, well.top() if top else well, rate=mix_after[2] if mixed_next else 1.0)
     if mix_after is not None:
         pipette.mix(mix_after[0], mix_after[1], well, rate=mix_after[2])
+    bin_ = hot_waste if stroke.get("waste") else trash
     if stroke.get("blow_out") == "trash":
-        pipette.blow_out(trash)
+        pipette.blow_out(bin_)
     elif stroke.get("blow_out") == "source":
         pipette.blow_out(origin.top())
     if stroke["drop"]:
         if dry:
             pipette.return_tip()
         else:
-            pipette.drop_tip(trash)
+            pipette.drop_tip(bin_)
 
 
 def run(ctx):
     """Load the deck and the liquids, then run STEPS in order."""
     dry = ctx.params.dry_run
     trash = ctx.load_trash_bin(TRASH) if TRASH else ctx.fixed_trash
+    hot_waste = trash  # HOT_WASTE: a second trash bin (Flex) or an empty labware (OT-2) for radioactive tips
+    if HOT_WASTE and HOT_WASTE["kind"] == "bin":
+        hot_waste = ctx.load_trash_bin(HOT_WASTE["slot"])
     liquids = {}
     for name, spec in LIQUIDS.items():
         liquids[name] = ctx.define_liquid(name, description=spec["description"], display_color=spec["color"])
@@ -1003,6 +1012,8 @@ def run(ctx):
         items[item["key"]] = item
         if item["initial"]:
             labware[item["key"]] = _load_labware(ctx, item, modules, labware)
+    if HOT_WASTE and HOT_WASTE["kind"] == "labware":
+        hot_waste = labware[HOT_WASTE["labware"]]["A1"].top()
     pipettes = {}
     nozzles = {}
     for key, name, mount in PIPETTES:
@@ -1067,4 +1078,4 @@ def run(ctx):
                 nozzles[key] = step.get("nozzles", 0)
                 _nozzles(pipettes[key], nozzles[key])
             for stroke in step["strokes"]:
-                _stroke(pipettes[key], stroke, labware, trash, dry and nozzles[key] == 0)
+                _stroke(pipettes[key], stroke, labware, trash, dry and nozzles[key] == 0, hot_waste)
