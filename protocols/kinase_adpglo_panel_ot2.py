@@ -73,6 +73,7 @@ LIQUIDS = {
     'entrectinib top 10 uM in DMSO': {'description': 'Prepare by hand: 1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 10 µL of that + 90 µL DMSO = 10 uM; load 20 µL into source well A1', 'color': '#98df8a', 'composition': {'compound:entrectinib': 1e-05, 'solvent:DMSO': 1.0}},
 }
 TRASH = None
+HOT_WASTE = None
 MODULES = []
 LABWARE = [
     {'key': 'plate_1', 'load_name': 'corning_384_wellplate_112ul_flat', 'slot': '9', 'module': '', 'label': 'ADPGLO-1', 'adapter': False, 'custom': False, 'initial': True},
@@ -100,7 +101,8 @@ LOADS = [
 ]
 # Each stroke: one aspirate from `source` (after a fresh `tip` unless None) and its dispenses, each
 # [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is
-# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.
+# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards (with `waste`: to
+# the radioactive waste, HOT_WASTE).
 STEPS = [
     {'op': 'comment', 'text': 'Before the run: entrectinib: make the top solution 10 uM in DMSO by hand (1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 10 µL of that + 90 µL DMSO = 10 uM) and load 20 µL into source-plate well A1'},
     {'op': 'distribute', 'text': 'Solvent: 20 µL into the source-plate wells below each top', 'pipette': 'p300_single_gen2', 'strokes': [
@@ -600,10 +602,10 @@ def _nozzles(pipette, nozzles):
         pipette.configure_nozzle_layout(style=protocol_api.PARTIAL_COLUMN, start="H1", end="HGFEDCB"[nozzles - 1] + "1")
 
 
-def _stroke(pipette, stroke, labware, trash, dry):
+def _stroke(pipette, stroke, labware, trash, dry, hot_waste):
     """One aspirate and its dispenses (a dict: tip, source, aspirate_uL, dispense, drop; optional mix_before,
-    mix_after, blow_out). dry: return the tip to its rack instead of dropping it (the robot cannot with a partial
-    nozzle layout).
+    mix_after, blow_out, waste). dry: return the tip to its rack instead of dropping it (the robot cannot with a
+    partial nozzle layout). waste: drop the tip and blow out into the radioactive waste, not the trash.
 
     A mix is [repetitions, uL, rate]; the dispense a mix_after follows (same well, the tip stays in the liquid)
     goes at the mix's rate too.
@@ -624,21 +626,25 @@ def _stroke(pipette, stroke, labware, trash, dry):
         pipette.dispense(vol, well.top() if top else well, rate=mix_after[2] if mixed_next else 1.0)
     if mix_after is not None:
         pipette.mix(mix_after[0], mix_after[1], well, rate=mix_after[2])
+    bin_ = hot_waste if stroke.get("waste") else trash
     if stroke.get("blow_out") == "trash":
-        pipette.blow_out(trash)
+        pipette.blow_out(bin_)
     elif stroke.get("blow_out") == "source":
         pipette.blow_out(origin.top())
     if stroke["drop"]:
         if dry:
             pipette.return_tip()
         else:
-            pipette.drop_tip(trash)
+            pipette.drop_tip(bin_)
 
 
 def run(ctx):
     """Load the deck and the liquids, then run STEPS in order."""
     dry = ctx.params.dry_run
     trash = ctx.load_trash_bin(TRASH) if TRASH else ctx.fixed_trash
+    hot_waste = trash  # HOT_WASTE: a second trash bin (Flex) or an empty labware (OT-2) for radioactive tips
+    if HOT_WASTE and HOT_WASTE["kind"] == "bin":
+        hot_waste = ctx.load_trash_bin(HOT_WASTE["slot"])
     liquids = {}
     for name, spec in LIQUIDS.items():
         liquids[name] = ctx.define_liquid(name, description=spec["description"], display_color=spec["color"])
@@ -651,6 +657,8 @@ def run(ctx):
         items[item["key"]] = item
         if item["initial"]:
             labware[item["key"]] = _load_labware(ctx, item, modules, labware)
+    if HOT_WASTE and HOT_WASTE["kind"] == "labware":
+        hot_waste = labware[HOT_WASTE["labware"]]["A1"].top()
     pipettes = {}
     nozzles = {}
     for key, name, mount in PIPETTES:
@@ -715,4 +723,4 @@ def run(ctx):
                 nozzles[key] = step.get("nozzles", 0)
                 _nozzles(pipettes[key], nozzles[key])
             for stroke in step["strokes"]:
-                _stroke(pipettes[key], stroke, labware, trash, dry and nozzles[key] == 0)
+                _stroke(pipettes[key], stroke, labware, trash, dry and nozzles[key] == 0, hot_waste)

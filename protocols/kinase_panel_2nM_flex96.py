@@ -102,6 +102,7 @@ LIQUIDS = {
     'HOT [γ-33P]ATP mix (radioactive)': {'description': 'RADIOACTIVE. ATP 25 uM with 0.05 µCi/µL [γ-33P]ATP (0.5 µCi per well) in assay buffer; handle behind shielding', 'color': '#9467bd', 'composition': {'atp': 2.5e-05, 'atp33': 0.05, 'buffer': 1.0}},
 }
 TRASH = 'A3'
+HOT_WASTE = {'kind': 'bin', 'slot': 'B1', 'labware': None}
 MODULES = [
     ['temp', 'temperature module gen2', 'D1'],
 ]
@@ -140,10 +141,13 @@ LOADS = [
 ]
 # Each stroke: one aspirate from `source` (after a fresh `tip` unless None) and its dispenses, each
 # [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is
-# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.
+# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards (with `waste`: to
+# the radioactive waste, HOT_WASTE).
 STEPS = [
     {'op': 'comment', 'text': "Before the run: 96-channel: every reagent that differs between wells comes from a plate laid out exactly like its reaction plate: per reaction plate a solvent plate (NEST 96 PCR: each well its assay well's point of the DMSO series, every other well DMSO), a kinase-mix plate (Corning 96 flat; no-enzyme wells: substrate only) and a hot ATP plate; wells the layout leaves empty hold assay buffer. Prepare them by hand or with an 8-channel; the deck's liquids give every well and volume. Also per plate a Corning 96 flat plate with assay buffer in every well, for the intermediate the robot makes"},
     {'op': 'comment', 'text': 'Before the run: 96-channel: 4 racks of 50 µL tips per reaction plate, put in slots A1, B4, C4, D4; the gripper moves each onto the Flex 96 tip-rack adapter in slot A2 (needed for a full 96-tip pick-up) and back, empty. Slots B4, C4 and D4 are staging-area slots: set the deck configuration to a staging area slot in cutouts B3, C3 and D3 (the trash bin stays in A3)'},
+    {'op': 'comment', 'text': 'Before the run: RADIOACTIVE WASTE: put a second, lined trash bin in slot B1 and label it; every hot tip goes there, not to the shared trash'},
+    {'op': 'comment', 'text': "Before the run: the hot ATP stands uncovered on the deck between uses (the OT-2 cannot move a lid; the Flex gripper moves lids only from API 2.23, above these protocols' 2.20): keep it behind an acrylic beta shield and bring it only at its pause"},
     {'op': 'comment', 'text': "Before the run: 96-channel: total-counts wells are spotted one at a time by the pipette's front-right nozzle alone (a partial pick-up of single tips from the rack in slot D3, which stands on the deck, not on the adapter); keep slots B3, C2, C3, D2 and D3 free of tip racks and tall labware"},
     {'op': 'temperature', 'module': 'temp', 'celsius': 30.0},
     {'op': 'pause', 'text': "KIN-1: put the empty reaction plate KIN-1 on the temperature module (30 °C), its patterned DMSO-series plate in slot B2, a plate with assay buffer in every well in slot D2 (see the deck's liquids for every well) and 4 full racks of 50 µL tips in slots A1, B4, C4, D4; then resume", 'loads': [['entrectinib point 1 in DMSO 10 uM', 'series_1', 'A1', 15.0], ['entrectinib point 1 in DMSO 10 uM', 'series_1', 'B1', 15.0], ['entrectinib point 1 in DMSO 10 uM', 'series_1', 'C1', 15.0], ['entrectinib point 1 in DMSO 10 uM', 'series_1', 'D1', 15.0], ['entrectinib point 1 in DMSO 10 uM', 'series_1', 'E1', 15.0], ['entrectinib point 1 in DMSO 10 uM', 'series_1', 'F1', 15.0], ['DMSO', 'series_1', 'G1', 15.0], ['DMSO', 'series_1', 'H1', 15.0], ['entrectinib point 2 in DMSO 3.33 uM', 'series_1', 'A2', 15.0], ['entrectinib point 2 in DMSO 3.33 uM', 'series_1', 'B2', 15.0], ['entrectinib point 2 in DMSO 3.33 uM', 'series_1', 'C2', 15.0], ['entrectinib point 2 in DMSO 3.33 uM', 'series_1', 'D2', 15.0], ['entrectinib point 2 in DMSO 3.33 uM', 'series_1', 'E2', 15.0], ['entrectinib point 2 in DMSO 3.33 uM', 'series_1', 'F2', 15.0], ['DMSO', 'series_1', 'G2', 15.0], ['DMSO', 'series_1', 'H2', 15.0], ['entrectinib point 3 in DMSO 1.11 uM', 'series_1', 'A3', 15.0], ['entrectinib point 3 in DMSO 1.11 uM', 'series_1', 'B3', 15.0], ['entrectinib point 3 in DMSO 1.11 uM', 'series_1', 'C3', 15.0], ['entrectinib point 3 in DMSO 1.11 uM', 'series_1', 'D3', 15.0], ['entrectinib point 3 in DMSO 1.11 uM', 'series_1', 'E3', 15.0], ['entrectinib point 3 in DMSO 1.11 uM', 'series_1', 'F3', 15.0], ['DMSO', 'series_1', 'G3', 15.0], ['DMSO', 'series_1', 'H3', 15.0], ['entrectinib point 4 in DMSO 370 nM', 'series_1', 'A4', 15.0], ['entrectinib point 4 in DMSO 370 nM', 'series_1', 'B4', 15.0], ['entrectinib point 4 in DMSO 370 nM', 'series_1', 'C4', 15.0], ['entrectinib point 4 in DMSO 370 nM', 'series_1', 'D4', 15.0], ['entrectinib point 4 in DMSO 370 nM', 'series_1', 'E4', 15.0], ['entrectinib point 4 in DMSO 370 nM', 'series_1', 'F4', 15.0], ['DMSO', 'series_1', 'G4', 15.0], ['DMSO', 'series_1', 'H4', 15.0], ['entrectinib point 5 in DMSO 123 nM', 'series_1', 'A5', 15.0], ['entrectinib point 5 in DMSO 123 nM', 'series_1', 'B5', 15.0], ['entrectinib point 5 in DMSO 123 nM', 'series_1', 'C5', 15.0], ['entrectinib point 5 in DMSO 123 nM', 'series_1', 'D5', 15.0], ['entrectinib point 5 in DMSO 123 nM', 'series_1', 'E5', 15.0], ['entrectinib point 5 in DMSO 123 nM', 'series_1', 'F5', 15.0], ['DMSO', 'series_1', 'G5', 15.0], ['DMSO', 'series_1', 'H5', 15.0], ['entrectinib point 6 in DMSO 41.2 nM', 'series_1', 'A6', 15.0], ['entrectinib point 6 in DMSO 41.2 nM', 'series_1', 'B6', 15.0], ['entrectinib point 6 in DMSO 41.2 nM', 'series_1', 'C6', 15.0], ['entrectinib point 6 in DMSO 41.2 nM', 'series_1', 'D6', 15.0], ['entrectinib point 6 in DMSO 41.2 nM', 'series_1', 'E6', 15.0], ['entrectinib point 6 in DMSO 41.2 nM', 'series_1', 'F6', 15.0], ['DMSO', 'series_1', 'G6', 15.0], ['DMSO', 'series_1', 'H6', 15.0], ['entrectinib point 7 in DMSO 13.7 nM', 'series_1', 'A7', 15.0], ['entrectinib point 7 in DMSO 13.7 nM', 'series_1', 'B7', 15.0], ['entrectinib point 7 in DMSO 13.7 nM', 'series_1', 'C7', 15.0], ['entrectinib point 7 in DMSO 13.7 nM', 'series_1', 'D7', 15.0], ['entrectinib point 7 in DMSO 13.7 nM', 'series_1', 'E7', 15.0], ['entrectinib point 7 in DMSO 13.7 nM', 'series_1', 'F7', 15.0], ['DMSO', 'series_1', 'G7', 15.0], ['DMSO', 'series_1', 'H7', 15.0], ['entrectinib point 8 in DMSO 4.57 nM', 'series_1', 'A8', 15.0], ['entrectinib point 8 in DMSO 4.57 nM', 'series_1', 'B8', 15.0], ['entrectinib point 8 in DMSO 4.57 nM', 'series_1', 'C8', 15.0], ['entrectinib point 8 in DMSO 4.57 nM', 'series_1', 'D8', 15.0], ['entrectinib point 8 in DMSO 4.57 nM', 'series_1', 'E8', 15.0], ['entrectinib point 8 in DMSO 4.57 nM', 'series_1', 'F8', 15.0], ['DMSO', 'series_1', 'G8', 15.0], ['DMSO', 'series_1', 'H8', 15.0], ['entrectinib point 9 in DMSO 1.52 nM', 'series_1', 'A9', 15.0], ['entrectinib point 9 in DMSO 1.52 nM', 'series_1', 'B9', 15.0], ['entrectinib point 9 in DMSO 1.52 nM', 'series_1', 'C9', 15.0], ['entrectinib point 9 in DMSO 1.52 nM', 'series_1', 'D9', 15.0], ['entrectinib point 9 in DMSO 1.52 nM', 'series_1', 'E9', 15.0], ['entrectinib point 9 in DMSO 1.52 nM', 'series_1', 'F9', 15.0], ['DMSO', 'series_1', 'G9', 15.0], ['DMSO', 'series_1', 'H9', 15.0], ['entrectinib point 10 in DMSO 508 pM', 'series_1', 'A10', 15.0], ['entrectinib point 10 in DMSO 508 pM', 'series_1', 'B10', 15.0], ['entrectinib point 10 in DMSO 508 pM', 'series_1', 'C10', 15.0], ['entrectinib point 10 in DMSO 508 pM', 'series_1', 'D10', 15.0], ['entrectinib point 10 in DMSO 508 pM', 'series_1', 'E10', 15.0], ['entrectinib point 10 in DMSO 508 pM', 'series_1', 'F10', 15.0], ['DMSO', 'series_1', 'G10', 15.0], ['DMSO', 'series_1', 'H10', 15.0], ['DMSO', 'series_1', 'A11', 15.0], ['DMSO', 'series_1', 'B11', 15.0], ['DMSO', 'series_1', 'C11', 15.0], ['DMSO', 'series_1', 'D11', 15.0], ['DMSO', 'series_1', 'E11', 15.0], ['DMSO', 'series_1', 'F11', 15.0], ['DMSO', 'series_1', 'G11', 15.0], ['DMSO', 'series_1', 'H11', 15.0], ['DMSO', 'series_1', 'A12', 15.0], ['DMSO', 'series_1', 'B12', 15.0], ['DMSO', 'series_1', 'C12', 15.0], ['DMSO', 'series_1', 'D12', 15.0], ['DMSO', 'series_1', 'E12', 15.0], ['DMSO', 'series_1', 'F12', 15.0], ['DMSO', 'series_1', 'G12', 15.0], ['DMSO', 'series_1', 'H12', 15.0], ['Assay buffer', 'inter_1', 'A1', 114.0], ['Assay buffer', 'inter_1', 'B1', 114.0], ['Assay buffer', 'inter_1', 'C1', 114.0], ['Assay buffer', 'inter_1', 'D1', 114.0], ['Assay buffer', 'inter_1', 'E1', 114.0], ['Assay buffer', 'inter_1', 'F1', 114.0], ['Assay buffer', 'inter_1', 'G1', 114.0], ['Assay buffer', 'inter_1', 'H1', 114.0], ['Assay buffer', 'inter_1', 'A2', 114.0], ['Assay buffer', 'inter_1', 'B2', 114.0], ['Assay buffer', 'inter_1', 'C2', 114.0], ['Assay buffer', 'inter_1', 'D2', 114.0], ['Assay buffer', 'inter_1', 'E2', 114.0], ['Assay buffer', 'inter_1', 'F2', 114.0], ['Assay buffer', 'inter_1', 'G2', 114.0], ['Assay buffer', 'inter_1', 'H2', 114.0], ['Assay buffer', 'inter_1', 'A3', 114.0], ['Assay buffer', 'inter_1', 'B3', 114.0], ['Assay buffer', 'inter_1', 'C3', 114.0], ['Assay buffer', 'inter_1', 'D3', 114.0], ['Assay buffer', 'inter_1', 'E3', 114.0], ['Assay buffer', 'inter_1', 'F3', 114.0], ['Assay buffer', 'inter_1', 'G3', 114.0], ['Assay buffer', 'inter_1', 'H3', 114.0], ['Assay buffer', 'inter_1', 'A4', 114.0], ['Assay buffer', 'inter_1', 'B4', 114.0], ['Assay buffer', 'inter_1', 'C4', 114.0], ['Assay buffer', 'inter_1', 'D4', 114.0], ['Assay buffer', 'inter_1', 'E4', 114.0], ['Assay buffer', 'inter_1', 'F4', 114.0], ['Assay buffer', 'inter_1', 'G4', 114.0], ['Assay buffer', 'inter_1', 'H4', 114.0], ['Assay buffer', 'inter_1', 'A5', 114.0], ['Assay buffer', 'inter_1', 'B5', 114.0], ['Assay buffer', 'inter_1', 'C5', 114.0], ['Assay buffer', 'inter_1', 'D5', 114.0], ['Assay buffer', 'inter_1', 'E5', 114.0], ['Assay buffer', 'inter_1', 'F5', 114.0], ['Assay buffer', 'inter_1', 'G5', 114.0], ['Assay buffer', 'inter_1', 'H5', 114.0], ['Assay buffer', 'inter_1', 'A6', 114.0], ['Assay buffer', 'inter_1', 'B6', 114.0], ['Assay buffer', 'inter_1', 'C6', 114.0], ['Assay buffer', 'inter_1', 'D6', 114.0], ['Assay buffer', 'inter_1', 'E6', 114.0], ['Assay buffer', 'inter_1', 'F6', 114.0], ['Assay buffer', 'inter_1', 'G6', 114.0], ['Assay buffer', 'inter_1', 'H6', 114.0], ['Assay buffer', 'inter_1', 'A7', 114.0], ['Assay buffer', 'inter_1', 'B7', 114.0], ['Assay buffer', 'inter_1', 'C7', 114.0], ['Assay buffer', 'inter_1', 'D7', 114.0], ['Assay buffer', 'inter_1', 'E7', 114.0], ['Assay buffer', 'inter_1', 'F7', 114.0], ['Assay buffer', 'inter_1', 'G7', 114.0], ['Assay buffer', 'inter_1', 'H7', 114.0], ['Assay buffer', 'inter_1', 'A8', 114.0], ['Assay buffer', 'inter_1', 'B8', 114.0], ['Assay buffer', 'inter_1', 'C8', 114.0], ['Assay buffer', 'inter_1', 'D8', 114.0], ['Assay buffer', 'inter_1', 'E8', 114.0], ['Assay buffer', 'inter_1', 'F8', 114.0], ['Assay buffer', 'inter_1', 'G8', 114.0], ['Assay buffer', 'inter_1', 'H8', 114.0], ['Assay buffer', 'inter_1', 'A9', 114.0], ['Assay buffer', 'inter_1', 'B9', 114.0], ['Assay buffer', 'inter_1', 'C9', 114.0], ['Assay buffer', 'inter_1', 'D9', 114.0], ['Assay buffer', 'inter_1', 'E9', 114.0], ['Assay buffer', 'inter_1', 'F9', 114.0], ['Assay buffer', 'inter_1', 'G9', 114.0], ['Assay buffer', 'inter_1', 'H9', 114.0], ['Assay buffer', 'inter_1', 'A10', 114.0], ['Assay buffer', 'inter_1', 'B10', 114.0], ['Assay buffer', 'inter_1', 'C10', 114.0], ['Assay buffer', 'inter_1', 'D10', 114.0], ['Assay buffer', 'inter_1', 'E10', 114.0], ['Assay buffer', 'inter_1', 'F10', 114.0], ['Assay buffer', 'inter_1', 'G10', 114.0], ['Assay buffer', 'inter_1', 'H10', 114.0], ['Assay buffer', 'inter_1', 'A11', 114.0], ['Assay buffer', 'inter_1', 'B11', 114.0], ['Assay buffer', 'inter_1', 'C11', 114.0], ['Assay buffer', 'inter_1', 'D11', 114.0], ['Assay buffer', 'inter_1', 'E11', 114.0], ['Assay buffer', 'inter_1', 'F11', 114.0], ['Assay buffer', 'inter_1', 'G11', 114.0], ['Assay buffer', 'inter_1', 'H11', 114.0], ['Assay buffer', 'inter_1', 'A12', 114.0], ['Assay buffer', 'inter_1', 'B12', 114.0], ['Assay buffer', 'inter_1', 'C12', 114.0], ['Assay buffer', 'inter_1', 'D12', 114.0], ['Assay buffer', 'inter_1', 'E12', 114.0], ['Assay buffer', 'inter_1', 'F12', 114.0], ['Assay buffer', 'inter_1', 'G12', 114.0], ['Assay buffer', 'inter_1', 'H12', 114.0]]},
@@ -167,10 +171,10 @@ STEPS = [
     ]},
     {'op': 'move', 'labware': 'tips96_3', 'to': 'B4', 'gripper': True, 'text': ''},
     {'op': 'delay', 'minutes': 10.0, 'text': 'KIN-1: pre-incubation of compound and kinase, 10 min'},
-    {'op': 'comment', 'text': 'KIN-1: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the trash'},
+    {'op': 'comment', 'text': 'KIN-1: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the radioactive-waste trash bin in slot B1 (not the shared trash)'},
     {'op': 'move', 'labware': 'tips96_4', 'to': 'tip_adapter', 'gripper': True, 'text': ''},
     {'op': 'transfer', 'text': 'KIN-1: start — 10 µL hot ATP mix into every well, non-contact (96-channel stamp)', 'pipette': 'flex_96channel_1000', 'strokes': [
-        {'tip': ['tips96_4', 'A1'], 'source': ['hot_1', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, True]], 'drop': True},
+        {'tip': ['tips96_4', 'A1'], 'source': ['hot_1', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, True]], 'waste': True, 'drop': True},
     ]},
     {'op': 'move', 'labware': 'tips96_4', 'to': 'C4', 'gripper': True, 'text': ''},
     {'op': 'delay', 'minutes': 39.0, 'text': 'KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 39 min + about 1.0 min of rack moves)'},
@@ -179,19 +183,19 @@ STEPS = [
         {'tip': ['tips96_5', 'A1'], 'source': ['stop_trough', 'A1'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A1', 25.0, True]], 'drop': False},
     ]},
     {'op': 'transfer', 'text': "KIN-1: every stopped reaction mixed, then 40 µL of it onto the same well of the P81 filter plate (96-channel stamp, the stop's tips)", 'pipette': 'flex_96channel_1000', 'strokes': [
-        {'tip': None, 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'mix_before': [3, 25.0, 1.0], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'mix_before': [3, 25.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'move', 'labware': 'tips96_5', 'to': 'D4', 'gripper': True, 'text': ''},
     {'op': 'move', 'labware': 'hot_1', 'to': 'offdeck', 'gripper': False, 'text': '', 'pause': False},
     {'op': 'load', 'labware': 'spots_1'},
     {'op': 'pause', 'text': "Take off the deck: HOT: KIN-1 [γ-33P]ATP (patterned, radioactive) from slot C3. Then: KIN-1: RADIOACTIVE — put the total-counts aliquot plate (a fresh aliquot of the hot ATP mix in well H12; see the deck's liquids) in slot C3; then resume", 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'spots_1', 'H12', 80.0]]},
     {'op': 'transfer', 'text': 'KIN-1: total counts — 10 µL hot ATP mix straight onto the P81 filter, wells G3, H3, G6, H6, G9, H9 (single nozzle, a fresh tip each; keep them out of the wash: cover them with sealing tape while the plate is washed, uncover before the scintillant)', 'pipette': 'flex_96channel_1000', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips96_1', 'A1'], 'source': ['spots_1', 'H12'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'G3', 10.0, False]], 'drop': True},
-        {'tip': ['tips96_1', 'B1'], 'source': ['spots_1', 'H12'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'H3', 10.0, False]], 'drop': True},
-        {'tip': ['tips96_1', 'C1'], 'source': ['spots_1', 'H12'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'G6', 10.0, False]], 'drop': True},
-        {'tip': ['tips96_1', 'D1'], 'source': ['spots_1', 'H12'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'H6', 10.0, False]], 'drop': True},
-        {'tip': ['tips96_1', 'E1'], 'source': ['spots_1', 'H12'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'G9', 10.0, False]], 'drop': True},
-        {'tip': ['tips96_1', 'F1'], 'source': ['spots_1', 'H12'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'H9', 10.0, False]], 'drop': True},
+        {'tip': ['tips96_1', 'A1'], 'source': ['spots_1', 'H12'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'G3', 10.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips96_1', 'B1'], 'source': ['spots_1', 'H12'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'H3', 10.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips96_1', 'C1'], 'source': ['spots_1', 'H12'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'G6', 10.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips96_1', 'D1'], 'source': ['spots_1', 'H12'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'H6', 10.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips96_1', 'E1'], 'source': ['spots_1', 'H12'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'G9', 10.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips96_1', 'F1'], 'source': ['spots_1', 'H12'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'H9', 10.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'move', 'labware': 'spots_1', 'to': 'offdeck', 'gripper': False, 'text': '', 'pause': False},
     {'op': 'move', 'labware': 'plate_1', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-1 off the temperature module (radioactive waste)'},
@@ -229,10 +233,10 @@ STEPS = [
     ]},
     {'op': 'move', 'labware': 'tips96_7', 'to': 'B4', 'gripper': True, 'text': ''},
     {'op': 'delay', 'minutes': 10.0, 'text': 'KIN-2: pre-incubation of compound and kinase, 10 min'},
-    {'op': 'comment', 'text': 'KIN-2: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the trash'},
+    {'op': 'comment', 'text': 'KIN-2: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the radioactive-waste trash bin in slot B1 (not the shared trash)'},
     {'op': 'move', 'labware': 'tips96_8', 'to': 'tip_adapter', 'gripper': True, 'text': ''},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL hot ATP mix into every well, non-contact (96-channel stamp)', 'pipette': 'flex_96channel_1000', 'strokes': [
-        {'tip': ['tips96_8', 'A1'], 'source': ['hot_2', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A1', 10.0, True]], 'drop': True},
+        {'tip': ['tips96_8', 'A1'], 'source': ['hot_2', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A1', 10.0, True]], 'waste': True, 'drop': True},
     ]},
     {'op': 'move', 'labware': 'tips96_8', 'to': 'C4', 'gripper': True, 'text': ''},
     {'op': 'delay', 'minutes': 39.0, 'text': 'KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 39 min + about 1.0 min of rack moves)'},
@@ -241,17 +245,17 @@ STEPS = [
         {'tip': ['tips96_9', 'A1'], 'source': ['stop_trough', 'A1'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'A1', 25.0, True]], 'drop': False},
     ]},
     {'op': 'transfer', 'text': "KIN-2: every stopped reaction mixed, then 40 µL of it onto the same well of the P81 filter plate (96-channel stamp, the stop's tips)", 'pipette': 'flex_96channel_1000', 'strokes': [
-        {'tip': None, 'source': ['plate_2', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'A1', 40.0, False]], 'mix_before': [3, 25.0, 1.0], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'A1', 40.0, False]], 'mix_before': [3, 25.0, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'move', 'labware': 'tips96_9', 'to': 'D4', 'gripper': True, 'text': ''},
     {'op': 'move', 'labware': 'hot_2', 'to': 'offdeck', 'gripper': False, 'text': '', 'pause': False},
     {'op': 'load', 'labware': 'spots_2'},
     {'op': 'pause', 'text': "Take off the deck: HOT: KIN-2 [γ-33P]ATP (patterned, radioactive) from slot C3. Then: KIN-2: RADIOACTIVE — put the total-counts aliquot plate (a fresh aliquot of the hot ATP mix in well H12; see the deck's liquids) in slot C3; then resume", 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'spots_2', 'H12', 55.0]]},
     {'op': 'transfer', 'text': 'KIN-2: total counts — 10 µL hot ATP mix straight onto the P81 filter, wells E2, F2, G3, H3 (single nozzle, a fresh tip each; keep them out of the wash: cover them with sealing tape while the plate is washed, uncover before the scintillant)', 'pipette': 'flex_96channel_1000', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips96_1', 'G1'], 'source': ['spots_2', 'H12'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'E2', 10.0, False]], 'drop': True},
-        {'tip': ['tips96_1', 'H1'], 'source': ['spots_2', 'H12'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'F2', 10.0, False]], 'drop': True},
-        {'tip': ['tips96_1', 'A2'], 'source': ['spots_2', 'H12'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'G3', 10.0, False]], 'drop': True},
-        {'tip': ['tips96_1', 'B2'], 'source': ['spots_2', 'H12'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'H3', 10.0, False]], 'drop': True},
+        {'tip': ['tips96_1', 'G1'], 'source': ['spots_2', 'H12'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'E2', 10.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips96_1', 'H1'], 'source': ['spots_2', 'H12'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'F2', 10.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips96_1', 'A2'], 'source': ['spots_2', 'H12'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'G3', 10.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips96_1', 'B2'], 'source': ['spots_2', 'H12'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'H3', 10.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'move', 'labware': 'spots_2', 'to': 'offdeck', 'gripper': False, 'text': '', 'pause': False},
     {'op': 'move', 'labware': 'plate_2', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-2 off the temperature module (radioactive waste)'},
@@ -413,10 +417,10 @@ def _nozzles(pipette, nozzles):
         pipette.configure_nozzle_layout(style=protocol_api.PARTIAL_COLUMN, start="H1", end="HGFEDCB"[nozzles - 1] + "1")
 
 
-def _stroke(pipette, stroke, labware, trash, dry):
+def _stroke(pipette, stroke, labware, trash, dry, hot_waste):
     """One aspirate and its dispenses (a dict: tip, source, aspirate_uL, dispense, drop; optional mix_before,
-    mix_after, blow_out). dry: return the tip to its rack instead of dropping it (the robot cannot with a partial
-    nozzle layout).
+    mix_after, blow_out, waste). dry: return the tip to its rack instead of dropping it (the robot cannot with a
+    partial nozzle layout). waste: drop the tip and blow out into the radioactive waste, not the trash.
 
     A mix is [repetitions, uL, rate]; the dispense a mix_after follows (same well, the tip stays in the liquid)
     goes at the mix's rate too.
@@ -437,21 +441,25 @@ def _stroke(pipette, stroke, labware, trash, dry):
         pipette.dispense(vol, well.top() if top else well, rate=mix_after[2] if mixed_next else 1.0)
     if mix_after is not None:
         pipette.mix(mix_after[0], mix_after[1], well, rate=mix_after[2])
+    bin_ = hot_waste if stroke.get("waste") else trash
     if stroke.get("blow_out") == "trash":
-        pipette.blow_out(trash)
+        pipette.blow_out(bin_)
     elif stroke.get("blow_out") == "source":
         pipette.blow_out(origin.top())
     if stroke["drop"]:
         if dry:
             pipette.return_tip()
         else:
-            pipette.drop_tip(trash)
+            pipette.drop_tip(bin_)
 
 
 def run(ctx):
     """Load the deck and the liquids, then run STEPS in order."""
     dry = ctx.params.dry_run
     trash = ctx.load_trash_bin(TRASH) if TRASH else ctx.fixed_trash
+    hot_waste = trash  # HOT_WASTE: a second trash bin (Flex) or an empty labware (OT-2) for radioactive tips
+    if HOT_WASTE and HOT_WASTE["kind"] == "bin":
+        hot_waste = ctx.load_trash_bin(HOT_WASTE["slot"])
     liquids = {}
     for name, spec in LIQUIDS.items():
         liquids[name] = ctx.define_liquid(name, description=spec["description"], display_color=spec["color"])
@@ -464,6 +472,8 @@ def run(ctx):
         items[item["key"]] = item
         if item["initial"]:
             labware[item["key"]] = _load_labware(ctx, item, modules, labware)
+    if HOT_WASTE and HOT_WASTE["kind"] == "labware":
+        hot_waste = labware[HOT_WASTE["labware"]]["A1"].top()
     pipettes = {}
     nozzles = {}
     for key, name, mount in PIPETTES:
@@ -528,4 +538,4 @@ def run(ctx):
                 nozzles[key] = step.get("nozzles", 0)
                 _nozzles(pipettes[key], nozzles[key])
             for stroke in step["strokes"]:
-                _stroke(pipettes[key], stroke, labware, trash, dry and nozzles[key] == 0)
+                _stroke(pipettes[key], stroke, labware, trash, dry and nozzles[key] == 0, hot_waste)

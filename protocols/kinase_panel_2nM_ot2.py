@@ -14,7 +14,7 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      (8-channel)
 #   7. entrectinib point 3: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 3, mixed
 #      (8-channel)
-#   8. move — Tip rack in slot 3 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 3
+#   8. move — Tip rack in slot 9 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 9
 #   9. entrectinib point 4: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 4, mixed
 #      (8-channel)
 #  10. entrectinib point 5: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 5, mixed
@@ -39,7 +39,7 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      3, 6-nozzle stamps into the empty wells, one tip)
 #  21. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      4, 6-nozzle stamps into the empty wells, one tip)
-#  22. move — Tip rack in slot 3 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 3
+#  22. move — Tip rack in slot 9 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 9
 #  23. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      5, 6-nozzle stamps into the empty wells, one tip)
 #  24. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
@@ -56,7 +56,7 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      11, 6-nozzle stamps into the empty wells, one tip)
 #  30. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      11, 2-nozzle stamps into the empty wells, one tip)
-#  31. move — Put the P81 filter plate for KIN-1 in slot 8
+#  31. move — Put the P81 filter plate for KIN-1 in slot 7
 #  32. PAUSE — KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC
 #      kinase + poly(Glu4-Tyr) mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from
 #      ice (see the deck's liquids for wells and volumes), and resume
@@ -66,10 +66,10 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #  36. KIN-1: 10 µL TRKA kinase + poly(Glu4-Tyr) mix (column 1, 2-nozzle from mix column 1), non-contact
 #  37. KIN-1: 10 µL TRKB kinase + poly(Glu4-Tyr) mix (column 4, 2-nozzle from mix column 1), non-contact
 #  38. KIN-1: 10 µL TRKC kinase + poly(Glu4-Tyr) mix (column 7, 2-nozzle from mix column 1), non-contact
-#  39. move — Tip rack in slot 3 has 26 tips left, too few for the ATP start (keep them): take it away and put a full
-#      opentrons_96_tiprack_20ul rack in slot 3
-#  40. move — Tip rack in slot 4 has 72 tips left, too few for the stop (keep them): take it away and put a full
-#      opentrons_96_tiprack_300ul rack in slot 4
+#  39. move — Tip rack in slot 9 has 26 tips left, too few for the ATP start (keep them): take it away and put a full
+#      opentrons_96_tiprack_20ul rack in slot 9
+#  40. move — Tip rack in slot 3 has 72 tips left, too few for the stop (keep them): take it away and put a full
+#      opentrons_96_tiprack_300ul rack in slot 3
 #  41. wait 10 min — KIN-1: pre-incubation of compound and kinase, 10 min
 #  42. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 8-channel, mixed, a
 #      fresh tip every stamp
@@ -87,11 +87,11 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      P81 filter, wells G3, H3, G6, H6, G9, H9 (keep them out of the wash: cover them with sealing tape while the
 #      plate is washed, uncover before the scintillant), a fresh tip every aspirate
 #  49. move — Take reaction plate KIN-1 off the temperature module (radioactive waste)
-#  50. move — KIN-1: take the P81 filter plate from slot 8; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
+#  50. move — KIN-1: take the P81 filter plate from slot 7; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
 #      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
 #      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.
 #  51. move — Put reaction plate KIN-2 on the temperature module
-#  52. move — Tip rack in slot 3 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 3
+#  52. move — Tip rack in slot 9 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 9
 #  53. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      1, 4-nozzle stamps into the empty wells, one tip)
 #  54. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
@@ -120,7 +120,7 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      11, 2-nozzle stamps into the empty wells, one tip)
 #  66. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      11, 2-nozzle stamps into the empty wells, one tip)
-#  67. move — Put the P81 filter plate for KIN-2 in slot 8
+#  67. move — Put the P81 filter plate for KIN-2 in slot 7
 #  68. PAUSE — KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP
 #      (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and
 #      volumes), and resume
@@ -130,10 +130,10 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #  72. KIN-2: 10 µL ROS1 kinase + IGF1Rtide mix (column 1, 2-nozzle from mix column 3), non-contact
 #  73. KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 1, 2-nozzle from mix column 3), non-contact
 #  74. KIN-2: 10 µL kinase mixes, each row its own (column 2, 2-nozzle from mix column 3), non-contact
-#  75. move — Tip rack in slot 3 has 24 tips left, too few for the ATP start (keep them): take it away and put a full
-#      opentrons_96_tiprack_20ul rack in slot 3
-#  76. move — Tip rack in slot 4 has 12 tips left, too few for the stop (keep them): take it away and put a full
-#      opentrons_96_tiprack_300ul rack in slot 4
+#  75. move — Tip rack in slot 9 has 24 tips left, too few for the ATP start (keep them): take it away and put a full
+#      opentrons_96_tiprack_20ul rack in slot 9
+#  76. move — Tip rack in slot 3 has 12 tips left, too few for the stop (keep them): take it away and put a full
+#      opentrons_96_tiprack_300ul rack in slot 3
 #  77. wait 10 min — KIN-2: pre-incubation of compound and kinase, 10 min
 #  78. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 1, 8-channel, mixed, a fresh
 #      tip every stamp
@@ -159,7 +159,7 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      P81 filter, wells E2, F2, G3, H3 (keep them out of the wash: cover them with sealing tape while the plate is
 #      washed, uncover before the scintillant), a fresh tip every aspirate
 #  89. move — Take reaction plate KIN-2 off the temperature module (radioactive waste)
-#  90. PAUSE — KIN-2: take the P81 filter plate from slot 8; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
+#  90. PAUSE — KIN-2: take the P81 filter plate from slot 7; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
 #      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
 #      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.
 
@@ -192,28 +192,30 @@ LIQUIDS = {
     'HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2': {'description': "RADIOACTIVE. The start's hot ATP mix (ATP 25 uM, 0.05 µCi/µL), a small aliquot for the total-counts wells", 'color': '#ff9896', 'composition': {'atp': 2.5e-05, 'atp33': 0.05, 'buffer': 1.0}},
 }
 TRASH = None
+HOT_WASTE = {'kind': 'labware', 'slot': '10', 'labware': 'waste'}
 MODULES = [
     ['temp', 'temperature module gen2', '1'],
 ]
 LABWARE = [
-    {'key': 'plate_1', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '10', 'module': '', 'label': 'KIN-1', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'plate_2', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '11', 'module': '', 'label': 'KIN-2', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'reservoir', 'load_name': 'nest_12_reservoir_15ml', 'slot': '7', 'module': '', 'label': 'DMSO, assay buffer, stop', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tubes', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '2', 'module': '', 'label': 'kinase and control mixes, a column per plate laid out like its kinase rows', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'hot', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '5', 'module': '', 'label': 'HOT: [γ-33P]ATP (radioactive), a well per row', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'source', 'load_name': 'nest_96_wellplate_100ul_pcr_full_skirt', 'slot': '9', 'module': '', 'label': 'serial dilution (solvent)', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'intermediate', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '6', 'module': '', 'label': 'intermediate (in assay buffer)', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'plate_1', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'offdeck', 'module': '', 'label': 'KIN-1', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'plate_2', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'offdeck', 'module': '', 'label': 'KIN-2', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'reservoir', 'load_name': 'nest_12_reservoir_15ml', 'slot': '2', 'module': '', 'label': 'DMSO, assay buffer, stop', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tubes', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '4', 'module': '', 'label': 'kinase and control mixes, a column per plate laid out like its kinase rows', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'hot', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '8', 'module': '', 'label': 'HOT: [γ-33P]ATP (radioactive), a well per row', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'source', 'load_name': 'nest_96_wellplate_100ul_pcr_full_skirt', 'slot': '6', 'module': '', 'label': 'serial dilution (solvent)', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'intermediate', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '5', 'module': '', 'label': 'intermediate (in assay buffer)', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'waste', 'load_name': 'nest_1_reservoir_195ml', 'slot': '10', 'module': '', 'label': 'RADIOACTIVE WASTE: hot tips (empty, lined 1-well reservoir)', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'filter_1', 'load_name': 'labkit_multiscreen_ph_p81_96_filterplate_300ul', 'slot': 'offdeck', 'module': '', 'label': 'KIN-1 P81 filter', 'adapter': False, 'custom': True, 'initial': True},
     {'key': 'filter_2', 'load_name': 'labkit_multiscreen_ph_p81_96_filterplate_300ul', 'slot': 'offdeck', 'module': '', 'label': 'KIN-2 P81 filter', 'adapter': False, 'custom': True, 'initial': True},
-    {'key': 'tips_300ul_1', 'load_name': 'opentrons_96_tiprack_300ul', 'slot': '4', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tips_20ul_1', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tips_20ul_2', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
-    {'key': 'tips_20ul_3', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
-    {'key': 'tips_20ul_4', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
-    {'key': 'tips_300ul_2', 'load_name': 'opentrons_96_tiprack_300ul', 'slot': '4', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
-    {'key': 'tips_20ul_5', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
-    {'key': 'tips_20ul_6', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
-    {'key': 'tips_300ul_3', 'load_name': 'opentrons_96_tiprack_300ul', 'slot': '4', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_300ul_1', 'load_name': 'opentrons_96_tiprack_300ul', 'slot': '3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tips_20ul_1', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '9', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tips_20ul_2', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '9', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_20ul_3', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '9', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_20ul_4', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '9', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_300ul_2', 'load_name': 'opentrons_96_tiprack_300ul', 'slot': '3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_20ul_5', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '9', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_20ul_6', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '9', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_300ul_3', 'load_name': 'opentrons_96_tiprack_300ul', 'slot': '3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
 ]
 PIPETTES = [
     ['p300_multi_gen2', 'p300_multi_gen2', 'left'],
@@ -248,8 +250,11 @@ LOADS = [
 ]
 # Each stroke: one aspirate from `source` (after a fresh `tip` unless None) and its dispenses, each
 # [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is
-# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.
+# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards (with `waste`: to
+# the radioactive waste, HOT_WASTE).
 STEPS = [
+    {'op': 'comment', 'text': 'Before the run: RADIOACTIVE WASTE: put an empty 1-well reservoir (nest_1_reservoir_195ml), lined with a bag and labelled, in slot 10; every hot tip is dropped into it, not into the fixed trash'},
+    {'op': 'comment', 'text': "Before the run: the hot ATP stands uncovered on the deck between uses (the OT-2 cannot move a lid; the Flex gripper moves lids only from API 2.23, above these protocols' 2.20): keep it behind an acrylic beta shield and bring it only at its pause"},
     {'op': 'comment', 'text': 'Before the run: entrectinib: make the top solution 10 uM in DMSO by hand (1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 10 µL of that + 90 µL DMSO = 10 uM) and load 20 µL into each of source-plate wells A1–H1 (160 µL in all)'},
     {'op': 'temperature', 'module': 'temp', 'celsius': 30.0},
     {'op': 'distribute', 'text': 'Solvent: 20 µL into the source-plate columns after each top column (8-channel)', 'pipette': 'p300_multi_gen2', 'strokes': [
@@ -282,7 +287,7 @@ STEPS = [
     {'op': 'transfer', 'text': 'entrectinib point 3: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 3, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
         {'tip': ['tips_20ul_1', 'A12'], 'source': ['source', 'A3'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A3', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_20ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 3'},
+    {'op': 'move', 'labware': 'tips_20ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 9 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 9'},
     {'op': 'load', 'labware': 'tips_20ul_2'},
     {'op': 'transfer', 'text': 'entrectinib point 4: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 4, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
         {'tip': ['tips_20ul_2', 'A1'], 'source': ['source', 'A4'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A4', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
@@ -322,7 +327,7 @@ STEPS = [
     {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 4, 6-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_20ul_2', 'F9'], 'source': ['intermediate', 'F4'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F4', 5.0, False]], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_20ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 3'},
+    {'op': 'move', 'labware': 'tips_20ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 9 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 9'},
     {'op': 'load', 'labware': 'tips_20ul_3'},
     {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 5, 6-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_20ul_3', 'F12'], 'source': ['intermediate', 'F5'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F5', 5.0, False]], 'drop': True},
@@ -349,7 +354,7 @@ STEPS = [
         {'tip': ['tips_20ul_3', 'H6'], 'source': ['intermediate', 'H11'], 'aspirate_uL': 16.0, 'dispense': [['plate_1', 'H1', 5.0, False], ['plate_1', 'H2', 5.0, False], ['plate_1', 'H4', 5.0, False]], 'drop': False},
         {'tip': None, 'source': ['intermediate', 'H11'], 'aspirate_uL': 15.0, 'dispense': [['plate_1', 'H5', 5.0, False], ['plate_1', 'H7', 5.0, False], ['plate_1', 'H8', 5.0, False]], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'filter_1', 'to': '8', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-1 in slot 8'},
+    {'op': 'move', 'labware': 'filter_1', 'to': '7', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-1 in slot 7'},
     {'op': 'pause', 'text': "KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC kinase + poly(Glu4-Tyr) mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume", 'loads': [['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'A1', 150.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'B1', 150.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'C1', 150.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'D1', 150.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'E1', 150.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'F1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 80.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 80.0]]},
     {'op': 'distribute', 'text': 'KIN-1: 10 µL kinase mixes, each row its own (columns 2–8, 8-channel from mix column 1), non-contact', 'pipette': 'p20_multi_gen2', 'strokes': [
         {'tip': ['tips_20ul_3', 'A1'], 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, True]], 'drop': False},
@@ -378,71 +383,71 @@ STEPS = [
     {'op': 'distribute', 'text': 'KIN-1: 10 µL TRKC kinase + poly(Glu4-Tyr) mix (column 7, 2-nozzle from mix column 1), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 2, 'strokes': [
         {'tip': ['tips_20ul_3', 'H7'], 'source': ['tubes', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H7', 10.0, True]], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_20ul_3', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 has 26 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_96_tiprack_20ul rack in slot 3'},
+    {'op': 'move', 'labware': 'tips_20ul_3', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 9 has 26 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_96_tiprack_20ul rack in slot 9'},
     {'op': 'load', 'labware': 'tips_20ul_4'},
-    {'op': 'move', 'labware': 'tips_300ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 4 has 72 tips left, too few for the stop (keep them): take it away and put a full opentrons_96_tiprack_300ul rack in slot 4'},
+    {'op': 'move', 'labware': 'tips_300ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 has 72 tips left, too few for the stop (keep them): take it away and put a full opentrons_96_tiprack_300ul rack in slot 3'},
     {'op': 'load', 'labware': 'tips_300ul_2'},
     {'op': 'delay', 'minutes': 10.0, 'text': 'KIN-1: pre-incubation of compound and kinase, 10 min'},
-    {'op': 'comment', 'text': 'KIN-1: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped'},
+    {'op': 'comment', 'text': 'KIN-1: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste container in slot 10 (not the shared trash)'},
     {'op': 'transfer', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 8-channel, mixed, a fresh tip every stamp', 'pipette': 'p20_multi_gen2', 'strokes': [
-        {'tip': ['tips_20ul_4', 'A1'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_4', 'A2'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_4', 'A3'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_4', 'A4'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A5', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_4', 'A5'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A7', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_4', 'A6'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A8', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_4', 'A1'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A2'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A3'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A4'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A5', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A5'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A7', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A6'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A8', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 3–12, 6-nozzle, mixed, a fresh tip every stamp', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_20ul_4', 'F12'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F3', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_4', 'F11'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F6', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_4', 'F10'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F9', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_4', 'F9'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F10', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_4', 'F8'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F11', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_4', 'F7'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F12', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_4', 'F12'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F3', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'F11'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F6', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'F10'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F9', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'F9'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F10', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'F8'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F11', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'F7'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F12', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'delay', 'minutes': 35.9, 'text': 'KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 35.9 min + about 4.1 min of start and stop work)'},
     {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 1–8, 8-channel', 'pipette': 'p300_multi_gen2', 'strokes': [
         {'tip': ['tips_300ul_2', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A1', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_300ul_2', 'A2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A2', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A2'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A2', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'A2'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A2', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_300ul_2', 'A3'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A4', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A4'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A4', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'A4'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A4', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_300ul_2', 'A4'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A5', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A5'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A5', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'A5'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A5', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_300ul_2', 'A5'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A7', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A7'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A7', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'A7'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A7', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_300ul_2', 'A6'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A8', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A8'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A8', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'A8'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A8', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 3–12, 6-nozzle', 'pipette': 'p300_multi_gen2', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_300ul_2', 'F12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F3', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'F3'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F3', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'F3'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F3', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_300ul_2', 'F11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F6', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'F6'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F6', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'F6'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F6', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_300ul_2', 'F10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F9', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'F9'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F9', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'F9'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F9', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_300ul_2', 'F9'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F10', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'F10'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F10', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'F10'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F10', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_300ul_2', 'F8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F11', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'F11'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F11', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'F11'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F11', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_300ul_2', 'F7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F12', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'F12'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F12', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'F12'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F12', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'pause', 'text': 'KIN-1: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1) on the deck now and resume', 'loads': [['HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1', 'hot', 'G2', 50.0], ['HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1', 'hot', 'H2', 50.0]]},
     {'op': 'distribute', 'text': 'KIN-1: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1 straight onto the P81 filter, wells G3, H3, G6, H6, G9, H9 (keep them out of the wash: cover them with sealing tape while the plate is washed, uncover before the scintillant), a fresh tip every aspirate', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_4', 'G7'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'G3', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'H7'], 'source': ['hot', 'H2'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'H3', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'G8'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'G6', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'H8'], 'source': ['hot', 'H2'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'H6', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'G9'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'G9', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'H9'], 'source': ['hot', 'H2'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'H9', 10.0, True]], 'drop': True},
+        {'tip': ['tips_20ul_4', 'G7'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'G3', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'H7'], 'source': ['hot', 'H2'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'H3', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'G8'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'G6', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'H8'], 'source': ['hot', 'H2'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'H6', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'G9'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'G9', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'H9'], 'source': ['hot', 'H2'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'H9', 10.0, True]], 'waste': True, 'drop': True},
     ]},
     {'op': 'move', 'labware': 'plate_1', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-1 off the temperature module (radioactive waste)'},
-    {'op': 'move', 'labware': 'filter_1', 'to': 'offdeck', 'gripper': False, 'text': 'KIN-1: take the P81 filter plate from slot 8; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
+    {'op': 'move', 'labware': 'filter_1', 'to': 'offdeck', 'gripper': False, 'text': 'KIN-1: take the P81 filter plate from slot 7; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
     {'op': 'comment', 'text': 'Plate KIN-2: reaction at 30 °C on the temperature module'},
     {'op': 'move', 'labware': 'plate_2', 'to': 'temp', 'gripper': False, 'text': 'Put reaction plate KIN-2 on the temperature module'},
-    {'op': 'move', 'labware': 'tips_20ul_4', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 3'},
+    {'op': 'move', 'labware': 'tips_20ul_4', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 9 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 9'},
     {'op': 'load', 'labware': 'tips_20ul_5'},
     {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 1, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 4, 'strokes': [
         {'tip': ['tips_20ul_5', 'D12'], 'source': ['intermediate', 'D1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D1', 5.0, False]], 'drop': True},
@@ -486,7 +491,7 @@ STEPS = [
     {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 11, 2-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 2, 'strokes': [
         {'tip': ['tips_20ul_5', 'D6'], 'source': ['intermediate', 'F11'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F3', 5.0, False]], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'filter_2', 'to': '8', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-2 in slot 8'},
+    {'op': 'move', 'labware': 'filter_2', 'to': '7', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-2 in slot 7'},
     {'op': 'pause', 'text': "KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume", 'loads': [['ROS1 kinase + IGF1Rtide mix', 'tubes', 'A3', 150.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'B3', 150.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'C3', 140.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'D3', 140.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'G3', 30.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'H3', 30.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E3', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F3', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G3', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H3', 40.0]]},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (column 3, 6-nozzle from mix column 3), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_20ul_5', 'F5'], 'source': ['tubes', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F3', 10.0, True]], 'drop': True},
@@ -515,77 +520,77 @@ STEPS = [
     {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (column 2, 2-nozzle from mix column 3), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 2, 'strokes': [
         {'tip': ['tips_20ul_5', 'H4'], 'source': ['tubes', 'H3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'H2', 10.0, True]], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_20ul_5', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 has 24 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_96_tiprack_20ul rack in slot 3'},
+    {'op': 'move', 'labware': 'tips_20ul_5', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 9 has 24 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_96_tiprack_20ul rack in slot 9'},
     {'op': 'load', 'labware': 'tips_20ul_6'},
-    {'op': 'move', 'labware': 'tips_300ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 4 has 12 tips left, too few for the stop (keep them): take it away and put a full opentrons_96_tiprack_300ul rack in slot 4'},
+    {'op': 'move', 'labware': 'tips_300ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 has 12 tips left, too few for the stop (keep them): take it away and put a full opentrons_96_tiprack_300ul rack in slot 3'},
     {'op': 'load', 'labware': 'tips_300ul_3'},
     {'op': 'delay', 'minutes': 10.0, 'text': 'KIN-2: pre-incubation of compound and kinase, 10 min'},
-    {'op': 'comment', 'text': 'KIN-2: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped'},
+    {'op': 'comment', 'text': 'KIN-2: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste container in slot 10 (not the shared trash)'},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 1, 8-channel, mixed, a fresh tip every stamp', 'pipette': 'p20_multi_gen2', 'strokes': [
-        {'tip': ['tips_20ul_6', 'A1'], 'source': ['hot', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A1', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_6', 'A1'], 'source': ['hot', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A1', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 3, 6-nozzle, mixed, a fresh tip every stamp', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_20ul_6', 'F12'], 'source': ['hot', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F3', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_6', 'F12'], 'source': ['hot', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F3', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 2–12, 4-nozzle, mixed, a fresh tip every stamp', 'pipette': 'p20_multi_gen2', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_20ul_6', 'D11'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D2', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_6', 'H11'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D4', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_6', 'D10'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D5', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_6', 'H10'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D6', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_6', 'D9'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D7', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_6', 'H9'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D8', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_6', 'D8'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D9', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_6', 'H8'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D10', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_6', 'D7'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_6', 'H7'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_6', 'D11'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D2', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_6', 'H11'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D4', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_6', 'D10'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D5', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_6', 'H10'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D6', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_6', 'D9'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D7', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_6', 'H9'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D8', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_6', 'D8'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D9', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_6', 'H8'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D10', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_6', 'D7'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_6', 'H7'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 2, 2-nozzle, mixed, a fresh tip every stamp', 'pipette': 'p20_multi_gen2', 'nozzles': 2, 'strokes': [
-        {'tip': ['tips_20ul_6', 'H12'], 'source': ['hot', 'H3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'H2', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_6', 'H12'], 'source': ['hot', 'H3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'H2', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'delay', 'minutes': 35.6, 'text': 'KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 35.6 min + about 4.4 min of start and stop work)'},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, column 1, 8-channel', 'pipette': 'p300_multi_gen2', 'strokes': [
         {'tip': ['tips_300ul_3', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'A1', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'A1', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'A1', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, column 3, 6-nozzle', 'pipette': 'p300_multi_gen2', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_300ul_3', 'F12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'F3', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'F3'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'F3', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'F3'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'F3', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 2–12, 4-nozzle', 'pipette': 'p300_multi_gen2', 'nozzles': 4, 'strokes': [
         {'tip': ['tips_300ul_3', 'D11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D2', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'D2'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D2', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'D2'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D2', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_300ul_3', 'H11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D4', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'D4'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D4', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'D4'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D4', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_300ul_3', 'D10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D5', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'D5'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D5', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'D5'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D5', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_300ul_3', 'H10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D6', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'D6'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D6', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'D6'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D6', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_300ul_3', 'D9'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D7', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'D7'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D7', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'D7'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D7', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_300ul_3', 'H9'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D8', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'D8'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D8', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'D8'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D8', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_300ul_3', 'D8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D9', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'D9'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D9', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'D9'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D9', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_300ul_3', 'H8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D10', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'D10'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D10', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'D10'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D10', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_300ul_3', 'D7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D11', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'D11'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D11', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'D11'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D11', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_300ul_3', 'H7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D12', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'D12'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D12', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'D12'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D12', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, column 2, 2-nozzle', 'pipette': 'p300_multi_gen2', 'nozzles': 2, 'strokes': [
         {'tip': ['tips_300ul_3', 'H12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'H2', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'H2'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'H2', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'H2'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'H2', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'pause', 'text': 'KIN-2: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2) on the deck now and resume', 'loads': [['HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2', 'hot', 'E4', 30.0], ['HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2', 'hot', 'F4', 30.0], ['HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2', 'hot', 'G4', 30.0], ['HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2', 'hot', 'H4', 30.0]]},
     {'op': 'distribute', 'text': 'KIN-2: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2 straight onto the P81 filter, wells E2, F2, G3, H3 (keep them out of the wash: cover them with sealing tape while the plate is washed, uncover before the scintillant), a fresh tip every aspirate', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_6', 'A6'], 'source': ['hot', 'E4'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'E2', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_6', 'B6'], 'source': ['hot', 'F4'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'F2', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_6', 'C6'], 'source': ['hot', 'G4'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'G3', 10.0, True]], 'drop': True},
-        {'tip': ['tips_20ul_6', 'D6'], 'source': ['hot', 'H4'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'H3', 10.0, True]], 'drop': True},
+        {'tip': ['tips_20ul_6', 'A6'], 'source': ['hot', 'E4'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'E2', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_6', 'B6'], 'source': ['hot', 'F4'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'F2', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_6', 'C6'], 'source': ['hot', 'G4'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'G3', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_6', 'D6'], 'source': ['hot', 'H4'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'H3', 10.0, True]], 'waste': True, 'drop': True},
     ]},
     {'op': 'move', 'labware': 'plate_2', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-2 off the temperature module (radioactive waste)'},
-    {'op': 'pause', 'text': 'KIN-2: take the P81 filter plate from slot 8; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
+    {'op': 'pause', 'text': 'KIN-2: take the P81 filter plate from slot 7; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
     {'op': 'temperature', 'module': 'temp', 'celsius': None},
 ]
 DEFINITIONS = {
@@ -743,10 +748,10 @@ def _nozzles(pipette, nozzles):
         pipette.configure_nozzle_layout(style=protocol_api.PARTIAL_COLUMN, start="H1", end="HGFEDCB"[nozzles - 1] + "1")
 
 
-def _stroke(pipette, stroke, labware, trash, dry):
+def _stroke(pipette, stroke, labware, trash, dry, hot_waste):
     """One aspirate and its dispenses (a dict: tip, source, aspirate_uL, dispense, drop; optional mix_before,
-    mix_after, blow_out). dry: return the tip to its rack instead of dropping it (the robot cannot with a partial
-    nozzle layout).
+    mix_after, blow_out, waste). dry: return the tip to its rack instead of dropping it (the robot cannot with a
+    partial nozzle layout). waste: drop the tip and blow out into the radioactive waste, not the trash.
 
     A mix is [repetitions, uL, rate]; the dispense a mix_after follows (same well, the tip stays in the liquid)
     goes at the mix's rate too.
@@ -767,21 +772,25 @@ def _stroke(pipette, stroke, labware, trash, dry):
         pipette.dispense(vol, well.top() if top else well, rate=mix_after[2] if mixed_next else 1.0)
     if mix_after is not None:
         pipette.mix(mix_after[0], mix_after[1], well, rate=mix_after[2])
+    bin_ = hot_waste if stroke.get("waste") else trash
     if stroke.get("blow_out") == "trash":
-        pipette.blow_out(trash)
+        pipette.blow_out(bin_)
     elif stroke.get("blow_out") == "source":
         pipette.blow_out(origin.top())
     if stroke["drop"]:
         if dry:
             pipette.return_tip()
         else:
-            pipette.drop_tip(trash)
+            pipette.drop_tip(bin_)
 
 
 def run(ctx):
     """Load the deck and the liquids, then run STEPS in order."""
     dry = ctx.params.dry_run
     trash = ctx.load_trash_bin(TRASH) if TRASH else ctx.fixed_trash
+    hot_waste = trash  # HOT_WASTE: a second trash bin (Flex) or an empty labware (OT-2) for radioactive tips
+    if HOT_WASTE and HOT_WASTE["kind"] == "bin":
+        hot_waste = ctx.load_trash_bin(HOT_WASTE["slot"])
     liquids = {}
     for name, spec in LIQUIDS.items():
         liquids[name] = ctx.define_liquid(name, description=spec["description"], display_color=spec["color"])
@@ -794,6 +803,8 @@ def run(ctx):
         items[item["key"]] = item
         if item["initial"]:
             labware[item["key"]] = _load_labware(ctx, item, modules, labware)
+    if HOT_WASTE and HOT_WASTE["kind"] == "labware":
+        hot_waste = labware[HOT_WASTE["labware"]]["A1"].top()
     pipettes = {}
     nozzles = {}
     for key, name, mount in PIPETTES:
@@ -858,4 +869,4 @@ def run(ctx):
                 nozzles[key] = step.get("nozzles", 0)
                 _nozzles(pipettes[key], nozzles[key])
             for stroke in step["strokes"]:
-                _stroke(pipettes[key], stroke, labware, trash, dry and nozzles[key] == 0)
+                _stroke(pipettes[key], stroke, labware, trash, dry and nozzles[key] == 0, hot_waste)

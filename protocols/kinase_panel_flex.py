@@ -15,8 +15,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      intermediate column 2, mixed (8-channel)
 #   7. entrectinib (rows A–F), staurosporine (rows G–H) point 3: 2 µL of the solvent series into 38 µL assay buffer,
 #      intermediate column 3, mixed (8-channel)
-#   8. move — Tip rack in slot C2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
-#      C2
+#   8. move — Tip rack in slot B3 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
+#      B3
 #   9. entrectinib (rows A–F), staurosporine (rows G–H) point 4: 2 µL of the solvent series into 38 µL assay buffer,
 #      intermediate column 4, mixed (8-channel)
 #  10. entrectinib (rows A–F), staurosporine (rows G–H) point 5: 2 µL of the solvent series into 38 µL assay buffer,
@@ -41,8 +41,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      3, 7-nozzle stamps into the empty wells, one tip)
 #  21. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      4, 7-nozzle stamps into the empty wells, one tip)
-#  22. move — Tip rack in slot C2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
-#      C2
+#  22. move — Tip rack in slot B3 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
+#      B3
 #  23. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      5, 7-nozzle stamps into the empty wells, one tip)
 #  24. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
@@ -59,7 +59,7 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      11, 6-nozzle stamps into the empty wells, one tip)
 #  30. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      11, 1-nozzle stamps into the empty wells, one tip)
-#  31. move — Put the P81 filter plate for KIN-1 in slot B3
+#  31. move — Put the P81 filter plate for KIN-1 in slot B1
 #  32. PAUSE — KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC
 #      kinase + poly(Glu4-Tyr) mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from
 #      ice (see the deck's liquids for wells and volumes), and resume
@@ -71,8 +71,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #  38. KIN-1: 10 µL TRKB kinase + poly(Glu4-Tyr) mix (columns 5–6, 1-nozzle from mix column 1), non-contact
 #  39. KIN-1: 10 µL TRKC kinase + poly(Glu4-Tyr) mix (columns 9–10, 1-nozzle from mix column 1), non-contact
 #  40. KIN-1: 10 µL kinase mixes, each row its own (columns 11–12, 1-nozzle from mix column 1), non-contact
-#  41. move — Tip rack in slot C2 has 16 tips left, too few for the ATP start (keep them): take it away and put a
-#      full opentrons_flex_96_tiprack_50ul rack in slot C2
+#  41. move — Tip rack in slot B3 has 16 tips left, too few for the ATP start (keep them): take it away and put a
+#      full opentrons_flex_96_tiprack_50ul rack in slot B3
 #  42. move — Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full
 #      opentrons_flex_96_tiprack_1000ul rack in slot D3
 #  43. wait 60 min — KIN-1: pre-incubation of compound and kinase, 60 min
@@ -96,12 +96,12 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      P81 filter, wells G11, G12 (keep them out of the wash: cover them with sealing tape while the plate is washed,
 #      uncover before the scintillant), a fresh tip every aspirate
 #  53. move — Take reaction plate KIN-1 off the temperature module (radioactive waste)
-#  54. move — KIN-1: take the P81 filter plate from slot B3; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
+#  54. move — KIN-1: take the P81 filter plate from slot B1; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
 #      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
 #      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.
 #  55. move — Put reaction plate KIN-2 on the temperature module
-#  56. move — Tip rack in slot C2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
-#      C2
+#  56. move — Tip rack in slot B3 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
+#      B3
 #  57. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      1, 6-nozzle stamps into the empty wells, one tip)
 #  58. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
@@ -126,20 +126,20 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      11, 4-nozzle stamps into the empty wells, one tip)
 #  68. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      11, 1-nozzle stamps into the empty wells, one tip)
-#  69. move — Put the P81 filter plate for KIN-2 in slot B3
+#  69. move — Put the P81 filter plate for KIN-2 in slot B1
 #  70. PAUSE — KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP
 #      (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and
 #      volumes), and resume
 #  71. KIN-2: 10 µL kinase mixes, each row its own (columns 3–8, 7-nozzle from mix column 3), non-contact
-#  72. move — Tip rack in slot C2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
-#      C2
+#  72. move — Tip rack in slot B3 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
+#      B3
 #  73. KIN-2: 10 µL kinase mixes, each row its own (columns 1–10, 6-nozzle from mix column 3), non-contact
 #  74. KIN-2: 10 µL kinase mixes, each row its own (column 11, 4-nozzle from mix column 3), non-contact
 #  75. KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 12, 4-nozzle from mix column 4), non-contact
 #  76. KIN-2: 10 µL ROS1 kinase + IGF1Rtide mix (columns 1–2, 1-nozzle from mix column 3), non-contact
 #  77. KIN-2: 10 µL ALK kinase + IGF1Rtide mix (columns 5–6, 1-nozzle from mix column 3), non-contact
-#  78. move — Tip rack in slot C2 has 80 tips left, too few for the ATP start (keep them): take it away and put a
-#      full opentrons_flex_96_tiprack_50ul rack in slot C2
+#  78. move — Tip rack in slot B3 has 80 tips left, too few for the ATP start (keep them): take it away and put a
+#      full opentrons_flex_96_tiprack_50ul rack in slot B3
 #  79. move — Tip rack in slot D3 has 1 tips left, too few for the stop (keep them): take it away and put a full
 #      opentrons_flex_96_tiprack_1000ul rack in slot D3
 #  80. wait 60 min — KIN-2: pre-incubation of compound and kinase, 60 min
@@ -163,7 +163,7 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      P81 filter, wells G11, G12 (keep them out of the wash: cover them with sealing tape while the plate is washed,
 #      uncover before the scintillant), a fresh tip every aspirate
 #  90. move — Take reaction plate KIN-2 off the temperature module (radioactive waste)
-#  91. PAUSE — KIN-2: take the P81 filter plate from slot B3; wash it on a vacuum manifold 5 × 200 µL per well of
+#  91. PAUSE — KIN-2: take the P81 filter plate from slot B1; wash it on a vacuum manifold 5 × 200 µL per well of
 #      0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain,
 #      add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to
 #      continue.
@@ -175,7 +175,7 @@ metadata = {
     'author': 'labkit',
     'description': 'Entrectinib Ki_app / Ki against TRKA, TRKB, TRKC, ROS1 and ALK at low active enzyme (radiometric 33P, P81 filter capture), staurosporine as the reference.',
     'source': 'labkit protocol',
-    'layoutSha256': 'ea4c1b845f51f53085b74fa74915a2b5e2c39cfc048ee6f2dd9d4a7e79931229',
+    'layoutSha256': 'ac63600cef7f666165a1ee11d0095d0dc159cfb511c6809c7a1d204af289f074',
     'tipPolicy': 'per_step',
 }
 requirements = {'robotType': 'Flex', 'apiLevel': '2.20'}
@@ -198,28 +198,29 @@ LIQUIDS = {
     'HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2': {'description': "RADIOACTIVE. The start's hot ATP mix (ATP 50 uM, 0.05 µCi/µL), a small aliquot for the total-counts wells", 'color': '#c5b0d5', 'composition': {'atp': 5e-05, 'atp33': 0.05, 'buffer': 1.0}},
 }
 TRASH = 'A3'
+HOT_WASTE = {'kind': 'bin', 'slot': 'A1', 'labware': None}
 MODULES = [
     ['temp', 'temperature module gen2', 'D1'],
 ]
 LABWARE = [
-    {'key': 'plate_1', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'D2', 'module': '', 'label': 'KIN-1', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'plate_2', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'A1', 'module': '', 'label': 'KIN-2', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'reservoir', 'load_name': 'nest_12_reservoir_15ml', 'slot': 'C3', 'module': '', 'label': 'DMSO, assay buffer, stop', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tubes', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'B1', 'module': '', 'label': 'kinase and control mixes, a column per plate laid out like its kinase rows', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'hot', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'C1', 'module': '', 'label': 'HOT: [γ-33P]ATP (radioactive), a well per row', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'source', 'load_name': 'nest_96_wellplate_100ul_pcr_full_skirt', 'slot': 'A2', 'module': '', 'label': 'serial dilution (solvent)', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'plate_1', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'B4', 'module': '', 'label': 'KIN-1', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'plate_2', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'C4', 'module': '', 'label': 'KIN-2', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'reservoir', 'load_name': 'nest_12_reservoir_15ml', 'slot': 'D2', 'module': '', 'label': 'DMSO, assay buffer, stop', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tubes', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'C1', 'module': '', 'label': 'kinase and control mixes, a column per plate laid out like its kinase rows', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'hot', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'C2', 'module': '', 'label': 'HOT: [γ-33P]ATP (radioactive), a well per row', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'source', 'load_name': 'nest_96_wellplate_100ul_pcr_full_skirt', 'slot': 'C3', 'module': '', 'label': 'serial dilution (solvent)', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'intermediate', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'B2', 'module': '', 'label': 'intermediate (in assay buffer)', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'filter_1', 'load_name': 'labkit_multiscreen_ph_p81_96_filterplate_300ul', 'slot': 'offdeck', 'module': '', 'label': 'KIN-1 P81 filter', 'adapter': False, 'custom': True, 'initial': True},
     {'key': 'filter_2', 'load_name': 'labkit_multiscreen_ph_p81_96_filterplate_300ul', 'slot': 'offdeck', 'module': '', 'label': 'KIN-2 P81 filter', 'adapter': False, 'custom': True, 'initial': True},
     {'key': 'tips_1000ul_1', 'load_name': 'opentrons_flex_96_tiprack_1000ul', 'slot': 'D3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tips_50ul_1', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'C2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tips_50ul_2', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'C2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
-    {'key': 'tips_50ul_3', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'C2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
-    {'key': 'tips_50ul_4', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'C2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_50ul_1', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'B3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tips_50ul_2', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'B3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_50ul_3', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'B3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_50ul_4', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'B3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
     {'key': 'tips_1000ul_2', 'load_name': 'opentrons_flex_96_tiprack_1000ul', 'slot': 'D3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
-    {'key': 'tips_50ul_5', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'C2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
-    {'key': 'tips_50ul_6', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'C2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
-    {'key': 'tips_50ul_7', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'C2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_50ul_5', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'B3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_50ul_6', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'B3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_50ul_7', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'B3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
     {'key': 'tips_1000ul_3', 'load_name': 'opentrons_flex_96_tiprack_1000ul', 'slot': 'D3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
 ]
 PIPETTES = [
@@ -253,8 +254,11 @@ LOADS = [
 ]
 # Each stroke: one aspirate from `source` (after a fresh `tip` unless None) and its dispenses, each
 # [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is
-# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.
+# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards (with `waste`: to
+# the radioactive waste, HOT_WASTE).
 STEPS = [
+    {'op': 'comment', 'text': 'Before the run: RADIOACTIVE WASTE: put a second, lined trash bin in slot A1 and label it; every hot tip goes there, not to the shared trash'},
+    {'op': 'comment', 'text': "Before the run: the hot ATP stands uncovered on the deck between uses (the OT-2 cannot move a lid; the Flex gripper moves lids only from API 2.23, above these protocols' 2.20): keep it behind an acrylic beta shield and bring it only at its pause"},
     {'op': 'comment', 'text': 'Before the run: entrectinib: make the top solution 10 uM in DMSO by hand (1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 10 µL of that + 90 µL DMSO = 10 uM) and load it into source-plate wells A1 (20 µL), B1 (20 µL), C1 (20 µL), D1 (20 µL), E1 (20 µL), F1 (20 µL) (120 µL in all)'},
     {'op': 'comment', 'text': 'Before the run: staurosporine: make the top solution 100 uM in DMSO by hand (10 µL of the 1 mM stock + 90 µL DMSO = 100 uM) and load it into source-plate wells G1 (20 µL), H1 (20 µL) (40 µL in all)'},
     {'op': 'temperature', 'module': 'temp', 'celsius': 30.0},
@@ -287,7 +291,7 @@ STEPS = [
     {'op': 'transfer', 'text': 'entrectinib (rows A–F), staurosporine (rows G–H) point 3: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 3, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'strokes': [
         {'tip': ['tips_50ul_1', 'A12'], 'source': ['source', 'A3'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A3', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_50ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot C2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot C2'},
+    {'op': 'move', 'labware': 'tips_50ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot B3 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot B3'},
     {'op': 'load', 'labware': 'tips_50ul_2'},
     {'op': 'transfer', 'text': 'entrectinib (rows A–F), staurosporine (rows G–H) point 4: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 4, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'strokes': [
         {'tip': ['tips_50ul_2', 'A1'], 'source': ['source', 'A4'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A4', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
@@ -327,7 +331,7 @@ STEPS = [
     {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 4, 7-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 7, 'strokes': [
         {'tip': ['tips_50ul_2', 'G9'], 'source': ['intermediate', 'G4'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G4', 5.0, False]], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_50ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot C2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot C2'},
+    {'op': 'move', 'labware': 'tips_50ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot B3 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot B3'},
     {'op': 'load', 'labware': 'tips_50ul_3'},
     {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 5, 7-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 7, 'strokes': [
         {'tip': ['tips_50ul_3', 'G12'], 'source': ['intermediate', 'G5'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G5', 5.0, False]], 'drop': True},
@@ -354,7 +358,7 @@ STEPS = [
         {'tip': ['tips_50ul_3', 'H7'], 'source': ['intermediate', 'H11'], 'aspirate_uL': 50.0, 'dispense': [['plate_1', 'H1', 5.0, False], ['plate_1', 'H2', 5.0, False], ['plate_1', 'H3', 5.0, False], ['plate_1', 'H4', 5.0, False], ['plate_1', 'H5', 5.0, False], ['plate_1', 'H6', 5.0, False], ['plate_1', 'H7', 5.0, False], ['plate_1', 'H8', 5.0, False], ['plate_1', 'H9', 5.0, False]], 'drop': False},
         {'tip': None, 'source': ['intermediate', 'H11'], 'aspirate_uL': 15.0, 'dispense': [['plate_1', 'H10', 5.0, False], ['plate_1', 'H11', 5.0, False], ['plate_1', 'H12', 5.0, False]], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'filter_1', 'to': 'B3', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-1 in slot B3'},
+    {'op': 'move', 'labware': 'filter_1', 'to': 'B1', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-1 in slot B1'},
     {'op': 'pause', 'text': "KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC kinase + poly(Glu4-Tyr) mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume", 'loads': [['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'A1', 170.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'B1', 150.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'C1', 170.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'D1', 150.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'E1', 170.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'F1', 150.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'G1', 140.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 150.0]]},
     {'op': 'distribute', 'text': 'KIN-1: 10 µL kinase mixes, each row its own (columns 3–8, 8-channel from mix column 1), non-contact', 'pipette': 'flex_8channel_50', 'strokes': [
         {'tip': ['tips_50ul_3', 'A1'], 'source': ['tubes', 'A1'], 'aspirate_uL': 45.0, 'dispense': [['plate_1', 'A3', 10.0, True], ['plate_1', 'A4', 10.0, True], ['plate_1', 'A7', 10.0, True], ['plate_1', 'A8', 10.0, True]], 'blow_out': 'trash', 'drop': True},
@@ -381,76 +385,76 @@ STEPS = [
     {'op': 'distribute', 'text': 'KIN-1: 10 µL kinase mixes, each row its own (columns 11–12, 1-nozzle from mix column 1), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
         {'tip': ['tips_50ul_3', 'H10'], 'source': ['tubes', 'H1'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'H11', 10.0, True], ['plate_1', 'H12', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_50ul_3', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot C2 has 16 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot C2'},
+    {'op': 'move', 'labware': 'tips_50ul_3', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot B3 has 16 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot B3'},
     {'op': 'load', 'labware': 'tips_50ul_4'},
     {'op': 'move', 'labware': 'tips_1000ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full opentrons_flex_96_tiprack_1000ul rack in slot D3'},
     {'op': 'load', 'labware': 'tips_1000ul_2'},
     {'op': 'delay', 'minutes': 60.0, 'text': 'KIN-1: pre-incubation of compound and kinase, 60 min'},
-    {'op': 'comment', 'text': 'KIN-1: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped'},
+    {'op': 'comment', 'text': 'KIN-1: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste trash bin in slot A1 (not the shared trash)'},
     {'op': 'transfer', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–10, 8-channel, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'strokes': [
-        {'tip': ['tips_50ul_4', 'A1'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_4', 'A2'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_4', 'A3'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A3', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_4', 'A4'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_4', 'A5'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A5', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_4', 'A6'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A6', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_4', 'A7'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A7', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_4', 'A8'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A8', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_4', 'A9'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A9', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_4', 'A10'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A10', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_4', 'A1'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_4', 'A2'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_4', 'A3'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A3', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_4', 'A4'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_4', 'A5'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A5', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_4', 'A6'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A6', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_4', 'A7'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A7', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_4', 'A8'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A8', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_4', 'A9'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A9', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_4', 'A10'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A10', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 6-nozzle, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_50ul_4', 'F12'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F11', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_4', 'F11'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F12', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_4', 'F12'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F11', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_4', 'F11'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F12', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 1-nozzle, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_50ul_4', 'G11'], 'source': ['hot', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H11', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_4', 'H11'], 'source': ['hot', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H12', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_4', 'G11'], 'source': ['hot', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H11', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_4', 'H11'], 'source': ['hot', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H12', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'delay', 'minutes': 55.6, 'text': 'KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.6 min + about 4.4 min of start and stop work)'},
     {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 1–10, 8-channel', 'pipette': 'flex_8channel_1000', 'strokes': [
         {'tip': ['tips_1000ul_2', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A1', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_2', 'A2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A2', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A2'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A2', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'A2'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A2', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_2', 'A3'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A3', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A3'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A3', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'A3'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A3', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_2', 'A4'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A4', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A4'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A4', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'A4'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A4', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_2', 'A5'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A5', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A5'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A5', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'A5'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A5', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_2', 'A6'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A6', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A6'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A6', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'A6'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A6', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_2', 'A7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A7', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A7'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A7', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'A7'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A7', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_2', 'A8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A8', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A8'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A8', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'A8'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A8', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_2', 'A9'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A9', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A9'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A9', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'A9'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A9', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_2', 'A10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A10', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A10'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A10', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'A10'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A10', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 11–12, 6-nozzle', 'pipette': 'flex_8channel_1000', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_1000ul_2', 'F12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F11', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'F11'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F11', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'F11'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F11', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_2', 'F11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F12', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'F12'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F12', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'F12'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F12', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 11–12, 1-nozzle', 'pipette': 'flex_8channel_1000', 'nozzles': 1, 'strokes': [
         {'tip': ['tips_1000ul_2', 'G11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'H11', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'H11'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'H11', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'H11'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'H11', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_2', 'H11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'H12', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'H12'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'H12', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_1', 'H12'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'H12', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'pause', 'text': 'KIN-1: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1) on the deck now and resume', 'loads': [['HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1', 'hot', 'G2', 90.0]]},
     {'op': 'distribute', 'text': 'KIN-1: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1 straight onto the P81 filter, wells G11, G12 (keep them out of the wash: cover them with sealing tape while the plate is washed, uncover before the scintillant), a fresh tip every aspirate', 'pipette': 'flex_8channel_1000', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_1000ul_2', 'G12'], 'source': ['hot', 'G2'], 'aspirate_uL': 70.0, 'dispense': [['filter_1', 'G11', 10.0, True], ['filter_1', 'G12', 10.0, True]], 'blow_out': 'trash', 'drop': True},
+        {'tip': ['tips_1000ul_2', 'G12'], 'source': ['hot', 'G2'], 'aspirate_uL': 70.0, 'dispense': [['filter_1', 'G11', 10.0, True], ['filter_1', 'G12', 10.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
     ]},
     {'op': 'move', 'labware': 'plate_1', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-1 off the temperature module (radioactive waste)'},
-    {'op': 'move', 'labware': 'filter_1', 'to': 'offdeck', 'gripper': False, 'text': 'KIN-1: take the P81 filter plate from slot B3; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
+    {'op': 'move', 'labware': 'filter_1', 'to': 'offdeck', 'gripper': False, 'text': 'KIN-1: take the P81 filter plate from slot B1; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
     {'op': 'comment', 'text': 'Plate KIN-2: reaction at 30 °C on the temperature module'},
     {'op': 'move', 'labware': 'plate_2', 'to': 'temp', 'gripper': True, 'text': 'Put reaction plate KIN-2 on the temperature module'},
-    {'op': 'move', 'labware': 'tips_50ul_4', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot C2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot C2'},
+    {'op': 'move', 'labware': 'tips_50ul_4', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot B3 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot B3'},
     {'op': 'load', 'labware': 'tips_50ul_5'},
     {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 1, 6-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_50ul_5', 'F12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F1', 5.0, False]], 'drop': True},
@@ -488,12 +492,12 @@ STEPS = [
     {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 11, 1-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
         {'tip': ['tips_50ul_5', 'G3'], 'source': ['intermediate', 'G11'], 'aspirate_uL': 45.0, 'dispense': [['plate_2', 'G1', 5.0, False], ['plate_2', 'G2', 5.0, False], ['plate_2', 'G3', 5.0, False], ['plate_2', 'G4', 5.0, False], ['plate_2', 'G5', 5.0, False], ['plate_2', 'G6', 5.0, False], ['plate_2', 'G7', 5.0, False], ['plate_2', 'G8', 5.0, False]], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'filter_2', 'to': 'B3', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-2 in slot B3'},
+    {'op': 'move', 'labware': 'filter_2', 'to': 'B1', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-2 in slot B1'},
     {'op': 'pause', 'text': "KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume", 'loads': [['ROS1 kinase + IGF1Rtide mix', 'tubes', 'A3', 170.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'B3', 150.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'C3', 170.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'D3', 150.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'E3', 140.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'F3', 140.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E3', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F3', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G3', 100.0]]},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (columns 3–8, 7-nozzle from mix column 3), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 7, 'strokes': [
         {'tip': ['tips_50ul_5', 'G1'], 'source': ['tubes', 'G3'], 'aspirate_uL': 45.0, 'dispense': [['plate_2', 'G3', 10.0, True], ['plate_2', 'G4', 10.0, True], ['plate_2', 'G7', 10.0, True], ['plate_2', 'G8', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_50ul_5', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot C2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot C2'},
+    {'op': 'move', 'labware': 'tips_50ul_5', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot B3 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot B3'},
     {'op': 'load', 'labware': 'tips_50ul_6'},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (columns 1–10, 6-nozzle from mix column 3), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_50ul_6', 'F12'], 'source': ['tubes', 'F3'], 'aspirate_uL': 45.0, 'dispense': [['plate_2', 'F1', 10.0, True], ['plate_2', 'F2', 10.0, True], ['plate_2', 'F5', 10.0, True], ['plate_2', 'F6', 10.0, True]], 'drop': False},
@@ -511,67 +515,67 @@ STEPS = [
     {'op': 'distribute', 'text': 'KIN-2: 10 µL ALK kinase + IGF1Rtide mix (columns 5–6, 1-nozzle from mix column 3), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
         {'tip': ['tips_50ul_6', 'H12'], 'source': ['tubes', 'C3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G5', 10.0, True], ['plate_2', 'G6', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_50ul_6', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot C2 has 80 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot C2'},
+    {'op': 'move', 'labware': 'tips_50ul_6', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot B3 has 80 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot B3'},
     {'op': 'load', 'labware': 'tips_50ul_7'},
     {'op': 'move', 'labware': 'tips_1000ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D3 has 1 tips left, too few for the stop (keep them): take it away and put a full opentrons_flex_96_tiprack_1000ul rack in slot D3'},
     {'op': 'load', 'labware': 'tips_1000ul_3'},
     {'op': 'delay', 'minutes': 60.0, 'text': 'KIN-2: pre-incubation of compound and kinase, 60 min'},
-    {'op': 'comment', 'text': 'KIN-2: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped'},
+    {'op': 'comment', 'text': 'KIN-2: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste trash bin in slot A1 (not the shared trash)'},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 7-nozzle, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'nozzles': 7, 'strokes': [
-        {'tip': ['tips_50ul_7', 'G12'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G1', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_7', 'G11'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G2', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_7', 'G10'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G3', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_7', 'G9'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G4', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_7', 'G8'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G5', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_7', 'G7'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G6', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_7', 'G6'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G7', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_7', 'G5'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G8', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_7', 'G12'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G1', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_7', 'G11'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G2', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_7', 'G10'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G3', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_7', 'G9'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G4', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_7', 'G8'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G5', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_7', 'G7'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G6', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_7', 'G6'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G7', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_7', 'G5'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G8', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 9–10, 6-nozzle, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_50ul_7', 'F4'], 'source': ['hot', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F9', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_7', 'F3'], 'source': ['hot', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F10', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_7', 'F4'], 'source': ['hot', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F9', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_7', 'F3'], 'source': ['hot', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F10', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 4-nozzle, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_50ul_7', 'D2'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
-        {'tip': ['tips_50ul_7', 'H2'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'drop': True},
+        {'tip': ['tips_50ul_7', 'D2'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_7', 'H2'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'delay', 'minutes': 56.3, 'text': 'KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 56.3 min + about 3.7 min of start and stop work)'},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 1–8, 7-nozzle', 'pipette': 'flex_8channel_1000', 'nozzles': 7, 'strokes': [
         {'tip': ['tips_1000ul_3', 'G12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G1', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'G1'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G1', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'G1'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G1', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_3', 'G11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G2', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'G2'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G2', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'G2'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G2', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_3', 'G10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G3', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'G3'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G3', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'G3'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G3', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_3', 'G9'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G4', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'G4'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G4', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'G4'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G4', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_3', 'G8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G5', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'G5'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G5', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'G5'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G5', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_3', 'G7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G6', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'G6'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G6', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'G6'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G6', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_3', 'G6'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G7', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'G7'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G7', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'G7'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G7', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_3', 'G5'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G8', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'G8'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G8', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'G8'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G8', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 9–10, 6-nozzle', 'pipette': 'flex_8channel_1000', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_1000ul_3', 'F4'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'F9', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'F9'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'F9', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'F9'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'F9', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_3', 'F3'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'F10', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'F10'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'F10', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'F10'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'F10', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 11–12, 4-nozzle', 'pipette': 'flex_8channel_1000', 'nozzles': 4, 'strokes': [
         {'tip': ['tips_1000ul_3', 'D2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D11', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'D11'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D11', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'D11'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D11', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_3', 'H2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D12', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'D12'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D12', 40.0, False]], 'drop': True},
+        {'tip': None, 'source': ['plate_2', 'D12'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D12', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'pause', 'text': 'KIN-2: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2) on the deck now and resume', 'loads': [['HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2', 'hot', 'G4', 90.0]]},
     {'op': 'distribute', 'text': 'KIN-2: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2 straight onto the P81 filter, wells G11, G12 (keep them out of the wash: cover them with sealing tape while the plate is washed, uncover before the scintillant), a fresh tip every aspirate', 'pipette': 'flex_8channel_1000', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_1000ul_3', 'H5'], 'source': ['hot', 'G4'], 'aspirate_uL': 70.0, 'dispense': [['filter_2', 'G11', 10.0, True], ['filter_2', 'G12', 10.0, True]], 'blow_out': 'trash', 'drop': True},
+        {'tip': ['tips_1000ul_3', 'H5'], 'source': ['hot', 'G4'], 'aspirate_uL': 70.0, 'dispense': [['filter_2', 'G11', 10.0, True], ['filter_2', 'G12', 10.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
     ]},
     {'op': 'move', 'labware': 'plate_2', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-2 off the temperature module (radioactive waste)'},
-    {'op': 'pause', 'text': 'KIN-2: take the P81 filter plate from slot B3; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
+    {'op': 'pause', 'text': 'KIN-2: take the P81 filter plate from slot B1; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
     {'op': 'temperature', 'module': 'temp', 'celsius': None},
 ]
 DEFINITIONS = {
@@ -729,10 +733,10 @@ def _nozzles(pipette, nozzles):
         pipette.configure_nozzle_layout(style=protocol_api.PARTIAL_COLUMN, start="H1", end="HGFEDCB"[nozzles - 1] + "1")
 
 
-def _stroke(pipette, stroke, labware, trash, dry):
+def _stroke(pipette, stroke, labware, trash, dry, hot_waste):
     """One aspirate and its dispenses (a dict: tip, source, aspirate_uL, dispense, drop; optional mix_before,
-    mix_after, blow_out). dry: return the tip to its rack instead of dropping it (the robot cannot with a partial
-    nozzle layout).
+    mix_after, blow_out, waste). dry: return the tip to its rack instead of dropping it (the robot cannot with a
+    partial nozzle layout). waste: drop the tip and blow out into the radioactive waste, not the trash.
 
     A mix is [repetitions, uL, rate]; the dispense a mix_after follows (same well, the tip stays in the liquid)
     goes at the mix's rate too.
@@ -753,21 +757,25 @@ def _stroke(pipette, stroke, labware, trash, dry):
         pipette.dispense(vol, well.top() if top else well, rate=mix_after[2] if mixed_next else 1.0)
     if mix_after is not None:
         pipette.mix(mix_after[0], mix_after[1], well, rate=mix_after[2])
+    bin_ = hot_waste if stroke.get("waste") else trash
     if stroke.get("blow_out") == "trash":
-        pipette.blow_out(trash)
+        pipette.blow_out(bin_)
     elif stroke.get("blow_out") == "source":
         pipette.blow_out(origin.top())
     if stroke["drop"]:
         if dry:
             pipette.return_tip()
         else:
-            pipette.drop_tip(trash)
+            pipette.drop_tip(bin_)
 
 
 def run(ctx):
     """Load the deck and the liquids, then run STEPS in order."""
     dry = ctx.params.dry_run
     trash = ctx.load_trash_bin(TRASH) if TRASH else ctx.fixed_trash
+    hot_waste = trash  # HOT_WASTE: a second trash bin (Flex) or an empty labware (OT-2) for radioactive tips
+    if HOT_WASTE and HOT_WASTE["kind"] == "bin":
+        hot_waste = ctx.load_trash_bin(HOT_WASTE["slot"])
     liquids = {}
     for name, spec in LIQUIDS.items():
         liquids[name] = ctx.define_liquid(name, description=spec["description"], display_color=spec["color"])
@@ -780,6 +788,8 @@ def run(ctx):
         items[item["key"]] = item
         if item["initial"]:
             labware[item["key"]] = _load_labware(ctx, item, modules, labware)
+    if HOT_WASTE and HOT_WASTE["kind"] == "labware":
+        hot_waste = labware[HOT_WASTE["labware"]]["A1"].top()
     pipettes = {}
     nozzles = {}
     for key, name, mount in PIPETTES:
@@ -844,4 +854,4 @@ def run(ctx):
                 nozzles[key] = step.get("nozzles", 0)
                 _nozzles(pipettes[key], nozzles[key])
             for stroke in step["strokes"]:
-                _stroke(pipettes[key], stroke, labware, trash, dry and nozzles[key] == 0)
+                _stroke(pipettes[key], stroke, labware, trash, dry and nozzles[key] == 0, hot_waste)

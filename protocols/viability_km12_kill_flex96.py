@@ -59,6 +59,7 @@ LIQUIDS = {
     'staurosporine 2 mM in DMSO (kill control)': {'description': "Prepare by hand: the 10 mM staurosporine stock diluted in DMSO to 2 mM; the kill wells end at 10 uM with the plate's DMSO fraction", 'color': '#c5b0d5', 'composition': {'compound:staurosporine': 0.002, 'solvent:DMSO': 1.0}},
 }
 TRASH = 'A3'
+HOT_WASTE = None
 MODULES = [
     ['hs', 'heaterShakerModuleV1', 'D1'],
 ]
@@ -80,7 +81,8 @@ PIPETTES = [
 LOADS = []
 # Each stroke: one aspirate from `source` (after a fresh `tip` unless None) and its dispenses, each
 # [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is
-# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.
+# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards (with `waste`: to
+# the radioactive waste, HOT_WASTE).
 STEPS = [
     {'op': 'comment', 'text': "Before the run: 96-channel: per assay plate a patterned cell plate (Corning 96 flat; cell wells: the suspension; blank, edge and empty wells: medium) and a patterned solvent plate (NEST 96 PCR: each well its assay well's point of the DMSO series, every other well DMSO), laid out exactly like the assay plate, and a Corning 96 flat plate with medium in every well for the intermediate the robot makes; prepare them by hand or with an 8-channel (the deck's liquids give every well and volume)"},
     {'op': 'comment', 'text': 'Before the run: 96-channel: racks of 200 µL tips in slots A1 (seeding), A2 (dosing) and B1 (CellTiter-Glo, all plates); the gripper moves each onto the Flex 96 tip-rack adapter in slot C2 (needed for a full 96-tip pick-up) and back'},
@@ -169,10 +171,10 @@ def _nozzles(pipette, nozzles):
         pipette.configure_nozzle_layout(style=protocol_api.PARTIAL_COLUMN, start="H1", end="HGFEDCB"[nozzles - 1] + "1")
 
 
-def _stroke(pipette, stroke, labware, trash, dry):
+def _stroke(pipette, stroke, labware, trash, dry, hot_waste):
     """One aspirate and its dispenses (a dict: tip, source, aspirate_uL, dispense, drop; optional mix_before,
-    mix_after, blow_out). dry: return the tip to its rack instead of dropping it (the robot cannot with a partial
-    nozzle layout).
+    mix_after, blow_out, waste). dry: return the tip to its rack instead of dropping it (the robot cannot with a
+    partial nozzle layout). waste: drop the tip and blow out into the radioactive waste, not the trash.
 
     A mix is [repetitions, uL, rate]; the dispense a mix_after follows (same well, the tip stays in the liquid)
     goes at the mix's rate too.
@@ -193,21 +195,25 @@ def _stroke(pipette, stroke, labware, trash, dry):
         pipette.dispense(vol, well.top() if top else well, rate=mix_after[2] if mixed_next else 1.0)
     if mix_after is not None:
         pipette.mix(mix_after[0], mix_after[1], well, rate=mix_after[2])
+    bin_ = hot_waste if stroke.get("waste") else trash
     if stroke.get("blow_out") == "trash":
-        pipette.blow_out(trash)
+        pipette.blow_out(bin_)
     elif stroke.get("blow_out") == "source":
         pipette.blow_out(origin.top())
     if stroke["drop"]:
         if dry:
             pipette.return_tip()
         else:
-            pipette.drop_tip(trash)
+            pipette.drop_tip(bin_)
 
 
 def run(ctx):
     """Load the deck and the liquids, then run STEPS in order."""
     dry = ctx.params.dry_run
     trash = ctx.load_trash_bin(TRASH) if TRASH else ctx.fixed_trash
+    hot_waste = trash  # HOT_WASTE: a second trash bin (Flex) or an empty labware (OT-2) for radioactive tips
+    if HOT_WASTE and HOT_WASTE["kind"] == "bin":
+        hot_waste = ctx.load_trash_bin(HOT_WASTE["slot"])
     liquids = {}
     for name, spec in LIQUIDS.items():
         liquids[name] = ctx.define_liquid(name, description=spec["description"], display_color=spec["color"])
@@ -220,6 +226,8 @@ def run(ctx):
         items[item["key"]] = item
         if item["initial"]:
             labware[item["key"]] = _load_labware(ctx, item, modules, labware)
+    if HOT_WASTE and HOT_WASTE["kind"] == "labware":
+        hot_waste = labware[HOT_WASTE["labware"]]["A1"].top()
     pipettes = {}
     nozzles = {}
     for key, name, mount in PIPETTES:
@@ -284,4 +292,4 @@ def run(ctx):
                 nozzles[key] = step.get("nozzles", 0)
                 _nozzles(pipettes[key], nozzles[key])
             for stroke in step["strokes"]:
-                _stroke(pipettes[key], stroke, labware, trash, dry and nozzles[key] == 0)
+                _stroke(pipettes[key], stroke, labware, trash, dry and nozzles[key] == 0, hot_waste)

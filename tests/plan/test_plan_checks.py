@@ -69,7 +69,7 @@ def test_more_plates_than_the_deck_holds_go_in_batches_and_a_plate_no_batch_can_
 
     data = yaml.safe_load((ROOT / "tests" / "data" / "kinase" / "kinase_panel_old.yaml").read_text())
     data["plates"] = [{"id": f"K{i}", "format": 96, "targets": ["TRKA"]} for i in range(8)]
-    plan = build_plan(parse_experiment(yaml.safe_dump(data)), "ot2")  # used to be "deck over-assigned"
+    plan = build_plan(parse_experiment(yaml.safe_dump(data)), "flex")  # used to be "deck over-assigned"
     assert any(isinstance(s, Pause) and s.text.startswith("Batch 2 of") for s in plan.steps)
     data["plates"][3]["format"] = 384  # no batch size helps: the planner's own message, not a batching one
     with pytest.raises(PlanError, match="96-well plates only"):
@@ -116,7 +116,8 @@ def test_partial_layouts_next_to_tall_labware_or_in_the_back_row_are_rejected():
     with pytest.raises(PlanError) as exc:
         check_plan(bad)
     assert any(f"would hit the {lw[rack].load_name}" in p and "intermediate" in p for p in exc.value.problems)
-    swap = {"intermediate": lw["plate_1"].slot, "plate_1": lw["intermediate"].slot}  # plate_1 is in the back row
+    assert slot_behind(ROBOTS["ot2"], lw["waste"].slot) is None  # the radioactive waste is in the back row
+    swap = {"intermediate": lw["waste"].slot, "waste": lw["intermediate"].slot}
     back = dataclasses.replace(plan, labware=[dataclasses.replace(u, slot=swap.get(u.key, u.slot))
                                               for u in plan.labware])
     with pytest.raises(PlanError) as exc:

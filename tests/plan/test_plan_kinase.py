@@ -221,11 +221,73 @@ def test_a_deck_too_full_for_partial_layouts_falls_back_to_single_channels_with_
     from labkit.plan.builder import BuildConfig
 
     data = yaml.safe_load(PANEL.read_text())
-    data["plates"].append({"id": "KIN-3", "format": 96, "targets": ["TRKA"]})
+    data["plates"] += [{"id": f"KIN-{k}", "format": 96, "targets": ["TRKA"]} for k in (3, 4)]
     exp = parse_experiment(yaml.safe_dump(data))
-    one_deck = exp.assay_kind.build(BuildConfig("ot2", exp.name), exp)  # all three plates on one deck
-    assert [p.name for p in one_deck.pipettes] == ["p20_single_gen2", "p300_single_gen2"]
+    # the OT-2's reaction plates wait off the deck (put on the temperature module by hand): four fit one deck
+    ot2 = exp.assay_kind.build(BuildConfig("ot2", exp.name), exp)
+    assert "p20_multi_gen2" in [p.name for p in ot2.pipettes] and not ot2.warnings
+    # the Flex's wait in its three staging-area slots: a fourth takes a working slot, too many for the 8-channels
+    one_deck = exp.assay_kind.build(BuildConfig("flex", exp.name), exp)  # all four plates on one deck
+    assert [p.name for p in one_deck.pipettes] == ["flex_1channel_50", "flex_1channel_1000"]
     assert len(one_deck.warnings) == 1 and "8-channel not used" in one_deck.warnings[0]
-    assert "tip pick-ups instead of" in one_deck.warnings[0]  # says by how much
-    plan = build_plan(exp, "ot2")  # in two batches, with the 8-channels and no warning
-    assert "p300_multi_gen2" in [p.name for p in plan.pipettes] and not plan.warnings
+    assert "tip pick-ups" in one_deck.warnings[0]  # says how many
+    plan = build_plan(exp, "flex")  # in two batches, with the 8-channels and no warning
+    assert "flex_8channel_50" in [p.name for p in plan.pipettes] and not plan.warnings
+
+
+def test_hot_tips_go_to_a_dedicated_radioactive_waste(plan):
+    """Issue 10: every tip from the ATP start on (start, stop + filter transfer, total counts) is dropped, blow-outs
+    included, into a radioactive-waste container of its own: on the Flex a second trash bin in column 1 or 3 (not
+    in front of a used staging-area slot), on the OT-2 an empty 1-well reservoir; none before the start."""
+    from labkit.plan.builder import WASTE_CONTAINER, WASTE_KEY
+
+    hot = plan.hot_waste
+    assert hot is not None
+    slots = {u.slot for u in plan.labware if u.initial}
+    if plan.robot == "flex":
+        assert hot.kind == "bin" and hot.slot[1:] in ("1", "3") and hot.slot != plan.trash
+        assert hot.slot[1:] == "1" or f"{hot.slot[0]}4" not in slots  # no staging area beside a column-3 bin
+        assert hot.slot not in slots | {m.slot for m in plan.modules}
+    else:
+        assert hot.kind == "labware" and plan.labware_by_key()[WASTE_KEY].load_name == WASTE_CONTAINER
+    start = _hot_index(plan)
+    liquid = [(i, s) for i, s in enumerate(plan.steps) if isinstance(s, (Transfer, Distribute))]
+    for i, s in liquid:
+        for st in s.strokes:
+            if i >= start and (st.drop or st.blow_out == "trash"):
+                assert st.waste, s.text
+            if i < start:
+                assert not st.waste, s.text
+
+
+def test_no_free_slot_for_the_waste_is_a_plan_warning():
+    """A deck with no free slot: the plan says so, and hot tips go to the shared trash (no container)."""
+    from labkit.plan.builder import BuildConfig, Builder
+
+    for robot in ("ot2", "flex"):
+        b = Builder(BuildConfig(robot, "x"))
+        while b.deck.has_free():
+            b.deck.take(f"filler {len(b.deck.owner)}")
+        assert b.hot_waste("RADIOACTIVE WASTE") is None and b.plan.hot_waste is None
+        assert any("no radioactive-waste container" in w for w in b.plan.warnings)
+
+
+def test_other_assays_send_nothing_to_a_radioactive_waste():
+    plan = build_plan(load_experiment(ROOT / "layouts" / "viability_km12.yaml"), "flex")
+    assert plan.hot_waste is None
+    assert not any(st.waste for s in plan.liquid_steps() for st in s.strokes)
+
+
+def test_a_waste_bin_on_a_taken_or_wrong_slot_is_rejected():
+    import dataclasses
+
+    from labkit.errors import PlanError
+    from labkit.plan.checks import check_plan
+
+    plan = build_plan(load_experiment(SMALL), "flex")
+    taken = next(u.slot for u in plan.labware if u.initial and u.slot[1:] in ("1", "3"))
+    for slot, needle in ((taken, "over-assigned"), ("B2", "columns 1 and 3")):
+        bad = dataclasses.replace(plan, hot_waste=dataclasses.replace(plan.hot_waste, slot=slot))
+        with pytest.raises(PlanError) as exc:
+            check_plan(bad)
+        assert any(needle in p for p in exc.value.problems), exc.value.problems

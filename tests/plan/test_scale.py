@@ -135,7 +135,8 @@ def test_three_kinase_plates_keep_the_8_channel(tmp_path, robot):
     """3 kinase plates used to fall back to single-channel pipettes (no deck arrangement for 11 labware): now two
     batches with the 8-channels, verified end to end."""
     plan, sim = _run_and_verify(tmp_path, "kinase_panel", 3, robot)
-    assert _batches(plan) == 2 and not plan.warnings
+    # the OT-2's reaction plates wait off the deck (moved onto the module by hand): three fit one deck now
+    assert _batches(plan) == (1 if robot == "ot2" else 2) and not plan.warnings
     assert any(PIPETTES[p.name].channels == 8 for p in plan.pipettes)
 
 
@@ -180,7 +181,7 @@ def test_viability_batches_wait_together(tmp_path, robot):
 def test_a_batch_change_is_one_stop(tmp_path):
     """Between kinase batches the used labware leaves its slot without a manual-move prompt each: the one pause
     names what comes off and what goes where."""
-    plan = build_plan(load_experiment(_layout(tmp_path, "kinase_panel", 4)), "ot2")
+    plan = build_plan(load_experiment(_layout(tmp_path, "kinase_panel", 4)), "flex")
     i = next(i for i, s in enumerate(plan.steps) if isinstance(s, Pause) and s.text.startswith("Batch 2 of 2"))
     j = max(k for k in range(i) if isinstance(plan.steps[k], Pause) and not plan.steps[k].text.startswith("Batch"))
     between = plan.steps[j + 1:i]

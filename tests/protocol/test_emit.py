@@ -12,7 +12,7 @@ from labkit.protocol.emit import DOCSTRING, RUNNER, clean, emit
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = ['x"); import os #', "it's '''\"\"\" \\ done", "__import__('os').system('rm -rf /')",
            "line\nbreak {0} %s", "ümlaut—γ"]
-DATA_NAMES = ["metadata", "requirements", "LIQUIDS", "TRASH", "MODULES", "LABWARE", "PIPETTES", "LOADS", "STEPS",
+DATA_NAMES = ["metadata", "requirements", "LIQUIDS", "TRASH", "HOT_WASTE", "MODULES", "LABWARE", "PIPETTES", "LOADS", "STEPS",
               "DEFINITIONS"]
 FUNCS = ["add_parameters", "_load_labware", "_nozzles", "_stroke", "run"]
 

@@ -75,14 +75,14 @@ def analyses():
 @pytest.mark.parametrize("layout,robot", CASES, ids=IDS)
 def test_analysis_passes_and_ledger_verifies(analyses, layout, robot):
     from labkit.simulate.cost import timeline
-    from labkit.simulate.ledger import read_liquids, replay
+    from labkit.simulate.ledger import read_hot_waste, read_liquids, replay
     from labkit.simulate.verify import verify_experiment
 
     analysis = analyses[(layout, robot)]
     assert analysis.get("result") == "ok" and not analysis.get("errors")
     exp = load_experiment(layout)
     path = protocol_path(layout, robot, ROOT / "protocols")
-    ledger = replay(analysis, read_liquids(path))
+    ledger = replay(analysis, read_liquids(path), read_hot_waste(path))  # where hot tips must go
     report = verify_experiment(ledger, exp, timeline(analysis))  # the whole recipe, timing included
     assert report.ok, report.summary()
     assert report.conc_checked > 0
@@ -227,14 +227,15 @@ def test_96_channel_protocol_passes_the_analysis_and_verifies(analyses96, layout
     """The whole assay from whole-plate stamps: every recipe check with a count, timing included; full 96-tip
     pick-ups only, from racks on the tip-rack adapter, moved there by the gripper."""
     from labkit.simulate.cost import timeline
-    from labkit.simulate.ledger import read_liquids, replay
+    from labkit.simulate.ledger import read_hot_waste, read_liquids, replay
     from labkit.simulate.verify import verify_experiment
 
     analysis = analyses96[layout]
     assert analysis.get("result") == "ok" and not analysis.get("errors")
     assert [p["pipetteName"] for p in analysis["pipettes"]] == ["p1000_96"]
     exp = load_experiment(layout)
-    report = verify_experiment(replay(analysis, read_liquids(_path96(layout))), exp, timeline(analysis))
+    report = verify_experiment(replay(analysis, read_liquids(_path96(layout)), read_hot_waste(_path96(layout))), exp,
+                               timeline(analysis))
     assert report.ok, report.summary()
     assert report.conc_checked > 0 and all(c.total > 0 for c in report.checks), [c.line() for c in report.checks]
     commands = analysis["commands"]

@@ -119,6 +119,15 @@ def no_remix(step):
         stroke.pop("mix_before", None)
 
 
+def hot_tips_to_trash(steps):
+    """Every tip the protocol sends to the radioactive waste goes to the shared trash instead."""
+    assert any(st.get("waste") for s in steps for st in s.get("strokes", [])), "no stroke goes to the waste"
+    for s in steps:
+        for st in s.get("strokes", []):
+            st.pop("waste", None)
+    return steps
+
+
 KINASE_MUTANTS = {
     "no stop": (drop_step("stop —"), "stop"),
     "stop 15 µL instead of 25": (edit_step("stop —", scale_volume(0.6)), "stop"),
@@ -136,6 +145,8 @@ KINASE_MUTANTS = {
     "reaction 20 min": (edit_step("kinase reaction", lambda s: s.update(minutes=20.0)), "reaction time"),
     "no pre-incubation": (drop_step("pre-incubation", op="delay"), "pre-incubation"),
     "kinase mixes and hot ATP loaded before the run": (loads_at_start, "hot ATP on deck"),
+    "hot tips to the shared trash": (("STEPS", hot_tips_to_trash), "hot tips to radioactive waste"),
+    "no radioactive-waste container": (("HOT_WASTE", lambda _hot: None), "hot tips to radioactive waste"),
 }
 
 VIABILITY_MUTANTS = {
@@ -195,6 +206,8 @@ def test_unmutated_kinase_passes_every_check(baselines):
     assert 38.0 <= by_name["reaction time"].low <= by_name["reaction time"].high <= 42.0
     # a well per kinase row of the kinase-mix column (ROS1 rows A–B, ALK rows C–D, …)
     assert by_name["hot ATP on deck"].total > 0 and by_name["kinase mix on deck"].total >= 2
+    # every tip that met hot ATP (start, stop + filter transfer, total counts) into the radioactive waste
+    assert by_name["hot tips to radioactive waste"].ok and by_name["hot tips to radioactive waste"].total >= 48
 
 
 def _assert_caught(rep, base, check: str) -> None:

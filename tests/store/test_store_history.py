@@ -117,6 +117,7 @@ def test_history_flags_the_shifted_run_and_draws_charts(db_url, history_runs, tm
     store.close()
     (h,) = hs
     assert h.assay == "cell_viability_ctg" and len(h.runs) == 7 and h.reference == "entrectinib"
+    assert h.extra == [] and h.group_col == "cell_line"  # the viability kind reports no potency besides the IC50
     assert list(h.flagged["run_id"]) == [ids[-1]], h.flagged.to_string()
     assert "pIC50 KM12: 1_3s" in h.flagged.iloc[0]["reasons"]
     ref = h.points[h.points["metric"] == "pic50"]
@@ -131,6 +132,44 @@ def test_history_flags_the_shifted_run_and_draws_charts(db_url, history_runs, tm
     assert html.count("data:image/png;base64,") == 2 and "<script" not in html
     assert 'id="flagged-cell_viability_ctg"' in html and 'id="potency-cell_viability_ctg"' in html
     assert pd.read_csv(paths["out_of_control"])["run_id"].tolist() == [ids[-1]]
+
+
+@pytest.fixture(scope="module")
+def kinase_runs(tmp_path_factory):
+    """Five kinase runs analyzed with their layout (Morrison Ki_app at 2 nM enzyme) and a sixth with five-fold
+    higher true potencies."""
+    out = tmp_path_factory.mktemp("kinase_history")
+    items = [(KINASE, *analysis(KINASE, out, seed, experiment=True)) for seed in range(20, 25)]
+    items.append((KINASE, *analysis(KINASE, out, 25, shift=SHIFT, experiment=True)))
+    return items
+
+
+def test_kinase_history_charts_and_tabulates_ki_app_next_to_the_ic50(db_url, kinase_runs, tmp_path):
+    """The kinase kind declares its Morrison Ki_app (AssayKind.history_potencies): the history charts pKi_app of
+    the reference compound run to run and tabulates Ki_app across runs beside the IC50, from the stored results."""
+    store, ids = _fill(db_url, kinase_runs)
+    hs, paths = write_history(store, tmp_path / "h")
+    store.close()
+    (h,) = hs
+    assert h.assay == "kinase_radiometric" and h.group_col == "target" and h.reference == "entrectinib"
+    (x,) = h.extra
+    assert (x.label, x.metric) == ("Ki_app", "pki_app") and "Morrison" in x.note
+    fitted = np.array([r.results.set_index("target").loc["ALK", "ki_app_M"] for _, r, _ in kinase_runs])
+    ic50 = np.array([r.results.set_index("target").loc["ALK", "ic50_M"] for _, r, _ in kinase_runs])
+    ki = x.potency.set_index(["compound", "group"]).loc[("entrectinib", "ALK")]
+    assert ki["n"] == 6 and ki["gmean_ic50_nM"] == pytest.approx(np.exp(np.log(fitted).mean()) * 1e9)
+    ic = h.potency.set_index(["compound", "group"]).loc[("entrectinib", "ALK")]
+    assert ic["gmean_ic50_nM"] == pytest.approx(np.exp(np.log(ic50).mean()) * 1e9)
+    assert ic["gmean_ic50_nM"] > 1.2 * ki["gmean_ic50_nM"]  # 2 nM enzyme: IC50 ≈ Ki_app + [E]/2
+    pts = h.points[(h.points["metric"] == "pki_app") & (h.points["group"] == "ALK")]
+    assert list(pts["run_id"]) == ids and pts["value"].to_numpy() == pytest.approx(-np.log10(fitted))
+    assert pts["z"].iloc[-1] < -3 and "pKi_app ALK: 1_3s" in h.flagged.set_index("run_id").loc[ids[-1], "reasons"]
+    assert paths["kinase_radiometric:reference_pki_app"].stat().st_size > 10_000
+    table = pd.read_csv(paths["potency_ki_app"])
+    assert {"gmean_ki_app_nM", "ci_low_nM", "msr"} <= set(table.columns) and len(table) == 2
+    html = paths["html"].read_text(encoding="utf-8")
+    assert 'id="potency-pki_app-kinase_radiometric"' in html and "pKi_app per run" in html
+    assert html.count("data:image/png;base64,") == 3  # controls, pIC50, pKi_app
 
 
 def test_history_and_runs_commands_on_the_store(db_url, history_runs, tmp_path, capsys):

@@ -209,7 +209,7 @@ def _chol_solve(a: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]
                     acc = acc + low[i, k] * low[j, k]
                 v = v - acc
             low[i, j] = v / ljj
-    z = [None] * p
+    z: list[np.ndarray] = [np.empty(0)] * p
     for i in range(p):
         v = bt[i]
         if i:
@@ -218,7 +218,7 @@ def _chol_solve(a: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]
                 acc = acc + low[i, k] * z[k]
             v = v - acc
         z[i] = v / low[i, i]
-    x = [None] * p
+    x: list[np.ndarray] = [np.empty(0)] * p
     for i in reversed(range(p)):
         v = z[i]
         if i < p - 1:

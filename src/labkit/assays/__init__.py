@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from labkit.assays.base import AssayKind, Normalization, Signal
+from labkit.assays.base import AssayKind, Normalization, Potency, Signal
 from labkit.errors import LabkitError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -140,5 +140,5 @@ def validate_experiment(data: Any) -> ExperimentBase:
     return exp
 
 
-__all__ = ["AssayKind", "BUILTINS", "Normalization", "Signal", "experiment_adapter", "get", "kinds", "readout_species",
+__all__ = ["AssayKind", "BUILTINS", "Normalization", "Potency", "Signal", "experiment_adapter", "get", "kinds", "readout_species",
            "register", "unregister", "validate_experiment"]

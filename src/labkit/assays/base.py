@@ -47,6 +47,18 @@ class Normalization:
 
 
 @dataclass(frozen=True)
+class Potency:
+    """A potency an assay's analysis reports besides the LL.4 IC50 (results columns in M, kept by the run store),
+    which `labkit history` charts for the reference compound and tabulates across runs next to the IC50."""
+
+    column: str        # results column, molar, e.g. 'ki_app_M'
+    ci_low: str        # its 95 % CI columns ('' for none)
+    ci_high: str
+    label: str         # e.g. 'Ki_app' (charted as pKi_app)
+    note: str = ""     # what it is, one line for the history page
+
+
+@dataclass(frozen=True)
 class Signal:
     """Signal window of an assay read-out, for the virtual plate reader."""
 
@@ -83,6 +95,8 @@ class AssayKind:
         demo_one_robot: those of demo_layouts the demo runs on its last robot only (the Flex by default), to keep
             the demo short.
         plate_note: a line for the report about the plates its protocols use ('' for none).
+        history_potencies: potencies besides the IC50 (e.g. a Morrison Ki_app) that the run history charts for
+            the reference compound and tabulates across runs.
     """
 
     name: ClassVar[str] = ""
@@ -101,6 +115,7 @@ class AssayKind:
     demo_layouts: ClassVar[tuple[str, ...]] = ()
     demo_one_robot: ClassVar[tuple[str, ...]] = ()
     plate_note: ClassVar[str] = ""  # what the report says about the plates the kind's protocols use ('' none)
+    history_potencies: ClassVar[tuple[Potency, ...]] = ()  # charted / tabulated by `labkit history` with the IC50
 
     # -- plan ----------------------------------------------------------------------------------------------------
     def plan(self, b: Builder, exp: Any) -> None:

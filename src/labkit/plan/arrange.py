@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from labkit.labware.specs import LABWARE, RobotSpec
-from labkit.plan.builder import Arrangement, Builder
+from labkit.labware.specs import LABWARE, RobotSpec, slot_behind
+from labkit.plan.builder import WASTE_KEY, Arrangement, Builder, bin_slots
 from labkit.plan.deck import Deck
 from labkit.plan.checks import partial_touches
 from labkit.plan.steps import MoveLabware, Plan
@@ -42,7 +42,7 @@ def arrange_deck(robot: RobotSpec, probe: Builder) -> Arrangement:
             name = moved_in_slot(u.load_name)
             if name not in [i[0] for i in items]:
                 items.append((name, False, any(k in keys for k, n in moved.items() if n == u.load_name)))
-        elif not u.initial or not u.slot or u.slot == "offdeck":
+        elif not u.initial or not u.slot or u.slot == "offdeck" or u.slot in robot.staging:  # staging: not arranged
             continue
         elif spec.kind == "tips":
             if u.load_name not in racks:
@@ -50,11 +50,19 @@ def arrange_deck(robot: RobotSpec, probe: Builder) -> Arrangement:
                 items.append((u.load_name, spec.tall, u.load_name in partial_racks))
         else:
             items.append((u.key, spec.tall, u.key in keys))
+    allowed: dict[str, list[str]] = {}
+    hot = probe.plan.hot_waste
+    if hot is not None and hot.kind == "bin":  # a trash bin fixture, in a column-1 or column-3 slot
+        items.append((WASTE_KEY, False, False))
+        allowed[WASTE_KEY] = bin_slots(robot, {u.slot for u in probe.plan.labware})
+    elif hot is not None:  # OT-2 waste labware, dropped into with partial layouts: in the back row, where nothing
+        # stands behind it (the Opentrons engine refuses a partial layout over it in front of a tall labware)
+        allowed[WASTE_KEY] = [s for s in robot.slots if slot_behind(robot, s) is None]
     for m in probe.plan.modules:  # a module whose labware is worked with a partial layout counts as worked itself
         deck.take(m.key, m.slot, tall=True, partial=m.slot in {slot for _t, _k, slot in touched})
     fixed = {m.key: m.slot for m in probe.plan.modules}
     fixed["trash"] = robot.trash or "12"
-    slots = deck.arrange(items, traffic(probe.plan, moved), fixed)
+    slots = deck.arrange(items, traffic(probe.plan, moved), fixed, allowed)
     return Arrangement(deck, slots, {name: slots[name] for name in racks}, frozenset(partial_racks))
 
 
@@ -68,7 +76,8 @@ def _moved_in(plan: Plan) -> dict[str, str]:
 
 def traffic(plan: Plan, moved: dict[str, str] | None = None) -> dict[tuple[str, str], int]:
     """Head moves between deck places over a plan's strokes: (place, place) -> count. A place is a labware key, a
-    tip rack's load name, a module key (for labware standing on it), a `moved_in_slot` key or 'trash'."""
+    tip rack's load name, a module key (for labware standing on it), a `moved_in_slot` key, 'trash' or the
+    radioactive waste (WASTE_KEY)."""
     lw = plan.labware_by_key()
     moved = moved or {}
     modules = {m.key for m in plan.modules}
@@ -82,7 +91,8 @@ def traffic(plan: Plan, moved: dict[str, str] | None = None) -> dict[tuple[str, 
             continue
         for st in getattr(step, "strokes", ()):
             seq = ([place[st.tip.labware]] if st.tip else []) + [place[st.source.labware]]
-            seq += [place[d.loc.labware] for d in st.dispenses] + (["trash"] if st.drop else [])
+            seq += [place[d.loc.labware] for d in st.dispenses]
+            seq += [WASTE_KEY if st.waste and plan.hot_waste else "trash"] if st.drop else []
             for a, z in zip(seq, seq[1:]):
                 if a != z:
                     out[(a, z)] += 1

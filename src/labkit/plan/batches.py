@@ -126,6 +126,13 @@ def _step(step: Step, ren: dict[str, str]) -> Step:
     return step
 
 
+def _no_waste(step: Step) -> Step:
+    """A step whose tips go to the shared trash (no radioactive-waste container)."""
+    if isinstance(step, (Transfer, Distribute)) and any(st.waste for st in step.strokes):
+        return replace(step, strokes=tuple(replace(st, waste=False) for st in step.strokes))
+    return step
+
+
 def _place(u: LabwareUse, lw: dict[str, LabwareUse], modules: dict[str, str]) -> str:
     """Where a labware goes, for a person: 'slot 3', 'the temperature module in slot 1'."""
     if u.module in modules:
@@ -149,6 +156,9 @@ def merge(plans: list[Plan]) -> Plan:
     total = len(plans)
     labels = [[u.label for u in p.labware if u.key.startswith("plate_") and u.label] for p in plans]
     adapters = {(u.load_name, u.module): u.key for u in first.labware if u.adapter}
+    # one radioactive-waste container for every batch when all batches put it in the same place: it stays
+    shared_waste = (first.hot_waste is not None and first.hot_waste.kind == "labware"
+                    and all(p.hot_waste == first.hot_waste for p in plans))
     segments: list[list[list[Step]]] = []
     phase_pauses: list[Pause] = []
     starts: list[list[LabwareUse]] = []   # per batch: labware on the deck when its work starts
@@ -164,11 +174,15 @@ def merge(plans: list[Plan]) -> Plan:
         for u in plan.labware:
             if j and u.adapter and (u.load_name, u.module) in adapters:
                 ren[u.key] = adapters[(u.load_name, u.module)]
+            elif j and shared_waste and first.hot_waste and u.key == first.hot_waste.key:
+                ren[u.key] = u.key
             else:
                 ren[u.key] = u.key if j == 0 else f"{u.key}_b{j + 1}"
         start = []
         for u in plan.labware:
             if j and u.adapter and (u.load_name, u.module) in adapters:
+                continue
+            if j and shared_waste and first.hot_waste and u.key == first.hot_waste.key:
                 continue
             loaded_later = j > 0 and u.initial and u.slot != "offdeck"
             new = replace(u, key=ren[u.key], module=ren.get(u.module, u.module), initial=u.initial and not loaded_later)
@@ -192,6 +206,13 @@ def merge(plans: list[Plan]) -> Plan:
         out.warnings += [w for w in plan.warnings if w not in out.warnings]
     if len({len(parts) for parts in segments}) != 1:
         raise PlanError("the batches of this run wait at different points; plan fewer plates per run")
+    wastes = {p.hot_waste for p in plans}
+    if len(wastes) == 1 and first.hot_waste is not None and (first.hot_waste.kind == "bin" or shared_waste):
+        out.hot_waste = first.hot_waste  # a trash-bin fixture, or the one waste labware, stays for every batch
+    elif any(w is not None for w in wastes):  # a waste labware would leave the deck with its batch
+        segments = [[[_no_waste(s) for s in part] for part in parts] for parts in segments]
+        out.warnings.append("no radioactive-waste container across batches (each batch's would leave the deck with "
+                            "it): hot tips go to the shared trash; empty and monitor it as radioactive waste")
     out.notes.insert(0, f"{sum(len(x) for x in labels)} plates in {total} batches ("
                      + "; ".join(", ".join(x) for x in labels) + "): each batch is prepared and worked like a run of "
                      "its own (its serial dilution, reagents and tip racks); between batches the robot pauses for the "
@@ -209,7 +230,8 @@ def merge(plans: list[Plan]) -> Plan:
             if j != current:
                 # the leaving batch comes back later (a later phase, or this phase's turn still to come)?
                 returns = k + 1 < len(segments[0]) or current > j
-                out.steps += _swap(out, current, j, total, labels, starts[j], late[j], parked, modules, returns)
+                out.steps += _swap(out, current, j, total, labels, starts[j], late[j], parked, modules, returns,
+                                   out.hot_waste.key if out.hot_waste else "")
                 current = j
             out.steps += segments[j][k]
         if k < len(phase_pauses):
@@ -289,16 +311,17 @@ def _stage(out: Plan, gone: list[str], back: list[tuple[str, str]], where: dict[
 
 def _swap(out: Plan, old: int, new: int, total: int, labels: list[list[str]], start: list[LabwareUse],
           late: set[str], parked: dict[int, list[tuple[str, str]]], modules: dict[str, str],
-          returns: bool = True) -> list[Step]:
+          returns: bool = True, keep: str = "") -> list[Step]:
     """Steps from batch `old` to batch `new`: batch old's labware off the deck (if it comes back later, into
     staging slots by the gripper where it can, else a manual move each; its places remembered), then batch new's labware: loaded fresh at a pause
     that names slots and liquids the first time; after that back to its places by the gripper from the staging
-    slots, or a manual move each."""
+    slots, or a manual move each. keep: a labware every batch shares that stays (the radioactive waste)."""
     steps: list[Step] = []
     lw = out.labware_by_key()
     where = _where_now(out)
     staging = set(ROBOTS[out.robot].staging)
-    gone = [k for k, at in where.items() if at and at != "offdeck" and at not in staging and not lw[k].adapter]
+    gone = [k for k, at in where.items() if at and at != "offdeck" and at not in staging and not lw[k].adapter
+            and k != keep]
     parked[old] = [(k, where[k]) for k in gone]
     plates = ", ".join(labels[new])
     back = parked.pop(new) if new in parked else None

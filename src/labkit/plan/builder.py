@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from labkit.errors import PlanError
 from labkit.labware.specs import LABWARE, OVERAGE, PIPETTES, ROBOTS, PipetteSpec
 from labkit.plan.checks import channel_wells
 from labkit.plan.deck import Deck
 from labkit.plan.reagents import Reagents, round_up, well_names
-from labkit.plan.steps import (Comment, Disp, Distribute, LabwareUse, Liquid, LiquidLoad, Loc, ModuleUse, Plan,
-                               PipetteUse, Step, Stroke, Transfer)
+from labkit.plan.steps import (Comment, Disp, Distribute, HotWaste, LabwareUse, Liquid, LiquidLoad, Loc, ModuleUse,
+                               Plan, PipetteUse, Step, Stroke, Transfer)
 from labkit.plan.tips import TipRacks
 from labkit.tables import row_letters
 from labkit.wells import parse_well
@@ -27,6 +27,8 @@ __all__ = ["Arrangement", "BuildConfig", "Builder", "Pool", "RowPool", "per_stro
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94")
 TIP_POLICIES = ("per_step", "per_series")
+WASTE_KEY = "waste"  # the radioactive-waste container's key (a labware on the OT-2, a deck place on the Flex)
+WASTE_CONTAINER = "nest_1_reservoir_195ml"  # OT-2: an empty 1-well reservoir (line it) takes the hot tips
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,11 @@ def per_stroke(spec: PipetteSpec, volume: float) -> int:
 def strokes_for(volume: float, max_ul: float) -> int:
     """Strokes a volume takes with a pipette of this maximum (more than one above it, split evenly)."""
     return max(1, math.ceil(volume / max_ul - 1e-9))
+
+
+def bin_slots(robot, taken: set[str]) -> list[str]:
+    """Flex slots a trash bin may take: columns 1 and 3, not in front of a used staging-area slot (column 4)."""
+    return [s for s in robot.slots if s[1:] == "1" or (s[1:] == "3" and f"{s[0]}4" not in taken)]
 
 
 class Pool:
@@ -148,6 +155,36 @@ class Builder:
         """Whether 8-channel pipettes may be used at all (BuildConfig.multichannel)."""
         return self.config.multichannel
 
+    def hot_waste(self, label: str, slot: str | None = None) -> HotWaste | None:
+        """A dedicated radioactive-waste container for hot tips: on the Flex a second trash bin (columns 1 and 3
+        only), on the OT-2 (one fixed trash) an empty 1-well reservoir the tips drop into. None, with a plan
+        warning, when the deck has no free slot for it (hot tips then go to the shared trash)."""
+        try:
+            if self.robot.gripper:  # Flex: a trash bin fixture (load_trash_bin, API 2.16+)
+                among = bin_slots(self.robot, set(self.deck.owner))
+                where = HotWaste("bin", self.deck.take(WASTE_KEY, slot, among=among))  # low, like the trash
+            else:
+                self.labware(WASTE_KEY, WASTE_CONTAINER, label=label, slot=slot)
+                where = HotWaste("labware", self.plan.labware_by_key()[WASTE_KEY].slot, WASTE_KEY)
+        except PlanError as exc:
+            self.plan.warnings.append(f"no radioactive-waste container on the deck ({exc.message}): hot tips go to "
+                                      "the shared trash; empty and monitor it as radioactive waste after the run")
+            return None
+        self.plan.hot_waste = where
+        return where
+
+    def to_hot_waste(self, first: int) -> None:
+        """Every tip dropped by the liquid steps from step index `first` on goes (with its blow-outs) into the
+        plan's radioactive waste (nothing changes when the plan has none)."""
+        if self.plan.hot_waste is None:
+            return
+        for i in range(first, len(self.plan.steps)):
+            step = self.plan.steps[i]
+            if isinstance(step, (Transfer, Distribute)):
+                strokes = tuple(replace(st, waste=True) if st.drop or st.blow_out == "trash" else st
+                                for st in step.strokes)
+                self.plan.steps[i] = replace(step, strokes=strokes)
+
     def keep_tips_near(self, *slots: str) -> None:
         """New tip racks go to the free slots closest to these (default: the back of the deck)."""
         self.tips.near = tuple(slots)
@@ -166,6 +203,19 @@ class Builder:
         where = "" if module else self.deck.take(key, slot, near=near)
         self.plan.labware.append(LabwareUse(key, load_name, where, label, module, False, spec.custom))
         return key
+
+    def parked(self, key: str, load_name: str, label: str = "", slot: str | None = None) -> str:
+        """A labware that waits, unpipetted, until it is moved onto a module: on the Flex in a free staging-area slot
+        (column 4: the gripper reaches it, no pipette does, so it costs no working slot), else in a deck slot (given
+        or the next free one); on the OT-2, which moves labware by hand anyway, off the deck."""
+        if not self.robot.gripper:
+            return self.offdeck(key, load_name, label)
+        free = [s for s in self.robot.staging if s not in self.deck.owner]
+        if slot is None and free:
+            self.deck.owner[free[0]] = key
+            self.plan.labware.append(LabwareUse(key, load_name, free[0], label, "", False, LABWARE[load_name].custom))
+            return key
+        return self.labware(key, load_name, label=label, slot=slot)
 
     def offdeck(self, key: str, load_name: str, label: str = "") -> str:
         """A labware that starts off the deck (moved on by the operator or the gripper when needed)."""

@@ -65,6 +65,8 @@ def _partial_keys(plan: Plan, step) -> list[str]:
     """Labware a step works with a partial layout of an 8-channel (tip racks, sources, destinations); [] if none."""
     if not getattr(step, "nozzles", 0) or PIPETTES[plan.pipette_by_key()[step.pipette].name].channels != 8:
         return []
+    # (a drop into the OT-2 radioactive waste, a 1-well reservoir, is not counted: an arranged deck puts the waste
+    # in the back row, where nothing stands behind it and the engine accepts a partial layout over it, plan.arrange)
     keys = []
     for st in step.strokes:
         keys += ([st.tip.labware] if st.tip else []) + [st.source.labware] + [d.loc.labware for d in st.dispenses]
@@ -117,6 +119,12 @@ def check_plan(plan: Plan) -> None:
     for item in plan.labware:
         if item.slot and item.slot != "offdeck" and item.initial:
             slots[item.slot].append(item.key)
+    hot = plan.hot_waste
+    if hot is not None and hot.kind == "bin":  # a trash-bin fixture: its own slot, column 1 or 3, no staging beside
+        slots[hot.slot].append("radioactive-waste bin")
+        if hot.slot[1:] not in ("1", "3") or (hot.slot[1:] == "3" and f"{hot.slot[0]}4" in slots):
+            problems.append(f"deck: the radioactive-waste trash bin cannot stand in slot {hot.slot} (columns 1 and 3 "
+                            "only, and not beside a used staging-area slot)")
     for slot, keys in sorted(slots.items()):
         if slot not in robot.slots and slot not in robot.staging:
             problems.append(f"deck: slot {slot} does not exist on the {robot.robot_type}")

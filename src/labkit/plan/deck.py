@@ -80,12 +80,13 @@ class Deck:
         return True
 
     def arrange(self, items: list[tuple[str, bool, bool]], traffic: dict[tuple[str, str], int] | None = None,
-                fixed: dict[str, str] | None = None) -> dict[str, str]:
+                fixed: dict[str, str] | None = None, allowed: dict[str, list[str]] | None = None) -> dict[str, str]:
         """Slots for (key, tall, partial) items so that every partial one can be worked with a partial nozzle
         layout (see the module doc), and takes them. Of all such decks the one with the shortest head travel:
         traffic counts the head's moves between two keys (items, or keys placed in `fixed` slots such as modules
-        and the trash). PlanError when no arrangement exists."""
-        traffic, fixed = traffic or {}, fixed or {}
+        and the trash). allowed: the only slots some items may take (a Flex trash bin: columns 1 and 3). PlanError
+        when no arrangement exists."""
+        traffic, fixed, allowed = traffic or {}, fixed or {}, allowed or {}
         free = list(self.free)
         kind = dict(self.kind)
         order = sorted(range(len(items)), key=lambda i: (not items[i][2], not items[i][1], i))
@@ -114,8 +115,8 @@ class Deck:
                 best[0], best[1] = cost, dict(at)
                 return
             key, tall, partial = items[order[j]]
-            for slot in free:
-                if slot in used or not self.fits(slot, tall, partial, kind):
+            for slot in allowed.get(key, free):
+                if slot not in free or slot in used or not self.fits(slot, tall, partial, kind):
                     continue
                 extra = sum(n * d(slot, at[y]) for y, n in links[j])
                 at[key], kind[slot] = slot, (tall, partial)
@@ -130,6 +131,6 @@ class Deck:
             raise PlanError(f"the {self.robot.robot_type} deck has no arrangement that lets an 8-channel work "
                             f"single wells and part columns ({len(items)} labware for {len(free)} free slots)")
         for key, tall, partial in items:
-            self.take(key, best[1][key], tall=tall, partial=partial)
+            self.take(key, best[1][key], tall=tall, partial=partial, among=allowed.get(key))
         self.arranged = True
         return {key: best[1][key] for key, _t, _p in items}

@@ -44,6 +44,7 @@ class Stroke:
     drop: bool = True                    # drop the tip afterwards (returned instead in a dry run)
     mix_rate: float = 1.0                # flow-rate multiplier of the mixes, and of the dispense that a mix_after
                                          # follows in the same well (the mix rinses the tip into that well)
+    waste: bool = False                  # drop it (and blow out) into the plan's radioactive waste, not the trash
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,16 @@ class LiquidLoad:
     volume: float
 
 
+@dataclass(frozen=True)
+class HotWaste:
+    """A dedicated radioactive-waste container on the deck: a second trash bin (Flex, `kind` 'bin', in `slot`) or
+    an empty labware the tips are dropped into (OT-2, `kind` 'labware', the labware key `key`, its well A1)."""
+
+    kind: str  # 'bin' | 'labware'
+    slot: str
+    key: str = ""
+
+
 @dataclass
 class Plan:
     """Everything the emitter needs, and what a person reads with --print-plan."""
@@ -211,6 +222,7 @@ class Plan:
     steps: list[Step] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)   # operator preparation, printed and put in comments
     warnings: list[str] = field(default_factory=list)  # where the planner did less than it could, and by how much
+    hot_waste: HotWaste | None = None  # a dedicated radioactive-waste container for hot tips (strokes with waste)
 
     def labware_by_key(self) -> dict[str, LabwareUse]:
         """key -> LabwareUse."""

@@ -59,10 +59,10 @@ def _nozzles(pipette, nozzles):
         pipette.configure_nozzle_layout(style=protocol_api.PARTIAL_COLUMN, start="H1", end="HGFEDCB"[nozzles - 1] + "1")
 
 
-def _stroke(pipette, stroke, labware, trash, dry):
+def _stroke(pipette, stroke, labware, trash, dry, hot_waste):
     """One aspirate and its dispenses (a dict: tip, source, aspirate_uL, dispense, drop; optional mix_before,
-    mix_after, blow_out). dry: return the tip to its rack instead of dropping it (the robot cannot with a partial
-    nozzle layout).
+    mix_after, blow_out, waste). dry: return the tip to its rack instead of dropping it (the robot cannot with a
+    partial nozzle layout). waste: drop the tip and blow out into the radioactive waste, not the trash.
 
     A mix is [repetitions, uL, rate]; the dispense a mix_after follows (same well, the tip stays in the liquid)
     goes at the mix's rate too.
@@ -83,21 +83,25 @@ def _stroke(pipette, stroke, labware, trash, dry):
         pipette.dispense(vol, well.top() if top else well, rate=mix_after[2] if mixed_next else 1.0)
     if mix_after is not None:
         pipette.mix(mix_after[0], mix_after[1], well, rate=mix_after[2])
+    bin_ = hot_waste if stroke.get("waste") else trash
     if stroke.get("blow_out") == "trash":
-        pipette.blow_out(trash)
+        pipette.blow_out(bin_)
     elif stroke.get("blow_out") == "source":
         pipette.blow_out(origin.top())
     if stroke["drop"]:
         if dry:
             pipette.return_tip()
         else:
-            pipette.drop_tip(trash)
+            pipette.drop_tip(bin_)
 
 
 def run(ctx):
     """Load the deck and the liquids, then run STEPS in order."""
     dry = ctx.params.dry_run
     trash = ctx.load_trash_bin(TRASH) if TRASH else ctx.fixed_trash
+    hot_waste = trash  # HOT_WASTE: a second trash bin (Flex) or an empty labware (OT-2) for radioactive tips
+    if HOT_WASTE and HOT_WASTE["kind"] == "bin":
+        hot_waste = ctx.load_trash_bin(HOT_WASTE["slot"])
     liquids = {}
     for name, spec in LIQUIDS.items():
         liquids[name] = ctx.define_liquid(name, description=spec["description"], display_color=spec["color"])
@@ -110,6 +114,8 @@ def run(ctx):
         items[item["key"]] = item
         if item["initial"]:
             labware[item["key"]] = _load_labware(ctx, item, modules, labware)
+    if HOT_WASTE and HOT_WASTE["kind"] == "labware":
+        hot_waste = labware[HOT_WASTE["labware"]]["A1"].top()
     pipettes = {}
     nozzles = {}
     for key, name, mount in PIPETTES:
@@ -174,7 +180,7 @@ def run(ctx):
                 nozzles[key] = step.get("nozzles", 0)
                 _nozzles(pipettes[key], nozzles[key])
             for stroke in step["strokes"]:
-                _stroke(pipettes[key], stroke, labware, trash, dry and nozzles[key] == 0)
+                _stroke(pipettes[key], stroke, labware, trash, dry and nozzles[key] == 0, hot_waste)
 '''
 
 
@@ -213,6 +219,8 @@ def _stroke(st: Stroke) -> dict:
         out["mix_after"] = [*st.mix_after, st.mix_rate]
     if st.blow_out:
         out["blow_out"] = st.blow_out
+    if st.waste:
+        out["waste"] = True
     out["drop"] = st.drop
     return out
 
@@ -414,6 +422,8 @@ def emit(plan: Plan) -> str:
         "\n",
         _assign_dict("LIQUIDS", liquids),
         _assign("TRASH", plan.trash),
+        _assign("HOT_WASTE", None if plan.hot_waste is None else {
+            "kind": plan.hot_waste.kind, "slot": plan.hot_waste.slot, "labware": plan.hot_waste.key or None}),
         _assign_list("MODULES", [[m.key, m.name, m.slot] for m in plan.modules]),
         _assign_list("LABWARE", labware),
         _assign_list("PIPETTES", [[p.key, p.name, p.mount] for p in plan.pipettes]),
@@ -421,7 +431,8 @@ def emit(plan: Plan) -> str:
                                if (ld.liquid, ld.loc.labware, ld.loc.well) not in late]),
         "# Each stroke: one aspirate from `source` (after a fresh `tip` unless None) and its dispenses, each\n"
         "# [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is\n"
-        "# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards.\n",
+        "# [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards (with `waste`: to\n"
+        "# the radioactive waste, HOT_WASTE).\n",
         _assign_list("STEPS", [{"op": "comment", "text": f"{PLANNER_WARNING} {w}"} for w in plan.warnings]
                      + [dict(step_data(s), **({"loads": late_loads[i]} if i in late_loads else {}),
                              **({"configure_for_volume": modes[i]} if i in modes else {}))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from labkit.simulate.opentrons_run import DEFAULT_TIMEOUT, EngineError, analyze_protocol, engine_errors, simulate_protocol
 from labkit.simulate.cost import Cost, Timeline, estimate, estimate_with_timeline, timeline
-from labkit.simulate.ledger import Ledger, WellState, read_liquids, replay
+from labkit.simulate.ledger import Ledger, WellState, read_hot_waste, read_liquids, replay
 from labkit.simulate.verify import Failure, VerifyReport, verify, verify_experiment
 
 __all__ = ["Cost", "EngineError", "Failure", "Ledger", "Simulation", "VerifyReport", "WellState",
@@ -55,4 +55,5 @@ def simulate(path: str | Path, *, in_process: bool = False, rtp_values: dict | N
     liquids = read_liquids(p)
     analysis = analyze_protocol(p, check=False, in_process=in_process, rtp_values=rtp_values, timeout=timeout)
     cost, clock = estimate_with_timeline(analysis)
-    return Simulation(p, analysis, engine_errors(analysis), liquids, replay(analysis, liquids), cost, clock)
+    return Simulation(p, analysis, engine_errors(analysis), liquids, replay(analysis, liquids, read_hot_waste(p)), cost,
+                      clock)

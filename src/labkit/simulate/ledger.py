@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from labkit.assays import readout_species
 from labkit.simulate import commands as C
@@ -38,7 +39,7 @@ from labkit.simulate.state import (COMPOUND, DMSO, EMPTY_LIQUID, EPS_UL, HOT, RE
 
 __all__ = ["CLEARANCE_MM", "COMPOUND", "DMSO", "EMPTY_LIQUID", "EPS_UL", "HOT", "NOZZLE_PITCH_MM", "READOUT_SPECIES",
            "Addition", "Key", "LabwareInfo", "Ledger", "Problem", "Tip", "WellState", "active_nozzles",
-           "channel_count", "nozzle_wells", "read_literal", "read_liquids", "replay"]
+           "channel_count", "nozzle_wells", "read_hot_waste", "read_literal", "read_liquids", "replay"]
 
 CLEARANCE_MM = 1.0  # a non-contact dispense keeps the tip end this far above the liquid
 
@@ -286,6 +287,8 @@ class _Replay:
                                  (rack, name))
             else:
                 tip.dropped = "trash"
+                tip.dropped_at = (where.name if isinstance(where, C.AreaTarget) else
+                                  self.labware[where.labware_id].label if isinstance(where, C.WellTarget) else "")
             self.to_waste(tip.volume, tip.amounts)
             tip.volume, tip.amounts = 0.0, {}
         pip.tips.clear()
@@ -443,6 +446,25 @@ class _Replay:
                       self.waste_volume, str(self.analysis.get("robotType", "")))
 
 
-def replay(analysis: dict, liquids: dict | None = None) -> Ledger:
-    """Replay the analyzed commands into a Ledger (liquids: the protocol's LIQUIDS literal, by display name)."""
-    return _Replay(analysis, liquids or {}).run()
+def replay(analysis: dict, liquids: dict | None = None, hot_waste: str = "") -> Ledger:
+    """Replay the analyzed commands into a Ledger (liquids: the protocol's LIQUIDS literal, by display name;
+    hot_waste: where the protocol says hot tips go, `read_hot_waste`)."""
+    ledger = _Replay(analysis, liquids or {}).run()
+    ledger.hot_waste = hot_waste
+    return ledger
+
+
+def read_hot_waste(path: str | Path) -> str:
+    """Where a generated protocol sends hot tips, in the ledger's terms (`Tip.dropped_at`): a Flex trash bin's
+    area (movableTrash<slot>) or the waste labware's label; '' when it has no HOT_WASTE."""
+    hot = read_literal(path, "HOT_WASTE")
+    if not isinstance(hot, dict):
+        return ""
+    if hot.get("kind") == "bin":
+        return f"movableTrash{hot.get('slot', '')}"
+    labware = read_literal(path, "LABWARE")
+    items = labware if isinstance(labware, list) else []
+    item = next((x for x in items if isinstance(x, dict) and x.get("key") == hot.get("labware")), None)
+    if item is None:
+        return ""
+    return str(item.get("label") or f"{item.get('load_name')} @ {item.get('slot')}")

@@ -14,7 +14,9 @@ by the experiment's `assay` name (`recipe_for`) and never switches on assay name
   ±tolerance of the nominal (the simulator's time model; an operator pause in between fails it);
 - `OnDeck`: every source well holding a temperature-sensitive species is used up within a stability limit after
   it was loaded (time on the deck at room temperature);
-- `Remix`: a suspension in a source well is re-mixed at least every `limit_min` while it is being dispensed.
+- `Remix`: a suspension in a source well is re-mixed at least every `limit_min` while it is being dispensed;
+- `HotWaste`: every tip that carried a radioactive species is dropped into the protocol's radioactive-waste
+  container (`HOT_WASTE`), never the shared trash.
 
 Results are counted per check name (`enzyme 140/140 wells`), with the real spread of every timed check.
 """
@@ -111,7 +113,17 @@ class Remix(SourceCheck):
     """A source well holding a species starting with `prefix` is re-mixed at least every `limit_min` while used."""
 
 
-Check = Content | Volume | Added | Aliquot | Interval | OnDeck | Remix
+@dataclass(frozen=True)
+class HotWaste:
+    """Every tip that carried `species` (hot ATP) is dropped into the protocol's radioactive-waste container
+    (`Ledger.hot_waste`), none into the shared trash or back into a rack."""
+
+    name: str
+    step: str
+    species: str
+
+
+Check = Content | Volume | Added | Aliquot | Interval | OnDeck | Remix | HotWaste
 
 
 @dataclass(frozen=True)
@@ -368,8 +380,26 @@ def _remix(c: Remix, ledger: Ledger, tl: Timeline, res: CheckResult) -> None:
             res.passed += 1
 
 
+def _hot_waste(c: HotWaste, ledger: Ledger, res: CheckResult) -> None:
+    where: dict[str, list[str]] = {}
+    for tip in ledger.tips:
+        if c.species not in tip.carried:
+            continue
+        res.total += 1
+        if ledger.hot_waste and tip.dropped == "trash" and tip.dropped_at == ledger.hot_waste:
+            res.passed += 1
+        else:
+            place = ("back into its rack" if tip.dropped == "returned" else "still on the pipette at the end"
+                     if not tip.dropped else f"into {tip.dropped_at or 'the trash'}")
+            where.setdefault(place, []).append(f"{tip.rack} {tip.well}")
+    for place, tips in where.items():
+        why = (f"{len(tips)} hot tip(s) went {place}, not into the radioactive waste "
+               + (f"({ledger.hot_waste})" if ledger.hot_waste else "(the protocol has none: HOT_WASTE)"))
+        res.failures.append((c.step, "", tips, why))
+
+
 _UNITS = {Content: "wells", Volume: "wells", Added: "wells", Aliquot: "aliquots", Interval: "wells",
-          OnDeck: "source wells", Remix: "source wells"}
+          OnDeck: "source wells", Remix: "source wells", HotWaste: "tips"}
 
 
 def check_recipe(recipe: Recipe, ledger: Ledger, timeline: Timeline | None) -> tuple[list[CheckResult], list[str]]:
@@ -391,6 +421,8 @@ def check_recipe(recipe: Recipe, ledger: Ledger, timeline: Timeline | None) -> t
             _added(c, ledger, res)
         elif isinstance(c, Aliquot):
             _aliquot(c, ledger, res)
+        elif isinstance(c, HotWaste):
+            _hot_waste(c, ledger, res)
         elif timeline is None:  # a timed check without a timeline was skipped above
             raise AssertionError(f"timed check {c.name} without a timeline")
         elif isinstance(c, Interval):

@@ -134,6 +134,7 @@ class Tip:
     contacts: list[Key] = field(default_factory=list)  # wells touched, in order (consecutive repeats merged)
     hot_path: list[Key] = field(default_factory=list)  # wells touched since it carried hot ATP
     dropped: str = ""  # 'trash', 'returned', or '' while on the pipette
+    dropped_at: str = ""  # where it was dropped: an area (fixedTrash, movableTrashB3) or a labware label
     uses: int = 1  # pick-ups (a returned tip picked up again counts again)
     source: Key | None = None  # the well it last aspirated from
 
@@ -182,6 +183,7 @@ class Ledger:
     waste: dict[str, float]  # species amounts sent to trash
     waste_volume: float
     robot_type: str = ""
+    hot_waste: str = ""  # where the protocol sends hot tips (HOT_WASTE: an area or a labware label; '' none)
 
     @property
     def ok(self) -> bool:

@@ -205,6 +205,7 @@ def history(db: str | None, assay: str | None, reference: str | None, out_dir: P
     if out.json:
         out.emit({"ok": not flagged, "store": store.display, "out_dir": out_dir, "files": paths,
                   "assays": [{"assay": h.assay, "runs": len(h.runs), "reference": h.reference,
-                              "potency": h.potency, "notes": h.notes} for h in hs],
+                              "potency": h.potency, "notes": h.notes,
+                              **{f"potency_{x.label.lower()}": x.potency for x in h.extra}} for h in hs],
                   "out_of_control": flagged})
     return 1 if fail_ooc and flagged else 0

@@ -65,12 +65,50 @@ def load_tables(store: Store, *, assay: str | None = None, all_versions: bool = 
         fits = pd.DataFrame(conn.execute(select(*fit_cols).where(Fit.run_id.in_(ids)).order_by(Fit.id))
                             .mappings().all(), columns=[c.key for c in fit_cols]) if ids else \
             pd.DataFrame(columns=[c.key for c in fit_cols])
+        if ids and len(fits):
+            extras: dict[int, dict] = {int(i): e for i, e in
+                                       conn.execute(select(Fit.id, Fit.extra).where(Fit.run_id.in_(ids))).all()}
+            for col in sorted({c for a in set(runs["assay"]) for p in kind_potencies(str(a))
+                               for c in (p.column, p.ci_low, p.ci_high) if c}):
+                fits[col] = [_num((extras.get(int(i)) or {}).get(col)) for i in fits["id"]]
     runs["created_at"] = pd.to_datetime(runs["created_at"], utc=True)
     for df in (qc, fits):
         for c in df.columns:
             if c not in ("plate", "group_name", "low_role", "flags", "compound", "role", "model", "converged"):
                 df[c] = pd.to_numeric(df[c], errors="coerce")
     return {"runs": runs, "plate_qc": qc, "fits": fits}
+
+
+def kind_potencies(assay: str) -> tuple:
+    """The potencies besides the IC50 that an assay's kind reports (`AssayKind.history_potencies`); () for a kind
+    this labkit does not know."""
+    from labkit import assays
+    from labkit.errors import LabkitError
+
+    try:
+        return tuple(assays.get(assay).history_potencies)
+    except LabkitError:
+        return ()
+
+
+def _group_col(assay: str) -> str:
+    """The wells-table column an assay groups its curves by (its kind's normalization), 'group' if unknown."""
+    from labkit import assays
+    from labkit.errors import LabkitError
+
+    try:
+        norm = assays.get(assay).normalization
+    except LabkitError:
+        return "group"
+    return norm.group_col if norm is not None else "group"
+
+
+def _num(x: object) -> float:
+    """A stored number (None / text / NaN stored as null) as a float, NaN when it is none."""
+    try:
+        return float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 # --- control limits and run rules --------------------------------------------------------------------------
@@ -135,6 +173,16 @@ def judge(values: np.ndarray, *, baseline: int = BASELINE, min_others: int = MIN
 # --- history ---------------------------------------------------------------------------------------------
 
 @dataclass
+class ExtraPotency:
+    """A potency besides the IC50 in one assay's history: its chart metric, label, note and table across runs."""
+
+    metric: str             # chart metric name, e.g. 'pki_app'
+    label: str              # e.g. 'Ki_app'
+    note: str
+    potency: pd.DataFrame   # as `potency_table`, from the potency's column
+
+
+@dataclass
 class AssayHistory:
     """One assay's charts data, potency table and out-of-control runs."""
 
@@ -148,6 +196,12 @@ class AssayHistory:
     reference: str | None
     notes: list[str] = field(default_factory=list)
     pngs: dict[str, Path] = field(default_factory=dict)
+    extra: list[ExtraPotency] = field(default_factory=list)  # e.g. Morrison Ki_app next to the IC50
+
+    def label(self, metric: str) -> str:
+        """A chart metric's name for people ('pIC50', 'pKi_app', 'no-enzyme signal')."""
+        extra = {x.metric: f"p{x.label}" for x in self.extra}
+        return extra.get(metric) or METRICS[metric].format(low=LOW_LABEL.get(self.low_role, self.low_role))
 
 
 def _series_points(df: pd.DataFrame, metric: str, seq: dict[int, int], **judge_kw) -> list[pd.DataFrame]:
@@ -180,11 +234,11 @@ def pick_reference(fits: pd.DataFrame, reference: str | None) -> tuple[str | Non
                   f"runs ({int(counts.max())}); choose another with --reference")
 
 
-def potency_table(fits: pd.DataFrame) -> pd.DataFrame:
+def potency_table(fits: pd.DataFrame, column: str = "ic50_m") -> pd.DataFrame:
     """Compound x group across runs: n, geometric-mean IC50 with 95 % CI, SD of log10 IC50 and MSR.
 
     The statistics are `labkit.analysis.combine.combine_runs` (the same as `labkit combine`); curves flagged as
-    having no IC50 (NO_IC50) do not count.
+    having no IC50 (NO_IC50) do not count. column: another potency in M (e.g. 'ki_app_M'), same table columns.
     """
     from labkit.analysis.combine import combine_runs
 
@@ -192,7 +246,7 @@ def potency_table(fits: pd.DataFrame) -> pd.DataFrame:
             "min_ic50_nM", "max_ic50_nM"]
     if fits.empty:
         return pd.DataFrame(columns=cols)
-    ic50 = fits["ic50_m"].to_numpy(float)
+    ic50 = fits[column].to_numpy(float) if column in fits else np.full(len(fits), np.nan)
     usable = (np.isfinite(ic50) & (ic50 > 0)
               & ~fits["flags"].astype(str).apply(lambda f: bool(set(f.split(";")) & set(NO_IC50))).to_numpy())
     work = fits.assign(_ic50=np.where(usable, ic50, np.nan))
@@ -217,7 +271,7 @@ def assay_history(tables: dict[str, pd.DataFrame], assay: str, *, reference: str
     qc = tables["plate_qc"][tables["plate_qc"]["run_id"].isin(ids)]
     fits = tables["fits"][tables["fits"]["run_id"].isin(ids)]
     low = next((x for x in qc["low_role"].astype(str) if x), "low") if len(qc) else "low"
-    group_col = "target" if assay.startswith("kinase") else "cell_line"
+    group_col = _group_col(assay)
     notes: list[str] = []
     parts = []
     for metric in ("z_prime", "vehicle_mean", "low_mean"):
@@ -229,12 +283,26 @@ def assay_history(tables: dict[str, pd.DataFrame], assay: str, *, reference: str
         rf = fits[fits["compound"] == ref].assign(plate="")
         parts += _series_points(rf.assign(pic50=rf["pic50"].where(np.isfinite(rf["ic50_m"].astype(float)))),
                                 "pic50", seq, baseline=baseline)
+    extra = []
+    for pot in kind_potencies(assay):
+        values = fits[pot.column].to_numpy(float) if pot.column in fits else np.array([])
+        if not (np.isfinite(values) & (values > 0)).any():
+            continue  # runs recorded before the kind reported it, or no curve gave one
+        metric = "p" + pot.label.lower()
+        extra.append(ExtraPotency(metric, pot.label, pot.note, potency_table(fits, pot.column)))
+        if ref is not None:
+            rf = fits[fits["compound"] == ref].assign(plate="")
+            v = rf[pot.column].to_numpy(float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rf = rf.assign(**{metric: np.where(np.isfinite(v) & (v > 0), -np.log10(v), np.nan)})
+            parts += _series_points(rf, metric, seq, baseline=baseline)
     points = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["metric", "group", "plate", "run_id", "seq", "value", "mean", "sd", "z", "rules"])
     reasons: dict[int, list[str]] = {}
+    labels = {x.metric: f"p{x.label}" for x in extra}
     for p in points.itertuples(index=False):
         where = f"{p.plate}/{p.group}" if p.plate else p.group
-        label = METRICS[p.metric].format(low=LOW_LABEL.get(low, low))
+        label = labels.get(p.metric) or METRICS[p.metric].format(low=LOW_LABEL.get(low, low))
         if p.rules:
             reasons.setdefault(int(p.run_id), []).append(f"{label} {where}: {p.rules.replace(';', ', ')} "
                                                          f"(z = {p.z:+.1f})")
@@ -247,7 +315,7 @@ def assay_history(tables: dict[str, pd.DataFrame], assay: str, *, reference: str
         notes.append(f"some charts have {shortest} run(s): a run is judged against the others once there are "
                      f"{MIN_OTHERS + 1}; stable limits need about {baseline} runs (Westgard)")
     return AssayHistory(assay=assay, group_col=group_col, low_role=low, runs=runs, points=points,
-                        potency=potency_table(fits), flagged=flagged, reference=ref, notes=notes)
+                        potency=potency_table(fits), flagged=flagged, reference=ref, notes=notes, extra=extra)
 
 
 def history(store: Store, *, assay: str | None = None, reference: str | None = None,
@@ -305,7 +373,8 @@ def charts_png(h: AssayHistory, out_dir: Path) -> dict[str, Path]:
     """Write the assay's control charts (plates x metric grid) and reference pIC50 chart as PNG."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
-    groups = sorted(set(h.points.loc[h.points["metric"] != "pic50", "group"]))
+    potencies = ["pic50", *(x.metric for x in h.extra)]
+    groups = sorted(set(h.points.loc[~h.points["metric"].isin(potencies), "group"]))
     low_label = LOW_LABEL.get(h.low_role, h.low_role)
     if groups:
         fig = _figure(11, 2.3 * len(groups) + 0.4)
@@ -319,8 +388,11 @@ def charts_png(h: AssayHistory, out_dir: Path) -> dict[str, Path]:
         fig.suptitle(f"{h.assay}: plate controls per run (mean, ±2 SD dotted, ±3 SD dashed)", fontsize=10)
         paths["controls"] = out_dir / f"history_{h.assay}_controls.png"
         fig.savefig(paths["controls"], metadata={"Software": None}, facecolor="white")
-    ref = h.points[h.points["metric"] == "pic50"]
-    if h.reference and len(ref):
+    for metric in potencies:
+        ref = h.points[h.points["metric"] == metric]
+        if not (h.reference and len(ref)):
+            continue
+        label = h.label(metric)
         rgroups = sorted(set(ref["group"]))
         ncol = min(3, len(rgroups))
         nrow = math.ceil(len(rgroups) / ncol)
@@ -328,13 +400,14 @@ def charts_png(h: AssayHistory, out_dir: Path) -> dict[str, Path]:
         axes = fig.subplots(nrow, ncol, squeeze=False)
         for k, g in enumerate(rgroups):
             ax = axes[k // ncol][k % ncol]
-            _chart(ax, ref[ref["group"] == g], f"{h.reference} · {g}: pIC50")
+            _chart(ax, ref[ref["group"] == g], f"{h.reference} · {g}: {label}")
             ax.set_xlabel("run id", fontsize=8)
         for k in range(len(rgroups), nrow * ncol):
             axes[k // ncol][k % ncol].set_visible(False)
-        fig.suptitle(f"{h.assay}: reference {h.reference} pIC50 per run (mean ± 3 SD)", fontsize=10)
-        paths["reference"] = out_dir / f"history_{h.assay}_reference.png"
-        fig.savefig(paths["reference"], metadata={"Software": None}, facecolor="white")
+        fig.suptitle(f"{h.assay}: reference {h.reference} {label} per run (mean ± 3 SD)", fontsize=10)
+        key = "reference" if metric == "pic50" else f"reference_{metric}"
+        paths[key] = out_dir / f"history_{h.assay}_{key}.png"
+        fig.savefig(paths[key], metadata={"Software": None}, facecolor="white")
     h.pngs = paths
     return paths
 
@@ -385,6 +458,12 @@ def write_history(store: Store, out_dir: str | Path, *, assay: str | None = None
         df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         paths[name] = out / f"{name}.csv"
         df.to_csv(paths[name], index=False, lineterminator="\n")
+    for label in sorted({x.label for h in hs for x in h.extra}):  # e.g. potency_ki_app.csv, its own column names
+        key = label.lower()
+        frames = [x.potency.assign(assay=h.assay) for h in hs for x in h.extra if x.label == label]
+        paths[f"potency_{key}"] = out / f"potency_{key}.csv"
+        pd.concat(frames, ignore_index=True).rename(columns=lambda c, k=key: c.replace("ic50", k)).to_csv(
+            paths[f"potency_{key}"], index=False, lineterminator="\n")
     paths["html"] = out / "history.html"
     tmp = paths["html"].with_suffix(".html.tmp")
     tmp.write_text(render_html(hs, store=redact(store.url)), encoding="utf-8")
@@ -404,6 +483,15 @@ def summary_text(histories: list[AssayHistory]) -> str:
             ci = f"{_fmt(r.ci_low_nM)}-{_fmt(r.ci_high_nM)} nM" if r.n > 1 else "-"
             lines.append(f"  {r.compound:<16} {r.group:<10} {r.n:>3} {_fmt(r.gmean_ic50_nM) + ' nM':>14} {ci:>20} "
                          f"{_fmt(r.msr, '.2f'):>6}")
+        for x in h.extra:
+            lines.append(f"  {x.label} across runs:")
+            head = f"geo-mean {x.label}"
+            w = max(14, len(head))
+            lines.append(f"  {'compound':<16} {h.group_col:<10} {'n':>3} {head:>{w}} {'95% CI':>20} {'MSR':>6}")
+            for r in x.potency.itertuples(index=False):
+                ci = f"{_fmt(r.ci_low_nM)}-{_fmt(r.ci_high_nM)} nM" if r.n > 1 else "-"
+                lines.append(f"  {r.compound:<16} {r.group:<10} {r.n:>3} {_fmt(r.gmean_ic50_nM) + ' nM':>{w}} "
+                             f"{ci:>20} {_fmt(r.msr, '.2f'):>6}")
         if len(h.flagged):
             for f in h.flagged.itertuples(index=False):
                 lines.append(f"  OUT OF CONTROL run {f.run_id}: {f.reasons}")

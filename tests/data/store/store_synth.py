@@ -44,8 +44,9 @@ def write_readout(layout: Path, out: Path, seed: int, *, shift: float = 1.0) -> 
     return write_luminescence(values, out.with_suffix(".csv"), plate_format=fmt)
 
 
-def analysis(layout: Path, out: Path, seed: int, *, shift: float = 1.0):
-    """(AnalysisResult, readout path) of one virtual run: the file read, joined to the layout and analyzed."""
+def analysis(layout: Path, out: Path, seed: int, *, shift: float = 1.0, experiment: bool = False):
+    """(AnalysisResult, readout path) of one virtual run: the file read, joined to the layout and analyzed
+    (experiment=True: with the layout, so the kind adds what it knows, e.g. the kinase Morrison Ki_app)."""
     from labkit.analysis.pipeline import analyze_joined
     from labkit.layout.io import load_experiment
     from labkit.readout import read
@@ -53,4 +54,5 @@ def analysis(layout: Path, out: Path, seed: int, *, shift: float = 1.0):
 
     readout = write_readout(layout, out / f"{layout.stem}_seed{seed}_x{shift:g}", seed, shift=shift)
     exp = load_experiment(layout)
-    return analyze_joined(join_layout(read(readout), exp.wells_table(), source=str(readout)), exp.assay), readout
+    return analyze_joined(join_layout(read(readout), exp.wells_table(), source=str(readout)), exp.assay,
+                          experiment=exp if experiment else None), readout

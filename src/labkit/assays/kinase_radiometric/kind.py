@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from labkit.assays.base import AssayKind, Normalization, Signal
+from labkit.assays.base import AssayKind, Normalization, Potency, Signal
 from labkit.assays.kinase_radiometric.models import KinaseExperiment
 
 
@@ -28,6 +28,10 @@ class KinaseRadiometric(AssayKind):
     readout_species = ("stop",)
     readout_format = "MicroBeta2 CPM export"
     readout_suffix = ".txt"
+    history_potencies = (Potency("ki_app_M", "ki_app_ci_low_M", "ki_app_ci_high_M", "Ki_app",
+                                 "Morrison (tight-binding) fit at the layout's active enzyme concentration (Copeland "
+                                 "2013 ch. 7): unlike the IC50 it does not depend on [E], so runs at different "
+                                 "enzyme lots compare"),)
 
     def build(self, config: Any, exp: Any) -> Any:
         """Two passes: a probe build finds the 8-channel work, the final one runs on a deck arranged for it."""

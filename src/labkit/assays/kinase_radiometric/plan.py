@@ -19,7 +19,7 @@ from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
 from labkit.errors import PlanError
 from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE, INTERMEDIATE_PLATE, PIPETTES, RESERVOIR, TUBES
 from labkit.plan.arrange import moved_in_slot
-from labkit.plan.builder import BuildConfig, Builder, Pool, RowPool, per_stroke
+from labkit.plan.builder import WASTE_KEY, BuildConfig, Builder, Pool, RowPool, per_stroke
 from labkit.plan.columns import runs, split
 from labkit.plan.common import (COMPOUND_ROLES, DmsoSeries, Mirror, assay_wells, mirror_classes, mirror_layout,
                                  plan_series, solvent_species, well_loc)
@@ -217,7 +217,9 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
     temp = b.module("temp", "temperature module gen2", robot.temperature_slot)
     plates = []
     for i, p in enumerate(exp.plates):
-        plates.append((p, b.labware(f"plate_{i + 1}", ASSAY_PLATE[p.format], label=p.id, slot=at(f"plate_{i + 1}"))))
+        # the reaction plates wait off the working deck (Flex: staging area; OT-2: off the deck, put on the module by
+        # hand at its move), which leaves a slot for the radioactive waste
+        plates.append((p, b.parked(f"plate_{i + 1}", ASSAY_PLATE[p.format], label=p.id, slot=at(f"plate_{i + 1}"))))
     stamped = _stamped(b, exp, plates)
     atp_class = b.pipette_class(v.atp_mix) if stamped else b.pipette_class(v.atp_mix, per_aspirate=2)
     res = b.labware("reservoir", RESERVOIR, label="DMSO, assay buffer, stop", slot=at("reservoir"))
@@ -233,6 +235,9 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
     else:
         hot = b.labware("hot", TUBES, label="HOT: [γ-33P]ATP (radioactive)", slot=at("hot"))
     series = DmsoSeries(b, exp, res, "Assay buffer", "assay buffer", slots)
+    waste = b.hot_waste(WASTE_LABEL, slot=at(WASTE_KEY))
+    b.plan.notes.append(_waste_note(waste))
+    b.plan.notes.append(COVER_NOTE)
     filters = [b.offdeck(f"filter_{i + 1}", FILTER_PLATE, label=f"{p.id} P81 filter") for i, (p, _k) in
                enumerate(plates)]
 
@@ -255,13 +260,14 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
 
     for n_plate, ((p, key), filt) in enumerate(zip(plates, filters)):
         slot = b.plan.labware_by_key()[key].slot
-        filter_slot = slots[moved_in_slot(FILTER_PLATE)] if slots else slot
+        filter_slot = slots[moved_in_slot(FILTER_PLATE)] if slots else _filter_slot(b, slot)
         b.comment(f"Plate {p.id}: reaction at {cond.temperature_c:g} °C on the temperature module")
         b.add(MoveLabware(key, temp, robot.gripper, f"Put reaction plate {p.id} on the temperature module"))
         if stamped:
-            _plate_stamped(b, exp, p, key, filt, filter_slot, series, Liquids(tubes, hot, res, enzyme_mix, blank_mix,
-                                                                              buffer, stop))
+            hot_from = _plate_stamped(b, exp, p, key, filt, filter_slot, series, Liquids(
+                tubes, hot, res, enzyme_mix, blank_mix, buffer, stop, _waste_text(waste)))
             _total_counts(b, exp, p, filt, hot)
+            b.to_hot_waste(hot_from)
             _after_filter(b, p, key, filt, slot, filter_slot, n_plate == len(plates) - 1)
             continue
         wells = assay_wells(exp, p.id, ASSAY_ROLES)
@@ -306,9 +312,10 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
         if cond.preincubation_min > 0:
             b.add(Delay(cond.preincubation_min, f"{p.id}: pre-incubation of compound and kinase, "
                                                 f"{cond.preincubation_min:g} min"))
-        # start: hot ATP, non-contact, a fresh tip every aspirate, straight to the trash; whole and part columns
-        # with an 8-channel where that takes no more tips, single wells for the rest
-        b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the trash")
+        # start: hot ATP, non-contact, a fresh tip every aspirate, straight to the radioactive waste; whole and part
+        # columns with an 8-channel where that takes no more tips, single wells for the rest
+        b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that held hot liquid goes straight to "
+                  f"{_waste_text(waste)}")
         start_at = len(b.plan.steps)
         for cols in _steps(strokes):
             liquid, k = cols[0].group, cols[0].nozzles
@@ -343,6 +350,7 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
                        "fresh tip every well", pip, [(Loc(key, w), Loc(filt, w), v.filter_transfer) for w in singles],
                        new_tip="always")
         _total_counts(b, exp, p, filt, hot)
+        b.to_hot_waste(start_at)
         _after_filter(b, p, key, filt, slot, filter_slot, n_plate == len(plates) - 1)
     b.add(SetTemperature(temp, None))
 
@@ -353,6 +361,46 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
 WASH = ("wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL "
         "acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well "
         "(e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount")
+
+
+WASTE_LABEL = "RADIOACTIVE WASTE: hot tips (empty, lined 1-well reservoir)"
+# Hot reservoirs stay uncovered on the deck: the OT-2 cannot move a lid, and the Flex gripper handles lids only
+# from API 2.23 on (load_lid_stack, move_lid; labkit's protocols stay at 2.20, and Opentrons defines lids for PCR
+# plates only). The operator shields the hot ATP instead (see README).
+COVER_NOTE = ("the hot ATP stands uncovered on the deck between uses (the OT-2 cannot move a lid; the Flex gripper "
+              "moves lids only from API 2.23, above these protocols' 2.20): keep it behind an acrylic beta shield and "
+              "bring it only at its pause")
+
+
+def _filter_slot(b: Builder, plate_slot: str) -> str:
+    """Slot for the filter plates on an unarranged deck: the reaction plate's (left for the temperature module), or
+    one slot taken for all of them when the plate waited off the working deck."""
+    if plate_slot not in ("offdeck", *b.robot.staging):
+        return plate_slot
+    key = moved_in_slot(FILTER_PLATE)
+    return next((s for s, k in b.deck.owner.items() if k == key), None) or b.deck.take(key)
+
+
+def _waste_text(waste) -> str:
+    """Where hot tips go, for the operator."""
+    if waste is None:
+        return "the shared trash (no deck slot is free for a radioactive-waste container: treat the trash as " \
+               "radioactive waste)"
+    if waste.kind == "bin":
+        return f"the radioactive-waste trash bin in slot {waste.slot} (not the shared trash)"
+    return f"the radioactive-waste container in slot {waste.slot} (not the shared trash)"
+
+
+def _waste_note(waste) -> str:
+    """The operator's note on the radioactive waste of the deck."""
+    if waste is None:
+        return ("RADIOACTIVE WASTE: no deck slot is free for a dedicated container, so hot tips go to the shared "
+                "trash: line it, and empty and monitor it as radioactive waste after the run")
+    if waste.kind == "bin":
+        return (f"RADIOACTIVE WASTE: put a second, lined trash bin in slot {waste.slot} and label it; every hot tip "
+                "goes there, not to the shared trash")
+    return (f"RADIOACTIVE WASTE: put an empty 1-well reservoir (nest_1_reservoir_195ml), lined with a bag and "
+            f"labelled, in slot {waste.slot}; every hot tip is dropped into it, not into the fixed trash")
 
 
 def _after_filter(b: Builder, p, key: str, filt: str, slot: str, filter_slot: str, last: bool) -> None:
@@ -403,6 +451,7 @@ class Liquids:
     blank: dict[str, str]      # target -> no-enzyme (substrate only) mix
     buffer: str
     stop: str
+    waste: str                 # where hot tips go, for the operator
 
 
 def _mix_columns(b: Builder, lq: Liquids, patterns: list[dict[int, str]]) -> RowReagent:
@@ -420,7 +469,7 @@ def _mix_columns(b: Builder, lq: Liquids, patterns: list[dict[int, str]]) -> Row
 
 
 def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, series: DmsoSeries,
-                   lq: Liquids) -> None:
+                   lq: Liquids) -> int:
     """One plate by column stamps: compound from the mirrored intermediate plate, kinase mixes from columns laid
     out like the kinase rows, then per column (in the same order) the hot ATP start into the liquid, mixed, and
     the acid stop, mixed, with the stopped reaction going onto the filter plate with the same tip."""
@@ -469,7 +518,8 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
     if cond.preincubation_min > 0:
         b.add(Delay(cond.preincubation_min, f"{p.id}: pre-incubation of compound and kinase, "
                                             f"{cond.preincubation_min:g} min"))
-    b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped")
+    b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into "
+              f"{lq.waste}")
     start_at = len(b.plan.steps)
     well_vol = v.well
     atp_mix = (2, mix_volume(b, atp_pip, well_vol, v.atp_mix))
@@ -489,6 +539,7 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
                 f"µL of it onto the same wells of the P81 filter plate with the same tip, {describe(rs)}", stop_pip,
                 chains, nozzles=k)
     b.plan.steps[wait] = _reaction_wait(b, p.id, cond, b.plan.steps[start_at:wait], b.plan.steps[wait + 1:])
+    return start_at
 
 
 def _by_liquid(groups: list[list]) -> list[list]:

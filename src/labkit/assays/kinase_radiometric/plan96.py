@@ -26,7 +26,8 @@ aliquot). Labware that leaves a slot between plates is listed in the next pause 
 from __future__ import annotations
 
 from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
-from labkit.assays.kinase_radiometric.plan import ASSAY_ROLES, WASH, kinase_mixes
+from labkit.assays.kinase_radiometric.plan import (ASSAY_ROLES, COVER_NOTE, WASH, WASTE_LABEL, _waste_note,
+                                                   _waste_text, kinase_mixes)
 from labkit.errors import PlanError
 from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE
 from labkit.plan.builder import BuildConfig, Builder
@@ -43,6 +44,7 @@ ADAPTER, RACKS = "A2", ("A1", "B4", "C4", "D4")
 INTER, ENZYME, HOT_SLOT, STOP, SINGLE = "D2", "B2", "C3", "C1", "D3"
 SERIES = ENZYME  # the solvent plate stands where the kinase-mix plate goes once the intermediate is made
 FILTER_SLOT = INTER  # the filter plate takes the intermediate's slot
+WASTE_SLOT = "B1"  # a second trash bin for hot tips (radioactive waste)
 
 
 def build_kinase96(config: BuildConfig, exp) -> Plan:
@@ -83,6 +85,8 @@ def build_kinase96(config: BuildConfig, exp) -> Plan:
         "and back, empty. Slots B4, C4 and D4 are staging-area slots: set the deck configuration to a staging area "
         "slot in cutouts B3, C3 and D3 (the trash bin stays in A3)",
     ]
+    # hot tips into a second trash bin in B1, the one column-1/3 slot this deck leaves free (B3-D3 carry staging areas)
+    b.plan.notes += [_waste_note(b.hot_waste(WASTE_LABEL, slot=WASTE_SLOT)), COVER_NOTE]
     if any(spots.values()):
         b.plan.notes.append(
             f"96-channel: total-counts wells are spotted one at a time by the pipette's front-right nozzle alone (a "
@@ -128,7 +132,9 @@ def build_kinase96(config: BuildConfig, exp) -> Plan:
         if cond.preincubation_min > 0:
             b.add(Delay(cond.preincubation_min, f"{p.id}: pre-incubation of compound and kinase, "
                                                 f"{cond.preincubation_min:g} min"))
-        b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the trash")
+        b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that held hot liquid goes straight to "
+                  f"{_waste_text(b.plan.hot_waste)}")
+        hot_at = len(b.plan.steps)
         s.stamp(f"{p.id}: start — {v.atp_mix:g} µL hot ATP mix into every well, non-contact (96-channel stamp)",
                 racks[2], f"hot_{n + 1}", plate, v.atp_mix, top=True)
         # ATP start -> stop: the drop, two gripper moves of racks, the pick-up and the stop's aspirate and dispense
@@ -155,6 +161,7 @@ def build_kinase96(config: BuildConfig, exp) -> Plan:
                    "wash: cover them with sealing tape while the plate is washed, uncover before the scintillant)",
                    pairs, v.atp_mix)
             s.clear(HOT_SLOT, quiet=True)
+        b.to_hot_waste(hot_at)
         s.take_away(plate, f"Take reaction plate {p.id} off the temperature module (radioactive waste)")
         wash = (f"the P81 filter plate of {p.id} from slot {FILTER_SLOT} to the wash: {WASH}")
         if n + 1 < len(exp.plates):

@@ -14,7 +14,7 @@ mixes and hot ATP on the deck at room temperature no longer than `conditions.rea
 from __future__ import annotations
 
 from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
-from labkit.simulate.recipe import Added, Aliquot, Check, Content, Interval, OnDeck, Recipe
+from labkit.simulate.recipe import Added, Aliquot, Check, Content, HotWaste, Interval, OnDeck, Recipe
 
 ASSAY_ROLES = ("sample", "reference", "vehicle", "no_enzyme", "positive")
 
@@ -64,6 +64,7 @@ def recipe(exp) -> Recipe:
                          cond.reagent_stability_min))
     checks.append(OnDeck("hot ATP on deck", "[γ-33P]ATP mix at room temperature", "atp33",
                          cond.reagent_stability_min))
+    checks.append(HotWaste("hot tips to radioactive waste", "every tip that carried [γ-33P]ATP", "atp33"))
     return Recipe(tuple(checks), not_checked=(
         "the reaction temperature (the temperature module's set point is trusted)",
         "the filter wash, drying, scintillant and count (by hand, after the plate leaves the deck)",
