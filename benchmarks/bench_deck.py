@@ -108,8 +108,37 @@ def main() -> int:
                              f"({(a['deck_s'] - start) / expert:.2f} × the expert's whole protocol)")
     if notes:
         print("\n".join(["", "where the kinase time goes:"] + notes))
+    revised(rc)
     print("goal met on every row" if ok else "goal NOT met on every row (see README, Deck time)")
     return 0 if ok else 1
+
+
+def revised(rc) -> None:
+    """The revised kinase panel (entrectinib + staurosporine: 21 doses, frozen in layouts/kinase_panel_v02.yaml):
+    labkit's plan before the row-patterned intermediate plate (compound well by well, a fresh tip each; frozen in
+    baseline/kinase_panel_<robot>_v02.py.txt) against today's, on the same ruler. No expert figure exists for it."""
+    cols = ("layout", "robot", "before s", "after s", "after/before", "compound s b→a", "tips b→a", "pick-ups b→a")
+    widths = [16, 5, 8, 8, 12, 15, 11, 12]
+    print("\nThe revised panel (kinase_panel_v02: 21 doses), before the row-patterned intermediate plate and after:")
+    print(" | ".join(f"{c:>{w}}" for c, w in zip(cols, widths)))
+    from labkit.protocol.cli import generate
+
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        for robot in ("ot2", "flex"):
+            now = tmp / f"now_{robot}.py"
+            now.write_text(generate(HERE / "layouts" / "kinase_panel_v02.yaml", robot), encoding="utf-8")
+            before = tmp / f"before_{robot}.py"
+            before.write_text((HERE / "baseline" / f"kinase_panel_{robot}_v02.py.txt").read_text(encoding="utf-8"),
+                              encoding="utf-8")
+            a_json, b_json = analyze(now, tmp / "after.json"), analyze(before, tmp / "before.json")
+            a, b = rc.cost(str(tmp / "after.json")), rc.cost(str(tmp / "before.json"))
+            dose_b = step_seconds(rc, b_json, "compound intermediate", tmp)
+            dose_a = step_seconds(rc, a_json, "compound intermediate", tmp)
+            row = ("kinase_panel_v02", robot, f"{b['deck_s']:.0f}", f"{a['deck_s']:.0f}",
+                   f"{a['deck_s'] / b['deck_s']:.2f}", f"{dose_b:.0f}→{dose_a:.0f}", f"{b['tips']}→{a['tips']}",
+                   f"{b['tip_pickups']}→{a['tip_pickups']}")
+            print(" | ".join(f"{str(v):>{w}}" for v, w in zip(row, widths)))
 
 
 if __name__ == "__main__":

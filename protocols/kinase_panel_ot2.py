@@ -4,66 +4,90 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 """
 
 # Steps, in order (volumes per well):
-#   1. Solvent: 20 µL into the source-plate wells below each top
-#   2. entrectinib: serial 1:3 dilution in DMSO (10 µL into 20 µL, mixed)
-#   3. staurosporine: serial 1:3 dilution in DMSO (10 µL into 20 µL, mixed)
-#   4. assay buffer: 38 µL into the intermediate wells
-#   5. assay buffer: 76 µL into the intermediate wells
-#   6. assay buffer: 228 µL into the intermediate wells
-#   7. entrectinib point 1: 4 µL of the solvent series into 76 µL assay buffer, mixed
-#   8. entrectinib point 2: 4 µL of the solvent series into 76 µL assay buffer, mixed
-#   9. entrectinib point 3: 4 µL of the solvent series into 76 µL assay buffer, mixed
-#  10. entrectinib point 4: 4 µL of the solvent series into 76 µL assay buffer, mixed
-#  11. entrectinib point 5: 4 µL of the solvent series into 76 µL assay buffer, mixed
-#  12. entrectinib point 6: 4 µL of the solvent series into 76 µL assay buffer, mixed
-#  13. entrectinib point 7: 4 µL of the solvent series into 76 µL assay buffer, mixed
-#  14. entrectinib point 8: 4 µL of the solvent series into 76 µL assay buffer, mixed
-#  15. entrectinib point 9: 4 µL of the solvent series into 76 µL assay buffer, mixed
-#  16. entrectinib point 10: 4 µL of the solvent series into 76 µL assay buffer, mixed
-#  17. staurosporine point 1: 2 µL of the solvent series into 38 µL assay buffer, mixed
-#  18. staurosporine point 2: 2 µL of the solvent series into 38 µL assay buffer, mixed
-#  19. staurosporine point 3: 2 µL of the solvent series into 38 µL assay buffer, mixed
-#  20. staurosporine point 4: 2 µL of the solvent series into 38 µL assay buffer, mixed
-#  21. staurosporine point 5: 2 µL of the solvent series into 38 µL assay buffer, mixed
-#  22. staurosporine point 6: 2 µL of the solvent series into 38 µL assay buffer, mixed
-#  23. staurosporine point 7: 2 µL of the solvent series into 38 µL assay buffer, mixed
-#  24. staurosporine point 8: 2 µL of the solvent series into 38 µL assay buffer, mixed
-#  25. staurosporine point 9: 2 µL of the solvent series into 38 µL assay buffer, mixed
-#  26. staurosporine point 10: 2 µL of the solvent series into 38 µL assay buffer, mixed
-#  27. Vehicle: 12 µL solvent into 228 µL assay buffer, mixed
-#  28. move — Put reaction plate KIN-1 on the temperature module
-#  29. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip every
-#      well
-#  30. move — Tip rack in slot 2 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 2
-#  31. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip every
-#      well
+#   1. Solvent: 20 µL into the row-patterned source columns after each top column (rows A–H, 8-channel)
+#   2. entrectinib (rows A–F), staurosporine (rows G–H): serial 1:3 dilution in DMSO down columns 1–10 (10 µL into 20
+#      µL, mixed, 8-channel)
+#   3. assay buffer: 38 µL into intermediate columns 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 (rows A–H, 8-channel)
+#   4. assay buffer: 76 µL into intermediate columns 11 (rows A–H, 8-channel)
+#   5. entrectinib (rows A–F), staurosporine (rows G–H) point 1: 2 µL of the solvent series into 38 µL assay buffer,
+#      intermediate column 1, mixed (8-channel)
+#   6. entrectinib (rows A–F), staurosporine (rows G–H) point 2: 2 µL of the solvent series into 38 µL assay buffer,
+#      intermediate column 2, mixed (8-channel)
+#   7. entrectinib (rows A–F), staurosporine (rows G–H) point 3: 2 µL of the solvent series into 38 µL assay buffer,
+#      intermediate column 3, mixed (8-channel)
+#   8. move — Tip rack in slot 9 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 9
+#   9. entrectinib (rows A–F), staurosporine (rows G–H) point 4: 2 µL of the solvent series into 38 µL assay buffer,
+#      intermediate column 4, mixed (8-channel)
+#  10. entrectinib (rows A–F), staurosporine (rows G–H) point 5: 2 µL of the solvent series into 38 µL assay buffer,
+#      intermediate column 5, mixed (8-channel)
+#  11. entrectinib (rows A–F), staurosporine (rows G–H) point 6: 2 µL of the solvent series into 38 µL assay buffer,
+#      intermediate column 6, mixed (8-channel)
+#  12. entrectinib (rows A–F), staurosporine (rows G–H) point 7: 2 µL of the solvent series into 38 µL assay buffer,
+#      intermediate column 7, mixed (8-channel)
+#  13. entrectinib (rows A–F), staurosporine (rows G–H) point 8: 2 µL of the solvent series into 38 µL assay buffer,
+#      intermediate column 8, mixed (8-channel)
+#  14. entrectinib (rows A–F), staurosporine (rows G–H) point 9: 2 µL of the solvent series into 38 µL assay buffer,
+#      intermediate column 9, mixed (8-channel)
+#  15. entrectinib (rows A–F), staurosporine (rows G–H) point 10: 2 µL of the solvent series into 38 µL assay buffer,
+#      intermediate column 10, mixed (8-channel)
+#  16. Vehicle: 4 µL solvent into 76 µL assay buffer, intermediate column 11, mixed (8-channel)
+#  17. move — Put reaction plate KIN-1 on the temperature module
+#  18. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      1, 7-nozzle stamps into the empty wells, one tip)
+#  19. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      2, 7-nozzle stamps into the empty wells, one tip)
+#  20. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      3, 7-nozzle stamps into the empty wells, one tip)
+#  21. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      4, 7-nozzle stamps into the empty wells, one tip)
+#  22. move — Tip rack in slot 9 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 9
+#  23. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      5, 7-nozzle stamps into the empty wells, one tip)
+#  24. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      6, 7-nozzle stamps into the empty wells, one tip)
+#  25. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      7, 7-nozzle stamps into the empty wells, one tip)
+#  26. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      8, 7-nozzle stamps into the empty wells, one tip)
+#  27. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      9, 7-nozzle stamps into the empty wells, one tip)
+#  28. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      10, 7-nozzle stamps into the empty wells, one tip)
+#  29. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      11, 6-nozzle stamps into the empty wells, one tip)
+#  30. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      11, 1-nozzle stamps into the empty wells, one tip)
+#  31. move — Put the P81 filter plate for KIN-1 in slot 7
 #  32. PAUSE — KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC
 #      kinase + poly(Glu4-Tyr) mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from
 #      ice (see the deck's liquids for wells and volumes), and resume
-#  33. KIN-1: 10 µL TRKA kinase + poly(Glu4-Tyr) mix
-#  34. KIN-1: 10 µL No-enzyme control: poly(Glu4-Tyr) 0.5 mg/mL
-#  35. KIN-1: 10 µL TRKB kinase + poly(Glu4-Tyr) mix
-#  36. KIN-1: 10 µL No-enzyme control: poly(Glu4-Tyr) 0.5 mg/mL
-#  37. KIN-1: 10 µL TRKC kinase + poly(Glu4-Tyr) mix
-#  38. KIN-1: 10 µL No-enzyme control: poly(Glu4-Tyr) 0.5 mg/mL
-#  39. move — Tip rack in slot 2 has 53 tips left, too few for the ATP start (keep them): take it away and put a full
-#      opentrons_96_tiprack_20ul rack in slot 2
-#  40. wait 60 min — KIN-1: pre-incubation of compound and kinase, 60 min
-#  41. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into columns 1–10 (8-channel), non-contact, a fresh tip
-#      every aspirate
-#  42. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into columns 11–12 rows A–F (6 nozzles), non-contact, a
-#      fresh tip every aspirate
-#  43. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) (2 wells), non-contact, a fresh tip every aspirate
-#  44. wait 55.4 min — KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.4 min +
-#      about 4.6 min of start and stop work)
-#  45. KIN-1: stop — 25 µL phosphoric acid, non-contact, a fresh tip every aspirate
-#  46. move — Put the P81 filter plate for KIN-1 in slot 7
-#  47. KIN-1: 40 µL of each stopped reaction in columns 1–10 (8-channel) onto the same wells of the P81 filter plate,
-#      a fresh tip every well
-#  48. move — Tip rack in slot 3 is empty: take it away and put a full opentrons_96_tiprack_300ul rack in slot 3
-#  49. KIN-1: 40 µL of each stopped reaction in columns 11–12 rows A–F (6 nozzles) onto the same wells of the P81
-#      filter plate, a fresh tip every well
-#  50. KIN-1: 40 µL of each stopped reaction onto the P81 filter plate, a fresh tip every well
+#  33. KIN-1: 10 µL kinase mixes, each row its own (columns 3–8, 8-channel from mix column 1), non-contact
+#  34. KIN-1: 10 µL kinase mixes, each row its own (columns 1–10, 7-nozzle from mix column 1), non-contact
+#  35. KIN-1: 10 µL kinase mixes, each row its own (column 11, 6-nozzle from mix column 1), non-contact
+#  36. KIN-1: 10 µL No-enzyme control: poly(Glu4-Tyr) 0.5 mg/mL (column 12, 6-nozzle from mix column 2), non-contact
+#  37. KIN-1: 10 µL TRKA kinase + poly(Glu4-Tyr) mix (columns 1–2, 1-nozzle from mix column 1), non-contact
+#  38. KIN-1: 10 µL TRKB kinase + poly(Glu4-Tyr) mix (columns 5–6, 1-nozzle from mix column 1), non-contact
+#  39. KIN-1: 10 µL TRKC kinase + poly(Glu4-Tyr) mix (columns 9–10, 1-nozzle from mix column 1), non-contact
+#  40. KIN-1: 10 µL kinase mixes, each row its own (columns 11–12, 1-nozzle from mix column 1), non-contact
+#  41. move — Tip rack in slot 9 has 16 tips left, too few for the ATP start (keep them): take it away and put a full
+#      opentrons_96_tiprack_20ul rack in slot 9
+#  42. move — Tip rack in slot 3 has 72 tips left, too few for the stop (keep them): take it away and put a full
+#      opentrons_96_tiprack_300ul rack in slot 3
+#  43. wait 60 min — KIN-1: pre-incubation of compound and kinase, 60 min
+#  44. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–10, 8-channel, mixed, a
+#      fresh tip every stamp
+#  45. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 6-nozzle, mixed, a
+#      fresh tip every stamp
+#  46. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 1-nozzle, mixed, a
+#      fresh tip every stamp
+#  47. wait 55.2 min — KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.2 min +
+#      about 4.8 min of start and stop work)
+#  48. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#      filter plate with the same tip, columns 1–10, 8-channel
+#  49. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#      filter plate with the same tip, columns 11–12, 6-nozzle
+#  50. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#      filter plate with the same tip, columns 11–12, 1-nozzle
 #  51. PAUSE — KIN-1: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
 #      aliquot for KIN-1) on the deck now and resume
 #  52. KIN-1: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1 straight onto the
@@ -74,45 +98,68 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
 #      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.
 #  55. move — Put reaction plate KIN-2 on the temperature module
-#  56. move — Tip rack in slot 2 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 2
-#  57. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip every
-#      well
-#  58. PAUSE — KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP
+#  56. move — Tip rack in slot 9 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 9
+#  57. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      1, 6-nozzle stamps into the empty wells, one tip)
+#  58. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      2, 6-nozzle stamps into the empty wells, one tip)
+#  59. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      3, 6-nozzle stamps into the empty wells, one tip)
+#  60. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      4, 6-nozzle stamps into the empty wells, one tip)
+#  61. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      5, 6-nozzle stamps into the empty wells, one tip)
+#  62. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      6, 6-nozzle stamps into the empty wells, one tip)
+#  63. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      7, 6-nozzle stamps into the empty wells, one tip)
+#  64. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      8, 6-nozzle stamps into the empty wells, one tip)
+#  65. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      9, 6-nozzle stamps into the empty wells, one tip)
+#  66. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      10, 6-nozzle stamps into the empty wells, one tip)
+#  67. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      11, 4-nozzle stamps into the empty wells, one tip)
+#  68. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      11, 1-nozzle stamps into the empty wells, one tip)
+#  69. move — Put the P81 filter plate for KIN-2 in slot 7
+#  70. PAUSE — KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP
 #      (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and
 #      volumes), and resume
-#  59. KIN-2: 10 µL ROS1 kinase + IGF1Rtide mix
-#  60. KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM
-#  61. KIN-2: 10 µL ALK kinase + IGF1Rtide mix
-#  62. KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM
-#  63. move — Tip rack in slot 2 has 16 tips left, too few for the ATP start (keep them): take it away and put a full
-#      opentrons_96_tiprack_20ul rack in slot 2
-#  64. wait 60 min — KIN-2: pre-incubation of compound and kinase, 60 min
-#  65. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into columns 1–8 rows A–G (7 nozzles), non-contact, a
-#      fresh tip every aspirate
-#  66. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into columns 9–10 rows A–F (6 nozzles), non-contact, a
-#      fresh tip every aspirate
-#  67. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into columns 11–12 rows A–D (4 nozzles), non-contact, a
-#      fresh tip every aspirate
-#  68. wait 56.2 min — KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 56.2 min +
-#      about 3.8 min of start and stop work)
-#  69. KIN-2: stop — 25 µL phosphoric acid, non-contact, a fresh tip every aspirate
-#  70. move — Put the P81 filter plate for KIN-2 in slot 7
-#  71. KIN-2: 40 µL of each stopped reaction in columns 1–8 rows A–G (7 nozzles) onto the same wells of the P81
-#      filter plate, a fresh tip every well
-#  72. KIN-2: 40 µL of each stopped reaction in columns 9–10 rows A–F (6 nozzles) onto the same wells of the P81
-#      filter plate, a fresh tip every well
-#  73. move — Tip rack in slot 3 is empty: take it away and put a full opentrons_96_tiprack_300ul rack in slot 3
-#  74. KIN-2: 40 µL of each stopped reaction in columns 9–10 rows A–F (6 nozzles) onto the same wells of the P81
-#      filter plate, a fresh tip every well
-#  75. KIN-2: 40 µL of each stopped reaction in columns 11–12 rows A–D (4 nozzles) onto the same wells of the P81
-#      filter plate, a fresh tip every well
-#  76. PAUSE — KIN-2: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
+#  71. KIN-2: 10 µL kinase mixes, each row its own (columns 3–8, 7-nozzle from mix column 3), non-contact
+#  72. move — Tip rack in slot 9 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 9
+#  73. KIN-2: 10 µL kinase mixes, each row its own (columns 1–10, 6-nozzle from mix column 3), non-contact
+#  74. KIN-2: 10 µL kinase mixes, each row its own (column 11, 4-nozzle from mix column 3), non-contact
+#  75. KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 12, 4-nozzle from mix column 4), non-contact
+#  76. KIN-2: 10 µL ROS1 kinase + IGF1Rtide mix (columns 1–2, 1-nozzle from mix column 3), non-contact
+#  77. KIN-2: 10 µL ALK kinase + IGF1Rtide mix (columns 5–6, 1-nozzle from mix column 3), non-contact
+#  78. move — Tip rack in slot 9 has 80 tips left, too few for the ATP start (keep them): take it away and put a full
+#      opentrons_96_tiprack_20ul rack in slot 9
+#  79. move — Tip rack in slot 3 has 2 tips left, too few for the stop (keep them): take it away and put a full
+#      opentrons_96_tiprack_300ul rack in slot 3
+#  80. wait 60 min — KIN-2: pre-incubation of compound and kinase, 60 min
+#  81. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 7-nozzle, mixed, a fresh
+#      tip every stamp
+#  82. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 9–10, 6-nozzle, mixed, a
+#      fresh tip every stamp
+#  83. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 4-nozzle, mixed, a
+#      fresh tip every stamp
+#  84. wait 55.9 min — KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.9 min +
+#      about 4.1 min of start and stop work)
+#  85. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#      filter plate with the same tip, columns 1–8, 7-nozzle
+#  86. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#      filter plate with the same tip, columns 9–10, 6-nozzle
+#  87. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#      filter plate with the same tip, columns 11–12, 4-nozzle
+#  88. PAUSE — KIN-2: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
 #      aliquot for KIN-2) on the deck now and resume
-#  77. KIN-2: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2 straight onto the
+#  89. KIN-2: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2 straight onto the
 #      P81 filter, wells G11, G12 (keep them out of the wash: cover them with sealing tape while the plate is washed,
 #      uncover before the scintillant), a fresh tip every aspirate
-#  78. move — Take reaction plate KIN-2 off the temperature module (radioactive waste)
-#  79. PAUSE — KIN-2: take the P81 filter plate from slot 7; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
+#  90. move — Take reaction plate KIN-2 off the temperature module (radioactive waste)
+#  91. PAUSE — KIN-2: take the P81 filter plate from slot 7; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
 #      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
 #      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.
 
@@ -140,8 +187,8 @@ LIQUIDS = {
     'No-enzyme control: IGF1Rtide 50 uM': {'description': 'IGF1Rtide 50 uM in assay buffer, no kinase (100 % inhibition control)', 'color': '#bcbd22', 'composition': {'substrate': 5e-05, 'buffer': 1.0}},
     'ALK kinase + IGF1Rtide mix': {'description': 'ALK 500 pM + IGF1Rtide 50 uM in assay buffer (2.5× the final 200 pM / 20 uM); keep on ice', 'color': '#17becf', 'composition': {'enzyme:ALK': 5e-10, 'substrate': 5e-05, 'buffer': 1.0}},
     'HOT [γ-33P]ATP mix (radioactive)': {'description': 'RADIOACTIVE. ATP 50 uM with 0.05 µCi/µL [γ-33P]ATP (0.5 µCi per well) in assay buffer; handle behind shielding', 'color': '#aec7e8', 'composition': {'atp': 5e-05, 'atp33': 0.05, 'buffer': 1.0}},
-    'entrectinib top 10 uM in DMSO': {'description': 'Prepare by hand: 1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 10 µL of that + 90 µL DMSO = 10 uM; load 20 µL into source well A1', 'color': '#ffbb78', 'composition': {'compound:entrectinib': 1e-05, 'solvent:DMSO': 1.0}},
-    'staurosporine top 100 uM in DMSO': {'description': 'Prepare by hand: 10 µL of the 1 mM stock + 90 µL DMSO = 100 uM; load 20 µL into source well B1', 'color': '#98df8a', 'composition': {'compound:staurosporine': 0.0001, 'solvent:DMSO': 1.0}},
+    'entrectinib top 10 uM in DMSO': {'description': 'Prepare by hand: 1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 10 µL of that + 90 µL DMSO = 10 uM; load it into source wells A1 (20 µL), B1 (20 µL), C1 (20 µL), D1 (20 µL), E1 (20 µL), F1 (20 µL)', 'color': '#ffbb78', 'composition': {'compound:entrectinib': 1e-05, 'solvent:DMSO': 1.0}},
+    'staurosporine top 100 uM in DMSO': {'description': 'Prepare by hand: 10 µL of the 1 mM stock + 90 µL DMSO = 100 uM; load it into source wells G1 (20 µL), H1 (20 µL)', 'color': '#98df8a', 'composition': {'compound:staurosporine': 0.0001, 'solvent:DMSO': 1.0}},
     'HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1': {'description': "RADIOACTIVE. The start's hot ATP mix (ATP 50 uM, 0.05 µCi/µL), a small aliquot for the total-counts wells", 'color': '#ff9896', 'composition': {'atp': 5e-05, 'atp33': 0.05, 'buffer': 1.0}},
     'HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2': {'description': "RADIOACTIVE. The start's hot ATP mix (ATP 50 uM, 0.05 µCi/µL), a small aliquot for the total-counts wells", 'color': '#c5b0d5', 'composition': {'atp': 5e-05, 'atp33': 0.05, 'buffer': 1.0}},
 }
@@ -153,650 +200,402 @@ MODULES = [
 LABWARE = [
     {'key': 'plate_1', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'offdeck', 'module': '', 'label': 'KIN-1', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'plate_2', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'offdeck', 'module': '', 'label': 'KIN-2', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'reservoir', 'load_name': 'nest_12_reservoir_15ml', 'slot': '6', 'module': '', 'label': 'DMSO, assay buffer, stop', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tubes', 'load_name': 'opentrons_24_tuberack_nest_1.5ml_snapcap', 'slot': '4', 'module': '', 'label': 'kinase and control mixes', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'reservoir', 'load_name': 'nest_12_reservoir_15ml', 'slot': '2', 'module': '', 'label': 'DMSO, assay buffer, stop', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tubes', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '4', 'module': '', 'label': 'kinase and control mixes, a column per plate laid out like its kinase rows', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'hot', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '8', 'module': '', 'label': 'HOT: [γ-33P]ATP (radioactive), a well per row', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'source', 'load_name': 'nest_96_wellplate_100ul_pcr_full_skirt', 'slot': '9', 'module': '', 'label': 'serial dilution (solvent)', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'source', 'load_name': 'nest_96_wellplate_100ul_pcr_full_skirt', 'slot': '6', 'module': '', 'label': 'serial dilution (solvent)', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'intermediate', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': '5', 'module': '', 'label': 'intermediate (in assay buffer)', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'waste', 'load_name': 'nest_1_reservoir_195ml', 'slot': '10', 'module': '', 'label': 'RADIOACTIVE WASTE: hot tips (empty, lined 1-well reservoir)', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'filter_1', 'load_name': 'labkit_multiscreen_ph_p81_96_filterplate_300ul', 'slot': 'offdeck', 'module': '', 'label': 'KIN-1 P81 filter', 'adapter': False, 'custom': True, 'initial': True},
     {'key': 'filter_2', 'load_name': 'labkit_multiscreen_ph_p81_96_filterplate_300ul', 'slot': 'offdeck', 'module': '', 'label': 'KIN-2 P81 filter', 'adapter': False, 'custom': True, 'initial': True},
     {'key': 'tips_300ul_1', 'load_name': 'opentrons_96_tiprack_300ul', 'slot': '3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tips_20ul_1', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tips_20ul_2', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
-    {'key': 'tips_20ul_3', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_20ul_1', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '9', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tips_20ul_2', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '9', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_20ul_3', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '9', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_20ul_4', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '9', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
     {'key': 'tips_300ul_2', 'load_name': 'opentrons_96_tiprack_300ul', 'slot': '3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
-    {'key': 'tips_20ul_4', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
-    {'key': 'tips_20ul_5', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_20ul_5', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '9', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_20ul_6', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '9', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_20ul_7', 'load_name': 'opentrons_96_tiprack_20ul', 'slot': '9', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
     {'key': 'tips_300ul_3', 'load_name': 'opentrons_96_tiprack_300ul', 'slot': '3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
 ]
 PIPETTES = [
-    ['p20_multi_gen2', 'p20_multi_gen2', 'left'],
-    ['p300_multi_gen2', 'p300_multi_gen2', 'right'],
+    ['p300_multi_gen2', 'p300_multi_gen2', 'left'],
+    ['p20_multi_gen2', 'p20_multi_gen2', 'right'],
 ]
 LOADS = [
     ['entrectinib top 10 uM in DMSO', 'source', 'A1', 20.0],
-    ['staurosporine top 100 uM in DMSO', 'source', 'B1', 20.0],
-    ['DMSO', 'reservoir', 'A1', 940.0],
-    ['Assay buffer', 'reservoir', 'A2', 2050.0],
-    ['No-enzyme control: poly(Glu4-Tyr) 0.5 mg/mL', 'tubes', 'B1', 170.0],
-    ['Stop: 3 % phosphoric acid', 'reservoir', 'A3', 5530.0],
-    ['No-enzyme control: IGF1Rtide 50 uM', 'tubes', 'B2', 120.0],
+    ['entrectinib top 10 uM in DMSO', 'source', 'B1', 20.0],
+    ['entrectinib top 10 uM in DMSO', 'source', 'C1', 20.0],
+    ['entrectinib top 10 uM in DMSO', 'source', 'D1', 20.0],
+    ['entrectinib top 10 uM in DMSO', 'source', 'E1', 20.0],
+    ['entrectinib top 10 uM in DMSO', 'source', 'F1', 20.0],
+    ['staurosporine top 100 uM in DMSO', 'source', 'G1', 20.0],
+    ['staurosporine top 100 uM in DMSO', 'source', 'H1', 20.0],
+    ['DMSO', 'reservoir', 'A1', 2300.0],
+    ['Assay buffer', 'reservoir', 'A2', 4690.0],
+    ['No-enzyme control: poly(Glu4-Tyr) 0.5 mg/mL', 'tubes', 'H1', 80.0],
+    ['No-enzyme control: poly(Glu4-Tyr) 0.5 mg/mL', 'tubes', 'A2', 30.0],
+    ['No-enzyme control: poly(Glu4-Tyr) 0.5 mg/mL', 'tubes', 'B2', 30.0],
+    ['No-enzyme control: poly(Glu4-Tyr) 0.5 mg/mL', 'tubes', 'C2', 30.0],
+    ['No-enzyme control: poly(Glu4-Tyr) 0.5 mg/mL', 'tubes', 'D2', 30.0],
+    ['No-enzyme control: poly(Glu4-Tyr) 0.5 mg/mL', 'tubes', 'E2', 30.0],
+    ['No-enzyme control: poly(Glu4-Tyr) 0.5 mg/mL', 'tubes', 'F2', 30.0],
+    ['Stop: 3 % phosphoric acid', 'reservoir', 'A3', 5180.0],
+    ['No-enzyme control: IGF1Rtide 50 uM', 'tubes', 'G3', 60.0],
+    ['No-enzyme control: IGF1Rtide 50 uM', 'tubes', 'A4', 30.0],
+    ['No-enzyme control: IGF1Rtide 50 uM', 'tubes', 'B4', 30.0],
+    ['No-enzyme control: IGF1Rtide 50 uM', 'tubes', 'C4', 30.0],
+    ['No-enzyme control: IGF1Rtide 50 uM', 'tubes', 'D4', 30.0],
 ]
 # Each stroke: one aspirate from `source` (after a fresh `tip` unless None) and its dispenses, each
 # [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is
 # [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards (with `waste`: to
 # the radioactive waste, HOT_WASTE).
 STEPS = [
-    {'op': 'comment', 'text': "Planner warning: compound dosed one well at a time with a fresh tip each (no column stamps): the compounds' 20 dilution points need more than the 12 columns of one source plate when each series runs down whole columns"},
     {'op': 'comment', 'text': 'Before the run: RADIOACTIVE WASTE: put an empty 1-well reservoir (nest_1_reservoir_195ml), lined with a bag and labelled, in slot 10; every hot tip is dropped into it, not into the fixed trash'},
     {'op': 'comment', 'text': "Before the run: the hot ATP stands uncovered on the deck between uses (the OT-2 cannot move a lid; the Flex gripper moves lids only from API 2.23, above these protocols' 2.20): keep it behind an acrylic beta shield and bring it only at its pause"},
-    {'op': 'comment', 'text': 'Before the run: entrectinib: make the top solution 10 uM in DMSO by hand (1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 10 µL of that + 90 µL DMSO = 10 uM) and load 20 µL into source-plate well A1'},
-    {'op': 'comment', 'text': 'Before the run: staurosporine: make the top solution 100 uM in DMSO by hand (10 µL of the 1 mM stock + 90 µL DMSO = 100 uM) and load 20 µL into source-plate well B1'},
+    {'op': 'comment', 'text': 'Before the run: entrectinib: make the top solution 10 uM in DMSO by hand (1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 10 µL of that + 90 µL DMSO = 10 uM) and load it into source-plate wells A1 (20 µL), B1 (20 µL), C1 (20 µL), D1 (20 µL), E1 (20 µL), F1 (20 µL) (120 µL in all)'},
+    {'op': 'comment', 'text': 'Before the run: staurosporine: make the top solution 100 uM in DMSO by hand (10 µL of the 1 mM stock + 90 µL DMSO = 100 uM) and load it into source-plate wells G1 (20 µL), H1 (20 µL) (40 µL in all)'},
     {'op': 'temperature', 'module': 'temp', 'celsius': 30.0},
-    {'op': 'distribute', 'text': 'Solvent: 20 µL into the source-plate wells below each top', 'pipette': 'p300_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_300ul_1', 'A12'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 300.0, 'dispense': [['source', 'A2', 20.0, True], ['source', 'A3', 20.0, True], ['source', 'A4', 20.0, True], ['source', 'A5', 20.0, True], ['source', 'A6', 20.0, True], ['source', 'A7', 20.0, True], ['source', 'A8', 20.0, True], ['source', 'A9', 20.0, True], ['source', 'A10', 20.0, True], ['source', 'B2', 20.0, True], ['source', 'B3', 20.0, True], ['source', 'B4', 20.0, True], ['source', 'B5', 20.0, True], ['source', 'B6', 20.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A1'], 'aspirate_uL': 80.0, 'dispense': [['source', 'B7', 20.0, True], ['source', 'B8', 20.0, True], ['source', 'B9', 20.0, True], ['source', 'B10', 20.0, True]], 'blow_out': 'trash', 'drop': True},
+    {'op': 'distribute', 'text': 'Solvent: 20 µL into the row-patterned source columns after each top column (rows A–H, 8-channel)', 'pipette': 'p300_multi_gen2', 'strokes': [
+        {'tip': ['tips_300ul_1', 'A1'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 200.0, 'dispense': [['source', 'A2', 20.0, True], ['source', 'A3', 20.0, True], ['source', 'A4', 20.0, True], ['source', 'A5', 20.0, True], ['source', 'A6', 20.0, True], ['source', 'A7', 20.0, True], ['source', 'A8', 20.0, True], ['source', 'A9', 20.0, True], ['source', 'A10', 20.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib: serial 1:3 dilution in DMSO (10 µL into 20 µL, mixed)', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'A12'], 'source': ['source', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A2', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'B12'], 'source': ['source', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A3', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'C12'], 'source': ['source', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A4', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'D12'], 'source': ['source', 'A4'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A5', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'E12'], 'source': ['source', 'A5'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A6', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'F12'], 'source': ['source', 'A6'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A7', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'G12'], 'source': ['source', 'A7'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A8', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'H12'], 'source': ['source', 'A8'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A9', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A11'], 'source': ['source', 'A9'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A10', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib (rows A–F), staurosporine (rows G–H): serial 1:3 dilution in DMSO down columns 1–10 (10 µL into 20 µL, mixed, 8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_1', 'A1'], 'source': ['source', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A2', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A2'], 'source': ['source', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A3', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A3'], 'source': ['source', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A4', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A4'], 'source': ['source', 'A4'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A5', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A5'], 'source': ['source', 'A5'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A6', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A6'], 'source': ['source', 'A6'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A7', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A7'], 'source': ['source', 'A7'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A8', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A8'], 'source': ['source', 'A8'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A9', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+        {'tip': ['tips_20ul_1', 'A9'], 'source': ['source', 'A9'], 'aspirate_uL': 10.0, 'dispense': [['source', 'A10', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'staurosporine: serial 1:3 dilution in DMSO (10 µL into 20 µL, mixed)', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'B11'], 'source': ['source', 'B1'], 'aspirate_uL': 10.0, 'dispense': [['source', 'B2', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'C11'], 'source': ['source', 'B2'], 'aspirate_uL': 10.0, 'dispense': [['source', 'B3', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'D11'], 'source': ['source', 'B3'], 'aspirate_uL': 10.0, 'dispense': [['source', 'B4', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'E11'], 'source': ['source', 'B4'], 'aspirate_uL': 10.0, 'dispense': [['source', 'B5', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'F11'], 'source': ['source', 'B5'], 'aspirate_uL': 10.0, 'dispense': [['source', 'B6', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'G11'], 'source': ['source', 'B6'], 'aspirate_uL': 10.0, 'dispense': [['source', 'B7', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'H11'], 'source': ['source', 'B7'], 'aspirate_uL': 10.0, 'dispense': [['source', 'B8', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A10'], 'source': ['source', 'B8'], 'aspirate_uL': 10.0, 'dispense': [['source', 'B9', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
-        {'tip': ['tips_20ul_1', 'B10'], 'source': ['source', 'B9'], 'aspirate_uL': 10.0, 'dispense': [['source', 'B10', 10.0, False]], 'mix_after': [3, 15.0, 1.0], 'drop': True},
+    {'op': 'distribute', 'text': 'assay buffer: 38 µL into intermediate columns 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 (rows A–H, 8-channel)', 'pipette': 'p300_multi_gen2', 'strokes': [
+        {'tip': ['tips_300ul_1', 'A2'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 286.0, 'dispense': [['intermediate', 'A1', 38.0, True], ['intermediate', 'A2', 38.0, True], ['intermediate', 'A3', 38.0, True], ['intermediate', 'A4', 38.0, True], ['intermediate', 'A5', 38.0, True], ['intermediate', 'A6', 38.0, True], ['intermediate', 'A7', 38.0, True]], 'drop': False},
+        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 114.0, 'dispense': [['intermediate', 'A8', 38.0, True], ['intermediate', 'A9', 38.0, True], ['intermediate', 'A10', 38.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'distribute', 'text': 'assay buffer: 38 µL into the intermediate wells', 'pipette': 'p300_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_300ul_1', 'B12'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 286.0, 'dispense': [['intermediate', 'B1', 38.0, True], ['intermediate', 'B2', 38.0, True], ['intermediate', 'B3', 38.0, True], ['intermediate', 'B4', 38.0, True], ['intermediate', 'B5', 38.0, True], ['intermediate', 'B6', 38.0, True], ['intermediate', 'B7', 38.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 114.0, 'dispense': [['intermediate', 'B8', 38.0, True], ['intermediate', 'B9', 38.0, True], ['intermediate', 'B10', 38.0, True]], 'blow_out': 'trash', 'drop': True},
+    {'op': 'distribute', 'text': 'assay buffer: 76 µL into intermediate columns 11 (rows A–H, 8-channel)', 'pipette': 'p300_multi_gen2', 'strokes': [
+        {'tip': ['tips_300ul_1', 'A3'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 76.0, 'dispense': [['intermediate', 'A11', 76.0, True]], 'drop': True},
     ]},
-    {'op': 'distribute', 'text': 'assay buffer: 76 µL into the intermediate wells', 'pipette': 'p300_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_300ul_1', 'C12'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 248.0, 'dispense': [['intermediate', 'A1', 76.0, True], ['intermediate', 'A2', 76.0, True], ['intermediate', 'A3', 76.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 228.0, 'dispense': [['intermediate', 'A4', 76.0, True], ['intermediate', 'A5', 76.0, True], ['intermediate', 'A6', 76.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 228.0, 'dispense': [['intermediate', 'A7', 76.0, True], ['intermediate', 'A8', 76.0, True], ['intermediate', 'A9', 76.0, True]], 'drop': False},
-        {'tip': None, 'source': ['reservoir', 'A2'], 'aspirate_uL': 76.0, 'dispense': [['intermediate', 'A10', 76.0, True]], 'blow_out': 'trash', 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib (rows A–F), staurosporine (rows G–H) point 1: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 1, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_1', 'A10'], 'source': ['source', 'A1'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A1', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'distribute', 'text': 'assay buffer: 228 µL into the intermediate wells', 'pipette': 'p300_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_300ul_1', 'D12'], 'source': ['reservoir', 'A2'], 'aspirate_uL': 228.0, 'dispense': [['intermediate', 'H1', 228.0, True]], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib (rows A–F), staurosporine (rows G–H) point 2: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 2, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_1', 'A11'], 'source': ['source', 'A2'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A2', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 1: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'C10'], 'source': ['source', 'A1'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A1', 4.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib (rows A–F), staurosporine (rows G–H) point 3: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 3, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_1', 'A12'], 'source': ['source', 'A3'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A3', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 2: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'D10'], 'source': ['source', 'A2'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A2', 4.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'move', 'labware': 'tips_20ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 9 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 9'},
+    {'op': 'load', 'labware': 'tips_20ul_2'},
+    {'op': 'transfer', 'text': 'entrectinib (rows A–F), staurosporine (rows G–H) point 4: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 4, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_2', 'A1'], 'source': ['source', 'A4'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A4', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 3: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'E10'], 'source': ['source', 'A3'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A3', 4.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib (rows A–F), staurosporine (rows G–H) point 5: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 5, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_2', 'A2'], 'source': ['source', 'A5'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A5', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 4: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'F10'], 'source': ['source', 'A4'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A4', 4.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib (rows A–F), staurosporine (rows G–H) point 6: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 6, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_2', 'A3'], 'source': ['source', 'A6'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A6', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 5: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'G10'], 'source': ['source', 'A5'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A5', 4.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib (rows A–F), staurosporine (rows G–H) point 7: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 7, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_2', 'A4'], 'source': ['source', 'A7'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A7', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 6: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'H10'], 'source': ['source', 'A6'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A6', 4.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib (rows A–F), staurosporine (rows G–H) point 8: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 8, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_2', 'A5'], 'source': ['source', 'A8'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A8', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 7: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'A9'], 'source': ['source', 'A7'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A7', 4.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib (rows A–F), staurosporine (rows G–H) point 9: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 9, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_2', 'A6'], 'source': ['source', 'A9'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A9', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 8: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'B9'], 'source': ['source', 'A8'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A8', 4.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'entrectinib (rows A–F), staurosporine (rows G–H) point 10: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 10, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_2', 'A7'], 'source': ['source', 'A10'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A10', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'entrectinib point 9: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'C9'], 'source': ['source', 'A9'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A9', 4.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
-    ]},
-    {'op': 'transfer', 'text': 'entrectinib point 10: 4 µL of the solvent series into 76 µL assay buffer, mixed', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'D9'], 'source': ['source', 'A10'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A10', 4.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
-    ]},
-    {'op': 'transfer', 'text': 'staurosporine point 1: 2 µL of the solvent series into 38 µL assay buffer, mixed', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'E9'], 'source': ['source', 'B1'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'B1', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
-    ]},
-    {'op': 'transfer', 'text': 'staurosporine point 2: 2 µL of the solvent series into 38 µL assay buffer, mixed', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'F9'], 'source': ['source', 'B2'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'B2', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
-    ]},
-    {'op': 'transfer', 'text': 'staurosporine point 3: 2 µL of the solvent series into 38 µL assay buffer, mixed', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'G9'], 'source': ['source', 'B3'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'B3', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
-    ]},
-    {'op': 'transfer', 'text': 'staurosporine point 4: 2 µL of the solvent series into 38 µL assay buffer, mixed', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'H9'], 'source': ['source', 'B4'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'B4', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
-    ]},
-    {'op': 'transfer', 'text': 'staurosporine point 5: 2 µL of the solvent series into 38 µL assay buffer, mixed', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'A8'], 'source': ['source', 'B5'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'B5', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
-    ]},
-    {'op': 'transfer', 'text': 'staurosporine point 6: 2 µL of the solvent series into 38 µL assay buffer, mixed', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'B8'], 'source': ['source', 'B6'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'B6', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
-    ]},
-    {'op': 'transfer', 'text': 'staurosporine point 7: 2 µL of the solvent series into 38 µL assay buffer, mixed', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'C8'], 'source': ['source', 'B7'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'B7', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
-    ]},
-    {'op': 'transfer', 'text': 'staurosporine point 8: 2 µL of the solvent series into 38 µL assay buffer, mixed', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'D8'], 'source': ['source', 'B8'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'B8', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
-    ]},
-    {'op': 'transfer', 'text': 'staurosporine point 9: 2 µL of the solvent series into 38 µL assay buffer, mixed', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'E8'], 'source': ['source', 'B9'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'B9', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
-    ]},
-    {'op': 'transfer', 'text': 'staurosporine point 10: 2 µL of the solvent series into 38 µL assay buffer, mixed', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'F8'], 'source': ['source', 'B10'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'B10', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
-    ]},
-    {'op': 'transfer', 'text': 'Vehicle: 12 µL solvent into 228 µL assay buffer, mixed', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'G8'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 12.0, 'dispense': [['intermediate', 'H1', 12.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
+    {'op': 'transfer', 'text': 'Vehicle: 4 µL solvent into 76 µL assay buffer, intermediate column 11, mixed (8-channel)', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_2', 'A8'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A11', 4.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
     {'op': 'comment', 'text': 'Plate KIN-1: reaction at 30 °C on the temperature module'},
     {'op': 'move', 'labware': 'plate_1', 'to': 'temp', 'gripper': False, 'text': 'Put reaction plate KIN-1 on the temperature module'},
-    {'op': 'transfer', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip every well', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_1', 'H8'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A1', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A7'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B1', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'B7'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C1', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'C7'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D1', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'D7'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E1', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'E7'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F1', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'F7'], 'source': ['intermediate', 'B1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G1', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'G7'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'H1', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'H7'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A2', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A6'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B2', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'B6'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C2', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'C6'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D2', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'D6'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E2', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'E6'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F2', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'F6'], 'source': ['intermediate', 'B2'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G2', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'G6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'H2', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'H6'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A3', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B3', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'B5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C3', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'C5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D3', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'D5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E3', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'E5'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F3', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'F5'], 'source': ['intermediate', 'B3'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G3', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'G5'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'H3', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'H5'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A4', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A4'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B4', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'B4'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C4', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'C4'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D4', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'D4'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E4', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'E4'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F4', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'F4'], 'source': ['intermediate', 'B4'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G4', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'G4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'H4', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'H4'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A5', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A3'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B5', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'B3'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C5', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'C3'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D5', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'D3'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E5', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'E3'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F5', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'F3'], 'source': ['intermediate', 'B5'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G5', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'G3'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'H5', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'H3'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A6', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A2'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B6', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'B2'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C6', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'C2'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D6', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'D2'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E6', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'E2'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F6', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'F2'], 'source': ['intermediate', 'B6'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G6', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'G2'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'H6', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'H2'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A7', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'A1'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B7', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'B1'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C7', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'C1'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D7', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'D1'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E7', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'E1'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F7', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'F1'], 'source': ['intermediate', 'B7'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G7', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'G1'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'H7', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_1', 'H1'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A8', 5.0, False]], 'drop': True},
+    {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 1, 7-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 7, 'strokes': [
+        {'tip': ['tips_20ul_2', 'G12'], 'source': ['intermediate', 'G1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G1', 5.0, False]], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_20ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 2 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 2'},
-    {'op': 'load', 'labware': 'tips_20ul_2'},
-    {'op': 'transfer', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip every well', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_2', 'A12'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B8', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'B12'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C8', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'C12'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D8', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'D12'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E8', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'E12'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F8', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'F12'], 'source': ['intermediate', 'B8'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G8', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'G12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'H8', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'H12'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A9', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'A11'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B9', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'B11'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C9', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'C11'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D9', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'D11'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E9', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'E11'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F9', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'F11'], 'source': ['intermediate', 'B9'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G9', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'G11'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'H9', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'H11'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A10', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'A10'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B10', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'B10'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C10', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'C10'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D10', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'D10'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E10', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'E10'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F10', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'F10'], 'source': ['intermediate', 'B10'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G10', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'G10'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'H10', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'H10'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A11', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'A9'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B11', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'B9'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C11', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'C9'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D11', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'D9'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E11', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'E9'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F11', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'F9'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'H11', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'G9'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'A12', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'H9'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'B12', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'A8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'C12', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'B8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'D12', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'C8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'E12', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'D8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F12', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_2', 'E8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'H12', 5.0, False]], 'drop': True},
+    {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 2, 7-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 7, 'strokes': [
+        {'tip': ['tips_20ul_2', 'G11'], 'source': ['intermediate', 'G2'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G2', 5.0, False]], 'drop': True},
     ]},
-    {'op': 'pause', 'text': "KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC kinase + poly(Glu4-Tyr) mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume", 'loads': [['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'A1', 410.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'C1', 300.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'D1', 300.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 280.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 280.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 280.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 280.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 260.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 260.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 210.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 150.0]]},
-    {'op': 'distribute', 'text': 'KIN-1: 10 µL TRKA kinase + poly(Glu4-Tyr) mix', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_2', 'F8'], 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B1', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G1', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H1', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B2', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G2', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H2', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A3', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B3', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G3', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B4', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G4', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A5', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B5', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G5', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A6', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B6', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G6', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A7', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B7', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G7', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A8', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B8', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G8', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A9', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B9', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G9', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A10', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B10', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G10', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A11', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B11', 10.0, True]], 'drop': True},
+    {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 3, 7-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 7, 'strokes': [
+        {'tip': ['tips_20ul_2', 'G10'], 'source': ['intermediate', 'G3'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G3', 5.0, False]], 'drop': True},
     ]},
-    {'op': 'distribute', 'text': 'KIN-1: 10 µL No-enzyme control: poly(Glu4-Tyr) 0.5 mg/mL', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_2', 'G8'], 'source': ['tubes', 'B1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H3', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'B1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H4', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'B1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A12', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'B1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'B12', 10.0, True]], 'drop': True},
+    {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 4, 7-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 7, 'strokes': [
+        {'tip': ['tips_20ul_2', 'G9'], 'source': ['intermediate', 'G4'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G4', 5.0, False]], 'drop': True},
     ]},
-    {'op': 'distribute', 'text': 'KIN-1: 10 µL TRKB kinase + poly(Glu4-Tyr) mix', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_2', 'H8'], 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C1', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D1', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C2', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D2', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C3', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D3', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C4', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D4', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C5', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D5', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H5', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C6', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D6', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H6', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C7', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D7', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C8', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D8', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C9', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D9', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C10', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D10', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C11', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D11', 10.0, True]], 'drop': True},
-    ]},
-    {'op': 'distribute', 'text': 'KIN-1: 10 µL No-enzyme control: poly(Glu4-Tyr) 0.5 mg/mL', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_2', 'A7'], 'source': ['tubes', 'B1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H7', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'B1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H8', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'B1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'C12', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'B1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'D12', 10.0, True]], 'drop': True},
-    ]},
-    {'op': 'distribute', 'text': 'KIN-1: 10 µL TRKC kinase + poly(Glu4-Tyr) mix', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_2', 'B7'], 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'E1', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F1', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'E2', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F2', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'E3', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F3', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'E4', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F4', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'E5', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F5', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'E6', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F6', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'E7', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F7', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'E8', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F8', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'E9', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F9', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H9', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'E10', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F10', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H10', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'E11', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F11', 10.0, True]], 'drop': True},
-    ]},
-    {'op': 'distribute', 'text': 'KIN-1: 10 µL No-enzyme control: poly(Glu4-Tyr) 0.5 mg/mL', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_2', 'C7'], 'source': ['tubes', 'B1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H11', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'B1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'E12', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'B1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F12', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'B1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H12', 10.0, True]], 'drop': True},
-    ]},
-    {'op': 'move', 'labware': 'tips_20ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 2 has 53 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_96_tiprack_20ul rack in slot 2'},
+    {'op': 'move', 'labware': 'tips_20ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 9 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 9'},
     {'op': 'load', 'labware': 'tips_20ul_3'},
-    {'op': 'delay', 'minutes': 60.0, 'text': 'KIN-1: pre-incubation of compound and kinase, 60 min'},
-    {'op': 'comment', 'text': 'KIN-1: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the radioactive-waste container in slot 10 (not the shared trash)'},
-    {'op': 'distribute', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into columns 1–10 (8-channel), non-contact, a fresh tip every aspirate', 'pipette': 'p20_multi_gen2', 'strokes': [
-        {'tip': ['tips_20ul_3', 'A1'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, True]], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_3', 'A2'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, True]], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_3', 'A3'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A3', 10.0, True]], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_3', 'A4'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, True]], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_3', 'A5'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A5', 10.0, True]], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_3', 'A6'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A6', 10.0, True]], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_3', 'A7'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A7', 10.0, True]], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_3', 'A8'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A8', 10.0, True]], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_3', 'A9'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A9', 10.0, True]], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_3', 'A10'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A10', 10.0, True]], 'waste': True, 'drop': True},
+    {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 5, 7-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 7, 'strokes': [
+        {'tip': ['tips_20ul_3', 'G12'], 'source': ['intermediate', 'G5'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G5', 5.0, False]], 'drop': True},
     ]},
-    {'op': 'distribute', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into columns 11–12 rows A–F (6 nozzles), non-contact, a fresh tip every aspirate', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_20ul_3', 'F12'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F11', 10.0, True]], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_3', 'F11'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F12', 10.0, True]], 'waste': True, 'drop': True},
+    {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 6, 7-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 7, 'strokes': [
+        {'tip': ['tips_20ul_3', 'G11'], 'source': ['intermediate', 'G6'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G6', 5.0, False]], 'drop': True},
     ]},
-    {'op': 'distribute', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) (2 wells), non-contact, a fresh tip every aspirate', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_3', 'G11'], 'source': ['hot', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H11', 10.0, True]], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_3', 'H11'], 'source': ['hot', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H12', 10.0, True]], 'waste': True, 'drop': True},
+    {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 7, 7-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 7, 'strokes': [
+        {'tip': ['tips_20ul_3', 'G10'], 'source': ['intermediate', 'G7'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G7', 5.0, False]], 'drop': True},
     ]},
-    {'op': 'delay', 'minutes': 55.4, 'text': 'KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.4 min + about 4.6 min of start and stop work)'},
-    {'op': 'distribute', 'text': 'KIN-1: stop — 25 µL phosphoric acid, non-contact, a fresh tip every aspirate', 'pipette': 'p300_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_300ul_1', 'E12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'A1', 25.0, True], ['plate_1', 'B1', 25.0, True], ['plate_1', 'C1', 25.0, True], ['plate_1', 'D1', 25.0, True], ['plate_1', 'E1', 25.0, True], ['plate_1', 'F1', 25.0, True], ['plate_1', 'G1', 25.0, True], ['plate_1', 'H1', 25.0, True], ['plate_1', 'A2', 25.0, True], ['plate_1', 'B2', 25.0, True], ['plate_1', 'C2', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_1', 'F12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'D2', 25.0, True], ['plate_1', 'E2', 25.0, True], ['plate_1', 'F2', 25.0, True], ['plate_1', 'G2', 25.0, True], ['plate_1', 'H2', 25.0, True], ['plate_1', 'A3', 25.0, True], ['plate_1', 'B3', 25.0, True], ['plate_1', 'C3', 25.0, True], ['plate_1', 'D3', 25.0, True], ['plate_1', 'E3', 25.0, True], ['plate_1', 'F3', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_1', 'G12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'G3', 25.0, True], ['plate_1', 'H3', 25.0, True], ['plate_1', 'A4', 25.0, True], ['plate_1', 'B4', 25.0, True], ['plate_1', 'C4', 25.0, True], ['plate_1', 'D4', 25.0, True], ['plate_1', 'E4', 25.0, True], ['plate_1', 'F4', 25.0, True], ['plate_1', 'G4', 25.0, True], ['plate_1', 'H4', 25.0, True], ['plate_1', 'A5', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_1', 'H12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'B5', 25.0, True], ['plate_1', 'C5', 25.0, True], ['plate_1', 'D5', 25.0, True], ['plate_1', 'E5', 25.0, True], ['plate_1', 'F5', 25.0, True], ['plate_1', 'G5', 25.0, True], ['plate_1', 'H5', 25.0, True], ['plate_1', 'A6', 25.0, True], ['plate_1', 'B6', 25.0, True], ['plate_1', 'C6', 25.0, True], ['plate_1', 'D6', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_1', 'A11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'E6', 25.0, True], ['plate_1', 'F6', 25.0, True], ['plate_1', 'G6', 25.0, True], ['plate_1', 'H6', 25.0, True], ['plate_1', 'A7', 25.0, True], ['plate_1', 'B7', 25.0, True], ['plate_1', 'C7', 25.0, True], ['plate_1', 'D7', 25.0, True], ['plate_1', 'E7', 25.0, True], ['plate_1', 'F7', 25.0, True], ['plate_1', 'G7', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_1', 'B11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'H7', 25.0, True], ['plate_1', 'A8', 25.0, True], ['plate_1', 'B8', 25.0, True], ['plate_1', 'C8', 25.0, True], ['plate_1', 'D8', 25.0, True], ['plate_1', 'E8', 25.0, True], ['plate_1', 'F8', 25.0, True], ['plate_1', 'G8', 25.0, True], ['plate_1', 'H8', 25.0, True], ['plate_1', 'A9', 25.0, True], ['plate_1', 'B9', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_1', 'C11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'C9', 25.0, True], ['plate_1', 'D9', 25.0, True], ['plate_1', 'E9', 25.0, True], ['plate_1', 'F9', 25.0, True], ['plate_1', 'G9', 25.0, True], ['plate_1', 'H9', 25.0, True], ['plate_1', 'A10', 25.0, True], ['plate_1', 'B10', 25.0, True], ['plate_1', 'C10', 25.0, True], ['plate_1', 'D10', 25.0, True], ['plate_1', 'E10', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_1', 'D11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_1', 'F10', 25.0, True], ['plate_1', 'G10', 25.0, True], ['plate_1', 'H10', 25.0, True], ['plate_1', 'A11', 25.0, True], ['plate_1', 'B11', 25.0, True], ['plate_1', 'C11', 25.0, True], ['plate_1', 'D11', 25.0, True], ['plate_1', 'E11', 25.0, True], ['plate_1', 'F11', 25.0, True], ['plate_1', 'H11', 25.0, True], ['plate_1', 'A12', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_1', 'E11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 170.0, 'dispense': [['plate_1', 'B12', 25.0, True], ['plate_1', 'C12', 25.0, True], ['plate_1', 'D12', 25.0, True], ['plate_1', 'E12', 25.0, True], ['plate_1', 'F12', 25.0, True], ['plate_1', 'H12', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
+    {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 8, 7-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 7, 'strokes': [
+        {'tip': ['tips_20ul_3', 'G9'], 'source': ['intermediate', 'G8'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G8', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 9, 7-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 7, 'strokes': [
+        {'tip': ['tips_20ul_3', 'G8'], 'source': ['intermediate', 'G9'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G9', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 10, 7-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 7, 'strokes': [
+        {'tip': ['tips_20ul_3', 'G7'], 'source': ['intermediate', 'G10'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'G10', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 11, 6-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
+        {'tip': ['tips_20ul_3', 'F6'], 'source': ['intermediate', 'F11'], 'aspirate_uL': 11.0, 'dispense': [['plate_1', 'F11', 5.0, False], ['plate_1', 'F12', 5.0, False]], 'blow_out': 'trash', 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 11, 1-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
+        {'tip': ['tips_20ul_3', 'H7'], 'source': ['intermediate', 'H11'], 'aspirate_uL': 16.0, 'dispense': [['plate_1', 'H1', 5.0, False], ['plate_1', 'H2', 5.0, False], ['plate_1', 'H3', 5.0, False]], 'drop': False},
+        {'tip': None, 'source': ['intermediate', 'H11'], 'aspirate_uL': 15.0, 'dispense': [['plate_1', 'H4', 5.0, False], ['plate_1', 'H5', 5.0, False], ['plate_1', 'H6', 5.0, False]], 'drop': False},
+        {'tip': None, 'source': ['intermediate', 'H11'], 'aspirate_uL': 15.0, 'dispense': [['plate_1', 'H7', 5.0, False], ['plate_1', 'H8', 5.0, False], ['plate_1', 'H9', 5.0, False]], 'drop': False},
+        {'tip': None, 'source': ['intermediate', 'H11'], 'aspirate_uL': 15.0, 'dispense': [['plate_1', 'H10', 5.0, False], ['plate_1', 'H11', 5.0, False], ['plate_1', 'H12', 5.0, False]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'move', 'labware': 'filter_1', 'to': '7', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-1 in slot 7'},
-    {'op': 'transfer', 'text': 'KIN-1: 40 µL of each stopped reaction in columns 1–10 (8-channel) onto the same wells of the P81 filter plate, a fresh tip every well', 'pipette': 'p300_multi_gen2', 'strokes': [
-        {'tip': ['tips_300ul_1', 'A1'], 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_1', 'A2'], 'source': ['plate_1', 'A2'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A2', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_1', 'A3'], 'source': ['plate_1', 'A3'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A3', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_1', 'A4'], 'source': ['plate_1', 'A4'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A4', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_1', 'A5'], 'source': ['plate_1', 'A5'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A5', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_1', 'A6'], 'source': ['plate_1', 'A6'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A6', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_1', 'A7'], 'source': ['plate_1', 'A7'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A7', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_1', 'A8'], 'source': ['plate_1', 'A8'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A8', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_1', 'A9'], 'source': ['plate_1', 'A9'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A9', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_1', 'A10'], 'source': ['plate_1', 'A10'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A10', 40.0, False]], 'waste': True, 'drop': True},
+    {'op': 'pause', 'text': "KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC kinase + poly(Glu4-Tyr) mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume", 'loads': [['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'A1', 160.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'B1', 140.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'C1', 160.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'D1', 140.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'E1', 160.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'F1', 140.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'G1', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 150.0]]},
+    {'op': 'distribute', 'text': 'KIN-1: 10 µL kinase mixes, each row its own (columns 3–8, 8-channel from mix column 1), non-contact', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_3', 'A1'], 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A3', 10.0, True]], 'drop': False},
+        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, True]], 'drop': False},
+        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A7', 10.0, True]], 'drop': False},
+        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A8', 10.0, True]], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_300ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 is empty: take it away and put a full opentrons_96_tiprack_300ul rack in slot 3'},
+    {'op': 'distribute', 'text': 'KIN-1: 10 µL kinase mixes, each row its own (columns 1–10, 7-nozzle from mix column 1), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 7, 'strokes': [
+        {'tip': ['tips_20ul_3', 'G5'], 'source': ['tubes', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G1', 10.0, True]], 'drop': False},
+        {'tip': None, 'source': ['tubes', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G2', 10.0, True]], 'drop': False},
+        {'tip': None, 'source': ['tubes', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G5', 10.0, True]], 'drop': False},
+        {'tip': None, 'source': ['tubes', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G6', 10.0, True]], 'drop': False},
+        {'tip': None, 'source': ['tubes', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G9', 10.0, True]], 'drop': False},
+        {'tip': None, 'source': ['tubes', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'G10', 10.0, True]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-1: 10 µL kinase mixes, each row its own (column 11, 6-nozzle from mix column 1), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
+        {'tip': ['tips_20ul_3', 'F4'], 'source': ['tubes', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F11', 10.0, True]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-1: 10 µL No-enzyme control: poly(Glu4-Tyr) 0.5 mg/mL (column 12, 6-nozzle from mix column 2), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
+        {'tip': ['tips_20ul_3', 'F3'], 'source': ['tubes', 'F2'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F12', 10.0, True]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-1: 10 µL TRKA kinase + poly(Glu4-Tyr) mix (columns 1–2, 1-nozzle from mix column 1), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
+        {'tip': ['tips_20ul_3', 'H5'], 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H1', 10.0, True]], 'drop': False},
+        {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H2', 10.0, True]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-1: 10 µL TRKB kinase + poly(Glu4-Tyr) mix (columns 5–6, 1-nozzle from mix column 1), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
+        {'tip': ['tips_20ul_3', 'H8'], 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H5', 10.0, True]], 'drop': False},
+        {'tip': None, 'source': ['tubes', 'C1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H6', 10.0, True]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-1: 10 µL TRKC kinase + poly(Glu4-Tyr) mix (columns 9–10, 1-nozzle from mix column 1), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
+        {'tip': ['tips_20ul_3', 'H9'], 'source': ['tubes', 'E1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H9', 10.0, True]], 'drop': False},
+        {'tip': None, 'source': ['tubes', 'E1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H10', 10.0, True]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-1: 10 µL kinase mixes, each row its own (columns 11–12, 1-nozzle from mix column 1), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
+        {'tip': ['tips_20ul_3', 'H10'], 'source': ['tubes', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H11', 10.0, True]], 'drop': False},
+        {'tip': None, 'source': ['tubes', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H12', 10.0, True]], 'drop': True},
+    ]},
+    {'op': 'move', 'labware': 'tips_20ul_3', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 9 has 16 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_96_tiprack_20ul rack in slot 9'},
+    {'op': 'load', 'labware': 'tips_20ul_4'},
+    {'op': 'move', 'labware': 'tips_300ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 has 72 tips left, too few for the stop (keep them): take it away and put a full opentrons_96_tiprack_300ul rack in slot 3'},
     {'op': 'load', 'labware': 'tips_300ul_2'},
-    {'op': 'transfer', 'text': 'KIN-1: 40 µL of each stopped reaction in columns 11–12 rows A–F (6 nozzles) onto the same wells of the P81 filter plate, a fresh tip every well', 'pipette': 'p300_multi_gen2', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_300ul_2', 'F12'], 'source': ['plate_1', 'F11'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F11', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'F11'], 'source': ['plate_1', 'F12'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F12', 40.0, False]], 'waste': True, 'drop': True},
+    {'op': 'delay', 'minutes': 60.0, 'text': 'KIN-1: pre-incubation of compound and kinase, 60 min'},
+    {'op': 'comment', 'text': 'KIN-1: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste container in slot 10 (not the shared trash)'},
+    {'op': 'transfer', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–10, 8-channel, mixed, a fresh tip every stamp', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_4', 'A1'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A2'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A3'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A3', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A4'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A5'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A5', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A6'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A6', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A7'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A7', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A8'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A8', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A9'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A9', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A10'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A10', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'KIN-1: 40 µL of each stopped reaction onto the P81 filter plate, a fresh tip every well', 'pipette': 'p300_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_300ul_2', 'G11'], 'source': ['plate_1', 'H11'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'H11', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'H11'], 'source': ['plate_1', 'H12'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'H12', 40.0, False]], 'waste': True, 'drop': True},
+    {'op': 'transfer', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 6-nozzle, mixed, a fresh tip every stamp', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
+        {'tip': ['tips_20ul_4', 'F12'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F11', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'F11'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F12', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+    ]},
+    {'op': 'transfer', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 1-nozzle, mixed, a fresh tip every stamp', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
+        {'tip': ['tips_20ul_4', 'G11'], 'source': ['hot', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H11', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'H11'], 'source': ['hot', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H12', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+    ]},
+    {'op': 'delay', 'minutes': 55.2, 'text': 'KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.2 min + about 4.8 min of start and stop work)'},
+    {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 1–10, 8-channel', 'pipette': 'p300_multi_gen2', 'strokes': [
+        {'tip': ['tips_300ul_2', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A1', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'A2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A2', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A2'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A2', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'A3'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A3', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A3'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A3', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'A4'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A4', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A4'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A4', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'A5'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A5', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A5'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A5', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'A6'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A6', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A6'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A6', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'A7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A7', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A7'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A7', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'A8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A8', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A8'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A8', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'A9'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A9', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A9'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A9', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'A10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A10', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A10'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A10', 40.0, False]], 'waste': True, 'drop': True},
+    ]},
+    {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 11–12, 6-nozzle', 'pipette': 'p300_multi_gen2', 'nozzles': 6, 'strokes': [
+        {'tip': ['tips_300ul_2', 'F12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F11', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'F11'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F11', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'F11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F12', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'F12'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F12', 40.0, False]], 'waste': True, 'drop': True},
+    ]},
+    {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 11–12, 1-nozzle', 'pipette': 'p300_multi_gen2', 'nozzles': 1, 'strokes': [
+        {'tip': ['tips_300ul_2', 'G11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'H11', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'H11'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'H11', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'H11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'H12', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'H12'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'H12', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'pause', 'text': 'KIN-1: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1) on the deck now and resume', 'loads': [['HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1', 'hot', 'G2', 40.0]]},
     {'op': 'distribute', 'text': 'KIN-1: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1 straight onto the P81 filter, wells G11, G12 (keep them out of the wash: cover them with sealing tape while the plate is washed, uncover before the scintillant), a fresh tip every aspirate', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_3', 'G12'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'G11', 10.0, True]], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_3', 'H12'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'G12', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'G12'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'G11', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'H12'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['filter_1', 'G12', 10.0, True]], 'waste': True, 'drop': True},
     ]},
     {'op': 'move', 'labware': 'plate_1', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-1 off the temperature module (radioactive waste)'},
     {'op': 'move', 'labware': 'filter_1', 'to': 'offdeck', 'gripper': False, 'text': 'KIN-1: take the P81 filter plate from slot 7; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
     {'op': 'comment', 'text': 'Plate KIN-2: reaction at 30 °C on the temperature module'},
     {'op': 'move', 'labware': 'plate_2', 'to': 'temp', 'gripper': False, 'text': 'Put reaction plate KIN-2 on the temperature module'},
-    {'op': 'move', 'labware': 'tips_20ul_3', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 2 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 2'},
-    {'op': 'load', 'labware': 'tips_20ul_4'},
-    {'op': 'transfer', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well, a fresh tip every well', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_4', 'A12'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A1', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'B12'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B1', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'C12'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C1', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'D12'], 'source': ['intermediate', 'A1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D1', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'E12'], 'source': ['intermediate', 'B1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'E1', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'F12'], 'source': ['intermediate', 'B1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F1', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'G12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'G1', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'H12'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A2', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'A11'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B2', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'B11'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C2', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'C11'], 'source': ['intermediate', 'A2'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D2', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'D11'], 'source': ['intermediate', 'B2'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'E2', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'E11'], 'source': ['intermediate', 'B2'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F2', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'F11'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'G2', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'G11'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A3', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'H11'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B3', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'A10'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C3', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'B10'], 'source': ['intermediate', 'A3'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D3', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'C10'], 'source': ['intermediate', 'B3'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'E3', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'D10'], 'source': ['intermediate', 'B3'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F3', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'E10'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'G3', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'F10'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A4', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'G10'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B4', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'H10'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C4', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'A9'], 'source': ['intermediate', 'A4'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D4', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'B9'], 'source': ['intermediate', 'B4'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'E4', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'C9'], 'source': ['intermediate', 'B4'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F4', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'D9'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'G4', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'E9'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A5', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'F9'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B5', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'G9'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C5', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'H9'], 'source': ['intermediate', 'A5'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D5', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'A8'], 'source': ['intermediate', 'B5'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'E5', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'B8'], 'source': ['intermediate', 'B5'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F5', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'C8'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'G5', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'D8'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A6', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'E8'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B6', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'F8'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C6', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'G8'], 'source': ['intermediate', 'A6'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D6', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'H8'], 'source': ['intermediate', 'B6'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'E6', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'A7'], 'source': ['intermediate', 'B6'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F6', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'B7'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'G6', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'C7'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A7', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'D7'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B7', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'E7'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C7', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'F7'], 'source': ['intermediate', 'A7'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D7', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'G7'], 'source': ['intermediate', 'B7'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'E7', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'H7'], 'source': ['intermediate', 'B7'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F7', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'A6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'G7', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'B6'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A8', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'C6'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B8', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'D6'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C8', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'E6'], 'source': ['intermediate', 'A8'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D8', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'F6'], 'source': ['intermediate', 'B8'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'E8', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'G6'], 'source': ['intermediate', 'B8'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F8', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'H6'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'G8', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'A5'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A9', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'B5'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B9', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'C5'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C9', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'D5'], 'source': ['intermediate', 'A9'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D9', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'E5'], 'source': ['intermediate', 'B9'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'E9', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'F5'], 'source': ['intermediate', 'B9'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F9', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'G5'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A10', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'H5'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B10', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'A4'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C10', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'B4'], 'source': ['intermediate', 'A10'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D10', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'C4'], 'source': ['intermediate', 'B10'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'E10', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'D4'], 'source': ['intermediate', 'B10'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F10', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'E4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A11', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'F4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B11', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'G4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C11', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'H4'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D11', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'A3'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'A12', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'B3'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'B12', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'C3'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'C12', 5.0, False]], 'drop': True},
-        {'tip': ['tips_20ul_4', 'D3'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D12', 5.0, False]], 'drop': True},
-    ]},
-    {'op': 'pause', 'text': "KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume", 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 280.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 280.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 280.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 280.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 260.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 260.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 210.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'A2', 410.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'C2', 410.0]]},
-    {'op': 'distribute', 'text': 'KIN-2: 10 µL ROS1 kinase + IGF1Rtide mix', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_4', 'E3'], 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A1', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'B1', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'E1', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G1', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A2', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'B2', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'E2', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G2', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A3', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'B3', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'E3', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A4', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'B4', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'E4', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A5', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'B5', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'E5', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A6', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'B6', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'E6', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A7', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'B7', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'E7', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A8', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'B8', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'E8', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A9', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'B9', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'E9', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A10', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'B10', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'E10', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A11', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'B11', 10.0, True]], 'drop': True},
-    ]},
-    {'op': 'distribute', 'text': 'KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_4', 'F3'], 'source': ['tubes', 'B2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G3', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'B2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G4', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'B2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A12', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'B2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'B12', 10.0, True]], 'drop': True},
-    ]},
-    {'op': 'distribute', 'text': 'KIN-2: 10 µL ALK kinase + IGF1Rtide mix', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_4', 'G3'], 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'C1', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D1', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F1', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'C2', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D2', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F2', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'C3', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D3', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F3', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'C4', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D4', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F4', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'C5', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D5', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F5', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G5', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'C6', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D6', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F6', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G6', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'C7', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D7', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F7', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'C8', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D8', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F8', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'C9', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D9', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F9', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'C10', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D10', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F10', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'C11', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'C2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, True]], 'drop': True},
-    ]},
-    {'op': 'distribute', 'text': 'KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_4', 'H3'], 'source': ['tubes', 'B2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G7', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'B2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G8', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'B2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'C12', 10.0, True]], 'drop': False},
-        {'tip': None, 'source': ['tubes', 'B2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, True]], 'drop': True},
-    ]},
-    {'op': 'move', 'labware': 'tips_20ul_4', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 2 has 16 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_96_tiprack_20ul rack in slot 2'},
+    {'op': 'move', 'labware': 'tips_20ul_4', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 9 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 9'},
     {'op': 'load', 'labware': 'tips_20ul_5'},
-    {'op': 'delay', 'minutes': 60.0, 'text': 'KIN-2: pre-incubation of compound and kinase, 60 min'},
-    {'op': 'comment', 'text': 'KIN-2: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the radioactive-waste container in slot 10 (not the shared trash)'},
-    {'op': 'distribute', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into columns 1–8 rows A–G (7 nozzles), non-contact, a fresh tip every aspirate', 'pipette': 'p20_multi_gen2', 'nozzles': 7, 'strokes': [
-        {'tip': ['tips_20ul_5', 'G12'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G1', 10.0, True]], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_5', 'G11'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G2', 10.0, True]], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_5', 'G10'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G3', 10.0, True]], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_5', 'G9'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G4', 10.0, True]], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_5', 'G8'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G5', 10.0, True]], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_5', 'G7'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G6', 10.0, True]], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_5', 'G6'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G7', 10.0, True]], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_5', 'G5'], 'source': ['hot', 'G1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G8', 10.0, True]], 'waste': True, 'drop': True},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 1, 6-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
+        {'tip': ['tips_20ul_5', 'F12'], 'source': ['intermediate', 'H1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F1', 5.0, False]], 'drop': True},
     ]},
-    {'op': 'distribute', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into columns 9–10 rows A–F (6 nozzles), non-contact, a fresh tip every aspirate', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_20ul_5', 'F4'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F9', 10.0, True]], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_5', 'F3'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F10', 10.0, True]], 'waste': True, 'drop': True},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 2, 6-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
+        {'tip': ['tips_20ul_5', 'F11'], 'source': ['intermediate', 'H2'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F2', 5.0, False]], 'drop': True},
     ]},
-    {'op': 'distribute', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into columns 11–12 rows A–D (4 nozzles), non-contact, a fresh tip every aspirate', 'pipette': 'p20_multi_gen2', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_20ul_5', 'D2'], 'source': ['hot', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, True]], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_5', 'H2'], 'source': ['hot', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, True]], 'waste': True, 'drop': True},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 3, 6-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
+        {'tip': ['tips_20ul_5', 'F10'], 'source': ['intermediate', 'H3'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F3', 5.0, False]], 'drop': True},
     ]},
-    {'op': 'delay', 'minutes': 56.2, 'text': 'KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 56.2 min + about 3.8 min of start and stop work)'},
-    {'op': 'distribute', 'text': 'KIN-2: stop — 25 µL phosphoric acid, non-contact, a fresh tip every aspirate', 'pipette': 'p300_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_300ul_2', 'G12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_2', 'A1', 25.0, True], ['plate_2', 'B1', 25.0, True], ['plate_2', 'C1', 25.0, True], ['plate_2', 'D1', 25.0, True], ['plate_2', 'E1', 25.0, True], ['plate_2', 'F1', 25.0, True], ['plate_2', 'G1', 25.0, True], ['plate_2', 'A2', 25.0, True], ['plate_2', 'B2', 25.0, True], ['plate_2', 'C2', 25.0, True], ['plate_2', 'D2', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'H12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_2', 'E2', 25.0, True], ['plate_2', 'F2', 25.0, True], ['plate_2', 'G2', 25.0, True], ['plate_2', 'A3', 25.0, True], ['plate_2', 'B3', 25.0, True], ['plate_2', 'C3', 25.0, True], ['plate_2', 'D3', 25.0, True], ['plate_2', 'E3', 25.0, True], ['plate_2', 'F3', 25.0, True], ['plate_2', 'G3', 25.0, True], ['plate_2', 'A4', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'A10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_2', 'B4', 25.0, True], ['plate_2', 'C4', 25.0, True], ['plate_2', 'D4', 25.0, True], ['plate_2', 'E4', 25.0, True], ['plate_2', 'F4', 25.0, True], ['plate_2', 'G4', 25.0, True], ['plate_2', 'A5', 25.0, True], ['plate_2', 'B5', 25.0, True], ['plate_2', 'C5', 25.0, True], ['plate_2', 'D5', 25.0, True], ['plate_2', 'E5', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'B10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_2', 'F5', 25.0, True], ['plate_2', 'G5', 25.0, True], ['plate_2', 'A6', 25.0, True], ['plate_2', 'B6', 25.0, True], ['plate_2', 'C6', 25.0, True], ['plate_2', 'D6', 25.0, True], ['plate_2', 'E6', 25.0, True], ['plate_2', 'F6', 25.0, True], ['plate_2', 'G6', 25.0, True], ['plate_2', 'A7', 25.0, True], ['plate_2', 'B7', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'C10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_2', 'C7', 25.0, True], ['plate_2', 'D7', 25.0, True], ['plate_2', 'E7', 25.0, True], ['plate_2', 'F7', 25.0, True], ['plate_2', 'G7', 25.0, True], ['plate_2', 'A8', 25.0, True], ['plate_2', 'B8', 25.0, True], ['plate_2', 'C8', 25.0, True], ['plate_2', 'D8', 25.0, True], ['plate_2', 'E8', 25.0, True], ['plate_2', 'F8', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'D10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 295.0, 'dispense': [['plate_2', 'G8', 25.0, True], ['plate_2', 'A9', 25.0, True], ['plate_2', 'B9', 25.0, True], ['plate_2', 'C9', 25.0, True], ['plate_2', 'D9', 25.0, True], ['plate_2', 'E9', 25.0, True], ['plate_2', 'F9', 25.0, True], ['plate_2', 'A10', 25.0, True], ['plate_2', 'B10', 25.0, True], ['plate_2', 'C10', 25.0, True], ['plate_2', 'D10', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'E10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 270.0, 'dispense': [['plate_2', 'E10', 25.0, True], ['plate_2', 'F10', 25.0, True], ['plate_2', 'A11', 25.0, True], ['plate_2', 'B11', 25.0, True], ['plate_2', 'C11', 25.0, True], ['plate_2', 'D11', 25.0, True], ['plate_2', 'A12', 25.0, True], ['plate_2', 'B12', 25.0, True], ['plate_2', 'C12', 25.0, True], ['plate_2', 'D12', 25.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 4, 6-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
+        {'tip': ['tips_20ul_5', 'F9'], 'source': ['intermediate', 'H4'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F4', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 5, 6-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
+        {'tip': ['tips_20ul_5', 'F8'], 'source': ['intermediate', 'H5'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F5', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 6, 6-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
+        {'tip': ['tips_20ul_5', 'F7'], 'source': ['intermediate', 'H6'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F6', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 7, 6-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
+        {'tip': ['tips_20ul_5', 'F6'], 'source': ['intermediate', 'H7'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F7', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 8, 6-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
+        {'tip': ['tips_20ul_5', 'F5'], 'source': ['intermediate', 'H8'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F8', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 9, 6-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
+        {'tip': ['tips_20ul_5', 'F4'], 'source': ['intermediate', 'H9'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F9', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 10, 6-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
+        {'tip': ['tips_20ul_5', 'F3'], 'source': ['intermediate', 'H10'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F10', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 11, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 4, 'strokes': [
+        {'tip': ['tips_20ul_5', 'D2'], 'source': ['intermediate', 'D11'], 'aspirate_uL': 11.0, 'dispense': [['plate_2', 'D11', 5.0, False], ['plate_2', 'D12', 5.0, False]], 'blow_out': 'trash', 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 11, 1-nozzle stamps into the empty wells, one tip)', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
+        {'tip': ['tips_20ul_5', 'G3'], 'source': ['intermediate', 'G11'], 'aspirate_uL': 16.0, 'dispense': [['plate_2', 'G1', 5.0, False], ['plate_2', 'G2', 5.0, False], ['plate_2', 'G3', 5.0, False]], 'drop': False},
+        {'tip': None, 'source': ['intermediate', 'G11'], 'aspirate_uL': 15.0, 'dispense': [['plate_2', 'G4', 5.0, False], ['plate_2', 'G5', 5.0, False], ['plate_2', 'G6', 5.0, False]], 'drop': False},
+        {'tip': None, 'source': ['intermediate', 'G11'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G7', 5.0, False], ['plate_2', 'G8', 5.0, False]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'move', 'labware': 'filter_2', 'to': '7', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-2 in slot 7'},
-    {'op': 'transfer', 'text': 'KIN-2: 40 µL of each stopped reaction in columns 1–8 rows A–G (7 nozzles) onto the same wells of the P81 filter plate, a fresh tip every well', 'pipette': 'p300_multi_gen2', 'nozzles': 7, 'strokes': [
-        {'tip': ['tips_300ul_2', 'G9'], 'source': ['plate_2', 'G1'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G1', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'G8'], 'source': ['plate_2', 'G2'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G2', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'G7'], 'source': ['plate_2', 'G3'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G3', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'G6'], 'source': ['plate_2', 'G4'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G4', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'G5'], 'source': ['plate_2', 'G5'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G5', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'G4'], 'source': ['plate_2', 'G6'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G6', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'G3'], 'source': ['plate_2', 'G7'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G7', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'G2'], 'source': ['plate_2', 'G8'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G8', 40.0, False]], 'waste': True, 'drop': True},
+    {'op': 'pause', 'text': "KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume", 'loads': [['ROS1 kinase + IGF1Rtide mix', 'tubes', 'A3', 160.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'B3', 140.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'C3', 160.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'D3', 140.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'E3', 120.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'F3', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E3', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F3', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G3', 100.0]]},
+    {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (columns 3–8, 7-nozzle from mix column 3), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 7, 'strokes': [
+        {'tip': ['tips_20ul_5', 'G1'], 'source': ['tubes', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G3', 10.0, True]], 'drop': False},
+        {'tip': None, 'source': ['tubes', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G4', 10.0, True]], 'drop': False},
+        {'tip': None, 'source': ['tubes', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G7', 10.0, True]], 'drop': False},
+        {'tip': None, 'source': ['tubes', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G8', 10.0, True]], 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'KIN-2: 40 µL of each stopped reaction in columns 9–10 rows A–F (6 nozzles) onto the same wells of the P81 filter plate, a fresh tip every well', 'pipette': 'p300_multi_gen2', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_300ul_2', 'F1'], 'source': ['plate_2', 'F9'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'F9', 40.0, False]], 'waste': True, 'drop': True},
+    {'op': 'move', 'labware': 'tips_20ul_5', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 9 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 9'},
+    {'op': 'load', 'labware': 'tips_20ul_6'},
+    {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (columns 1–10, 6-nozzle from mix column 3), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
+        {'tip': ['tips_20ul_6', 'F12'], 'source': ['tubes', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F1', 10.0, True]], 'drop': False},
+        {'tip': None, 'source': ['tubes', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F2', 10.0, True]], 'drop': False},
+        {'tip': None, 'source': ['tubes', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F5', 10.0, True]], 'drop': False},
+        {'tip': None, 'source': ['tubes', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F6', 10.0, True]], 'drop': False},
+        {'tip': None, 'source': ['tubes', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F9', 10.0, True]], 'drop': False},
+        {'tip': None, 'source': ['tubes', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F10', 10.0, True]], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_300ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 is empty: take it away and put a full opentrons_96_tiprack_300ul rack in slot 3'},
+    {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (column 11, 4-nozzle from mix column 3), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 4, 'strokes': [
+        {'tip': ['tips_20ul_6', 'D11'], 'source': ['tubes', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, True]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 12, 4-nozzle from mix column 4), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 4, 'strokes': [
+        {'tip': ['tips_20ul_6', 'H11'], 'source': ['tubes', 'D4'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, True]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 10 µL ROS1 kinase + IGF1Rtide mix (columns 1–2, 1-nozzle from mix column 3), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
+        {'tip': ['tips_20ul_6', 'G12'], 'source': ['tubes', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G1', 10.0, True]], 'drop': False},
+        {'tip': None, 'source': ['tubes', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G2', 10.0, True]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 10 µL ALK kinase + IGF1Rtide mix (columns 5–6, 1-nozzle from mix column 3), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
+        {'tip': ['tips_20ul_6', 'H12'], 'source': ['tubes', 'C3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G5', 10.0, True]], 'drop': False},
+        {'tip': None, 'source': ['tubes', 'C3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G6', 10.0, True]], 'drop': True},
+    ]},
+    {'op': 'move', 'labware': 'tips_20ul_6', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 9 has 80 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_96_tiprack_20ul rack in slot 9'},
+    {'op': 'load', 'labware': 'tips_20ul_7'},
+    {'op': 'move', 'labware': 'tips_300ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 has 2 tips left, too few for the stop (keep them): take it away and put a full opentrons_96_tiprack_300ul rack in slot 3'},
     {'op': 'load', 'labware': 'tips_300ul_3'},
-    {'op': 'transfer', 'text': 'KIN-2: 40 µL of each stopped reaction in columns 9–10 rows A–F (6 nozzles) onto the same wells of the P81 filter plate, a fresh tip every well', 'pipette': 'p300_multi_gen2', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_300ul_3', 'F12'], 'source': ['plate_2', 'F10'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'F10', 40.0, False]], 'waste': True, 'drop': True},
+    {'op': 'delay', 'minutes': 60.0, 'text': 'KIN-2: pre-incubation of compound and kinase, 60 min'},
+    {'op': 'comment', 'text': 'KIN-2: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste container in slot 10 (not the shared trash)'},
+    {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 7-nozzle, mixed, a fresh tip every stamp', 'pipette': 'p20_multi_gen2', 'nozzles': 7, 'strokes': [
+        {'tip': ['tips_20ul_7', 'G12'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G1', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_7', 'G11'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G2', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_7', 'G10'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G3', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_7', 'G9'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G4', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_7', 'G8'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G5', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_7', 'G7'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G6', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_7', 'G6'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G7', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_7', 'G5'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G8', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
-    {'op': 'transfer', 'text': 'KIN-2: 40 µL of each stopped reaction in columns 11–12 rows A–D (4 nozzles) onto the same wells of the P81 filter plate, a fresh tip every well', 'pipette': 'p300_multi_gen2', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_300ul_3', 'D11'], 'source': ['plate_2', 'D11'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D11', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_3', 'H11'], 'source': ['plate_2', 'D12'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D12', 40.0, False]], 'waste': True, 'drop': True},
+    {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 9–10, 6-nozzle, mixed, a fresh tip every stamp', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
+        {'tip': ['tips_20ul_7', 'F4'], 'source': ['hot', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F9', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_7', 'F3'], 'source': ['hot', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F10', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
-    {'op': 'pause', 'text': 'KIN-2: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2) on the deck now and resume', 'loads': [['HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2', 'hot', 'G3', 40.0]]},
+    {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 4-nozzle, mixed, a fresh tip every stamp', 'pipette': 'p20_multi_gen2', 'nozzles': 4, 'strokes': [
+        {'tip': ['tips_20ul_7', 'D2'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_7', 'H2'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, False]], 'mix_after': [2, 12.5, 1.0], 'waste': True, 'drop': True},
+    ]},
+    {'op': 'delay', 'minutes': 55.9, 'text': 'KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.9 min + about 4.1 min of start and stop work)'},
+    {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 1–8, 7-nozzle', 'pipette': 'p300_multi_gen2', 'nozzles': 7, 'strokes': [
+        {'tip': ['tips_300ul_3', 'G12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G1', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'G1'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G1', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_3', 'G11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G2', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'G2'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G2', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_3', 'G10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G3', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'G3'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G3', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_3', 'G9'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G4', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'G4'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G4', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_3', 'G8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G5', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'G5'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G5', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_3', 'G7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G6', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'G6'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G6', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_3', 'G6'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G7', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'G7'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G7', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_3', 'G5'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G8', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'G8'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G8', 40.0, False]], 'waste': True, 'drop': True},
+    ]},
+    {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 9–10, 6-nozzle', 'pipette': 'p300_multi_gen2', 'nozzles': 6, 'strokes': [
+        {'tip': ['tips_300ul_3', 'F4'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'F9', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'F9'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'F9', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_3', 'F3'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'F10', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'F10'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'F10', 40.0, False]], 'waste': True, 'drop': True},
+    ]},
+    {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 11–12, 4-nozzle', 'pipette': 'p300_multi_gen2', 'nozzles': 4, 'strokes': [
+        {'tip': ['tips_300ul_3', 'D2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D11', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'D11'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D11', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_3', 'H2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D12', 25.0, False]], 'mix_after': [2, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'D12'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D12', 40.0, False]], 'waste': True, 'drop': True},
+    ]},
+    {'op': 'pause', 'text': 'KIN-2: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2) on the deck now and resume', 'loads': [['HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2', 'hot', 'G4', 40.0]]},
     {'op': 'distribute', 'text': 'KIN-2: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2 straight onto the P81 filter, wells G11, G12 (keep them out of the wash: cover them with sealing tape while the plate is washed, uncover before the scintillant), a fresh tip every aspirate', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_5', 'H5'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'G11', 10.0, True]], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_5', 'H6'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'G12', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_7', 'H5'], 'source': ['hot', 'G4'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'G11', 10.0, True]], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_7', 'H6'], 'source': ['hot', 'G4'], 'aspirate_uL': 10.0, 'dispense': [['filter_2', 'G12', 10.0, True]], 'waste': True, 'drop': True},
     ]},
     {'op': 'move', 'labware': 'plate_2', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-2 off the temperature module (radioactive waste)'},
     {'op': 'pause', 'text': 'KIN-2: take the P81 filter plate from slot 7; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},

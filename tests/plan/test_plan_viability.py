@@ -72,22 +72,3 @@ def test_seed_viability_plans_work_by_column_stamps(layout, robot):
     assert sum(1 for s in dose for st in s.strokes if st.tip is not None) <= dose_runs
     assert all("8channel" in s.pipette or "multi" in s.pipette for s in plan.liquid_steps())
     assert sum(plan.tips_used().values()) < 0.7 * sum(single.tips_used().values())
-
-
-@pytest.mark.parametrize("layout", ["viability_km12", "kinase_panel"])
-def test_a_layout_that_cannot_be_mirrored_says_so(layout):
-    """Two 10-point compounds need 20 source columns: dosing falls back to one well at a time, and the plan's
-    warnings say so and why (no silent fallback)."""
-    import yaml
-
-    from labkit.layout.io import parse_experiment
-
-    src = ROOT / "tests" / "data" / "kinase" / "kinase_panel_old.yaml" if layout == "kinase_panel" else ROOT / "layouts" / f"{layout}.yaml"
-    data = yaml.safe_load(src.read_text())
-    data["compounds"][0]["dilution"]["replicates"] = 1
-    data["compounds"].append(dict(data["compounds"][0], name="larotrectinib"))
-    plan = build_plan(parse_experiment(yaml.safe_dump(data)), "ot2")
-    assert any("one well at a time" in w and "20 dilution points" in w for w in plan.warnings), plan.warnings
-    dose = [s for s in plan.liquid_steps()
-            if "intermediate" in s.text and s.strokes[0].dispenses[0].loc.labware.startswith("plate_")]
-    assert dose and all(s.nozzles in (0, 1) and len(st.dispenses) == 1 for s in dose for st in s.strokes)

@@ -1,10 +1,12 @@
-"""Shared pieces of the assay plans: liquids from the layout, series, the DMSO serial dilution, intermediates."""
+"""Shared pieces of the assay plans: liquids from the layout, series, the DMSO serial dilution, intermediates
+(mirrored for column stamps: a column per dose, `Mirror`, or row-patterned like the assay rows, `PatternMirror`)."""
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import permutations
 
 from labkit.errors import PlanError
 from labkit.labware.specs import INTERMEDIATE_PLATE, LABWARE, SOURCE_PLATE
@@ -75,10 +77,10 @@ class Mirror:
     draw: dict[tuple[str, str], Loc]              # (assay labware key, well) -> intermediate well it is dosed from
 
 
-def mirror_layout(exp, plates: list, roles: tuple[str, ...], volume: float, inter_key: str = "intermediate"
+def column_mirror(exp, plates: list, roles: tuple[str, ...], volume: float, inter_key: str = "intermediate"
                   ) -> "Mirror | str":
-    """The mirrored intermediate plate for dosing `volume` into every well of these roles, or why there is none
-    (a reason a person reads)."""
+    """The mirrored intermediate plate (a column per dose, every row the same) for dosing `volume` into every well
+    of these roles, or why there is none (a reason a person reads)."""
     v = exp.volumes
     unit = v.intermediate_solvent + v.intermediate_diluent
     cap, dead = LABWARE[INTERMEDIATE_PLATE].capacity_ul, LABWARE[INTERMEDIATE_PLATE].dead_ul
@@ -122,6 +124,221 @@ def mirror_layout(exp, plates: list, roles: tuple[str, ...], volume: float, inte
     return Mirror(columns, scale, first, draw)
 
 
+def mirror_layout(exp, plates: list, roles: tuple[str, ...], volume: float, inter_key: str = "intermediate"
+                  ) -> "Mirror | str":
+    """The intermediate plate for dosing `volume` into every well of these roles by column stamps: a column per
+    dose, every row the same (`Mirror`); else, when that needs more columns than a plate has, a row-patterned one
+    (`PatternMirror`: each row holds the compound its assay rows get); else why neither works (a reason a person
+    reads, with what to change)."""
+    found = column_mirror(exp, plates, roles, volume, inter_key)
+    if isinstance(found, Mirror):
+        return found
+    patterned = pattern_mirror(exp, plates, roles, volume, inter_key)
+    if isinstance(patterned, Mirror):
+        return patterned
+    return f"{found}; nor as a row-patterned plate: {patterned}"
+
+
+@dataclass
+class Block:
+    """A row-patterned series: rows 0 … len(rows) − 1 of consecutive source columns hold each row's compound (its
+    top solution in the first column, point p in the p-th), made by column stamps of len(rows) nozzles; the
+    intermediate plate holds the same rows, a column per point."""
+
+    rows: tuple[str, ...]       # compound per row, from row A down
+    points: int                 # source columns of the series
+    source_first: int           # first source column (the top solutions)
+    inter: dict[int, int]       # point -> intermediate column (1-based)
+    scale: dict[int, int]       # point -> the intermediate is scale × (solvent + diluent) µL per well
+
+    def row_groups(self, exp) -> list[tuple[int, int]]:
+        """(first row, rows) of each run of rows whose compounds share a dilution step: one serial stamp each."""
+        step = [exp.scheme(name).serial_transfer for name in self.rows]
+        out, first = [], 0
+        for r in range(1, len(self.rows) + 1):
+            if r == len(self.rows) or step[r] != step[first]:
+                out.append((first, r - first))
+                first = r
+        return out
+
+
+@dataclass
+class PatternMirror(Mirror):
+    """A row-patterned intermediate plate (issue 12): a column per dose position whose rows hold, each, the compound
+    the assay rows drawn from it get — laid out like the assay plates, so each run of an assay-plate column that
+    gets one dose position is dosed by one stamp (of as many nozzles as the run has wells) from the rows that match
+    it; the vehicle has its own column(s), every row DMSO in buffer. The series runs down row-patterned source
+    columns (`Block`). `columns` / `scale` hold the vehicle only."""
+
+    blocks: list[Block] = field(default_factory=list)
+    cut: int = 0   # 0: every column run of one dose is one stamp; k: runs cut into stamps of at most k rows
+
+
+def _merge(a: tuple, b: tuple) -> tuple:
+    """a followed by b, overlapping as much as they allow (b inside a: a)."""
+    if _inside(b, a):
+        return a
+    for k in range(min(len(a), len(b)), 0, -1):
+        if a[-k:] == b[:k]:
+            return a + b[k:]
+    return a + b
+
+
+def _inside(s: tuple, t: tuple) -> bool:
+    """Whether s is a run of consecutive items of t."""
+    return any(t[i:i + len(s)] == s for i in range(len(t) - len(s) + 1))
+
+
+def superstring(strings: list[tuple]) -> tuple:
+    """A short sequence holding every one of `strings` as a run of consecutive items (the shortest one for up to 7
+    strings; a greedy one beyond), deterministic."""
+    items = sorted(set(strings))
+    items = [s for s in items if not any(s != t and _inside(s, t) for t in items)]
+    if not items:
+        return ()
+    orders = permutations(items) if len(items) <= 7 else [sorted(items, key=lambda s: (-len(s), s))]
+    best: tuple | None = None
+    for order in orders:
+        acc = order[0]
+        for s in order[1:]:
+            acc = _merge(acc, s)
+        if best is None or len(acc) < len(best):
+            best = acc
+    assert best is not None
+    return best
+
+
+def pattern_mirror(exp, plates: list, roles: tuple[str, ...], volume: float, inter_key: str = "intermediate"
+                   ) -> "PatternMirror | str":
+    """The row-patterned intermediate plate (`PatternMirror`) for dosing `volume` into every well of these roles, or
+    why there is none (a reason a person reads, with what to change).
+
+    Every assay-plate column (every other row of a 384-well plate: what an 8-channel reaches) is cut into segments:
+    consecutive rows dosed with one dilution point (of any compounds). Each segment's compounds, row by row, must lie
+    in consecutive rows of a block's pattern (the shortest sequence of at most 8 rows holding them all); a block's
+    series is made by column stamps (a stamp per run of rows that share a dilution step)."""
+    v = exp.volumes
+    unit = v.intermediate_solvent + v.intermediate_diluent
+    cap, dead = LABWARE[INTERMEDIATE_PLATE].capacity_ul, LABWARE[INTERMEDIATE_PLATE].dead_ul
+    usable = max(1, int(cap * 0.9 // unit)) * unit - dead
+    if volume > usable:
+        return f"one intermediate well cannot feed even one {volume:g} µL dose"
+    by_column: dict[tuple[str, int, int], dict[int, tuple[str, tuple[str, int]]]] = defaultdict(dict)
+    for p, key in plates:
+        step = 2 if p.format == 384 else 1
+        for w in assay_wells(exp, p.id, roles):
+            by_column[(key, w.col, w.row % step)][w.row // step] = (w.name, source_key(w))
+    segments: list[list] = []  # [assay key, point, [(well, row)], [compound per row]]
+    vehicle: dict[int, list[tuple[str, str]]] = defaultdict(list)                # row -> (key, well)
+    for (key, _col, _par), rows in sorted(by_column.items()):
+        open_: list | None = None
+        for r in range(8):
+            item = rows.get(r)
+            if item is None or not item[1][0]:
+                if item is not None:
+                    vehicle[r].append((key, item[0]))
+                open_ = None
+                continue
+            name, (compound, point) = item
+            if open_ is not None and open_[1] == point:
+                open_[2].append((name, r))
+                open_[3].append(compound)
+            else:
+                open_ = [key, point, [(name, r)], [compound]]
+                segments.append(open_)
+    first = None
+    for piece in (8, 4, 2, 1):  # whole segments, else cut into pieces of at most `piece` rows (a stamp each)
+        cut = [[key, point, wells[i:i + piece], names[i:i + piece]] for key, point, wells, names in segments
+               for i in range(0, len(wells), piece)]
+        found = _patterned(exp, cut, vehicle, volume, inter_key)
+        if isinstance(found, PatternMirror):
+            found.cut = 0 if piece == 8 else piece
+            return found
+        first = first or found
+    assert first is not None
+    return first
+
+
+def _patterned(exp, segments: list[list], vehicle: dict[int, list[tuple[str, str]]], volume: float,
+               inter_key: str) -> "PatternMirror | str":
+    """The row-patterned plate for these segments ([assay key, point, [(well, channel row)], [compound per row]])
+    and vehicle wells (channel row -> [(assay key, well)]), or why there is none."""
+    v = exp.volumes
+    unit = v.intermediate_solvent + v.intermediate_diluent
+    cap, dead = LABWARE[INTERMEDIATE_PLATE].capacity_ul, LABWARE[INTERMEDIATE_PLATE].dead_ul
+    usable = max(1, int(cap * 0.9 // unit)) * unit - dead
+    packed: list[list[tuple[str, ...]]] = []
+    for seq in sorted({tuple(seg[3]) for seg in segments}, key=lambda s: (-len(s), s)):
+        for group in packed:
+            if len(superstring(group + [seq])) <= 8:
+                group.append(seq)
+                break
+        else:
+            packed.append([seq])
+    patterns = [superstring(g) for g in packed]
+    blocks: list[Block] = []
+    at = 1
+    for pat in patterns:
+        n = max(exp.compound(c).dilution.points for c in pat)
+        blocks.append(Block(pat, n, at, {}, {}))
+        at += n
+    if at - 1 > 12:
+        return (f"the row-patterned series need {at - 1} source-plate columns ({len(blocks)} row patterns of "
+                f"{', '.join(str(b.points) for b in blocks)} points), more than the 12 of one source plate; give the "
+                "assay plates' rows the same compound order (each row one compound's series in column order), or "
+                "use fewer plates per run")
+    # which block and rows each segment draws from, and how many wells each intermediate well feeds
+    load: dict[tuple[int, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    placed: list[tuple[int, int, str, int, list[tuple[str, int]]]] = []  # block, row offset, key, point, wells
+    for key, point, wells, names in segments:
+        seq = tuple(names)
+        bi = next(i for i, bl in enumerate(blocks) if _inside(seq, bl.rows))
+        off = next(i for i in range(len(blocks[bi].rows)) if blocks[bi].rows[i:i + len(seq)] == seq)
+        placed.append((bi, off, key, point, wells))
+        for j in range(len(wells)):
+            load[(bi, point)][off + j] += 1
+    col = 0
+    for (bi, point) in sorted(load):
+        col += 1
+        blocks[bi].inter[point] = col
+        biggest = max(load[(bi, point)].values())
+        if biggest * volume > usable:
+            return (f"{biggest} assay wells draw {volume:g} µL each from one intermediate well, more than the "
+                    f"{usable:g} µL it gives; use fewer plates per run")
+        blocks[bi].scale[point] = max(1, math.ceil((biggest * volume + dead) / unit))
+    draw: dict[tuple[str, str], Loc] = {}
+    letters = row_letters(8)
+    for bi, off, key, point, wells in placed:
+        r0 = wells[0][1]
+        for name, r in wells:
+            draw[(key, name)] = Loc(inter_key, f"{letters[off + r - r0]}{blocks[bi].inter[point]}")
+    columns: dict[tuple[str, int], list[int]] = {}
+    scale: dict[tuple[str, int], int] = {}
+    if vehicle:
+        n = max(math.ceil(len(ws) * volume / usable) for ws in vehicle.values())
+        cols = list(range(col + 1, col + n + 1))
+        col += n
+        biggest = 0
+        for r, ws in vehicle.items():
+            per = math.ceil(len(ws) / n)
+            for i, (key, name) in enumerate(ws):
+                draw[(key, name)] = Loc(inter_key, f"{letters[r]}{cols[i // per]}")
+            biggest = max(biggest, per)
+        columns[("", 0)] = cols
+        scale[("", 0)] = max(1, math.ceil((biggest * volume + dead) / unit))
+    if col > 12:
+        return (f"{col} intermediate columns (a column per dose position of each row pattern, and the vehicle) need "
+                "more than the 12 of one intermediate plate; use at most 11 dilution points (the vehicle takes a "
+                "column), give the assay plates' rows the same compound order, or use fewer plates per run")
+    src_dead = LABWARE[SOURCE_PLATE].dead_ul
+    for bl in blocks:
+        for point, sc in bl.scale.items():
+            if point and sc * v.intermediate_solvent + src_dead > v.serial:
+                return (f"a source well of the series ({v.serial:g} µL) cannot give {sc} × "
+                        f"{v.intermediate_solvent:g} µL to its intermediate well; use fewer plates per run")
+    return PatternMirror(columns, scale, {}, draw, blocks)
+
+
 def mirror_classes(b: Builder, exp, volume: float) -> set[str]:
     """Pipette classes a mirrored series works with 8-channels (solvent, serial step, diluent, intermediate,
     dosing)."""
@@ -138,8 +355,9 @@ class DmsoSeries:
     """Source plate (serial dilution in solvent) and intermediate plate (into buffer / medium) for every compound.
 
     With 8-channels the intermediate plate is mirrored (`Mirror`, set by `plan_series`): a column per dose, dosed
-    by column stamps (`dose`); otherwise (or where the layout cannot be mirrored, with a plan warning) it holds a
-    well per dose and every assay well is dosed on its own."""
+    by column stamps (`dose`), or row-patterned (`PatternMirror`: a column per dose position, each row the compound
+    its assay rows get) when a column per dose does not fit; otherwise (or where the layout allows neither, with a
+    plan warning) it holds a well per dose and every assay well is dosed on its own."""
 
     def __init__(self, b: Builder, exp, reservoir: str, diluent_liquid: str, diluent_name: str,
                  slots: dict[str, str] | None = None):
@@ -165,7 +383,7 @@ class DmsoSeries:
         """Lay the intermediate plate out as `mirror` (a column per dose, all eight rows)."""
         self.mirror = mirror
         self.inter_of = {k: Intermediate(k[0], k[1], [Loc(self.inter, f"A{c}") for c in cols], mirror.scale[k])
-                         for k, cols in mirror.columns.items()}
+                         for k, cols in mirror.columns.items()}  # a PatternMirror: the vehicle only
 
     def plan_intermediates(self, needs: dict[tuple[str, int], float]) -> None:
         """Size the intermediate wells: needs maps (compound, point) / ('', 0) for the vehicle -> µL drawn."""
@@ -202,6 +420,9 @@ class DmsoSeries:
 
     def run(self, solvent_reservoir: Loc, policy: str) -> None:
         """Operator top wells, solvent into the source plate, serial dilution, intermediate dilution."""
+        if isinstance(self.mirror, PatternMirror):
+            self._run_patterned(solvent_reservoir, policy)
+            return
         if self.mirror is not None:
             self._run_mirrored(solvent_reservoir, policy)
             return
@@ -299,6 +520,100 @@ class DmsoSeries:
             b.transfer(text, pip, [(src, loc, vol) for loc in item.locs], new_tip="always", mix_after=mix,
                        nozzles=8)
 
+    def _run_patterned(self, solvent_reservoir: Loc, policy: str) -> None:
+        """The steps of `run` for a row-patterned plate (PatternMirror): each block's series down its source
+        columns and into its intermediate columns by stamps of as many nozzles as it has rows (from row A), the
+        vehicle columns from the solvent by whole-column stamps."""
+        b, exp, v, m = self.b, self.exp, self.exp.volumes, self.mirror
+        assert isinstance(m, PatternMirror)
+        by_k: dict[int, list[Loc]] = defaultdict(list)
+        for bl in m.blocks:
+            k = len(bl.rows)
+            by_k[k] += [_front(self.source, bl.source_first + p, k) for p in range(1, bl.points)]
+        for k, dests in sorted(by_k.items(), reverse=True):
+            pip = b.choose(v.serial, singles=False, per_aspirate=len(dests))
+            b.distribute(f"Solvent: {v.serial:g} µL into the row-patterned source columns after each top column "
+                         f"(rows A–{self.rows[k - 1]}, {_nozzle_text(k)})", pip, solvent_reservoir, dests, v.serial,
+                         nozzles=k)
+        for bl in m.blocks:
+            first = bl.source_first
+            for top, k in bl.row_groups(exp):
+                rows = bl.rows[top:top + k]
+                s, c = exp.scheme(rows[0]), exp.compound(rows[0])
+                n = max(exp.compound(name).dilution.points for name in rows)
+                pip = b.choose(s.serial_transfer, singles=False)
+                moves = [(_front(self.source, first + p, k, top), _front(self.source, first + p + 1, k, top),
+                          s.serial_transfer) for p in range(n - 1)]
+                mix = (3, mix_volume(b, pip, s.serial_diluent + s.serial_transfer, s.serial_transfer))
+                b.transfer(f"{_rows_text(rows, top)}: serial 1:{c.dilution.factor:g} dilution in {c.solvent} down "
+                           f"columns {first}–{first + n - 1} ({s.serial_transfer:g} µL into {s.serial_diluent:g} µL, "
+                           f"mixed, {_nozzle_text(k)})", pip, moves,
+                           new_tip="always" if policy == "per_step" else "once", mix_after=mix, nozzles=k)
+        by_vol: dict[tuple[float, int], list[Loc]] = defaultdict(list)
+        for bl in m.blocks:
+            for point, col in bl.inter.items():
+                by_vol[(bl.scale[point] * v.intermediate_diluent, len(bl.rows))].append(
+                    _front(self.inter, col, len(bl.rows)))
+        for item in self.inter_of.values():
+            for loc in item.locs:
+                by_vol[(item.scale * v.intermediate_diluent, 8)].append(loc)
+        res_dil = b.reservoir_well(self.reservoir, self.diluent)
+        for (vol, k), locs in sorted(by_vol.items(), key=lambda kv: (kv[0][0], -kv[0][1])):
+            locs = sorted(locs, key=lambda x: int(x.well[1:]))
+            pip = b.choose(vol, singles=False, per_aspirate=len(locs))
+            b.distribute(f"{self.diluent_name}: {vol:g} µL into intermediate columns "
+                         f"{', '.join(loc.well[1:] for loc in locs)} (rows A–{self.rows[k - 1]}, {_nozzle_text(k)})",
+                         pip, res_dil, locs, vol, nozzles=k)
+        for bl in m.blocks:
+            k = len(bl.rows)
+            for point, col in sorted(bl.inter.items()):
+                vol = bl.scale[point] * v.intermediate_solvent
+                pip = b.choose(vol, singles=False)
+                mix = (3, mix_volume(b, pip, bl.scale[point] * (v.intermediate_solvent + v.intermediate_diluent),
+                                     vol))
+                b.transfer(f"{_rows_text(bl.rows)} point {point + 1}: {vol:g} µL of the solvent series into "
+                           f"{bl.scale[point] * v.intermediate_diluent:g} µL {self.diluent_name}, intermediate "
+                           f"column {col}, mixed ({_nozzle_text(k)})", pip,
+                           [(_front(self.source, bl.source_first + point, k), _front(self.inter, col, k), vol)],
+                           new_tip="always", mix_after=mix, nozzles=k)
+        for item in self.inter_of.values():
+            vol = item.scale * v.intermediate_solvent
+            pip = b.choose(vol, singles=False)
+            mix = (3, mix_volume(b, pip, item.scale * (v.intermediate_solvent + v.intermediate_diluent), vol))
+            b.transfer(f"Vehicle: {vol:g} µL solvent into {item.scale * v.intermediate_diluent:g} µL "
+                       f"{self.diluent_name}, intermediate column {', '.join(loc.well[1:] for loc in item.locs)}, "
+                       "mixed (8-channel)", pip, [(solvent_reservoir, loc, vol) for loc in item.locs],
+                       new_tip="always", mix_after=mix, nozzles=8)
+
+    def _top_blocks(self) -> None:
+        """The operator's top solutions of a row-patterned series: each block's first source column, a compound per
+        row (its volume = the serial step + the intermediate draw + dead volume)."""
+        b, exp, v, m = self.b, self.exp, self.exp.volumes, self.mirror
+        assert isinstance(m, PatternMirror)
+        dead, cap = LABWARE[SOURCE_PLATE].dead_ul, LABWARE[SOURCE_PLATE].capacity_ul
+        wells: dict[str, list[tuple[Loc, float]]] = defaultdict(list)
+        for bl in m.blocks:
+            for r, name in enumerate(bl.rows):
+                s = exp.scheme(name)
+                vol = round_up(s.serial_transfer + bl.scale.get(0, 0) * v.intermediate_solvent + dead, 5.0)
+                if vol > cap:
+                    raise PlanError(f"{name}: the top wells need {vol:g} µL each, more than the {cap:g} µL source "
+                                    "well")
+                wells[name].append((Loc(self.source, f"{self.rows[r]}{bl.source_first}"), vol))
+        for c in exp.compounds:
+            if c.name not in wells:
+                continue
+            s = exp.scheme(c)
+            how = describe_predilution(c.stock, s.source[0], c.solvent)
+            name = top_liquid_name(c, s)
+            where = ", ".join(f"{loc.well} ({vol:g} µL)" for loc, vol in wells[c.name])
+            b.liquid(name, f"Prepare by hand: {how}; load it into source wells {where}", top_composition(c, s))
+            for loc, vol in wells[c.name]:
+                b.load(name, loc, vol)
+            b.plan.notes.append(f"{c.name}: make the top solution {si_conc(s.source[0])} in {c.solvent} by hand "
+                                f"({how}) and load it into source-plate wells {where} "
+                                f"({sum(vol for _l, vol in wells[c.name]):g} µL in all)")
+
     def dose(self, text: str, key: str, wells: list, volume: float, empty: bool = False) -> None:
         """Dose every well (layout wells of one plate, labware `key`) from its intermediate: column stamps from a
         mirrored intermediate plate (one step per nozzle count, a fresh tip every stamp), else one well at a time
@@ -331,6 +646,9 @@ class DmsoSeries:
     def top_loads(self) -> None:
         """The operator's top solutions: volume = what the robot draws + dead volume."""
         b, exp, v = self.b, self.exp, self.exp.volumes
+        if isinstance(self.mirror, PatternMirror):
+            self._top_blocks()
+            return
         dead = LABWARE[SOURCE_PLATE].dead_ul
         for r, c in enumerate(exp.compounds):
             s = exp.scheme(c)
@@ -375,6 +693,28 @@ class DmsoSeries:
                             f"({8 * vol:g} µL in all)")
 
 
+def _front(labware: str, col: int, k: int, top: int = 0) -> Loc:
+    """The well a k-nozzle stamp over k rows of a column from row `top` on is sent to: A with all eight nozzles,
+    else the front (last) row of the run."""
+    return Loc(labware, f"{row_letters(8)[0 if k == 8 else top + k - 1]}{col}")
+
+
+def _nozzle_text(k: int) -> str:
+    return "8-channel" if k == 8 else f"{k}-nozzle stamps"
+
+
+def _rows_text(rows: tuple[str, ...], top: int = 0) -> str:
+    """'entrectinib (rows A–F), staurosporine (rows G–H)' for a block's rows (from row `top` on)."""
+    letters = row_letters(8)[top:]
+    out, start = [], 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or rows[i] != rows[start]:
+            where = letters[start] if i - 1 == start else f"{letters[start]}–{letters[i - 1]}"
+            out.append(f"{rows[start]} (row{'s' if i - 1 > start else ''} {where})")
+            start = i
+    return ", ".join(out)
+
+
 def top_liquid_name(c, s) -> str:
     """Display name of a compound's top solution."""
     return f"{c.name} top {si_conc(s.source[0])} in {c.solvent}"
@@ -401,14 +741,20 @@ def _compounds_first(k: tuple[str, int]) -> tuple:
 
 def plan_series(series: "DmsoSeries", exp, plates: list, roles: tuple[str, ...], volume: float) -> None:
     """Size the intermediate plate for every dosed well of the plates, then load the top solutions. Mirrored (a
-    column per dose, dosed by column stamps) when the builder's pipettes for it are 8-channels and the layout
-    allows; a plan warning says when the 8-channels are there but the layout does not allow it."""
+    column per dose, or row-patterned: see `mirror_layout`; dosed by column stamps) when the builder's pipettes for
+    it are 8-channels and the layout allows; a plan warning says when the 8-channels are there but the layout does
+    not allow it (why, and what to change), or allows only stamps cut shorter than the column runs."""
     b = series.b
     if b.allow_multi and b.multi and mirror_classes(b, exp, volume) <= b.multi:
         found = mirror_layout(exp, plates, roles, volume, series.inter)
         if isinstance(found, Mirror):
             series.use_mirror(found)
             series.top_loads()
+            if isinstance(found, PatternMirror) and found.cut:
+                b.plan.warnings.append(
+                    f"compound stamped in runs of at most {found.cut} rows (not whole column runs): the plates' "
+                    "columns hold the compounds in more row orders than one 8-row intermediate column (or one source "
+                    "plate) fits; give the assay plates' rows the same compound order for one stamp per run")
             return
         b.plan.warnings.append(f"compound dosed one well at a time with a fresh tip each (no column stamps): {found}")
     needs: dict[tuple[str, int], float] = defaultdict(float)
