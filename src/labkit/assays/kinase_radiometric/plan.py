@@ -35,6 +35,8 @@ CONTROL_ROLES = ("vehicle", "no_enzyme", "positive", "blank")
 ASSAY_ROLES = COMPOUND_ROLES + CONTROL_ROLES
 HOT = "HOT [γ-33P]ATP mix (radioactive)"
 HOT_PLATE = INTERMEDIATE_PLATE  # hot mix for an 8-channel: a column of this plate, a well per row
+START_MIX_CYCLES = 1  # the hot start and the acid stop: into the liquid, then one mix cycle at the aqueous rate
+STOP_MIX_CYCLES = 1
 TRAVEL_MM = 150.0  # typical head travel between labware on the deck, for the reaction-time estimate
 
 
@@ -522,22 +524,24 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
               f"{lq.waste}")
     start_at = len(b.plan.steps)
     well_vol = v.well
-    atp_mix = (2, mix_volume(b, atp_pip, well_vol, v.atp_mix))
+    # one mix cycle at the aqueous mixing rate (the contact dispense before it goes at that rate too): the ATP
+    # lands in the liquid and one cycle of half the well blends it, as an expert mixes a start by hand
+    atp_mix = (START_MIX_CYCLES, mix_volume(b, atp_pip, well_vol, v.atp_mix))
     hot_pools = {liquid: RowPool(b, lq.hot, str(liquid)) for _k, liquid, _rs in steps}  # this plate's own columns
     for k, liquid, rs in steps:
         b.transfer(f"{p.id}: start — {v.atp_mix:g} µL {liquid} into the reaction, {describe(rs)}, mixed, a fresh "
                    "tip every stamp", atp_pip, [(hot_pools[liquid], Loc(key, r.primary), v.atp_mix) for r in rs],
-                   new_tip="always", mix_after=atp_mix, nozzles=k)
+                   new_tip="always", mix_after=atp_mix, nozzles=k, mix_rate=b.spec(atp_pip).aqueous_mix_rate)
     wait = len(b.plan.steps)
     b.add(Delay(cond.reaction_min, ""))
-    stop_mix = (2, mix_volume(b, stop_pip, well_vol + v.stop, min(v.stop, v.filter_transfer)))
+    stop_mix = (STOP_MIX_CYCLES, mix_volume(b, stop_pip, well_vol + v.stop, min(v.stop, v.filter_transfer)))
     for k, _liquid, rs in steps:
         chains: list[list[tuple[Loc | Pool, Loc, float, tuple[int, float] | None]]] = [
             [(b.pool(lq.reservoir, lq.stop), Loc(key, r.primary), v.stop, stop_mix),
              (Loc(key, r.primary), Loc(filt, r.primary), v.filter_transfer, None)] for r in rs]
         b.chain(f"{p.id}: stop — {v.stop:g} µL phosphoric acid into the reaction, mixed, then {v.filter_transfer:g} "
                 f"µL of it onto the same wells of the P81 filter plate with the same tip, {describe(rs)}", stop_pip,
-                chains, nozzles=k)
+                chains, nozzles=k, mix_rate=b.spec(stop_pip).aqueous_mix_rate)
     b.plan.steps[wait] = _reaction_wait(b, p.id, cond, b.plan.steps[start_at:wait], b.plan.steps[wait + 1:])
     return start_at
 
