@@ -91,6 +91,14 @@ def test_analysis_passes_and_ledger_verifies(analyses, layout, robot):
     expected = {"kinase_radiometric": {"enzyme", "read plate", "reaction time", "hot ATP on deck"},
                 "cell_viability_ctg": {"cells", "CellTiter-Glo", "suspension re-mix"}}.get(exp.assay, set())
     assert expected <= {c.name for c in report.checks}
+    pre = next((c for c in report.checks if c.name == "pre-incubation"), None)
+    if pre is not None:  # a minimum only: the line also says how many wells keep the nominal ± 5 %
+        nominal = exp.conditions.preincubation_min
+        assert pre.low is not None and pre.low >= 0.95 * nominal
+        assert f"{pre.near}/{pre.total} within {nominal:g} min ± 5%, not required" in pre.line()
+        assert 0 <= (pre.near or 0) <= pre.total and pre.to_dict()["note"] == pre.note
+        if nominal >= 60:  # the shipped panel: the centred wait keeps most wells inside ± 5 %
+            assert pre.high is not None and (pre.near or 0) >= 0.7 * pre.total, pre.line()
 
 
 @pytest.mark.parametrize("robot", ROBOT_CHOICES)
