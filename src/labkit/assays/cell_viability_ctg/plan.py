@@ -47,6 +47,17 @@ def build_viability(config: BuildConfig, exp) -> Plan:
     return build_arranged(config, lambda bb, slots: plan_viability(bb, exp, slots), multi)
 
 
+def cell_suspensions(b: Builder, exp) -> dict[str, str]:
+    """Per cell line: its suspension at the strength that puts `cells_per_well` into `volumes.cells` µL."""
+    v, cells = exp.volumes, {}
+    for c in exp.cell_lines:
+        per_ul = c.cells_per_well / v.cells
+        cells[c.name] = b.liquid(f"{c.name} cells", f"{c.name} ({c.growth}) at {per_ul * 1000:.4g} cells/mL in "
+                                 f"medium ({c.cells_per_well} cells in {v.cells:g} µL); keep mixed",
+                                 {f"cells:{c.name}": per_ul, "medium": 1.0})
+    return cells
+
+
 def plan_viability(b: Builder, exp, slots: dict[str, str] | None = None) -> None:
     """Add the viability-assay steps to the builder (slots: an arranged deck, see plan.stamps.build_arranged)."""
     at = (slots or {}).get
@@ -80,12 +91,7 @@ def plan_viability(b: Builder, exp, slots: dict[str, str] | None = None) -> None
     dmso = b.liquid(solvent, f"{solvent} (serial-dilution solvent and vehicle)", solvent_species(solvent))
     medium = b.liquid("Medium", "complete growth medium, 37 °C", {"medium": 1.0})
     ctg = b.liquid("CellTiter-Glo", "CellTiter-Glo 2.0 reagent at room temperature", {"ctg": 1.0})
-    cells = {}
-    for c in exp.cell_lines:
-        per_ul = c.cells_per_well / v.cells
-        cells[c.name] = b.liquid(f"{c.name} cells", f"{c.name} ({c.growth}) at {per_ul * 1000:.4g} cells/mL in "
-                                 f"medium ({c.cells_per_well} cells in {v.cells:g} µL); keep mixed",
-                                 {f"cells:{c.name}": per_ul, "medium": 1.0})
+    cells = cell_suspensions(b, exp)
     lines = {c.name: c for c in exp.cell_lines}
     kill = None
     if exp.kill_control is not None and any(w.role == "kill" for p in exp.plates for w in exp.wells[p.id]):

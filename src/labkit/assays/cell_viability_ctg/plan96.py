@@ -13,6 +13,7 @@ gripper shakes each plate on the heater-shaker.
 
 from __future__ import annotations
 
+from labkit.assays.cell_viability_ctg.plan import cell_suspensions
 from labkit.errors import PlanError
 from labkit.labware.specs import HS_ADAPTER, WHITE_TC_PLATE
 from labkit.plan.builder import BuildConfig, Builder
@@ -45,12 +46,7 @@ def build_viability96(config: BuildConfig, exp) -> Plan:
     medium = b.liquid("Medium", "complete growth medium, 37 °C; also in every patterned-plate well that gets no "
                       "cells or compound", {"medium": 1.0})
     ctg = b.liquid("CellTiter-Glo", "CellTiter-Glo 2.0 reagent at room temperature", {"ctg": 1.0})
-    cells = {}
-    for c in exp.cell_lines:
-        per_ul = c.cells_per_well / v.cells
-        cells[c.name] = b.liquid(f"{c.name} cells", f"{c.name} ({c.growth}) at {per_ul * 1000:.4g} cells/mL in "
-                                 f"medium ({c.cells_per_well} cells in {v.cells:g} µL); keep mixed",
-                                 {f"cells:{c.name}": per_ul, "medium": 1.0})
+    cells = cell_suspensions(b, exp)
     series = series_liquids(b, exp)
     roles = {}
     if exp.kill_control is not None and any(w.role == "kill" for p in exp.plates for w in exp.wells[p.id]):
