@@ -77,14 +77,20 @@ class Mirror:
     draw: dict[tuple[str, str], Loc]              # (assay labware key, well) -> intermediate well it is dosed from
 
 
+def intermediate_well(exp) -> tuple[float, float, float]:
+    """An intermediate well's volumes: one unit (solvent + diluent), its dead volume, and what it can give (as many
+    whole units as fill 90 % of it, less the dead volume)."""
+    v = exp.volumes
+    unit = v.intermediate_solvent + v.intermediate_diluent
+    cap, dead = LABWARE[INTERMEDIATE_PLATE].capacity_ul, LABWARE[INTERMEDIATE_PLATE].dead_ul
+    return unit, dead, max(1, int(cap * 0.9 // unit)) * unit - dead
+
+
 def column_mirror(exp, plates: list, roles: tuple[str, ...], volume: float, inter_key: str = "intermediate"
                   ) -> "Mirror | str":
     """The mirrored intermediate plate (a column per dose, every row the same) for dosing `volume` into every well
     of these roles, or why there is none (a reason a person reads)."""
-    v = exp.volumes
-    unit = v.intermediate_solvent + v.intermediate_diluent
-    cap, dead = LABWARE[INTERMEDIATE_PLATE].capacity_ul, LABWARE[INTERMEDIATE_PLATE].dead_ul
-    usable = max(1, int(cap * 0.9 // unit)) * unit - dead
+    unit, dead, usable = intermediate_well(exp)
     if volume > usable:
         return f"one intermediate well cannot feed even one {volume:g} µL dose"
     src_cols = sum(c.dilution.points for c in exp.compounds)
@@ -217,10 +223,7 @@ def pattern_mirror(exp, plates: list, roles: tuple[str, ...], volume: float, int
     consecutive rows dosed with one dilution point (of any compounds). Each segment's compounds, row by row, must lie
     in consecutive rows of a block's pattern (the shortest sequence of at most 8 rows holding them all); a block's
     series is made by column stamps (a stamp per run of rows that share a dilution step)."""
-    v = exp.volumes
-    unit = v.intermediate_solvent + v.intermediate_diluent
-    cap, dead = LABWARE[INTERMEDIATE_PLATE].capacity_ul, LABWARE[INTERMEDIATE_PLATE].dead_ul
-    usable = max(1, int(cap * 0.9 // unit)) * unit - dead
+    usable = intermediate_well(exp)[2]
     if volume > usable:
         return f"one intermediate well cannot feed even one {volume:g} µL dose"
     by_column: dict[tuple[str, int, int], dict[int, tuple[str, tuple[str, int]]]] = defaultdict(dict)
@@ -264,9 +267,7 @@ def _patterned(exp, segments: list[list], vehicle: dict[int, list[tuple[str, str
     """The row-patterned plate for these segments ([assay key, point, [(well, channel row)], [compound per row]])
     and vehicle wells (channel row -> [(assay key, well)]), or why there is none."""
     v = exp.volumes
-    unit = v.intermediate_solvent + v.intermediate_diluent
-    cap, dead = LABWARE[INTERMEDIATE_PLATE].capacity_ul, LABWARE[INTERMEDIATE_PLATE].dead_ul
-    usable = max(1, int(cap * 0.9 // unit)) * unit - dead
+    unit, dead, usable = intermediate_well(exp)
     packed: list[list[tuple[str, ...]]] = []
     for seq in sorted({tuple(seg[3]) for seg in segments}, key=lambda s: (-len(s), s)):
         for group in packed:
