@@ -59,18 +59,20 @@ def load_tables(store: Store, *, assay: str | None = None, all_versions: bool = 
         ids = [int(i) for i in runs["id"]]
         qc_cols = [c for c in PlateQC.__table__.columns if c.key != "extra"]
         fit_cols = [c for c in Fit.__table__.columns if c.key != "extra"]
+        # the potencies the runs' kinds report besides the IC50 live in the fits' JSON extra: read it in the same query
+        pot_cols = sorted({c for a in set(runs["assay"]) for p in kind_potencies(str(a))
+                           for c in (p.column, p.ci_low, p.ci_high) if c})
+        read_cols = fit_cols + ([Fit.__table__.c.extra] if pot_cols else [])
         qc = pd.DataFrame(conn.execute(select(*qc_cols).where(PlateQC.run_id.in_(ids)).order_by(PlateQC.id))
                           .mappings().all(), columns=[c.key for c in qc_cols]) if ids else \
             pd.DataFrame(columns=[c.key for c in qc_cols])
-        fits = pd.DataFrame(conn.execute(select(*fit_cols).where(Fit.run_id.in_(ids)).order_by(Fit.id))
-                            .mappings().all(), columns=[c.key for c in fit_cols]) if ids else \
+        fits = pd.DataFrame(conn.execute(select(*read_cols).where(Fit.run_id.in_(ids)).order_by(Fit.id))
+                            .mappings().all(), columns=[c.key for c in read_cols]) if ids else \
             pd.DataFrame(columns=[c.key for c in fit_cols])
-        if ids and len(fits):
-            extras: dict[int, dict] = {int(i): e for i, e in
-                                       conn.execute(select(Fit.id, Fit.extra).where(Fit.run_id.in_(ids))).all()}
-            for col in sorted({c for a in set(runs["assay"]) for p in kind_potencies(str(a))
-                               for c in (p.column, p.ci_low, p.ci_high) if c}):
-                fits[col] = [_num((extras.get(int(i)) or {}).get(col)) for i in fits["id"]]
+        extras = fits.pop("extra") if "extra" in fits else None
+        if extras is not None and len(fits):
+            for col in pot_cols:
+                fits[col] = [_num((e or {}).get(col)) for e in extras]
     runs["created_at"] = pd.to_datetime(runs["created_at"], utc=True)
     for df in (qc, fits):
         for c in df.columns:
@@ -200,8 +202,13 @@ class AssayHistory:
 
     def label(self, metric: str) -> str:
         """A chart metric's name for people ('pIC50', 'pKi_app', 'no-enzyme signal')."""
-        extra = {x.metric: f"p{x.label}" for x in self.extra}
-        return extra.get(metric) or METRICS[metric].format(low=LOW_LABEL.get(self.low_role, self.low_role))
+        return metric_label(metric, self.extra, self.low_role)
+
+
+def metric_label(metric: str, extra: list[ExtraPotency], low_role: str) -> str:
+    """A chart metric's name for people: an extra potency's 'p' + label, else METRICS' name for it."""
+    labels = {x.metric: f"p{x.label}" for x in extra}
+    return labels.get(metric) or METRICS[metric].format(low=LOW_LABEL.get(low_role, low_role))
 
 
 def _series_points(df: pd.DataFrame, metric: str, seq: dict[int, int], **judge_kw) -> list[pd.DataFrame]:
@@ -299,10 +306,9 @@ def assay_history(tables: dict[str, pd.DataFrame], assay: str, *, reference: str
     points = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["metric", "group", "plate", "run_id", "seq", "value", "mean", "sd", "z", "rules"])
     reasons: dict[int, list[str]] = {}
-    labels = {x.metric: f"p{x.label}" for x in extra}
     for p in points.itertuples(index=False):
         where = f"{p.plate}/{p.group}" if p.plate else p.group
-        label = labels.get(p.metric) or METRICS[p.metric].format(low=LOW_LABEL.get(low, low))
+        label = metric_label(p.metric, extra, low)
         if p.rules:
             reasons.setdefault(int(p.run_id), []).append(f"{label} {where}: {p.rules.replace(';', ', ')} "
                                                          f"(z = {p.z:+.1f})")
