@@ -72,8 +72,9 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      full opentrons_flex_96_tiprack_50ul rack in slot B3
 #  40. move — Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full
 #      opentrons_flex_96_tiprack_1000ul rack in slot D3
-#  41. wait 9.6 min — KIN-1: pre-incubation of compound and kinase, 10 min from the kinase mix to the ATP start (this
-#      wait 9.6 min + about 2.6 min of mix, preparation and start work on average)
+#  41. wait 56.68 min — KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (this wait 56.68 min less the operator's time at the timed pauses before it + 1.9–4.8 min of mix,
+#      preparation and start work, by well)
 #  42. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 8-channel, mixed, a
 #      fresh tip every stamp
 #  43. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 3–12, 6-nozzle, mixed, a
@@ -138,24 +139,25 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      full opentrons_flex_96_tiprack_50ul rack in slot B3
 #  76. move — Tip rack in slot D3 has 11 tips left, too few for the stop (keep them): take it away and put a full
 #      opentrons_flex_96_tiprack_1000ul rack in slot D3
-#  77. wait 9.6 min — KIN-2: pre-incubation of compound and kinase, 10 min from the kinase mix to the ATP start (this
-#      wait 9.6 min + about 2.7 min of mix, preparation and start work on average)
-#  78. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 1, 8-channel, mixed, a fresh
+#  77. wait 56.21 min — KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (this wait 56.21 min less the operator's time at the timed pauses before it + 2.2–5.4 min of mix,
+#      preparation and start work, by well)
+#  78. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 3, 6-nozzle, mixed, a fresh
 #      tip every stamp
-#  79. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 3, 6-nozzle, mixed, a fresh
-#      tip every stamp
-#  80. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 2–12, 4-nozzle, mixed, a
+#  79. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 2–12, 4-nozzle, mixed, a
 #      fresh tip every stamp
+#  80. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 1, 8-channel, mixed, a fresh
+#      tip every stamp
 #  81. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 2, 2-nozzle, mixed, a fresh
 #      tip every stamp
 #  82. wait 35.9 min — KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 35.9 min +
 #      about 4.1 min of start and stop work)
 #  83. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
-#      filter plate with the same tip, column 1, 8-channel
-#  84. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, column 3, 6-nozzle
-#  85. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#  84. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 2–12, 4-nozzle
+#  85. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#      filter plate with the same tip, column 1, 8-channel
 #  86. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, column 2, 2-nozzle
 #  87. PAUSE — KIN-2: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
@@ -169,6 +171,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to
 #      continue.
 
+import time
+
 from opentrons import protocol_api
 
 metadata = {
@@ -176,7 +180,7 @@ metadata = {
     'author': 'labkit',
     'description': 'The old 2 nM design, for the tight-binding flag.',
     'source': 'labkit protocol',
-    'layoutSha256': '76c070972e8bd859eec9752be9affe1872d233f543d2988fa71bc2f65430a958',
+    'layoutSha256': '235acac2866bddbd699f8f2f45aba524d89d58ec3125f184ef71a4c2056f5985',
     'tipPolicy': 'per_step',
 }
 requirements = {'robotType': 'Flex', 'apiLevel': '2.20'}
@@ -378,19 +382,19 @@ STEPS = [
     {'op': 'distribute', 'text': 'KIN-1: 10 µL TRKC kinase + poly(Glu4-Tyr) mix (column 7, 2-nozzle from mix column 1), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'strokes': [
         {'tip': ['tips_50ul_3', 'H7'], 'source': ['tubes', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H7', 10.0, True]], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_50ul_3', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot B3 has 26 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot B3'},
+    {'op': 'move', 'labware': 'tips_50ul_3', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot B3 has 26 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot B3', 'timed': True},
     {'op': 'load', 'labware': 'tips_50ul_4'},
-    {'op': 'move', 'labware': 'tips_1000ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full opentrons_flex_96_tiprack_1000ul rack in slot D3'},
+    {'op': 'move', 'labware': 'tips_1000ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full opentrons_flex_96_tiprack_1000ul rack in slot D3', 'timed': True},
     {'op': 'load', 'labware': 'tips_1000ul_2'},
-    {'op': 'delay', 'minutes': 9.6, 'text': 'KIN-1: pre-incubation of compound and kinase, 10 min from the kinase mix to the ATP start (this wait 9.6 min + about 2.6 min of mix, preparation and start work on average)'},
+    {'op': 'delay', 'minutes': 56.68, 'text': "KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 56.68 min less the operator's time at the timed pauses before it + 1.9–4.8 min of mix, preparation and start work, by well)", 'absorbs': True},
     {'op': 'comment', 'text': 'KIN-1: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste trash bin in slot A1 (not the shared trash)'},
     {'op': 'transfer', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 8-channel, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'strokes': [
-        {'tip': ['tips_50ul_4', 'A1'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_4', 'A2'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_4', 'A3'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_4', 'A4'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A5', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_4', 'A5'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A7', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_4', 'A6'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A8', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_4', 'A1'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_4', 'A2'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A5', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_4', 'A3'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A8', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_4', 'A4'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_4', 'A5'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_4', 'A6'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A7', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 3–12, 6-nozzle, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_50ul_4', 'F12'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F3', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
@@ -402,18 +406,18 @@ STEPS = [
     ]},
     {'op': 'delay', 'minutes': 36.3, 'text': 'KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 36.3 min + about 3.7 min of start and stop work)'},
     {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 1–8, 8-channel', 'pipette': 'flex_8channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_2', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A1', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_2', 'A2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A2', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_2', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A2', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A2'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A2', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_2', 'A3'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A4', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A4'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A4', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_2', 'A4'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A5', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_2', 'A2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A5', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A5'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A5', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_2', 'A5'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A7', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A7'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A7', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_2', 'A6'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A8', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_2', 'A3'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A8', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A8'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A8', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_2', 'A4'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A1', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_2', 'A5'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A4', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A4'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A4', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_2', 'A6'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A7', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A7'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A7', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 3–12, 6-nozzle', 'pipette': 'flex_8channel_1000', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_1000ul_2', 'F12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F3', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
@@ -503,15 +507,12 @@ STEPS = [
     {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (column 2, 2-nozzle from mix column 3), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'strokes': [
         {'tip': ['tips_50ul_5', 'H4'], 'source': ['tubes', 'H3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'H2', 10.0, True]], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_50ul_5', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot B3 has 24 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot B3'},
+    {'op': 'move', 'labware': 'tips_50ul_5', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot B3 has 24 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot B3', 'timed': True},
     {'op': 'load', 'labware': 'tips_50ul_6'},
-    {'op': 'move', 'labware': 'tips_1000ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D3 has 11 tips left, too few for the stop (keep them): take it away and put a full opentrons_flex_96_tiprack_1000ul rack in slot D3'},
+    {'op': 'move', 'labware': 'tips_1000ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D3 has 11 tips left, too few for the stop (keep them): take it away and put a full opentrons_flex_96_tiprack_1000ul rack in slot D3', 'timed': True},
     {'op': 'load', 'labware': 'tips_1000ul_3'},
-    {'op': 'delay', 'minutes': 9.6, 'text': 'KIN-2: pre-incubation of compound and kinase, 10 min from the kinase mix to the ATP start (this wait 9.6 min + about 2.7 min of mix, preparation and start work on average)'},
+    {'op': 'delay', 'minutes': 56.21, 'text': "KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 56.21 min less the operator's time at the timed pauses before it + 2.2–5.4 min of mix, preparation and start work, by well)", 'absorbs': True},
     {'op': 'comment', 'text': 'KIN-2: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste trash bin in slot A1 (not the shared trash)'},
-    {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 1, 8-channel, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'strokes': [
-        {'tip': ['tips_50ul_6', 'A1'], 'source': ['hot', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A1', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-    ]},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 3, 6-nozzle, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_50ul_6', 'F12'], 'source': ['hot', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F3', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
@@ -527,14 +528,13 @@ STEPS = [
         {'tip': ['tips_50ul_6', 'D7'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
         {'tip': ['tips_50ul_6', 'H7'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
+    {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 1, 8-channel, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'strokes': [
+        {'tip': ['tips_50ul_6', 'A1'], 'source': ['hot', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A1', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+    ]},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 2, 2-nozzle, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'strokes': [
         {'tip': ['tips_50ul_6', 'H12'], 'source': ['hot', 'H3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'H2', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'delay', 'minutes': 35.9, 'text': 'KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 35.9 min + about 4.1 min of start and stop work)'},
-    {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, column 1, 8-channel', 'pipette': 'flex_8channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_3', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'A1', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'A1', 40.0, False]], 'waste': True, 'drop': True},
-    ]},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, column 3, 6-nozzle', 'pipette': 'flex_8channel_1000', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_1000ul_3', 'F12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'F3', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'F3'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'F3', 40.0, False]], 'waste': True, 'drop': True},
@@ -560,6 +560,10 @@ STEPS = [
         {'tip': None, 'source': ['plate_2', 'D11'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D11', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_3', 'H7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D12', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'D12'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D12', 40.0, False]], 'waste': True, 'drop': True},
+    ]},
+    {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, column 1, 8-channel', 'pipette': 'flex_8channel_1000', 'strokes': [
+        {'tip': ['tips_1000ul_3', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'A1', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'A1', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, column 2, 2-nozzle', 'pipette': 'flex_8channel_1000', 'nozzles': 2, 'strokes': [
         {'tip': ['tips_1000ul_3', 'H12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'H2', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
@@ -686,6 +690,9 @@ DEFINITIONS = {
     },
 }
 
+TIMED_PAUSE = "Timed pause: the time you take here comes off the wait that follows (be quick)"
+TIMED_WAIT = "Timed wait, less the time taken at the timed pauses before it"
+
 
 def add_parameters(parameters):
     """Runtime parameters shown in the Opentrons App."""
@@ -767,6 +774,7 @@ def _stroke(pipette, stroke, labware, trash, dry, hot_waste):
 def run(ctx):
     """Load the deck and the liquids, then run STEPS in order."""
     dry = ctx.params.dry_run
+    paused = 0.0  # seconds the operator took at timed pauses since the last timed wait (taken off the next one)
     trash = ctx.load_trash_bin(TRASH) if TRASH else ctx.fixed_trash
     hot_waste = trash  # HOT_WASTE: a second trash bin (Flex) or an empty labware (OT-2) for radioactive tips
     if HOT_WASTE and HOT_WASTE["kind"] == "bin":
@@ -800,12 +808,25 @@ def run(ctx):
             if dry:
                 ctx.comment("(dry run, not pausing) " + step["text"])
             else:
+                if step.get("timed"):
+                    ctx.comment(TIMED_PAUSE)
+                began = time.monotonic()
                 ctx.pause(step["text"])
+                if step.get("timed") and not ctx.is_simulating():
+                    paused += time.monotonic() - began
             for name, key, well, volume in step.get("loads", []):
                 labware[key][well].load_liquid(liquid=liquids[name], volume=volume)
         elif op == "delay":
             ctx.comment(step["text"])
-            if not dry:
+            if dry:
+                pass
+            elif step.get("absorbs"):  # a timed wait: the operator's time at the timed pauses before it comes off
+                seconds, paused = step["minutes"] * 60 - paused, 0.0
+                if seconds < 0:
+                    ctx.comment("The pauses before this wait took %.1f min longer than it: the timed step runs late "
+                                "by that much" % (-seconds / 60))
+                ctx.delay(seconds=max(seconds, 0.0), msg=TIMED_WAIT)
+            else:
                 ctx.delay(minutes=step["minutes"])
         elif op == "temperature":
             if step["celsius"] is None:
@@ -837,7 +858,12 @@ def run(ctx):
                 to = labware[to]
             if step["text"]:
                 ctx.comment(step["text"])
+            if step.get("timed"):
+                ctx.comment(TIMED_PAUSE)
+            began = time.monotonic()
             ctx.move_labware(labware[step["labware"]], to, use_gripper=step["gripper"])
+            if step.get("timed") and not ctx.is_simulating():
+                paused += time.monotonic() - began
         elif op == "load":
             labware[step["labware"]] = _load_labware(ctx, items[step["labware"]], modules, labware)
         else:

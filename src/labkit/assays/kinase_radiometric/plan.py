@@ -12,13 +12,15 @@ behind what it works (plan.deck), so the deck is arranged from a first, unconstr
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
-from labkit.errors import PlanError
+from labkit.errors import PlanError, TimingError
 from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE, INTERMEDIATE_PLATE, PIPETTES, RESERVOIR, TUBES
 from labkit.plan.arrange import moved_in_slot
+from labkit.plan.clock import first_times
 from labkit.plan.builder import WASTE_KEY, BuildConfig, Builder, Pool, RowPool, per_stroke
 from labkit.plan.columns import runs, split
 from labkit.plan.common import (COMPOUND_ROLES, DmsoSeries, Mirror, assay_wells, mirror_classes, mirror_layout,
@@ -37,7 +39,8 @@ HOT = "HOT [γ-33P]ATP mix (radioactive)"
 HOT_PLATE = INTERMEDIATE_PLATE  # hot mix for an 8-channel: a column of this plate, a well per row
 START_MIX_CYCLES = 1  # the hot start and the acid stop: into the liquid, then one mix cycle at the aqueous rate
 STOP_MIX_CYCLES = 1
-PREINC_SHIFT = 0.045  # the pre-incubation wait is shortened by at most this share of the nominal (the check: ≥ −5 %)
+PREINC_TOLERANCE = 0.05  # the verification holds every well's pre-incubation within ± this share of the nominal
+PREINC_SPREAD = 0.9  # the plan's wells may spread over at most this share of that window (the rest: model error)
 TRAVEL_MM = 150.0  # typical head travel between labware on the deck, for the reaction-time estimate
 
 
@@ -72,18 +75,51 @@ def _reaction_wait(b: Builder, plate_id: str, cond, start: list, stop: list) -> 
                                  f"{round(wait, 1):g} min + about {round(work, 1):g} min of start and stop work)")
 
 
-def _preincubation_wait(b: Builder, plate_id: str, cond, enzyme: list, between: list, start: list) -> Delay:
-    """The wait between the kinase mixes and the ATP start. A well pre-incubates the kinase-mix work after its own
-    mix, the work between (buffer wells, tip preparation), this wait and the start work before its own ATP — about
-    half of each phase on average, by the reaction wait's time model. The wait is shortened by that average so the
-    wells centre on the nominal, but by no more than PREINC_SHIFT of the nominal, so that the first-started well
-    keeps its minimum (the verification: at least the nominal − 5 %)."""
-    work = (_work_seconds(b, enzyme) / 2 + _work_seconds(b, between) + _work_seconds(b, start) / 2) / 60
-    shift = min(work, PREINC_SHIFT * cond.preincubation_min)
-    wait = max(cond.preincubation_min - shift, 0.0)
-    return Delay(round(wait, 1), f"{plate_id}: pre-incubation of compound and kinase, {cond.preincubation_min:g} "
-                                 f"min from the kinase mix to the ATP start (this wait {round(wait, 1):g} min + about "
-                                 f"{round(work, 1):g} min of mix, preparation and start work on average)")
+def _preincubation_wait(b: Builder, p, key: str, cond, at: tuple[int, int, int, int, int], where: dict[str, str]
+                        ) -> Delay:
+    """The wait between the kinase mixes and the ATP start, set so that every well pre-incubates the nominal
+    ± 5 %. at = the step indices (kinase mixes, their end, this wait, the ATP start, its end). A well pre-incubates
+    from its own kinase mix to its own ATP: the clock (labkit.plan.clock, the simulator's time model) gives each
+    well's time with no wait, and the wait centres the shortest and the longest on the nominal. A plan whose
+    wells spread over more than the tolerance allows is refused, with the nominal that would hold."""
+    enz_at, enz_end, pre, start_at, end = at
+    steps = list(b.plan.steps[enz_at:end])
+    steps[pre - enz_at] = Delay(0.0, "")
+    n_rows = 16 if p.format == 384 else 8
+    t = first_times(b, steps, key, n_rows, {"enzyme": range(0, enz_end - enz_at),
+                                             "atp": range(start_at - enz_at, end - enz_at)}, where)
+    gaps = [(t["atp"][w] - t["enzyme"][w]) / 60 for w in t["enzyme"] if w in t["atp"]]
+    lo, hi = (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
+    nominal = cond.preincubation_min
+    if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal:
+        need = (hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE)
+        raise TimingError(
+            f"plate {p.id}: a {nominal:g} min pre-incubation cannot be held within ±{PREINC_TOLERANCE:.0%} in every "
+            f"well: the kinase mixes and the ATP start reach the wells {hi - lo:.1f} min apart (by the simulator's "
+            f"time model), more than {PREINC_SPREAD:.0%} of the ±{PREINC_TOLERANCE * nominal:.2g} min allowed; set "
+            f"conditions.preincubation_min to at least {math.ceil(need):d} min, or use 8-channel pipettes and "
+            "fewer kinases or wells per plate so the mixes go by column stamps",
+            field="conditions.preincubation_min")
+    wait = max(nominal - (lo + hi) / 2, 0.0)
+    timed = False
+    for i in range(enz_end, pre):  # tip-rack swaps inside the window: the wait takes their time off at run time
+        step = b.plan.steps[i]
+        if isinstance(step, Pause) or (isinstance(step, MoveLabware) and step.pause and not step.gripper):
+            b.plan.steps[i] = replace(step, timed=True)
+            timed = True
+    note = " less the operator's time at the timed pauses before it" if timed else ""
+    return Delay(round(wait, 2), f"{p.id}: pre-incubation of compound and kinase, {nominal:g} min from the kinase "
+                                 f"mix to the ATP start in every well (this wait {round(wait, 2):g} min{note} + "
+                                 f"{lo:.1f}–{hi:.1f} min of mix, preparation and start work, by well)", absorbs=timed)
+
+
+def _plate_slot(b: Builder, key: str) -> dict[str, str]:
+    """The deck slot a plate was last moved to (a module's slot for a module), for the plan's clock."""
+    modules = {m.key: m.slot for m in b.plan.modules}
+    for step in reversed(b.plan.steps):
+        if isinstance(step, MoveLabware) and step.labware == key:
+            return {key: modules.get(step.to, step.to)}
+    return {}
 
 
 def _hot_name(exp, t) -> str:
@@ -347,8 +383,8 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
                          tip_per_stroke=True)
         wait = len(b.plan.steps)
         if cond.preincubation_min > 0:
-            b.plan.steps[pre] = _preincubation_wait(b, p.id, cond, b.plan.steps[enz_at:enz_end],
-                                                    b.plan.steps[enz_end:pre], b.plan.steps[start_at:wait])
+            b.plan.steps[pre] = _preincubation_wait(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait),
+                                                    _plate_slot(b, key))
         b.add(Delay(cond.reaction_min, ""))
         dests = [well_loc(key, w) for w in wells]
         pip = b.choose(v.stop, per_aspirate=len(dests))
@@ -515,9 +551,11 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
     mixes = _mix_columns(b, lq, patterns)
     pip = b.choose(v.enzyme_mix, singles=False)
     by_source: dict[tuple[int, Loc], list] = defaultdict(list)
-    enz_at = len(b.plan.steps)
     for run in found:
         by_source[(run.nozzles, mixes.source(run.group, [parse_well(w)[0] for w in run.wells]))].append(run)
+    # no rack change inside the pre-incubation window: the kinase mixes' tips are in place before the first mix
+    b.prepare_tips(pip, [b.nozzles(pip, k) for k, _src in by_source], "the kinase mixes")
+    enz_at = len(b.plan.steps)
     for (k, src), rs in sorted(by_source.items(), key=lambda kv: (-kv[0][0], kv[1][0].column, kv[1][0].wells[0])):
         what = "kinase mixes, each row its own" if rs[0].group == MAIN else str(rs[0].group)
         b.distribute(f"{p.id}: {v.enzyme_mix:g} µL {what} ({describe(rs)} from mix column {src.well[1:]}), "
@@ -534,7 +572,17 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
         stamp_distribute(b, f"{p.id}: {v.well:g} µL assay buffer into the buffer wells", pip,
                          b.pool(lq.reservoir, lq.buffer), key, buf, v.well)
     # the timed part: per column run, the same order for the start and the stop
-    steps = [(g[0].nozzles, g[0].group, g) for g in _by_liquid(by_nozzles(group_runs(b, key, hot_groups)))]
+    # the steps, and the columns within each, in the order their kinase mixes went in, so that every well's
+    # pre-incubation is alike
+    mixed_at = first_times(b, b.plan.steps[enz_at:enz_end], key, 16 if p.format == 384 else 8, {"mix": range(enz_end - enz_at)},
+                           _plate_slot(b, key))["mix"]
+
+    def mix_time(r) -> float:
+        return sum(mixed_at.get(w, 0.0) for w in r.wells) / len(r.wells)
+
+    steps = sorted(((g[0].nozzles, g[0].group, sorted(g, key=mix_time))
+                    for g in _by_liquid(by_nozzles(group_runs(b, key, hot_groups)))),
+                   key=lambda s: sum(map(mix_time, s[2])) / len(s[2]))
     atp_pip = b.choose(v.atp_mix, singles=False)
     stop_pip = b.pipette(b.robot.large_multi if _stop_class(b, exp) == "large" else b.robot.small_multi)
     b.prepare_tips(atp_pip, [b.nozzles(atp_pip, k) for k, _g, rs in steps for _r in rs], "the ATP start")
@@ -556,8 +604,8 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
                    new_tip="always", mix_after=atp_mix, nozzles=k, mix_rate=b.spec(atp_pip).aqueous_mix_rate)
     wait = len(b.plan.steps)
     if cond.preincubation_min > 0:
-        b.plan.steps[pre] = _preincubation_wait(b, p.id, cond, b.plan.steps[enz_at:enz_end],
-                                                b.plan.steps[enz_end:pre], b.plan.steps[start_at:wait])
+        b.plan.steps[pre] = _preincubation_wait(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait),
+                                                _plate_slot(b, key))
     b.add(Delay(cond.reaction_min, ""))
     stop_mix = (STOP_MIX_CYCLES, mix_volume(b, stop_pip, well_vol + v.stop, min(v.stop, v.filter_transfer)))
     for k, _liquid, rs in steps:
