@@ -61,8 +61,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      11, 1-nozzle stamps into the empty wells, one tip)
 #  31. move — Put the P81 filter plate for KIN-1 in slot B1
 #  32. PAUSE — KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC
-#      kinase + poly(Glu4-Tyr) mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from
-#      ice (see the deck's liquids for wells and volumes), and resume
+#      kinase + poly(Glu4-Tyr) mix) on the deck now, fresh from ice (see the deck's liquids for wells and volumes),
+#      and resume; the hot ATP comes at a pause just before the start
 #  33. KIN-1: 10 µL kinase mixes, each row its own (columns 3–8, 8-channel from mix column 1), non-contact
 #  34. KIN-1: 10 µL kinase mixes, each row its own (columns 1–10, 7-nozzle from mix column 1), non-contact
 #  35. KIN-1: 10 µL kinase mixes, each row its own (column 11, 6-nozzle from mix column 1), non-contact
@@ -75,99 +75,105 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      full opentrons_flex_96_tiprack_50ul rack in slot B3
 #  42. move — Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full
 #      opentrons_flex_96_tiprack_1000ul rack in slot D3
-#  43. wait 56.07 min — KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
-#      every well (this wait 56.07 min less the operator's time at the timed pauses before it + 2.7–5.2 min of mix,
-#      preparation and start work, by well)
-#  44. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–10, 8-channel, mixed, a
+#  43. wait 51.07 min — KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (this wait 51.07 min less the operator's time at the timed pauses before it, the hot ATP, 5 min
+#      more, + 2.7–5.2 min of mix, preparation and start work, by well)
+#  44. PAUSE — KIN-1: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see
+#      the deck's liquids for wells and volumes), and resume
+#  45. wait 5 min — KIN-1: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP
+#  46. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–10, 8-channel, mixed, a
 #      fresh tip every stamp
-#  45. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 6-nozzle, mixed, a
+#  47. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 6-nozzle, mixed, a
 #      fresh tip every stamp
-#  46. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 1-nozzle, mixed, a
+#  48. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 1-nozzle, mixed, a
 #      fresh tip every stamp
-#  47. wait 55.6 min — KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.6 min +
+#  49. wait 55.6 min — KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.6 min +
 #      about 4.4 min of start and stop work)
-#  48. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
-#      filter plate with the same tip, columns 1–10, 8-channel
-#  49. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
-#      filter plate with the same tip, columns 11–12, 6-nozzle
 #  50. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#      filter plate with the same tip, columns 1–10, 8-channel
+#  51. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#      filter plate with the same tip, columns 11–12, 6-nozzle
+#  52. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 11–12, 1-nozzle
-#  51. PAUSE — KIN-1: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
+#  53. PAUSE — KIN-1: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
 #      aliquot for KIN-1) on the deck now and resume
-#  52. KIN-1: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1 straight onto the
+#  54. KIN-1: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1 straight onto the
 #      P81 filter, wells G11, G12 (keep them out of the wash: cover them with sealing tape while the plate is washed,
 #      uncover before the scintillant), a fresh tip every aspirate
-#  53. move — Take reaction plate KIN-1 off the temperature module (radioactive waste)
-#  54. move — KIN-1: take the P81 filter plate from slot B1; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
+#  55. move — Take reaction plate KIN-1 off the temperature module (radioactive waste)
+#  56. move — KIN-1: take the P81 filter plate from slot B1; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
 #      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
 #      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.
-#  55. move — Put reaction plate KIN-2 on the temperature module
-#  56. move — Tip rack in slot B3 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
+#  57. move — Put reaction plate KIN-2 on the temperature module
+#  58. move — Tip rack in slot B3 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
 #      B3
-#  57. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      1, 6-nozzle stamps into the empty wells, one tip)
-#  58. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      2, 6-nozzle stamps into the empty wells, one tip)
 #  59. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      3, 6-nozzle stamps into the empty wells, one tip)
+#      1, 6-nozzle stamps into the empty wells, one tip)
 #  60. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      4, 6-nozzle stamps into the empty wells, one tip)
+#      2, 6-nozzle stamps into the empty wells, one tip)
 #  61. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      5, 6-nozzle stamps into the empty wells, one tip)
+#      3, 6-nozzle stamps into the empty wells, one tip)
 #  62. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      6, 6-nozzle stamps into the empty wells, one tip)
+#      4, 6-nozzle stamps into the empty wells, one tip)
 #  63. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      7, 6-nozzle stamps into the empty wells, one tip)
+#      5, 6-nozzle stamps into the empty wells, one tip)
 #  64. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      8, 6-nozzle stamps into the empty wells, one tip)
+#      6, 6-nozzle stamps into the empty wells, one tip)
 #  65. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      9, 6-nozzle stamps into the empty wells, one tip)
+#      7, 6-nozzle stamps into the empty wells, one tip)
 #  66. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      10, 6-nozzle stamps into the empty wells, one tip)
+#      8, 6-nozzle stamps into the empty wells, one tip)
 #  67. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      11, 4-nozzle stamps into the empty wells, one tip)
+#      9, 6-nozzle stamps into the empty wells, one tip)
 #  68. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      10, 6-nozzle stamps into the empty wells, one tip)
+#  69. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      11, 4-nozzle stamps into the empty wells, one tip)
+#  70. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      11, 1-nozzle stamps into the empty wells, one tip)
-#  69. move — Put the P81 filter plate for KIN-2 in slot B1
-#  70. PAUSE — KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP
-#      (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and
-#      volumes), and resume
-#  71. move — Tip rack in slot B3 has 31 tips left, too few for the kinase mixes (keep them): take it away and put a
+#  71. move — Put the P81 filter plate for KIN-2 in slot B1
+#  72. PAUSE — KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) on the deck now,
+#      fresh from ice (see the deck's liquids for wells and volumes), and resume; the hot ATP comes at a pause just
+#      before the start
+#  73. move — Tip rack in slot B3 has 31 tips left, too few for the kinase mixes (keep them): take it away and put a
 #      full opentrons_flex_96_tiprack_50ul rack in slot B3
-#  72. KIN-2: 10 µL kinase mixes, each row its own (columns 3–8, 7-nozzle from mix column 3), non-contact
-#  73. KIN-2: 10 µL kinase mixes, each row its own (columns 1–10, 6-nozzle from mix column 3), non-contact
-#  74. KIN-2: 10 µL kinase mixes, each row its own (column 11, 4-nozzle from mix column 3), non-contact
-#  75. KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 12, 4-nozzle from mix column 4), non-contact
-#  76. KIN-2: 10 µL ROS1 kinase + IGF1Rtide mix (columns 1–2, 1-nozzle from mix column 3), non-contact
-#  77. KIN-2: 10 µL ALK kinase + IGF1Rtide mix (columns 5–6, 1-nozzle from mix column 3), non-contact
-#  78. move — Tip rack in slot B3 has 73 tips left, too few for the ATP start (keep them): take it away and put a
+#  74. KIN-2: 10 µL kinase mixes, each row its own (columns 3–8, 7-nozzle from mix column 3), non-contact
+#  75. KIN-2: 10 µL kinase mixes, each row its own (columns 1–10, 6-nozzle from mix column 3), non-contact
+#  76. KIN-2: 10 µL kinase mixes, each row its own (column 11, 4-nozzle from mix column 3), non-contact
+#  77. KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 12, 4-nozzle from mix column 4), non-contact
+#  78. KIN-2: 10 µL ROS1 kinase + IGF1Rtide mix (columns 1–2, 1-nozzle from mix column 3), non-contact
+#  79. KIN-2: 10 µL ALK kinase + IGF1Rtide mix (columns 5–6, 1-nozzle from mix column 3), non-contact
+#  80. move — Tip rack in slot B3 has 73 tips left, too few for the ATP start (keep them): take it away and put a
 #      full opentrons_flex_96_tiprack_50ul rack in slot B3
-#  79. move — Tip rack in slot D3 has 1 tips left, too few for the stop (keep them): take it away and put a full
+#  81. move — Tip rack in slot D3 has 1 tips left, too few for the stop (keep them): take it away and put a full
 #      opentrons_flex_96_tiprack_1000ul rack in slot D3
-#  80. wait 56.71 min — KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
-#      every well (this wait 56.71 min less the operator's time at the timed pauses before it + 2.0–4.6 min of mix,
-#      preparation and start work, by well)
-#  81. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 7-nozzle, mixed, a fresh
+#  82. wait 51.71 min — KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (this wait 51.71 min less the operator's time at the timed pauses before it, the hot ATP, 5 min
+#      more, + 2.0–4.6 min of mix, preparation and start work, by well)
+#  83. PAUSE — KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see
+#      the deck's liquids for wells and volumes), and resume
+#  84. wait 5 min — KIN-2: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP
+#  85. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 7-nozzle, mixed, a fresh
 #      tip every stamp
-#  82. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 9–10, 6-nozzle, mixed, a
+#  86. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 9–10, 6-nozzle, mixed, a
 #      fresh tip every stamp
-#  83. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 4-nozzle, mixed, a
+#  87. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 4-nozzle, mixed, a
 #      fresh tip every stamp
-#  84. wait 56.3 min — KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 56.3 min +
+#  88. wait 56.3 min — KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 56.3 min +
 #      about 3.7 min of start and stop work)
-#  85. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#  89. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 1–8, 7-nozzle
-#  86. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#  90. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 9–10, 6-nozzle
-#  87. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#  91. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 11–12, 4-nozzle
-#  88. PAUSE — KIN-2: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
+#  92. PAUSE — KIN-2: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
 #      aliquot for KIN-2) on the deck now and resume
-#  89. KIN-2: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2 straight onto the
+#  93. KIN-2: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2 straight onto the
 #      P81 filter, wells G11, G12 (keep them out of the wash: cover them with sealing tape while the plate is washed,
 #      uncover before the scintillant), a fresh tip every aspirate
-#  90. move — Take reaction plate KIN-2 off the temperature module (radioactive waste)
-#  91. PAUSE — KIN-2: take the P81 filter plate from slot B1; wash it on a vacuum manifold 5 × 200 µL per well of
+#  94. move — Take reaction plate KIN-2 off the temperature module (radioactive waste)
+#  95. PAUSE — KIN-2: take the P81 filter plate from slot B1; wash it on a vacuum manifold 5 × 200 µL per well of
 #      0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain,
 #      add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to
 #      continue.
@@ -365,7 +371,7 @@ STEPS = [
         {'tip': None, 'source': ['intermediate', 'H11'], 'aspirate_uL': 15.0, 'dispense': [['plate_1', 'H10', 5.0, False], ['plate_1', 'H11', 5.0, False], ['plate_1', 'H12', 5.0, False]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'move', 'labware': 'filter_1', 'to': 'B1', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-1 in slot B1'},
-    {'op': 'pause', 'text': "KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC kinase + poly(Glu4-Tyr) mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume", 'loads': [['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'A1', 170.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'B1', 150.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'C1', 170.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'D1', 150.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'E1', 170.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'F1', 150.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'G1', 140.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 150.0]]},
+    {'op': 'pause', 'text': "KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC kinase + poly(Glu4-Tyr) mix) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume; the hot ATP comes at a pause just before the start", 'loads': [['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'A1', 170.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'B1', 150.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'C1', 170.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'D1', 150.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'E1', 170.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'F1', 150.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'G1', 140.0]]},
     {'op': 'distribute', 'text': 'KIN-1: 10 µL kinase mixes, each row its own (columns 3–8, 8-channel from mix column 1), non-contact', 'pipette': 'flex_8channel_50', 'strokes': [
         {'tip': ['tips_50ul_3', 'A1'], 'source': ['tubes', 'A1'], 'aspirate_uL': 45.0, 'dispense': [['plate_1', 'A3', 10.0, True], ['plate_1', 'A4', 10.0, True], ['plate_1', 'A7', 10.0, True], ['plate_1', 'A8', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
@@ -395,7 +401,9 @@ STEPS = [
     {'op': 'load', 'labware': 'tips_50ul_4'},
     {'op': 'move', 'labware': 'tips_1000ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full opentrons_flex_96_tiprack_1000ul rack in slot D3', 'timed': True},
     {'op': 'load', 'labware': 'tips_1000ul_2'},
-    {'op': 'delay', 'minutes': 56.07, 'text': "KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 56.07 min less the operator's time at the timed pauses before it + 2.7–5.2 min of mix, preparation and start work, by well)", 'absorbs': True},
+    {'op': 'delay', 'minutes': 51.07, 'text': "KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 51.07 min less the operator's time at the timed pauses before it, the hot ATP, 5 min more, + 2.7–5.2 min of mix, preparation and start work, by well)", 'absorbs': True},
+    {'op': 'pause', 'text': "KIN-1: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see the deck's liquids for wells and volumes), and resume", 'timed': True, 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 150.0]]},
+    {'op': 'delay', 'minutes': 5.0, 'text': 'KIN-1: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP', 'absorbs': True},
     {'op': 'comment', 'text': 'KIN-1: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste trash bin in slot A1 (not the shared trash)'},
     {'op': 'transfer', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–10, 8-channel, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'strokes': [
         {'tip': ['tips_50ul_4', 'A1'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A3', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
@@ -499,7 +507,7 @@ STEPS = [
         {'tip': ['tips_50ul_5', 'G3'], 'source': ['intermediate', 'G11'], 'aspirate_uL': 45.0, 'dispense': [['plate_2', 'G1', 5.0, False], ['plate_2', 'G2', 5.0, False], ['plate_2', 'G3', 5.0, False], ['plate_2', 'G4', 5.0, False], ['plate_2', 'G5', 5.0, False], ['plate_2', 'G6', 5.0, False], ['plate_2', 'G7', 5.0, False], ['plate_2', 'G8', 5.0, False]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'move', 'labware': 'filter_2', 'to': 'B1', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-2 in slot B1'},
-    {'op': 'pause', 'text': "KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume", 'loads': [['ROS1 kinase + IGF1Rtide mix', 'tubes', 'A3', 170.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'B3', 150.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'C3', 170.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'D3', 150.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'E3', 140.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'F3', 140.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E3', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F3', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G3', 100.0]]},
+    {'op': 'pause', 'text': "KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume; the hot ATP comes at a pause just before the start", 'loads': [['ROS1 kinase + IGF1Rtide mix', 'tubes', 'A3', 170.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'B3', 150.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'C3', 170.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'D3', 150.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'E3', 140.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'F3', 140.0]]},
     {'op': 'move', 'labware': 'tips_50ul_5', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot B3 has 31 tips left, too few for the kinase mixes (keep them): take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot B3'},
     {'op': 'load', 'labware': 'tips_50ul_6'},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (columns 3–8, 7-nozzle from mix column 3), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 7, 'strokes': [
@@ -525,7 +533,9 @@ STEPS = [
     {'op': 'load', 'labware': 'tips_50ul_7'},
     {'op': 'move', 'labware': 'tips_1000ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D3 has 1 tips left, too few for the stop (keep them): take it away and put a full opentrons_flex_96_tiprack_1000ul rack in slot D3', 'timed': True},
     {'op': 'load', 'labware': 'tips_1000ul_3'},
-    {'op': 'delay', 'minutes': 56.71, 'text': "KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 56.71 min less the operator's time at the timed pauses before it + 2.0–4.6 min of mix, preparation and start work, by well)", 'absorbs': True},
+    {'op': 'delay', 'minutes': 51.71, 'text': "KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 51.71 min less the operator's time at the timed pauses before it, the hot ATP, 5 min more, + 2.0–4.6 min of mix, preparation and start work, by well)", 'absorbs': True},
+    {'op': 'pause', 'text': "KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see the deck's liquids for wells and volumes), and resume", 'timed': True, 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E3', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F3', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G3', 100.0]]},
+    {'op': 'delay', 'minutes': 5.0, 'text': 'KIN-2: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP', 'absorbs': True},
     {'op': 'comment', 'text': 'KIN-2: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste trash bin in slot A1 (not the shared trash)'},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 7-nozzle, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'nozzles': 7, 'strokes': [
         {'tip': ['tips_50ul_7', 'G12'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G3', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},

@@ -40,6 +40,7 @@ HOT_PLATE = INTERMEDIATE_PLATE  # hot mix for an 8-channel: a column of this pla
 START_MIX_CYCLES = 1  # the hot start and the acid stop: into the liquid, then one mix cycle at the aqueous rate
 STOP_MIX_CYCLES = 1
 PREINC_TOLERANCE = 0.05  # the verification holds every well's pre-incubation within ± this share of the nominal
+HOT_LEAD_MIN = 5.0  # the operator brings the hot ATP this long before the start (the wait after absorbs it)
 PREINC_SPREAD = 0.9  # the plan's wells may spread over at most this share of that window (the rest: model error)
 TRAVEL_MM = 150.0  # typical head travel between labware on the deck, for the reaction-time estimate
 
@@ -84,7 +85,7 @@ def _preincubation_wait(b: Builder, p, key: str, cond, at: tuple[int, int, int, 
     wells spread over more than the tolerance allows is refused, with the nominal that would hold."""
     enz_at, enz_end, pre, start_at, end = at
     steps = list(b.plan.steps[enz_at:end])
-    steps[pre - enz_at] = Delay(0.0, "")
+    steps[pre - enz_at] = steps[pre + 2 - enz_at] = Delay(0.0, "")
     n_rows = 16 if p.format == 384 else 8
     t = first_times(b, steps, key, n_rows, {"enzyme": range(0, enz_end - enz_at),
                                              "atp": range(start_at - enz_at, end - enz_at)}, where)
@@ -107,10 +108,29 @@ def _preincubation_wait(b: Builder, p, key: str, cond, at: tuple[int, int, int, 
         if isinstance(step, Pause) or (isinstance(step, MoveLabware) and step.pause and not step.gripper):
             b.plan.steps[i] = replace(step, timed=True)
             timed = True
+    last = round(min(HOT_LEAD_MIN, wait), 2)  # the hot ATP comes this long before the start
+    first = round(wait - last, 2)
     note = " less the operator's time at the timed pauses before it" if timed else ""
-    return Delay(round(wait, 2), f"{p.id}: pre-incubation of compound and kinase, {nominal:g} min from the kinase "
-                                 f"mix to the ATP start in every well (this wait {round(wait, 2):g} min{note} + "
-                                 f"{lo:.1f}–{hi:.1f} min of mix, preparation and start work, by well)", absorbs=timed)
+    b.plan.steps[pre + 2] = Delay(last, f"{p.id}: the last {last:g} min of the pre-incubation, less the time taken to "
+                                        "bring the hot ATP", absorbs=True)
+    return Delay(first, f"{p.id}: pre-incubation of compound and kinase, {nominal:g} min from the kinase mix to the "
+                        f"ATP start in every well (this wait {first:g} min{note}, the hot ATP, {last:g} min more, + "
+                        f"{lo:.1f}–{hi:.1f} min of mix, preparation and start work, by well)", absorbs=timed)
+
+
+def _preincubation_steps(b: Builder, plate_id: str, cond, hot_now: list[str]) -> int:
+    """The pre-incubation's placeholders (set by _preincubation_wait): a wait, the pause at which the operator
+    brings the hot ATP fresh (so it stands minutes, not the whole pre-incubation, on the open deck), and a short
+    wait that takes that pause's time off at run time. Returns the first one's step index."""
+    pre = len(b.plan.steps)
+    timed = cond.preincubation_min > 0
+    if timed:
+        b.add(Delay(cond.preincubation_min, ""))
+    b.add(Pause(f"{plate_id}: put the hot ATP ({', '.join(hot_now)}) on the deck now, behind its beta shield (see the "
+                "deck's liquids for wells and volumes), and resume", loads=tuple(hot_now), timed=timed))
+    if timed:
+        b.add(Delay(0.0, ""))
+    return pre
 
 
 def _plate_slot(b: Builder, key: str) -> dict[str, str]:
@@ -332,9 +352,9 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
         # brings this plate's fresh from ice now
         fresh = sorted({enzyme_mix[w.target] for w in wells if w.target and w.role not in NO_ENZYME_ROLES})
         hot_now = sorted({_atp_groups(exp, p)[w.name] for w in wells})
-        b.add(Pause(f"{p.id}: put the kinase mixes ({', '.join(fresh)}) and the hot ATP ({', '.join(hot_now)}) on "
-                    "the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume",
-                    loads=tuple(fresh + hot_now)))
+        b.add(Pause(f"{p.id}: put the kinase mixes ({', '.join(fresh)}) on the deck now, fresh from ice (see the "
+                    "deck's liquids for wells and volumes), and resume; the hot ATP comes at a pause just before the "
+                    "start", loads=tuple(fresh)))
         # kinase + substrate (no-enzyme control: substrate only), non-contact multi-dispense
         enz_at = len(b.plan.steps)
         for tname in targets:
@@ -364,9 +384,7 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
         b.prepare_tips(pip, pickups, "the ATP start")
         b.prepare_tips(stop_pip, [b.nozzles(stop_pip, 1)] * -(-len(wells) // b.per_stroke(stop_pip, v.stop)),
                        "the stop")
-        pre = len(b.plan.steps)
-        if cond.preincubation_min > 0:
-            b.add(Delay(cond.preincubation_min, ""))
+        pre = _preincubation_steps(b, p.id, cond, hot_now)
         # start: hot ATP, non-contact, a fresh tip every aspirate, straight to the radioactive waste; whole and part
         # columns with an 8-channel where that takes no more tips, single wells for the rest
         b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that held hot liquid goes straight to "
@@ -540,9 +558,9 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
     hot_groups = _atp_groups(exp, p)
     fresh = sorted({lq.enzyme[w.target] for w in wells if w.target and w.role not in NO_ENZYME_ROLES})
     hot_now = sorted(set(hot_groups.values()))
-    b.add(Pause(f"{p.id}: put the kinase mixes ({', '.join(fresh)}) and the hot ATP ({', '.join(hot_now)}) on "
-                "the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume",
-                loads=tuple(fresh + hot_now)))
+    b.add(Pause(f"{p.id}: put the kinase mixes ({', '.join(fresh)}) on the deck now, fresh from ice (see the "
+                "deck's liquids for wells and volumes), and resume; the hot ATP comes at a pause just before the "
+                "start", loads=tuple(fresh)))
     # kinase + substrate (no-enzyme control: substrate only): a stamp per column run, non-contact, one tip per
     # source rows
     groups = {w.name: (lq.blank if w.role in NO_ENZYME_ROLES else lq.enzyme)[w.target] for w in wells
@@ -587,9 +605,7 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
     stop_pip = b.pipette(b.robot.large_multi if _stop_class(b, exp) == "large" else b.robot.small_multi)
     b.prepare_tips(atp_pip, [b.nozzles(atp_pip, k) for k, _g, rs in steps for _r in rs], "the ATP start")
     b.prepare_tips(stop_pip, [b.nozzles(stop_pip, k) for k, _g, rs in steps for _r in rs], "the stop")
-    pre = len(b.plan.steps)
-    if cond.preincubation_min > 0:
-        b.add(Delay(cond.preincubation_min, ""))
+    pre = _preincubation_steps(b, p.id, cond, hot_now)
     b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into "
               f"{lq.waste}")
     start_at = len(b.plan.steps)
