@@ -75,7 +75,7 @@ metadata = {
     'author': 'labkit',
     'description': 'The old 2 nM design, for the tight-binding flag.',
     'source': 'labkit protocol',
-    'layoutSha256': '235acac2866bddbd699f8f2f45aba524d89d58ec3125f184ef71a4c2056f5985',
+    'layoutSha256': 'f8d2525e7a8ad999affbe7525f8ff232af44d453d52c1efcceef11ed8046b4ea',
     'tipPolicy': 'per_step',
 }
 requirements = {'robotType': 'Flex', 'apiLevel': '2.20'}
