@@ -94,13 +94,13 @@ def _preincubation_wait(b: Builder, p, key: str, cond, at: tuple[int, int, int, 
     nominal = cond.preincubation_min
     if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal:
         need = (hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE)
-        raise TimingError(
+        b.refuse(TimingError(
             f"plate {p.id}: a {nominal:g} min pre-incubation cannot be held within ±{PREINC_TOLERANCE:.0%} in every "
             f"well: the kinase mixes and the ATP start reach the wells {hi - lo:.1f} min apart (by the simulator's "
             f"time model), more than {PREINC_SPREAD:.0%} of the ±{PREINC_TOLERANCE * nominal:.2g} min allowed; set "
             f"conditions.preincubation_min to at least {math.ceil(need):d} min, or use 8-channel pipettes and "
             "fewer kinases or wells per plate so the mixes go by column stamps",
-            field="conditions.preincubation_min")
+            field="conditions.preincubation_min"))
     wait = max(nominal - (lo + hi) / 2, 0.0)
     timed = False
     for i in range(enz_end, pre):  # tip-rack swaps inside the window: the wait takes their time off at run time
