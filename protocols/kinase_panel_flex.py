@@ -75,9 +75,9 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      full opentrons_flex_96_tiprack_50ul rack in slot B3
 #  42. move — Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full
 #      opentrons_flex_96_tiprack_1000ul rack in slot D3
-#  43. wait 51.07 min — KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
-#      every well (this wait 51.07 min less the operator's time at the timed pauses before it, the hot ATP, 5 min
-#      more, + 2.7–5.2 min of mix, preparation and start work, by well)
+#  43. wait 51 min — KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (this wait 51 min less the operator's time at the timed pauses before it, the hot ATP, 5 min more,
+#      + 2.7–5.3 min of mix, preparation and start work, by well)
 #  44. PAUSE — KIN-1: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see
 #      the deck's liquids for wells and volumes), and resume
 #  45. wait 5 min — KIN-1: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP
@@ -87,8 +87,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      fresh tip every stamp
 #  48. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 1-nozzle, mixed, a
 #      fresh tip every stamp
-#  49. wait 55.6 min — KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.6 min +
-#      about 4.4 min of start and stop work)
+#  49. wait 55.1 min — KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop in every well (this
+#      wait 55.1 min + 4.6–5.2 min of start and stop work, by well)
 #  50. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 1–10, 8-channel
 #  51. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
@@ -147,8 +147,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      full opentrons_flex_96_tiprack_50ul rack in slot B3
 #  81. move — Tip rack in slot D3 has 1 tips left, too few for the stop (keep them): take it away and put a full
 #      opentrons_flex_96_tiprack_1000ul rack in slot D3
-#  82. wait 51.71 min — KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
-#      every well (this wait 51.71 min less the operator's time at the timed pauses before it, the hot ATP, 5 min
+#  82. wait 51.65 min — KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (this wait 51.65 min less the operator's time at the timed pauses before it, the hot ATP, 5 min
 #      more, + 2.0–4.6 min of mix, preparation and start work, by well)
 #  83. PAUSE — KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see
 #      the deck's liquids for wells and volumes), and resume
@@ -159,8 +159,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      fresh tip every stamp
 #  87. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 4-nozzle, mixed, a
 #      fresh tip every stamp
-#  88. wait 56.3 min — KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 56.3 min +
-#      about 3.7 min of start and stop work)
+#  88. wait 55.79 min — KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop in every well (this
+#      wait 55.79 min + 4.0–4.5 min of start and stop work, by well)
 #  89. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 1–8, 7-nozzle
 #  90. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
@@ -399,7 +399,7 @@ STEPS = [
     {'op': 'load', 'labware': 'tips_50ul_4'},
     {'op': 'move', 'labware': 'tips_1000ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full opentrons_flex_96_tiprack_1000ul rack in slot D3', 'timed': True},
     {'op': 'load', 'labware': 'tips_1000ul_2'},
-    {'op': 'delay', 'minutes': 51.07, 'text': "KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 51.07 min less the operator's time at the timed pauses before it, the hot ATP, 5 min more, + 2.7–5.2 min of mix, preparation and start work, by well)", 'absorbs': True},
+    {'op': 'delay', 'minutes': 51.0, 'text': "KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 51 min less the operator's time at the timed pauses before it, the hot ATP, 5 min more, + 2.7–5.3 min of mix, preparation and start work, by well)", 'absorbs': True},
     {'op': 'pause', 'text': "KIN-1: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see the deck's liquids for wells and volumes), and resume", 'timed': True, 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 150.0]]},
     {'op': 'delay', 'minutes': 5.0, 'text': 'KIN-1: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP', 'absorbs': True},
     {'op': 'comment', 'text': 'KIN-1: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste trash bin in slot A1 (not the shared trash)'},
@@ -423,7 +423,7 @@ STEPS = [
         {'tip': ['tips_50ul_4', 'G11'], 'source': ['hot', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H11', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
         {'tip': ['tips_50ul_4', 'H11'], 'source': ['hot', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H12', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
-    {'op': 'delay', 'minutes': 55.6, 'text': 'KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.6 min + about 4.4 min of start and stop work)'},
+    {'op': 'delay', 'minutes': 55.1, 'text': 'KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop in every well (this wait 55.1 min + 4.6–5.2 min of start and stop work, by well)'},
     {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 1–10, 8-channel', 'pipette': 'flex_8channel_1000', 'strokes': [
         {'tip': ['tips_1000ul_2', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A3', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A3'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A3', 40.0, False]], 'waste': True, 'drop': True},
@@ -531,7 +531,7 @@ STEPS = [
     {'op': 'load', 'labware': 'tips_50ul_7'},
     {'op': 'move', 'labware': 'tips_1000ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D3 has 1 tips left, too few for the stop (keep them): take it away and put a full opentrons_flex_96_tiprack_1000ul rack in slot D3', 'timed': True},
     {'op': 'load', 'labware': 'tips_1000ul_3'},
-    {'op': 'delay', 'minutes': 51.71, 'text': "KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 51.71 min less the operator's time at the timed pauses before it, the hot ATP, 5 min more, + 2.0–4.6 min of mix, preparation and start work, by well)", 'absorbs': True},
+    {'op': 'delay', 'minutes': 51.65, 'text': "KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 51.65 min less the operator's time at the timed pauses before it, the hot ATP, 5 min more, + 2.0–4.6 min of mix, preparation and start work, by well)", 'absorbs': True},
     {'op': 'pause', 'text': "KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see the deck's liquids for wells and volumes), and resume", 'timed': True, 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E3', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F3', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G3', 100.0]]},
     {'op': 'delay', 'minutes': 5.0, 'text': 'KIN-2: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP', 'absorbs': True},
     {'op': 'comment', 'text': 'KIN-2: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste trash bin in slot A1 (not the shared trash)'},
@@ -553,7 +553,7 @@ STEPS = [
         {'tip': ['tips_50ul_7', 'D2'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
         {'tip': ['tips_50ul_7', 'H2'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
-    {'op': 'delay', 'minutes': 56.3, 'text': 'KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 56.3 min + about 3.7 min of start and stop work)'},
+    {'op': 'delay', 'minutes': 55.79, 'text': 'KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop in every well (this wait 55.79 min + 4.0–4.5 min of start and stop work, by well)'},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 1–8, 7-nozzle', 'pipette': 'flex_8channel_1000', 'nozzles': 7, 'strokes': [
         {'tip': ['tips_1000ul_3', 'G12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G3', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'G3'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G3', 40.0, False]], 'waste': True, 'drop': True},

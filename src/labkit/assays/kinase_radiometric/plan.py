@@ -20,7 +20,7 @@ from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
 from labkit.errors import PlanError, TimingError
 from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE, INTERMEDIATE_PLATE, PIPETTES, RESERVOIR, TUBES
 from labkit.plan.arrange import moved_in_slot
-from labkit.plan.clock import first_times
+from labkit.plan.clock import first_times, pace
 from labkit.plan.builder import WASTE_KEY, BuildConfig, Builder, Pool, RowPool, per_stroke
 from labkit.plan.columns import runs, split
 from labkit.plan.common import (COMPOUND_ROLES, DmsoSeries, Mirror, assay_wells, mirror_classes, mirror_layout,
@@ -41,6 +41,9 @@ START_MIX_CYCLES = 1  # the hot start and the acid stop: into the liquid, then o
 STOP_MIX_CYCLES = 1
 PREINC_TOLERANCE = 0.05  # the verification holds every well's pre-incubation within ± this share of the nominal
 HOT_LEAD_MIN = 5.0  # the operator brings the hot ATP this long before the start (the wait after absorbs it)
+STOP_PER_ASPIRATE = 4  # well by well: the stop's wells per aspirate (they are stopped within seconds, but started one
+#                        well at a time, ~20 s apart: more per aspirate would spread their reaction times)
+PACE_BAND = 0.6  # pacing keeps a plate's wells within this share of the spread allowed (the rest: within a stroke)
 PREINC_SPREAD = 0.9  # the plan's wells may spread over at most this share of that window (the rest: model error)
 TRAVEL_MM = 150.0  # typical head travel between labware on the deck, for the reaction-time estimate
 
@@ -66,27 +69,51 @@ def _work_seconds(b: Builder, steps: list) -> float:
     return total
 
 
-def _reaction_wait(b: Builder, plate_id: str, cond, start: list, stop: list) -> Delay:
-    """The wait between the ATP start and the stop: the reaction time less the start and stop work, so each well
-    reacts for the nominal time (the stop goes in the start's order; a well waits the wait plus half of each)."""
-    work = (_work_seconds(b, start) + _work_seconds(b, stop)) / 2 / 60
-    wait = max(cond.reaction_min - work, 0.0)
-    return Delay(round(wait, 1), f"{plate_id}: kinase reaction, {cond.reaction_min:g} min at "
-                                 f"{cond.temperature_c:g} °C from the ATP start to the stop (this wait "
-                                 f"{round(wait, 1):g} min + about {round(work, 1):g} min of start and stop work)")
+def _reaction_wait(b: Builder, p, key: str, cond, start_at: int, wait: int, where: dict[str, str]) -> None:
+    """Set the wait between the ATP start (steps start_at..wait) and the stop (the steps after it) so that every well
+    reacts the nominal ± 5 %: the stop keeps the start's pace (labkit.plan.clock.pace) and the wait centres the
+    shortest and the longest well on the nominal by the clock. A plan that cannot is refused."""
+    n_rows = 16 if p.format == 384 else 8
+    nominal = cond.reaction_min
+    pace(b, range(start_at, wait), range(wait + 1, len(b.plan.steps)), key, n_rows,
+         f"{p.id}: pacing — the stop keeps the ATP start's pace, so every well reacts alike",
+         PACE_BAND * PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal * 60, slow="later", zero=(wait,), where=where)
+    steps = list(b.plan.steps[start_at:])
+    steps[wait - start_at] = Delay(0.0, "")
+    t = first_times(b, steps, key, n_rows, {"atp": range(wait - start_at), "stop": range(wait + 1 - start_at,
+                                                                                         len(steps))}, where)
+    gaps = [(t["stop"][w] - t["atp"][w]) / 60 for w in t["atp"] if w in t["stop"]]
+    lo, hi = (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
+    if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal:
+        b.refuse(TimingError(
+            f"plate {p.id}: a {nominal:g} min reaction cannot be held within ±{PREINC_TOLERANCE:.0%} in every well: "
+            f"the ATP start and the stop reach the wells {hi - lo:.1f} min apart (by the simulator's time model); set "
+            f"conditions.reaction_min to at least {math.ceil((hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE)):d} "
+            "min, or use 8-channel pipettes so the start and the stop go by column stamps",
+            field="conditions.reaction_min"))
+    wait_min = max(nominal - (lo + hi) / 2, 0.0)
+    b.plan.steps[wait] = Delay(round(wait_min, 2), f"{p.id}: kinase reaction, {nominal:g} min at "
+                                                   f"{cond.temperature_c:g} °C from the ATP start to the stop in every "
+                                                   f"well (this wait {round(wait_min, 2):g} min + {lo:.1f}–{hi:.1f} "
+                                                   "min of start and stop work, by well)")
 
 
 def _preincubation_wait(b: Builder, p, key: str, cond, at: tuple[int, int, int, int, int], where: dict[str, str]
-                        ) -> Delay:
+                        ) -> int:
     """The wait between the kinase mixes and the ATP start, set so that every well pre-incubates the nominal
     ± 5 %. at = the step indices (kinase mixes, their end, this wait, the ATP start, its end). A well pre-incubates
     from its own kinase mix to its own ATP: the clock (labkit.plan.clock, the simulator's time model) gives each
     well's time with no wait, and the wait centres the shortest and the longest on the nominal. A plan whose
     wells spread over more than the tolerance allows is refused, with the nominal that would hold."""
     enz_at, enz_end, pre, start_at, end = at
+    n_rows = 16 if p.format == 384 else 8
+    added = pace(b, range(enz_at, enz_end), range(start_at, end), key, n_rows, f"{p.id}: pacing — the kinase mixes keep the "
+                 "ATP start's pace, so every well pre-incubates alike",
+                 PACE_BAND * PREINC_SPREAD * 2 * PREINC_TOLERANCE * cond.preincubation_min * 60,
+                 zero=(pre, pre + 2), where=where)
+    enz_end, pre, start_at, end = enz_end + added, pre + added, start_at + added, end + added
     steps = list(b.plan.steps[enz_at:end])
     steps[pre - enz_at] = steps[pre + 2 - enz_at] = Delay(0.0, "")
-    n_rows = 16 if p.format == 384 else 8
     t = first_times(b, steps, key, n_rows, {"enzyme": range(0, enz_end - enz_at),
                                              "atp": range(start_at - enz_at, end - enz_at)}, where)
     gaps = [(t["atp"][w] - t["enzyme"][w]) / 60 for w in t["enzyme"] if w in t["atp"]]
@@ -113,9 +140,11 @@ def _preincubation_wait(b: Builder, p, key: str, cond, at: tuple[int, int, int, 
     note = " less the operator's time at the timed pauses before it" if timed else ""
     b.plan.steps[pre + 2] = Delay(last, f"{p.id}: the last {last:g} min of the pre-incubation, less the time taken to "
                                         "bring the hot ATP", absorbs=True)
-    return Delay(first, f"{p.id}: pre-incubation of compound and kinase, {nominal:g} min from the kinase mix to the "
-                        f"ATP start in every well (this wait {first:g} min{note}, the hot ATP, {last:g} min more, + "
-                        f"{lo:.1f}–{hi:.1f} min of mix, preparation and start work, by well)", absorbs=timed)
+    b.plan.steps[pre] = Delay(first, f"{p.id}: pre-incubation of compound and kinase, {nominal:g} min from the kinase "
+                                     f"mix to the ATP start in every well (this wait {first:g} min{note}, the hot ATP, "
+                                     f"{last:g} min more, + {lo:.1f}–{hi:.1f} min of mix, preparation and start work, "
+                                     "by well)", absorbs=timed)
+    return added
 
 
 def _preincubation_steps(b: Builder, plate_id: str, cond, hot_now: list[str]) -> int:
@@ -382,33 +411,57 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
         strokes, single, pickups = _atp_work(b, pip, runs(n_rows, _atp_groups(exp, p)), v.atp_mix)
         stop_pip = b.choose(v.stop, per_aspirate=len(wells))
         b.prepare_tips(pip, pickups, "the ATP start")
-        b.prepare_tips(stop_pip, [b.nozzles(stop_pip, 1)] * -(-len(wells) // b.per_stroke(stop_pip, v.stop)),
-                       "the stop")
+        stop_per = min(b.per_stroke(stop_pip, v.stop), STOP_PER_ASPIRATE)
+        b.prepare_tips(stop_pip, [b.nozzles(stop_pip, 1)] * -(-len(wells) // stop_per), "the stop")
         pre = _preincubation_steps(b, p.id, cond, hot_now)
         # start: hot ATP, non-contact, a fresh tip every aspirate, straight to the radioactive waste; whole and part
         # columns with an 8-channel where that takes no more tips, single wells for the rest
         b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that held hot liquid goes straight to "
                   f"{_waste_text(waste)}")
         start_at = len(b.plan.steps)
-        for cols in _steps(strokes):
-            liquid, k = cols[0].group, cols[0].nozzles
-            b.distribute(f"{p.id}: start — {v.atp_mix:g} µL {liquid} into {_where(cols)}, non-contact, a fresh tip "
-                         "every aspirate", pip, b.pool(hot, liquid), [Loc(key, c.primary) for c in cols], v.atp_mix,
-                         tip_per_stroke=True, nozzles=k)
+        # the start in the order the kinase mixes went in (column strokes and single wells alike), so that every
+        # well's pre-incubation is alike; the stop follows the start's order
+        mixed_at = first_times(b, b.plan.steps[enz_at:enz_end], key, n_rows, {"mix": range(enz_end - enz_at)},
+                               _plate_slot(b, key))["mix"]
+        units: list[tuple[float, object, int, list]] = []  # (when mixed, liquid, nozzles, column strokes | wells)
+        for stroke in strokes:
+            got = [mixed_at.get(w, 0.0) for r in stroke for w in r.wells]
+            units.append((sum(got) / len(got), stroke[0].group, stroke[0].nozzles, stroke))
         for liquid, names in single.items():
-            b.distribute(f"{p.id}: start — {v.atp_mix:g} µL {liquid} ({len(names)} wells), non-contact, a fresh "
-                         "tip every aspirate", pip, b.pool(hot, liquid), [Loc(key, w) for w in names], v.atp_mix,
-                         tip_per_stroke=True)
+            units += [(mixed_at.get(w, 0.0), liquid, 1, [w]) for w in names]
+        units.sort(key=lambda u: u[0])
+        merged: list[tuple[object, int, list]] = []
+        for _t, liquid, k, what in units:
+            if merged and merged[-1][:2] == (liquid, k):
+                merged[-1][2].extend(what)
+            else:
+                merged.append((liquid, k, list(what)))
+        atp_order: list[str] = []
+        for liquid, k, what in merged:
+            if k > 1:  # column strokes of k nozzles
+                cols = [r for stroke in what for r in stroke]
+                atp_order += [w for r in cols for w in r.wells]
+                b.distribute(f"{p.id}: start — {v.atp_mix:g} µL {liquid} into {_where(cols)}, non-contact, a fresh "
+                             "tip every aspirate", pip, b.pool(hot, str(liquid)), [Loc(key, c.primary) for c in cols],
+                             v.atp_mix, tip_per_stroke=True, nozzles=k)
+            else:
+                atp_order += what
+                b.distribute(f"{p.id}: start — {v.atp_mix:g} µL {liquid} ({len(what)} wells), non-contact, a fresh "
+                             "tip every aspirate", pip, b.pool(hot, str(liquid)), [Loc(key, w) for w in what],
+                             v.atp_mix, tip_per_stroke=True)
         wait = len(b.plan.steps)
+        b.to_hot_waste(start_at)  # hot tips to the radioactive waste now: the clock below times their drops there
         if cond.preincubation_min > 0:
-            b.plan.steps[pre] = _preincubation_wait(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait),
-                                                    _plate_slot(b, key))
+            start_at += _preincubation_wait(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait), _plate_slot(b, key))
+            wait = len(b.plan.steps)
         b.add(Delay(cond.reaction_min, ""))
-        dests = [well_loc(key, w) for w in wells]
+        rank = {w: i for i, w in enumerate(atp_order)}
+        dests = [well_loc(key, w) for w in sorted(wells, key=lambda w: rank.get(w.name, len(rank)))]
         pip = b.choose(v.stop, per_aspirate=len(dests))
         b.distribute(f"{p.id}: stop — {v.stop:g} µL phosphoric acid, non-contact, a fresh tip every aspirate", pip,
-                     b.pool(res, stop), dests, v.stop, tip_per_stroke=True)
-        b.plan.steps[wait] = _reaction_wait(b, p.id, cond, b.plan.steps[start_at:wait], b.plan.steps[wait + 1:])
+                     b.pool(res, stop), dests, v.stop, tip_per_stroke=True, max_per_stroke=STOP_PER_ASPIRATE)
+        b.to_hot_waste(start_at)
+        _reaction_wait(b, p, key, cond, start_at, wait, _plate_slot(b, key))
         b.add(MoveLabware(filt, filter_slot, False, f"Put the P81 filter plate for {p.id} in slot {filter_slot}"))
         # each stopped reaction onto the same well of the filter plate, a fresh tip every well: whole and part
         # columns with an 8-channel
@@ -619,9 +672,10 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
                    "tip every stamp", atp_pip, [(hot_pools[liquid], Loc(key, r.primary), v.atp_mix) for r in rs],
                    new_tip="always", mix_after=atp_mix, nozzles=k, mix_rate=b.spec(atp_pip).aqueous_mix_rate)
     wait = len(b.plan.steps)
+    b.to_hot_waste(start_at)  # hot tips to the radioactive waste now: the clock below times their drops there
     if cond.preincubation_min > 0:
-        b.plan.steps[pre] = _preincubation_wait(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait),
-                                                _plate_slot(b, key))
+        start_at += _preincubation_wait(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait), _plate_slot(b, key))
+        wait = len(b.plan.steps)
     b.add(Delay(cond.reaction_min, ""))
     stop_mix = (STOP_MIX_CYCLES, mix_volume(b, stop_pip, well_vol + v.stop, min(v.stop, v.filter_transfer)))
     for k, _liquid, rs in steps:
@@ -631,7 +685,8 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
         b.chain(f"{p.id}: stop — {v.stop:g} µL phosphoric acid into the reaction, mixed, then {v.filter_transfer:g} "
                 f"µL of it onto the same wells of the P81 filter plate with the same tip, {describe(rs)}", stop_pip,
                 chains, nozzles=k, mix_rate=b.spec(stop_pip).aqueous_mix_rate)
-    b.plan.steps[wait] = _reaction_wait(b, p.id, cond, b.plan.steps[start_at:wait], b.plan.steps[wait + 1:])
+    b.to_hot_waste(start_at)
+    _reaction_wait(b, p, key, cond, start_at, wait, _plate_slot(b, key))
     return start_at
 
 
