@@ -41,8 +41,8 @@ START_MIX_CYCLES = 1  # the hot start and the acid stop: into the liquid, then o
 STOP_MIX_CYCLES = 1
 PREINC_TOLERANCE = 0.05  # the verification holds every well's pre-incubation within ± this share of the nominal
 HOT_LEAD_MIN = 5.0  # the operator brings the hot ATP this long before the start (the wait after absorbs it)
-STOP_PER_ASPIRATE = 4  # well by well: the stop's wells per aspirate (they are stopped within seconds, but started one
-#                        well at a time, ~20 s apart: more per aspirate would spread their reaction times)
+TIMED_PER_ASPIRATE = 4  # well by well: wells per aspirate of the start and the stop (a stroke's wells get it within
+#                        seconds of each other, so more per aspirate would spread their times beyond what pacing mends)
 PACE_BAND = 0.6  # pacing keeps a plate's wells within this share of the spread allowed (the rest: within a stroke)
 PREINC_SPREAD = 0.9  # the plan's wells may spread over at most this share of that window (the rest: model error)
 TRAVEL_MM = 150.0  # typical head travel between labware on the deck, for the reaction-time estimate
@@ -69,21 +69,51 @@ def _work_seconds(b: Builder, steps: list) -> float:
     return total
 
 
-def _reaction_wait(b: Builder, p, key: str, cond, start_at: int, wait: int, where: dict[str, str]) -> None:
+def _timed_waits(b: Builder, p, key: str, cond, at: tuple[int, int, int, int, int]) -> int:
+    """Set a plate's timed waits once its stop is built: the reaction's first (it may pace the ATP start), then the
+    pre-incubation's (the kinase mixes paced to that start). at = (kinase mixes, their end, the pre-incubation
+    placeholder, the ATP start, the reaction wait). Returns the steps inserted before the ATP start."""
+    enz_at, enz_end, pre, start_at, wait = at
+    where = _plate_slot(b, key)
+    b.to_hot_waste(start_at)  # hot tips to the radioactive waste now: the clock times their drops there
+    wait = _reaction_wait(b, p, key, cond, start_at, wait, where)
+    if cond.preincubation_min <= 0:
+        return 0
+    return _preincubation_wait(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait), where)
+
+
+def _spread(b: Builder, key: str, n_rows: int, first: int, wait: int, where: dict[str, str]) -> tuple[float, float]:
+    """Shortest and longest minutes from a well's dispense in steps first..wait to its dispense after `wait` (a
+    Delay, counted as 0), by the plan's clock."""
+    steps = list(b.plan.steps[first:])
+    steps[wait - first] = Delay(0.0, "")
+    t = first_times(b, steps, key, n_rows, {"a": range(wait - first), "z": range(wait + 1 - first, len(steps))},
+                    where)
+    gaps = [(t["z"][w] - t["a"][w]) / 60 for w in t["a"] if w in t["z"]]
+    return (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
+
+
+def _reaction_wait(b: Builder, p, key: str, cond, start_at: int, wait: int, where: dict[str, str]) -> int:
     """Set the wait between the ATP start (steps start_at..wait) and the stop (the steps after it) so that every well
-    reacts the nominal ± 5 %: the stop keeps the start's pace (labkit.plan.clock.pace) and the wait centres the
-    shortest and the longest well on the nominal by the clock. A plan that cannot is refused."""
+    reacts the nominal ± 5 %: the faster of the two waits for the other's pace (labkit.plan.clock.pace; whichever
+    narrows the spread more) and the wait centres the shortest and the longest well on the nominal by the clock. A
+    plan that cannot is refused. Returns the wait's step index (pacing the start moves it)."""
     n_rows = 16 if p.format == 384 else 8
     nominal = cond.reaction_min
-    pace(b, range(start_at, wait), range(wait + 1, len(b.plan.steps)), key, n_rows,
-         f"{p.id}: pacing — the stop keeps the ATP start's pace, so every well reacts alike",
-         PACE_BAND * PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal * 60, slow="later", zero=(wait,), where=where)
-    steps = list(b.plan.steps[start_at:])
-    steps[wait - start_at] = Delay(0.0, "")
-    t = first_times(b, steps, key, n_rows, {"atp": range(wait - start_at), "stop": range(wait + 1 - start_at,
-                                                                                         len(steps))}, where)
-    gaps = [(t["stop"][w] - t["atp"][w]) / 60 for w in t["atp"] if w in t["stop"]]
-    lo, hi = (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
+    band = PACE_BAND * PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal * 60
+    before = list(b.plan.steps)
+    tried = []
+    for slow in ("later", "first"):
+        b.plan.steps[:] = before
+        added = pace(b, range(start_at, wait), range(wait + 1, len(b.plan.steps)), key, n_rows,
+                     f"{p.id}: pacing — the {'stop' if slow == 'later' else 'ATP start'} keeps the "
+                     f"{'start' if slow == 'later' else 'stop'}'s pace, so every well reacts alike", band, slow=slow,
+                     zero=(wait,), where=where)
+        at = wait + (added if slow == "first" else 0)
+        lo, hi = _spread(b, key, n_rows, start_at, at, where)
+        tried.append((hi - lo, slow, list(b.plan.steps), at, lo, hi))
+    _, _, steps, wait, lo, hi = min(tried, key=lambda x: x[0])
+    b.plan.steps[:] = steps
     if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal or hi > nominal * (1 + PREINC_SPREAD * PREINC_TOLERANCE):
         need = max((hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE), hi / (1 + PREINC_SPREAD * PREINC_TOLERANCE))
         b.refuse(TimingError(
@@ -96,6 +126,7 @@ def _reaction_wait(b: Builder, p, key: str, cond, start_at: int, wait: int, wher
                                                    f"{cond.temperature_c:g} °C from the ATP start to the stop in every "
                                                    f"well (this wait {round(wait_min, 2):g} min + {lo:.1f}–{hi:.1f} "
                                                    "min of start and stop work, by well)")
+    return wait
 
 
 def _preincubation_wait(b: Builder, p, key: str, cond, at: tuple[int, int, int, int, int], where: dict[str, str]
@@ -232,7 +263,7 @@ def _where(runs_: list) -> str:
 def _atp_work(b: Builder, pip: str, found: list, volume: float) -> tuple[list, dict[str, list[str]], list[int]]:
     """The ATP start of one plate: 8-channel strokes (runs of a liquid), single wells per liquid, and the nozzles
     of every tip pick-up it takes (for `Builder.prepare_tips`)."""
-    per = b.per_stroke(pip, volume)
+    per = min(b.per_stroke(pip, volume), TIMED_PER_ASPIRATE)
     strokes, rest = split(found, per) if b.spec(pip).channels == 8 else ([], found)
     single: dict[str, list[str]] = defaultdict(list)
     for run in rest:
@@ -408,11 +439,11 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
             b.distribute(f"{p.id}: {well_vol:g} µL assay buffer into the buffer wells", pip, b.pool(res, buffer),
                          buf, well_vol)
         # the timed part (ATP start ... stop) must not stop for a tip-rack change: change racks before it
-        pip = b.choose(v.atp_mix, per_aspirate=len(wells))
+        pip = b.choose(v.atp_mix)  # the smallest pipette that takes it (not a few µL from a 1000 µL tip)
         strokes, single, pickups = _atp_work(b, pip, runs(n_rows, _atp_groups(exp, p)), v.atp_mix)
         stop_pip = b.choose(v.stop, per_aspirate=len(wells))
         b.prepare_tips(pip, pickups, "the ATP start")
-        stop_per = min(b.per_stroke(stop_pip, v.stop), STOP_PER_ASPIRATE)
+        stop_per = min(b.per_stroke(stop_pip, v.stop), TIMED_PER_ASPIRATE)
         b.prepare_tips(stop_pip, [b.nozzles(stop_pip, 1)] * -(-len(wells) // stop_per), "the stop")
         pre = _preincubation_steps(b, p.id, cond, hot_now)
         # start: hot ATP, non-contact, a fresh tip every aspirate, straight to the radioactive waste; whole and part
@@ -444,25 +475,20 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
                 atp_order += [w for r in cols for w in r.wells]
                 b.distribute(f"{p.id}: start — {v.atp_mix:g} µL {liquid} into {_where(cols)}, non-contact, a fresh "
                              "tip every aspirate", pip, b.pool(hot, str(liquid)), [Loc(key, c.primary) for c in cols],
-                             v.atp_mix, tip_per_stroke=True, nozzles=k)
+                             v.atp_mix, tip_per_stroke=True, nozzles=k, max_per_stroke=TIMED_PER_ASPIRATE)
             else:
                 atp_order += what
                 b.distribute(f"{p.id}: start — {v.atp_mix:g} µL {liquid} ({len(what)} wells), non-contact, a fresh "
                              "tip every aspirate", pip, b.pool(hot, str(liquid)), [Loc(key, w) for w in what],
-                             v.atp_mix, tip_per_stroke=True)
+                             v.atp_mix, tip_per_stroke=True, max_per_stroke=TIMED_PER_ASPIRATE)
         wait = len(b.plan.steps)
-        b.to_hot_waste(start_at)  # hot tips to the radioactive waste now: the clock below times their drops there
-        if cond.preincubation_min > 0:
-            start_at += _preincubation_wait(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait), _plate_slot(b, key))
-            wait = len(b.plan.steps)
         b.add(Delay(cond.reaction_min, ""))
         rank = {w: i for i, w in enumerate(atp_order)}
         dests = [well_loc(key, w) for w in sorted(wells, key=lambda w: rank.get(w.name, len(rank)))]
         pip = b.choose(v.stop, per_aspirate=len(dests))
         b.distribute(f"{p.id}: stop — {v.stop:g} µL phosphoric acid, non-contact, a fresh tip every aspirate", pip,
-                     b.pool(res, stop), dests, v.stop, tip_per_stroke=True, max_per_stroke=STOP_PER_ASPIRATE)
-        b.to_hot_waste(start_at)
-        _reaction_wait(b, p, key, cond, start_at, wait, _plate_slot(b, key))
+                     b.pool(res, stop), dests, v.stop, tip_per_stroke=True, max_per_stroke=TIMED_PER_ASPIRATE)
+        start_at += _timed_waits(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait))
         b.add(MoveLabware(filt, filter_slot, False, f"Put the P81 filter plate for {p.id} in slot {filter_slot}"))
         # each stopped reaction onto the same well of the filter plate, a fresh tip every well: whole and part
         # columns with an 8-channel
@@ -673,10 +699,6 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
                    "tip every stamp", atp_pip, [(hot_pools[liquid], Loc(key, r.primary), v.atp_mix) for r in rs],
                    new_tip="always", mix_after=atp_mix, nozzles=k, mix_rate=b.spec(atp_pip).aqueous_mix_rate)
     wait = len(b.plan.steps)
-    b.to_hot_waste(start_at)  # hot tips to the radioactive waste now: the clock below times their drops there
-    if cond.preincubation_min > 0:
-        start_at += _preincubation_wait(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait), _plate_slot(b, key))
-        wait = len(b.plan.steps)
     b.add(Delay(cond.reaction_min, ""))
     stop_mix = (STOP_MIX_CYCLES, mix_volume(b, stop_pip, well_vol + v.stop, min(v.stop, v.filter_transfer)))
     for k, _liquid, rs in steps:
@@ -686,8 +708,7 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
         b.chain(f"{p.id}: stop — {v.stop:g} µL phosphoric acid into the reaction, mixed, then {v.filter_transfer:g} "
                 f"µL of it onto the same wells of the P81 filter plate with the same tip, {describe(rs)}", stop_pip,
                 chains, nozzles=k, mix_rate=b.spec(stop_pip).aqueous_mix_rate)
-    b.to_hot_waste(start_at)
-    _reaction_wait(b, p, key, cond, start_at, wait, _plate_slot(b, key))
+    start_at += _timed_waits(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait))
     return start_at
 
 
