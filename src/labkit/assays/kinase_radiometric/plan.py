@@ -20,7 +20,7 @@ from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
 from labkit.errors import PlanError, TimingError
 from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE, INTERMEDIATE_PLATE, PIPETTES, RESERVOIR, TUBES
 from labkit.plan.arrange import moved_in_slot
-from labkit.plan.clock import first_times, pace
+from labkit.plan.clock import Clock, first_times, pace
 from labkit.plan.builder import WASTE_KEY, BuildConfig, Builder, Pool, RowPool, per_stroke
 from labkit.plan.columns import runs, split
 from labkit.plan.common import (COMPOUND_ROLES, DmsoSeries, Mirror, assay_wells, mirror_classes, mirror_layout,
@@ -70,50 +70,81 @@ def _work_seconds(b: Builder, steps: list) -> float:
 
 
 def _timed_waits(b: Builder, p, key: str, cond, at: tuple[int, int, int, int, int]) -> int:
-    """Set a plate's timed waits once its stop is built: the reaction's first (it may pace the ATP start), then the
-    pre-incubation's (the kinase mixes paced to that start). at = (kinase mixes, their end, the pre-incubation
-    placeholder, the ATP start, the reaction wait). Returns the steps inserted before the ATP start."""
+    """Set a plate's timed waits once its stop is built. at = (kinase mixes, their end, the pre-incubation
+    placeholder, the ATP start, the reaction wait). The three phases — kinase mixes, ATP start, stop — go at the
+    slowest one's pace (labkit.plan.clock.pace: the faster ones wait between strokes), so that every well waits
+    alike between them; then each wait centres its shortest and longest well on the nominal. Returns the steps
+    inserted before the ATP start."""
     enz_at, enz_end, pre, start_at, wait = at
     where = _plate_slot(b, key)
     b.to_hot_waste(start_at)  # hot tips to the radioactive waste now: the clock times their drops there
-    wait = _reaction_wait(b, p, key, cond, start_at, wait, where)
-    if cond.preincubation_min <= 0:
-        return 0
-    return _preincubation_wait(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait), where)
+    n_rows = 16 if p.format == 384 else 8
+    timed = cond.preincubation_min > 0
+
+    def span(lo: int, hi: int) -> float:
+        return Clock(b, where).run(b.plan.steps[lo:hi]).t
+
+    def band(nominal: float) -> float:
+        return PACE_BAND * PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal * 60
+
+    def pace_pre(slow: str) -> int:  # mixes -> start; returns the steps inserted
+        return pace(b, range(enz_at, enz_end), range(start_at, wait), key, n_rows, f"{p.id}: pacing — the "
+                    f"{'kinase mixes keep the ATP start' if slow == 'first' else 'ATP start keeps the kinase mixes'}'s "
+                    "pace, so every well pre-incubates alike", band(cond.preincubation_min), slow=slow,
+                    zero=(pre, pre + 2), where=where)
+
+    def pace_reaction(slow: str) -> int:  # start -> stop
+        return pace(b, range(start_at, wait), range(wait + 1, len(b.plan.steps)), key, n_rows, f"{p.id}: pacing — "
+                    f"the {'ATP start keeps the stop' if slow == 'first' else 'stop keeps the ATP start'}'s pace, so "
+                    "every well reacts alike", band(cond.reaction_min), slow=slow, zero=(wait,), where=where)
+
+    mixes = span(enz_at, enz_end) if timed else 0.0
+    start, stop = span(start_at, wait), span(wait + 1, len(b.plan.steps))
+    moved = 0
+
+    def mixes_paced() -> None:
+        nonlocal moved, enz_end, pre, start_at, wait
+        n = pace_pre("first")
+        moved += n
+        enz_end, pre, start_at, wait = enz_end + n, pre + n, start_at + n, wait + n
+
+    if timed and mixes >= max(start, stop):  # the mixes set the pace: the start follows them, the stop the start
+        wait += pace_pre("later")
+        pace_reaction("later")
+    elif stop >= start:  # the stop sets it: the start follows it, the mixes the start
+        wait += pace_reaction("first")
+        if timed:
+            mixes_paced()
+    else:  # the start sets it
+        if timed:
+            mixes_paced()
+        pace_reaction("later")
+    _reaction_wait(b, p, key, cond, start_at, wait, where)
+    if timed:
+        _preincubation_wait(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait), where)
+    return moved
 
 
-def _spread(b: Builder, key: str, n_rows: int, first: int, wait: int, where: dict[str, str]) -> tuple[float, float]:
-    """Shortest and longest minutes from a well's dispense in steps first..wait to its dispense after `wait` (a
-    Delay, counted as 0), by the plan's clock."""
+def _spread(b: Builder, key: str, n_rows: int, first: int, wait: int, where: dict[str, str],
+            zero: tuple[int, ...] = ()) -> tuple[float, float]:
+    """Shortest and longest minutes from a well's dispense in steps first..wait to its dispense in the steps after
+    `wait` up to the end (the Delays at `wait` and `zero` counted as 0), by the plan's clock."""
     steps = list(b.plan.steps[first:])
-    steps[wait - first] = Delay(0.0, "")
+    for i in (wait, *zero):
+        steps[i - first] = Delay(0.0, "")
     t = first_times(b, steps, key, n_rows, {"a": range(wait - first), "z": range(wait + 1 - first, len(steps))},
                     where)
     gaps = [(t["z"][w] - t["a"][w]) / 60 for w in t["a"] if w in t["z"]]
     return (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
 
 
-def _reaction_wait(b: Builder, p, key: str, cond, start_at: int, wait: int, where: dict[str, str]) -> int:
+def _reaction_wait(b: Builder, p, key: str, cond, start_at: int, wait: int, where: dict[str, str]) -> None:
     """Set the wait between the ATP start (steps start_at..wait) and the stop (the steps after it) so that every well
-    reacts the nominal ± 5 %: the faster of the two waits for the other's pace (labkit.plan.clock.pace; whichever
-    narrows the spread more) and the wait centres the shortest and the longest well on the nominal by the clock. A
-    plan that cannot is refused. Returns the wait's step index (pacing the start moves it)."""
+    reacts the nominal ± 5 %: it centres the shortest and the longest well on the nominal by the plan's clock. A
+    plan that cannot is refused."""
     n_rows = 16 if p.format == 384 else 8
     nominal = cond.reaction_min
-    band = PACE_BAND * PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal * 60
-    before = list(b.plan.steps)
-    tried = []
-    for slow in ("later", "first"):
-        b.plan.steps[:] = before
-        added = pace(b, range(start_at, wait), range(wait + 1, len(b.plan.steps)), key, n_rows,
-                     f"{p.id}: pacing — the {'stop' if slow == 'later' else 'ATP start'} keeps the "
-                     f"{'start' if slow == 'later' else 'stop'}'s pace, so every well reacts alike", band, slow=slow,
-                     zero=(wait,), where=where)
-        at = wait + (added if slow == "first" else 0)
-        lo, hi = _spread(b, key, n_rows, start_at, at, where)
-        tried.append((hi - lo, slow, list(b.plan.steps), at, lo, hi))
-    _, _, steps, wait, lo, hi = min(tried, key=lambda x: x[0])
-    b.plan.steps[:] = steps
+    lo, hi = _spread(b, key, n_rows, start_at, wait, where)
     if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal or hi > nominal * (1 + PREINC_SPREAD * PREINC_TOLERANCE):
         need = max((hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE), hi / (1 + PREINC_SPREAD * PREINC_TOLERANCE))
         b.refuse(TimingError(
@@ -126,11 +157,10 @@ def _reaction_wait(b: Builder, p, key: str, cond, start_at: int, wait: int, wher
                                                    f"{cond.temperature_c:g} °C from the ATP start to the stop in every "
                                                    f"well (this wait {round(wait_min, 2):g} min + {lo:.1f}–{hi:.1f} "
                                                    "min of start and stop work, by well)")
-    return wait
 
 
 def _preincubation_wait(b: Builder, p, key: str, cond, at: tuple[int, int, int, int, int], where: dict[str, str]
-                        ) -> int:
+                        ) -> None:
     """The wait between the kinase mixes and the ATP start, set so that every well pre-incubates the nominal
     ± 5 %. at = the step indices (kinase mixes, their end, this wait, the ATP start, its end). A well pre-incubates
     from its own kinase mix to its own ATP: the clock (labkit.plan.clock, the simulator's time model) gives each
@@ -138,11 +168,6 @@ def _preincubation_wait(b: Builder, p, key: str, cond, at: tuple[int, int, int, 
     wells spread over more than the tolerance allows is refused, with the nominal that would hold."""
     enz_at, enz_end, pre, start_at, end = at
     n_rows = 16 if p.format == 384 else 8
-    added = pace(b, range(enz_at, enz_end), range(start_at, end), key, n_rows, f"{p.id}: pacing — the kinase mixes keep the "
-                 "ATP start's pace, so every well pre-incubates alike",
-                 PACE_BAND * PREINC_SPREAD * 2 * PREINC_TOLERANCE * cond.preincubation_min * 60,
-                 zero=(pre, pre + 2), where=where)
-    enz_end, pre, start_at, end = enz_end + added, pre + added, start_at + added, end + added
     steps = list(b.plan.steps[enz_at:end])
     steps[pre - enz_at] = steps[pre + 2 - enz_at] = Delay(0.0, "")
     t = first_times(b, steps, key, n_rows, {"enzyme": range(0, enz_end - enz_at),
@@ -176,7 +201,6 @@ def _preincubation_wait(b: Builder, p, key: str, cond, at: tuple[int, int, int, 
                                      f"mix to the ATP start in every well (this wait {first:g} min{note}, the hot ATP, "
                                      f"{last:g} min more, + {lo:.1f}–{hi:.1f} min of mix, preparation and start work, "
                                      "by well)", absorbs=timed)
-    return added
 
 
 def _preincubation_steps(b: Builder, plate_id: str, cond, hot_now: list[str]) -> int:
@@ -440,7 +464,12 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
                          buf, well_vol)
         # the timed part (ATP start ... stop) must not stop for a tip-rack change: change racks before it
         pip = b.choose(v.atp_mix)  # the smallest pipette that takes it (not a few µL from a 1000 µL tip)
-        strokes, single, pickups = _atp_work(b, pip, runs(n_rows, _atp_groups(exp, p)), v.atp_mix)
+        # column runs of one hot mix and one kinase mix (the kinase mixes go liquid by liquid, so a run that spans
+        # two of them would hold wells mixed minutes apart)
+        mix_of = {w.name: (blank_mix if w.role in NO_ENZYME_ROLES else enzyme_mix)[w.target] if w.target else ""
+                  for w in wells}
+        by_target = {w.name: (_atp_groups(exp, p)[w.name], mix_of[w.name]) for w in wells}
+        strokes, single, pickups = _atp_work(b, pip, runs(n_rows, by_target), v.atp_mix)
         stop_pip = b.choose(v.stop, per_aspirate=len(wells))
         b.prepare_tips(pip, pickups, "the ATP start")
         stop_per = min(b.per_stroke(stop_pip, v.stop), TIMED_PER_ASPIRATE)
@@ -458,9 +487,9 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
         units: list[tuple[float, object, int, list]] = []  # (when mixed, liquid, nozzles, column strokes | wells)
         for stroke in strokes:
             got = [mixed_at.get(w, 0.0) for r in stroke for w in r.wells]
-            units.append((sum(got) / len(got), stroke[0].group, stroke[0].nozzles, stroke))
-        for liquid, names in single.items():
-            units += [(mixed_at.get(w, 0.0), liquid, 1, [w]) for w in names]
+            units.append((sum(got) / len(got), stroke[0].group[0], stroke[0].nozzles, stroke))
+        for group, names in single.items():
+            units += [(mixed_at.get(w, 0.0), by_target[w][0], 1, [w]) for w in names]
         units.sort(key=lambda u: u[0])
         merged: list[tuple[object, int, list]] = []
         for _t, liquid, k, what in units:
@@ -471,7 +500,7 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
         atp_order: list[str] = []
         for liquid, k, what in merged:
             if k > 1:  # column strokes of k nozzles
-                cols = [r for stroke in what for r in stroke]
+                cols = list(what)  # the runs of its column strokes
                 atp_order += [w for r in cols for w in r.wells]
                 b.distribute(f"{p.id}: start — {v.atp_mix:g} µL {liquid} into {_where(cols)}, non-contact, a fresh "
                              "tip every aspirate", pip, b.pool(hot, str(liquid)), [Loc(key, c.primary) for c in cols],
