@@ -488,7 +488,7 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
         for stroke in strokes:
             got = [mixed_at.get(w, 0.0) for r in stroke for w in r.wells]
             units.append((sum(got) / len(got), stroke[0].group[0], stroke[0].nozzles, stroke))
-        for group, names in single.items():
+        for names in single.values():
             units += [(mixed_at.get(w, 0.0), by_target[w][0], 1, [w]) for w in names]
         units.sort(key=lambda u: u[0])
         merged: list[tuple[object, int, list]] = []
