@@ -39,6 +39,7 @@ class TipRacks:
         self.near: tuple[str, ...] = ()               # new racks go to the free slot closest to these (else back)
         self.boxes: dict[str, TipBox] = {}
         self.pending: list[Step] = []                 # rack swaps waiting to go between strokes
+        self.spare: dict[str, list[str]] = {}         # tip rack load name -> full racks put on the deck in advance
 
     def take(self, spec: PipetteSpec, n: int) -> Loc:
         """The next n tips for a pipette: the rack well under its primary nozzle. Every rack column is used from
@@ -83,13 +84,29 @@ class TipRacks:
         for n in pickups:
             col = self.free_column(spec.tiprack, trial, n or spec.channels)
             if col is None:
-                self.new_rack(spec.tiprack, box, f"has {box.left()} tips left, too few for {why} (keep them)")
+                self.new_rack(spec.tiprack, box, f"has {box.left()} tips left, too few for {why} (keep them)",
+                              spare=False)
                 return True
             trial.rows[col] += n or spec.channels
         return False
 
-    def new_rack(self, tiprack: str, box: TipBox, reason: str = "") -> None:
-        """A fresh rack of this kind: its arranged slot, a free slot, or (deck full) a swap for the used one."""
+    def add_spare(self, tiprack: str, slot: str) -> str:
+        """A full rack of this kind that the operator puts in a (freed) slot during the run, to be used when the
+        current rack runs out, without a swap; returns its key (the caller emits its LoadLabware)."""
+        box = self.boxes.setdefault(tiprack, TipBox())
+        box.n += 1
+        key = f"tips_{tiprack.rsplit('_', 1)[-1]}_{box.n}"
+        self.plan.labware.append(LabwareUse(key, tiprack, slot, initial=False))
+        self.spare.setdefault(tiprack, []).append(key)
+        return key
+
+    def new_rack(self, tiprack: str, box: TipBox, reason: str = "", spare: bool = True) -> None:
+        """A fresh rack of this kind: a spare already on the deck (`add_spare`), its arranged slot, a free slot, or
+        (deck full) a swap for the used one."""
+        if spare and self.spare.get(tiprack):
+            box.racks.append(self.spare[tiprack].pop(0))
+            box.rows = [0] * 12
+            return
         box.n += 1
         key = f"tips_{tiprack.rsplit('_', 1)[-1]}_{box.n}"
         arranged = self.rack_slots.get(tiprack)

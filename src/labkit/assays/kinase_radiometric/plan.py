@@ -495,20 +495,75 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
     """One plate by column stamps: compound from the mirrored intermediate plate, kinase mixes from columns laid
     out like the kinase rows, then per column (in the same order) the hot ATP start into the liquid, mixed, and
     the acid stop, mixed, with the stopped reaction going onto the filter plate with the same tip."""
-    v, cond = exp.volumes, exp.conditions
-    solvent = exp.compounds[0].solvent
-    wells = assay_wells(exp, p.id, ASSAY_ROLES)
-    series.dose(f"{p.id}: {v.compound:g} µL compound intermediate (vehicle wells: {solvent} in buffer) into every "
-                "assay well", key, wells, v.compound, empty=True)
+    cond = exp.conditions
+    _dose_stamped(b, exp, p, key, series)
     b.add(MoveLabware(filt, filter_slot, False, f"Put the P81 filter plate for {p.id} in slot {filter_slot}"))
+    b.add(_load_pause(exp, [(p, key)], lq))
+    t = _mixes_stamped(b, exp, p, key, lq)
+    _prepare_timed(b, t, t)
+    pre = len(b.plan.steps)
+    if cond.preincubation_min > 0:
+        b.add(Delay(cond.preincubation_min, ""))
+    b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into "
+              f"{lq.waste}")
+    _start_stamped(b, exp, t, lq)
+    wait = len(b.plan.steps)
+    if cond.preincubation_min > 0:
+        b.plan.steps[pre] = _preincubation_wait(b, p.id, cond, b.plan.steps[t.enz_at:t.enz_end],
+                                                b.plan.steps[t.enz_end:pre], b.plan.steps[t.start_at:wait])
+    b.add(Delay(cond.reaction_min, ""))
+    _stop_stamped(b, exp, t, filt, lq)
+    b.plan.steps[wait] = _reaction_wait(b, p.id, cond, b.plan.steps[t.start_at:wait], b.plan.steps[wait + 1:])
+    return t.start_at
+
+
+@dataclass
+class _Timed:
+    """One plate's timed part in the stamped plan: the column runs of its start and stop (in one order), the
+    pipettes, and where its kinase mixes, start and stop sit in the plan's steps."""
+
+    p: object
+    key: str
+    runs: list                 # (nozzles, hot liquid, runs) per start / stop step
+    atp_pip: str
+    stop_pip: str
+    enz_at: int = 0
+    enz_end: int = 0
+    start_at: int = 0
+    start_end: int = 0
+    stop_at: int = 0
+    stop_end: int = 0
+
+
+def _dose_stamped(b: Builder, exp, p, key: str, series: DmsoSeries) -> None:
+    """Compound (vehicle wells: solvent in buffer) into every still-empty assay well of a plate, by stamps."""
+    v = exp.volumes
+    solvent = exp.compounds[0].solvent
+    series.dose(f"{p.id}: {v.compound:g} µL compound intermediate (vehicle wells: {solvent} in buffer) into every "
+                "assay well", key, assay_wells(exp, p.id, ASSAY_ROLES), v.compound, empty=True)
+
+
+def _load_pause(exp, plates: list, lq: Liquids, extra: str = "") -> Pause:
+    """The pause at which the operator brings the plates' kinase mixes and hot ATP fresh from ice."""
+    fresh: list[str] = []
+    hot_now: list[str] = []
+    for p, _key in plates:
+        wells = assay_wells(exp, p.id, ASSAY_ROLES)
+        fresh += [x for x in sorted({lq.enzyme[w.target] for w in wells if w.target and w.role not in NO_ENZYME_ROLES})
+                  if x not in fresh]
+        hot_now += [x for x in sorted(set(_atp_groups(exp, p).values())) if x not in hot_now]
+    ids = ", ".join(p.id for p, _k in plates)
+    return Pause(f"{extra}{ids}: put the kinase mixes ({', '.join(fresh)}) and the hot ATP ({', '.join(hot_now)}) on "
+                 "the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume",
+                 loads=tuple(fresh + hot_now))
+
+
+def _mixes_stamped(b: Builder, exp, p, key: str, lq: Liquids) -> _Timed:
+    """A plate's kinase mixes (no-enzyme control: substrate only; a stamp per column run, non-contact, one tip per
+    source rows) and its buffer wells; returns its timed part, planned (not yet added)."""
+    v = exp.volumes
+    wells = assay_wells(exp, p.id, ASSAY_ROLES)
     hot_groups = _atp_groups(exp, p)
-    fresh = sorted({lq.enzyme[w.target] for w in wells if w.target and w.role not in NO_ENZYME_ROLES})
-    hot_now = sorted(set(hot_groups.values()))
-    b.add(Pause(f"{p.id}: put the kinase mixes ({', '.join(fresh)}) and the hot ATP ({', '.join(hot_now)}) on "
-                "the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume",
-                loads=tuple(fresh + hot_now)))
-    # kinase + substrate (no-enzyme control: substrate only): a stamp per column run, non-contact, one tip per
-    # source rows
     groups = {w.name: (lq.blank if w.role in NO_ENZYME_ROLES else lq.enzyme)[w.target] for w in wells
               if w.target}
     found, patterns = row_reagent_runs(8, groups)
@@ -537,38 +592,45 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
     steps = [(g[0].nozzles, g[0].group, g) for g in _by_liquid(by_nozzles(group_runs(b, key, hot_groups)))]
     atp_pip = b.choose(v.atp_mix, singles=False)
     stop_pip = b.pipette(b.robot.large_multi if _stop_class(b, exp) == "large" else b.robot.small_multi)
-    b.prepare_tips(atp_pip, [b.nozzles(atp_pip, k) for k, _g, rs in steps for _r in rs], "the ATP start")
-    b.prepare_tips(stop_pip, [b.nozzles(stop_pip, k) for k, _g, rs in steps for _r in rs], "the stop")
-    pre = len(b.plan.steps)
-    if cond.preincubation_min > 0:
-        b.add(Delay(cond.preincubation_min, ""))
-    b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into "
-              f"{lq.waste}")
-    start_at = len(b.plan.steps)
-    well_vol = v.well
-    # one mix cycle at the aqueous mixing rate (the contact dispense before it goes at that rate too): the ATP
-    # lands in the liquid and one cycle of half the well blends it, as an expert mixes a start by hand
-    atp_mix = (START_MIX_CYCLES, mix_volume(b, atp_pip, well_vol, v.atp_mix))
-    hot_pools = {liquid: RowPool(b, lq.hot, str(liquid)) for _k, liquid, _rs in steps}  # this plate's own columns
-    for k, liquid, rs in steps:
-        b.transfer(f"{p.id}: start — {v.atp_mix:g} µL {liquid} into the reaction, {describe(rs)}, mixed, a fresh "
-                   "tip every stamp", atp_pip, [(hot_pools[liquid], Loc(key, r.primary), v.atp_mix) for r in rs],
-                   new_tip="always", mix_after=atp_mix, nozzles=k, mix_rate=b.spec(atp_pip).aqueous_mix_rate)
-    wait = len(b.plan.steps)
-    if cond.preincubation_min > 0:
-        b.plan.steps[pre] = _preincubation_wait(b, p.id, cond, b.plan.steps[enz_at:enz_end],
-                                                b.plan.steps[enz_end:pre], b.plan.steps[start_at:wait])
-    b.add(Delay(cond.reaction_min, ""))
-    stop_mix = (STOP_MIX_CYCLES, mix_volume(b, stop_pip, well_vol + v.stop, min(v.stop, v.filter_transfer)))
-    for k, _liquid, rs in steps:
+    return _Timed(p, key, steps, atp_pip, stop_pip, enz_at, enz_end)
+
+
+def _prepare_timed(b: Builder, start: _Timed, stop: _Timed) -> None:
+    """Full tip racks in place before the timed part, if the current ones cannot serve a start and a stop."""
+    b.prepare_tips(start.atp_pip, [b.nozzles(start.atp_pip, k) for k, _g, rs in start.runs for _r in rs],
+                   "the ATP start")
+    b.prepare_tips(stop.stop_pip, [b.nozzles(stop.stop_pip, k) for k, _g, rs in stop.runs for _r in rs], "the stop")
+
+
+def _start_stamped(b: Builder, exp, t: _Timed, lq: Liquids) -> None:
+    """The hot ATP start of a plate, per column run: into the liquid, one mix cycle at the aqueous mixing rate (the
+    contact dispense before it goes at that rate too), a fresh tip every stamp — as an expert mixes a start by
+    hand; the hot mix from this plate's own columns."""
+    v = exp.volumes
+    t.start_at = len(b.plan.steps)
+    atp_mix = (START_MIX_CYCLES, mix_volume(b, t.atp_pip, v.well, v.atp_mix))
+    hot_pools = {liquid: RowPool(b, lq.hot, str(liquid)) for _k, liquid, _rs in t.runs}
+    for k, liquid, rs in t.runs:
+        b.transfer(f"{t.p.id}: start — {v.atp_mix:g} µL {liquid} into the reaction, {describe(rs)}, mixed, a fresh "
+                   "tip every stamp", t.atp_pip, [(hot_pools[liquid], Loc(t.key, r.primary), v.atp_mix) for r in rs],
+                   new_tip="always", mix_after=atp_mix, nozzles=k, mix_rate=b.spec(t.atp_pip).aqueous_mix_rate)
+    t.start_end = len(b.plan.steps)
+
+
+def _stop_stamped(b: Builder, exp, t: _Timed, filt: str, lq: Liquids) -> None:
+    """The acid stop of a plate in its start's order, mixed, then the stopped reaction onto the same wells of its
+    P81 filter plate with the same tip."""
+    v = exp.volumes
+    t.stop_at = len(b.plan.steps)
+    stop_mix = (STOP_MIX_CYCLES, mix_volume(b, t.stop_pip, v.well + v.stop, min(v.stop, v.filter_transfer)))
+    for k, _liquid, rs in t.runs:
         chains: list[list[tuple[Loc | Pool, Loc, float, tuple[int, float] | None]]] = [
-            [(b.pool(lq.reservoir, lq.stop), Loc(key, r.primary), v.stop, stop_mix),
-             (Loc(key, r.primary), Loc(filt, r.primary), v.filter_transfer, None)] for r in rs]
-        b.chain(f"{p.id}: stop — {v.stop:g} µL phosphoric acid into the reaction, mixed, then {v.filter_transfer:g} "
-                f"µL of it onto the same wells of the P81 filter plate with the same tip, {describe(rs)}", stop_pip,
-                chains, nozzles=k, mix_rate=b.spec(stop_pip).aqueous_mix_rate)
-    b.plan.steps[wait] = _reaction_wait(b, p.id, cond, b.plan.steps[start_at:wait], b.plan.steps[wait + 1:])
-    return start_at
+            [(b.pool(lq.reservoir, lq.stop), Loc(t.key, r.primary), v.stop, stop_mix),
+             (Loc(t.key, r.primary), Loc(filt, r.primary), v.filter_transfer, None)] for r in rs]
+        b.chain(f"{t.p.id}: stop — {v.stop:g} µL phosphoric acid into the reaction, mixed, then "
+                f"{v.filter_transfer:g} µL of it onto the same wells of the P81 filter plate with the same tip, "
+                f"{describe(rs)}", t.stop_pip, chains, nozzles=k, mix_rate=b.spec(t.stop_pip).aqueous_mix_rate)
+    t.stop_end = len(b.plan.steps)
 
 
 def _by_liquid(groups: list[list]) -> list[list]:
