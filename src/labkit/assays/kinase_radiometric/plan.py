@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
 from labkit.errors import PlanError
-from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE, INTERMEDIATE_PLATE, PIPETTES, RESERVOIR, TUBES
+from labkit.labware.specs import (ASSAY_PLATE, FILTER_PLATE, INTERMEDIATE_PLATE, LABWARE, PIPETTES, RESERVOIR,
+                                   TUBES)
 from labkit.plan.arrange import moved_in_slot
 from labkit.plan.builder import WASTE_KEY, BuildConfig, Builder, Pool, RowPool, per_stroke
 from labkit.plan.columns import runs, split
@@ -27,7 +28,7 @@ from labkit.plan.common import mix_volume
 from labkit.plan.stamps import (MAIN, RowReagent, build_arranged, by_nozzles, describe, group_runs,
                                 row_reagent_runs, stamp_distribute)
 from labkit.wells import parse_well
-from labkit.plan.steps import Delay, Loc, MoveLabware, Pause, Plan, SetTemperature
+from labkit.plan.steps import Delay, LoadLabware, Loc, MoveLabware, Pause, Plan, SetTemperature
 from labkit.units import si_conc
 from labkit.wells import split_well
 
@@ -62,28 +63,43 @@ def _work_seconds(b: Builder, steps: list) -> float:
     return total
 
 
-def _reaction_wait(b: Builder, plate_id: str, cond, start: list, stop: list) -> Delay:
+def _reaction_wait(b: Builder, plate_id: str, cond, start: list, stop: list, overlap: list = (),
+                   waited: float = 0.0, other: str = "") -> Delay:
     """The wait between the ATP start and the stop: the reaction time less the start and stop work, so each well
-    reacts for the nominal time (the stop goes in the start's order; a well waits the wait plus half of each)."""
+    reacts for the nominal time (the stop goes in the start's order; a well waits the wait plus half of each).
+    Interleaved plates: `overlap` (the other plate's work) and `waited` (minutes of its waits and gripper moves)
+    fall inside this plate's reaction in full, and count against the wait."""
     work = (_work_seconds(b, start) + _work_seconds(b, stop)) / 2 / 60
-    wait = max(cond.reaction_min - work, 0.0)
+    extra = _work_seconds(b, list(overlap)) / 60 + waited
+    wait = max(cond.reaction_min - work - extra, 0.0)
+    inside = f" + {round(extra, 1):g} min of {other}'s start or stop and waits, interleaved" if other else ""
     return Delay(round(wait, 1), f"{plate_id}: kinase reaction, {cond.reaction_min:g} min at "
                                  f"{cond.temperature_c:g} °C from the ATP start to the stop (this wait "
-                                 f"{round(wait, 1):g} min + about {round(work, 1):g} min of start and stop work)")
+                                 f"{round(wait, 1):g} min + about {round(work, 1):g} min of start and stop work"
+                                 f"{inside})")
 
 
-def _preincubation_wait(b: Builder, plate_id: str, cond, enzyme: list, between: list, start: list) -> Delay:
+def _preincubation_wait(b: Builder, plate_id: str, cond, enzyme: list, between: list, start: list,
+                        overlap: list = (), waited: float = 0.0, at_least: float = 0.0, other: str = "") -> Delay:
     """The wait between the kinase mixes and the ATP start. A well pre-incubates the kinase-mix work after its own
     mix, the work between (buffer wells, tip preparation), this wait and the start work before its own ATP — about
     half of each phase on average, by the reaction wait's time model. The wait is shortened by that average so the
     wells centre on the nominal, but by no more than PREINC_SHIFT of the nominal, so that the first-started well
-    keeps its minimum (the verification: at least the nominal − 5 %)."""
+    keeps its minimum (the verification: at least the nominal − 5 %). Interleaved plates: the other plate's work
+    (`overlap`) and waits (`waited`, minutes) inside the window are experienced in full by every well and come off
+    the wait too; `at_least` (minutes) keeps this plate's stop from running into the other's."""
     work = (_work_seconds(b, enzyme) / 2 + _work_seconds(b, between) + _work_seconds(b, start) / 2) / 60
     shift = min(work, PREINC_SHIFT * cond.preincubation_min)
-    wait = max(cond.preincubation_min - shift, 0.0)
+    extra = _work_seconds(b, list(overlap)) / 60 + waited
+    wait = max(cond.preincubation_min - shift - extra, at_least, 0.0)
+    inside = ""
+    if other:
+        inside = f" + {round(extra, 1):g} min of {other}'s work and waits, interleaved"
+        if wait == at_least > cond.preincubation_min - shift - extra:
+            inside += f"; at least {round(at_least, 1):g} min so that its stop does not run into {other}'s"
     return Delay(round(wait, 1), f"{plate_id}: pre-incubation of compound and kinase, {cond.preincubation_min:g} "
                                  f"min from the kinase mix to the ATP start (this wait {round(wait, 1):g} min + about "
-                                 f"{round(work, 1):g} min of mix, preparation and start work on average)")
+                                 f"{round(work, 1):g} min of mix, preparation and start work on average{inside})")
 
 
 def _hot_name(exp, t) -> str:
@@ -221,11 +237,26 @@ def build_kinase(config: BuildConfig, exp) -> Plan:
                             "plates only, because each reaction goes well by well onto a 96-well P81 filter plate "
                             "(MultiScreen-PH); use format: 96", field=f"plates[{i}].format")
     multi = multi_classes(Builder(config), exp) if config.multichannel else set()
-    return build_arranged(config, lambda b, slots: _plan(b, exp, slots), multi)
+    why_not = ""
+    robot = Builder(config).robot
+    if len(exp.plates) == 2 and robot.gripper and multi:
+        # two plates side by side on two temperature modules (`_pair_stamped`), where a deck for it exists
+        for slot in PAIR_SLOTS:
+            try:
+                plan = build_arranged(config, lambda b, slots, s=slot: _plan(b, exp, slots, pair_slot=s), multi)
+            except _NoPair as exc:
+                why_not = exc.message
+                continue
+            if "temp2" in {m.key for m in plan.modules}:
+                return plan
+            why_not = why_not or "no deck with a second temperature module lets the 8-channels work as planned"
+    return build_arranged(config, lambda b, slots: _plan(b, exp, slots, why_not=why_not), multi)
 
 
-def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
-    """The kinase steps; slots: an arranged deck (plan.arrange; the filter plates share one slot) or None."""
+def _plan(b: Builder, exp, slots: dict[str, str] | None, pair_slot: str | None = None, why_not: str = "") -> None:
+    """The kinase steps; slots: an arranged deck (plan.arrange; the filter plates share one slot) or None.
+    pair_slot: a second temperature module's slot, for two plates interleaved (`_pair_stamped`); why_not: why a
+    run of two plates is not interleaved (a note)."""
     v, cond = exp.volumes, exp.conditions
     robot = b.robot
     well_vol = v.well
@@ -238,6 +269,9 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
         # hand at its move), which leaves a slot for the radioactive waste
         plates.append((p, b.parked(f"plate_{i + 1}", ASSAY_PLATE[p.format], label=p.id, slot=at(f"plate_{i + 1}"))))
     stamped = _stamped(b, exp, plates)
+    temp2 = None
+    if pair_slot and stamped and len(plates) == 2:
+        temp2 = b.module("temp2", "temperature module gen2", pair_slot)
     atp_class = b.pipette_class(v.atp_mix) if stamped else b.pipette_class(v.atp_mix, per_aspirate=2)
     res = b.labware("reservoir", RESERVOIR, label="DMSO, assay buffer, stop", slot=at("reservoir"))
     if stamped:  # the kinase mixes in plate columns whose rows match the assay plates' kinase rows
@@ -269,12 +303,23 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
 
     # what each assay well draws from the intermediate plate
     plan_series(series, exp, plates, ASSAY_ROLES, v.compound)
+    if temp2:
+        b.plan.notes.append(PAIR_NOTE.format(a=plates[0][0].id, b=plates[1][0].id, slot=robot.temperature_slot,
+                                             slot2=pair_slot))
+    elif why_not:
+        b.plan.notes.append(f"the plates run one after another, not interleaved: {why_not}")
     for note in b.plan.notes:
         b.comment(f"Before the run: {note}")
     b.add(SetTemperature(temp, cond.temperature_c))
     res_dmso = b.reservoir_well(res, dmso)
     series.run(res_dmso, b.plan.tip_policy)
 
+    if temp2:
+        _pair_stamped(b, exp, list(zip(plates, filters)), (temp, temp2), series, Liquids(
+            tubes, hot, res, enzyme_mix, blank_mix, buffer, stop, _waste_text(waste)))
+        b.add(SetTemperature(temp, None))
+        b.add(SetTemperature(temp2, None))
+        return
     for n_plate, ((p, key), filt) in enumerate(zip(plates, filters)):
         slot = b.plan.labware_by_key()[key].slot
         filter_slot = slots[moved_in_slot(FILTER_PLATE)] if slots else _filter_slot(b, slot)
@@ -631,6 +676,142 @@ def _stop_stamped(b: Builder, exp, t: _Timed, filt: str, lq: Liquids) -> None:
                 f"{v.filter_transfer:g} µL of it onto the same wells of the P81 filter plate with the same tip, "
                 f"{describe(rs)}", t.stop_pip, chains, nozzles=k, mix_rate=b.spec(t.stop_pip).aqueous_mix_rate)
     t.stop_end = len(b.plan.steps)
+
+
+# Flex slots for the second temperature module (modules go in column 1 or 3; a plate on it is worked with partial
+# nozzle layouts, so not in the back row), tried in this order
+PAIR_SLOTS = ("B1", "C1", "D3", "C3", "B3")
+PAIR_NOTE = ("INTERLEAVED: plates {a} and {b} run side by side on two temperature modules (slots {slot} and "
+             "{slot2}): both are dosed, both get their kinase mixes, then {a} is started while {b} pre-incubates and "
+             "{b} is started while {a} reacts; the stops follow in the same order, so every well keeps its "
+             "pre-incubation and reaction time. At the pause before the kinase mixes the source and intermediate "
+             "plates leave the deck and full tip racks take their slots (the two starts and the two stops need a "
+             "second rack each, and no rack may be changed by hand while a plate reacts); {b}'s filter plate waits "
+             "in a staging-area slot and the gripper swaps it in after {a}'s stop")
+
+
+class _NoPair(Exception):
+    """Two plates cannot be interleaved on this deck (the message says why; not a PlanError, so that it is not
+    taken for a deck without room for the 8-channels)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _inside_min(steps: list) -> float:
+    """Minutes of the waits and gripper moves among steps (their liquid work is `_work_seconds`)."""
+    from labkit.simulate.cost import GRIPPER_MOVE_S
+
+    return (sum(st.minutes for st in steps if isinstance(st, Delay))
+            + sum(GRIPPER_MOVE_S for st in steps if isinstance(st, MoveLabware) and st.gripper) / 60)
+
+
+def _pair_stamped(b: Builder, exp, pair: list, temps: tuple[str, str], series: DmsoSeries, lq: Liquids) -> None:
+    """Two plates A and B interleaved on two temperature modules: both dosed; one pause (the dilution plates leave,
+    B's filter plate takes the intermediate plate's slot, full tip racks wait in staging-area slots, both plates'
+    kinase mixes and hot ATP come); both plates' mixes; A's pre-incubation wait; A's start; the gripper swaps the
+    start's tip rack; B's pre-incubation wait; B's start; A's reaction wait; A's stop; the gripper swaps the stop's
+    tip rack and the filter plates; B's reaction wait; B's stop; then both plates' total counts. Each wait is
+    computed by `_preincubation_wait` / `_reaction_wait` from the plate's own work, with the other plate's work,
+    waits and gripper moves inside its window counted; B's pre-incubation is long enough that B's stop never runs
+    into A's. Nothing stops the robot between A's start and B's stop (else _NoPair)."""
+    cond = exp.conditions
+    ((pa, ka), fa), ((pb, kb), fb) = pair
+    robot = b.robot
+    lw = b.plan.labware_by_key()
+    parks = [lw[ka].slot, lw[kb].slot] + [x for x in robot.staging if x not in b.deck.owner]
+    if len(parks) < 3 or not set(parks) <= set(robot.staging):
+        raise _NoPair("the staging-area slots are not free for the spare tip racks")
+    atp_pip = b.choose(exp.volumes.atp_mix, singles=False)
+    stop_pip = b.pipette(robot.large_multi if _stop_class(b, exp) == "large" else robot.small_multi)
+    racks = (b.spec(atp_pip).tiprack, b.spec(stop_pip).tiprack)
+    if racks[0] == racks[1]:
+        raise _NoPair("the start and the stop take tips from the same kind of rack")
+    b.comment(f"Plates {pa.id} and {pb.id}: interleaved, each on its own temperature module at {cond.temperature_c:g} "
+              "°C")
+    b.add(MoveLabware(ka, temps[0], True, f"Put reaction plate {pa.id} on the temperature module in slot "
+                                          f"{robot.temperature_slot}"))
+    b.add(MoveLabware(kb, temps[1], True, f"Put reaction plate {pb.id} on the second temperature module"))
+    _dose_stamped(b, exp, pa, ka, series)
+    _dose_stamped(b, exp, pb, kb, series)
+    # the dilution plates are done: A's filter plate takes the intermediate plate's slot (worked like it), B's
+    # waits in the source plate's; full tip racks for B's start and stop wait in the staging-area slots A and B
+    # came from
+    src_slot, filter_slot = lw[series.source].slot, lw[series.inter].slot
+    fresh = [b.tips.offdeck_rack(r) for r in racks]
+    b.add(_load_pause(exp, [(pa, ka), (pb, kb)], lq, extra=(
+        f"Take the {lw[series.source].label} plate (slot {src_slot}) and the {lw[series.inter].label} plate (slot "
+        f"{filter_slot}) off the deck, then put the filter plates and tip racks where the next moves say. ")))
+    for x in (series.source, series.inter):
+        b.add(MoveLabware(x, "offdeck", False, "", pause=False))
+    b.add(MoveLabware(fa, filter_slot, False, f"Put the P81 filter plate for {pa.id} in slot {filter_slot}"))
+    b.add(MoveLabware(fb, src_slot, False, f"Put the P81 filter plate for {pb.id} in slot {src_slot} (it waits "
+                                           f"there; the gripper brings it to slot {filter_slot} after {pa.id}'s stop)"))
+    for key, rack, park in zip(fresh, racks, parks):
+        b.add(MoveLabware(key, park, False, f"Put a full {rack} rack in staging-area slot {park} (the gripper swaps "
+                                            "it in while the plates react)"))
+    ta = _mixes_stamped(b, exp, pa, ka, lq)
+    tb = _mixes_stamped(b, exp, pb, kb, lq)
+    _prepare_timed(b, ta, ta)
+    pre_a = len(b.plan.steps)
+    b.add(Delay(cond.preincubation_min, ""))
+    b.comment(f"{pa.id}, {pb.id}: RADIOACTIVE from here on — every tip that touched hot liquid is used once and "
+              f"dropped into {lq.waste}")
+    _start_stamped(b, exp, ta, lq)
+    for step in b.tips.swap_by_gripper(racks[0], fresh[0], parks[2]):
+        b.add(step)
+    pre_b = len(b.plan.steps)
+    b.add(Delay(cond.preincubation_min, ""))
+    _start_stamped(b, exp, tb, lq)
+    wait_a = len(b.plan.steps)
+    b.add(Delay(cond.reaction_min, ""))
+    _stop_stamped(b, exp, ta, fa, lq)
+    for step in b.tips.swap_by_gripper(racks[1], fresh[1], parks[0]):
+        b.add(step)
+    b.add(MoveLabware(fa, parks[1], True, f"The gripper takes {pa.id}'s P81 filter plate to staging-area slot "
+                                          f"{parks[1]}"))
+    b.add(MoveLabware(fb, filter_slot, True, f"The gripper puts {pb.id}'s P81 filter plate in slot {filter_slot}"))
+    wait_b = len(b.plan.steps)
+    b.add(Delay(cond.reaction_min, ""))
+    _stop_stamped(b, exp, tb, fb, lq)
+    steps = b.plan.steps
+    for i in range(ta.start_at, tb.stop_end):  # nothing may stop the robot while a plate reacts
+        if isinstance(steps[i], (Pause, LoadLabware)) or (isinstance(steps[i], MoveLabware) and not steps[i].gripper):
+            raise _NoPair("the tip racks on the deck do not hold a plate's start or stop (a rack would be changed "
+                          "by hand while a plate reacts)")
+
+    def work(lo: int, hi: int) -> float:
+        return _work_seconds(b, steps[lo:hi]) / 60
+
+    steps[pre_a] = _preincubation_wait(b, pa.id, cond, steps[ta.enz_at:ta.enz_end], steps[ta.enz_end:tb.enz_at],
+                                       steps[ta.start_at:ta.start_end], overlap=steps[tb.enz_at:pre_a],
+                                       other=pb.id)
+    # B's stop may begin only when A's (and the gripper's swaps after it) are done: B's start-to-stop offset from
+    # A's at least A's stop and those moves, with half a minute to spare for the time model's rounding
+    floor = ((work(ta.stop_at, ta.stop_end) + work(tb.stop_at, tb.stop_end)) / 2
+             - (work(ta.start_at, ta.start_end) + work(tb.start_at, tb.start_end)) / 2
+             + _inside_min(steps[ta.stop_end:wait_b]) - _inside_min(steps[ta.start_end:pre_b]) + 0.5)
+    steps[pre_b] = _preincubation_wait(b, pb.id, cond, steps[tb.enz_at:tb.enz_end], steps[tb.enz_end:pre_a],
+                                       steps[tb.start_at:tb.start_end], overlap=steps[pre_a:pre_b],
+                                       waited=_inside_min(steps[pre_a:pre_b]), at_least=floor, other=pa.id)
+    steps[wait_a] = _reaction_wait(b, pa.id, cond, steps[ta.start_at:ta.start_end], steps[ta.stop_at:ta.stop_end],
+                                   overlap=steps[ta.start_end:wait_a], waited=_inside_min(steps[ta.start_end:wait_a]),
+                                   other=pb.id)
+    steps[wait_b] = _reaction_wait(b, pb.id, cond, steps[tb.start_at:tb.start_end], steps[tb.stop_at:tb.stop_end],
+                                   overlap=steps[tb.start_end:wait_b], waited=_inside_min(steps[tb.start_end:wait_b]),
+                                   other=pa.id)
+    # total counts of both plates after the timed parts (B's filter plate is in place; then A's comes back)
+    _total_counts(b, exp, pb, fb, lq.hot)
+    b.add(MoveLabware(fb, src_slot, True, f"The gripper takes {pb.id}'s P81 filter plate to slot {src_slot}"))
+    b.add(MoveLabware(fa, filter_slot, True, f"The gripper puts {pa.id}'s P81 filter plate back in slot {filter_slot}"))
+    _total_counts(b, exp, pa, fa, lq.hot)
+    b.to_hot_waste(ta.start_at)
+    for p, key in ((pa, ka), (pb, kb)):
+        b.add(MoveLabware(key, "offdeck", False, f"Take reaction plate {p.id} off its temperature module "
+                                                 "(radioactive waste)"))
+    b.add(MoveLabware(fa, "offdeck", False, f"{pa.id}: take the P81 filter plate from slot {filter_slot}; {WASH}."))
+    b.add(Pause(f"{pb.id}: take the P81 filter plate from slot {src_slot}; {WASH}. Resume to continue."))
 
 
 def _by_liquid(groups: list[list]) -> list[list]:
