@@ -752,6 +752,8 @@ def _pair_stamped(b: Builder, exp, pair: list, temps: tuple[str, str], series: D
         b.add(MoveLabware(key, park, False, f"Put a full {rack} rack in staging-area slot {park} (the gripper swaps "
                                             "it in while the plates react)"))
     ta = _mixes_stamped(b, exp, pa, ka, lq)
+    first = len(b.plan.steps)  # the first part of A's pre-incubation wait: B's mixes follow it
+    b.add(Delay(cond.preincubation_min, ""))
     tb = _mixes_stamped(b, exp, pb, kb, lq)
     _prepare_timed(b, ta, ta)
     pre_a = len(b.plan.steps)
@@ -784,17 +786,29 @@ def _pair_stamped(b: Builder, exp, pair: list, temps: tuple[str, str], series: D
     def work(lo: int, hi: int) -> float:
         return _work_seconds(b, steps[lo:hi]) / 60
 
-    steps[pre_a] = _preincubation_wait(b, pa.id, cond, steps[ta.enz_at:ta.enz_end], steps[ta.enz_end:tb.enz_at],
-                                       steps[ta.start_at:ta.start_end], overlap=steps[tb.enz_at:pre_a],
-                                       other=pb.id)
-    # B's stop may begin only when A's (and the gripper's swaps after it) are done: B's start-to-stop offset from
-    # A's at least A's stop and those moves, with half a minute to spare for the time model's rounding
+    # A's wait runs from its mixes to its start, B's mixes and A's tip preparation inside it; B's from its mixes to
+    # its start, A's start and the gripper's rack swap inside it. B's stop may begin only when A's (and the gripper's
+    # swaps after it) are done, so B's start follows A's by at least A's stop and those moves (`floor`, with half a
+    # minute to spare for the time model's rounding); A's wait is split around B's mixes so that B's wait is no
+    # longer than that: both plates then centre on the nominal pre-incubation.
+    wait_1 = _preincubation_wait(b, pa.id, cond, steps[ta.enz_at:ta.enz_end], steps[ta.enz_end:first],
+                                 steps[ta.start_at:ta.start_end], overlap=steps[first + 1:pre_a],
+                                 waited=_inside_min(steps[first + 1:pre_a]), other=pb.id)
     floor = ((work(ta.stop_at, ta.stop_end) + work(tb.stop_at, tb.stop_end)) / 2
              - (work(ta.start_at, ta.start_end) + work(tb.start_at, tb.start_end)) / 2
              + _inside_min(steps[ta.stop_end:wait_b]) - _inside_min(steps[ta.start_end:pre_b]) + 0.5)
-    steps[pre_b] = _preincubation_wait(b, pb.id, cond, steps[tb.enz_at:tb.enz_end], steps[tb.enz_end:pre_a],
-                                       steps[tb.start_at:tb.start_end], overlap=steps[pre_a:pre_b],
-                                       waited=_inside_min(steps[pre_a:pre_b]), at_least=floor, other=pa.id)
+    wait_2 = _preincubation_wait(b, pb.id, cond, steps[tb.enz_at:tb.enz_end], steps[tb.enz_end:pre_a],
+                                 steps[tb.start_at:tb.start_end], overlap=steps[pre_a + 1:pre_b],
+                                 waited=_inside_min(steps[pre_a + 1:pre_b]), at_least=round(max(floor, 0.0), 1),
+                                 other=pa.id)
+    both = round(min(max(wait_2.minutes - max(floor, 0.0), 0.0), wait_1.minutes), 1)  # A and B both pre-incubate
+    steps[first] = Delay(round(wait_1.minutes - both, 1), f"{wait_1.text}: the first "
+                                                          f"{round(wait_1.minutes - both, 1):g} min, then {pb.id}'s "
+                                                          "kinase mixes")
+    steps[pre_a] = Delay(both, f"{pa.id}: the last {both:g} min of its pre-incubation wait; {pb.id}: the first "
+                               f"{both:g} min of its own")
+    steps[pre_b] = Delay(round(wait_2.minutes - both, 1), f"{wait_2.text}: the last "
+                                                          f"{round(wait_2.minutes - both, 1):g} min")
     steps[wait_a] = _reaction_wait(b, pa.id, cond, steps[ta.start_at:ta.start_end], steps[ta.stop_at:ta.stop_end],
                                    overlap=steps[ta.start_end:wait_a], waited=_inside_min(steps[ta.start_end:wait_a]),
                                    other=pb.id)
