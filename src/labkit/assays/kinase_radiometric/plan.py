@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
 from labkit.errors import PlanError
-from labkit.labware.specs import (ASSAY_PLATE, FILTER_PLATE, INTERMEDIATE_PLATE, LABWARE, PIPETTES, RESERVOIR,
+from labkit.labware.specs import (ASSAY_PLATE, FILTER_PLATE, INTERMEDIATE_PLATE, PIPETTES, RESERVOIR,
                                    TUBES)
 from labkit.plan.arrange import moved_in_slot
 from labkit.plan.builder import WASTE_KEY, BuildConfig, Builder, Pool, RowPool, per_stroke
@@ -239,17 +239,31 @@ def build_kinase(config: BuildConfig, exp) -> Plan:
     multi = multi_classes(Builder(config), exp) if config.multichannel else set()
     why_not = ""
     robot = Builder(config).robot
+    if len(exp.plates) >= 2 and not robot.gripper:
+        why_not = ("the OT-2 has no gripper, so the tip racks a second plate's start and stop need would be changed by "
+                   "hand while the first plate reacts (no pause may fall inside a reaction)")
+    elif len(exp.plates) > 2:
+        why_not = (f"labkit interleaves two plates at a time (two temperature modules); these {len(exp.plates)} "
+                   "plates on one deck run one after another")
+    elif len(exp.plates) == 2 and not multi:
+        why_not = "interleaving needs the 8-channel column stamps (the plan works single wells)"
     if len(exp.plates) == 2 and robot.gripper and multi:
         # two plates side by side on two temperature modules (`_pair_stamped`), where a deck for it exists
+        from labkit.plan.checks import check_plan
+
         for slot in PAIR_SLOTS:
             try:
                 plan = build_arranged(config, lambda b, slots, s=slot: _plan(b, exp, slots, pair_slot=s), multi)
-            except _NoPair as exc:
+                if "temp2" in {m.key for m in plan.modules}:
+                    check_plan(plan)  # e.g. a partial nozzle layout over one module's plate would hit the other
+                    return plan
+            except _NoPair as exc:  # not for want of a slot: no other slot helps
                 why_not = exc.message
+                break
+            except PlanError as exc:
+                why_not = f"no deck with a second temperature module passes the plan's checks ({exc.message})"
                 continue
-            if "temp2" in {m.key for m in plan.modules}:
-                return plan
-            why_not = why_not or "no deck with a second temperature module lets the 8-channels work as planned"
+            why_not = "no deck with a second temperature module lets the 8-channels work single wells and part columns"
     return build_arranged(config, lambda b, slots: _plan(b, exp, slots, why_not=why_not), multi)
 
 
@@ -270,6 +284,8 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None, pair_slot: str | None =
         plates.append((p, b.parked(f"plate_{i + 1}", ASSAY_PLATE[p.format], label=p.id, slot=at(f"plate_{i + 1}"))))
     stamped = _stamped(b, exp, plates)
     temp2 = None
+    if pair_slot and not stamped and b.allow_multi and b.multi:
+        raise _NoPair("interleaving is built on the column stamps, and this layout's plates are dosed well by well")
     if pair_slot and stamped and len(plates) == 2:
         temp2 = b.module("temp2", "temperature module gen2", pair_slot)
     atp_class = b.pipette_class(v.atp_mix) if stamped else b.pipette_class(v.atp_mix, per_aspirate=2)
@@ -681,13 +697,14 @@ def _stop_stamped(b: Builder, exp, t: _Timed, filt: str, lq: Liquids) -> None:
 # Flex slots for the second temperature module (modules go in column 1 or 3; a plate on it is worked with partial
 # nozzle layouts, so not in the back row), tried in this order
 PAIR_SLOTS = ("B1", "C1", "D3", "C3", "B3")
-PAIR_NOTE = ("INTERLEAVED: plates {a} and {b} run side by side on two temperature modules (slots {slot} and "
-             "{slot2}): both are dosed, both get their kinase mixes, then {a} is started while {b} pre-incubates and "
-             "{b} is started while {a} reacts; the stops follow in the same order, so every well keeps its "
-             "pre-incubation and reaction time. At the pause before the kinase mixes the source and intermediate "
-             "plates leave the deck and full tip racks take their slots (the two starts and the two stops need a "
-             "second rack each, and no rack may be changed by hand while a plate reacts); {b}'s filter plate waits "
-             "in a staging-area slot and the gripper swaps it in after {a}'s stop")
+PAIR_NOTE = ("INTERLEAVED: plates {a} and {b} run side by side, each on its own temperature module (slots {slot} "
+             "and {slot2}; a second Temperature Module GEN2 is needed): both are dosed, {a} gets its kinase mixes, "
+             "then {b} while {a} pre-incubates; {a} is started while {b} pre-incubates, {b} while {a} reacts, and the "
+             "stops follow in the same order, so every well keeps its pre-incubation and reaction time and the two "
+             "plates take little more than one plate's time. At the pause before the kinase mixes the dilution "
+             "plates leave the deck: {a}'s P81 filter plate takes the intermediate plate's slot, {b}'s waits in the "
+             "source plate's, and full tip racks for {b}'s start and stop wait in staging-area slots; between the "
+             "start and the last stop nothing stops the robot: the gripper swaps the tip racks and the filter plates")
 
 
 class _NoPair(Exception):
