@@ -841,8 +841,13 @@ def _pair_stamped(b: Builder, exp, pair: list, temps: tuple[str, str], series: D
     for p, key in ((pa, ka), (pb, kb)):
         b.add(MoveLabware(key, "offdeck", False, f"Take reaction plate {p.id} off its temperature module "
                                                  "(radioactive waste)"))
+    used = [(key, b.tips.at[key]) for key in sorted(b.tips.at) if b.tips.at[key] in robot.staging]
     b.add(MoveLabware(fa, "offdeck", False, f"{pa.id}: take the P81 filter plate from slot {filter_slot}; {WASH}."))
-    b.add(Pause(f"{pb.id}: take the P81 filter plate from slot {src_slot}; {WASH}. Resume to continue."))
+    b.add(MoveLabware(fb, "offdeck", False, f"{pb.id}: take the P81 filter plate from slot {src_slot}; {WASH}. Take "
+                                            "the used tip racks from staging-area slot(s) "
+                                            f"{', '.join(slot for _k, slot in used)} off the deck too."))
+    for key, _slot in used:  # the staging-area slots are free for a next batch's plates
+        b.add(MoveLabware(key, "offdeck", False, "", pause=False))
 
 
 def _by_liquid(groups: list[list]) -> list[list]:
