@@ -92,8 +92,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #  47. PAUSE — Take the serial dilution (solvent) plate (slot A2) and the intermediate (in assay buffer) plate (slot
 #      B2) off the deck, then put the filter plates and tip racks where the next moves say. KIN-1, KIN-2: put the
 #      kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC kinase + poly(Glu4-Tyr)
-#      mix, ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP (HOT [γ-33P]ATP mix
-#      (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume
+#      mix, ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) on the deck now, fresh from ice (see the deck's
+#      liquids for wells and volumes), and resume; the hot ATP comes at a pause just before the start
 #  48. move — Put the P81 filter plate for KIN-1 in slot B2
 #  49. move — Put the P81 filter plate for KIN-2 in slot A2 (it waits there; the gripper brings it to slot B2 after
 #      KIN-1's stop)
@@ -107,9 +107,9 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #  55. KIN-1: 10 µL TRKA kinase + poly(Glu4-Tyr) mix (column 1, 2-nozzle from mix column 1), non-contact
 #  56. KIN-1: 10 µL TRKB kinase + poly(Glu4-Tyr) mix (column 4, 2-nozzle from mix column 1), non-contact
 #  57. KIN-1: 10 µL TRKC kinase + poly(Glu4-Tyr) mix (column 7, 2-nozzle from mix column 1), non-contact
-#  58. wait 4.1 min — KIN-1: pre-incubation of compound and kinase, 10 min from the kinase mix to the ATP start (this
-#      wait 7.6 min + about 2.6 min of mix, preparation and start work on average + 2 min of KIN-2's work and waits,
-#      interleaved): the first 4.1 min, then KIN-2's kinase mixes
+#  58. wait 5.13 min — KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (interleaved: this wait 5.13 min, then KIN-2's kinase mixes, 44.04 + 5 min more around the hot ATP,
+#      + 4.3–7.3 min of mix, KIN-2's mix, preparation and start work, by well)
 #  59. KIN-2: 10 µL kinase mixes, each row its own (column 3, 6-nozzle from mix column 3), non-contact
 #  60. KIN-2: 10 µL kinase mixes, each row its own (columns 1–11, 4-nozzle from mix column 3), non-contact
 #  61. KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 12, 4-nozzle from mix column 4), non-contact
@@ -120,65 +120,72 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      full opentrons_flex_96_tiprack_50ul rack in slot D2
 #  66. move — Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full
 #      opentrons_flex_96_tiprack_1000ul rack in slot D3
-#  67. wait 3.5 min — KIN-1: the last 3.5 min of its pre-incubation wait; KIN-2: the first 3.5 min of its own
-#  68. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 8-channel, mixed, a
+#  67. wait 44.04 min — KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (interleaved: this wait 44.04 min less the operator's time at the timed pauses before it, the hot
+#      ATP, 5 min, KIN-1's start, 2.24 min more, + 7.0–10.5 min of mix, preparation and KIN-1's and its own start
+#      work, by well); KIN-1 pre-incubates on
+#  68. PAUSE — KIN-1, KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta
+#      shield (see the deck's liquids for wells and volumes), and resume
+#  69. wait 5 min — KIN-1, KIN-2: the last 5 min of KIN-1's pre-incubation, less the time taken to bring the hot ATP
+#  70. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 8-channel, mixed, a
 #      fresh tip every stamp
-#  69. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 3–12, 6-nozzle, mixed, a
+#  71. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 3–12, 6-nozzle, mixed, a
 #      fresh tip every stamp
-#  70. move — The gripper takes the used opentrons_flex_96_tiprack_50ul rack from slot D2 to staging-area slot D4
-#  71. move — The gripper puts the full opentrons_flex_96_tiprack_50ul rack in slot D2
-#  72. wait 2.2 min — KIN-2: pre-incubation of compound and kinase, 10 min from the kinase mix to the ATP start (this
-#      wait 5.7 min + about 2.7 min of mix, preparation and start work on average + 3.9 min of KIN-1's work and
-#      waits, interleaved): the last 2.2 min
-#  73. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 1, 8-channel, mixed, a fresh
+#  72. move — The gripper takes the used opentrons_flex_96_tiprack_50ul rack from slot D2 to staging-area slot D4
+#  73. move — The gripper puts the full opentrons_flex_96_tiprack_50ul rack in slot D2
+#  74. wait 2.24 min — KIN-2: the last 2.24 min of its pre-incubation (at least 2.2 min after KIN-1's start, so that
+#      KIN-2's stop follows KIN-1's)
+#  75. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 3, 6-nozzle, mixed, a fresh
 #      tip every stamp
-#  74. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 3, 6-nozzle, mixed, a fresh
-#      tip every stamp
-#  75. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 2–12, 4-nozzle, mixed, a
+#  76. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 2–12, 4-nozzle, mixed, a
 #      fresh tip every stamp
-#  76. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 2, 2-nozzle, mixed, a fresh
+#  77. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 1, 8-channel, mixed, a fresh
 #      tip every stamp
-#  77. wait 29.9 min — KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 29.9 min +
+#  78. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 2, 2-nozzle, mixed, a fresh
+#      tip every stamp
+#  79. wait 29.9 min — KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 29.9 min +
 #      about 3.7 min of start and stop work + 6.4 min of KIN-2's start or stop and waits, interleaved)
-#  78. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#  80. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 1–8, 8-channel
-#  79. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#  81. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 3–12, 6-nozzle
-#  80. move — The gripper takes the used opentrons_flex_96_tiprack_1000ul rack from slot D3 to staging-area slot B4
-#  81. move — The gripper puts the full opentrons_flex_96_tiprack_1000ul rack in slot D3
-#  82. move — The gripper takes KIN-1's P81 filter plate to staging-area slot C4
-#  83. move — The gripper puts KIN-2's P81 filter plate in slot B2
-#  84. wait 0.5 min — KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 0.5 min +
+#  82. move — The gripper takes the used opentrons_flex_96_tiprack_1000ul rack from slot D3 to staging-area slot B4
+#  83. move — The gripper puts the full opentrons_flex_96_tiprack_1000ul rack in slot D3
+#  84. move — The gripper takes KIN-1's P81 filter plate to staging-area slot C4
+#  85. move — The gripper puts KIN-2's P81 filter plate in slot B2
+#  86. wait 0.5 min — KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 0.5 min +
 #      about 4.1 min of start and stop work + 35.5 min of KIN-1's start or stop and waits, interleaved)
-#  85. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
-#      filter plate with the same tip, column 1, 8-channel
-#  86. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
-#      filter plate with the same tip, column 3, 6-nozzle
 #  87. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
-#      filter plate with the same tip, columns 2–12, 4-nozzle
+#      filter plate with the same tip, column 3, 6-nozzle
 #  88. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#      filter plate with the same tip, columns 2–12, 4-nozzle
+#  89. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#      filter plate with the same tip, column 1, 8-channel
+#  90. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, column 2, 2-nozzle
-#  89. PAUSE — KIN-2: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
+#  91. PAUSE — KIN-2: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
 #      aliquot for KIN-2) on the deck now and resume
-#  90. KIN-2: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2 straight onto the
+#  92. KIN-2: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2 straight onto the
 #      P81 filter, wells E2, F2, G3, H3 (keep them out of the wash: cover them with sealing tape while the plate is
 #      washed, uncover before the scintillant), a fresh tip every aspirate
-#  91. move — The gripper takes KIN-2's P81 filter plate to slot A2
-#  92. move — The gripper puts KIN-1's P81 filter plate back in slot B2
-#  93. PAUSE — KIN-1: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
+#  93. move — The gripper takes KIN-2's P81 filter plate to slot A2
+#  94. move — The gripper puts KIN-1's P81 filter plate back in slot B2
+#  95. PAUSE — KIN-1: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
 #      aliquot for KIN-1) on the deck now and resume
-#  94. KIN-1: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1 straight onto the
+#  96. KIN-1: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1 straight onto the
 #      P81 filter, wells G3, H3, G6, H6, G9, H9 (keep them out of the wash: cover them with sealing tape while the
 #      plate is washed, uncover before the scintillant), a fresh tip every aspirate
-#  95. move — Take reaction plate KIN-1 off its temperature module (radioactive waste)
-#  96. move — Take reaction plate KIN-2 off its temperature module (radioactive waste)
-#  97. move — KIN-1: take the P81 filter plate from slot B2; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
+#  97. move — Take reaction plate KIN-1 off its temperature module (radioactive waste)
+#  98. move — Take reaction plate KIN-2 off its temperature module (radioactive waste)
+#  99. move — KIN-1: take the P81 filter plate from slot B2; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
 #      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
 #      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount.
-#  98. move — KIN-2: take the P81 filter plate from slot A2; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
+# 100. move — KIN-2: take the P81 filter plate from slot A2; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
 #      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
 #      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Take the used tip
 #      racks from staging-area slot(s) B4, D4 off the deck too.
+
+import time
 
 from opentrons import protocol_api
 
@@ -187,7 +194,7 @@ metadata = {
     'author': 'labkit',
     'description': 'The old 2 nM design, for the tight-binding flag.',
     'source': 'labkit protocol',
-    'layoutSha256': '76c070972e8bd859eec9752be9affe1872d233f543d2988fa71bc2f65430a958',
+    'layoutSha256': 'f8d2525e7a8ad999affbe7525f8ff232af44d453d52c1efcceef11ed8046b4ea',
     'tipPolicy': 'per_step',
 }
 requirements = {'robotType': 'Flex', 'apiLevel': '2.20'}
@@ -415,7 +422,7 @@ STEPS = [
     {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 11, 2-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'strokes': [
         {'tip': ['tips_50ul_4', 'D11'], 'source': ['intermediate', 'F11'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F3', 5.0, False]], 'drop': True},
     ]},
-    {'op': 'pause', 'text': "Take the serial dilution (solvent) plate (slot A2) and the intermediate (in assay buffer) plate (slot B2) off the deck, then put the filter plates and tip racks where the next moves say. KIN-1, KIN-2: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC kinase + poly(Glu4-Tyr) mix, ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume", 'loads': [['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'A1', 160.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'B1', 160.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'C1', 160.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'D1', 160.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'E1', 160.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'F1', 160.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'A3', 150.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'B3', 150.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'C3', 140.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'D3', 140.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'G3', 30.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'H3', 30.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 80.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 80.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E2', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F2', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G2', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H2', 40.0]]},
+    {'op': 'pause', 'text': "Take the serial dilution (solvent) plate (slot A2) and the intermediate (in assay buffer) plate (slot B2) off the deck, then put the filter plates and tip racks where the next moves say. KIN-1, KIN-2: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC kinase + poly(Glu4-Tyr) mix, ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume; the hot ATP comes at a pause just before the start", 'loads': [['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'A1', 160.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'B1', 160.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'C1', 160.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'D1', 160.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'E1', 160.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'F1', 160.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'A3', 150.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'B3', 150.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'C3', 140.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'D3', 140.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'G3', 30.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'H3', 30.0]]},
     {'op': 'move', 'labware': 'source', 'to': 'offdeck', 'gripper': False, 'text': '', 'pause': False},
     {'op': 'move', 'labware': 'intermediate', 'to': 'offdeck', 'gripper': False, 'text': '', 'pause': False},
     {'op': 'move', 'labware': 'filter_1', 'to': 'B2', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-1 in slot B2'},
@@ -441,7 +448,7 @@ STEPS = [
     {'op': 'distribute', 'text': 'KIN-1: 10 µL TRKC kinase + poly(Glu4-Tyr) mix (column 7, 2-nozzle from mix column 1), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'strokes': [
         {'tip': ['tips_50ul_4', 'F11'], 'source': ['tubes', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H7', 10.0, True]], 'drop': True},
     ]},
-    {'op': 'delay', 'minutes': 4.1, 'text': "KIN-1: pre-incubation of compound and kinase, 10 min from the kinase mix to the ATP start (this wait 7.6 min + about 2.6 min of mix, preparation and start work on average + 2 min of KIN-2's work and waits, interleaved): the first 4.1 min, then KIN-2's kinase mixes"},
+    {'op': 'delay', 'minutes': 5.13, 'text': "KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (interleaved: this wait 5.13 min, then KIN-2's kinase mixes, 44.04 + 5 min more around the hot ATP, + 4.3–7.3 min of mix, KIN-2's mix, preparation and start work, by well)"},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (column 3, 6-nozzle from mix column 3), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_50ul_4', 'F8'], 'source': ['tubes', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F3', 10.0, True]], 'drop': True},
     ]},
@@ -462,19 +469,21 @@ STEPS = [
     {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (column 2, 2-nozzle from mix column 3), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'strokes': [
         {'tip': ['tips_50ul_4', 'B6'], 'source': ['tubes', 'H3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'H2', 10.0, True]], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_50ul_4', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D2 has 38 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot D2'},
+    {'op': 'move', 'labware': 'tips_50ul_4', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D2 has 38 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot D2', 'timed': True},
     {'op': 'load', 'labware': 'tips_50ul_6'},
-    {'op': 'move', 'labware': 'tips_1000ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full opentrons_flex_96_tiprack_1000ul rack in slot D3'},
+    {'op': 'move', 'labware': 'tips_1000ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full opentrons_flex_96_tiprack_1000ul rack in slot D3', 'timed': True},
     {'op': 'load', 'labware': 'tips_1000ul_3'},
-    {'op': 'delay', 'minutes': 3.5, 'text': 'KIN-1: the last 3.5 min of its pre-incubation wait; KIN-2: the first 3.5 min of its own'},
+    {'op': 'delay', 'minutes': 44.04, 'text': "KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (interleaved: this wait 44.04 min less the operator's time at the timed pauses before it, the hot ATP, 5 min, KIN-1's start, 2.24 min more, + 7.0–10.5 min of mix, preparation and KIN-1's and its own start work, by well); KIN-1 pre-incubates on", 'absorbs': True},
+    {'op': 'pause', 'text': "KIN-1, KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see the deck's liquids for wells and volumes), and resume", 'timed': True, 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 80.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 80.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E2', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F2', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G2', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H2', 40.0]]},
+    {'op': 'delay', 'minutes': 5.0, 'text': "KIN-1, KIN-2: the last 5 min of KIN-1's pre-incubation, less the time taken to bring the hot ATP", 'absorbs': True},
     {'op': 'comment', 'text': 'KIN-1, KIN-2: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste trash bin in slot C1 (not the shared trash)'},
     {'op': 'transfer', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 8-channel, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'strokes': [
-        {'tip': ['tips_50ul_6', 'A1'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_6', 'A2'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_6', 'A3'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_6', 'A4'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A5', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_6', 'A5'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A7', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_6', 'A6'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A8', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_6', 'A1'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_6', 'A2'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A5', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_6', 'A3'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A8', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_6', 'A4'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_6', 'A5'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_6', 'A6'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A7', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 3–12, 6-nozzle, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_50ul_6', 'F12'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F3', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
@@ -486,10 +495,7 @@ STEPS = [
     ]},
     {'op': 'move', 'labware': 'tips_50ul_6', 'to': 'D4', 'gripper': True, 'text': 'The gripper takes the used opentrons_flex_96_tiprack_50ul rack from slot D2 to staging-area slot D4'},
     {'op': 'move', 'labware': 'tips_50ul_5', 'to': 'D2', 'gripper': True, 'text': 'The gripper puts the full opentrons_flex_96_tiprack_50ul rack in slot D2'},
-    {'op': 'delay', 'minutes': 2.2, 'text': "KIN-2: pre-incubation of compound and kinase, 10 min from the kinase mix to the ATP start (this wait 5.7 min + about 2.7 min of mix, preparation and start work on average + 3.9 min of KIN-1's work and waits, interleaved): the last 2.2 min"},
-    {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 1, 8-channel, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'strokes': [
-        {'tip': ['tips_50ul_5', 'A1'], 'source': ['hot', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A1', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-    ]},
+    {'op': 'delay', 'minutes': 2.24, 'text': "KIN-2: the last 2.24 min of its pre-incubation (at least 2.2 min after KIN-1's start, so that KIN-2's stop follows KIN-1's)"},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 3, 6-nozzle, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_50ul_5', 'F12'], 'source': ['hot', 'F2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F3', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
@@ -505,23 +511,26 @@ STEPS = [
         {'tip': ['tips_50ul_5', 'D7'], 'source': ['hot', 'D2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
         {'tip': ['tips_50ul_5', 'H7'], 'source': ['hot', 'D2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
+    {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 1, 8-channel, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'strokes': [
+        {'tip': ['tips_50ul_5', 'A1'], 'source': ['hot', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A1', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+    ]},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 2, 2-nozzle, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'strokes': [
         {'tip': ['tips_50ul_5', 'H12'], 'source': ['hot', 'H2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'H2', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'delay', 'minutes': 29.9, 'text': "KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 29.9 min + about 3.7 min of start and stop work + 6.4 min of KIN-2's start or stop and waits, interleaved)"},
     {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 1–8, 8-channel', 'pipette': 'flex_8channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_3', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A1', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_3', 'A2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A2', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_3', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A2', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A2'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A2', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_3', 'A3'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A4', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A4'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A4', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_3', 'A4'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A5', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_3', 'A2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A5', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A5'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A5', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_3', 'A5'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A7', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A7'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A7', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_3', 'A6'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A8', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_3', 'A3'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A8', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A8'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A8', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_3', 'A4'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A1', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_3', 'A5'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A4', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A4'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A4', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_3', 'A6'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A7', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A7'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A7', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 3–12, 6-nozzle', 'pipette': 'flex_8channel_1000', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_1000ul_3', 'F12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F3', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
@@ -542,10 +551,6 @@ STEPS = [
     {'op': 'move', 'labware': 'filter_1', 'to': 'C4', 'gripper': True, 'text': "The gripper takes KIN-1's P81 filter plate to staging-area slot C4"},
     {'op': 'move', 'labware': 'filter_2', 'to': 'B2', 'gripper': True, 'text': "The gripper puts KIN-2's P81 filter plate in slot B2"},
     {'op': 'delay', 'minutes': 0.5, 'text': "KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 0.5 min + about 4.1 min of start and stop work + 35.5 min of KIN-1's start or stop and waits, interleaved)"},
-    {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, column 1, 8-channel', 'pipette': 'flex_8channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_2', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'A1', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'A1', 40.0, False]], 'waste': True, 'drop': True},
-    ]},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, column 3, 6-nozzle', 'pipette': 'flex_8channel_1000', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_1000ul_2', 'F12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'F3', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'F3'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'F3', 40.0, False]], 'waste': True, 'drop': True},
@@ -571,6 +576,10 @@ STEPS = [
         {'tip': None, 'source': ['plate_2', 'D11'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D11', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_2', 'H7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D12', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'D12'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D12', 40.0, False]], 'waste': True, 'drop': True},
+    ]},
+    {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, column 1, 8-channel', 'pipette': 'flex_8channel_1000', 'strokes': [
+        {'tip': ['tips_1000ul_2', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'A1', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'A1', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, column 2, 2-nozzle', 'pipette': 'flex_8channel_1000', 'nozzles': 2, 'strokes': [
         {'tip': ['tips_1000ul_2', 'H12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'H2', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
@@ -708,6 +717,9 @@ DEFINITIONS = {
     },
 }
 
+TIMED_PAUSE = "Timed pause: the time you take here comes off the wait that follows (be quick)"
+TIMED_WAIT = "Timed wait, less the time taken at the timed pauses before it"
+
 
 def add_parameters(parameters):
     """Runtime parameters shown in the Opentrons App."""
@@ -789,6 +801,7 @@ def _stroke(pipette, stroke, labware, trash, dry, hot_waste):
 def run(ctx):
     """Load the deck and the liquids, then run STEPS in order."""
     dry = ctx.params.dry_run
+    paused = 0.0  # seconds the operator took at timed pauses since the last timed wait (taken off the next one)
     trash = ctx.load_trash_bin(TRASH) if TRASH else ctx.fixed_trash
     hot_waste = trash  # HOT_WASTE: a second trash bin (Flex) or an empty labware (OT-2) for radioactive tips
     if HOT_WASTE and HOT_WASTE["kind"] == "bin":
@@ -822,12 +835,25 @@ def run(ctx):
             if dry:
                 ctx.comment("(dry run, not pausing) " + step["text"])
             else:
+                if step.get("timed"):
+                    ctx.comment(TIMED_PAUSE)
+                began = time.monotonic()
                 ctx.pause(step["text"])
+                if step.get("timed") and not ctx.is_simulating():
+                    paused += time.monotonic() - began
             for name, key, well, volume in step.get("loads", []):
                 labware[key][well].load_liquid(liquid=liquids[name], volume=volume)
         elif op == "delay":
             ctx.comment(step["text"])
-            if not dry:
+            if dry:
+                pass
+            elif step.get("absorbs"):  # a timed wait: the operator's time at the timed pauses before it comes off
+                seconds, paused = step["minutes"] * 60 - paused, 0.0
+                if seconds < 0:
+                    ctx.comment("The pauses before this wait took %.1f min longer than it: the timed step runs late "
+                                "by that much" % (-seconds / 60))
+                ctx.delay(seconds=max(seconds, 0.0), msg=TIMED_WAIT)
+            else:
                 ctx.delay(minutes=step["minutes"])
         elif op == "temperature":
             if step["celsius"] is None:
@@ -859,7 +885,12 @@ def run(ctx):
                 to = labware[to]
             if step["text"]:
                 ctx.comment(step["text"])
+            if step.get("timed"):
+                ctx.comment(TIMED_PAUSE)
+            began = time.monotonic()
             ctx.move_labware(labware[step["labware"]], to, use_gripper=step["gripper"])
+            if step.get("timed") and not ctx.is_simulating():
+                paused += time.monotonic() - began
         elif op == "load":
             labware[step["labware"]] = _load_labware(ctx, items[step["labware"]], modules, labware)
         else:

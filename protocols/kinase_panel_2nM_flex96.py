@@ -15,7 +15,7 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      slot C3, both fresh from ice (see the deck's liquids for every well), and its P81 filter plate in slot D2;
 #      then resume
 #   5. KIN-1: 10 µL kinase + substrate mix (no-enzyme wells: substrate only), non-contact (96-channel stamp)
-#   6. wait 10 min — KIN-1: pre-incubation of compound and kinase, 10 min
+#   6. wait 60 min — KIN-1: pre-incubation of compound and kinase, 60 min
 #   7. KIN-1: start — 10 µL hot ATP mix into every well, non-contact (96-channel stamp)
 #   8. wait 39 min — KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 39 min + about
 #      1.0 min of rack moves)
@@ -46,7 +46,7 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      slot C3, both fresh from ice (see the deck's liquids for every well), and its P81 filter plate in slot D2;
 #      then resume
 #  18. KIN-2: 10 µL kinase + substrate mix (no-enzyme wells: substrate only), non-contact (96-channel stamp)
-#  19. wait 10 min — KIN-2: pre-incubation of compound and kinase, 10 min
+#  19. wait 60 min — KIN-2: pre-incubation of compound and kinase, 60 min
 #  20. KIN-2: start — 10 µL hot ATP mix into every well, non-contact (96-channel stamp)
 #  21. wait 39 min — KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 39 min + about
 #      1.0 min of rack moves)
@@ -66,6 +66,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount.
 #      Resume to continue.
 
+import time
+
 from opentrons import protocol_api
 
 metadata = {
@@ -73,7 +75,7 @@ metadata = {
     'author': 'labkit',
     'description': 'The old 2 nM design, for the tight-binding flag.',
     'source': 'labkit protocol',
-    'layoutSha256': '76c070972e8bd859eec9752be9affe1872d233f543d2988fa71bc2f65430a958',
+    'layoutSha256': 'f8d2525e7a8ad999affbe7525f8ff232af44d453d52c1efcceef11ed8046b4ea',
     'tipPolicy': 'per_step',
 }
 requirements = {'robotType': 'Flex', 'apiLevel': '2.20'}
@@ -171,7 +173,7 @@ STEPS = [
         {'tip': ['tips96_3', 'A1'], 'source': ['mixes_1', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, True]], 'drop': True},
     ]},
     {'op': 'move', 'labware': 'tips96_3', 'to': 'B4', 'gripper': True, 'text': ''},
-    {'op': 'delay', 'minutes': 10.0, 'text': 'KIN-1: pre-incubation of compound and kinase, 10 min'},
+    {'op': 'delay', 'minutes': 60.0, 'text': 'KIN-1: pre-incubation of compound and kinase, 60 min'},
     {'op': 'comment', 'text': 'KIN-1: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the radioactive-waste trash bin in slot B1 (not the shared trash)'},
     {'op': 'move', 'labware': 'tips96_4', 'to': 'tip_adapter', 'gripper': True, 'text': ''},
     {'op': 'transfer', 'text': 'KIN-1: start — 10 µL hot ATP mix into every well, non-contact (96-channel stamp)', 'pipette': 'flex_96channel_1000', 'strokes': [
@@ -233,7 +235,7 @@ STEPS = [
         {'tip': ['tips96_7', 'A1'], 'source': ['mixes_2', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A1', 10.0, True]], 'drop': True},
     ]},
     {'op': 'move', 'labware': 'tips96_7', 'to': 'B4', 'gripper': True, 'text': ''},
-    {'op': 'delay', 'minutes': 10.0, 'text': 'KIN-2: pre-incubation of compound and kinase, 10 min'},
+    {'op': 'delay', 'minutes': 60.0, 'text': 'KIN-2: pre-incubation of compound and kinase, 60 min'},
     {'op': 'comment', 'text': 'KIN-2: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the radioactive-waste trash bin in slot B1 (not the shared trash)'},
     {'op': 'move', 'labware': 'tips96_8', 'to': 'tip_adapter', 'gripper': True, 'text': ''},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL hot ATP mix into every well, non-contact (96-channel stamp)', 'pipette': 'flex_96channel_1000', 'strokes': [
@@ -376,6 +378,9 @@ DEFINITIONS = {
     },
 }
 
+TIMED_PAUSE = "Timed pause: the time you take here comes off the wait that follows (be quick)"
+TIMED_WAIT = "Timed wait, less the time taken at the timed pauses before it"
+
 
 def add_parameters(parameters):
     """Runtime parameters shown in the Opentrons App."""
@@ -457,6 +462,7 @@ def _stroke(pipette, stroke, labware, trash, dry, hot_waste):
 def run(ctx):
     """Load the deck and the liquids, then run STEPS in order."""
     dry = ctx.params.dry_run
+    paused = 0.0  # seconds the operator took at timed pauses since the last timed wait (taken off the next one)
     trash = ctx.load_trash_bin(TRASH) if TRASH else ctx.fixed_trash
     hot_waste = trash  # HOT_WASTE: a second trash bin (Flex) or an empty labware (OT-2) for radioactive tips
     if HOT_WASTE and HOT_WASTE["kind"] == "bin":
@@ -490,12 +496,25 @@ def run(ctx):
             if dry:
                 ctx.comment("(dry run, not pausing) " + step["text"])
             else:
+                if step.get("timed"):
+                    ctx.comment(TIMED_PAUSE)
+                began = time.monotonic()
                 ctx.pause(step["text"])
+                if step.get("timed") and not ctx.is_simulating():
+                    paused += time.monotonic() - began
             for name, key, well, volume in step.get("loads", []):
                 labware[key][well].load_liquid(liquid=liquids[name], volume=volume)
         elif op == "delay":
             ctx.comment(step["text"])
-            if not dry:
+            if dry:
+                pass
+            elif step.get("absorbs"):  # a timed wait: the operator's time at the timed pauses before it comes off
+                seconds, paused = step["minutes"] * 60 - paused, 0.0
+                if seconds < 0:
+                    ctx.comment("The pauses before this wait took %.1f min longer than it: the timed step runs late "
+                                "by that much" % (-seconds / 60))
+                ctx.delay(seconds=max(seconds, 0.0), msg=TIMED_WAIT)
+            else:
                 ctx.delay(minutes=step["minutes"])
         elif op == "temperature":
             if step["celsius"] is None:
@@ -527,7 +546,12 @@ def run(ctx):
                 to = labware[to]
             if step["text"]:
                 ctx.comment(step["text"])
+            if step.get("timed"):
+                ctx.comment(TIMED_PAUSE)
+            began = time.monotonic()
             ctx.move_labware(labware[step["labware"]], to, use_gripper=step["gripper"])
+            if step.get("timed") and not ctx.is_simulating():
+                paused += time.monotonic() - began
         elif op == "load":
             labware[step["labware"]] = _load_labware(ctx, items[step["labware"]], modules, labware)
         else:

@@ -58,8 +58,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      11, 2-nozzle stamps into the empty wells, one tip)
 #  31. move — Put the P81 filter plate for KIN-1 in slot 7
 #  32. PAUSE — KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC
-#      kinase + poly(Glu4-Tyr) mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from
-#      ice (see the deck's liquids for wells and volumes), and resume
+#      kinase + poly(Glu4-Tyr) mix) on the deck now, fresh from ice (see the deck's liquids for wells and volumes),
+#      and resume; the hot ATP comes at a pause just before the start
 #  33. KIN-1: 10 µL kinase mixes, each row its own (columns 2–8, 8-channel from mix column 1), non-contact
 #  34. KIN-1: 10 µL kinase mixes, each row its own (columns 1–11, 6-nozzle from mix column 1), non-contact
 #  35. KIN-1: 10 µL No-enzyme control: poly(Glu4-Tyr) 50 uM (column 12, 6-nozzle from mix column 2), non-contact
@@ -70,100 +70,110 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      opentrons_96_tiprack_20ul rack in slot 9
 #  40. move — Tip rack in slot 3 has 72 tips left, too few for the stop (keep them): take it away and put a full
 #      opentrons_96_tiprack_300ul rack in slot 3
-#  41. wait 9.6 min — KIN-1: pre-incubation of compound and kinase, 10 min from the kinase mix to the ATP start (this
-#      wait 9.6 min + about 3.4 min of mix, preparation and start work on average)
-#  42. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 8-channel, mixed, a
+#  41. wait 51.35 min — KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (this wait 51.35 min less the operator's time at the timed pauses before it, the hot ATP, 5 min
+#      more, + 2.0–5.3 min of mix, preparation and start work, by well)
+#  42. PAUSE — KIN-1: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see
+#      the deck's liquids for wells and volumes), and resume
+#  43. wait 5 min — KIN-1: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP
+#  44. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 8-channel, mixed, a
 #      fresh tip every stamp
-#  43. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 3–12, 6-nozzle, mixed, a
+#  45. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 3–12, 6-nozzle, mixed, a
 #      fresh tip every stamp
-#  44. wait 35.9 min — KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 35.9 min +
+#  46. wait 35.9 min — KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 35.9 min +
 #      about 4.1 min of start and stop work)
-#  45. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#  47. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 1–8, 8-channel
-#  46. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#  48. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 3–12, 6-nozzle
-#  47. PAUSE — KIN-1: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
+#  49. PAUSE — KIN-1: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
 #      aliquot for KIN-1) on the deck now and resume
-#  48. KIN-1: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1 straight onto the
+#  50. KIN-1: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1 straight onto the
 #      P81 filter, wells G3, H3, G6, H6, G9, H9 (keep them out of the wash: cover them with sealing tape while the
 #      plate is washed, uncover before the scintillant), a fresh tip every aspirate
-#  49. move — Take reaction plate KIN-1 off the temperature module (radioactive waste)
-#  50. move — KIN-1: take the P81 filter plate from slot 7; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
+#  51. move — Take reaction plate KIN-1 off the temperature module (radioactive waste)
+#  52. move — KIN-1: take the P81 filter plate from slot 7; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
 #      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
 #      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.
-#  51. move — Put reaction plate KIN-2 on the temperature module
-#  52. move — Tip rack in slot 9 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 9
-#  53. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      1, 4-nozzle stamps into the empty wells, one tip)
-#  54. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      11, 4-nozzle stamps into the empty wells, one tip)
+#  53. move — Put reaction plate KIN-2 on the temperature module
+#  54. move — Tip rack in slot 9 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 9
 #  55. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      2, 4-nozzle stamps into the empty wells, one tip)
+#      1, 4-nozzle stamps into the empty wells, one tip)
 #  56. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      3, 4-nozzle stamps into the empty wells, one tip)
-#  57. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      4, 4-nozzle stamps into the empty wells, one tip)
-#  58. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      5, 4-nozzle stamps into the empty wells, one tip)
-#  59. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      6, 4-nozzle stamps into the empty wells, one tip)
-#  60. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      7, 4-nozzle stamps into the empty wells, one tip)
-#  61. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      8, 4-nozzle stamps into the empty wells, one tip)
-#  62. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      9, 4-nozzle stamps into the empty wells, one tip)
-#  63. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      10, 4-nozzle stamps into the empty wells, one tip)
-#  64. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      11, 4-nozzle stamps into the empty wells, one tip)
+#  57. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      2, 4-nozzle stamps into the empty wells, one tip)
+#  58. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      3, 4-nozzle stamps into the empty wells, one tip)
+#  59. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      4, 4-nozzle stamps into the empty wells, one tip)
+#  60. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      5, 4-nozzle stamps into the empty wells, one tip)
+#  61. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      6, 4-nozzle stamps into the empty wells, one tip)
+#  62. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      7, 4-nozzle stamps into the empty wells, one tip)
+#  63. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      8, 4-nozzle stamps into the empty wells, one tip)
+#  64. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      9, 4-nozzle stamps into the empty wells, one tip)
 #  65. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      11, 2-nozzle stamps into the empty wells, one tip)
+#      10, 4-nozzle stamps into the empty wells, one tip)
 #  66. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      11, 4-nozzle stamps into the empty wells, one tip)
+#  67. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      11, 2-nozzle stamps into the empty wells, one tip)
-#  67. move — Put the P81 filter plate for KIN-2 in slot 7
-#  68. PAUSE — KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP
-#      (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and
-#      volumes), and resume
-#  69. KIN-2: 10 µL kinase mixes, each row its own (column 3, 6-nozzle from mix column 3), non-contact
-#  70. KIN-2: 10 µL kinase mixes, each row its own (columns 1–11, 4-nozzle from mix column 3), non-contact
-#  71. KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 12, 4-nozzle from mix column 4), non-contact
-#  72. KIN-2: 10 µL ROS1 kinase + IGF1Rtide mix (column 1, 2-nozzle from mix column 3), non-contact
-#  73. KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 1, 2-nozzle from mix column 3), non-contact
-#  74. KIN-2: 10 µL kinase mixes, each row its own (column 2, 2-nozzle from mix column 3), non-contact
-#  75. move — Tip rack in slot 9 has 24 tips left, too few for the ATP start (keep them): take it away and put a full
+#  68. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      11, 2-nozzle stamps into the empty wells, one tip)
+#  69. move — Put the P81 filter plate for KIN-2 in slot 7
+#  70. PAUSE — KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) on the deck now,
+#      fresh from ice (see the deck's liquids for wells and volumes), and resume; the hot ATP comes at a pause just
+#      before the start
+#  71. KIN-2: 10 µL kinase mixes, each row its own (column 3, 6-nozzle from mix column 3), non-contact
+#  72. KIN-2: 10 µL kinase mixes, each row its own (columns 1–11, 4-nozzle from mix column 3), non-contact
+#  73. KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 12, 4-nozzle from mix column 4), non-contact
+#  74. KIN-2: 10 µL ROS1 kinase + IGF1Rtide mix (column 1, 2-nozzle from mix column 3), non-contact
+#  75. KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 1, 2-nozzle from mix column 3), non-contact
+#  76. KIN-2: 10 µL kinase mixes, each row its own (column 2, 2-nozzle from mix column 3), non-contact
+#  77. move — Tip rack in slot 9 has 24 tips left, too few for the ATP start (keep them): take it away and put a full
 #      opentrons_96_tiprack_20ul rack in slot 9
-#  76. move — Tip rack in slot 3 has 12 tips left, too few for the stop (keep them): take it away and put a full
+#  78. move — Tip rack in slot 3 has 12 tips left, too few for the stop (keep them): take it away and put a full
 #      opentrons_96_tiprack_300ul rack in slot 3
-#  77. wait 9.6 min — KIN-2: pre-incubation of compound and kinase, 10 min from the kinase mix to the ATP start (this
-#      wait 9.6 min + about 3.5 min of mix, preparation and start work on average)
-#  78. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 1, 8-channel, mixed, a fresh
+#  79. wait 50.14 min — KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (this wait 50.14 min less the operator's time at the timed pauses before it, the hot ATP, 5 min
+#      more, + 3.0–6.7 min of mix, preparation and start work, by well)
+#  80. PAUSE — KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see
+#      the deck's liquids for wells and volumes), and resume
+#  81. wait 5 min — KIN-2: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP
+#  82. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 3, 6-nozzle, mixed, a fresh
 #      tip every stamp
-#  79. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 3, 6-nozzle, mixed, a fresh
-#      tip every stamp
-#  80. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 2–12, 4-nozzle, mixed, a
+#  83. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 2–12, 4-nozzle, mixed, a
 #      fresh tip every stamp
-#  81. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 2, 2-nozzle, mixed, a fresh
+#  84. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 1, 8-channel, mixed, a fresh
 #      tip every stamp
-#  82. wait 35.6 min — KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 35.6 min +
+#  85. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 2, 2-nozzle, mixed, a fresh
+#      tip every stamp
+#  86. wait 35.6 min — KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 35.6 min +
 #      about 4.4 min of start and stop work)
-#  83. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
-#      filter plate with the same tip, column 1, 8-channel
-#  84. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#  87. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, column 3, 6-nozzle
-#  85. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#  88. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 2–12, 4-nozzle
-#  86. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#  89. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#      filter plate with the same tip, column 1, 8-channel
+#  90. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, column 2, 2-nozzle
-#  87. PAUSE — KIN-2: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
+#  91. PAUSE — KIN-2: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
 #      aliquot for KIN-2) on the deck now and resume
-#  88. KIN-2: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2 straight onto the
+#  92. KIN-2: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2 straight onto the
 #      P81 filter, wells E2, F2, G3, H3 (keep them out of the wash: cover them with sealing tape while the plate is
 #      washed, uncover before the scintillant), a fresh tip every aspirate
-#  89. move — Take reaction plate KIN-2 off the temperature module (radioactive waste)
-#  90. PAUSE — KIN-2: take the P81 filter plate from slot 7; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
+#  93. move — Take reaction plate KIN-2 off the temperature module (radioactive waste)
+#  94. PAUSE — KIN-2: take the P81 filter plate from slot 7; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
 #      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
 #      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.
+
+import time
 
 from opentrons import protocol_api
 
@@ -172,7 +182,7 @@ metadata = {
     'author': 'labkit',
     'description': 'The old 2 nM design, for the tight-binding flag.',
     'source': 'labkit protocol',
-    'layoutSha256': '76c070972e8bd859eec9752be9affe1872d233f543d2988fa71bc2f65430a958',
+    'layoutSha256': 'f8d2525e7a8ad999affbe7525f8ff232af44d453d52c1efcceef11ed8046b4ea',
     'tipPolicy': 'per_step',
 }
 requirements = {'robotType': 'OT-2', 'apiLevel': '2.20'}
@@ -358,7 +368,7 @@ STEPS = [
         {'tip': None, 'source': ['intermediate', 'H11'], 'aspirate_uL': 15.0, 'dispense': [['plate_1', 'H5', 5.0, False], ['plate_1', 'H7', 5.0, False], ['plate_1', 'H8', 5.0, False]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'move', 'labware': 'filter_1', 'to': '7', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-1 in slot 7'},
-    {'op': 'pause', 'text': "KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC kinase + poly(Glu4-Tyr) mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume", 'loads': [['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'A1', 150.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'B1', 150.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'C1', 150.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'D1', 150.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'E1', 150.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'F1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 80.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 80.0]]},
+    {'op': 'pause', 'text': "KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC kinase + poly(Glu4-Tyr) mix) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume; the hot ATP comes at a pause just before the start", 'loads': [['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'A1', 150.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'B1', 150.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'C1', 150.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'D1', 150.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'E1', 150.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'F1', 150.0]]},
     {'op': 'distribute', 'text': 'KIN-1: 10 µL kinase mixes, each row its own (columns 2–8, 8-channel from mix column 1), non-contact', 'pipette': 'p20_multi_gen2', 'strokes': [
         {'tip': ['tips_20ul_3', 'A1'], 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, True]], 'drop': False},
         {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A5', 10.0, True]], 'drop': False},
@@ -386,19 +396,21 @@ STEPS = [
     {'op': 'distribute', 'text': 'KIN-1: 10 µL TRKC kinase + poly(Glu4-Tyr) mix (column 7, 2-nozzle from mix column 1), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 2, 'strokes': [
         {'tip': ['tips_20ul_3', 'H7'], 'source': ['tubes', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H7', 10.0, True]], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_20ul_3', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 9 has 26 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_96_tiprack_20ul rack in slot 9'},
+    {'op': 'move', 'labware': 'tips_20ul_3', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 9 has 26 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_96_tiprack_20ul rack in slot 9', 'timed': True},
     {'op': 'load', 'labware': 'tips_20ul_4'},
-    {'op': 'move', 'labware': 'tips_300ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 has 72 tips left, too few for the stop (keep them): take it away and put a full opentrons_96_tiprack_300ul rack in slot 3'},
+    {'op': 'move', 'labware': 'tips_300ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 has 72 tips left, too few for the stop (keep them): take it away and put a full opentrons_96_tiprack_300ul rack in slot 3', 'timed': True},
     {'op': 'load', 'labware': 'tips_300ul_2'},
-    {'op': 'delay', 'minutes': 9.6, 'text': 'KIN-1: pre-incubation of compound and kinase, 10 min from the kinase mix to the ATP start (this wait 9.6 min + about 3.4 min of mix, preparation and start work on average)'},
+    {'op': 'delay', 'minutes': 51.35, 'text': "KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 51.35 min less the operator's time at the timed pauses before it, the hot ATP, 5 min more, + 2.0–5.3 min of mix, preparation and start work, by well)", 'absorbs': True},
+    {'op': 'pause', 'text': "KIN-1: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see the deck's liquids for wells and volumes), and resume", 'timed': True, 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 80.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 80.0]]},
+    {'op': 'delay', 'minutes': 5.0, 'text': 'KIN-1: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP', 'absorbs': True},
     {'op': 'comment', 'text': 'KIN-1: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste container in slot 10 (not the shared trash)'},
     {'op': 'transfer', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 8-channel, mixed, a fresh tip every stamp', 'pipette': 'p20_multi_gen2', 'strokes': [
-        {'tip': ['tips_20ul_4', 'A1'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_4', 'A2'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_4', 'A3'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_4', 'A4'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A5', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_4', 'A5'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A7', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_4', 'A6'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A8', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A1'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A2'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A5', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A3'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A8', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A4'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A5'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A6'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A7', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 3–12, 6-nozzle, mixed, a fresh tip every stamp', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_20ul_4', 'F12'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F3', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
@@ -410,18 +422,18 @@ STEPS = [
     ]},
     {'op': 'delay', 'minutes': 35.9, 'text': 'KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 35.9 min + about 4.1 min of start and stop work)'},
     {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 1–8, 8-channel', 'pipette': 'p300_multi_gen2', 'strokes': [
-        {'tip': ['tips_300ul_2', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A1', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'A2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A2', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': ['tips_300ul_2', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A2', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A2'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A2', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'A3'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A4', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A4'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A4', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'A4'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A5', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': ['tips_300ul_2', 'A2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A5', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A5'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A5', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'A5'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A7', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A7'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A7', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'A6'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A8', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': ['tips_300ul_2', 'A3'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A8', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A8'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A8', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'A4'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A1', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'A5'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A4', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A4'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A4', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'A6'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A7', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A7'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A7', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 3–12, 6-nozzle', 'pipette': 'p300_multi_gen2', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_300ul_2', 'F12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F3', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
@@ -495,7 +507,7 @@ STEPS = [
         {'tip': ['tips_20ul_5', 'D6'], 'source': ['intermediate', 'F11'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F3', 5.0, False]], 'drop': True},
     ]},
     {'op': 'move', 'labware': 'filter_2', 'to': '7', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-2 in slot 7'},
-    {'op': 'pause', 'text': "KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume", 'loads': [['ROS1 kinase + IGF1Rtide mix', 'tubes', 'A3', 150.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'B3', 150.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'C3', 140.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'D3', 140.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'G3', 30.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'H3', 30.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E3', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F3', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G3', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H3', 40.0]]},
+    {'op': 'pause', 'text': "KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume; the hot ATP comes at a pause just before the start", 'loads': [['ROS1 kinase + IGF1Rtide mix', 'tubes', 'A3', 150.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'B3', 150.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'C3', 140.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'D3', 140.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'G3', 30.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'H3', 30.0]]},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (column 3, 6-nozzle from mix column 3), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_20ul_5', 'F5'], 'source': ['tubes', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F3', 10.0, True]], 'drop': True},
     ]},
@@ -523,15 +535,14 @@ STEPS = [
     {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (column 2, 2-nozzle from mix column 3), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 2, 'strokes': [
         {'tip': ['tips_20ul_5', 'H4'], 'source': ['tubes', 'H3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'H2', 10.0, True]], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_20ul_5', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 9 has 24 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_96_tiprack_20ul rack in slot 9'},
+    {'op': 'move', 'labware': 'tips_20ul_5', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 9 has 24 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_96_tiprack_20ul rack in slot 9', 'timed': True},
     {'op': 'load', 'labware': 'tips_20ul_6'},
-    {'op': 'move', 'labware': 'tips_300ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 has 12 tips left, too few for the stop (keep them): take it away and put a full opentrons_96_tiprack_300ul rack in slot 3'},
+    {'op': 'move', 'labware': 'tips_300ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 has 12 tips left, too few for the stop (keep them): take it away and put a full opentrons_96_tiprack_300ul rack in slot 3', 'timed': True},
     {'op': 'load', 'labware': 'tips_300ul_3'},
-    {'op': 'delay', 'minutes': 9.6, 'text': 'KIN-2: pre-incubation of compound and kinase, 10 min from the kinase mix to the ATP start (this wait 9.6 min + about 3.5 min of mix, preparation and start work on average)'},
+    {'op': 'delay', 'minutes': 50.14, 'text': "KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 50.14 min less the operator's time at the timed pauses before it, the hot ATP, 5 min more, + 3.0–6.7 min of mix, preparation and start work, by well)", 'absorbs': True},
+    {'op': 'pause', 'text': "KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see the deck's liquids for wells and volumes), and resume", 'timed': True, 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E3', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F3', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G3', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H3', 40.0]]},
+    {'op': 'delay', 'minutes': 5.0, 'text': 'KIN-2: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP', 'absorbs': True},
     {'op': 'comment', 'text': 'KIN-2: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste container in slot 10 (not the shared trash)'},
-    {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 1, 8-channel, mixed, a fresh tip every stamp', 'pipette': 'p20_multi_gen2', 'strokes': [
-        {'tip': ['tips_20ul_6', 'A1'], 'source': ['hot', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A1', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
-    ]},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 3, 6-nozzle, mixed, a fresh tip every stamp', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_20ul_6', 'F12'], 'source': ['hot', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F3', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
     ]},
@@ -547,14 +558,13 @@ STEPS = [
         {'tip': ['tips_20ul_6', 'D7'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
         {'tip': ['tips_20ul_6', 'H7'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
     ]},
+    {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 1, 8-channel, mixed, a fresh tip every stamp', 'pipette': 'p20_multi_gen2', 'strokes': [
+        {'tip': ['tips_20ul_6', 'A1'], 'source': ['hot', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A1', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+    ]},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 2, 2-nozzle, mixed, a fresh tip every stamp', 'pipette': 'p20_multi_gen2', 'nozzles': 2, 'strokes': [
         {'tip': ['tips_20ul_6', 'H12'], 'source': ['hot', 'H3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'H2', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'delay', 'minutes': 35.6, 'text': 'KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 35.6 min + about 4.4 min of start and stop work)'},
-    {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, column 1, 8-channel', 'pipette': 'p300_multi_gen2', 'strokes': [
-        {'tip': ['tips_300ul_3', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'A1', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'A1', 40.0, False]], 'waste': True, 'drop': True},
-    ]},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, column 3, 6-nozzle', 'pipette': 'p300_multi_gen2', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_300ul_3', 'F12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'F3', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'F3'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'F3', 40.0, False]], 'waste': True, 'drop': True},
@@ -580,6 +590,10 @@ STEPS = [
         {'tip': None, 'source': ['plate_2', 'D11'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D11', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_300ul_3', 'H7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D12', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'D12'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D12', 40.0, False]], 'waste': True, 'drop': True},
+    ]},
+    {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, column 1, 8-channel', 'pipette': 'p300_multi_gen2', 'strokes': [
+        {'tip': ['tips_300ul_3', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'A1', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'A1', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, column 2, 2-nozzle', 'pipette': 'p300_multi_gen2', 'nozzles': 2, 'strokes': [
         {'tip': ['tips_300ul_3', 'H12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'H2', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
@@ -709,6 +723,9 @@ DEFINITIONS = {
     },
 }
 
+TIMED_PAUSE = "Timed pause: the time you take here comes off the wait that follows (be quick)"
+TIMED_WAIT = "Timed wait, less the time taken at the timed pauses before it"
+
 
 def add_parameters(parameters):
     """Runtime parameters shown in the Opentrons App."""
@@ -790,6 +807,7 @@ def _stroke(pipette, stroke, labware, trash, dry, hot_waste):
 def run(ctx):
     """Load the deck and the liquids, then run STEPS in order."""
     dry = ctx.params.dry_run
+    paused = 0.0  # seconds the operator took at timed pauses since the last timed wait (taken off the next one)
     trash = ctx.load_trash_bin(TRASH) if TRASH else ctx.fixed_trash
     hot_waste = trash  # HOT_WASTE: a second trash bin (Flex) or an empty labware (OT-2) for radioactive tips
     if HOT_WASTE and HOT_WASTE["kind"] == "bin":
@@ -823,12 +841,25 @@ def run(ctx):
             if dry:
                 ctx.comment("(dry run, not pausing) " + step["text"])
             else:
+                if step.get("timed"):
+                    ctx.comment(TIMED_PAUSE)
+                began = time.monotonic()
                 ctx.pause(step["text"])
+                if step.get("timed") and not ctx.is_simulating():
+                    paused += time.monotonic() - began
             for name, key, well, volume in step.get("loads", []):
                 labware[key][well].load_liquid(liquid=liquids[name], volume=volume)
         elif op == "delay":
             ctx.comment(step["text"])
-            if not dry:
+            if dry:
+                pass
+            elif step.get("absorbs"):  # a timed wait: the operator's time at the timed pauses before it comes off
+                seconds, paused = step["minutes"] * 60 - paused, 0.0
+                if seconds < 0:
+                    ctx.comment("The pauses before this wait took %.1f min longer than it: the timed step runs late "
+                                "by that much" % (-seconds / 60))
+                ctx.delay(seconds=max(seconds, 0.0), msg=TIMED_WAIT)
+            else:
                 ctx.delay(minutes=step["minutes"])
         elif op == "temperature":
             if step["celsius"] is None:
@@ -860,7 +891,12 @@ def run(ctx):
                 to = labware[to]
             if step["text"]:
                 ctx.comment(step["text"])
+            if step.get("timed"):
+                ctx.comment(TIMED_PAUSE)
+            began = time.monotonic()
             ctx.move_labware(labware[step["labware"]], to, use_gripper=step["gripper"])
+            if step.get("timed") and not ctx.is_simulating():
+                paused += time.monotonic() - began
         elif op == "load":
             labware[step["labware"]] = _load_labware(ctx, items[step["labware"]], modules, labware)
         else:

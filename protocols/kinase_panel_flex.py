@@ -89,8 +89,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #  45. PAUSE — Take the serial dilution (solvent) plate (slot A2) and the intermediate (in assay buffer) plate (slot
 #      B2) off the deck, then put the filter plates and tip racks where the next moves say. KIN-1, KIN-2: put the
 #      kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC kinase + poly(Glu4-Tyr)
-#      mix, ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP (HOT [γ-33P]ATP mix
-#      (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume
+#      mix, ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) on the deck now, fresh from ice (see the deck's
+#      liquids for wells and volumes), and resume; the hot ATP comes at a pause just before the start
 #  46. move — Put the P81 filter plate for KIN-1 in slot B2
 #  47. move — Put the P81 filter plate for KIN-2 in slot A2 (it waits there; the gripper brings it to slot B2 after
 #      KIN-1's stop)
@@ -106,80 +106,88 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #  55. KIN-1: 10 µL TRKB kinase + poly(Glu4-Tyr) mix (columns 5–6, 1-nozzle from mix column 1), non-contact
 #  56. KIN-1: 10 µL TRKC kinase + poly(Glu4-Tyr) mix (columns 9–10, 1-nozzle from mix column 1), non-contact
 #  57. KIN-1: 10 µL kinase mixes, each row its own (columns 11–12, 1-nozzle from mix column 1), non-contact
-#  58. wait 4.6 min — KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start (this
-#      wait 55.2 min + about 3.3 min of mix, preparation and start work on average + 2.1 min of KIN-2's work and
-#      waits, interleaved): the first 4.6 min, then KIN-2's kinase mixes
-#  59. KIN-2: 10 µL kinase mixes, each row its own (columns 3–8, 7-nozzle from mix column 3), non-contact
-#  60. KIN-2: 10 µL kinase mixes, each row its own (columns 1–10, 6-nozzle from mix column 3), non-contact
-#  61. KIN-2: 10 µL kinase mixes, each row its own (column 11, 4-nozzle from mix column 3), non-contact
-#  62. move — Tip rack in slot D2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
-#      D2
+#  58. move — Tip rack in slot D2 has 30 tips left, too few for the kinase mixes (keep them): take it away and put a
+#      full opentrons_flex_96_tiprack_50ul rack in slot D2
+#  59. wait 4.58 min — KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (interleaved: this wait 4.58 min less the operator's time at the timed pauses before it, then
+#      KIN-2's kinase mixes, 43.97 + 5 min more around the hot ATP, + 5.1–7.8 min of mix, KIN-2's mix, preparation
+#      and start work, by well)
+#  60. KIN-2: 10 µL kinase mixes, each row its own (columns 3–8, 7-nozzle from mix column 3), non-contact
+#  61. KIN-2: 10 µL kinase mixes, each row its own (columns 1–10, 6-nozzle from mix column 3), non-contact
+#  62. KIN-2: 10 µL kinase mixes, each row its own (column 11, 4-nozzle from mix column 3), non-contact
 #  63. KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 12, 4-nozzle from mix column 4), non-contact
 #  64. KIN-2: 10 µL ROS1 kinase + IGF1Rtide mix (columns 1–2, 1-nozzle from mix column 3), non-contact
 #  65. KIN-2: 10 µL ALK kinase + IGF1Rtide mix (columns 5–6, 1-nozzle from mix column 3), non-contact
-#  66. move — Tip rack in slot D2 has 90 tips left, too few for the ATP start (keep them): take it away and put a
+#  66. move — Tip rack in slot D2 has 73 tips left, too few for the ATP start (keep them): take it away and put a
 #      full opentrons_flex_96_tiprack_50ul rack in slot D2
 #  67. move — Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full
 #      opentrons_flex_96_tiprack_1000ul rack in slot D3
-#  68. wait 50.6 min — KIN-1: the last 50.6 min of its pre-incubation wait; KIN-2: the first 50.6 min of its own
-#  69. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–10, 8-channel, mixed, a
+#  68. wait 43.97 min — KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (interleaved: this wait 43.97 min less the operator's time at the timed pauses before it, the hot
+#      ATP, 5 min, KIN-1's start, 2.28 min more, + 7.4–10.1 min of mix, preparation and KIN-1's and its own start
+#      work, by well); KIN-1 pre-incubates on
+#  69. PAUSE — KIN-1, KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta
+#      shield (see the deck's liquids for wells and volumes), and resume
+#  70. wait 5 min — KIN-1, KIN-2: the last 5 min of KIN-1's pre-incubation, less the time taken to bring the hot ATP
+#  71. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–10, 8-channel, mixed, a
 #      fresh tip every stamp
-#  70. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 6-nozzle, mixed, a
+#  72. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 6-nozzle, mixed, a
 #      fresh tip every stamp
-#  71. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 1-nozzle, mixed, a
+#  73. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 1-nozzle, mixed, a
 #      fresh tip every stamp
-#  72. move — The gripper takes the used opentrons_flex_96_tiprack_50ul rack from slot D2 to staging-area slot D4
-#  73. move — The gripper puts the full opentrons_flex_96_tiprack_50ul rack in slot D2
-#  74. wait 2.3 min — KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start (this
-#      wait 52.9 min + about 2.7 min of mix, preparation and start work on average + 4.4 min of KIN-1's work and
-#      waits, interleaved): the last 2.3 min
-#  75. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 7-nozzle, mixed, a fresh
+#  74. move — The gripper takes the used opentrons_flex_96_tiprack_50ul rack from slot D2 to staging-area slot D4
+#  75. move — The gripper puts the full opentrons_flex_96_tiprack_50ul rack in slot D2
+#  76. wait 2.28 min — KIN-2: the last 2.28 min of its pre-incubation (at least 2.3 min after KIN-1's start, so that
+#      KIN-2's stop follows KIN-1's)
+#  77. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 7-nozzle, mixed, a fresh
 #      tip every stamp
-#  76. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 9–10, 6-nozzle, mixed, a
+#  78. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 9–10, 6-nozzle, mixed, a
 #      fresh tip every stamp
-#  77. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 4-nozzle, mixed, a
+#  79. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 4-nozzle, mixed, a
 #      fresh tip every stamp
-#  78. wait 49.4 min — KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 49.4 min +
+#  80. wait 49.5 min — KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 49.5 min +
 #      about 4.4 min of start and stop work + 6.2 min of KIN-2's start or stop and waits, interleaved)
-#  79. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
-#      filter plate with the same tip, columns 1–10, 8-channel
-#  80. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
-#      filter plate with the same tip, columns 11–12, 6-nozzle
 #  81. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#      filter plate with the same tip, columns 1–10, 8-channel
+#  82. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#      filter plate with the same tip, columns 11–12, 6-nozzle
+#  83. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 11–12, 1-nozzle
-#  82. move — The gripper takes the used opentrons_flex_96_tiprack_1000ul rack from slot D3 to staging-area slot B4
-#  83. move — The gripper puts the full opentrons_flex_96_tiprack_1000ul rack in slot D3
-#  84. move — The gripper takes KIN-1's P81 filter plate to staging-area slot C4
-#  85. move — The gripper puts KIN-2's P81 filter plate in slot B2
-#  86. wait 0.6 min — KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 0.6 min +
-#      about 3.7 min of start and stop work + 55.7 min of KIN-1's start or stop and waits, interleaved)
-#  87. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
-#      filter plate with the same tip, columns 1–8, 7-nozzle
-#  88. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
-#      filter plate with the same tip, columns 9–10, 6-nozzle
+#  84. move — The gripper takes the used opentrons_flex_96_tiprack_1000ul rack from slot D3 to staging-area slot B4
+#  85. move — The gripper puts the full opentrons_flex_96_tiprack_1000ul rack in slot D3
+#  86. move — The gripper takes KIN-1's P81 filter plate to staging-area slot C4
+#  87. move — The gripper puts KIN-2's P81 filter plate in slot B2
+#  88. wait 0.5 min — KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 0.5 min +
+#      about 3.7 min of start and stop work + 55.8 min of KIN-1's start or stop and waits, interleaved)
 #  89. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#      filter plate with the same tip, columns 1–8, 7-nozzle
+#  90. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#      filter plate with the same tip, columns 9–10, 6-nozzle
+#  91. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 11–12, 4-nozzle
-#  90. PAUSE — KIN-2: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
+#  92. PAUSE — KIN-2: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
 #      aliquot for KIN-2) on the deck now and resume
-#  91. KIN-2: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2 straight onto the
+#  93. KIN-2: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2 straight onto the
 #      P81 filter, wells G11, G12 (keep them out of the wash: cover them with sealing tape while the plate is washed,
 #      uncover before the scintillant), a fresh tip every aspirate
-#  92. move — The gripper takes KIN-2's P81 filter plate to slot A2
-#  93. move — The gripper puts KIN-1's P81 filter plate back in slot B2
-#  94. PAUSE — KIN-1: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
+#  94. move — The gripper takes KIN-2's P81 filter plate to slot A2
+#  95. move — The gripper puts KIN-1's P81 filter plate back in slot B2
+#  96. PAUSE — KIN-1: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
 #      aliquot for KIN-1) on the deck now and resume
-#  95. KIN-1: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1 straight onto the
+#  97. KIN-1: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1 straight onto the
 #      P81 filter, wells G11, G12 (keep them out of the wash: cover them with sealing tape while the plate is washed,
 #      uncover before the scintillant), a fresh tip every aspirate
-#  96. move — Take reaction plate KIN-1 off its temperature module (radioactive waste)
-#  97. move — Take reaction plate KIN-2 off its temperature module (radioactive waste)
-#  98. move — KIN-1: take the P81 filter plate from slot B2; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
+#  98. move — Take reaction plate KIN-1 off its temperature module (radioactive waste)
+#  99. move — Take reaction plate KIN-2 off its temperature module (radioactive waste)
+# 100. move — KIN-1: take the P81 filter plate from slot B2; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
 #      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
 #      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount.
-#  99. move — KIN-2: take the P81 filter plate from slot A2; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
+# 101. move — KIN-2: take the P81 filter plate from slot A2; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
 #      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
 #      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Take the used tip
 #      racks from staging-area slot(s) B4, D4 off the deck too.
+
+import time
 
 from opentrons import protocol_api
 
@@ -412,7 +420,7 @@ STEPS = [
     {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 11, 1-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
         {'tip': ['tips_50ul_4', 'G8'], 'source': ['intermediate', 'G11'], 'aspirate_uL': 45.0, 'dispense': [['plate_2', 'G1', 5.0, False], ['plate_2', 'G2', 5.0, False], ['plate_2', 'G3', 5.0, False], ['plate_2', 'G4', 5.0, False], ['plate_2', 'G5', 5.0, False], ['plate_2', 'G6', 5.0, False], ['plate_2', 'G7', 5.0, False], ['plate_2', 'G8', 5.0, False]], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'pause', 'text': "Take the serial dilution (solvent) plate (slot A2) and the intermediate (in assay buffer) plate (slot B2) off the deck, then put the filter plates and tip racks where the next moves say. KIN-1, KIN-2: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC kinase + poly(Glu4-Tyr) mix, ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume", 'loads': [['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'A1', 170.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'B1', 150.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'C1', 170.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'D1', 150.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'E1', 170.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'F1', 150.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'G1', 140.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'A3', 170.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'B3', 150.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'C3', 170.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'D3', 150.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'E3', 140.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'F3', 140.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E2', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F2', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G2', 100.0]]},
+    {'op': 'pause', 'text': "Take the serial dilution (solvent) plate (slot A2) and the intermediate (in assay buffer) plate (slot B2) off the deck, then put the filter plates and tip racks where the next moves say. KIN-1, KIN-2: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC kinase + poly(Glu4-Tyr) mix, ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume; the hot ATP comes at a pause just before the start", 'loads': [['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'A1', 170.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'B1', 150.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'C1', 170.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'D1', 150.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'E1', 170.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'F1', 150.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'G1', 140.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'A3', 170.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'B3', 150.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'C3', 170.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'D3', 150.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'E3', 140.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'F3', 140.0]]},
     {'op': 'move', 'labware': 'source', 'to': 'offdeck', 'gripper': False, 'text': '', 'pause': False},
     {'op': 'move', 'labware': 'intermediate', 'to': 'offdeck', 'gripper': False, 'text': '', 'pause': False},
     {'op': 'move', 'labware': 'filter_1', 'to': 'B2', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-1 in slot B2'},
@@ -444,43 +452,45 @@ STEPS = [
     {'op': 'distribute', 'text': 'KIN-1: 10 µL kinase mixes, each row its own (columns 11–12, 1-nozzle from mix column 1), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
         {'tip': ['tips_50ul_4', 'H4'], 'source': ['tubes', 'H1'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'H11', 10.0, True], ['plate_1', 'H12', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'delay', 'minutes': 4.6, 'text': "KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start (this wait 55.2 min + about 3.3 min of mix, preparation and start work on average + 2.1 min of KIN-2's work and waits, interleaved): the first 4.6 min, then KIN-2's kinase mixes"},
+    {'op': 'move', 'labware': 'tips_50ul_4', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D2 has 30 tips left, too few for the kinase mixes (keep them): take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot D2', 'timed': True},
+    {'op': 'load', 'labware': 'tips_50ul_6'},
+    {'op': 'delay', 'minutes': 4.58, 'text': "KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (interleaved: this wait 4.58 min less the operator's time at the timed pauses before it, then KIN-2's kinase mixes, 43.97 + 5 min more around the hot ATP, + 5.1–7.8 min of mix, KIN-2's mix, preparation and start work, by well)", 'absorbs': True},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (columns 3–8, 7-nozzle from mix column 3), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 7, 'strokes': [
-        {'tip': ['tips_50ul_4', 'G3'], 'source': ['tubes', 'G3'], 'aspirate_uL': 45.0, 'dispense': [['plate_2', 'G3', 10.0, True], ['plate_2', 'G4', 10.0, True], ['plate_2', 'G7', 10.0, True], ['plate_2', 'G8', 10.0, True]], 'blow_out': 'trash', 'drop': True},
+        {'tip': ['tips_50ul_6', 'G12'], 'source': ['tubes', 'G3'], 'aspirate_uL': 45.0, 'dispense': [['plate_2', 'G3', 10.0, True], ['plate_2', 'G4', 10.0, True], ['plate_2', 'G7', 10.0, True], ['plate_2', 'G8', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (columns 1–10, 6-nozzle from mix column 3), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_50ul_4', 'F2'], 'source': ['tubes', 'F3'], 'aspirate_uL': 45.0, 'dispense': [['plate_2', 'F1', 10.0, True], ['plate_2', 'F2', 10.0, True], ['plate_2', 'F5', 10.0, True], ['plate_2', 'F6', 10.0, True]], 'drop': False},
+        {'tip': ['tips_50ul_6', 'F11'], 'source': ['tubes', 'F3'], 'aspirate_uL': 45.0, 'dispense': [['plate_2', 'F1', 10.0, True], ['plate_2', 'F2', 10.0, True], ['plate_2', 'F5', 10.0, True], ['plate_2', 'F6', 10.0, True]], 'drop': False},
         {'tip': None, 'source': ['tubes', 'F3'], 'aspirate_uL': 20.0, 'dispense': [['plate_2', 'F9', 10.0, True], ['plate_2', 'F10', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (column 11, 4-nozzle from mix column 3), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_50ul_4', 'H7'], 'source': ['tubes', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, True]], 'drop': True},
+        {'tip': ['tips_50ul_6', 'D10'], 'source': ['tubes', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, True]], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_50ul_4', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot D2'},
-    {'op': 'load', 'labware': 'tips_50ul_6'},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 12, 4-nozzle from mix column 4), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_50ul_6', 'D12'], 'source': ['tubes', 'D4'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, True]], 'drop': True},
+        {'tip': ['tips_50ul_6', 'H10'], 'source': ['tubes', 'D4'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, True]], 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL ROS1 kinase + IGF1Rtide mix (columns 1–2, 1-nozzle from mix column 3), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_50ul_6', 'E12'], 'source': ['tubes', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G1', 10.0, True], ['plate_2', 'G2', 10.0, True]], 'blow_out': 'trash', 'drop': True},
+        {'tip': ['tips_50ul_6', 'H12'], 'source': ['tubes', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G1', 10.0, True], ['plate_2', 'G2', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL ALK kinase + IGF1Rtide mix (columns 5–6, 1-nozzle from mix column 3), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_50ul_6', 'F12'], 'source': ['tubes', 'C3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G5', 10.0, True], ['plate_2', 'G6', 10.0, True]], 'blow_out': 'trash', 'drop': True},
+        {'tip': ['tips_50ul_6', 'G11'], 'source': ['tubes', 'C3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G5', 10.0, True], ['plate_2', 'G6', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_50ul_6', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D2 has 90 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot D2'},
+    {'op': 'move', 'labware': 'tips_50ul_6', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D2 has 73 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot D2', 'timed': True},
     {'op': 'load', 'labware': 'tips_50ul_7'},
-    {'op': 'move', 'labware': 'tips_1000ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full opentrons_flex_96_tiprack_1000ul rack in slot D3'},
+    {'op': 'move', 'labware': 'tips_1000ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full opentrons_flex_96_tiprack_1000ul rack in slot D3', 'timed': True},
     {'op': 'load', 'labware': 'tips_1000ul_3'},
-    {'op': 'delay', 'minutes': 50.6, 'text': 'KIN-1: the last 50.6 min of its pre-incubation wait; KIN-2: the first 50.6 min of its own'},
+    {'op': 'delay', 'minutes': 43.97, 'text': "KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (interleaved: this wait 43.97 min less the operator's time at the timed pauses before it, the hot ATP, 5 min, KIN-1's start, 2.28 min more, + 7.4–10.1 min of mix, preparation and KIN-1's and its own start work, by well); KIN-1 pre-incubates on", 'absorbs': True},
+    {'op': 'pause', 'text': "KIN-1, KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see the deck's liquids for wells and volumes), and resume", 'timed': True, 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E2', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F2', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G2', 100.0]]},
+    {'op': 'delay', 'minutes': 5.0, 'text': "KIN-1, KIN-2: the last 5 min of KIN-1's pre-incubation, less the time taken to bring the hot ATP", 'absorbs': True},
     {'op': 'comment', 'text': 'KIN-1, KIN-2: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste trash bin in slot C1 (not the shared trash)'},
     {'op': 'transfer', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–10, 8-channel, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'strokes': [
-        {'tip': ['tips_50ul_7', 'A1'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_7', 'A2'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_7', 'A3'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A3', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_7', 'A4'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_7', 'A5'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A5', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_7', 'A6'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A6', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_7', 'A7'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A7', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_7', 'A8'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A8', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_7', 'A1'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A3', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_7', 'A2'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_7', 'A3'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A7', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_7', 'A4'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A8', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_7', 'A5'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_7', 'A6'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_7', 'A7'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A5', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_7', 'A8'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A6', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
         {'tip': ['tips_50ul_7', 'A9'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A9', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
         {'tip': ['tips_50ul_7', 'A10'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A10', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
@@ -494,16 +504,16 @@ STEPS = [
     ]},
     {'op': 'move', 'labware': 'tips_50ul_7', 'to': 'D4', 'gripper': True, 'text': 'The gripper takes the used opentrons_flex_96_tiprack_50ul rack from slot D2 to staging-area slot D4'},
     {'op': 'move', 'labware': 'tips_50ul_5', 'to': 'D2', 'gripper': True, 'text': 'The gripper puts the full opentrons_flex_96_tiprack_50ul rack in slot D2'},
-    {'op': 'delay', 'minutes': 2.3, 'text': "KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start (this wait 52.9 min + about 2.7 min of mix, preparation and start work on average + 4.4 min of KIN-1's work and waits, interleaved): the last 2.3 min"},
+    {'op': 'delay', 'minutes': 2.28, 'text': "KIN-2: the last 2.28 min of its pre-incubation (at least 2.3 min after KIN-1's start, so that KIN-2's stop follows KIN-1's)"},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 7-nozzle, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'nozzles': 7, 'strokes': [
-        {'tip': ['tips_50ul_5', 'G12'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G1', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_5', 'G11'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G2', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_5', 'G10'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G3', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_5', 'G9'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G4', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_5', 'G8'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G5', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_5', 'G7'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G6', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_5', 'G6'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G7', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_5', 'G5'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G8', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_5', 'G12'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G3', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_5', 'G11'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G4', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_5', 'G10'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G7', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_5', 'G9'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G8', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_5', 'G8'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G1', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_5', 'G7'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G2', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_5', 'G6'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G5', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_5', 'G5'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G6', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 9–10, 6-nozzle, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_50ul_5', 'F4'], 'source': ['hot', 'F2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F9', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
@@ -513,24 +523,24 @@ STEPS = [
         {'tip': ['tips_50ul_5', 'D2'], 'source': ['hot', 'D2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
         {'tip': ['tips_50ul_5', 'H2'], 'source': ['hot', 'D2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
-    {'op': 'delay', 'minutes': 49.4, 'text': "KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 49.4 min + about 4.4 min of start and stop work + 6.2 min of KIN-2's start or stop and waits, interleaved)"},
+    {'op': 'delay', 'minutes': 49.5, 'text': "KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 49.5 min + about 4.4 min of start and stop work + 6.2 min of KIN-2's start or stop and waits, interleaved)"},
     {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 1–10, 8-channel', 'pipette': 'flex_8channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_3', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A1', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_3', 'A2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A2', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A2'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A2', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_3', 'A3'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A3', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_3', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A3', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A3'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A3', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_3', 'A4'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A4', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_3', 'A2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A4', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A4'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A4', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_3', 'A5'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A5', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A5'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A5', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_3', 'A6'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A6', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A6'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A6', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_3', 'A7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A7', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_3', 'A3'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A7', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A7'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A7', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_3', 'A8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A8', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_3', 'A4'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A8', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A8'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A8', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_3', 'A5'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A1', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_3', 'A6'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A2', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A2'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A2', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_3', 'A7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A5', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A5'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A5', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_3', 'A8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A6', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A6'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A6', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_3', 'A9'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A9', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A9'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A9', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_1000ul_3', 'A10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A10', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
@@ -552,24 +562,24 @@ STEPS = [
     {'op': 'move', 'labware': 'tips_1000ul_2', 'to': 'D3', 'gripper': True, 'text': 'The gripper puts the full opentrons_flex_96_tiprack_1000ul rack in slot D3'},
     {'op': 'move', 'labware': 'filter_1', 'to': 'C4', 'gripper': True, 'text': "The gripper takes KIN-1's P81 filter plate to staging-area slot C4"},
     {'op': 'move', 'labware': 'filter_2', 'to': 'B2', 'gripper': True, 'text': "The gripper puts KIN-2's P81 filter plate in slot B2"},
-    {'op': 'delay', 'minutes': 0.6, 'text': "KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 0.6 min + about 3.7 min of start and stop work + 55.7 min of KIN-1's start or stop and waits, interleaved)"},
+    {'op': 'delay', 'minutes': 0.5, 'text': "KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 0.5 min + about 3.7 min of start and stop work + 55.8 min of KIN-1's start or stop and waits, interleaved)"},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 1–8, 7-nozzle', 'pipette': 'flex_8channel_1000', 'nozzles': 7, 'strokes': [
-        {'tip': ['tips_1000ul_2', 'G12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G1', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'G1'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G1', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_2', 'G11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G2', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'G2'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G2', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_2', 'G10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G3', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_2', 'G12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G3', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'G3'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G3', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_2', 'G9'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G4', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_2', 'G11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G4', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'G4'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G4', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_2', 'G8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G5', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'G5'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G5', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_2', 'G7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G6', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'G6'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G6', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_2', 'G6'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G7', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_2', 'G10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G7', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'G7'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G7', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_2', 'G5'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G8', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_2', 'G9'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G8', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'G8'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G8', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_2', 'G8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G1', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'G1'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G1', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_2', 'G7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G2', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'G2'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G2', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_2', 'G6'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G5', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'G5'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G5', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_2', 'G5'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G6', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'G6'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G6', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 9–10, 6-nozzle', 'pipette': 'flex_8channel_1000', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_1000ul_2', 'F4'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'F9', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
@@ -715,6 +725,9 @@ DEFINITIONS = {
     },
 }
 
+TIMED_PAUSE = "Timed pause: the time you take here comes off the wait that follows (be quick)"
+TIMED_WAIT = "Timed wait, less the time taken at the timed pauses before it"
+
 
 def add_parameters(parameters):
     """Runtime parameters shown in the Opentrons App."""
@@ -796,6 +809,7 @@ def _stroke(pipette, stroke, labware, trash, dry, hot_waste):
 def run(ctx):
     """Load the deck and the liquids, then run STEPS in order."""
     dry = ctx.params.dry_run
+    paused = 0.0  # seconds the operator took at timed pauses since the last timed wait (taken off the next one)
     trash = ctx.load_trash_bin(TRASH) if TRASH else ctx.fixed_trash
     hot_waste = trash  # HOT_WASTE: a second trash bin (Flex) or an empty labware (OT-2) for radioactive tips
     if HOT_WASTE and HOT_WASTE["kind"] == "bin":
@@ -829,12 +843,25 @@ def run(ctx):
             if dry:
                 ctx.comment("(dry run, not pausing) " + step["text"])
             else:
+                if step.get("timed"):
+                    ctx.comment(TIMED_PAUSE)
+                began = time.monotonic()
                 ctx.pause(step["text"])
+                if step.get("timed") and not ctx.is_simulating():
+                    paused += time.monotonic() - began
             for name, key, well, volume in step.get("loads", []):
                 labware[key][well].load_liquid(liquid=liquids[name], volume=volume)
         elif op == "delay":
             ctx.comment(step["text"])
-            if not dry:
+            if dry:
+                pass
+            elif step.get("absorbs"):  # a timed wait: the operator's time at the timed pauses before it comes off
+                seconds, paused = step["minutes"] * 60 - paused, 0.0
+                if seconds < 0:
+                    ctx.comment("The pauses before this wait took %.1f min longer than it: the timed step runs late "
+                                "by that much" % (-seconds / 60))
+                ctx.delay(seconds=max(seconds, 0.0), msg=TIMED_WAIT)
+            else:
                 ctx.delay(minutes=step["minutes"])
         elif op == "temperature":
             if step["celsius"] is None:
@@ -866,7 +893,12 @@ def run(ctx):
                 to = labware[to]
             if step["text"]:
                 ctx.comment(step["text"])
+            if step.get("timed"):
+                ctx.comment(TIMED_PAUSE)
+            began = time.monotonic()
             ctx.move_labware(labware[step["labware"]], to, use_gripper=step["gripper"])
+            if step.get("timed") and not ctx.is_simulating():
+                paused += time.monotonic() - began
         elif op == "load":
             labware[step["labware"]] = _load_labware(ctx, items[step["labware"]], modules, labware)
         else:

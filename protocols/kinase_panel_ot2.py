@@ -59,8 +59,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      11, 1-nozzle stamps into the empty wells, one tip)
 #  31. move — Put the P81 filter plate for KIN-1 in slot 7
 #  32. PAUSE — KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC
-#      kinase + poly(Glu4-Tyr) mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from
-#      ice (see the deck's liquids for wells and volumes), and resume
+#      kinase + poly(Glu4-Tyr) mix) on the deck now, fresh from ice (see the deck's liquids for wells and volumes),
+#      and resume; the hot ATP comes at a pause just before the start
 #  33. KIN-1: 10 µL kinase mixes, each row its own (columns 3–8, 8-channel from mix column 1), non-contact
 #  34. KIN-1: 10 µL kinase mixes, each row its own (columns 1–10, 7-nozzle from mix column 1), non-contact
 #  35. KIN-1: 10 µL kinase mixes, each row its own (column 11, 6-nozzle from mix column 1), non-contact
@@ -73,97 +73,108 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      opentrons_96_tiprack_20ul rack in slot 9
 #  42. move — Tip rack in slot 3 has 72 tips left, too few for the stop (keep them): take it away and put a full
 #      opentrons_96_tiprack_300ul rack in slot 3
-#  43. wait 57.3 min — KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start
-#      (this wait 57.3 min + about 4.2 min of mix, preparation and start work on average)
-#  44. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–10, 8-channel, mixed, a
+#  43. wait 50.32 min — KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (this wait 50.32 min less the operator's time at the timed pauses before it, the hot ATP, 5 min
+#      more, + 3.3–6.1 min of mix, preparation and start work, by well)
+#  44. PAUSE — KIN-1: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see
+#      the deck's liquids for wells and volumes), and resume
+#  45. wait 5 min — KIN-1: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP
+#  46. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–10, 8-channel, mixed, a
 #      fresh tip every stamp
-#  45. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 6-nozzle, mixed, a
+#  47. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 6-nozzle, mixed, a
 #      fresh tip every stamp
-#  46. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 1-nozzle, mixed, a
+#  48. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 1-nozzle, mixed, a
 #      fresh tip every stamp
-#  47. wait 55.2 min — KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.2 min +
+#  49. wait 55.2 min — KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.2 min +
 #      about 4.8 min of start and stop work)
-#  48. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
-#      filter plate with the same tip, columns 1–10, 8-channel
-#  49. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
-#      filter plate with the same tip, columns 11–12, 6-nozzle
 #  50. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#      filter plate with the same tip, columns 1–10, 8-channel
+#  51. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#      filter plate with the same tip, columns 11–12, 6-nozzle
+#  52. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 11–12, 1-nozzle
-#  51. PAUSE — KIN-1: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
+#  53. PAUSE — KIN-1: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
 #      aliquot for KIN-1) on the deck now and resume
-#  52. KIN-1: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1 straight onto the
+#  54. KIN-1: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1 straight onto the
 #      P81 filter, wells G11, G12 (keep them out of the wash: cover them with sealing tape while the plate is washed,
 #      uncover before the scintillant), a fresh tip every aspirate
-#  53. move — Take reaction plate KIN-1 off the temperature module (radioactive waste)
-#  54. move — KIN-1: take the P81 filter plate from slot 7; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
+#  55. move — Take reaction plate KIN-1 off the temperature module (radioactive waste)
+#  56. move — KIN-1: take the P81 filter plate from slot 7; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
 #      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
 #      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.
-#  55. move — Put reaction plate KIN-2 on the temperature module
-#  56. move — Tip rack in slot 9 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 9
-#  57. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      1, 6-nozzle stamps into the empty wells, one tip)
-#  58. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      2, 6-nozzle stamps into the empty wells, one tip)
+#  57. move — Put reaction plate KIN-2 on the temperature module
+#  58. move — Tip rack in slot 9 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 9
 #  59. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      3, 6-nozzle stamps into the empty wells, one tip)
+#      1, 6-nozzle stamps into the empty wells, one tip)
 #  60. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      4, 6-nozzle stamps into the empty wells, one tip)
+#      2, 6-nozzle stamps into the empty wells, one tip)
 #  61. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      5, 6-nozzle stamps into the empty wells, one tip)
+#      3, 6-nozzle stamps into the empty wells, one tip)
 #  62. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      6, 6-nozzle stamps into the empty wells, one tip)
+#      4, 6-nozzle stamps into the empty wells, one tip)
 #  63. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      7, 6-nozzle stamps into the empty wells, one tip)
+#      5, 6-nozzle stamps into the empty wells, one tip)
 #  64. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      8, 6-nozzle stamps into the empty wells, one tip)
+#      6, 6-nozzle stamps into the empty wells, one tip)
 #  65. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      9, 6-nozzle stamps into the empty wells, one tip)
+#      7, 6-nozzle stamps into the empty wells, one tip)
 #  66. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      10, 6-nozzle stamps into the empty wells, one tip)
+#      8, 6-nozzle stamps into the empty wells, one tip)
 #  67. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      11, 4-nozzle stamps into the empty wells, one tip)
+#      9, 6-nozzle stamps into the empty wells, one tip)
 #  68. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      10, 6-nozzle stamps into the empty wells, one tip)
+#  69. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      11, 4-nozzle stamps into the empty wells, one tip)
+#  70. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      11, 1-nozzle stamps into the empty wells, one tip)
-#  69. move — Put the P81 filter plate for KIN-2 in slot 7
-#  70. PAUSE — KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP
-#      (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and
-#      volumes), and resume
-#  71. KIN-2: 10 µL kinase mixes, each row its own (columns 3–8, 7-nozzle from mix column 3), non-contact
-#  72. move — Tip rack in slot 9 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 9
-#  73. KIN-2: 10 µL kinase mixes, each row its own (columns 1–10, 6-nozzle from mix column 3), non-contact
-#  74. KIN-2: 10 µL kinase mixes, each row its own (column 11, 4-nozzle from mix column 3), non-contact
-#  75. KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 12, 4-nozzle from mix column 4), non-contact
-#  76. KIN-2: 10 µL ROS1 kinase + IGF1Rtide mix (columns 1–2, 1-nozzle from mix column 3), non-contact
-#  77. KIN-2: 10 µL ALK kinase + IGF1Rtide mix (columns 5–6, 1-nozzle from mix column 3), non-contact
-#  78. move — Tip rack in slot 9 has 80 tips left, too few for the ATP start (keep them): take it away and put a full
+#  71. move — Put the P81 filter plate for KIN-2 in slot 7
+#  72. PAUSE — KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) on the deck now,
+#      fresh from ice (see the deck's liquids for wells and volumes), and resume; the hot ATP comes at a pause just
+#      before the start
+#  73. move — Tip rack in slot 9 has 31 tips left, too few for the kinase mixes (keep them): take it away and put a
+#      full opentrons_96_tiprack_20ul rack in slot 9
+#  74. KIN-2: 10 µL kinase mixes, each row its own (columns 3–8, 7-nozzle from mix column 3), non-contact
+#  75. KIN-2: 10 µL kinase mixes, each row its own (columns 1–10, 6-nozzle from mix column 3), non-contact
+#  76. KIN-2: 10 µL kinase mixes, each row its own (column 11, 4-nozzle from mix column 3), non-contact
+#  77. KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 12, 4-nozzle from mix column 4), non-contact
+#  78. KIN-2: 10 µL ROS1 kinase + IGF1Rtide mix (columns 1–2, 1-nozzle from mix column 3), non-contact
+#  79. KIN-2: 10 µL ALK kinase + IGF1Rtide mix (columns 5–6, 1-nozzle from mix column 3), non-contact
+#  80. move — Tip rack in slot 9 has 73 tips left, too few for the ATP start (keep them): take it away and put a full
 #      opentrons_96_tiprack_20ul rack in slot 9
-#  79. move — Tip rack in slot 3 has 2 tips left, too few for the stop (keep them): take it away and put a full
+#  81. move — Tip rack in slot 3 has 2 tips left, too few for the stop (keep them): take it away and put a full
 #      opentrons_96_tiprack_300ul rack in slot 3
-#  80. wait 57.3 min — KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start
-#      (this wait 57.3 min + about 3.4 min of mix, preparation and start work on average)
-#  81. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 7-nozzle, mixed, a fresh
+#  82. wait 51.2 min — KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (this wait 51.2 min less the operator's time at the timed pauses before it, the hot ATP, 5 min
+#      more, + 2.4–5.2 min of mix, preparation and start work, by well)
+#  83. PAUSE — KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see
+#      the deck's liquids for wells and volumes), and resume
+#  84. wait 5 min — KIN-2: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP
+#  85. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 7-nozzle, mixed, a fresh
 #      tip every stamp
-#  82. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 9–10, 6-nozzle, mixed, a
+#  86. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 9–10, 6-nozzle, mixed, a
 #      fresh tip every stamp
-#  83. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 4-nozzle, mixed, a
+#  87. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 4-nozzle, mixed, a
 #      fresh tip every stamp
-#  84. wait 55.9 min — KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.9 min +
+#  88. wait 55.9 min — KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.9 min +
 #      about 4.1 min of start and stop work)
-#  85. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#  89. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 1–8, 7-nozzle
-#  86. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#  90. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 9–10, 6-nozzle
-#  87. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#  91. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 11–12, 4-nozzle
-#  88. PAUSE — KIN-2: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
+#  92. PAUSE — KIN-2: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
 #      aliquot for KIN-2) on the deck now and resume
-#  89. KIN-2: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2 straight onto the
+#  93. KIN-2: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2 straight onto the
 #      P81 filter, wells G11, G12 (keep them out of the wash: cover them with sealing tape while the plate is washed,
 #      uncover before the scintillant), a fresh tip every aspirate
-#  90. move — Take reaction plate KIN-2 off the temperature module (radioactive waste)
-#  91. PAUSE — KIN-2: take the P81 filter plate from slot 7; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
+#  94. move — Take reaction plate KIN-2 off the temperature module (radioactive waste)
+#  95. PAUSE — KIN-2: take the P81 filter plate from slot 7; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
 #      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
 #      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.
+
+import time
 
 from opentrons import protocol_api
 
@@ -361,7 +372,7 @@ STEPS = [
         {'tip': None, 'source': ['intermediate', 'H11'], 'aspirate_uL': 15.0, 'dispense': [['plate_1', 'H10', 5.0, False], ['plate_1', 'H11', 5.0, False], ['plate_1', 'H12', 5.0, False]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'move', 'labware': 'filter_1', 'to': '7', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-1 in slot 7'},
-    {'op': 'pause', 'text': "KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC kinase + poly(Glu4-Tyr) mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume", 'loads': [['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'A1', 160.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'B1', 140.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'C1', 160.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'D1', 140.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'E1', 160.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'F1', 140.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'G1', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 150.0]]},
+    {'op': 'pause', 'text': "KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC kinase + poly(Glu4-Tyr) mix) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume; the hot ATP comes at a pause just before the start", 'loads': [['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'A1', 160.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'B1', 140.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'C1', 160.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'D1', 140.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'E1', 160.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'F1', 140.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'G1', 120.0]]},
     {'op': 'distribute', 'text': 'KIN-1: 10 µL kinase mixes, each row its own (columns 3–8, 8-channel from mix column 1), non-contact', 'pipette': 'p20_multi_gen2', 'strokes': [
         {'tip': ['tips_20ul_3', 'A1'], 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A3', 10.0, True]], 'drop': False},
         {'tip': None, 'source': ['tubes', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, True]], 'drop': False},
@@ -398,21 +409,23 @@ STEPS = [
         {'tip': ['tips_20ul_3', 'H10'], 'source': ['tubes', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H11', 10.0, True]], 'drop': False},
         {'tip': None, 'source': ['tubes', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H12', 10.0, True]], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_20ul_3', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 9 has 16 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_96_tiprack_20ul rack in slot 9'},
+    {'op': 'move', 'labware': 'tips_20ul_3', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 9 has 16 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_96_tiprack_20ul rack in slot 9', 'timed': True},
     {'op': 'load', 'labware': 'tips_20ul_4'},
-    {'op': 'move', 'labware': 'tips_300ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 has 72 tips left, too few for the stop (keep them): take it away and put a full opentrons_96_tiprack_300ul rack in slot 3'},
+    {'op': 'move', 'labware': 'tips_300ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 has 72 tips left, too few for the stop (keep them): take it away and put a full opentrons_96_tiprack_300ul rack in slot 3', 'timed': True},
     {'op': 'load', 'labware': 'tips_300ul_2'},
-    {'op': 'delay', 'minutes': 57.3, 'text': 'KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start (this wait 57.3 min + about 4.2 min of mix, preparation and start work on average)'},
+    {'op': 'delay', 'minutes': 50.32, 'text': "KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 50.32 min less the operator's time at the timed pauses before it, the hot ATP, 5 min more, + 3.3–6.1 min of mix, preparation and start work, by well)", 'absorbs': True},
+    {'op': 'pause', 'text': "KIN-1: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see the deck's liquids for wells and volumes), and resume", 'timed': True, 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 150.0]]},
+    {'op': 'delay', 'minutes': 5.0, 'text': 'KIN-1: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP', 'absorbs': True},
     {'op': 'comment', 'text': 'KIN-1: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste container in slot 10 (not the shared trash)'},
     {'op': 'transfer', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–10, 8-channel, mixed, a fresh tip every stamp', 'pipette': 'p20_multi_gen2', 'strokes': [
-        {'tip': ['tips_20ul_4', 'A1'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_4', 'A2'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_4', 'A3'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A3', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_4', 'A4'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_4', 'A5'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A5', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_4', 'A6'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A6', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_4', 'A7'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A7', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_4', 'A8'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A8', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A1'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A3', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A2'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A3'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A7', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A4'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A8', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A5'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A6'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A7'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A5', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_4', 'A8'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A6', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
         {'tip': ['tips_20ul_4', 'A9'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A9', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
         {'tip': ['tips_20ul_4', 'A10'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A10', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
     ]},
@@ -426,22 +439,22 @@ STEPS = [
     ]},
     {'op': 'delay', 'minutes': 55.2, 'text': 'KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.2 min + about 4.8 min of start and stop work)'},
     {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 1–10, 8-channel', 'pipette': 'p300_multi_gen2', 'strokes': [
-        {'tip': ['tips_300ul_2', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A1', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'A2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A2', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A2'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A2', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'A3'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A3', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': ['tips_300ul_2', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A3', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A3'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A3', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'A4'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A4', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': ['tips_300ul_2', 'A2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A4', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A4'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A4', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'A5'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A5', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A5'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A5', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'A6'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A6', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A6'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A6', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'A7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A7', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': ['tips_300ul_2', 'A3'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A7', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A7'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A7', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_2', 'A8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A8', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': ['tips_300ul_2', 'A4'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A8', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A8'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A8', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'A5'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A1', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'A6'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A2', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A2'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A2', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'A7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A5', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A5'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A5', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_2', 'A8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A6', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A6'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A6', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_300ul_2', 'A9'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A9', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A9'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A9', 40.0, False]], 'waste': True, 'drop': True},
         {'tip': ['tips_300ul_2', 'A10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A10', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
@@ -509,17 +522,17 @@ STEPS = [
         {'tip': None, 'source': ['intermediate', 'G11'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G7', 5.0, False], ['plate_2', 'G8', 5.0, False]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'move', 'labware': 'filter_2', 'to': '7', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-2 in slot 7'},
-    {'op': 'pause', 'text': "KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) and the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume", 'loads': [['ROS1 kinase + IGF1Rtide mix', 'tubes', 'A3', 160.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'B3', 140.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'C3', 160.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'D3', 140.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'E3', 120.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'F3', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E3', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F3', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G3', 100.0]]},
+    {'op': 'pause', 'text': "KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume; the hot ATP comes at a pause just before the start", 'loads': [['ROS1 kinase + IGF1Rtide mix', 'tubes', 'A3', 160.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'B3', 140.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'C3', 160.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'D3', 140.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'E3', 120.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'F3', 120.0]]},
+    {'op': 'move', 'labware': 'tips_20ul_5', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 9 has 31 tips left, too few for the kinase mixes (keep them): take it away and put a full opentrons_96_tiprack_20ul rack in slot 9'},
+    {'op': 'load', 'labware': 'tips_20ul_6'},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (columns 3–8, 7-nozzle from mix column 3), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 7, 'strokes': [
-        {'tip': ['tips_20ul_5', 'G1'], 'source': ['tubes', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G3', 10.0, True]], 'drop': False},
+        {'tip': ['tips_20ul_6', 'G12'], 'source': ['tubes', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G3', 10.0, True]], 'drop': False},
         {'tip': None, 'source': ['tubes', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G4', 10.0, True]], 'drop': False},
         {'tip': None, 'source': ['tubes', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G7', 10.0, True]], 'drop': False},
         {'tip': None, 'source': ['tubes', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G8', 10.0, True]], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_20ul_5', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 9 is empty: take it away and put a full opentrons_96_tiprack_20ul rack in slot 9'},
-    {'op': 'load', 'labware': 'tips_20ul_6'},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (columns 1–10, 6-nozzle from mix column 3), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_20ul_6', 'F12'], 'source': ['tubes', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F1', 10.0, True]], 'drop': False},
+        {'tip': ['tips_20ul_6', 'F11'], 'source': ['tubes', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F1', 10.0, True]], 'drop': False},
         {'tip': None, 'source': ['tubes', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F2', 10.0, True]], 'drop': False},
         {'tip': None, 'source': ['tubes', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F5', 10.0, True]], 'drop': False},
         {'tip': None, 'source': ['tubes', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F6', 10.0, True]], 'drop': False},
@@ -527,34 +540,36 @@ STEPS = [
         {'tip': None, 'source': ['tubes', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F10', 10.0, True]], 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (column 11, 4-nozzle from mix column 3), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_20ul_6', 'D11'], 'source': ['tubes', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, True]], 'drop': True},
+        {'tip': ['tips_20ul_6', 'D10'], 'source': ['tubes', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, True]], 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 12, 4-nozzle from mix column 4), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_20ul_6', 'H11'], 'source': ['tubes', 'D4'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, True]], 'drop': True},
+        {'tip': ['tips_20ul_6', 'H10'], 'source': ['tubes', 'D4'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, True]], 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL ROS1 kinase + IGF1Rtide mix (columns 1–2, 1-nozzle from mix column 3), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_6', 'G12'], 'source': ['tubes', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G1', 10.0, True]], 'drop': False},
+        {'tip': ['tips_20ul_6', 'H12'], 'source': ['tubes', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G1', 10.0, True]], 'drop': False},
         {'tip': None, 'source': ['tubes', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G2', 10.0, True]], 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL ALK kinase + IGF1Rtide mix (columns 5–6, 1-nozzle from mix column 3), non-contact', 'pipette': 'p20_multi_gen2', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_20ul_6', 'H12'], 'source': ['tubes', 'C3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G5', 10.0, True]], 'drop': False},
+        {'tip': ['tips_20ul_6', 'G11'], 'source': ['tubes', 'C3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G5', 10.0, True]], 'drop': False},
         {'tip': None, 'source': ['tubes', 'C3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G6', 10.0, True]], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_20ul_6', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 9 has 80 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_96_tiprack_20ul rack in slot 9'},
+    {'op': 'move', 'labware': 'tips_20ul_6', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 9 has 73 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_96_tiprack_20ul rack in slot 9', 'timed': True},
     {'op': 'load', 'labware': 'tips_20ul_7'},
-    {'op': 'move', 'labware': 'tips_300ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 has 2 tips left, too few for the stop (keep them): take it away and put a full opentrons_96_tiprack_300ul rack in slot 3'},
+    {'op': 'move', 'labware': 'tips_300ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 has 2 tips left, too few for the stop (keep them): take it away and put a full opentrons_96_tiprack_300ul rack in slot 3', 'timed': True},
     {'op': 'load', 'labware': 'tips_300ul_3'},
-    {'op': 'delay', 'minutes': 57.3, 'text': 'KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start (this wait 57.3 min + about 3.4 min of mix, preparation and start work on average)'},
+    {'op': 'delay', 'minutes': 51.2, 'text': "KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 51.2 min less the operator's time at the timed pauses before it, the hot ATP, 5 min more, + 2.4–5.2 min of mix, preparation and start work, by well)", 'absorbs': True},
+    {'op': 'pause', 'text': "KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see the deck's liquids for wells and volumes), and resume", 'timed': True, 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E3', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F3', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G3', 100.0]]},
+    {'op': 'delay', 'minutes': 5.0, 'text': 'KIN-2: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP', 'absorbs': True},
     {'op': 'comment', 'text': 'KIN-2: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste container in slot 10 (not the shared trash)'},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 7-nozzle, mixed, a fresh tip every stamp', 'pipette': 'p20_multi_gen2', 'nozzles': 7, 'strokes': [
-        {'tip': ['tips_20ul_7', 'G12'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G1', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_7', 'G11'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G2', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_7', 'G10'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G3', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_7', 'G9'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G4', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_7', 'G8'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G5', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_7', 'G7'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G6', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_7', 'G6'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G7', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_20ul_7', 'G5'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G8', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_7', 'G12'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G3', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_7', 'G11'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G4', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_7', 'G10'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G7', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_7', 'G9'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G8', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_7', 'G8'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G1', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_7', 'G7'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G2', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_7', 'G6'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G5', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_20ul_7', 'G5'], 'source': ['hot', 'G3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G6', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 9–10, 6-nozzle, mixed, a fresh tip every stamp', 'pipette': 'p20_multi_gen2', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_20ul_7', 'F4'], 'source': ['hot', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F9', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
@@ -566,22 +581,22 @@ STEPS = [
     ]},
     {'op': 'delay', 'minutes': 55.9, 'text': 'KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.9 min + about 4.1 min of start and stop work)'},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 1–8, 7-nozzle', 'pipette': 'p300_multi_gen2', 'nozzles': 7, 'strokes': [
-        {'tip': ['tips_300ul_3', 'G12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G1', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'G1'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G1', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_3', 'G11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G2', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'G2'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G2', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_3', 'G10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G3', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': ['tips_300ul_3', 'G12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G3', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'G3'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G3', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_3', 'G9'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G4', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': ['tips_300ul_3', 'G11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G4', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'G4'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G4', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_3', 'G8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G5', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'G5'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G5', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_3', 'G7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G6', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
-        {'tip': None, 'source': ['plate_2', 'G6'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G6', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_3', 'G6'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G7', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': ['tips_300ul_3', 'G10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G7', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'G7'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G7', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_300ul_3', 'G5'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G8', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': ['tips_300ul_3', 'G9'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G8', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'G8'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G8', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_3', 'G8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G1', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'G1'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G1', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_3', 'G7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G2', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'G2'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G2', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_3', 'G6'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G5', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'G5'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G5', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_300ul_3', 'G5'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G6', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
+        {'tip': None, 'source': ['plate_2', 'G6'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G6', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 9–10, 6-nozzle', 'pipette': 'p300_multi_gen2', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_300ul_3', 'F4'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'F9', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
@@ -717,6 +732,9 @@ DEFINITIONS = {
     },
 }
 
+TIMED_PAUSE = "Timed pause: the time you take here comes off the wait that follows (be quick)"
+TIMED_WAIT = "Timed wait, less the time taken at the timed pauses before it"
+
 
 def add_parameters(parameters):
     """Runtime parameters shown in the Opentrons App."""
@@ -798,6 +816,7 @@ def _stroke(pipette, stroke, labware, trash, dry, hot_waste):
 def run(ctx):
     """Load the deck and the liquids, then run STEPS in order."""
     dry = ctx.params.dry_run
+    paused = 0.0  # seconds the operator took at timed pauses since the last timed wait (taken off the next one)
     trash = ctx.load_trash_bin(TRASH) if TRASH else ctx.fixed_trash
     hot_waste = trash  # HOT_WASTE: a second trash bin (Flex) or an empty labware (OT-2) for radioactive tips
     if HOT_WASTE and HOT_WASTE["kind"] == "bin":
@@ -831,12 +850,25 @@ def run(ctx):
             if dry:
                 ctx.comment("(dry run, not pausing) " + step["text"])
             else:
+                if step.get("timed"):
+                    ctx.comment(TIMED_PAUSE)
+                began = time.monotonic()
                 ctx.pause(step["text"])
+                if step.get("timed") and not ctx.is_simulating():
+                    paused += time.monotonic() - began
             for name, key, well, volume in step.get("loads", []):
                 labware[key][well].load_liquid(liquid=liquids[name], volume=volume)
         elif op == "delay":
             ctx.comment(step["text"])
-            if not dry:
+            if dry:
+                pass
+            elif step.get("absorbs"):  # a timed wait: the operator's time at the timed pauses before it comes off
+                seconds, paused = step["minutes"] * 60 - paused, 0.0
+                if seconds < 0:
+                    ctx.comment("The pauses before this wait took %.1f min longer than it: the timed step runs late "
+                                "by that much" % (-seconds / 60))
+                ctx.delay(seconds=max(seconds, 0.0), msg=TIMED_WAIT)
+            else:
                 ctx.delay(minutes=step["minutes"])
         elif op == "temperature":
             if step["celsius"] is None:
@@ -868,7 +900,12 @@ def run(ctx):
                 to = labware[to]
             if step["text"]:
                 ctx.comment(step["text"])
+            if step.get("timed"):
+                ctx.comment(TIMED_PAUSE)
+            began = time.monotonic()
             ctx.move_labware(labware[step["labware"]], to, use_gripper=step["gripper"])
+            if step.get("timed") and not ctx.is_simulating():
+                paused += time.monotonic() - began
         elif op == "load":
             labware[step["labware"]] = _load_labware(ctx, items[step["labware"]], modules, labware)
         else:

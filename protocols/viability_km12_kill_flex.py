@@ -41,6 +41,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #  30. wait 10 min — Let the luminescence signal settle, 10 min
 #  31. PAUSE — Read luminescence (RLU) on the plate reader: KM12-K1
 
+import time
+
 from opentrons import protocol_api
 
 metadata = {
@@ -214,6 +216,9 @@ STEPS = [
 ]
 DEFINITIONS = {}
 
+TIMED_PAUSE = "Timed pause: the time you take here comes off the wait that follows (be quick)"
+TIMED_WAIT = "Timed wait, less the time taken at the timed pauses before it"
+
 
 def add_parameters(parameters):
     """Runtime parameters shown in the Opentrons App."""
@@ -295,6 +300,7 @@ def _stroke(pipette, stroke, labware, trash, dry, hot_waste):
 def run(ctx):
     """Load the deck and the liquids, then run STEPS in order."""
     dry = ctx.params.dry_run
+    paused = 0.0  # seconds the operator took at timed pauses since the last timed wait (taken off the next one)
     trash = ctx.load_trash_bin(TRASH) if TRASH else ctx.fixed_trash
     hot_waste = trash  # HOT_WASTE: a second trash bin (Flex) or an empty labware (OT-2) for radioactive tips
     if HOT_WASTE and HOT_WASTE["kind"] == "bin":
@@ -328,12 +334,25 @@ def run(ctx):
             if dry:
                 ctx.comment("(dry run, not pausing) " + step["text"])
             else:
+                if step.get("timed"):
+                    ctx.comment(TIMED_PAUSE)
+                began = time.monotonic()
                 ctx.pause(step["text"])
+                if step.get("timed") and not ctx.is_simulating():
+                    paused += time.monotonic() - began
             for name, key, well, volume in step.get("loads", []):
                 labware[key][well].load_liquid(liquid=liquids[name], volume=volume)
         elif op == "delay":
             ctx.comment(step["text"])
-            if not dry:
+            if dry:
+                pass
+            elif step.get("absorbs"):  # a timed wait: the operator's time at the timed pauses before it comes off
+                seconds, paused = step["minutes"] * 60 - paused, 0.0
+                if seconds < 0:
+                    ctx.comment("The pauses before this wait took %.1f min longer than it: the timed step runs late "
+                                "by that much" % (-seconds / 60))
+                ctx.delay(seconds=max(seconds, 0.0), msg=TIMED_WAIT)
+            else:
                 ctx.delay(minutes=step["minutes"])
         elif op == "temperature":
             if step["celsius"] is None:
@@ -365,7 +384,12 @@ def run(ctx):
                 to = labware[to]
             if step["text"]:
                 ctx.comment(step["text"])
+            if step.get("timed"):
+                ctx.comment(TIMED_PAUSE)
+            began = time.monotonic()
             ctx.move_labware(labware[step["labware"]], to, use_gripper=step["gripper"])
+            if step.get("timed") and not ctx.is_simulating():
+                paused += time.monotonic() - began
         elif op == "load":
             labware[step["labware"]] = _load_labware(ctx, items[step["labware"]], modules, labware)
         else:

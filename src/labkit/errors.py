@@ -46,6 +46,11 @@ class PlanError(LabkitError):
     """A liquid-handling plan that cannot be run (volumes, tips, deck)."""
 
 
+class TimingError(PlanError):
+    """A timed step (e.g. a pre-incubation) the plan cannot hold in every well: a single-channel fallback would only
+    be slower, so the planner refuses instead of degrading."""
+
+
 class SimulationError(LabkitError):
     """A protocol the Opentrons analysis rejects, or a ledger check that fails."""
 

@@ -84,6 +84,7 @@ class Pause:
     phase: bool = False    # the assay waits here for every plate of the run (an incubation): batches of plates
     #                        (plan.batches) each do their work up to it, then the run waits once
     labware: tuple[str, ...] = ()  # with loads: the liquids go into these labware's wells (all of them they hold)
+    timed: bool = False    # inside a timed window: the operator's time here is taken off the next absorbing Delay
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,8 @@ class Delay:
 
     minutes: float
     text: str
+    absorbs: bool = False  # a timed wait: at run time, the operator's time at the timed pauses since the last such
+    #                        wait is taken off it (up to its length), so a tip-rack swap does not lengthen the window
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ class MoveLabware:
     text: str = ""
     pause: bool = True  # a manual move stops the run; False (off the deck from a slot only): the operator was told
     #                     at the pause before, the robot does not stop for it again (`del protocol.deck[slot]`)
+    timed: bool = False  # a manual move inside a timed window (as Pause.timed)
 
 
 @dataclass(frozen=True)

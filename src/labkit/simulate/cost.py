@@ -24,6 +24,10 @@ from dataclasses import asdict, dataclass, field
 
 from labkit.simulate.nozzles import active_nozzles, channel_count
 
+# what a generated protocol's runner says at a timed pause and a timed wait (labkit.protocol.emit.RUNNER): a timed
+# wait absorbs the timed pauses before it (the runner takes the operator's time there off the wait)
+TIMED_PAUSE = "Timed pause:"
+TIMED_WAIT = "Timed wait"
 GANTRY_MM_S = 200.0  # effective XY speed including acceleration (OT-2 max 400 mm/s, Flex similar)
 MOVE_BETWEEN_S = 1.5  # z retract + descend when changing labware / area
 MOVE_WITHIN_S = 0.5  # small z hop between wells of one labware
@@ -99,14 +103,16 @@ class Timeline:
 
     clock: list[float]  # index = command index in analysis["commands"]
     pauses: list[int]  # command indices of waitForResume / manual labware moves (their duration is unknown)
+    absorbed: set[int] = field(default_factory=set)  # of those, the timed pauses a later timed wait absorbs
 
     def at(self, index: int) -> float:
         """Seconds elapsed when command `index` has finished."""
         return self.clock[index]
 
     def pauses_between(self, start: int, end: int) -> list[int]:
-        """Operator pauses after command `start` and up to command `end`."""
-        return [i for i in self.pauses if start < i <= end]
+        """Operator pauses after command `start` and up to command `end`, but not those a timed wait between
+        absorbs (the protocol takes the operator's time there off that wait at run time)."""
+        return [i for i in self.pauses if start < i <= end and i not in self.absorbed]
 
 
 def estimate(analysis: dict) -> Cost:
@@ -128,6 +134,9 @@ def _walk(analysis: dict) -> tuple[Cost, Timeline]:
     cost = Cost()
     clock: list[float] = []
     pause_at: list[int] = []
+    timed_next = False  # the runner announced a timed pause: the next pause is one
+    timed: list[int] = []  # timed pauses since the last timed wait
+    absorbed: set[int] = set()
     t: dict[str, float] = {"moves": 0.0, "liquid": 0.0, "tips": 0.0, "modules": 0.0, "delays": 0.0, "other": 0.0}
     channels: dict[str, int] = {}  # pipette id -> channels
     active: dict[str, int] = {}  # pipette id -> active nozzles
@@ -197,6 +206,11 @@ def _walk(analysis: dict) -> tuple[Cost, Timeline]:
             secs = float(p.get("seconds", 0.0))
             cost.delays_s += secs
             t["delays"] += secs
+            if str(p.get("message") or "").startswith(TIMED_WAIT):
+                absorbed.update(timed)
+                timed = []
+        elif kind == "comment" and str(p.get("message") or "").startswith(TIMED_PAUSE):
+            timed_next = True
         elif kind in ("waitForResume", "pause"):
             cost.pauses.append(str(p.get("message") or "(pause)"))
         elif kind == "home":
@@ -231,13 +245,16 @@ def _walk(analysis: dict) -> tuple[Cost, Timeline]:
         clock.append(elapsed)
         if len(cost.pauses) > n_pauses:
             pause_at.append(len(clock) - 1)
+            if timed_next:
+                timed.append(len(clock) - 1)
+                timed_next = False
     cost.breakdown = {k: round(v, 3) for k, v in t.items()}
     cost.time_s = round(sum(t.values()), 3)
     cost.time_without_delays_s = round(cost.time_s - t["delays"], 3)
     cost.move_distance_mm = round(cost.move_distance_mm, 3)
     cost.volume_uL = round(cost.volume_uL, 6)
     cost.by_type = dict(sorted(cost.by_type.items()))
-    return cost, Timeline(clock, pause_at)
+    return cost, Timeline(clock, pause_at, absorbed)
 
 
 def _flow_time(p: dict) -> float:

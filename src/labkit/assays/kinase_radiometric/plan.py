@@ -12,14 +12,15 @@ behind what it works (plan.deck), so the deck is arranged from a first, unconstr
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
-from labkit.errors import PlanError
-from labkit.labware.specs import (ASSAY_PLATE, FILTER_PLATE, INTERMEDIATE_PLATE, PIPETTES, RESERVOIR,
-                                   TUBES)
+from labkit.errors import PlanError, TimingError
+from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE, INTERMEDIATE_PLATE, PIPETTES, RESERVOIR, TUBES
 from labkit.plan.arrange import moved_in_slot
+from labkit.plan.clock import first_times
 from labkit.plan.builder import WASTE_KEY, BuildConfig, Builder, Pool, RowPool, per_stroke
 from labkit.plan.columns import runs, split
 from labkit.plan.common import (COMPOUND_ROLES, DmsoSeries, Mirror, assay_wells, mirror_classes, mirror_layout,
@@ -38,7 +39,9 @@ HOT = "HOT [γ-33P]ATP mix (radioactive)"
 HOT_PLATE = INTERMEDIATE_PLATE  # hot mix for an 8-channel: a column of this plate, a well per row
 START_MIX_CYCLES = 1  # the hot start and the acid stop: into the liquid, then one mix cycle at the aqueous rate
 STOP_MIX_CYCLES = 1
-PREINC_SHIFT = 0.045  # the pre-incubation wait is shortened by at most this share of the nominal (the check: ≥ −5 %)
+PREINC_TOLERANCE = 0.05  # the verification holds every well's pre-incubation within ± this share of the nominal
+HOT_LEAD_MIN = 5.0  # the operator brings the hot ATP this long before the start (the wait after absorbs it)
+PREINC_SPREAD = 0.9  # the plan's wells may spread over at most this share of that window (the rest: model error)
 TRAVEL_MM = 150.0  # typical head travel between labware on the deck, for the reaction-time estimate
 
 
@@ -79,27 +82,89 @@ def _reaction_wait(b: Builder, plate_id: str, cond, start: list, stop: list, ove
                                  f"{inside})")
 
 
-def _preincubation_wait(b: Builder, plate_id: str, cond, enzyme: list, between: list, start: list,
-                        overlap: list = (), waited: float = 0.0, at_least: float = 0.0, other: str = "") -> Delay:
-    """The wait between the kinase mixes and the ATP start. A well pre-incubates the kinase-mix work after its own
-    mix, the work between (buffer wells, tip preparation), this wait and the start work before its own ATP — about
-    half of each phase on average, by the reaction wait's time model. The wait is shortened by that average so the
-    wells centre on the nominal, but by no more than PREINC_SHIFT of the nominal, so that the first-started well
-    keeps its minimum (the verification: at least the nominal − 5 %). Interleaved plates: the other plate's work
-    (`overlap`) and waits (`waited`, minutes) inside the window are experienced in full by every well and come off
-    the wait too; `at_least` (minutes) keeps this plate's stop from running into the other's."""
-    work = (_work_seconds(b, enzyme) / 2 + _work_seconds(b, between) + _work_seconds(b, start) / 2) / 60
-    shift = min(work, PREINC_SHIFT * cond.preincubation_min)
-    extra = _work_seconds(b, list(overlap)) / 60 + waited
-    wait = max(cond.preincubation_min - shift - extra, at_least, 0.0)
-    inside = ""
-    if other:
-        inside = f" + {round(extra, 1):g} min of {other}'s work and waits, interleaved"
-        if wait == at_least > cond.preincubation_min - shift - extra:
-            inside += f"; at least {round(at_least, 1):g} min so that its stop does not run into {other}'s"
-    return Delay(round(wait, 1), f"{plate_id}: pre-incubation of compound and kinase, {cond.preincubation_min:g} "
-                                 f"min from the kinase mix to the ATP start (this wait {round(wait, 1):g} min + about "
-                                 f"{round(work, 1):g} min of mix, preparation and start work on average{inside})")
+def _preincubation_wait(b: Builder, p, key: str, cond, at: tuple[int, int, int, int, int], where: dict[str, str]
+                        ) -> Delay:
+    """The wait between the kinase mixes and the ATP start, set so that every well pre-incubates the nominal
+    ± 5 %. at = the step indices (kinase mixes, their end, this wait, the ATP start, its end). A well pre-incubates
+    from its own kinase mix to its own ATP: the clock (labkit.plan.clock, the simulator's time model) gives each
+    well's time with no wait, and the wait centres the shortest and the longest on the nominal. A plan whose
+    wells spread over more than the tolerance allows is refused, with the nominal that would hold."""
+    enz_at, enz_end, pre, start_at, end = at
+    lo, hi = _preincubation_spread(b, p, key, cond, (enz_at, enz_end, start_at, end), (pre, pre + 2), where)
+    nominal = cond.preincubation_min
+    wait = max(nominal - (lo + hi) / 2, 0.0)
+    timed = _timed_pauses(b, enz_end, pre)
+    last = round(min(HOT_LEAD_MIN, wait), 2)  # the hot ATP comes this long before the start
+    first = round(wait - last, 2)
+    note = " less the operator's time at the timed pauses before it" if timed else ""
+    b.plan.steps[pre + 2] = Delay(last, f"{p.id}: the last {last:g} min of the pre-incubation, less the time taken to "
+                                        "bring the hot ATP", absorbs=True)
+    return Delay(first, f"{p.id}: pre-incubation of compound and kinase, {nominal:g} min from the kinase mix to the "
+                        f"ATP start in every well (this wait {first:g} min{note}, the hot ATP, {last:g} min more, + "
+                        f"{lo:.1f}–{hi:.1f} min of mix, preparation and start work, by well)", absorbs=timed)
+
+
+def _preincubation_spread(b: Builder, p, key: str, cond, at: tuple[int, int, int, int], zero: tuple[int, ...],
+                          where: dict[str, str]) -> tuple[float, float]:
+    """The shortest and the longest pre-incubation of a plate's wells without the waits at the step indices `zero`
+    (the clock over the steps from its kinase mixes to the end of its start; at = kinase mixes, their end, the ATP
+    start, its end): minutes. TimingError when they spread over more than the tolerance allows."""
+    enz_at, enz_end, start_at, end = at
+    steps = list(b.plan.steps[enz_at:end])
+    for i in zero:
+        steps[i - enz_at] = Delay(0.0, "")
+    n_rows = 16 if p.format == 384 else 8
+    t = first_times(b, steps, key, n_rows, {"enzyme": range(0, enz_end - enz_at),
+                                             "atp": range(start_at - enz_at, end - enz_at)}, where)
+    gaps = [(t["atp"][w] - t["enzyme"][w]) / 60 for w in t["enzyme"] if w in t["atp"]]
+    lo, hi = (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
+    nominal = cond.preincubation_min
+    if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal:
+        need = (hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE)
+        raise TimingError(
+            f"plate {p.id}: a {nominal:g} min pre-incubation cannot be held within ±{PREINC_TOLERANCE:.0%} in every "
+            f"well: the kinase mixes and the ATP start reach the wells {hi - lo:.1f} min apart (by the simulator's "
+            f"time model), more than {PREINC_SPREAD:.0%} of the ±{PREINC_TOLERANCE * nominal:.2g} min allowed; set "
+            f"conditions.preincubation_min to at least {math.ceil(need):d} min, or use 8-channel pipettes and "
+            "fewer kinases or wells per plate so the mixes go by column stamps",
+            field="conditions.preincubation_min")
+    return lo, hi
+
+
+def _timed_pauses(b: Builder, first: int, end: int) -> bool:
+    """Mark the pauses and manual moves among steps first..end (tip-rack swaps inside a timed window) as timed, so
+    that the next absorbing wait takes their time off at run time; True if there were any."""
+    timed = False
+    for i in range(first, end):
+        step = b.plan.steps[i]
+        if isinstance(step, Pause) or (isinstance(step, MoveLabware) and step.pause and not step.gripper):
+            b.plan.steps[i] = replace(step, timed=True)
+            timed = True
+    return timed
+
+
+def _preincubation_steps(b: Builder, plate_id: str, cond, hot_now: list[str]) -> int:
+    """The pre-incubation's placeholders (set by _preincubation_wait): a wait, the pause at which the operator
+    brings the hot ATP fresh (so it stands minutes, not the whole pre-incubation, on the open deck), and a short
+    wait that takes that pause's time off at run time. Returns the first one's step index."""
+    pre = len(b.plan.steps)
+    timed = cond.preincubation_min > 0
+    if timed:
+        b.add(Delay(cond.preincubation_min, ""))
+    b.add(Pause(f"{plate_id}: put the hot ATP ({', '.join(hot_now)}) on the deck now, behind its beta shield (see the "
+                "deck's liquids for wells and volumes), and resume", loads=tuple(hot_now), timed=timed))
+    if timed:
+        b.add(Delay(0.0, ""))
+    return pre
+
+
+def _plate_slot(b: Builder, key: str) -> dict[str, str]:
+    """The deck slot a plate was last moved to (a module's slot for a module), for the plan's clock."""
+    modules = {m.key: m.slot for m in b.plan.modules}
+    for step in reversed(b.plan.steps):
+        if isinstance(step, MoveLabware) and step.labware == key:
+            return {key: modules.get(step.to, step.to)}
+    return {}
 
 
 def _hot_name(exp, t) -> str:
@@ -357,9 +422,9 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None, pair_slot: str | None =
         # brings this plate's fresh from ice now
         fresh = sorted({enzyme_mix[w.target] for w in wells if w.target and w.role not in NO_ENZYME_ROLES})
         hot_now = sorted({_atp_groups(exp, p)[w.name] for w in wells})
-        b.add(Pause(f"{p.id}: put the kinase mixes ({', '.join(fresh)}) and the hot ATP ({', '.join(hot_now)}) on "
-                    "the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume",
-                    loads=tuple(fresh + hot_now)))
+        b.add(Pause(f"{p.id}: put the kinase mixes ({', '.join(fresh)}) on the deck now, fresh from ice (see the "
+                    "deck's liquids for wells and volumes), and resume; the hot ATP comes at a pause just before the "
+                    "start", loads=tuple(fresh)))
         # kinase + substrate (no-enzyme control: substrate only), non-contact multi-dispense
         enz_at = len(b.plan.steps)
         for tname in targets:
@@ -389,9 +454,7 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None, pair_slot: str | None =
         b.prepare_tips(pip, pickups, "the ATP start")
         b.prepare_tips(stop_pip, [b.nozzles(stop_pip, 1)] * -(-len(wells) // b.per_stroke(stop_pip, v.stop)),
                        "the stop")
-        pre = len(b.plan.steps)
-        if cond.preincubation_min > 0:
-            b.add(Delay(cond.preincubation_min, ""))
+        pre = _preincubation_steps(b, p.id, cond, hot_now)
         # start: hot ATP, non-contact, a fresh tip every aspirate, straight to the radioactive waste; whole and part
         # columns with an 8-channel where that takes no more tips, single wells for the rest
         b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that held hot liquid goes straight to "
@@ -408,8 +471,8 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None, pair_slot: str | None =
                          tip_per_stroke=True)
         wait = len(b.plan.steps)
         if cond.preincubation_min > 0:
-            b.plan.steps[pre] = _preincubation_wait(b, p.id, cond, b.plan.steps[enz_at:enz_end],
-                                                    b.plan.steps[enz_end:pre], b.plan.steps[start_at:wait])
+            b.plan.steps[pre] = _preincubation_wait(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait),
+                                                    _plate_slot(b, key))
         b.add(Delay(cond.reaction_min, ""))
         dests = [well_loc(key, w) for w in wells]
         pip = b.choose(v.stop, per_aspirate=len(dests))
@@ -559,19 +622,17 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
     cond = exp.conditions
     _dose_stamped(b, exp, p, key, series)
     b.add(MoveLabware(filt, filter_slot, False, f"Put the P81 filter plate for {p.id} in slot {filter_slot}"))
-    b.add(_load_pause(exp, [(p, key)], lq))
-    t = _mixes_stamped(b, exp, p, key, lq)
+    b.add(_load_pause(exp, [p], lq))
+    t = _mixes_stamped(b, exp, p, key, lq, _plate_slot(b, key))
     _prepare_timed(b, t, t)
-    pre = len(b.plan.steps)
-    if cond.preincubation_min > 0:
-        b.add(Delay(cond.preincubation_min, ""))
+    pre = _preincubation_steps(b, p.id, cond, _hot_now(exp, [p]))
     b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into "
               f"{lq.waste}")
     _start_stamped(b, exp, t, lq)
     wait = len(b.plan.steps)
     if cond.preincubation_min > 0:
-        b.plan.steps[pre] = _preincubation_wait(b, p.id, cond, b.plan.steps[t.enz_at:t.enz_end],
-                                                b.plan.steps[t.enz_end:pre], b.plan.steps[t.start_at:wait])
+        b.plan.steps[pre] = _preincubation_wait(b, p, key, cond, (t.enz_at, t.enz_end, pre, t.start_at, wait),
+                                                _plate_slot(b, key))
     b.add(Delay(cond.reaction_min, ""))
     _stop_stamped(b, exp, t, filt, lq)
     b.plan.steps[wait] = _reaction_wait(b, p.id, cond, b.plan.steps[t.start_at:wait], b.plan.steps[wait + 1:])
@@ -594,6 +655,7 @@ class _Timed:
     start_end: int = 0
     stop_at: int = 0
     stop_end: int = 0
+    gap: int = 0               # a wait placeholder before the kinase mixes (interleaved plate B)
 
 
 def _dose_stamped(b: Builder, exp, p, key: str, series: DmsoSeries) -> None:
@@ -604,24 +666,33 @@ def _dose_stamped(b: Builder, exp, p, key: str, series: DmsoSeries) -> None:
                 "assay well", key, assay_wells(exp, p.id, ASSAY_ROLES), v.compound, empty=True)
 
 
+def _hot_now(exp, plates: list) -> list[str]:
+    """The hot ATP mixes the plates' starts draw (one pause brings them)."""
+    out: list[str] = []
+    for p in plates:
+        out += [x for x in sorted(set(_atp_groups(exp, p).values())) if x not in out]
+    return out
+
+
 def _load_pause(exp, plates: list, lq: Liquids, extra: str = "") -> Pause:
-    """The pause at which the operator brings the plates' kinase mixes and hot ATP fresh from ice."""
+    """The pause at which the operator brings the plates' kinase mixes fresh from ice."""
     fresh: list[str] = []
-    hot_now: list[str] = []
-    for p, _key in plates:
+    for p in plates:
         wells = assay_wells(exp, p.id, ASSAY_ROLES)
         fresh += [x for x in sorted({lq.enzyme[w.target] for w in wells if w.target and w.role not in NO_ENZYME_ROLES})
                   if x not in fresh]
-        hot_now += [x for x in sorted(set(_atp_groups(exp, p).values())) if x not in hot_now]
-    ids = ", ".join(p.id for p, _k in plates)
-    return Pause(f"{extra}{ids}: put the kinase mixes ({', '.join(fresh)}) and the hot ATP ({', '.join(hot_now)}) on "
-                 "the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume",
-                 loads=tuple(fresh + hot_now))
+    ids = ", ".join(p.id for p in plates)
+    return Pause(f"{extra}{ids}: put the kinase mixes ({', '.join(fresh)}) on the deck now, fresh from ice (see the "
+                 "deck's liquids for wells and volumes), and resume; the hot ATP comes at a pause just before the "
+                 "start", loads=tuple(fresh))
 
 
-def _mixes_stamped(b: Builder, exp, p, key: str, lq: Liquids) -> _Timed:
+def _mixes_stamped(b: Builder, exp, p, key: str, lq: Liquids, where: dict[str, str], gap: bool = False) -> _Timed:
     """A plate's kinase mixes (no-enzyme control: substrate only; a stamp per column run, non-contact, one tip per
-    source rows) and its buffer wells; returns its timed part, planned (not yet added)."""
+    source rows; their tips in place before the first) and its buffer wells; returns its timed part, planned: the
+    start's steps, and the columns within each, in the order their kinase mixes went in, so that every well's
+    pre-incubation is alike (the stop goes in the same order). gap: a wait placeholder just before the mixes (its
+    index in the result's `gap`), for an interleaved plate (`_pair_stamped`)."""
     v = exp.volumes
     wells = assay_wells(exp, p.id, ASSAY_ROLES)
     hot_groups = _atp_groups(exp, p)
@@ -631,9 +702,14 @@ def _mixes_stamped(b: Builder, exp, p, key: str, lq: Liquids) -> _Timed:
     mixes = _mix_columns(b, lq, patterns)
     pip = b.choose(v.enzyme_mix, singles=False)
     by_source: dict[tuple[int, Loc], list] = defaultdict(list)
-    enz_at = len(b.plan.steps)
     for run in found:
         by_source[(run.nozzles, mixes.source(run.group, [parse_well(w)[0] for w in run.wells]))].append(run)
+    # no rack change inside the pre-incubation window: the kinase mixes' tips are in place before the first mix
+    b.prepare_tips(pip, [b.nozzles(pip, k) for k, _src in by_source], "the kinase mixes")
+    at_gap = len(b.plan.steps)
+    if gap:
+        b.add(Delay(0.0, ""))
+    enz_at = len(b.plan.steps)
     for (k, src), rs in sorted(by_source.items(), key=lambda kv: (-kv[0][0], kv[1][0].column, kv[1][0].wells[0])):
         what = "kinase mixes, each row its own" if rs[0].group == MAIN else str(rs[0].group)
         b.distribute(f"{p.id}: {v.enzyme_mix:g} µL {what} ({describe(rs)} from mix column {src.well[1:]}), "
@@ -649,11 +725,18 @@ def _mixes_stamped(b: Builder, exp, p, key: str, lq: Liquids) -> _Timed:
         pip = b.choose(v.well, singles=False, per_aspirate=len(buf))
         stamp_distribute(b, f"{p.id}: {v.well:g} µL assay buffer into the buffer wells", pip,
                          b.pool(lq.reservoir, lq.buffer), key, buf, v.well)
-    # the timed part: per column run, the same order for the start and the stop
-    steps = [(g[0].nozzles, g[0].group, g) for g in _by_liquid(by_nozzles(group_runs(b, key, hot_groups)))]
+    mixed_at = first_times(b, b.plan.steps[enz_at:enz_end], key, 16 if p.format == 384 else 8,
+                           {"mix": range(enz_end - enz_at)}, where)["mix"]
+
+    def mix_time(r) -> float:
+        return sum(mixed_at.get(w, 0.0) for w in r.wells) / len(r.wells)
+
+    steps = sorted(((g[0].nozzles, g[0].group, sorted(g, key=mix_time))
+                    for g in _by_liquid(by_nozzles(group_runs(b, key, hot_groups)))),
+                   key=lambda s: sum(map(mix_time, s[2])) / len(s[2]))
     atp_pip = b.choose(v.atp_mix, singles=False)
     stop_pip = b.pipette(b.robot.large_multi if _stop_class(b, exp) == "large" else b.robot.small_multi)
-    return _Timed(p, key, steps, atp_pip, stop_pip, enz_at, enz_end)
+    return _Timed(p, key, steps, atp_pip, stop_pip, enz_at, enz_end, gap=at_gap)
 
 
 def _prepare_timed(b: Builder, start: _Timed, stop: _Timed) -> None:
@@ -726,13 +809,14 @@ def _inside_min(steps: list) -> float:
 
 def _pair_stamped(b: Builder, exp, pair: list, temps: tuple[str, str], series: DmsoSeries, lq: Liquids) -> None:
     """Two plates A and B interleaved on two temperature modules: both dosed; one pause (the dilution plates leave,
-    B's filter plate takes the intermediate plate's slot, full tip racks wait in staging-area slots, both plates'
-    kinase mixes and hot ATP come); both plates' mixes; A's pre-incubation wait; A's start; the gripper swaps the
-    start's tip rack; B's pre-incubation wait; B's start; A's reaction wait; A's stop; the gripper swaps the stop's
-    tip rack and the filter plates; B's reaction wait; B's stop; then both plates' total counts. Each wait is
-    computed by `_preincubation_wait` / `_reaction_wait` from the plate's own work, with the other plate's work,
-    waits and gripper moves inside its window counted; B's pre-incubation is long enough that B's stop never runs
-    into A's. Nothing stops the robot between A's start and B's stop (else _NoPair)."""
+    A's filter plate takes the intermediate plate's slot, B's the source plate's, full tip racks wait in staging-area
+    slots, both plates' kinase mixes come); A's mixes; a first wait; B's mixes; a wait; one pause for both plates'
+    hot ATP; a short wait; A's start; the gripper swaps the start's tip rack; B's last wait; B's start; A's
+    reaction wait; A's stop; the gripper swaps the stop's tip rack and the filter plates; B's reaction wait; B's
+    stop; then both plates' total counts. Every wait is set from the plates' own windows by the plan's clock
+    (`_preincubation_spread`, as for one plate) and `_reaction_wait`, with the other plate's work, waits and
+    gripper moves inside each window counted; B's start follows A's by enough that B's stop never runs into A's.
+    Nothing stops the robot between A's start and B's stop (else _NoPair)."""
     cond = exp.conditions
     ((pa, ka), fa), ((pb, kb), fb) = pair
     robot = b.robot
@@ -757,7 +841,7 @@ def _pair_stamped(b: Builder, exp, pair: list, temps: tuple[str, str], series: D
     # came from
     src_slot, filter_slot = lw[series.source].slot, lw[series.inter].slot
     fresh = [b.tips.offdeck_rack(r) for r in racks]
-    b.add(_load_pause(exp, [(pa, ka), (pb, kb)], lq, extra=(
+    b.add(_load_pause(exp, [pa, pb], lq, extra=(
         f"Take the {lw[series.source].label} plate (slot {src_slot}) and the {lw[series.inter].label} plate (slot "
         f"{filter_slot}) off the deck, then put the filter plates and tip racks where the next moves say. ")))
     for x in (series.source, series.inter):
@@ -768,20 +852,19 @@ def _pair_stamped(b: Builder, exp, pair: list, temps: tuple[str, str], series: D
     for key, rack, park in zip(fresh, racks, parks):
         b.add(MoveLabware(key, park, False, f"Put a full {rack} rack in staging-area slot {park} (the gripper swaps "
                                             "it in while the plates react)"))
-    ta = _mixes_stamped(b, exp, pa, ka, lq)
-    first = len(b.plan.steps)  # the first part of A's pre-incubation wait: B's mixes follow it
-    b.add(Delay(cond.preincubation_min, ""))
-    tb = _mixes_stamped(b, exp, pb, kb, lq)
+    where = {**_plate_slot(b, ka), **_plate_slot(b, kb)}
+    ta = _mixes_stamped(b, exp, pa, ka, lq, where)
+    tb = _mixes_stamped(b, exp, pb, kb, lq, where, gap=True)  # the first part of A's wait, then B's mixes
+    first = tb.gap
     _prepare_timed(b, ta, ta)
-    pre_a = len(b.plan.steps)
-    b.add(Delay(cond.preincubation_min, ""))
+    pre_a = _preincubation_steps(b, f"{pa.id}, {pb.id}", cond, _hot_now(exp, [pa, pb]))
     b.comment(f"{pa.id}, {pb.id}: RADIOACTIVE from here on — every tip that touched hot liquid is used once and "
               f"dropped into {lq.waste}")
     _start_stamped(b, exp, ta, lq)
     for step in b.tips.swap_by_gripper(racks[0], fresh[0], parks[2]):
         b.add(step)
     pre_b = len(b.plan.steps)
-    b.add(Delay(cond.preincubation_min, ""))
+    b.add(Delay(0.0, ""))
     _start_stamped(b, exp, tb, lq)
     wait_a = len(b.plan.steps)
     b.add(Delay(cond.reaction_min, ""))
@@ -803,29 +886,46 @@ def _pair_stamped(b: Builder, exp, pair: list, temps: tuple[str, str], series: D
     def work(lo: int, hi: int) -> float:
         return _work_seconds(b, steps[lo:hi]) / 60
 
-    # A's wait runs from its mixes to its start, B's mixes and A's tip preparation inside it; B's from its mixes to
-    # its start, A's start and the gripper's rack swap inside it. B's stop may begin only when A's (and the gripper's
-    # swaps after it) are done, so B's start follows A's by at least A's stop and those moves (`floor`, with half a
-    # minute to spare for the time model's rounding); A's wait is split around B's mixes so that B's wait is no
-    # longer than that: both plates then centre on the nominal pre-incubation.
-    wait_1 = _preincubation_wait(b, pa.id, cond, steps[ta.enz_at:ta.enz_end], steps[ta.enz_end:first],
-                                 steps[ta.start_at:ta.start_end], overlap=steps[first + 1:pre_a],
-                                 waited=_inside_min(steps[first + 1:pre_a]), other=pb.id)
+    # Each plate's wells pre-incubate from their own kinase mix to their own ATP (`_preincubation_spread`, the
+    # plan's clock over the steps between, the other plate's work included; the waits being set taken as 0). A's
+    # window holds, in order: W0 (`first`), B's mixes, W1 (`pre_a`), the hot ATP pause, the last minutes (`pre_a +
+    # 2`); B's: W1, the hot ATP pause, the last minutes, A's start, the gripper's rack swap, W2 (`pre_b`). B's stop
+    # may begin only when A's (and the gripper's swaps after it) are done, so W2 is at least `floor` (B's start
+    # follows A's by A's stop and those moves, with half a minute to spare for the time model's rounding); W0
+    # then centres A, W1 centres B.
+    lo_a, hi_a = _preincubation_spread(b, pa, ka, cond, (ta.enz_at, ta.enz_end, ta.start_at, ta.start_end),
+                                       (first, pre_a, pre_a + 2), where)
+    lo_b, hi_b = _preincubation_spread(b, pb, kb, cond, (tb.enz_at, tb.enz_end, tb.start_at, tb.start_end),
+                                       (pre_a, pre_a + 2, pre_b), where)
+    nominal = cond.preincubation_min
+    total_a, total_b = nominal - (lo_a + hi_a) / 2, nominal - (lo_b + hi_b) / 2
     floor = ((work(ta.stop_at, ta.stop_end) + work(tb.stop_at, tb.stop_end)) / 2
              - (work(ta.start_at, ta.start_end) + work(tb.start_at, tb.start_end)) / 2
              + _inside_min(steps[ta.stop_end:wait_b]) - _inside_min(steps[ta.start_end:pre_b]) + 0.5)
-    wait_2 = _preincubation_wait(b, pb.id, cond, steps[tb.enz_at:tb.enz_end], steps[tb.enz_end:pre_a],
-                                 steps[tb.start_at:tb.start_end], overlap=steps[pre_a + 1:pre_b],
-                                 waited=_inside_min(steps[pre_a + 1:pre_b]), at_least=round(max(floor, 0.0), 1),
-                                 other=pa.id)
-    both = round(min(max(wait_2.minutes - max(floor, 0.0), 0.0), wait_1.minutes), 1)  # A and B both pre-incubate
-    steps[first] = Delay(round(wait_1.minutes - both, 1), f"{wait_1.text}: the first "
-                                                          f"{round(wait_1.minutes - both, 1):g} min, then {pb.id}'s "
-                                                          "kinase mixes")
-    steps[pre_a] = Delay(both, f"{pa.id}: the last {both:g} min of its pre-incubation wait; {pb.id}: the first "
-                               f"{both:g} min of its own")
-    steps[pre_b] = Delay(round(wait_2.minutes - both, 1), f"{wait_2.text}: the last "
-                                                          f"{round(wait_2.minutes - both, 1):g} min")
+    w2 = round(max(floor, total_b - total_a, 0.0), 2)
+    last = round(min(HOT_LEAD_MIN, total_b - w2), 2)
+    w1 = round(total_b - w2 - last, 2)
+    w0 = round(total_a - w1 - last, 2)
+    if min(w0, w1, last) < 0:
+        raise _NoPair(f"{pb.id}'s kinase mixes and {pa.id}'s start do not fit in {pa.id}'s and {pb.id}'s "
+                      f"{nominal:g} min pre-incubations")
+    timed_a = _timed_pauses(b, ta.enz_end, first)
+    timed = _timed_pauses(b, tb.enz_end, pre_a)
+    inside = " less the operator's time at the timed pauses before it"
+    steps[first] = Delay(w0, f"{pa.id}: pre-incubation of compound and kinase, {nominal:g} min from the kinase mix to "
+                             f"the ATP start in every well (interleaved: this wait {w0:g} min{inside if timed_a else ''}"
+                             f", then {pb.id}'s kinase mixes, {w1:g} + {last:g} min more around the hot ATP, + "
+                             f"{lo_a:.1f}–{hi_a:.1f} min of mix, {pb.id}'s mix, preparation and start work, by well)",
+                         absorbs=timed_a)
+    steps[pre_a] = Delay(w1, f"{pb.id}: pre-incubation of compound and kinase, {nominal:g} min from the kinase mix to "
+                             f"the ATP start in every well (interleaved: this wait {w1:g} min{inside if timed else ''}, "
+                             f"the hot ATP, {last:g} min, {pa.id}'s start, {w2:g} min more, + {lo_b:.1f}–{hi_b:.1f} "
+                             f"min of mix, preparation and {pa.id}'s and its own start work, by well); {pa.id} "
+                             "pre-incubates on", absorbs=timed)
+    steps[pre_a + 2] = Delay(last, f"{pa.id}, {pb.id}: the last {last:g} min of {pa.id}'s pre-incubation, less the "
+                                   "time taken to bring the hot ATP", absorbs=True)
+    steps[pre_b] = Delay(w2, f"{pb.id}: the last {w2:g} min of its pre-incubation (at least {max(floor, 0.0):.1f} min "
+                             f"after {pa.id}'s start, so that {pb.id}'s stop follows {pa.id}'s)")
     steps[wait_a] = _reaction_wait(b, pa.id, cond, steps[ta.start_at:ta.start_end], steps[ta.stop_at:ta.stop_end],
                                    overlap=steps[ta.start_end:wait_a], waited=_inside_min(steps[ta.start_end:wait_a]),
                                    other=pb.id)

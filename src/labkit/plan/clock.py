@@ -1,0 +1,131 @@
+"""The simulator's time model applied to plan steps: when each well of a plate receives a step's liquid.
+
+`labkit.simulate.cost` times an Opentrons analysis command by command (tips, aspirate / dispense at the flow rate, a
+mix's cycles, head moves by the deck slots' distance). A planner needs the same clock before there is an analysis,
+to set a timed wait so that every well, not only the average one, is held for the layout's nominal time. `Clock`
+runs over plan steps with that model and records the time of every dispense; `first_times` turns those into the
+first time each well of a plate receives liquid from a range of steps, across the nozzles of a column stamp.
+Operator pauses and manual moves take 0 s here, gripper moves GRIPPER_MOVE_S, as in the simulator's model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from labkit.labware.specs import slot_xy, trash_slot
+from labkit.plan.steps import Delay, Distribute, Loc, MoveLabware, Transfer
+from labkit.tables import row_letters
+from labkit.wells import parse_well
+
+TRAVEL_MM = 150.0  # head travel assumed before the first positioned command of a range
+
+
+def covered(primary: str, nozzles: int, channels: int, n_rows: int) -> tuple[str, ...]:
+    """The wells of an n_rows plate that one dispense reaches: the primary well alone (single channel), the column
+    from the back well with all eight nozzles (every other row of a 384-well plate), or the primary front well and
+    the k - 1 behind it with a partial layout (labkit.plan.columns.Run.primary)."""
+    if channels == 1 or nozzles == 1:
+        return (primary,)
+    r, c = parse_well(primary)
+    step = 2 if n_rows == 16 else 1
+    letters = row_letters(n_rows)
+    rows = range(r, r + 8 * step, step) if nozzles in (0, 8) else range(r - (nozzles - 1) * step, r + 1, step)
+    return tuple(f"{letters[x]}{c}" for x in rows if 0 <= x < n_rows)
+
+
+class Clock:
+    """Seconds elapsed over plan steps by the simulator's time model, roughly, and the time of every dispense."""
+
+    def __init__(self, b, where: dict[str, str] | None = None):
+        from labkit.simulate import cost as T
+
+        self.b, self.T, self.where = b, T, dict(where or {})
+        self.t = 0.0
+        self.pos: tuple[float, float] | None = None
+        self.place = ""
+        self.events: list[tuple[int, Loc, float]] = []  # (step index, dispense loc, time)
+        self.trash = slot_xy(b.robot, trash_slot(b.robot))
+        self._slots = {u.key: (u.slot, u.module) for u in b.plan.labware}
+        self._modules = {m.key: m.slot for m in b.plan.modules}
+
+    def _xy(self, labware: str, well: str) -> tuple[float, float]:
+        slot, module = self._slots.get(labware, ("", ""))
+        slot = self.where.get(labware) or (self._modules.get(module, slot) if module else slot)
+        if not slot or slot == "offdeck" or slot in self.b.robot.staging:
+            return 0.0, 0.0
+        x, y = slot_xy(self.b.robot, slot)
+        try:
+            r, c = parse_well(well)
+        except Exception:  # noqa: BLE001 - a name off the grid: the slot centre
+            return x, y
+        return x + (c - 5.5) * 9.0, y + (3.5 - r) * 9.0
+
+    def _move(self, place: str, xy: tuple[float, float]) -> None:
+        T = self.T
+        if self.pos is None:
+            self.t += T.MOVE_BETWEEN_S + TRAVEL_MM / T.GANTRY_MM_S
+        else:
+            d = math.dist(xy, self.pos)
+            if d > 0.05 or place != self.place:
+                self.t += (T.MOVE_BETWEEN_S if place != self.place else T.MOVE_WITHIN_S) + d / T.GANTRY_MM_S
+        self.pos, self.place = xy, place
+
+    def _at(self, loc: Loc) -> None:
+        self._move(loc.labware, self._xy(loc.labware, loc.well))
+
+    def run(self, steps: Sequence[object], first_index: int = 0) -> Clock:
+        """Advance over steps (liquid handling, delays and gripper moves; comments, pauses and manual moves take no
+        time here)."""
+        T = self.T
+        for i, step in enumerate(steps):
+            if isinstance(step, Delay):
+                self.t += step.minutes * 60.0
+                continue
+            if isinstance(step, MoveLabware) and step.gripper:  # as the simulator counts a gripper move
+                self.t += T.GRIPPER_MOVE_S
+                continue
+            if not isinstance(step, (Transfer, Distribute)):
+                continue
+            flow = self.b.spec(step.pipette).flow_ul_s or 1.0
+            for st in step.strokes:
+                source = st.source if isinstance(st.source, Loc) else None
+                rate = flow * (st.mix_rate or 1.0)
+                if st.tip is not None:
+                    self._at(st.tip)
+                    self.t += T.PICK_UP_TIP_S
+                if source is not None:
+                    self._at(source)
+                if st.mix_before:
+                    self.t += st.mix_before[0] * (T.ASPIRATE_S + T.DISPENSE_S + 2 * st.mix_before[1] / rate)
+                self.t += T.ASPIRATE_S + st.volume / flow
+                for j, d in enumerate(st.dispenses):
+                    self._at(d.loc)
+                    mixed = st.mix_after is not None and not d.top and j == len(st.dispenses) - 1
+                    self.t += T.DISPENSE_S + d.volume / (rate if mixed else flow)
+                    self.events.append((first_index + i, d.loc, self.t))
+                if st.mix_after:
+                    self.t += st.mix_after[0] * (T.ASPIRATE_S + T.DISPENSE_S + 2 * st.mix_after[1] / rate)
+                if st.blow_out:
+                    self.t += T.BLOWOUT_S
+                if st.drop:
+                    self._move("trash", self.trash)
+                    self.t += T.DROP_TIP_S
+        return self
+
+
+def first_times(b, steps: Sequence[object], plate: str, n_rows: int, phases: dict[str, range],
+                where: dict[str, str] | None = None) -> dict[str, dict[str, float]]:
+    """Per phase (a range of step indices): the seconds from the start of `steps` at which each well of `plate`
+    first receives liquid from that phase's steps, on one clock over all of `steps`."""
+    clock = Clock(b, where).run(steps)
+    out: dict[str, dict[str, float]] = {name: {} for name in phases}
+    for i, loc, t in clock.events:
+        name = next((n for n, r in phases.items() if i in r), None)
+        if loc.labware != plate or name is None:
+            continue
+        step = steps[i]
+        channels = b.spec(step.pipette).channels  # type: ignore[attr-defined]
+        for w in covered(loc.well, getattr(step, "nozzles", 0), channels, n_rows):
+            out[name].setdefault(w, t)
+    return out
