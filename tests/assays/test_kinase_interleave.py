@@ -97,8 +97,8 @@ def _simulate(tmp_path: Path, layout: Path, plan):
 
 
 def test_two_interleaved_plates_verify_and_take_less_than_1_6_times_one_plate(tmp_path, flex_pair):
-    """The real Opentrons analysis and labkit's time model: 2 plates verify (every well's pre-incubation at least
-    its minimum, reaction within ± 5 %) and their wall-clock, delays included, is under 1.6 × one plate's."""
+    """The real Opentrons analysis and labkit's time model: 2 plates verify (every well's pre-incubation and reaction
+    within ± 5 % of nominal) and their wall-clock, delays included, is under 1.6 × one plate's."""
     one_layout = _layout(tmp_path, 1)
     one, _checks1 = _simulate(tmp_path, one_layout, build_plan(load_experiment(one_layout), "flex"))
     two, checks = _simulate(tmp_path, PANEL, flex_pair)
@@ -106,7 +106,7 @@ def test_two_interleaved_plates_verify_and_take_less_than_1_6_times_one_plate(tm
     react, pre = checks["reaction time"], checks["pre-incubation"]
     assert react.total == pre.total == 170
     assert 0.95 * cond.reaction_min <= react.low <= react.high <= 1.05 * cond.reaction_min
-    assert pre.low >= 0.95 * cond.preincubation_min
+    assert 0.95 * cond.preincubation_min <= pre.low <= pre.high <= 1.05 * cond.preincubation_min
     assert checks["hot tips to radioactive waste"].total > 0
     ratio = two.cost.time_s / one.cost.time_s
     assert ratio < 1.6, (two.cost.time_s, one.cost.time_s)
