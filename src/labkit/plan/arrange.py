@@ -74,12 +74,12 @@ def _moved_in(plan: Plan) -> dict[str, str]:
     lw = plan.labware_by_key()
     modules = {m.key for m in plan.modules}
     staging = ROBOTS[plan.robot].staging  # put there by hand to wait for the gripper: no working slot
-    vacated: set[str] = set()  # slots whose first labware has left: arranged for it already
+    vacated: set[str] = set()  # slots whose first labware was taken off at a pause: arranged for it already
     out: dict[str, str] = {}
     for s in plan.steps:
         if not isinstance(s, MoveLabware):
             continue
-        if s.to == "offdeck" and lw[s.labware].initial and lw[s.labware].slot not in ("", "offdeck"):
+        if s.to == "offdeck" and not s.pause and lw[s.labware].initial and lw[s.labware].slot not in ("", "offdeck"):
             vacated.add(lw[s.labware].slot)
         elif (not s.gripper and lw[s.labware].slot == "offdeck" and s.to not in modules and s.to not in lw
               and s.to != "offdeck" and s.to not in staging and s.to not in vacated):
