@@ -8,8 +8,6 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #   2. dye: 100 µL of the solution into A1, mixed
 #   3. dye: serial 1:2 dilution A1 → A12 (100 µL, a fresh tip every step)
 
-import time
-
 from opentrons import protocol_api
 
 metadata = {
@@ -70,9 +68,6 @@ STEPS = [
     ]},
 ]
 DEFINITIONS = {}
-
-TIMED_PAUSE = "Timed pause: the time you take here comes off the wait that follows (be quick)"
-TIMED_WAIT = "Timed wait, less the time taken at the timed pauses before it"
 
 
 def add_parameters(parameters):
@@ -154,6 +149,11 @@ def _stroke(pipette, stroke, labware, trash, dry, hot_waste):
 
 def run(ctx):
     """Load the deck and the liquids, then run STEPS in order."""
+    from time import monotonic  # the operator's time at timed pauses (standard library)
+
+    timed_pause = "Timed pause: the time you take here comes off the wait that follows (be quick)"
+    timed_wait = "Timed wait, less the time taken at the timed pauses before it"
+
     dry = ctx.params.dry_run
     paused = 0.0  # seconds the operator took at timed pauses since the last timed wait (taken off the next one)
     trash = ctx.load_trash_bin(TRASH) if TRASH else ctx.fixed_trash
@@ -190,11 +190,11 @@ def run(ctx):
                 ctx.comment("(dry run, not pausing) " + step["text"])
             else:
                 if step.get("timed"):
-                    ctx.comment(TIMED_PAUSE)
-                began = time.monotonic()
+                    ctx.comment(timed_pause)
+                began = monotonic()
                 ctx.pause(step["text"])
                 if step.get("timed") and not ctx.is_simulating():
-                    paused += time.monotonic() - began
+                    paused += monotonic() - began
             for name, key, well, volume in step.get("loads", []):
                 labware[key][well].load_liquid(liquid=liquids[name], volume=volume)
         elif op == "delay":
@@ -206,7 +206,7 @@ def run(ctx):
                 if seconds < 0:
                     ctx.comment("The pauses before this wait took %.1f min longer than it: the timed step runs late "
                                 "by that much" % (-seconds / 60))
-                ctx.delay(seconds=max(seconds, 0.0), msg=TIMED_WAIT)
+                ctx.delay(seconds=max(seconds, 0.0), msg=timed_wait)
             else:
                 ctx.delay(minutes=step["minutes"])
         elif op == "temperature":
@@ -240,11 +240,11 @@ def run(ctx):
             if step["text"]:
                 ctx.comment(step["text"])
             if step.get("timed"):
-                ctx.comment(TIMED_PAUSE)
-            began = time.monotonic()
+                ctx.comment(timed_pause)
+            began = monotonic()
             ctx.move_labware(labware[step["labware"]], to, use_gripper=step["gripper"])
             if step.get("timed") and not ctx.is_simulating():
-                paused += time.monotonic() - began
+                paused += monotonic() - began
         elif op == "load":
             labware[step["labware"]] = _load_labware(ctx, items[step["labware"]], modules, labware)
         else:

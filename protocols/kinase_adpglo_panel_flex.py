@@ -45,8 +45,6 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #  35. PAUSE — ADPGLO-1: read luminescence (RLU, 0.25–1 s per well) on the plate reader now, within 30 min, then
 #      resume
 
-import time
-
 from opentrons import protocol_api
 
 metadata = {
@@ -379,9 +377,6 @@ STEPS = [
 ]
 DEFINITIONS = {}
 
-TIMED_PAUSE = "Timed pause: the time you take here comes off the wait that follows (be quick)"
-TIMED_WAIT = "Timed wait, less the time taken at the timed pauses before it"
-
 
 def add_parameters(parameters):
     """Runtime parameters shown in the Opentrons App."""
@@ -462,6 +457,11 @@ def _stroke(pipette, stroke, labware, trash, dry, hot_waste):
 
 def run(ctx):
     """Load the deck and the liquids, then run STEPS in order."""
+    from time import monotonic  # the operator's time at timed pauses (standard library)
+
+    timed_pause = "Timed pause: the time you take here comes off the wait that follows (be quick)"
+    timed_wait = "Timed wait, less the time taken at the timed pauses before it"
+
     dry = ctx.params.dry_run
     paused = 0.0  # seconds the operator took at timed pauses since the last timed wait (taken off the next one)
     trash = ctx.load_trash_bin(TRASH) if TRASH else ctx.fixed_trash
@@ -498,11 +498,11 @@ def run(ctx):
                 ctx.comment("(dry run, not pausing) " + step["text"])
             else:
                 if step.get("timed"):
-                    ctx.comment(TIMED_PAUSE)
-                began = time.monotonic()
+                    ctx.comment(timed_pause)
+                began = monotonic()
                 ctx.pause(step["text"])
                 if step.get("timed") and not ctx.is_simulating():
-                    paused += time.monotonic() - began
+                    paused += monotonic() - began
             for name, key, well, volume in step.get("loads", []):
                 labware[key][well].load_liquid(liquid=liquids[name], volume=volume)
         elif op == "delay":
@@ -514,7 +514,7 @@ def run(ctx):
                 if seconds < 0:
                     ctx.comment("The pauses before this wait took %.1f min longer than it: the timed step runs late "
                                 "by that much" % (-seconds / 60))
-                ctx.delay(seconds=max(seconds, 0.0), msg=TIMED_WAIT)
+                ctx.delay(seconds=max(seconds, 0.0), msg=timed_wait)
             else:
                 ctx.delay(minutes=step["minutes"])
         elif op == "temperature":
@@ -548,11 +548,11 @@ def run(ctx):
             if step["text"]:
                 ctx.comment(step["text"])
             if step.get("timed"):
-                ctx.comment(TIMED_PAUSE)
-            began = time.monotonic()
+                ctx.comment(timed_pause)
+            began = monotonic()
             ctx.move_labware(labware[step["labware"]], to, use_gripper=step["gripper"])
             if step.get("timed") and not ctx.is_simulating():
-                paused += time.monotonic() - began
+                paused += monotonic() - began
         elif op == "load":
             labware[step["labware"]] = _load_labware(ctx, items[step["labware"]], modules, labware)
         else:

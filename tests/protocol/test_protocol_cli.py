@@ -4,6 +4,7 @@ import ast
 from pathlib import Path
 
 import pytest
+import yaml
 
 from labkit.cli import main
 
@@ -56,9 +57,15 @@ def test_plan_error_is_exit_2(tmp_path, capsys):
     assert code == 2 and "96-well plates only" in err
 
 
-def test_single_channel_option(capsys):
+def test_single_channel_option(capsys, tmp_path):
     kinase = str(ROOT / "tests" / "data" / "kinase" / "kinase_panel_old.yaml")  # the seed design's column layout
     code, text, _e = _run(["protocol", kinase, "--print-plan"], capsys)
     assert code == 0 and "p300_multi_gen2" in text and "nozzles, part columns" in text
+    code, _t, err = _run(["protocol", kinase, "--single-channel", "--print-plan"], capsys)
+    assert code == 2 and "conditions.preincubation_min" in err and "Traceback" not in err  # no pacing one well at a time
+    data = yaml.safe_load(Path(kinase).read_text(encoding="utf-8"))
+    data["conditions"]["preincubation_min"] = 0  # without a pre-incubation, single-channel work runs
+    kinase = str(tmp_path / "kinase_no_preincubation.yaml")
+    Path(kinase).write_text(yaml.safe_dump(data), encoding="utf-8")
     code, text, _e = _run(["protocol", kinase, "--single-channel", "--print-plan"], capsys)
     assert code == 0 and "multi_gen2" not in text and "467 tips in all" in text

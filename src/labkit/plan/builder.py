@@ -137,6 +137,7 @@ class Builder:
                  arrangement: Arrangement | None = None):
         self.config = config
         self.robot = ROBOTS[config.robot]
+        self.refusals: list[PlanError] = []  # what the finished plan cannot hold (raised by finish, not by a probe)
         self.multi: frozenset[str] = frozenset(multi)
         self.slots: dict[str, str] = dict(arrangement.slots) if arrangement else {}
         self.deck = arrangement.deck if arrangement else Deck(self.robot)
@@ -476,8 +477,18 @@ class Builder:
         """Volume to load per reagent well: drawn + overage + dead volume."""
         return self.reagents.volumes({k: u.load_name for k, u in self.plan.labware_by_key().items()})
 
+    def refuse(self, error: PlanError) -> None:
+        """Record what this plan cannot hold (e.g. a timed step): `finish` raises the first. A probe build, which
+        only counts what the final one will do, is never finished, so its own shortfalls do not refuse a layout."""
+        self.refusals.append(error)
+
     def finish(self) -> Plan:
-        """The finished plan with every liquid load (fixed + reagents)."""
+        """The finished plan with every liquid load (fixed + reagents); raises what `refuse` recorded."""
+        if self.refusals:
+            err = self.refusals[0]
+            if self.plan.warnings:  # say how the plan came to be so (e.g. a fallback to one well at a time)
+                raise type(err)(f"{err.message} (the plan: {'; '.join(self.plan.warnings)})", field=err.field)
+            raise err
         self.plan.loads = list(self.reagents.fixed) + self.reagent_volumes()
         return self.plan
 

@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from labkit.errors import PlanError, TimingError
+from labkit.errors import PlanError
 from labkit.labware.specs import LABWARE
 from labkit.plan.builder import BuildConfig, Builder
 from labkit.plan.columns import Run, runs
@@ -164,8 +164,6 @@ def build_arranged(config: BuildConfig, plan: Callable[[Builder, dict[str, str] 
         plan(probe, None)
         probe_pickups = sum(probe.plan.tips_used().values())
         arrangement = arrange_deck(probe.robot, probe)
-    except TimingError:
-        raise
     except PlanError as exc:
         b = Builder(config)
         plan(b, None)

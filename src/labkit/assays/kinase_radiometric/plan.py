@@ -108,7 +108,8 @@ def _preincubation_spread(b: Builder, p, key: str, cond, at: tuple[int, int, int
                           where: dict[str, str]) -> tuple[float, float]:
     """The shortest and the longest pre-incubation of a plate's wells without the waits at the step indices `zero`
     (the clock over the steps from its kinase mixes to the end of its start; at = kinase mixes, their end, the ATP
-    start, its end): minutes. TimingError when they spread over more than the tolerance allows."""
+    start, its end): minutes. A TimingError is recorded (`Builder.refuse`) when they spread over more than the
+    tolerance allows."""
     enz_at, enz_end, start_at, end = at
     steps = list(b.plan.steps[enz_at:end])
     for i in zero:
@@ -121,13 +122,13 @@ def _preincubation_spread(b: Builder, p, key: str, cond, at: tuple[int, int, int
     nominal = cond.preincubation_min
     if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal:
         need = (hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE)
-        raise TimingError(
+        b.refuse(TimingError(
             f"plate {p.id}: a {nominal:g} min pre-incubation cannot be held within ±{PREINC_TOLERANCE:.0%} in every "
             f"well: the kinase mixes and the ATP start reach the wells {hi - lo:.1f} min apart (by the simulator's "
             f"time model), more than {PREINC_SPREAD:.0%} of the ±{PREINC_TOLERANCE * nominal:.2g} min allowed; set "
             f"conditions.preincubation_min to at least {math.ceil(need):d} min, or use 8-channel pipettes and "
             "fewer kinases or wells per plate so the mixes go by column stamps",
-            field="conditions.preincubation_min")
+            field="conditions.preincubation_min"))
     return lo, hi
 
 
