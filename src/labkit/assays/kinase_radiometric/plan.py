@@ -343,6 +343,9 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None, pair_slot: str | None =
     solvent = exp.compounds[0].solvent
     at = (slots or {}).get
     temp = b.module("temp", "temperature module gen2", robot.temperature_slot)
+    for key, name, slot in b.config.modules:  # the run's other batches use it (plan.batches): kept, unused here
+        if key not in {m.key for m in b.plan.modules} and key != (pair_slot and "temp2"):
+            b.module(key, name, slot)
     plates = []
     for i, p in enumerate(exp.plates):
         # the reaction plates wait off the working deck (Flex: staging area; OT-2: off the deck, put on the module by
@@ -402,14 +405,20 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None, pair_slot: str | None =
         b.add(SetTemperature(temp, None))
         b.add(SetTemperature(temp2, None))
         return
+    # a lone plate in a run whose other batches are interleaved keeps the second module on its deck, unused: its
+    # filter plate takes the intermediate plate's slot once it is dosed, as in the interleaved batches
+    lone = stamped and len(plates) == 1 and "temp2" in {m.key for m in b.plan.modules}
     for n_plate, ((p, key), filt) in enumerate(zip(plates, filters)):
         slot = b.plan.labware_by_key()[key].slot
-        filter_slot = slots[moved_in_slot(FILTER_PLATE)] if slots else _filter_slot(b, slot)
+        if lone:
+            filter_slot = b.plan.labware_by_key()[series.inter].slot
+        else:
+            filter_slot = slots[moved_in_slot(FILTER_PLATE)] if slots else _filter_slot(b, slot)
         b.comment(f"Plate {p.id}: reaction at {cond.temperature_c:g} °C on the temperature module")
         b.add(MoveLabware(key, temp, robot.gripper, f"Put reaction plate {p.id} on the temperature module"))
         if stamped:
             hot_from = _plate_stamped(b, exp, p, key, filt, filter_slot, series, Liquids(
-                tubes, hot, res, enzyme_mix, blank_mix, buffer, stop, _waste_text(waste)))
+                tubes, hot, res, enzyme_mix, blank_mix, buffer, stop, _waste_text(waste)), free=lone)
             _total_counts(b, exp, p, filt, hot)
             b.to_hot_waste(hot_from)
             _after_filter(b, p, key, filt, slot, filter_slot, n_plate == len(plates) - 1)
@@ -616,13 +625,22 @@ def _mix_columns(b: Builder, lq: Liquids, patterns: list[dict[int, str]]) -> Row
 
 
 def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, series: DmsoSeries,
-                   lq: Liquids) -> int:
+                   lq: Liquids, free: bool = False) -> int:
     """One plate by column stamps: compound from the mirrored intermediate plate, kinase mixes from columns laid
     out like the kinase rows, then per column (in the same order) the hot ATP start into the liquid, mixed, and
-    the acid stop, mixed, with the stopped reaction going onto the filter plate with the same tip."""
+    the acid stop, mixed, with the stopped reaction going onto the filter plate with the same tip. free: the
+    dilution plates leave once the plate is dosed (the filter plate takes the intermediate plate's slot)."""
     cond = exp.conditions
     _dose_stamped(b, exp, p, key, series)
-    b.add(MoveLabware(filt, filter_slot, False, f"Put the P81 filter plate for {p.id} in slot {filter_slot}"))
+    gone = ""
+    if free:
+        lw = b.plan.labware_by_key()
+        gone = (f"take the {lw[series.source].label} plate (slot {lw[series.source].slot}) and the "
+                f"{lw[series.inter].label} plate (slot {lw[series.inter].slot}) off the deck (no longer needed), then ")
+        for x in (series.source, series.inter):
+            b.add(MoveLabware(x, "offdeck", False, "", pause=False))
+    b.add(MoveLabware(filt, filter_slot, False, f"{gone[:1].upper()}{gone[1:]}{'p' if gone else 'P'}ut the P81 filter "
+                                               f"plate for {p.id} in slot {filter_slot}"))
     b.add(_load_pause(exp, [p], lq))
     t = _mixes_stamped(b, exp, p, key, lq, _plate_slot(b, key))
     _prepare_timed(b, t, t)
@@ -944,9 +962,8 @@ def _pair_stamped(b: Builder, exp, pair: list, temps: tuple[str, str], series: D
                                                  "(radioactive waste)"))
     used = [(key, b.tips.at[key]) for key in sorted(b.tips.at) if b.tips.at[key] in robot.staging]
     b.add(MoveLabware(fa, "offdeck", False, f"{pa.id}: take the P81 filter plate from slot {filter_slot}; {WASH}."))
-    b.add(MoveLabware(fb, "offdeck", False, f"{pb.id}: take the P81 filter plate from slot {src_slot}; {WASH}. Take "
-                                            "the used tip racks from staging-area slot(s) "
-                                            f"{', '.join(slot for _k, slot in used)} off the deck too."))
+    b.add(Pause(f"{pb.id}: take the P81 filter plate from slot {src_slot}; {WASH}. Take the used tip racks from "
+                f"staging-area slot(s) {', '.join(slot for _k, slot in used)} off the deck too. Resume to continue."))
     for key, _slot in used:  # the staging-area slots are free for a next batch's plates
         b.add(MoveLabware(key, "offdeck", False, "", pause=False))
 
