@@ -107,9 +107,9 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #  55. KIN-1: 10 µL TRKA kinase + poly(Glu4-Tyr) mix (column 1, 2-nozzle from mix column 1), non-contact
 #  56. KIN-1: 10 µL TRKB kinase + poly(Glu4-Tyr) mix (column 4, 2-nozzle from mix column 1), non-contact
 #  57. KIN-1: 10 µL TRKC kinase + poly(Glu4-Tyr) mix (column 7, 2-nozzle from mix column 1), non-contact
-#  58. wait 5.13 min — KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
-#      every well (interleaved: this wait 5.13 min, then KIN-2's kinase mixes, 44.04 + 5 min more around the hot ATP,
-#      + 4.3–7.3 min of mix, KIN-2's mix, preparation and start work, by well)
+#  58. wait 4.51 min — KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (interleaved: this wait 4.51 min, then KIN-2's kinase mixes, 44.98 + 5 min more around the hot ATP,
+#      + 4.1–6.9 min of mix, KIN-2's mix, preparation and start work, by well)
 #  59. KIN-2: 10 µL kinase mixes, each row its own (column 3, 6-nozzle from mix column 3), non-contact
 #  60. KIN-2: 10 µL kinase mixes, each row its own (columns 1–11, 4-nozzle from mix column 3), non-contact
 #  61. KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 12, 4-nozzle from mix column 4), non-contact
@@ -120,9 +120,9 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      full opentrons_flex_96_tiprack_50ul rack in slot D2
 #  66. move — Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full
 #      opentrons_flex_96_tiprack_1000ul rack in slot D3
-#  67. wait 44.04 min — KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
-#      every well (interleaved: this wait 44.04 min less the operator's time at the timed pauses before it, the hot
-#      ATP, 5 min, KIN-1's start, 2.24 min more, + 7.0–10.5 min of mix, preparation and KIN-1's and its own start
+#  67. wait 44.98 min — KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (interleaved: this wait 44.98 min less the operator's time at the timed pauses before it, the hot
+#      ATP, 5 min, KIN-1's start, 2.11 min more, + 6.4–9.4 min of mix, preparation and KIN-1's and its own start
 #      work, by well); KIN-1 pre-incubates on
 #  68. PAUSE — KIN-1, KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta
 #      shield (see the deck's liquids for wells and volumes), and resume
@@ -133,8 +133,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      fresh tip every stamp
 #  72. move — The gripper takes the used opentrons_flex_96_tiprack_50ul rack from slot D2 to staging-area slot D4
 #  73. move — The gripper puts the full opentrons_flex_96_tiprack_50ul rack in slot D2
-#  74. wait 2.24 min — KIN-2: the last 2.24 min of its pre-incubation (at least 2.2 min after KIN-1's start, so that
-#      KIN-2's stop follows KIN-1's)
+#  74. wait 2.11 min — KIN-2: the last 2.11 min of its pre-incubation (so that KIN-2's stop follows KIN-1's and every
+#      well reacts alike)
 #  75. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 3, 6-nozzle, mixed, a fresh
 #      tip every stamp
 #  76. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 2–12, 4-nozzle, mixed, a
@@ -143,8 +143,9 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      tip every stamp
 #  78. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 2, 2-nozzle, mixed, a fresh
 #      tip every stamp
-#  79. wait 29.9 min — KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 29.9 min +
-#      about 3.7 min of start and stop work + 6.4 min of KIN-2's start or stop and waits, interleaved)
+#  79. wait 29.49 min — KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop in every well
+#      (interleaved: this wait 29.49 min + 10.1–10.9 min of start and stop work, KIN-2's start and the wait before
+#      it, by well)
 #  80. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 1–8, 8-channel
 #  81. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
@@ -153,8 +154,9 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #  83. move — The gripper puts the full opentrons_flex_96_tiprack_1000ul rack in slot D3
 #  84. move — The gripper takes KIN-1's P81 filter plate to staging-area slot C4
 #  85. move — The gripper puts KIN-2's P81 filter plate in slot B2
-#  86. wait 0.5 min — KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 0.5 min +
-#      about 4.1 min of start and stop work + 35.5 min of KIN-1's start or stop and waits, interleaved)
+#  86. wait 0.5 min — KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop in every well
+#      (interleaved: this wait 0.5 min + 39.0–40.0 min of start and stop work, KIN-1's wait and stop and the
+#      gripper's swaps, by well)
 #  87. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, column 3, 6-nozzle
 #  88. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
@@ -180,10 +182,10 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #  99. move — KIN-1: take the P81 filter plate from slot B2; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
 #      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
 #      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount.
-# 100. move — KIN-2: take the P81 filter plate from slot A2; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
-#      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
-#      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Take the used tip
-#      racks from staging-area slot(s) B4, D4 off the deck too.
+# 100. PAUSE — KIN-2: take the P81 filter plate from slot A2; wash it on a vacuum manifold 5 × 200 µL per well of
+#      0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain,
+#      add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Take the
+#      used tip racks from staging-area slot(s) B4, D4 off the deck too. Resume to continue.
 
 from opentrons import protocol_api
 
@@ -446,7 +448,7 @@ STEPS = [
     {'op': 'distribute', 'text': 'KIN-1: 10 µL TRKC kinase + poly(Glu4-Tyr) mix (column 7, 2-nozzle from mix column 1), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'strokes': [
         {'tip': ['tips_50ul_4', 'F11'], 'source': ['tubes', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H7', 10.0, True]], 'drop': True},
     ]},
-    {'op': 'delay', 'minutes': 5.13, 'text': "KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (interleaved: this wait 5.13 min, then KIN-2's kinase mixes, 44.04 + 5 min more around the hot ATP, + 4.3–7.3 min of mix, KIN-2's mix, preparation and start work, by well)"},
+    {'op': 'delay', 'minutes': 4.51, 'text': "KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (interleaved: this wait 4.51 min, then KIN-2's kinase mixes, 44.98 + 5 min more around the hot ATP, + 4.1–6.9 min of mix, KIN-2's mix, preparation and start work, by well)"},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (column 3, 6-nozzle from mix column 3), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_50ul_4', 'F8'], 'source': ['tubes', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F3', 10.0, True]], 'drop': True},
     ]},
@@ -471,7 +473,7 @@ STEPS = [
     {'op': 'load', 'labware': 'tips_50ul_6'},
     {'op': 'move', 'labware': 'tips_1000ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full opentrons_flex_96_tiprack_1000ul rack in slot D3', 'timed': True},
     {'op': 'load', 'labware': 'tips_1000ul_3'},
-    {'op': 'delay', 'minutes': 44.04, 'text': "KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (interleaved: this wait 44.04 min less the operator's time at the timed pauses before it, the hot ATP, 5 min, KIN-1's start, 2.24 min more, + 7.0–10.5 min of mix, preparation and KIN-1's and its own start work, by well); KIN-1 pre-incubates on", 'absorbs': True},
+    {'op': 'delay', 'minutes': 44.98, 'text': "KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (interleaved: this wait 44.98 min less the operator's time at the timed pauses before it, the hot ATP, 5 min, KIN-1's start, 2.11 min more, + 6.4–9.4 min of mix, preparation and KIN-1's and its own start work, by well); KIN-1 pre-incubates on", 'absorbs': True},
     {'op': 'pause', 'text': "KIN-1, KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see the deck's liquids for wells and volumes), and resume", 'timed': True, 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 80.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 80.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E2', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F2', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G2', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H2', 40.0]]},
     {'op': 'delay', 'minutes': 5.0, 'text': "KIN-1, KIN-2: the last 5 min of KIN-1's pre-incubation, less the time taken to bring the hot ATP", 'absorbs': True},
     {'op': 'comment', 'text': 'KIN-1, KIN-2: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste trash bin in slot C1 (not the shared trash)'},
@@ -493,7 +495,7 @@ STEPS = [
     ]},
     {'op': 'move', 'labware': 'tips_50ul_6', 'to': 'D4', 'gripper': True, 'text': 'The gripper takes the used opentrons_flex_96_tiprack_50ul rack from slot D2 to staging-area slot D4'},
     {'op': 'move', 'labware': 'tips_50ul_5', 'to': 'D2', 'gripper': True, 'text': 'The gripper puts the full opentrons_flex_96_tiprack_50ul rack in slot D2'},
-    {'op': 'delay', 'minutes': 2.24, 'text': "KIN-2: the last 2.24 min of its pre-incubation (at least 2.2 min after KIN-1's start, so that KIN-2's stop follows KIN-1's)"},
+    {'op': 'delay', 'minutes': 2.11, 'text': "KIN-2: the last 2.11 min of its pre-incubation (so that KIN-2's stop follows KIN-1's and every well reacts alike)"},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 3, 6-nozzle, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_50ul_5', 'F12'], 'source': ['hot', 'F2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F3', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
@@ -515,7 +517,7 @@ STEPS = [
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 2, 2-nozzle, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'strokes': [
         {'tip': ['tips_50ul_5', 'H12'], 'source': ['hot', 'H2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'H2', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
-    {'op': 'delay', 'minutes': 29.9, 'text': "KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 29.9 min + about 3.7 min of start and stop work + 6.4 min of KIN-2's start or stop and waits, interleaved)"},
+    {'op': 'delay', 'minutes': 29.49, 'text': "KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop in every well (interleaved: this wait 29.49 min + 10.1–10.9 min of start and stop work, KIN-2's start and the wait before it, by well)"},
     {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 1–8, 8-channel', 'pipette': 'flex_8channel_1000', 'strokes': [
         {'tip': ['tips_1000ul_3', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A2', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A2'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A2', 40.0, False]], 'waste': True, 'drop': True},
@@ -548,7 +550,7 @@ STEPS = [
     {'op': 'move', 'labware': 'tips_1000ul_2', 'to': 'D3', 'gripper': True, 'text': 'The gripper puts the full opentrons_flex_96_tiprack_1000ul rack in slot D3'},
     {'op': 'move', 'labware': 'filter_1', 'to': 'C4', 'gripper': True, 'text': "The gripper takes KIN-1's P81 filter plate to staging-area slot C4"},
     {'op': 'move', 'labware': 'filter_2', 'to': 'B2', 'gripper': True, 'text': "The gripper puts KIN-2's P81 filter plate in slot B2"},
-    {'op': 'delay', 'minutes': 0.5, 'text': "KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 0.5 min + about 4.1 min of start and stop work + 35.5 min of KIN-1's start or stop and waits, interleaved)"},
+    {'op': 'delay', 'minutes': 0.5, 'text': "KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop in every well (interleaved: this wait 0.5 min + 39.0–40.0 min of start and stop work, KIN-1's wait and stop and the gripper's swaps, by well)"},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, column 3, 6-nozzle', 'pipette': 'flex_8channel_1000', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_1000ul_2', 'F12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'F3', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'F3'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'F3', 40.0, False]], 'waste': True, 'drop': True},
@@ -596,7 +598,7 @@ STEPS = [
     {'op': 'move', 'labware': 'plate_1', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-1 off its temperature module (radioactive waste)'},
     {'op': 'move', 'labware': 'plate_2', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-2 off its temperature module (radioactive waste)'},
     {'op': 'move', 'labware': 'filter_1', 'to': 'offdeck', 'gripper': False, 'text': 'KIN-1: take the P81 filter plate from slot B2; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount.'},
-    {'op': 'move', 'labware': 'filter_2', 'to': 'offdeck', 'gripper': False, 'text': 'KIN-2: take the P81 filter plate from slot A2; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Take the used tip racks from staging-area slot(s) B4, D4 off the deck too.'},
+    {'op': 'pause', 'text': 'KIN-2: take the P81 filter plate from slot A2; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Take the used tip racks from staging-area slot(s) B4, D4 off the deck too. Resume to continue.'},
     {'op': 'move', 'labware': 'tips_1000ul_3', 'to': 'offdeck', 'gripper': False, 'text': '', 'pause': False},
     {'op': 'move', 'labware': 'tips_50ul_6', 'to': 'offdeck', 'gripper': False, 'text': '', 'pause': False},
     {'op': 'temperature', 'module': 'temp', 'celsius': None},

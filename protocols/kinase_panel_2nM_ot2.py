@@ -70,9 +70,9 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      opentrons_96_tiprack_20ul rack in slot 9
 #  40. move — Tip rack in slot 3 has 72 tips left, too few for the stop (keep them): take it away and put a full
 #      opentrons_96_tiprack_300ul rack in slot 3
-#  41. wait 51.35 min — KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
-#      every well (this wait 51.35 min less the operator's time at the timed pauses before it, the hot ATP, 5 min
-#      more, + 2.0–5.3 min of mix, preparation and start work, by well)
+#  41. wait 51.3 min — KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (this wait 51.3 min less the operator's time at the timed pauses before it, the hot ATP, 5 min
+#      more, + 2.1–5.3 min of mix, preparation and start work, by well)
 #  42. PAUSE — KIN-1: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see
 #      the deck's liquids for wells and volumes), and resume
 #  43. wait 5 min — KIN-1: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP
@@ -80,8 +80,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      fresh tip every stamp
 #  45. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 3–12, 6-nozzle, mixed, a
 #      fresh tip every stamp
-#  46. wait 35.9 min — KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 35.9 min +
-#      about 4.1 min of start and stop work)
+#  46. wait 35.57 min — KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop in every well (this
+#      wait 35.57 min + 4.4–4.5 min of start and stop work, by well)
 #  47. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 1–8, 8-channel
 #  48. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
@@ -139,9 +139,9 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      opentrons_96_tiprack_20ul rack in slot 9
 #  78. move — Tip rack in slot 3 has 12 tips left, too few for the stop (keep them): take it away and put a full
 #      opentrons_96_tiprack_300ul rack in slot 3
-#  79. wait 50.14 min — KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
-#      every well (this wait 50.14 min less the operator's time at the timed pauses before it, the hot ATP, 5 min
-#      more, + 3.0–6.7 min of mix, preparation and start work, by well)
+#  79. wait 50.09 min — KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (this wait 50.09 min less the operator's time at the timed pauses before it, the hot ATP, 5 min
+#      more, + 3.0–6.8 min of mix, preparation and start work, by well)
 #  80. PAUSE — KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see
 #      the deck's liquids for wells and volumes), and resume
 #  81. wait 5 min — KIN-2: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP
@@ -153,8 +153,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      tip every stamp
 #  85. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 2, 2-nozzle, mixed, a fresh
 #      tip every stamp
-#  86. wait 35.6 min — KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 35.6 min +
-#      about 4.4 min of start and stop work)
+#  86. wait 35.14 min — KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop in every well (this
+#      wait 35.14 min + 4.8–4.9 min of start and stop work, by well)
 #  87. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, column 3, 6-nozzle
 #  88. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
@@ -398,7 +398,7 @@ STEPS = [
     {'op': 'load', 'labware': 'tips_20ul_4'},
     {'op': 'move', 'labware': 'tips_300ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 has 72 tips left, too few for the stop (keep them): take it away and put a full opentrons_96_tiprack_300ul rack in slot 3', 'timed': True},
     {'op': 'load', 'labware': 'tips_300ul_2'},
-    {'op': 'delay', 'minutes': 51.35, 'text': "KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 51.35 min less the operator's time at the timed pauses before it, the hot ATP, 5 min more, + 2.0–5.3 min of mix, preparation and start work, by well)", 'absorbs': True},
+    {'op': 'delay', 'minutes': 51.3, 'text': "KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 51.3 min less the operator's time at the timed pauses before it, the hot ATP, 5 min more, + 2.1–5.3 min of mix, preparation and start work, by well)", 'absorbs': True},
     {'op': 'pause', 'text': "KIN-1: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see the deck's liquids for wells and volumes), and resume", 'timed': True, 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 80.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 80.0]]},
     {'op': 'delay', 'minutes': 5.0, 'text': 'KIN-1: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP', 'absorbs': True},
     {'op': 'comment', 'text': 'KIN-1: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste container in slot 10 (not the shared trash)'},
@@ -418,7 +418,7 @@ STEPS = [
         {'tip': ['tips_20ul_4', 'F8'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F11', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
         {'tip': ['tips_20ul_4', 'F7'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F12', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
     ]},
-    {'op': 'delay', 'minutes': 35.9, 'text': 'KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 35.9 min + about 4.1 min of start and stop work)'},
+    {'op': 'delay', 'minutes': 35.57, 'text': 'KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop in every well (this wait 35.57 min + 4.4–4.5 min of start and stop work, by well)'},
     {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 1–8, 8-channel', 'pipette': 'p300_multi_gen2', 'strokes': [
         {'tip': ['tips_300ul_2', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A2', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A2'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A2', 40.0, False]], 'waste': True, 'drop': True},
@@ -537,7 +537,7 @@ STEPS = [
     {'op': 'load', 'labware': 'tips_20ul_6'},
     {'op': 'move', 'labware': 'tips_300ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 has 12 tips left, too few for the stop (keep them): take it away and put a full opentrons_96_tiprack_300ul rack in slot 3', 'timed': True},
     {'op': 'load', 'labware': 'tips_300ul_3'},
-    {'op': 'delay', 'minutes': 50.14, 'text': "KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 50.14 min less the operator's time at the timed pauses before it, the hot ATP, 5 min more, + 3.0–6.7 min of mix, preparation and start work, by well)", 'absorbs': True},
+    {'op': 'delay', 'minutes': 50.09, 'text': "KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 50.09 min less the operator's time at the timed pauses before it, the hot ATP, 5 min more, + 3.0–6.8 min of mix, preparation and start work, by well)", 'absorbs': True},
     {'op': 'pause', 'text': "KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see the deck's liquids for wells and volumes), and resume", 'timed': True, 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E3', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F3', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G3', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H3', 40.0]]},
     {'op': 'delay', 'minutes': 5.0, 'text': 'KIN-2: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP', 'absorbs': True},
     {'op': 'comment', 'text': 'KIN-2: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste container in slot 10 (not the shared trash)'},
@@ -562,7 +562,7 @@ STEPS = [
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 2, 2-nozzle, mixed, a fresh tip every stamp', 'pipette': 'p20_multi_gen2', 'nozzles': 2, 'strokes': [
         {'tip': ['tips_20ul_6', 'H12'], 'source': ['hot', 'H3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'H2', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
     ]},
-    {'op': 'delay', 'minutes': 35.6, 'text': 'KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop (this wait 35.6 min + about 4.4 min of start and stop work)'},
+    {'op': 'delay', 'minutes': 35.14, 'text': 'KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop in every well (this wait 35.14 min + 4.8–4.9 min of start and stop work, by well)'},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, column 3, 6-nozzle', 'pipette': 'p300_multi_gen2', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_300ul_3', 'F12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'F3', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'F3'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'F3', 40.0, False]], 'waste': True, 'drop': True},

@@ -108,9 +108,9 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #  57. KIN-1: 10 µL kinase mixes, each row its own (columns 11–12, 1-nozzle from mix column 1), non-contact
 #  58. move — Tip rack in slot D2 has 30 tips left, too few for the kinase mixes (keep them): take it away and put a
 #      full opentrons_flex_96_tiprack_50ul rack in slot D2
-#  59. wait 4.58 min — KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
-#      every well (interleaved: this wait 4.58 min less the operator's time at the timed pauses before it, then
-#      KIN-2's kinase mixes, 43.97 + 5 min more around the hot ATP, + 5.1–7.8 min of mix, KIN-2's mix, preparation
+#  59. wait 3.8 min — KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (interleaved: this wait 3.8 min less the operator's time at the timed pauses before it, then
+#      KIN-2's kinase mixes, 45.03 + 5 min more around the hot ATP, + 4.9–7.4 min of mix, KIN-2's mix, preparation
 #      and start work, by well)
 #  60. KIN-2: 10 µL kinase mixes, each row its own (columns 3–8, 7-nozzle from mix column 3), non-contact
 #  61. KIN-2: 10 µL kinase mixes, each row its own (columns 1–10, 6-nozzle from mix column 3), non-contact
@@ -122,9 +122,9 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      full opentrons_flex_96_tiprack_50ul rack in slot D2
 #  67. move — Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full
 #      opentrons_flex_96_tiprack_1000ul rack in slot D3
-#  68. wait 43.97 min — KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
-#      every well (interleaved: this wait 43.97 min less the operator's time at the timed pauses before it, the hot
-#      ATP, 5 min, KIN-1's start, 2.28 min more, + 7.4–10.1 min of mix, preparation and KIN-1's and its own start
+#  68. wait 45.03 min — KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (interleaved: this wait 45.03 min less the operator's time at the timed pauses before it, the hot
+#      ATP, 5 min, KIN-1's start, 2.15 min more, + 6.6–9.0 min of mix, preparation and KIN-1's and its own start
 #      work, by well); KIN-1 pre-incubates on
 #  69. PAUSE — KIN-1, KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta
 #      shield (see the deck's liquids for wells and volumes), and resume
@@ -137,16 +137,17 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      fresh tip every stamp
 #  74. move — The gripper takes the used opentrons_flex_96_tiprack_50ul rack from slot D2 to staging-area slot D4
 #  75. move — The gripper puts the full opentrons_flex_96_tiprack_50ul rack in slot D2
-#  76. wait 2.28 min — KIN-2: the last 2.28 min of its pre-incubation (at least 2.3 min after KIN-1's start, so that
-#      KIN-2's stop follows KIN-1's)
+#  76. wait 2.15 min — KIN-2: the last 2.15 min of its pre-incubation (so that KIN-2's stop follows KIN-1's and every
+#      well reacts alike)
 #  77. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 7-nozzle, mixed, a fresh
 #      tip every stamp
 #  78. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 9–10, 6-nozzle, mixed, a
 #      fresh tip every stamp
 #  79. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 4-nozzle, mixed, a
 #      fresh tip every stamp
-#  80. wait 49.5 min — KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 49.5 min +
-#      about 4.4 min of start and stop work + 6.2 min of KIN-2's start or stop and waits, interleaved)
+#  80. wait 49.13 min — KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop in every well
+#      (interleaved: this wait 49.13 min + 10.4–11.3 min of start and stop work, KIN-2's start and the wait before
+#      it, by well)
 #  81. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 1–10, 8-channel
 #  82. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
@@ -157,8 +158,9 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #  85. move — The gripper puts the full opentrons_flex_96_tiprack_1000ul rack in slot D3
 #  86. move — The gripper takes KIN-1's P81 filter plate to staging-area slot C4
 #  87. move — The gripper puts KIN-2's P81 filter plate in slot B2
-#  88. wait 0.5 min — KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 0.5 min +
-#      about 3.7 min of start and stop work + 55.8 min of KIN-1's start or stop and waits, interleaved)
+#  88. wait 0.51 min — KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop in every well
+#      (interleaved: this wait 0.51 min + 59.0–59.9 min of start and stop work, KIN-1's wait and stop and the
+#      gripper's swaps, by well)
 #  89. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 1–8, 7-nozzle
 #  90. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
@@ -182,10 +184,10 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 # 100. move — KIN-1: take the P81 filter plate from slot B2; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
 #      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
 #      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount.
-# 101. move — KIN-2: take the P81 filter plate from slot A2; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
-#      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
-#      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Take the used tip
-#      racks from staging-area slot(s) B4, D4 off the deck too.
+# 101. PAUSE — KIN-2: take the P81 filter plate from slot A2; wash it on a vacuum manifold 5 × 200 µL per well of
+#      0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain,
+#      add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Take the
+#      used tip racks from staging-area slot(s) B4, D4 off the deck too. Resume to continue.
 
 from opentrons import protocol_api
 
@@ -452,7 +454,7 @@ STEPS = [
     ]},
     {'op': 'move', 'labware': 'tips_50ul_4', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D2 has 30 tips left, too few for the kinase mixes (keep them): take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot D2', 'timed': True},
     {'op': 'load', 'labware': 'tips_50ul_6'},
-    {'op': 'delay', 'minutes': 4.58, 'text': "KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (interleaved: this wait 4.58 min less the operator's time at the timed pauses before it, then KIN-2's kinase mixes, 43.97 + 5 min more around the hot ATP, + 5.1–7.8 min of mix, KIN-2's mix, preparation and start work, by well)", 'absorbs': True},
+    {'op': 'delay', 'minutes': 3.8, 'text': "KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (interleaved: this wait 3.8 min less the operator's time at the timed pauses before it, then KIN-2's kinase mixes, 45.03 + 5 min more around the hot ATP, + 4.9–7.4 min of mix, KIN-2's mix, preparation and start work, by well)", 'absorbs': True},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (columns 3–8, 7-nozzle from mix column 3), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 7, 'strokes': [
         {'tip': ['tips_50ul_6', 'G12'], 'source': ['tubes', 'G3'], 'aspirate_uL': 45.0, 'dispense': [['plate_2', 'G3', 10.0, True], ['plate_2', 'G4', 10.0, True], ['plate_2', 'G7', 10.0, True], ['plate_2', 'G8', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
@@ -476,7 +478,7 @@ STEPS = [
     {'op': 'load', 'labware': 'tips_50ul_7'},
     {'op': 'move', 'labware': 'tips_1000ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full opentrons_flex_96_tiprack_1000ul rack in slot D3', 'timed': True},
     {'op': 'load', 'labware': 'tips_1000ul_3'},
-    {'op': 'delay', 'minutes': 43.97, 'text': "KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (interleaved: this wait 43.97 min less the operator's time at the timed pauses before it, the hot ATP, 5 min, KIN-1's start, 2.28 min more, + 7.4–10.1 min of mix, preparation and KIN-1's and its own start work, by well); KIN-1 pre-incubates on", 'absorbs': True},
+    {'op': 'delay', 'minutes': 45.03, 'text': "KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (interleaved: this wait 45.03 min less the operator's time at the timed pauses before it, the hot ATP, 5 min, KIN-1's start, 2.15 min more, + 6.6–9.0 min of mix, preparation and KIN-1's and its own start work, by well); KIN-1 pre-incubates on", 'absorbs': True},
     {'op': 'pause', 'text': "KIN-1, KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see the deck's liquids for wells and volumes), and resume", 'timed': True, 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E2', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F2', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G2', 100.0]]},
     {'op': 'delay', 'minutes': 5.0, 'text': "KIN-1, KIN-2: the last 5 min of KIN-1's pre-incubation, less the time taken to bring the hot ATP", 'absorbs': True},
     {'op': 'comment', 'text': 'KIN-1, KIN-2: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste trash bin in slot C1 (not the shared trash)'},
@@ -502,7 +504,7 @@ STEPS = [
     ]},
     {'op': 'move', 'labware': 'tips_50ul_7', 'to': 'D4', 'gripper': True, 'text': 'The gripper takes the used opentrons_flex_96_tiprack_50ul rack from slot D2 to staging-area slot D4'},
     {'op': 'move', 'labware': 'tips_50ul_5', 'to': 'D2', 'gripper': True, 'text': 'The gripper puts the full opentrons_flex_96_tiprack_50ul rack in slot D2'},
-    {'op': 'delay', 'minutes': 2.28, 'text': "KIN-2: the last 2.28 min of its pre-incubation (at least 2.3 min after KIN-1's start, so that KIN-2's stop follows KIN-1's)"},
+    {'op': 'delay', 'minutes': 2.15, 'text': "KIN-2: the last 2.15 min of its pre-incubation (so that KIN-2's stop follows KIN-1's and every well reacts alike)"},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 7-nozzle, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'nozzles': 7, 'strokes': [
         {'tip': ['tips_50ul_5', 'G12'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G3', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
         {'tip': ['tips_50ul_5', 'G11'], 'source': ['hot', 'G2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'G4', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
@@ -521,7 +523,7 @@ STEPS = [
         {'tip': ['tips_50ul_5', 'D2'], 'source': ['hot', 'D2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
         {'tip': ['tips_50ul_5', 'H2'], 'source': ['hot', 'D2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
-    {'op': 'delay', 'minutes': 49.5, 'text': "KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 49.5 min + about 4.4 min of start and stop work + 6.2 min of KIN-2's start or stop and waits, interleaved)"},
+    {'op': 'delay', 'minutes': 49.13, 'text': "KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop in every well (interleaved: this wait 49.13 min + 10.4–11.3 min of start and stop work, KIN-2's start and the wait before it, by well)"},
     {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 1–10, 8-channel', 'pipette': 'flex_8channel_1000', 'strokes': [
         {'tip': ['tips_1000ul_3', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A3', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A3'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A3', 40.0, False]], 'waste': True, 'drop': True},
@@ -560,7 +562,7 @@ STEPS = [
     {'op': 'move', 'labware': 'tips_1000ul_2', 'to': 'D3', 'gripper': True, 'text': 'The gripper puts the full opentrons_flex_96_tiprack_1000ul rack in slot D3'},
     {'op': 'move', 'labware': 'filter_1', 'to': 'C4', 'gripper': True, 'text': "The gripper takes KIN-1's P81 filter plate to staging-area slot C4"},
     {'op': 'move', 'labware': 'filter_2', 'to': 'B2', 'gripper': True, 'text': "The gripper puts KIN-2's P81 filter plate in slot B2"},
-    {'op': 'delay', 'minutes': 0.5, 'text': "KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 0.5 min + about 3.7 min of start and stop work + 55.8 min of KIN-1's start or stop and waits, interleaved)"},
+    {'op': 'delay', 'minutes': 0.51, 'text': "KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop in every well (interleaved: this wait 0.51 min + 59.0–59.9 min of start and stop work, KIN-1's wait and stop and the gripper's swaps, by well)"},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 1–8, 7-nozzle', 'pipette': 'flex_8channel_1000', 'nozzles': 7, 'strokes': [
         {'tip': ['tips_1000ul_2', 'G12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G3', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'G3'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G3', 40.0, False]], 'waste': True, 'drop': True},
@@ -604,7 +606,7 @@ STEPS = [
     {'op': 'move', 'labware': 'plate_1', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-1 off its temperature module (radioactive waste)'},
     {'op': 'move', 'labware': 'plate_2', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-2 off its temperature module (radioactive waste)'},
     {'op': 'move', 'labware': 'filter_1', 'to': 'offdeck', 'gripper': False, 'text': 'KIN-1: take the P81 filter plate from slot B2; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount.'},
-    {'op': 'move', 'labware': 'filter_2', 'to': 'offdeck', 'gripper': False, 'text': 'KIN-2: take the P81 filter plate from slot A2; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Take the used tip racks from staging-area slot(s) B4, D4 off the deck too.'},
+    {'op': 'pause', 'text': 'KIN-2: take the P81 filter plate from slot A2; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Take the used tip racks from staging-area slot(s) B4, D4 off the deck too. Resume to continue.'},
     {'op': 'move', 'labware': 'tips_1000ul_3', 'to': 'offdeck', 'gripper': False, 'text': '', 'pause': False},
     {'op': 'move', 'labware': 'tips_50ul_7', 'to': 'offdeck', 'gripper': False, 'text': '', 'pause': False},
     {'op': 'temperature', 'module': 'temp', 'celsius': None},

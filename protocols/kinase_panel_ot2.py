@@ -73,9 +73,9 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      opentrons_96_tiprack_20ul rack in slot 9
 #  42. move — Tip rack in slot 3 has 72 tips left, too few for the stop (keep them): take it away and put a full
 #      opentrons_96_tiprack_300ul rack in slot 3
-#  43. wait 50.32 min — KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
-#      every well (this wait 50.32 min less the operator's time at the timed pauses before it, the hot ATP, 5 min
-#      more, + 3.3–6.1 min of mix, preparation and start work, by well)
+#  43. wait 50.26 min — KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (this wait 50.26 min less the operator's time at the timed pauses before it, the hot ATP, 5 min
+#      more, + 3.3–6.2 min of mix, preparation and start work, by well)
 #  44. PAUSE — KIN-1: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see
 #      the deck's liquids for wells and volumes), and resume
 #  45. wait 5 min — KIN-1: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP
@@ -85,8 +85,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      fresh tip every stamp
 #  48. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 1-nozzle, mixed, a
 #      fresh tip every stamp
-#  49. wait 55.2 min — KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.2 min +
-#      about 4.8 min of start and stop work)
+#  49. wait 54.82 min — KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop in every well (this
+#      wait 54.82 min + 5.1–5.3 min of start and stop work, by well)
 #  50. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 1–10, 8-channel
 #  51. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
@@ -144,9 +144,9 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      opentrons_96_tiprack_20ul rack in slot 9
 #  81. move — Tip rack in slot 3 has 2 tips left, too few for the stop (keep them): take it away and put a full
 #      opentrons_96_tiprack_300ul rack in slot 3
-#  82. wait 51.2 min — KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
-#      every well (this wait 51.2 min less the operator's time at the timed pauses before it, the hot ATP, 5 min
-#      more, + 2.4–5.2 min of mix, preparation and start work, by well)
+#  82. wait 51.14 min — KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (this wait 51.14 min less the operator's time at the timed pauses before it, the hot ATP, 5 min
+#      more, + 2.4–5.3 min of mix, preparation and start work, by well)
 #  83. PAUSE — KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see
 #      the deck's liquids for wells and volumes), and resume
 #  84. wait 5 min — KIN-2: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP
@@ -156,8 +156,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      fresh tip every stamp
 #  87. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 11–12, 4-nozzle, mixed, a
 #      fresh tip every stamp
-#  88. wait 55.9 min — KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.9 min +
-#      about 4.1 min of start and stop work)
+#  88. wait 55.55 min — KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop in every well (this
+#      wait 55.55 min + 4.4–4.5 min of start and stop work, by well)
 #  89. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, columns 1–8, 7-nozzle
 #  90. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
@@ -411,7 +411,7 @@ STEPS = [
     {'op': 'load', 'labware': 'tips_20ul_4'},
     {'op': 'move', 'labware': 'tips_300ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 has 72 tips left, too few for the stop (keep them): take it away and put a full opentrons_96_tiprack_300ul rack in slot 3', 'timed': True},
     {'op': 'load', 'labware': 'tips_300ul_2'},
-    {'op': 'delay', 'minutes': 50.32, 'text': "KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 50.32 min less the operator's time at the timed pauses before it, the hot ATP, 5 min more, + 3.3–6.1 min of mix, preparation and start work, by well)", 'absorbs': True},
+    {'op': 'delay', 'minutes': 50.26, 'text': "KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 50.26 min less the operator's time at the timed pauses before it, the hot ATP, 5 min more, + 3.3–6.2 min of mix, preparation and start work, by well)", 'absorbs': True},
     {'op': 'pause', 'text': "KIN-1: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see the deck's liquids for wells and volumes), and resume", 'timed': True, 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 150.0]]},
     {'op': 'delay', 'minutes': 5.0, 'text': 'KIN-1: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP', 'absorbs': True},
     {'op': 'comment', 'text': 'KIN-1: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste container in slot 10 (not the shared trash)'},
@@ -435,7 +435,7 @@ STEPS = [
         {'tip': ['tips_20ul_4', 'G11'], 'source': ['hot', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H11', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
         {'tip': ['tips_20ul_4', 'H11'], 'source': ['hot', 'H1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H12', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
     ]},
-    {'op': 'delay', 'minutes': 55.2, 'text': 'KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.2 min + about 4.8 min of start and stop work)'},
+    {'op': 'delay', 'minutes': 54.82, 'text': 'KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop in every well (this wait 54.82 min + 5.1–5.3 min of start and stop work, by well)'},
     {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 1–10, 8-channel', 'pipette': 'p300_multi_gen2', 'strokes': [
         {'tip': ['tips_300ul_2', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A3', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
         {'tip': None, 'source': ['plate_1', 'A3'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A3', 40.0, False]], 'waste': True, 'drop': True},
@@ -555,7 +555,7 @@ STEPS = [
     {'op': 'load', 'labware': 'tips_20ul_7'},
     {'op': 'move', 'labware': 'tips_300ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot 3 has 2 tips left, too few for the stop (keep them): take it away and put a full opentrons_96_tiprack_300ul rack in slot 3', 'timed': True},
     {'op': 'load', 'labware': 'tips_300ul_3'},
-    {'op': 'delay', 'minutes': 51.2, 'text': "KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 51.2 min less the operator's time at the timed pauses before it, the hot ATP, 5 min more, + 2.4–5.2 min of mix, preparation and start work, by well)", 'absorbs': True},
+    {'op': 'delay', 'minutes': 51.14, 'text': "KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 51.14 min less the operator's time at the timed pauses before it, the hot ATP, 5 min more, + 2.4–5.3 min of mix, preparation and start work, by well)", 'absorbs': True},
     {'op': 'pause', 'text': "KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see the deck's liquids for wells and volumes), and resume", 'timed': True, 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E3', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F3', 120.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G3', 100.0]]},
     {'op': 'delay', 'minutes': 5.0, 'text': 'KIN-2: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP', 'absorbs': True},
     {'op': 'comment', 'text': 'KIN-2: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste container in slot 10 (not the shared trash)'},
@@ -577,7 +577,7 @@ STEPS = [
         {'tip': ['tips_20ul_7', 'D2'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
         {'tip': ['tips_20ul_7', 'H2'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, False]], 'mix_after': [1, 12.5, 2.0], 'waste': True, 'drop': True},
     ]},
-    {'op': 'delay', 'minutes': 55.9, 'text': 'KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 55.9 min + about 4.1 min of start and stop work)'},
+    {'op': 'delay', 'minutes': 55.55, 'text': 'KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop in every well (this wait 55.55 min + 4.4–4.5 min of start and stop work, by well)'},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 1–8, 7-nozzle', 'pipette': 'p300_multi_gen2', 'nozzles': 7, 'strokes': [
         {'tip': ['tips_300ul_3', 'G12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'G3', 25.0, False]], 'mix_after': [1, 25.0, 2.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'G3'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'G3', 40.0, False]], 'waste': True, 'drop': True},

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 from labkit.labware.specs import slot_xy, trash_slot
 from labkit.plan.steps import Delay, Distribute, Loc, MoveLabware, Transfer
@@ -45,7 +46,10 @@ class Clock:
         self.pos: tuple[float, float] | None = None
         self.place = ""
         self.events: list[tuple[int, Loc, float]] = []  # (step index, dispense loc, time)
+        self.strokes: list[tuple[int, int, float]] = []  # (step index, stroke index, time the stroke began)
         self.trash = slot_xy(b.robot, trash_slot(b.robot))
+        hot = b.plan.hot_waste  # hot tips go to the radioactive waste (a bin or an empty labware)
+        self.waste = slot_xy(b.robot, hot.slot) if hot is not None and hot.slot else None
         self._slots = {u.key: (u.slot, u.module) for u in b.plan.labware}
         self._modules = {m.key: m.slot for m in b.plan.modules}
 
@@ -88,7 +92,8 @@ class Clock:
             if not isinstance(step, (Transfer, Distribute)):
                 continue
             flow = self.b.spec(step.pipette).flow_ul_s or 1.0
-            for st in step.strokes:
+            for j, st in enumerate(step.strokes):
+                self.strokes.append((first_index + i, j, self.t))
                 source = st.source if isinstance(st.source, Loc) else None
                 rate = flow * (st.mix_rate or 1.0)
                 if st.tip is not None:
@@ -109,7 +114,7 @@ class Clock:
                 if st.blow_out:
                     self.t += T.BLOWOUT_S
                 if st.drop:
-                    self._move("trash", self.trash)
+                    self._move(*(("waste", self.waste) if st.waste and self.waste else ("trash", self.trash)))
                     self.t += T.DROP_TIP_S
         return self
 
@@ -129,3 +134,81 @@ def first_times(b, steps: Sequence[object], plate: str, n_rows: int, phases: dic
         for w in covered(loc.well, getattr(step, "nozzles", 0), channels, n_rows):
             out[name].setdefault(w, t)
     return out
+
+
+PACE_MIN_S = 1.0  # a pacing wait shorter than this is left out
+
+
+def pace(b, first: range, later: range, plate: str, n_rows: int, text: str, band: float, *, slow: str = "first",
+         zero: Sequence[int] = (), where: dict[str, str] | None = None) -> int:
+    """Slow one of two phases (ranges of b.plan.steps: `first`, then `later`) to the other's pace, so that every well
+    of `plate` waits alike from its dispense in the first phase to its dispense in the later one.
+
+    The strokes are timed by `Clock` (the Delays at the indices `zero` counted as 0 min). In the phase that is slowed
+    (`slow`: "first" or "later"), a stroke whose wells would be more than `band` seconds off the others gets a wait
+    before it — cumulative, so the strokes after it keep their place — kept only where it narrows the spread; the
+    wait between the phases, set afterwards from the same clock, takes the rest. A step is split into one step per
+    stroke only where such a wait goes between its strokes (the tip stays on, as the stroke's own tip and drop
+    say). Returns the number of steps inserted (all inside the slowed phase: later indices move by it)."""
+    steps = b.plan.steps
+    lo = first.start
+    seg = list(steps[lo:later.stop])
+    for i in zero:
+        seg[i - lo] = Delay(0.0, "")
+    clock = Clock(b, where).run(seg, lo)
+    paced = first if slow == "first" else later
+    began = {(i, j): t for i, j, t in clock.strokes}
+    stroke_of: dict[int, list[tuple[int, float]]] = {}
+    for i, j, t in clock.strokes:
+        stroke_of.setdefault(i, []).append((j, t))
+    at: dict[tuple[int, int], dict[str, float]] = {}  # paced (step, stroke) -> well -> time
+    other: dict[str, float] = {}  # well -> time in the other phase
+    for i, loc, t in clock.events:
+        if loc.labware != plate or not (i in first or i in later):
+            continue
+        step = seg[i - lo]
+        j = max((jj for jj, tt in stroke_of[i] if tt <= t), default=0)
+        channels = b.spec(step.pipette).channels  # type: ignore[attr-defined]
+        for w in covered(loc.well, getattr(step, "nozzles", 0), channels, n_rows):
+            if i in paced:
+                at.setdefault((i, j), {}).setdefault(w, t)
+            else:
+                other.setdefault(w, t)
+    # per paced stroke, values that a wait before it lowers by its length: (the other phase's time - this one's) is
+    # the gap when the first phase is paced (a later mix shortens it) and minus the gap when the later one is
+    order = [k for k in sorted(at, key=lambda k: began[k]) if any(w in other for w in at[k])]
+    values = {k: [other[w] - t for w, t in at[k].items() if w in other] for k in order}
+
+    def spread(delays: dict[tuple[int, int], float]) -> float:
+        total, vals = 0.0, []
+        for k in order:
+            total += delays.get(k, 0.0)
+            vals += [v - total for v in values[k]]
+        return max(vals) - min(vals) if vals else 0.0
+
+    delay: dict[tuple[int, int], float] = {}
+    total, floor = 0.0, None
+    for k in order:
+        top = max(values[k]) - total
+        floor = min(values[k]) - total if floor is None else floor
+        if top - floor - band >= PACE_MIN_S:
+            delay[k] = top - floor - band
+            total += delay[k]
+        floor = min(floor, min(values[k]) - total)
+    if not delay or spread(delay) >= spread({}) - PACE_MIN_S:  # pacing that does not narrow the spread: none
+        return 0
+    out: list = []
+    for i, step in enumerate(steps[paced.start:paced.stop], start=paced.start):
+        cuts = sorted(j for (ii, j) in delay if ii == i)
+        if not cuts:
+            out.append(step)
+            continue
+        strokes = list(step.strokes)
+        bounds = sorted({0, *cuts, len(strokes)})
+        for a, z in zip(bounds, bounds[1:]):
+            if a in cuts:
+                out.append(Delay(round(delay[(i, a)] / 60, 3), text))
+            out.append(replace(step, strokes=tuple(strokes[a:z])))
+    added = len(out) - len(paced)
+    steps[paced.start:paced.stop] = out
+    return added

@@ -20,7 +20,7 @@ from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
 from labkit.errors import PlanError, TimingError
 from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE, INTERMEDIATE_PLATE, PIPETTES, RESERVOIR, TUBES
 from labkit.plan.arrange import moved_in_slot
-from labkit.plan.clock import first_times
+from labkit.plan.clock import first_times, pace
 from labkit.plan.builder import WASTE_KEY, BuildConfig, Builder, Pool, RowPool, per_stroke
 from labkit.plan.columns import runs, split
 from labkit.plan.common import (COMPOUND_ROLES, DmsoSeries, Mirror, assay_wells, mirror_classes, mirror_layout,
@@ -41,6 +41,9 @@ START_MIX_CYCLES = 1  # the hot start and the acid stop: into the liquid, then o
 STOP_MIX_CYCLES = 1
 PREINC_TOLERANCE = 0.05  # the verification holds every well's pre-incubation within ± this share of the nominal
 HOT_LEAD_MIN = 5.0  # the operator brings the hot ATP this long before the start (the wait after absorbs it)
+STOP_PER_ASPIRATE = 4  # well by well: the stop's wells per aspirate (they are stopped within seconds, but started one
+#                        well at a time, ~20 s apart: more per aspirate would spread their reaction times)
+PACE_BAND = 0.6  # pacing keeps a plate's wells within this share of the spread allowed (the rest: within a stroke)
 PREINC_SPREAD = 0.9  # the plan's wells may spread over at most this share of that window (the rest: model error)
 TRAVEL_MM = 150.0  # typical head travel between labware on the deck, for the reaction-time estimate
 
@@ -66,30 +69,71 @@ def _work_seconds(b: Builder, steps: list) -> float:
     return total
 
 
-def _reaction_wait(b: Builder, plate_id: str, cond, start: list, stop: list, overlap: list = (),
-                   waited: float = 0.0, other: str = "") -> Delay:
-    """The wait between the ATP start and the stop: the reaction time less the start and stop work, so each well
-    reacts for the nominal time (the stop goes in the start's order; a well waits the wait plus half of each).
-    Interleaved plates: `overlap` (the other plate's work) and `waited` (minutes of its waits and gripper moves)
-    fall inside this plate's reaction in full, and count against the wait."""
-    work = (_work_seconds(b, start) + _work_seconds(b, stop)) / 2 / 60
-    extra = _work_seconds(b, list(overlap)) / 60 + waited
-    wait = max(cond.reaction_min - work - extra, 0.0)
-    inside = f" + {round(extra, 1):g} min of {other}'s start or stop and waits, interleaved" if other else ""
-    return Delay(round(wait, 1), f"{plate_id}: kinase reaction, {cond.reaction_min:g} min at "
-                                 f"{cond.temperature_c:g} °C from the ATP start to the stop (this wait "
-                                 f"{round(wait, 1):g} min + about {round(work, 1):g} min of start and stop work"
-                                 f"{inside})")
+def _band(nominal: float) -> float:
+    """Seconds within which pacing keeps a plate's wells (a share of the spread a nominal ± 5 % allows)."""
+    return PACE_BAND * PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal * 60
+
+
+def _reaction_wait(b: Builder, p, key: str, cond, start_at: int, wait: int, where: dict[str, str],
+                   end: int | None = None) -> int:
+    """Set the wait between the ATP start (steps start_at..wait) and the stop (the steps after it, to `end`, else the
+    plan's end) so that every well reacts the nominal ± 5 %: the stop keeps the start's pace (labkit.plan.clock.pace)
+    and the wait centres the shortest and the longest well on the nominal by the clock. A plan that cannot is
+    refused. Returns the steps pacing inserted (into the stop)."""
+    n_rows = 16 if p.format == 384 else 8
+    nominal = cond.reaction_min
+    end = len(b.plan.steps) if end is None else end
+    added = pace(b, range(start_at, wait), range(wait + 1, end), key, n_rows,
+                 f"{p.id}: pacing — the stop keeps the ATP start's pace, so every well reacts alike", _band(nominal),
+                 slow="later", zero=(wait,), where=where)
+    lo, hi = _reaction_spread(b, p, key, cond, (start_at, wait, end + added), (), where)
+    wait_min = max(nominal - (lo + hi) / 2, 0.0)
+    b.plan.steps[wait] = Delay(round(wait_min, 2), f"{p.id}: kinase reaction, {nominal:g} min at "
+                                                   f"{cond.temperature_c:g} °C from the ATP start to the stop in every "
+                                                   f"well (this wait {round(wait_min, 2):g} min + {lo:.1f}–{hi:.1f} "
+                                                   "min of start and stop work, by well)")
+    return added
+
+
+def _reaction_spread(b: Builder, p, key: str, cond, at: tuple[int, int, int], zero: tuple[int, ...],
+                     where: dict[str, str]) -> tuple[float, float]:
+    """The shortest and the longest reaction of a plate's wells, in minutes, without its wait (at = the ATP start,
+    the wait, the stop's end) and the waits at the step indices `zero` (the clock over the steps between). A
+    TimingError is recorded (`Builder.refuse`) when they spread over more than the tolerance allows."""
+    start_at, wait, end = at
+    n_rows = 16 if p.format == 384 else 8
+    nominal = cond.reaction_min
+    steps = list(b.plan.steps[start_at:end])
+    for i in (wait, *zero):
+        steps[i - start_at] = Delay(0.0, "")
+    t = first_times(b, steps, key, n_rows, {"atp": range(wait - start_at), "stop": range(wait + 1 - start_at,
+                                                                                         len(steps))}, where)
+    gaps = [(t["stop"][w] - t["atp"][w]) / 60 for w in t["atp"] if w in t["stop"]]
+    lo, hi = (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
+    if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal:
+        b.refuse(TimingError(
+            f"plate {p.id}: a {nominal:g} min reaction cannot be held within ±{PREINC_TOLERANCE:.0%} in every well: "
+            f"the ATP start and the stop reach the wells {hi - lo:.1f} min apart (by the simulator's time model); set "
+            f"conditions.reaction_min to at least {math.ceil((hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE)):d} "
+            "min, or use 8-channel pipettes so the start and the stop go by column stamps",
+            field="conditions.reaction_min"))
+    return lo, hi
 
 
 def _preincubation_wait(b: Builder, p, key: str, cond, at: tuple[int, int, int, int, int], where: dict[str, str]
-                        ) -> Delay:
+                        ) -> int:
     """The wait between the kinase mixes and the ATP start, set so that every well pre-incubates the nominal
     ± 5 %. at = the step indices (kinase mixes, their end, this wait, the ATP start, its end). A well pre-incubates
     from its own kinase mix to its own ATP: the clock (labkit.plan.clock, the simulator's time model) gives each
     well's time with no wait, and the wait centres the shortest and the longest on the nominal. A plan whose
-    wells spread over more than the tolerance allows is refused, with the nominal that would hold."""
+    wells spread over more than the tolerance allows is refused, with the nominal that would hold. Returns the
+    steps pacing inserted (into the kinase mixes)."""
     enz_at, enz_end, pre, start_at, end = at
+    n_rows = 16 if p.format == 384 else 8
+    added = pace(b, range(enz_at, enz_end), range(start_at, end), key, n_rows, f"{p.id}: pacing — the kinase mixes "
+                 "keep the ATP start's pace, so every well pre-incubates alike", _band(cond.preincubation_min),
+                 zero=(pre, pre + 2), where=where)
+    enz_end, pre, start_at, end = enz_end + added, pre + added, start_at + added, end + added
     lo, hi = _preincubation_spread(b, p, key, cond, (enz_at, enz_end, start_at, end), (pre, pre + 2), where)
     nominal = cond.preincubation_min
     wait = max(nominal - (lo + hi) / 2, 0.0)
@@ -99,9 +143,11 @@ def _preincubation_wait(b: Builder, p, key: str, cond, at: tuple[int, int, int, 
     note = " less the operator's time at the timed pauses before it" if timed else ""
     b.plan.steps[pre + 2] = Delay(last, f"{p.id}: the last {last:g} min of the pre-incubation, less the time taken to "
                                         "bring the hot ATP", absorbs=True)
-    return Delay(first, f"{p.id}: pre-incubation of compound and kinase, {nominal:g} min from the kinase mix to the "
-                        f"ATP start in every well (this wait {first:g} min{note}, the hot ATP, {last:g} min more, + "
-                        f"{lo:.1f}–{hi:.1f} min of mix, preparation and start work, by well)", absorbs=timed)
+    b.plan.steps[pre] = Delay(first, f"{p.id}: pre-incubation of compound and kinase, {nominal:g} min from the kinase "
+                                     f"mix to the ATP start in every well (this wait {first:g} min{note}, the hot ATP, "
+                                     f"{last:g} min more, + {lo:.1f}–{hi:.1f} min of mix, preparation and start work, "
+                                     "by well)", absorbs=timed)
+    return added
 
 
 def _preincubation_spread(b: Builder, p, key: str, cond, at: tuple[int, int, int, int], zero: tuple[int, ...],
@@ -462,33 +508,57 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None, pair_slot: str | None =
         strokes, single, pickups = _atp_work(b, pip, runs(n_rows, _atp_groups(exp, p)), v.atp_mix)
         stop_pip = b.choose(v.stop, per_aspirate=len(wells))
         b.prepare_tips(pip, pickups, "the ATP start")
-        b.prepare_tips(stop_pip, [b.nozzles(stop_pip, 1)] * -(-len(wells) // b.per_stroke(stop_pip, v.stop)),
-                       "the stop")
+        stop_per = min(b.per_stroke(stop_pip, v.stop), STOP_PER_ASPIRATE)
+        b.prepare_tips(stop_pip, [b.nozzles(stop_pip, 1)] * -(-len(wells) // stop_per), "the stop")
         pre = _preincubation_steps(b, p.id, cond, hot_now)
         # start: hot ATP, non-contact, a fresh tip every aspirate, straight to the radioactive waste; whole and part
         # columns with an 8-channel where that takes no more tips, single wells for the rest
         b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that held hot liquid goes straight to "
                   f"{_waste_text(waste)}")
         start_at = len(b.plan.steps)
-        for cols in _steps(strokes):
-            liquid, k = cols[0].group, cols[0].nozzles
-            b.distribute(f"{p.id}: start — {v.atp_mix:g} µL {liquid} into {_where(cols)}, non-contact, a fresh tip "
-                         "every aspirate", pip, b.pool(hot, liquid), [Loc(key, c.primary) for c in cols], v.atp_mix,
-                         tip_per_stroke=True, nozzles=k)
+        # the start in the order the kinase mixes went in (column strokes and single wells alike), so that every
+        # well's pre-incubation is alike; the stop follows the start's order
+        mixed_at = first_times(b, b.plan.steps[enz_at:enz_end], key, n_rows, {"mix": range(enz_end - enz_at)},
+                               _plate_slot(b, key))["mix"]
+        units: list[tuple[float, object, int, list]] = []  # (when mixed, liquid, nozzles, column strokes | wells)
+        for stroke in strokes:
+            got = [mixed_at.get(w, 0.0) for r in stroke for w in r.wells]
+            units.append((sum(got) / len(got), stroke[0].group, stroke[0].nozzles, stroke))
         for liquid, names in single.items():
-            b.distribute(f"{p.id}: start — {v.atp_mix:g} µL {liquid} ({len(names)} wells), non-contact, a fresh "
-                         "tip every aspirate", pip, b.pool(hot, liquid), [Loc(key, w) for w in names], v.atp_mix,
-                         tip_per_stroke=True)
+            units += [(mixed_at.get(w, 0.0), liquid, 1, [w]) for w in names]
+        units.sort(key=lambda u: u[0])
+        merged: list[tuple[object, int, list]] = []
+        for _t, liquid, k, what in units:
+            if merged and merged[-1][:2] == (liquid, k):
+                merged[-1][2].extend(what)
+            else:
+                merged.append((liquid, k, list(what)))
+        atp_order: list[str] = []
+        for liquid, k, what in merged:
+            if k > 1:  # column strokes of k nozzles
+                cols = [r for stroke in what for r in stroke]
+                atp_order += [w for r in cols for w in r.wells]
+                b.distribute(f"{p.id}: start — {v.atp_mix:g} µL {liquid} into {_where(cols)}, non-contact, a fresh "
+                             "tip every aspirate", pip, b.pool(hot, str(liquid)), [Loc(key, c.primary) for c in cols],
+                             v.atp_mix, tip_per_stroke=True, nozzles=k)
+            else:
+                atp_order += what
+                b.distribute(f"{p.id}: start — {v.atp_mix:g} µL {liquid} ({len(what)} wells), non-contact, a fresh "
+                             "tip every aspirate", pip, b.pool(hot, str(liquid)), [Loc(key, w) for w in what],
+                             v.atp_mix, tip_per_stroke=True)
         wait = len(b.plan.steps)
+        b.to_hot_waste(start_at)  # hot tips to the radioactive waste now: the clock below times their drops there
         if cond.preincubation_min > 0:
-            b.plan.steps[pre] = _preincubation_wait(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait),
-                                                    _plate_slot(b, key))
+            start_at += _preincubation_wait(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait), _plate_slot(b, key))
+            wait = len(b.plan.steps)
         b.add(Delay(cond.reaction_min, ""))
-        dests = [well_loc(key, w) for w in wells]
+        rank = {w: i for i, w in enumerate(atp_order)}
+        dests = [well_loc(key, w) for w in sorted(wells, key=lambda w: rank.get(w.name, len(rank)))]
         pip = b.choose(v.stop, per_aspirate=len(dests))
         b.distribute(f"{p.id}: stop — {v.stop:g} µL phosphoric acid, non-contact, a fresh tip every aspirate", pip,
-                     b.pool(res, stop), dests, v.stop, tip_per_stroke=True)
-        b.plan.steps[wait] = _reaction_wait(b, p.id, cond, b.plan.steps[start_at:wait], b.plan.steps[wait + 1:])
+                     b.pool(res, stop), dests, v.stop, tip_per_stroke=True, max_per_stroke=STOP_PER_ASPIRATE)
+        b.to_hot_waste(start_at)
+        _reaction_wait(b, p, key, cond, start_at, wait, _plate_slot(b, key))
         b.add(MoveLabware(filt, filter_slot, False, f"Put the P81 filter plate for {p.id} in slot {filter_slot}"))
         # each stopped reaction onto the same well of the filter plate, a fresh tip every well: whole and part
         # columns with an 8-channel
@@ -648,14 +718,17 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
     b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into "
               f"{lq.waste}")
     _start_stamped(b, exp, t, lq)
-    wait = len(b.plan.steps)
+    start_at, wait = t.start_at, len(b.plan.steps)
+    b.to_hot_waste(start_at)  # hot tips to the radioactive waste now: the clock below times their drops there
     if cond.preincubation_min > 0:
-        b.plan.steps[pre] = _preincubation_wait(b, p, key, cond, (t.enz_at, t.enz_end, pre, t.start_at, wait),
-                                                _plate_slot(b, key))
+        start_at += _preincubation_wait(b, p, key, cond, (t.enz_at, t.enz_end, pre, start_at, wait),
+                                        _plate_slot(b, key))
+        wait = len(b.plan.steps)
     b.add(Delay(cond.reaction_min, ""))
     _stop_stamped(b, exp, t, filt, lq)
-    b.plan.steps[wait] = _reaction_wait(b, p.id, cond, b.plan.steps[t.start_at:wait], b.plan.steps[wait + 1:])
-    return t.start_at
+    b.to_hot_waste(start_at)
+    _reaction_wait(b, p, key, cond, start_at, wait, _plate_slot(b, key))
+    return start_at
 
 
 @dataclass
@@ -818,12 +891,90 @@ class _NoPair(Exception):
         self.message = message
 
 
-def _inside_min(steps: list) -> float:
-    """Minutes of the waits and gripper moves among steps (their liquid work is `_work_seconds`)."""
-    from labkit.simulate.cost import GRIPPER_MOVE_S
+def _pair_waits(b: Builder, exp, plates: tuple[_Timed, _Timed], at: dict[str, int], where: dict[str, str]) -> None:
+    """The waits of two interleaved plates A and B (`_pair_stamped`), by the plan's clock as for one plate: each
+    plate's kinase mixes and stop keep its start's pace (labkit.plan.clock.pace), and each wait centres the plate's
+    own wells on the nominal, the other plate's work, waits and gripper moves inside its window counted. A's
+    pre-incubation window holds W0 (`first`), B's mixes, W1 (`pre_a`), the hot ATP pause and the last minutes
+    (`pre_a` + 2); B's holds W1, the hot ATP, the last minutes, A's start, the gripper's rack swap and W2
+    (`pre_b`). B's reaction must not be longer than A's leaves room for (B's stop follows A's stop and the gripper's
+    swaps), so W2 is at least what keeps B's reaction wait from going below 0; W0 then centres A and W1 centres B.
+    `at`: the placeholder waits' step indices (first, pre_a, pre_b, wait_a, wait_b), kept up to date as pacing
+    inserts steps."""
+    ta, tb = plates
+    pa, pb = ta.p, tb.p
+    cond = exp.conditions
+    nominal = cond.preincubation_min
+    steps = b.plan.steps
+    marks = ["enz_at", "enz_end", "start_at", "start_end", "stop_at", "stop_end"]
 
-    return (sum(st.minutes for st in steps if isinstance(st, Delay))
-            + sum(GRIPPER_MOVE_S for st in steps if isinstance(st, MoveLabware) and st.gripper) / 60)
+    def shift(pos: int, n: int) -> None:  # pacing inserted n steps before index pos (its phase's end)
+        for t in plates:
+            for m in marks:
+                if getattr(t, m) >= pos:
+                    setattr(t, m, getattr(t, m) + n)
+        for k, v in at.items():
+            if v >= pos:
+                at[k] = v + n
+
+    # the waits inside each phase pair's clock, counted as 0 while pacing (they shift every later well alike)
+    for t, zero in ((ta, ("first", "pre_a")), (tb, ("pre_a", "pre_b"))):  # the kinase mixes keep the start's pace
+        shift(t.enz_end, pace(b, range(t.enz_at, t.enz_end), range(t.start_at, t.start_end), t.key, 8,
+                              f"{t.p.id}: pacing — the kinase mixes keep the ATP start's pace, so every well "
+                              "pre-incubates alike", _band(nominal),
+                              zero=tuple(at[k] for k in zero) + (at["pre_a"] + 2,), where=where))
+    for t, zero in ((ta, ("wait_a", "pre_b")), (tb, ("wait_b", "wait_a"))):  # the stop keeps the start's pace
+        wait = at[zero[0]]
+        shift(t.stop_end, pace(b, range(t.start_at, wait), range(wait + 1, t.stop_end), t.key, 8,
+                               f"{t.p.id}: pacing — the stop keeps the ATP start's pace, so every well reacts alike",
+                               _band(cond.reaction_min), slow="later", zero=tuple(at[k] for k in zero), where=where))
+    hot = at["pre_a"] + 2
+    lo_a, hi_a = _preincubation_spread(b, pa, ta.key, cond, (ta.enz_at, ta.enz_end, ta.start_at, ta.start_end),
+                                       (at["first"], at["pre_a"], hot), where)
+    lo_b, hi_b = _preincubation_spread(b, pb, tb.key, cond, (tb.enz_at, tb.enz_end, tb.start_at, tb.start_end),
+                                       (at["pre_a"], hot, at["pre_b"]), where)
+    # reactions with W2 and A's reaction wait taken as 0: A's grows by W2, B's by A's wait, so B's wait is W2 + A's
+    # mid - B's mid; W2 keeps it at least half a minute (the time model's rounding)
+    ra = _reaction_spread(b, pa, ta.key, cond, (ta.start_at, at["wait_a"], ta.stop_end), (at["pre_b"],), where)
+    rb = _reaction_spread(b, pb, tb.key, cond, (tb.start_at, at["wait_b"], tb.stop_end), (at["wait_a"],), where)
+    mid_ra, mid_rb = sum(ra) / 2, sum(rb) / 2
+    total_a, total_b = nominal - (lo_a + hi_a) / 2, nominal - (lo_b + hi_b) / 2
+    floor = mid_rb - mid_ra + 0.5
+    w2 = round(max(floor, total_b - total_a, 0.0), 2)
+    last = round(min(HOT_LEAD_MIN, total_b - w2), 2)
+    w1 = round(total_b - w2 - last, 2)
+    w0 = round(total_a - w1 - last, 2)
+    wait_a = round(cond.reaction_min - mid_ra - w2, 2)
+    wait_b = round(cond.reaction_min - mid_rb - wait_a, 2)
+    if min(w0, w1, last, wait_a, wait_b) < 0:
+        raise _NoPair(f"{pb.id}'s kinase mixes and {pa.id}'s start and stop do not fit in the two plates' "
+                      f"{nominal:g} min pre-incubations and {cond.reaction_min:g} min reactions")
+    timed_a = _timed_pauses(b, ta.enz_end, at["first"])
+    timed = _timed_pauses(b, tb.enz_end, at["pre_a"])
+    inside = " less the operator's time at the timed pauses before it"
+    steps[at["first"]] = Delay(w0, f"{pa.id}: pre-incubation of compound and kinase, {nominal:g} min from the kinase "
+                                   f"mix to the ATP start in every well (interleaved: this wait {w0:g} min"
+                                   f"{inside if timed_a else ''}, then {pb.id}'s kinase mixes, {w1:g} + {last:g} min "
+                                   f"more around the hot ATP, + {lo_a:.1f}–{hi_a:.1f} min of mix, {pb.id}'s mix, "
+                                   "preparation and start work, by well)", absorbs=timed_a)
+    steps[at["pre_a"]] = Delay(w1, f"{pb.id}: pre-incubation of compound and kinase, {nominal:g} min from the kinase "
+                                   f"mix to the ATP start in every well (interleaved: this wait {w1:g} min"
+                                   f"{inside if timed else ''}, the hot ATP, {last:g} min, {pa.id}'s start, {w2:g} "
+                                   f"min more, + {lo_b:.1f}–{hi_b:.1f} min of mix, preparation and {pa.id}'s and its "
+                                   f"own start work, by well); {pa.id} pre-incubates on", absorbs=timed)
+    steps[hot] = Delay(last, f"{pa.id}, {pb.id}: the last {last:g} min of {pa.id}'s pre-incubation, less the time "
+                             "taken to bring the hot ATP", absorbs=True)
+    steps[at["pre_b"]] = Delay(w2, f"{pb.id}: the last {w2:g} min of its pre-incubation (so that {pb.id}'s stop "
+                                   f"follows {pa.id}'s and every well reacts alike)")
+    steps[at["wait_a"]] = Delay(wait_a, f"{pa.id}: kinase reaction, {cond.reaction_min:g} min at "
+                                        f"{cond.temperature_c:g} °C from the ATP start to the stop in every well "
+                                        f"(interleaved: this wait {wait_a:g} min + {ra[0] + w2:.1f}–{ra[1] + w2:.1f} "
+                                        f"min of start and stop work, {pb.id}'s start and the wait before it, by well)")
+    steps[at["wait_b"]] = Delay(wait_b, f"{pb.id}: kinase reaction, {cond.reaction_min:g} min at "
+                                        f"{cond.temperature_c:g} °C from the ATP start to the stop in every well "
+                                        f"(interleaved: this wait {wait_b:g} min + {rb[0] + wait_a:.1f}–"
+                                        f"{rb[1] + wait_a:.1f} min of start and stop work, {pa.id}'s wait and stop and "
+                                        "the gripper's swaps, by well)")
 
 
 def _pair_stamped(b: Builder, exp, pair: list, temps: tuple[str, str], series: DmsoSeries, lq: Liquids) -> None:
@@ -839,6 +990,8 @@ def _pair_stamped(b: Builder, exp, pair: list, temps: tuple[str, str], series: D
     cond = exp.conditions
     ((pa, ka), fa), ((pb, kb), fb) = pair
     robot = b.robot
+    if cond.preincubation_min <= 0:
+        raise _NoPair("without a pre-incubation there is no wait to prepare the second plate in")
     lw = b.plan.labware_by_key()
     parks = [lw[ka].slot, lw[kb].slot] + [x for x in robot.staging if x not in b.deck.owner]
     if len(parks) < 3 or not set(parks) <= set(robot.staging):
@@ -901,62 +1054,15 @@ def _pair_stamped(b: Builder, exp, pair: list, temps: tuple[str, str], series: D
         if isinstance(steps[i], (Pause, LoadLabware)) or (isinstance(steps[i], MoveLabware) and not steps[i].gripper):
             raise _NoPair("the tip racks on the deck do not hold a plate's start or stop (a rack would be changed "
                           "by hand while a plate reacts)")
-
-    def work(lo: int, hi: int) -> float:
-        return _work_seconds(b, steps[lo:hi]) / 60
-
-    # Each plate's wells pre-incubate from their own kinase mix to their own ATP (`_preincubation_spread`, the
-    # plan's clock over the steps between, the other plate's work included; the waits being set taken as 0). A's
-    # window holds, in order: W0 (`first`), B's mixes, W1 (`pre_a`), the hot ATP pause, the last minutes (`pre_a +
-    # 2`); B's: W1, the hot ATP pause, the last minutes, A's start, the gripper's rack swap, W2 (`pre_b`). B's stop
-    # may begin only when A's (and the gripper's swaps after it) are done, so W2 is at least `floor` (B's start
-    # follows A's by A's stop and those moves, with half a minute to spare for the time model's rounding); W0
-    # then centres A, W1 centres B.
-    lo_a, hi_a = _preincubation_spread(b, pa, ka, cond, (ta.enz_at, ta.enz_end, ta.start_at, ta.start_end),
-                                       (first, pre_a, pre_a + 2), where)
-    lo_b, hi_b = _preincubation_spread(b, pb, kb, cond, (tb.enz_at, tb.enz_end, tb.start_at, tb.start_end),
-                                       (pre_a, pre_a + 2, pre_b), where)
-    nominal = cond.preincubation_min
-    total_a, total_b = nominal - (lo_a + hi_a) / 2, nominal - (lo_b + hi_b) / 2
-    floor = ((work(ta.stop_at, ta.stop_end) + work(tb.stop_at, tb.stop_end)) / 2
-             - (work(ta.start_at, ta.start_end) + work(tb.start_at, tb.start_end)) / 2
-             + _inside_min(steps[ta.stop_end:wait_b]) - _inside_min(steps[ta.start_end:pre_b]) + 0.5)
-    w2 = round(max(floor, total_b - total_a, 0.0), 2)
-    last = round(min(HOT_LEAD_MIN, total_b - w2), 2)
-    w1 = round(total_b - w2 - last, 2)
-    w0 = round(total_a - w1 - last, 2)
-    if min(w0, w1, last) < 0:
-        raise _NoPair(f"{pb.id}'s kinase mixes and {pa.id}'s start do not fit in {pa.id}'s and {pb.id}'s "
-                      f"{nominal:g} min pre-incubations")
-    timed_a = _timed_pauses(b, ta.enz_end, first)
-    timed = _timed_pauses(b, tb.enz_end, pre_a)
-    inside = " less the operator's time at the timed pauses before it"
-    steps[first] = Delay(w0, f"{pa.id}: pre-incubation of compound and kinase, {nominal:g} min from the kinase mix to "
-                             f"the ATP start in every well (interleaved: this wait {w0:g} min{inside if timed_a else ''}"
-                             f", then {pb.id}'s kinase mixes, {w1:g} + {last:g} min more around the hot ATP, + "
-                             f"{lo_a:.1f}–{hi_a:.1f} min of mix, {pb.id}'s mix, preparation and start work, by well)",
-                         absorbs=timed_a)
-    steps[pre_a] = Delay(w1, f"{pb.id}: pre-incubation of compound and kinase, {nominal:g} min from the kinase mix to "
-                             f"the ATP start in every well (interleaved: this wait {w1:g} min{inside if timed else ''}, "
-                             f"the hot ATP, {last:g} min, {pa.id}'s start, {w2:g} min more, + {lo_b:.1f}–{hi_b:.1f} "
-                             f"min of mix, preparation and {pa.id}'s and its own start work, by well); {pa.id} "
-                             "pre-incubates on", absorbs=timed)
-    steps[pre_a + 2] = Delay(last, f"{pa.id}, {pb.id}: the last {last:g} min of {pa.id}'s pre-incubation, less the "
-                                   "time taken to bring the hot ATP", absorbs=True)
-    steps[pre_b] = Delay(w2, f"{pb.id}: the last {w2:g} min of its pre-incubation (at least {max(floor, 0.0):.1f} min "
-                             f"after {pa.id}'s start, so that {pb.id}'s stop follows {pa.id}'s)")
-    steps[wait_a] = _reaction_wait(b, pa.id, cond, steps[ta.start_at:ta.start_end], steps[ta.stop_at:ta.stop_end],
-                                   overlap=steps[ta.start_end:wait_a], waited=_inside_min(steps[ta.start_end:wait_a]),
-                                   other=pb.id)
-    steps[wait_b] = _reaction_wait(b, pb.id, cond, steps[tb.start_at:tb.start_end], steps[tb.stop_at:tb.stop_end],
-                                   overlap=steps[tb.start_end:wait_b], waited=_inside_min(steps[tb.start_end:wait_b]),
-                                   other=pa.id)
+    b.to_hot_waste(ta.start_at)  # hot tips to the radioactive waste now: the clock below times their drops there
+    _pair_waits(b, exp, (ta, tb), {"first": first, "pre_a": pre_a, "pre_b": pre_b, "wait_a": wait_a,
+                                   "wait_b": wait_b}, where)
     # total counts of both plates after the timed parts (B's filter plate is in place; then A's comes back)
     _total_counts(b, exp, pb, fb, lq.hot)
     b.add(MoveLabware(fb, src_slot, True, f"The gripper takes {pb.id}'s P81 filter plate to slot {src_slot}"))
     b.add(MoveLabware(fa, filter_slot, True, f"The gripper puts {pa.id}'s P81 filter plate back in slot {filter_slot}"))
     _total_counts(b, exp, pa, fa, lq.hot)
-    b.to_hot_waste(ta.start_at)
+    b.to_hot_waste(ta.start_at)  # the total counts' tips too
     for p, key in ((pa, ka), (pb, kb)):
         b.add(MoveLabware(key, "offdeck", False, f"Take reaction plate {p.id} off its temperature module "
                                                  "(radioactive waste)"))
