@@ -66,7 +66,7 @@ def test_two_flex_plates_run_side_by_side_on_two_temperature_modules(flex_pair):
     # the waits: each plate's own, computed with the other plate's work inside its window
     waits = [s for s in plan.steps[order[0]:order[-1]] if isinstance(s, Delay)]
     assert any("KIN-2's kinase mixes" in w.text for w in waits)
-    assert any(w.text.startswith("KIN-2: kinase reaction") and "of KIN-1's start or stop" in w.text for w in waits)
+    assert any(w.text.startswith("KIN-2: kinase reaction") and "KIN-1's wait and stop" in w.text for w in waits)
     # every tip from the first hot start on goes to the radioactive waste
     for i, s in _liquid(plan):
         for st in s.strokes:
