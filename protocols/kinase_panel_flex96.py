@@ -15,7 +15,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      slot C3, both fresh from ice (see the deck's liquids for every well), and its P81 filter plate in slot D2;
 #      then resume
 #   5. KIN-1: 10 µL kinase + substrate mix (no-enzyme wells: substrate only), non-contact (96-channel stamp)
-#   6. wait 60 min — KIN-1: pre-incubation of compound and kinase, 60 min
+#   6. wait 59 min — KIN-1: pre-incubation of compound and kinase, 60 min (this wait 59 min + about 1.0 min of rack
+#      moves)
 #   7. KIN-1: start — 10 µL hot ATP mix into every well, non-contact (96-channel stamp)
 #   8. wait 59 min — KIN-1: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 59 min + about
 #      1.0 min of rack moves)
@@ -46,7 +47,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      slot C3, both fresh from ice (see the deck's liquids for every well), and its P81 filter plate in slot D2;
 #      then resume
 #  18. KIN-2: 10 µL kinase + substrate mix (no-enzyme wells: substrate only), non-contact (96-channel stamp)
-#  19. wait 60 min — KIN-2: pre-incubation of compound and kinase, 60 min
+#  19. wait 59 min — KIN-2: pre-incubation of compound and kinase, 60 min (this wait 59 min + about 1.0 min of rack
+#      moves)
 #  20. KIN-2: start — 10 µL hot ATP mix into every well, non-contact (96-channel stamp)
 #  21. wait 59 min — KIN-2: kinase reaction, 60 min at 30 °C from the ATP start to the stop (this wait 59 min + about
 #      1.0 min of rack moves)
@@ -181,7 +183,7 @@ STEPS = [
         {'tip': ['tips96_3', 'A1'], 'source': ['mixes_1', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, True]], 'drop': True},
     ]},
     {'op': 'move', 'labware': 'tips96_3', 'to': 'B4', 'gripper': True, 'text': ''},
-    {'op': 'delay', 'minutes': 60.0, 'text': 'KIN-1: pre-incubation of compound and kinase, 60 min'},
+    {'op': 'delay', 'minutes': 59.0, 'text': 'KIN-1: pre-incubation of compound and kinase, 60 min (this wait 59 min + about 1.0 min of rack moves)'},
     {'op': 'comment', 'text': 'KIN-1: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the radioactive-waste trash bin in slot B1 (not the shared trash)'},
     {'op': 'move', 'labware': 'tips96_4', 'to': 'tip_adapter', 'gripper': True, 'text': ''},
     {'op': 'transfer', 'text': 'KIN-1: start — 10 µL hot ATP mix into every well, non-contact (96-channel stamp)', 'pipette': 'flex_96channel_1000', 'strokes': [
@@ -239,7 +241,7 @@ STEPS = [
         {'tip': ['tips96_7', 'A1'], 'source': ['mixes_2', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A1', 10.0, True]], 'drop': True},
     ]},
     {'op': 'move', 'labware': 'tips96_7', 'to': 'B4', 'gripper': True, 'text': ''},
-    {'op': 'delay', 'minutes': 60.0, 'text': 'KIN-2: pre-incubation of compound and kinase, 60 min'},
+    {'op': 'delay', 'minutes': 59.0, 'text': 'KIN-2: pre-incubation of compound and kinase, 60 min (this wait 59 min + about 1.0 min of rack moves)'},
     {'op': 'comment', 'text': 'KIN-2: RADIOACTIVE from here on — every tip that held hot liquid goes straight to the radioactive-waste trash bin in slot B1 (not the shared trash)'},
     {'op': 'move', 'labware': 'tips96_8', 'to': 'tip_adapter', 'gripper': True, 'text': ''},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL hot ATP mix into every well, non-contact (96-channel stamp)', 'pipette': 'flex_96channel_1000', 'strokes': [

@@ -9,21 +9,25 @@ from labkit.layout.io import load_experiment
 from labkit.plan import build_plan
 from labkit.assays.kinase_radiometric.plan import HOT
 from labkit.labware.specs import PIPETTES
-from labkit.plan.steps import Distribute, MoveLabware, Pause, SetTemperature, Transfer
+from labkit.plan.steps import Delay, Distribute, MoveLabware, Pause, SetTemperature, Transfer
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "tests" / "data" / "plan" / "small_kinase.yaml"
 
 
-def _no_preincubation(exp):
-    """The layout without a pre-incubation: single-channel work reaches a plate's wells far apart in time (no
-    pacing), so a pre-incubation held ± 5 % in every well is refused there (test_single_channel_refuses_...)."""
-    return exp.model_copy(update={"conditions": exp.conditions.model_copy(update={"preincubation_min": 0.0})})
+def _preincubation(exp, minutes: float):
+    """The layout with another pre-incubation."""
+    return exp.model_copy(update={"conditions": exp.conditions.model_copy(update={"preincubation_min": minutes})})
 
 
-def test_single_channel_refuses_a_preincubation_it_cannot_hold():
+def test_single_channel_paces_the_kinase_mixes_and_refuses_what_it_cannot_hold():
+    """One well at a time the start takes ~30 min on the OT-2: the kinase mixes wait between strokes for its pace
+    (60 min holds); a 10 min pre-incubation cannot (the work alone is longer) and is refused with what would do."""
+    plan = build_plan(load_experiment(PANEL), "ot2", multichannel=False)
+    paced = [s for s in plan.steps if isinstance(s, Delay) and "pacing" in s.text]
+    assert paced and all(0 < s.minutes < 5 for s in paced)
     with pytest.raises(TimingError) as refused:
-        build_plan(load_experiment(PANEL), "ot2", multichannel=False)
+        build_plan(_preincubation(load_experiment(PANEL), 10), "ot2", multichannel=False)
     msg = refused.value.message
     assert "cannot be held within ±5% in every well" in msg and "at least" in msg, msg
     assert refused.value.field == "conditions.preincubation_min"
@@ -142,7 +146,7 @@ def test_panel_works_by_column_stamps(robot):
     the stop + filter transfer per run, the prep per intermediate column, a few for the kinase mixes."""
     exp = load_experiment(PANEL)
     multi = build_plan(exp, robot)
-    single = build_plan(_no_preincubation(exp), robot, multichannel=False)  # one well at a time: no pacing
+    single = build_plan(exp, robot, multichannel=False)
     assert any(p.name in ("p300_multi_gen2", "flex_8channel_50") for p in multi.pipettes)
     assert all("multi" not in p.name and "8channel" not in p.name for p in single.pipettes)
     assert not multi.warnings
@@ -196,7 +200,7 @@ def test_ot2_hot_atp_from_a_well_per_row_by_columns_with_a_fresh_tip_each():
     assert set(loads) == {f"{r}1" for r in "ABCDEFGH"} | {f"{r}2" for r in "ABCDEFGH"}
     # each row's share (10 µL per well of that row on that plate) + overage + dead volume: little more hot mix than
     # single-channel work from a tube takes (a well's dead volume and rounding per row)
-    single = build_plan(_no_preincubation(load_experiment(PANEL)), "ot2", multichannel=False)
+    single = build_plan(load_experiment(PANEL), "ot2", multichannel=False)
     tube = sum(ld.volume for ld in single.loads if ld.loc.labware == "hot")
     assert loads["A1"] >= 12 * 10 and loads["H1"] >= 6 * 10 and loads["A2"] >= 12 * 10 and loads["H2"] >= 2 * 10
     assert sum(loads.values()) <= tube + 16 * 20

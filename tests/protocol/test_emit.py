@@ -100,6 +100,5 @@ def test_nozzle_layouts_only_on_8_channel_steps():
                                   and n.targets[0].id == "STEPS"))
     noz = {(s["pipette"], s.get("nozzles", 0)) for s in steps if "strokes" in s}
     assert noz >= {("p20_multi_gen2", 0), ("p20_multi_gen2", 2), ("p20_multi_gen2", 6), ("p300_multi_gen2", 4)}
-    no_pre = exp.model_copy(update={"conditions": exp.conditions.model_copy(update={"preincubation_min": 0.0})})
-    single = emit(build_plan(no_pre, "ot2", multichannel=False))  # one well at a time holds no pre-incubation
+    single = emit(build_plan(exp, "ot2", multichannel=False))
     assert "'nozzles'" not in single

@@ -61,11 +61,11 @@ def test_single_channel_option(capsys, tmp_path):
     kinase = str(ROOT / "tests" / "data" / "kinase" / "kinase_panel_old.yaml")  # the seed design's column layout
     code, text, _e = _run(["protocol", kinase, "--print-plan"], capsys)
     assert code == 0 and "p300_multi_gen2" in text and "nozzles, part columns" in text
-    code, _t, err = _run(["protocol", kinase, "--single-channel", "--print-plan"], capsys)
-    assert code == 2 and "conditions.preincubation_min" in err and "Traceback" not in err  # no pacing one well at a time
-    data = yaml.safe_load(Path(kinase).read_text(encoding="utf-8"))
-    data["conditions"]["preincubation_min"] = 0  # without a pre-incubation, single-channel work runs
-    kinase = str(tmp_path / "kinase_no_preincubation.yaml")
-    Path(kinase).write_text(yaml.safe_dump(data), encoding="utf-8")
     code, text, _e = _run(["protocol", kinase, "--single-channel", "--print-plan"], capsys)
-    assert code == 0 and "multi_gen2" not in text and "467 tips in all" in text
+    assert code == 0 and "multi_gen2" not in text and "488 tips in all" in text and "pacing" in text
+    data = yaml.safe_load(Path(kinase).read_text(encoding="utf-8"))
+    data["conditions"]["preincubation_min"] = 10  # one well at a time the work alone takes longer: refused
+    short = str(tmp_path / "kinase_10min.yaml")
+    Path(short).write_text(yaml.safe_dump(data), encoding="utf-8")
+    code, _t, err = _run(["protocol", short, "--single-channel", "--print-plan"], capsys)
+    assert code == 2 and "conditions.preincubation_min" in err and "at least" in err and "Traceback" not in err

@@ -110,13 +110,13 @@ def _reaction_spread(b: Builder, p, key: str, cond, at: tuple[int, int, int], ze
                                                                                          len(steps))}, where)
     gaps = [(t["stop"][w] - t["atp"][w]) / 60 for w in t["atp"] if w in t["stop"]]
     lo, hi = (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
-    if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal:
+    if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal or hi > nominal * (1 + PREINC_SPREAD * PREINC_TOLERANCE):
+        need = max((hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE), hi / (1 + PREINC_SPREAD * PREINC_TOLERANCE))
         b.refuse(TimingError(
             f"plate {p.id}: a {nominal:g} min reaction cannot be held within ±{PREINC_TOLERANCE:.0%} in every well: "
-            f"the ATP start and the stop reach the wells {hi - lo:.1f} min apart (by the simulator's time model); set "
-            f"conditions.reaction_min to at least {math.ceil((hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE)):d} "
-            "min, or use 8-channel pipettes so the start and the stop go by column stamps",
-            field="conditions.reaction_min"))
+            f"from the ATP start to the stop takes {lo:.1f}–{hi:.1f} min of work alone (by the simulator's time "
+            f"model); set conditions.reaction_min to at least {math.ceil(need):d} min, or use 8-channel pipettes so "
+            "the start and the stop go by column stamps", field="conditions.reaction_min"))
     return lo, hi
 
 
@@ -166,12 +166,13 @@ def _preincubation_spread(b: Builder, p, key: str, cond, at: tuple[int, int, int
     gaps = [(t["atp"][w] - t["enzyme"][w]) / 60 for w in t["enzyme"] if w in t["atp"]]
     lo, hi = (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
     nominal = cond.preincubation_min
-    if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal:
-        need = (hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE)
+    if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal or hi > nominal * (1 + PREINC_SPREAD * PREINC_TOLERANCE):
+        need = max((hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE), hi / (1 + PREINC_SPREAD * PREINC_TOLERANCE))
         b.refuse(TimingError(
             f"plate {p.id}: a {nominal:g} min pre-incubation cannot be held within ±{PREINC_TOLERANCE:.0%} in every "
-            f"well: the kinase mixes and the ATP start reach the wells {hi - lo:.1f} min apart (by the simulator's "
-            f"time model), more than {PREINC_SPREAD:.0%} of the ±{PREINC_TOLERANCE * nominal:.2g} min allowed; set "
+            f"well: from the kinase mixes to the ATP start takes {lo:.1f}–{hi:.1f} min of work alone (by the "
+            f"simulator's time model; at most {PREINC_SPREAD:.0%} of the ±{PREINC_TOLERANCE * nominal:.2g} min "
+            "allowed may lie between the wells); set "
             f"conditions.preincubation_min to at least {math.ceil(need):d} min, or use 8-channel pipettes and "
             "fewer kinases or wells per plate so the mixes go by column stamps",
             field="conditions.preincubation_min"))

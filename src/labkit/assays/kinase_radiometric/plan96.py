@@ -135,9 +135,14 @@ def build_kinase96(config: BuildConfig, exp) -> Plan:
                 f"plate in slot {FILTER_SLOT}; then resume", tuple(mixes))
         s.stamp(f"{p.id}: {v.enzyme_mix:g} µL kinase + substrate mix (no-enzyme wells: substrate only), "
                 "non-contact (96-channel stamp)", racks[1], f"mixes_{n + 1}", plate, v.enzyme_mix, top=True)
-        if cond.preincubation_min > 0:
-            b.add(Delay(cond.preincubation_min, f"{p.id}: pre-incubation of compound and kinase, "
-                                                f"{cond.preincubation_min:g} min"))
+        if cond.preincubation_min > 0:  # less the work between the stamps: the drop, two gripper moves of racks, the
+            #                             pick-up and the start's aspirate and dispense (as the reaction's below)
+            flow = b.spec(s.pip).flow_ul_s
+            work = (T.DROP_TIP_S + 2 * T.GRIPPER_MOVE_S + T.PICK_UP_TIP_96_S + T.ASPIRATE_S + T.DISPENSE_S
+                    + 2 * v.atp_mix / flow + 4 * (T.MOVE_BETWEEN_S + 150.0 / T.GANTRY_MM_S)) / 60
+            pre = round(max(cond.preincubation_min - work, 0.0), 1)
+            b.add(Delay(pre, f"{p.id}: pre-incubation of compound and kinase, {cond.preincubation_min:g} min (this "
+                             f"wait {pre:g} min + about {work:.1f} min of rack moves)"))
         b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that held hot liquid goes straight to "
                   f"{_waste_text(b.plan.hot_waste)}")
         hot_at = len(b.plan.steps)
