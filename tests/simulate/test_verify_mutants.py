@@ -144,6 +144,14 @@ KINASE_MUTANTS = {
     "half the ATP in one column": (edit_step("start —", scale_volume(0.5, first_only=True)), "ATP"),
     "reaction 20 min": (edit_step("kinase reaction", lambda s: s.update(minutes=20.0)), "reaction time"),
     "no pre-incubation": (drop_step("pre-incubation", op="delay"), "pre-incubation"),
+    "pre-incubation wait 6 min short": (edit_step("pre-incubation of compound", lambda s: s.update(
+        minutes=s["minutes"] - 6.0), op="delay"), "pre-incubation"),
+    # the runner takes the operator's time at the timed pauses (the hot ATP, tip racks) off the timed wait after
+    # them; without that, the pre-incubation depends on the operator
+    "timed waits absorb no pause": (("STEPS", lambda steps: [{k: v for k, v in s.items() if k != "absorbs"}
+                                                             for s in steps]), "pre-incubation"),
+    "reaction wait 4 min long": (edit_step("kinase reaction", lambda s: s.update(minutes=s["minutes"] + 4.0)),
+                                 "reaction time"),
     "kinase mixes and hot ATP loaded before the run": (loads_at_start, "hot ATP on deck"),
     "hot tips to the shared trash": (("STEPS", hot_tips_to_trash), "hot tips to radioactive waste"),
     "no radioactive-waste container": (("HOT_WASTE", lambda _hot: None), "hot tips to radioactive waste"),

@@ -41,8 +41,8 @@ START_MIX_CYCLES = 1  # the hot start and the acid stop: into the liquid, then o
 STOP_MIX_CYCLES = 1
 PREINC_TOLERANCE = 0.05  # the verification holds every well's pre-incubation within ± this share of the nominal
 HOT_LEAD_MIN = 5.0  # the operator brings the hot ATP this long before the start (the wait after absorbs it)
-STOP_PER_ASPIRATE = 4  # well by well: the stop's wells per aspirate (they are stopped within seconds, but started one
-#                        well at a time, ~20 s apart: more per aspirate would spread their reaction times)
+TIMED_PER_ASPIRATE = 4  # well by well: wells per aspirate of the start and the stop (a stroke's wells get it within
+#                        seconds of each other, so more per aspirate would spread their times beyond what pacing mends)
 PACE_BAND = 0.6  # pacing keeps a plate's wells within this share of the spread allowed (the rest: within a stroke)
 PREINC_SPREAD = 0.9  # the plan's wells may spread over at most this share of that window (the rest: model error)
 TRAVEL_MM = 150.0  # typical head travel between labware on the deck, for the reaction-time estimate
@@ -69,37 +69,127 @@ def _work_seconds(b: Builder, steps: list) -> float:
     return total
 
 
-def _band(nominal: float) -> float:
-    """Seconds within which pacing keeps a plate's wells (a share of the spread a nominal ± 5 % allows)."""
-    return PACE_BAND * PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal * 60
+def _timed_waits(b: Builder, p, key: str, cond, at: tuple[int, int, int, int, int]) -> int:
+    """Set a plate's timed waits once its stop is built: the reaction's first (it may pace the ATP start), then the
+    pre-incubation's (the kinase mixes paced to that start). at = (kinase mixes, their end, the pre-incubation
+    placeholder, the ATP start, the reaction wait). Returns the steps inserted before the ATP start."""
+    enz_at, enz_end, pre, start_at, wait = at
+    where = _plate_slot(b, key)
+    b.to_hot_waste(start_at)  # hot tips to the radioactive waste now: the clock times their drops there
+    wait = _reaction_wait(b, p, key, cond, start_at, wait, where)
+    if cond.preincubation_min <= 0:
+        return 0
+    return _preincubation_wait(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait), where)
 
 
-def _reaction_wait(b: Builder, p, key: str, cond, start_at: int, wait: int, where: dict[str, str],
-                   end: int | None = None) -> int:
-    """Set the wait between the ATP start (steps start_at..wait) and the stop (the steps after it, to `end`, else the
-    plan's end) so that every well reacts the nominal ± 5 %: the stop keeps the start's pace (labkit.plan.clock.pace)
-    and the wait centres the shortest and the longest well on the nominal by the clock. A plan that cannot is
-    refused. Returns the steps pacing inserted (into the stop)."""
+def _spread(b: Builder, key: str, n_rows: int, first: int, wait: int, where: dict[str, str]) -> tuple[float, float]:
+    """Shortest and longest minutes from a well's dispense in steps first..wait to its dispense after `wait` (a
+    Delay, counted as 0), by the plan's clock."""
+    steps = list(b.plan.steps[first:])
+    steps[wait - first] = Delay(0.0, "")
+    t = first_times(b, steps, key, n_rows, {"a": range(wait - first), "z": range(wait + 1 - first, len(steps))},
+                    where)
+    gaps = [(t["z"][w] - t["a"][w]) / 60 for w in t["a"] if w in t["z"]]
+    return (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
+
+
+def _reaction_wait(b: Builder, p, key: str, cond, start_at: int, wait: int, where: dict[str, str]) -> int:
+    """Set the wait between the ATP start (steps start_at..wait) and the stop (the steps after it) so that every well
+    reacts the nominal ± 5 %: the faster of the two waits for the other's pace (labkit.plan.clock.pace; whichever
+    narrows the spread more) and the wait centres the shortest and the longest well on the nominal by the clock. A
+    plan that cannot is refused. Returns the wait's step index (pacing the start moves it)."""
     n_rows = 16 if p.format == 384 else 8
     nominal = cond.reaction_min
-    end = len(b.plan.steps) if end is None else end
-    added = pace(b, range(start_at, wait), range(wait + 1, end), key, n_rows,
-                 f"{p.id}: pacing — the stop keeps the ATP start's pace, so every well reacts alike", _band(nominal),
-                 slow="later", zero=(wait,), where=where)
-    lo, hi = _reaction_spread(b, p, key, cond, (start_at, wait, end + added), (), where)
+    band = PACE_BAND * PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal * 60
+    before = list(b.plan.steps)
+    tried = []
+    for slow in ("later", "first"):
+        b.plan.steps[:] = before
+        added = pace(b, range(start_at, wait), range(wait + 1, len(b.plan.steps)), key, n_rows,
+                     f"{p.id}: pacing — the {'stop' if slow == 'later' else 'ATP start'} keeps the "
+                     f"{'start' if slow == 'later' else 'stop'}'s pace, so every well reacts alike", band, slow=slow,
+                     zero=(wait,), where=where)
+        at = wait + (added if slow == "first" else 0)
+        lo, hi = _spread(b, key, n_rows, start_at, at, where)
+        tried.append((hi - lo, slow, list(b.plan.steps), at, lo, hi))
+    _, _, steps, wait, lo, hi = min(tried, key=lambda x: x[0])
+    b.plan.steps[:] = steps
+    if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal or hi > nominal * (1 + PREINC_SPREAD * PREINC_TOLERANCE):
+        need = max((hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE), hi / (1 + PREINC_SPREAD * PREINC_TOLERANCE))
+        b.refuse(TimingError(
+            f"plate {p.id}: a {nominal:g} min reaction cannot be held within ±{PREINC_TOLERANCE:.0%} in every well: "
+            f"from the ATP start to the stop takes {lo:.1f}–{hi:.1f} min of work alone (by the simulator's time "
+            f"model); set conditions.reaction_min to at least {math.ceil(need):d} min, or use 8-channel pipettes so "
+            "the start and the stop go by column stamps", field="conditions.reaction_min"))
     wait_min = max(nominal - (lo + hi) / 2, 0.0)
     b.plan.steps[wait] = Delay(round(wait_min, 2), f"{p.id}: kinase reaction, {nominal:g} min at "
                                                    f"{cond.temperature_c:g} °C from the ATP start to the stop in every "
                                                    f"well (this wait {round(wait_min, 2):g} min + {lo:.1f}–{hi:.1f} "
                                                    "min of start and stop work, by well)")
+    return wait
+
+
+def _preincubation_wait(b: Builder, p, key: str, cond, at: tuple[int, int, int, int, int], where: dict[str, str]
+                        ) -> int:
+    """The wait between the kinase mixes and the ATP start, set so that every well pre-incubates the nominal
+    ± 5 %. at = the step indices (kinase mixes, their end, this wait, the ATP start, its end). A well pre-incubates
+    from its own kinase mix to its own ATP: the clock (labkit.plan.clock, the simulator's time model) gives each
+    well's time with no wait, and the wait centres the shortest and the longest on the nominal. A plan whose
+    wells spread over more than the tolerance allows is refused, with the nominal that would hold."""
+    enz_at, enz_end, pre, start_at, end = at
+    n_rows = 16 if p.format == 384 else 8
+    added = pace(b, range(enz_at, enz_end), range(start_at, end), key, n_rows, f"{p.id}: pacing — the kinase mixes keep the "
+                 "ATP start's pace, so every well pre-incubates alike",
+                 PACE_BAND * PREINC_SPREAD * 2 * PREINC_TOLERANCE * cond.preincubation_min * 60,
+                 zero=(pre, pre + 2), where=where)
+    enz_end, pre, start_at, end = enz_end + added, pre + added, start_at + added, end + added
+    steps = list(b.plan.steps[enz_at:end])
+    steps[pre - enz_at] = steps[pre + 2 - enz_at] = Delay(0.0, "")
+    t = first_times(b, steps, key, n_rows, {"enzyme": range(0, enz_end - enz_at),
+                                             "atp": range(start_at - enz_at, end - enz_at)}, where)
+    gaps = [(t["atp"][w] - t["enzyme"][w]) / 60 for w in t["enzyme"] if w in t["atp"]]
+    lo, hi = (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
+    nominal = cond.preincubation_min
+    if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal or hi > nominal * (1 + PREINC_SPREAD * PREINC_TOLERANCE):
+        need = max((hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE), hi / (1 + PREINC_SPREAD * PREINC_TOLERANCE))
+        b.refuse(TimingError(
+            f"plate {p.id}: a {nominal:g} min pre-incubation cannot be held within ±{PREINC_TOLERANCE:.0%} in every "
+            f"well: from the kinase mixes to the ATP start takes {lo:.1f}–{hi:.1f} min of work alone (by the "
+            f"simulator's time model; at most {PREINC_SPREAD:.0%} of the ±{PREINC_TOLERANCE * nominal:.2g} min "
+            "allowed may lie between the wells); set "
+            f"conditions.preincubation_min to at least {math.ceil(need):d} min, or use 8-channel pipettes and "
+            "fewer kinases or wells per plate so the mixes go by column stamps",
+            field="conditions.preincubation_min"))
+    wait = max(nominal - (lo + hi) / 2, 0.0)
+    timed = False
+    for i in range(enz_end, pre):  # tip-rack swaps inside the window: the wait takes their time off at run time
+        step = b.plan.steps[i]
+        if isinstance(step, Pause) or (isinstance(step, MoveLabware) and step.pause and not step.gripper):
+            b.plan.steps[i] = replace(step, timed=True)
+            timed = True
+    last = round(min(HOT_LEAD_MIN, wait), 2)  # the hot ATP comes this long before the start
+    first = round(wait - last, 2)
+    note = " less the operator's time at the timed pauses before it" if timed else ""
+    b.plan.steps[pre + 2] = Delay(last, f"{p.id}: the last {last:g} min of the pre-incubation, less the time taken to "
+                                        "bring the hot ATP", absorbs=True)
+    b.plan.steps[pre] = Delay(first, f"{p.id}: pre-incubation of compound and kinase, {nominal:g} min from the kinase "
+                                     f"mix to the ATP start in every well (this wait {first:g} min{note}, the hot ATP, "
+                                     f"{last:g} min more, + {lo:.1f}–{hi:.1f} min of mix, preparation and start work, "
+                                     "by well)", absorbs=timed)
     return added
+
+
+def _band(nominal: float) -> float:
+    """Seconds within which pacing keeps a plate's wells (a share of the spread a nominal ± 5 % allows)."""
+    return PACE_BAND * PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal * 60
 
 
 def _reaction_spread(b: Builder, p, key: str, cond, at: tuple[int, int, int], zero: tuple[int, ...],
                      where: dict[str, str]) -> tuple[float, float]:
-    """The shortest and the longest reaction of a plate's wells, in minutes, without its wait (at = the ATP start,
-    the wait, the stop's end) and the waits at the step indices `zero` (the clock over the steps between). A
-    TimingError is recorded (`Builder.refuse`) when they spread over more than the tolerance allows."""
+    """Interleaved plates (`_pair_waits`): the shortest and the longest reaction of a plate's wells, in minutes,
+    without its wait (at = the ATP start, the wait, the stop's end) and the waits at the step indices `zero` (the
+    clock over the steps between, the other plate's work included). A TimingError is recorded (`Builder.refuse`)
+    as by `_reaction_wait`."""
     start_at, wait, end = at
     n_rows = 16 if p.format == 384 else 8
     nominal = cond.reaction_min
@@ -120,42 +210,12 @@ def _reaction_spread(b: Builder, p, key: str, cond, at: tuple[int, int, int], ze
     return lo, hi
 
 
-def _preincubation_wait(b: Builder, p, key: str, cond, at: tuple[int, int, int, int, int], where: dict[str, str]
-                        ) -> int:
-    """The wait between the kinase mixes and the ATP start, set so that every well pre-incubates the nominal
-    ± 5 %. at = the step indices (kinase mixes, their end, this wait, the ATP start, its end). A well pre-incubates
-    from its own kinase mix to its own ATP: the clock (labkit.plan.clock, the simulator's time model) gives each
-    well's time with no wait, and the wait centres the shortest and the longest on the nominal. A plan whose
-    wells spread over more than the tolerance allows is refused, with the nominal that would hold. Returns the
-    steps pacing inserted (into the kinase mixes)."""
-    enz_at, enz_end, pre, start_at, end = at
-    n_rows = 16 if p.format == 384 else 8
-    added = pace(b, range(enz_at, enz_end), range(start_at, end), key, n_rows, f"{p.id}: pacing — the kinase mixes "
-                 "keep the ATP start's pace, so every well pre-incubates alike", _band(cond.preincubation_min),
-                 zero=(pre, pre + 2), where=where)
-    enz_end, pre, start_at, end = enz_end + added, pre + added, start_at + added, end + added
-    lo, hi = _preincubation_spread(b, p, key, cond, (enz_at, enz_end, start_at, end), (pre, pre + 2), where)
-    nominal = cond.preincubation_min
-    wait = max(nominal - (lo + hi) / 2, 0.0)
-    timed = _timed_pauses(b, enz_end, pre)
-    last = round(min(HOT_LEAD_MIN, wait), 2)  # the hot ATP comes this long before the start
-    first = round(wait - last, 2)
-    note = " less the operator's time at the timed pauses before it" if timed else ""
-    b.plan.steps[pre + 2] = Delay(last, f"{p.id}: the last {last:g} min of the pre-incubation, less the time taken to "
-                                        "bring the hot ATP", absorbs=True)
-    b.plan.steps[pre] = Delay(first, f"{p.id}: pre-incubation of compound and kinase, {nominal:g} min from the kinase "
-                                     f"mix to the ATP start in every well (this wait {first:g} min{note}, the hot ATP, "
-                                     f"{last:g} min more, + {lo:.1f}–{hi:.1f} min of mix, preparation and start work, "
-                                     "by well)", absorbs=timed)
-    return added
-
-
 def _preincubation_spread(b: Builder, p, key: str, cond, at: tuple[int, int, int, int], zero: tuple[int, ...],
                           where: dict[str, str]) -> tuple[float, float]:
-    """The shortest and the longest pre-incubation of a plate's wells without the waits at the step indices `zero`
-    (the clock over the steps from its kinase mixes to the end of its start; at = kinase mixes, their end, the ATP
-    start, its end): minutes. A TimingError is recorded (`Builder.refuse`) when they spread over more than the
-    tolerance allows."""
+    """Interleaved plates (`_pair_waits`): the shortest and the longest pre-incubation of a plate's wells without
+    the waits at the step indices `zero` (the clock over the steps from its kinase mixes to the end of its start;
+    at = kinase mixes, their end, the ATP start, its end): minutes. A TimingError is recorded (`Builder.refuse`)
+    as by `_preincubation_wait`."""
     enz_at, enz_end, start_at, end = at
     steps = list(b.plan.steps[enz_at:end])
     for i in zero:
@@ -275,7 +335,7 @@ def _where(runs_: list) -> str:
 def _atp_work(b: Builder, pip: str, found: list, volume: float) -> tuple[list, dict[str, list[str]], list[int]]:
     """The ATP start of one plate: 8-channel strokes (runs of a liquid), single wells per liquid, and the nozzles
     of every tip pick-up it takes (for `Builder.prepare_tips`)."""
-    per = b.per_stroke(pip, volume)
+    per = min(b.per_stroke(pip, volume), TIMED_PER_ASPIRATE)
     strokes, rest = split(found, per) if b.spec(pip).channels == 8 else ([], found)
     single: dict[str, list[str]] = defaultdict(list)
     for run in rest:
@@ -505,11 +565,11 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None, pair_slot: str | None =
             b.distribute(f"{p.id}: {well_vol:g} µL assay buffer into the buffer wells", pip, b.pool(res, buffer),
                          buf, well_vol)
         # the timed part (ATP start ... stop) must not stop for a tip-rack change: change racks before it
-        pip = b.choose(v.atp_mix, per_aspirate=len(wells))
+        pip = b.choose(v.atp_mix)  # the smallest pipette that takes it (not a few µL from a 1000 µL tip)
         strokes, single, pickups = _atp_work(b, pip, runs(n_rows, _atp_groups(exp, p)), v.atp_mix)
         stop_pip = b.choose(v.stop, per_aspirate=len(wells))
         b.prepare_tips(pip, pickups, "the ATP start")
-        stop_per = min(b.per_stroke(stop_pip, v.stop), STOP_PER_ASPIRATE)
+        stop_per = min(b.per_stroke(stop_pip, v.stop), TIMED_PER_ASPIRATE)
         b.prepare_tips(stop_pip, [b.nozzles(stop_pip, 1)] * -(-len(wells) // stop_per), "the stop")
         pre = _preincubation_steps(b, p.id, cond, hot_now)
         # start: hot ATP, non-contact, a fresh tip every aspirate, straight to the radioactive waste; whole and part
@@ -541,25 +601,20 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None, pair_slot: str | None =
                 atp_order += [w for r in cols for w in r.wells]
                 b.distribute(f"{p.id}: start — {v.atp_mix:g} µL {liquid} into {_where(cols)}, non-contact, a fresh "
                              "tip every aspirate", pip, b.pool(hot, str(liquid)), [Loc(key, c.primary) for c in cols],
-                             v.atp_mix, tip_per_stroke=True, nozzles=k)
+                             v.atp_mix, tip_per_stroke=True, nozzles=k, max_per_stroke=TIMED_PER_ASPIRATE)
             else:
                 atp_order += what
                 b.distribute(f"{p.id}: start — {v.atp_mix:g} µL {liquid} ({len(what)} wells), non-contact, a fresh "
                              "tip every aspirate", pip, b.pool(hot, str(liquid)), [Loc(key, w) for w in what],
-                             v.atp_mix, tip_per_stroke=True)
+                             v.atp_mix, tip_per_stroke=True, max_per_stroke=TIMED_PER_ASPIRATE)
         wait = len(b.plan.steps)
-        b.to_hot_waste(start_at)  # hot tips to the radioactive waste now: the clock below times their drops there
-        if cond.preincubation_min > 0:
-            start_at += _preincubation_wait(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait), _plate_slot(b, key))
-            wait = len(b.plan.steps)
         b.add(Delay(cond.reaction_min, ""))
         rank = {w: i for i, w in enumerate(atp_order)}
         dests = [well_loc(key, w) for w in sorted(wells, key=lambda w: rank.get(w.name, len(rank)))]
         pip = b.choose(v.stop, per_aspirate=len(dests))
         b.distribute(f"{p.id}: stop — {v.stop:g} µL phosphoric acid, non-contact, a fresh tip every aspirate", pip,
-                     b.pool(res, stop), dests, v.stop, tip_per_stroke=True, max_per_stroke=STOP_PER_ASPIRATE)
-        b.to_hot_waste(start_at)
-        _reaction_wait(b, p, key, cond, start_at, wait, _plate_slot(b, key))
+                     b.pool(res, stop), dests, v.stop, tip_per_stroke=True, max_per_stroke=TIMED_PER_ASPIRATE)
+        start_at += _timed_waits(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait))
         b.add(MoveLabware(filt, filter_slot, False, f"Put the P81 filter plate for {p.id} in slot {filter_slot}"))
         # each stopped reaction onto the same well of the filter plate, a fresh tip every well: whole and part
         # columns with an 8-channel
@@ -720,15 +775,9 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
               f"{lq.waste}")
     _start_stamped(b, exp, t, lq)
     start_at, wait = t.start_at, len(b.plan.steps)
-    b.to_hot_waste(start_at)  # hot tips to the radioactive waste now: the clock below times their drops there
-    if cond.preincubation_min > 0:
-        start_at += _preincubation_wait(b, p, key, cond, (t.enz_at, t.enz_end, pre, start_at, wait),
-                                        _plate_slot(b, key))
-        wait = len(b.plan.steps)
     b.add(Delay(cond.reaction_min, ""))
     _stop_stamped(b, exp, t, filt, lq)
-    b.to_hot_waste(start_at)
-    _reaction_wait(b, p, key, cond, start_at, wait, _plate_slot(b, key))
+    start_at += _timed_waits(b, p, key, cond, (t.enz_at, t.enz_end, pre, start_at, wait))
     return start_at
 
 

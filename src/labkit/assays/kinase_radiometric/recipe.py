@@ -66,5 +66,7 @@ def recipe(exp) -> Recipe:
     return Recipe(tuple(checks), not_checked=(
         "the reaction temperature (the temperature module's set point is trusted)",
         "the filter wash, drying, scintillant and count (by hand, after the plate leaves the deck)",
-        "how long operator pauses take (tip-rack swaps, plate moves): the time model counts them as 0 s",
+        "how long operator pauses take (tip-rack swaps, plate moves, the hot ATP): the time model counts them as "
+        "0 s; those inside the pre-incubation are timed pauses, taken off the wait after them at run time (a pause "
+        "longer than that wait makes the pre-incubation late by the difference, and the protocol says so)",
     ))
