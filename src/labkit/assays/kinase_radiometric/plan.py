@@ -928,7 +928,8 @@ PAIR_NOTE = ("INTERLEAVED: plates {a} and {b} run side by side, each on its own 
              "stops follow in the same order, so every well keeps its pre-incubation and reaction time and the two "
              "plates take little more than one plate's time. At the pause before the kinase mixes the dilution "
              "plates leave the deck: {a}'s P81 filter plate takes the intermediate plate's slot, {b}'s waits in the "
-             "source plate's, and full tip racks for {b}'s start and stop wait in staging-area slots; between the "
+             "source plate's, and full tip racks for {b}'s start and stop wait in staging-area slots (the run uses "
+             "B4, C4 and D4: set the deck configuration to a staging area slot in cutouts B3, C3 and D3); between the "
              "start and the last stop nothing stops the robot: the gripper swaps the tip racks and the filter plates")
 
 
