@@ -14,8 +14,8 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #      (8-channel)
 #   7. entrectinib point 3: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 3, mixed
 #      (8-channel)
-#   8. move — Tip rack in slot B3 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
-#      B3
+#   8. move — Tip rack in slot D2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
+#      D2
 #   9. entrectinib point 4: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 4, mixed
 #      (8-channel)
 #  10. entrectinib point 5: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 5, mixed
@@ -31,133 +31,132 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #  15. entrectinib point 10: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 10, mixed
 #      (8-channel)
 #  16. Vehicle: 4 µL solvent into 76 µL assay buffer, intermediate column 11, mixed (8-channel)
-#  17. move — Put reaction plate KIN-1 on the temperature module
-#  18. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      1, 6-nozzle stamps into the empty wells, one tip)
+#  17. move — Put reaction plate KIN-1 on the temperature module in slot D1
+#  18. move — Put reaction plate KIN-2 on the second temperature module
 #  19. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      2, 6-nozzle stamps into the empty wells, one tip)
+#      1, 6-nozzle stamps into the empty wells, one tip)
 #  20. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      3, 6-nozzle stamps into the empty wells, one tip)
+#      2, 6-nozzle stamps into the empty wells, one tip)
 #  21. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      3, 6-nozzle stamps into the empty wells, one tip)
+#  22. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      4, 6-nozzle stamps into the empty wells, one tip)
-#  22. move — Tip rack in slot B3 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
-#      B3
-#  23. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      5, 6-nozzle stamps into the empty wells, one tip)
+#  23. move — Tip rack in slot D2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
+#      D2
 #  24. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      6, 6-nozzle stamps into the empty wells, one tip)
+#      5, 6-nozzle stamps into the empty wells, one tip)
 #  25. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      7, 6-nozzle stamps into the empty wells, one tip)
+#      6, 6-nozzle stamps into the empty wells, one tip)
 #  26. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      8, 6-nozzle stamps into the empty wells, one tip)
+#      7, 6-nozzle stamps into the empty wells, one tip)
 #  27. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      9, 6-nozzle stamps into the empty wells, one tip)
+#      8, 6-nozzle stamps into the empty wells, one tip)
 #  28. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      10, 6-nozzle stamps into the empty wells, one tip)
+#      9, 6-nozzle stamps into the empty wells, one tip)
 #  29. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
-#      11, 6-nozzle stamps into the empty wells, one tip)
+#      10, 6-nozzle stamps into the empty wells, one tip)
 #  30. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#      11, 6-nozzle stamps into the empty wells, one tip)
+#  31. KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      11, 2-nozzle stamps into the empty wells, one tip)
-#  31. move — Put the P81 filter plate for KIN-1 in slot B1
-#  32. PAUSE — KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC
-#      kinase + poly(Glu4-Tyr) mix) on the deck now, fresh from ice (see the deck's liquids for wells and volumes),
-#      and resume; the hot ATP comes at a pause just before the start
-#  33. KIN-1: 10 µL kinase mixes, each row its own (columns 2–8, 8-channel from mix column 1), non-contact
-#  34. KIN-1: 10 µL kinase mixes, each row its own (columns 1–11, 6-nozzle from mix column 1), non-contact
-#  35. KIN-1: 10 µL No-enzyme control: poly(Glu4-Tyr) 50 uM (column 12, 6-nozzle from mix column 2), non-contact
-#  36. KIN-1: 10 µL TRKA kinase + poly(Glu4-Tyr) mix (column 1, 2-nozzle from mix column 1), non-contact
-#  37. KIN-1: 10 µL TRKB kinase + poly(Glu4-Tyr) mix (column 4, 2-nozzle from mix column 1), non-contact
-#  38. KIN-1: 10 µL TRKC kinase + poly(Glu4-Tyr) mix (column 7, 2-nozzle from mix column 1), non-contact
-#  39. move — Tip rack in slot B3 has 26 tips left, too few for the ATP start (keep them): take it away and put a
-#      full opentrons_flex_96_tiprack_50ul rack in slot B3
-#  40. move — Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full
-#      opentrons_flex_96_tiprack_1000ul rack in slot D3
-#  41. wait 51.62 min — KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
-#      every well (this wait 51.62 min less the operator's time at the timed pauses before it, the hot ATP, 5 min
-#      more, + 1.9–4.9 min of mix, preparation and start work, by well)
-#  42. PAUSE — KIN-1: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see
-#      the deck's liquids for wells and volumes), and resume
-#  43. wait 5 min — KIN-1: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP
-#  44. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 8-channel, mixed, a
-#      fresh tip every stamp
-#  45. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 3–12, 6-nozzle, mixed, a
-#      fresh tip every stamp
-#  46. wait 35.81 min — KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop in every well (this
-#      wait 35.81 min + 3.9–4.4 min of start and stop work, by well)
-#  47. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
-#      filter plate with the same tip, columns 1–8, 8-channel
-#  48. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
-#      filter plate with the same tip, columns 3–12, 6-nozzle
-#  49. PAUSE — KIN-1: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
-#      aliquot for KIN-1) on the deck now and resume
-#  50. KIN-1: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1 straight onto the
-#      P81 filter, wells G3, H3, G6, H6, G9, H9 (keep them out of the wash: cover them with sealing tape while the
-#      plate is washed, uncover before the scintillant), a fresh tip every aspirate
-#  51. move — Take reaction plate KIN-1 off the temperature module (radioactive waste)
-#  52. move — KIN-1: take the P81 filter plate from slot B1; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
-#      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
-#      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.
-#  53. move — Put reaction plate KIN-2 on the temperature module
-#  54. move — Tip rack in slot B3 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
-#      B3
-#  55. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#  32. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      1, 4-nozzle stamps into the empty wells, one tip)
-#  56. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#  33. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      11, 4-nozzle stamps into the empty wells, one tip)
-#  57. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#  34. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      2, 4-nozzle stamps into the empty wells, one tip)
-#  58. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#  35. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      3, 4-nozzle stamps into the empty wells, one tip)
-#  59. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#  36. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      4, 4-nozzle stamps into the empty wells, one tip)
-#  60. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#  37. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      5, 4-nozzle stamps into the empty wells, one tip)
-#  61. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#  38. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      6, 4-nozzle stamps into the empty wells, one tip)
-#  62. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#  39. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      7, 4-nozzle stamps into the empty wells, one tip)
-#  63. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#  40. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      8, 4-nozzle stamps into the empty wells, one tip)
-#  64. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#  41. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      9, 4-nozzle stamps into the empty wells, one tip)
-#  65. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#  42. move — Tip rack in slot D2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot
+#      D2
+#  43. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      10, 4-nozzle stamps into the empty wells, one tip)
-#  66. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#  44. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      11, 4-nozzle stamps into the empty wells, one tip)
-#  67. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#  45. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      11, 2-nozzle stamps into the empty wells, one tip)
-#  68. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
+#  46. KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column
 #      11, 2-nozzle stamps into the empty wells, one tip)
-#  69. move — Put the P81 filter plate for KIN-2 in slot B1
-#  70. PAUSE — KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) on the deck now,
-#      fresh from ice (see the deck's liquids for wells and volumes), and resume; the hot ATP comes at a pause just
-#      before the start
-#  71. KIN-2: 10 µL kinase mixes, each row its own (column 3, 6-nozzle from mix column 3), non-contact
-#  72. KIN-2: 10 µL kinase mixes, each row its own (columns 1–11, 4-nozzle from mix column 3), non-contact
-#  73. KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 12, 4-nozzle from mix column 4), non-contact
-#  74. KIN-2: 10 µL ROS1 kinase + IGF1Rtide mix (column 1, 2-nozzle from mix column 3), non-contact
-#  75. KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 1, 2-nozzle from mix column 3), non-contact
-#  76. KIN-2: 10 µL kinase mixes, each row its own (column 2, 2-nozzle from mix column 3), non-contact
-#  77. move — Tip rack in slot B3 has 24 tips left, too few for the ATP start (keep them): take it away and put a
-#      full opentrons_flex_96_tiprack_50ul rack in slot B3
-#  78. move — Tip rack in slot D3 has 11 tips left, too few for the stop (keep them): take it away and put a full
+#  47. PAUSE — Take the serial dilution (solvent) plate (slot A2) and the intermediate (in assay buffer) plate (slot
+#      B2) off the deck, then put the filter plates and tip racks where the next moves say. KIN-1, KIN-2: put the
+#      kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC kinase + poly(Glu4-Tyr)
+#      mix, ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) on the deck now, fresh from ice (see the deck's
+#      liquids for wells and volumes), and resume; the hot ATP comes at a pause just before the start
+#  48. move — Put the P81 filter plate for KIN-1 in slot B2
+#  49. move — Put the P81 filter plate for KIN-2 in slot A2 (it waits there; the gripper brings it to slot B2 after
+#      KIN-1's stop)
+#  50. move — Put a full opentrons_flex_96_tiprack_50ul rack in staging-area slot B4 (the gripper swaps it in while
+#      the plates react)
+#  51. move — Put a full opentrons_flex_96_tiprack_1000ul rack in staging-area slot C4 (the gripper swaps it in while
+#      the plates react)
+#  52. KIN-1: 10 µL kinase mixes, each row its own (columns 2–8, 8-channel from mix column 1), non-contact
+#  53. KIN-1: 10 µL kinase mixes, each row its own (columns 1–11, 6-nozzle from mix column 1), non-contact
+#  54. KIN-1: 10 µL No-enzyme control: poly(Glu4-Tyr) 50 uM (column 12, 6-nozzle from mix column 2), non-contact
+#  55. KIN-1: 10 µL TRKA kinase + poly(Glu4-Tyr) mix (column 1, 2-nozzle from mix column 1), non-contact
+#  56. KIN-1: 10 µL TRKB kinase + poly(Glu4-Tyr) mix (column 4, 2-nozzle from mix column 1), non-contact
+#  57. KIN-1: 10 µL TRKC kinase + poly(Glu4-Tyr) mix (column 7, 2-nozzle from mix column 1), non-contact
+#  58. wait 4.51 min — KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (interleaved: this wait 4.51 min, then KIN-2's kinase mixes, 44.98 + 5 min more around the hot ATP,
+#      + 4.1–6.9 min of mix, KIN-2's mix, preparation and start work, by well)
+#  59. KIN-2: 10 µL kinase mixes, each row its own (column 3, 6-nozzle from mix column 3), non-contact
+#  60. KIN-2: 10 µL kinase mixes, each row its own (columns 1–11, 4-nozzle from mix column 3), non-contact
+#  61. KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 12, 4-nozzle from mix column 4), non-contact
+#  62. KIN-2: 10 µL ROS1 kinase + IGF1Rtide mix (column 1, 2-nozzle from mix column 3), non-contact
+#  63. KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 1, 2-nozzle from mix column 3), non-contact
+#  64. KIN-2: 10 µL kinase mixes, each row its own (column 2, 2-nozzle from mix column 3), non-contact
+#  65. move — Tip rack in slot D2 has 38 tips left, too few for the ATP start (keep them): take it away and put a
+#      full opentrons_flex_96_tiprack_50ul rack in slot D2
+#  66. move — Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full
 #      opentrons_flex_96_tiprack_1000ul rack in slot D3
-#  79. wait 51.15 min — KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
-#      every well (this wait 51.15 min less the operator's time at the timed pauses before it, the hot ATP, 5 min
-#      more, + 2.2–5.5 min of mix, preparation and start work, by well)
-#  80. PAUSE — KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see
-#      the deck's liquids for wells and volumes), and resume
-#  81. wait 5 min — KIN-2: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP
-#  82. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 3, 6-nozzle, mixed, a fresh
-#      tip every stamp
-#  83. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 2–12, 4-nozzle, mixed, a
+#  67. wait 44.98 min — KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in
+#      every well (interleaved: this wait 44.98 min less the operator's time at the timed pauses before it, the hot
+#      ATP, 5 min, KIN-1's start, 2.11 min more, + 6.4–9.4 min of mix, preparation and KIN-1's and its own start
+#      work, by well); KIN-1 pre-incubates on
+#  68. PAUSE — KIN-1, KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta
+#      shield (see the deck's liquids for wells and volumes), and resume
+#  69. wait 5 min — KIN-1, KIN-2: the last 5 min of KIN-1's pre-incubation, less the time taken to bring the hot ATP
+#  70. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 8-channel, mixed, a
 #      fresh tip every stamp
-#  84. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 1, 8-channel, mixed, a fresh
+#  71. KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 3–12, 6-nozzle, mixed, a
+#      fresh tip every stamp
+#  72. move — The gripper takes the used opentrons_flex_96_tiprack_50ul rack from slot D2 to staging-area slot D4
+#  73. move — The gripper puts the full opentrons_flex_96_tiprack_50ul rack in slot D2
+#  74. wait 2.11 min — KIN-2: the last 2.11 min of its pre-incubation (so that KIN-2's stop follows KIN-1's and every
+#      well reacts alike)
+#  75. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 3, 6-nozzle, mixed, a fresh
 #      tip every stamp
-#  85. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 2, 2-nozzle, mixed, a fresh
+#  76. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 2–12, 4-nozzle, mixed, a
+#      fresh tip every stamp
+#  77. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 1, 8-channel, mixed, a fresh
 #      tip every stamp
-#  86. wait 35.4 min — KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop in every well (this
-#      wait 35.4 min + 4.3–4.9 min of start and stop work, by well)
+#  78. KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 2, 2-nozzle, mixed, a fresh
+#      tip every stamp
+#  79. wait 29.49 min — KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop in every well
+#      (interleaved: this wait 29.49 min + 10.1–10.9 min of start and stop work, KIN-2's start and the wait before
+#      it, by well)
+#  80. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#      filter plate with the same tip, columns 1–8, 8-channel
+#  81. KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
+#      filter plate with the same tip, columns 3–12, 6-nozzle
+#  82. move — The gripper takes the used opentrons_flex_96_tiprack_1000ul rack from slot D3 to staging-area slot B4
+#  83. move — The gripper puts the full opentrons_flex_96_tiprack_1000ul rack in slot D3
+#  84. move — The gripper takes KIN-1's P81 filter plate to staging-area slot C4
+#  85. move — The gripper puts KIN-2's P81 filter plate in slot B2
+#  86. wait 0.5 min — KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop in every well
+#      (interleaved: this wait 0.5 min + 39.0–40.0 min of start and stop work, KIN-1's wait and stop and the
+#      gripper's swaps, by well)
 #  87. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
 #      filter plate with the same tip, column 3, 6-nozzle
 #  88. KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81
@@ -171,11 +170,22 @@ The data below (liquids, labware, steps) drives the fixed `run` function at the 
 #  92. KIN-2: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2 straight onto the
 #      P81 filter, wells E2, F2, G3, H3 (keep them out of the wash: cover them with sealing tape while the plate is
 #      washed, uncover before the scintillant), a fresh tip every aspirate
-#  93. move — Take reaction plate KIN-2 off the temperature module (radioactive waste)
-#  94. PAUSE — KIN-2: take the P81 filter plate from slot B1; wash it on a vacuum manifold 5 × 200 µL per well of
+#  93. move — The gripper takes KIN-2's P81 filter plate to slot A2
+#  94. move — The gripper puts KIN-1's P81 filter plate back in slot B2
+#  95. PAUSE — KIN-1: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts
+#      aliquot for KIN-1) on the deck now and resume
+#  96. KIN-1: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1 straight onto the
+#      P81 filter, wells G3, H3, G6, H6, G9, H9 (keep them out of the wash: cover them with sealing tape while the
+#      plate is washed, uncover before the scintillant), a fresh tip every aspirate
+#  97. move — Take reaction plate KIN-1 off its temperature module (radioactive waste)
+#  98. move — Take reaction plate KIN-2 off its temperature module (radioactive waste)
+#  99. move — KIN-1: take the P81 filter plate from slot B2; wash it on a vacuum manifold 5 × 200 µL per well of 0.75
+#      % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50
+#      µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount.
+# 100. PAUSE — KIN-2: take the P81 filter plate from slot A2; wash it on a vacuum manifold 5 × 200 µL per well of
 #      0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain,
-#      add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to
-#      continue.
+#      add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Take the
+#      used tip racks from staging-area slot(s) B4, D4 off the deck too. Resume to continue.
 
 from opentrons import protocol_api
 
@@ -202,32 +212,33 @@ LIQUIDS = {
     'ALK kinase + IGF1Rtide mix': {'description': 'ALK 5 nM + IGF1Rtide 50 uM in assay buffer (2.5× the final 2 nM / 20 uM); keep on ice', 'color': '#17becf', 'composition': {'enzyme:ALK': 5e-09, 'substrate': 5e-05, 'buffer': 1.0}},
     'HOT [γ-33P]ATP mix (radioactive)': {'description': 'RADIOACTIVE. ATP 25 uM with 0.05 µCi/µL [γ-33P]ATP (0.5 µCi per well) in assay buffer; handle behind shielding', 'color': '#aec7e8', 'composition': {'atp': 2.5e-05, 'atp33': 0.05, 'buffer': 1.0}},
     'entrectinib top 10 uM in DMSO': {'description': 'Prepare by hand: 1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 10 µL of that + 90 µL DMSO = 10 uM; load 20 µL into each source well A1–H1', 'color': '#ffbb78', 'composition': {'compound:entrectinib': 1e-05, 'solvent:DMSO': 1.0}},
-    'HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1': {'description': "RADIOACTIVE. The start's hot ATP mix (ATP 25 uM, 0.05 µCi/µL), a small aliquot for the total-counts wells", 'color': '#98df8a', 'composition': {'atp': 2.5e-05, 'atp33': 0.05, 'buffer': 1.0}},
-    'HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2': {'description': "RADIOACTIVE. The start's hot ATP mix (ATP 25 uM, 0.05 µCi/µL), a small aliquot for the total-counts wells", 'color': '#ff9896', 'composition': {'atp': 2.5e-05, 'atp33': 0.05, 'buffer': 1.0}},
+    'HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2': {'description': "RADIOACTIVE. The start's hot ATP mix (ATP 25 uM, 0.05 µCi/µL), a small aliquot for the total-counts wells", 'color': '#98df8a', 'composition': {'atp': 2.5e-05, 'atp33': 0.05, 'buffer': 1.0}},
+    'HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1': {'description': "RADIOACTIVE. The start's hot ATP mix (ATP 25 uM, 0.05 µCi/µL), a small aliquot for the total-counts wells", 'color': '#ff9896', 'composition': {'atp': 2.5e-05, 'atp33': 0.05, 'buffer': 1.0}},
 }
 TRASH = 'A3'
-HOT_WASTE = {'kind': 'bin', 'slot': 'A1', 'labware': None}
+HOT_WASTE = {'kind': 'bin', 'slot': 'C1', 'labware': None}
 MODULES = [
     ['temp', 'temperature module gen2', 'D1'],
+    ['temp2', 'temperature module gen2', 'B1'],
 ]
 LABWARE = [
     {'key': 'plate_1', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'B4', 'module': '', 'label': 'KIN-1', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'plate_2', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'C4', 'module': '', 'label': 'KIN-2', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'reservoir', 'load_name': 'nest_12_reservoir_15ml', 'slot': 'D2', 'module': '', 'label': 'DMSO, assay buffer, stop', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tubes', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'C1', 'module': '', 'label': 'kinase and control mixes, a column per plate laid out like its kinase rows', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'reservoir', 'load_name': 'nest_12_reservoir_15ml', 'slot': 'C3', 'module': '', 'label': 'DMSO, assay buffer, stop', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tubes', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'B3', 'module': '', 'label': 'kinase and control mixes, a column per plate laid out like its kinase rows', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'hot', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'C2', 'module': '', 'label': 'HOT: [γ-33P]ATP (radioactive), a well per row', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'source', 'load_name': 'nest_96_wellplate_100ul_pcr_full_skirt', 'slot': 'C3', 'module': '', 'label': 'serial dilution (solvent)', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'source', 'load_name': 'nest_96_wellplate_100ul_pcr_full_skirt', 'slot': 'A2', 'module': '', 'label': 'serial dilution (solvent)', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'intermediate', 'load_name': 'corning_96_wellplate_360ul_flat', 'slot': 'B2', 'module': '', 'label': 'intermediate (in assay buffer)', 'adapter': False, 'custom': False, 'initial': True},
     {'key': 'filter_1', 'load_name': 'labkit_multiscreen_ph_p81_96_filterplate_300ul', 'slot': 'offdeck', 'module': '', 'label': 'KIN-1 P81 filter', 'adapter': False, 'custom': True, 'initial': True},
     {'key': 'filter_2', 'load_name': 'labkit_multiscreen_ph_p81_96_filterplate_300ul', 'slot': 'offdeck', 'module': '', 'label': 'KIN-2 P81 filter', 'adapter': False, 'custom': True, 'initial': True},
     {'key': 'tips_1000ul_1', 'load_name': 'opentrons_flex_96_tiprack_1000ul', 'slot': 'D3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tips_50ul_1', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'B3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
-    {'key': 'tips_50ul_2', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'B3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
-    {'key': 'tips_50ul_3', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'B3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
-    {'key': 'tips_50ul_4', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'B3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
-    {'key': 'tips_1000ul_2', 'load_name': 'opentrons_flex_96_tiprack_1000ul', 'slot': 'D3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
-    {'key': 'tips_50ul_5', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'B3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
-    {'key': 'tips_50ul_6', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'B3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_50ul_1', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'D2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tips_50ul_2', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'D2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_50ul_3', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'D2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_50ul_4', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'D2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
+    {'key': 'tips_50ul_5', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'offdeck', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tips_1000ul_2', 'load_name': 'opentrons_flex_96_tiprack_1000ul', 'slot': 'offdeck', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': True},
+    {'key': 'tips_50ul_6', 'load_name': 'opentrons_flex_96_tiprack_50ul', 'slot': 'D2', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
     {'key': 'tips_1000ul_3', 'load_name': 'opentrons_flex_96_tiprack_1000ul', 'slot': 'D3', 'module': '', 'label': '', 'adapter': False, 'custom': False, 'initial': False},
 ]
 PIPETTES = [
@@ -253,22 +264,23 @@ LOADS = [
     ['No-enzyme control: poly(Glu4-Tyr) 50 uM', 'tubes', 'D2', 30.0],
     ['No-enzyme control: poly(Glu4-Tyr) 50 uM', 'tubes', 'E2', 30.0],
     ['No-enzyme control: poly(Glu4-Tyr) 50 uM', 'tubes', 'F2', 30.0],
-    ['Stop: 3 % phosphoric acid', 'reservoir', 'A3', 4350.0],
     ['No-enzyme control: IGF1Rtide 50 uM', 'tubes', 'E3', 40.0],
     ['No-enzyme control: IGF1Rtide 50 uM', 'tubes', 'F3', 40.0],
     ['No-enzyme control: IGF1Rtide 50 uM', 'tubes', 'A4', 30.0],
     ['No-enzyme control: IGF1Rtide 50 uM', 'tubes', 'B4', 30.0],
     ['No-enzyme control: IGF1Rtide 50 uM', 'tubes', 'C4', 30.0],
     ['No-enzyme control: IGF1Rtide 50 uM', 'tubes', 'D4', 30.0],
+    ['Stop: 3 % phosphoric acid', 'reservoir', 'A3', 4350.0],
 ]
 # Each stroke: one aspirate from `source` (after a fresh `tip` unless None) and its dispenses, each
 # [labware, well, uL, at_top]; a mix (mix_before in the source, mix_after in the last well) is
 # [repetitions, uL, flow-rate multiplier]; `drop`: the tip goes to the trash afterwards (with `waste`: to
 # the radioactive waste, HOT_WASTE).
 STEPS = [
-    {'op': 'comment', 'text': 'Before the run: RADIOACTIVE WASTE: put a second, lined trash bin in slot A1 and label it; every hot tip goes there, not to the shared trash'},
+    {'op': 'comment', 'text': 'Before the run: RADIOACTIVE WASTE: put a second, lined trash bin in slot C1 and label it; every hot tip goes there, not to the shared trash'},
     {'op': 'comment', 'text': "Before the run: the hot ATP stands uncovered on the deck between uses (the OT-2 cannot move a lid; the Flex gripper moves lids only from API 2.23, above these protocols' 2.20): keep it behind an acrylic beta shield and bring it only at its pause"},
     {'op': 'comment', 'text': 'Before the run: entrectinib: make the top solution 10 uM in DMSO by hand (1 µL of the 10 mM stock + 99 µL DMSO = 100 uM; then 10 µL of that + 90 µL DMSO = 10 uM) and load 20 µL into each of source-plate wells A1–H1 (160 µL in all)'},
+    {'op': 'comment', 'text': "Before the run: INTERLEAVED: plates KIN-1 and KIN-2 run side by side, each on its own temperature module (slots D1 and B1; a second Temperature Module GEN2 is needed): both are dosed, KIN-1 gets its kinase mixes, then KIN-2 while KIN-1 pre-incubates; KIN-1 is started while KIN-2 pre-incubates, KIN-2 while KIN-1 reacts, and the stops follow in the same order, so every well keeps its pre-incubation and reaction time and the two plates take little more than one plate's time. At the pause before the kinase mixes the dilution plates leave the deck: KIN-1's P81 filter plate takes the intermediate plate's slot, KIN-2's waits in the source plate's, and full tip racks for KIN-2's start and stop wait in staging-area slots (the run uses B4, C4 and D4: set the deck configuration to a staging area slot in cutouts B3, C3 and D3); between the start and the last stop nothing stops the robot: the gripper swaps the tip racks and the filter plates"},
     {'op': 'temperature', 'module': 'temp', 'celsius': 30.0},
     {'op': 'distribute', 'text': 'Solvent: 20 µL into the source-plate columns after each top column (8-channel)', 'pipette': 'flex_8channel_1000', 'strokes': [
         {'tip': ['tips_1000ul_1', 'A1'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 230.0, 'dispense': [['source', 'A2', 20.0, True], ['source', 'A3', 20.0, True], ['source', 'A4', 20.0, True], ['source', 'A5', 20.0, True], ['source', 'A6', 20.0, True], ['source', 'A7', 20.0, True], ['source', 'A8', 20.0, True], ['source', 'A9', 20.0, True], ['source', 'A10', 20.0, True]], 'blow_out': 'trash', 'drop': True},
@@ -299,7 +311,7 @@ STEPS = [
     {'op': 'transfer', 'text': 'entrectinib point 3: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 3, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'strokes': [
         {'tip': ['tips_50ul_1', 'A12'], 'source': ['source', 'A3'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A3', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_50ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot B3 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot B3'},
+    {'op': 'move', 'labware': 'tips_50ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot D2'},
     {'op': 'load', 'labware': 'tips_50ul_2'},
     {'op': 'transfer', 'text': 'entrectinib point 4: 2 µL of the solvent series into 38 µL assay buffer, intermediate column 4, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'strokes': [
         {'tip': ['tips_50ul_2', 'A1'], 'source': ['source', 'A4'], 'aspirate_uL': 2.0, 'dispense': [['intermediate', 'A4', 2.0, False]], 'mix_after': [3, 20.0, 1.0], 'drop': True},
@@ -325,8 +337,9 @@ STEPS = [
     {'op': 'transfer', 'text': 'Vehicle: 4 µL solvent into 76 µL assay buffer, intermediate column 11, mixed (8-channel)', 'pipette': 'flex_8channel_50', 'strokes': [
         {'tip': ['tips_50ul_2', 'A8'], 'source': ['reservoir', 'A1'], 'aspirate_uL': 4.0, 'dispense': [['intermediate', 'A11', 4.0, False]], 'mix_after': [3, 30.0, 1.0], 'drop': True},
     ]},
-    {'op': 'comment', 'text': 'Plate KIN-1: reaction at 30 °C on the temperature module'},
-    {'op': 'move', 'labware': 'plate_1', 'to': 'temp', 'gripper': True, 'text': 'Put reaction plate KIN-1 on the temperature module'},
+    {'op': 'comment', 'text': 'Plates KIN-1 and KIN-2: interleaved, each on its own temperature module at 30 °C'},
+    {'op': 'move', 'labware': 'plate_1', 'to': 'temp', 'gripper': True, 'text': 'Put reaction plate KIN-1 on the temperature module in slot D1'},
+    {'op': 'move', 'labware': 'plate_2', 'to': 'temp2', 'gripper': True, 'text': 'Put reaction plate KIN-2 on the second temperature module'},
     {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 1, 6-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_50ul_2', 'F12'], 'source': ['intermediate', 'F1'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F1', 5.0, False]], 'drop': True},
     ]},
@@ -339,7 +352,7 @@ STEPS = [
     {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 4, 6-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_50ul_2', 'F9'], 'source': ['intermediate', 'F4'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F4', 5.0, False]], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_50ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot B3 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot B3'},
+    {'op': 'move', 'labware': 'tips_50ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot D2'},
     {'op': 'load', 'labware': 'tips_50ul_3'},
     {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 5, 6-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
         {'tip': ['tips_50ul_3', 'F12'], 'source': ['intermediate', 'F5'], 'aspirate_uL': 5.0, 'dispense': [['plate_1', 'F5', 5.0, False]], 'drop': True},
@@ -365,225 +378,231 @@ STEPS = [
     {'op': 'distribute', 'text': 'KIN-1: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 11, 2-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'configure_for_volume': 35.0, 'strokes': [
         {'tip': ['tips_50ul_3', 'H6'], 'source': ['intermediate', 'H11'], 'aspirate_uL': 35.0, 'dispense': [['plate_1', 'H1', 5.0, False], ['plate_1', 'H2', 5.0, False], ['plate_1', 'H4', 5.0, False], ['plate_1', 'H5', 5.0, False], ['plate_1', 'H7', 5.0, False], ['plate_1', 'H8', 5.0, False]], 'blow_out': 'trash', 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'filter_1', 'to': 'B1', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-1 in slot B1'},
-    {'op': 'pause', 'text': "KIN-1: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC kinase + poly(Glu4-Tyr) mix) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume; the hot ATP comes at a pause just before the start", 'loads': [['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'A1', 160.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'B1', 160.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'C1', 160.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'D1', 160.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'E1', 160.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'F1', 160.0]]},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 1, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
+        {'tip': ['tips_50ul_3', 'D5'], 'source': ['intermediate', 'D1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D1', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 11, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
+        {'tip': ['tips_50ul_3', 'H5'], 'source': ['intermediate', 'H11'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'H1', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 2, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
+        {'tip': ['tips_50ul_3', 'D4'], 'source': ['intermediate', 'D2'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D2', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 3, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
+        {'tip': ['tips_50ul_3', 'H4'], 'source': ['intermediate', 'D3'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D3', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 4, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
+        {'tip': ['tips_50ul_3', 'D3'], 'source': ['intermediate', 'D4'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D4', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 5, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
+        {'tip': ['tips_50ul_3', 'H3'], 'source': ['intermediate', 'D5'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D5', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 6, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
+        {'tip': ['tips_50ul_3', 'D2'], 'source': ['intermediate', 'D6'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D6', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 7, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
+        {'tip': ['tips_50ul_3', 'H2'], 'source': ['intermediate', 'D7'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D7', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 8, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
+        {'tip': ['tips_50ul_3', 'D1'], 'source': ['intermediate', 'D8'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D8', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 9, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
+        {'tip': ['tips_50ul_3', 'H1'], 'source': ['intermediate', 'D9'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D9', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'move', 'labware': 'tips_50ul_3', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D2 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot D2'},
+    {'op': 'load', 'labware': 'tips_50ul_4'},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 10, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
+        {'tip': ['tips_50ul_4', 'D12'], 'source': ['intermediate', 'D10'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D10', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 11, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
+        {'tip': ['tips_50ul_4', 'H12'], 'source': ['intermediate', 'D11'], 'aspirate_uL': 15.0, 'dispense': [['plate_2', 'D11', 5.0, False], ['plate_2', 'D12', 5.0, False]], 'blow_out': 'trash', 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 11, 2-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'strokes': [
+        {'tip': ['tips_50ul_4', 'B11'], 'source': ['intermediate', 'H11'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'H2', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 11, 2-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'strokes': [
+        {'tip': ['tips_50ul_4', 'D11'], 'source': ['intermediate', 'F11'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F3', 5.0, False]], 'drop': True},
+    ]},
+    {'op': 'pause', 'text': "Take the serial dilution (solvent) plate (slot A2) and the intermediate (in assay buffer) plate (slot B2) off the deck, then put the filter plates and tip racks where the next moves say. KIN-1, KIN-2: put the kinase mixes (TRKA kinase + poly(Glu4-Tyr) mix, TRKB kinase + poly(Glu4-Tyr) mix, TRKC kinase + poly(Glu4-Tyr) mix, ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume; the hot ATP comes at a pause just before the start", 'loads': [['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'A1', 160.0], ['TRKA kinase + poly(Glu4-Tyr) mix', 'tubes', 'B1', 160.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'C1', 160.0], ['TRKB kinase + poly(Glu4-Tyr) mix', 'tubes', 'D1', 160.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'E1', 160.0], ['TRKC kinase + poly(Glu4-Tyr) mix', 'tubes', 'F1', 160.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'A3', 150.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'B3', 150.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'C3', 140.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'D3', 140.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'G3', 30.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'H3', 30.0]]},
+    {'op': 'move', 'labware': 'source', 'to': 'offdeck', 'gripper': False, 'text': '', 'pause': False},
+    {'op': 'move', 'labware': 'intermediate', 'to': 'offdeck', 'gripper': False, 'text': '', 'pause': False},
+    {'op': 'move', 'labware': 'filter_1', 'to': 'B2', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-1 in slot B2'},
+    {'op': 'move', 'labware': 'filter_2', 'to': 'A2', 'gripper': False, 'text': "Put the P81 filter plate for KIN-2 in slot A2 (it waits there; the gripper brings it to slot B2 after KIN-1's stop)"},
+    {'op': 'move', 'labware': 'tips_50ul_5', 'to': 'B4', 'gripper': False, 'text': 'Put a full opentrons_flex_96_tiprack_50ul rack in staging-area slot B4 (the gripper swaps it in while the plates react)'},
+    {'op': 'move', 'labware': 'tips_1000ul_2', 'to': 'C4', 'gripper': False, 'text': 'Put a full opentrons_flex_96_tiprack_1000ul rack in staging-area slot C4 (the gripper swaps it in while the plates react)'},
     {'op': 'distribute', 'text': 'KIN-1: 10 µL kinase mixes, each row its own (columns 2–8, 8-channel from mix column 1), non-contact', 'pipette': 'flex_8channel_50', 'strokes': [
-        {'tip': ['tips_50ul_3', 'A1'], 'source': ['tubes', 'A1'], 'aspirate_uL': 35.0, 'dispense': [['plate_1', 'A2', 10.0, True], ['plate_1', 'A5', 10.0, True], ['plate_1', 'A8', 10.0, True]], 'blow_out': 'trash', 'drop': True},
+        {'tip': ['tips_50ul_4', 'A1'], 'source': ['tubes', 'A1'], 'aspirate_uL': 35.0, 'dispense': [['plate_1', 'A2', 10.0, True], ['plate_1', 'A5', 10.0, True], ['plate_1', 'A8', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-1: 10 µL kinase mixes, each row its own (columns 1–11, 6-nozzle from mix column 1), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_50ul_3', 'F5'], 'source': ['tubes', 'F1'], 'aspirate_uL': 45.0, 'dispense': [['plate_1', 'F1', 10.0, True], ['plate_1', 'F3', 10.0, True], ['plate_1', 'F4', 10.0, True], ['plate_1', 'F6', 10.0, True]], 'drop': False},
+        {'tip': ['tips_50ul_4', 'F10'], 'source': ['tubes', 'F1'], 'aspirate_uL': 45.0, 'dispense': [['plate_1', 'F1', 10.0, True], ['plate_1', 'F3', 10.0, True], ['plate_1', 'F4', 10.0, True], ['plate_1', 'F6', 10.0, True]], 'drop': False},
         {'tip': None, 'source': ['tubes', 'F1'], 'aspirate_uL': 40.0, 'dispense': [['plate_1', 'F7', 10.0, True], ['plate_1', 'F9', 10.0, True], ['plate_1', 'F10', 10.0, True], ['plate_1', 'F11', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-1: 10 µL No-enzyme control: poly(Glu4-Tyr) 50 uM (column 12, 6-nozzle from mix column 2), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_50ul_3', 'F4'], 'source': ['tubes', 'F2'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F12', 10.0, True]], 'drop': True},
+        {'tip': ['tips_50ul_4', 'F9'], 'source': ['tubes', 'F2'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F12', 10.0, True]], 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-1: 10 µL TRKA kinase + poly(Glu4-Tyr) mix (column 1, 2-nozzle from mix column 1), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'strokes': [
-        {'tip': ['tips_50ul_3', 'H4'], 'source': ['tubes', 'B1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H1', 10.0, True]], 'drop': True},
+        {'tip': ['tips_50ul_4', 'H9'], 'source': ['tubes', 'B1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H1', 10.0, True]], 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-1: 10 µL TRKB kinase + poly(Glu4-Tyr) mix (column 4, 2-nozzle from mix column 1), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'strokes': [
-        {'tip': ['tips_50ul_3', 'H5'], 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H4', 10.0, True]], 'drop': True},
+        {'tip': ['tips_50ul_4', 'H10'], 'source': ['tubes', 'D1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H4', 10.0, True]], 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-1: 10 µL TRKC kinase + poly(Glu4-Tyr) mix (column 7, 2-nozzle from mix column 1), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'strokes': [
-        {'tip': ['tips_50ul_3', 'H7'], 'source': ['tubes', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H7', 10.0, True]], 'drop': True},
+        {'tip': ['tips_50ul_4', 'F11'], 'source': ['tubes', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'H7', 10.0, True]], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_50ul_3', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot B3 has 26 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot B3', 'timed': True},
-    {'op': 'load', 'labware': 'tips_50ul_4'},
-    {'op': 'move', 'labware': 'tips_1000ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full opentrons_flex_96_tiprack_1000ul rack in slot D3', 'timed': True},
-    {'op': 'load', 'labware': 'tips_1000ul_2'},
-    {'op': 'delay', 'minutes': 51.62, 'text': "KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 51.62 min less the operator's time at the timed pauses before it, the hot ATP, 5 min more, + 1.9–4.9 min of mix, preparation and start work, by well)", 'absorbs': True},
-    {'op': 'pause', 'text': "KIN-1: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see the deck's liquids for wells and volumes), and resume", 'timed': True, 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 80.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 80.0]]},
-    {'op': 'delay', 'minutes': 5.0, 'text': 'KIN-1: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP', 'absorbs': True},
-    {'op': 'comment', 'text': 'KIN-1: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste trash bin in slot A1 (not the shared trash)'},
-    {'op': 'transfer', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 8-channel, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'strokes': [
-        {'tip': ['tips_50ul_4', 'A1'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_4', 'A2'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A5', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_4', 'A3'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A8', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_4', 'A4'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_4', 'A5'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_4', 'A6'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A7', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-    ]},
-    {'op': 'transfer', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 3–12, 6-nozzle, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_50ul_4', 'F12'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F3', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_4', 'F11'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F6', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_4', 'F10'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F9', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_4', 'F9'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F10', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_4', 'F8'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F11', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_4', 'F7'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F12', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-    ]},
-    {'op': 'delay', 'minutes': 35.81, 'text': 'KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop in every well (this wait 35.81 min + 3.9–4.4 min of start and stop work, by well)'},
-    {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 1–8, 8-channel', 'pipette': 'flex_8channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_2', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A2', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A2'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A2', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_2', 'A2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A5', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A5'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A5', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_2', 'A3'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A8', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A8'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A8', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_2', 'A4'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A1', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_2', 'A5'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A4', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A4'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A4', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_2', 'A6'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A7', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'A7'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A7', 40.0, False]], 'waste': True, 'drop': True},
-    ]},
-    {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 3–12, 6-nozzle', 'pipette': 'flex_8channel_1000', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_1000ul_2', 'F12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F3', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'F3'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F3', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_2', 'F11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F6', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'F6'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F6', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_2', 'F10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F9', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'F9'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F9', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_2', 'F9'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F10', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'F10'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F10', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_2', 'F8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F11', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'F11'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F11', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_2', 'F7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F12', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
-        {'tip': None, 'source': ['plate_1', 'F12'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F12', 40.0, False]], 'waste': True, 'drop': True},
-    ]},
-    {'op': 'pause', 'text': 'KIN-1: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1) on the deck now and resume', 'loads': [['HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1', 'hot', 'G2', 140.0]]},
-    {'op': 'distribute', 'text': 'KIN-1: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1 straight onto the P81 filter, wells G3, H3, G6, H6, G9, H9 (keep them out of the wash: cover them with sealing tape while the plate is washed, uncover before the scintillant), a fresh tip every aspirate', 'pipette': 'flex_8channel_1000', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_1000ul_2', 'G7'], 'source': ['hot', 'G2'], 'aspirate_uL': 110.0, 'dispense': [['filter_1', 'G3', 10.0, True], ['filter_1', 'H3', 10.0, True], ['filter_1', 'G6', 10.0, True], ['filter_1', 'H6', 10.0, True], ['filter_1', 'G9', 10.0, True], ['filter_1', 'H9', 10.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
-    ]},
-    {'op': 'move', 'labware': 'plate_1', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-1 off the temperature module (radioactive waste)'},
-    {'op': 'move', 'labware': 'filter_1', 'to': 'offdeck', 'gripper': False, 'text': 'KIN-1: take the P81 filter plate from slot B1; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
-    {'op': 'comment', 'text': 'Plate KIN-2: reaction at 30 °C on the temperature module'},
-    {'op': 'move', 'labware': 'plate_2', 'to': 'temp', 'gripper': True, 'text': 'Put reaction plate KIN-2 on the temperature module'},
-    {'op': 'move', 'labware': 'tips_50ul_4', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot B3 is empty: take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot B3'},
-    {'op': 'load', 'labware': 'tips_50ul_5'},
-    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 1, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_50ul_5', 'D12'], 'source': ['intermediate', 'D1'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D1', 5.0, False]], 'drop': True},
-    ]},
-    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 11, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_50ul_5', 'H12'], 'source': ['intermediate', 'H11'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'H1', 5.0, False]], 'drop': True},
-    ]},
-    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 2, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_50ul_5', 'D11'], 'source': ['intermediate', 'D2'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D2', 5.0, False]], 'drop': True},
-    ]},
-    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 3, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_50ul_5', 'H11'], 'source': ['intermediate', 'D3'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D3', 5.0, False]], 'drop': True},
-    ]},
-    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 4, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_50ul_5', 'D10'], 'source': ['intermediate', 'D4'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D4', 5.0, False]], 'drop': True},
-    ]},
-    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 5, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_50ul_5', 'H10'], 'source': ['intermediate', 'D5'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D5', 5.0, False]], 'drop': True},
-    ]},
-    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 6, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_50ul_5', 'D9'], 'source': ['intermediate', 'D6'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D6', 5.0, False]], 'drop': True},
-    ]},
-    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 7, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_50ul_5', 'H9'], 'source': ['intermediate', 'D7'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D7', 5.0, False]], 'drop': True},
-    ]},
-    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 8, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_50ul_5', 'D8'], 'source': ['intermediate', 'D8'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D8', 5.0, False]], 'drop': True},
-    ]},
-    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 9, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_50ul_5', 'H8'], 'source': ['intermediate', 'D9'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D9', 5.0, False]], 'drop': True},
-    ]},
-    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 10, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_50ul_5', 'D7'], 'source': ['intermediate', 'D10'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'D10', 5.0, False]], 'drop': True},
-    ]},
-    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 11, 4-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_50ul_5', 'H7'], 'source': ['intermediate', 'D11'], 'aspirate_uL': 15.0, 'dispense': [['plate_2', 'D11', 5.0, False], ['plate_2', 'D12', 5.0, False]], 'blow_out': 'trash', 'drop': True},
-    ]},
-    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 11, 2-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'strokes': [
-        {'tip': ['tips_50ul_5', 'B6'], 'source': ['intermediate', 'H11'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'H2', 5.0, False]], 'drop': True},
-    ]},
-    {'op': 'distribute', 'text': 'KIN-2: 5 µL compound intermediate (vehicle wells: DMSO in buffer) into every assay well (intermediate column 11, 2-nozzle stamps into the empty wells, one tip)', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'strokes': [
-        {'tip': ['tips_50ul_5', 'D6'], 'source': ['intermediate', 'F11'], 'aspirate_uL': 5.0, 'dispense': [['plate_2', 'F3', 5.0, False]], 'drop': True},
-    ]},
-    {'op': 'move', 'labware': 'filter_2', 'to': 'B1', 'gripper': False, 'text': 'Put the P81 filter plate for KIN-2 in slot B1'},
-    {'op': 'pause', 'text': "KIN-2: put the kinase mixes (ALK kinase + IGF1Rtide mix, ROS1 kinase + IGF1Rtide mix) on the deck now, fresh from ice (see the deck's liquids for wells and volumes), and resume; the hot ATP comes at a pause just before the start", 'loads': [['ROS1 kinase + IGF1Rtide mix', 'tubes', 'A3', 150.0], ['ROS1 kinase + IGF1Rtide mix', 'tubes', 'B3', 150.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'C3', 140.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'D3', 140.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'G3', 30.0], ['ALK kinase + IGF1Rtide mix', 'tubes', 'H3', 30.0]]},
+    {'op': 'delay', 'minutes': 4.51, 'text': "KIN-1: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (interleaved: this wait 4.51 min, then KIN-2's kinase mixes, 44.98 + 5 min more around the hot ATP, + 4.1–6.9 min of mix, KIN-2's mix, preparation and start work, by well)"},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (column 3, 6-nozzle from mix column 3), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_50ul_5', 'F5'], 'source': ['tubes', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F3', 10.0, True]], 'drop': True},
+        {'tip': ['tips_50ul_4', 'F8'], 'source': ['tubes', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F3', 10.0, True]], 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (columns 1–11, 4-nozzle from mix column 3), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_50ul_5', 'H6'], 'source': ['tubes', 'D3'], 'aspirate_uL': 45.0, 'dispense': [['plate_2', 'D1', 10.0, True], ['plate_2', 'D2', 10.0, True], ['plate_2', 'D4', 10.0, True], ['plate_2', 'D5', 10.0, True]], 'drop': False},
+        {'tip': ['tips_50ul_4', 'D7'], 'source': ['tubes', 'D3'], 'aspirate_uL': 45.0, 'dispense': [['plate_2', 'D1', 10.0, True], ['plate_2', 'D2', 10.0, True], ['plate_2', 'D4', 10.0, True], ['plate_2', 'D5', 10.0, True]], 'drop': False},
         {'tip': None, 'source': ['tubes', 'D3'], 'aspirate_uL': 40.0, 'dispense': [['plate_2', 'D6', 10.0, True], ['plate_2', 'D7', 10.0, True], ['plate_2', 'D8', 10.0, True], ['plate_2', 'D9', 10.0, True]], 'drop': False},
         {'tip': None, 'source': ['tubes', 'D3'], 'aspirate_uL': 20.0, 'dispense': [['plate_2', 'D10', 10.0, True], ['plate_2', 'D11', 10.0, True]], 'blow_out': 'trash', 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 12, 4-nozzle from mix column 4), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_50ul_5', 'D4'], 'source': ['tubes', 'D4'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, True]], 'drop': True},
+        {'tip': ['tips_50ul_4', 'H7'], 'source': ['tubes', 'D4'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, True]], 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL ROS1 kinase + IGF1Rtide mix (column 1, 2-nozzle from mix column 3), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'strokes': [
-        {'tip': ['tips_50ul_5', 'H5'], 'source': ['tubes', 'B3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F1', 10.0, True]], 'drop': True},
+        {'tip': ['tips_50ul_4', 'H8'], 'source': ['tubes', 'B3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F1', 10.0, True]], 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL No-enzyme control: IGF1Rtide 50 uM (column 1, 2-nozzle from mix column 3), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'strokes': [
-        {'tip': ['tips_50ul_5', 'F4'], 'source': ['tubes', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'H1', 10.0, True]], 'drop': True},
+        {'tip': ['tips_50ul_4', 'H11'], 'source': ['tubes', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'H1', 10.0, True]], 'drop': True},
     ]},
     {'op': 'distribute', 'text': 'KIN-2: 10 µL kinase mixes, each row its own (column 2, 2-nozzle from mix column 3), non-contact', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'strokes': [
-        {'tip': ['tips_50ul_5', 'H4'], 'source': ['tubes', 'H3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'H2', 10.0, True]], 'drop': True},
+        {'tip': ['tips_50ul_4', 'B6'], 'source': ['tubes', 'H3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'H2', 10.0, True]], 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'tips_50ul_5', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot B3 has 24 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot B3', 'timed': True},
+    {'op': 'move', 'labware': 'tips_50ul_4', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D2 has 38 tips left, too few for the ATP start (keep them): take it away and put a full opentrons_flex_96_tiprack_50ul rack in slot D2', 'timed': True},
     {'op': 'load', 'labware': 'tips_50ul_6'},
-    {'op': 'move', 'labware': 'tips_1000ul_2', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D3 has 11 tips left, too few for the stop (keep them): take it away and put a full opentrons_flex_96_tiprack_1000ul rack in slot D3', 'timed': True},
+    {'op': 'move', 'labware': 'tips_1000ul_1', 'to': 'offdeck', 'gripper': False, 'text': 'Tip rack in slot D3 has 72 tips left, too few for the stop (keep them): take it away and put a full opentrons_flex_96_tiprack_1000ul rack in slot D3', 'timed': True},
     {'op': 'load', 'labware': 'tips_1000ul_3'},
-    {'op': 'delay', 'minutes': 51.15, 'text': "KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (this wait 51.15 min less the operator's time at the timed pauses before it, the hot ATP, 5 min more, + 2.2–5.5 min of mix, preparation and start work, by well)", 'absorbs': True},
-    {'op': 'pause', 'text': "KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see the deck's liquids for wells and volumes), and resume", 'timed': True, 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D3', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E3', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F3', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G3', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H3', 40.0]]},
-    {'op': 'delay', 'minutes': 5.0, 'text': 'KIN-2: the last 5 min of the pre-incubation, less the time taken to bring the hot ATP', 'absorbs': True},
-    {'op': 'comment', 'text': 'KIN-2: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste trash bin in slot A1 (not the shared trash)'},
+    {'op': 'delay', 'minutes': 44.98, 'text': "KIN-2: pre-incubation of compound and kinase, 60 min from the kinase mix to the ATP start in every well (interleaved: this wait 44.98 min less the operator's time at the timed pauses before it, the hot ATP, 5 min, KIN-1's start, 2.11 min more, + 6.4–9.4 min of mix, preparation and KIN-1's and its own start work, by well); KIN-1 pre-incubates on", 'absorbs': True},
+    {'op': 'pause', 'text': "KIN-1, KIN-2: put the hot ATP (HOT [γ-33P]ATP mix (radioactive)) on the deck now, behind its beta shield (see the deck's liquids for wells and volumes), and resume", 'timed': True, 'loads': [['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F1', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G1', 80.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H1', 80.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'A2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'B2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'C2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'D2', 150.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'E2', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'F2', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'G2', 40.0], ['HOT [γ-33P]ATP mix (radioactive)', 'hot', 'H2', 40.0]]},
+    {'op': 'delay', 'minutes': 5.0, 'text': "KIN-1, KIN-2: the last 5 min of KIN-1's pre-incubation, less the time taken to bring the hot ATP", 'absorbs': True},
+    {'op': 'comment', 'text': 'KIN-1, KIN-2: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into the radioactive-waste trash bin in slot C1 (not the shared trash)'},
+    {'op': 'transfer', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 1–8, 8-channel, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'strokes': [
+        {'tip': ['tips_50ul_6', 'A1'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A2', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_6', 'A2'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A5', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_6', 'A3'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A8', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_6', 'A4'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A1', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_6', 'A5'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A4', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_6', 'A6'], 'source': ['hot', 'A1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'A7', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+    ]},
+    {'op': 'transfer', 'text': 'KIN-1: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 3–12, 6-nozzle, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
+        {'tip': ['tips_50ul_6', 'F12'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F3', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_6', 'F11'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F6', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_6', 'F10'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F9', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_6', 'F9'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F10', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_6', 'F8'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F11', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_6', 'F7'], 'source': ['hot', 'F1'], 'aspirate_uL': 10.0, 'dispense': [['plate_1', 'F12', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+    ]},
+    {'op': 'move', 'labware': 'tips_50ul_6', 'to': 'D4', 'gripper': True, 'text': 'The gripper takes the used opentrons_flex_96_tiprack_50ul rack from slot D2 to staging-area slot D4'},
+    {'op': 'move', 'labware': 'tips_50ul_5', 'to': 'D2', 'gripper': True, 'text': 'The gripper puts the full opentrons_flex_96_tiprack_50ul rack in slot D2'},
+    {'op': 'delay', 'minutes': 2.11, 'text': "KIN-2: the last 2.11 min of its pre-incubation (so that KIN-2's stop follows KIN-1's and every well reacts alike)"},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 3, 6-nozzle, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_50ul_6', 'F12'], 'source': ['hot', 'F3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F3', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_5', 'F12'], 'source': ['hot', 'F2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'F3', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, columns 2–12, 4-nozzle, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_50ul_6', 'D11'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D2', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_6', 'H11'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D4', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_6', 'D10'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D5', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_6', 'H10'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D6', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_6', 'D9'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D7', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_6', 'H9'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D8', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_6', 'D8'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D9', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_6', 'H8'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D10', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_6', 'D7'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
-        {'tip': ['tips_50ul_6', 'H7'], 'source': ['hot', 'D3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_5', 'D11'], 'source': ['hot', 'D2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D2', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_5', 'H11'], 'source': ['hot', 'D2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D4', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_5', 'D10'], 'source': ['hot', 'D2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D5', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_5', 'H10'], 'source': ['hot', 'D2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D6', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_5', 'D9'], 'source': ['hot', 'D2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D7', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_5', 'H9'], 'source': ['hot', 'D2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D8', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_5', 'D8'], 'source': ['hot', 'D2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D9', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_5', 'H8'], 'source': ['hot', 'D2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D10', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_5', 'D7'], 'source': ['hot', 'D2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D11', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_5', 'H7'], 'source': ['hot', 'D2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'D12', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 1, 8-channel, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'strokes': [
-        {'tip': ['tips_50ul_6', 'A1'], 'source': ['hot', 'A3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A1', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_5', 'A1'], 'source': ['hot', 'A2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'A1', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: start — 10 µL HOT [γ-33P]ATP mix (radioactive) into the reaction, column 2, 2-nozzle, mixed, a fresh tip every stamp', 'pipette': 'flex_8channel_50', 'nozzles': 2, 'strokes': [
-        {'tip': ['tips_50ul_6', 'H12'], 'source': ['hot', 'H3'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'H2', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
+        {'tip': ['tips_50ul_5', 'H12'], 'source': ['hot', 'H2'], 'aspirate_uL': 10.0, 'dispense': [['plate_2', 'H2', 10.0, False]], 'mix_after': [1, 12.5, 1.0], 'waste': True, 'drop': True},
     ]},
-    {'op': 'delay', 'minutes': 35.4, 'text': 'KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop in every well (this wait 35.4 min + 4.3–4.9 min of start and stop work, by well)'},
+    {'op': 'delay', 'minutes': 29.49, 'text': "KIN-1: kinase reaction, 40 min at 30 °C from the ATP start to the stop in every well (interleaved: this wait 29.49 min + 10.1–10.9 min of start and stop work, KIN-2's start and the wait before it, by well)"},
+    {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 1–8, 8-channel', 'pipette': 'flex_8channel_1000', 'strokes': [
+        {'tip': ['tips_1000ul_3', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A2', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A2'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A2', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_3', 'A2'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A5', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A5'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A5', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_3', 'A3'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A8', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A8'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A8', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_3', 'A4'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A1', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A1', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_3', 'A5'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A4', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A4'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A4', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_3', 'A6'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'A7', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'A7'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'A7', 40.0, False]], 'waste': True, 'drop': True},
+    ]},
+    {'op': 'transfer', 'text': 'KIN-1: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 3–12, 6-nozzle', 'pipette': 'flex_8channel_1000', 'nozzles': 6, 'strokes': [
+        {'tip': ['tips_1000ul_3', 'F12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F3', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'F3'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F3', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_3', 'F11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F6', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'F6'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F6', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_3', 'F10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F9', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'F9'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F9', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_3', 'F9'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F10', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'F10'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F10', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_3', 'F8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F11', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'F11'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F11', 40.0, False]], 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_3', 'F7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_1', 'F12', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': None, 'source': ['plate_1', 'F12'], 'aspirate_uL': 40.0, 'dispense': [['filter_1', 'F12', 40.0, False]], 'waste': True, 'drop': True},
+    ]},
+    {'op': 'move', 'labware': 'tips_1000ul_3', 'to': 'B4', 'gripper': True, 'text': 'The gripper takes the used opentrons_flex_96_tiprack_1000ul rack from slot D3 to staging-area slot B4'},
+    {'op': 'move', 'labware': 'tips_1000ul_2', 'to': 'D3', 'gripper': True, 'text': 'The gripper puts the full opentrons_flex_96_tiprack_1000ul rack in slot D3'},
+    {'op': 'move', 'labware': 'filter_1', 'to': 'C4', 'gripper': True, 'text': "The gripper takes KIN-1's P81 filter plate to staging-area slot C4"},
+    {'op': 'move', 'labware': 'filter_2', 'to': 'B2', 'gripper': True, 'text': "The gripper puts KIN-2's P81 filter plate in slot B2"},
+    {'op': 'delay', 'minutes': 0.5, 'text': "KIN-2: kinase reaction, 40 min at 30 °C from the ATP start to the stop in every well (interleaved: this wait 0.5 min + 39.0–40.0 min of start and stop work, KIN-1's wait and stop and the gripper's swaps, by well)"},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, column 3, 6-nozzle', 'pipette': 'flex_8channel_1000', 'nozzles': 6, 'strokes': [
-        {'tip': ['tips_1000ul_3', 'F12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'F3', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_2', 'F12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'F3', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'F3'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'F3', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, columns 2–12, 4-nozzle', 'pipette': 'flex_8channel_1000', 'nozzles': 4, 'strokes': [
-        {'tip': ['tips_1000ul_3', 'D11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D2', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_2', 'D11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D2', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'D2'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D2', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_3', 'H11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D4', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_2', 'H11'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D4', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'D4'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D4', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_3', 'D10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D5', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_2', 'D10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D5', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'D5'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D5', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_3', 'H10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D6', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_2', 'H10'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D6', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'D6'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D6', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_3', 'D9'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D7', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_2', 'D9'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D7', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'D7'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D7', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_3', 'H9'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D8', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_2', 'H9'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D8', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'D8'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D8', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_3', 'D8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D9', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_2', 'D8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D9', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'D9'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D9', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_3', 'H8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D10', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_2', 'H8'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D10', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'D10'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D10', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_3', 'D7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D11', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_2', 'D7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D11', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'D11'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D11', 40.0, False]], 'waste': True, 'drop': True},
-        {'tip': ['tips_1000ul_3', 'H7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D12', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_2', 'H7'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'D12', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'D12'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'D12', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, column 1, 8-channel', 'pipette': 'flex_8channel_1000', 'strokes': [
-        {'tip': ['tips_1000ul_3', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'A1', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_2', 'A1'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'A1', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'A1'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'A1', 40.0, False]], 'waste': True, 'drop': True},
     ]},
     {'op': 'transfer', 'text': 'KIN-2: stop — 25 µL phosphoric acid into the reaction, mixed, then 40 µL of it onto the same wells of the P81 filter plate with the same tip, column 2, 2-nozzle', 'pipette': 'flex_8channel_1000', 'nozzles': 2, 'strokes': [
-        {'tip': ['tips_1000ul_3', 'H12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'H2', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
+        {'tip': ['tips_1000ul_2', 'H12'], 'source': ['reservoir', 'A3'], 'aspirate_uL': 25.0, 'dispense': [['plate_2', 'H2', 25.0, False]], 'mix_after': [1, 25.0, 1.0], 'drop': False},
         {'tip': None, 'source': ['plate_2', 'H2'], 'aspirate_uL': 40.0, 'dispense': [['filter_2', 'H2', 40.0, False]], 'waste': True, 'drop': True},
     ]},
-    {'op': 'pause', 'text': 'KIN-2: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2) on the deck now and resume', 'loads': [['HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2', 'hot', 'E4', 110.0]]},
+    {'op': 'pause', 'text': 'KIN-2: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2) on the deck now and resume', 'loads': [['HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2', 'hot', 'E3', 110.0]]},
     {'op': 'distribute', 'text': 'KIN-2: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-2 straight onto the P81 filter, wells E2, F2, G3, H3 (keep them out of the wash: cover them with sealing tape while the plate is washed, uncover before the scintillant), a fresh tip every aspirate', 'pipette': 'flex_8channel_1000', 'nozzles': 1, 'strokes': [
-        {'tip': ['tips_1000ul_3', 'A6'], 'source': ['hot', 'E4'], 'aspirate_uL': 90.0, 'dispense': [['filter_2', 'E2', 10.0, True], ['filter_2', 'F2', 10.0, True], ['filter_2', 'G3', 10.0, True], ['filter_2', 'H3', 10.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
+        {'tip': ['tips_1000ul_2', 'A6'], 'source': ['hot', 'E3'], 'aspirate_uL': 90.0, 'dispense': [['filter_2', 'E2', 10.0, True], ['filter_2', 'F2', 10.0, True], ['filter_2', 'G3', 10.0, True], ['filter_2', 'H3', 10.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
     ]},
-    {'op': 'move', 'labware': 'plate_2', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-2 off the temperature module (radioactive waste)'},
-    {'op': 'pause', 'text': 'KIN-2: take the P81 filter plate from slot B1; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Resume to continue.'},
+    {'op': 'move', 'labware': 'filter_2', 'to': 'A2', 'gripper': True, 'text': "The gripper takes KIN-2's P81 filter plate to slot A2"},
+    {'op': 'move', 'labware': 'filter_1', 'to': 'B2', 'gripper': True, 'text': "The gripper puts KIN-1's P81 filter plate back in slot B2"},
+    {'op': 'pause', 'text': 'KIN-1: put the total-counts aliquot(s) of hot ATP mix (HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1) on the deck now and resume', 'loads': [['HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1', 'hot', 'G4', 140.0]]},
+    {'op': 'distribute', 'text': 'KIN-1: total counts — 10 µL HOT [γ-33P]ATP mix (radioactive), total-counts aliquot for KIN-1 straight onto the P81 filter, wells G3, H3, G6, H6, G9, H9 (keep them out of the wash: cover them with sealing tape while the plate is washed, uncover before the scintillant), a fresh tip every aspirate', 'pipette': 'flex_8channel_1000', 'nozzles': 1, 'strokes': [
+        {'tip': ['tips_1000ul_2', 'B6'], 'source': ['hot', 'G4'], 'aspirate_uL': 110.0, 'dispense': [['filter_1', 'G3', 10.0, True], ['filter_1', 'H3', 10.0, True], ['filter_1', 'G6', 10.0, True], ['filter_1', 'H6', 10.0, True], ['filter_1', 'G9', 10.0, True], ['filter_1', 'H9', 10.0, True]], 'blow_out': 'trash', 'waste': True, 'drop': True},
+    ]},
+    {'op': 'move', 'labware': 'plate_1', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-1 off its temperature module (radioactive waste)'},
+    {'op': 'move', 'labware': 'plate_2', 'to': 'offdeck', 'gripper': False, 'text': 'Take reaction plate KIN-2 off its temperature module (radioactive waste)'},
+    {'op': 'move', 'labware': 'filter_1', 'to': 'offdeck', 'gripper': False, 'text': 'KIN-1: take the P81 filter plate from slot B2; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount.'},
+    {'op': 'pause', 'text': 'KIN-2: take the P81 filter plate from slot A2; wash it on a vacuum manifold 5 × 200 µL per well of 0.75 % phosphoric acid (75 mM), then 1 × 100 µL acetone; dry 15 min (air or warm air), seal the underdrain, add 50 µL scintillant per well (e.g. MicroScint-20) and count (CPM) on the MicroBeta2 / TopCount. Take the used tip racks from staging-area slot(s) B4, D4 off the deck too. Resume to continue.'},
+    {'op': 'move', 'labware': 'tips_1000ul_3', 'to': 'offdeck', 'gripper': False, 'text': '', 'pause': False},
+    {'op': 'move', 'labware': 'tips_50ul_6', 'to': 'offdeck', 'gripper': False, 'text': '', 'pause': False},
     {'op': 'temperature', 'module': 'temp', 'celsius': None},
+    {'op': 'temperature', 'module': 'temp2', 'celsius': None},
 ]
 DEFINITIONS = {
     'labkit_multiscreen_ph_p81_96_filterplate_300ul': {

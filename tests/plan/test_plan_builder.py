@@ -60,3 +60,24 @@ def test_choose_mounts_the_8_channel_of_a_multi_class():
     b = _builder("flex", multi={"small"})
     assert b.choose(4.0) == "flex_8channel_50" and b.choose(500.0) == "flex_1channel_1000"
     assert b.pipette_class(10.0, per_aspirate=20) == "large"  # many wells per aspirate: the larger pipette
+
+
+def test_gripper_swaps_a_used_rack_for_one_waiting_in_a_staging_slot():
+    """Interleaved kinase plates (issue 12): a full rack waits off the deck (put in a staging slot by hand before
+    the timed work), the gripper parks the used one and puts the full one in its slot; tips then come from the new
+    rack, from its first column, and a later swap by hand names the slot the rack is really in."""
+    from labkit.plan.steps import MoveLabware
+
+    b = _builder("flex")
+    pip = b.pipette("flex_8channel_50")
+    rack = b.spec(pip).tiprack
+    first = b.tip(pip)
+    old = first.labware
+    slot = b.plan.labware_by_key()[old].slot
+    fresh = b.tips.offdeck_rack(rack)
+    assert b.plan.labware_by_key()[fresh].slot == "offdeck"
+    moves = b.tips.swap_by_gripper(rack, fresh, "D4")
+    assert [(m.labware, m.to, m.gripper) for m in moves] == [(old, "D4", True), (fresh, slot, True)]
+    assert all(isinstance(m, MoveLabware) for m in moves)
+    assert b.tip(pip) == Loc(fresh, "A1")
+    assert b.tips.at == {old: "D4", fresh: slot}

@@ -67,11 +67,24 @@ def arrange_deck(robot: RobotSpec, probe: Builder) -> Arrangement:
 
 
 def _moved_in(plan: Plan) -> dict[str, str]:
-    """Labware that starts off the deck and is moved into a deck slot: key -> load name."""
+    """Labware that starts off the deck and is moved by hand into a working deck slot (not one that another labware
+    held and left: that one's arranged slot serves): key -> load name."""
+    from labkit.labware.specs import ROBOTS
+
     lw = plan.labware_by_key()
     modules = {m.key for m in plan.modules}
-    return {s.labware: lw[s.labware].load_name for s in plan.steps if isinstance(s, MoveLabware)
-            and lw[s.labware].slot == "offdeck" and s.to not in modules and s.to not in lw and s.to != "offdeck"}
+    staging = ROBOTS[plan.robot].staging  # put there by hand to wait for the gripper: no working slot
+    vacated: set[str] = set()  # slots whose first labware was taken off at a pause: arranged for it already
+    out: dict[str, str] = {}
+    for s in plan.steps:
+        if not isinstance(s, MoveLabware):
+            continue
+        if s.to == "offdeck" and not s.pause and lw[s.labware].initial and lw[s.labware].slot not in ("", "offdeck"):
+            vacated.add(lw[s.labware].slot)
+        elif (not s.gripper and lw[s.labware].slot == "offdeck" and s.to not in modules and s.to not in lw
+              and s.to != "offdeck" and s.to not in staging and s.to not in vacated):
+            out[s.labware] = lw[s.labware].load_name
+    return out
 
 
 def traffic(plan: Plan, moved: dict[str, str] | None = None) -> dict[tuple[str, str], int]:

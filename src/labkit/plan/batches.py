@@ -56,15 +56,15 @@ def build_batched(build: Callable[[Any, Any], Plan], config: Any, exp: Any) -> P
 
     tried: dict[tuple[str, ...], Plan | PlanError] = {}
 
-    def attempt(plates: list) -> Plan | PlanError:
-        key = tuple(p.id for p in plates)
+    def attempt(plates: list, keep: tuple = ()) -> Plan | PlanError:
+        key = tuple(p.id for p in plates) + keep
         if key not in tried:
             update: dict[str, Any] = {"plates": list(plates)}
             if getattr(exp, "time_zero", None) is not None and exp.plates[0] not in plates:
                 update["time_zero"] = None  # one time-zero plate per run: made with the first plate's batch
             sub = exp if len(plates) == n else exp.model_copy(update=update)
             try:
-                plan = build(config, sub)
+                plan = build(replace(config, modules=keep) if keep else config, sub)
                 check_plan(plan)
                 tried[key] = plan
             except PlanError as exc:
@@ -78,6 +78,9 @@ def build_batched(build: Callable[[Any, Any], Plan], config: Any, exp: Any) -> P
         plans: list[Plan] = []
         for group in balanced(list(exp.plates), k):
             got = attempt(group)
+            if plans and isinstance(got, Plan) and not _compatible(plans[0], got):  # e.g. a module only the first
+                # batch's plan uses (two interleaved kinase plates): this batch keeps it on its deck, unused
+                got = attempt(group, tuple((m.key, m.name, m.slot) for m in plans[0].modules))
             if isinstance(got, PlanError) or (plans and not _compatible(plans[0], got)) or (clean and got.warnings):
                 return None
             plans.append(got)

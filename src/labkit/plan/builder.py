@@ -44,6 +44,8 @@ class BuildConfig:
     tip_policy: str = "per_step"
     multichannel: bool = True   # False: single-channel pipettes only
     pipettes: str = "standard"  # 'standard' (single / 8-channel) | '96' (the Flex 96-channel: plan.stamp96)
+    modules: tuple[tuple[str, str, str], ...] = ()  # (key, name, slot) a batch keeps on its deck unused, because the
+    #                                                run's other batches use them (plan.batches; kinase: interleaving)
 
     def __post_init__(self) -> None:
         if self.robot not in ROBOTS:

@@ -5,7 +5,7 @@ mix's cycles, head moves by the deck slots' distance). A planner needs the same 
 to set a timed wait so that every well, not only the average one, is held for the layout's nominal time. `Clock`
 runs over plan steps with that model and records the time of every dispense; `first_times` turns those into the
 first time each well of a plate receives liquid from a range of steps, across the nozzles of a column stamp.
-Operator pauses and manual moves take 0 s here, as in the simulator's model.
+Operator pauses and manual moves take 0 s here, gripper moves GRIPPER_MOVE_S, as in the simulator's model.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from labkit.labware.specs import slot_xy, trash_slot
-from labkit.plan.steps import Delay, Distribute, Loc, Transfer
+from labkit.plan.steps import Delay, Distribute, Loc, MoveLabware, Transfer
 from labkit.tables import row_letters
 from labkit.wells import parse_well
 
@@ -79,11 +79,15 @@ class Clock:
         self._move(loc.labware, self._xy(loc.labware, loc.well))
 
     def run(self, steps: Sequence[object], first_index: int = 0) -> Clock:
-        """Advance over steps (liquid handling and delays; comments, pauses and moves take no time here)."""
+        """Advance over steps (liquid handling, delays and gripper moves; comments, pauses and manual moves take no
+        time here)."""
         T = self.T
         for i, step in enumerate(steps):
             if isinstance(step, Delay):
                 self.t += step.minutes * 60.0
+                continue
+            if isinstance(step, MoveLabware) and step.gripper:  # as the simulator counts a gripper move
+                self.t += T.GRIPPER_MOVE_S
                 continue
             if not isinstance(step, (Transfer, Distribute)):
                 continue

@@ -39,6 +39,7 @@ class TipRacks:
         self.near: tuple[str, ...] = ()               # new racks go to the free slot closest to these (else back)
         self.boxes: dict[str, TipBox] = {}
         self.pending: list[Step] = []                 # rack swaps waiting to go between strokes
+        self.at: dict[str, str] = {}                  # rack key -> slot, for racks the gripper has moved
 
     def take(self, spec: PipetteSpec, n: int) -> Loc:
         """The next n tips for a pipette: the rack well under its primary nozzle. Every rack column is used from
@@ -88,6 +89,29 @@ class TipRacks:
             trial.rows[col] += n or spec.channels
         return False
 
+    def offdeck_rack(self, tiprack: str) -> str:
+        """A full rack of this kind that starts off the deck (the operator puts it in a staging-area slot for
+        `swap_by_gripper`); returns its key."""
+        box = self.boxes.setdefault(tiprack, TipBox())
+        box.n += 1
+        key = f"tips_{tiprack.rsplit('_', 1)[-1]}_{box.n}"
+        self.plan.labware.append(LabwareUse(key, tiprack, "offdeck"))
+        return key
+
+    def swap_by_gripper(self, tiprack: str, fresh: str, park: str) -> list[Step]:
+        """The gripper takes the current rack of this kind to `park` (a free staging-area slot) and puts the full
+        rack `fresh` (waiting in a staging-area slot) in its place; from now on tips come from `fresh`. Returns the
+        two moves (no pause: nothing stops the run)."""
+        box = self.boxes[tiprack]
+        old = box.racks[-1]
+        slot = self.at.get(old) or self.plan.labware_by_key()[old].slot
+        box.racks.append(fresh)
+        box.rows = [0] * 12
+        self.at[old], self.at[fresh] = park, slot
+        return [MoveLabware(old, park, True, f"The gripper takes the used {tiprack} rack from slot {slot} to "
+                                             f"staging-area slot {park}"),
+                MoveLabware(fresh, slot, True, f"The gripper puts the full {tiprack} rack in slot {slot}")]
+
     def new_rack(self, tiprack: str, box: TipBox, reason: str = "") -> None:
         """A fresh rack of this kind: its arranged slot, a free slot, or (deck full) a swap for the used one."""
         box.n += 1
@@ -104,7 +128,7 @@ class TipRacks:
             self.plan.labware.append(LabwareUse(key, tiprack, slot))
         elif box.racks:
             old = box.racks[-1]
-            slot = self.plan.labware_by_key()[old].slot
+            slot = self.at.get(old) or self.plan.labware_by_key()[old].slot
             self.pending.append(MoveLabware(old, "offdeck", False, f"Tip rack in slot {slot} {reason or 'is empty'}: "
                                                                f"take it away and put a full {tiprack} rack in slot "
                                                                f"{slot}"))

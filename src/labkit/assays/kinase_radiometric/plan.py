@@ -29,7 +29,7 @@ from labkit.plan.common import mix_volume
 from labkit.plan.stamps import (MAIN, RowReagent, build_arranged, by_nozzles, describe, group_runs,
                                 row_reagent_runs, stamp_distribute)
 from labkit.wells import parse_well
-from labkit.plan.steps import Delay, Loc, MoveLabware, Pause, Plan, SetTemperature
+from labkit.plan.steps import Delay, LoadLabware, Loc, MoveLabware, Pause, Plan, SetTemperature
 from labkit.units import si_conc
 from labkit.wells import split_well
 
@@ -203,6 +203,78 @@ def _preincubation_wait(b: Builder, p, key: str, cond, at: tuple[int, int, int, 
                                      "by well)", absorbs=timed)
 
 
+def _band(nominal: float) -> float:
+    """Seconds within which pacing keeps a plate's wells (a share of the spread a nominal ± 5 % allows)."""
+    return PACE_BAND * PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal * 60
+
+
+def _reaction_spread(b: Builder, p, key: str, cond, at: tuple[int, int, int], zero: tuple[int, ...],
+                     where: dict[str, str]) -> tuple[float, float]:
+    """Interleaved plates (`_pair_waits`): the shortest and the longest reaction of a plate's wells, in minutes,
+    without its wait (at = the ATP start, the wait, the stop's end) and the waits at the step indices `zero` (the
+    clock over the steps between, the other plate's work included). A TimingError is recorded (`Builder.refuse`)
+    as by `_reaction_wait`."""
+    start_at, wait, end = at
+    n_rows = 16 if p.format == 384 else 8
+    nominal = cond.reaction_min
+    steps = list(b.plan.steps[start_at:end])
+    for i in (wait, *zero):
+        steps[i - start_at] = Delay(0.0, "")
+    t = first_times(b, steps, key, n_rows, {"atp": range(wait - start_at), "stop": range(wait + 1 - start_at,
+                                                                                         len(steps))}, where)
+    gaps = [(t["stop"][w] - t["atp"][w]) / 60 for w in t["atp"] if w in t["stop"]]
+    lo, hi = (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
+    if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal or hi > nominal * (1 + PREINC_SPREAD * PREINC_TOLERANCE):
+        need = max((hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE), hi / (1 + PREINC_SPREAD * PREINC_TOLERANCE))
+        b.refuse(TimingError(
+            f"plate {p.id}: a {nominal:g} min reaction cannot be held within ±{PREINC_TOLERANCE:.0%} in every well: "
+            f"from the ATP start to the stop takes {lo:.1f}–{hi:.1f} min of work alone (by the simulator's time "
+            f"model); set conditions.reaction_min to at least {math.ceil(need):d} min, or use 8-channel pipettes so "
+            "the start and the stop go by column stamps", field="conditions.reaction_min"))
+    return lo, hi
+
+
+def _preincubation_spread(b: Builder, p, key: str, cond, at: tuple[int, int, int, int], zero: tuple[int, ...],
+                          where: dict[str, str]) -> tuple[float, float]:
+    """Interleaved plates (`_pair_waits`): the shortest and the longest pre-incubation of a plate's wells without
+    the waits at the step indices `zero` (the clock over the steps from its kinase mixes to the end of its start;
+    at = kinase mixes, their end, the ATP start, its end): minutes. A TimingError is recorded (`Builder.refuse`)
+    as by `_preincubation_wait`."""
+    enz_at, enz_end, start_at, end = at
+    steps = list(b.plan.steps[enz_at:end])
+    for i in zero:
+        steps[i - enz_at] = Delay(0.0, "")
+    n_rows = 16 if p.format == 384 else 8
+    t = first_times(b, steps, key, n_rows, {"enzyme": range(0, enz_end - enz_at),
+                                             "atp": range(start_at - enz_at, end - enz_at)}, where)
+    gaps = [(t["atp"][w] - t["enzyme"][w]) / 60 for w in t["enzyme"] if w in t["atp"]]
+    lo, hi = (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
+    nominal = cond.preincubation_min
+    if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal or hi > nominal * (1 + PREINC_SPREAD * PREINC_TOLERANCE):
+        need = max((hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE), hi / (1 + PREINC_SPREAD * PREINC_TOLERANCE))
+        b.refuse(TimingError(
+            f"plate {p.id}: a {nominal:g} min pre-incubation cannot be held within ±{PREINC_TOLERANCE:.0%} in every "
+            f"well: from the kinase mixes to the ATP start takes {lo:.1f}–{hi:.1f} min of work alone (by the "
+            f"simulator's time model; at most {PREINC_SPREAD:.0%} of the ±{PREINC_TOLERANCE * nominal:.2g} min "
+            "allowed may lie between the wells); set "
+            f"conditions.preincubation_min to at least {math.ceil(need):d} min, or use 8-channel pipettes and "
+            "fewer kinases or wells per plate so the mixes go by column stamps",
+            field="conditions.preincubation_min"))
+    return lo, hi
+
+
+def _timed_pauses(b: Builder, first: int, end: int) -> bool:
+    """Mark the pauses and manual moves among steps first..end (tip-rack swaps inside a timed window) as timed, so
+    that the next absorbing wait takes their time off at run time; True if there were any."""
+    timed = False
+    for i in range(first, end):
+        step = b.plan.steps[i]
+        if isinstance(step, Pause) or (isinstance(step, MoveLabware) and step.pause and not step.gripper):
+            b.plan.steps[i] = replace(step, timed=True)
+            timed = True
+    return timed
+
+
 def _preincubation_steps(b: Builder, plate_id: str, cond, hot_now: list[str]) -> int:
     """The pre-incubation's placeholders (set by _preincubation_wait): a wait, the pause at which the operator
     brings the hot ATP fresh (so it stands minutes, not the whole pre-incubation, on the open deck), and a short
@@ -362,23 +434,60 @@ def build_kinase(config: BuildConfig, exp) -> Plan:
                             "plates only, because each reaction goes well by well onto a 96-well P81 filter plate "
                             "(MultiScreen-PH); use format: 96", field=f"plates[{i}].format")
     multi = multi_classes(Builder(config), exp) if config.multichannel else set()
-    return build_arranged(config, lambda b, slots: _plan(b, exp, slots), multi)
+    why_not = ""
+    robot = Builder(config).robot
+    if len(exp.plates) >= 2 and not robot.gripper:
+        why_not = ("the OT-2 has no gripper, so the tip racks a second plate's start and stop need would be changed by "
+                   "hand while the first plate reacts (no pause may fall inside a reaction)")
+    elif len(exp.plates) > 2:
+        why_not = (f"labkit interleaves two plates at a time (two temperature modules); these {len(exp.plates)} "
+                   "plates on one deck run one after another")
+    elif len(exp.plates) == 2 and not multi:
+        why_not = "interleaving needs the 8-channel column stamps (the plan works single wells)"
+    if len(exp.plates) == 2 and robot.gripper and multi:
+        # two plates side by side on two temperature modules (`_pair_stamped`), where a deck for it exists
+        from labkit.plan.checks import check_plan
+
+        for slot in PAIR_SLOTS:
+            try:
+                plan = build_arranged(config, lambda b, slots, s=slot: _plan(b, exp, slots, pair_slot=s), multi)
+                if "temp2" in {m.key for m in plan.modules}:
+                    check_plan(plan)  # e.g. a partial nozzle layout over one module's plate would hit the other
+                    return plan
+            except _NoPair as exc:  # not for want of a slot: no other slot helps
+                why_not = exc.message
+                break
+            except PlanError as exc:
+                why_not = f"no deck with a second temperature module passes the plan's checks ({exc.message})"
+                continue
+            why_not = "no deck with a second temperature module lets the 8-channels work single wells and part columns"
+    return build_arranged(config, lambda b, slots: _plan(b, exp, slots, why_not=why_not), multi)
 
 
-def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
-    """The kinase steps; slots: an arranged deck (plan.arrange; the filter plates share one slot) or None."""
+def _plan(b: Builder, exp, slots: dict[str, str] | None, pair_slot: str | None = None, why_not: str = "") -> None:
+    """The kinase steps; slots: an arranged deck (plan.arrange; the filter plates share one slot) or None.
+    pair_slot: a second temperature module's slot, for two plates interleaved (`_pair_stamped`); why_not: why a
+    run of two plates is not interleaved (a note)."""
     v, cond = exp.volumes, exp.conditions
     robot = b.robot
     well_vol = v.well
     solvent = exp.compounds[0].solvent
     at = (slots or {}).get
     temp = b.module("temp", "temperature module gen2", robot.temperature_slot)
+    for key, name, slot in b.config.modules:  # the run's other batches use it (plan.batches): kept, unused here
+        if key not in {m.key for m in b.plan.modules} and key != (pair_slot and "temp2"):
+            b.module(key, name, slot)
     plates = []
     for i, p in enumerate(exp.plates):
         # the reaction plates wait off the working deck (Flex: staging area; OT-2: off the deck, put on the module by
         # hand at its move), which leaves a slot for the radioactive waste
         plates.append((p, b.parked(f"plate_{i + 1}", ASSAY_PLATE[p.format], label=p.id, slot=at(f"plate_{i + 1}"))))
     stamped = _stamped(b, exp, plates)
+    temp2 = None
+    if pair_slot and not stamped and b.allow_multi and b.multi:
+        raise _NoPair("interleaving is built on the column stamps, and this layout's plates are dosed well by well")
+    if pair_slot and stamped and len(plates) == 2:
+        temp2 = b.module("temp2", "temperature module gen2", pair_slot)
     atp_class = b.pipette_class(v.atp_mix) if stamped else b.pipette_class(v.atp_mix, per_aspirate=2)
     res = b.labware("reservoir", RESERVOIR, label="DMSO, assay buffer, stop", slot=at("reservoir"))
     if stamped:  # the kinase mixes in plate columns whose rows match the assay plates' kinase rows
@@ -410,20 +519,37 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None) -> None:
 
     # what each assay well draws from the intermediate plate
     plan_series(series, exp, plates, ASSAY_ROLES, v.compound)
+    if temp2:
+        b.plan.notes.append(PAIR_NOTE.format(a=plates[0][0].id, b=plates[1][0].id, slot=robot.temperature_slot,
+                                             slot2=pair_slot))
+    elif why_not:
+        b.plan.notes.append(f"the plates run one after another, not interleaved: {why_not}")
     for note in b.plan.notes:
         b.comment(f"Before the run: {note}")
     b.add(SetTemperature(temp, cond.temperature_c))
     res_dmso = b.reservoir_well(res, dmso)
     series.run(res_dmso, b.plan.tip_policy)
 
+    if temp2:
+        _pair_stamped(b, exp, list(zip(plates, filters)), (temp, temp2), series, Liquids(
+            tubes, hot, res, enzyme_mix, blank_mix, buffer, stop, _waste_text(waste)))
+        b.add(SetTemperature(temp, None))
+        b.add(SetTemperature(temp2, None))
+        return
+    # a lone plate in a run whose other batches are interleaved keeps the second module on its deck, unused: its
+    # filter plate takes the intermediate plate's slot once it is dosed, as in the interleaved batches
+    lone = stamped and len(plates) == 1 and "temp2" in {m.key for m in b.plan.modules}
     for n_plate, ((p, key), filt) in enumerate(zip(plates, filters)):
         slot = b.plan.labware_by_key()[key].slot
-        filter_slot = slots[moved_in_slot(FILTER_PLATE)] if slots else _filter_slot(b, slot)
+        if lone:
+            filter_slot = b.plan.labware_by_key()[series.inter].slot
+        else:
+            filter_slot = slots[moved_in_slot(FILTER_PLATE)] if slots else _filter_slot(b, slot)
         b.comment(f"Plate {p.id}: reaction at {cond.temperature_c:g} °C on the temperature module")
         b.add(MoveLabware(key, temp, robot.gripper, f"Put reaction plate {p.id} on the temperature module"))
         if stamped:
             hot_from = _plate_stamped(b, exp, p, key, filt, filter_slot, series, Liquids(
-                tubes, hot, res, enzyme_mix, blank_mix, buffer, stop, _waste_text(waste)))
+                tubes, hot, res, enzyme_mix, blank_mix, buffer, stop, _waste_text(waste)), free=lone)
             _total_counts(b, exp, p, filt, hot)
             b.to_hot_waste(hot_from)
             _after_filter(b, p, key, filt, slot, filter_slot, n_plate == len(plates) - 1)
@@ -654,24 +780,93 @@ def _mix_columns(b: Builder, lq: Liquids, patterns: list[dict[int, str]]) -> Row
 
 
 def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, series: DmsoSeries,
-                   lq: Liquids) -> int:
+                   lq: Liquids, free: bool = False) -> int:
     """One plate by column stamps: compound from the mirrored intermediate plate, kinase mixes from columns laid
     out like the kinase rows, then per column (in the same order) the hot ATP start into the liquid, mixed, and
-    the acid stop, mixed, with the stopped reaction going onto the filter plate with the same tip."""
-    v, cond = exp.volumes, exp.conditions
+    the acid stop, mixed, with the stopped reaction going onto the filter plate with the same tip. free: the
+    dilution plates leave once the plate is dosed (the filter plate takes the intermediate plate's slot)."""
+    cond = exp.conditions
+    _dose_stamped(b, exp, p, key, series)
+    gone = ""
+    if free:
+        lw = b.plan.labware_by_key()
+        gone = (f"take the {lw[series.source].label} plate (slot {lw[series.source].slot}) and the "
+                f"{lw[series.inter].label} plate (slot {lw[series.inter].slot}) off the deck (no longer needed), then ")
+        for x in (series.source, series.inter):
+            b.add(MoveLabware(x, "offdeck", False, "", pause=False))
+    b.add(MoveLabware(filt, filter_slot, False, f"{gone[:1].upper()}{gone[1:]}{'p' if gone else 'P'}ut the P81 filter "
+                                               f"plate for {p.id} in slot {filter_slot}"))
+    b.add(_load_pause(exp, [p], lq))
+    t = _mixes_stamped(b, exp, p, key, lq, _plate_slot(b, key))
+    _prepare_timed(b, t, t)
+    pre = _preincubation_steps(b, p.id, cond, _hot_now(exp, [p]))
+    b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into "
+              f"{lq.waste}")
+    _start_stamped(b, exp, t, lq)
+    start_at, wait = t.start_at, len(b.plan.steps)
+    b.add(Delay(cond.reaction_min, ""))
+    _stop_stamped(b, exp, t, filt, lq)
+    start_at += _timed_waits(b, p, key, cond, (t.enz_at, t.enz_end, pre, start_at, wait))
+    return start_at
+
+
+@dataclass
+class _Timed:
+    """One plate's timed part in the stamped plan: the column runs of its start and stop (in one order), the
+    pipettes, and where its kinase mixes, start and stop sit in the plan's steps."""
+
+    p: object
+    key: str
+    runs: list                 # (nozzles, hot liquid, runs) per start / stop step
+    atp_pip: str
+    stop_pip: str
+    enz_at: int = 0
+    enz_end: int = 0
+    start_at: int = 0
+    start_end: int = 0
+    stop_at: int = 0
+    stop_end: int = 0
+    gap: int = 0               # a wait placeholder before the kinase mixes (interleaved plate B)
+
+
+def _dose_stamped(b: Builder, exp, p, key: str, series: DmsoSeries) -> None:
+    """Compound (vehicle wells: solvent in buffer) into every still-empty assay well of a plate, by stamps."""
+    v = exp.volumes
     solvent = exp.compounds[0].solvent
-    wells = assay_wells(exp, p.id, ASSAY_ROLES)
     series.dose(f"{p.id}: {v.compound:g} µL compound intermediate (vehicle wells: {solvent} in buffer) into every "
-                "assay well", key, wells, v.compound, empty=True)
-    b.add(MoveLabware(filt, filter_slot, False, f"Put the P81 filter plate for {p.id} in slot {filter_slot}"))
+                "assay well", key, assay_wells(exp, p.id, ASSAY_ROLES), v.compound, empty=True)
+
+
+def _hot_now(exp, plates: list) -> list[str]:
+    """The hot ATP mixes the plates' starts draw (one pause brings them)."""
+    out: list[str] = []
+    for p in plates:
+        out += [x for x in sorted(set(_atp_groups(exp, p).values())) if x not in out]
+    return out
+
+
+def _load_pause(exp, plates: list, lq: Liquids, extra: str = "") -> Pause:
+    """The pause at which the operator brings the plates' kinase mixes fresh from ice."""
+    fresh: list[str] = []
+    for p in plates:
+        wells = assay_wells(exp, p.id, ASSAY_ROLES)
+        fresh += [x for x in sorted({lq.enzyme[w.target] for w in wells if w.target and w.role not in NO_ENZYME_ROLES})
+                  if x not in fresh]
+    ids = ", ".join(p.id for p in plates)
+    return Pause(f"{extra}{ids}: put the kinase mixes ({', '.join(fresh)}) on the deck now, fresh from ice (see the "
+                 "deck's liquids for wells and volumes), and resume; the hot ATP comes at a pause just before the "
+                 "start", loads=tuple(fresh))
+
+
+def _mixes_stamped(b: Builder, exp, p, key: str, lq: Liquids, where: dict[str, str], gap: bool = False) -> _Timed:
+    """A plate's kinase mixes (no-enzyme control: substrate only; a stamp per column run, non-contact, one tip per
+    source rows; their tips in place before the first) and its buffer wells; returns its timed part, planned: the
+    start's steps, and the columns within each, in the order their kinase mixes went in, so that every well's
+    pre-incubation is alike (the stop goes in the same order). gap: a wait placeholder just before the mixes (its
+    index in the result's `gap`), for an interleaved plate (`_pair_stamped`)."""
+    v = exp.volumes
+    wells = assay_wells(exp, p.id, ASSAY_ROLES)
     hot_groups = _atp_groups(exp, p)
-    fresh = sorted({lq.enzyme[w.target] for w in wells if w.target and w.role not in NO_ENZYME_ROLES})
-    hot_now = sorted(set(hot_groups.values()))
-    b.add(Pause(f"{p.id}: put the kinase mixes ({', '.join(fresh)}) on the deck now, fresh from ice (see the "
-                "deck's liquids for wells and volumes), and resume; the hot ATP comes at a pause just before the "
-                "start", loads=tuple(fresh)))
-    # kinase + substrate (no-enzyme control: substrate only): a stamp per column run, non-contact, one tip per
-    # source rows
     groups = {w.name: (lq.blank if w.role in NO_ENZYME_ROLES else lq.enzyme)[w.target] for w in wells
               if w.target}
     found, patterns = row_reagent_runs(8, groups)
@@ -682,6 +877,9 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
         by_source[(run.nozzles, mixes.source(run.group, [parse_well(w)[0] for w in run.wells]))].append(run)
     # no rack change inside the pre-incubation window: the kinase mixes' tips are in place before the first mix
     b.prepare_tips(pip, [b.nozzles(pip, k) for k, _src in by_source], "the kinase mixes")
+    at_gap = len(b.plan.steps)
+    if gap:
+        b.add(Delay(0.0, ""))
     enz_at = len(b.plan.steps)
     for (k, src), rs in sorted(by_source.items(), key=lambda kv: (-kv[0][0], kv[1][0].column, kv[1][0].wells[0])):
         what = "kinase mixes, each row its own" if rs[0].group == MAIN else str(rs[0].group)
@@ -698,11 +896,8 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
         pip = b.choose(v.well, singles=False, per_aspirate=len(buf))
         stamp_distribute(b, f"{p.id}: {v.well:g} µL assay buffer into the buffer wells", pip,
                          b.pool(lq.reservoir, lq.buffer), key, buf, v.well)
-    # the timed part: per column run, the same order for the start and the stop
-    # the steps, and the columns within each, in the order their kinase mixes went in, so that every well's
-    # pre-incubation is alike
-    mixed_at = first_times(b, b.plan.steps[enz_at:enz_end], key, 16 if p.format == 384 else 8, {"mix": range(enz_end - enz_at)},
-                           _plate_slot(b, key))["mix"]
+    mixed_at = first_times(b, b.plan.steps[enz_at:enz_end], key, 16 if p.format == 384 else 8,
+                           {"mix": range(enz_end - enz_at)}, where)["mix"]
 
     def mix_time(r) -> float:
         return sum(mixed_at.get(w, 0.0) for w in r.wells) / len(r.wells)
@@ -712,33 +907,251 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
                    key=lambda s: sum(map(mix_time, s[2])) / len(s[2]))
     atp_pip = b.choose(v.atp_mix, singles=False)
     stop_pip = b.pipette(b.robot.large_multi if _stop_class(b, exp) == "large" else b.robot.small_multi)
-    b.prepare_tips(atp_pip, [b.nozzles(atp_pip, k) for k, _g, rs in steps for _r in rs], "the ATP start")
-    b.prepare_tips(stop_pip, [b.nozzles(stop_pip, k) for k, _g, rs in steps for _r in rs], "the stop")
-    pre = _preincubation_steps(b, p.id, cond, hot_now)
-    b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into "
-              f"{lq.waste}")
-    start_at = len(b.plan.steps)
-    well_vol = v.well
-    # one mix cycle at the aqueous mixing rate (the contact dispense before it goes at that rate too): the ATP
-    # lands in the liquid and one cycle of half the well blends it, as an expert mixes a start by hand
-    atp_mix = (START_MIX_CYCLES, mix_volume(b, atp_pip, well_vol, v.atp_mix))
-    hot_pools = {liquid: RowPool(b, lq.hot, str(liquid)) for _k, liquid, _rs in steps}  # this plate's own columns
-    for k, liquid, rs in steps:
-        b.transfer(f"{p.id}: start — {v.atp_mix:g} µL {liquid} into the reaction, {describe(rs)}, mixed, a fresh "
-                   "tip every stamp", atp_pip, [(hot_pools[liquid], Loc(key, r.primary), v.atp_mix) for r in rs],
-                   new_tip="always", mix_after=atp_mix, nozzles=k, mix_rate=b.spec(atp_pip).aqueous_mix_rate)
-    wait = len(b.plan.steps)
-    b.add(Delay(cond.reaction_min, ""))
-    stop_mix = (STOP_MIX_CYCLES, mix_volume(b, stop_pip, well_vol + v.stop, min(v.stop, v.filter_transfer)))
-    for k, _liquid, rs in steps:
+    return _Timed(p, key, steps, atp_pip, stop_pip, enz_at, enz_end, gap=at_gap)
+
+
+def _prepare_timed(b: Builder, start: _Timed, stop: _Timed) -> None:
+    """Full tip racks in place before the timed part, if the current ones cannot serve a start and a stop."""
+    b.prepare_tips(start.atp_pip, [b.nozzles(start.atp_pip, k) for k, _g, rs in start.runs for _r in rs],
+                   "the ATP start")
+    b.prepare_tips(stop.stop_pip, [b.nozzles(stop.stop_pip, k) for k, _g, rs in stop.runs for _r in rs], "the stop")
+
+
+def _start_stamped(b: Builder, exp, t: _Timed, lq: Liquids) -> None:
+    """The hot ATP start of a plate, per column run: into the liquid, one mix cycle at the aqueous mixing rate (the
+    contact dispense before it goes at that rate too), a fresh tip every stamp — as an expert mixes a start by
+    hand; the hot mix from this plate's own columns."""
+    v = exp.volumes
+    t.start_at = len(b.plan.steps)
+    atp_mix = (START_MIX_CYCLES, mix_volume(b, t.atp_pip, v.well, v.atp_mix))
+    hot_pools = {liquid: RowPool(b, lq.hot, str(liquid)) for _k, liquid, _rs in t.runs}
+    for k, liquid, rs in t.runs:
+        b.transfer(f"{t.p.id}: start — {v.atp_mix:g} µL {liquid} into the reaction, {describe(rs)}, mixed, a fresh "
+                   "tip every stamp", t.atp_pip, [(hot_pools[liquid], Loc(t.key, r.primary), v.atp_mix) for r in rs],
+                   new_tip="always", mix_after=atp_mix, nozzles=k, mix_rate=b.spec(t.atp_pip).aqueous_mix_rate)
+    t.start_end = len(b.plan.steps)
+
+
+def _stop_stamped(b: Builder, exp, t: _Timed, filt: str, lq: Liquids) -> None:
+    """The acid stop of a plate in its start's order, mixed, then the stopped reaction onto the same wells of its
+    P81 filter plate with the same tip."""
+    v = exp.volumes
+    t.stop_at = len(b.plan.steps)
+    stop_mix = (STOP_MIX_CYCLES, mix_volume(b, t.stop_pip, v.well + v.stop, min(v.stop, v.filter_transfer)))
+    for k, _liquid, rs in t.runs:
         chains: list[list[tuple[Loc | Pool, Loc, float, tuple[int, float] | None]]] = [
-            [(b.pool(lq.reservoir, lq.stop), Loc(key, r.primary), v.stop, stop_mix),
-             (Loc(key, r.primary), Loc(filt, r.primary), v.filter_transfer, None)] for r in rs]
-        b.chain(f"{p.id}: stop — {v.stop:g} µL phosphoric acid into the reaction, mixed, then {v.filter_transfer:g} "
-                f"µL of it onto the same wells of the P81 filter plate with the same tip, {describe(rs)}", stop_pip,
-                chains, nozzles=k, mix_rate=b.spec(stop_pip).aqueous_mix_rate)
-    start_at += _timed_waits(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait))
-    return start_at
+            [(b.pool(lq.reservoir, lq.stop), Loc(t.key, r.primary), v.stop, stop_mix),
+             (Loc(t.key, r.primary), Loc(filt, r.primary), v.filter_transfer, None)] for r in rs]
+        b.chain(f"{t.p.id}: stop — {v.stop:g} µL phosphoric acid into the reaction, mixed, then "
+                f"{v.filter_transfer:g} µL of it onto the same wells of the P81 filter plate with the same tip, "
+                f"{describe(rs)}", t.stop_pip, chains, nozzles=k, mix_rate=b.spec(t.stop_pip).aqueous_mix_rate)
+    t.stop_end = len(b.plan.steps)
+
+
+# Flex slots for the second temperature module (modules go in column 1 or 3; a plate on it is worked with partial
+# nozzle layouts, so not in the back row), tried in this order
+PAIR_SLOTS = ("B1", "C1", "D3", "C3", "B3")
+PAIR_NOTE = ("INTERLEAVED: plates {a} and {b} run side by side, each on its own temperature module (slots {slot} "
+             "and {slot2}; a second Temperature Module GEN2 is needed): both are dosed, {a} gets its kinase mixes, "
+             "then {b} while {a} pre-incubates; {a} is started while {b} pre-incubates, {b} while {a} reacts, and the "
+             "stops follow in the same order, so every well keeps its pre-incubation and reaction time and the two "
+             "plates take little more than one plate's time. At the pause before the kinase mixes the dilution "
+             "plates leave the deck: {a}'s P81 filter plate takes the intermediate plate's slot, {b}'s waits in the "
+             "source plate's, and full tip racks for {b}'s start and stop wait in staging-area slots (the run uses "
+             "B4, C4 and D4: set the deck configuration to a staging area slot in cutouts B3, C3 and D3); between the "
+             "start and the last stop nothing stops the robot: the gripper swaps the tip racks and the filter plates")
+
+
+class _NoPair(Exception):
+    """Two plates cannot be interleaved on this deck (the message says why; not a PlanError, so that it is not
+    taken for a deck without room for the 8-channels)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _pair_waits(b: Builder, exp, plates: tuple[_Timed, _Timed], at: dict[str, int], where: dict[str, str]) -> None:
+    """The waits of two interleaved plates A and B (`_pair_stamped`), by the plan's clock as for one plate: each
+    plate's kinase mixes and stop keep its start's pace (labkit.plan.clock.pace), and each wait centres the plate's
+    own wells on the nominal, the other plate's work, waits and gripper moves inside its window counted. A's
+    pre-incubation window holds W0 (`first`), B's mixes, W1 (`pre_a`), the hot ATP pause and the last minutes
+    (`pre_a` + 2); B's holds W1, the hot ATP, the last minutes, A's start, the gripper's rack swap and W2
+    (`pre_b`). B's reaction must not be longer than A's leaves room for (B's stop follows A's stop and the gripper's
+    swaps), so W2 is at least what keeps B's reaction wait from going below 0; W0 then centres A and W1 centres B.
+    `at`: the placeholder waits' step indices (first, pre_a, pre_b, wait_a, wait_b), kept up to date as pacing
+    inserts steps."""
+    ta, tb = plates
+    pa, pb = ta.p, tb.p
+    cond = exp.conditions
+    nominal = cond.preincubation_min
+    steps = b.plan.steps
+    marks = ["enz_at", "enz_end", "start_at", "start_end", "stop_at", "stop_end"]
+
+    def shift(pos: int, n: int) -> None:  # pacing inserted n steps before index pos (its phase's end)
+        for t in plates:
+            for m in marks:
+                if getattr(t, m) >= pos:
+                    setattr(t, m, getattr(t, m) + n)
+        for k, v in at.items():
+            if v >= pos:
+                at[k] = v + n
+
+    # the waits inside each phase pair's clock, counted as 0 while pacing (they shift every later well alike)
+    for t, zero in ((ta, ("first", "pre_a")), (tb, ("pre_a", "pre_b"))):  # the kinase mixes keep the start's pace
+        shift(t.enz_end, pace(b, range(t.enz_at, t.enz_end), range(t.start_at, t.start_end), t.key, 8,
+                              f"{t.p.id}: pacing — the kinase mixes keep the ATP start's pace, so every well "
+                              "pre-incubates alike", _band(nominal),
+                              zero=tuple(at[k] for k in zero) + (at["pre_a"] + 2,), where=where))
+    for t, zero in ((ta, ("wait_a", "pre_b")), (tb, ("wait_b", "wait_a"))):  # the stop keeps the start's pace
+        wait = at[zero[0]]
+        shift(t.stop_end, pace(b, range(t.start_at, wait), range(wait + 1, t.stop_end), t.key, 8,
+                               f"{t.p.id}: pacing — the stop keeps the ATP start's pace, so every well reacts alike",
+                               _band(cond.reaction_min), slow="later", zero=tuple(at[k] for k in zero), where=where))
+    hot = at["pre_a"] + 2
+    lo_a, hi_a = _preincubation_spread(b, pa, ta.key, cond, (ta.enz_at, ta.enz_end, ta.start_at, ta.start_end),
+                                       (at["first"], at["pre_a"], hot), where)
+    lo_b, hi_b = _preincubation_spread(b, pb, tb.key, cond, (tb.enz_at, tb.enz_end, tb.start_at, tb.start_end),
+                                       (at["pre_a"], hot, at["pre_b"]), where)
+    # reactions with W2 and A's reaction wait taken as 0: A's grows by W2, B's by A's wait, so B's wait is W2 + A's
+    # mid - B's mid; W2 keeps it at least half a minute (the time model's rounding)
+    ra = _reaction_spread(b, pa, ta.key, cond, (ta.start_at, at["wait_a"], ta.stop_end), (at["pre_b"],), where)
+    rb = _reaction_spread(b, pb, tb.key, cond, (tb.start_at, at["wait_b"], tb.stop_end), (at["wait_a"],), where)
+    mid_ra, mid_rb = sum(ra) / 2, sum(rb) / 2
+    total_a, total_b = nominal - (lo_a + hi_a) / 2, nominal - (lo_b + hi_b) / 2
+    floor = mid_rb - mid_ra + 0.5
+    w2 = round(max(floor, total_b - total_a, 0.0), 2)
+    last = round(min(HOT_LEAD_MIN, total_b - w2), 2)
+    w1 = round(total_b - w2 - last, 2)
+    w0 = round(total_a - w1 - last, 2)
+    wait_a = round(cond.reaction_min - mid_ra - w2, 2)
+    wait_b = round(cond.reaction_min - mid_rb - wait_a, 2)
+    if min(w0, w1, last, wait_a, wait_b) < 0:
+        raise _NoPair(f"{pb.id}'s kinase mixes and {pa.id}'s start and stop do not fit in the two plates' "
+                      f"{nominal:g} min pre-incubations and {cond.reaction_min:g} min reactions")
+    timed_a = _timed_pauses(b, ta.enz_end, at["first"])
+    timed = _timed_pauses(b, tb.enz_end, at["pre_a"])
+    inside = " less the operator's time at the timed pauses before it"
+    steps[at["first"]] = Delay(w0, f"{pa.id}: pre-incubation of compound and kinase, {nominal:g} min from the kinase "
+                                   f"mix to the ATP start in every well (interleaved: this wait {w0:g} min"
+                                   f"{inside if timed_a else ''}, then {pb.id}'s kinase mixes, {w1:g} + {last:g} min "
+                                   f"more around the hot ATP, + {lo_a:.1f}–{hi_a:.1f} min of mix, {pb.id}'s mix, "
+                                   "preparation and start work, by well)", absorbs=timed_a)
+    steps[at["pre_a"]] = Delay(w1, f"{pb.id}: pre-incubation of compound and kinase, {nominal:g} min from the kinase "
+                                   f"mix to the ATP start in every well (interleaved: this wait {w1:g} min"
+                                   f"{inside if timed else ''}, the hot ATP, {last:g} min, {pa.id}'s start, {w2:g} "
+                                   f"min more, + {lo_b:.1f}–{hi_b:.1f} min of mix, preparation and {pa.id}'s and its "
+                                   f"own start work, by well); {pa.id} pre-incubates on", absorbs=timed)
+    steps[hot] = Delay(last, f"{pa.id}, {pb.id}: the last {last:g} min of {pa.id}'s pre-incubation, less the time "
+                             "taken to bring the hot ATP", absorbs=True)
+    steps[at["pre_b"]] = Delay(w2, f"{pb.id}: the last {w2:g} min of its pre-incubation (so that {pb.id}'s stop "
+                                   f"follows {pa.id}'s and every well reacts alike)")
+    steps[at["wait_a"]] = Delay(wait_a, f"{pa.id}: kinase reaction, {cond.reaction_min:g} min at "
+                                        f"{cond.temperature_c:g} °C from the ATP start to the stop in every well "
+                                        f"(interleaved: this wait {wait_a:g} min + {ra[0] + w2:.1f}–{ra[1] + w2:.1f} "
+                                        f"min of start and stop work, {pb.id}'s start and the wait before it, by well)")
+    steps[at["wait_b"]] = Delay(wait_b, f"{pb.id}: kinase reaction, {cond.reaction_min:g} min at "
+                                        f"{cond.temperature_c:g} °C from the ATP start to the stop in every well "
+                                        f"(interleaved: this wait {wait_b:g} min + {rb[0] + wait_a:.1f}–"
+                                        f"{rb[1] + wait_a:.1f} min of start and stop work, {pa.id}'s wait and stop and "
+                                        "the gripper's swaps, by well)")
+
+
+def _pair_stamped(b: Builder, exp, pair: list, temps: tuple[str, str], series: DmsoSeries, lq: Liquids) -> None:
+    """Two plates A and B interleaved on two temperature modules: both dosed; one pause (the dilution plates leave,
+    A's filter plate takes the intermediate plate's slot, B's the source plate's, full tip racks wait in staging-area
+    slots, both plates' kinase mixes come); A's mixes; a first wait; B's mixes; a wait; one pause for both plates'
+    hot ATP; a short wait; A's start; the gripper swaps the start's tip rack; B's last wait; B's start; A's
+    reaction wait; A's stop; the gripper swaps the stop's tip rack and the filter plates; B's reaction wait; B's
+    stop; then both plates' total counts. Every wait is set from the plates' own windows by the plan's clock
+    (`_preincubation_spread`, as for one plate) and `_reaction_wait`, with the other plate's work, waits and
+    gripper moves inside each window counted; B's start follows A's by enough that B's stop never runs into A's.
+    Nothing stops the robot between A's start and B's stop (else _NoPair)."""
+    cond = exp.conditions
+    ((pa, ka), fa), ((pb, kb), fb) = pair
+    robot = b.robot
+    if cond.preincubation_min <= 0:
+        raise _NoPair("without a pre-incubation there is no wait to prepare the second plate in")
+    lw = b.plan.labware_by_key()
+    parks = [lw[ka].slot, lw[kb].slot] + [x for x in robot.staging if x not in b.deck.owner]
+    if len(parks) < 3 or not set(parks) <= set(robot.staging):
+        raise _NoPair("the staging-area slots are not free for the spare tip racks")
+    atp_pip = b.choose(exp.volumes.atp_mix, singles=False)
+    stop_pip = b.pipette(robot.large_multi if _stop_class(b, exp) == "large" else robot.small_multi)
+    racks = (b.spec(atp_pip).tiprack, b.spec(stop_pip).tiprack)
+    if racks[0] == racks[1]:
+        raise _NoPair("the start and the stop take tips from the same kind of rack")
+    b.comment(f"Plates {pa.id} and {pb.id}: interleaved, each on its own temperature module at {cond.temperature_c:g} "
+              "°C")
+    b.add(MoveLabware(ka, temps[0], True, f"Put reaction plate {pa.id} on the temperature module in slot "
+                                          f"{robot.temperature_slot}"))
+    b.add(MoveLabware(kb, temps[1], True, f"Put reaction plate {pb.id} on the second temperature module"))
+    _dose_stamped(b, exp, pa, ka, series)
+    _dose_stamped(b, exp, pb, kb, series)
+    # the dilution plates are done: A's filter plate takes the intermediate plate's slot (worked like it), B's
+    # waits in the source plate's; full tip racks for B's start and stop wait in the staging-area slots A and B
+    # came from
+    src_slot, filter_slot = lw[series.source].slot, lw[series.inter].slot
+    fresh = [b.tips.offdeck_rack(r) for r in racks]
+    b.add(_load_pause(exp, [pa, pb], lq, extra=(
+        f"Take the {lw[series.source].label} plate (slot {src_slot}) and the {lw[series.inter].label} plate (slot "
+        f"{filter_slot}) off the deck, then put the filter plates and tip racks where the next moves say. ")))
+    for x in (series.source, series.inter):
+        b.add(MoveLabware(x, "offdeck", False, "", pause=False))
+    b.add(MoveLabware(fa, filter_slot, False, f"Put the P81 filter plate for {pa.id} in slot {filter_slot}"))
+    b.add(MoveLabware(fb, src_slot, False, f"Put the P81 filter plate for {pb.id} in slot {src_slot} (it waits "
+                                           f"there; the gripper brings it to slot {filter_slot} after {pa.id}'s stop)"))
+    for key, rack, park in zip(fresh, racks, parks):
+        b.add(MoveLabware(key, park, False, f"Put a full {rack} rack in staging-area slot {park} (the gripper swaps "
+                                            "it in while the plates react)"))
+    where = {**_plate_slot(b, ka), **_plate_slot(b, kb)}
+    ta = _mixes_stamped(b, exp, pa, ka, lq, where)
+    tb = _mixes_stamped(b, exp, pb, kb, lq, where, gap=True)  # the first part of A's wait, then B's mixes
+    first = tb.gap
+    _prepare_timed(b, ta, ta)
+    pre_a = _preincubation_steps(b, f"{pa.id}, {pb.id}", cond, _hot_now(exp, [pa, pb]))
+    b.comment(f"{pa.id}, {pb.id}: RADIOACTIVE from here on — every tip that touched hot liquid is used once and "
+              f"dropped into {lq.waste}")
+    _start_stamped(b, exp, ta, lq)
+    for step in b.tips.swap_by_gripper(racks[0], fresh[0], parks[2]):
+        b.add(step)
+    pre_b = len(b.plan.steps)
+    b.add(Delay(0.0, ""))
+    _start_stamped(b, exp, tb, lq)
+    wait_a = len(b.plan.steps)
+    b.add(Delay(cond.reaction_min, ""))
+    _stop_stamped(b, exp, ta, fa, lq)
+    for step in b.tips.swap_by_gripper(racks[1], fresh[1], parks[0]):
+        b.add(step)
+    b.add(MoveLabware(fa, parks[1], True, f"The gripper takes {pa.id}'s P81 filter plate to staging-area slot "
+                                          f"{parks[1]}"))
+    b.add(MoveLabware(fb, filter_slot, True, f"The gripper puts {pb.id}'s P81 filter plate in slot {filter_slot}"))
+    wait_b = len(b.plan.steps)
+    b.add(Delay(cond.reaction_min, ""))
+    _stop_stamped(b, exp, tb, fb, lq)
+    steps = b.plan.steps
+    for i in range(ta.start_at, tb.stop_end):  # nothing may stop the robot while a plate reacts
+        if isinstance(steps[i], (Pause, LoadLabware)) or (isinstance(steps[i], MoveLabware) and not steps[i].gripper):
+            raise _NoPair("the tip racks on the deck do not hold a plate's start or stop (a rack would be changed "
+                          "by hand while a plate reacts)")
+    b.to_hot_waste(ta.start_at)  # hot tips to the radioactive waste now: the clock below times their drops there
+    _pair_waits(b, exp, (ta, tb), {"first": first, "pre_a": pre_a, "pre_b": pre_b, "wait_a": wait_a,
+                                   "wait_b": wait_b}, where)
+    # total counts of both plates after the timed parts (B's filter plate is in place; then A's comes back)
+    _total_counts(b, exp, pb, fb, lq.hot)
+    b.add(MoveLabware(fb, src_slot, True, f"The gripper takes {pb.id}'s P81 filter plate to slot {src_slot}"))
+    b.add(MoveLabware(fa, filter_slot, True, f"The gripper puts {pa.id}'s P81 filter plate back in slot {filter_slot}"))
+    _total_counts(b, exp, pa, fa, lq.hot)
+    b.to_hot_waste(ta.start_at)  # the total counts' tips too
+    for p, key in ((pa, ka), (pb, kb)):
+        b.add(MoveLabware(key, "offdeck", False, f"Take reaction plate {p.id} off its temperature module "
+                                                 "(radioactive waste)"))
+    used = [(key, b.tips.at[key]) for key in sorted(b.tips.at) if b.tips.at[key] in robot.staging]
+    b.add(MoveLabware(fa, "offdeck", False, f"{pa.id}: take the P81 filter plate from slot {filter_slot}; {WASH}."))
+    b.add(Pause(f"{pb.id}: take the P81 filter plate from slot {src_slot}; {WASH}. Take the used tip racks from "
+                f"staging-area slot(s) {', '.join(slot for _k, slot in used)} off the deck too. Resume to continue."))
+    for key, _slot in used:  # the staging-area slots are free for a next batch's plates
+        b.add(MoveLabware(key, "offdeck", False, "", pause=False))
 
 
 def _by_liquid(groups: list[list]) -> list[list]:

@@ -92,6 +92,12 @@ def build_kinase96(config: BuildConfig, exp) -> Plan:
             f"96-channel: total-counts wells are spotted one at a time by the pipette's front-right nozzle alone (a "
             f"partial pick-up of single tips from the rack in slot {SINGLE}, which stands on the deck, not on the "
             f"adapter); keep slots B3, C2, C3, D2 and D3 free of tip racks and tall labware")
+    if len(exp.plates) > 1:  # issue 12: only the 8-channel Flex plan interleaves two plates
+        b.plan.notes.append(
+            "96-channel: the plates run one after another, not interleaved: each plate's four tip racks fill slot A1 "
+            "and the staging-area slots B4, C4 and D4, where an interleaved run keeps the second plate and the "
+            "spare tip racks, and a 96-tip pick-up needs the adapter slot between uses (plan with the 8-channels, "
+            "`--pipettes standard`, to interleave two plates)")
     for note in b.plan.notes:
         b.comment(f"Before the run: {note}")
     b.add(SetTemperature(temp, cond.temperature_c))
