@@ -168,7 +168,7 @@ def pace(b, first: range, later: range, plate: str, n_rows: int, text: str, band
             continue
         step = seg[i - lo]
         j = max((jj for jj, tt in stroke_of[i] if tt <= t), default=0)
-        channels = b.spec(step.pipette).channels  # type: ignore[attr-defined]
+        channels = b.spec(step.pipette).channels
         for w in covered(loc.well, getattr(step, "nozzles", 0), channels, n_rows):
             if i in paced:
                 at.setdefault((i, j), {}).setdefault(w, t)

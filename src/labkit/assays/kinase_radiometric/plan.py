@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any
 
 from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
 from labkit.errors import PlanError, TimingError
@@ -450,7 +452,7 @@ def build_kinase(config: BuildConfig, exp) -> Plan:
 
         for slot in PAIR_SLOTS:
             try:
-                plan = build_arranged(config, lambda b, slots, s=slot: _plan(b, exp, slots, pair_slot=s), multi)
+                plan = build_arranged(config, partial(_pair_plan, exp=exp, pair_slot=slot), multi)
                 if "temp2" in {m.key for m in plan.modules}:
                     check_plan(plan)  # e.g. a partial nozzle layout over one module's plate would hit the other
                     return plan
@@ -462,6 +464,11 @@ def build_kinase(config: BuildConfig, exp) -> Plan:
                 continue
             why_not = "no deck with a second temperature module lets the 8-channels work single wells and part columns"
     return build_arranged(config, lambda b, slots: _plan(b, exp, slots, why_not=why_not), multi)
+
+
+def _pair_plan(b: Builder, slots: dict[str, str] | None, *, exp, pair_slot: str) -> None:
+    """`_plan` with the second temperature module in `pair_slot` (for build_arranged)."""
+    _plan(b, exp, slots, pair_slot=pair_slot)
 
 
 def _plan(b: Builder, exp, slots: dict[str, str] | None, pair_slot: str | None = None, why_not: str = "") -> None:
@@ -610,14 +617,14 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None, pair_slot: str | None =
         # well's pre-incubation is alike; the stop follows the start's order
         mixed_at = first_times(b, b.plan.steps[enz_at:enz_end], key, n_rows, {"mix": range(enz_end - enz_at)},
                                _plate_slot(b, key))["mix"]
-        units: list[tuple[float, object, int, list]] = []  # (when mixed, liquid, nozzles, column strokes | wells)
+        units: list[tuple[float, str, int, list]] = []  # (when mixed, liquid, nozzles, column strokes | wells)
         for stroke in strokes:
             got = [mixed_at.get(w, 0.0) for r in stroke for w in r.wells]
             units.append((sum(got) / len(got), stroke[0].group[0], stroke[0].nozzles, stroke))
         for names in single.values():
             units += [(mixed_at.get(w, 0.0), by_target[w][0], 1, [w]) for w in names]
         units.sort(key=lambda u: u[0])
-        merged: list[tuple[object, int, list]] = []
+        merged: list[tuple[str, int, list]] = []
         for _t, liquid, k, what in units:
             if merged and merged[-1][:2] == (liquid, k):
                 merged[-1][2].extend(what)
@@ -815,7 +822,7 @@ class _Timed:
     """One plate's timed part in the stamped plan: the column runs of its start and stop (in one order), the
     pipettes, and where its kinase mixes, start and stop sit in the plan's steps."""
 
-    p: object
+    p: Any                     # the layout's plate
     key: str
     runs: list                 # (nozzles, hot liquid, runs) per start / stop step
     atp_pip: str
@@ -1131,7 +1138,8 @@ def _pair_stamped(b: Builder, exp, pair: list, temps: tuple[str, str], series: D
     _stop_stamped(b, exp, tb, fb, lq)
     steps = b.plan.steps
     for i in range(ta.start_at, tb.stop_end):  # nothing may stop the robot while a plate reacts
-        if isinstance(steps[i], (Pause, LoadLabware)) or (isinstance(steps[i], MoveLabware) and not steps[i].gripper):
+        step = steps[i]
+        if isinstance(step, (Pause, LoadLabware)) or (isinstance(step, MoveLabware) and not step.gripper):
             raise _NoPair("the tip racks on the deck do not hold a plate's start or stop (a rack would be changed "
                           "by hand while a plate reacts)")
     b.to_hot_waste(ta.start_at)  # hot tips to the radioactive waste now: the clock below times their drops there
