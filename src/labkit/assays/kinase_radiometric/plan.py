@@ -12,17 +12,19 @@ behind what it works (plan.deck), so the deck is arranged from a first, unconstr
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
-from labkit.errors import PlanError, TimingError
+from labkit.assays.kinase_radiometric.timing import (HOT_LEAD_MIN, TIMED_PER_ASPIRATE, pace_band, plate_slot,
+                                                     preincubation_spread, preincubation_steps, reaction_spread,
+                                                     timed_pauses, timed_waits)
+from labkit.errors import PlanError
 from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE, INTERMEDIATE_PLATE, PIPETTES, RESERVOIR, TUBES
 from labkit.plan.arrange import moved_in_slot
-from labkit.plan.clock import Clock, first_times, pace
+from labkit.plan.clock import first_times, pace
 from labkit.plan.builder import WASTE_KEY, BuildConfig, Builder, Pool, RowPool, per_stroke
 from labkit.plan.columns import runs, split
 from labkit.plan.common import (COMPOUND_ROLES, DmsoSeries, Mirror, assay_wells, mirror_classes, mirror_layout,
@@ -41,264 +43,6 @@ HOT = "HOT [γ-33P]ATP mix (radioactive)"
 HOT_PLATE = INTERMEDIATE_PLATE  # hot mix for an 8-channel: a column of this plate, a well per row
 START_MIX_CYCLES = 1  # the hot start and the acid stop: into the liquid, then one mix cycle at the aqueous rate
 STOP_MIX_CYCLES = 1
-PREINC_TOLERANCE = 0.05  # the verification holds every well's pre-incubation within ± this share of the nominal
-HOT_LEAD_MIN = 5.0  # the operator brings the hot ATP this long before the start (the wait after absorbs it)
-TIMED_PER_ASPIRATE = 4  # well by well: wells per aspirate of the start and the stop (a stroke's wells get it within
-#                        seconds of each other, so more per aspirate would spread their times beyond what pacing mends)
-PACE_BAND = 0.6  # pacing keeps a plate's wells within this share of the spread allowed (the rest: within a stroke)
-PREINC_SPREAD = 0.9  # the plan's wells may spread over at most this share of that window (the rest: model error)
-TRAVEL_MM = 150.0  # typical head travel between labware on the deck, for the reaction-time estimate
-
-
-def _work_seconds(b: Builder, steps: list) -> float:
-    """Deck time of liquid-handling steps by the simulator's time model (labkit.simulate.cost), roughly: tips,
-    aspirate / dispense at the default flow rate, and a move between labware for every pick-up, aspirate, first
-    dispense and drop (the XY distance taken as TRAVEL_MM)."""
-    from labkit.simulate import cost as T
-
-    move = T.MOVE_BETWEEN_S + TRAVEL_MM / T.GANTRY_MM_S
-    total = 0.0
-    for step in steps:
-        if not hasattr(step, "strokes"):
-            continue
-        flow = b.spec(step.pipette).flow_ul_s or 1.0
-        for st in step.strokes:
-            total += (T.PICK_UP_TIP_S + move if st.tip is not None else 0.0) + (T.DROP_TIP_S + move if st.drop else 0)
-            total += move + T.ASPIRATE_S + st.volume / flow + move
-            total += sum(T.DISPENSE_S + d.volume / flow for d in st.dispenses)
-            total += (len(st.dispenses) - 1) * (T.MOVE_WITHIN_S + 9.0 / T.GANTRY_MM_S)
-            total += T.BLOWOUT_S + move if st.blow_out else 0.0
-    return total
-
-
-def _timed_waits(b: Builder, p, key: str, cond, at: tuple[int, int, int, int, int]) -> int:
-    """Set a plate's timed waits once its stop is built. at = (kinase mixes, their end, the pre-incubation
-    placeholder, the ATP start, the reaction wait). The three phases — kinase mixes, ATP start, stop — go at the
-    slowest one's pace (labkit.plan.clock.pace: the faster ones wait between strokes), so that every well waits
-    alike between them; then each wait centres its shortest and longest well on the nominal. Returns the steps
-    inserted before the ATP start."""
-    enz_at, enz_end, pre, start_at, wait = at
-    where = _plate_slot(b, key)
-    b.to_hot_waste(start_at)  # hot tips to the radioactive waste now: the clock times their drops there
-    n_rows = 16 if p.format == 384 else 8
-    timed = cond.preincubation_min > 0
-
-    def span(lo: int, hi: int) -> float:
-        return Clock(b, where).run(b.plan.steps[lo:hi]).t
-
-    def band(nominal: float) -> float:
-        return PACE_BAND * PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal * 60
-
-    def pace_pre(slow: str) -> int:  # mixes -> start; returns the steps inserted
-        return pace(b, range(enz_at, enz_end), range(start_at, wait), key, n_rows, f"{p.id}: pacing — the "
-                    f"{'kinase mixes keep the ATP start' if slow == 'first' else 'ATP start keeps the kinase mixes'}'s "
-                    "pace, so every well pre-incubates alike", band(cond.preincubation_min), slow=slow,
-                    zero=(pre, pre + 2), where=where)
-
-    def pace_reaction(slow: str) -> int:  # start -> stop
-        return pace(b, range(start_at, wait), range(wait + 1, len(b.plan.steps)), key, n_rows, f"{p.id}: pacing — "
-                    f"the {'ATP start keeps the stop' if slow == 'first' else 'stop keeps the ATP start'}'s pace, so "
-                    "every well reacts alike", band(cond.reaction_min), slow=slow, zero=(wait,), where=where)
-
-    mixes = span(enz_at, enz_end) if timed else 0.0
-    start, stop = span(start_at, wait), span(wait + 1, len(b.plan.steps))
-    moved = 0
-
-    def mixes_paced() -> None:
-        nonlocal moved, enz_end, pre, start_at, wait
-        n = pace_pre("first")
-        moved += n
-        enz_end, pre, start_at, wait = enz_end + n, pre + n, start_at + n, wait + n
-
-    if timed and mixes >= max(start, stop):  # the mixes set the pace: the start follows them, the stop the start
-        wait += pace_pre("later")
-        pace_reaction("later")
-    elif stop >= start:  # the stop sets it: the start follows it, the mixes the start
-        wait += pace_reaction("first")
-        if timed:
-            mixes_paced()
-    else:  # the start sets it
-        if timed:
-            mixes_paced()
-        pace_reaction("later")
-    _reaction_wait(b, p, key, cond, start_at, wait, where)
-    if timed:
-        _preincubation_wait(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait), where)
-    return moved
-
-
-def _spread(b: Builder, key: str, n_rows: int, first: int, wait: int, where: dict[str, str],
-            zero: tuple[int, ...] = ()) -> tuple[float, float]:
-    """Shortest and longest minutes from a well's dispense in steps first..wait to its dispense in the steps after
-    `wait` up to the end (the Delays at `wait` and `zero` counted as 0), by the plan's clock."""
-    steps = list(b.plan.steps[first:])
-    for i in (wait, *zero):
-        steps[i - first] = Delay(0.0, "")
-    t = first_times(b, steps, key, n_rows, {"a": range(wait - first), "z": range(wait + 1 - first, len(steps))},
-                    where)
-    gaps = [(t["z"][w] - t["a"][w]) / 60 for w in t["a"] if w in t["z"]]
-    return (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
-
-
-def _reaction_wait(b: Builder, p, key: str, cond, start_at: int, wait: int, where: dict[str, str]) -> None:
-    """Set the wait between the ATP start (steps start_at..wait) and the stop (the steps after it) so that every well
-    reacts the nominal ± 5 %: it centres the shortest and the longest well on the nominal by the plan's clock. A
-    plan that cannot is refused."""
-    n_rows = 16 if p.format == 384 else 8
-    nominal = cond.reaction_min
-    lo, hi = _spread(b, key, n_rows, start_at, wait, where)
-    if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal or hi > nominal * (1 + PREINC_SPREAD * PREINC_TOLERANCE):
-        need = max((hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE), hi / (1 + PREINC_SPREAD * PREINC_TOLERANCE))
-        b.refuse(TimingError(
-            f"plate {p.id}: a {nominal:g} min reaction cannot be held within ±{PREINC_TOLERANCE:.0%} in every well: "
-            f"from the ATP start to the stop takes {lo:.1f}–{hi:.1f} min of work alone (by the simulator's time "
-            f"model); set conditions.reaction_min to at least {math.ceil(need):d} min, or use 8-channel pipettes so "
-            "the start and the stop go by column stamps", field="conditions.reaction_min"))
-    wait_min = max(nominal - (lo + hi) / 2, 0.0)
-    b.plan.steps[wait] = Delay(round(wait_min, 2), f"{p.id}: kinase reaction, {nominal:g} min at "
-                                                   f"{cond.temperature_c:g} °C from the ATP start to the stop in every "
-                                                   f"well (this wait {round(wait_min, 2):g} min + {lo:.1f}–{hi:.1f} "
-                                                   "min of start and stop work, by well)")
-
-
-def _preincubation_wait(b: Builder, p, key: str, cond, at: tuple[int, int, int, int, int], where: dict[str, str]
-                        ) -> None:
-    """The wait between the kinase mixes and the ATP start, set so that every well pre-incubates the nominal
-    ± 5 %. at = the step indices (kinase mixes, their end, this wait, the ATP start, its end). A well pre-incubates
-    from its own kinase mix to its own ATP: the clock (labkit.plan.clock, the simulator's time model) gives each
-    well's time with no wait, and the wait centres the shortest and the longest on the nominal. A plan whose
-    wells spread over more than the tolerance allows is refused, with the nominal that would hold."""
-    enz_at, enz_end, pre, start_at, end = at
-    n_rows = 16 if p.format == 384 else 8
-    steps = list(b.plan.steps[enz_at:end])
-    steps[pre - enz_at] = steps[pre + 2 - enz_at] = Delay(0.0, "")
-    t = first_times(b, steps, key, n_rows, {"enzyme": range(0, enz_end - enz_at),
-                                             "atp": range(start_at - enz_at, end - enz_at)}, where)
-    gaps = [(t["atp"][w] - t["enzyme"][w]) / 60 for w in t["enzyme"] if w in t["atp"]]
-    lo, hi = (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
-    nominal = cond.preincubation_min
-    if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal or hi > nominal * (1 + PREINC_SPREAD * PREINC_TOLERANCE):
-        need = max((hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE), hi / (1 + PREINC_SPREAD * PREINC_TOLERANCE))
-        b.refuse(TimingError(
-            f"plate {p.id}: a {nominal:g} min pre-incubation cannot be held within ±{PREINC_TOLERANCE:.0%} in every "
-            f"well: from the kinase mixes to the ATP start takes {lo:.1f}–{hi:.1f} min of work alone (by the "
-            f"simulator's time model; at most {PREINC_SPREAD:.0%} of the ±{PREINC_TOLERANCE * nominal:.2g} min "
-            "allowed may lie between the wells); set "
-            f"conditions.preincubation_min to at least {math.ceil(need):d} min, or use 8-channel pipettes and "
-            "fewer kinases or wells per plate so the mixes go by column stamps",
-            field="conditions.preincubation_min"))
-    wait = max(nominal - (lo + hi) / 2, 0.0)
-    timed = False
-    for i in range(enz_end, pre):  # tip-rack swaps inside the window: the wait takes their time off at run time
-        step = b.plan.steps[i]
-        if isinstance(step, Pause) or (isinstance(step, MoveLabware) and step.pause and not step.gripper):
-            b.plan.steps[i] = replace(step, timed=True)
-            timed = True
-    last = round(min(HOT_LEAD_MIN, wait), 2)  # the hot ATP comes this long before the start
-    first = round(wait - last, 2)
-    note = " less the operator's time at the timed pauses before it" if timed else ""
-    b.plan.steps[pre + 2] = Delay(last, f"{p.id}: the last {last:g} min of the pre-incubation, less the time taken to "
-                                        "bring the hot ATP", absorbs=True)
-    b.plan.steps[pre] = Delay(first, f"{p.id}: pre-incubation of compound and kinase, {nominal:g} min from the kinase "
-                                     f"mix to the ATP start in every well (this wait {first:g} min{note}, the hot ATP, "
-                                     f"{last:g} min more, + {lo:.1f}–{hi:.1f} min of mix, preparation and start work, "
-                                     "by well)", absorbs=timed)
-
-
-def _band(nominal: float) -> float:
-    """Seconds within which pacing keeps a plate's wells (a share of the spread a nominal ± 5 % allows)."""
-    return PACE_BAND * PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal * 60
-
-
-def _reaction_spread(b: Builder, p, key: str, cond, at: tuple[int, int, int], zero: tuple[int, ...],
-                     where: dict[str, str]) -> tuple[float, float]:
-    """Interleaved plates (`_pair_waits`): the shortest and the longest reaction of a plate's wells, in minutes,
-    without its wait (at = the ATP start, the wait, the stop's end) and the waits at the step indices `zero` (the
-    clock over the steps between, the other plate's work included). A TimingError is recorded (`Builder.refuse`)
-    as by `_reaction_wait`."""
-    start_at, wait, end = at
-    n_rows = 16 if p.format == 384 else 8
-    nominal = cond.reaction_min
-    steps = list(b.plan.steps[start_at:end])
-    for i in (wait, *zero):
-        steps[i - start_at] = Delay(0.0, "")
-    t = first_times(b, steps, key, n_rows, {"atp": range(wait - start_at), "stop": range(wait + 1 - start_at,
-                                                                                         len(steps))}, where)
-    gaps = [(t["stop"][w] - t["atp"][w]) / 60 for w in t["atp"] if w in t["stop"]]
-    lo, hi = (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
-    if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal or hi > nominal * (1 + PREINC_SPREAD * PREINC_TOLERANCE):
-        need = max((hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE), hi / (1 + PREINC_SPREAD * PREINC_TOLERANCE))
-        b.refuse(TimingError(
-            f"plate {p.id}: a {nominal:g} min reaction cannot be held within ±{PREINC_TOLERANCE:.0%} in every well: "
-            f"from the ATP start to the stop takes {lo:.1f}–{hi:.1f} min of work alone (by the simulator's time "
-            f"model); set conditions.reaction_min to at least {math.ceil(need):d} min, or use 8-channel pipettes so "
-            "the start and the stop go by column stamps", field="conditions.reaction_min"))
-    return lo, hi
-
-
-def _preincubation_spread(b: Builder, p, key: str, cond, at: tuple[int, int, int, int], zero: tuple[int, ...],
-                          where: dict[str, str]) -> tuple[float, float]:
-    """Interleaved plates (`_pair_waits`): the shortest and the longest pre-incubation of a plate's wells without
-    the waits at the step indices `zero` (the clock over the steps from its kinase mixes to the end of its start;
-    at = kinase mixes, their end, the ATP start, its end): minutes. A TimingError is recorded (`Builder.refuse`)
-    as by `_preincubation_wait`."""
-    enz_at, enz_end, start_at, end = at
-    steps = list(b.plan.steps[enz_at:end])
-    for i in zero:
-        steps[i - enz_at] = Delay(0.0, "")
-    n_rows = 16 if p.format == 384 else 8
-    t = first_times(b, steps, key, n_rows, {"enzyme": range(0, enz_end - enz_at),
-                                             "atp": range(start_at - enz_at, end - enz_at)}, where)
-    gaps = [(t["atp"][w] - t["enzyme"][w]) / 60 for w in t["enzyme"] if w in t["atp"]]
-    lo, hi = (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
-    nominal = cond.preincubation_min
-    if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal or hi > nominal * (1 + PREINC_SPREAD * PREINC_TOLERANCE):
-        need = max((hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE), hi / (1 + PREINC_SPREAD * PREINC_TOLERANCE))
-        b.refuse(TimingError(
-            f"plate {p.id}: a {nominal:g} min pre-incubation cannot be held within ±{PREINC_TOLERANCE:.0%} in every "
-            f"well: from the kinase mixes to the ATP start takes {lo:.1f}–{hi:.1f} min of work alone (by the "
-            f"simulator's time model; at most {PREINC_SPREAD:.0%} of the ±{PREINC_TOLERANCE * nominal:.2g} min "
-            "allowed may lie between the wells); set "
-            f"conditions.preincubation_min to at least {math.ceil(need):d} min, or use 8-channel pipettes and "
-            "fewer kinases or wells per plate so the mixes go by column stamps",
-            field="conditions.preincubation_min"))
-    return lo, hi
-
-
-def _timed_pauses(b: Builder, first: int, end: int) -> bool:
-    """Mark the pauses and manual moves among steps first..end (tip-rack swaps inside a timed window) as timed, so
-    that the next absorbing wait takes their time off at run time; True if there were any."""
-    timed = False
-    for i in range(first, end):
-        step = b.plan.steps[i]
-        if isinstance(step, Pause) or (isinstance(step, MoveLabware) and step.pause and not step.gripper):
-            b.plan.steps[i] = replace(step, timed=True)
-            timed = True
-    return timed
-
-
-def _preincubation_steps(b: Builder, plate_id: str, cond, hot_now: list[str]) -> int:
-    """The pre-incubation's placeholders (set by _preincubation_wait): a wait, the pause at which the operator
-    brings the hot ATP fresh (so it stands minutes, not the whole pre-incubation, on the open deck), and a short
-    wait that takes that pause's time off at run time. Returns the first one's step index."""
-    pre = len(b.plan.steps)
-    timed = cond.preincubation_min > 0
-    if timed:
-        b.add(Delay(cond.preincubation_min, ""))
-    b.add(Pause(f"{plate_id}: put the hot ATP ({', '.join(hot_now)}) on the deck now, behind its beta shield (see the "
-                "deck's liquids for wells and volumes), and resume", loads=tuple(hot_now), timed=timed))
-    if timed:
-        b.add(Delay(0.0, ""))
-    return pre
-
-
-def _plate_slot(b: Builder, key: str) -> dict[str, str]:
-    """The deck slot a plate was last moved to (a module's slot for a module), for the plan's clock."""
-    modules = {m.key: m.slot for m in b.plan.modules}
-    for step in reversed(b.plan.steps):
-        if isinstance(step, MoveLabware) and step.labware == key:
-            return {key: modules.get(step.to, step.to)}
-    return {}
 
 
 def _hot_name(exp, t) -> str:
@@ -607,7 +351,7 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None, pair_slot: str | None =
         b.prepare_tips(pip, pickups, "the ATP start")
         stop_per = min(b.per_stroke(stop_pip, v.stop), TIMED_PER_ASPIRATE)
         b.prepare_tips(stop_pip, [b.nozzles(stop_pip, 1)] * -(-len(wells) // stop_per), "the stop")
-        pre = _preincubation_steps(b, p.id, cond, hot_now)
+        pre = preincubation_steps(b, p.id, cond, hot_now)
         # start: hot ATP, non-contact, a fresh tip every aspirate, straight to the radioactive waste; whole and part
         # columns with an 8-channel where that takes no more tips, single wells for the rest
         b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that held hot liquid goes straight to "
@@ -616,7 +360,7 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None, pair_slot: str | None =
         # the start in the order the kinase mixes went in (column strokes and single wells alike), so that every
         # well's pre-incubation is alike; the stop follows the start's order
         mixed_at = first_times(b, b.plan.steps[enz_at:enz_end], key, n_rows, {"mix": range(enz_end - enz_at)},
-                               _plate_slot(b, key))["mix"]
+                               plate_slot(b, key))["mix"]
         units: list[tuple[float, str, int, list]] = []  # (when mixed, liquid, nozzles, column strokes | wells)
         for stroke in strokes:
             got = [mixed_at.get(w, 0.0) for r in stroke for w in r.wells]
@@ -650,7 +394,7 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None, pair_slot: str | None =
         pip = b.choose(v.stop, per_aspirate=len(dests))
         b.distribute(f"{p.id}: stop — {v.stop:g} µL phosphoric acid, non-contact, a fresh tip every aspirate", pip,
                      b.pool(res, stop), dests, v.stop, tip_per_stroke=True, max_per_stroke=TIMED_PER_ASPIRATE)
-        start_at += _timed_waits(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait))
+        start_at += timed_waits(b, p, key, cond, (enz_at, enz_end, pre, start_at, wait))
         b.add(MoveLabware(filt, filter_slot, False, f"Put the P81 filter plate for {p.id} in slot {filter_slot}"))
         # each stopped reaction onto the same well of the filter plate, a fresh tip every well: whole and part
         # columns with an 8-channel
@@ -804,16 +548,16 @@ def _plate_stamped(b: Builder, exp, p, key: str, filt: str, filter_slot: str, se
     b.add(MoveLabware(filt, filter_slot, False, f"{gone[:1].upper()}{gone[1:]}{'p' if gone else 'P'}ut the P81 filter "
                                                f"plate for {p.id} in slot {filter_slot}"))
     b.add(_load_pause(exp, [p], lq))
-    t = _mixes_stamped(b, exp, p, key, lq, _plate_slot(b, key))
+    t = _mixes_stamped(b, exp, p, key, lq, plate_slot(b, key))
     _prepare_timed(b, t, t)
-    pre = _preincubation_steps(b, p.id, cond, _hot_now(exp, [p]))
+    pre = preincubation_steps(b, p.id, cond, _hot_now(exp, [p]))
     b.comment(f"{p.id}: RADIOACTIVE from here on — every tip that touched hot liquid is used once and dropped into "
               f"{lq.waste}")
     _start_stamped(b, exp, t, lq)
     start_at, wait = t.start_at, len(b.plan.steps)
     b.add(Delay(cond.reaction_min, ""))
     _stop_stamped(b, exp, t, filt, lq)
-    start_at += _timed_waits(b, p, key, cond, (t.enz_at, t.enz_end, pre, start_at, wait))
+    start_at += timed_waits(b, p, key, cond, (t.enz_at, t.enz_end, pre, start_at, wait))
     return start_at
 
 
@@ -1008,22 +752,22 @@ def _pair_waits(b: Builder, exp, plates: tuple[_Timed, _Timed], at: dict[str, in
     for t, zero in ((ta, ("first", "pre_a")), (tb, ("pre_a", "pre_b"))):  # the kinase mixes keep the start's pace
         shift(t.enz_end, pace(b, range(t.enz_at, t.enz_end), range(t.start_at, t.start_end), t.key, 8,
                               f"{t.p.id}: pacing — the kinase mixes keep the ATP start's pace, so every well "
-                              "pre-incubates alike", _band(nominal),
+                              "pre-incubates alike", pace_band(nominal),
                               zero=tuple(at[k] for k in zero) + (at["pre_a"] + 2,), where=where))
     for t, zero in ((ta, ("wait_a", "pre_b")), (tb, ("wait_b", "wait_a"))):  # the stop keeps the start's pace
         wait = at[zero[0]]
         shift(t.stop_end, pace(b, range(t.start_at, wait), range(wait + 1, t.stop_end), t.key, 8,
                                f"{t.p.id}: pacing — the stop keeps the ATP start's pace, so every well reacts alike",
-                               _band(cond.reaction_min), slow="later", zero=tuple(at[k] for k in zero), where=where))
+                               pace_band(cond.reaction_min), slow="later", zero=tuple(at[k] for k in zero), where=where))
     hot = at["pre_a"] + 2
-    lo_a, hi_a = _preincubation_spread(b, pa, ta.key, cond, (ta.enz_at, ta.enz_end, ta.start_at, ta.start_end),
+    lo_a, hi_a = preincubation_spread(b, pa, ta.key, cond, (ta.enz_at, ta.enz_end, ta.start_at, ta.start_end),
                                        (at["first"], at["pre_a"], hot), where)
-    lo_b, hi_b = _preincubation_spread(b, pb, tb.key, cond, (tb.enz_at, tb.enz_end, tb.start_at, tb.start_end),
+    lo_b, hi_b = preincubation_spread(b, pb, tb.key, cond, (tb.enz_at, tb.enz_end, tb.start_at, tb.start_end),
                                        (at["pre_a"], hot, at["pre_b"]), where)
     # reactions with W2 and A's reaction wait taken as 0: A's grows by W2, B's by A's wait, so B's wait is W2 + A's
     # mid - B's mid; W2 keeps it at least half a minute (the time model's rounding)
-    ra = _reaction_spread(b, pa, ta.key, cond, (ta.start_at, at["wait_a"], ta.stop_end), (at["pre_b"],), where)
-    rb = _reaction_spread(b, pb, tb.key, cond, (tb.start_at, at["wait_b"], tb.stop_end), (at["wait_a"],), where)
+    ra = reaction_spread(b, pa, ta.key, cond, (ta.start_at, at["wait_a"], ta.stop_end), (at["pre_b"],), where)
+    rb = reaction_spread(b, pb, tb.key, cond, (tb.start_at, at["wait_b"], tb.stop_end), (at["wait_a"],), where)
     mid_ra, mid_rb = sum(ra) / 2, sum(rb) / 2
     total_a, total_b = nominal - (lo_a + hi_a) / 2, nominal - (lo_b + hi_b) / 2
     floor = mid_rb - mid_ra + 0.5
@@ -1036,8 +780,8 @@ def _pair_waits(b: Builder, exp, plates: tuple[_Timed, _Timed], at: dict[str, in
     if min(w0, w1, last, wait_a, wait_b) < 0:
         raise _NoPair(f"{pb.id}'s kinase mixes and {pa.id}'s start and stop do not fit in the two plates' "
                       f"{nominal:g} min pre-incubations and {cond.reaction_min:g} min reactions")
-    timed_a = _timed_pauses(b, ta.enz_end, at["first"])
-    timed = _timed_pauses(b, tb.enz_end, at["pre_a"])
+    timed_a = timed_pauses(b, ta.enz_end, at["first"])
+    timed = timed_pauses(b, tb.enz_end, at["pre_a"])
     inside = " less the operator's time at the timed pauses before it"
     steps[at["first"]] = Delay(w0, f"{pa.id}: pre-incubation of compound and kinase, {nominal:g} min from the kinase "
                                    f"mix to the ATP start in every well (interleaved: this wait {w0:g} min"
@@ -1071,7 +815,7 @@ def _pair_stamped(b: Builder, exp, pair: list, temps: tuple[str, str], series: D
     hot ATP; a short wait; A's start; the gripper swaps the start's tip rack; B's last wait; B's start; A's
     reaction wait; A's stop; the gripper swaps the stop's tip rack and the filter plates; B's reaction wait; B's
     stop; then both plates' total counts. Every wait is set from the plates' own windows by the plan's clock
-    (`_preincubation_spread`, as for one plate) and `_reaction_wait`, with the other plate's work, waits and
+    (`preincubation_spread`, as for one plate) and `_reaction_wait`, with the other plate's work, waits and
     gripper moves inside each window counted; B's start follows A's by enough that B's stop never runs into A's.
     Nothing stops the robot between A's start and B's stop (else _NoPair)."""
     cond = exp.conditions
@@ -1111,12 +855,12 @@ def _pair_stamped(b: Builder, exp, pair: list, temps: tuple[str, str], series: D
     for key, rack, park in zip(fresh, racks, parks):
         b.add(MoveLabware(key, park, False, f"Put a full {rack} rack in staging-area slot {park} (the gripper swaps "
                                             "it in while the plates react)"))
-    where = {**_plate_slot(b, ka), **_plate_slot(b, kb)}
+    where = {**plate_slot(b, ka), **plate_slot(b, kb)}
     ta = _mixes_stamped(b, exp, pa, ka, lq, where)
     tb = _mixes_stamped(b, exp, pb, kb, lq, where, gap=True)  # the first part of A's wait, then B's mixes
     first = tb.gap
     _prepare_timed(b, ta, ta)
-    pre_a = _preincubation_steps(b, f"{pa.id}, {pb.id}", cond, _hot_now(exp, [pa, pb]))
+    pre_a = preincubation_steps(b, f"{pa.id}, {pb.id}", cond, _hot_now(exp, [pa, pb]))
     b.comment(f"{pa.id}, {pb.id}: RADIOACTIVE from here on — every tip that touched hot liquid is used once and "
               f"dropped into {lq.waste}")
     _start_stamped(b, exp, ta, lq)

@@ -1,0 +1,63 @@
+"""The plan's clock (labkit.plan.clock): which wells a dispense reaches, and that pacing plus the centred waits hold
+every well's pre-incubation and reaction within ±5 % of the nominal in the real Opentrons analysis — also one well
+at a time, where the ATP start takes ~30 min on the OT-2 and the kinase mixes and the stop must keep its pace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from labkit.layout.io import load_experiment
+from labkit.plan import build_plan
+from labkit.plan.clock import covered
+from labkit.plan.steps import Delay
+from labkit.protocol.emit import emit
+from labkit.tables import row_letters
+
+ROOT = Path(__file__).resolve().parents[2]
+PANEL = ROOT / "layouts" / "kinase_panel.yaml"
+
+
+def test_covered_wells_of_a_stamp():
+    assert covered("A3", 0, 8, 8) == tuple(f"{r}3" for r in "ABCDEFGH")  # all eight from the back well
+    assert covered("H5", 3, 8, 8) == ("F5", "G5", "H5")  # a partial layout: the front nozzle and those behind it
+    assert covered("C2", 1, 8, 8) == ("C2",)
+    assert covered("D7", 0, 1, 8) == ("D7",)  # a single-channel pipette
+    assert covered("B1", 0, 8, 16) == tuple(f"{r}1" for r in "BDFHJLNP")  # a 384-well plate: every other row
+
+
+@given(row=st.integers(0, 15), col=st.integers(1, 24), k=st.integers(1, 8), rows=st.sampled_from([8, 16]))
+def test_covered_is_k_wells_of_one_column_inside_the_plate(row, col, k, rows):
+    letters = row_letters(rows)
+    if row >= rows or (rows == 8 and col > 12):
+        return
+    wells = covered(f"{letters[row]}{col}", k, 8, rows)
+    assert all(w.endswith(str(col)) and w[:-len(str(col))] in letters for w in wells)
+    assert len(wells) <= (8 if k in (0, 8) else k) and len(set(wells)) == len(wells)
+    order = [letters.index(w[:-len(str(col))]) for w in wells]
+    assert f"{letters[row]}{col}" in wells and order == sorted(order)
+
+
+@pytest.mark.parametrize("robot", ["ot2", "flex"])
+def test_one_well_at_a_time_is_paced_and_holds_every_well(robot, tmp_path):
+    from labkit.simulate import simulate, verify_experiment
+
+    exp = load_experiment(PANEL)
+    plan = build_plan(exp, robot, multichannel=False)
+    paced = [s for s in plan.steps if isinstance(s, Delay) and "pacing" in s.text]
+    path = tmp_path / f"single_{robot}.py"
+    path.write_text(emit(plan), encoding="utf-8")
+    sim = simulate(path, in_process=True)
+    assert not sim.errors, [str(e) for e in sim.errors[:3]]
+    report = verify_experiment(sim.ledger, exp, sim.timeline)
+    assert report.ok, report.summary()
+    checks = {c.name: c for c in report.checks}
+    for name, nominal in (("pre-incubation", exp.conditions.preincubation_min),
+                          ("reaction time", exp.conditions.reaction_min)):
+        c = checks[name]
+        assert c.passed == c.total == 170 and 0.95 * nominal <= c.low <= c.high <= 1.05 * nominal, c.line()
+    if robot == "ot2":  # the start one well at a time with a 20 µL pipette: the mixes and the stop wait for it
+        assert len(paced) > 20, len(paced)
