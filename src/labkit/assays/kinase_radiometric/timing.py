@@ -83,33 +83,12 @@ def timed_waits(b: Builder, p, key: str, cond, at: tuple[int, int, int, int, int
     return moved
 
 
-def _spread(b: Builder, key: str, n_rows: int, first: int, wait: int, where: dict[str, str],
-            zero: tuple[int, ...] = ()) -> tuple[float, float]:
-    """Shortest and longest minutes from a well's dispense in steps first..wait to its dispense in the steps after
-    `wait` up to the end (the Delays at `wait` and `zero` counted as 0), by the plan's clock."""
-    steps = list(b.plan.steps[first:])
-    for i in (wait, *zero):
-        steps[i - first] = Delay(0.0, "")
-    t = first_times(b, steps, key, n_rows, {"a": range(wait - first), "z": range(wait + 1 - first, len(steps))},
-                    where)
-    gaps = [(t["z"][w] - t["a"][w]) / 60 for w in t["a"] if w in t["z"]]
-    return (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
-
-
 def _reaction_wait(b: Builder, p, key: str, cond, start_at: int, wait: int, where: dict[str, str]) -> None:
     """Set the wait between the ATP start (steps start_at..wait) and the stop (the steps after it) so that every well
     reacts the nominal ± 5 %: it centres the shortest and the longest well on the nominal by the plan's clock. A
     plan that cannot is refused."""
-    n_rows = 16 if p.format == 384 else 8
     nominal = cond.reaction_min
-    lo, hi = _spread(b, key, n_rows, start_at, wait, where)
-    if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal or hi > nominal * (1 + PREINC_SPREAD * PREINC_TOLERANCE):
-        need = max((hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE), hi / (1 + PREINC_SPREAD * PREINC_TOLERANCE))
-        b.refuse(TimingError(
-            f"plate {p.id}: a {nominal:g} min reaction cannot be held within ±{PREINC_TOLERANCE:.0%} in every well: "
-            f"from the ATP start to the stop takes {lo:.1f}–{hi:.1f} min of work alone (by the simulator's time "
-            f"model); set conditions.reaction_min to at least {math.ceil(need):d} min, or use 8-channel pipettes so "
-            "the start and the stop go by column stamps", field="conditions.reaction_min"))
+    lo, hi = reaction_spread(b, p, key, cond, (start_at, wait, len(b.plan.steps)), (), where)
     wait_min = max(nominal - (lo + hi) / 2, 0.0)
     b.plan.steps[wait] = Delay(round(wait_min, 2), f"{p.id}: kinase reaction, {nominal:g} min at "
                                                    f"{cond.temperature_c:g} °C from the ATP start to the stop in every "
@@ -125,31 +104,10 @@ def _preincubation_wait(b: Builder, p, key: str, cond, at: tuple[int, int, int, 
     well's time with no wait, and the wait centres the shortest and the longest on the nominal. A plan whose
     wells spread over more than the tolerance allows is refused, with the nominal that would hold."""
     enz_at, enz_end, pre, start_at, end = at
-    n_rows = 16 if p.format == 384 else 8
-    steps = list(b.plan.steps[enz_at:end])
-    steps[pre - enz_at] = steps[pre + 2 - enz_at] = Delay(0.0, "")
-    t = first_times(b, steps, key, n_rows, {"enzyme": range(0, enz_end - enz_at),
-                                             "atp": range(start_at - enz_at, end - enz_at)}, where)
-    gaps = [(t["atp"][w] - t["enzyme"][w]) / 60 for w in t["enzyme"] if w in t["atp"]]
-    lo, hi = (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
     nominal = cond.preincubation_min
-    if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal or hi > nominal * (1 + PREINC_SPREAD * PREINC_TOLERANCE):
-        need = max((hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE), hi / (1 + PREINC_SPREAD * PREINC_TOLERANCE))
-        b.refuse(TimingError(
-            f"plate {p.id}: a {nominal:g} min pre-incubation cannot be held within ±{PREINC_TOLERANCE:.0%} in every "
-            f"well: from the kinase mixes to the ATP start takes {lo:.1f}–{hi:.1f} min of work alone (by the "
-            f"simulator's time model; at most {PREINC_SPREAD:.0%} of the ±{PREINC_TOLERANCE * nominal:.2g} min "
-            "allowed may lie between the wells); set "
-            f"conditions.preincubation_min to at least {math.ceil(need):d} min, or use 8-channel pipettes and "
-            "fewer kinases or wells per plate so the mixes go by column stamps",
-            field="conditions.preincubation_min"))
+    lo, hi = preincubation_spread(b, p, key, cond, (enz_at, enz_end, start_at, end), (pre, pre + 2), where)
     wait = max(nominal - (lo + hi) / 2, 0.0)
-    timed = False
-    for i in range(enz_end, pre):  # tip-rack swaps inside the window: the wait takes their time off at run time
-        step = b.plan.steps[i]
-        if isinstance(step, Pause) or (isinstance(step, MoveLabware) and step.pause and not step.gripper):
-            b.plan.steps[i] = replace(step, timed=True)
-            timed = True
+    timed = timed_pauses(b, enz_end, pre)  # tip-rack swaps inside the window: the wait takes their time off
     last = round(min(HOT_LEAD_MIN, wait), 2)  # the hot ATP comes this long before the start
     first = round(wait - last, 2)
     note = " less the operator's time at the timed pauses before it" if timed else ""
@@ -168,10 +126,10 @@ def pace_band(nominal: float) -> float:
 
 def reaction_spread(b: Builder, p, key: str, cond, at: tuple[int, int, int], zero: tuple[int, ...],
                      where: dict[str, str]) -> tuple[float, float]:
-    """Interleaved plates (`_pair_waits`): the shortest and the longest reaction of a plate's wells, in minutes,
+    """The shortest and the longest reaction of a plate's wells, in minutes,
     without its wait (at = the ATP start, the wait, the stop's end) and the waits at the step indices `zero` (the
     clock over the steps between, the other plate's work included). A TimingError is recorded (`Builder.refuse`)
-    as by `_reaction_wait`."""
+    (`_held`)."""
     start_at, wait, end = at
     n_rows = 16 if p.format == 384 else 8
     nominal = cond.reaction_min
@@ -182,22 +140,17 @@ def reaction_spread(b: Builder, p, key: str, cond, at: tuple[int, int, int], zer
                                                                                          len(steps))}, where)
     gaps = [(t["stop"][w] - t["atp"][w]) / 60 for w in t["atp"] if w in t["stop"]]
     lo, hi = (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
-    if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal or hi > nominal * (1 + PREINC_SPREAD * PREINC_TOLERANCE):
-        need = max((hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE), hi / (1 + PREINC_SPREAD * PREINC_TOLERANCE))
-        b.refuse(TimingError(
-            f"plate {p.id}: a {nominal:g} min reaction cannot be held within ±{PREINC_TOLERANCE:.0%} in every well: "
-            f"from the ATP start to the stop takes {lo:.1f}–{hi:.1f} min of work alone (by the simulator's time "
-            f"model); set conditions.reaction_min to at least {math.ceil(need):d} min, or use 8-channel pipettes so "
-            "the start and the stop go by column stamps", field="conditions.reaction_min"))
+    _held(b, p.id, "reaction", "from the ATP start to the stop", nominal, lo, hi, "conditions.reaction_min",
+          "use 8-channel pipettes so the start and the stop go by column stamps")
     return lo, hi
 
 
 def preincubation_spread(b: Builder, p, key: str, cond, at: tuple[int, int, int, int], zero: tuple[int, ...],
                           where: dict[str, str]) -> tuple[float, float]:
-    """Interleaved plates (`_pair_waits`): the shortest and the longest pre-incubation of a plate's wells without
+    """The shortest and the longest pre-incubation of a plate's wells without
     the waits at the step indices `zero` (the clock over the steps from its kinase mixes to the end of its start;
     at = kinase mixes, their end, the ATP start, its end): minutes. A TimingError is recorded (`Builder.refuse`)
-    as by `_preincubation_wait`."""
+    (`_held`)."""
     enz_at, enz_end, start_at, end = at
     steps = list(b.plan.steps[enz_at:end])
     for i in zero:
@@ -208,17 +161,24 @@ def preincubation_spread(b: Builder, p, key: str, cond, at: tuple[int, int, int,
     gaps = [(t["atp"][w] - t["enzyme"][w]) / 60 for w in t["enzyme"] if w in t["atp"]]
     lo, hi = (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
     nominal = cond.preincubation_min
-    if hi - lo > PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal or hi > nominal * (1 + PREINC_SPREAD * PREINC_TOLERANCE):
-        need = max((hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE), hi / (1 + PREINC_SPREAD * PREINC_TOLERANCE))
-        b.refuse(TimingError(
-            f"plate {p.id}: a {nominal:g} min pre-incubation cannot be held within ±{PREINC_TOLERANCE:.0%} in every "
-            f"well: from the kinase mixes to the ATP start takes {lo:.1f}–{hi:.1f} min of work alone (by the "
-            f"simulator's time model; at most {PREINC_SPREAD:.0%} of the ±{PREINC_TOLERANCE * nominal:.2g} min "
-            "allowed may lie between the wells); set "
-            f"conditions.preincubation_min to at least {math.ceil(need):d} min, or use 8-channel pipettes and "
-            "fewer kinases or wells per plate so the mixes go by column stamps",
-            field="conditions.preincubation_min"))
+    _held(b, p.id, "pre-incubation", "from the kinase mixes to the ATP start", nominal, lo, hi,
+          "conditions.preincubation_min", "use 8-channel pipettes and fewer kinases or wells per plate so the mixes "
+          "go by column stamps")
     return lo, hi
+
+
+def _held(b: Builder, plate_id: str, what: str, between: str, nominal: float, lo: float, hi: float, field: str,
+          advice: str) -> None:
+    """Record a TimingError (`Builder.refuse`) when wells that take lo..hi minutes of work between two phases cannot
+    all be held at nominal ± 5 % by one wait, saying the shortest nominal that would hold."""
+    if hi - lo <= PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal and hi <= nominal * (1 + PREINC_SPREAD * PREINC_TOLERANCE):
+        return
+    need = max((hi - lo) / (PREINC_SPREAD * 2 * PREINC_TOLERANCE), hi / (1 + PREINC_SPREAD * PREINC_TOLERANCE))
+    b.refuse(TimingError(
+        f"plate {plate_id}: a {nominal:g} min {what} cannot be held within ±{PREINC_TOLERANCE:.0%} in every well: "
+        f"{between} takes {lo:.1f}–{hi:.1f} min of work alone (by the simulator's time model; at most "
+        f"{PREINC_SPREAD:.0%} of the ±{PREINC_TOLERANCE * nominal:.2g} min allowed may lie between the wells); set "
+        f"{field} to at least {math.ceil(need):d} min, or {advice}", field=field))
 
 
 def timed_pauses(b: Builder, first: int, end: int) -> bool:
