@@ -7,7 +7,7 @@ import pytest
 from labkit.errors import TimingError
 from labkit.layout.io import load_experiment
 from labkit.plan import build_plan
-from labkit.assays.kinase_radiometric.plan import HOT
+from labkit.assays.kinase_radiometric.common import HOT
 from labkit.labware.specs import PIPETTES
 from labkit.plan.steps import Delay, Distribute, MoveLabware, Pause, SetTemperature, Transfer
 

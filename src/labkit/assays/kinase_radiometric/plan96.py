@@ -26,8 +26,8 @@ aliquot). Labware that leaves a slot between plates is listed in the next pause 
 from __future__ import annotations
 
 from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
-from labkit.assays.kinase_radiometric.plan import (ASSAY_ROLES, COVER_NOTE, WASH, WASTE_LABEL, _waste_note,
-                                                   _waste_text, kinase_mixes)
+from labkit.assays.kinase_radiometric.common import (ASSAY_ROLES, COVER_NOTE, WASH, WASTE_LABEL, _waste_note,
+                                                     _waste_text, kinase_mixes)
 from labkit.errors import PlanError
 from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE
 from labkit.plan.builder import BuildConfig, Builder
