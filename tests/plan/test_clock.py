@@ -1,6 +1,7 @@
-"""The plan's clock (labkit.plan.clock): which wells a dispense reaches, and that pacing plus the centred waits hold
-every well's pre-incubation and reaction within ±5 % of the nominal in the real Opentrons analysis — also one well
-at a time, where the ATP start takes ~30 min on the OT-2 and the kinase mixes and the stop must keep its pace."""
+"""The plan's clock (labkit.plan.clock): the wells a dispense reaches (plan.checks.channel_wells), and that pacing
+plus the centred waits hold every well's pre-incubation and reaction within ±5 % of the nominal in the real
+Opentrons analysis — also one well at a time, where the ATP start takes ~30 min on the OT-2 and the kinase mixes and
+the stop must keep its pace."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from labkit.errors import PlanError
 from labkit.layout.io import load_experiment
 from labkit.plan import build_plan
-from labkit.plan.clock import covered
+from labkit.plan.checks import channel_wells
 from labkit.plan.steps import Delay
 from labkit.protocol.emit import emit
 from labkit.tables import row_letters
@@ -21,20 +23,29 @@ ROOT = Path(__file__).resolve().parents[2]
 PANEL = ROOT / "layouts" / "kinase_panel.yaml"
 
 
-def test_covered_wells_of_a_stamp():
-    assert covered("A3", 0, 8, 8) == tuple(f"{r}3" for r in "ABCDEFGH")  # all eight from the back well
-    assert covered("H5", 3, 8, 8) == ("F5", "G5", "H5")  # a partial layout: the front nozzle and those behind it
-    assert covered("C2", 1, 8, 8) == ("C2",)
-    assert covered("D7", 0, 1, 8) == ("D7",)  # a single-channel pipette
-    assert covered("B1", 0, 8, 16) == tuple(f"{r}1" for r in "BDFHJLNP")  # a 384-well plate: every other row
+PLATE = {8: "corning_96_wellplate_360ul_flat", 16: "corning_384_wellplate_112ul_flat"}
+
+
+def test_the_clock_spreads_a_dispense_over_the_wells_its_nozzles_reach():
+    """The clock counts a stamp's dispense for every well its nozzles reach (plan.checks.channel_wells)."""
+    assert channel_wells(PLATE[8], "A3", 8, 0) == [f"{r}3" for r in "ABCDEFGH"]  # all eight from the back well
+    assert channel_wells(PLATE[8], "H5", 8, 3) == ["F5", "G5", "H5"]  # a partial layout: front nozzle and behind
+    assert channel_wells(PLATE[8], "C2", 8, 1) == ["C2"]
+    assert channel_wells(PLATE[8], "D7", 1, 0) == ["D7"]  # a single-channel pipette
+    assert channel_wells(PLATE[16], "B1", 8, 0) == [f"{r}1" for r in "BDFHJLNP"]  # 384 wells: every other row
 
 
 @given(row=st.integers(0, 15), col=st.integers(1, 24), k=st.integers(1, 8), rows=st.sampled_from([8, 16]))
-def test_covered_is_k_wells_of_one_column_inside_the_plate(row, col, k, rows):
+def test_reached_wells_are_k_wells_of_one_column_inside_the_plate(row, col, k, rows):
     letters = row_letters(rows)
     if row >= rows or (rows == 8 and col > 12):
         return
-    wells = covered(f"{letters[row]}{col}", k, 8, rows)
+    nozzles = 0 if k == 8 else k  # a plan stores all eight nozzles as 0 (Builder.nozzles)
+    try:
+        wells = tuple(channel_wells(PLATE[rows], f"{letters[row]}{col}", 8, nozzles))
+    except PlanError as exc:  # a stamp that would reach past the plate is refused, not cut short
+        assert "past the" in exc.message
+        return
     assert all(w.endswith(str(col)) and w[:-len(str(col))] in letters for w in wells)
     assert len(wells) <= (8 if k in (0, 8) else k) and len(set(wells)) == len(wells)
     order = [letters.index(w[:-len(str(col))]) for w in wells]

@@ -3,36 +3,24 @@
 `labkit.simulate.cost` times an Opentrons analysis command by command (tips, aspirate / dispense at the flow rate, a
 mix's cycles, head moves by the deck slots' distance). A planner needs the same clock before there is an analysis,
 to set a timed wait so that every well, not only the average one, is held for the layout's nominal time. `Clock`
-runs over plan steps with that model and records the time of every dispense; `first_times` turns those into the
-first time each well of a plate receives liquid from a range of steps, across the nozzles of a column stamp.
+runs over plan steps with that model and records the time of every dispense; `Clock.reached` spreads those over the
+wells the nozzles reach (plan.checks.channel_wells), and `first_times` turns them into the first time each well of a
+plate receives liquid from a range of steps.
 Operator pauses and manual moves take 0 s here, gripper moves GRIPPER_MOVE_S, as in the simulator's model.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from labkit.labware.specs import slot_xy, trash_slot
+from labkit.plan.checks import channel_wells
 from labkit.plan.steps import Delay, Distribute, Loc, MoveLabware, Transfer
-from labkit.tables import row_letters
 from labkit.wells import parse_well
 
 TRAVEL_MM = 150.0  # head travel assumed before the first positioned command of a range
-
-
-def covered(primary: str, nozzles: int, channels: int, n_rows: int) -> tuple[str, ...]:
-    """The wells of an n_rows plate that one dispense reaches: the primary well alone (single channel), the column
-    from the back well with all eight nozzles (every other row of a 384-well plate), or the primary front well and
-    the k - 1 behind it with a partial layout (labkit.plan.columns.Run.primary)."""
-    if channels == 1 or nozzles == 1:
-        return (primary,)
-    r, c = parse_well(primary)
-    step = 2 if n_rows == 16 else 1
-    letters = row_letters(n_rows)
-    rows = range(r, r + 8 * step, step) if nozzles in (0, 8) else range(r - (nozzles - 1) * step, r + 1, step)
-    return tuple(f"{letters[x]}{c}" for x in rows if 0 <= x < n_rows)
 
 
 class Clock:
@@ -45,12 +33,14 @@ class Clock:
         self.t = 0.0
         self.pos: tuple[float, float] | None = None
         self.place = ""
-        self.events: list[tuple[int, Loc, float]] = []  # (step index, dispense loc, time)
+        # (step index, stroke index, dispense loc, time, channels, nozzles) of every dispense
+        self.events: list[tuple[int, int, Loc, float, int, int]] = []
         self.strokes: list[tuple[int, int, float]] = []  # (step index, stroke index, time the stroke began)
         self.trash = slot_xy(b.robot, trash_slot(b.robot))
         hot = b.plan.hot_waste  # hot tips go to the radioactive waste (a bin or an empty labware)
         self.waste = slot_xy(b.robot, hot.slot) if hot is not None and hot.slot else None
         self._slots = {u.key: (u.slot, u.module) for u in b.plan.labware}
+        self._load = {u.key: u.load_name for u in b.plan.labware}
         self._modules = {m.key: m.slot for m in b.plan.modules}
 
     def _xy(self, labware: str, well: str) -> tuple[float, float]:
@@ -91,7 +81,8 @@ class Clock:
                 continue
             if not isinstance(step, (Transfer, Distribute)):
                 continue
-            flow = self.b.spec(step.pipette).flow_ul_s or 1.0
+            spec = self.b.spec(step.pipette)
+            flow = spec.flow_ul_s or 1.0
             for j, st in enumerate(step.strokes):
                 self.strokes.append((first_index + i, j, self.t))
                 source = st.source if isinstance(st.source, Loc) else None
@@ -104,11 +95,11 @@ class Clock:
                 if st.mix_before:
                     self.t += st.mix_before[0] * (T.ASPIRATE_S + T.DISPENSE_S + 2 * st.mix_before[1] / rate)
                 self.t += T.ASPIRATE_S + st.volume / flow
-                for j, d in enumerate(st.dispenses):
+                for n, d in enumerate(st.dispenses):
                     self._at(d.loc)
-                    mixed = st.mix_after is not None and not d.top and j == len(st.dispenses) - 1
+                    mixed = st.mix_after is not None and not d.top and n == len(st.dispenses) - 1
                     self.t += T.DISPENSE_S + d.volume / (rate if mixed else flow)
-                    self.events.append((first_index + i, d.loc, self.t))
+                    self.events.append((first_index + i, j, d.loc, self.t, spec.channels, step.nozzles))
                 if st.mix_after:
                     self.t += st.mix_after[0] * (T.ASPIRATE_S + T.DISPENSE_S + 2 * st.mix_after[1] / rate)
                 if st.blow_out:
@@ -118,20 +109,22 @@ class Clock:
                     self.t += T.DROP_TIP_S
         return self
 
+    def reached(self, plate: str) -> Iterator[tuple[int, int, str, float]]:
+        """(step index, stroke index, well, time) of every well of `plate` a dispense reached, over its nozzles."""
+        for i, j, loc, t, channels, nozzles in self.events:
+            if loc.labware == plate:
+                for w in channel_wells(self._load[plate], loc.well, channels, nozzles):
+                    yield i, j, w, t
 
-def first_times(b, steps: Sequence[object], plate: str, n_rows: int, phases: dict[str, range],
+
+def first_times(b, steps: Sequence[object], plate: str, phases: dict[str, range],
                 where: dict[str, str] | None = None) -> dict[str, dict[str, float]]:
     """Per phase (a range of step indices): the seconds from the start of `steps` at which each well of `plate`
     first receives liquid from that phase's steps, on one clock over all of `steps`."""
-    clock = Clock(b, where).run(steps)
     out: dict[str, dict[str, float]] = {name: {} for name in phases}
-    for i, loc, t in clock.events:
+    for i, _j, w, t in Clock(b, where).run(steps).reached(plate):
         name = next((n for n, r in phases.items() if i in r), None)
-        if loc.labware != plate or name is None:
-            continue
-        step = steps[i]
-        channels = b.spec(step.pipette).channels  # type: ignore[attr-defined]
-        for w in covered(loc.well, getattr(step, "nozzles", 0), channels, n_rows):
+        if name is not None:
             out[name].setdefault(w, t)
     return out
 
@@ -139,7 +132,7 @@ def first_times(b, steps: Sequence[object], plate: str, n_rows: int, phases: dic
 PACE_MIN_S = 1.0  # a pacing wait shorter than this is left out
 
 
-def pace(b, first: range, later: range, plate: str, n_rows: int, text: str, band: float, *, slow: str = "first",
+def pace(b, first: range, later: range, plate: str, text: str, band: float, *, slow: str = "first",
          zero: Sequence[int] = (), where: dict[str, str] | None = None) -> int:
     """Slow one of two phases (ranges of b.plan.steps: `first`, then `later`) to the other's pace, so that every well
     of `plate` waits alike from its dispense in the first phase to its dispense in the later one.
@@ -158,22 +151,13 @@ def pace(b, first: range, later: range, plate: str, n_rows: int, text: str, band
     clock = Clock(b, where).run(seg, lo)
     paced = first if slow == "first" else later
     began = {(i, j): t for i, j, t in clock.strokes}
-    stroke_of: dict[int, list[tuple[int, float]]] = {}
-    for i, j, t in clock.strokes:
-        stroke_of.setdefault(i, []).append((j, t))
     at: dict[tuple[int, int], dict[str, float]] = {}  # paced (step, stroke) -> well -> time
     other: dict[str, float] = {}  # well -> time in the other phase
-    for i, loc, t in clock.events:
-        if loc.labware != plate or not (i in first or i in later):
-            continue
-        step = seg[i - lo]
-        j = max((jj for jj, tt in stroke_of[i] if tt <= t), default=0)
-        channels = b.spec(step.pipette).channels
-        for w in covered(loc.well, getattr(step, "nozzles", 0), channels, n_rows):
-            if i in paced:
-                at.setdefault((i, j), {}).setdefault(w, t)
-            else:
-                other.setdefault(w, t)
+    for i, j, w, t in clock.reached(plate):
+        if i in paced:
+            at.setdefault((i, j), {}).setdefault(w, t)
+        elif i in first or i in later:
+            other.setdefault(w, t)
     # per paced stroke, values that a wait before it lowers by its length: (the other phase's time - this one's) is
     # the gap when the first phase is paced (a later mix shortens it) and minus the gap when the later one is
     order = [k for k in sorted(at, key=lambda k: began[k]) if any(w in other for w in at[k])]

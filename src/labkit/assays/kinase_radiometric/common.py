@@ -8,10 +8,7 @@ from collections import defaultdict
 from labkit.labware.specs import FILTER_PLATE, INTERMEDIATE_PLATE
 from labkit.plan.arrange import moved_in_slot
 from labkit.plan.builder import Builder
-from labkit.plan.common import (
-    COMPOUND_ROLES,
-    assay_wells,
-)
+from labkit.plan.common import COMPOUND_ROLES, assay_wells
 from labkit.plan.steps import Loc, MoveLabware, Pause
 from labkit.units import si_conc
 

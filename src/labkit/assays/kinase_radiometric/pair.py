@@ -4,36 +4,14 @@ nothing stops the robot while a plate reacts, and every wait is set by the plan'
 
 from __future__ import annotations
 
-from labkit.assays.kinase_radiometric.common import (
-    WASH,
-    _stop_class,
-    _total_counts,
-)
-from labkit.assays.kinase_radiometric.stamped import (
-    Liquids,
-    _dose_stamped,
-    _hot_now,
-    _load_pause,
-    _mixes_stamped,
-    _prepare_timed,
-    _start_stamped,
-    _stop_stamped,
-    _Timed,
-)
-from labkit.assays.kinase_radiometric.timing import (
-    HOT_LEAD_MIN,
-    pace_band,
-    plate_slot,
-    preincubation_spread,
-    preincubation_steps,
-    reaction_spread,
-    timed_pauses,
-)
+from labkit.assays.kinase_radiometric.common import WASH, _stop_class, _total_counts
+from labkit.assays.kinase_radiometric.stamped import (Liquids, _dose_stamped, _hot_now, _load_pause, _mixes_stamped,
+                                                      _prepare_timed, _start_stamped, _stop_stamped, _Timed)
+from labkit.assays.kinase_radiometric.timing import (HOT_LEAD_MIN, pace_band, plate_slot, preincubation_spread,
+                                                     preincubation_steps, reaction_spread, timed_pauses)
 from labkit.plan.builder import Builder
 from labkit.plan.clock import pace
-from labkit.plan.common import (
-    DmsoSeries,
-)
+from labkit.plan.common import DmsoSeries
 from labkit.plan.steps import Delay, LoadLabware, MoveLabware, Pause
 
 # Flex slots for the second temperature module (modules go in column 1 or 3; a plate on it is worked with partial
@@ -89,13 +67,13 @@ def _pair_waits(b: Builder, exp, plates: tuple[_Timed, _Timed], at: dict[str, in
 
     # the waits inside each phase pair's clock, counted as 0 while pacing (they shift every later well alike)
     for t, zero in ((ta, ("first", "pre_a")), (tb, ("pre_a", "pre_b"))):  # the kinase mixes keep the start's pace
-        shift(t.enz_end, pace(b, range(t.enz_at, t.enz_end), range(t.start_at, t.start_end), t.key, 8,
+        shift(t.enz_end, pace(b, range(t.enz_at, t.enz_end), range(t.start_at, t.start_end), t.key,
                               f"{t.p.id}: pacing — the kinase mixes keep the ATP start's pace, so every well "
                               "pre-incubates alike", pace_band(nominal),
                               zero=tuple(at[k] for k in zero) + (at["pre_a"] + 2,), where=where))
     for t, zero in ((ta, ("wait_a", "pre_b")), (tb, ("wait_b", "wait_a"))):  # the stop keeps the start's pace
         wait = at[zero[0]]
-        shift(t.stop_end, pace(b, range(t.start_at, wait), range(wait + 1, t.stop_end), t.key, 8,
+        shift(t.stop_end, pace(b, range(t.start_at, wait), range(wait + 1, t.stop_end), t.key,
                                f"{t.p.id}: pacing — the stop keeps the ATP start's pace, so every well reacts alike",
                                pace_band(cond.reaction_min), slow="later", zero=tuple(at[k] for k in zero), where=where))
     hot = at["pre_a"] + 2

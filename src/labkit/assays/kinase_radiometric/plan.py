@@ -15,52 +15,21 @@ from __future__ import annotations
 from collections import defaultdict
 from functools import partial
 
-from labkit.assays.kinase_radiometric.common import (
-    ASSAY_ROLES,
-    COVER_NOTE,
-    HOT_PLATE,
-    WASTE_LABEL,
-    _after_filter,
-    _atp_groups,
-    _filter_slot,
-    _stop_class,
-    _total_counts,
-    _waste_note,
-    _waste_text,
-    kinase_mixes,
-)
+from labkit.assays.kinase_radiometric.common import (ASSAY_ROLES, COVER_NOTE, HOT_PLATE, WASTE_LABEL, _after_filter,
+                                                     _atp_groups, _filter_slot, _stop_class, _total_counts, _waste_note,
+                                                     _waste_text, kinase_mixes)
 from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
 from labkit.assays.kinase_radiometric.pair import PAIR_NOTE, PAIR_SLOTS, _NoPair, _pair_stamped
-from labkit.assays.kinase_radiometric.stamped import (
-    Liquids,
-    _plate_stamped,
-    _stamped,
-)
-from labkit.assays.kinase_radiometric.timing import (
-    TIMED_PER_ASPIRATE,
-    plate_slot,
-    preincubation_steps,
-    timed_waits,
-)
+from labkit.assays.kinase_radiometric.stamped import Liquids, _plate_stamped, _stamped
+from labkit.assays.kinase_radiometric.timing import TIMED_PER_ASPIRATE, mixed_times, preincubation_steps, timed_waits
 from labkit.errors import PlanError
 from labkit.labware.specs import ASSAY_PLATE, FILTER_PLATE, PIPETTES, RESERVOIR, TUBES
 from labkit.plan.arrange import moved_in_slot
 from labkit.plan.builder import WASTE_KEY, BuildConfig, Builder, per_stroke
-from labkit.plan.clock import first_times
 from labkit.plan.columns import runs, split
-from labkit.plan.common import (
-    DmsoSeries,
-    Mirror,
-    assay_wells,
-    mirror_classes,
-    mirror_layout,
-    plan_series,
-    solvent_species,
-    well_loc,
-)
-from labkit.plan.stamps import (
-    build_arranged,
-)
+from labkit.plan.common import (DmsoSeries, Mirror, assay_wells, mirror_classes, mirror_layout, plan_series,
+                                solvent_species, well_loc)
+from labkit.plan.stamps import build_arranged
 from labkit.plan.steps import Delay, Loc, MoveLabware, Pause, Plan, SetTemperature
 from labkit.wells import split_well
 
@@ -261,7 +230,8 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None, pair_slot: str | None =
         # the kinase mixes and the hot ATP stand on the deck at room temperature only from here: the operator
         # brings this plate's fresh from ice now
         fresh = sorted({enzyme_mix[w.target] for w in wells if w.target and w.role not in NO_ENZYME_ROLES})
-        hot_now = sorted({_atp_groups(exp, p)[w.name] for w in wells})
+        hot_of = _atp_groups(exp, p)
+        hot_now = sorted(set(hot_of.values()))
         b.add(Pause(f"{p.id}: put the kinase mixes ({', '.join(fresh)}) on the deck now, fresh from ice (see the "
                     "deck's liquids for wells and volumes), and resume; the hot ATP comes at a pause just before the "
                     "start", loads=tuple(fresh)))
@@ -293,8 +263,8 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None, pair_slot: str | None =
         # two of them would hold wells mixed minutes apart)
         mix_of = {w.name: (blank_mix if w.role in NO_ENZYME_ROLES else enzyme_mix)[w.target] if w.target else ""
                   for w in wells}
-        by_target = {w.name: (_atp_groups(exp, p)[w.name], mix_of[w.name]) for w in wells}
-        strokes, single, pickups = _atp_work(b, pip, runs(n_rows, by_target), v.atp_mix)
+        start_groups = {w.name: (hot_of[w.name], mix_of[w.name]) for w in wells}
+        strokes, single, pickups = _atp_work(b, pip, runs(n_rows, start_groups), v.atp_mix)
         stop_pip = b.choose(v.stop, per_aspirate=len(wells))
         b.prepare_tips(pip, pickups, "the ATP start")
         stop_per = min(b.per_stroke(stop_pip, v.stop), TIMED_PER_ASPIRATE)
@@ -307,14 +277,13 @@ def _plan(b: Builder, exp, slots: dict[str, str] | None, pair_slot: str | None =
         start_at = len(b.plan.steps)
         # the start in the order the kinase mixes went in (column strokes and single wells alike), so that every
         # well's pre-incubation is alike; the stop follows the start's order
-        mixed_at = first_times(b, b.plan.steps[enz_at:enz_end], key, n_rows, {"mix": range(enz_end - enz_at)},
-                               plate_slot(b, key))["mix"]
+        mixed_at = mixed_times(b, key, enz_at, enz_end)
         units: list[tuple[float, str, int, list]] = []  # (when mixed, liquid, nozzles, column strokes | wells)
         for stroke in strokes:
             got = [mixed_at.get(w, 0.0) for r in stroke for w in r.wells]
             units.append((sum(got) / len(got), stroke[0].group[0], stroke[0].nozzles, stroke))
         for names in single.values():
-            units += [(mixed_at.get(w, 0.0), by_target[w][0], 1, [w]) for w in names]
+            units += [(mixed_at.get(w, 0.0), hot_of[w], 1, [w]) for w in names]
         units.sort(key=lambda u: u[0])
         merged: list[tuple[str, int, list]] = []
         for _t, liquid, k, what in units:

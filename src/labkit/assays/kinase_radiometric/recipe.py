@@ -12,6 +12,7 @@ an operator pause inside such a window is taken off the wait that follows, at ru
 from __future__ import annotations
 
 from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
+from labkit.assays.kinase_radiometric.timing import PREINC_TOLERANCE  # the tolerance the plan holds every well to
 from labkit.simulate.recipe import Added, Aliquot, Check, Content, HotWaste, Interval, OnDeck, Recipe
 
 ASSAY_ROLES = ("sample", "reference", "vehicle", "no_enzyme", "positive")
@@ -55,9 +56,9 @@ def recipe(exp) -> Recipe:
                               read_plate(plate.id), v.filter_transfer))
         if cond.preincubation_min > 0:
             checks.append(Interval("pre-incubation", "kinase mix → ATP start", plate.id, all_wells, "substrate",
-                                   "atp", cond.preincubation_min))
+                                   "atp", cond.preincubation_min, tolerance=PREINC_TOLERANCE))
         checks.append(Interval("reaction time", "ATP start → stop", plate.id, all_wells, "atp", "stop",
-                               cond.reaction_min))
+                               cond.reaction_min, tolerance=PREINC_TOLERANCE))
     checks.append(OnDeck("kinase mix on deck", "kinase mixes at room temperature", "enzyme:",
                          cond.reagent_stability_min))
     checks.append(OnDeck("hot ATP on deck", "[γ-33P]ATP mix at room temperature", "atp33",

@@ -9,39 +9,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from labkit.assays.kinase_radiometric.common import (
-    ASSAY_ROLES,
-    START_MIX_CYCLES,
-    STOP_MIX_CYCLES,
-    _atp_groups,
-    _stop_class,
-)
+from labkit.assays.kinase_radiometric.common import (ASSAY_ROLES, START_MIX_CYCLES, STOP_MIX_CYCLES, _atp_groups,
+                                                     _stop_class)
 from labkit.assays.kinase_radiometric.models import NO_ENZYME_ROLES
-from labkit.assays.kinase_radiometric.timing import (
-    plate_slot,
-    preincubation_steps,
-    timed_waits,
-)
+from labkit.assays.kinase_radiometric.timing import mixed_times, plate_slot, preincubation_steps, timed_waits
 from labkit.errors import PlanError
 from labkit.plan.builder import Builder, Pool, RowPool
-from labkit.plan.clock import first_times
-from labkit.plan.common import (
-    DmsoSeries,
-    Mirror,
-    assay_wells,
-    mirror_classes,
-    mirror_layout,
-    mix_volume,
-)
-from labkit.plan.stamps import (
-    MAIN,
-    RowReagent,
-    by_nozzles,
-    describe,
-    group_runs,
-    row_reagent_runs,
-    stamp_distribute,
-)
+from labkit.plan.common import DmsoSeries, Mirror, assay_wells, mirror_classes, mirror_layout, mix_volume
+from labkit.plan.stamps import MAIN, RowReagent, by_nozzles, describe, group_runs, row_reagent_runs, stamp_distribute
 from labkit.plan.steps import Delay, Loc, MoveLabware, Pause
 from labkit.wells import parse_well
 
@@ -202,8 +177,7 @@ def _mixes_stamped(b: Builder, exp, p, key: str, lq: Liquids, where: dict[str, s
         pip = b.choose(v.well, singles=False, per_aspirate=len(buf))
         stamp_distribute(b, f"{p.id}: {v.well:g} µL assay buffer into the buffer wells", pip,
                          b.pool(lq.reservoir, lq.buffer), key, buf, v.well)
-    mixed_at = first_times(b, b.plan.steps[enz_at:enz_end], key, 16 if p.format == 384 else 8,
-                           {"mix": range(enz_end - enz_at)}, where)["mix"]
+    mixed_at = mixed_times(b, key, enz_at, enz_end, where)
 
     def mix_time(r) -> float:
         return sum(mixed_at.get(w, 0.0) for w in r.wells) / len(r.wells)

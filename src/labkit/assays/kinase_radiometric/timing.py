@@ -19,7 +19,8 @@ from labkit.plan.builder import Builder
 from labkit.plan.clock import Clock, first_times, pace
 from labkit.plan.steps import Delay, MoveLabware, Pause
 
-PREINC_TOLERANCE = 0.05  # the verification holds every well's pre-incubation within ± this share of the nominal
+PREINC_TOLERANCE = 0.05  # every well's pre-incubation and reaction within ± this share of the nominal (the plan holds
+#                          it, recipe.py checks it)
 HOT_LEAD_MIN = 5.0  # the operator brings the hot ATP this long before the start (the wait after absorbs it)
 TIMED_PER_ASPIRATE = 4  # well by well: wells per aspirate of the start and the stop (a stroke's wells get it within
 #                        seconds of each other, so more per aspirate would spread their times beyond what pacing mends)
@@ -36,25 +37,21 @@ def timed_waits(b: Builder, p, key: str, cond, at: tuple[int, int, int, int, int
     enz_at, enz_end, pre, start_at, wait = at
     where = plate_slot(b, key)
     b.to_hot_waste(start_at)  # hot tips to the radioactive waste now: the clock times their drops there
-    n_rows = 16 if p.format == 384 else 8
     timed = cond.preincubation_min > 0
 
     def span(lo: int, hi: int) -> float:
         return Clock(b, where).run(b.plan.steps[lo:hi]).t
 
-    def band(nominal: float) -> float:
-        return PACE_BAND * PREINC_SPREAD * 2 * PREINC_TOLERANCE * nominal * 60
-
     def pace_pre(slow: str) -> int:  # mixes -> start; returns the steps inserted
-        return pace(b, range(enz_at, enz_end), range(start_at, wait), key, n_rows, f"{p.id}: pacing — the "
+        return pace(b, range(enz_at, enz_end), range(start_at, wait), key, f"{p.id}: pacing — the "
                     f"{'kinase mixes keep the ATP start' if slow == 'first' else 'ATP start keeps the kinase mixes'}'s "
-                    "pace, so every well pre-incubates alike", band(cond.preincubation_min), slow=slow,
+                    "pace, so every well pre-incubates alike", pace_band(cond.preincubation_min), slow=slow,
                     zero=(pre, pre + 2), where=where)
 
     def pace_reaction(slow: str) -> int:  # start -> stop
-        return pace(b, range(start_at, wait), range(wait + 1, len(b.plan.steps)), key, n_rows, f"{p.id}: pacing — "
+        return pace(b, range(start_at, wait), range(wait + 1, len(b.plan.steps)), key, f"{p.id}: pacing — "
                     f"the {'ATP start keeps the stop' if slow == 'first' else 'stop keeps the ATP start'}'s pace, so "
-                    "every well reacts alike", band(cond.reaction_min), slow=slow, zero=(wait,), where=where)
+                    "every well reacts alike", pace_band(cond.reaction_min), slow=slow, zero=(wait,), where=where)
 
     mixes = span(enz_at, enz_end) if timed else 0.0
     start, stop = span(start_at, wait), span(wait + 1, len(b.plan.steps))
@@ -125,46 +122,41 @@ def pace_band(nominal: float) -> float:
 
 
 def reaction_spread(b: Builder, p, key: str, cond, at: tuple[int, int, int], zero: tuple[int, ...],
-                     where: dict[str, str]) -> tuple[float, float]:
-    """The shortest and the longest reaction of a plate's wells, in minutes,
-    without its wait (at = the ATP start, the wait, the stop's end) and the waits at the step indices `zero` (the
-    clock over the steps between, the other plate's work included). A TimingError is recorded (`Builder.refuse`)
-    (`_held`)."""
+                    where: dict[str, str]) -> tuple[float, float]:
+    """The shortest and the longest reaction of a plate's wells, in minutes, without its wait (at = the ATP start,
+    the wait, the stop's end) and the waits at the step indices `zero` (the clock over the steps between, another
+    plate's work included). A reaction that cannot be held is recorded as a refusal (`_held`)."""
     start_at, wait, end = at
-    n_rows = 16 if p.format == 384 else 8
-    nominal = cond.reaction_min
-    steps = list(b.plan.steps[start_at:end])
-    for i in (wait, *zero):
-        steps[i - start_at] = Delay(0.0, "")
-    t = first_times(b, steps, key, n_rows, {"atp": range(wait - start_at), "stop": range(wait + 1 - start_at,
-                                                                                         len(steps))}, where)
-    gaps = [(t["stop"][w] - t["atp"][w]) / 60 for w in t["atp"] if w in t["stop"]]
-    lo, hi = (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
-    _held(b, p.id, "reaction", "from the ATP start to the stop", nominal, lo, hi, "conditions.reaction_min",
+    lo, hi = _spread(b, key, range(start_at, wait), range(wait + 1, end), (wait, *zero), where)
+    _held(b, p.id, "reaction", "from the ATP start to the stop", cond.reaction_min, lo, hi, "conditions.reaction_min",
           "use 8-channel pipettes so the start and the stop go by column stamps")
     return lo, hi
 
 
 def preincubation_spread(b: Builder, p, key: str, cond, at: tuple[int, int, int, int], zero: tuple[int, ...],
-                          where: dict[str, str]) -> tuple[float, float]:
-    """The shortest and the longest pre-incubation of a plate's wells without
-    the waits at the step indices `zero` (the clock over the steps from its kinase mixes to the end of its start;
-    at = kinase mixes, their end, the ATP start, its end): minutes. A TimingError is recorded (`Builder.refuse`)
-    (`_held`)."""
+                         where: dict[str, str]) -> tuple[float, float]:
+    """The shortest and the longest pre-incubation of a plate's wells, in minutes, without the waits at the step
+    indices `zero` (at = kinase mixes, their end, the ATP start, its end; the clock over the steps between, another
+    plate's work included). A pre-incubation that cannot be held is recorded as a refusal (`_held`)."""
     enz_at, enz_end, start_at, end = at
-    steps = list(b.plan.steps[enz_at:end])
-    for i in zero:
-        steps[i - enz_at] = Delay(0.0, "")
-    n_rows = 16 if p.format == 384 else 8
-    t = first_times(b, steps, key, n_rows, {"enzyme": range(0, enz_end - enz_at),
-                                             "atp": range(start_at - enz_at, end - enz_at)}, where)
-    gaps = [(t["atp"][w] - t["enzyme"][w]) / 60 for w in t["enzyme"] if w in t["atp"]]
-    lo, hi = (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
-    nominal = cond.preincubation_min
-    _held(b, p.id, "pre-incubation", "from the kinase mixes to the ATP start", nominal, lo, hi,
+    lo, hi = _spread(b, key, range(enz_at, enz_end), range(start_at, end), zero, where)
+    _held(b, p.id, "pre-incubation", "from the kinase mixes to the ATP start", cond.preincubation_min, lo, hi,
           "conditions.preincubation_min", "use 8-channel pipettes and fewer kinases or wells per plate so the mixes "
           "go by column stamps")
     return lo, hi
+
+
+def _spread(b: Builder, key: str, first: range, later: range, zero: tuple[int, ...], where: dict[str, str]
+            ) -> tuple[float, float]:
+    """Shortest and longest minutes from a well's dispense in the steps `first` to its dispense in the steps `later`,
+    by the plan's clock over the steps from one to the other with the Delays at `zero` counted as 0."""
+    steps = list(b.plan.steps[first.start:later.stop])
+    for i in zero:
+        steps[i - first.start] = Delay(0.0, "")
+    t = first_times(b, steps, key, {"a": range(len(first)), "z": range(later.start - first.start, len(steps))},
+                    where)
+    gaps = [(t["z"][w] - t["a"][w]) / 60 for w in t["a"] if w in t["z"]]
+    return (min(gaps), max(gaps)) if gaps else (0.0, 0.0)
 
 
 def _held(b: Builder, plate_id: str, what: str, between: str, nominal: float, lo: float, hi: float, field: str,
@@ -206,6 +198,14 @@ def preincubation_steps(b: Builder, plate_id: str, cond, hot_now: list[str]) -> 
     if timed:
         b.add(Delay(0.0, ""))
     return pre
+
+
+def mixed_times(b: Builder, key: str, enz_at: int, enz_end: int, where: dict[str, str] | None = None
+                ) -> dict[str, float]:
+    """When each well of a plate got its kinase mix (seconds from the first mix, by the plan's clock; `where`: the
+    plates' slots, by default this plate's): the ATP start goes in that order, so every well pre-incubates alike."""
+    return first_times(b, b.plan.steps[enz_at:enz_end], key, {"mix": range(enz_end - enz_at)},
+                       plate_slot(b, key) if where is None else where)["mix"]
 
 
 def plate_slot(b: Builder, key: str) -> dict[str, str]:
