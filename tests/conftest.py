@@ -32,3 +32,23 @@ def chromium(tmp_path):
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr",
             "--v=0", "--host-resolver-rules=MAP * ~NOTFOUND"]
+
+
+@pytest.fixture
+def verified(tmp_path):
+    """Run a plan as its protocol: emit it into tmp_path, run the real Opentrons analysis in-process and verify the
+    ledger against the experiment (the whole recipe, timing included); fails on an engine error or a failed check.
+    Returns (the simulation, the verification report)."""
+    from labkit.protocol.emit import emit
+    from labkit.simulate import simulate, verify_experiment
+
+    def run(plan, exp, name: str = "protocol"):
+        path = tmp_path / f"{name}.py"
+        path.write_text(emit(plan), encoding="utf-8")
+        sim = simulate(path, in_process=True)
+        assert not sim.errors, [str(e) for e in sim.errors[:3]]
+        report = verify_experiment(sim.ledger, exp, sim.timeline)
+        assert report.ok, report.summary()
+        return sim, report
+
+    return run

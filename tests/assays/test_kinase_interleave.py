@@ -13,7 +13,6 @@ from labkit.layout.io import load_experiment
 from labkit.layout.repeat import repeat_plates
 from labkit.plan import build_plan
 from labkit.plan.steps import Delay, Distribute, LoadLabware, MoveLabware, Pause, Transfer
-from labkit.protocol.emit import emit
 
 ROOT = Path(__file__).resolve().parents[2]
 PANEL = ROOT / "layouts" / "kinase_panel.yaml"
@@ -82,26 +81,19 @@ def test_ot2_and_larger_runs_are_not_interleaved_and_say_why(tmp_path):
     assert len(one.modules) == 1 and not any("interleave" in n.lower() for n in one.notes)
 
 
-def _simulate(tmp_path: Path, layout: Path, plan):
-    from labkit.simulate import simulate, verify_experiment
-
-    path = tmp_path / f"{layout.stem}_flex.py"
-    path.write_text(emit(plan), encoding="utf-8")
-    sim = simulate(path, in_process=True)
-    assert not sim.errors, [str(e) for e in sim.errors[:3]]
-    report = verify_experiment(sim.ledger, load_experiment(layout), sim.timeline)
-    assert report.ok, report.summary()
+def _simulate(verified, layout: Path, plan):
+    sim, report = verified(plan, load_experiment(layout), f"{layout.stem}_flex")
     failed = [c.name for c in report.checks if c.passed != c.total]
     assert not failed, report.summary()
     return sim, {c.name: c for c in report.checks}
 
 
-def test_two_interleaved_plates_verify_and_take_less_than_1_6_times_one_plate(tmp_path, flex_pair):
+def test_two_interleaved_plates_verify_and_take_less_than_1_6_times_one_plate(tmp_path, flex_pair, verified):
     """The real Opentrons analysis and labkit's time model: 2 plates verify (every well's pre-incubation and reaction
     within ± 5 % of nominal) and their wall-clock, delays included, is under 1.6 × one plate's."""
     one_layout = _layout(tmp_path, 1)
-    one, _checks1 = _simulate(tmp_path, one_layout, build_plan(load_experiment(one_layout), "flex"))
-    two, checks = _simulate(tmp_path, PANEL, flex_pair)
+    one, _checks1 = _simulate(verified, one_layout, build_plan(load_experiment(one_layout), "flex"))
+    two, checks = _simulate(verified, PANEL, flex_pair)
     cond = load_experiment(PANEL).conditions
     react, pre = checks["reaction time"], checks["pre-incubation"]
     assert react.total == pre.total == 170

@@ -16,7 +16,6 @@ from labkit.layout.io import load_experiment
 from labkit.plan import build_plan
 from labkit.plan.checks import channel_wells
 from labkit.plan.steps import Delay
-from labkit.protocol.emit import emit
 from labkit.tables import row_letters
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,18 +52,11 @@ def test_reached_wells_are_k_wells_of_one_column_inside_the_plate(row, col, k, r
 
 
 @pytest.mark.parametrize("robot", ["ot2", "flex"])
-def test_one_well_at_a_time_is_paced_and_holds_every_well(robot, tmp_path):
-    from labkit.simulate import simulate, verify_experiment
-
+def test_one_well_at_a_time_is_paced_and_holds_every_well(robot, verified):
     exp = load_experiment(PANEL)
     plan = build_plan(exp, robot, multichannel=False)
     paced = [s for s in plan.steps if isinstance(s, Delay) and "pacing" in s.text]
-    path = tmp_path / f"single_{robot}.py"
-    path.write_text(emit(plan), encoding="utf-8")
-    sim = simulate(path, in_process=True)
-    assert not sim.errors, [str(e) for e in sim.errors[:3]]
-    report = verify_experiment(sim.ledger, exp, sim.timeline)
-    assert report.ok, report.summary()
+    _sim, report = verified(plan, exp, f"single_{robot}")
     checks = {c.name: c for c in report.checks}
     for name, nominal in (("pre-incubation", exp.conditions.preincubation_min),
                           ("reaction time", exp.conditions.reaction_min)):

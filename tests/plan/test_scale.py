@@ -19,7 +19,6 @@ from labkit.labware.specs import LABWARE, PIPETTES
 from labkit.plan import build_plan
 from labkit.plan.batches import balanced
 from labkit.plan.steps import LoadLabware, MoveLabware, Pause
-from labkit.protocol.emit import emit
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ("kinase_panel", "viability_km12", "dilution_tutorial")
@@ -43,17 +42,10 @@ def _batches(plan) -> int:
     return n
 
 
-def _run_and_verify(tmp_path, seed: str, n: int, robot: str):
-    from labkit.simulate import simulate, verify_experiment
-
+def _run_and_verify(tmp_path, verified, seed: str, n: int, robot: str):
     exp = load_experiment(_layout(tmp_path, seed, n))
     plan = build_plan(exp, robot)
-    path = tmp_path / f"{seed}_{n}_{robot}.py"
-    path.write_text(emit(plan), encoding="utf-8")
-    sim = simulate(path, in_process=True)
-    assert not sim.errors, [str(e) for e in sim.errors[:3]]
-    report = verify_experiment(sim.ledger, exp, sim.timeline)
-    assert report.ok, report.summary()
+    sim, _report = verified(plan, exp, f"{seed}_{n}_{robot}")
     # every plate of the layout is on the read plate / checked, not just the first batch's
     assert {p.id for p in exp.plates} <= {lab for lab, _w in sim.ledger.wells}
     return plan, sim
@@ -131,10 +123,10 @@ def test_seed_sized_runs_are_one_batch(tmp_path):
 
 
 @pytest.mark.parametrize("robot", ["ot2", "flex"])
-def test_three_kinase_plates_keep_the_8_channel(tmp_path, robot):
+def test_three_kinase_plates_keep_the_8_channel(tmp_path, verified, robot):
     """3 kinase plates used to fall back to single-channel pipettes (no deck arrangement for 11 labware): now two
     batches with the 8-channels, verified end to end."""
-    plan, sim = _run_and_verify(tmp_path, "kinase_panel", 3, robot)
+    plan, sim = _run_and_verify(tmp_path, verified, "kinase_panel", 3, robot)
     # the OT-2's reaction plates wait off the deck (moved onto the module by hand): three fit one deck now
     assert _batches(plan) == (1 if robot == "ot2" else 2) and not plan.warnings
     assert any(PIPETTES[p.name].channels == 8 for p in plan.pipettes)
@@ -142,9 +134,9 @@ def test_three_kinase_plates_keep_the_8_channel(tmp_path, robot):
 
 @pytest.mark.parametrize("robot", ["ot2", "flex"])
 @pytest.mark.parametrize("seed,n", [("viability_km12", 9), ("dilution_tutorial", 12)])
-def test_runs_in_batches_verify(tmp_path, seed, n, robot):
+def test_runs_in_batches_verify(tmp_path, verified, seed, n, robot):
     """More plates than one deck holds (12 dilution plates: the OT-2 takes 9 beside the reservoir and a tip rack)."""
-    plan, _sim = _run_and_verify(tmp_path, seed, n, robot)
+    plan, _sim = _run_and_verify(tmp_path, verified, seed, n, robot)
     assert _batches(plan) >= 2
 
 
@@ -152,8 +144,8 @@ def test_runs_in_batches_verify(tmp_path, seed, n, robot):
 @pytest.mark.parametrize("robot", ["ot2", "flex"])
 @pytest.mark.parametrize("n", [8, 16])
 @pytest.mark.parametrize("seed", SEEDS + ("viability_aml_384",))
-def test_many_plates_verify(tmp_path, seed, n, robot):
-    plan, _sim = _run_and_verify(tmp_path, seed, n, robot)
+def test_many_plates_verify(tmp_path, verified, seed, n, robot):
+    plan, _sim = _run_and_verify(tmp_path, verified, seed, n, robot)
     assert not plan.warnings
 
 
@@ -190,7 +182,7 @@ def test_a_batch_change_is_one_stop(tmp_path):
     assert "Take the used labware off the deck" in plan.steps[i].text and "slot" in plan.steps[i].text
 
 
-def test_flex_batch_change_parks_labware_in_staging_slots(tmp_path, monkeypatch):
+def test_flex_batch_change_parks_labware_in_staging_slots(tmp_path, verified, monkeypatch):
     """On a Flex the gripper parks the leaving batch's tip racks, reservoirs and non-assay plates in the staging-area
     slots and brings them back to the same places when the batch returns: fewer manual moves than the same run
     without staging slots, never an assay plate parked, and the run still verifies end to end."""
@@ -230,4 +222,4 @@ def test_flex_batch_change_parks_labware_in_staging_slots(tmp_path, monkeypatch)
     without = build_plan(exp, "flex")
     assert manual(plan) < manual(without)
     monkeypatch.undo()
-    _run_and_verify(tmp_path, "viability_km12", 4, "flex")
+    _run_and_verify(tmp_path, verified, "viability_km12", 4, "flex")
