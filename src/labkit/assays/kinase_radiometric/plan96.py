@@ -47,6 +47,16 @@ FILTER_SLOT = INTER  # the filter plate takes the intermediate's slot
 WASTE_SLOT = "B1"  # a second trash bin for hot tips (radioactive waste)
 
 
+def _between_stamps(flow: float, volume: float) -> float:
+    """Minutes of work between one timed 96-channel stamp and the next, by the simulator's time model: the drop, two
+    gripper moves of racks, the pick-up and the next stamp's aspirate and dispense of `volume` at `flow` (the engine
+    runs the 96-channel at its 1000 µL-tip default, 160 µL/s), four moves between labware."""
+    from labkit.simulate import cost as T
+
+    return (T.DROP_TIP_S + 2 * T.GRIPPER_MOVE_S + T.PICK_UP_TIP_96_S + T.ASPIRATE_S + T.DISPENSE_S
+            + 2 * volume / flow + 4 * (T.MOVE_BETWEEN_S + 150.0 / T.GANTRY_MM_S)) / 60
+
+
 def build_kinase96(config: BuildConfig, exp) -> Plan:
     """The kinase-assay plan for the Flex 96-channel (see the module doc)."""
     v, cond = exp.volumes, exp.conditions
@@ -101,8 +111,6 @@ def build_kinase96(config: BuildConfig, exp) -> Plan:
     for note in b.plan.notes:
         b.comment(f"Before the run: {note}")
     b.add(SetTemperature(temp, cond.temperature_c))
-    from labkit.simulate import cost as T
-
     last_filter = ""
     for n, p in enumerate(exp.plates):
         wells = {w.name: w for w in exp.wells[p.id]}
@@ -135,11 +143,8 @@ def build_kinase96(config: BuildConfig, exp) -> Plan:
                 f"plate in slot {FILTER_SLOT}; then resume", tuple(mixes))
         s.stamp(f"{p.id}: {v.enzyme_mix:g} µL kinase + substrate mix (no-enzyme wells: substrate only), "
                 "non-contact (96-channel stamp)", racks[1], f"mixes_{n + 1}", plate, v.enzyme_mix, top=True)
-        if cond.preincubation_min > 0:  # less the work between the stamps: the drop, two gripper moves of racks, the
-            #                             pick-up and the start's aspirate and dispense (as the reaction's below)
-            flow = b.spec(s.pip).flow_ul_s
-            work = (T.DROP_TIP_S + 2 * T.GRIPPER_MOVE_S + T.PICK_UP_TIP_96_S + T.ASPIRATE_S + T.DISPENSE_S
-                    + 2 * v.atp_mix / flow + 4 * (T.MOVE_BETWEEN_S + 150.0 / T.GANTRY_MM_S)) / 60
+        if cond.preincubation_min > 0:  # less the work between the mix stamp and the start's
+            work = _between_stamps(b.spec(s.pip).flow_ul_s, v.atp_mix)
             pre = round(max(cond.preincubation_min - work, 0.0), 1)
             b.add(Delay(pre, f"{p.id}: pre-incubation of compound and kinase, {cond.preincubation_min:g} min (this "
                              f"wait {pre:g} min + about {work:.1f} min of rack moves)"))
@@ -148,10 +153,7 @@ def build_kinase96(config: BuildConfig, exp) -> Plan:
         hot_at = len(b.plan.steps)
         s.stamp(f"{p.id}: start — {v.atp_mix:g} µL hot ATP mix into every well, non-contact (96-channel stamp)",
                 racks[2], f"hot_{n + 1}", plate, v.atp_mix, top=True)
-        # ATP start -> stop: the drop, two gripper moves of racks, the pick-up and the stop's aspirate and dispense
-        flow = b.spec(s.pip).flow_ul_s  # the engine runs the 96-channel at its 1000 µL-tip default (160 µL/s)
-        work = (T.DROP_TIP_S + 2 * T.GRIPPER_MOVE_S + T.PICK_UP_TIP_96_S + T.ASPIRATE_S + T.DISPENSE_S
-                + 2 * v.stop / flow + 4 * (T.MOVE_BETWEEN_S + 150.0 / T.GANTRY_MM_S)) / 60
+        work = _between_stamps(b.spec(s.pip).flow_ul_s, v.stop)  # ATP start -> stop
         wait = round(max(cond.reaction_min - work, 0.0), 1)
         b.add(Delay(wait, f"{p.id}: kinase reaction, {cond.reaction_min:g} min at {cond.temperature_c:g} °C from the "
                           f"ATP start to the stop (this wait {wait:g} min + about {work:.1f} min of rack moves)"))
